@@ -1,0 +1,387 @@
+"""The domain model: messages, tools, tasks, rules and sessions.
+
+These pydantic models are also the file format: a `Session` dumped with
+`model_dump(mode="json")` is what `*.session.json` holds. Persistence (atomic
+writes, TOML twin, journal) lives in `store`; this module only defines shapes
+and the invariants every well-formed session keeps.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+
+
+class Role(StrEnum):
+    """Who wrote a message, as in the Chat Completions API."""
+
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+    TOOL = "tool"
+
+
+class Mode(StrEnum):
+    """The generation paradigm (the paper's Sec. 3 vs Sec. 4)."""
+
+    TASK_ORIENTED = "task-oriented"
+    USER_ORIENTED = "user-oriented"
+
+
+class ToolExecution(StrEnum):
+    """How tool calls are answered: real SQLite, or simulated to fit the output schema."""
+
+    SQL = "sql"
+    SIMULATED = "simulated"
+
+
+class FinishReason(StrEnum):
+    """Why a dialogue stopped (finished or paused)."""
+
+    USER_DONE = "user_done"
+    MAX_MESSAGES = "max_messages"
+    TOOL_ERROR_STREAK = "tool_error_streak"
+    LOOP_DETECTED = "loop_detected"
+    ABORTED = "aborted"
+    BACKEND_ERROR = "backend_error"
+
+
+class Provenance(StrEnum):
+    """Where a message came from."""
+
+    SIMULATOR = "simulator"
+    OPERATOR = "operator"
+    EDITED = "edited"
+    IMPORTED = "imported"
+
+
+class ToolOrigin(StrEnum):
+    """Where a tool came from."""
+
+    DERIVED = "derived"  # introspected from a database schema
+    GENERATED = "generated"  # written by an LLM forge
+    IMPORTED = "imported"
+    EDITED = "edited"
+
+
+class Difficulty(StrEnum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+class Usage(_Model):
+    """Token accounting for one message or a running total."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            reasoning_tokens=self.reasoning_tokens + other.reasoning_tokens,
+        )
+
+
+class ToolCall(_Model):
+    """One function call requested by the assistant.
+
+    `arguments` is a JSON string, exactly as the Chat Completions API carries it.
+    """
+
+    id: str
+    name: str
+    arguments: str = "{}"
+
+    @field_validator("arguments")
+    @classmethod
+    def _arguments_are_json_object(cls, value: str) -> str:
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"tool-call arguments are not valid JSON: {exc}") from exc
+        if not isinstance(parsed, dict):
+            raise ValueError("tool-call arguments must be a JSON object")
+        return value
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        return json.loads(self.arguments)
+
+    def to_openai(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+class RuleVerdict(_Model):
+    """The outcome of checking one user turn against one rule."""
+
+    rule_id: str
+    passed: bool
+    detail: str = ""
+
+
+class MessageMeta(_Model):
+    """Provenance and bookkeeping for one message (not sent to models)."""
+
+    provenance: Provenance = Provenance.SIMULATOR
+    producer: str | None = None  # role that produced it: user, assistant, tool, operator
+    backend: str | None = None
+    model: str | None = None
+    task_index: int | None = None
+    # user turns: which subtasks of the task this turn asks for
+    subtasks: list[int] = Field(default_factory=list)
+    # user turns: the simulator's verdict that the current task is complete
+    completes_task: bool = False
+    # user turns: the simulator reports the whole goal (every task) complete
+    is_task_complete: bool = False
+    usage: Usage | None = None
+    latency_ms: float | None = None
+    verdicts: list[RuleVerdict] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def violations(self) -> list[RuleVerdict]:
+        return [v for v in self.verdicts if not v.passed]
+
+
+class ChatMessage(_Model):
+    """One message of a transcript, in Chat Completions shape plus `meta`."""
+
+    role: Role
+    content: str | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_call_id: str | None = None
+    name: str | None = None  # tool messages: the tool that answered
+    reasoning: str | None = None
+    meta: MessageMeta = Field(default_factory=MessageMeta)
+
+    @model_validator(mode="after")
+    def _shape_fits_role(self) -> ChatMessage:
+        if self.role is Role.ASSISTANT:
+            if not (self.content and self.content.strip()) and not self.tool_calls:
+                raise ValueError("an assistant message needs text or tool calls")
+        elif self.tool_calls:
+            raise ValueError(f"a {self.role} message cannot carry tool calls")
+        if self.role is Role.TOOL:
+            if not self.tool_call_id:
+                raise ValueError("a tool message must answer a tool_call_id")
+            if self.content is None:
+                raise ValueError("a tool message needs content (the result)")
+        elif self.tool_call_id is not None:
+            raise ValueError(f"a {self.role} message cannot carry tool_call_id")
+        if self.role in (Role.USER, Role.SYSTEM) and not (self.content and self.content.strip()):
+            raise ValueError(f"a {self.role} message needs text")
+        return self
+
+    @property
+    def text(self) -> str:
+        return self.content or ""
+
+    def to_openai(self) -> dict[str, Any]:
+        """The message as the Chat Completions API takes it (no meta, no reasoning)."""
+        out: dict[str, Any] = {"role": str(self.role)}
+        if self.role is Role.ASSISTANT:
+            out["content"] = self.content
+            if self.tool_calls:
+                out["tool_calls"] = [c.to_openai() for c in self.tool_calls]
+        elif self.role is Role.TOOL:
+            out["tool_call_id"] = self.tool_call_id
+            out["content"] = self.content
+        else:
+            out["content"] = self.content
+        return out
+
+
+class ToolSpec(_Model):
+    """A tool the assistant can call: an OpenAI function schema plus how it runs."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}, "required": []}
+    )
+    output_schema: dict[str, Any] | None = None
+    sql: str | None = None
+    # what a SELECT returns: one row (object or null) or many rows (array)
+    returns: Literal["one", "many"] | None = None
+    writes: bool = False
+    origin: ToolOrigin = ToolOrigin.DERIVED
+
+    def to_openai(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+            },
+        }
+
+
+class Subtask(_Model):
+    """One step of a task: what the user wants, and the intent that serves it."""
+
+    description: str
+    intent: str
+    slots: dict[str, Any] = Field(default_factory=dict)
+    # the user should ask the assistant to confirm this step's effect afterwards
+    confirm: bool = False
+
+
+class Task(_Model):
+    """A hidden descriptive goal, revealed to the assistant only through the user."""
+
+    goal: str
+    subtasks: list[Subtask]
+    difficulty: Difficulty = Difficulty.MEDIUM
+    rubric: list[str] = Field(default_factory=list)
+    # the transcript length when this task was introduced (fork drops later tasks)
+    introduced_at: int = 0
+    template: str | None = None
+
+
+class Rule(_Model):
+    """A user-behaviour rule (see `rules`)."""
+
+    id: str
+    title: str
+    description: str = ""
+    prompt: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    enabled: bool = True
+    kind: str | None = None
+    source: str | None = None
+
+    def rendered_prompt(self) -> str:
+        try:
+            return self.prompt.format(**self.params)
+        except (KeyError, IndexError, ValueError):
+            return self.prompt
+
+
+class WriteRecord(_Model):
+    """A committed write to the dialogue's database, enough to replay it."""
+
+    message_index: int  # index of the tool message that carries the result
+    tool_call_id: str
+    tool: str
+    sql: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    rowcount: int = 0
+    lastrowid: int | None = None
+
+
+class ParentRef(_Model):
+    """Where a forked or continued session came from."""
+
+    session_id: str
+    path: str | None = None
+    at: int
+
+
+class GenerationConfig(_Model):
+    """How a session is generated. Backend profiles are named, never keyed."""
+
+    mode: Mode = Mode.USER_ORIENTED
+    execution: ToolExecution = ToolExecution.SQL
+    seed: int = 0
+    tasks: int = 3
+    max_messages: int = 400
+    tool_error_streak: int = 4
+    rule_set: str | None = "paper"
+    rules: list[Rule] = Field(default_factory=list)
+    # role name -> backend profile name; unmapped roles are offline
+    roles: dict[str, str] = Field(default_factory=dict)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def new_session_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class Session(_Model):
+    """Everything about one dialogue: config, domain, tools, tasks, transcript, write log."""
+
+    schema_version: int = SCHEMA_VERSION
+    id: str = Field(default_factory=new_session_id)
+    created_at: str = Field(default_factory=_now)
+    title: str | None = None
+    parent: ParentRef | None = None
+    config: GenerationConfig = Field(default_factory=GenerationConfig)
+    domain: str
+    # a user-supplied database file; None for a built-in domain pack
+    db_path: str | None = None
+    # fixed per-dialogue reference time for simulated tools (ISO 8601)
+    reference_time: str | None = None
+    tools: list[ToolSpec] = Field(default_factory=list)
+    disabled_tools: list[str] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
+    messages: list[ChatMessage] = Field(default_factory=list)
+    write_log: list[WriteRecord] = Field(default_factory=list)
+    finish_reason: FinishReason | None = None
+    usage: Usage = Field(default_factory=Usage)
+
+    @model_validator(mode="after")
+    def _tool_results_answer_calls(self) -> Session:
+        check_transcript(self.messages)
+        return self
+
+    def tool(self, name: str) -> ToolSpec | None:
+        for spec in self.tools:
+            if spec.name == name:
+                return spec
+        return None
+
+    def active_tools(self) -> list[ToolSpec]:
+        disabled = set(self.disabled_tools)
+        return [t for t in self.tools if t.name not in disabled]
+
+
+def check_transcript(messages: list[ChatMessage]) -> None:
+    """Raise ValueError unless every tool message answers an open call once.
+
+    Args:
+        messages: the transcript, in order.
+
+    Raises:
+        ValueError: naming the index of the first offending message.
+    """
+    open_calls: set[str] = set()
+    answered: set[str] = set()
+    for index, message in enumerate(messages):
+        if message.role is Role.ASSISTANT:
+            for call in message.tool_calls:
+                if call.id in open_calls or call.id in answered:
+                    raise ValueError(f"message {index}: duplicate tool call id {call.id!r}")
+                open_calls.add(call.id)
+        elif message.role is Role.TOOL:
+            if message.tool_call_id not in open_calls:
+                raise ValueError(
+                    f"message {index}: tool result answers unknown or already answered "
+                    f"call id {message.tool_call_id!r}"
+                )
+            open_calls.discard(message.tool_call_id)
+            answered.add(message.tool_call_id)
