@@ -154,6 +154,8 @@ class MessageMeta(_Model):
     completes_task: bool = False
     # user turns: the simulator reports the whole goal (every task) complete
     is_task_complete: bool = False
+    # tool results: the call failed (bad arguments, SQL error, unknown tool)
+    tool_error: bool = False
     usage: Usage | None = None
     latency_ms: float | None = None
     verdicts: list[RuleVerdict] = Field(default_factory=list)

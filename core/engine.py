@@ -1,0 +1,510 @@
+"""The dialogue engine: an explicit state machine over a `Session`.
+
+Whose turn it is follows from the transcript alone (`next_role`). `propose()`
+asks the role whose turn it is for the next message without changing the
+session; `commit()` appends it; `step()` does both; `run()` steps until the
+dialogue finishes, pauses or hits a limit. Consumers (the TUI, the batch
+runner, the CLI) subscribe to typed events. Persistence is left to a recorder
+(the journal) that the engine calls after every change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .environment import ToolEnvironment
+from .errors import TurnloomError
+from .models import (
+    ChatMessage,
+    FinishReason,
+    MessageMeta,
+    Provenance,
+    Role,
+    Session,
+    Task,
+    WriteRecord,
+)
+from .roles import RoleContext, RoleSet
+from .sqlenv import WriteEffect
+
+
+class StaleProposalError(TurnloomError):
+    """A proposal was committed after the transcript changed under it."""
+
+
+class DialogueFinishedError(TurnloomError):
+    """A step was asked of a dialogue that has finished."""
+
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class ProposalStarted:
+    role: Role
+
+
+@dataclass(frozen=True)
+class ProposalDelta:
+    role: Role
+    text: str
+
+
+@dataclass(frozen=True)
+class ProposalReady:
+    proposal: Proposal
+
+
+@dataclass(frozen=True)
+class MessageCommitted:
+    index: int
+    message: ChatMessage
+
+
+@dataclass(frozen=True)
+class TaskAdded:
+    index: int
+    task: Task
+
+
+@dataclass(frozen=True)
+class Truncated:
+    at: int
+
+
+@dataclass(frozen=True)
+class DialogueFinished:
+    reason: FinishReason
+
+
+@dataclass(frozen=True)
+class EngineFailed:
+    role: Role | None
+    error: str
+
+
+EngineEvent = (
+    ProposalStarted
+    | ProposalDelta
+    | ProposalReady
+    | MessageCommitted
+    | TaskAdded
+    | Truncated
+    | DialogueFinished
+    | EngineFailed
+)
+
+
+class SessionRecorder(Protocol):
+    """Where committed changes go (the journal)."""
+
+    def record_message(self, index: int, message: ChatMessage) -> None: ...
+    def record_write(self, record: WriteRecord) -> None: ...
+    def record_task(self, task: Task) -> None: ...
+    def record_truncate(self, at: int) -> None: ...
+    def record_finish(self, reason: FinishReason | None) -> None: ...
+
+
+@dataclass
+class Proposal:
+    """A message the engine could commit next, with what comes along with it."""
+
+    role: Role
+    message: ChatMessage
+    base_length: int
+    tasks: list[Task] = field(default_factory=list)
+    write: WriteEffect | None = None
+
+
+def next_role(messages: list[ChatMessage]) -> Role:
+    """Whose turn it is, as a pure function of the transcript.
+
+    Empty, or last message assistant text (or system) -> user; user -> assistant;
+    assistant with tool calls -> tool until every call has a result; then assistant.
+    """
+    if not messages:
+        return Role.USER
+    last = messages[-1]
+    if last.role is Role.USER:
+        return Role.ASSISTANT
+    if last.role is Role.ASSISTANT:
+        return Role.TOOL if last.tool_calls else Role.USER
+    if last.role is Role.TOOL:
+        return Role.TOOL if pending_calls(messages) else Role.ASSISTANT
+    return Role.USER
+
+
+def pending_calls(messages: list[ChatMessage]) -> list:
+    """The tool calls of the latest assistant message that have no result yet."""
+    answered: set[str] = set()
+    for message in reversed(messages):
+        if message.role is Role.TOOL:
+            answered.add(message.tool_call_id or "")
+        elif message.role is Role.ASSISTANT:
+            return [c for c in message.tool_calls if c.id not in answered]
+        else:
+            return []
+    return []
+
+
+class DialogueEngine:
+    """Drives one session: propose, commit, step, run, override, edit, fork."""
+
+    def __init__(
+        self,
+        session: Session,
+        roles: RoleSet,
+        environment: ToolEnvironment,
+        recorder: SessionRecorder | None = None,
+    ) -> None:
+        self.session = session
+        self.roles = roles
+        self.environment = environment
+        self.recorder = recorder
+        self._listeners: list[Callable[[EngineEvent], None]] = []
+        self._dirty_environment = False  # an uncommitted tool write was executed
+        self._pause_requested = False
+
+    # ------------------------------------------------------------ events
+
+    def subscribe(self, listener: Callable[[EngineEvent], None]) -> Callable[[], None]:
+        """Call `listener` with every event; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _emit(self, event: EngineEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def finished(self) -> bool:
+        return self.session.finish_reason is not None
+
+    def next_role(self) -> Role:
+        return next_role(self.session.messages)
+
+    def context(self, role: Role, next_task=None) -> RoleContext:
+        def stream(text: str) -> None:
+            self._emit(ProposalDelta(role, text))
+
+        return RoleContext(
+            session=self.session,
+            environment=self.environment,
+            stream=stream,
+            next_task=next_task,
+        )
+
+    # ------------------------------------------------------------ propose / commit
+
+    async def propose(self) -> Proposal:
+        """The next message from the role whose turn it is; the session is not changed.
+
+        Raises:
+            DialogueFinishedError: the dialogue has finished (see `resume`).
+        """
+        if self.finished:
+            raise DialogueFinishedError(
+                f"the dialogue has finished ({self.session.finish_reason}); resume it to go on"
+            )
+        if self._dirty_environment:
+            self.environment.reset_to(self.session)
+            self._dirty_environment = False
+        role = self.next_role()
+        self._emit(ProposalStarted(role))
+        started = time.perf_counter()
+        try:
+            proposal = await self._propose_for(role)
+        except asyncio.CancelledError:
+            raise
+        except TurnloomError as exc:
+            self._emit(EngineFailed(role, str(exc)))
+            raise
+        if proposal.message.meta.latency_ms is None:
+            proposal.message.meta.latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        self._emit(ProposalReady(proposal))
+        return proposal
+
+    async def _propose_for(self, role: Role) -> Proposal:
+        base = len(self.session.messages)
+        if role is Role.USER:
+            tasks_view = list(self.session.tasks)
+            new_tasks: list[Task] = []
+
+            async def next_task() -> Task | None:
+                index = len(tasks_view)
+                if index >= self.session.config.tasks:
+                    return None
+                task = await self.roles.tasks.generate(ctx, index)
+                task = task.model_copy(update={"introduced_at": base})
+                tasks_view.append(task)
+                new_tasks.append(task)
+                return task
+
+            ctx = self.context(role, next_task)
+            ctx.tasks = tasks_view
+            if not tasks_view and self.session.config.tasks > 0:
+                await next_task()
+            message = await self.roles.user.propose(ctx)
+            return Proposal(role, message, base, tasks=new_tasks)
+        if role is Role.ASSISTANT:
+            message = await self.roles.assistant.propose(self.context(role), self.session.active_tools())
+            return Proposal(role, message, base)
+        call = pending_calls(self.session.messages)[0]
+        spec = self.session.tool(call.name)
+        if spec is not None and call.name in self.session.disabled_tools:
+            spec = None
+        result = await self.environment.execute(self.context(role), spec, call)
+        if result.write is not None:
+            self._dirty_environment = True
+        message = ChatMessage(
+            role=Role.TOOL,
+            content=result.content,
+            tool_call_id=call.id,
+            name=call.name,
+            meta=MessageMeta(
+                producer="tool",
+                backend=self.environment.backend_name,
+                task_index=self._current_task_index(),
+                tool_error=result.is_error,
+            ),
+        )
+        return Proposal(role, message, base, write=result.write)
+
+    def _current_task_index(self) -> int | None:
+        for message in reversed(self.session.messages):
+            if message.meta.task_index is not None:
+                return message.meta.task_index
+        return None
+
+    async def commit(self, proposal: Proposal, edited_text: str | None = None) -> ChatMessage:
+        """Append `proposal` (optionally with the operator's text in place of its own).
+
+        Raises:
+            StaleProposalError: the transcript changed since the proposal was made.
+        """
+        if proposal.base_length != len(self.session.messages):
+            raise StaleProposalError("the transcript changed since this proposal was made; propose again")
+        message = proposal.message
+        if edited_text is not None and edited_text != message.content:
+            meta = message.meta.model_copy(update={"provenance": Provenance.OPERATOR, "producer": "operator"})
+            message = message.model_copy(update={"content": edited_text, "meta": meta})
+        for task in proposal.tasks:
+            self._add_task(task)
+        self._append(message)
+        if proposal.write is not None:
+            record = WriteRecord(
+                message_index=len(self.session.messages) - 1,
+                tool_call_id=message.tool_call_id or "",
+                tool=message.name or "",
+                sql=proposal.write.sql,
+                params=proposal.write.params,
+                rowcount=proposal.write.rowcount,
+                lastrowid=proposal.write.lastrowid,
+            )
+            self.session.write_log.append(record)
+            if self.recorder:
+                self.recorder.record_write(record)
+            self._dirty_environment = False
+        self._check_finish()
+        return message
+
+    def _add_task(self, task: Task) -> None:
+        self.session.tasks.append(task)
+        if self.recorder:
+            self.recorder.record_task(task)
+        self._emit(TaskAdded(len(self.session.tasks) - 1, task))
+
+    def _append(self, message: ChatMessage) -> None:
+        self.session.messages.append(message)
+        if message.meta.usage is not None:
+            self.session.usage = self.session.usage + message.meta.usage
+        index = len(self.session.messages) - 1
+        if self.recorder:
+            self.recorder.record_message(index, message)
+        self._emit(MessageCommitted(index, message))
+
+    async def step(self) -> ChatMessage | None:
+        """Propose and commit one message; None if the dialogue has finished."""
+        if self.finished:
+            return None
+        proposal = await self.propose()
+        return await self.commit(proposal)
+
+    async def run(self, max_steps: int | None = None) -> FinishReason | None:
+        """Step until the dialogue finishes, `pause()` is called, or `max_steps` pass.
+
+        Returns:
+            The finish reason, or None when paused or out of steps first.
+        """
+        self._pause_requested = False
+        steps = 0
+        while not self.finished and not self._pause_requested:
+            if max_steps is not None and steps >= max_steps:
+                break
+            try:
+                await self.step()
+            except TurnloomError as exc:
+                if isinstance(exc, (StaleProposalError, DialogueFinishedError)):
+                    raise
+                self.finish(FinishReason.BACKEND_ERROR)
+                self._emit(EngineFailed(None, str(exc)))
+                break
+            steps += 1
+            # yield to the event loop so a UI stays responsive during auto-run
+            await asyncio.sleep(0)
+        return self.session.finish_reason
+
+    def pause(self) -> None:
+        """Ask a running `run()` to stop after the message in flight."""
+        self._pause_requested = True
+
+    # ------------------------------------------------------------ operator actions
+
+    async def commit_user_text(self, text: str) -> ChatMessage:
+        """Commit the operator's own user turn in place of the simulator's.
+
+        Raises:
+            TurnloomError: when it is not the user's turn or the text is empty.
+        """
+        if self.next_role() is not Role.USER:
+            raise TurnloomError(f"it is the {self.next_role()}'s turn, not the user's")
+        if not text.strip():
+            raise TurnloomError("an operator turn needs some text")
+        if not self.session.tasks and self.session.config.tasks > 0:
+            # the operator may open the dialogue; the hidden task still exists for the simulator
+            task = await self.roles.tasks.generate(self.context(Role.USER), 0)
+            self._add_task(task.model_copy(update={"introduced_at": len(self.session.messages)}))
+        message = ChatMessage(
+            role=Role.USER,
+            content=text,
+            meta=MessageMeta(
+                provenance=Provenance.OPERATOR,
+                producer="operator",
+                task_index=self._current_task_index() if self.session.messages else 0,
+            ),
+        )
+        if self.finished:
+            self.resume()
+        self._append(message)
+        self._check_finish()
+        return message
+
+    def truncate(self, at: int) -> None:
+        """Drop messages from index `at` on, with their writes and later tasks."""
+        session = self.session
+        if at < 0 or at > len(session.messages):
+            raise TurnloomError(f"no message {at}; the transcript has {len(session.messages)}")
+        del session.messages[at:]
+        session.write_log = [w for w in session.write_log if w.message_index < at]
+        session.tasks = [t for t in session.tasks if t.introduced_at < at]
+        session.finish_reason = None
+        self.environment.reset_to(session)
+        self._dirty_environment = False
+        if self.recorder:
+            self.recorder.record_truncate(at)
+            self.recorder.record_finish(None)
+        self._emit(Truncated(at))
+
+    def edit(self, index: int, text: str) -> ChatMessage:
+        """Replace the text of message `index`; later messages are dropped.
+
+        Raises:
+            TurnloomError: for tool results, or a message that would become invalid.
+        """
+        original = self.session.messages[index]
+        if original.role is Role.TOOL:
+            raise TurnloomError("tool results come from the environment and cannot be edited")
+        meta = original.meta.model_copy(update={"provenance": Provenance.EDITED})
+        try:
+            edited = original.model_copy(update={"content": text, "meta": meta})
+            ChatMessage.model_validate(edited.model_dump())
+        except ValueError as exc:
+            raise TurnloomError(f"the edited message is not valid: {exc}") from exc
+        if original.role is Role.ASSISTANT and original.tool_calls:
+            # keep the calls only if they are still answered: they are not, since later
+            # messages go; an edited assistant turn becomes plain text
+            edited = edited.model_copy(update={"tool_calls": []})
+            if not text.strip():
+                raise TurnloomError("an assistant message needs text or tool calls")
+        self.truncate(index)
+        self._append(edited)
+        self._check_finish()
+        return edited
+
+    async def regenerate(self, index: int) -> ChatMessage | None:
+        """Drop message `index` and everything after it, then step once."""
+        self.truncate(index)
+        return await self.step()
+
+    def finish(self, reason: FinishReason) -> None:
+        self.session.finish_reason = reason
+        if self.recorder:
+            self.recorder.record_finish(reason)
+        self._emit(DialogueFinished(reason))
+
+    def resume(self, extra_tasks: int = 0, extra_messages: int = 0) -> None:
+        """Clear a finish or pause reason so the dialogue can go on, optionally with more room."""
+        self.session.config.tasks += extra_tasks
+        self.session.config.max_messages += extra_messages
+        self.session.finish_reason = None
+        if self.recorder:
+            self.recorder.record_finish(None)
+
+    # ------------------------------------------------------------ finishing
+
+    def _check_finish(self) -> None:
+        session = self.session
+        messages = session.messages
+        last = messages[-1]
+        reason: FinishReason | None = None
+        if last.role is Role.USER and last.meta.is_task_complete:
+            reason = FinishReason.USER_DONE
+        elif len(messages) >= session.config.max_messages and next_role(messages) is not Role.TOOL:
+            reason = FinishReason.MAX_MESSAGES
+        elif last.role is Role.TOOL and self._tool_error_streak() >= session.config.tool_error_streak:
+            reason = FinishReason.TOOL_ERROR_STREAK
+        elif self._loop_detected():
+            reason = FinishReason.LOOP_DETECTED
+        if reason is not None:
+            self.finish(reason)
+
+    def _tool_error_streak(self) -> int:
+        streak = 0
+        for message in reversed(self.session.messages):
+            if message.role is Role.TOOL:
+                if not message.meta.tool_error:
+                    break
+                streak += 1
+            elif message.role is not Role.ASSISTANT:
+                break
+        return streak
+
+    def _loop_detected(self, repeats: int = 3) -> bool:
+        """The same user text, or the same tool-call set, `repeats` times running."""
+        messages = self.session.messages
+        last = messages[-1]
+        if last.role is Role.USER:
+            texts = [m.text.strip().lower() for m in reversed(messages[-12:]) if m.role is Role.USER]
+            return len(texts) >= repeats and len(set(texts[:repeats])) == 1
+        if last.role is Role.ASSISTANT and last.tool_calls:
+            signature = _call_signature(last)
+            count = 0
+            for message in reversed(messages[-8 * repeats :]):
+                if message.role is Role.USER:
+                    break
+                if message.role is Role.ASSISTANT and message.tool_calls:
+                    if _call_signature(message) != signature:
+                        break
+                    count += 1
+            return count >= repeats
+        return False
+
+
+def _call_signature(message: ChatMessage) -> tuple:
+    return tuple(sorted((c.name, c.arguments) for c in message.tool_calls))
