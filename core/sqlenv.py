@@ -37,7 +37,7 @@ from .models import ToolSpec, WriteRecord
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 MAX_ROWS = 1000  # rows a single tool call may return; more are cut off
-MAX_STEPS = 20_000  # progress-handler ticks (of 1000 VM steps) before a call is interrupted
+MAX_STEPS = 100_000  # progress-handler ticks (of 1000 VM steps, about a second) before a call is interrupted
 
 _SCHEMA_ACTIONS = frozenset(
     getattr(sqlite3, name)
@@ -147,7 +147,19 @@ def _validator(schema_json: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-def _argument_problems(spec: ToolSpec, arguments: Any) -> str | None:
+def validate_arguments(spec: ToolSpec, arguments: Any) -> str | None:
+    """Check a call's arguments against the tool's parameter schema (JSON Schema 2020-12).
+
+    Args:
+        spec: the tool.
+        arguments: the parsed arguments.
+
+    Returns:
+        None when they fit, else a message naming each offending argument.
+
+    Raises:
+        jsonschema.SchemaError: the tool's own parameter schema is invalid.
+    """
     if not isinstance(arguments, dict):
         return "arguments must be a JSON object"
     validator = _validator(json.dumps(spec.parameters, sort_keys=True))
@@ -232,7 +244,7 @@ class SqlEnvironment:
         if not spec.sql:
             return ToolResult.error(f"the tool {spec.name} has no SQL to run", "not_executable")
         try:
-            problems = _argument_problems(spec, arguments)
+            problems = validate_arguments(spec, arguments)
         except jsonschema.SchemaError as exc:
             return ToolResult.error(f"the tool's parameter schema is invalid: {exc.message}", "invalid_tool")
         if problems:
