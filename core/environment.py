@@ -35,8 +35,6 @@ class ToolEnvironment:
         execution: ToolExecution = ToolExecution.SQL,
         simulator: ToolSimulator | None = None,
     ) -> None:
-        if execution is ToolExecution.SIMULATED and simulator is None:
-            raise ValueError("simulated execution needs a tool simulator")
         self.base_image = base_image
         self.execution = execution
         self.simulator = simulator
@@ -61,7 +59,6 @@ class ToolEnvironment:
         problem = validate_arguments(spec, arguments)
         if problem is not None:
             return error_result(problem, "invalid_arguments")
-        assert self.simulator is not None or spec.sql is None
         if self.simulator is None:
             return error_result(f"tool {spec.name!r} has no SQL and no simulator", "unavailable")
         content = await self.simulator.simulate(ctx, spec, call)

@@ -355,6 +355,8 @@ class SqlEnvironment:
                     raise _Refused(denials[0]) from exc
                 if ticks > MAX_STEPS:
                     raise _Refused("the statement ran too long and was interrupted") from exc
+                if isinstance(exc, sqlite3.ProgrammingError) and "one statement" in str(exc):
+                    raise _Refused("multiple statements are not allowed; tool SQL is one statement") from exc
                 raise
             conn.set_authorizer(None)
             conn.set_progress_handler(None, 0)

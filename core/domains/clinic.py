@@ -93,7 +93,7 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
         conn.execute(
             "INSERT INTO patients (id, name, email, phone, birth_date, city) VALUES (?,?,?,?,?,?)",
             (i, f"{first} {last}", f"{first.lower()}.{last.lower()}@example.com",
-             f"+351-21-555-{phones[i - 1]}",
+             f"21-555-{phones[i - 1]}",
              (date(1950, 1, 1) + timedelta(days=rng.randint(0, 25000))).isoformat(),
              rng.choice(_CITIES)),
         )
@@ -275,6 +275,12 @@ TEMPLATES = (
         ("appointment_details", "appointment_prescriptions"),
     ),
     TaskTemplate(
+        "patient_history", Difficulty.EASY,
+        "You are patient {patient_id} and want to check your record and your appointments.",
+        "SELECT DISTINCT patient_id FROM appointments",
+        ("patient_record", "patient_appointments"),
+    ),
+    TaskTemplate(
         "move_visit", Difficulty.MEDIUM,
         "You want to check appointment {appointment_id} and move it to {new_date}.",
         "SELECT id AS appointment_id FROM appointments WHERE status = 'scheduled'",
@@ -295,7 +301,7 @@ TEMPLATES = (
         "{phone}.",
         "SELECT id AS patient_id FROM patients",
         ("patient_record", "update_patient_phone"),
-        {"phone": ("+351-91-555-0101", "+351-93-555-0202", "+351-96-555-0303")},
+        {"phone": ("91-555-0101", "93-555-0202", "96-555-0303")},
     ),
     TaskTemplate(
         "book_specialist", Difficulty.HARD,

@@ -267,6 +267,19 @@ TEMPLATES = (
         ("player_profile", "player_stats"),
     ),
     TaskTemplate(
+        "club_card", Difficulty.EASY,
+        "You want the details of club {club_id} and a look at its squad.",
+        "SELECT id AS club_id FROM clubs",
+        ("club_info", "club_squad"),
+    ),
+    TaskTemplate(
+        "contract_review", Difficulty.MEDIUM,
+        "You want to review player {player_id}'s contracts and the terms of contract "
+        "{contract_id}, then see the player's profile.",
+        "SELECT player_id, id AS contract_id FROM contracts",
+        ("player_contracts", "contract_details", "player_profile"),
+    ),
+    TaskTemplate(
         "scouting", Difficulty.MEDIUM,
         "You are scouting club {club_id}: see its squad, its {position}s and what the squad is "
         "worth.",

@@ -268,6 +268,12 @@ TEMPLATES = (
         ("products_in_category",),
     ),
     TaskTemplate(
+        "order_history", Difficulty.EASY,
+        "You are customer {customer_id} and want your order history and your total spend.",
+        "SELECT DISTINCT customer_id FROM orders",
+        ("customer_orders", "customer_spend"),
+    ),
+    TaskTemplate(
         "review_account", Difficulty.MEDIUM,
         "You (customer {customer_id}, email {email}) want to review your orders and how much "
         "you have spent so far.",

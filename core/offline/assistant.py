@@ -62,6 +62,7 @@ class OfflineAssistant:
         executed = self._executed(messages, user_index)
         calls: list[ToolCall] = []
         outcomes: list[Outcome] = []
+        waiting = False
         for r, request in enumerate(requests):
             state = self._advance(r, request, executed, available)
             if isinstance(state, Outcome):
@@ -69,8 +70,13 @@ class OfflineAssistant:
                 continue
             step_index, arguments = state
             tool = request.intent.steps[step_index].tool
+            if any(c.name == tool and c.parsed_arguments() == arguments for c in calls):
+                waiting = True  # the same call is already in this batch; reuse its result next turn
+                continue
             call_id = f"call_{len(messages)}_{r}_{step_index}"
             calls.append(ToolCall(id=call_id, name=tool, arguments=json.dumps(arguments, ensure_ascii=False)))
+        if waiting and not calls:
+            raise AssertionError("a request waited on a call that was not made")
         if calls:
             return ChatMessage(
                 role=Role.ASSISTANT,
@@ -86,7 +92,7 @@ class OfflineAssistant:
     def _executed(messages: list[ChatMessage], user_index: int) -> dict[tuple[int, int], tuple[dict, object, str | None]]:
         """(request, step) -> (arguments, parsed result, error) for calls since the user spoke."""
         calls: dict[str, tuple[int, int, dict]] = {}
-        done: dict[tuple[int, int], tuple[dict, object, str | None]] = {}
+        done: dict = {}
         for message in messages[user_index + 1 :]:
             if message.role is Role.ASSISTANT:
                 for call in message.tool_calls:
@@ -103,6 +109,8 @@ class OfflineAssistant:
                 if message.meta.tool_error or (isinstance(result, dict) and "error" in result and len(result) <= 3):
                     error = str(result.get("error")) if isinstance(result, dict) else str(result)
                 done[(r, s)] = (arguments, result, error)
+                tool = next((c.name for m in messages[user_index + 1 :] for c in m.tool_calls if c.id == message.tool_call_id), "")
+                done[(tool, json.dumps(arguments, sort_keys=True))] = (arguments, result, error)
         return done
 
     def _advance(self, r: int, request: Request, executed, available: dict[str, ToolSpec]):
@@ -110,8 +118,13 @@ class OfflineAssistant:
         steps = request.intent.steps
         previous: object = None
         for s, step in enumerate(steps):
-            if (r, s) in executed:
-                _, result, error = executed[(r, s)]
+            known = executed.get((r, s))
+            if known is None and s < len(steps):
+                arguments = _arguments(step.arguments, request.slots, previous)
+                if arguments is not None:
+                    known = executed.get((step.tool, json.dumps(arguments, sort_keys=True)))
+            if known is not None:
+                _, result, error = known
                 if error is not None:
                     return Outcome(request, step.tool, error=error)
                 if result is None or result == []:
@@ -170,7 +183,7 @@ class OfflineAssistant:
         if result is None or result == []:
             return rng.choice((f"I couldn't find any {noun} matching that.", f"I looked, but there's no {noun} matching that."))
         if outcome.tool.startswith(("create_", "update_", "delete_")) and isinstance(result, dict) and "rowcount" in result:
-            return _write_sentence(outcome.tool, noun, result)
+            return _write_sentence(outcome, noun, result)
         if isinstance(result, list):
             lines = [f"- {_row_summary(row)}" for row in result[:MAX_LISTED]]
             lead = rng.choice((f"Here's what I found for {noun}:", f"These are the matching {noun}:"))
@@ -210,8 +223,9 @@ def _noun(tool: str) -> str:
         if name.startswith(prefix):
             name = name[len(prefix) :]
             break
-    name = name.split("_by_")[0].removesuffix("_summary")
-    return name.replace("_", " ")
+    words = name.split("_by_")[0].removesuffix("_summary").split("_")
+    deduped = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]
+    return " ".join(deduped)
 
 
 def _field(value: object) -> str:
@@ -227,7 +241,8 @@ def _row_summary(row: object, limit: int = 5) -> str:
     return ", ".join(f"{key.replace('_', ' ')} {_field(value)}" for key, value in items)
 
 
-def _write_sentence(tool: str, noun: str, result: dict) -> str:
+def _write_sentence(outcome: Outcome, noun: str, result: dict) -> str:
+    tool = outcome.tool
     count = result.get("rowcount", 0)
     if not count:
         return f"Nothing was changed: I couldn't find a matching {noun}."
@@ -237,4 +252,9 @@ def _write_sentence(tool: str, noun: str, result: dict) -> str:
         return f"Done! The new {noun} has been created."
     if tool.startswith("delete_"):
         return f"Done. The {noun} has been removed."
+    steps = outcome.request.intent.steps
+    fields = [k for k in steps[-1].arguments if k != "id"] if steps[-1].tool == tool else []
+    if len(fields) == 1:
+        entity = _noun(tool).removesuffix(" " + fields[0].replace("_", " "))
+        return f"Done. I've updated the {fields[0].replace('_', ' ')} on that {entity}."
     return f"Done. The {noun} has been updated."

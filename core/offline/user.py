@@ -132,16 +132,18 @@ class OfflineUserSimulator:
 
         requested = self._reveal(progress, task, rules, rng)
         if requested:
+            request = self._requests(task, requested, rng)
             if parts:
-                parts.append(rng.choice(CONNECTORS))
-            parts.append(self._requests(task, requested, rng))
+                request = f"{rng.choice(CONNECTORS)} {_lower_first(request)}"
+            parts.append(request)
             return self._message(" ".join(parts), progress.task_index, subtasks=requested, extra=meta_extra)
 
         # every subtask of this task is settled
         following = await ctx.next_task() if ctx.next_task is not None else None
         if following is not None:
             opening = self._opening(following, len(tasks), rules, rng)
-            text = f"{rng.choice(TRANSITIONS)} {rng.choice(CONNECTORS)} {self._requests(following, opening, rng)}"
+            request = _lower_first(self._requests(following, opening, rng))
+            text = f"{rng.choice(TRANSITIONS)} {rng.choice(CONNECTORS)} {request}"
             return self._message(text, progress.task_index + 1, subtasks=opening, completes=True, extra=meta_extra)
         return self._message(rng.choice(CLOSINGS), progress.task_index, completes=True, is_complete=True, extra=meta_extra)
 
@@ -242,7 +244,7 @@ class OfflineUserSimulator:
             subtask = task.subtasks[i]
             text = render_request(self.knowledge.intent(subtask.intent), subtask.slots, rng)
             if n:
-                text = f"Also, {text[0].lower()}{text[1:]}" if not text.startswith("I ") else f"Also, {text}"
+                text = f"Also, {_lower_first(text)}"
             sentences.append(text)
         return " ".join(sentences)
 
@@ -276,6 +278,14 @@ class OfflineUserSimulator:
                 extra=extra or {},
             ),
         )
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case a sentence's first letter after a connector ("Also, could you...")."""
+    first = text.split(" ", 1)[0]
+    if first in ("I", "I'm", "I've", "I'd") or (len(first) > 1 and first[1:2].isupper()):
+        return text
+    return text[:1].lower() + text[1:]
 
 
 def _serves(intent: Intent, slots: dict, tool: str, arguments: dict) -> bool:

@@ -1,0 +1,57 @@
+"""`turnloom domains`: the built-in domain packs with their tables, rows and tools."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..domains import all_packs
+from ..forge import derive_tools
+from ..sqlenv import SqlEnvironment, build_pack_image
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "domains",
+        help="list the built-in domains",
+        description="List the built-in domain packs with their table, row, tool, intent and task-template counts.",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(handler=handle)
+
+
+def domain_rows() -> list[dict]:
+    rows = []
+    for pack in all_packs():
+        image = build_pack_image(pack)
+        with SqlEnvironment(image) as env:
+            counts = env.row_counts()
+        rows.append(
+            {
+                "name": pack.name,
+                "title": pack.title,
+                "tables": len(counts),
+                "rows": sum(counts.values()),
+                "tools": len(derive_tools(image).tools),
+                "intents": len(pack.intents),
+                "templates": len(pack.templates),
+                "description": pack.description,
+            }
+        )
+    return rows
+
+
+def handle(args: argparse.Namespace) -> int:
+    rows = domain_rows()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    header = f"{'domain':<10} {'tables':>6} {'rows':>6} {'tools':>6} {'intents':>7} {'templates':>9}  description"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(
+            f"{row['name']:<10} {row['tables']:>6} {row['rows']:>6} {row['tools']:>6} "
+            f"{row['intents']:>7} {row['templates']:>9}  {row['description']}"
+        )
+    return 0

@@ -1,0 +1,102 @@
+"""`turnloom run`: generate one dialogue headless, print it, and save it.
+
+A new dialogue for a domain or database, or a continuation of a saved session
+(`--from FILE [--at N]`) or of a plain OpenAI-style transcript. Every committed
+message goes to the journal beside the output file as it happens, so a killed
+run loses nothing committed; the snapshot is written atomically at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from ..dialogue import create_session, open_engine
+from ..engine import MessageCommitted
+from ..errors import UsageError
+from ..journal import Journal
+from ..models import Mode, Session, ToolExecution
+from ..render import format_message, print_header, use_colour
+from .options import add_generation_options, non_negative_int
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="generate one dialogue headless and save it",
+        description=(
+            "Generate one dialogue on the offline backend (or the profiles given), print it as it is "
+            "made, and save it as a session file. With --from, continue a saved session or a plain "
+            "OpenAI-style transcript."
+        ),
+    )
+    add_generation_options(parser)
+    parser.add_argument("--out", metavar="FILE", help="where to save (.session.json or .session.toml; default: sessions/<domain>-seed<N>-<id>.session.json)")
+    parser.add_argument("--from", dest="from_file", metavar="FILE", help="continue this saved session or transcript")
+    parser.add_argument("--at", type=non_negative_int, metavar="N", help="with --from: continue from message N (drop the rest)")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary line")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    if args.from_file:
+        from .continue_session import session_to_continue
+
+        session, out = session_to_continue(args)
+    else:
+        if args.at is not None:
+            raise UsageError("--at needs --from FILE")
+        session = create_session(
+            domain=args.domain,
+            db_path=args.db,
+            mode=Mode(args.mode),
+            execution=ToolExecution(args.execution),
+            seed=args.seed,
+            tasks=args.tasks,
+            max_messages=args.max_messages,
+            rule_set=args.rules,
+        )
+        out = Path(args.out) if args.out else default_output(session)
+    return run_and_save(session, out, quiet=args.quiet)
+
+
+def default_output(session: Session) -> Path:
+    return Path("sessions") / f"{session.domain}-seed{session.config.seed}-{session.id}.session.json"
+
+
+def run_and_save(session: Session, out: Path, quiet: bool = False, start_at: int = 0) -> int:
+    """Drive `session` to its end, journaling every commit, then save the snapshot."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    journal = Journal.open(out, session)
+    engine = open_engine(session, recorder=journal)
+    colour = use_colour(sys.stdout)
+    if not quiet:
+        print_header(session)
+        for index, message in enumerate(session.messages[start_at:], start=start_at):
+            print(format_message(index, message, colour))
+
+        def show(event) -> None:
+            if isinstance(event, MessageCommitted):
+                print(format_message(event.index, event.message, colour), flush=True)
+
+        engine.subscribe(show)
+    try:
+        reason = asyncio.run(engine.run())
+    finally:
+        journal.compact(session)
+        journal.close()
+        engine.environment.close()
+    done = sum(1 for m in session.messages if m.meta.completes_task)
+    print(
+        f"# {reason or 'paused'} · {len(session.messages)} messages · "
+        f"{done}/{len(session.tasks)} tasks done · saved {out}"
+    )
+    return 0
+
+
+def run_default() -> int:
+    """What `turnloom` does when the TUI is not available: one offline dialogue."""
+    session = create_session("retail", seed=0)
+    return run_and_save(session, default_output(session))

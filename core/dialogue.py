@@ -1,0 +1,108 @@
+"""Start a dialogue: create a session for a domain or database, and an engine to drive it.
+
+This is where a session's pieces meet: the domain's database image, the tools
+the forge derives from it, the rules in force, the roles (offline by default)
+and the tool environment. The CLI, the TUI and the batch runner all start here.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from .domains import get_pack
+from .engine import DialogueEngine, SessionRecorder
+from .environment import ToolEnvironment
+from .errors import DatabaseError
+from .forge import derive_tools
+from .models import GenerationConfig, Mode, Session, ToolExecution
+from .offline import offline_roles
+from .roles import RoleSet
+from .rules import resolve_rule_set
+from .sqlenv import build_pack_image, load_database_image
+
+
+def base_image(session: Session) -> bytes:
+    """The database a session starts from: its pack's, or its user-supplied file's.
+
+    Raises:
+        DatabaseError: when the session's database file is missing or unusable.
+    """
+    if session.db_path is None:
+        return build_pack_image(get_pack(session.domain))
+    return load_database_image(session.db_path)
+
+
+def create_session(
+    domain: str | None = None,
+    db_path: str | Path | None = None,
+    mode: Mode = Mode.USER_ORIENTED,
+    execution: ToolExecution = ToolExecution.SQL,
+    seed: int = 0,
+    tasks: int = 3,
+    max_messages: int = 400,
+    rule_set: str | None = "paper",
+) -> Session:
+    """A new, empty session with tools derived from the domain's database.
+
+    Args:
+        domain: a built-in domain pack name (ignored when `db_path` is given).
+        db_path: a user-supplied SQLite file.
+        rule_set: the named rule set in force (user-oriented mode only).
+
+    Raises:
+        DomainError: unknown domain. DatabaseError: unusable database file.
+    """
+    if db_path is not None:
+        path = Path(db_path).expanduser().resolve()
+        image = load_database_image(path)
+        name, stored_path = path.stem, str(path)
+    else:
+        pack = get_pack(domain or "retail")
+        image = build_pack_image(pack)
+        name, stored_path = pack.name, None
+    report = derive_tools(image)
+    if not report.tools:
+        reasons = "; ".join(f"{n}: {r}" for n, r in report.dropped[:3]) or "it has no usable tables"
+        raise DatabaseError(f"{stored_path or name}: no tool could be derived from this database ({reasons})")
+    rng = random.Random(f"{seed}:reference-time")
+    reference = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc) + timedelta(days=rng.randint(0, 364), minutes=rng.randint(0, 600))
+    rules = resolve_rule_set(rule_set) if mode is Mode.USER_ORIENTED else []
+    config = GenerationConfig(
+        mode=mode,
+        execution=execution,
+        seed=seed,
+        tasks=tasks,
+        max_messages=max_messages,
+        rule_set=rule_set if mode is Mode.USER_ORIENTED else None,
+        rules=rules,
+    )
+    return Session(
+        domain=name,
+        db_path=stored_path,
+        reference_time=reference.isoformat(),
+        config=config,
+        tools=report.tools,
+    )
+
+
+def open_engine(
+    session: Session,
+    recorder: SessionRecorder | None = None,
+    roles: RoleSet | None = None,
+) -> DialogueEngine:
+    """An engine over `session`, its database rebuilt from the session's write log.
+
+    Args:
+        roles: the role players; offline for every role when None.
+    """
+    environment = ToolEnvironment(base_image(session), session.config.execution, None)
+    if roles is None:
+        roles = offline_roles(session, environment)
+    environment.simulator = roles.tool
+    if session.config.execution is ToolExecution.SIMULATED and roles.tool is None:
+        raise DatabaseError("simulated execution needs a tool simulator role")
+    if session.write_log:
+        environment.reset_to(session)
+    return DialogueEngine(session, roles, environment, recorder)
