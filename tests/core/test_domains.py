@@ -285,6 +285,8 @@ def test_templates_are_grounded_in_the_data(pack):
 
 @pytest.mark.parametrize("pack", PACKS, ids=IDS)
 def test_every_difficulty_has_two_templates(pack):
+    used = {name for t in pack.templates for name in t.intents}
+    assert not {i.name for i in pack.intents} - used, "intents no template asks for"
     for difficulty in Difficulty:
         assert sum(t.difficulty is difficulty for t in pack.templates) >= 2, difficulty
     hard = [t for t in pack.templates if t.difficulty is Difficulty.HARD]
@@ -361,3 +363,29 @@ def test_template_tasks_run_against_the_forged_tools(pack):
                             assert prev["rowcount"] == 1, where
                         elif specs[step.tool].returns == "one":
                             assert prev is not None, f"{where} found nothing"
+
+
+@pytest.mark.parametrize("pack", PACKS, ids=IDS)
+def test_the_offline_parser_reads_back_every_request(pack):
+    """Each template's subtasks, rendered alone and in pairs, parse back to the same requests."""
+    language = pytest.importorskip("turnloom.core.offline.language")
+    parser = language.RequestParser(pack)
+    conn = build(pack)
+    conn.row_factory = sqlite3.Row
+    rng = random.Random(11)
+    for template in pack.templates:
+        row = dict(rng.choice(conn.execute(template.sample_sql).fetchall()))
+        slots = row | {k: rng.choice(v) for k, v in template.values.items()}
+        rendered = []
+        for name in template.intents:
+            intent = pack.intent(name)
+            wanted = {s: slots[s] for s in intent.slots}
+            for phrasing in intent.phrasings:
+                text = language.render(phrasing, wanted)
+                found = parser.parse(text)
+                assert [(r.intent.name, r.slots) for r in found] == [(name, wanted)], text
+            rendered.append((name, wanted, language.render(rng.choice(intent.phrasings), wanted)))
+        for (a, slots_a, text_a), (b, slots_b, text_b) in zip(rendered, rendered[1:]):
+            found = parser.parse(f"{text_a} Also, {text_b[0].lower()}{text_b[1:]}")
+            assert [(r.intent.name, r.slots) for r in found] == [(a, slots_a), (b, slots_b)], (
+                text_a, text_b)
