@@ -448,6 +448,10 @@ def load_database_image(path: str | Path, *, timeout: float = 1.0) -> bytes:
             "pass a .sqlite/.db file made by SQLite 3"
         )
     uri = f"file:{quote(str(file.resolve()))}?mode=ro"
+    wal = file.with_name(file.name + "-wal")
+    if header[18:20] == b"\x02\x02" and not (wal.exists() and wal.stat().st_size):
+        # WAL mode with nothing in a -wal file: read the file as-is, so SQLite creates no -shm beside it
+        uri += "&immutable=1"
     try:
         source = sqlite3.connect(uri, uri=True, timeout=timeout)
     except sqlite3.Error as exc:

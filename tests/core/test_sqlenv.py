@@ -363,6 +363,14 @@ def test_a_wal_mode_file_loads(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     with SqlEnvironment(image) as env:
         assert env.query("SELECT x FROM t") == [{"x": "a"}]
+    writer = sqlite3.connect(path)  # a live writer: its commits sit in the -wal file
+    try:
+        writer.execute("INSERT INTO t (x) VALUES ('b')")
+        writer.commit()
+        with SqlEnvironment(load_database_image(path)) as env:
+            assert env.query("SELECT x FROM t ORDER BY id") == [{"x": "a"}, {"x": "b"}]
+    finally:
+        writer.close()
 
 
 # -- pack images ----------------------------------------------------------------
