@@ -24,6 +24,7 @@ from .models import (
     MessageMeta,
     Provenance,
     Role,
+    RuleVerdict,
     Session,
     Task,
     WriteRecord,
@@ -99,6 +100,10 @@ EngineEvent = (
 )
 
 
+# checks a proposed user turn against the rules in force (see `rulecheck`)
+RuleChecker = Callable[[Session, ChatMessage], list[RuleVerdict]]
+
+
 class SessionRecorder(Protocol):
     """Where committed changes go (the journal)."""
 
@@ -160,14 +165,19 @@ class DialogueEngine:
         roles: RoleSet,
         environment: ToolEnvironment,
         recorder: SessionRecorder | None = None,
+        rule_checker: RuleChecker | None = None,
     ) -> None:
         self.session = session
+        self.rule_checker = rule_checker
         self.roles = roles
         self.environment = environment
         self.recorder = recorder
         self._listeners: list[Callable[[EngineEvent], None]] = []
         self._dirty_environment = False  # an uncommitted tool write was executed
         self._pause_requested = False
+        # a user turn auto-run held back under the "pause" violation policy
+        self.pending_violation: Proposal | None = None
+        self._salt = 0  # varies the roles' draws when a turn is proposed again
 
     # ------------------------------------------------------------ events
 
@@ -198,6 +208,7 @@ class DialogueEngine:
             environment=self.environment,
             stream=stream,
             next_task=next_task,
+            salt=self._salt,
         )
 
     # ------------------------------------------------------------ propose / commit
@@ -251,6 +262,8 @@ class DialogueEngine:
             if not tasks_view and self.session.config.tasks > 0:
                 await next_task()
             message = await self.roles.user.propose(ctx)
+            if self.rule_checker is not None:
+                message.meta.verdicts = self.rule_checker(self.session, message)
             return Proposal(role, message, base, tasks=new_tasks)
         if role is Role.ASSISTANT:
             message = await self.roles.assistant.propose(self.context(role), self.session.active_tools())
@@ -329,12 +342,37 @@ class DialogueEngine:
             self.recorder.record_message(index, message)
         self._emit(MessageCommitted(index, message))
 
-    async def step(self) -> ChatMessage | None:
-        """Propose and commit one message; None if the dialogue has finished."""
+    async def step(self, apply_policy: bool = False) -> ChatMessage | None:
+        """Propose and commit one message; None if the dialogue has finished.
+
+        Args:
+            apply_policy: apply the config's rule-violation policy to a user turn
+                (auto-run does; a single manual step shows the violation instead).
+        """
         if self.finished:
             return None
         proposal = await self.propose()
+        if apply_policy and proposal.message.meta.violations:
+            config = self.session.config
+            if config.violation_policy == "regenerate":
+                for attempt in range(config.violation_retries):
+                    retry = await self._propose_again(attempt + 1)
+                    if not retry.message.meta.violations:
+                        proposal = retry
+                        break
+            elif config.violation_policy == "pause":
+                self.pending_violation = proposal
+                self.pause()
+                return None
         return await self.commit(proposal)
+
+    async def _propose_again(self, attempt: int) -> Proposal:
+        """Another proposal for the same turn, drawn with a different salt."""
+        self._salt = attempt
+        try:
+            return await self.propose()
+        finally:
+            self._salt = 0
 
     async def run(self, max_steps: int | None = None) -> FinishReason | None:
         """Step until the dialogue finishes, `pause()` is called, or `max_steps` pass.
@@ -348,7 +386,7 @@ class DialogueEngine:
             if max_steps is not None and steps >= max_steps:
                 break
             try:
-                await self.step()
+                await self.step(apply_policy=True)
             except TurnloomError as exc:
                 if isinstance(exc, (StaleProposalError, DialogueFinishedError)):
                     raise

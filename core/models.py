@@ -312,6 +312,10 @@ class GenerationConfig(_Model):
     tool_error_streak: int = 4
     rule_set: str | None = "paper"
     rules: list[Rule] = Field(default_factory=list)
+    # what auto-run does when a user turn breaks a rule: keep it and flag it,
+    # regenerate it (up to `violation_retries` times, then flag), or pause for the operator
+    violation_policy: Literal["flag", "regenerate", "pause"] = "flag"
+    violation_retries: int = 2
     # role name -> backend profile name; unmapped roles are offline
     roles: dict[str, str] = Field(default_factory=dict)
 

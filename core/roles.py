@@ -44,13 +44,15 @@ class RoleContext:
     # the tasks as the user simulator should see them (the session's, plus any
     # introduced by the proposal being made); None means the session's own
     tasks: list[Task] | None = None
+    # non-zero when a turn is proposed again (regenerate): varies the draws
+    salt: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def task_list(self) -> list[Task]:
         return self.session.tasks if self.tasks is None else self.tasks
 
     def rng(self, role: str, salt: object = "") -> random.Random:
-        return role_rng(self.session, role, salt)
+        return role_rng(self.session, role, f"{salt}~{self.salt}" if self.salt else salt)
 
 
 class TaskGenerator(Protocol):
