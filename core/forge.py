@@ -137,6 +137,7 @@ class _Table:
     unique: list[_Column]
     fks: list[tuple[_Column, str]]  # (child column, parent table)
     order_by: str
+    keyed: set[str] = field(default_factory=set)  # columns of any unique index or key
 
     def column(self, name: str) -> _Column:
         return next(c for c in self.columns if c.name == name)
@@ -193,9 +194,11 @@ def _introspect(conn: sqlite3.Connection) -> list[_Table]:
         pk_cols.sort(key=lambda p: p[0])
         pk = pk_cols[0][1] if len(pk_cols) == 1 else None
         without_rowid = re.search(r"WITHOUT\s+ROWID\s*;?\s*$", sql or "", re.I) is not None
-        unique = []
+        unique, keyed = [], {c.name for _, c in pk_cols}
         for _seq, iname, is_unique, _origin, partial in conn.execute(f"PRAGMA index_list({_ident(name)})"):
             info = conn.execute(f"PRAGMA index_info({_ident(iname)})").fetchall()
+            if is_unique and not partial:
+                keyed |= {i[2] for i in info if i[2] is not None}
             if is_unique and not partial and len(info) == 1 and info[0][2] is not None:
                 col = next((c for c in columns if c.name == info[0][2]), None)
                 if col is not None and col is not pk and col not in unique:
@@ -210,7 +213,7 @@ def _introspect(conn: sqlite3.Connection) -> list[_Table]:
         tables.append(_Table(
             name, _part(name), _part(singular(name)), columns, pk, [c.name for _, c in pk_cols],
             pk is not None and pk.declared.upper() == "INTEGER" and not without_rowid,
-            unique, fks, order,
+            unique, fks, order, keyed,
         ))
     by_name = {t.name.lower(): t for t in tables}
     for t in tables:
@@ -437,7 +440,8 @@ class _Sampler:
             args |= {f"{b}_{p}": v for p, v in from_row.items() for b in ("min", "max") if f"{b}_{p}" in props}
             return {k: v for k, v in args.items() if v is not None} | {"limit": 5}
         if name.startswith("create_"):
-            special = {c.param for c in t.unique} | ({t.pk.param} if t.pk else set())
+            fk_names = {c.name for c, _ in t.fks}
+            special = {c.param for c in t.columns if c.name in t.keyed and c.name not in fk_names}
             args = {}
             for c in t.columns:
                 if c.param not in props:
