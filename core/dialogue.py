@@ -14,9 +14,9 @@ from pathlib import Path
 from .domains import get_pack
 from .engine import DialogueEngine, SessionRecorder
 from .environment import ToolEnvironment
-from .errors import DatabaseError
+from .errors import DatabaseError, UsageError
 from .forge import derive_tools
-from .models import GenerationConfig, Mode, Session, ToolExecution
+from .models import GenerationConfig, Mode, Session, ToolExecution, Usage, new_session_id
 from .offline import offline_roles
 from .roles import RoleSet
 from .rules import resolve_rule_set
@@ -106,3 +106,29 @@ def open_engine(
     if session.write_log:
         environment.reset_to(session)
     return DialogueEngine(session, roles, environment, recorder)
+
+
+def fork_session(session: Session, at: int, path: str | None = None) -> Session:
+    """A new session with the first `at` messages of `session`; the parent is untouched.
+
+    The write log and tasks are cut to that point, so the fork's database,
+    rebuilt from its own log, is the parent's database as it was at message `at`.
+
+    Raises:
+        UsageError: when `at` is outside the transcript.
+    """
+    if at < 0 or at > len(session.messages):
+        raise UsageError(f"--at {at} is outside the transcript (0..{len(session.messages)})")
+    data = session.model_dump()
+    data["id"] = new_session_id()
+    data["messages"] = data["messages"][:at]
+    data["write_log"] = [w for w in data["write_log"] if w["message_index"] < at]
+    data["tasks"] = [t for t in data["tasks"] if t["introduced_at"] < at]
+    data["finish_reason"] = None
+    data["parent"] = {"session_id": session.id, "path": path, "at": at}
+    usage = Usage()
+    for message in data["messages"]:
+        if message["meta"].get("usage"):
+            usage = usage + Usage.model_validate(message["meta"]["usage"])
+    data["usage"] = usage.model_dump()
+    return Session.model_validate(data)

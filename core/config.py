@@ -1,0 +1,132 @@
+"""turnloom.toml: backend profiles, role mapping, prices, key bindings, theme.
+
+Looked up in the current folder, then the user config dir; `--config FILE`
+overrides both; `TURNLOOM_CONFIG` names a file too. Keys are never stored here:
+a profile names the environment variable that holds its key (`api_key_env`),
+read at call time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+
+CONFIG_NAME = "turnloom.toml"
+ROLE_NAMES = ("task", "forge", "user", "assistant", "tool", "judge")
+
+
+class Profile(BaseModel):
+    """One OpenAI-compatible endpoint and how to talk to it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str
+    """Endpoint base URL, e.g. http://127.0.0.1:8000/v1."""
+    model: str
+    """Model name sent with every request."""
+    api_key_env: str | None = None
+    """Name of the environment variable holding the key (never the key itself)."""
+    temperature: float | None = None
+    """Sampling temperature; None leaves the server's default."""
+    max_tokens: int | None = None
+    """Completion token cap per request."""
+    timeout: float = 60.0
+    """Seconds before a request is abandoned (and retried)."""
+    max_retries: int = 4
+    """Retries on 429, 5xx, timeouts and dropped connections."""
+    max_concurrency: int = 16
+    """Requests in flight at once against this endpoint."""
+    json_schema: bool = True
+    """The server accepts response_format json_schema."""
+    strict: bool = False
+    """The server accepts strict json_schema / strict tools."""
+    tool_choice: bool = True
+    """The server accepts tool_choice."""
+    parallel_tool_calls: bool = True
+    """The server accepts parallel_tool_calls."""
+
+
+class Price(BaseModel):
+    """Cost per million tokens for a model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: float = 0.0
+    completion: float = 0.0
+
+
+class TurnloomConfig(BaseModel):
+    """The whole config file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profiles: dict[str, Profile] = Field(default_factory=dict)
+    """Named endpoints."""
+    roles: dict[str, str] = Field(default_factory=dict)
+    """Role (task, forge, user, assistant, tool, judge) -> profile name; unmapped roles are offline."""
+    prices: dict[str, Price] = Field(default_factory=dict)
+    """Model name -> price per million tokens."""
+    keys: dict[str, str] = Field(default_factory=dict)
+    """TUI binding id -> key, to remap keys."""
+    theme: str | None = None
+    """TUI theme name."""
+    sessions_dir: str | None = None
+    """Where the TUI saves and opens sessions (default ./sessions)."""
+    source: str | None = Field(default=None, exclude=True)
+    """The file this config came from (not stored)."""
+
+
+def config_candidates() -> list[Path]:
+    from platformdirs import user_config_dir
+
+    paths = []
+    if os.environ.get("TURNLOOM_CONFIG"):
+        paths.append(Path(os.environ["TURNLOOM_CONFIG"]))
+    paths.append(Path.cwd() / CONFIG_NAME)
+    paths.append(Path(user_config_dir("turnloom")) / CONFIG_NAME)
+    return paths
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> TurnloomConfig:
+    """The config from `path`, or the first file found; an empty config when none exists.
+
+    Raises:
+        ConfigError: a file that cannot be read or parsed, or a bad key (named with its file).
+    """
+    if path is not None:
+        target = Path(path)
+        if not target.exists():
+            raise ConfigError(f"{target}: config file not found")
+        return _read(target)
+    for candidate in config_candidates():
+        if candidate.is_file():
+            return _read(candidate)
+    return TurnloomConfig()
+
+
+def _read(path: Path) -> TurnloomConfig:
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+    try:
+        config = TurnloomConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: key {key!r}: {first['msg']}") from exc
+    for role, profile in config.roles.items():
+        if role not in ROLE_NAMES:
+            raise ConfigError(f"{path}: [roles] has unknown role {role!r}; roles are {', '.join(ROLE_NAMES)}")
+        if profile != "offline" and profile not in config.profiles:
+            raise ConfigError(f"{path}: [roles] {role} = {profile!r} names no [profiles.{profile}]")
+    config.source = str(path)
+    return config
