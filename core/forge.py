@@ -374,7 +374,9 @@ def _coerce(value: Any, schema: dict[str, Any]) -> Any:
         value = base64.b64encode(bytes(value)).decode("ascii")
     try:
         if kind == "integer":
-            out: Any = int(float(value)) if float(value).is_integer() else None
+            if isinstance(value, str):
+                value = float(value) if any(ch in value for ch in ".eE") else int(value)
+            out: Any = int(value) if float(value).is_integer() else None
         elif kind == "number":
             out = float(value) if isinstance(value, str) else value
         else:

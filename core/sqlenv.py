@@ -123,7 +123,9 @@ def _make_authorizer(
             reason = "transaction control is not allowed"
         elif action == sqlite3.SQLITE_FUNCTION:
             name = (arg2 or "").lower()
-            if name in _ALWAYS_DENIED_FUNCTIONS or (name in _CLOCK_FUNCTIONS and mentions_now):
+            if name == "load_extension":
+                reason = "loading extensions is not allowed"
+            elif name in _ALWAYS_DENIED_FUNCTIONS or (name in _CLOCK_FUNCTIONS and mentions_now):
                 reason = f"the function {name}() is not allowed (it is not replayable)"
         elif action in _WRITE_ACTIONS:
             if (arg1 or "").lower() in ("sqlite_master", "sqlite_temp_master", "sqlite_schema"):
@@ -155,14 +157,15 @@ def validate_arguments(spec: ToolSpec, arguments: Any) -> str | None:
         arguments: the parsed arguments.
 
     Returns:
-        None when they fit, else a message naming each offending argument.
-
-    Raises:
-        jsonschema.SchemaError: the tool's own parameter schema is invalid.
+        None when they fit, else a message naming each offending argument
+        (or saying the tool's own schema is invalid).
     """
     if not isinstance(arguments, dict):
         return "arguments must be a JSON object"
-    validator = _validator(json.dumps(spec.parameters, sort_keys=True))
+    try:
+        validator = _validator(json.dumps(spec.parameters, sort_keys=True))
+    except jsonschema.SchemaError as exc:
+        return f"the tool's parameter schema is invalid: {exc.message}"
     errors = sorted(validator.iter_errors(arguments), key=lambda e: [str(p) for p in e.path])
     if not errors:
         return None
@@ -243,12 +246,10 @@ class SqlEnvironment:
         """
         if not spec.sql:
             return ToolResult.error(f"the tool {spec.name} has no SQL to run", "not_executable")
-        try:
-            problems = validate_arguments(spec, arguments)
-        except jsonschema.SchemaError as exc:
-            return ToolResult.error(f"the tool's parameter schema is invalid: {exc.message}", "invalid_tool")
+        problems = validate_arguments(spec, arguments)
         if problems:
-            return ToolResult.error(problems, "invalid_arguments")
+            kind = "invalid_tool" if problems.startswith("the tool's parameter schema") else "invalid_arguments"
+            return ToolResult.error(problems, kind)
         properties = spec.parameters.get("properties", {})
         params = {name: _bindable(arguments.get(name)) for name in properties}
         try:
@@ -258,6 +259,7 @@ class SqlEnvironment:
         if spec.writes:
             body: dict[str, Any] = {"rowcount": rowcount}
             if _is_insert(spec.sql):
+                lastrowid = lastrowid if rowcount > 0 else None  # INSERT OR IGNORE that inserted nothing
                 body["lastrowid"] = lastrowid
             else:
                 lastrowid = None

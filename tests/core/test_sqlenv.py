@@ -13,6 +13,7 @@ import pytest
 from turnloom.core.domains.base import DomainPack
 from turnloom.core.errors import DatabaseError
 from turnloom.core.models import ToolSpec, WriteRecord
+from turnloom.core import sqlenv
 from turnloom.core.sqlenv import (
     SqlEnvironment,
     build_pack_image,
@@ -393,3 +394,22 @@ def test_pack_images_are_deterministic_and_built_once_per_name():
         rows = env.query("SELECT n FROM things ORDER BY id")
     expected_rng = random.Random(7)
     assert [r["n"] for r in rows] == [expected_rng.randint(0, 10**9) for _ in range(5)]
+
+
+def test_a_tool_without_sql_or_with_a_broken_schema_is_an_error_not_an_exception(env):
+    no_sql = ToolSpec(name="lookup", description="d")
+    assert json.loads(env.execute(no_sql, {}).content)["type"] == "not_executable"
+    broken = ToolSpec(name="broken", description="d", parameters={"type": "nonsense"}, sql="SELECT 1")
+    assert json.loads(env.execute(broken, {}).content)["type"] == "invalid_tool"
+
+
+def test_an_insert_that_inserts_nothing_has_no_lastrowid(env):
+    result = env.execute(raw("INSERT OR IGNORE INTO customers (id, name, email) VALUES (1, 'x', 'y')"), {})
+    assert json.loads(result.content) == {"rowcount": 0, "lastrowid": None}
+
+
+def test_a_runaway_query_is_interrupted(env, monkeypatch):
+    monkeypatch.setattr(sqlenv, "MAX_STEPS", 1_000)  # about 1M VM steps, to keep the test fast
+    forever = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+    result = env.execute(raw(forever, writes=False), {})
+    assert result.is_error and "interrupted" in result.content
