@@ -101,7 +101,8 @@ def value_schema(declared: str) -> dict[str, Any]:
     if any(k in d for k in ("REAL", "FLOA", "DOUB")):
         return {"type": "number"}
     if "DATE" in d or "TIME" in d:
-        fmt = "date-time" if "STAMP" in d or ("DATE" in d and "TIME" in d) else "date" if "DATE" in d else "time"
+        both = "STAMP" in d or ("DATE" in d and "TIME" in d)
+        fmt = "date-time" if both else "date" if "DATE" in d else "time"
         return {"type": "string", "format": fmt}
     return {"type": "number"}
 
@@ -139,9 +140,6 @@ class _Table:
     order_by: str
     keyed: set[str] = field(default_factory=set)  # columns of any unique index or key
 
-    def column(self, name: str) -> _Column:
-        return next(c for c in self.columns if c.name == name)
-
 
 def _enums(create_sql: str) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
@@ -152,8 +150,11 @@ def _enums(create_sql: str) -> dict[str, list[Any]]:
             m = _LITERAL.match(rest)
             if not m:
                 break
-            items.append(m.group(1).replace("''", "'") if m.group(1) is not None else float(m.group(2))
-                         if "." in m.group(2) else int(m.group(2)))
+            text, number = m.groups()
+            if text is not None:
+                items.append(text.replace("''", "'"))
+            else:
+                items.append(float(number) if "." in number else int(number))
             rest = rest[m.end():].strip()
         if items and not rest:
             out[col.strip('"`[]').lower()] = items
@@ -176,7 +177,8 @@ def _introspect(conn: sqlite3.Connection) -> list[_Table]:
         enums = _enums(sql)
         used: set[str] = {"limit"}
         columns, pk_cols = [], []
-        for _cid, cname, ctype, notnull, dflt, pk, hidden in conn.execute(f"PRAGMA table_xinfo({_ident(name)})"):
+        info_rows = conn.execute(f"PRAGMA table_xinfo({_ident(name)})").fetchall()
+        for _cid, cname, ctype, notnull, dflt, pk_pos, hidden in info_rows:
             if hidden == 1:
                 continue
             param = _part(cname)
@@ -187,10 +189,10 @@ def _introspect(conn: sqlite3.Connection) -> list[_Table]:
             if cname.lower() in enums:
                 schema = {"type": "string" if isinstance(enums[cname.lower()][0], str) else schema["type"],
                           "enum": enums[cname.lower()]}
-            col = _Column(cname, param, ctype or "", bool(notnull) or pk > 0, dflt, hidden, schema)
+            col = _Column(cname, param, ctype or "", bool(notnull) or pk_pos > 0, dflt, hidden, schema)
             columns.append(col)
-            if pk:
-                pk_cols.append((pk, col))
+            if pk_pos:
+                pk_cols.append((pk_pos, col))
         pk_cols.sort(key=lambda p: p[0])
         pk = pk_cols[0][1] if len(pk_cols) == 1 else None
         without_rowid = re.search(r"WITHOUT\s+ROWID\s*;?\s*$", sql or "", re.I) is not None
@@ -207,8 +209,9 @@ def _introspect(conn: sqlite3.Connection) -> list[_Table]:
         fk_groups: dict[int, list[tuple[Any, ...]]] = {}
         for fk in conn.execute(f"PRAGMA foreign_key_list({_ident(name)})"):
             fk_groups.setdefault(fk[0], []).append(fk)
-        fks = [(next(c for c in columns if c.name == g[0][3]), g[0][2])
-               for _, g in sorted(fk_groups.items()) if len(g) == 1 and any(c.name == g[0][3] for c in columns)]
+        by_col = {c.name: c for c in columns}
+        fks = [(by_col[g[0][3]], g[0][2]) for _, g in sorted(fk_groups.items())
+               if len(g) == 1 and g[0][3] in by_col]
         order = ", ".join(_ident(c.name) for _, c in pk_cols) if pk_cols else "rowid"
         tables.append(_Table(
             name, _part(name), _part(singular(name)), columns, pk, [c.name for _, c in pk_cols],
@@ -222,7 +225,7 @@ def _introspect(conn: sqlite3.Connection) -> list[_Table]:
 
 
 def _out(col: _Column, nullable: bool) -> dict[str, Any]:
-    schema = {k: v for k, v in col.schema.items() if k != "format"}
+    schema = dict(col.schema)
     if nullable:
         schema["type"] = [schema["type"], "null"]
         if "enum" in schema:
@@ -264,74 +267,84 @@ def _table_tools(t: _Table, children: list[tuple[_Table, _Column]]) -> list[tupl
     """The table's tools, each with the table its sample arguments come from."""
     e, T, row = t.entity, _ident(t.name), _row_schema(t)
     cols = ", ".join(_ident(c.name) for c in t.columns)
-    one = {**row, "type": ["object", "null"]}
-    many = {"type": "array", "items": row}
-    writable = [c for c in t.columns if c.hidden == 0]
-    tools = []
-    for col in ([t.pk] if t.pk else []) + (t.unique if t.pk else []):
-        tools.append(_tool(
-            f"get_{e}_by_{col.param}", f"Get one {_words(e)} by its {_words(col.name)}; null when there is none.",
-            _params({col.param: _prop(col, f"The {_words(col.name)} of the {_words(e)}.")}, [col.param]),
-            f"SELECT {cols} FROM {T} WHERE {_ident(col.name)} = :{col.param}", one, "one"))
-    props: dict[str, Any] = {}
-    conds = []
-    pk_names = set(t.pk_names)
-    fk_cols = {c.name for c, _ in t.fks}
-    for col in t.columns:
-        if col.name in pk_names or col.declared.upper().count("BLOB") or not col.declared:
-            continue
-        q, p = _ident(col.name), col.param
-        if col.is_text:
-            props[p] = _prop(col, f"Text found anywhere in the {_words(col.name)} (any case).")
-            conds.append(f"(:{p} IS NULL OR instr(lower({q}), lower(:{p})) > 0)")
-        else:
-            props[p] = _prop(col, f"Exact {_words(col.name)}.")
-            conds.append(f"(:{p} IS NULL OR {q} = :{p})")
-        if (col.numeric or "format" in col.schema) and col.name not in fk_cols:
-            for bound, op, word in (("min", ">=", "Smallest"), ("max", "<=", "Largest")):
-                name = f"{bound}_{p}"
-                if name not in props and all(c.param != name for c in t.columns):
-                    props[name] = {k: v for k, v in col.schema.items()} | {
-                        "description": f"{word} {_words(col.name)} to include."}
-                    conds.append(f"(:{name} IS NULL OR {q} {op} :{name})")
-    props["limit"] = LIMIT_SCHEMA
-    where = " AND ".join(conds) or "1"
-    tools.append(_tool(
-        f"search_{t.part}",
-        f"Search {_words(t.name)}; every filter is optional; text filters match a substring, "
-        f"case-insensitively. Ordered by {_words(', '.join(t.pk_names) or 'rowid')}.",
-        _params(props, []),
-        f"SELECT {cols} FROM {T} WHERE {where} ORDER BY {t.order_by} LIMIT COALESCE(:limit, 20)", many, "many"))
-    insert_cols = [c for c in writable if not (t.rowid_alias and c is t.pk)]
-    values, required = [], []
-    for c in insert_cols:
-        replayable_default = c.default is not None and not _UNREPLAYABLE_DEFAULT.search(c.default)
-        values.append(f"COALESCE(:{c.param}, {c.default})" if replayable_default else f":{c.param}")
-        if (c.notnull or c.name in pk_names) and not replayable_default:
-            required.append(c.param)
-    tools.append(_tool(
-        f"create_{e}", f"Create a new {_words(e)}; optional fields keep their defaults. "
-        "Returns the new row's id as lastrowid.",
-        _params({c.param: _prop(c, f"The {_words(c.name)}.") for c in insert_cols}, required),
-        f"INSERT INTO {T} ({', '.join(_ident(c.name) for c in insert_cols)}) VALUES ({', '.join(values)})",
-        _write_schema(True)))
+    tools = [
+        _tool(f"get_{e}_by_{col.param}",
+              f"Get one {_words(e)} by its {_words(col.name)}; null when there is none.",
+              _params({col.param: _prop(col, f"The {_words(col.name)} of the {_words(e)}.")}, [col.param]),
+              f"SELECT {cols} FROM {T} WHERE {_ident(col.name)} = :{col.param}",
+              {**row, "type": ["object", "null"]}, "one")
+        for col in ([t.pk, *t.unique] if t.pk else [])
+    ]
+    tools += [_search_tool(t, cols, row), _create_tool(t)]
     if t.pk is None:
         return [(spec, t) for spec in tools]
     pk, key = t.pk, f"{_ident(t.pk.name)} = :{t.pk.param}"
     pk_prop = _prop(pk, f"The {_words(pk.name)} of the {_words(e)}.")
-    for c in writable:
-        if c is not pk:
+    for c in t.columns:
+        if c is not pk and c.hidden == 0:
             tools.append(_tool(
-                f"update_{e}_{c.param}", f"Change the {_words(c.name)} of one {_words(e)}, found by its {_words(pk.name)}.",
-                _params({pk.param: pk_prop, c.param: _prop(c, f"The new {_words(c.name)}.")}, [pk.param, c.param]),
+                f"update_{e}_{c.param}",
+                f"Change the {_words(c.name)} of one {_words(e)}, found by its {_words(pk.name)}.",
+                _params({pk.param: pk_prop, c.param: _prop(c, f"The new {_words(c.name)}.")},
+                        [pk.param, c.param]),
                 f"UPDATE {T} SET {_ident(c.name)} = :{c.param} WHERE {key}", _write_schema(False)))
     tools.append(_tool(f"delete_{e}", f"Delete one {_words(e)} by its {_words(pk.name)}.",
                        _params({pk.param: pk_prop}, [pk.param]), f"DELETE FROM {T} WHERE {key}",
                        _write_schema(False)))
     out = [(spec, t) for spec in tools]
     for child, fk in children:
-        out += [(spec, child) for spec in _fk_tools(t, child, fk, sum(p == t.name for _, p in child.fks) > 1)]
+        ambiguous = sum(p == t.name for _, p in child.fks) > 1
+        out += [(spec, child) for spec in _fk_tools(t, child, fk, ambiguous)]
     return out
+
+
+def _search_tool(t: _Table, cols: str, row: dict[str, Any]) -> ToolSpec:
+    props: dict[str, Any] = {}
+    conds = []
+    fk_cols = {c.name for c, _ in t.fks}
+    for col in t.columns:
+        if col.name in t.pk_names or "BLOB" in col.declared.upper() or not col.declared:
+            continue  # keys have their get_ tool; blobs make no sense as filters
+        q, p = _ident(col.name), col.param
+        if col.is_text:
+            props[p] = _prop(col, f"Text found anywhere in the {_words(col.name)} (any case).")
+            conds.append(f"(:{p} IS NULL OR instr(lower({q}), lower(:{p})) > 0)")
+        else:  # numbers, dates-as-equality and enums match exactly ('paid' must not match 'unpaid')
+            props[p] = _prop(col, f"Exact {_words(col.name)}.")
+            conds.append(f"(:{p} IS NULL OR {q} = :{p})")
+        if (col.numeric or "format" in col.schema) and col.name not in fk_cols:
+            for bound, op, word in (("min", ">=", "Smallest"), ("max", "<=", "Largest")):
+                name = f"{bound}_{p}"
+                if name not in props and all(c.param != name for c in t.columns):
+                    props[name] = {**col.schema, "description": f"{word} {_words(col.name)} to include."}
+                    conds.append(f"(:{name} IS NULL OR {q} {op} :{name})")
+    props["limit"] = LIMIT_SCHEMA
+    return _tool(
+        f"search_{t.part}",
+        f"Search {_words(t.name)}; every filter is optional; text filters match a substring, "
+        f"case-insensitively. Ordered by {_words(', '.join(t.pk_names) or 'rowid')}.",
+        _params(props, []),
+        f"SELECT {cols} FROM {_ident(t.name)} WHERE {' AND '.join(conds) or '1'} "
+        f"ORDER BY {t.order_by} LIMIT COALESCE(:limit, 20)",
+        {"type": "array", "items": row}, "many")
+
+
+def _create_tool(t: _Table) -> ToolSpec:
+    insert_cols = [c for c in t.columns if c.hidden == 0 and not (t.rowid_alias and c is t.pk)]
+    values, required = [], []
+    for c in insert_cols:
+        # a default like CURRENT_TIMESTAMP would differ on replay: the caller must give the value
+        replayable_default = c.default is not None and not _UNREPLAYABLE_DEFAULT.search(c.default)
+        values.append(f"COALESCE(:{c.param}, {c.default})" if replayable_default else f":{c.param}")
+        if (c.notnull or c.name in t.pk_names) and not replayable_default:
+            required.append(c.param)
+    return _tool(
+        f"create_{t.entity}", f"Create a new {_words(t.entity)}; optional fields keep their defaults. "
+        "Returns the new row's id as lastrowid.",
+        _params({c.param: _prop(c, f"The {_words(c.name)}.") for c in insert_cols}, required),
+        f"INSERT INTO {_ident(t.name)} ({', '.join(_ident(c.name) for c in insert_cols)}) "
+        f"VALUES ({', '.join(values)})",
+        _write_schema(True))
 
 
 def _fk_tools(parent: _Table, child: _Table, fk: _Column, ambiguous: bool) -> list[ToolSpec]:
@@ -341,7 +354,8 @@ def _fk_tools(parent: _Table, child: _Table, fk: _Column, ambiguous: bool) -> li
     fk_prop = _prop(fk, f"The {_words(fk.name)} of the {_words(child.entity)}s to look at.")
     where = f"{_ident(fk.name)} = :{fk.param}"
     listing = _tool(
-        base + suffix, f"List the {_words(child.name)} of one {_words(parent.entity)} (by {_words(fk.name)}), "
+        base + suffix,
+        f"List the {_words(child.name)} of one {_words(parent.entity)} (by {_words(fk.name)}), "
         f"ordered by {_words(', '.join(child.pk_names) or 'rowid')}.",
         _params({fk.param: fk_prop, "limit": LIMIT_SCHEMA}, [fk.param]),
         f"SELECT {', '.join(_ident(c.name) for c in child.columns)} FROM {C} WHERE {where} "
@@ -351,7 +365,8 @@ def _fk_tools(parent: _Table, child: _Table, fk: _Column, ambiguous: bool) -> li
     selects = [f'COUNT(*) AS "{child.part}_count"']
     props: dict[str, Any] = {f"{child.part}_count": {"type": "integer"}}
     for c in measures:
-        total = f"SUM({_ident(c.name)})" if c.schema["type"] == "integer" else f"ROUND(SUM({_ident(c.name)}), 2)"
+        q = _ident(c.name)
+        total = f"SUM({q})" if c.schema["type"] == "integer" else f"ROUND(SUM({q}), 2)"
         selects += [f'{total} AS "total_{c.param}"', f'ROUND(AVG({_ident(c.name)}), 2) AS "avg_{c.param}"']
         props[f"total_{c.param}"] = {"type": [c.schema["type"], "null"]}
         props[f"avg_{c.param}"] = {"type": ["number", "null"]}
@@ -398,7 +413,9 @@ class _Sampler:
 
     def value(self, t: _Table, col: _Column) -> Any:
         q = _ident(col.name)
-        rows = self.env.query(f"SELECT {q} AS v FROM {_ident(t.name)} WHERE {q} IS NOT NULL ORDER BY {t.order_by} LIMIT 1")
+        rows = self.env.query(
+            f"SELECT {q} AS v FROM {_ident(t.name)} WHERE {q} IS NOT NULL ORDER BY {t.order_by} LIMIT 1"
+        )
         value = _coerce(rows[0]["v"], col.schema) if rows else None
         if value is not None:
             return value
@@ -429,8 +446,10 @@ class _Sampler:
         pk = _ident(t.pk.name)
         conds = [f"NOT EXISTS (SELECT 1 FROM {_ident(c.name)} AS ch WHERE ch.{_ident(fk.name)} = p.{pk})"
                  for c, fk in children]
-        rows = self.env.query(f"SELECT p.{pk} AS v FROM {_ident(t.name)} AS p WHERE {' AND '.join(conds) or '1'} "
-                              f"AND p.{pk} IS NOT NULL ORDER BY p.{pk} LIMIT 1")
+        where = " AND ".join([*conds, f"p.{pk} IS NOT NULL"])
+        rows = self.env.query(
+            f"SELECT p.{pk} AS v FROM {_ident(t.name)} AS p WHERE {where} ORDER BY p.{pk} LIMIT 1"
+        )
         return _coerce(rows[0]["v"], t.pk.schema) if rows else self.value(t, t.pk)
 
     def arguments(self, spec: ToolSpec, t: _Table, children: list[tuple[_Table, _Column]]) -> dict[str, Any]:
@@ -439,7 +458,8 @@ class _Sampler:
         name = spec.name
         if name.startswith("search_"):
             args = {p: v for p, v in from_row.items() if p in props}
-            args |= {f"{b}_{p}": v for p, v in from_row.items() for b in ("min", "max") if f"{b}_{p}" in props}
+            for bound in ("min", "max"):
+                args |= {f"{bound}_{p}": v for p, v in from_row.items() if f"{bound}_{p}" in props}
             return {k: v for k, v in args.items() if v is not None} | {"limit": 5}
         if name.startswith("create_"):
             fk_names = {c.name for c, _ in t.fks}

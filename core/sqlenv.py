@@ -248,8 +248,8 @@ class SqlEnvironment:
             return ToolResult.error(f"the tool {spec.name} has no SQL to run", "not_executable")
         problems = validate_arguments(spec, arguments)
         if problems:
-            kind = "invalid_tool" if problems.startswith("the tool's parameter schema") else "invalid_arguments"
-            return ToolResult.error(problems, kind)
+            broken = problems.startswith("the tool's parameter schema")
+            return ToolResult.error(problems, "invalid_tool" if broken else "invalid_arguments")
         properties = spec.parameters.get("properties", {})
         params = {name: _bindable(arguments.get(name)) for name in properties}
         try:
