@@ -253,7 +253,8 @@ def _write_sentence(outcome: Outcome, noun: str, result: dict) -> str:
     if tool.startswith("delete_"):
         return f"Done. The {noun} has been removed."
     steps = outcome.request.intent.steps
-    fields = [k for k in steps[-1].arguments if k != "id"] if steps[-1].tool == tool else []
+    # the first argument of an update names the record, the rest are what changed
+    fields = list(steps[-1].arguments)[1:] if steps[-1].tool == tool else []
     if len(fields) == 1:
         entity = _noun(tool).removesuffix(" " + fields[0].replace("_", " "))
         return f"Done. I've updated the {fields[0].replace('_', ' ')} on that {entity}."
