@@ -1,0 +1,43 @@
+"""OpenAI chat fine-tuning JSONL: `{"messages", "tools", "parallel_tool_calls"}` per line.
+
+Tool-call arguments stay JSON strings, as the Chat Completions API carries them. An assistant
+message gets a `weight` (0 or 1) only when its `meta.extra["weight"]` sets one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import ChatMessage, Role, Session, ToolSpec
+from .validate import RecordRejected, check_chat_order
+
+
+def build(session: Session, messages: list[ChatMessage], tools: list[ToolSpec]) -> dict[str, Any]:
+    """One training example.
+
+    Args:
+        session: the session (for context only).
+        messages: the transcript to export (already checked by `check_messages`).
+        tools: the tool specs to list.
+
+    Returns:
+        The JSON-ready record.
+
+    Raises:
+        RecordRejected: role order, or a `weight` that is not 0 or 1.
+    """
+    check_chat_order(messages)
+    out = []
+    for index, message in enumerate(messages):
+        item = message.to_openai()
+        if message.role is Role.ASSISTANT and "weight" in message.meta.extra:
+            weight = message.meta.extra["weight"]
+            if weight not in (0, 1) or isinstance(weight, bool):
+                raise RecordRejected(f"message {index}: weight must be 0 or 1, not {weight!r}")
+            item["weight"] = weight
+        out.append(item)
+    return {
+        "messages": out,
+        "tools": [spec.to_openai() for spec in tools],
+        "parallel_tool_calls": any(len(m.tool_calls) > 1 for m in messages),
+    }

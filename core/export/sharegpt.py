@@ -1,0 +1,91 @@
+"""ShareGPT for LLaMA-Factory: `{"conversations", "system", "tools"}` per line.
+
+Turns are `human`, `gpt`, `function_call` and `observation`, and LLaMA-Factory drops any
+record whose turns do not strictly alternate (human/observation, then gpt/function_call).
+So, deliberately:
+
+- an assistant message with tool calls becomes one `function_call` whose value is the JSON
+  text `{"name", "arguments": {...}}` (a JSON list of those for parallel calls); any text
+  the assistant wrote beside its calls is dropped, since the format has no place for it;
+- the results of those calls become one `observation`: the result text for a single call, a
+  JSON list of the results (each parsed when it is JSON) for parallel calls, in call order;
+- consecutive user messages are merged into one `human` turn, and consecutive assistant
+  replies into one `gpt` turn (joined by a blank line); assistant text directly followed by
+  an assistant's calls is dropped like text beside calls;
+- a leading system message becomes `system`; a system message anywhere else, or a first
+  turn that is not the user's, rejects the record;
+- `tools` is a JSON string of the function schemas (name, description, parameters).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..models import ChatMessage, Role, Session, ToolSpec
+from .validate import RecordRejected, check_sharegpt_order
+
+
+def build(session: Session, messages: list[ChatMessage], tools: list[ToolSpec]) -> dict[str, Any]:
+    """One training example.
+
+    Args:
+        session: the session (for context only).
+        messages: the transcript to export (already checked by `check_messages`).
+        tools: the tool specs to list.
+
+    Returns:
+        The JSON-ready record.
+
+    Raises:
+        RecordRejected: a misplaced system message, or turns that cannot alternate.
+    """
+    system = ""
+    if messages and messages[0].role is Role.SYSTEM:
+        system, messages = messages[0].content or "", messages[1:]
+    turns: list[dict[str, str]] = []
+    results: list[str] = []
+    for index, message in enumerate(messages):
+        if message.role is not Role.TOOL and results:
+            turns.append({"from": "observation", "value": _observation(results)})
+            results = []
+        if message.role is Role.SYSTEM:
+            raise RecordRejected(f"message {index + (1 if system else 0)} is a system message inside "
+                                 "the conversation; sharegpt allows one, at the start")
+        if message.role is Role.TOOL:
+            results.append(message.content or "")
+        elif message.role is Role.USER:
+            _add(turns, "human", message.text)
+        elif message.tool_calls:
+            calls = [{"name": c.name, "arguments": json.loads(c.arguments)} for c in message.tool_calls]
+            if turns and turns[-1]["from"] == "gpt":
+                turns.pop()  # text then calls: the format cannot hold both
+            payload: Any = calls[0] if len(calls) == 1 else calls
+            turns.append({"from": "function_call", "value": json.dumps(payload, ensure_ascii=False)})
+        else:
+            _add(turns, "gpt", message.text)
+    if results:
+        turns.append({"from": "observation", "value": _observation(results)})
+    check_sharegpt_order(turns)
+    functions = [spec.to_openai()["function"] for spec in tools]
+    return {"conversations": turns, "system": system, "tools": json.dumps(functions, ensure_ascii=False)}
+
+
+def _add(turns: list[dict[str, str]], side: str, text: str) -> None:
+    if turns and turns[-1]["from"] == side:
+        turns[-1]["value"] += "\n\n" + text
+    else:
+        turns.append({"from": side, "value": text})
+
+
+def _observation(results: list[str]) -> str:
+    if len(results) == 1:
+        return results[0]
+    return json.dumps([_maybe_json(r) for r in results], ensure_ascii=False)
+
+
+def _maybe_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
