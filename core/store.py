@@ -317,8 +317,10 @@ def _parse_toml(text: str, source: str | os.PathLike[str]) -> Any:
 def _describe_validation(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors()[:3]:
-        where = _loc_path(error["loc"]) or "(top level)"
-        if error["type"] == "missing":
+        where = _loc_path(error["loc"])
+        if not where:
+            parts.append(error["msg"].removeprefix("Value error, "))
+        elif error["type"] == "missing":
             parts.append(f"required field {where!r} is missing")
         else:
             parts.append(f"field {where!r}: {error['msg']}")

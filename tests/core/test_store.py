@@ -255,3 +255,12 @@ def test_save_keeps_the_files_permissions(tmp_path: Path) -> None:
     os.chmod(path, 0o640)
     store.save_session(simple_session(exchanges=1), path)
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_an_inconsistent_transcript_is_explained(tmp_path: Path) -> None:
+    data = simple_session().model_dump(mode="json")
+    data["messages"][3]["tool_call_id"] = "nobody"
+    path = tmp_path / "t.session.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SessionFileError, match=r"t\.session\.json: message 3: tool result answers unknown"):
+        store.load_session(path)
