@@ -9,7 +9,7 @@ STAMP := $(VENV)/.turnloom-installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=70" wheel
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 

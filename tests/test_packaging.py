@@ -1,0 +1,83 @@
+"""Packaging and boundaries: namespaced install, and a headless core."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TOP = {"core": "turnloom.core", "tui": "turnloom.tui", "themes": "turnloom.themes"}
+
+
+def _declared_packages() -> set[str]:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return set(data["tool"]["setuptools"]["packages"])
+
+
+def test_every_package_folder_is_declared_in_pyproject():
+    found = set()
+    for folder, name in TOP.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            if "__pycache__" in init.parts:
+                continue
+            relative = init.parent.relative_to(ROOT / folder).parts
+            found.add(".".join((name, *relative)))
+    assert found - _declared_packages() == set()
+
+
+def test_the_wheel_installs_only_under_turnloom(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    if result.returncode != 0 and "No module named" in result.stderr:
+        pytest.skip(f"cannot build here: {result.stderr[-200:]}")
+    assert result.returncode == 0, result.stderr
+    wheel = next(tmp_path.glob("turnloom-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names}
+    assert tops <= {"turnloom", next(t for t in tops if t.endswith(".dist-info"))}
+    assert "turnloom/core/rules_builtin/incremental_requests.toml" in names
+    assert any(n.startswith("turnloom/core/domains/") for n in names)
+    entry = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "turnloom = turnloom.core.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_core_never_imports_ui_libraries():
+    offenders = [p for p in (ROOT / "core").rglob("*.py") if _imports(p) & {"textual", "rich"}]
+    assert offenders == []
+
+
+def test_only_the_openai_backend_module_imports_openai():
+    importers = [p.relative_to(ROOT).as_posix() for p in (ROOT / "core").rglob("*.py") if "openai" in _imports(p)]
+    assert all(p.startswith("core/backends/openai") for p in importers), importers
+    assert len(importers) <= 1, importers
+
+
+def test_importing_the_core_loads_no_ui_library():
+    code = (
+        "import sys, turnloom.core.cli, turnloom.core.dialogue, turnloom.core.engine;"
+        "turnloom.core.cli.build_parser();"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
