@@ -46,7 +46,7 @@ def main() -> None:
                 all_stats.extend(stats)
             def cell(key):
                 values = [s[key] for s in stats]
-                return f"{statistics.mean(values):.2f} ({max(values):g})"
+                return f"{statistics.mean(values):.2f} ({max(values):.3g})"
             print(f"{mode.value:<15} {domain:<9} {cell('steps_per_request'):>10} {cell('steps'):>10} "
                   f"{cell('turns'):>12} {cell('tasks_done'):>10} {len(stats):>8}")
         means[mode] = statistics.mean(s["turns"] for s in all_stats)

@@ -43,7 +43,7 @@ class OfflineAssistant:
     async def propose(self, ctx: RoleContext, tools: list[ToolSpec]) -> ChatMessage:
         messages = ctx.session.messages
         rng = ctx.rng("assistant")
-        user_index = max((i for i, m in enumerate(messages) if m.role is Role.USER), default=-1)
+        user_index = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role is Role.USER), -1)
         if user_index < 0:
             return self._text("Hello! What can I help you with today?")
         text = messages[user_index].text

@@ -1,0 +1,65 @@
+"""Headless offline throughput, SQL execution included, on one core.
+
+    python bench/throughput.py [--repeats 5]
+
+Reports committed messages per second over many 3-task dialogues, and the
+per-message cost of dialogues capped at 10, 100 and 1,000 messages (long
+dialogues chain many tasks): it must stay flat as transcripts grow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+
+from turnloom.core.dialogue import create_session, open_engine
+from turnloom.core.domains import pack_names
+from turnloom.core.models import FinishReason
+
+
+async def _drive(session) -> int:
+    engine = open_engine(session)
+    await engine.run()
+    engine.environment.close()
+    return len(session.messages)
+
+
+def messages_per_second(seeds: int) -> float:
+    sessions = [create_session(d, seed=s, tasks=3) for d in pack_names() for s in range(seeds)]
+    started = time.perf_counter()
+    total = sum(asyncio.run(_drive(s)) for s in sessions)
+    return total / (time.perf_counter() - started)
+
+
+def per_message_us(length: int, dialogues: int) -> float:
+    costs = []
+    for seed in range(dialogues):
+        for domain in pack_names():
+            session = create_session(domain, seed=seed, tasks=10_000, max_messages=length)
+            started = time.perf_counter()
+            count = asyncio.run(_drive(session))
+            elapsed = time.perf_counter() - started
+            assert session.finish_reason in (FinishReason.MAX_MESSAGES, FinishReason.USER_DONE)
+            costs.append(elapsed / count * 1e6)
+    return statistics.median(costs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    rates = [messages_per_second(seeds=8) for _ in range(args.repeats)]
+    print(f"committed messages/s on one core: median {statistics.median(rates):,.0f} "
+          f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})")
+    for length, dialogues in ((10, 20), (100, 4), (1000, 1), (3000, 1)):
+        runs = [per_message_us(length, dialogues) for _ in range(args.repeats)]
+        print(f"per-message cost, {length:>5}-message dialogues: median {statistics.median(runs):7.1f} µs")
+
+
+if __name__ == "__main__":
+    main()
