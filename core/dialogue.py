@@ -43,6 +43,8 @@ def create_session(
     tasks: int = 3,
     max_messages: int = 400,
     rule_set: str | None = "paper",
+    session_id: str | None = None,
+    created_at: str | None = None,
 ) -> Session:
     """A new, empty session with tools derived from the domain's database.
 
@@ -50,6 +52,8 @@ def create_session(
         domain: a built-in domain pack name (ignored when `db_path` is given).
         db_path: a user-supplied SQLite file.
         rule_set: the named rule set in force (user-oriented mode only).
+        session_id, created_at: fixed values for a re-run that must reproduce a
+            recorded session byte for byte; fresh ones when None.
 
     Raises:
         DomainError: unknown domain. DatabaseError: unusable database file.
@@ -78,7 +82,9 @@ def create_session(
         rule_set=rule_set if mode is Mode.USER_ORIENTED else None,
         rules=rules,
     )
+    identity = {"id": session_id, "created_at": created_at}
     return Session(
+        **{k: v for k, v in identity.items() if v is not None},
         domain=name,
         db_path=stored_path,
         reference_time=reference.isoformat(),
@@ -121,6 +127,7 @@ def fork_session(session: Session, at: int, path: str | None = None) -> Session:
         raise UsageError(f"--at {at} is outside the transcript (0..{len(session.messages)})")
     data = session.model_dump()
     data["id"] = new_session_id()
+    data["created_at"] = Session.model_fields["created_at"].default_factory()
     data["messages"] = data["messages"][:at]
     data["write_log"] = [w for w in data["write_log"] if w["message_index"] < at]
     data["tasks"] = [t for t in data["tasks"] if t["introduced_at"] < at]

@@ -7,6 +7,19 @@ import argparse
 from ..models import Mode, ToolExecution
 
 
+class DefaultInt(int):
+    """An int option's default value, told apart from the same number typed by the user.
+
+    `run --from` keeps a saved session's own seed, tasks and limits unless the user
+    gives them; `given(args.tasks)` says whether they did.
+    """
+
+
+def given(value: object) -> bool:
+    """Whether an option's value came from the command line rather than its default."""
+    return value is not None and not isinstance(value, DefaultInt)
+
+
 def seed_type(text: str) -> int:
     try:
         return int(text)
@@ -52,7 +65,7 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
         default=ToolExecution.SQL.value,
         help="sql: tools run on a real SQLite copy (default); simulated: results fit each tool's output schema",
     )
-    parser.add_argument("--seed", type=seed_type, default=0, help="random seed; the same seed reproduces the dialogue (default 0)")
-    parser.add_argument("--tasks", type=non_negative_int, default=3, help="tasks chained in the dialogue (default 3)")
-    parser.add_argument("--max-messages", type=positive_int, default=400, help="pause after this many messages (default 400)")
+    parser.add_argument("--seed", type=seed_type, default=DefaultInt(0), help="random seed; the same seed reproduces the dialogue (default 0)")
+    parser.add_argument("--tasks", type=non_negative_int, default=DefaultInt(3), help="tasks chained in the dialogue (default 3)")
+    parser.add_argument("--max-messages", type=positive_int, default=DefaultInt(400), help="pause after this many messages (default 400)")
     parser.add_argument("--rules", default="paper", metavar="SET", help="user-behaviour rule set (default: paper; `none` for no rules)")

@@ -1,0 +1,37 @@
+"""Opening session files for the headless commands (`replay`, `fork`, `run --from`).
+
+Shared by those commands so each opens a session the same way: journal
+recovered, warnings on stderr, `--at N` checked against the transcript.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+from ..journal import open_session
+from ..models import Session
+
+
+def load_for_command(path: str | Path) -> Session:
+    """Open a session file, recovering its journal; recovery warnings go to stderr.
+
+    Raises:
+        SessionFileError: missing, corrupt or mismatched snapshot or journal.
+    """
+    session, warnings = open_session(Path(path))
+    for warning in warnings:
+        print(f"turnloom: warning: {warning}", file=sys.stderr)
+    return session
+
+
+def checked_at(session: Session, at: int | None) -> int | None:
+    """`--at N` checked against the transcript (None passes through).
+
+    Raises:
+        UsageError: N is past the end of the transcript.
+    """
+    if at is not None and not 0 <= at <= len(session.messages):
+        raise UsageError(f"--at {at} is outside the transcript (0..{len(session.messages)} messages)")
+    return at
