@@ -2,8 +2,8 @@
 
 The session is opened as a user expects (a journal beside it is recovered, with
 warnings). Each message is printed with its provenance badge. `--verify` hands
-the session to `verify.verify_session` and prints what differed; this module
-only parses arguments and prints.
+the session to `verify.verify_session`, `--rerun` to `rerun.rerun_session`, and
+prints what differed; this module only parses arguments and prints.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from ..dialogue import base_image
 from ..errors import DatabaseError, DomainError
 from ..models import Session
 from ..render import print_header, print_transcript
+from ..rerun import first_difference, rerun_session
 from ..verify import VerifyReport, verify_session
 from .loading import checked_at, load_for_command
 from .options import non_negative_int
@@ -36,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("file", metavar="FILE", help="a .session.json or .session.toml file")
     parser.add_argument("--at", type=non_negative_int, metavar="N", help="print (and verify) only the first N messages")
     parser.add_argument("--verify", action="store_true", help="re-execute the recorded tool calls and compare results")
+    parser.add_argument("--rerun", action="store_true", help="also generate the dialogue again from its recorded seed and report where it differs")
     parser.add_argument("--no-provenance", action="store_true", help="leave out the per-message provenance badges")
     parser.set_defaults(handler=handle)
 
@@ -44,19 +46,25 @@ def handle(args: argparse.Namespace) -> int:
     """Print the session; with --verify, return 1 when any result differs."""
     session = load_for_command(args.file)
     upto = checked_at(session, args.at)
-    print_header(session)
+    print_header(session, sys.stdout)
     if session.parent is not None:
         parent = session.parent
         print(f"# parent: session {parent.session_id}, first {parent.at} messages" + (f" ({parent.path})" if parent.path else ""))
     print_transcript(session, sys.stdout, upto=upto, provenance=not args.no_provenance)
     shown = len(session.messages) if upto is None else upto
     print(f"# {shown} of {len(session.messages)} messages · finish: {session.finish_reason or 'not finished'}")
-    if not args.verify:
+    status = 0
+    if args.verify:
+        report = verify_session(session, upto)
+        print_report(report)
+        status = 0 if report.ok else 1
+    if args.rerun:
+        difference = first_difference(session, rerun_session(session))
+        print(f"# rerun from seed {session.config.seed}: " + (f"differs at {difference}" if difference else "identical"))
+        status = status or (1 if difference else 0)
+    if not (args.verify or args.rerun):
         _warn_if_database_missing(session)
-        return 0
-    report = verify_session(session, upto)
-    print_report(report)
-    return 0 if report.ok else 1
+    return status
 
 
 def print_report(report: VerifyReport) -> None:
