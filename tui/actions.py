@@ -1,0 +1,80 @@
+"""Every curator action in one table: its binding id, default key, palette title and help line.
+
+Bindings, the command palette and the help screen are all built from `ACTIONS`, so an
+action cannot have a key without a palette entry or a help line. Keys are remapped by
+binding id through the config's `[keys]` table (`App.set_keymap`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from textual.binding import Binding
+
+Scope = Literal["app", "main", "replay"]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action: `id` (remappable), `key`, the Textual `action`, `category: title`, help."""
+
+    id: str
+    key: str
+    action: str
+    category: str
+    title: str
+    help: str
+    scope: Scope = "main"
+    show: bool = True
+
+    @property
+    def palette_name(self) -> str:
+        return f"{self.category}: {self.title}"
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    # dialogue
+    ActionSpec("step", "n", "step", "Dialogue", "Step", "Generate and commit the next message"),
+    ActionSpec("auto_run", "a", "toggle_auto_run", "Dialogue", "Auto-run", "Start or stop auto-run (stops after the message in flight)"),
+    ActionSpec("pause", "escape", "pause", "Dialogue", "Pause", "Pause auto-run and cancel any generation in flight"),
+    ActionSpec("override", "o", "override", "Dialogue", "Override user turn", "Write the next user turn yourself, starting from the simulator's proposal"),
+    ActionSpec("edit", "e", "edit", "Dialogue", "Edit message", "Edit the selected message; later messages are dropped and the database rebuilt"),
+    ActionSpec("regenerate", "r", "regenerate", "Dialogue", "Regenerate", "Drop the selected message and everything after it, then generate it again"),
+    ActionSpec("expand", "x", "expand", "View", "Expand or collapse", "Show the selected message in full, or truncate it again", show=False),
+    ActionSpec("toggle_tool", "d", "toggle_tool", "Tools", "Disable or enable tool", "Disable the highlighted tool for the rest of the dialogue (or enable it again)", show=False),
+    # session
+    ActionSpec("fork", "f", "fork", "Session", "Fork", "Fork a new session ending at the selected message; the parent is untouched"),
+    ActionSpec("save", "ctrl+s", "save", "Session", "Save", "Save the session snapshot (folds in the autosave journal)"),
+    ActionSpec("open", "ctrl+o", "open", "Session", "Open", "Open a session from the sessions folder"),
+    ActionSpec("new", "ctrl+n", "new", "Session", "New", "Start a new session: domain or .sqlite file, mode, execution, backend, seed, tasks"),
+    ActionSpec("replay", "ctrl+r", "replay", "Session", "Replay", "Replay a saved session read-only, step by step, and branch from any point"),
+    ActionSpec("export", "ctrl+e", "export", "Session", "Export", "Export this session as training data (OpenAI, HF, ShareGPT, Hermes)", show=False),
+    # replay screen
+    ActionSpec("replay_forward", "right", "forward", "Replay", "Step forward", "Show the next message", scope="replay"),
+    ActionSpec("replay_back", "left", "back", "Replay", "Step back", "Hide the last shown message", scope="replay"),
+    ActionSpec("replay_end", "shift+right", "to_end", "Replay", "Jump to end", "Show the whole transcript", scope="replay", show=False),
+    ActionSpec("replay_start", "shift+left", "to_start", "Replay", "Jump to start", "Show no message yet", scope="replay", show=False),
+    ActionSpec("replay_branch", "b", "branch", "Replay", "Branch here", "Fork a new session from the messages shown and continue it", scope="replay"),
+    ActionSpec("replay_close", "escape", "close", "Replay", "Close replay", "Leave replay and go back to the workbench", scope="replay"),
+    # app-wide
+    ActionSpec("theme", "ctrl+t", "next_theme", "View", "Switch theme", "Cycle through the available themes", scope="app", show=False),
+    ActionSpec("help", "f1", "help", "App", "Help", "List every action with its key", scope="app"),
+    ActionSpec("help_alt", "question_mark", "help", "App", "Help (?)", "List every action with its key", scope="app", show=False),
+    ActionSpec("palette", "ctrl+p", "command_palette", "App", "Command palette", "Search every action by name", scope="app", show=False),
+    ActionSpec("quit", "q", "quit_app", "App", "Quit", "Quit (asks first if something is unsaved)", scope="app"),
+)
+
+
+def bindings_for(scope: Scope) -> list[Binding]:
+    """Textual bindings for the actions of `scope`, each with its id for remapping."""
+    return [
+        Binding(a.key, a.action, a.title, show=a.show, id=a.id, tooltip=a.help)
+        for a in ACTIONS
+        if a.scope == scope
+    ]
+
+
+def effective_key(spec: ActionSpec, keymap: dict[str, str]) -> str:
+    """The key an action answers to once the config's remaps are applied."""
+    return keymap.get(spec.id, spec.key)

@@ -1,0 +1,120 @@
+"""The turnloom Textual app: themes, key remaps, the command palette, help and quit.
+
+`build_app` is the one factory the CLI, the tests and the benchmarks use. Everything about
+a session lives in `screens.main.MainScreen`; this module stays small on purpose.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from textual.app import App
+
+from turnloom.core.config import TurnloomConfig, load_config
+from turnloom.themes import DEFAULT_THEME, load_themes
+
+from .actions import ACTIONS, bindings_for
+from .commands import ActionCommands
+from .screens.dialogs import ChoiceScreen
+from .screens.help import HelpScreen
+from .screens.main import MainScreen
+from .workbench import Workbench
+
+
+class TurnloomApp(App[None]):
+    """The curator's workbench."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "turnloom"
+    BINDINGS = bindings_for("app")
+    COMMANDS = App.COMMANDS | {ActionCommands}
+
+    def __init__(self, config: TurnloomConfig, workbench: Workbench, theme_dirs: list[Path] | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.sessions_dir = Path(config.sessions_dir or "sessions").expanduser()
+        self._workbench = workbench
+        self._startup_notes: list[tuple[str, str]] = []
+        loaded = load_themes(theme_dirs)
+        self.theme_names = [theme.name for theme in loaded.themes]
+        for theme in loaded.themes:
+            self.register_theme(theme)
+        for error in loaded.errors:
+            self._startup_notes.append((f"Theme not loaded: {error}", "warning"))
+        wanted = config.theme or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            self._startup_notes.append((f"Unknown theme {wanted!r}; using {DEFAULT_THEME}", "warning"))
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+        known = {spec.id for spec in ACTIONS}
+        unknown = sorted(set(config.keys) - known)
+        if unknown:
+            self._startup_notes.append((f"[keys] names unknown binding id(s): {', '.join(unknown)}", "warning"))
+        self.set_keymap({k: v for k, v in config.keys.items() if k in known})
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self._workbench))
+        for message, severity in self._startup_notes:
+            self.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
+
+    @property
+    def main_screen(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(dict(self.config.keys)))
+
+    def action_next_theme(self) -> None:
+        names = self.theme_names or [self.theme]
+        position = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(position + 1) % len(names)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def action_quit_app(self) -> None:
+        main = self.main_screen
+        if main is None or not main.bench.unsaved:
+            self._close_and_exit()
+            return
+        question = ChoiceScreen(
+            "Quit",
+            "This session has unsaved changes (kept in its autosave journal).",
+            [("save", "Save and quit"), ("quit", "Quit"), ("cancel", "Cancel")],
+        )
+        self.push_screen(question, self._quit_answer)
+
+    def _quit_answer(self, answer: str | None) -> None:
+        main = self.main_screen
+        if answer == "save" and main is not None:
+            main.action_save()
+            self._close_and_exit()
+        elif answer == "quit":
+            self._close_and_exit()
+
+    def _close_and_exit(self) -> None:
+        main = self.main_screen
+        if main is not None:
+            main.bench.engine.pause()
+            main.workers.cancel_group(main, "engine")
+            main.bench.close()
+        self.exit()
+
+
+def build_app(config: TurnloomConfig | None = None, workbench: Workbench | None = None, theme_dirs: list[Path] | None = None) -> TurnloomApp:
+    """The app on `workbench`, or on a new offline retail session in the sessions folder."""
+    config = config or TurnloomConfig()
+    if workbench is None:
+        folder = Path(config.sessions_dir or "sessions").expanduser()
+        workbench = Workbench.new(folder)
+    return TurnloomApp(config, workbench, theme_dirs)
+
+
+def main(args: argparse.Namespace) -> int:
+    """`turnloom` with no subcommand: open the TUI on a new offline session."""
+    config = load_config(getattr(args, "config", None))
+    build_app(config).run()
+    return 0

@@ -1,0 +1,302 @@
+"""The workbench screen: Conversation, Tools and Rules panes over one session, and the status line.
+
+This screen owns the current `Workbench` and runs every generation in an exclusive
+worker of the "engine" group, so the UI never waits on a backend. Engine events arrive
+on the event loop (the engine runs in the app's loop) and are turned into pane updates
+here; the panes only show what they are given. Session-level flows (new, open, fork,
+replay, export) live in `session_flows`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from turnloom.core.engine import (
+    DialogueFinished,
+    EngineEvent,
+    EngineFailed,
+    MessageCommitted,
+    ProposalDelta,
+    ProposalReady,
+    ProposalStarted,
+    TaskAdded,
+    Truncated,
+)
+from turnloom.core.errors import TurnloomError
+from turnloom.core.models import ChatMessage, Role
+
+from ..actions import bindings_for
+from ..rule_sources import available_rules
+from ..widgets.rules_pane import RulesPane
+from ..widgets.status_line import StatusLine
+from ..widgets.tools_pane import ToolsPane
+from ..widgets.transcript import Transcript
+from ..workbench import Workbench
+from .dialogs import confirm
+from .editor import EditorScreen
+from .session_flows import SessionFlows
+
+ENGINE = "engine"
+
+
+class MainScreen(SessionFlows, Screen):
+    """The curator's workbench."""
+
+    BINDINGS = bindings_for("main")
+    ACTION_SCOPE = "main"
+
+    auto_running: reactive[bool] = reactive(False)
+    state: reactive[str] = reactive("ready")
+
+    def __init__(self, workbench: Workbench, auto_run_delay: float = 0.02) -> None:
+        super().__init__()
+        self.bench = workbench
+        self.auto_run_delay = auto_run_delay
+        self._unsubscribe = None
+        self._stream = ""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            with Vertical(id="conversation-pane") as pane:
+                pane.border_title = "Conversation"
+                yield Transcript(id="transcript")
+            with Vertical(id="side"):
+                tools = ToolsPane(id="tools")
+                tools.border_title = "Tools"
+                yield tools
+                rules = RulesPane(id="rules")
+                rules.border_title = "Rules"
+                yield rules
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.attach(self.bench)
+        self.query_one(Transcript).focus()
+
+    # ------------------------------------------------------------ attaching a session
+
+    @property
+    def transcript(self) -> Transcript:
+        return self.query_one(Transcript)
+
+    def attach(self, bench: Workbench) -> None:
+        """Show `bench` (closing the previous workbench if it is another one)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if bench is not self.bench:
+            self.workers.cancel_group(self, ENGINE)
+            self.bench.close()
+        self.bench = bench
+        self._unsubscribe = bench.engine.subscribe(self._on_engine_event)
+        session = bench.session
+        self.transcript.load(session.messages)
+        self.query_one(ToolsPane).show_tools(session)
+        rules, errors = available_rules()
+        self.query_one(RulesPane).show_rules(session.config.rules, rules, errors)
+        self.state = "ready"
+        for warning in bench.warnings:
+            self.notify(warning, title="Recovered", severity="warning", timeout=8)
+        self.update_status()
+
+    def update_status(self) -> None:
+        backend = ", ".join(sorted(set(self.bench.engine.roles.describe.values()))) or "offline"
+        self.query_one(StatusLine).show(self.bench.session, backend, self.state)
+
+    def watch_state(self) -> None:
+        if self.is_mounted:
+            self.update_status()
+
+    # ------------------------------------------------------------ engine events
+
+    def _on_engine_event(self, event: EngineEvent) -> None:
+        transcript = self.transcript
+        if isinstance(event, MessageCommitted):
+            transcript.append(event.index, event.message)
+            self.query_one(ToolsPane).note_message(event.message)
+            self.update_status()
+        elif isinstance(event, ProposalStarted):
+            self._stream = ""
+            self.state = f"{event.role} thinking…"
+        elif isinstance(event, ProposalDelta):
+            self._stream += event.text
+            placeholder = ChatMessage.model_construct(role=event.role, content=self._stream)
+            transcript.stream_pending(placeholder, self._stream)
+        elif isinstance(event, ProposalReady):
+            self.state = "proposed"
+        elif isinstance(event, Truncated):
+            transcript.truncate(event.at)
+            self.query_one(ToolsPane).show_tools(self.bench.session)
+            self.update_status()
+        elif isinstance(event, (TaskAdded, DialogueFinished)):
+            self.update_status()
+        elif isinstance(event, EngineFailed):
+            self.notify(event.error, title=f"{event.role or 'engine'} failed", severity="error", timeout=10)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != ENGINE:
+            return
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(f"{type(error).__name__}: {error}", title="Generation failed; auto-run paused", severity="error", timeout=10)
+        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS):
+            self.auto_running = False
+            self.transcript.set_pending(None)
+            self.state = "paused" if event.state is not WorkerState.SUCCESS else "ready"
+
+    def busy(self) -> bool:
+        return any(w.group == ENGINE and w.is_running for w in self.workers)
+
+    def _refuse_if_finished(self) -> bool:
+        reason = self.bench.session.finish_reason
+        if reason is not None:
+            self.notify(
+                f"The dialogue has finished ({reason}). Override a user turn (o), edit or regenerate to go on.",
+                severity="warning",
+            )
+            return True
+        return False
+
+    # ------------------------------------------------------------ dialogue actions
+
+    def action_step(self) -> None:
+        if self.busy():
+            self.notify("Busy generating; press escape to pause first", severity="warning")
+        elif not self._refuse_if_finished():
+            self.step_worker()
+
+    @work(exclusive=True, group=ENGINE, exit_on_error=False)
+    async def step_worker(self) -> None:
+        await self.bench.engine.step()
+
+    def action_toggle_auto_run(self) -> None:
+        if self.auto_running:
+            self.bench.engine.pause()
+            self.auto_running = False
+            self.state = "pausing…"
+        elif not self._refuse_if_finished():
+            self.auto_run_worker()
+
+    @work(exclusive=True, group=ENGINE, exit_on_error=False)
+    async def auto_run_worker(self) -> None:
+        engine = self.bench.engine
+        self.auto_running = True
+        self.state = "auto-running"
+        while self.auto_running and not engine.finished:
+            await engine.run(max_steps=1)
+            if engine.pending_violation is not None:
+                self.notify("A user turn broke a rule; auto-run paused (violation policy)", severity="warning")
+                break
+            await asyncio.sleep(self.auto_run_delay)
+        self.auto_running = False
+
+    def action_pause(self) -> None:
+        self.bench.engine.pause()
+        self.auto_running = False
+        self.workers.cancel_group(self, ENGINE)
+        self.transcript.set_pending(None)
+        self.state = "paused"
+
+    def action_override(self) -> None:
+        engine = self.bench.engine
+        if engine.next_role() is not Role.USER:
+            self.notify(f"It is the {engine.next_role()}'s turn; step (n) until the user's turn", severity="warning")
+            return
+        self.override_worker()
+
+    @work(exclusive=True, group=ENGINE, exit_on_error=False)
+    async def override_worker(self) -> None:
+        engine = self.bench.engine
+        proposal = None
+        if not engine.finished:
+            proposal = await engine.propose()
+            self.transcript.set_pending(proposal.message)
+        hint = "The simulator's proposal; change it and commit as your own user turn."
+        text = await self.app.push_screen_wait(EditorScreen("Override user turn", proposal.message.text if proposal else "", hint))
+        self.transcript.set_pending(None)
+        if text is None:
+            return
+        if proposal is not None:
+            await engine.commit(proposal, edited_text=text)
+        else:
+            await engine.commit_user_text(text)
+
+    def action_edit(self) -> None:
+        index = self.transcript.selected_or_last()
+        if index is None:
+            self.notify("No message to edit yet", severity="warning")
+        elif self.bench.session.messages[index].role is Role.TOOL:
+            self.notify("Tool results come from the database and cannot be edited; regenerate instead", severity="warning")
+        else:
+            self.edit_worker(index)
+
+    @work(exclusive=True, group=ENGINE, exit_on_error=False)
+    async def edit_worker(self, index: int) -> None:
+        session = self.bench.session
+        original = session.messages[index]
+        text = await self.app.push_screen_wait(EditorScreen(f"Edit message {index} ({original.role})", original.text))
+        if text is None or text == original.text:
+            return
+        later = len(session.messages) - index - 1
+        if later and await self.app.push_screen_wait(
+            confirm("Edit message", f"Editing message {index} drops the {later} message(s) after it and rebuilds the database to that point.", yes="Edit")
+        ) != "yes":
+            return
+        try:
+            self.bench.engine.edit(index, text)
+        except TurnloomError as exc:
+            self.notify(str(exc), severity="error")
+
+    def action_regenerate(self) -> None:
+        index = self.transcript.selected_or_last()
+        if index is None:
+            self.notify("No message to regenerate yet", severity="warning")
+        else:
+            self.regenerate_worker(index)
+
+    @work(exclusive=True, group=ENGINE, exit_on_error=False)
+    async def regenerate_worker(self, index: int) -> None:
+        later = len(self.bench.session.messages) - index - 1
+        if later and await self.app.push_screen_wait(
+            confirm("Regenerate", f"Regenerating message {index} drops the {later} message(s) after it.", yes="Regenerate")
+        ) != "yes":
+            return
+        await self.bench.engine.regenerate(index)
+
+    def action_expand(self) -> None:
+        index = self.transcript.selected_or_last()
+        if index is not None:
+            self.transcript.toggle_expanded(index)
+
+    # ------------------------------------------------------------ tools and rules
+
+    def action_toggle_tool(self) -> None:
+        tools = self.query_one(ToolsPane)
+        name = tools.highlighted_tool
+        if name is None:
+            return
+        enable = name in self.bench.session.disabled_tools
+        self.bench.set_tool_enabled(name, enable)
+        tools.show_tools(self.bench.session)
+        self.notify(f"{name} {'enabled' if enable else 'disabled'} from the next assistant turn")
+
+    @on(RulesPane.Changed)
+    def _rule_changed(self, event: RulesPane.Changed) -> None:
+        rules = self.bench.session.config.rules
+        for i, rule in enumerate(rules):
+            if rule.id == event.rule.id:
+                rules[i] = event.rule
+                break
+        else:
+            rules.append(event.rule)
+        self.bench.record_session()
+        state = "on" if event.rule.enabled else "off"
+        self.notify(f"Rule {event.rule.id} {state}; applies from the next user turn", timeout=3)

@@ -1,0 +1,85 @@
+"""A picker over the sessions folder (or any path typed in); dismisses with the chosen file.
+
+Snapshots (`*.session.json`, `*.session.toml`) are listed newest first; a journal whose
+snapshot is missing (a session that crashed before its first save) is listed as its
+snapshot path, marked "unsaved", since opening that path recovers it.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+def session_files(folder: Path) -> list[tuple[Path, str]]:
+    """(snapshot path, note) for every session in `folder`, newest first."""
+    if not folder.is_dir():
+        return []
+    found: dict[Path, tuple[float, str]] = {}
+    for path in folder.iterdir():
+        name = path.name
+        if name.endswith((".session.json", ".session.toml")):
+            journal = path.with_suffix(".journal")
+            found[path] = (path.stat().st_mtime, "journal" if journal.exists() else "")
+        elif name.endswith(".session.journal"):
+            snapshot = path.with_suffix(".json")
+            if not snapshot.exists() and not path.with_suffix(".toml").exists():
+                found[snapshot] = (path.stat().st_mtime, "unsaved")
+    return [(p, note) for p, (_, note) in sorted(found.items(), key=lambda item: -item[1][0])]
+
+
+class OpenSessionScreen(ModalScreen[Path | None]):
+    """Pick a session file from `folder`, or type a path."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, folder: Path, title: str = "Open session") -> None:
+        super().__init__(classes="dialog-screen")
+        self._folder = folder
+        self._title = title
+        self._files: list[Path] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog picker-dialog") as box:
+            box.border_title = self._title
+            yield Static(Text(f"Sessions in {self._folder}"), classes="dialog-hint")
+            yield OptionList(id="session-files")
+            yield Input(placeholder="…or type a path and press enter", id="session-path")
+
+    def on_mount(self) -> None:
+        option_list = self.query_one(OptionList)
+        for path, note in session_files(self._folder):
+            self._files.append(path)
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime)) if path.exists() else ""
+            label = Text(path.name)
+            label.append(f"  {when}", style="dim")
+            if note:
+                label.append(f"  {note}", style="italic")
+            option_list.add_option(Option(label))
+        if self._files:
+            option_list.highlighted = 0
+            option_list.focus()
+        else:
+            option_list.add_option(Option(Text("(no sessions here yet)"), disabled=True))
+            self.query_one(Input).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option_index < len(self._files):
+            self.dismiss(self._files[event.option_index])
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip():
+            self.dismiss(Path(event.value.strip()).expanduser())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,140 @@
+"""Session-level flows of the workbench screen: new, open, save, fork, replay, export.
+
+A mixin for `MainScreen`: each flow asks through a modal dialog, then swaps or writes the
+workbench. A file that fails to load is shown in an error dialog and the current session
+stays open.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+
+from turnloom.core.errors import TurnloomError
+from turnloom.core.export import export_sessions
+from turnloom.core.journal import open_session
+
+from ..workbench import Workbench, default_path
+from .dialogs import ErrorScreen
+from .export import ExportScreen
+from .new_session import NewSessionScreen, NewSessionSpec
+from .open_session import OpenSessionScreen
+from .replay import ReplayScreen
+
+if TYPE_CHECKING:
+    from ..workbench import Workbench as _Workbench
+
+
+class SessionFlows:
+    """New/open/save/fork/replay/export for a screen holding `bench` and `attach()`."""
+
+    bench: _Workbench
+
+    @property
+    def sessions_dir(self) -> Path:
+        return self.app.sessions_dir  # type: ignore[attr-defined]
+
+    def action_save(self) -> None:
+        try:
+            path = self.bench.save()
+        except TurnloomError as exc:
+            self.app.push_screen(ErrorScreen("Save failed", str(exc)))
+            return
+        self.notify(f"Saved {path}", title="Saved", timeout=4)
+
+    def action_fork(self) -> None:
+        index = self.transcript.selected_or_last()  # type: ignore[attr-defined]
+        at = 0 if index is None else index + 1
+        parent = self.bench
+        try:
+            child = parent.fork(at)
+        except TurnloomError as exc:
+            self.app.push_screen(ErrorScreen("Fork failed", str(exc)))
+            return
+        self.attach(child)  # type: ignore[attr-defined]
+        self.notify(f"Forked at message {at} into {child.path.name}; the parent is untouched", title="Forked", timeout=6)
+
+    def action_new(self) -> None:
+        from turnloom.core.domains import pack_names
+
+        profiles = list(getattr(self.app, "config").profiles)
+        self.app.push_screen(NewSessionScreen(pack_names(), profiles), self._create_session)
+
+    def _create_session(self, spec: NewSessionSpec | None) -> None:
+        if spec is None:
+            return
+        try:
+            bench = Workbench.new(
+                self.sessions_dir,
+                domain=spec.domain,
+                db_path=spec.db_path,
+                mode=spec.mode,
+                execution=spec.execution,
+                seed=spec.seed,
+                tasks=spec.tasks,
+                profile=spec.profile,
+            )
+        except (TurnloomError, OSError) as exc:
+            self.app.push_screen(ErrorScreen("Cannot start the session", str(exc)))
+            return
+        self.attach(bench)  # type: ignore[attr-defined]
+        self.notify(f"New {bench.session.domain} session (seed {spec.seed})", timeout=3)
+
+    def action_open(self) -> None:
+        self.app.push_screen(OpenSessionScreen(self.sessions_dir), self._open_file)
+
+    def _open_file(self, path: Path | None) -> None:
+        if path is None:
+            return
+        try:
+            bench = Workbench.open(path)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is reported, never fatal
+            self.app.push_screen(ErrorScreen("Cannot open the session", f"{exc}"))
+            return
+        self.attach(bench)  # type: ignore[attr-defined]
+        self.notify(f"Opened {path.name} ({len(bench.session.messages)} messages)", timeout=3)
+
+    def action_replay(self) -> None:
+        self.app.push_screen(OpenSessionScreen(self.sessions_dir, title="Replay session"), self._replay_file)
+
+    def _replay_file(self, path: Path | None) -> None:
+        if path is None:
+            return
+        try:
+            session, _warnings = open_session(path)
+        except Exception as exc:  # noqa: BLE001 - reported, never fatal
+            self.app.push_screen(ErrorScreen("Cannot replay the session", f"{exc}"))
+            return
+        self.app.push_screen(ReplayScreen(session, path), self._branch_from_replay)
+
+    def _branch_from_replay(self, child: object) -> None:
+        if child is None:
+            return
+        bench = Workbench(child, default_path(self.sessions_dir, child))  # type: ignore[arg-type]
+        bench.save()
+        self.attach(bench)  # type: ignore[attr-defined]
+        self.notify(f"Branched into {bench.path.name}", title="Branched", timeout=5)
+
+    def action_export(self) -> None:
+        session = self.bench.session
+        default = self.sessions_dir / f"{session.domain}-{session.id}.jsonl"
+        self.app.push_screen(ExportScreen(default), self._export)
+
+    @work(exclusive=True, group="export", exit_on_error=False)
+    async def _export(self, choice: tuple[str, Path] | None) -> None:
+        if choice is None:
+            return
+        fmt, out = choice
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            report = export_sessions([self.bench.session], fmt, out)
+        except (TurnloomError, ValueError, OSError) as exc:
+            self.app.push_screen(ErrorScreen("Export failed", str(exc)))
+            return
+        if report.written:
+            self.notify(f"Exported {report.written} record to {out}", title="Exported", timeout=5)
+        else:
+            reasons = "; ".join(reason for _, reason in report.skipped) or "nothing to export"
+            self.notify(f"Nothing exported: {reasons}", severity="warning", timeout=8)

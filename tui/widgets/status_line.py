@@ -1,0 +1,49 @@
+"""The status line: domain, mode, backend, task k/n with subtask progress, counts and state."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from turnloom.core.models import Role, Session
+
+
+def task_progress(session: Session) -> tuple[int, int, int, int]:
+    """(current task number, tasks planned, subtasks asked so far, subtasks of the current task)."""
+    current = None
+    for message in reversed(session.messages):
+        if message.role is Role.USER and message.meta.task_index is not None:
+            current = message.meta.task_index
+            break
+    planned = max(session.config.tasks, len(session.tasks))
+    if current is None or current >= len(session.tasks):
+        return (0, planned, 0, 0)
+    asked: set[int] = set()
+    for message in session.messages[session.tasks[current].introduced_at :]:
+        if message.role is Role.USER and message.meta.task_index == current:
+            asked.update(message.meta.subtasks)
+    return (current + 1, planned, len(asked), len(session.tasks[current].subtasks))
+
+
+class StatusLine(Static):
+    """One line about the session; the screen calls `show` after every change."""
+
+    def show(self, session: Session, backend: str, state: str) -> None:
+        task, planned, asked, subtasks = task_progress(session)
+        steps = sum(1 for m in session.messages if m.role is Role.ASSISTANT and m.tool_calls)
+        config = session.config
+        reason = str(session.finish_reason) if session.finish_reason else state
+        parts = [
+            session.domain,
+            str(config.mode),
+            str(config.execution),
+            backend,
+            f"task {task}/{planned}" + (f" ({asked}/{subtasks} subtasks)" if subtasks else ""),
+            f"{len(session.messages)} msgs",
+            f"{steps} tool steps",
+            f"{session.usage.total} tok",
+        ]
+        line = Text(" · ".join(parts))
+        line.append("  ")
+        line.append(f" {reason} ", style="reverse")
+        self.update(line)

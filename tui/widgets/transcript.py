@@ -1,0 +1,280 @@
+"""The Conversation pane's transcript: a virtual scroll view that paints only visible lines.
+
+Each message is rendered once per width into strips (Textual's line API), so appending to
+a 2,000-message session renders one message, and scrolling renders none. Long bodies are
+truncated until expanded (`x`); the simulator's pending proposal is shown after the
+last message, distinctly, until it is committed. The widget only shows what it is given:
+screens feed it messages and read `selected`; it posts `Transcript.Selected` when the
+selection moves.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from rich.padding import Padding
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from turnloom.core.models import ChatMessage
+
+from .message_text import COLLAPSED_LINES, MessageStyles, body_text, header_text
+
+
+@dataclass
+class _Entry:
+    message: ChatMessage
+    index: int | None  # None: the pending proposal
+    expanded: bool = False
+    strips: list[Strip] | None = None
+    stream_text: str | None = None  # a proposal still streaming
+
+
+class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
+    """Messages as a scrollable list; `selected` is the highlighted message index."""
+
+    COMPONENT_CLASSES = {
+        "transcript--user",
+        "transcript--assistant",
+        "transcript--tool",
+        "transcript--system",
+        "transcript--badge",
+        "transcript--operator",
+        "transcript--edited",
+        "transcript--violation",
+        "transcript--error",
+        "transcript--call",
+        "transcript--more",
+        "transcript--selected",
+        "transcript--pending",
+    }
+    BINDINGS = [
+        Binding("up,k", "select(-1)", "Previous", show=False),
+        Binding("down,j", "select(1)", "Next", show=False),
+        Binding("pageup", "select(-10)", show=False),
+        Binding("pagedown", "select(10)", show=False),
+        Binding("home", "select_edge(0)", show=False),
+        Binding("end", "select_edge(1)", show=False),
+    ]
+
+    selected: reactive[int | None] = reactive(None, always_update=True)
+
+    @dataclass
+    class Selected(Message):
+        """The selection moved to message `index` (None: following the end)."""
+
+        transcript: Transcript
+        index: int | None
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._entries: list[_Entry] = []
+        self._pending: _Entry | None = None
+        self._offsets: list[int] = []  # first line of each entry
+        self._lines = 0
+        self._width = 0
+        self._styles: MessageStyles | None = None
+        self.follow = True  # keep the end in view as messages arrive
+
+    # ------------------------------------------------------------ feeding
+
+    @property
+    def message_count(self) -> int:
+        return len(self._entries)
+
+    def load(self, messages: list[ChatMessage]) -> None:
+        """Show `messages` in place of whatever was shown."""
+        self._entries = [_Entry(m, i) for i, m in enumerate(messages)]
+        self._pending = None
+        self.selected = None
+        self.follow = True
+        self._relayout()
+
+    def append(self, index: int, message: ChatMessage) -> None:
+        """Add committed message `index` (replacing the pending proposal, if any)."""
+        if index < len(self._entries):
+            self.truncate(index)
+        self._pending = None
+        entry = _Entry(message, index)
+        self._entries.append(entry)
+        self._relayout(from_entry=len(self._entries) - 1)
+
+    def truncate(self, at: int) -> None:
+        """Drop messages from index `at` on."""
+        del self._entries[at:]
+        self._pending = None
+        if self.selected is not None and self.selected >= at:
+            self.selected = at - 1 if at > 0 else None
+        self._relayout(from_entry=at)
+
+    def set_pending(self, message: ChatMessage | None) -> None:
+        """Show (or clear) the proposal waiting to be committed."""
+        self._pending = None if message is None else _Entry(message, None)
+        self._relayout(from_entry=len(self._entries))
+
+    def stream_pending(self, message: ChatMessage, text: str) -> None:
+        """Show a proposal still being generated, with its text so far."""
+        self._pending = _Entry(message, None, stream_text=text)
+        self._relayout(from_entry=len(self._entries))
+
+    def toggle_expanded(self, index: int) -> None:
+        if 0 <= index < len(self._entries):
+            entry = self._entries[index]
+            entry.expanded = not entry.expanded
+            entry.strips = None
+            self._relayout(from_entry=index, keep_scroll=True)
+
+    # ------------------------------------------------------------ layout
+
+    def _all_entries(self) -> list[_Entry]:
+        return self._entries + ([self._pending] if self._pending else [])
+
+    def _message_styles(self) -> MessageStyles:
+        if self._styles is None:
+            get = self.get_component_rich_style
+            self._styles = MessageStyles(
+                role={r: get(f"transcript--{r}", partial=True) for r in ("user", "assistant", "tool", "system")},
+                badge=get("transcript--badge", partial=True),
+                operator=get("transcript--operator", partial=True),
+                edited=get("transcript--edited", partial=True),
+                violation=get("transcript--violation", partial=True),
+                error=get("transcript--error", partial=True),
+                call=get("transcript--call", partial=True),
+                more=get("transcript--more", partial=True),
+            )
+        return self._styles
+
+    def _render_entry(self, entry: _Entry, width: int) -> list[Strip]:
+        styles = self._message_styles()
+        head = header_text(entry.index, entry.message, styles, pending=entry.index is None)
+        body, cut = body_text(entry.message, styles, entry.expanded, override=entry.stream_text)
+        console = self.app.console
+        options = console.options.update_width(max(width, 10))
+
+        def lines_of(renderable: Text | Padding) -> list[list[Segment]]:
+            return list(Segment.split_lines(console.render(renderable, options)))
+
+        lines = lines_of(head)
+        body_lines = lines_of(Padding(body, (0, 0, 0, 5))) if body else []
+        if not entry.expanded and len(body_lines) > COLLAPSED_LINES:
+            body_lines, cut = body_lines[:COLLAPSED_LINES], True
+        lines += body_lines
+        if cut:
+            lines += lines_of(Padding(Text("… more — press x to expand", style=styles.more), (0, 0, 0, 5)))
+        strips = [Strip(line).adjust_cell_length(width) for line in lines]
+        strips.append(Strip.blank(width))
+        return strips
+
+    def _relayout(self, from_entry: int = 0, keep_scroll: bool = False) -> None:
+        """Recompute line offsets from `from_entry` on and resize the virtual canvas."""
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return  # not laid out yet; on_resize lays out
+        if width != self._width:
+            self._width = width
+            from_entry = 0
+            for entry in self._all_entries():
+                entry.strips = None
+        entries = self._all_entries()
+        del self._offsets[from_entry:]
+        line = self._offsets[-1] + len(entries[from_entry - 1].strips or []) if from_entry else 0
+        for entry in entries[from_entry:]:
+            if entry.strips is None:
+                entry.strips = self._render_entry(entry, width)
+            self._offsets.append(line)
+            line += len(entry.strips)
+        self._lines = line
+        self.virtual_size = Size(width, line)
+        if self.follow and not keep_scroll:
+            self.scroll_to(y=max(0, line - self.scrollable_content_region.height), animate=False, immediate=True)
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._relayout()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+        for entry in self._all_entries():
+            entry.strips = None
+        if self._width:
+            self._width = -1  # force a full re-render on the next layout
+            self.call_later(self._relayout)
+
+    # ------------------------------------------------------------ painting
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        line_no = scroll_y + y
+        base = self.rich_style
+        if line_no >= self._lines or not self._offsets:
+            return Strip.blank(width, base)
+        position = bisect_right(self._offsets, line_no) - 1
+        entries = self._all_entries()
+        entry = entries[position]
+        strips = entry.strips or []
+        offset = line_no - self._offsets[position]
+        if offset >= len(strips):
+            return Strip.blank(width, base)
+        strip = strips[offset].crop_extend(scroll_x, scroll_x + width, None)
+        if entry.index is None:
+            strip = strip.apply_style(self.get_component_rich_style("transcript--pending"))
+        elif entry.index == self.selected and offset < len(strips) - 1:
+            strip = strip.apply_style(self.get_component_rich_style("transcript--selected"))
+        return strip.apply_style(base)
+
+    # ------------------------------------------------------------ selection
+
+    def entry_at_line(self, line_no: int) -> int | None:
+        if not self._offsets or line_no >= self._lines:
+            return None
+        position = bisect_right(self._offsets, line_no) - 1
+        return position if position < len(self._entries) else None
+
+    def on_click(self, event: events.Click) -> None:
+        index = self.entry_at_line(int(self.scroll_offset.y) + event.y)
+        if index is not None:
+            self._select(index)
+            if event.chain == 2:
+                self.toggle_expanded(index)
+
+    def action_select(self, delta: int) -> None:
+        if not self._entries:
+            return
+        current = len(self._entries) if self.selected is None else self.selected
+        self._select(max(0, min(len(self._entries) - 1, current + delta)))
+
+    def action_select_edge(self, end: int) -> None:
+        if self._entries:
+            self._select(len(self._entries) - 1 if end else 0)
+            self.follow = bool(end)
+
+    def _select(self, index: int) -> None:
+        self.selected = index
+        self.follow = index == len(self._entries) - 1
+        top = self._offsets[index]
+        height = len(self._entries[index].strips or [])
+        view_top = int(self.scroll_offset.y)
+        view_height = self.scrollable_content_region.height
+        if top < view_top:
+            self.scroll_to(y=top, animate=False)
+        elif top + height > view_top + view_height:
+            self.scroll_to(y=max(top, top + height - view_height), animate=False)
+        self.refresh()
+        self.post_message(self.Selected(self, index))
+
+    def selected_or_last(self) -> int | None:
+        """The selected message, or the last one when nothing is selected."""
+        if self.selected is not None and self.selected < len(self._entries):
+            return self.selected
+        return len(self._entries) - 1 if self._entries else None

@@ -1,0 +1,157 @@
+"""The session a curator is working on: its engine, its autosave journal and its file.
+
+`Workbench` ties a `Session` to a `DialogueEngine` whose recorder is the session's
+journal, so every committed message is on disk before the UI hears of it. The journal is
+opened on the first change, so merely opening or starting a session leaves no file
+behind. No Textual here: screens drive a workbench and render what it holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from turnloom.core.dialogue import create_session, fork_session, open_engine
+from turnloom.core.engine import DialogueEngine
+from turnloom.core.journal import Journal, journal_path, open_session
+from turnloom.core.models import ChatMessage, FinishReason, Mode, Session, Task, ToolExecution, WriteRecord
+
+SNAPSHOT_SUFFIX = ".session.json"
+
+
+def default_path(folder: Path, session: Session) -> Path:
+    """`<folder>/<domain>-seed<N>-<id>.session.json`."""
+    return folder / f"{session.domain}-seed{session.config.seed}-{session.id}{SNAPSHOT_SUFFIX}"
+
+
+class LazyJournal:
+    """The engine's recorder: opens the journal on the first record, then forwards."""
+
+    def __init__(self, path: Path, session: Session) -> None:
+        self.path = path
+        self._session = session
+        self.journal: Journal | None = None
+        self.changes = 0  # records since the last save
+
+    def _open(self) -> Journal:
+        if self.journal is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.journal = Journal.open(self.path, self._session)
+        self.changes += 1
+        return self.journal
+
+    def record_message(self, index: int, message: ChatMessage) -> None:
+        self._open().record_message(index, message)
+
+    def record_write(self, record: WriteRecord) -> None:
+        self._open().record_write(record)
+
+    def record_task(self, task: Task) -> None:
+        self._open().record_task(task)
+
+    def record_truncate(self, at: int) -> None:
+        self._open().record_truncate(at)
+
+    def record_finish(self, reason: FinishReason | None) -> None:
+        self._open().record_finish(reason)
+
+    def record_session(self, session: Session) -> None:
+        self._open().record_session(session)
+
+    def compact(self, session: Session) -> None:
+        """Write the snapshot and restart the journal from it."""
+        self._open().compact(session)
+        self.changes = 0
+
+    def close(self) -> None:
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
+
+
+class Workbench:
+    """One open session: `session`, `engine`, `path`, and whether it has unsaved changes."""
+
+    def __init__(self, session: Session, path: Path, warnings: list[str] | None = None) -> None:
+        self.session = session
+        self.path = path
+        self.warnings = warnings or []
+        self.recorder = LazyJournal(path, session)
+        self.engine: DialogueEngine = open_engine(session, recorder=self.recorder)
+        # a recovered journal means the snapshot is behind: saving is still owed
+        self._recovered = journal_path(path).exists()
+
+    # ------------------------------------------------------------ constructors
+
+    @classmethod
+    def new(
+        cls,
+        folder: Path,
+        domain: str | None = "retail",
+        db_path: str | None = None,
+        mode: Mode = Mode.USER_ORIENTED,
+        execution: ToolExecution = ToolExecution.SQL,
+        seed: int = 0,
+        tasks: int = 3,
+        profile: str | None = None,
+    ) -> Workbench:
+        """A fresh session in `folder` (nothing is written until the first change).
+
+        Raises:
+            TurnloomError: unknown domain, unusable database file.
+        """
+        session = create_session(domain=domain, db_path=db_path, mode=mode, execution=execution, seed=seed, tasks=tasks)
+        if profile and profile != "offline":
+            session.config.roles = {role: profile for role in ("task", "user", "assistant", "tool", "judge")}
+        return cls(session, default_path(folder, session))
+
+    @classmethod
+    def open(cls, path: Path) -> Workbench:
+        """Open a snapshot, replaying its journal if a crash left one.
+
+        Raises:
+            SessionFileError: a file that cannot be read; the message says why.
+        """
+        session, warnings = open_session(path)
+        return cls(session, path, warnings)
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def unsaved(self) -> bool:
+        return self.recorder.changes > 0 or self._recovered
+
+    @property
+    def has_file(self) -> bool:
+        return self.path.exists()
+
+    def record_session(self) -> None:
+        """Journal the whole session after a change outside the engine (tools, rules)."""
+        self.recorder.record_session(self.session)
+
+    def save(self) -> Path:
+        """Write the snapshot atomically and fold the journal into it."""
+        self.recorder.compact(self.session)
+        self._recovered = False
+        return self.path
+
+    def fork(self, at: int) -> Workbench:
+        """A new workbench on the first `at` messages; the parent session is not changed."""
+        parent_path = str(self.path) if self.path.exists() else None
+        child = fork_session(self.session, at, parent_path)
+        bench = Workbench(child, default_path(self.path.parent, child))
+        bench.save()
+        return bench
+
+    def set_tool_enabled(self, name: str, enabled: bool) -> None:
+        disabled = [t for t in self.session.disabled_tools if t != name]
+        if not enabled:
+            disabled.append(name)
+        self.session.disabled_tools = disabled
+        self.record_session()
+
+    def close(self) -> None:
+        """Close the journal (a journal that adds nothing is removed) and the database."""
+        self.recorder.close()
+        with contextlib.suppress(Exception):
+            self.engine.environment.close()
