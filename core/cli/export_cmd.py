@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, metavar="FILE.jsonl", help="the JSONL file to write")
     parser.add_argument("--only-finished", action="store_true",
                         help="keep only sessions the simulated user finished (user_done)")
+    parser.add_argument("--only-valid", action="store_true",
+                        help="keep only sessions that pass validation (see turnloom.core.validation)")
     parser.set_defaults(handler=run)
 
 
@@ -67,7 +69,15 @@ def run(args: argparse.Namespace) -> int:
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
         sessions.append(session)
+    invalid: list[tuple[str, str]] = []
+    if getattr(args, "only_valid", False):
+        from ..validation import validate_session
+
+        verdicts = [(session, validate_session(session)) for session in sessions]
+        sessions = [session for session, verdict in verdicts if verdict.valid]
+        invalid = [(s.id, "invalid: " + "; ".join(v.reasons)) for s, v in verdicts if not v.valid]
     report = export_sessions(sessions, args.fmt, out, only_finished=args.only_finished)
+    report.skipped[:0] = invalid
     print(f"wrote {report.written} record(s) to {out} ({args.fmt}); skipped {len(report.skipped)}")
     for session_id, reason in report.skipped:
         print(f"  skipped {session_id}: {reason}")

@@ -1,0 +1,193 @@
+"""`turnloom generate`: a batch of dialogues into a folder, concurrent and resumable.
+
+Parses the options into a `BatchConfig`, picks an executor (asyncio tasks for
+dialogues that wait on an endpoint, a process pool for offline ones, or Ray),
+and runs `batch.generate` with a live progress line. Re-running the same
+command resumes the batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+from pathlib import Path
+
+from ..batch import BatchReport, generate
+from ..config import ROLE_NAMES, TurnloomConfig, load_config
+from ..errors import UsageError
+from ..executors import AsyncExecutor, Executor, ProcessExecutor, RayExecutor
+from ..manifest import BatchConfig
+from ..models import Mode, ToolExecution
+from ..progress import ProgressLine, format_duration
+from . import options
+from .options import non_negative_int, positive_int, seed_type
+
+# profile fields that shape what a model writes (keys and retries do not)
+PROFILE_FIELDS = ("base_url", "model", "temperature", "max_tokens")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "generate",
+        help="generate a batch of dialogues into a folder (concurrent, resumable)",
+        description=(
+            "Generate N dialogues (seeds S .. S+N-1) into DIR: one session file per dialogue, "
+            "journaled as it is made, plus DIR/manifest.json. Ctrl-C stops cleanly; re-running "
+            "the same command resumes (finished dialogues are skipped, half-finished ones continue "
+            "mid-conversation). A changed config is refused unless --force."
+        ),
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--domain", default=None, help="built-in domain pack (see `turnloom domains`; default: retail)")
+    source.add_argument("--db", metavar="FILE.sqlite", help="use your own SQLite database instead of a built-in domain")
+    parser.add_argument("--n", type=positive_int, required=True, help="dialogues in the batch")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    parser.add_argument("--concurrency", type=positive_int, default=16,
+                        help="dialogues in flight at once when they wait on a model endpoint (default 16)")
+    parser.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.USER_ORIENTED.value,
+                        help="user-oriented (default) or task-oriented")
+    parser.add_argument("--execution", choices=[e.value for e in ToolExecution], default=ToolExecution.SQL.value,
+                        help="sql: tools run on a real SQLite copy (default); simulated: schema-shaped results")
+    parser.add_argument("--tasks", type=non_negative_int, default=3, help="tasks chained per dialogue (default 3)")
+    parser.add_argument("--max-messages", type=positive_int, default=400, help="stop a dialogue at this many messages (default 400)")
+    parser.add_argument("--rules", default="paper", metavar="SET", help="user-behaviour rule set (default: paper)")
+    parser.add_argument("--seed-start", type=seed_type, default=0, metavar="S", help="seed of the first dialogue (default 0)")
+    parser.add_argument("--format", choices=("json", "toml"), default="json", help="session file format (default json)")
+    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="local: this machine (default); ray: Ray tasks (pip install 'turnloom[ray]')")
+    parser.add_argument("--ray-address", metavar="ADDR", help="with --executor ray: an existing cluster (default: start a local one)")
+    parser.add_argument("--workers", type=positive_int, default=None,
+                        help="processes for offline dialogues (default: CPU count; 1 runs them in this process)")
+    parser.add_argument("--force", action="store_true", help="resume even though the config differs from the folder's")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    add_backend = getattr(options, "add_backend_options", None)
+    (add_backend or _add_backend_options)(parser)
+    parser.set_defaults(handler=handle)
+
+
+def _add_backend_options(parser: argparse.ArgumentParser) -> None:
+    """--profile / --role, until the shared option group lands in `options`."""
+    parser.add_argument("--profile", metavar="NAME", help="use this config profile for every model role")
+    parser.add_argument("--role", action="append", default=[], metavar="ROLE=PROFILE",
+                        help=f"map one role ({', '.join(ROLE_NAMES)}) to a profile; repeatable")
+
+
+def role_map(args: argparse.Namespace, config: TurnloomConfig) -> dict[str, str]:
+    """Role -> profile from the config file, --profile and --role (later ones win).
+
+    Raises:
+        UsageError: a malformed --role, an unknown role, or a profile the config lacks.
+    """
+    roles = dict(config.roles)
+    if getattr(args, "profile", None):
+        for role in ("task", "user", "assistant", "tool"):
+            roles[role] = args.profile
+    for item in getattr(args, "role", None) or []:
+        role, sep, profile = item.partition("=")
+        if not sep or not profile:
+            raise UsageError(f"--role {item!r}: expected ROLE=PROFILE, e.g. --role assistant=local")
+        if role not in ROLE_NAMES:
+            raise UsageError(f"--role {item!r}: unknown role {role!r}; roles are {', '.join(ROLE_NAMES)}")
+        roles[role] = profile
+    for role, profile in roles.items():
+        if profile != "offline" and profile not in config.profiles:
+            known = ", ".join(sorted(config.profiles)) or "none"
+            raise UsageError(f"role {role} uses profile {profile!r}, which the config does not define (profiles: {known})")
+    return roles
+
+
+def batch_config(args: argparse.Namespace, config: TurnloomConfig) -> BatchConfig:
+    """The batch config the options describe."""
+    roles = role_map(args, config)
+    profiles = {
+        name: {key: getattr(config.profiles[name], key) for key in PROFILE_FIELDS}
+        for name in sorted(set(roles.values()) - {"offline"})
+    }
+    db = db_hash = None
+    if args.db:
+        path = Path(args.db).expanduser().resolve()
+        if not path.is_file():
+            raise UsageError(f"--db {args.db}: no such file")
+        db, db_hash = str(path), hashlib.sha256(path.read_bytes()).hexdigest()
+    return BatchConfig(
+        domain=None if db else (args.domain or "retail"),
+        db=db,
+        db_sha256=db_hash,
+        mode=args.mode,
+        execution=args.execution,
+        tasks=args.tasks,
+        max_messages=args.max_messages,
+        rule_set=args.rules if args.mode == Mode.USER_ORIENTED.value else None,
+        seed_start=args.seed_start,
+        roles=roles,
+        profiles=profiles,
+        format=args.format,
+    )
+
+
+def pick_executor(args: argparse.Namespace, config: BatchConfig, settings: TurnloomConfig) -> Executor:
+    """Ray if asked; a process pool for offline dialogues; asyncio tasks for endpoint-bound ones."""
+    if args.executor == "ray":
+        if not config.offline:
+            raise UsageError("--executor ray runs offline dialogues only for now; map every role to offline")
+        return RayExecutor(args.ray_address, num_cpus=args.workers)
+    if config.offline:
+        workers = args.workers or os.cpu_count() or 1
+        if workers > 1:
+            return ProcessExecutor(workers)
+        return AsyncExecutor(args.concurrency)
+    return AsyncExecutor(args.concurrency, roles_for=roles_factory(settings), prices=settings.prices)
+
+
+def roles_factory(settings: TurnloomConfig):  # noqa: ANN201 - a RolesFactory
+    """Role players built from the config's profiles by the LLM backend.
+
+    Raises:
+        UsageError: the LLM backend is not available in this installation.
+    """
+    try:
+        from ..backends import build_roles
+    except ImportError:
+        raise UsageError("model profiles need the LLM backend (turnloom.core.backends.build_roles), "
+                         "which this installation lacks; map every role to offline") from None
+
+    def roles_for(session):  # noqa: ANN001, ANN202
+        return build_roles(session, settings)
+
+    return roles_for
+
+
+def handle(args: argparse.Namespace) -> int:
+    settings = load_config(getattr(args, "config", None))
+    config = batch_config(args, settings)
+    executor = pick_executor(args, config, settings)
+    progress = None if args.quiet else ProgressLine()
+    report = asyncio.run(generate(config, args.out, args.n, executor, force=args.force, progress=progress))
+    print(summary(report, args.out))
+    if report.interrupted:
+        return 130
+    return 1 if report.failed else 0
+
+
+def summary(report: BatchReport, out: str) -> str:
+    """The closing lines: what the folder holds and what to do next."""
+    parts = [f"{report.done}/{report.total} done"]
+    if report.skipped:
+        parts.append(f"{report.skipped} already done before this run")
+    if report.failed:
+        parts.append(f"{report.failed} failed")
+    if report.partial:
+        parts.append(f"{report.partial} stopped mid-conversation")
+    if report.pending:
+        parts.append(f"{report.pending} not started")
+    rate = report.ran / report.wall_s if report.wall_s > 0 else 0.0
+    lines = [f"# {out}: " + " · ".join(parts) + f" · ran {report.ran} in {format_duration(report.wall_s)} ({rate:.1f}/s)"]
+    for seed, error in report.errors[:5]:
+        lines.append(f"  seed {seed} failed: {error}")
+    if not report.complete:
+        lines.append("# re-run the same command to resume")
+    else:
+        lines.append(f"# next: turnloom stats {out}")
+    return "\n".join(lines)
