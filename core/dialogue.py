@@ -19,7 +19,8 @@ from .forge import derive_tools
 from .models import GenerationConfig, Mode, Session, ToolExecution, Usage, new_session_id
 from .offline import offline_roles
 from .roles import RoleSet
-from .rules import resolve_rule_set
+from .rulecheck import build_rule_checker
+from .rulesets import rule_config
 from .sqlenv import build_pack_image, load_database_image
 
 
@@ -72,7 +73,7 @@ def create_session(
         raise DatabaseError(f"{stored_path or name}: no tool could be derived from this database ({reasons})")
     rng = random.Random(f"{seed}:reference-time")
     reference = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc) + timedelta(days=rng.randint(0, 364), minutes=rng.randint(0, 600))
-    rules = resolve_rule_set(rule_set) if mode is Mode.USER_ORIENTED else []
+    drawn = rule_config(rule_set, seed) if mode is Mode.USER_ORIENTED else {}
     config = GenerationConfig(
         mode=mode,
         execution=execution,
@@ -80,7 +81,7 @@ def create_session(
         tasks=tasks,
         max_messages=max_messages,
         rule_set=rule_set if mode is Mode.USER_ORIENTED else None,
-        rules=rules,
+        **drawn,
     )
     identity = {"id": session_id, "created_at": created_at}
     return Session(
@@ -111,7 +112,7 @@ def open_engine(
         raise DatabaseError("simulated execution needs a tool simulator role")
     if session.write_log:
         environment.reset_to(session)
-    return DialogueEngine(session, roles, environment, recorder)
+    return DialogueEngine(session, roles, environment, recorder, rule_checker=build_rule_checker(session, environment))
 
 
 def fork_session(session: Session, at: int, path: str | None = None) -> Session:

@@ -4,8 +4,22 @@ Its view of progress is re-derived on every call from the transcript since the
 current task began (as the method's simulator does): a subtask is done when a
 tool call serving it succeeded, whoever asked for it, so an operator's typed
 turn counts too. What it does with that view follows the rules' offline
-semantics: how many subtasks per turn, feedback on each answer, confirming
-writes, ending only when everything is done.
+semantics, keyed by rule kind:
+
+    incremental_requests  at most `max_subtasks` new subtasks per turn
+    turn_feedback         react to each answer before moving on
+    confirm_before_ending ask to confirm a write's effect before going on
+    end_when_all_done     end only when every subtask is settled (always true offline)
+    natural_style, stay_in_role, clean_output, no_restart
+                          hold by construction: no meta words, no assistant text,
+                          no reasoning or JSON, a greeting only in the first message
+    terse / casual        the register of the small talk (`voice`)
+    withhold_details      describe a request first; give an email only when asked
+    change_mind           revise a just-made change once, with another value
+    digression            one short off-topic remark beside a request
+
+`derive_progress` is shared with `rulecheck`, which checks turns against the
+same view.
 """
 
 from __future__ import annotations
@@ -17,46 +31,11 @@ from dataclasses import dataclass, field
 from ..domains.base import Intent
 from ..models import ChatMessage, MessageMeta, Mode, Role, Rule, Task
 from ..roles import RoleContext
-from ..rules import rule_of_kind
+from ..rules import param, rule_of_kind
 from .knowledge import DomainKnowledge
 from .language import format_value, render_request
+from .voice import Voice, personal_slots
 
-GREETINGS = ("Hi!", "Hello,", "Hi there.", "Hey,", "Good morning.")
-OPENERS = (
-    "I need some help with a few things.",
-    "could you help me with something?",
-    "I was hoping you could help me out.",
-    "I have a couple of things to sort out.",
-)
-FEEDBACK = (
-    "Thanks, that helps.",
-    "Great, thank you.",
-    "Perfect.",
-    "Got it, thanks.",
-    "Okay, good to know.",
-    "That's useful, thanks.",
-)
-CONNECTORS = ("Next,", "Also,", "One more thing:", "Now,", "And")
-RETRY = (
-    "Hmm, I don't think that covered it.",
-    "That's not quite what I asked.",
-    "I still need that, actually.",
-)
-CONFIRM = (
-    "Just to be sure it went through:",
-    "Can you double-check that?",
-    "Before we move on, could you confirm the change?",
-)
-TRANSITIONS = (
-    "That's all for that, thanks!",
-    "Great, that part is sorted.",
-    "Thanks, that takes care of it.",
-)
-CLOSINGS = (
-    "That solves it, thanks!",
-    "Great, that's everything I needed. Thanks!",
-    "Perfect, that's all. Thank you!",
-)
 MAX_ATTEMPTS = 2
 
 
@@ -80,6 +59,73 @@ class TaskProgress:
     states: list[SubtaskState]
     user_turns: int = 0
     last_requested: list[int] = field(default_factory=list)
+    # the last user turn asked for something (a subtask, a check, a revision)
+    last_asked: bool = False
+
+
+def derive_progress(knowledge: DomainKnowledge, messages: list[ChatMessage], tasks: list[Task]) -> TaskProgress:
+    """The current task's progress, re-derived from the transcript.
+
+    The current task is the one the latest user turn belongs to.
+    """
+    task_index = 0
+    for message in reversed(messages):
+        if message.role is Role.USER and message.meta.task_index is not None:
+            task_index = message.meta.task_index
+            break
+    task_index = min(task_index, len(tasks) - 1)
+    task = tasks[task_index]
+    states = [SubtaskState() for _ in task.subtasks]
+    progress = TaskProgress(task_index, states)
+    calls: dict[str, tuple[str, dict]] = {}
+    for message in messages[task.introduced_at :]:
+        if message.role is Role.USER:
+            if message.meta.task_index == task_index or message.meta.provenance != "simulator":
+                progress.user_turns += 1
+            progress.last_requested = [i for i in message.meta.subtasks if i < len(states)]
+            extra = message.meta.extra
+            progress.last_asked = bool(progress.last_requested or extra.get("verify") or extra.get("revise"))
+            for i in progress.last_requested:
+                states[i].requested += 1
+            for i in extra.get("gave_up", []):
+                if i < len(states):
+                    states[i].gave_up = True
+            for i in extra.get("verify", []):
+                if i < len(states):
+                    states[i].verify_asked = True
+            for i in extra.get("revise", []):
+                if i < len(states):  # a revised change is to be confirmed again
+                    states[i].verify_asked = states[i].verified = False
+        elif message.role is Role.ASSISTANT:
+            for call in message.tool_calls:
+                try:
+                    calls[call.id] = (call.name, json.loads(call.arguments))
+                except json.JSONDecodeError:
+                    continue
+        elif message.role is Role.TOOL and not message.meta.tool_error:
+            name, arguments = calls.get(message.tool_call_id or "", ("", {}))
+            _credit(knowledge, task, states, name, arguments, message.content)
+    return progress
+
+
+def _credit(knowledge: DomainKnowledge, task: Task, states: list[SubtaskState], tool: str, arguments: dict, content) -> None:
+    for i, subtask in enumerate(task.subtasks):
+        intent = knowledge.intent(subtask.intent)
+        if _serves(intent, subtask.slots, tool, arguments):
+            if states[i].done and intent.verify is None:
+                continue
+            if not states[i].done:
+                states[i].done = True
+                try:
+                    states[i].result = json.loads(content or "null")
+                except json.JSONDecodeError:
+                    states[i].result = None
+                return
+        if states[i].done and intent.verify and not states[i].verified:
+            check = knowledge.intent(intent.verify)
+            if _serves(check, subtask.slots, tool, arguments):
+                states[i].verified = True
+                return
 
 
 class OfflineUserSimulator:
@@ -91,17 +137,18 @@ class OfflineUserSimulator:
         tasks = ctx.task_list()
         rng = ctx.rng("user")
         rules = session.config.rules if session.config.mode is Mode.USER_ORIENTED else []
+        voice = Voice(rules, rng)
         if not tasks:
             return self._message("Hi! Actually, I think I'm all set. Thanks!", None, is_complete=True)
         progress = self.progress(ctx, tasks)
         task = tasks[progress.task_index]
         parts: list[str] = []
-        meta_extra: dict[str, list[int]] = {}
+        meta_extra: dict = {}
         if progress.user_turns == 0:
-            if not session.messages:
-                parts.append(f"{rng.choice(GREETINGS)} {rng.choice(OPENERS)}")
+            if not session.messages and (opening := voice.opening()):
+                parts.append(opening)
             requested = self._reveal(progress, task, rules, rng)
-            parts.append(self._requests(task, requested, rng))
+            parts.append(self._requests(task, requested, progress, rules, voice))
             return self._message(" ".join(parts), progress.task_index, subtasks=requested)
 
         last = session.messages[-1] if session.messages else None
@@ -114,97 +161,54 @@ class OfflineUserSimulator:
                 for i in dropped:
                     progress.states[i].gave_up = True
                 meta_extra["gave_up"] = dropped
-                parts.append("Okay, never mind that one.")
+                parts.append(voice.say("gave_up"))
             if retry:
-                lead = "Sure:" if asked_back else rng.choice(RETRY)
-                parts.append(f"{lead} {self._requests(task, retry, rng)}")
+                lead = "Sure:" if asked_back else voice.say("retry")
+                parts.append(f"{lead} {self._requests(task, retry, progress, [], voice)}")
                 return self._message(" ".join(parts), progress.task_index, subtasks=retry, extra=meta_extra)
-        elif progress.last_requested and rule_of_kind(rules, "turn_feedback"):
-            parts.append(self._feedback(progress, rng))
+        elif progress.last_asked and rule_of_kind(rules, "turn_feedback"):
+            parts.append(self._feedback(progress, voice))
 
-        verify = self._needs_verification(progress, task, ctx, rules)
+        revision = self._revision(progress, task, ctx, rules, rng)
+        if revision is not None:
+            i, slots = revision
+            text = render_request(self.knowledge.intent(task.subtasks[i].intent), slots, rng)
+            parts.append(f"{voice.say('revise')} {_lower_first(text)}")
+            meta_extra.update(revise=[i], revised={k: v for k, v in slots.items() if v != task.subtasks[i].slots.get(k)})
+            return self._message(" ".join(parts), progress.task_index, extra=meta_extra)
+
+        verify = self._needs_verification(progress, task, rules)
         if verify is not None:
             intent = self.knowledge.intent(self.knowledge.intent(task.subtasks[verify].intent).verify or "")
             slots = {k: task.subtasks[verify].slots[k] for k in intent.slots}
-            parts.append(f"{rng.choice(CONFIRM)} {render_request(intent, slots, rng)}")
+            parts.append(f"{voice.say('confirm')} {render_request(intent, slots, rng)}")
             meta_extra["verify"] = [verify]
             return self._message(" ".join(parts), progress.task_index, extra=meta_extra)
 
         requested = self._reveal(progress, task, rules, rng)
         if requested:
-            request = self._requests(task, requested, rng)
+            request = self._requests(task, requested, progress, rules, voice)
             if parts:
-                request = f"{rng.choice(CONNECTORS)} {_lower_first(request)}"
+                request = f"{voice.say('connector')} {_lower_first(request)}"
             parts.append(request)
+            if self._digress(ctx, rules, rng, progress, task, requested):
+                parts.append(voice.digression())
+                meta_extra["digression"] = True
             return self._message(" ".join(parts), progress.task_index, subtasks=requested, extra=meta_extra)
 
         # every subtask of this task is settled
         following = await ctx.next_task() if ctx.next_task is not None else None
         if following is not None:
-            opening = self._opening(following, len(tasks), rules, rng)
-            request = _lower_first(self._requests(following, opening, rng))
-            text = f"{rng.choice(TRANSITIONS)} {rng.choice(CONNECTORS)} {request}"
+            fresh = TaskProgress(len(tasks), [SubtaskState() for _ in following.subtasks])
+            opening = self._reveal(fresh, following, rules, rng)
+            request = _lower_first(self._requests(following, opening, fresh, rules, voice))
+            text = f"{voice.say('transition')} {voice.say('connector')} {request}"
             return self._message(text, progress.task_index + 1, subtasks=opening, completes=True, extra=meta_extra)
-        return self._message(rng.choice(CLOSINGS), progress.task_index, completes=True, is_complete=True, extra=meta_extra)
-
-    # ------------------------------------------------------------ progress
+        return self._message(voice.say("closing"), progress.task_index, completes=True, is_complete=True, extra=meta_extra)
 
     def progress(self, ctx: RoleContext, tasks: list[Task]) -> TaskProgress:
         """Re-derive the current task's progress from the transcript."""
-        messages = ctx.session.messages
-        task_index = 0
-        for message in reversed(messages):
-            if message.role is Role.USER and message.meta.task_index is not None:
-                task_index = message.meta.task_index
-                break
-        task_index = min(task_index, len(tasks) - 1)
-        task = tasks[task_index]
-        states = [SubtaskState() for _ in task.subtasks]
-        progress = TaskProgress(task_index, states)
-        start = task.introduced_at
-        calls: dict[str, tuple[str, dict]] = {}
-        for message in messages[start:]:
-            if message.role is Role.USER:
-                if message.meta.task_index == task_index or message.meta.provenance != "simulator":
-                    progress.user_turns += 1
-                progress.last_requested = [i for i in message.meta.subtasks if i < len(states)]
-                for i in progress.last_requested:
-                    states[i].requested += 1
-                for i in message.meta.extra.get("gave_up", []):
-                    if i < len(states):
-                        states[i].gave_up = True
-                for i in message.meta.extra.get("verify", []):
-                    if i < len(states):
-                        states[i].verify_asked = True
-            elif message.role is Role.ASSISTANT:
-                for call in message.tool_calls:
-                    try:
-                        calls[call.id] = (call.name, json.loads(call.arguments))
-                    except json.JSONDecodeError:
-                        continue
-            elif message.role is Role.TOOL and not message.meta.tool_error:
-                name, arguments = calls.get(message.tool_call_id or "", ("", {}))
-                self._credit(task, states, name, arguments, message.content)
-        return progress
-
-    def _credit(self, task: Task, states: list[SubtaskState], tool: str, arguments: dict, content) -> None:
-        for i, subtask in enumerate(task.subtasks):
-            intent = self.knowledge.intent(subtask.intent)
-            if _serves(intent, subtask.slots, tool, arguments):
-                if states[i].done and intent.verify is None:
-                    continue
-                if not states[i].done:
-                    states[i].done = True
-                    try:
-                        states[i].result = json.loads(content or "null")
-                    except json.JSONDecodeError:
-                        states[i].result = None
-                    return
-            if states[i].done and intent.verify and not states[i].verified:
-                check = self.knowledge.intent(intent.verify)
-                if _serves(check, subtask.slots, tool, arguments):
-                    states[i].verified = True
-                    return
+        return derive_progress(self.knowledge, ctx.session.messages, tasks)
 
     # ------------------------------------------------------------ decisions
 
@@ -215,19 +219,23 @@ class OfflineUserSimulator:
         incremental = rule_of_kind(rules, "incremental_requests")
         if incremental is None:
             return unrequested  # task-oriented, or no rule: the whole task at once
-        limit = max(1, int(incremental.params.get("max_subtasks", 2)))
+        limit = max(1, int(param(incremental, "max_subtasks")))
         count = 1
         if limit >= 2 and len(unrequested) >= 2 and rng.random() < 0.3:
             first, second = (self.knowledge.intent(task.subtasks[i].intent) for i in unrequested[:2])
-            if first.verify is None and second.verify is None:  # combine only two reads
-                count = 2
+            if first.verify is None and second.verify is None and self._may_combine(rules, first, second):
+                count = 2  # combine only two reads, and only when that reads naturally
         return unrequested[: min(count, limit)]
 
-    def _opening(self, task: Task, index: int, rules: list[Rule], rng: random.Random) -> list[int]:
-        fresh = TaskProgress(index, [SubtaskState() for _ in task.subtasks])
-        return self._reveal(fresh, task, rules, rng)
+    @staticmethod
+    def _may_combine(rules: list[Rule], first: Intent, second: Intent) -> bool:
+        if rule_of_kind(rules, "terse"):
+            return False  # one thing at a time
+        if rule_of_kind(rules, "withhold_details") and (personal_slots(first) or personal_slots(second)):
+            return False
+        return True
 
-    def _needs_verification(self, progress, task: Task, ctx: RoleContext, rules: list[Rule]) -> int | None:
+    def _needs_verification(self, progress: TaskProgress, task: Task, rules: list[Rule]) -> int | None:
         if rule_of_kind(rules, "confirm_before_ending") is None:
             return None
         for i, state in enumerate(progress.states):
@@ -236,23 +244,59 @@ class OfflineUserSimulator:
                 return i
         return None
 
+    def _revision(self, progress: TaskProgress, task: Task, ctx: RoleContext, rules: list[Rule], rng: random.Random):
+        """(subtask, new slots) when the user changes their mind about a change just made."""
+        rule = rule_of_kind(rules, "change_mind")
+        if rule is None or not progress.last_requested:
+            return None
+        made = sum(1 for m in ctx.session.messages if m.role is Role.USER and m.meta.extra.get("revise"))
+        if made >= int(param(rule, "max_revisions")):
+            return None
+        template = next((t for t in self.knowledge.pack.templates if t.name == task.template), None)
+        for i in progress.last_requested:
+            subtask = task.subtasks[i]
+            intent = self.knowledge.intent(subtask.intent)
+            if not progress.states[i].done or not intent.steps[-1].tool.startswith("update_"):
+                continue
+            for slot, value in subtask.slots.items():
+                pool = [v for v in (template.values.get(slot, ()) if template else ()) if v != value]
+                if slot.startswith("new_") and pool:
+                    if rng.random() < float(param(rule, "chance")):
+                        return i, {**subtask.slots, slot: rng.choice(pool)}
+                    return None
+        return None
+
+    @staticmethod
+    def _digress(ctx: RoleContext, rules: list[Rule], rng: random.Random, progress: TaskProgress, task: Task, requested: list[int]) -> bool:
+        rule = rule_of_kind(rules, "digression")
+        if rule is None:
+            return False
+        made = sum(1 for m in ctx.session.messages if m.role is Role.USER and m.meta.extra.get("digression"))
+        return made < int(param(rule, "max_digressions")) and rng.random() < float(param(rule, "chance"))
+
     # ------------------------------------------------------------ wording
 
-    def _requests(self, task: Task, indexes: list[int], rng: random.Random) -> str:
+    def _requests(self, task: Task, indexes: list[int], progress: TaskProgress, rules: list[Rule], voice: Voice) -> str:
+        withhold = rule_of_kind(rules, "withhold_details") is not None
         sentences = []
         for n, i in enumerate(indexes):
             subtask = task.subtasks[i]
-            text = render_request(self.knowledge.intent(subtask.intent), subtask.slots, rng)
+            intent = self.knowledge.intent(subtask.intent)
+            if withhold and personal_slots(intent) and progress.states[i].requested == 0:
+                text = voice.withheld(intent, subtask.slots)
+            else:
+                text = render_request(intent, subtask.slots, voice.rng)
             if n:
                 text = f"Also, {_lower_first(text)}"
             sentences.append(text)
         return " ".join(sentences)
 
-    def _feedback(self, progress: TaskProgress, rng: random.Random) -> str:
-        line = rng.choice(FEEDBACK)
+    @staticmethod
+    def _feedback(progress: TaskProgress, voice: Voice) -> str:
+        line = voice.say("feedback")
         for i in progress.last_requested:
             result = progress.states[i].result
-            if isinstance(result, dict) and isinstance(result.get("status"), str) and rng.random() < 0.5:
+            if isinstance(result, dict) and isinstance(result.get("status"), str) and voice.rng.random() < 0.5:
                 return f"{line} So it's {format_value(result['status'])}."
         return line
 
@@ -300,6 +344,4 @@ def _serves(intent: Intent, slots: dict, tool: str, arguments: dict) -> bool:
                 continue
             if str(arguments.get(name, "")).lower() != str(expected).lower():
                 return False
-    if len(intent.steps) > 1:
-        return True
     return True
