@@ -109,7 +109,12 @@ class MainScreen(SessionFlows, Screen):
 
     def update_status(self) -> None:
         backend = ", ".join(sorted(set(self.bench.engine.roles.describe.values()))) or "offline"
-        self.query_one(StatusLine).show(self.bench.session, backend, self.state)
+        state = "auto-running" if self.auto_running else self.state
+        self.query_one(StatusLine).show(self.bench.session, backend, state)
+
+    def watch_auto_running(self) -> None:
+        if self.is_mounted:
+            self.update_status()
 
     def watch_state(self) -> None:
         if self.is_mounted:
