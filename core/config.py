@@ -50,6 +50,14 @@ class Profile(BaseModel):
     """The server accepts tool_choice."""
     parallel_tool_calls: bool = True
     """The server accepts parallel_tool_calls."""
+    json_object: bool = True
+    """The server accepts response_format json_object (the fallback when json_schema is off)."""
+    stream: bool = True
+    """Stream user-simulator and assistant text token by token."""
+    retry_backoff: float = 0.5
+    """First delay in seconds of turnloom's own retries (dropped streams, malformed replies); doubles each time."""
+    max_reasks: int = 2
+    """Times a malformed reply (bad JSON, bad tool-call arguments) is repaired or asked again before giving up."""
 
 
 class Price(BaseModel):
@@ -58,7 +66,9 @@ class Price(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: float = 0.0
+    """Dollars per million prompt tokens."""
     completion: float = 0.0
+    """Dollars per million completion tokens (reasoning tokens are billed as completion)."""
 
 
 class TurnloomConfig(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .domains import get_pack
 from .engine import DialogueEngine, SessionRecorder
@@ -22,6 +23,9 @@ from .roles import RoleSet
 from .rulecheck import build_rule_checker
 from .rulesets import rule_config
 from .sqlenv import build_pack_image, load_database_image
+
+if TYPE_CHECKING:
+    from .backends.setup import BackendSetup
 
 
 def base_image(session: Session) -> bytes:
@@ -98,13 +102,27 @@ def open_engine(
     session: Session,
     recorder: SessionRecorder | None = None,
     roles: RoleSet | None = None,
+    backends: BackendSetup | None = None,
 ) -> DialogueEngine:
     """An engine over `session`, its database rebuilt from the session's write log.
 
     Args:
-        roles: the role players; offline for every role when None.
+        roles: the role players; when None, the session's role mapping decides
+            (`session.config.roles`: profile names, built with `backends.build_roles`),
+            and unmapped roles are offline.
+        backends: shared endpoints, exchange log and cache for mapped roles; when
+            None, the config file found by `load_config` supplies the profiles.
+
+    Raises:
+        ConfigError: a mapped profile that is not defined.
     """
     environment = ToolEnvironment(base_image(session), session.config.execution, None)
+    if roles is None and any(name != "offline" for name in session.config.roles.values()):
+        from .backends.setup import build_roles
+        from .config import load_config
+
+        config = backends.config if backends is not None else load_config()
+        roles = build_roles(session, config, environment, backends)
     if roles is None:
         roles = offline_roles(session, environment)
     environment.simulator = roles.tool

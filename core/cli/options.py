@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..models import Mode, ToolExecution
+from ..models import Mode, Session, ToolExecution
+
+if TYPE_CHECKING:
+    from ..backends.setup import BackendSetup
 
 
 class DefaultInt(int):
@@ -69,3 +74,45 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tasks", type=non_negative_int, default=DefaultInt(3), help="tasks chained in the dialogue (default 3)")
     parser.add_argument("--max-messages", type=positive_int, default=DefaultInt(400), help="pause after this many messages (default 400)")
     parser.add_argument("--rules", default="paper", metavar="SET", help="user-behaviour rule set (default: paper; `none` for no rules)")
+
+
+def add_backend_options(parser: argparse.ArgumentParser) -> None:
+    """--profile NAME, --role ROLE=PROFILE (repeatable), --cache FILE (repeatable)."""
+    group = parser.add_argument_group("backends")
+    group.add_argument("--profile", metavar="NAME", help="play every role on this [profiles.NAME] of turnloom.toml")
+    group.add_argument(
+        "--role", action="append", default=[], metavar="ROLE=PROFILE",
+        help="play one role (task, forge, user, assistant, tool, judge) on a profile; repeatable; PROFILE may be `offline`",
+    )
+    group.add_argument(
+        "--cache", action="append", default=[], metavar="FILE",
+        help="answer model requests from this exchange log (*.llm.jsonl, written beside every session) before "
+        "calling the endpoint; a re-run with the same seed then costs zero tokens; repeatable",
+    )
+
+
+def backend_setup(args: argparse.Namespace, session: Session, out: Path) -> BackendSetup | None:
+    """Apply --profile/--role (over the config's [roles]) to `session`; the shared setup, or None if all offline.
+
+    Exchanges are recorded beside `out` (see `backends.cache.exchange_log_path`).
+
+    Raises:
+        UsageError: a malformed --role or an unknown profile. ConfigError: a bad config file.
+    """
+    from ..config import load_config
+
+    config = load_config(getattr(args, "config", None))
+    if args.profile or args.role or not session.config.roles:
+        from ..backends.setup import resolve_role_map
+
+        session.config.roles = resolve_role_map(config, args.profile, args.role)
+    if not any(name != "offline" for name in session.config.roles.values()):
+        if args.cache:
+            from ..errors import UsageError
+
+            raise UsageError("--cache needs a role on a profile (--profile NAME or --role ROLE=PROFILE)")
+        return None
+    from ..backends.cache import exchange_log_path
+    from ..backends.setup import BackendSetup
+
+    return BackendSetup.create(config, record=exchange_log_path(out), cache=args.cache or None)

@@ -12,14 +12,18 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..dialogue import create_session, open_engine
-from ..engine import MessageCommitted
+from ..engine import DialogueEngine, MessageCommitted
 from ..errors import UsageError
 from ..journal import Journal
-from ..models import Mode, Session, ToolExecution
+from ..models import FinishReason, Mode, Session, ToolExecution
 from ..render import format_message, print_header, use_colour
-from .options import add_generation_options, non_negative_int
+from .options import add_backend_options, add_generation_options, backend_setup, non_negative_int
+
+if TYPE_CHECKING:
+    from ..backends.setup import BackendSetup
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--from", dest="from_file", metavar="FILE", help="continue this saved session or transcript")
     parser.add_argument("--at", type=non_negative_int, metavar="N", help="with --from: continue from message N (drop the rest)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary line")
+    add_backend_options(parser)
     parser.set_defaults(handler=handle)
 
 
@@ -59,18 +64,19 @@ def handle(args: argparse.Namespace) -> int:
             rule_set=args.rules,
         )
         out = Path(args.out) if args.out else default_output(session)
-    return run_and_save(session, out, quiet=args.quiet)
+    backends = backend_setup(args, session, out)
+    return run_and_save(session, out, quiet=args.quiet, backends=backends)
 
 
 def default_output(session: Session) -> Path:
     return Path("sessions") / f"{session.domain}-seed{session.config.seed}-{session.id}.session.json"
 
 
-def run_and_save(session: Session, out: Path, quiet: bool = False, start_at: int = 0) -> int:
+def run_and_save(session: Session, out: Path, quiet: bool = False, start_at: int = 0, backends: BackendSetup | None = None) -> int:
     """Drive `session` to its end, journaling every commit, then save the snapshot."""
     out.parent.mkdir(parents=True, exist_ok=True)
     journal = Journal.open(out, session)
-    engine = open_engine(session, recorder=journal)
+    engine = open_engine(session, recorder=journal, backends=backends)
     colour = use_colour(sys.stdout)
     if not quiet:
         print_header(session)
@@ -83,7 +89,7 @@ def run_and_save(session: Session, out: Path, quiet: bool = False, start_at: int
 
         engine.subscribe(show)
     try:
-        reason = asyncio.run(engine.run())
+        reason = asyncio.run(_drive(engine, backends))
     finally:
         journal.compact(session)
         journal.close()
@@ -94,6 +100,14 @@ def run_and_save(session: Session, out: Path, quiet: bool = False, start_at: int
         f"{done}/{len(session.tasks)} tasks done · saved {out}"
     )
     return 0
+
+
+async def _drive(engine: DialogueEngine, backends: BackendSetup | None) -> FinishReason | None:
+    try:
+        return await engine.run()
+    finally:
+        if backends is not None:
+            await backends.aclose()
 
 
 def run_default() -> int:

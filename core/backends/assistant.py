@@ -1,0 +1,163 @@
+"""The LLM assistant: the visible conversation in, text or tool calls out.
+
+Its prompt is the stable system prompt followed by the transcript exactly as
+the Chat Completions API carries it, so each turn's prompt extends the last.
+Tool calls are checked before they can be committed: arguments that are not a
+JSON object are repaired when the damage is simple, otherwise the model is
+asked again (the bad call goes back as text, never as invalid JSON, which some
+servers reject in history). Arguments that are valid JSON but do not fit the
+tool's schema, or calls to unknown tools, are asked again too; if the model
+insists they are committed and the environment answers with an error result,
+as it would for any caller.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..errors import BackendError
+from ..models import ChatMessage, MessageMeta, Role, ToolCall, ToolSpec
+from ..prompts import render
+from ..roles import RoleContext
+from ..sqlenv import validate_arguments
+from .exchange import ChatRequest, ChatResult, MalformedReplyError, ReplyToolCall, repair_json
+from .openai_backend import Endpoint
+from .structured import Spend
+from .user import seed_for
+
+
+def parse_arguments(raw: str) -> dict[str, Any] | None:
+    """Tool-call arguments as an object: parsed, repaired, or None when beyond repair."""
+    text = raw.strip() or "{}"
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = repair_json(text)
+    if isinstance(value, str):  # double-encoded arguments ("{\"a\": 1}")
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+class LLMAssistant:
+    """An `Assistant` played by an OpenAI-compatible endpoint."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+
+    def messages(self, ctx: RoleContext) -> list[dict[str, Any]]:
+        """The prompt: system prompt, then the visible transcript."""
+        system = render("assistant.md", domain=ctx.session.domain)
+        return [{"role": "system", "content": system}] + [m.to_openai() for m in ctx.session.messages]
+
+    async def propose(self, ctx: RoleContext, tools: list[ToolSpec]) -> ChatMessage:
+        by_name = {t.name: t for t in tools}
+        messages = self.messages(ctx)
+        spend = Spend()
+        problem = "no reply"
+        rounds = self.endpoint.profile.max_reasks + 1
+        for round_ in range(rounds):
+            request = ChatRequest(
+                role="assistant",
+                messages=messages,
+                tools=[t.to_openai() for t in tools] or None,
+                seed=seed_for(ctx.session, "assistant", ctx.salt),
+                stream=True,
+            )
+            try:
+                result = await self.endpoint.chat(request, ctx.stream)
+            except MalformedReplyError as exc:
+                problem = str(exc)
+                continue
+            spend.add(result)
+            last = round_ == rounds - 1
+            calls, problem = self._calls(result, by_name, ctx, strict=not last)
+            if problem is None and (calls or result.content.strip()):
+                return self._message(ctx, result, calls, spend)
+            problem = problem or "the reply had neither text nor tool calls"
+            messages = messages + _reask(result, problem)
+        raise BackendError(
+            f"{self.endpoint.where}, role assistant: no usable reply after {rounds} tries ({problem})"
+        )
+
+    def _calls(self, result: ChatResult, by_name: dict[str, ToolSpec], ctx: RoleContext,
+               strict: bool) -> tuple[list[ToolCall], str | None]:
+        """The reply's calls made safe, or what is wrong with them (while re-asking is still allowed)."""
+        used = {c.id for m in ctx.session.messages for c in m.tool_calls}
+        calls: list[ToolCall] = []
+        for n, raw in enumerate(result.tool_calls):
+            arguments = parse_arguments(raw.arguments)
+            if arguments is None:
+                if strict:
+                    return [], f"the arguments of {raw.name} are not a JSON object: {raw.arguments[:200]!r}"
+                continue  # out of re-asks: never commit arguments that are not JSON
+            spec = by_name.get(raw.name)
+            if strict:
+                if spec is None:
+                    return [], f"there is no tool named {raw.name!r}; the tools are {', '.join(sorted(by_name)) or 'none'}"
+                misfit = validate_arguments(spec, arguments)
+                if misfit is not None:
+                    return [], f"the arguments of {raw.name} do not fit its schema: {misfit}"
+            call_id = _call_id(raw, n, len(ctx.session.messages), used)
+            used.add(call_id)
+            text = raw.arguments if _is_object(raw.arguments) else json.dumps(arguments, ensure_ascii=False)
+            calls.append(ToolCall(id=call_id, name=raw.name, arguments=text))
+        return calls, None
+
+    def _message(self, ctx: RoleContext, result: ChatResult, calls: list[ToolCall], spend: Spend) -> ChatMessage:
+        extra: dict[str, Any] = {}
+        if spend.requests > 1:
+            extra["requests"] = spend.requests
+        return ChatMessage(
+            role=Role.ASSISTANT,
+            content=result.content.strip() or None,
+            tool_calls=calls,
+            reasoning=spend.reasoning_text,
+            meta=MessageMeta(
+                producer="assistant",
+                backend=self.endpoint.name,
+                model=spend.model or self.endpoint.profile.model,
+                task_index=_task_index(ctx),
+                usage=spend.usage,
+                latency_ms=spend.latency_ms,
+                extra=extra,
+            ),
+        )
+
+
+def _is_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except json.JSONDecodeError:
+        return False
+
+
+def _call_id(raw: ReplyToolCall, n: int, position: int, used: set[str]) -> str:
+    """The server's id, or a deterministic one when it sent none or reused one."""
+    candidate = raw.id or f"call_{position}_{n}"
+    suffix = 1
+    base = candidate
+    while candidate in used:
+        candidate = f"{base}_{suffix}"
+        suffix += 1
+    return candidate
+
+
+def _reask(result: ChatResult, problem: str) -> list[dict[str, Any]]:
+    said = result.content.strip()
+    calls = "; ".join(f"{c.name}({c.arguments})" for c in result.tool_calls)
+    content = " ".join(p for p in (said, f"[tool calls: {calls}]" if calls else "") if p) or "(empty reply)"
+    return [
+        {"role": "assistant", "content": content},
+        {"role": "user", "content": render("tool_call_repair.md", problem=problem)},
+    ]
+
+
+def _task_index(ctx: RoleContext) -> int | None:
+    for message in reversed(ctx.session.messages):
+        if message.role is Role.USER and message.meta.task_index is not None:
+            return message.meta.task_index
+    return None

@@ -1,0 +1,148 @@
+"""Which backend plays which role: profiles resolved into role players.
+
+`resolve_role_map` merges the config's `[roles]`, `--profile NAME` (every role)
+and `--role ROLE=PROFILE` into the mapping a session stores (profile *names*,
+never keys). `build_roles` turns a session's mapping into a `RoleSet`: mapped
+roles are played by LLM players on shared `Endpoint`s, the rest offline. A
+`BackendSetup` holds what dialogues share — the endpoints (with their learnt
+capabilities and concurrency limits), the exchange log and the cache — so a
+batch of dialogues can reuse one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import ROLE_NAMES, TurnloomConfig
+from ..errors import ConfigError, UsageError
+from ..models import Session
+from ..roles import RoleSet
+from .cache import ExchangeCache, ExchangeLog
+from .judge import RubricJudge
+from .openai_backend import Endpoint
+
+OFFLINE = "offline"
+
+
+@dataclass
+class BackendSetup:
+    """Endpoints, exchange log and cache shared by the dialogues of one run."""
+
+    config: TurnloomConfig
+    log: ExchangeLog | None = None
+    cache: ExchangeCache | None = None
+    endpoints: dict[str, Endpoint] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, config: TurnloomConfig, record: str | Path | None = None,
+               cache: list[str | Path] | None = None, cache_only: bool = False) -> BackendSetup:
+        """A setup recording to `record` and answering from the `cache` files first.
+
+        Raises:
+            SessionFileError: a cache file that cannot be read.
+        """
+        return cls(
+            config=config,
+            log=ExchangeLog(record) if record is not None else None,
+            cache=ExchangeCache(list(cache), only=cache_only) if cache else None,
+        )
+
+    def endpoint(self, name: str) -> Endpoint:
+        """The shared endpoint of profile `name`.
+
+        Raises:
+            ConfigError: no such profile, naming the config file and the known profiles.
+        """
+        if name not in self.endpoints:
+            profile = self.config.profiles.get(name)
+            if profile is None:
+                where = self.config.source or "turnloom.toml (none found)"
+                known = ", ".join(sorted(self.config.profiles)) or "none"
+                raise ConfigError(f"{where}: no [profiles.{name}]; known profiles: {known}")
+            self.endpoints[name] = Endpoint(name, profile, cache=self.cache, log=self.log)
+        return self.endpoints[name]
+
+    async def aclose(self) -> None:
+        """Close every endpoint's HTTP client."""
+        for endpoint in self.endpoints.values():
+            await endpoint.aclose()
+
+
+def resolve_role_map(config: TurnloomConfig, profile: str | None = None, role_args: list[str] | None = None) -> dict[str, str]:
+    """Role -> profile name from the config, then `--profile`, then each `--role ROLE=PROFILE`.
+
+    Raises:
+        UsageError: a malformed `--role`, an unknown role, or a profile that does not exist.
+    """
+    mapping = {role: name for role, name in config.roles.items() if name != OFFLINE}
+    if profile is not None:
+        mapping = {role: profile for role in ROLE_NAMES}
+    for item in role_args or []:
+        role, sep, name = item.partition("=")
+        role, name = role.strip(), name.strip()
+        if not sep or not role or not name:
+            raise UsageError(f"--role {item!r}: expected ROLE=PROFILE, e.g. --role user=strong")
+        if role not in ROLE_NAMES:
+            raise UsageError(f"--role {item!r}: unknown role {role!r}; roles are {', '.join(ROLE_NAMES)}")
+        if name == OFFLINE:
+            mapping.pop(role, None)
+        else:
+            mapping[role] = name
+    for role, name in mapping.items():
+        if name not in config.profiles:
+            where = config.source or "no turnloom.toml found"
+            known = ", ".join(sorted(config.profiles)) or "none"
+            raise UsageError(f"role {role} uses profile {name!r}, which is not defined ({where}; known profiles: {known})")
+    return mapping
+
+
+def uses_backends(session: Session) -> bool:
+    """Whether any role of `session` is mapped to a profile."""
+    return any(name != OFFLINE for name in session.config.roles.values())
+
+
+def build_roles(session: Session, config: TurnloomConfig, environment, setup: BackendSetup | None = None) -> RoleSet:
+    """The role players for `session`: its mapped roles on their profiles, the rest offline.
+
+    Args:
+        session: the session; `session.config.roles` maps role -> profile name.
+        config: where the profiles are defined.
+        environment: the dialogue's `ToolEnvironment` (offline players read it).
+        setup: shared endpoints, log and cache; a private one when None.
+
+    Raises:
+        ConfigError: an unknown profile, or a mapping the offline players cannot follow.
+    """
+    from ..offline import offline_roles
+    from .assistant import LLMAssistant
+    from .tasks import LLMTaskGenerator
+    from .toolsim import LLMToolSimulator
+    from .user import LLMUserSimulator
+
+    setup = setup or BackendSetup(config)
+    mapping = {role: name for role, name in session.config.roles.items() if name != OFFLINE}
+    unknown = sorted(set(mapping) - set(ROLE_NAMES))
+    if unknown:
+        raise ConfigError(f"session {session.id}: unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLE_NAMES)}")
+    if "task" in mapping and "user" not in mapping:
+        raise ConfigError(
+            "the offline user simulator follows only offline tasks; map the `user` role to a profile too "
+            "(--role user=PROFILE) or leave `task` offline"
+        )
+    offline = offline_roles(session, environment)
+    return RoleSet(
+        tasks=LLMTaskGenerator(setup.endpoint(mapping["task"])) if "task" in mapping else offline.tasks,
+        user=LLMUserSimulator(setup.endpoint(mapping["user"])) if "user" in mapping else offline.user,
+        assistant=LLMAssistant(setup.endpoint(mapping["assistant"])) if "assistant" in mapping else offline.assistant,
+        tool=LLMToolSimulator(setup.endpoint(mapping["tool"])) if "tool" in mapping else offline.tool,
+        describe={role: mapping.get(role, OFFLINE) for role in ("task", "user", "assistant", "tool")},
+    )
+
+
+def build_judge(session: Session, setup: BackendSetup) -> RubricJudge | None:
+    """The rubric judge of `session`, or None when the `judge` role is offline."""
+    name = session.config.roles.get("judge")
+    if not name or name == OFFLINE:
+        return None
+    return RubricJudge(setup.endpoint(name))
