@@ -43,7 +43,7 @@ class StatusLine(Static):
             f"{steps} tool steps",
             f"{session.usage.total} tok",
         ]
-        line = Text(" · ".join(parts))
-        line.append("  ")
-        line.append(f" {reason} ", style="reverse")
+        # the state first: it is what the curator looks for, and it survives a narrow terminal
+        line = Text(f" {reason} ", style="reverse")
+        line.append("  " + " · ".join(parts))
         self.update(line)
