@@ -12,6 +12,7 @@ resumes. What one dialogue does is `batchjob`'s business.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -23,6 +24,7 @@ from .batchjob import DialogueJob, DialogueOutcome, FileStop
 from .executors import Executor
 from .journal import journal_path
 from .manifest import (
+    MANIFEST_NAME,
     BatchConfig,
     DialogueEntry,
     DialogueStatus,
@@ -83,6 +85,14 @@ def plan(config: BatchConfig, out: Path, n: int, existing: Manifest | None) -> M
     return Manifest(config=config, config_hash=config.hash(), dialogues=entries)
 
 
+def remove_leftovers(folder: Path) -> None:
+    """Delete temp files of atomic writes that a killed run left half-written (never renamed in)."""
+    for pattern in (".seed-*.tmp", f".{MANIFEST_NAME}.*.tmp"):
+        for path in folder.glob(pattern):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
 async def generate(
     config: BatchConfig,
     out: str | os.PathLike[str],
@@ -120,6 +130,7 @@ async def generate(
     by_seed = {entry.seed: entry for entry in manifest.dialogues}
     stop = FileStop(folder / STOP_FILE)
     stop.clear()
+    remove_leftovers(folder)
     report = BatchReport(total=n)
     state = BatchProgress(total=n)
     todo: list[DialogueEntry] = []

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Protocol
@@ -31,6 +34,7 @@ from .batchjob import DialogueJob, DialogueOutcome, FileStop, RolesFactory, Sess
 from .errors import UsageError
 from .manifest import BatchConfig
 
+_PR_SET_PDEATHSIG = 1  # prctl option: a signal to receive when the parent dies
 OnStart = Callable[[list[DialogueJob]], None]
 OnOutcome = Callable[[DialogueOutcome], None]
 
@@ -104,9 +108,14 @@ class _MemoizedStop:
         return self._set
 
 
-def _ignore_sigint() -> None:
+def _worker_init() -> None:
+    """Set up a pool worker: Ctrl-C belongs to the parent, and the worker dies with it."""
     # the parent owns Ctrl-C and tells workers to stop through the stop file
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        # a killed parent must not leave workers writing files a resumed run is writing too
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _chunks(jobs: Iterable[DialogueJob], size: int) -> Iterator[list[DialogueJob]]:
@@ -130,7 +139,7 @@ class ProcessExecutor:
         loop = asyncio.get_running_loop()
         context = multiprocessing.get_context("spawn")
         config_json = config.model_dump_json()
-        with concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=context, initializer=_ignore_sigint) as pool:
+        with concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_init) as pool:
 
             def submit(chunk: list[DialogueJob]) -> asyncio.Future:
                 return loop.run_in_executor(pool, run_chunk, config_json, chunk, stop.path)
