@@ -169,9 +169,8 @@ def _from_transcript(source: Path, args: argparse.Namespace) -> Session:
     if not given(args.max_messages) and len(session.messages) >= session.config.max_messages:
         session.config.max_messages = len(session.messages) + DEFAULT_ROOM
     _set_room(session, args)
-    # no task may look as if it began before the imported history (see `Task.introduced_at`)
-    for task in session.tasks:
-        task.introduced_at = max(task.introduced_at, len(session.messages))
+    # no tasks yet: the engine generates the first at the first simulated user turn, with
+    # introduced_at = the transcript length then, so the simulator starts it afresh
     return Session.model_validate(session.model_dump())
 
 
