@@ -52,11 +52,24 @@ def auto_reply(body: dict[str, Any]) -> dict[str, Any]:
         "forge_sql": _sql,
     }.get(role)
     if handler is None:
-        return {"content": "OK."}
+        return _generic(body)
     return {"content": json.dumps(handler(messages))}
 
 
 # ---------------------------------------------------------------- roles
+
+
+def _generic(body: dict[str, Any]) -> dict[str, Any]:
+    """Any other request (e.g. `turnloom check`): honour response_format and tools."""
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        return {"content": json.dumps(instance(fmt["json_schema"].get("schema")))}
+    if fmt.get("type") == "json_object":
+        return {"content": json.dumps({"answer": "OK"})}
+    tools = body.get("tools") or []
+    if tools and body["messages"][-1]["role"] == "user":
+        return {"content": "", "tool_calls": [{"name": tools[0]["function"]["name"], "arguments": "{}"}]}
+    return {"content": "OK, here is my answer to that."}
 
 
 def _user(messages: list[dict[str, Any]]) -> dict[str, Any]:

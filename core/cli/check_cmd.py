@@ -1,0 +1,48 @@
+"""`turnloom check --profile NAME`: which capabilities an endpoint really has.
+
+Sends one tiny request per capability (plain chat, streaming, json_object,
+json_schema, strict, tools, tool_choice, parallel_tool_calls, seed, reasoning)
+and prints a table, then the capability flags to put in the profile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from ..config import load_config
+from ..errors import UsageError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="probe what an endpoint supports",
+        description="Send one tiny request per capability to a profile's endpoint and print what it supports.",
+    )
+    parser.add_argument("--profile", required=True, metavar="NAME", help="the [profiles.NAME] of turnloom.toml to probe")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from ..backends.probe import probe
+
+    config = load_config(args.config)
+    profile = config.profiles.get(args.profile)
+    if profile is None:
+        known = ", ".join(sorted(config.profiles)) or "none"
+        raise UsageError(f"no [profiles.{args.profile}] in {config.source or 'any turnloom.toml'}; known profiles: {known}")
+    print(f"# {args.profile}: {profile.base_url} · model {profile.model}")
+    results = asyncio.run(probe(args.profile, profile))
+    for result in results:
+        mark = "yes" if result.supported else "no "
+        print(f"  {result.feature:<20} {mark}  {result.detail}".rstrip())
+    verdict = {r.feature: r.supported for r in results}
+    if not verdict.get("chat"):
+        print("# the endpoint did not answer a plain request; check base_url, model and the key")
+        return 1
+    flags = ("json_schema", "strict", "json_object", "tool_choice", "parallel_tool_calls", "stream")
+    print(f"# suggested flags for [profiles.{args.profile}]:")
+    for flag in flags:
+        print(f"{flag} = {'true' if verdict.get(flag) else 'false'}")
+    return 0

@@ -1,0 +1,170 @@
+"""The endpoint on the wire: retries, fallbacks, streaming, reasoning, odd replies."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import KEY_VALUE, quick_profile
+
+from turnloom.core.backends.exchange import ChatRequest, MalformedReplyError
+from turnloom.core.backends.openai_backend import Endpoint
+from turnloom.core.backends.structured import ask_json
+from turnloom.core.errors import BackendError
+
+SYSTEM = {"role": "system", "content": "# Role: assistant\nhelp"}
+SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"],
+          "additionalProperties": False}
+
+
+def plain(stream: bool = False) -> ChatRequest:
+    return ChatRequest(role="assistant", messages=[SYSTEM, {"role": "user", "content": "hi"}], stream=stream)
+
+
+def json_request() -> ChatRequest:
+    return ChatRequest(role="check", messages=[{"role": "user", "content": "JSON please"}], schema=SCHEMA)
+
+
+async def test_a_429_is_retried_after_the_servers_retry_after(fake, key):
+    fake.push({"status": 429, "headers": {"Retry-After": "0.3"}})
+    endpoint = Endpoint("fake", quick_profile(fake))
+    started = time.perf_counter()
+    result = await endpoint.chat(plain())
+    assert time.perf_counter() - started >= 0.3
+    assert result.content and len(fake.requests) == 2
+
+
+async def test_a_500_is_retried_and_other_4xx_are_not(fake, key):
+    fake.push({"status": 500})
+    endpoint = Endpoint("fake", quick_profile(fake))
+    assert (await endpoint.chat(plain())).content
+    fake.push({"status": 404, "error": "no such model"})
+    with pytest.raises(BackendError, match="HTTP 404.*no such model.*base_url"):
+        await endpoint.chat(plain())
+    assert len(fake.requests) == 3
+
+
+async def test_a_hang_past_the_timeout_is_retried(fake, key):
+    fake.push({"hang": 5})
+    endpoint = Endpoint("fake", quick_profile(fake, timeout=0.3))
+    assert (await endpoint.chat(plain())).content
+    assert len(fake.requests) == 2
+
+
+async def test_an_endpoint_that_keeps_failing_raises_a_backend_error_naming_it(fake, key):
+    fake.push(*[{"status": 503}] * 3)
+    endpoint = Endpoint("fake", quick_profile(fake, max_retries=2))
+    with pytest.raises(BackendError, match=r"profile 'fake' \(http://127.0.0.1:\d+/v1, model fake-model\): HTTP 503"):
+        await endpoint.chat(plain())
+
+
+async def test_a_stream_dropped_mid_way_is_sent_again(fake, key):
+    fake.push({"drop": 2, "reply": {"content": "a long reply that streams in pieces"}})
+    endpoint = Endpoint("fake", quick_profile(fake))
+    pieces: list[str] = []
+    result = await endpoint.chat(plain(stream=True), pieces.append)
+    assert len(fake.requests) == 2
+    assert result.content.startswith("Here is") or result.content == "How can I help you today?"
+
+
+async def test_a_stream_that_keeps_dropping_fails_cleanly(fake, key):
+    fake.push(*[{"drop": 1}] * 5)
+    endpoint = Endpoint("fake", quick_profile(fake, max_retries=2))
+    with pytest.raises(BackendError, match="stream broke off 3 times"):
+        await endpoint.chat(plain(stream=True))
+
+
+async def test_streamed_text_arrives_in_pieces_and_whole(fake, key):
+    fake.push({"reply": {"content": "Sure, your order ships tomorrow morning."}})
+    pieces: list[str] = []
+    result = await Endpoint("fake", quick_profile(fake)).chat(plain(stream=True), pieces.append)
+    assert len(pieces) > 2 and "".join(pieces) == result.content == "Sure, your order ships tomorrow morning."
+    assert result.usage.prompt_tokens > 0
+    assert fake.requests[0].body["stream_options"] == {"include_usage": True}
+
+
+@pytest.mark.parametrize("field", ["reasoning", "reasoning_content", "think"])
+@pytest.mark.parametrize("stream", [False, True])
+async def test_reasoning_is_captured_apart_from_the_text(fake, key, field, stream):
+    fake.push({"reply": {"content": "The answer is 4.", "reasoning": "2 plus 2 makes 4", "reasoning_field": field}})
+    shown: list[str] = []
+    result = await Endpoint("fake", quick_profile(fake)).chat(plain(stream), shown.append)
+    assert result.content == "The answer is 4."
+    assert result.reasoning == "2 plus 2 makes 4"
+    assert "think" not in "".join(shown) and "2 plus 2" not in "".join(shown)
+
+
+async def test_a_400_on_strict_turns_strict_off_for_good(key):
+    from fake_openai import FakeOpenAI
+
+    with FakeOpenAI(reject_strict=True) as fake:
+        endpoint = Endpoint("fake", quick_profile(fake, strict=True))
+        reply = await ask_json(endpoint, json_request())
+        assert reply.value == {"answer": "answer sample"}
+        await ask_json(endpoint, json_request())
+        formats = [r.body["response_format"]["json_schema"].get("strict") for r in fake.requests]
+        assert formats == [True, None, None]
+        assert endpoint.capabilities.strict is False
+
+
+async def test_json_schema_falls_back_to_json_object_then_to_text(fake, key):
+    fake.push({"status": 400, "error": "response_format json_schema is not supported"})
+    fake.push({"status": 400, "error": "response_format json_object is not supported"})
+    fake.push({"reply": {"content": 'Here you go:\n```json\n{"answer": "fine"}\n```'}})
+    endpoint = Endpoint("fake", quick_profile(fake))
+    reply = await ask_json(endpoint, json_request())
+    assert reply.value == {"answer": "fine"}
+    assert [r.body.get("response_format", {}).get("type") for r in fake.requests] == ["json_schema", "json_object", None]
+
+
+async def test_a_reply_without_choices_is_malformed_and_asked_again(fake, key):
+    fake.push({"body": {"id": "x", "object": "chat.completion"}})
+    endpoint = Endpoint("fake", quick_profile(fake))
+    with pytest.raises(MalformedReplyError):
+        await endpoint.chat(plain())
+    fake.push({"body": {"choices": []}})
+    reply = await ask_json(endpoint, json_request())
+    assert reply.value == {"answer": "answer sample"}
+
+
+async def test_a_reply_without_usage_or_ids_still_parses(fake, key):
+    fake.push({"body": {"choices": [{"message": {"content": "hello"}}]}})
+    result = await Endpoint("fake", quick_profile(fake)).chat(plain())
+    assert result.content == "hello" and result.usage.total == 0 and result.finish_reason is None
+
+
+async def test_json_that_does_not_fit_gets_a_repair_round(fake, key):
+    fake.push({"reply": {"content": '{"answer": 5'}}, {"reply": {"content": '{"wrong": 1}'}})
+    endpoint = Endpoint("fake", quick_profile(fake))
+    reply = await ask_json(endpoint, json_request())
+    assert reply.value == {"answer": "answer sample"}
+    repair = fake.requests[-1].body["messages"]
+    assert repair[-2] == {"role": "assistant", "content": '{"wrong": 1}'}
+    assert "answer" in repair[-1]["content"] and reply.spend.requests == 3
+
+
+async def test_the_key_is_sent_from_the_environment_and_the_seed_forwarded(fake, key):
+    request = plain()
+    request.seed = 1234
+    await Endpoint("fake", quick_profile(fake)).chat(request)
+    seen = fake.requests[0]
+    assert seen.headers["authorization"] == f"Bearer {KEY_VALUE}"
+    assert seen.body["seed"] == 1234
+
+
+async def test_a_missing_key_variable_is_named(fake, monkeypatch):
+    monkeypatch.delenv("TURNLOOM_TEST_KEY", raising=False)
+    with pytest.raises(Exception, match="TURNLOOM_TEST_KEY.*not set"):
+        await Endpoint("fake", quick_profile(fake)).chat(plain())
+
+
+async def test_concurrency_is_limited_per_profile(key):
+    import asyncio
+
+    from fake_openai import FakeOpenAI
+
+    with FakeOpenAI(latency=0.1) as fake:
+        endpoint = Endpoint("fake", quick_profile(fake, max_concurrency=2))
+        started = time.perf_counter()
+        await asyncio.gather(*(endpoint.chat(plain()) for _ in range(6)))
+        assert time.perf_counter() - started >= 0.3  # 6 requests, 2 at a time, 0.1 s each
