@@ -17,11 +17,10 @@ import functools
 import os
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .dialogue import create_session, open_engine
 from .engine import EngineFailed, MessageCommitted
@@ -29,7 +28,6 @@ from .journal import Journal, compact, journal_path, open_session
 from .manifest import BatchConfig, DialogueStatus
 from .metrics import session_cost
 from .models import FinishReason, Mode, Session, ToolExecution, Usage, new_session_id
-from .roles import RoleSet
 
 
 class StopSignal(Protocol):
@@ -87,8 +85,8 @@ class DialogueOutcome:
     error: str | None = None
 
 
-# builds the role players for a session (None: offline for every role)
-RolesFactory = Callable[[Session], RoleSet | None]
+if TYPE_CHECKING:
+    from .backends.setup import BackendSetup
 
 
 @dataclass
@@ -167,7 +165,7 @@ async def run_dialogue(
     job: DialogueJob,
     factory: SessionFactory,
     stop: StopSignal | None = None,
-    roles_for: RolesFactory | None = None,
+    backends: BackendSetup | None = None,
     prices: dict | None = None,
 ) -> DialogueOutcome:
     """Run one dialogue of a batch to its end (or until `stop` is set), journaling every commit.
@@ -177,7 +175,8 @@ async def run_dialogue(
         factory: makes the session when the dialogue has not started yet.
         stop: checked after every committed message; when set, the dialogue is saved
             as it stands (status PARTIAL) and continues on the next run.
-        roles_for: the role players for a session; offline when None.
+        backends: shared endpoints for the roles the config maps to profiles
+            (`session.config.roles`); unmapped roles are offline.
         prices: model -> Price, to cost the tokens used.
 
     Returns:
@@ -201,7 +200,7 @@ async def run_dialogue(
             outcome.resumed = True
             session.finish_reason = None  # a failed dialogue is retried where it stopped
         before = len(session.messages)
-        outcome.error = await _drive(session, job.path, stop, roles_for)
+        outcome.error = await _drive(session, job.path, stop, backends)
     except Exception as exc:  # noqa: BLE001 - one dialogue's crash is its own outcome
         outcome.status = DialogueStatus.FAILED
         outcome.error = f"{type(exc).__name__}: {exc}"
@@ -219,12 +218,12 @@ async def run_dialogue(
     return outcome
 
 
-async def _drive(session: Session, path: str, stop: StopSignal, roles_for: RolesFactory | None) -> str | None:
+async def _drive(session: Session, path: str, stop: StopSignal, backends: BackendSetup | None) -> str | None:
     """Run the engine over `session` with a journal; the last engine error, if any."""
     journal = Journal.open(path, session)
     errors: list[str] = []
     try:
-        engine = open_engine(session, recorder=journal, roles=roles_for(session) if roles_for else None)
+        engine = open_engine(session, recorder=journal, backends=backends)
         try:
 
             def on_event(event: object) -> None:

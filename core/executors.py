@@ -28,11 +28,14 @@ import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from .batchjob import DialogueJob, DialogueOutcome, FileStop, RolesFactory, SessionFactory, run_chunk, run_dialogue
+from .batchjob import DialogueJob, DialogueOutcome, FileStop, SessionFactory, run_chunk, run_dialogue
 from .errors import UsageError
 from .manifest import BatchConfig
+
+if TYPE_CHECKING:
+    from .backends.setup import BackendSetup
 
 _PR_SET_PDEATHSIG = 1  # prctl option: a signal to receive when the parent dies
 OnStart = Callable[[list[DialogueJob]], None]
@@ -54,9 +57,9 @@ class AsyncExecutor:
 
     name = "local"
 
-    def __init__(self, concurrency: int, roles_for: RolesFactory | None = None, prices: dict | None = None) -> None:
+    def __init__(self, concurrency: int, backends: BackendSetup | None = None, prices: dict | None = None) -> None:
         self.concurrency = concurrency
-        self.roles_for = roles_for
+        self.backends = backends
         self.prices = prices
 
     async def run(
@@ -80,7 +83,7 @@ class AsyncExecutor:
                     gate.release()
                     break
                 on_start([job])
-                task = asyncio.create_task(run_dialogue(job, factory, memory_stop, self.roles_for, self.prices))
+                task = asyncio.create_task(run_dialogue(job, factory, memory_stop, self.backends, self.prices))
                 flight.add(task)
                 task.add_done_callback(finished)
             if flight:

@@ -105,18 +105,25 @@ def validate_session(session: Session, rule_checker: RuleChecker | None = None) 
 
 
 async def judge_session(session: Session, judge: Any, verdict: Verdict | None = None) -> Verdict:
-    """The offline verdict plus a rubric judge's (the `judge` role of a RoleSet).
+    """The offline verdict plus the rubric judge's (the `judge` role, `backends.judge.RubricJudge`).
 
-    The judge is awaited as `judge.judge(session)` and may return a bool, or an
-    object or dict with `valid` (or `passed`) and `reasons` (or `failures`).
+    The judge is awaited once per task as `judge.judge(session, task_index)` and
+    returns a judgment with `valid` and `reasoning` (a bool, or a dict with
+    `valid`/`passed` and `reasons`/`failures`, is accepted too).
 
     Returns:
-        The verdict with a `judge` check appended.
+        The verdict with a `judge` check appended (failing with each rejected task's reasoning).
+
+    Raises:
+        BackendError: the judge's endpoint failed.
     """
     verdict = verdict or validate_session(session)
-    result = await judge.judge(session)
-    passed, reasons = _judge_result(result)
-    verdict.checks.append(Check("judge", passed, [] if passed else (reasons or ["the rubric judge rejected it"])))
+    reasons: list[str] = []
+    for index in range(len(session.tasks)):
+        passed, why = _judge_result(await judge.judge(session, index))
+        if not passed:
+            reasons += [f"task {index + 1}: {w}" for w in why] or [f"task {index + 1}: rejected by the rubric judge"]
+    verdict.checks.append(Check("judge", not reasons, reasons))
     return verdict
 
 
@@ -128,6 +135,10 @@ def _judge_result(result: Any) -> tuple[bool, list[str]]:
     if passed is None:
         passed = get("passed", False)
     reasons = get("reasons", None) or get("failures", None) or []
+    if isinstance(reasons, str):
+        reasons = [reasons]
+    if not reasons and get("reasoning", None):
+        reasons = [get("reasoning")]
     return bool(passed), [str(r) for r in reasons]
 
 

@@ -15,17 +15,17 @@ import os
 from pathlib import Path
 
 from ..batch import BatchReport, generate
-from ..config import ROLE_NAMES, TurnloomConfig, load_config
+from ..config import TurnloomConfig, load_config
 from ..errors import UsageError
 from ..executors import AsyncExecutor, Executor, ProcessExecutor, RayExecutor
 from ..manifest import BatchConfig
 from ..models import Mode, ToolExecution
 from ..progress import ProgressLine, format_duration
-from . import options
-from .options import non_negative_int, positive_int, seed_type
+from .options import add_backend_options, non_negative_int, positive_int, seed_type
 
 # profile fields that shape what a model writes (keys and retries do not)
 PROFILE_FIELDS = ("base_url", "model", "temperature", "max_tokens")
+EXCHANGE_LOG = "exchanges.llm.jsonl"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,40 +62,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="processes for offline dialogues (default: CPU count; 1 runs them in this process)")
     parser.add_argument("--force", action="store_true", help="resume even though the config differs from the folder's")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
-    add_backend = getattr(options, "add_backend_options", None)
-    (add_backend or _add_backend_options)(parser)
+    add_backend_options(parser)
     parser.set_defaults(handler=handle)
 
 
-def _add_backend_options(parser: argparse.ArgumentParser) -> None:
-    """--profile / --role, until the shared option group lands in `options`."""
-    parser.add_argument("--profile", metavar="NAME", help="use this config profile for every model role")
-    parser.add_argument("--role", action="append", default=[], metavar="ROLE=PROFILE",
-                        help=f"map one role ({', '.join(ROLE_NAMES)}) to a profile; repeatable")
-
-
 def role_map(args: argparse.Namespace, config: TurnloomConfig) -> dict[str, str]:
-    """Role -> profile from the config file, --profile and --role (later ones win).
+    """Role -> profile from the config file, then --profile, then each --role (as `run` does).
 
     Raises:
         UsageError: a malformed --role, an unknown role, or a profile the config lacks.
     """
-    roles = dict(config.roles)
-    if getattr(args, "profile", None):
-        for role in ("task", "user", "assistant", "tool"):
-            roles[role] = args.profile
-    for item in getattr(args, "role", None) or []:
-        role, sep, profile = item.partition("=")
-        if not sep or not profile:
-            raise UsageError(f"--role {item!r}: expected ROLE=PROFILE, e.g. --role assistant=local")
-        if role not in ROLE_NAMES:
-            raise UsageError(f"--role {item!r}: unknown role {role!r}; roles are {', '.join(ROLE_NAMES)}")
-        roles[role] = profile
-    for role, profile in roles.items():
-        if profile != "offline" and profile not in config.profiles:
-            known = ", ".join(sorted(config.profiles)) or "none"
-            raise UsageError(f"role {role} uses profile {profile!r}, which the config does not define (profiles: {known})")
-    return roles
+    if not (config.roles or args.profile or args.role):
+        return {}
+    from ..backends.setup import resolve_role_map
+
+    return resolve_role_map(config, args.profile, args.role)
 
 
 def batch_config(args: argparse.Namespace, config: TurnloomConfig) -> BatchConfig:
@@ -134,29 +115,17 @@ def pick_executor(args: argparse.Namespace, config: BatchConfig, settings: Turnl
             raise UsageError("--executor ray runs offline dialogues only for now; map every role to offline")
         return RayExecutor(args.ray_address, num_cpus=args.workers)
     if config.offline:
+        if args.cache:
+            raise UsageError("--cache needs a role on a profile (--profile NAME or --role ROLE=PROFILE)")
         workers = args.workers or os.cpu_count() or 1
         if workers > 1:
             return ProcessExecutor(workers)
         return AsyncExecutor(args.concurrency)
-    return AsyncExecutor(args.concurrency, roles_for=roles_factory(settings), prices=settings.prices)
+    from ..backends.setup import BackendSetup
 
-
-def roles_factory(settings: TurnloomConfig):  # noqa: ANN201 - a RolesFactory
-    """Role players built from the config's profiles by the LLM backend.
-
-    Raises:
-        UsageError: the LLM backend is not available in this installation.
-    """
-    try:
-        from ..backends import build_roles
-    except ImportError:
-        raise UsageError("model profiles need the LLM backend (turnloom.core.backends.build_roles), "
-                         "which this installation lacks; map every role to offline") from None
-
-    def roles_for(session):  # noqa: ANN001, ANN202
-        return build_roles(session, settings)
-
-    return roles_for
+    # one exchange log for the batch: a re-run with --cache DIR/exchanges.llm.jsonl costs no tokens
+    backends = BackendSetup.create(settings, record=Path(args.out) / EXCHANGE_LOG, cache=args.cache or None)
+    return AsyncExecutor(args.concurrency, backends=backends, prices=settings.prices)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -164,11 +133,22 @@ def handle(args: argparse.Namespace) -> int:
     config = batch_config(args, settings)
     executor = pick_executor(args, config, settings)
     progress = None if args.quiet else ProgressLine()
-    report = asyncio.run(generate(config, args.out, args.n, executor, force=args.force, progress=progress))
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    report = asyncio.run(_generate(config, args, executor, progress))
     print(summary(report, args.out))
     if report.interrupted:
         return 130
     return 1 if report.failed else 0
+
+
+async def _generate(config: BatchConfig, args: argparse.Namespace, executor: Executor,
+                    progress: ProgressLine | None) -> BatchReport:
+    try:
+        return await generate(config, args.out, args.n, executor, force=args.force, progress=progress)
+    finally:
+        backends = getattr(executor, "backends", None)
+        if backends is not None:
+            await backends.aclose()
 
 
 def summary(report: BatchReport, out: str) -> str:

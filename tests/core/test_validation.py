@@ -121,19 +121,19 @@ class _Judge:
         self.answer = answer
         self.seen = None
 
-    async def judge(self, session):
-        self.seen = session.id
-        return self.answer
+    async def judge(self, session, task_index):
+        self.seen = (session.id, task_index)
+        return self.answer(task_index) if callable(self.answer) else self.answer
 
 
 def test_a_rubric_judge_adds_its_own_verdict():
     session = finished()
     accepted = asyncio.run(judge_session(session, _Judge({"valid": True, "reasons": []})))
     assert accepted.valid and accepted.checks[-1].name == "judge"
-    judge = _Judge({"passed": False, "failures": ["the assistant invented a policy"]})
+    judge = _Judge(lambda i: {"valid": i == 0, "reasoning": "the assistant invented a policy"})
     rejected = asyncio.run(judge_session(session, judge))
-    assert judge.seen == session.id and not rejected.valid
-    assert rejected.reasons == ["judge: the assistant invented a policy"]
+    assert judge.seen == (session.id, len(session.tasks) - 1) and not rejected.valid
+    assert rejected.reasons == ["judge: task 2: the assistant invented a policy"]
 
 
 def test_the_verdict_serialises_with_its_reasons():

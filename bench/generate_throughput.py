@@ -1,0 +1,130 @@
+"""Batch generation throughput: endpoint-bound (fake server, 200 ms per reply) and offline.
+
+    python bench/generate_throughput.py fake [--latency 0.2] [--concurrency 1 16 64 256] [--runs 3]
+    python bench/generate_throughput.py offline [--n 2000] [--runs 3]
+    python bench/generate_throughput.py ray [--n 2000] [--runs 3]
+
+`fake` starts tests/backends/fake_openai.py as its own process (so the server's
+CPU is not the client's), maps every role to it, and runs `batch.generate` with
+the asyncio executor at each concurrency. The ideal rate is concurrency /
+(latency x requests per dialogue): every request of a dialogue waits the full
+latency, one after another. Client CPU per request is this process's CPU time
+over the requests served; memory per in-flight dialogue is the peak RSS growth
+over the concurrency. `offline` runs the process-pool executor on every core;
+`ray` the Ray executor on a local instance. Medians of --runs runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from turnloom.core.batch import generate
+from turnloom.core.config import Profile, TurnloomConfig
+from turnloom.core.executors import AsyncExecutor, ProcessExecutor, RayExecutor
+from turnloom.core.manifest import BatchConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_server(latency: float) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests/backends/fake_openai.py"), "--latency", str(latency)],
+                            stdout=subprocess.PIPE, text=True)
+    return proc, proc.stdout.readline().strip()
+
+
+def fake_run(base_url: str, concurrency: int, n: int, out: Path) -> dict:
+    from turnloom.core.backends.setup import BackendSetup
+
+    settings = TurnloomConfig(profiles={"fake": Profile(base_url=base_url, model="fake", api_key_env=None,
+                                                       max_concurrency=concurrency, stream=False)})
+    roles = {role: "fake" for role in ("task", "user", "assistant")}
+    config = BatchConfig(domain="retail", tasks=1, roles=roles, profiles={"fake": {"base_url": base_url}})
+    backends = BackendSetup.create(settings)
+    executor = AsyncExecutor(concurrency, backends=backends)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu0, t0 = time.process_time(), time.perf_counter()
+
+    async def go():
+        try:
+            return await generate(config, out, n, executor, handle_signals=False)
+        finally:
+            await backends.aclose()
+
+    report = asyncio.run(go())
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    requests = 0
+    for path in out.glob("*.session.json"):
+        data = json.loads(path.read_text())
+        requests += sum(1 for m in data["messages"] if m["role"] in ("user", "assistant"))
+        requests += len(data["tasks"])  # one task-generation request per task
+    assert report.done == n, report
+    return {"wall": wall, "cpu": cpu, "requests": requests, "rss_kb": max(0, rss1 - rss0), "n": n}
+
+
+def bench_fake(args) -> None:
+    proc, base_url = start_server(args.latency)
+    try:
+        print(f"fake server {base_url}, latency {args.latency * 1000:.0f} ms")
+        print(f"{'conc':>5} {'dlg/min':>9} {'ideal':>9} {'of ideal':>9} {'req/dlg':>8} {'CPU ms/req':>11} {'KiB/dlg':>8}")
+        for c in args.concurrency:
+            n = max(8, c * args.waves)
+            rows = []
+            for _ in range(args.runs):
+                with tempfile.TemporaryDirectory() as tmp:
+                    rows.append(fake_run(base_url, c, n, Path(tmp)))
+            rate = statistics.median(r["n"] / r["wall"] * 60 for r in rows)
+            per_dialogue = statistics.median(r["requests"] / r["n"] for r in rows)
+            ideal = c / (args.latency * per_dialogue) * 60
+            cpu = statistics.median(r["cpu"] / r["requests"] * 1000 for r in rows)
+            mem = statistics.median(r["rss_kb"] / c for r in rows)
+            print(f"{c:>5} {rate:>9.1f} {ideal:>9.1f} {rate / ideal:>8.1%} {per_dialogue:>8.1f} {cpu:>11.2f} {mem:>8.0f}",
+                  flush=True)
+    finally:
+        proc.terminate()
+
+
+def bench_local(args, kind: str) -> None:
+    rates = []
+    for _ in range(args.runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            executor = ProcessExecutor(os.cpu_count() or 1) if kind == "offline" else RayExecutor(num_cpus=os.cpu_count())
+            t0 = time.perf_counter()
+            report = asyncio.run(generate(BatchConfig(domain="retail", tasks=args.tasks), tmp, args.n, executor,
+                                          handle_signals=False))
+            wall = time.perf_counter() - t0
+            assert report.done == args.n
+            rates.append(args.n / wall)
+            print(f"  {kind}: {args.n} dialogues in {wall:.2f} s = {args.n / wall:.1f}/s", flush=True)
+    print(f"{kind} on {os.cpu_count()} cores, tasks={args.tasks}: median {statistics.median(rates):.1f} dialogues/s "
+          f"(includes worker start-up)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", choices=("fake", "offline", "ray"))
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64, 256])
+    parser.add_argument("--waves", type=int, default=3, help="fake: dialogues per slot (n = concurrency x waves)")
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--tasks", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    if args.what == "fake":
+        bench_fake(args)
+    else:
+        bench_local(args, args.what)
+
+
+if __name__ == "__main__":
+    main()
