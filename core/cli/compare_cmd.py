@@ -53,8 +53,8 @@ def seed_range(text: str) -> list[int]:
     seeds: list[int] = []
     try:
         for part in text.split(","):
-            low, _, high = part.strip().partition("-")
-            start, end = int(low), int(high or low)
+            low, dash, high = part.strip().partition("-")
+            start, end = int(low), int(high if dash else low)
             if end < start:
                 raise ValueError
             seeds.extend(range(start, end + 1))
@@ -151,6 +151,7 @@ def compare_rule_sets(sets: list[str], domains: list[str], seeds: list[int], tas
                 if out is not None:
                     from ..store import save_session
 
+                    (out / name).mkdir(parents=True, exist_ok=True)
                     save_session(session, out / name / f"{domain}-seed{seed}.session.json")
         summaries[name] = summarise(stats)
     a, b = (summaries[names[0]], summaries[names[-1]])

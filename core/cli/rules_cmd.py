@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..rules import read_rule
-from ..rulesets import SET_SUFFIX, load_catalog, read_rule_set, set_problems
+from ..rulesets import SET_SUFFIX, load_catalog, read_rule_set, set_problems, user_rule_folders
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -115,6 +115,9 @@ def check_file(path: Path, as_json: bool) -> int:
         read = read_rule(path)
         problems = read.problems
         what = f"rule {read.rule.id!r} (kind {read.rule.kind or '-'})" if read.rule else "rule"
+    if not problems and path.resolve().parent in [f.resolve() for f in user_rule_folders()]:
+        # a file in a rules folder can also clash with another file there (two rules, one id)
+        problems = [p for p in load_catalog().problems if Path(p.path).resolve() == path.resolve()]
     if as_json:
         print(json.dumps({"file": str(path), "ok": not problems, "problems": [p.__dict__ for p in problems]}, indent=2))
     elif problems:
