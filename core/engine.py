@@ -11,7 +11,6 @@ runner, the CLI) subscribe to typed events. Persistence is left to a recorder
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -228,7 +227,6 @@ class DialogueEngine:
             self._dirty_environment = False
         role = self.next_role()
         self._emit(ProposalStarted(role))
-        started = time.perf_counter()
         try:
             proposal = await self._propose_for(role)
         except asyncio.CancelledError:
@@ -236,8 +234,6 @@ class DialogueEngine:
         except TurnloomError as exc:
             self._emit(EngineFailed(role, str(exc)))
             raise
-        if proposal.message.meta.latency_ms is None:
-            proposal.message.meta.latency_ms = round((time.perf_counter() - started) * 1000, 3)
         self._emit(ProposalReady(proposal))
         return proposal
 

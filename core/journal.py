@@ -358,7 +358,7 @@ def _replay(session: Session, events: list[dict[str, Any]], jpath: Path, warning
                 at = int(event["at"])
                 data["messages"] = data["messages"][:at]
                 data["write_log"] = [w for w in data["write_log"] if w["message_index"] < at]
-                data["tasks"] = [t for t in data["tasks"] if t.get("introduced_at", 0) <= at]
+                data["tasks"] = [t for t in data["tasks"] if t.get("introduced_at", 0) < at]
             elif kind == "finish":
                 data["finish_reason"] = None if event["reason"] is None else FinishReason(event["reason"])
             elif kind == "session":

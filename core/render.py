@@ -73,7 +73,8 @@ def _compact(arguments: str) -> str:
         return arguments
 
 
-def print_header(session: Session, stream: TextIO = sys.stdout) -> None:
+def print_header(session: Session, stream: TextIO | None = None) -> None:
+    stream = stream or sys.stdout
     config = session.config
     stream.write(
         f"# turnloom · {session.domain} · {config.mode} · {config.execution} · seed {config.seed} · "
@@ -81,7 +82,8 @@ def print_header(session: Session, stream: TextIO = sys.stdout) -> None:
     )
 
 
-def print_transcript(session: Session, stream: TextIO = sys.stdout, upto: int | None = None, provenance: bool = True) -> None:
+def print_transcript(session: Session, stream: TextIO | None = None, upto: int | None = None, provenance: bool = True) -> None:
+    stream = stream or sys.stdout
     colour = use_colour(stream)
     for index, message in enumerate(session.messages[:upto]):
         stream.write(format_message(index, message, colour, provenance) + "\n")

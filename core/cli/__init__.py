@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from ..errors import TurnloomError
@@ -63,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("turnloom: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`turnloom replay x | head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 def _open_tui(args: argparse.Namespace) -> int:

@@ -24,7 +24,8 @@ WORDS = ("alpha", "cedar", "harbor", "maple", "orbit", "quartz", "summit", "will
 
 def entity_of(tool: str) -> str:
     name = tool.split("_", 1)[1] if "_" in tool else tool
-    return name.split("_by_")[0].removesuffix("_summary")
+    # summaries are kept apart from the records they summarise
+    return name.split("_by_")[0]
 
 
 class OfflineToolSimulator:
@@ -105,18 +106,25 @@ class OfflineToolSimulator:
             return {"rowcount": 1 if exists else 0}
         if _is_array(schema):
             item_schema = schema.get("items", {"type": "object"})
-            rows = [r for r in table.values() if _matches(r, arguments)]
+            rows = [self._complete(r, item_schema, rng, session) for r in table.values() if _matches(r, arguments)]
             if not rows:
                 rows = [self._fabricate(item_schema, arguments, rng, session) for _ in range(rng.randint(1, 3))]
             limit = arguments.get("limit")
             return rows[: int(limit)] if isinstance(limit, int) and limit > 0 else rows
         keys = [k for k in arguments if k != "limit"]
         if len(keys) == 1 and keys[0] == "id" and str(arguments["id"]) in table:
-            return table[str(arguments["id"])]
+            return self._complete(table[str(arguments["id"])], schema, rng, session)
         for record in table.values():
             if keys and all(str(record.get(k)) == str(arguments[k]) for k in keys):
-                return record
+                return self._complete(record, schema, rng, session)
         return self._fabricate(schema, arguments, rng, session)
+
+    def _complete(self, record: dict, schema: dict, rng: random.Random, session: Session) -> dict:
+        """Fill the fields a remembered record lacks (a create gave only some), keeping them."""
+        for name, prop in _object_properties(schema).items():
+            if name not in record:
+                record[name] = _value(name, prop, rng, session)
+        return record
 
     def _fabricate(self, schema: dict, arguments: dict, rng: random.Random, session: Session) -> dict:
         properties = _object_properties(schema)

@@ -276,8 +276,6 @@ def test_at_past_the_end_is_a_usage_error(done: Session) -> None:
         checked_at(done, len(done.messages) + 1)
 
 
-@pytest.mark.xfail(reason="journal._replay keeps tasks with introduced_at == at on truncate (<=), the engine "
-                   "drops them (<): a recovered edit/regenerate has one task too many", strict=False)
 def test_a_truncate_recovered_from_the_journal_matches_the_engine(tmp_path: Path) -> None:
     from turnloom.core.journal import Journal, open_session
 
