@@ -178,3 +178,17 @@ async def test_mapping_task_without_user_is_refused(config):
 
     with pytest.raises(ConfigError, match="map the `user` role"):
         engine_for(config, roles=("task",))
+
+
+async def test_usage_and_cost_are_accounted_per_role(fake, config):
+    from turnloom.core.backends.accounting import role_costs
+    from turnloom.core.config import Price
+
+    engine, _ = engine_for(config, execution=ToolExecution.SIMULATED)
+    await engine.run()
+    costs = role_costs(engine.session, {"fake-model": Price(prompt=2.0, completion=8.0)}, engine.roles.tool.spent)
+    assert set(costs) == {"user", "task", "assistant", "tool"}
+    total = sum((c.usage for c in costs.values() if c is not costs["tool"]), start=type(engine.session.usage)())
+    assert total == engine.session.usage
+    assert all(c.cost > 0 for c in costs.values())
+    assert costs["assistant"].latency_ms > 0
