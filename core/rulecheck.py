@@ -94,6 +94,10 @@ class TurnView:
         return self.message.text
 
     @cached_property
+    def last_user(self) -> ChatMessage | None:
+        """The latest user message before this turn (found from the end: turns stay cheap in long dialogues)."""
+        return next((m for m in reversed(self.session.messages) if m.role is Role.USER), None)
+
     def earlier_users(self) -> list[ChatMessage]:
         return [m for m in self.session.messages if m.role is Role.USER]
 
@@ -108,17 +112,26 @@ class TurnView:
 
     @cached_property
     def tasks(self) -> list[Task]:
-        return [t for t in self.session.tasks if t.introduced_at <= len(self.session.messages)]
+        tasks, length = self.session.tasks, len(self.session.messages)
+        if not tasks or tasks[-1].introduced_at <= length:
+            return tasks
+        return [t for t in tasks if t.introduced_at <= length]
 
     @cached_property
     def progress(self) -> TaskProgress | None:
         """The task in progress before this turn, as the offline simulator sees it."""
-        if self.knowledge is None or not self.tasks or not self.earlier_users:
+        if self.knowledge is None or not self.tasks or self.last_user is None:
             return None
         try:
             return derive_progress(self.knowledge, self.session.messages, self.tasks)
         except KeyError:  # a task whose intents the domain does not know
             return None
+
+    @property
+    def from_offline_simulator(self) -> bool:
+        """The offline simulator states what a turn asks for in its meta; other turns are read from their text."""
+        meta = self.message.meta
+        return meta.provenance is Provenance.SIMULATOR and meta.backend == "offline" and meta.producer == "user"
 
     @cached_property
     def requests(self) -> list:
@@ -130,7 +143,7 @@ class TurnView:
         if meta.completes_task or meta.is_task_complete:
             return True
         if meta.provenance is Provenance.SIMULATOR and meta.producer == "user":
-            return False  # a simulator that sets flags says so through them
+            return False  # a simulator says so through its flags
         return bool(CLOSING.search(self.text)) and not self.requests
 
     def new_subtasks(self) -> set[int]:
@@ -138,7 +151,7 @@ class TurnView:
         index = self.message.meta.task_index
         revealed = set(self.message.meta.subtasks)
         task = self.tasks[index] if index is not None and index < len(self.tasks) else None
-        if task is not None:
+        if task is not None and not self.from_offline_simulator:
             for request in self.requests:
                 for j, subtask in enumerate(task.subtasks):
                     if subtask.intent == request.intent.name and _same(subtask.slots, request.slots):
@@ -166,7 +179,7 @@ def check_incremental(view: TurnView, rule: Rule) -> str | None:
 
 def check_feedback(view: TurnView, rule: Rule) -> str | None:
     previous = view.previous
-    if not view.earlier_users or previous is None or previous.role is not Role.ASSISTANT or view.answers_a_question:
+    if view.last_user is None or previous is None or previous.role is not Role.ASSISTANT or view.answers_a_question:
         return None
     if FEEDBACK.search(view.text):
         return None
@@ -218,11 +231,11 @@ def _pattern_check(pattern: re.Pattern[str], what: str) -> Check:
 
 
 def check_restart(view: TurnView, rule: Rule) -> str | None:
-    if not view.earlier_users:
+    if view.last_user is None:
         return None
     if (match := GREETING.search(view.text) or OPENER.search(view.text)) is not None:
         return f"opens the conversation again: {match.group(0).strip()!r}"
-    last = view.earlier_users[-1]
+    last = view.last_user
     if _norm(last.text) == _norm(view.text):
         return "repeats the previous user message"
     if _goodbye(last.text) and _goodbye(view.text):
@@ -269,7 +282,7 @@ def _count_check(pattern: re.Pattern[str], extra_key: str, limit_param: str, wha
 
         if not marked(view.message):
             return None
-        count = 1 + sum(1 for m in view.earlier_users if marked(m))
+        count = 1 + sum(1 for m in view.earlier_users() if marked(m))
         limit = int(param(rule, limit_param))
         return f"{what} {count} times (limit {limit})" if count > limit else None
 

@@ -20,6 +20,7 @@ rules are stored in the session's config.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,24 +105,18 @@ def read_rule_set(path: str | Path, text: str | None = None, source: str | None 
     return (None, problems) if problems else (ruleset, [])
 
 
-def _builtin_files() -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=1)
+def _builtin_catalog() -> RuleCatalog:
+    """The package's rules and sets, read once (package data does not change while running)."""
     from importlib import resources
 
-    folder = resources.files("turnloom.core.rules_builtin")
-    return [
-        (entry.name, entry.read_text(encoding="utf-8"))
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".toml")
-    ]
-
-
-def load_catalog(folders: list[Path] | None = None) -> RuleCatalog:
-    """Built-in rules and sets, then user files from `folders` (default `user_rule_folders()`).
-
-    Bad files are recorded in `problems`; the other rules still load.
-    """
     catalog = RuleCatalog()
-    for filename, text in _builtin_files():
+    folder = resources.files("turnloom.core.rules_builtin")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        filename = entry.name
+        if not filename.endswith(".toml"):
+            continue
+        text = entry.read_text(encoding="utf-8")
         if filename.endswith(SET_SUFFIX):
             ruleset, problems = read_rule_set(filename, text, source="builtin")
             if ruleset is not None:
@@ -132,6 +127,20 @@ def load_catalog(folders: list[Path] | None = None) -> RuleCatalog:
             if read.rule is not None:
                 catalog.rules[read.rule.id] = read.rule
         catalog.problems.extend(problems)
+    return catalog
+
+
+def load_catalog(folders: list[Path] | None = None) -> RuleCatalog:
+    """Built-in rules and sets, then user files from `folders` (default `user_rule_folders()`).
+
+    Bad files are recorded in `problems`; the other rules still load.
+    """
+    builtins = _builtin_catalog()
+    catalog = RuleCatalog(
+        rules={k: r.model_copy(deep=True) for k, r in builtins.rules.items()},
+        sets={k: s.model_copy(deep=True) for k, s in builtins.sets.items()},
+        problems=list(builtins.problems),
+    )
     user_rules: dict[str, str] = {}
     user_sets: dict[str, str] = {}
     for folder in user_rule_folders() if folders is None else folders:
