@@ -119,6 +119,7 @@ def summarise(stats: list[dict]) -> dict:
         "violations_per_100": 100 * sum(s["violations"] for s in stats) / user_total,
         "audit_violations_per_100": 100 * sum(s["audit_violations"] for s in stats) / user_total,
         "finish_reasons": dict(Counter(s["finish_reason"] or "paused" for s in stats)),
+        "audit_by_rule": dict(sum((s.get("audit_by_rule", Counter()) for s in stats), Counter()).most_common()),
     }
 
 
@@ -146,7 +147,9 @@ def compare_rule_sets(sets: list[str], domains: list[str], seeds: list[int], tas
                 knowledge = knowledge or knowledge_or_none(session)
                 row = dialogue_stats(session)
                 verdicts = audit_session(session, audit, knowledge)
-                row["audit_violations"] = sum(1 for vs in verdicts.values() for v in vs if not v.passed)
+                failed = [v.rule_id for vs in verdicts.values() for v in vs if not v.passed]
+                row["audit_violations"] = len(failed)
+                row["audit_by_rule"] = Counter(failed)
                 stats.append(row)
                 if out is not None:
                     from ..store import save_session
