@@ -161,10 +161,12 @@ def load_catalog(folders: list[Path] | None = None) -> RuleCatalog:
 
 
 def _add(catalog: RuleCatalog, table: dict, seen: dict[str, str], key: str, item, path: Path, what: str) -> None:
+    """Add a user rule or set; a second user file with the same id is a problem naming both files."""
+    field_name = "id" if what == "rule" else "name"
     if key in seen:
-        catalog.problems.append(
-            RuleProblem(str(path), f"{what} {key!r} is also defined in {seen[key]}; keeping that one", line_of(path.read_text(encoding="utf-8"), "id" if what == "rule" else "name"), "id" if what == "rule" else "name")
-        )
+        line = line_of(path.read_text(encoding="utf-8"), field_name)
+        message = f"{what} {key!r} is also defined in {seen[key]}; keeping that one"
+        catalog.problems.append(RuleProblem(str(path), message, line, field_name))
         return
     seen[key] = str(path)
     if key in table and table[key].source == "builtin":

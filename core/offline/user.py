@@ -191,7 +191,7 @@ class OfflineUserSimulator:
             if parts:
                 request = f"{voice.say('connector')} {_lower_first(request)}"
             parts.append(request)
-            if self._digress(ctx, rules, rng, progress, task, requested):
+            if self._digress(ctx, rules, rng):
                 parts.append(voice.digression())
                 meta_extra["digression"] = True
             return self._message(" ".join(parts), progress.task_index, subtasks=requested, extra=meta_extra)
@@ -267,7 +267,7 @@ class OfflineUserSimulator:
         return None
 
     @staticmethod
-    def _digress(ctx: RoleContext, rules: list[Rule], rng: random.Random, progress: TaskProgress, task: Task, requested: list[int]) -> bool:
+    def _digress(ctx: RoleContext, rules: list[Rule], rng: random.Random) -> bool:
         rule = rule_of_kind(rules, "digression")
         if rule is None:
             return False
