@@ -10,11 +10,12 @@ replay, export) live in `session_flows`.
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
@@ -53,8 +54,9 @@ class MainScreen(SessionFlows, Screen):
     BINDINGS = bindings_for("main")
     ACTION_SCOPE = "main"
 
-    auto_running: reactive[bool] = reactive(False)
-    state: reactive[str] = reactive("ready")
+    # `var`, not `reactive`: a change must not repaint the whole screen, only the status line
+    auto_running: var[bool] = var(False)
+    state: var[str] = var("ready")
 
     def __init__(self, workbench: Workbench, auto_run_delay: float = 0.02) -> None:
         super().__init__()
@@ -103,9 +105,23 @@ class MainScreen(SessionFlows, Screen):
         rules, errors = available_rules()
         self.query_one(RulesPane).show_rules(session.config.rules, rules, errors)
         self.state = "ready"
+        self.call_after_refresh(self._settle_heap)  # after the transcript has painted its lines
         for warning in bench.warnings:
             self.notify(warning, title="Recovered", severity="warning", timeout=8)
         self.update_status()
+
+    @staticmethod
+    def _settle_heap() -> None:
+        """Move the loaded session out of the collector's way.
+
+        A big session is hundreds of thousands of long-lived objects; every full collection
+        walks them all (100-300 ms with 2,000 messages), which shows up as a stalled frame
+        while auto-running. Freezing them after a collection keeps full collections cheap;
+        switching sessions unfreezes first so the old session can still be freed.
+        """
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
     def update_status(self) -> None:
         backend = ", ".join(sorted(set(self.bench.engine.roles.describe.values()))) or "offline"

@@ -28,9 +28,24 @@ def task_progress(session: Session) -> tuple[int, int, int, int]:
 class StatusLine(Static):
     """One line about the session; the screen calls `show` after every change."""
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # (session id, messages counted, tool steps, id of the last message counted)
+        self._counted: tuple[str, int, int, int] = ("", 0, 0, 0)
+
+    def _tool_steps(self, session: Session) -> int:
+        """Tool-calling assistant messages, counted incrementally as the transcript grows."""
+        session_id, counted, steps, last = self._counted
+        messages = session.messages
+        if session_id != session.id or counted > len(messages) or (counted and id(messages[counted - 1]) != last):
+            counted, steps = 0, 0  # truncated or edited: count again
+        steps += sum(1 for m in messages[counted:] if m.role is Role.ASSISTANT and m.tool_calls)
+        self._counted = (session.id, len(messages), steps, id(messages[-1]) if messages else 0)
+        return steps
+
     def show(self, session: Session, backend: str, state: str) -> None:
         task, planned, asked, subtasks = task_progress(session)
-        steps = sum(1 for m in session.messages if m.role is Role.ASSISTANT and m.tool_calls)
+        steps = self._tool_steps(session)
         config = session.config
         reason = str(session.finish_reason) if session.finish_reason else state
         parts = [
@@ -46,4 +61,4 @@ class StatusLine(Static):
         # the state first: it is what the curator looks for, and it survives a narrow terminal
         line = Text(f" {reason} ", style="reverse")
         line.append("  " + " · ".join(parts))
-        self.update(line)
+        self.update(line, layout=False)  # one line, always: no need to lay out the screen again

@@ -19,6 +19,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -83,6 +84,9 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
         self._lines = 0
         self._width = 0
         self._styles: MessageStyles | None = None
+        # painted lines by (line number, scroll x, width): an append scrolls every visible
+        # line, but only the new message's lines are new
+        self._line_cache: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
         self.follow = True  # keep the end in view as messages arrive
 
     # ------------------------------------------------------------ feeding
@@ -182,9 +186,12 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
         if width != self._width:
             self._width = width
             from_entry = 0
+            self._line_cache.clear()
             for entry in self._all_entries():
                 entry.strips = None
         entries = self._all_entries()
+        if from_entry < len(self._offsets):
+            self._forget_lines_from(self._offsets[from_entry])
         del self._offsets[from_entry:]
         line = self._offsets[-1] + len(entries[from_entry - 1].strips or []) if from_entry else 0
         for entry in entries[from_entry:]:
@@ -193,17 +200,47 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
             self._offsets.append(line)
             line += len(entry.strips)
         self._lines = line
-        self.virtual_size = Size(width, line)
+        self._set_virtual_height(width, line)
         if self.follow and not keep_scroll:
             self.scroll_to(y=max(0, line - self.scrollable_content_region.height), animate=False, immediate=True)
         self.refresh()
+
+    def _forget_lines_from(self, first_line: int) -> None:
+        for key in [k for k in self._line_cache.keys() if k[0] >= first_line]:
+            self._line_cache.discard(key)
+
+    def _set_virtual_height(self, width: int, height: int) -> None:
+        """Grow or shrink the canvas without a screen-wide layout when the scrollbar stays put.
+
+        Assigning `virtual_size` lays out the whole screen (tens of ms with every pane);
+        an append only changes this widget's scroll range, so set it quietly and update
+        the scrollbar, and fall back to a layout only when the scrollbar appears or goes.
+        """
+        size = Size(width, height)
+        if size == self.virtual_size:
+            return
+        had_scrollbar = self.show_vertical_scrollbar
+        needs_scrollbar = height > self.scrollable_content_region.height
+        if had_scrollbar != needs_scrollbar or not self.is_mounted:
+            self.virtual_size = size
+            return
+        self.set_reactive(Transcript.virtual_size, size)
+        self._scroll_update(size)  # pinned Textual 8.2.8: updates the scrollbar's window
 
     def on_resize(self, event: events.Resize) -> None:
         self._relayout()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        if self._styles is None:
+            return
+        # styles are re-applied often (focus, hover, screen changes); re-render only when
+        # the colours the messages use really changed (a theme switch)
+        previous = self._styles
         self._styles = None
+        if self._message_styles() == previous:
+            return
+        self._line_cache.clear()
         for entry in self._all_entries():
             entry.strips = None
         if self._width:
@@ -226,12 +263,21 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
         offset = line_no - self._offsets[position]
         if offset >= len(strips):
             return Strip.blank(width, base)
+        key = (line_no, scroll_x, width)
+        cached = self._line_cache.get(key)
+        if cached is not None:
+            return cached
         strip = strips[offset].crop_extend(scroll_x, scroll_x + width, None)
         if entry.index is None:
             strip = strip.apply_style(self.get_component_rich_style("transcript--pending"))
         elif entry.index == self.selected and offset < len(strips) - 1:
             strip = strip.apply_style(self.get_component_rich_style("transcript--selected"))
-        return strip.apply_style(base)
+        strip = strip.apply_style(base)
+        self._line_cache[key] = strip
+        return strip
+
+    def watch_selected(self) -> None:
+        self._line_cache.clear()
 
     # ------------------------------------------------------------ selection
 
