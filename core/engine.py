@@ -423,6 +423,8 @@ class DialogueEngine:
                 task_index=self._current_task_index() if self.session.messages else 0,
             ),
         )
+        if self.rule_checker is not None:
+            message.meta.verdicts = self.rule_checker(self.session, message)
         if self.finished:
             self.resume()
         self._append(message)

@@ -61,6 +61,9 @@ class TaskProgress:
     last_requested: list[int] = field(default_factory=list)
     # the last user turn asked for something (a subtask, a check, a revision)
     last_asked: bool = False
+    # the user already declared this task (and the goal) complete: a session continued
+    # with new tasks after it finished must not complete the task a second time
+    closed: bool = False
 
 
 def derive_progress(knowledge: DomainKnowledge, messages: list[ChatMessage], tasks: list[Task]) -> TaskProgress:
@@ -82,6 +85,8 @@ def derive_progress(knowledge: DomainKnowledge, messages: list[ChatMessage], tas
         if message.role is Role.USER:
             if message.meta.task_index == task_index or message.meta.provenance != "simulator":
                 progress.user_turns += 1
+            if message.meta.is_task_complete and message.meta.task_index == task_index:
+                progress.closed = True
             progress.last_requested = [i for i in message.meta.subtasks if i < len(states)]
             extra = message.meta.extra
             progress.last_asked = bool(progress.last_requested or extra.get("verify") or extra.get("revise"))
@@ -203,7 +208,9 @@ class OfflineUserSimulator:
             opening = self._reveal(fresh, following, rules, rng)
             request = _lower_first(self._requests(following, opening, fresh, rules, voice))
             text = f"{voice.say('transition')} {voice.say('connector')} {request}"
-            return self._message(text, progress.task_index + 1, subtasks=opening, completes=True, extra=meta_extra)
+            return self._message(
+                text, progress.task_index + 1, subtasks=opening, completes=not progress.closed, extra=meta_extra
+            )
         return self._message(voice.say("closing"), progress.task_index, completes=True, is_complete=True, extra=meta_extra)
 
     def progress(self, ctx: RoleContext, tasks: list[Task]) -> TaskProgress:
