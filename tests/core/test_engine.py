@@ -264,3 +264,21 @@ async def test_task_oriented_first_turn_states_the_whole_task():
 
 def test_meta_defaults_are_simulator_provenance():
     assert MessageMeta().provenance is Provenance.SIMULATOR
+
+
+async def test_operator_turns_are_checked_against_the_rules_in_force():
+    session = create_session("retail", seed=1)
+    engine = open_engine(session)
+    await engine.commit_user_text("For this dataset task, what's the status of order 7?")
+    assert any(v.rule_id == "natural_style" for v in session.messages[0].meta.violations)
+
+
+async def test_a_finished_session_continued_with_new_tasks_completes_each_task_once():
+    session = create_session("retail", seed=1, tasks=2)
+    engine = open_engine(session)
+    await engine.run()
+    engine.resume(extra_tasks=2)
+    assert await engine.run() is FinishReason.USER_DONE
+    from turnloom.core.metrics import dialogue_stats
+
+    assert dialogue_stats(session)["tasks_done"] == 4 == len(session.tasks)
