@@ -35,7 +35,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog help-dialog") as box:
-            box.border_title = "Help — keys can be remapped in turnloom.toml [keys] by binding id"
+            box.border_title = "Help — remap keys in turnloom.toml \\[keys] by binding id (see README)"
             with VerticalScroll():
                 yield Static(help_table(self._keymap))
 
