@@ -61,6 +61,8 @@ def tmux(tmp_path: Path):
     command = " ".join(shlex.quote(part) for part in [*_command(), "--config", str(config)])
     shell = f"cd {shlex.quote(str(tmp_path))} && TERM=xterm-256color {command}; echo TURNLOOM-EXITED; sleep 30"
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", shell], check=True)
+    # a running tmux server may impose its default size on new sessions: insist on 120x40
+    subprocess.run(["tmux", "resize-window", "-t", name, "-x", "120", "-y", "40"], capture_output=True)
     try:
         yield Tmux(name), sessions
     finally:

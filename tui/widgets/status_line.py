@@ -48,15 +48,16 @@ class StatusLine(Static):
         steps = self._tool_steps(session)
         config = session.config
         reason = str(session.finish_reason) if session.finish_reason else state
+        # counts before the settings, so an 80-column terminal still shows them
         parts = [
             session.domain,
-            str(config.mode),
-            str(config.execution),
-            backend,
             f"task {task}/{planned}" + (f" ({asked}/{subtasks} subtasks)" if subtasks else ""),
             f"{len(session.messages)} msgs",
             f"{steps} tool steps",
             f"{session.usage.total} tok",
+            str(config.mode),
+            str(config.execution),
+            backend,
         ]
         # the state first: it is what the curator looks for, and it survives a narrow terminal
         line = Text(f" {reason} ", style="reverse")
