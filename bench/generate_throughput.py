@@ -36,9 +36,23 @@ from turnloom.core.manifest import BatchConfig
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# the stdlib server's listen backlog is 5: hundreds of clients connecting at once overflow it
+# and wait out 1 s SYN retransmits, which measures the server, not turnloom
+# and a reply written in two sends (headers, then body) waits out Nagle + delayed ACK (~40 ms)
+SERVER = """
+import http.server, socketserver, sys
+http.server.ThreadingHTTPServer.request_queue_size = 4096
+socketserver.StreamRequestHandler.disable_nagle_algorithm = True
+sys.path.insert(0, {folder!r})
+import fake_openai
+sys.argv = ["fake_openai", "--latency", {latency!r}]
+fake_openai.main()
+"""
+
+
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, str(ROOT / "tests/backends/fake_openai.py"), "--latency", str(latency)],
-                            stdout=subprocess.PIPE, text=True)
+    code = SERVER.format(folder=str(ROOT / "tests/backends"), latency=str(latency))
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     return proc, proc.stdout.readline().strip()
 
 
