@@ -208,6 +208,7 @@ class DialogueEngine:
             stream=stream,
             next_task=next_task,
             salt=self._salt,
+            restart_stream=lambda: self._emit(ProposalStarted(role)),
         )
 
     # ------------------------------------------------------------ propose / commit

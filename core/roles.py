@@ -44,6 +44,9 @@ class RoleContext:
     # the tasks as the user simulator should see them (the session's, plus any
     # introduced by the proposal being made); None means the session's own
     tasks: list[Task] | None = None
+    # called when a role starts its reply over (a retried stream, a re-ask), so
+    # consumers drop the text streamed so far
+    restart_stream: Callable[[], None] | None = None
     # non-zero when a turn is proposed again (regenerate): varies the draws
     salt: int = 0
     extra: dict[str, Any] = field(default_factory=dict)

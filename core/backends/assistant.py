@@ -67,8 +67,10 @@ class LLMAssistant:
                 seed=seed_for(ctx.session, "assistant", ctx.salt),
                 stream=True,
             )
+            if round_ and ctx.restart_stream is not None:
+                ctx.restart_stream()
             try:
-                result = await self.endpoint.chat(request, ctx.stream)
+                result = await self.endpoint.chat(request, ctx.stream, ctx.restart_stream)
             except MalformedReplyError as exc:
                 problem = str(exc)
                 continue

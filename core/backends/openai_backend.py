@@ -30,6 +30,7 @@ import os
 import random
 import time
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
@@ -159,12 +160,15 @@ class Endpoint:
 
     # ------------------------------------------------------------ chat
 
-    async def chat(self, request: ChatRequest, on_text: TextFn | None = None) -> ChatResult:
+    async def chat(
+        self, request: ChatRequest, on_text: TextFn | None = None, on_restart: Callable[[], None] | None = None
+    ) -> ChatResult:
         """Send `request`, or answer it from the cache.
 
         Args:
             request: the logical request.
             on_text: called with each visible text fragment while a reply streams.
+            on_restart: called before a broken stream is retried from scratch.
 
         Returns:
             The parsed reply, with usage and latency.
@@ -186,7 +190,7 @@ class Endpoint:
         client, semaphore = self._bind()
         async with semaphore:
             started = time.perf_counter()
-            result = await self._send_with_retries(client, request, on_text)
+            result = await self._send_with_retries(client, request, on_text, on_restart)
             result.latency_ms = round((time.perf_counter() - started) * 1000, 3)
         self.usage_spent = self.usage_spent + result.usage
         self._record(key, request, logical, result)
@@ -207,7 +211,13 @@ class Endpoint:
             }
         )
 
-    async def _send_with_retries(self, client: openai.AsyncOpenAI, request: ChatRequest, on_text: TextFn | None) -> ChatResult:
+    async def _send_with_retries(
+        self,
+        client: openai.AsyncOpenAI,
+        request: ChatRequest,
+        on_text: TextFn | None,
+        on_restart: Callable[[], None] | None,
+    ) -> ChatResult:
         broken = 0
         while True:
             body = self._body(request)
@@ -237,6 +247,8 @@ class Endpoint:
                     raise BackendError(f"{self.where}: the reply stream broke off {broken} times ({exc}); check the server") from exc
                 delay = self.profile.retry_backoff * (2 ** (broken - 1))
                 await asyncio.sleep(delay * (1 - 0.25 * random.random()))
+                if on_restart is not None:
+                    on_restart()
 
     def _feature_named(self, exc: openai.BadRequestError) -> str | None:
         text = _message(exc).lower()

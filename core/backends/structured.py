@@ -87,6 +87,7 @@ async def ask_json(
     request: ChatRequest,
     check: Check | None = None,
     on_text: Callable[[str], None] | None = None,
+    on_restart: Callable[[], None] | None = None,
 ) -> JsonReply:
     """Ask `endpoint` for JSON fitting `request.schema`, with repair rounds.
 
@@ -95,6 +96,7 @@ async def ask_json(
         request: the request; its `schema` is what the reply must fit.
         check: a further test of the parsed value.
         on_text: streamed text fragments of each round (raw JSON text).
+        on_restart: called whenever the streamed text starts over (a repair round, a retried stream).
 
     Returns:
         The reply.
@@ -107,8 +109,10 @@ async def ask_json(
     problem = "no reply"
     for round_ in range(endpoint.profile.max_reasks + 1):
         attempt = request if round_ == 0 else _with_messages(request, messages)
+        if round_ and on_restart is not None:
+            on_restart()
         try:
-            result = await endpoint.chat(attempt, on_text)
+            result = await endpoint.chat(attempt, on_text, on_restart)
         except MalformedReplyError as exc:
             problem = str(exc)
             continue

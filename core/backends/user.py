@@ -171,6 +171,12 @@ class LLMUserSimulator:
             if visible and ctx.stream is not None:
                 ctx.stream(visible)
 
+        def on_restart() -> None:
+            nonlocal field
+            field = StreamedField("user_message")
+            if ctx.restart_stream is not None:
+                ctx.restart_stream()
+
         request = ChatRequest(
             role="user",
             messages=messages,
@@ -179,7 +185,7 @@ class LLMUserSimulator:
             seed=seed_for(ctx.session, "user", ctx.salt),
             stream=True,
         )
-        reply = await ask_json(self.endpoint, request, check=_check_turn, on_text=on_text)
+        reply = await ask_json(self.endpoint, request, check=_check_turn, on_text=on_text, on_restart=on_restart)
         spend.merge(reply.spend)
         return reply
 

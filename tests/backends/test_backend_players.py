@@ -192,3 +192,23 @@ async def test_usage_and_cost_are_accounted_per_role(fake, config):
     assert total == engine.session.usage
     assert all(c.cost > 0 for c in costs.values())
     assert costs["assistant"].latency_ms > 0
+
+
+async def test_streamed_user_text_starts_over_when_the_stream_is_retried(fake, config):
+    engine, _ = engine_for(config, roles=("task", "user"))
+    fake.push({"drop": 2}, role="user")
+    shown: list[str] = []
+    starts: list[str] = []
+
+    def on_event(event) -> None:
+        name = type(event).__name__
+        if name == "ProposalStarted":
+            starts.append(name)
+            shown.clear()
+        elif name == "ProposalDelta":
+            shown.append(event.text)
+
+    engine.subscribe(on_event)
+    message = await engine.step()
+    assert len(starts) == 2 and len(fake.requests_of("user")) == 2
+    assert "".join(shown) == message.content

@@ -168,3 +168,12 @@ async def test_concurrency_is_limited_per_profile(key):
         started = time.perf_counter()
         await asyncio.gather(*(endpoint.chat(plain()) for _ in range(6)))
         assert time.perf_counter() - started >= 0.3  # 6 requests, 2 at a time, 0.1 s each
+
+
+async def test_a_retried_stream_tells_the_caller_to_start_its_text_over(fake, key):
+    fake.push({"drop": 2, "reply": {"content": "a long reply that streams in pieces"}})
+    endpoint = Endpoint("fake", quick_profile(fake))
+    shown: list[str] = []
+    result = await endpoint.chat(plain(stream=True), shown.append, shown.clear)
+    assert len(fake.requests) == 2
+    assert "".join(shown) == result.content
