@@ -95,9 +95,16 @@ def run_and_save(session: Session, out: Path, quiet: bool = False, start_at: int
         journal.close()
         engine.environment.close()
     done = sum(1 for m in session.messages if m.meta.completes_task)
+    spend = ""
+    if session.usage.total:
+        from ..backends.accounting import role_costs
+
+        prices = backends.config.prices if backends is not None else {}
+        cost = sum(c.cost for c in role_costs(session, prices).values())
+        spend = f" · {session.usage.total:,} tokens" + (f" · ${cost:.4f}" if prices else "")
     print(
         f"# {reason or 'paused'} · {len(session.messages)} messages · "
-        f"{done}/{len(session.tasks)} tasks done · saved {out}"
+        f"{done}/{len(session.tasks)} tasks done{spend} · saved {out}"
     )
     return 0
 
