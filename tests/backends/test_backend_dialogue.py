@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import KEY_ENV, KEY_VALUE
+from backend_support import KEY_ENV, KEY_VALUE
 
 from turnloom.core.backends.cache import exchange_log_path
 from turnloom.core.backends.setup import BackendSetup, build_judge

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import quick_profile
+from backend_support import quick_profile
 
 from turnloom.core.backends.llmforge import LLMForge
 from turnloom.core.backends.openai_backend import Endpoint

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import quick_profile
+from backend_support import quick_profile
 
 from turnloom.core.backends.setup import BackendSetup
 from turnloom.core.backends.user import SimulatorView

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import KEY_VALUE, quick_profile
+from backend_support import KEY_VALUE, quick_profile
 
 from turnloom.core.backends.exchange import ChatRequest, MalformedReplyError
 from turnloom.core.backends.openai_backend import Endpoint
