@@ -331,6 +331,7 @@ class DialogueEngine:
         self._emit(TaskAdded(len(self.session.tasks) - 1, task))
 
     def _append(self, message: ChatMessage) -> None:
+        self.pending_violation = None  # a held-back proposal is stale once the transcript moves
         self.session.messages.append(message)
         if message.meta.usage is not None:
             self.session.usage = self.session.usage + message.meta.usage
@@ -353,7 +354,7 @@ class DialogueEngine:
             config = self.session.config
             if config.violation_policy == "regenerate":
                 for attempt in range(config.violation_retries):
-                    retry = await self._propose_again(attempt + 1)
+                    retry = await self.propose_again(attempt + 1)
                     if not retry.message.meta.violations:
                         proposal = retry
                         break
@@ -363,8 +364,12 @@ class DialogueEngine:
                 return None
         return await self.commit(proposal)
 
-    async def _propose_again(self, attempt: int) -> Proposal:
-        """Another proposal for the same turn, drawn with a different salt."""
+    async def propose_again(self, attempt: int = 1) -> Proposal:
+        """Another proposal for the same turn, drawn with a different salt.
+
+        Args:
+            attempt: varies the draw; the same attempt at the same point draws the same turn.
+        """
         self._salt = attempt
         try:
             return await self.propose()
@@ -438,6 +443,7 @@ class DialogueEngine:
         if at < 0 or at > len(session.messages):
             raise TurnloomError(f"no message {at}; the transcript has {len(session.messages)}")
         del session.messages[at:]
+        self.pending_violation = None
         session.write_log = [w for w in session.write_log if w.message_index < at]
         session.tasks = [t for t in session.tasks if t.introduced_at < at]
         session.finish_reason = None
