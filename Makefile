@@ -10,7 +10,7 @@ TEST_STAMP := $(VENV)/.turnloom-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=70" wheel
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=77" wheel
 
 # the app alone: quick to set up
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
