@@ -40,9 +40,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("pause", "escape", "pause", "Dialogue", "Pause", "Pause auto-run and cancel any generation in flight"),
     ActionSpec("override", "o", "override", "Dialogue", "Override user turn", "Write the next user turn yourself, starting from the simulator's proposal"),
     ActionSpec("edit", "e", "edit", "Dialogue", "Edit message", "Edit the selected message; later messages are dropped and the database rebuilt"),
-    ActionSpec("regenerate", "r", "regenerate", "Dialogue", "Regenerate", "Drop the selected message and everything after it, then generate it again"),
+    ActionSpec("regenerate", "r", "regenerate", "Dialogue", "Regenerate", "Drop the selected message and everything after it, then generate it again (or draw a held proposal again)"),
+    ActionSpec("commit_held", "c", "commit_held", "Dialogue", "Commit held proposal", "Commit, as it is, the user turn auto-run held back for breaking a rule", show=False),
     ActionSpec("expand", "x", "expand", "View", "Expand or collapse", "Show the selected message in full, or truncate it again", show=False),
     ActionSpec("toggle_tool", "d", "toggle_tool", "Tools", "Disable or enable tool", "Disable the highlighted tool for the rest of the dialogue (or enable it again)", show=False),
+    ActionSpec("rule_preview", "p", "rule_preview", "Rules", "Preview", "Show or hide the next user turn under the changed rules beside the current rules", show=False),
     # session
     ActionSpec("fork", "f", "fork", "Session", "Fork", "Fork a new session ending at the selected message; the parent is untouched"),
     ActionSpec("save", "ctrl+s", "save", "Session", "Save", "Save the session snapshot (folds in the autosave journal)"),

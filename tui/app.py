@@ -109,7 +109,7 @@ def build_app(config: TurnloomConfig | None = None, workbench: Workbench | None 
     config = config or TurnloomConfig()
     if workbench is None:
         folder = Path(config.sessions_dir or "sessions").expanduser()
-        workbench = Workbench.new(folder)
+        workbench = Workbench.new(folder, config=config)
     return TurnloomApp(config, workbench, theme_dirs)
 
 

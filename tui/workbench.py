@@ -8,9 +8,12 @@ behind. No Textual here: screens drive a workbench and render what it holds.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 
+from turnloom.core.backends.setup import BackendSetup, uses_backends
+from turnloom.core.config import TurnloomConfig
 from turnloom.core.dialogue import create_session, fork_session, open_engine
 from turnloom.core.engine import DialogueEngine
 from turnloom.core.journal import Journal, journal_path, open_session
@@ -69,15 +72,34 @@ class LazyJournal:
             self.journal = None
 
 
-class Workbench:
-    """One open session: `session`, `engine`, `path`, and whether it has unsaved changes."""
+ROLE_SLOTS = ("task", "user", "assistant", "tool", "judge")
 
-    def __init__(self, session: Session, path: Path, warnings: list[str] | None = None) -> None:
+
+class Workbench:
+    """One open session: `session`, `engine`, `path`, and whether it has unsaved changes.
+
+    A session whose `config.roles` maps roles to profiles is played on those profiles of
+    `config` (the loaded turnloom.toml); its model exchanges are recorded beside the
+    session file, as `turnloom run` does, so it can be replayed and verified.
+
+    Raises:
+        ConfigError: a mapped profile that `config` does not define.
+    """
+
+    def __init__(self, session: Session, path: Path, warnings: list[str] | None = None,
+                 config: TurnloomConfig | None = None) -> None:
         self.session = session
         self.path = path
         self.warnings = warnings or []
+        self.config = config or TurnloomConfig()
         self.recorder = LazyJournal(path, session)
-        self.engine: DialogueEngine = open_engine(session, recorder=self.recorder)
+        self.backends: BackendSetup | None = None
+        if uses_backends(session):
+            from turnloom.core.backends.cache import exchange_log_path
+
+            self.backends = BackendSetup.create(self.config, record=exchange_log_path(path))
+        self.engine: DialogueEngine = open_engine(session, recorder=self.recorder, backends=self.backends)
+        self._closing: asyncio.Task[None] | None = None
         # a recovered journal means the snapshot is behind: saving is still owed
         self._recovered = journal_path(path).exists()
 
@@ -94,26 +116,32 @@ class Workbench:
         seed: int = 0,
         tasks: int = 3,
         profile: str | None = None,
+        config: TurnloomConfig | None = None,
     ) -> Workbench:
         """A fresh session in `folder` (nothing is written until the first change).
 
+        Args:
+            profile: a `[profiles.NAME]` of `config` to play every role on (the
+                session stores the name only); None or "offline" for offline.
+
         Raises:
-            TurnloomError: unknown domain, unusable database file.
+            TurnloomError: unknown domain, unusable database file, unknown profile.
         """
         session = create_session(domain=domain, db_path=db_path, mode=mode, execution=execution, seed=seed, tasks=tasks)
         if profile and profile != "offline":
-            session.config.roles = {role: profile for role in ("task", "user", "assistant", "tool", "judge")}
-        return cls(session, default_path(folder, session))
+            session.config.roles = {role: profile for role in ROLE_SLOTS}
+        return cls(session, default_path(folder, session), config=config)
 
     @classmethod
-    def open(cls, path: Path) -> Workbench:
+    def open(cls, path: Path, config: TurnloomConfig | None = None) -> Workbench:
         """Open a snapshot, replaying its journal if a crash left one.
 
         Raises:
             SessionFileError: a file that cannot be read; the message says why.
+            ConfigError: the session maps a role to a profile `config` does not define.
         """
         session, warnings = open_session(path)
-        return cls(session, path, warnings)
+        return cls(session, path, warnings, config=config)
 
     # ------------------------------------------------------------ state
 
@@ -139,7 +167,7 @@ class Workbench:
         """A new workbench on the first `at` messages; the parent session is not changed."""
         parent_path = str(self.path) if self.path.exists() else None
         child = fork_session(self.session, at, parent_path)
-        bench = Workbench(child, default_path(self.path.parent, child))
+        bench = Workbench(child, default_path(self.path.parent, child), config=self.config)
         bench.save()
         return bench
 
@@ -150,8 +178,16 @@ class Workbench:
         self.session.disabled_tools = disabled
         self.record_session()
 
+    @property
+    def role_backends(self) -> dict[str, str]:
+        """Role -> "offline" or the profile name that plays it."""
+        return dict(self.engine.roles.describe)
+
     def close(self) -> None:
-        """Close the journal (a journal that adds nothing is removed) and the database."""
+        """Close the journal (a journal that adds nothing is removed), the database and the endpoints."""
         self.recorder.close()
         with contextlib.suppress(Exception):
             self.engine.environment.close()
+        if self.backends is not None:
+            with contextlib.suppress(RuntimeError):  # no running loop: nothing was opened
+                self._closing = asyncio.get_running_loop().create_task(self.backends.aclose())

@@ -4,7 +4,8 @@ This screen owns the current `Workbench` and runs every generation in an exclusi
 worker of the "engine" group, so the UI never waits on a backend. Engine events arrive
 on the event loop (the engine runs in the app's loop) and are turned into pane updates
 here; the panes only show what they are given. Session-level flows (new, open, fork,
-replay, export) live in `session_flows`.
+replay, export) live in `session_flows`, the rule preview in `rule_preview_flow`, and a
+user turn held back for breaking a rule in `held_proposal`.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from turnloom.core.engine import (
 from turnloom.core.errors import TurnloomError
 from turnloom.core.models import ChatMessage, Role
 
-from ..actions import bindings_for
+from ..actions import ACTIONS, bindings_for, effective_key
 from ..rule_sources import available_rules
+from ..widgets.rule_preview import RulePreview
 from ..widgets.rules_pane import RulesPane
 from ..widgets.status_line import StatusLine
 from ..widgets.tools_pane import ToolsPane
@@ -43,12 +45,14 @@ from ..widgets.transcript import Transcript
 from ..workbench import Workbench
 from .dialogs import confirm
 from .editor import EditorScreen
+from .held_proposal import HeldProposalFlow
+from .rule_preview_flow import RulePreviewFlow
 from .session_flows import SessionFlows
 
 ENGINE = "engine"
 
 
-class MainScreen(SessionFlows, Screen):
+class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
     """The curator's workbench."""
 
     BINDINGS = bindings_for("main")
@@ -70,6 +74,7 @@ class MainScreen(SessionFlows, Screen):
             with Vertical(id="conversation-pane") as pane:
                 pane.border_title = "Conversation"
                 yield Transcript(id="transcript")
+                yield RulePreview(id="rule-preview")
             with Vertical(id="side"):
                 tools = ToolsPane(id="tools")
                 tools.border_title = "Tools"
@@ -81,8 +86,18 @@ class MainScreen(SessionFlows, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.transcript.empty_hint = self._empty_hint()
         self.attach(self.bench)
-        self.query_one(Transcript).focus()
+        self.transcript.focus()
+
+    def _empty_hint(self) -> str:
+        """What an empty Conversation pane says, with the keys as the config maps them."""
+        keymap = dict(getattr(self.app, "config").keys)
+        key = {spec.id: effective_key(spec, keymap).replace("question_mark", "?") for spec in ACTIONS}
+        return (
+            f"No messages yet. Press {key['step']} to step one message, {key['auto_run']} to auto-run, "
+            f"{key['override']} to write the first user turn yourself, {key['help_alt']} or {key['help']} for help."
+        )
 
     # ------------------------------------------------------------ attaching a session
 
@@ -104,6 +119,7 @@ class MainScreen(SessionFlows, Screen):
         self.query_one(ToolsPane).show_tools(session)
         rules, errors = available_rules()
         self.query_one(RulesPane).show_rules(session.config.rules, rules, errors)
+        self.reset_rule_baseline()
         self.state = "ready"
         self.call_after_refresh(self._settle_heap)  # after the transcript has painted its lines
         for warning in bench.warnings:
@@ -124,9 +140,8 @@ class MainScreen(SessionFlows, Screen):
         gc.freeze()
 
     def update_status(self) -> None:
-        backend = ", ".join(sorted(set(self.bench.engine.roles.describe.values()))) or "offline"
         state = "auto-running" if self.auto_running else self.state
-        self.query_one(StatusLine).show(self.bench.session, backend, state)
+        self.query_one(StatusLine).show(self.bench.session, self.bench.role_backends, state)
 
     def watch_auto_running(self) -> None:
         if self.is_mounted:
@@ -143,17 +158,25 @@ class MainScreen(SessionFlows, Screen):
         if isinstance(event, MessageCommitted):
             transcript.append(event.index, event.message)
             self.query_one(ToolsPane).note_message(event.message)
+            if event.message.role is Role.USER:
+                self.reset_rule_baseline()  # the changed rules are in force now
+            else:
+                self.discard_preview()
             self.update_status()
-        elif isinstance(event, ProposalStarted):
+        elif isinstance(event, ProposalStarted):  # also when a stream starts over
             self._stream = ""
+            if transcript.pending is not None:
+                transcript.set_pending(None)
             self.state = f"{event.role} thinking…"
         elif isinstance(event, ProposalDelta):
             self._stream += event.text
             placeholder = ChatMessage.model_construct(role=event.role, content=self._stream)
             transcript.stream_pending(placeholder, self._stream)
         elif isinstance(event, ProposalReady):
+            transcript.set_pending(event.proposal.message)  # with its rule violations, until committed
             self.state = "proposed"
         elif isinstance(event, Truncated):
+            self.discard_preview()
             transcript.truncate(event.at)
             self.query_one(ToolsPane).show_tools(self.bench.session)
             self.update_status()
@@ -172,6 +195,8 @@ class MainScreen(SessionFlows, Screen):
             self.auto_running = False
             self.transcript.set_pending(None)
             self.state = "paused" if event.state is not WorkerState.SUCCESS else "ready"
+            self.show_held()
+            self.refresh_preview()
 
     def busy(self) -> bool:
         return any(w.group == ENGINE and w.is_running for w in self.workers)
@@ -191,6 +216,8 @@ class MainScreen(SessionFlows, Screen):
     def action_step(self) -> None:
         if self.busy():
             self.notify("Busy generating; press escape to pause first", severity="warning")
+        elif self.held is not None:
+            self.commit_held_worker()  # the next message is the held one
         elif not self._refuse_if_finished():
             self.step_worker()
 
@@ -203,6 +230,8 @@ class MainScreen(SessionFlows, Screen):
             self.bench.engine.pause()
             self.auto_running = False
             self.state = "pausing…"
+        elif self.held is not None:
+            self.notify("A user turn is held back for breaking a rule: c commit it, o override it, r draw another", severity="warning")
         elif not self._refuse_if_finished():
             self.auto_run_worker()
 
@@ -214,7 +243,11 @@ class MainScreen(SessionFlows, Screen):
         while self.auto_running and not engine.finished:
             await engine.run(max_steps=1)
             if engine.pending_violation is not None:
-                self.notify("A user turn broke a rule; auto-run paused (violation policy)", severity="warning")
+                rules = ", ".join(v.rule_id for v in engine.pending_violation.message.meta.violations)
+                self.notify(
+                    f"The next user turn breaks {rules}; auto-run paused. c commit it · o override it · r draw another",
+                    title="Held back", severity="warning", timeout=8,
+                )
                 break
             await asyncio.sleep(self.auto_run_delay)
         self.auto_running = False
@@ -225,10 +258,13 @@ class MainScreen(SessionFlows, Screen):
         self.workers.cancel_group(self, ENGINE)
         self.transcript.set_pending(None)
         self.state = "paused"
+        self.show_held()
 
     def action_override(self) -> None:
         engine = self.bench.engine
-        if engine.next_role() is not Role.USER:
+        if self.held is not None:
+            self.override_held_worker()
+        elif engine.next_role() is not Role.USER:
             self.notify(f"It is the {engine.next_role()}'s turn; step (n) until the user's turn", severity="warning")
             return
         self.override_worker()
@@ -278,7 +314,9 @@ class MainScreen(SessionFlows, Screen):
 
     def action_regenerate(self) -> None:
         index = self.transcript.selected_or_last()
-        if index is None:
+        if self.held is not None:
+            self.regenerate_held_worker()
+        elif index is None:
             self.notify("No message to regenerate yet", severity="warning")
         else:
             self.regenerate_worker(index)
@@ -321,3 +359,4 @@ class MainScreen(SessionFlows, Screen):
         self.bench.record_session()
         state = "on" if event.rule.enabled else "off"
         self.notify(f"Rule {event.rule.id} {state}; applies from the next user turn", timeout=3)
+        self.refresh_preview()

@@ -59,7 +59,7 @@ class SessionFlows:
     def action_new(self) -> None:
         from turnloom.core.domains import pack_names
 
-        profiles = list(getattr(self.app, "config").profiles)
+        profiles = sorted(getattr(self.app, "config").profiles)  # names only; keys stay in the environment
         self.app.push_screen(NewSessionScreen(pack_names(), profiles), self._create_session)
 
     def _create_session(self, spec: NewSessionSpec | None) -> None:
@@ -75,6 +75,7 @@ class SessionFlows:
                 seed=spec.seed,
                 tasks=spec.tasks,
                 profile=spec.profile,
+                config=self.app.config,  # type: ignore[attr-defined]
             )
         except (TurnloomError, OSError) as exc:
             self.app.push_screen(ErrorScreen("Cannot start the session", str(exc)))
@@ -89,7 +90,7 @@ class SessionFlows:
         if path is None:
             return
         try:
-            bench = Workbench.open(path)
+            bench = Workbench.open(path, config=self.app.config)  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - any unreadable file is reported, never fatal
             self.app.push_screen(ErrorScreen("Cannot open the session", f"{exc}"))
             return
@@ -112,7 +113,7 @@ class SessionFlows:
     def _branch_from_replay(self, child: object) -> None:
         if child is None:
             return
-        bench = Workbench(child, default_path(self.sessions_dir, child))  # type: ignore[arg-type]
+        bench = Workbench(child, default_path(self.sessions_dir, child), config=self.app.config)  # type: ignore[arg-type, attr-defined]
         bench.save()
         self.attach(bench)  # type: ignore[attr-defined]
         self.notify(f"Branched into {bench.path.name}", title="Branched", timeout=5)

@@ -59,13 +59,14 @@ def header_text(index: int | None, message: ChatMessage, styles: MessageStyles, 
     role = message.role.value
     head = Text(f"{'…' if index is None else index:>4} ", style=styles.badge)
     head.append(f"{role:<9} ", style=styles.role.get(role, Style()))
+    parts: list[tuple[str, Style]] = []
     if pending:
         head.append("proposed · not committed", style=styles.edited)
-        return head
+        parts.extend((f"⚠ {verdict.rule_id}", styles.violation) for verdict in meta.violations)
+        return _append_parts(head, parts, styles)
     provenance = str(meta.provenance)
     badge_style = {"operator": styles.operator, "edited": styles.edited}.get(provenance, styles.badge)
     head.append(provenance, style=badge_style)
-    parts: list[tuple[str, Style]] = []
     if meta.task_index is not None:
         parts.append((f"task {meta.task_index + 1}", styles.badge))
     if meta.subtasks:
@@ -78,6 +79,10 @@ def header_text(index: int | None, message: ChatMessage, styles: MessageStyles, 
         parts.append(("tool error", styles.error))
     for verdict in meta.violations:
         parts.append((f"⚠ {verdict.rule_id}", styles.violation))
+    return _append_parts(head, parts, styles)
+
+
+def _append_parts(head: Text, parts: list[tuple[str, Style]], styles: MessageStyles) -> Text:
     for text, style in parts:
         head.append(" · ", style=styles.badge)
         head.append(clean(text), style=style)

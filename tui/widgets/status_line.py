@@ -1,4 +1,4 @@
-"""The status line: domain, mode, backend, task k/n with subtask progress, counts and state."""
+"""The status line: state, domain, task k/n with subtask progress, counts, rule violations, settings, backends."""
 
 from __future__ import annotations
 
@@ -25,27 +25,41 @@ def task_progress(session: Session) -> tuple[int, int, int, int]:
     return (current + 1, planned, len(asked), len(session.tasks[current].subtasks))
 
 
+def backend_label(backends: dict[str, str]) -> str:
+    """Each role's backend, grouped: `offline (all roles)` or `fake (task, user) · offline (tool)`."""
+    groups: dict[str, list[str]] = {}
+    for role, backend in backends.items():
+        groups.setdefault(backend, []).append(role)
+    if len(groups) <= 1:
+        return f"{next(iter(groups), 'offline')} (all roles)"
+    return " · ".join(f"{backend} ({', '.join(roles)})" for backend, roles in groups.items())
+
+
 class StatusLine(Static):
     """One line about the session; the screen calls `show` after every change."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        # (session id, messages counted, tool steps, id of the last message counted)
-        self._counted: tuple[str, int, int, int] = ("", 0, 0, 0)
+        # (session id, messages counted, tool steps, rule violations, id of the last message counted)
+        self._counted: tuple[str, int, int, int, int] = ("", 0, 0, 0, 0)
 
-    def _tool_steps(self, session: Session) -> int:
-        """Tool-calling assistant messages, counted incrementally as the transcript grows."""
-        session_id, counted, steps, last = self._counted
+    def _counts(self, session: Session) -> tuple[int, int]:
+        """(tool-calling assistant messages, rule violations), counted incrementally as the transcript grows."""
+        session_id, counted, steps, violations, last = self._counted
         messages = session.messages
         if session_id != session.id or counted > len(messages) or (counted and id(messages[counted - 1]) != last):
-            counted, steps = 0, 0  # truncated or edited: count again
-        steps += sum(1 for m in messages[counted:] if m.role is Role.ASSISTANT and m.tool_calls)
-        self._counted = (session.id, len(messages), steps, id(messages[-1]) if messages else 0)
-        return steps
+            counted, steps, violations = 0, 0, 0  # truncated or edited: count again
+        for message in messages[counted:]:
+            if message.role is Role.ASSISTANT and message.tool_calls:
+                steps += 1
+            elif message.meta.verdicts:
+                violations += len(message.meta.violations)
+        self._counted = (session.id, len(messages), steps, violations, id(messages[-1]) if messages else 0)
+        return steps, violations
 
-    def show(self, session: Session, backend: str, state: str) -> None:
+    def show(self, session: Session, backends: dict[str, str], state: str) -> None:
         task, planned, asked, subtasks = task_progress(session)
-        steps = self._tool_steps(session)
+        steps, violations = self._counts(session)
         config = session.config
         reason = str(session.finish_reason) if session.finish_reason else state
         # counts before the settings, so an 80-column terminal still shows them
@@ -54,10 +68,11 @@ class StatusLine(Static):
             f"task {task}/{planned}" + (f" ({asked}/{subtasks} subtasks)" if subtasks else ""),
             f"{len(session.messages)} msgs",
             f"{steps} tool steps",
+            f"{violations} violation{'' if violations == 1 else 's'}",
             f"{session.usage.total} tok",
             str(config.mode),
             str(config.execution),
-            backend,
+            backend_label(backends),
         ]
         # the state first: it is what the curator looks for, and it survives a narrow terminal
         line = Text(f" {reason} ", style="reverse")

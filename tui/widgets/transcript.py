@@ -3,7 +3,8 @@
 Each message is rendered once per width into strips (Textual's line API), so appending to
 a 2,000-message session renders one message, and scrolling renders none. Long bodies are
 truncated until expanded (`x`); the simulator's pending proposal is shown after the
-last message, distinctly, until it is committed. The widget only shows what it is given:
+last message, distinctly, until it is committed, with a note of what the curator can do
+with it. An empty transcript shows `empty_hint`. The widget only shows what it is given:
 screens feed it messages and read `selected`; it posts `Transcript.Selected` when the
 selection moves.
 """
@@ -38,6 +39,7 @@ class _Entry:
     expanded: bool = False
     strips: list[Strip] | None = None
     stream_text: str | None = None  # a proposal still streaming
+    note: str | None = None  # under a pending proposal: what the curator can do with it
 
 
 class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
@@ -57,6 +59,7 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
         "transcript--more",
         "transcript--selected",
         "transcript--pending",
+        "transcript--hint",
     }
     BINDINGS = [
         Binding("up,k", "select(-1)", "Previous", show=False),
@@ -88,6 +91,8 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
         # line, but only the new message's lines are new
         self._line_cache: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
         self.follow = True  # keep the end in view as messages arrive
+        self._empty_hint = ""
+        self._hint_strips: tuple[int, list[Strip]] = (0, [])  # (width, painted hint)
 
     # ------------------------------------------------------------ feeding
 
@@ -120,9 +125,25 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
             self.selected = at - 1 if at > 0 else None
         self._relayout(from_entry=at)
 
-    def set_pending(self, message: ChatMessage | None) -> None:
-        """Show (or clear) the proposal waiting to be committed."""
-        self._pending = None if message is None else _Entry(message, None)
+    @property
+    def empty_hint(self) -> str:
+        """What an empty transcript says (e.g. which keys start the dialogue)."""
+        return self._empty_hint
+
+    @empty_hint.setter
+    def empty_hint(self, text: str) -> None:
+        self._empty_hint = text
+        self._hint_strips = (0, [])
+        self.refresh()
+
+    @property
+    def pending(self) -> ChatMessage | None:
+        """The proposal shown after the last message, if any."""
+        return self._pending.message if self._pending is not None else None
+
+    def set_pending(self, message: ChatMessage | None, note: str | None = None) -> None:
+        """Show (or clear) the proposal waiting to be committed, with an optional `note` under it."""
+        self._pending = None if message is None else _Entry(message, None, note=note)
         self._relayout(from_entry=len(self._entries))
 
     def stream_pending(self, message: ChatMessage, text: str) -> None:
@@ -174,6 +195,8 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
         lines += body_lines
         if cut:
             lines += lines_of(Padding(Text("… more — press x to expand", style=styles.more), (0, 0, 0, 5)))
+        if entry.note:
+            lines += lines_of(Padding(Text(entry.note, style=styles.more), (0, 0, 0, 5)))
         strips = [Strip(line).adjust_cell_length(width) for line in lines]
         strips.append(Strip.blank(width))
         return strips
@@ -232,6 +255,7 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._hint_strips = (0, [])
         if self._styles is None:
             return
         # styles are re-applied often (focus, hover, screen changes); re-render only when
@@ -254,6 +278,8 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
         width = self.scrollable_content_region.width
         line_no = scroll_y + y
         base = self.rich_style
+        if not self._offsets and self._empty_hint:
+            return self._hint_line(y, width, base)
         if line_no >= self._lines or not self._offsets:
             return Strip.blank(width, base)
         position = bisect_right(self._offsets, line_no) - 1
@@ -275,6 +301,20 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
         strip = strip.apply_style(base)
         self._line_cache[key] = strip
         return strip
+
+    def _hint_line(self, y: int, width: int, base: Style) -> Strip:
+        """Line `y` of the empty-transcript hint, wrapped to `width`, a line down from the top."""
+        painted_width, strips = self._hint_strips
+        if painted_width != width or not strips:
+            style = self.get_component_rich_style("transcript--hint", partial=True)
+            console = self.app.console
+            text = Padding(Text(self._empty_hint, style=style), (1, 2))
+            lines = Segment.split_lines(console.render(text, console.options.update_width(max(width, 10))))
+            strips = [Strip(line).adjust_cell_length(width) for line in lines]
+            self._hint_strips = (width, strips)
+        if y >= len(strips):
+            return Strip.blank(width, base)
+        return strips[y].apply_style(base)
 
     def watch_selected(self) -> None:
         self._line_cache.clear()

@@ -1,0 +1,80 @@
+"""A user turn held back for breaking a rule: show it, and commit, override or regenerate it.
+
+A mixin for `MainScreen`. Under the "pause" violation policy, auto-run stops before
+committing a user turn that breaks a rule and leaves it in `engine.pending_violation`
+(see `DialogueEngine.step(apply_policy=True)`). The screen shows it as the pending
+proposal with its violations; `c` (or `n`) commits it as it is, `o` opens the editor
+on it, `r` draws another one for the same turn (still held, for review). Anything that
+moves the transcript drops it (the engine does).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+
+from turnloom.core.engine import Proposal
+
+from .editor import EditorScreen
+
+if TYPE_CHECKING:
+    from ..widgets.transcript import Transcript
+    from ..workbench import Workbench
+
+ENGINE = "engine"
+HELD_NOTE = "Held back: it breaks {rules}. c commit it as it is · o override it · r draw another"
+REDRAWN_NOTE = "Drawn again; it breaks no rule. c commit it · o override it · r draw another"
+
+
+class HeldProposalFlow:
+    """Commit, override or regenerate `engine.pending_violation`."""
+
+    bench: Workbench
+    transcript: Transcript
+    _held_attempts: int = 0
+
+    @property
+    def held(self) -> Proposal | None:
+        return self.bench.engine.pending_violation
+
+    def show_held(self) -> None:
+        """Show the held proposal (if any) after the last message, with its violations and the keys."""
+        held = self.held
+        if held is None:
+            return
+        rules = ", ".join(verdict.rule_id for verdict in held.message.meta.violations)
+        self.transcript.set_pending(held.message, note=HELD_NOTE.format(rules=rules) if rules else REDRAWN_NOTE)
+        self.state = "held: rule violation"  # type: ignore[attr-defined]
+
+    def action_commit_held(self) -> None:
+        if self.held is None:
+            self.notify("No proposal is held back; n steps one message", severity="information")  # type: ignore[attr-defined]
+        elif not self.busy():  # type: ignore[attr-defined]
+            self.commit_held_worker()
+
+    @work(exclusive=True, group=ENGINE, exit_on_error=False)
+    async def commit_held_worker(self, edited_text: str | None = None) -> None:
+        held = self.held
+        if held is not None:
+            self._held_attempts = 0
+            await self.bench.engine.commit(held, edited_text=edited_text)
+
+    @work(exclusive=True, group=ENGINE, exit_on_error=False)
+    async def override_held_worker(self) -> None:
+        held = self.held
+        if held is None:
+            return
+        hint = "Held back for breaking a rule; change it and commit it as your own user turn."
+        text = await self.app.push_screen_wait(EditorScreen("Override user turn", held.message.text, hint))  # type: ignore[attr-defined]
+        if text is not None and self.held is held:
+            self._held_attempts = 0
+            await self.bench.engine.commit(held, edited_text=text)
+
+    @work(exclusive=True, group=ENGINE, exit_on_error=False)
+    async def regenerate_held_worker(self) -> None:
+        """Another draw for the held turn; it stays held so the curator sees it first."""
+        engine = self.bench.engine
+        self._held_attempts += 1
+        proposal = await engine.propose_again(self._held_attempts)
+        engine.pending_violation = proposal
