@@ -12,24 +12,46 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Protocol
 
 from .environment import ToolEnvironment
 from .errors import TurnloomError
-from .models import (
-    ChatMessage,
-    FinishReason,
-    MessageMeta,
-    Provenance,
-    Role,
-    RuleVerdict,
-    Session,
-    Task,
-    WriteRecord,
+from .events import (  # re-exported: consumers import events from the engine
+    DialogueFinished,
+    EngineEvent,
+    EngineFailed,
+    MessageCommitted,
+    Proposal,
+    ProposalDelta,
+    ProposalReady,
+    ProposalStarted,
+    RuleChecker,
+    SessionRecorder,
+    TaskAdded,
+    Truncated,
 )
+from .models import ChatMessage, FinishReason, MessageMeta, Provenance, Role, Task, WriteRecord
 from .roles import RoleContext, RoleSet
-from .sqlenv import WriteEffect
+from .turns import next_role, pending_calls, stop_reason
+
+__all__ = [
+    "DialogueEngine",
+    "DialogueFinished",
+    "DialogueFinishedError",
+    "EngineEvent",
+    "EngineFailed",
+    "MessageCommitted",
+    "Proposal",
+    "ProposalDelta",
+    "ProposalReady",
+    "ProposalStarted",
+    "RuleChecker",
+    "SessionRecorder",
+    "StaleProposalError",
+    "TaskAdded",
+    "Truncated",
+    "next_role",
+    "pending_calls",
+]
 
 
 class StaleProposalError(TurnloomError):
@@ -38,121 +60,6 @@ class StaleProposalError(TurnloomError):
 
 class DialogueFinishedError(TurnloomError):
     """A step was asked of a dialogue that has finished."""
-
-
-# ---------------------------------------------------------------- events
-
-
-@dataclass(frozen=True)
-class ProposalStarted:
-    role: Role
-
-
-@dataclass(frozen=True)
-class ProposalDelta:
-    role: Role
-    text: str
-
-
-@dataclass(frozen=True)
-class ProposalReady:
-    proposal: Proposal
-
-
-@dataclass(frozen=True)
-class MessageCommitted:
-    index: int
-    message: ChatMessage
-
-
-@dataclass(frozen=True)
-class TaskAdded:
-    index: int
-    task: Task
-
-
-@dataclass(frozen=True)
-class Truncated:
-    at: int
-
-
-@dataclass(frozen=True)
-class DialogueFinished:
-    reason: FinishReason
-
-
-@dataclass(frozen=True)
-class EngineFailed:
-    role: Role | None
-    error: str
-
-
-EngineEvent = (
-    ProposalStarted
-    | ProposalDelta
-    | ProposalReady
-    | MessageCommitted
-    | TaskAdded
-    | Truncated
-    | DialogueFinished
-    | EngineFailed
-)
-
-
-# checks a proposed user turn against the rules in force (see `rulecheck`)
-RuleChecker = Callable[[Session, ChatMessage], list[RuleVerdict]]
-
-
-class SessionRecorder(Protocol):
-    """Where committed changes go (the journal)."""
-
-    def record_message(self, index: int, message: ChatMessage) -> None: ...
-    def record_write(self, record: WriteRecord) -> None: ...
-    def record_task(self, task: Task) -> None: ...
-    def record_truncate(self, at: int) -> None: ...
-    def record_finish(self, reason: FinishReason | None) -> None: ...
-
-
-@dataclass
-class Proposal:
-    """A message the engine could commit next, with what comes along with it."""
-
-    role: Role
-    message: ChatMessage
-    base_length: int
-    tasks: list[Task] = field(default_factory=list)
-    write: WriteEffect | None = None
-
-
-def next_role(messages: list[ChatMessage]) -> Role:
-    """Whose turn it is, as a pure function of the transcript.
-
-    Empty, or last message assistant text (or system) -> user; user -> assistant;
-    assistant with tool calls -> tool until every call has a result; then assistant.
-    """
-    if not messages:
-        return Role.USER
-    last = messages[-1]
-    if last.role is Role.USER:
-        return Role.ASSISTANT
-    if last.role is Role.ASSISTANT:
-        return Role.TOOL if last.tool_calls else Role.USER
-    if last.role is Role.TOOL:
-        return Role.TOOL if pending_calls(messages) else Role.ASSISTANT
-    return Role.USER
-
-
-def pending_calls(messages: list[ChatMessage]) -> list:
-    """The tool calls of the latest assistant message that have no result yet."""
-    answered: set[str] = set()
-    for message in reversed(messages):
-        if message.role is Role.TOOL:
-            answered.add(message.tool_call_id or "")
-        elif message.role is Role.ASSISTANT:
-            return [c for c in message.tool_calls if c.id not in answered]
-        else:
-            return []
-    return []
 
 
 class DialogueEngine:
@@ -502,52 +409,6 @@ class DialogueEngine:
     # ------------------------------------------------------------ finishing
 
     def _check_finish(self) -> None:
-        session = self.session
-        messages = session.messages
-        last = messages[-1]
-        reason: FinishReason | None = None
-        if last.role is Role.USER and last.meta.is_task_complete:
-            reason = FinishReason.USER_DONE
-        elif len(messages) >= session.config.max_messages and next_role(messages) is not Role.TOOL:
-            reason = FinishReason.MAX_MESSAGES
-        elif last.role is Role.TOOL and self._tool_error_streak() >= session.config.tool_error_streak:
-            reason = FinishReason.TOOL_ERROR_STREAK
-        elif self._loop_detected():
-            reason = FinishReason.LOOP_DETECTED
+        reason = stop_reason(self.session)
         if reason is not None:
             self.finish(reason)
-
-    def _tool_error_streak(self) -> int:
-        streak = 0
-        for message in reversed(self.session.messages):
-            if message.role is Role.TOOL:
-                if not message.meta.tool_error:
-                    break
-                streak += 1
-            elif message.role is not Role.ASSISTANT:
-                break
-        return streak
-
-    def _loop_detected(self, repeats: int = 3) -> bool:
-        """The same user text, or the same tool-call set, `repeats` times running."""
-        messages = self.session.messages
-        last = messages[-1]
-        if last.role is Role.USER:
-            texts = [m.text.strip().lower() for m in reversed(messages[-12:]) if m.role is Role.USER]
-            return len(texts) >= repeats and len(set(texts[:repeats])) == 1
-        if last.role is Role.ASSISTANT and last.tool_calls:
-            signature = _call_signature(last)
-            count = 0
-            for message in reversed(messages[-8 * repeats :]):
-                if message.role is Role.USER:
-                    break
-                if message.role is Role.ASSISTANT and message.tool_calls:
-                    if _call_signature(message) != signature:
-                        break
-                    count += 1
-            return count >= repeats
-        return False
-
-
-def _call_signature(message: ChatMessage) -> tuple:
-    return tuple(sorted((c.name, c.arguments) for c in message.tool_calls))
