@@ -22,7 +22,7 @@ from .offline import offline_roles
 from .roles import RoleSet
 from .rulecheck import build_rule_checker
 from .rulesets import rule_config
-from .sqlenv import build_pack_image, load_database_image
+from .dbimage import build_pack_image, load_database_image
 
 if TYPE_CHECKING:
     from .backends.setup import BackendSetup

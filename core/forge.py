@@ -489,7 +489,7 @@ def derive_tools(image: bytes) -> ForgeReport:
     """Derive parameterised SQL tools from a database's schema, and keep those that work.
 
     Args:
-        image: a serialized SQLite database (see `sqlenv.load_database_image`).
+        image: a serialized SQLite database (see `dbimage.load_database_image`).
 
     Returns:
         The tools (ordered by table, then kind) and the dropped ones with the reason.

@@ -7,10 +7,8 @@ refuses ATTACH/DETACH, pragmas, extension loading, schema changes, VACUUM,
 transaction control and non-deterministic functions (so every write replays
 exactly). Tool failures come back as error results, never as exceptions.
 
-Where base images come from: `load_database_image` (a user's file, opened
-read-only) and `build_pack_image` (a built-in domain pack). Deriving tools from a
-schema is left to `forge`; turning a `WriteEffect` into a logged `WriteRecord`
-is left to the engine.
+Base images come from `dbimage`; deriving tools from a schema is left to
+`forge`; turning a `WriteEffect` into a logged `WriteRecord` is left to the engine.
 """
 
 from __future__ import annotations
@@ -19,23 +17,18 @@ import base64
 import functools
 import hashlib
 import json
-import random
 import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import jsonschema
 
-from .domains.base import DomainPack
 from .errors import DatabaseError
 from .models import ToolSpec, WriteRecord
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 MAX_ROWS = 1000  # rows a single tool call may return; more are cut off
 MAX_STEPS = 100_000  # progress-handler ticks (of 1000 VM steps, about a second) before a call is interrupted
 
@@ -413,108 +406,3 @@ class SqlEnvironment:
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def load_database_image(path: str | Path, *, timeout: float = 1.0) -> bytes:
-    """Read a user's SQLite file into memory, opening it read-only.
-
-    Nothing is ever written next to the file; a read-only file is fine.
-
-    Args:
-        path: the database file.
-        timeout: seconds to wait for another process's write lock.
-
-    Returns:
-        The serialized database.
-
-    Raises:
-        DatabaseError: the file is missing, unreadable, not SQLite, locked, or has no tables.
-    """
-    file = Path(path).expanduser()
-    if not file.exists():
-        raise DatabaseError(f"{file}: no such file; check the path, or pick a built-in domain")
-    if file.is_dir():
-        raise DatabaseError(f"{file}: is a folder, not a SQLite database file")
-    try:
-        with file.open("rb") as handle:
-            header = handle.read(100)
-    except PermissionError as exc:
-        raise DatabaseError(f"{file}: cannot be read (permission denied); check its permissions") from exc
-    except OSError as exc:
-        raise DatabaseError(f"{file}: cannot be read ({exc.strerror})") from exc
-    if not header:
-        raise DatabaseError(f"{file}: the database is empty (no tables); create some tables first")
-    if not header.startswith(SQLITE_HEADER):
-        raise DatabaseError(
-            f"{file}: not a SQLite database (its header is not 'SQLite format 3'); "
-            "pass a .sqlite/.db file made by SQLite 3"
-        )
-    uri = f"file:{quote(str(file.resolve()))}?mode=ro"
-    wal = file.with_name(file.name + "-wal")
-    if header[18:20] == b"\x02\x02" and not (wal.exists() and wal.stat().st_size):
-        # WAL mode with nothing in a -wal file: read the file as-is, so SQLite creates no -shm beside it
-        uri += "&immutable=1"
-    try:
-        source = sqlite3.connect(uri, uri=True, timeout=timeout)
-    except sqlite3.Error as exc:
-        raise DatabaseError(f"{file}: cannot be opened ({exc})") from exc
-    try:
-        tables = source.execute(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-        ).fetchone()[0]
-        image = source.serialize()
-    except sqlite3.Error as exc:
-        message = str(exc)
-        if "locked" in message or "busy" in message:
-            raise DatabaseError(
-                f"{file}: the database is locked: another process holds a write lock; "
-                "close it (or wait for it to finish) and try again"
-            ) from exc
-        raise DatabaseError(f"{file}: cannot be read as SQLite ({message}); is it corrupt?") from exc
-    finally:
-        source.close()
-    if not tables:
-        raise DatabaseError(f"{file}: the database is empty (no tables); create some tables first")
-    # a WAL-mode header would make the in-memory copy look for a -wal file; mark it rollback mode
-    if image[18:20] == b"\x02\x02":
-        image = image[:18] + b"\x01\x01" + image[20:]
-    return image
-
-
-def build_pack_image(pack: DomainPack) -> bytes:
-    """The base image of a built-in domain pack (built once per process per pack name).
-
-    Args:
-        pack: the pack; its schema runs, then `populate` with `Random(pack.data_seed)`.
-
-    Returns:
-        The serialized database.
-    """
-    return _pack_image(_PackKey(pack))
-
-
-@dataclass(frozen=True, eq=False)
-class _PackKey:
-    """Hashes a pack by name so the image cache needs no hashable pack."""
-
-    pack: DomainPack
-
-    def __hash__(self) -> int:
-        return hash(self.pack.name)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _PackKey) and other.pack.name == self.pack.name
-
-
-@functools.lru_cache(maxsize=32)
-def _pack_image(key: _PackKey) -> bytes:
-    pack = key.pack
-    conn = sqlite3.connect(":memory:")
-    try:
-        conn.executescript(pack.schema_sql)
-        pack.populate(conn, random.Random(pack.data_seed))
-        conn.commit()
-        return conn.serialize()
-    finally:
-        conn.close()

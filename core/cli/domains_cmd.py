@@ -7,7 +7,8 @@ import json
 
 from ..domains import all_packs
 from ..forge import derive_tools
-from ..sqlenv import SqlEnvironment, build_pack_image
+from ..dbimage import build_pack_image
+from ..sqlenv import SqlEnvironment
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

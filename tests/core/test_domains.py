@@ -243,12 +243,10 @@ def test_step_tools_follow_the_forge_naming(pack):
 
 
 def test_step_tools_exist_among_the_forged_tools():
-    forge = pytest.importorskip("turnloom.core.forge")
-    sqlenv = pytest.importorskip("turnloom.core.sqlenv")
-    if not hasattr(forge, "derive_tools") or not hasattr(sqlenv, "build_pack_image"):
-        pytest.skip("the forge does not derive tools yet")
+    from turnloom.core import dbimage, forge
+
     for pack in PACKS:
-        report = forge.derive_tools(sqlenv.build_pack_image(pack))
+        report = forge.derive_tools(dbimage.build_pack_image(pack))
         params = {t.name: set(t.parameters.get("properties", {})) for t in report.tools}
         for intent in pack.intents:
             for step in intent.steps:
@@ -329,13 +327,11 @@ def _fill(value: str, slots: dict) -> object:
 @pytest.mark.parametrize("pack", PACKS, ids=IDS)
 def test_template_tasks_run_against_the_forged_tools(pack):
     """Every template's intents, filled from sampled rows, run cleanly on a fresh database."""
-    forge = pytest.importorskip("turnloom.core.forge")
-    sqlenv = pytest.importorskip("turnloom.core.sqlenv")
-    if not hasattr(forge, "derive_tools") or not hasattr(sqlenv, "build_pack_image"):
-        pytest.skip("the forge does not derive tools yet")
     import json
 
-    image = sqlenv.build_pack_image(pack)
+    from turnloom.core import dbimage, forge, sqlenv
+
+    image = dbimage.build_pack_image(pack)
     specs = {t.name: t for t in forge.derive_tools(image).tools}
     rng = random.Random(5)
     for template in pack.templates:
@@ -368,7 +364,7 @@ def test_template_tasks_run_against_the_forged_tools(pack):
 @pytest.mark.parametrize("pack", PACKS, ids=IDS)
 def test_the_offline_parser_reads_back_every_request(pack):
     """Each template's subtasks, rendered alone and in pairs, parse back to the same requests."""
-    language = pytest.importorskip("turnloom.core.offline.language")
+    from turnloom.core.offline import language
     parser = language.RequestParser(pack)
     conn = build(pack)
     conn.row_factory = sqlite3.Row
