@@ -213,6 +213,8 @@ class DialogueEngine:
             message = message.model_copy(update={"content": edited_text, "meta": meta})
         for task in proposal.tasks:
             self._add_task(task)
+        if message is not proposal.message:
+            self._recheck(message)  # after its task is in, as for a proposed turn
         self._append(message)
         if proposal.write is not None:
             record = WriteRecord(
@@ -383,9 +385,15 @@ class DialogueEngine:
             if not text.strip():
                 raise TurnloomError("an assistant message needs text or tool calls")
         self.truncate(index)
+        self._recheck(edited)
         self._append(edited)
         self._check_finish()
         return edited
+
+    def _recheck(self, message: ChatMessage) -> None:
+        """Check a user turn whose text the operator changed against the rules, in place of the old verdicts."""
+        if message.role is Role.USER and self.rule_checker is not None:
+            message.meta.verdicts = self.rule_checker(self.session, message)
 
     async def regenerate(self, index: int) -> ChatMessage | None:
         """Drop message `index` and everything after it, then step once."""
