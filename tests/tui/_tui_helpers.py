@@ -29,3 +29,15 @@ async def idle(pilot) -> None:
     """Wait until no engine worker is running."""
     app = pilot.app
     await wait_for(pilot, lambda: not main_screen(app).busy())
+
+
+def screen_text(transcript) -> str:
+    """The transcript's visible lines as words (wrapping ignored)."""
+    height = transcript.scrollable_content_region.height
+    return " ".join(" ".join(transcript.render_line(y).text for y in range(height)).split())
+
+
+def status_text(screen) -> str:
+    from turnloom.tui.widgets.status_line import StatusLine
+
+    return str(screen.query_one(StatusLine).render())

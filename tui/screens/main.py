@@ -266,8 +266,8 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
             self.override_held_worker()
         elif engine.next_role() is not Role.USER:
             self.notify(f"It is the {engine.next_role()}'s turn; step (n) until the user's turn", severity="warning")
-            return
-        self.override_worker()
+        else:
+            self.override_worker()
 
     @work(exclusive=True, group=ENGINE, exit_on_error=False)
     async def override_worker(self) -> None:
@@ -359,4 +359,4 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         self.bench.record_session()
         state = "on" if event.rule.enabled else "off"
         self.notify(f"Rule {event.rule.id} {state}; applies from the next user turn", timeout=3)
-        self.refresh_preview()
+        self.rules_changed()

@@ -60,6 +60,11 @@ class RulePreviewFlow:
     def rule_changes(self) -> list[str]:
         return rule_changes(self._rules_baseline, self.bench.session.config.rules)
 
+    def rules_changed(self) -> None:
+        """The curator changed a rule: show the panel again (even if hidden) and preview the change."""
+        self.preview_hidden = False
+        self.refresh_preview()
+
     def refresh_preview(self) -> None:
         """Show the preview, or say when it will appear; hide it when no rule differs from the baseline."""
         changes = self.rule_changes()

@@ -48,7 +48,15 @@ def turn_text(message: ChatMessage) -> Text:
 
 
 class RulePreview(Vertical):
-    """Two columns, "Current rules" and "Changed rules", over a line naming the changes."""
+    """Two columns, "Current rules" and "Changed rules", over a line naming the changes.
+
+    `pair` holds the turns shown (current rules, changed rules), `note` what the summary says.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.pair: tuple[ChatMessage, ChatMessage] | None = None
+        self.note = ""
 
     def compose(self) -> ComposeResult:
         yield Static(id="preview-summary")
@@ -62,7 +70,8 @@ class RulePreview(Vertical):
                 with VerticalScroll(classes="preview-scroll"):
                     yield Static(id="preview-changed", classes="preview-turn")
 
-    def _summary(self, changes: list[str], note: str) -> None:
+    def _summary(self, changes: list[str], note: str, pair: tuple[ChatMessage, ChatMessage] | None = None) -> None:
+        self.note, self.pair = note, pair
         line = Text("Changes: ", style="bold")
         line.append(clean(", ".join(changes)))
         if note:
@@ -91,7 +100,8 @@ class RulePreview(Vertical):
         self.display = True
         self.remove_class("-error")
         same = current.text == changed.text and current.meta.violations == changed.meta.violations
-        self._summary(changes, "the same turn under both" if same else "preview of the next user turn, not committed")
+        note = "the same turn under both" if same else "preview of the next user turn, not committed"
+        self._summary(changes, note, (current, changed))
         self._columns(turn_text(current), turn_text(changed))
 
     def show_error(self, changes: list[str], error: str) -> None:
@@ -102,3 +112,4 @@ class RulePreview(Vertical):
 
     def hide(self) -> None:
         self.display = False
+        self.pair, self.note = None, ""
