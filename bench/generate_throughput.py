@@ -50,22 +50,35 @@ fake_openai.main()
 """
 
 
-def start_server(latency: float) -> tuple[subprocess.Popen, str]:
-    code = SERVER.format(folder=str(ROOT / "tests/backends"), latency=str(latency))
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+def start_server(latency: float, kind: str = "fast") -> tuple[subprocess.Popen, str]:
+    """The fake endpoint in its own process: `fast` (bench/fast_fake_server.py) or `threaded` (the tests' server)."""
+    if kind == "fast":
+        command = [sys.executable, str(ROOT / "bench/fast_fake_server.py"), "--latency", str(latency)]
+    else:
+        command = [sys.executable, "-c", SERVER.format(folder=str(ROOT / "tests/backends"), latency=str(latency))]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     return proc, proc.stdout.readline().strip()
 
 
-def fake_run(base_url: str, concurrency: int, n: int, out: Path) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def fake_run(base_url: str, concurrency: int, n: int, out: Path, server_pid: int | None = None) -> dict:
     from turnloom.core.backends.setup import BackendSetup
+    from turnloom.core.cli.generate_cmd import EXCHANGE_LOG
 
     settings = TurnloomConfig(profiles={"fake": Profile(base_url=base_url, model="fake", api_key_env=None,
                                                        max_concurrency=concurrency, stream=False)})
     roles = {role: "fake" for role in ("task", "user", "assistant")}
     config = BatchConfig(domain="retail", tasks=1, roles=roles, profiles={"fake": {"base_url": base_url}})
-    backends = BackendSetup.create(settings)
+    # as `turnloom generate` does: one exchange log for the batch
+    backends = BackendSetup.create(settings, record=out / EXCHANGE_LOG)
     executor = AsyncExecutor(concurrency, backends=backends)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    server0 = cpu_seconds(server_pid) if server_pid else 0.0
     cpu0, t0 = time.process_time(), time.perf_counter()
 
     async def go():
@@ -76,6 +89,7 @@ def fake_run(base_url: str, concurrency: int, n: int, out: Path) -> dict:
 
     report = asyncio.run(go())
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    server = cpu_seconds(server_pid) - server0 if server_pid else 0.0
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     requests = 0
     for path in out.glob("*.session.json"):
@@ -83,26 +97,27 @@ def fake_run(base_url: str, concurrency: int, n: int, out: Path) -> dict:
         requests += sum(1 for m in data["messages"] if m["role"] in ("user", "assistant"))
         requests += len(data["tasks"])  # one task-generation request per task
     assert report.done == n, report
-    return {"wall": wall, "cpu": cpu, "requests": requests, "rss_kb": max(0, rss1 - rss0), "n": n}
+    return {"wall": wall, "cpu": cpu, "server_cpu": server, "requests": requests, "rss_kb": max(0, rss1 - rss0), "n": n}
 
 
 def bench_fake(args) -> None:
-    proc, base_url = start_server(args.latency)
+    proc, base_url = start_server(args.latency, args.server)
     try:
         print(f"fake server {base_url}, latency {args.latency * 1000:.0f} ms")
-        print(f"{'conc':>5} {'dlg/min':>9} {'ideal':>9} {'of ideal':>9} {'req/dlg':>8} {'CPU ms/req':>11} {'KiB/dlg':>8}")
+        print(f"{'conc':>5} {'dlg/min':>9} {'ideal':>9} {'of ideal':>9} {'req/dlg':>8} {'CPU ms/req':>11} {'server':>7} {'KiB/dlg':>8}")
         for c in args.concurrency:
             n = max(8, c * args.waves)
             rows = []
             for _ in range(args.runs):
                 with tempfile.TemporaryDirectory() as tmp:
-                    rows.append(fake_run(base_url, c, n, Path(tmp)))
+                    rows.append(fake_run(base_url, c, n, Path(tmp), proc.pid))
             rate = statistics.median(r["n"] / r["wall"] * 60 for r in rows)
             per_dialogue = statistics.median(r["requests"] / r["n"] for r in rows)
             ideal = c / (args.latency * per_dialogue) * 60
             cpu = statistics.median(r["cpu"] / r["requests"] * 1000 for r in rows)
             mem = statistics.median(r["rss_kb"] / c for r in rows)
-            print(f"{c:>5} {rate:>9.1f} {ideal:>9.1f} {rate / ideal:>8.1%} {per_dialogue:>8.1f} {cpu:>11.2f} {mem:>8.0f}",
+            server = statistics.median(r["server_cpu"] / r["requests"] * 1000 for r in rows)
+            print(f"{c:>5} {rate:>9.1f} {ideal:>9.1f} {rate / ideal:>8.1%} {per_dialogue:>8.1f} {cpu:>11.2f} {server:>7.2f} {mem:>8.0f}",
                   flush=True)
     finally:
         proc.terminate()
@@ -128,6 +143,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=("fake", "offline", "ray"))
     parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--server", choices=("fast", "threaded"), default="fast",
+                        help="fake: bench/fast_fake_server.py (default) or tests/backends/fake_openai.py")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64, 256])
     parser.add_argument("--waves", type=int, default=3, help="fake: dialogues per slot (n = concurrency x waves)")
     parser.add_argument("--n", type=int, default=2000)

@@ -12,6 +12,7 @@ recorded, and they carry no credentials.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import defaultdict, deque
 from pathlib import Path
@@ -37,26 +38,58 @@ def exchange_log_path(session_path: str | Path) -> Path:
 
 
 class ExchangeLog:
-    """Appends exchanges to a JSONL file; safe to share between concurrent dialogues."""
+    """Appends exchanges to a JSONL file; safe to share between concurrent dialogues and processes.
+
+    Each line goes out in one `write` on a file opened for appending, so lines from
+    several processes (one event loop per core) never interleave.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
 
-    def record(self, entry: dict[str, Any]) -> None:
+    def record(self, entry: dict[str, Any], encoded: dict[str, str] | None = None) -> None:
         """Append one exchange.
+
+        Args:
+            entry: the exchange's fields.
+            encoded: further fields already encoded as JSON text (the request, which is
+                most of the line and was encoded once for its key).
 
         Raises:
             SessionFileError: the file cannot be written, naming it.
         """
-        line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
+        line = json.dumps(entry, ensure_ascii=False, sort_keys=True)
+        if encoded:
+            line = line[:-1] + "".join(f', "{name}": {text}' for name, text in sorted(encoded.items())) + "}"
+        data = (line + "\n").encode("utf-8")
         with self._lock:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with self.path.open("a", encoding="utf-8") as handle:
-                    handle.write(line)
+                fd = self._open()
+                while data:
+                    data = data[os.write(fd, data):]
             except OSError as exc:
                 raise SessionFileError(f"{self.path}: cannot record the exchange: {exc.strerror}") from exc
+
+    def _open(self) -> int:
+        if self._fd is None or self._pid != os.getpid():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            self._pid = os.getpid()
+        return self._fd
+
+    def close(self) -> None:
+        """Close the file (the next record opens it again)."""
+        with self._lock:
+            if self._fd is not None and self._pid == os.getpid():
+                os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None and self._pid == os.getpid():
+            os.close(self._fd)
 
 
 class ExchangeCache:

@@ -55,10 +55,62 @@ class ChatRequest:
         }
 
 
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys, no ASCII escaping and no spaces: the form request keys hash."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def request_key(logical: dict[str, Any]) -> str:
     """A stable sha256 over a logical request (see `ChatRequest.logical`)."""
-    canonical = json.dumps(logical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(logical).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class EncodedRequest:
+    """A request's messages and tools serialised once, for its key, its record and its body.
+
+    The prompt is most of every request and grows with the dialogue; encoding it
+    once instead of three times (key, exchange log, HTTP body) is a large part of
+    the client's CPU per request. `logical` is byte-identical to
+    `canonical_json(request.logical(...))`, so keys match older recordings.
+    """
+
+    messages: str
+    tools: str | None
+    logical: str
+    _key: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, request: ChatRequest, model: str, temperature: float | None, max_tokens: int | None) -> EncodedRequest:
+        messages = canonical_json(request.messages)
+        tools = canonical_json(request.tools) if request.tools is not None else None
+        # json.dumps(sort_keys=True) of a dict is its items in key order joined with these separators
+        parts = {
+            "max_tokens": canonical_json(max_tokens),
+            "messages": messages,
+            "model": canonical_json(model),
+            "schema": canonical_json(request.schema),
+            "seed": canonical_json(request.seed),
+            "temperature": canonical_json(temperature),
+            "tools": tools if tools is not None else "null",
+        }
+        logical = "{" + ",".join(f'"{name}":{parts[name]}' for name in sorted(parts)) + "}"
+        return cls(messages, tools, logical)
+
+    @property
+    def key(self) -> str:
+        """The request key (see `request_key`), computed on first use."""
+        if self._key is None:
+            self._key = hashlib.sha256(self.logical.encode("utf-8")).hexdigest()
+        return self._key
+
+    def body(self, fields: dict[str, Any], with_tools: bool) -> bytes:
+        """The HTTP body: `fields` (model, options; not messages or tools) with the encoded prompt spliced in."""
+        rest = canonical_json(fields)
+        head = '{"messages":' + self.messages
+        if with_tools and self.tools is not None:
+            head += ',"tools":' + self.tools
+        return (head + ("," + rest[1:] if rest != "{}" else "}")).encode("utf-8")
 
 
 @dataclass

@@ -26,6 +26,7 @@ client is built, inside the running event loop; it is never stored or logged.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import time
@@ -35,14 +36,16 @@ from typing import Any
 
 import httpx2
 import openai
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from ..config import Profile
 from ..errors import BackendError, ConfigError
 from ..models import Usage
 from .cache import ExchangeCache, ExchangeLog
-from .exchange import ChatRequest, ChatResult, MalformedReplyError, ReplyToolCall, ThinkFilter, request_key, split_think
+from .exchange import ChatRequest, ChatResult, EncodedRequest, MalformedReplyError, ReplyToolCall, ThinkFilter, split_think
 
 TextFn = Any  # Callable[[str], None]; kept loose so a caller may pass None
+CONNECTIONS_PER_CLIENT = 16  # see Endpoint._bind
 
 # a 400 whose message names one of these turns the matching capability off
 _DOWNGRADES = (
@@ -97,6 +100,25 @@ class Capabilities:
         return False
 
 
+# what `chat.completions.create` passes along besides the body: the bearer key, a JSON content type
+_OPTIONS: dict[str, Any] = {"security": {"bearer_auth": True}, "headers": {"Content-Type": "application/json"}}
+
+
+def _reply_json(response: httpx2.Response, where: str) -> dict[str, Any]:
+    """The JSON object of a non-streamed reply.
+
+    Raises:
+        MalformedReplyError: the body is not a JSON object.
+    """
+    try:
+        data = json.loads(response.content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedReplyError(f"{where}: the reply is not JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise MalformedReplyError(f"{where}: the reply is not a JSON object")
+    return data
+
+
 class _StreamBroken(Exception):
     """A streamed body ended early or stalled; retried here."""
 
@@ -119,7 +141,8 @@ class Endpoint:
         self.requests_sent = 0  # HTTP requests made, retries and re-sends included
         self.usage_spent = Usage()  # tokens of live replies (cache hits cost nothing)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._client: openai.AsyncOpenAI | None = None
+        self._clients: list[openai.AsyncOpenAI] = []
+        self._turn = 0
         self._semaphore: asyncio.Semaphore | None = None
 
     @property
@@ -129,19 +152,31 @@ class Endpoint:
     # ------------------------------------------------------------ client
 
     def _bind(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
-        """The client and semaphore for the running loop (a new loop gets new ones)."""
+        """A client and the semaphore for the running loop (a new loop gets new ones).
+
+        Requests are spread round-robin over several clients of at most
+        `CONNECTIONS_PER_CLIENT` connections each: the HTTP pool scans every one of
+        its connections on each request and each reply, so one pool of hundreds of
+        connections costs more CPU per request than the rest of the client.
+        """
         loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
+        if not self._clients or self._loop is not loop:
             self._loop = loop
-            self._client = openai.AsyncOpenAI(
-                api_key=self._key(),
-                base_url=self.profile.base_url,
-                timeout=self.profile.timeout,
-                max_retries=self.profile.max_retries,
-            )
+            shards = max(1, -(-self.profile.max_concurrency // CONNECTIONS_PER_CLIENT))
+            key = self._key()
+            self._clients = [
+                openai.AsyncOpenAI(
+                    api_key=key,
+                    base_url=self.profile.base_url,
+                    timeout=self.profile.timeout,
+                    max_retries=self.profile.max_retries,
+                )
+                for _ in range(shards)
+            ]
             self._semaphore = asyncio.Semaphore(self.profile.max_concurrency)
         assert self._semaphore is not None
-        return self._client, self._semaphore
+        self._turn = (self._turn + 1) % len(self._clients)
+        return self._clients[self._turn], self._semaphore
 
     def _key(self) -> str:
         env = self.profile.api_key_env
@@ -153,10 +188,11 @@ class Endpoint:
         return value
 
     async def aclose(self) -> None:
-        """Close the HTTP client of the current loop, if any."""
-        if self._client is not None and self._loop is asyncio.get_running_loop():
-            await self._client.close()
-        self._client = None
+        """Close the HTTP clients of the current loop, if any."""
+        if self._clients and self._loop is asyncio.get_running_loop():
+            for client in self._clients:
+                await client.close()
+        self._clients = []
 
     # ------------------------------------------------------------ chat
 
@@ -178,55 +214,59 @@ class Endpoint:
                 or sent nothing usable (`MalformedReplyError`).
         """
         profile = self.profile
-        logical = request.logical(profile.model, profile.temperature, profile.max_tokens)
-        key = request_key(logical)
+        encoded = EncodedRequest.of(request, profile.model, profile.temperature, profile.max_tokens)
         if self.cache is not None:
-            cached = self.cache.lookup(key, f"{self.where}, role {request.role}")
+            cached = self.cache.lookup(encoded.key, f"{self.where}, role {request.role}")
             if cached is not None:
                 if on_text is not None and cached.content:
                     on_text(cached.content)
-                self._record(key, request, logical, cached)
+                self._record(encoded, request, cached)
                 return cached
         client, semaphore = self._bind()
         async with semaphore:
             started = time.perf_counter()
-            result = await self._send_with_retries(client, request, on_text, on_restart)
+            result = await self._send_with_retries(client, request, encoded, on_text, on_restart)
             result.latency_ms = round((time.perf_counter() - started) * 1000, 3)
         self.usage_spent = self.usage_spent + result.usage
-        self._record(key, request, logical, result)
+        self._record(encoded, request, result)
         return result
 
-    def _record(self, key: str, request: ChatRequest, logical: dict[str, Any], result: ChatResult) -> None:
+    def _record(self, encoded: EncodedRequest, request: ChatRequest, result: ChatResult) -> None:
         if self.log is None:
             return
         self.log.record(
             {
-                "key": key,
+                "key": encoded.key,
                 "role": request.role,
                 "profile": self.name,
-                "request": logical,
                 "response": result.to_record(),
                 "latency_ms": result.latency_ms,
                 "cached": result.cached,
-            }
+            },
+            encoded={"request": encoded.logical},
         )
 
     async def _send_with_retries(
         self,
         client: openai.AsyncOpenAI,
         request: ChatRequest,
+        encoded: EncodedRequest,
         on_text: TextFn | None,
         on_restart: Callable[[], None] | None,
     ) -> ChatResult:
         broken = 0
         while True:
-            body = self._body(request)
+            fields = self._body(request)
+            # the prompt goes out pre-encoded through the SDK's plain `post`: `create()` would walk
+            # every message and tool schema against its TypedDicts (most of the client's CPU per
+            # request) and build a pydantic model of the reply we only read as a dict
+            body = encoded.body(fields, with_tools=bool(request.tools))
             try:
                 self.requests_sent += 1
-                if body.get("stream"):
+                if fields.get("stream"):
                     return await self._stream(client, body, on_text)
-                response = await client.chat.completions.create(**body)
-                return self._parse(response.model_dump())
+                response = await client.post("/chat/completions", content=body, cast_to=httpx2.Response, options=_OPTIONS)
+                return self._parse(_reply_json(response, self.where))
             except openai.BadRequestError as exc:
                 feature = self._feature_named(exc)
                 if feature is None:
@@ -258,8 +298,9 @@ class Endpoint:
         return None
 
     def _body(self, request: ChatRequest) -> dict[str, Any]:
+        """The request's fields but its messages and tools (which `EncodedRequest` carries)."""
         caps, profile = self.capabilities, self.profile
-        body: dict[str, Any] = {"model": profile.model, "messages": request.messages}
+        body: dict[str, Any] = {"model": profile.model}
         if profile.temperature is not None:
             body["temperature"] = profile.temperature
         if profile.max_tokens is not None:
@@ -267,7 +308,6 @@ class Endpoint:
         if request.seed is not None and caps.seed:
             body["seed"] = request.seed
         if request.tools:
-            body["tools"] = request.tools
             if caps.tool_choice:
                 body["tool_choice"] = "auto"
             if caps.parallel_tool_calls:
@@ -309,8 +349,15 @@ class Endpoint:
             model=data.get("model"),
         )
 
-    async def _stream(self, client: openai.AsyncOpenAI, body: dict[str, Any], on_text: TextFn | None) -> ChatResult:
-        stream = await client.chat.completions.create(**body)
+    async def _stream(self, client: openai.AsyncOpenAI, body: bytes, on_text: TextFn | None) -> ChatResult:
+        stream = await client.post(
+            "/chat/completions",
+            content=body,
+            cast_to=ChatCompletion,
+            options=_OPTIONS,
+            stream=True,
+            stream_cls=openai.AsyncStream[ChatCompletionChunk],
+        )
         think = ThinkFilter()
         text: list[str] = []
         reasoning: list[str] = []

@@ -64,9 +64,11 @@ class BackendSetup:
         return self.endpoints[name]
 
     async def aclose(self) -> None:
-        """Close every endpoint's HTTP client."""
+        """Close every endpoint's HTTP client and the exchange log."""
         for endpoint in self.endpoints.values():
             await endpoint.aclose()
+        if self.log is not None:
+            self.log.close()
 
 
 def resolve_role_map(config: TurnloomConfig, profile: str | None = None, role_args: list[str] | None = None) -> dict[str, str]:

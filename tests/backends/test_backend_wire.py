@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -177,3 +178,32 @@ async def test_a_retried_stream_tells_the_caller_to_start_its_text_over(fake, ke
     result = await endpoint.chat(plain(stream=True), shown.append, shown.clear)
     assert len(fake.requests) == 2
     assert "".join(shown) == result.content
+
+
+def test_the_encoded_request_keys_and_records_exactly_as_the_logical_request():
+    from turnloom.core.backends.exchange import EncodedRequest, canonical_json, request_key
+
+    request = ChatRequest(role="user", messages=[SYSTEM, {"role": "user", "content": "héllo \"quoted\""}],
+                          tools=[{"type": "function", "function": {"name": "f", "parameters": {"b": 1, "a": [2]}}}],
+                          schema=SCHEMA, seed=7)
+    for model, temperature, max_tokens in (("m", None, None), ("m2", 0.3, 512)):
+        logical = request.logical(model, temperature, max_tokens)
+        encoded = EncodedRequest.of(request, model, temperature, max_tokens)
+        assert encoded.logical == canonical_json(logical)
+        assert encoded.key == request_key(logical)
+    body = json.loads(encoded.body({"model": "m2", "seed": 7}, with_tools=True))
+    assert body == {"model": "m2", "seed": 7, "messages": request.messages, "tools": request.tools}
+    assert "tools" not in json.loads(encoded.body({"model": "m2"}, with_tools=False))
+
+
+async def test_the_body_on_the_wire_carries_the_prompt_tools_and_options(fake, key):
+    tools = [{"type": "function", "function": {"name": "search_x", "description": "d",
+                                               "parameters": {"type": "object", "properties": {}}}}]
+    request = ChatRequest(role="assistant", messages=[SYSTEM, {"role": "user", "content": "hi"}], tools=tools, seed=3)
+    endpoint = Endpoint("fake", quick_profile(fake))
+    result = await endpoint.chat(request)
+    body = fake.requests[-1].body
+    assert body["messages"] == request.messages and body["tools"] == tools and body["seed"] == 3
+    assert body["model"] == "fake-model" and body["tool_choice"] == "auto"
+    assert fake.requests[-1].headers["authorization"] == f"Bearer {KEY_VALUE}"
+    assert result.tool_calls and result.tool_calls[0].name == "search_x"
