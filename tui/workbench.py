@@ -8,7 +8,6 @@ behind. No Textual here: screens drive a workbench and render what it holds.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from pathlib import Path
 
@@ -99,7 +98,6 @@ class Workbench:
 
             self.backends = BackendSetup.create(self.config, record=exchange_log_path(path))
         self.engine: DialogueEngine = open_engine(session, recorder=self.recorder, backends=self.backends)
-        self._closing: asyncio.Task[None] | None = None
         # a recovered journal means the snapshot is behind: saving is still owed
         self._recovered = journal_path(path).exists()
 
@@ -184,10 +182,16 @@ class Workbench:
         return dict(self.engine.roles.describe)
 
     def close(self) -> None:
-        """Close the journal (a journal that adds nothing is removed), the database and the endpoints."""
+        """Close the journal (a journal that adds nothing is removed) and the database.
+
+        The endpoints' HTTP clients are closed by `aclose`, on the event loop that opened them.
+        """
         self.recorder.close()
         with contextlib.suppress(Exception):
             self.engine.environment.close()
+
+    async def aclose(self) -> None:
+        """`close`, then close the endpoints' HTTP clients."""
+        self.close()
         if self.backends is not None:
-            with contextlib.suppress(RuntimeError):  # no running loop: nothing was opened
-                self._closing = asyncio.get_running_loop().create_task(self.backends.aclose())
+            await self.backends.aclose()

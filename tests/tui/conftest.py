@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,3 +29,19 @@ def make_app(sessions_dir: Path, tmp_path: Path) -> Callable[..., TurnloomApp]:
     return factory
 
 
+
+BACKEND_TESTS = Path(__file__).resolve().parents[1] / "backends"
+FAKE_KEY_ENV = "TURNLOOM_TUI_TEST_KEY"
+FAKE_KEY = "sk-tui-test-5e4d3c2b1a-never-on-disk"
+
+
+@pytest.fixture
+def fake_openai(monkeypatch: pytest.MonkeyPatch):
+    """The backend tests' fake OpenAI-compatible server on 127.0.0.1, with its key in the environment."""
+    if str(BACKEND_TESTS) not in sys.path:
+        sys.path.insert(0, str(BACKEND_TESTS))
+    from fake_openai import FakeOpenAI
+
+    monkeypatch.setenv(FAKE_KEY_ENV, FAKE_KEY)
+    with FakeOpenAI() as server:
+        yield server

@@ -99,6 +99,10 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
             f"{key['override']} to write the first user turn yourself, {key['help_alt']} or {key['help']} for help."
         )
 
+    async def on_unmount(self) -> None:
+        if self.bench.backends is not None:
+            await self.bench.backends.aclose()  # on the loop that opened the endpoints' clients
+
     # ------------------------------------------------------------ attaching a session
 
     @property
@@ -112,6 +116,8 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         if bench is not self.bench:
             self.workers.cancel_group(self, ENGINE)
             self.bench.close()
+            if self.bench.backends is not None:
+                self.run_worker(self.bench.backends.aclose(), group="close", exit_on_error=False)
         self.bench = bench
         self._unsubscribe = bench.engine.subscribe(self._on_engine_event)
         session = bench.session
