@@ -135,3 +135,17 @@ async def test_a_broken_rule_file_is_listed_with_its_error(make_app, tmp_path, m
         await pilot.pause()
         errors = main_screen(app).query(".rule-error")
         assert errors and "oops.toml" in str(errors.first().render())
+
+
+async def test_an_empty_conversation_says_how_to_start_with_the_keys_as_mapped(make_app):
+    from _tui_helpers import screen_text
+
+    app = make_app(keys={"step": "s"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        await pilot.pause()
+        text = screen_text(screen.transcript)
+        assert "Press s to step one message, a to auto-run, o to write the first user turn yourself, ? or f1 for help" in text
+        await pilot.press("s")
+        await idle(pilot)
+        assert "No messages yet" not in screen_text(screen.transcript)

@@ -30,7 +30,7 @@ async def test_a_new_session_on_a_profile_streams_its_turns_live_and_commits_the
         await wait_for(pilot, lambda: app.screen is screen and screen.bench.backends is not None)
         session = screen.bench.session
         assert set(session.config.roles.values()) == {"fake"}
-        assert "fake (all roles)" in status_text(screen)
+        assert "all roles: fake" in status_text(screen)
 
         seen: list[tuple[Role, str]] = []  # what the pending proposal showed at each streamed fragment
 

@@ -75,3 +75,22 @@ def test_small_terminal(snap_compare, make_app):
         await _steps(pilot, 4)
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_rule_preview(snap_compare, make_app):
+    from textual.widgets import Checkbox
+
+    from turnloom.tui.widgets.rule_preview import RulePreview
+    from turnloom.tui.widgets.rules_pane import RuleRow
+
+    async def run_before(pilot) -> None:
+        await _steps(pilot, 4)  # to the next user turn
+        screen = main_screen(pilot.app)
+        row = next(r for r in screen.query(RuleRow) if r.rule.id == "turn_feedback")
+        row.query_one(Checkbox).value = False
+        await wait_for(pilot, lambda: screen.query_one(RulePreview).pair is not None)
+        screen.transcript.focus()
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

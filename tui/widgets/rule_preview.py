@@ -66,7 +66,7 @@ class RulePreview(Vertical):
                 with VerticalScroll(classes="preview-scroll"):
                     yield Static(id="preview-current", classes="preview-turn")
             with Vertical(classes="preview-column"):
-                yield Label("Changed rules (from the next user turn)", classes="preview-title")
+                yield Label("Changed rules (next user turn)", classes="preview-title")
                 with VerticalScroll(classes="preview-scroll"):
                     yield Static(id="preview-changed", classes="preview-turn")
 

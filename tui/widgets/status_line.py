@@ -26,13 +26,14 @@ def task_progress(session: Session) -> tuple[int, int, int, int]:
 
 
 def backend_label(backends: dict[str, str]) -> str:
-    """Each role's backend, grouped: `offline (all roles)` or `fake (task, user) · offline (tool)`."""
+    """Each role's backend, grouped: `offline`, `all roles: fake` or `fake: task,user · offline: tool`."""
     groups: dict[str, list[str]] = {}
     for role, backend in backends.items():
         groups.setdefault(backend, []).append(role)
     if len(groups) <= 1:
-        return f"{next(iter(groups), 'offline')} (all roles)"
-    return " · ".join(f"{backend} ({', '.join(roles)})" for backend, roles in groups.items())
+        only = next(iter(groups), "offline")
+        return only if only == "offline" else f"all roles: {only}"
+    return " · ".join(f"{backend}: {','.join(roles)}" for backend, roles in groups.items())
 
 
 class StatusLine(Static):
@@ -69,7 +70,10 @@ class StatusLine(Static):
             f"{len(session.messages)} msgs",
             f"{steps} tool steps",
             f"{violations} violation{'' if violations == 1 else 's'}",
-            f"{session.usage.total} tok",
+        ]
+        if session.usage.total or any(name != "offline" for name in backends.values()):
+            parts.append(f"{session.usage.total} tok")  # offline roles spend none
+        parts += [
             str(config.mode),
             str(config.execution),
             backend_label(backends),
