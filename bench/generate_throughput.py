@@ -66,7 +66,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def fake_run(base_url: str, concurrency: int, n: int, out: Path, server_pid: int | None = None) -> dict:
+def cpu_now() -> float:
+    """CPU seconds of this process and of its children reaped so far (the worker event loops)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def fake_run(base_url: str, concurrency: int, n: int, out: Path, server_pid: int | None = None,
+             processes: int | None = None) -> dict:
     from turnloom.core.backends.setup import BackendSetup
     from turnloom.core.cli.generate_cmd import EXCHANGE_LOG
 
@@ -76,10 +83,10 @@ def fake_run(base_url: str, concurrency: int, n: int, out: Path, server_pid: int
     config = BatchConfig(domain="retail", tasks=1, roles=roles, profiles={"fake": {"base_url": base_url}})
     # as `turnloom generate` does: one exchange log for the batch
     backends = BackendSetup.create(settings, record=out / EXCHANGE_LOG)
-    executor = AsyncExecutor(concurrency, backends=backends)
+    executor = AsyncExecutor(concurrency, backends=backends, processes=processes)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     server0 = cpu_seconds(server_pid) if server_pid else 0.0
-    cpu0, t0 = time.process_time(), time.perf_counter()
+    cpu0, t0 = cpu_now(), time.perf_counter()
 
     async def go():
         try:
@@ -88,7 +95,7 @@ def fake_run(base_url: str, concurrency: int, n: int, out: Path, server_pid: int
             await backends.aclose()
 
     report = asyncio.run(go())
-    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    wall, cpu = time.perf_counter() - t0, cpu_now() - cpu0
     server = cpu_seconds(server_pid) - server0 if server_pid else 0.0
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     requests = 0
@@ -110,7 +117,7 @@ def bench_fake(args) -> None:
             rows = []
             for _ in range(args.runs):
                 with tempfile.TemporaryDirectory() as tmp:
-                    rows.append(fake_run(base_url, c, n, Path(tmp), proc.pid))
+                    rows.append(fake_run(base_url, c, n, Path(tmp), proc.pid, args.processes))
             rate = statistics.median(r["n"] / r["wall"] * 60 for r in rows)
             per_dialogue = statistics.median(r["requests"] / r["n"] for r in rows)
             ideal = c / (args.latency * per_dialogue) * 60
@@ -146,6 +153,8 @@ def main() -> None:
     parser.add_argument("--server", choices=("fast", "threaded"), default="fast",
                         help="fake: bench/fast_fake_server.py (default) or tests/backends/fake_openai.py")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64, 256])
+    parser.add_argument("--processes", type=int, default=None,
+                        help="fake: event loops for the client (default: AsyncExecutor's choice, one per core from 32 in flight)")
     parser.add_argument("--waves", type=int, default=3, help="fake: dialogues per slot (n = concurrency x waves)")
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--tasks", type=int, default=1)

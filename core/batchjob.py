@@ -20,7 +20,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .dialogue import create_session, open_engine
 from .engine import EngineFailed, MessageCommitted
@@ -28,6 +29,9 @@ from .journal import Journal, compact, journal_path, open_session
 from .manifest import BatchConfig, DialogueStatus
 from .metrics import session_cost
 from .models import FinishReason, Mode, Session, ToolExecution, Usage, new_session_id
+
+
+T = TypeVar("T")
 
 
 class StopSignal(Protocol):
@@ -219,8 +223,17 @@ async def run_dialogue(
 
 
 async def _drive(session: Session, path: str, stop: StopSignal, backends: BackendSetup | None) -> str | None:
-    """Run the engine over `session` with a journal; the last engine error, if any."""
-    journal = Journal.open(path, session)
+    """Run the engine over `session` with a journal; the last engine error, if any.
+
+    With endpoints, the journal's start and the final snapshot (each an fsynced
+    atomic write) run in a worker thread: hundreds of dialogues share this event
+    loop, and a blocking fsync would hold up every reply waiting to be read.
+    """
+    off_loop = _in_thread if backends is not None else _inline
+    # no snapshot yet: the journal's header holds the whole session, so the journal
+    # alone can rebuild the dialogue and need not be restarted after the snapshot
+    fresh = not Path(path).exists()
+    journal = await off_loop(Journal.open, path, session)
     errors: list[str] = []
     try:
         engine = open_engine(session, recorder=journal, backends=backends)
@@ -237,10 +250,23 @@ async def _drive(session: Session, path: str, stop: StopSignal, backends: Backen
                 await engine.run()
         finally:
             engine.environment.close()
-        journal.compact(session)
+        if fresh:
+            # save, then drop the journal; killed in between, the journal replays to this same state
+            journal.close()
+            await off_loop(compact, path, session)
+        else:
+            await off_loop(journal.compact, session)
     finally:
         journal.close()
     return errors[-1] if errors else None
+
+
+async def _in_thread(function: Callable[..., T], *args: Any) -> T:
+    return await asyncio.to_thread(function, *args)
+
+
+async def _inline(function: Callable[..., T], *args: Any) -> T:
+    return function(*args)
 
 
 def _fill(

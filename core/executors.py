@@ -4,8 +4,14 @@ Every executor takes the same jobs and reports the same outcomes through two
 callbacks (`on_start`, `on_outcome`); each dialogue is `batchjob.run_dialogue`,
 so files, journals and resume semantics are identical whichever runs them.
 
-- `AsyncExecutor`: asyncio tasks in this process, at most `concurrency` at once
-  (a semaphore). Right for dialogues that wait on a model endpoint.
+- `AsyncExecutor`: asyncio tasks, at most `concurrency` at once. Right for
+  dialogues that wait on a model endpoint. Each request still costs the client
+  CPU (HTTP, JSON, the engine, journaling), so at high concurrency one event loop
+  saturates one core: with endpoints and `concurrency` of at least
+  `PER_PROCESS_MIN` per core, the seeds are spread over one event loop per core
+  (a spawned worker process each, `concurrency / processes` dialogues in flight
+  in each, the profile's `max_concurrency` split the same way). This process
+  hands out jobs as slots free up and gets every outcome back over a pipe.
 - `ProcessExecutor`: offline dialogues are CPU-bound, so they run in a pool of
   worker processes, a few dialogues per submission.
 - `RayExecutor`: the same chunks as Ray tasks, on a local Ray instance or an
@@ -27,15 +33,17 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from itertools import islice
+from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Protocol
 
 from .batchjob import DialogueJob, DialogueOutcome, FileStop, SessionFactory, run_chunk, run_dialogue
 from .errors import UsageError
-from .manifest import BatchConfig
+from .manifest import BatchConfig, DialogueStatus
 
 if TYPE_CHECKING:
-    from .backends.setup import BackendSetup
+    from .backends.setup import BackendSetup, BackendSpec
 
 _PR_SET_PDEATHSIG = 1  # prctl option: a signal to receive when the parent dies
 OnStart = Callable[[list[DialogueJob]], None]
@@ -52,19 +60,43 @@ class Executor(Protocol):
         ...
 
 
+PER_PROCESS_MIN = 16  # dialogues in flight below which a second event loop costs more than it gives
+
+
 class AsyncExecutor:
-    """Dialogues as asyncio tasks in this process, bounded by a semaphore."""
+    """Dialogues as asyncio tasks, bounded by `concurrency`; one event loop per core when it pays.
+
+    Args:
+        concurrency: dialogues in flight at most, over all processes.
+        backends: shared endpoints for the mapped roles (None: offline dialogues).
+        prices: model -> Price, to cost the tokens used.
+        processes: event loops (processes) to spread the dialogues over; None picks one
+            per core when `backends` is given and `concurrency` allows `PER_PROCESS_MIN`
+            dialogues per loop, else 1 (this process).
+    """
 
     name = "local"
 
-    def __init__(self, concurrency: int, backends: BackendSetup | None = None, prices: dict | None = None) -> None:
+    def __init__(
+        self,
+        concurrency: int,
+        backends: BackendSetup | None = None,
+        prices: dict | None = None,
+        processes: int | None = None,
+    ) -> None:
         self.concurrency = concurrency
         self.backends = backends
         self.prices = prices
+        if processes is None:
+            processes = min(os.cpu_count() or 1, concurrency // PER_PROCESS_MIN) if backends is not None else 1
+        self.processes = max(1, min(processes, concurrency))
 
     async def run(
         self, config: BatchConfig, jobs: Iterable[DialogueJob], stop: FileStop, on_start: OnStart, on_outcome: OnOutcome
     ) -> None:
+        if self.processes > 1:
+            await _run_on_loops(self, config, jobs, stop, on_start, on_outcome)
+            return
         factory = SessionFactory(config)
         gate = asyncio.Semaphore(self.concurrency)
         flight: set[asyncio.Task] = set()
@@ -92,6 +124,152 @@ class AsyncExecutor:
             for task in flight:
                 task.cancel()
             raise
+
+
+@dataclass
+class _Loop:
+    """A worker process running dialogues on its own event loop, and what it holds now."""
+
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+    slots: int
+    flight: dict[int, DialogueJob] = field(default_factory=dict)
+    closed: bool = False  # told that no more jobs come
+    alive: bool = True
+
+
+async def _run_on_loops(
+    executor: AsyncExecutor,
+    config: BatchConfig,
+    jobs: Iterable[DialogueJob],
+    stop: FileStop,
+    on_start: OnStart,
+    on_outcome: OnOutcome,
+) -> None:
+    """`AsyncExecutor.run` over `executor.processes` worker event loops."""
+    assert executor.backends is not None
+    loop = asyncio.get_running_loop()
+    context = multiprocessing.get_context("spawn")
+    count = executor.processes
+    sizes = [executor.concurrency // count + (1 if i < executor.concurrency % count else 0) for i in range(count)]
+    setup = executor.backends.spec(share=count)
+    config_json = config.model_dump_json()
+    pending = iter(jobs)
+    exhausted = False
+    memory_stop = _MemoizedStop(stop)
+    done: asyncio.Future[None] = loop.create_future()
+    workers: list[_Loop] = []
+
+    def feed(worker: _Loop) -> None:
+        nonlocal exhausted
+        while worker.alive and not worker.closed and len(worker.flight) < worker.slots:
+            job = None if exhausted or memory_stop.is_set() else next(pending, None)
+            if job is None:
+                exhausted = exhausted or not memory_stop.is_set()
+                worker.conn.send(None)
+                worker.closed = True
+                return
+            on_start([job])
+            worker.flight[job.seed] = job
+            worker.conn.send(job)
+
+    def lost(worker: _Loop) -> None:
+        loop.remove_reader(worker.conn.fileno())
+        worker.alive = False
+        worker.process.join(5)
+        for job in worker.flight.values():  # only if the worker died with dialogues in flight
+            error = f"the worker process running it exited (code {worker.process.exitcode}); re-run to resume"
+            on_outcome(DialogueOutcome(job.index, job.seed, DialogueStatus.FAILED, error=error))
+        worker.flight.clear()
+        if not any(w.alive for w in workers) and not done.done():
+            done.set_result(None)
+
+    def readable(worker: _Loop) -> None:
+        try:
+            try:
+                while worker.conn.poll():
+                    outcome: DialogueOutcome = worker.conn.recv()
+                    worker.flight.pop(outcome.seed, None)
+                    on_outcome(outcome)
+            except (EOFError, OSError):
+                lost(worker)
+                return
+            feed(worker)
+        except BaseException as exc:  # noqa: BLE001 - a callback's error must reach `run`, not the loop's log
+            if not done.done():
+                done.set_exception(exc)
+
+    try:
+        for slots in sizes:
+            ours, theirs = context.Pipe(duplex=True)
+            process = context.Process(
+                target=_loop_worker,
+                args=(theirs, config_json, setup, executor.prices, stop.path),
+                name="turnloom-loop",
+                daemon=True,
+            )
+            process.start()
+            theirs.close()
+            worker = _Loop(process, ours, slots)
+            workers.append(worker)
+            loop.add_reader(ours.fileno(), readable, worker)
+        for worker in workers:
+            feed(worker)
+        await done
+    except BaseException:
+        for worker in workers:
+            if worker.alive:
+                worker.process.terminate()  # a second Ctrl-C: journals hold every committed message
+        raise
+    finally:
+        for worker in workers:
+            if worker.alive:
+                with contextlib.suppress(ValueError, OSError):
+                    loop.remove_reader(worker.conn.fileno())
+            worker.process.join(5)
+            worker.conn.close()
+
+
+def _loop_worker(conn: Connection, config_json: str, setup: BackendSpec, prices: dict | None, stop_path: str) -> None:
+    """A worker process: run the dialogues `conn` sends on one event loop; send back each outcome."""
+    _worker_init()
+    asyncio.run(_serve(conn, BatchConfig.model_validate_json(config_json), setup, prices, stop_path))
+
+
+async def _serve(conn: Connection, config: BatchConfig, spec: BackendSpec, prices: dict | None, stop_path: str) -> None:
+    loop = asyncio.get_running_loop()
+    inbox: asyncio.Queue[DialogueJob | None] = asyncio.Queue()
+    backends = spec.build()
+    factory = SessionFactory(config)
+    stop = _MemoizedStop(FileStop(stop_path))
+    flight: set[asyncio.Task] = set()
+
+    def readable() -> None:
+        try:
+            while conn.poll():
+                inbox.put_nowait(conn.recv())
+        except (EOFError, OSError):  # the parent is gone: finish what is in flight
+            loop.remove_reader(conn.fileno())
+            inbox.put_nowait(None)
+
+    async def one(job: DialogueJob) -> None:
+        outcome = await run_dialogue(job, factory, stop, backends, prices)
+        with contextlib.suppress(OSError):
+            conn.send(outcome)
+
+    loop.add_reader(conn.fileno(), readable)
+    try:
+        while (job := await inbox.get()) is not None:
+            task = asyncio.create_task(one(job))
+            flight.add(task)
+            task.add_done_callback(flight.discard)
+        if flight:
+            await asyncio.gather(*flight)
+    finally:
+        with contextlib.suppress(ValueError, OSError):
+            loop.remove_reader(conn.fileno())
+        await backends.aclose()
+        conn.close()
 
 
 class _MemoizedStop:

@@ -47,11 +47,38 @@ class LLMAssistant:
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
+        # the prompt only grows, so each turn converts just the messages added since the last
+        # (a player belongs to one dialogue; an edited or replaced message is converted again)
+        self._system: tuple[str, str] | None = None
+        self._converted: list[tuple[ChatMessage, str, list[ToolCall], dict[str, Any]]] = []
+        self._tools: tuple[list[ToolSpec], list[dict[str, Any]]] | None = None
 
     def messages(self, ctx: RoleContext) -> list[dict[str, Any]]:
         """The prompt: system prompt, then the visible transcript."""
-        system = render("assistant.md", domain=ctx.session.domain)
-        return [{"role": "system", "content": system}] + [m.to_openai() for m in ctx.session.messages]
+        domain = ctx.session.domain
+        if self._system is None or self._system[0] != domain:
+            self._system = (domain, render("assistant.md", domain=domain))
+        converted = self._converted
+        out: list[dict[str, Any]] = [{"role": "system", "content": self._system[1]}]
+        for index, message in enumerate(ctx.session.messages):
+            if index < len(converted):
+                seen, content, calls, wire = converted[index]
+                if seen is message and content is message.content and calls is message.tool_calls:
+                    out.append(wire)
+                    continue
+                del converted[index:]
+            wire = message.to_openai()
+            converted.append((message, message.content, message.tool_calls, wire))
+            out.append(wire)
+        del converted[len(ctx.session.messages):]
+        return out
+
+    def _wire_tools(self, tools: list[ToolSpec]) -> list[dict[str, Any]] | None:
+        if self._tools is None or len(self._tools[0]) != len(tools) or any(
+            a is not b for a, b in zip(self._tools[0], tools)
+        ):
+            self._tools = (list(tools), [t.to_openai() for t in tools])
+        return self._tools[1] or None
 
     async def propose(self, ctx: RoleContext, tools: list[ToolSpec]) -> ChatMessage:
         by_name = {t.name: t for t in tools}
@@ -63,7 +90,7 @@ class LLMAssistant:
             request = ChatRequest(
                 role="assistant",
                 messages=messages,
-                tools=[t.to_openai() for t in tools] or None,
+                tools=self._wire_tools(tools),
                 seed=seed_for(ctx.session, "assistant", ctx.salt),
                 stream=True,
             )

@@ -25,6 +25,25 @@ from .openai_backend import Endpoint
 OFFLINE = "offline"
 
 
+@dataclass(frozen=True)
+class BackendSpec:
+    """What it takes to build a `BackendSetup` in another process (picklable; no clients, no files open)."""
+
+    config: TurnloomConfig
+    record: Path | None = None
+    cache: tuple[Path, ...] = ()
+    cache_only: bool = False
+
+    def build(self) -> BackendSetup:
+        """A fresh setup: its own endpoints and clients, the same log file and cache files.
+
+        Raises:
+            SessionFileError: a cache file that cannot be read.
+        """
+        return BackendSetup.create(self.config, record=self.record, cache=list(self.cache) or None,
+                                   cache_only=self.cache_only)
+
+
 @dataclass
 class BackendSetup:
     """Endpoints, exchange log and cache shared by the dialogues of one run."""
@@ -33,6 +52,8 @@ class BackendSetup:
     log: ExchangeLog | None = None
     cache: ExchangeCache | None = None
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    cache_files: tuple[Path, ...] = ()
+    cache_only: bool = False
 
     @classmethod
     def create(cls, config: TurnloomConfig, record: str | Path | None = None,
@@ -46,6 +67,25 @@ class BackendSetup:
             config=config,
             log=ExchangeLog(record) if record is not None else None,
             cache=ExchangeCache(list(cache), only=cache_only) if cache else None,
+            cache_files=tuple(Path(c) for c in cache or ()),
+            cache_only=cache_only,
+        )
+
+    def spec(self, share: int = 1) -> BackendSpec:
+        """How to build this setup again in another process, as one of `share` equal parts.
+
+        Each part gets `1/share` of every profile's `max_concurrency` (at least 1), so
+        `share` processes together keep to the limit the profile sets.
+        """
+        profiles = {
+            name: profile.model_copy(update={"max_concurrency": max(1, profile.max_concurrency // share)})
+            for name, profile in self.config.profiles.items()
+        }
+        return BackendSpec(
+            config=self.config.model_copy(update={"profiles": profiles}),
+            record=self.log.path if self.log is not None else None,
+            cache=self.cache_files,
+            cache_only=self.cache_only,
         )
 
     def endpoint(self, name: str) -> Endpoint:
