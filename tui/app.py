@@ -84,6 +84,7 @@ class TurnloomApp(App[None]):
             "Quit",
             "This session has unsaved changes (kept in its autosave journal).",
             [("save", "Save and quit"), ("quit", "Quit"), ("cancel", "Cancel")],
+            keys={"s": "save", "q": "quit", "c": "cancel"},
         )
         self.push_screen(question, self._quit_answer)
 

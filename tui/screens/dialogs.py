@@ -19,21 +19,33 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel", show=False)]
 
-    def __init__(self, title: str, question: str, choices: list[tuple[str, str]], *, primary: str | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        question: str,
+        choices: list[tuple[str, str]],
+        *,
+        primary: str | None = None,
+        keys: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self._title = title
         self._question = question
         self._choices = choices
         self._primary = primary or choices[0][0]
+        # key -> choice id: answer without moving the focus (y/n on a confirmation)
+        self._keys = keys or {}
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
             box.border_title = self._title
             yield Static(Text(self._question), classes="dialog-text")
             with Horizontal(classes="dialog-buttons"):
+                shortcut = {choice: key for key, choice in self._keys.items()}
                 for choice_id, label in self._choices:
                     variant = "primary" if choice_id == self._primary else "default"
-                    yield Button(label, id=choice_id, variant=variant)
+                    key = shortcut.get(choice_id)
+                    yield Button(f"{label} ({key})" if key else label, id=choice_id, variant=variant)
 
     def on_mount(self) -> None:
         self.query_one(f"#{self._primary}", Button).focus()
@@ -45,10 +57,16 @@ class ChoiceScreen(ModalScreen[str | None]):
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
 
+    def on_key(self, event) -> None:
+        choice = self._keys.get(event.key)
+        if choice is not None:
+            event.stop()
+            self.dismiss(choice)
+
 
 def confirm(title: str, question: str, yes: str = "Yes") -> ChoiceScreen:
     """A yes/no dialog: dismisses with "yes", "no" or None."""
-    return ChoiceScreen(title, question, [("yes", yes), ("no", "Cancel")], primary="no")
+    return ChoiceScreen(title, question, [("yes", yes), ("no", "Cancel")], primary="no", keys={"y": "yes", "n": "no"})
 
 
 class ErrorScreen(ModalScreen[None]):
