@@ -11,8 +11,9 @@ Offline, deterministic checks, each named:
 - `tool_errors`: no tool error ignored: after a failed call the assistant either
   tries again or tells the user something went wrong.
 - `rules`: no rule violation left unflagged: each user turn is re-checked
-  against the rules in force, and a violation its recorded verdicts do not
-  show is a failure (flagged ones are kept as notes).
+  against the rules in force with the engine's own checks (`rulecheck.audit_session`),
+  and a violation its recorded verdicts do not show is a failure (flagged ones
+  are kept as notes).
 
 With a rubric judge (the `judge` role of a `RoleSet`) `judge_session` adds its
 verdict too. Filtering exports and counting acceptance is left to callers.
@@ -22,15 +23,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .grounding import ungrounded_values
-from .models import ChatMessage, FinishReason, Role, Rule, RuleVerdict, Session
+from .models import ChatMessage, FinishReason, Role, Rule, Session
+from .rulecheck import audit_session
 
-# checks a user turn against the rules in force (same shape as the engine's hook)
-RuleChecker = Callable[[Session, ChatMessage], list[RuleVerdict]]
+if TYPE_CHECKING:
+    from .offline.knowledge import DomainKnowledge
 
 CHECKS = ("finish", "required_tools", "grounding", "tool_errors", "rules")
 
@@ -38,12 +39,6 @@ CHECKS = ("finish", "required_tools", "grounding", "tool_errors", "rules")
 _ACKNOWLEDGES_FAILURE = re.compile(
     r"\b(error|fail\w*|couldn'?t|could not|can'?t|cannot|unable|not found|no (?:such|record|matching)|"
     r"invalid|sorry|unfortunately|didn'?t work|problem|issue|doesn'?t exist|does not exist)\b",
-    re.IGNORECASE,
-)
-# meta talk the natural-style rule forbids in user turns
-_META_TALK = re.compile(
-    r"\b(dataset|data set|simulat\w*|task definition|system prompt|as an ai|language model|"
-    r"the assistant's instructions|training data|hidden task)\b",
     re.IGNORECASE,
 )
 
@@ -84,23 +79,24 @@ class Verdict:
         }
 
 
-def validate_session(session: Session, rule_checker: RuleChecker | None = None) -> Verdict:
+def validate_session(session: Session, rules: list[Rule] | None = None) -> Verdict:
     """The offline verdict on one dialogue.
 
     Args:
         session: the dialogue.
-        rule_checker: re-checks a user turn against the rules in force; the
-            deterministic checks of this module when None.
+        rules: the rules to re-check user turns against; the session's rules in force when None.
 
     Returns:
         The verdict (valid only if every check passed).
     """
     verdict = Verdict(session.id)
+    knowledge = _knowledge(session, verdict.notes)
     verdict.checks.append(_check_finish(session))
-    verdict.checks.append(_check_required_tools(session, verdict.notes))
+    verdict.checks.append(_check_required_tools(session, knowledge, verdict.notes))
     verdict.checks.append(_check_grounding(session))
     verdict.checks.append(_check_tool_errors(session))
-    verdict.checks.append(_check_rules(session, rule_checker or recheck_user_turn, verdict.notes))
+    verdict.checks.append(_check_rules(session, session.config.rules if rules is None else rules, knowledge,
+                                       verdict.notes))
     return verdict
 
 
@@ -152,14 +148,21 @@ def _check_finish(session: Session) -> Check:
     return Check("finish", False, [f"the dialogue ended with {reason}, not user_done"])
 
 
-def _check_required_tools(session: Session, notes: list[str]) -> Check:
+def _knowledge(session: Session, notes: list[str]) -> DomainKnowledge | None:
+    """The domain's offline knowledge (intents, the simulator's progress), or None with a note why not."""
     from .offline.knowledge import knowledge_for
-    from .offline.user import _serves  # the simulator's own test of "this call served that subtask"
 
     try:
-        knowledge = knowledge_for(session)
+        return knowledge_for(session)
     except Exception as exc:  # noqa: BLE001 - no pack, no check; say so
         notes.append(f"required_tools: not checked ({exc})")
+        return None
+
+
+def _check_required_tools(session: Session, knowledge: DomainKnowledge | None, notes: list[str]) -> Check:
+    from .offline.user import _serves  # the simulator's own test of "this call served that subtask"
+
+    if knowledge is None:
         return Check("required_tools", True)
     successes = _successful_calls(session.messages)
     reasons: list[str] = []
@@ -229,44 +232,17 @@ def _check_tool_errors(session: Session) -> Check:
     return Check("tool_errors", not reasons, reasons)
 
 
-def _check_rules(session: Session, checker: RuleChecker, notes: list[str]) -> Check:
+def _check_rules(session: Session, rules: list[Rule], knowledge: DomainKnowledge | None, notes: list[str]) -> Check:
     reasons: list[str] = []
+    audit = audit_session(session, rules, knowledge) if rules else {}
     for index, message in enumerate(session.messages):
         if message.role is not Role.USER:
             continue
         flagged = {v.rule_id for v in message.meta.violations}
         for rule_id in sorted(flagged):
             notes.append(f"rules: message {index} breaks {rule_id} (flagged)")
-        for verdict in checker(session, message):
+        for verdict in audit.get(index, []):
             if not verdict.passed and verdict.rule_id not in flagged:
                 detail = f": {verdict.detail}" if verdict.detail else ""
                 reasons.append(f"message {index} breaks {verdict.rule_id} unflagged{detail}")
     return Check("rules", not reasons, reasons)
-
-
-def recheck_user_turn(session: Session, message: ChatMessage) -> list[RuleVerdict]:
-    """Deterministic checks of a user turn against the rules in force that have a checkable kind.
-
-    `incremental_requests`: at most `max_subtasks` subtasks asked for in one turn.
-    `natural_style`: no meta talk (datasets, simulations, task definitions, ...).
-    """
-    verdicts: list[RuleVerdict] = []
-    for rule in session.config.rules:
-        if not rule.enabled:
-            continue
-        verdict = _recheck(rule, message)
-        if verdict is not None:
-            verdicts.append(verdict)
-    return verdicts
-
-
-def _recheck(rule: Rule, message: ChatMessage) -> RuleVerdict | None:
-    if rule.kind == "incremental_requests":
-        limit = int(rule.params.get("max_subtasks", 2))
-        asked = len(message.meta.subtasks)
-        detail = f"asks for {asked} subtasks (at most {limit})" if asked > limit else ""
-        return RuleVerdict(rule_id=rule.id, passed=asked <= limit, detail=detail)
-    if rule.kind == "natural_style":
-        found = _META_TALK.search(message.text)
-        return RuleVerdict(rule_id=rule.id, passed=found is None, detail=f"mentions {found.group(0)!r}" if found else "")
-    return None

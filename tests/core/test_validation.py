@@ -58,8 +58,10 @@ def test_a_subtask_no_tool_call_served_is_reported_with_its_tool():
                     slots={k: f"{v}-never-asked" for k, v in served.slots.items()})
     session.tasks[0] = task.model_copy(update={"subtasks": [*task.subtasks, extra]})
     verdict = validate_session(session)
-    assert failed_checks(session) == ["required_tools"]
+    # the user also declared the task done with the added subtask open, which the rules audit sees
+    assert failed_checks(session) == ["required_tools", "rules"]
     assert any(f"subtask {len(task.subtasks) + 1}" in r for r in verdict.reasons)
+    assert any("end_when_all_done unflagged" in r for r in verdict.reasons)
 
 
 def _with_tool_error(reply: str):
@@ -114,6 +116,15 @@ def test_too_many_subtasks_in_one_turn_breaks_incremental_requests():
     message = session.messages[at]
     session.messages[at] = message.model_copy(update={"meta": MessageMeta(**{**message.meta.model_dump(), "subtasks": [0, 1, 2]})})
     assert "rules" in failed_checks(session)
+    assert any(f"message {at} breaks incremental_requests" in r for r in validate_session(session).reasons)
+
+
+def test_rules_are_audited_with_the_engines_checks_not_just_two_kinds():
+    session = finished()
+    at = _user_turn_saying(session, "Is there anything else I can do for you?", [])
+    verdict = validate_session(session)
+    assert any(f"message {at} breaks stay_in_role" in r for r in verdict.reasons), verdict.reasons
+    assert validate_session(session, rules=[]).valid
 
 
 class _Judge:

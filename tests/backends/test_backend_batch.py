@@ -1,0 +1,84 @@
+"""Endpoint-bound batches on one event loop per core: the same dialogues, files and resume as one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from fake_openai import FakeOpenAI
+
+from backend_support import quick_profile
+
+from turnloom.core.backends.setup import BackendSetup
+from turnloom.core.batch import STOP_FILE, generate
+from turnloom.core.config import TurnloomConfig
+from turnloom.core.executors import AsyncExecutor
+from turnloom.core.journal import journal_path, load_session
+from turnloom.core.manifest import BatchConfig, DialogueStatus, load_manifest
+
+ROLES = {"task": "fake", "user": "fake", "assistant": "fake"}
+
+
+def batch_config(server: FakeOpenAI) -> BatchConfig:
+    return BatchConfig(domain="retail", tasks=1, roles=ROLES, profiles={"fake": {"base_url": server.base_url}})
+
+
+async def run_batch(server: FakeOpenAI, out: Path, n: int, processes: int, stop_after: float | None = None):
+    settings = TurnloomConfig(profiles={"fake": quick_profile(server, max_concurrency=8, timeout=5)})
+    backends = BackendSetup.create(settings, record=out / "exchanges.llm.jsonl")
+    executor = AsyncExecutor(4, backends=backends, processes=processes)
+
+    async def stop_later() -> None:
+        await asyncio.sleep(stop_after)
+        (out / STOP_FILE).touch()
+
+    stopper = asyncio.create_task(stop_later()) if stop_after is not None else None
+    try:
+        return await generate(batch_config(server), out, n, executor, handle_signals=False)
+    finally:
+        if stopper is not None:
+            stopper.cancel()
+        await backends.aclose()
+
+
+def transcripts(folder: Path) -> dict[int, list]:
+    manifest = load_manifest(folder)
+    out = {}
+    for entry in manifest.dialogues:
+        session = load_session(folder / entry.file)
+        out[entry.seed] = [(str(m.role), m.content, [(c.name, c.arguments) for c in m.tool_calls])
+                           for m in session.messages]
+    return out
+
+
+def test_dialogues_spread_over_two_event_loops_are_the_dialogues_one_loop_makes(key, tmp_path):
+    with FakeOpenAI() as server:
+        one = asyncio.run(run_batch(server, tmp_path / "one", 6, processes=1))
+        two = asyncio.run(run_batch(server, tmp_path / "two", 6, processes=2))
+    assert one.complete and two.complete and two.ran == 6
+    assert transcripts(tmp_path / "two") == transcripts(tmp_path / "one")
+    manifest = load_manifest(tmp_path / "two")
+    assert all(e.status is DialogueStatus.DONE and e.tokens > 0 for e in manifest.dialogues)
+    # both loops appended to one exchange log, a whole JSON line per request
+    lines = (tmp_path / "two" / "exchanges.llm.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == len((tmp_path / "one" / "exchanges.llm.jsonl").read_text().splitlines())
+    assert {r["role"] for r in records} == {"task", "user", "assistant"}
+    assert all(r["request"]["messages"] for r in records)
+
+
+def test_a_stop_saves_dialogues_in_flight_on_every_loop_and_a_rerun_finishes_them_once(key, tmp_path):
+    out = tmp_path / "batch"
+    with FakeOpenAI(latency=0.05) as server:
+        first = asyncio.run(run_batch(server, out, 12, processes=2, stop_after=0.8))
+        assert not first.complete and first.partial + first.pending > 0
+        assert not (out / STOP_FILE).exists()
+        second = asyncio.run(run_batch(server, out, 12, processes=2))
+        reference = asyncio.run(run_batch(server, tmp_path / "straight", 12, processes=1))
+    assert second.complete and reference.complete
+    assert second.ran == 12 - first.done
+    assert sorted(p.name for p in out.glob("*.session.json")) == sorted(e.file for e in load_manifest(out).dialogues)
+    assert not list(out.glob("*.journal*")) and not any(journal_path(out / e.file).exists()
+                                                         for e in load_manifest(out).dialogues)
+    assert transcripts(out) == transcripts(tmp_path / "straight")
