@@ -73,7 +73,7 @@ def cpu_now() -> float:
 
 
 def fake_run(base_url: str, concurrency: int, n: int, out: Path, server_pid: int | None = None,
-             processes: int | None = None) -> dict:
+             processes: int | None = None, record: bool = True) -> dict:
     from turnloom.core.backends.setup import BackendSetup
     from turnloom.core.cli.generate_cmd import EXCHANGE_LOG
 
@@ -82,7 +82,7 @@ def fake_run(base_url: str, concurrency: int, n: int, out: Path, server_pid: int
     roles = {role: "fake" for role in ("task", "user", "assistant")}
     config = BatchConfig(domain="retail", tasks=1, roles=roles, profiles={"fake": {"base_url": base_url}})
     # as `turnloom generate` does: one exchange log for the batch
-    backends = BackendSetup.create(settings, record=out / EXCHANGE_LOG)
+    backends = BackendSetup.create(settings, record=out / EXCHANGE_LOG if record else None)
     executor = AsyncExecutor(concurrency, backends=backends, processes=processes)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     server0 = cpu_seconds(server_pid) if server_pid else 0.0
@@ -98,11 +98,10 @@ def fake_run(base_url: str, concurrency: int, n: int, out: Path, server_pid: int
     wall, cpu = time.perf_counter() - t0, cpu_now() - cpu0
     server = cpu_seconds(server_pid) - server0 if server_pid else 0.0
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    requests = 0
-    for path in out.glob("*.session.json"):
-        data = json.loads(path.read_text())
-        requests += sum(1 for m in data["messages"] if m["role"] in ("user", "assistant"))
-        requests += len(data["tasks"])  # one task-generation request per task
+    if executor.processes == 1:
+        requests = sum(endpoint.requests_sent for endpoint in backends.endpoints.values())
+    else:  # the endpoints were the workers': count the exchange log's lines, one per request
+        requests = len((out / EXCHANGE_LOG).read_bytes().splitlines())
     assert report.done == n, report
     return {"wall": wall, "cpu": cpu, "server_cpu": server, "requests": requests, "rss_kb": max(0, rss1 - rss0), "n": n}
 
@@ -130,6 +129,121 @@ def bench_fake(args) -> None:
         proc.terminate()
 
 
+class _NoFiles:
+    """A journal that writes nothing (breakdown only: what the files cost per request)."""
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: None
+
+
+def http_floor(base_url: str, out: Path, in_flight: int, rounds: int) -> float:
+    """Client CPU ms per `Endpoint.chat` alone, replaying the batch's own requests (from its exchange log)."""
+    from turnloom.core.backends.exchange import ChatRequest
+    from turnloom.core.backends.openai_backend import Endpoint
+    from turnloom.core.cli.generate_cmd import EXCHANGE_LOG
+
+    records = [json.loads(line) for line in (out / EXCHANGE_LOG).read_text().splitlines()]
+    requests = [ChatRequest(role=r["role"], messages=r["request"]["messages"], tools=r["request"]["tools"],
+                            schema=r["request"]["schema"], seed=r["request"]["seed"]) for r in records]
+    endpoint = Endpoint("fake", Profile(base_url=base_url, model="fake", api_key_env=None,
+                                        max_concurrency=in_flight, stream=False))
+
+    async def go() -> float:
+        async def lane(start: int) -> None:
+            for k in range(rounds):
+                await endpoint.chat(requests[(start + k * in_flight) % len(requests)])
+
+        await endpoint.chat(requests[0])
+        cpu0 = cpu_now()
+        await asyncio.gather(*(lane(i) for i in range(in_flight)))
+        cpu = cpu_now() - cpu0
+        await endpoint.aclose()
+        return cpu / (in_flight * rounds) * 1000
+
+    return asyncio.run(go())
+
+
+def bench_breakdown(args) -> None:
+    """Client CPU per request, split: whole dialogues, without journal/snapshot/log files, HTTP alone."""
+    import turnloom.core.batchjob as batchjob
+
+    proc, base_url = start_server(args.latency, args.server)
+    c = args.concurrency[0]
+    n = c * args.waves
+    rows: dict[str, list[float]] = {"dialogues": [], "without files": [], "HTTP alone": [], "server": []}
+    try:
+        for _ in range(args.runs):
+            with tempfile.TemporaryDirectory() as tmp:
+                full = fake_run(base_url, c, n, Path(tmp), proc.pid, processes=1)
+                rows["dialogues"].append(full["cpu"] / full["requests"] * 1000)
+                rows["server"].append(full["server_cpu"] / full["requests"] * 1000)
+                rows["HTTP alone"].append(http_floor(base_url, Path(tmp), c, 8))
+            saved = batchjob.Journal.open, batchjob.compact
+            batchjob.Journal.open = lambda *a, **k: _NoFiles()
+            batchjob.compact = lambda *a, **k: None
+            try:
+                with tempfile.TemporaryDirectory() as tmp:
+                    bare = fake_run(base_url, c, n, Path(tmp), proc.pid, processes=1, record=False)
+                    rows["without files"].append(bare["cpu"] / bare["requests"] * 1000)
+            finally:
+                batchjob.Journal.open, batchjob.compact = saved
+    finally:
+        proc.terminate()
+    print(f"client CPU per request, one event loop, {c} in flight, medians of {args.runs} runs")
+    for name, values in rows.items():
+        print(f"  {name:<14} {statistics.median(values):6.2f} ms")
+
+
+def rss_kib() -> int:
+    """This process's resident set now (not the peak), KiB."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def bench_memory(args) -> None:
+    """RSS growth per in-flight dialogue: one event loop, `concurrency` dialogues held in flight by a slow server.
+
+    Run as its own command (a fresh process). A warm-up batch of 2 dialogues loads
+    every module, the session template and the HTTP clients first; the baseline is
+    the RSS after it. The server answers after `--latency` (use a long one, e.g. 2 s,
+    so every dialogue is in flight at once); the peak RSS during the batch minus
+    the baseline, over the concurrency, is the figure.
+    """
+    import gc
+
+    from turnloom.core.backends.setup import BackendSetup
+
+    proc, base_url = start_server(args.latency, args.server)
+    c = args.concurrency[0]
+    try:
+        settings = TurnloomConfig(profiles={"fake": Profile(base_url=base_url, model="fake", api_key_env=None,
+                                                           max_concurrency=c, stream=False, timeout=60)})
+        roles = {role: "fake" for role in ("task", "user", "assistant")}
+        config = BatchConfig(domain="retail", tasks=1, roles=roles, profiles={"fake": {"base_url": base_url}})
+        backends = BackendSetup.create(settings)
+
+        async def go(tmp: Path) -> tuple[int, int, int]:
+            await generate(config, tmp / "warm", 2, AsyncExecutor(2, backends=backends, processes=1), handle_signals=False)
+            gc.collect()
+            base = rss_kib()
+            peak = base
+            executor = AsyncExecutor(c, backends=backends, processes=1)
+            job = asyncio.create_task(generate(config, tmp / "batch", c, executor, handle_signals=False))
+            while not job.done():
+                peak = max(peak, rss_kib())
+                await asyncio.sleep(0.05)
+            report = job.result()
+            assert report.done == c, report
+            await backends.aclose()
+            return base, peak, report.done
+
+        with tempfile.TemporaryDirectory() as tmp:
+            base, peak, done = asyncio.run(go(Path(tmp)))
+    finally:
+        proc.terminate()
+    print(f"{c} dialogues in flight (server latency {args.latency:g} s, one event loop): RSS {base / 1024:.1f} MiB "
+          f"-> peak {peak / 1024:.1f} MiB; {(peak - base) / c:.0f} KiB per in-flight dialogue")
+
+
 def bench_local(args, kind: str) -> None:
     rates = []
     for _ in range(args.runs):
@@ -148,7 +262,7 @@ def bench_local(args, kind: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=("fake", "offline", "ray"))
+    parser.add_argument("what", choices=("fake", "breakdown", "memory", "offline", "ray"))
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--server", choices=("fast", "threaded"), default="fast",
                         help="fake: bench/fast_fake_server.py (default) or tests/backends/fake_openai.py")
@@ -162,6 +276,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.what == "fake":
         bench_fake(args)
+    elif args.what == "breakdown":
+        bench_breakdown(args)
+    elif args.what == "memory":
+        bench_memory(args)
     else:
         bench_local(args, args.what)
 

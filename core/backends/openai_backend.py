@@ -104,6 +104,14 @@ class Capabilities:
 _OPTIONS: dict[str, Any] = {"security": {"bearer_auth": True}, "headers": {"Content-Type": "application/json"}}
 
 
+def _aiohttp_client() -> httpx2.AsyncClient | None:
+    """The SDK's aiohttp transport (its defaults: limits, timeouts, redirects), or None without aiohttp."""
+    try:
+        return openai.DefaultAioHttpClient()
+    except RuntimeError:  # the SDK's way of saying aiohttp is not installed
+        return None
+
+
 def _reply_json(response: httpx2.Response, where: str) -> dict[str, Any]:
     """The JSON object of a non-streamed reply.
 
@@ -154,22 +162,27 @@ class Endpoint:
     def _bind(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
         """A client and the semaphore for the running loop (a new loop gets new ones).
 
-        Requests are spread round-robin over several clients of at most
-        `CONNECTIONS_PER_CLIENT` connections each: the HTTP pool scans every one of
-        its connections on each request and each reply, so one pool of hundreds of
-        connections costs more CPU per request than the rest of the client.
+        With `aiohttp` installed (`pip install 'openai[aiohttp]'`) the SDK's aiohttp
+        transport carries the requests: same retries and errors, about a third less
+        client CPU per request than httpx. Without it, requests are spread round-robin
+        over httpx clients of at most `CONNECTIONS_PER_CLIENT` connections each: the
+        httpx pool scans every one of its connections on each request and each reply,
+        so one pool of hundreds of connections costs more CPU per request than the
+        rest of the client.
         """
         loop = asyncio.get_running_loop()
         if not self._clients or self._loop is not loop:
             self._loop = loop
-            shards = max(1, -(-self.profile.max_concurrency // CONNECTIONS_PER_CLIENT))
             key = self._key()
+            transport = _aiohttp_client()
+            shards = 1 if transport is not None else max(1, -(-self.profile.max_concurrency // CONNECTIONS_PER_CLIENT))
             self._clients = [
                 openai.AsyncOpenAI(
                     api_key=key,
                     base_url=self.profile.base_url,
                     timeout=self.profile.timeout,
                     max_retries=self.profile.max_retries,
+                    http_client=transport if transport is not None else None,
                 )
                 for _ in range(shards)
             ]
