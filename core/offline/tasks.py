@@ -50,7 +50,8 @@ class OfflineTaskGenerator:
                 row = self._pick_row(rows, previous, rng)
                 slots = dict(row)
                 for name, pool in template.values.items():
-                    choices = [v for v in pool if v != slots.get(name.removeprefix("new_"))]
+                    # a new value must differ from what the row holds ("move it to the date it already has")
+                    choices = [v for v in pool if v not in row.values()]
                     slots[name] = rng.choice(choices or list(pool))
                 subtasks = []
                 for intent_name in template.intents:
