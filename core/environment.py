@@ -26,6 +26,17 @@ def error_result(message: str, kind: str) -> ToolResult:
     )
 
 
+def call_arguments(call: ToolCall) -> dict | ToolResult:
+    """The call's arguments as an object, or the error result a malformed call gets."""
+    try:
+        arguments = json.loads(call.arguments)
+    except json.JSONDecodeError as exc:
+        return error_result(f"arguments are not valid JSON: {exc}", "invalid_arguments")
+    if not isinstance(arguments, dict):
+        return error_result("arguments must be a JSON object", "invalid_arguments")
+    return arguments
+
+
 class ToolEnvironment:
     """Answers one dialogue's tool calls and owns its database copy."""
 
@@ -48,12 +59,9 @@ class ToolEnvironment:
         """Run `call`; every failure is returned as an error result, never raised."""
         if spec is None:
             return error_result(f"unknown or disabled tool {call.name!r}", "unknown_tool")
-        try:
-            arguments = json.loads(call.arguments)
-        except json.JSONDecodeError as exc:
-            return error_result(f"arguments are not valid JSON: {exc}", "invalid_arguments")
-        if not isinstance(arguments, dict):
-            return error_result("arguments must be a JSON object", "invalid_arguments")
+        arguments = call_arguments(call)
+        if isinstance(arguments, ToolResult):
+            return arguments
         if self.execution is ToolExecution.SQL and spec.sql:
             return self.db.execute(spec, arguments)
         problem = validate_arguments(spec, arguments)

@@ -24,7 +24,7 @@ from typing import Any
 import jsonschema
 
 from .dialogue import base_image
-from .environment import error_result
+from .environment import call_arguments, error_result
 from .models import ChatMessage, Provenance, Role, Session, ToolCall, ToolExecution, WriteRecord
 from .sqlenv import SqlEnvironment, ToolResult, WriteEffect, validate_arguments
 
@@ -133,13 +133,8 @@ def replay_call(session: Session, db: SqlEnvironment, call: ToolCall, recorded: 
     disabled = call.name in session.disabled_tools and _error_type(recorded.content) == "unknown_tool"
     if spec is None or disabled:
         return error_result(f"unknown or disabled tool {call.name!r}", "unknown_tool")
-    try:
-        arguments = json.loads(call.arguments)
-    except json.JSONDecodeError as exc:
-        return error_result(f"arguments are not valid JSON: {exc}", "invalid_arguments")
-    if not isinstance(arguments, dict):
-        return error_result("arguments must be a JSON object", "invalid_arguments")
-    return db.execute(spec, arguments)
+    arguments = call_arguments(call)
+    return arguments if isinstance(arguments, ToolResult) else db.execute(spec, arguments)
 
 
 def _simulated_tool(session: Session, call: ToolCall) -> bool:
