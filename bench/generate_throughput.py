@@ -66,6 +66,28 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class Sampler:
+    """A stand-in progress line that notes (time, dialogues done) at each tick (every 0.25 s)."""
+
+    def __init__(self) -> None:
+        self.points: list[tuple[float, int]] = [(time.perf_counter(), 0)]
+
+    def update(self, progress) -> None:
+        self.points.append((time.perf_counter(), progress.done))
+
+    def message(self, text: str) -> None:
+        pass
+
+    def close(self, progress) -> None:
+        self.update(progress)
+
+    def steady_rate(self, n: int) -> float:
+        """Dialogues per minute between 10% and 90% done: no worker start-up, no tail of the last wave."""
+        low = next(p for p in self.points if p[1] >= 0.1 * n)
+        high = next(p for p in self.points if p[1] >= 0.9 * n)
+        return (high[1] - low[1]) / (high[0] - low[0]) * 60 if high[0] > low[0] else 0.0
+
+
 def cpu_now() -> float:
     """CPU seconds of this process and of its children reaped so far (the worker event loops)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -84,33 +106,36 @@ def fake_run(base_url: str, concurrency: int, n: int, out: Path, server_pid: int
     # as `turnloom generate` does: one exchange log for the batch
     backends = BackendSetup.create(settings, record=out / EXCHANGE_LOG if record else None)
     executor = AsyncExecutor(concurrency, backends=backends, processes=processes)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     server0 = cpu_seconds(server_pid) if server_pid else 0.0
     cpu0, t0 = cpu_now(), time.perf_counter()
 
+    sampler = Sampler()
+
     async def go():
         try:
-            return await generate(config, out, n, executor, handle_signals=False)
+            return await generate(config, out, n, executor, handle_signals=False, progress=sampler)
         finally:
             await backends.aclose()
 
     report = asyncio.run(go())
     wall, cpu = time.perf_counter() - t0, cpu_now() - cpu0
     server = cpu_seconds(server_pid) - server0 if server_pid else 0.0
-    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if executor.processes == 1:
         requests = sum(endpoint.requests_sent for endpoint in backends.endpoints.values())
     else:  # the endpoints were the workers': count the exchange log's lines, one per request
         requests = len((out / EXCHANGE_LOG).read_bytes().splitlines())
     assert report.done == n, report
-    return {"wall": wall, "cpu": cpu, "server_cpu": server, "requests": requests, "rss_kb": max(0, rss1 - rss0), "n": n}
+    return {"wall": wall, "steady": sampler.steady_rate(n), "cpu": cpu, "server_cpu": server, "requests": requests, "n": n,
+            "loops": executor.processes}
 
 
 def bench_fake(args) -> None:
     proc, base_url = start_server(args.latency, args.server)
     try:
-        print(f"fake server {base_url}, latency {args.latency * 1000:.0f} ms")
-        print(f"{'conc':>5} {'dlg/min':>9} {'ideal':>9} {'of ideal':>9} {'req/dlg':>8} {'CPU ms/req':>11} {'server':>7} {'KiB/dlg':>8}")
+        print(f"fake server ({args.server}) {base_url}, latency {args.latency * 1000:.0f} ms, {os.cpu_count()} cores, "
+              f"medians of {args.runs} runs")
+        print(f"{'conc':>5} {'loops':>5} {'ideal':>7} {'dlg/min':>8} {'of ideal':>8} {'steady':>7} {'of ideal':>8} "
+              f"{'req/dlg':>7} {'client ms/req':>13} {'server ms/req':>13}")
         for c in args.concurrency:
             n = max(8, c * args.waves)
             rows = []
@@ -118,13 +143,13 @@ def bench_fake(args) -> None:
                 with tempfile.TemporaryDirectory() as tmp:
                     rows.append(fake_run(base_url, c, n, Path(tmp), proc.pid, args.processes))
             rate = statistics.median(r["n"] / r["wall"] * 60 for r in rows)
+            steady = statistics.median(r["steady"] for r in rows)
             per_dialogue = statistics.median(r["requests"] / r["n"] for r in rows)
             ideal = c / (args.latency * per_dialogue) * 60
             cpu = statistics.median(r["cpu"] / r["requests"] * 1000 for r in rows)
-            mem = statistics.median(r["rss_kb"] / c for r in rows)
             server = statistics.median(r["server_cpu"] / r["requests"] * 1000 for r in rows)
-            print(f"{c:>5} {rate:>9.1f} {ideal:>9.1f} {rate / ideal:>8.1%} {per_dialogue:>8.1f} {cpu:>11.2f} {server:>7.2f} {mem:>8.0f}",
-                  flush=True)
+            print(f"{c:>5} {rows[0]['loops']:>5} {ideal:>7.0f} {rate:>8.0f} {rate / ideal:>8.1%} {steady:>7.0f} "
+                  f"{steady / ideal:>8.1%} {per_dialogue:>7.2f} {cpu:>13.2f} {server:>13.2f}", flush=True)
     finally:
         proc.terminate()
 
