@@ -41,7 +41,7 @@ class ExchangeLog:
     """Appends exchanges to a JSONL file; safe to share between concurrent dialogues and processes.
 
     Each line goes out in one `write` on a file opened for appending, so lines from
-    several processes (one event loop per core) never interleave.
+    several processes (one event loop per core) do not interleave on a local filesystem.
     """
 
     def __init__(self, path: str | Path) -> None:

@@ -82,3 +82,26 @@ def test_a_stop_saves_dialogues_in_flight_on_every_loop_and_a_rerun_finishes_the
     assert not list(out.glob("*.journal*")) and not any(journal_path(out / e.file).exists()
                                                          for e in load_manifest(out).dialogues)
     assert transcripts(out) == transcripts(tmp_path / "straight")
+
+
+def test_a_loop_per_core_only_when_endpoints_keep_enough_dialogues_in_flight_for_each(monkeypatch):
+    import os
+
+    from turnloom.core.executors import PER_PROCESS_MIN
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    setup = BackendSetup.create(TurnloomConfig())
+    assert AsyncExecutor(PER_PROCESS_MIN * 2 - 1, backends=setup).processes == 1
+    assert AsyncExecutor(PER_PROCESS_MIN * 3, backends=setup).processes == 3
+    assert AsyncExecutor(256, backends=setup).processes == 4
+    assert AsyncExecutor(256).processes == 1  # offline dialogues: the process pool's job
+    assert AsyncExecutor(2, backends=setup, processes=8).processes == 2
+
+
+def test_each_loop_gets_its_share_of_a_profiles_concurrency(key, tmp_path):
+    with FakeOpenAI() as server:
+        settings = TurnloomConfig(profiles={"fake": quick_profile(server, max_concurrency=9)})
+        spec = BackendSetup.create(settings, record=tmp_path / "x.llm.jsonl").spec(share=2)
+    assert spec.config.profiles["fake"].max_concurrency == 4
+    assert spec.record == tmp_path / "x.llm.jsonl"
+    assert spec.build().endpoint("fake").profile.max_concurrency == 4
