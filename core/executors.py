@@ -166,21 +166,26 @@ async def _run_on_loops(
             job = None if exhausted or memory_stop.is_set() else next(pending, None)
             if job is None:
                 exhausted = exhausted or not memory_stop.is_set()
-                worker.conn.send(None)
                 worker.closed = True
+            else:
+                on_start([job])
+                worker.flight[job.seed] = job
+            try:
+                worker.conn.send(job)
+            except OSError:  # the worker is gone; its reader sees the end and reports what it held
+                worker.closed = True
+            if worker.closed:
                 return
-            on_start([job])
-            worker.flight[job.seed] = job
-            worker.conn.send(job)
 
     def lost(worker: _Loop) -> None:
         loop.remove_reader(worker.conn.fileno())
         worker.alive = False
-        worker.process.join(5)
-        for job in worker.flight.values():  # only if the worker died with dialogues in flight
+        if worker.flight:  # it died with dialogues in flight: they failed where they stood
+            worker.process.join(5)
             error = f"the worker process running it exited (code {worker.process.exitcode}); re-run to resume"
-            on_outcome(DialogueOutcome(job.index, job.seed, DialogueStatus.FAILED, error=error))
-        worker.flight.clear()
+            for job in worker.flight.values():
+                on_outcome(DialogueOutcome(job.index, job.seed, DialogueStatus.FAILED, error=error))
+            worker.flight.clear()
         if not any(w.alive for w in workers) and not done.done():
             done.set_result(None)
 

@@ -105,3 +105,35 @@ def test_each_loop_gets_its_share_of_a_profiles_concurrency(key, tmp_path):
     assert spec.config.profiles["fake"].max_concurrency == 4
     assert spec.record == tmp_path / "x.llm.jsonl"
     assert spec.build().endpoint("fake").profile.max_concurrency == 4
+
+
+def test_a_worker_killed_mid_batch_fails_only_its_dialogues_and_a_rerun_finishes_them(key, tmp_path):
+    import os
+    import signal
+
+    out = tmp_path / "batch"
+
+    async def kill_one_worker_soon() -> None:
+        import multiprocessing
+
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            children = [c for c in multiprocessing.active_children() if c.name == "turnloom-loop"]
+            if children:
+                await asyncio.sleep(0.4)
+                os.kill(children[0].pid, signal.SIGKILL)
+                return
+
+    async def first_run(server: FakeOpenAI):
+        killer = asyncio.create_task(kill_one_worker_soon())
+        try:
+            return await run_batch(server, out, 12, processes=2)
+        finally:
+            killer.cancel()
+
+    with FakeOpenAI(latency=0.05) as server:
+        first = asyncio.run(first_run(server))
+        assert first.failed > 0 and all("worker process" in error for _, error in first.errors)
+        second = asyncio.run(run_batch(server, out, 12, processes=2))
+    assert second.complete
+    assert sorted(p.name for p in out.glob("*.session.json")) == sorted(e.file for e in load_manifest(out).dialogues)
