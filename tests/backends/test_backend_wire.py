@@ -207,3 +207,15 @@ async def test_the_body_on_the_wire_carries_the_prompt_tools_and_options(fake, k
     assert body["model"] == "fake-model" and body["tool_choice"] == "auto"
     assert fake.requests[-1].headers["authorization"] == f"Bearer {KEY_VALUE}"
     assert result.tool_calls and result.tool_calls[0].name == "search_x"
+
+
+async def test_without_aiohttp_requests_spread_over_small_httpx_pools_with_the_same_retries(fake, key, monkeypatch):
+    from turnloom.core.backends import openai_backend
+
+    monkeypatch.setattr(openai_backend, "_aiohttp_client", lambda: None)
+    endpoint = Endpoint("fake", quick_profile(fake, max_concurrency=40))
+    fake.push({"status": 429, "headers": {"Retry-After": "0.05"}})
+    results = [await endpoint.chat(plain()) for _ in range(4)]
+    assert all(r.content for r in results) and len(fake.requests) == 5
+    assert len(endpoint._clients) == 3  # 40 in flight at most, 16 connections per client
+    await endpoint.aclose()
