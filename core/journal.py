@@ -26,6 +26,8 @@ import os
 from pathlib import Path
 from typing import IO, Any
 
+from pydantic import BaseModel
+
 from .errors import SessionFileError
 from .models import ChatMessage, FinishReason, Session, Task, WriteRecord
 from .store import (
@@ -60,8 +62,12 @@ def _sha256(path: Path) -> str | None:
         raise SessionFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
-def _line(event: dict[str, Any]) -> str:
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
+def _line(event: dict[str, Any], key: str | None = None, model: BaseModel | None = None) -> str:
+    """One journal line; `model`, if given, goes under `key`, serialised by pydantic (fast)."""
+    text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    if model is not None:
+        text = f'{text[:-1]},"{key}":{model.model_dump_json()}}}'
+    return text + "\n"
 
 
 class Journal:
@@ -105,26 +111,26 @@ class Journal:
                 light = False
         if light:
             header |= {"snapshot_messages": len(session.messages), "snapshot_sha256": digest}
-        else:
-            header["session"] = session.model_dump(mode="json")
-        return cls._start(snapshot, header, fsync, light)
+        return cls._start(snapshot, header, fsync, light, None if light else session)
 
     @classmethod
-    def _start(cls, snapshot: Path, header: dict[str, Any], fsync: bool, light: bool) -> Journal:
+    def _start(
+        cls, snapshot: Path, header: dict[str, Any], fsync: bool, light: bool, session: Session | None = None
+    ) -> Journal:
         path = journal_path(snapshot)
         with atomic_writer(path) as out:
-            out.write(_line(header))
+            out.write(_line(header, "session", session))
         try:
             handle = open(path, "a", encoding="utf-8", newline="")  # noqa: SIM115 - held open
         except OSError as exc:
             raise SessionFileError(f"{path}: cannot open: {exc.strerror or exc}") from None
         return cls(snapshot, handle, fsync, light)
 
-    def _append(self, event: dict[str, Any]) -> None:
+    def _append(self, event: dict[str, Any], key: str | None = None, model: BaseModel | None = None) -> None:
         if self._handle is None:
             raise SessionFileError(f"{self.path}: journal is closed")
         try:
-            self._handle.write(_line(event))
+            self._handle.write(_line(event, key, model))
             self._handle.flush()
             if self._fsync:
                 os.fsync(self._handle.fileno())
@@ -134,15 +140,15 @@ class Journal:
 
     def record_message(self, index: int, message: ChatMessage) -> None:
         """Message `index` was committed (appended, or replaced in place)."""
-        self._append({"ev": "message", "index": index, "message": message.model_dump(mode="json")})
+        self._append({"ev": "message", "index": index}, "message", message)
 
     def record_write(self, record: WriteRecord) -> None:
         """A database write was committed."""
-        self._append({"ev": "write", "record": record.model_dump(mode="json")})
+        self._append({"ev": "write"}, "record", record)
 
     def record_task(self, task: Task) -> None:
         """A task joined the session's queue."""
-        self._append({"ev": "task", "task": task.model_dump(mode="json")})
+        self._append({"ev": "task"}, "task", task)
 
     def record_truncate(self, at: int) -> None:
         """Messages from `at` on were dropped (with their writes and later tasks)."""
@@ -154,7 +160,7 @@ class Journal:
 
     def record_session(self, session: Session) -> None:
         """The whole session was replaced (tools or config changed, ...)."""
-        self._append({"ev": "session", "session": session.model_dump(mode="json")})
+        self._append({"ev": "session"}, "session", session)
 
     def compact(self, session: Session) -> None:
         """Save `session` as the snapshot and restart the journal from it.
