@@ -81,3 +81,15 @@ def test_importing_the_core_loads_no_ui_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_offline_start_does_not_load_the_openai_client():
+    # the TUI's first paint must not wait for the SDK (about a third of a second to import)
+    code = (
+        "import sys, turnloom.tui.app, turnloom.core.dialogue;"
+        "from turnloom.core.dialogue import create_session, open_engine;"
+        "open_engine(create_session('retail'));"
+        "print('openai' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -12,6 +12,7 @@ batch of dialogues can reuse one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from ..config import ROLE_NAMES, TurnloomConfig
@@ -19,8 +20,10 @@ from ..errors import ConfigError, UsageError
 from ..models import Session
 from ..roles import RoleSet
 from .cache import ExchangeCache, ExchangeLog
-from .judge import RubricJudge
-from .openai_backend import Endpoint
+
+if TYPE_CHECKING:  # the wire (and `openai`) loads only when an endpoint is made
+    from .judge import RubricJudge
+    from .openai_backend import Endpoint
 
 OFFLINE = "offline"
 
@@ -100,6 +103,8 @@ class BackendSetup:
                 where = self.config.source or "turnloom.toml (none found)"
                 known = ", ".join(sorted(self.config.profiles)) or "none"
                 raise ConfigError(f"{where}: no [profiles.{name}]; known profiles: {known}")
+            from .openai_backend import Endpoint
+
             self.endpoints[name] = Endpoint(name, profile, cache=self.cache, log=self.log)
         return self.endpoints[name]
 
@@ -187,6 +192,8 @@ def build_judge(session: Session, setup: BackendSetup) -> RubricJudge | None:
     name = session.config.roles.get("judge")
     if not name or name == OFFLINE:
         return None
+    from .judge import RubricJudge
+
     return RubricJudge(setup.endpoint(name))
 
 
