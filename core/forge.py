@@ -19,6 +19,9 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from .dbschema import Column, Table, introspect, param_name, quote_ident, singular, value_schema, words
+
+__all__ = ["LIMIT_SCHEMA", "ForgeReport", "derive_tools", "singular", "value_schema"]
 from .models import ToolOrigin, ToolSpec
 from .sqlenv import SqlEnvironment
 
@@ -26,13 +29,6 @@ LIMIT_SCHEMA = {
     "type": "integer", "minimum": 1, "maximum": 100, "default": 20,
     "description": "Most rows to return (1-100, default 20).",
 }
-_IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman",
-              "data": "data", "series": "series", "species": "species", "news": "news",
-              "movies": "movie", "cookies": "cookie", "analyses": "analysis"}
-_CHECK_IN = re.compile(
-    r'CHECK\s*\(\s*("[^"]+"|`[^`]+`|\[[^\]]+\]|\w+)\s+IN\s*\(([^()]*)\)\s*\)', re.IGNORECASE
-)
-_LITERAL = re.compile(r"\s*(?:'((?:[^']|'')*)'|(-?\d+(?:\.\d+)?))\s*(?:,|$)")
 _UNREPLAYABLE_DEFAULT = re.compile(r"CURRENT_|'now'|RANDOM", re.IGNORECASE)
 
 
@@ -44,187 +40,7 @@ class ForgeReport:
     dropped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def singular(table: str) -> str:
-    """The entity name of a (usually plural) table name.
-
-    Args:
-        table: e.g. ``categories``, ``addresses``, ``statuses``, ``staff``.
-
-    Returns:
-        e.g. ``category``, ``address``, ``status``, ``staff``.
-    """
-    low = table.lower()
-    for plural, single in _IRREGULAR.items():
-        if low.endswith(plural) and (len(low) == len(plural) or low[-len(plural) - 1] == "_"):
-            return table[: len(table) - len(plural)] + single
-    if low.endswith("ies") and len(low) > 3:
-        return table[:-3] + "y"
-    if low.endswith(("sses", "xes", "ches", "shes", "zzes")):
-        return table[:-2]
-    if low.endswith("uses") and len(low) > 4 and low[-5] not in "aeiou":
-        return table[:-2]  # statuses, buses (but houses, causes)
-    if low.endswith("s") and not low.endswith(("ss", "us", "is")):
-        return table[:-1]
-    return table
-
-
-def _words(name: str) -> str:
-    return name.replace("_", " ")
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _part(name: str) -> str:
-    """A name made safe for tool and parameter names: [a-z0-9_]."""
-    text = re.sub(r"[^0-9A-Za-z_]+", "_", name).strip("_").lower() or "col"
-    return "_" + text if text[0].isdigit() else text
-
-
-def value_schema(declared: str) -> dict[str, Any]:
-    """The JSON Schema of a column's values, by SQLite's type-affinity rules.
-
-    Args:
-        declared: the column's declared type, e.g. ``VARCHAR(20)``, ``BOOLEAN``, ``DATE``.
-
-    Returns:
-        A schema like ``{"type": "integer"}``; booleans are 0/1 integers.
-    """
-    d = declared.upper()
-    if "BOOL" in d:
-        return {"type": "integer", "enum": [0, 1]}
-    if "INT" in d:
-        return {"type": "integer"}
-    if any(k in d for k in ("CHAR", "CLOB", "TEXT")) or "BLOB" in d or not d:
-        return {"type": "string"}
-    if any(k in d for k in ("REAL", "FLOA", "DOUB")):
-        return {"type": "number"}
-    if "DATE" in d or "TIME" in d:
-        both = "STAMP" in d or ("DATE" in d and "TIME" in d)
-        fmt = "date-time" if both else "date" if "DATE" in d else "time"
-        return {"type": "string", "format": fmt}
-    return {"type": "number"}
-
-
-@dataclass
-class _Column:
-    name: str
-    param: str
-    declared: str
-    notnull: bool
-    default: str | None
-    hidden: int
-    schema: dict[str, Any]
-
-    @property
-    def numeric(self) -> bool:
-        return self.schema["type"] in ("integer", "number") and "enum" not in self.schema
-
-    @property
-    def is_text(self) -> bool:
-        return self.schema["type"] == "string" and "enum" not in self.schema
-
-
-@dataclass
-class _Table:
-    name: str
-    part: str
-    entity: str
-    columns: list[_Column]
-    pk: _Column | None
-    pk_names: list[str]
-    rowid_alias: bool
-    unique: list[_Column]
-    fks: list[tuple[_Column, str]]  # (child column, parent table)
-    order_by: str
-    keyed: set[str] = field(default_factory=set)  # columns of any unique index or key
-
-
-def _enums(create_sql: str) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {}
-    for col, values in _CHECK_IN.findall(create_sql or ""):
-        items = []
-        rest = values.strip()
-        while rest:
-            m = _LITERAL.match(rest)
-            if not m:
-                break
-            text, number = m.groups()
-            if text is not None:
-                items.append(text.replace("''", "'"))
-            else:
-                items.append(float(number) if "." in number else int(number))
-            rest = rest[m.end():].strip()
-        if items and not rest:
-            out[col.strip('"`[]').lower()] = items
-    return out
-
-
-def _introspect(conn: sqlite3.Connection) -> list[_Table]:
-    rows = conn.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
-        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
-    ).fetchall()
-    try:
-        kinds = {r[1]: r[2] for r in conn.execute("PRAGMA main.table_list")}
-    except sqlite3.Error:
-        kinds = {}
-    tables = []
-    for name, sql in rows:
-        if kinds.get(name, "table") != "table" or re.match(r"\s*CREATE\s+VIRTUAL", sql or "", re.I):
-            continue
-        enums = _enums(sql)
-        used: set[str] = {"limit"}
-        columns, pk_cols = [], []
-        info_rows = conn.execute(f"PRAGMA table_xinfo({_ident(name)})").fetchall()
-        for _cid, cname, ctype, notnull, dflt, pk_pos, hidden in info_rows:
-            if hidden == 1:
-                continue
-            param = _part(cname)
-            while param in used:
-                param += "_value"
-            used.add(param)
-            schema = value_schema(ctype or "")
-            if cname.lower() in enums:
-                schema = {"type": "string" if isinstance(enums[cname.lower()][0], str) else schema["type"],
-                          "enum": enums[cname.lower()]}
-            col = _Column(cname, param, ctype or "", bool(notnull) or pk_pos > 0, dflt, hidden, schema)
-            columns.append(col)
-            if pk_pos:
-                pk_cols.append((pk_pos, col))
-        pk_cols.sort(key=lambda p: p[0])
-        pk = pk_cols[0][1] if len(pk_cols) == 1 else None
-        without_rowid = re.search(r"WITHOUT\s+ROWID\s*;?\s*$", sql or "", re.I) is not None
-        unique, keyed = [], {c.name for _, c in pk_cols}
-        for _seq, iname, is_unique, _origin, partial in conn.execute(f"PRAGMA index_list({_ident(name)})"):
-            info = conn.execute(f"PRAGMA index_info({_ident(iname)})").fetchall()
-            if is_unique and not partial:
-                keyed |= {i[2] for i in info if i[2] is not None}
-            if is_unique and not partial and len(info) == 1 and info[0][2] is not None:
-                col = next((c for c in columns if c.name == info[0][2]), None)
-                if col is not None and col is not pk and col not in unique:
-                    unique.append(col)
-        unique.sort(key=columns.index)
-        fk_groups: dict[int, list[tuple[Any, ...]]] = {}
-        for fk in conn.execute(f"PRAGMA foreign_key_list({_ident(name)})"):
-            fk_groups.setdefault(fk[0], []).append(fk)
-        by_col = {c.name: c for c in columns}
-        fks = [(by_col[g[0][3]], g[0][2]) for _, g in sorted(fk_groups.items())
-               if len(g) == 1 and g[0][3] in by_col]
-        order = ", ".join(_ident(c.name) for _, c in pk_cols) if pk_cols else "rowid"
-        tables.append(_Table(
-            name, _part(name), _part(singular(name)), columns, pk, [c.name for _, c in pk_cols],
-            pk is not None and pk.declared.upper() == "INTEGER" and not without_rowid,
-            unique, fks, order, keyed,
-        ))
-    by_name = {t.name.lower(): t for t in tables}
-    for t in tables:
-        t.fks = [(c, by_name[p.lower()].name) for c, p in t.fks if p.lower() in by_name]
-    return tables
-
-
-def _out(col: _Column, nullable: bool) -> dict[str, Any]:
+def _out(col: Column, nullable: bool) -> dict[str, Any]:
     schema = dict(col.schema)
     if nullable:
         schema["type"] = [schema["type"], "null"]
@@ -233,7 +49,7 @@ def _out(col: _Column, nullable: bool) -> dict[str, Any]:
     return schema
 
 
-def _row_schema(t: _Table) -> dict[str, Any]:
+def _row_schema(t: Table) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {c.name: _out(c, not c.notnull) for c in t.columns},
@@ -246,7 +62,7 @@ def _params(props: dict[str, dict[str, Any]], required: list[str]) -> dict[str, 
     return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
 
 
-def _prop(col: _Column, description: str) -> dict[str, Any]:
+def _prop(col: Column, description: str) -> dict[str, Any]:
     return {**col.schema, "description": description}
 
 
@@ -263,32 +79,32 @@ def _tool(name: str, description: str, parameters: dict[str, Any], sql: str, out
                     sql=sql, returns=returns, writes=returns is None, origin=ToolOrigin.DERIVED)
 
 
-def _table_tools(t: _Table, children: list[tuple[_Table, _Column]]) -> list[tuple[ToolSpec, _Table]]:
+def _table_tools(t: Table, children: list[tuple[Table, Column]]) -> list[tuple[ToolSpec, Table]]:
     """The table's tools, each with the table its sample arguments come from."""
-    e, T, row = t.entity, _ident(t.name), _row_schema(t)
-    cols = ", ".join(_ident(c.name) for c in t.columns)
+    e, T, row = t.entity, quote_ident(t.name), _row_schema(t)
+    cols = ", ".join(quote_ident(c.name) for c in t.columns)
     tools = [
         _tool(f"get_{e}_by_{col.param}",
-              f"Get one {_words(e)} by its {_words(col.name)}; null when there is none.",
-              _params({col.param: _prop(col, f"The {_words(col.name)} of the {_words(e)}.")}, [col.param]),
-              f"SELECT {cols} FROM {T} WHERE {_ident(col.name)} = :{col.param}",
+              f"Get one {words(e)} by its {words(col.name)}; null when there is none.",
+              _params({col.param: _prop(col, f"The {words(col.name)} of the {words(e)}.")}, [col.param]),
+              f"SELECT {cols} FROM {T} WHERE {quote_ident(col.name)} = :{col.param}",
               {**row, "type": ["object", "null"]}, "one")
         for col in ([t.pk, *t.unique] if t.pk else [])
     ]
     tools += [_search_tool(t, cols, row), _create_tool(t)]
     if t.pk is None:
         return [(spec, t) for spec in tools]
-    pk, key = t.pk, f"{_ident(t.pk.name)} = :{t.pk.param}"
-    pk_prop = _prop(pk, f"The {_words(pk.name)} of the {_words(e)}.")
+    pk, key = t.pk, f"{quote_ident(t.pk.name)} = :{t.pk.param}"
+    pk_prop = _prop(pk, f"The {words(pk.name)} of the {words(e)}.")
     for c in t.columns:
         if c is not pk and c.hidden == 0:
             tools.append(_tool(
                 f"update_{e}_{c.param}",
-                f"Change the {_words(c.name)} of one {_words(e)}, found by its {_words(pk.name)}.",
-                _params({pk.param: pk_prop, c.param: _prop(c, f"The new {_words(c.name)}.")},
+                f"Change the {words(c.name)} of one {words(e)}, found by its {words(pk.name)}.",
+                _params({pk.param: pk_prop, c.param: _prop(c, f"The new {words(c.name)}.")},
                         [pk.param, c.param]),
-                f"UPDATE {T} SET {_ident(c.name)} = :{c.param} WHERE {key}", _write_schema(False)))
-    tools.append(_tool(f"delete_{e}", f"Delete one {_words(e)} by its {_words(pk.name)}.",
+                f"UPDATE {T} SET {quote_ident(c.name)} = :{c.param} WHERE {key}", _write_schema(False)))
+    tools.append(_tool(f"delete_{e}", f"Delete one {words(e)} by its {words(pk.name)}.",
                        _params({pk.param: pk_prop}, [pk.param]), f"DELETE FROM {T} WHERE {key}",
                        _write_schema(False)))
     out = [(spec, t) for spec in tools]
@@ -298,38 +114,38 @@ def _table_tools(t: _Table, children: list[tuple[_Table, _Column]]) -> list[tupl
     return out
 
 
-def _search_tool(t: _Table, cols: str, row: dict[str, Any]) -> ToolSpec:
+def _search_tool(t: Table, cols: str, row: dict[str, Any]) -> ToolSpec:
     props: dict[str, Any] = {}
     conds = []
     fk_cols = {c.name for c, _ in t.fks}
     for col in t.columns:
         if col.name in t.pk_names or "BLOB" in col.declared.upper() or not col.declared:
             continue  # keys have their get_ tool; blobs make no sense as filters
-        q, p = _ident(col.name), col.param
+        q, p = quote_ident(col.name), col.param
         if col.is_text:
-            props[p] = _prop(col, f"Text found anywhere in the {_words(col.name)} (any case).")
+            props[p] = _prop(col, f"Text found anywhere in the {words(col.name)} (any case).")
             conds.append(f"(:{p} IS NULL OR instr(lower({q}), lower(:{p})) > 0)")
         else:  # numbers, dates-as-equality and enums match exactly ('paid' must not match 'unpaid')
-            props[p] = _prop(col, f"Exact {_words(col.name)}.")
+            props[p] = _prop(col, f"Exact {words(col.name)}.")
             conds.append(f"(:{p} IS NULL OR {q} = :{p})")
         if (col.numeric or "format" in col.schema) and col.name not in fk_cols:
             for bound, op, word in (("min", ">=", "Smallest"), ("max", "<=", "Largest")):
                 name = f"{bound}_{p}"
                 if name not in props and all(c.param != name for c in t.columns):
-                    props[name] = {**col.schema, "description": f"{word} {_words(col.name)} to include."}
+                    props[name] = {**col.schema, "description": f"{word} {words(col.name)} to include."}
                     conds.append(f"(:{name} IS NULL OR {q} {op} :{name})")
     props["limit"] = LIMIT_SCHEMA
     return _tool(
         f"search_{t.part}",
-        f"Search {_words(t.name)}; every filter is optional; text filters match a substring, "
-        f"case-insensitively. Ordered by {_words(', '.join(t.pk_names) or 'rowid')}.",
+        f"Search {words(t.name)}; every filter is optional; text filters match a substring, "
+        f"case-insensitively. Ordered by {words(', '.join(t.pk_names) or 'rowid')}.",
         _params(props, []),
-        f"SELECT {cols} FROM {_ident(t.name)} WHERE {' AND '.join(conds) or '1'} "
+        f"SELECT {cols} FROM {quote_ident(t.name)} WHERE {' AND '.join(conds) or '1'} "
         f"ORDER BY {t.order_by} LIMIT COALESCE(:limit, 20)",
         {"type": "array", "items": row}, "many")
 
 
-def _create_tool(t: _Table) -> ToolSpec:
+def _create_tool(t: Table) -> ToolSpec:
     insert_cols = [c for c in t.columns if c.hidden == 0 and not (t.rowid_alias and c is t.pk)]
     values, required = [], []
     for c in insert_cols:
@@ -339,40 +155,40 @@ def _create_tool(t: _Table) -> ToolSpec:
         if (c.notnull or c.name in t.pk_names) and not replayable_default:
             required.append(c.param)
     return _tool(
-        f"create_{t.entity}", f"Create a new {_words(t.entity)}; optional fields keep their defaults. "
+        f"create_{t.entity}", f"Create a new {words(t.entity)}; optional fields keep their defaults. "
         "Returns the new row's id as lastrowid.",
-        _params({c.param: _prop(c, f"The {_words(c.name)}.") for c in insert_cols}, required),
-        f"INSERT INTO {_ident(t.name)} ({', '.join(_ident(c.name) for c in insert_cols)}) "
+        _params({c.param: _prop(c, f"The {words(c.name)}.") for c in insert_cols}, required),
+        f"INSERT INTO {quote_ident(t.name)} ({', '.join(quote_ident(c.name) for c in insert_cols)}) "
         f"VALUES ({', '.join(values)})",
         _write_schema(True))
 
 
-def _fk_tools(parent: _Table, child: _Table, fk: _Column, ambiguous: bool) -> list[ToolSpec]:
+def _fk_tools(parent: Table, child: Table, fk: Column, ambiguous: bool) -> list[ToolSpec]:
     base = f"get_{parent.entity}_{child.part}"
     suffix = f"_by_{fk.param}" if ambiguous else ""
-    C, row = _ident(child.name), _row_schema(child)
-    fk_prop = _prop(fk, f"The {_words(fk.name)} of the {_words(child.entity)}s to look at.")
-    where = f"{_ident(fk.name)} = :{fk.param}"
+    C, row = quote_ident(child.name), _row_schema(child)
+    fk_prop = _prop(fk, f"The {words(fk.name)} of the {words(child.entity)}s to look at.")
+    where = f"{quote_ident(fk.name)} = :{fk.param}"
     listing = _tool(
         base + suffix,
-        f"List the {_words(child.name)} of one {_words(parent.entity)} (by {_words(fk.name)}), "
-        f"ordered by {_words(', '.join(child.pk_names) or 'rowid')}.",
+        f"List the {words(child.name)} of one {words(parent.entity)} (by {words(fk.name)}), "
+        f"ordered by {words(', '.join(child.pk_names) or 'rowid')}.",
         _params({fk.param: fk_prop, "limit": LIMIT_SCHEMA}, [fk.param]),
-        f"SELECT {', '.join(_ident(c.name) for c in child.columns)} FROM {C} WHERE {where} "
+        f"SELECT {', '.join(quote_ident(c.name) for c in child.columns)} FROM {C} WHERE {where} "
         f"ORDER BY {child.order_by} LIMIT COALESCE(:limit, 20)", {"type": "array", "items": row}, "many")
     skip = set(child.pk_names) | {c.name for c, _ in child.fks}
     measures = [c for c in child.columns if c.numeric and c.name not in skip and "format" not in c.schema]
     selects = [f'COUNT(*) AS "{child.part}_count"']
     props: dict[str, Any] = {f"{child.part}_count": {"type": "integer"}}
     for c in measures:
-        q = _ident(c.name)
+        q = quote_ident(c.name)
         total = f"SUM({q})" if c.schema["type"] == "integer" else f"ROUND(SUM({q}), 2)"
-        selects += [f'{total} AS "total_{c.param}"', f'ROUND(AVG({_ident(c.name)}), 2) AS "avg_{c.param}"']
+        selects += [f'{total} AS "total_{c.param}"', f'ROUND(AVG({quote_ident(c.name)}), 2) AS "avg_{c.param}"']
         props[f"total_{c.param}"] = {"type": [c.schema["type"], "null"]}
         props[f"avg_{c.param}"] = {"type": ["number", "null"]}
-    totals = f"; the total and average {', '.join(_words(c.name) for c in measures)}" if measures else ""
+    totals = f"; the total and average {', '.join(words(c.name) for c in measures)}" if measures else ""
     summary = _tool(
-        f"{base}_summary{suffix}", f"Summarize the {_words(child.name)} of one {_words(parent.entity)}: "
+        f"{base}_summary{suffix}", f"Summarize the {words(child.name)} of one {words(parent.entity)}: "
         f"how many there are{totals}.",
         _params({fk.param: fk_prop}, [fk.param]),
         f"SELECT {', '.join(selects)} FROM {C} WHERE {where}", _params(props, list(props)), "one")
@@ -404,17 +220,17 @@ def _coerce(value: Any, schema: dict[str, Any]) -> Any:
 class _Sampler:
     """Arguments for trying tools, drawn from the rows of a scratch environment."""
 
-    def __init__(self, env: SqlEnvironment, tables: dict[str, _Table]) -> None:
+    def __init__(self, env: SqlEnvironment, tables: dict[str, Table]) -> None:
         self.env, self.tables = env, tables
 
-    def row(self, t: _Table) -> dict[str, Any]:
-        rows = self.env.query(f"SELECT * FROM {_ident(t.name)} ORDER BY {t.order_by} LIMIT 1")
+    def row(self, t: Table) -> dict[str, Any]:
+        rows = self.env.query(f"SELECT * FROM {quote_ident(t.name)} ORDER BY {t.order_by} LIMIT 1")
         return rows[0] if rows else {}
 
-    def value(self, t: _Table, col: _Column) -> Any:
-        q = _ident(col.name)
+    def value(self, t: Table, col: Column) -> Any:
+        q = quote_ident(col.name)
         rows = self.env.query(
-            f"SELECT {q} AS v FROM {_ident(t.name)} WHERE {q} IS NOT NULL ORDER BY {t.order_by} LIMIT 1"
+            f"SELECT {q} AS v FROM {quote_ident(t.name)} WHERE {q} IS NOT NULL ORDER BY {t.order_by} LIMIT 1"
         )
         value = _coerce(rows[0]["v"], col.schema) if rows else None
         if value is not None:
@@ -427,10 +243,10 @@ class _Sampler:
         fmt = col.schema.get("format")
         return {"integer": 1, "number": 1.0}.get(col.schema["type"]) or {
             "date": "2025-01-01", "date-time": "2025-01-01T00:00:00", "time": "00:00:00"
-        }.get(fmt, f"sample {_words(col.name)}")
+        }.get(fmt, f"sample {words(col.name)}")
 
-    def fresh(self, t: _Table, col: _Column) -> Any:
-        q, T = _ident(col.name), _ident(t.name)
+    def fresh(self, t: Table, col: Column) -> Any:
+        q, T = quote_ident(col.name), quote_ident(t.name)
         if col.schema["type"] in ("integer", "number"):
             top = self.env.query(f"SELECT MAX(CAST({q} AS REAL)) AS v FROM {T}")[0]["v"] or 0
             return _coerce(top + 1, col.schema) if "enum" not in col.schema else self.value(t, col)
@@ -441,18 +257,18 @@ class _Sampler:
                 return candidate
             n += 1
 
-    def unreferenced_key(self, t: _Table, children: list[tuple[_Table, _Column]]) -> Any:
+    def unreferenced_key(self, t: Table, children: list[tuple[Table, Column]]) -> Any:
         assert t.pk is not None
-        pk = _ident(t.pk.name)
-        conds = [f"NOT EXISTS (SELECT 1 FROM {_ident(c.name)} AS ch WHERE ch.{_ident(fk.name)} = p.{pk})"
+        pk = quote_ident(t.pk.name)
+        conds = [f"NOT EXISTS (SELECT 1 FROM {quote_ident(c.name)} AS ch WHERE ch.{quote_ident(fk.name)} = p.{pk})"
                  for c, fk in children]
         where = " AND ".join([*conds, f"p.{pk} IS NOT NULL"])
         rows = self.env.query(
-            f"SELECT p.{pk} AS v FROM {_ident(t.name)} AS p WHERE {where} ORDER BY p.{pk} LIMIT 1"
+            f"SELECT p.{pk} AS v FROM {quote_ident(t.name)} AS p WHERE {where} ORDER BY p.{pk} LIMIT 1"
         )
         return _coerce(rows[0]["v"], t.pk.schema) if rows else self.value(t, t.pk)
 
-    def arguments(self, spec: ToolSpec, t: _Table, children: list[tuple[_Table, _Column]]) -> dict[str, Any]:
+    def arguments(self, spec: ToolSpec, t: Table, children: list[tuple[Table, Column]]) -> dict[str, Any]:
         props, row = spec.parameters["properties"], self.row(t)
         from_row = {c.param: _coerce(row[c.name], c.schema) for c in t.columns if row.get(c.name) is not None}
         name = spec.name
@@ -498,11 +314,11 @@ def derive_tools(image: bytes) -> ForgeReport:
     conn = sqlite3.connect(":memory:")
     try:
         conn.deserialize(bytes(image))
-        tables = _introspect(conn)
+        tables = introspect(conn)
     finally:
         conn.close()
     by_name = {t.name: t for t in tables}
-    children: dict[str, list[tuple[_Table, _Column]]] = {t.name: [] for t in tables}
+    children: dict[str, list[tuple[Table, Column]]] = {t.name: [] for t in tables}
     for t in tables:
         for col, parent in t.fks:
             children[parent].append((t, col))
@@ -524,7 +340,7 @@ def derive_tools(image: bytes) -> ForgeReport:
     return report
 
 
-def _try(spec: ToolSpec, t: _Table, children: list[tuple[_Table, _Column]], sampler: _Sampler,
+def _try(spec: ToolSpec, t: Table, children: list[tuple[Table, Column]], sampler: _Sampler,
          env: SqlEnvironment) -> str | None:
     """None when the tool runs on sample arguments; else why it does not."""
     try:
