@@ -21,7 +21,7 @@ from ..models import ChatMessage, MessageMeta, Role, ToolCall, ToolSpec
 from ..prompts import render
 from ..roles import RoleContext
 from ..sqlenv import validate_arguments
-from .exchange import ChatRequest, ChatResult, MalformedReplyError, ReplyToolCall, repair_json
+from .exchange import ChatRequest, ChatResult, MalformedReplyError, ReplyToolCall, canonical_json, repair_json
 from .openai_backend import Endpoint
 from .structured import Spend
 from .user import seed_for
@@ -50,39 +50,47 @@ class LLMAssistant:
         # the prompt only grows, so each turn converts just the messages added since the last
         # (a player belongs to one dialogue; an edited or replaced message is converted again)
         self._system: tuple[str, str] | None = None
-        self._converted: list[tuple[ChatMessage, str, list[ToolCall], dict[str, Any]]] = []
-        self._tools: tuple[list[ToolSpec], list[dict[str, Any]]] | None = None
+        # (message, its content and tool calls when converted, wire form, wire form's canonical JSON)
+        self._converted: list[tuple[ChatMessage, str, list[ToolCall], dict[str, Any], str]] = []
+        self._tools: tuple[list[ToolSpec], list[dict[str, Any]], str] | None = None
+        self._encoded: str | None = None
 
     def messages(self, ctx: RoleContext) -> list[dict[str, Any]]:
         """The prompt: system prompt, then the visible transcript."""
         domain = ctx.session.domain
         if self._system is None or self._system[0] != domain:
-            self._system = (domain, render("assistant.md", domain=domain))
+            system = render("assistant.md", domain=domain)
+            self._system = (domain, system, canonical_json({"role": "system", "content": system}))
         converted = self._converted
         out: list[dict[str, Any]] = [{"role": "system", "content": self._system[1]}]
         for index, message in enumerate(ctx.session.messages):
             if index < len(converted):
-                seen, content, calls, wire = converted[index]
+                seen, content, calls, wire, _ = converted[index]
                 if seen is message and content is message.content and calls is message.tool_calls:
                     out.append(wire)
                     continue
                 del converted[index:]
             wire = message.to_openai()
-            converted.append((message, message.content, message.tool_calls, wire))
+            converted.append((message, message.content, message.tool_calls, wire, canonical_json(wire)))
             out.append(wire)
         del converted[len(ctx.session.messages):]
+        # canonical_json of a list is its items' canonical JSON joined by "," in brackets
+        self._encoded = "[" + ",".join([self._system[2], *(entry[4] for entry in converted)]) + "]"
         return out
 
-    def _wire_tools(self, tools: list[ToolSpec]) -> list[dict[str, Any]] | None:
+    def _wire_tools(self, tools: list[ToolSpec]) -> tuple[list[dict[str, Any]] | None, str | None]:
         if self._tools is None or len(self._tools[0]) != len(tools) or any(
             a is not b for a, b in zip(self._tools[0], tools)
         ):
-            self._tools = (list(tools), [t.to_openai() for t in tools])
-        return self._tools[1] or None
+            wire = [t.to_openai() for t in tools]
+            self._tools = (list(tools), wire, canonical_json(wire))
+        return (self._tools[1], self._tools[2]) if self._tools[1] else (None, None)
 
     async def propose(self, ctx: RoleContext, tools: list[ToolSpec]) -> ChatMessage:
         by_name = {t.name: t for t in tools}
         messages = self.messages(ctx)
+        messages_json = self._encoded
+        wire_tools, tools_json = self._wire_tools(tools)
         spend = Spend()
         problem = "no reply"
         rounds = self.endpoint.profile.max_reasks + 1
@@ -90,9 +98,11 @@ class LLMAssistant:
             request = ChatRequest(
                 role="assistant",
                 messages=messages,
-                tools=self._wire_tools(tools),
+                tools=wire_tools,
                 seed=seed_for(ctx.session, "assistant", ctx.salt),
                 stream=True,
+                messages_json=messages_json,
+                tools_json=tools_json,
             )
             if round_ and ctx.restart_stream is not None:
                 ctx.restart_stream()
@@ -108,6 +118,7 @@ class LLMAssistant:
                 return self._message(ctx, result, calls, spend)
             problem = problem or "the reply had neither text nor tool calls"
             messages = messages + _reask(result, problem)
+            messages_json = None
         raise BackendError(
             f"{self.endpoint.where}, role assistant: no usable reply after {rounds} tries ({problem})"
         )

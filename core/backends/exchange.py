@@ -41,6 +41,10 @@ class ChatRequest:
     strict_schema: bool = True
     seed: int | None = None
     stream: bool = False
+    # `canonical_json(messages)` / `canonical_json(tools)` when the caller already has them: a role
+    # player whose prompt only grows encodes each message and its tool list once per dialogue
+    messages_json: str | None = field(default=None, repr=False, compare=False)
+    tools_json: str | None = field(default=None, repr=False, compare=False)
 
     def logical(self, model: str, temperature: float | None, max_tokens: int | None) -> dict[str, Any]:
         """The request as recorded and keyed: what determines the reply, not how it travelled."""
@@ -82,8 +86,11 @@ class EncodedRequest:
 
     @classmethod
     def of(cls, request: ChatRequest, model: str, temperature: float | None, max_tokens: int | None) -> EncodedRequest:
-        messages = canonical_json(request.messages)
-        tools = canonical_json(request.tools) if request.tools is not None else None
+        messages = request.messages_json if request.messages_json is not None else canonical_json(request.messages)
+        if request.tools is None:
+            tools = None
+        else:
+            tools = request.tools_json if request.tools_json is not None else canonical_json(request.tools)
         # json.dumps(sort_keys=True) of a dict is its items in key order joined with these separators
         parts = {
             "max_tokens": canonical_json(max_tokens),

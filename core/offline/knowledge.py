@@ -7,6 +7,7 @@ from its tools (`generic`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..domains.base import DomainPack, Intent
 from ..models import Session
@@ -36,9 +37,16 @@ class DomainKnowledge:
 def knowledge_for(session: Session, environment=None) -> DomainKnowledge:
     """The domain knowledge for a session: its built-in pack, or one derived from its tools."""
     if session.db_path is None:
-        from ..domains import get_pack
-
-        return DomainKnowledge(get_pack(session.domain))
+        return _builtin_knowledge(session.domain)
     from .generic import derive_pack
 
     return DomainKnowledge(derive_pack(session, environment))
+
+
+@lru_cache(maxsize=None)
+def _builtin_knowledge(domain: str) -> DomainKnowledge:
+    # a built-in pack is a module constant and its parser only reads it, so every dialogue of
+    # a domain can share one (compiling its phrasings is ~1 ms; a batch did it twice per dialogue)
+    from ..domains import get_pack
+
+    return DomainKnowledge(get_pack(domain))

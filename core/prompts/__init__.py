@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+import stat
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -27,13 +29,36 @@ def load_template(name: str) -> str:
     """
     override = os.environ.get("TURNLOOM_PROMPTS")
     if override:
-        candidate = Path(override) / name
-        if candidate.is_file():
-            return candidate.read_text(encoding="utf-8")
+        text = _read_if_file(os.path.join(override, name))
+        if text is not None:
+            return text
     entry = resources.files(__name__).joinpath(name)
-    if not entry.is_file():
-        raise ConfigError(f"prompt template {name!r} not found in turnloom.core.prompts (or $TURNLOOM_PROMPTS)")
-    return entry.read_text(encoding="utf-8")
+    if isinstance(entry, Path):
+        text = _read_if_file(str(entry))
+        if text is not None:
+            return text
+    elif entry.is_file():  # a packaged install that is not plain files (a zip)
+        return entry.read_text(encoding="utf-8")
+    raise ConfigError(f"prompt template {name!r} not found in turnloom.core.prompts (or $TURNLOOM_PROMPTS)")
+
+
+def _read_if_file(path: str) -> str | None:
+    """The text of the file at `path`, or None when there is none; read again only when it changed."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(status.st_mode):
+        return None
+    return _read(path, status.st_mtime_ns, status.st_size)
+
+
+@lru_cache(maxsize=128)
+def _read(path: str, mtime_ns: int, size: int) -> str:
+    # keyed by modification time and size, so an edited template is read again
+    # (renders happen several times per request in a batch; a stat is far cheaper than a read)
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
 
 
 def render(template: str, **values: object) -> str:
