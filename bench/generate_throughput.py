@@ -197,6 +197,10 @@ def bench_breakdown(args) -> None:
     n = c * args.waves
     rows: dict[str, list[float]] = {"dialogues": [], "without files": [], "HTTP alone": [], "server": []}
     try:
+        # warm up first (imports, the domain's pack and phrasing parser, the HTTP client), or
+        # the first variant measured pays this process's one-off costs
+        with tempfile.TemporaryDirectory() as tmp:
+            fake_run(base_url, c, c, Path(tmp), proc.pid, processes=1)
         for _ in range(args.runs):
             with tempfile.TemporaryDirectory() as tmp:
                 full = fake_run(base_url, c, n, Path(tmp), proc.pid, processes=1)

@@ -118,7 +118,9 @@ class Journal:
         cls, snapshot: Path, header: dict[str, Any], fsync: bool, light: bool, session: Session | None = None
     ) -> Journal:
         path = journal_path(snapshot)
-        with atomic_writer(path) as out:
+        # the header is as durable as the lines after it: fsynced only when they are
+        # (the rename still keeps a killed process from leaving half a header)
+        with atomic_writer(path, durable=fsync) as out:
             out.write(_line(header, "session", session))
         try:
             handle = open(path, "a", encoding="utf-8", newline="")  # noqa: SIM115 - held open

@@ -214,7 +214,7 @@ def read_text(path: str | os.PathLike[str]) -> str:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
+def atomic_writer(path: str | os.PathLike[str], *, durable: bool = True) -> Iterator[IO[str]]:
     """Open a text stream whose content replaces `path` only if the block succeeds.
 
     The data goes to a temp file in the same folder, which is flushed, fsynced and renamed
@@ -223,6 +223,8 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
 
     Args:
         path: the file to (re)place.
+        durable: fsync the file and the folder (survives power loss); without it the
+            replacement is still all-or-nothing for a killed process.
 
     Yields:
         A UTF-8 text stream (newlines written verbatim).
@@ -240,7 +242,8 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(temp, _mode_for(target))
         os.replace(temp, target)
     except BaseException as exc:
@@ -251,7 +254,8 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
                 f"{target}: cannot write: {exc.strerror or exc}; the previous file is unchanged"
             ) from None
         raise
-    fsync_dir(target.parent)
+    if durable:
+        fsync_dir(target.parent)
 
 
 def fsync_dir(folder: Path) -> None:
