@@ -135,38 +135,33 @@ async def test_edit_asks_then_drops_later_messages(make_app):
         assert screen.transcript.message_count == 1
 
 
+async def _edit_first_message_up_to_the_confirmation(app, pilot, text: str) -> None:
+    for _ in range(3):
+        await pilot.press("n")
+        await idle(pilot)
+    await pilot.press("home", "e")
+    await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
+    app.screen.query_one(TextArea).text = text
+    await pilot.press("ctrl+s")
+    await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+
+
 async def test_the_confirmation_answers_to_y_from_the_keyboard(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        for _ in range(3):
-            await pilot.press("n")
-            await idle(pilot)
-        await pilot.press("home", "e")
-        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
-        app.screen.query_one(TextArea).text = "Please show me order 3."
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await _edit_first_message_up_to_the_confirmation(app, pilot, "Please show me order 3.")
         await pilot.press("y")
         await idle(pilot)
-        assert [m.content for m in screen.bench.session.messages] == ["Please show me order 3."]
+        assert [m.content for m in main_screen(app).bench.session.messages] == ["Please show me order 3."]
 
 
 async def test_edit_cancelled_at_the_confirmation_changes_nothing(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = main_screen(app)
-        for _ in range(3):
-            await pilot.press("n")
-            await idle(pilot)
-        await pilot.press("home", "e")
-        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
-        app.screen.query_one(TextArea).text = "Something else"
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await _edit_first_message_up_to_the_confirmation(app, pilot, "Something else")
         await pilot.press("escape")
         await idle(pilot)
-        assert len(screen.bench.session.messages) == 3
+        assert len(main_screen(app).bench.session.messages) == 3
 
 
 async def test_regenerate_replaces_the_selected_message_and_drops_the_rest(make_app):
