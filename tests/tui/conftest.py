@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tui_support import FAKE_KEY, FAKE_KEY_ENV  # noqa: E402
+
 from turnloom.core.config import TurnloomConfig
 from turnloom.tui.app import TurnloomApp, build_app
 from turnloom.tui.workbench import Workbench
@@ -31,8 +35,6 @@ def make_app(sessions_dir: Path, tmp_path: Path) -> Callable[..., TurnloomApp]:
 
 
 BACKEND_TESTS = Path(__file__).resolve().parents[1] / "backends"
-FAKE_KEY_ENV = "TURNLOOM_TUI_TEST_KEY"
-FAKE_KEY = "sk-tui-test-5e4d3c2b1a-never-on-disk"
 
 
 @pytest.fixture

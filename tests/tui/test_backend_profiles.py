@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from _tui_helpers import idle, main_screen, screen_text, status_text, wait_for
-from conftest import FAKE_KEY, FAKE_KEY_ENV
+from tui_support import FAKE_KEY, FAKE_KEY_ENV
 from textual.widgets import Select
 
 from turnloom.core.config import Profile
