@@ -62,7 +62,6 @@ class OfflineAssistant:
         executed = self._executed(messages, user_index)
         calls: list[ToolCall] = []
         outcomes: list[Outcome] = []
-        waiting = False
         for r, request in enumerate(requests):
             state = self._advance(r, request, executed, available)
             if isinstance(state, Outcome):
@@ -71,12 +70,9 @@ class OfflineAssistant:
             step_index, arguments = state
             tool = request.intent.steps[step_index].tool
             if any(c.name == tool and c.parsed_arguments() == arguments for c in calls):
-                waiting = True  # the same call is already in this batch; reuse its result next turn
-                continue
+                continue  # the same call is already in this batch; its result serves both next turn
             call_id = f"call_{len(messages)}_{r}_{step_index}"
             calls.append(ToolCall(id=call_id, name=tool, arguments=json.dumps(arguments, ensure_ascii=False)))
-        if waiting and not calls:
-            raise AssertionError("a request waited on a call that was not made")
         if calls:
             return ChatMessage(
                 role=Role.ASSISTANT,
@@ -91,16 +87,16 @@ class OfflineAssistant:
     @staticmethod
     def _executed(messages: list[ChatMessage], user_index: int) -> dict[tuple[int, int], tuple[dict, object, str | None]]:
         """(request, step) -> (arguments, parsed result, error) for calls since the user spoke."""
-        calls: dict[str, tuple[int, int, dict]] = {}
+        calls: dict[str, tuple[int, int, str, dict]] = {}
         done: dict = {}
         for message in messages[user_index + 1 :]:
             if message.role is Role.ASSISTANT:
                 for call in message.tool_calls:
                     match = _CALL_ID.match(call.id)
                     if match:
-                        calls[call.id] = (int(match.group(2)), int(match.group(3)), call.parsed_arguments())
+                        calls[call.id] = (int(match.group(2)), int(match.group(3)), call.name, call.parsed_arguments())
             elif message.role is Role.TOOL and message.tool_call_id in calls:
-                r, s, arguments = calls[message.tool_call_id]
+                r, s, tool, arguments = calls[message.tool_call_id]
                 try:
                     result = json.loads(message.content or "null")
                 except json.JSONDecodeError:
@@ -108,8 +104,8 @@ class OfflineAssistant:
                 error = None
                 if message.meta.tool_error or (isinstance(result, dict) and "error" in result and len(result) <= 3):
                     error = str(result.get("error")) if isinstance(result, dict) else str(result)
+                # by (request, step), and by (tool, arguments) so another request can reuse the result
                 done[(r, s)] = (arguments, result, error)
-                tool = next((c.name for m in messages[user_index + 1 :] for c in m.tool_calls if c.id == message.tool_call_id), "")
                 done[(tool, json.dumps(arguments, sort_keys=True))] = (arguments, result, error)
         return done
 
@@ -119,7 +115,7 @@ class OfflineAssistant:
         previous: object = None
         for s, step in enumerate(steps):
             known = executed.get((r, s))
-            if known is None and s < len(steps):
+            if known is None:
                 arguments = _arguments(step.arguments, request.slots, previous)
                 if arguments is not None:
                     known = executed.get((step.tool, json.dumps(arguments, sort_keys=True)))
