@@ -261,49 +261,22 @@ def extract_json(text: str) -> Any:
     raise ValueError(last_error)
 
 
-def _first_balanced(text: str) -> str | None:
-    """The first complete {...} or [...] in `text`, honouring strings."""
-    start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
-    if start < 0:
-        return None
-    depth, in_string, escaped = 0, False, False
-    for i in range(start, len(text)):
-        ch = text[i]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "{[":
-            depth += 1
-        elif ch in "}]":
-            depth -= 1
-            if depth == 0:
-                return text[start : i + 1]
-    return None
+def _json_start(text: str) -> int:
+    """Where the first `{` or `[` is, or -1."""
+    return min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
 
 
-_TRAILING_COMMA = re.compile(r",\s*([}\]])")
-
-
-def repair_json(text: str) -> Any | None:
-    """Mend the usual near-misses (trailing commas, unclosed strings and brackets, Python literals).
+def _walk_brackets(text: str) -> tuple[int | None, list[str], bool]:
+    """Walk JSON-ish text that opens with a bracket, honouring strings.
 
     Returns:
-        The parsed value, or None when the text is beyond simple repair.
+        The end of the first balanced value (None if it never closes), the closers
+        still open at the end of the text, and whether the text ends inside a string.
     """
-    text = text.strip()
-    start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
-    if start < 0:
-        return None
-    text = text[start:]
     closers: list[str] = []
+    end: int | None = None
     in_string, escaped = False, False
-    for ch in text:
+    for i, ch in enumerate(text):
         if in_string:
             if escaped:
                 escaped = False
@@ -317,6 +290,35 @@ def repair_json(text: str) -> Any | None:
             closers.append("}" if ch == "{" else "]")
         elif ch in "}]" and closers:
             closers.pop()
+            if not closers and end is None:
+                end = i + 1
+    return end, closers, in_string
+
+
+def _first_balanced(text: str) -> str | None:
+    """The first complete {...} or [...] in `text`, honouring strings."""
+    start = _json_start(text)
+    if start < 0:
+        return None
+    end, _, _ = _walk_brackets(text[start:])
+    return None if end is None else text[start : start + end]
+
+
+_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+
+
+def repair_json(text: str) -> Any | None:
+    """Mend the usual near-misses (trailing commas, unclosed strings and brackets, Python literals).
+
+    Returns:
+        The parsed value, or None when the text is beyond simple repair.
+    """
+    text = text.strip()
+    start = _json_start(text)
+    if start < 0:
+        return None
+    text = text[start:]
+    _, closers, in_string = _walk_brackets(text)
     mended = text + ('"' if in_string else "")
     mended = mended.rstrip().rstrip(",")
     if mended.endswith(":"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..dbschema import words as _words
 from ..domains.base import DomainPack, Intent, TaskTemplate, ToolStep
 from ..models import Difficulty, Session, ToolSpec
 
@@ -27,10 +28,6 @@ class _Entity:
     key_column: str
     slot: str
     slot_type: str
-
-
-def _words(name: str) -> str:
-    return name.replace("_", " ")
 
 
 def _slot_type(schema: dict) -> str:
@@ -83,10 +80,10 @@ def derive_pack(session: Session, environment=None) -> DomainPack:
         if spec.returns == "many" and not spec.name.startswith("search_") and spec.sql:
             parent = _parent_of(spec, entities)
             if parent is not None:
-                intents.append(_listing(spec, parent))
+                intents.append(_foreign_key_intent(spec, parent, summary=False))
                 summary = tools.get(f"{spec.name}_summary")
                 if summary is not None:
-                    intents.append(_summary(summary, parent))
+                    intents.append(_foreign_key_intent(summary, parent, summary=True))
         elif spec.name.startswith("update_") and spec.sql:
             update = _update(spec, entities, environment)
             if update is not None:
@@ -151,29 +148,25 @@ def _children(spec: ToolSpec, parent: _Entity) -> str:
     return _words(spec.name[len(f"get_{parent.name}_") :].removesuffix("_summary"))
 
 
-def _listing(spec: ToolSpec, parent: _Entity) -> Intent:
+def _foreign_key_intent(spec: ToolSpec, parent: _Entity, summary: bool) -> Intent:
+    """Listing (or summarising, for `_summary` tools) the children of one parent record."""
     fk = [p for p in spec.parameters["required"] if p != "limit"][0]
     children, noun, slot = _children(spec, parent), _words(parent.name), f"{{{parent.slot}}}"
+    if summary:
+        name, description = f"summarise_{spec.name[4:]}", f"get a summary of the {children} of {noun} {slot}"
+        phrasings = (f"Can you summarise the {children} of {noun} {slot}?", f"Give me totals for the {children} of {noun} {slot}.")
+        keywords: tuple[str, ...] = ("summary", "totals")
+    else:
+        name, description = f"list_{spec.name[4:]}", f"list the {children} of {noun} {slot}"
+        phrasings = (f"Which {children} does {noun} {slot} have?", f"Please list the {children} for {noun} {slot}.")
+        keywords = (children,)
     return Intent(
-        name=f"list_{spec.name[4:]}",
-        description=f"list the {children} of {noun} {slot}",
-        phrasings=(f"Which {children} does {noun} {slot} have?", f"Please list the {children} for {noun} {slot}."),
+        name=name,
+        description=description,
+        phrasings=phrasings,
         slots={parent.slot: parent.slot_type},
         steps=(ToolStep(spec.name, {fk: slot}),),
-        keywords=(children,),
-    )
-
-
-def _summary(spec: ToolSpec, parent: _Entity) -> Intent:
-    fk = [p for p in spec.parameters["required"] if p != "limit"][0]
-    children, noun, slot = _children(spec, parent), _words(parent.name), f"{{{parent.slot}}}"
-    return Intent(
-        name=f"summarise_{spec.name[4:]}",
-        description=f"get a summary of the {children} of {noun} {slot}",
-        phrasings=(f"Can you summarise the {children} of {noun} {slot}?", f"Give me totals for the {children} of {noun} {slot}."),
-        slots={parent.slot: parent.slot_type},
-        steps=(ToolStep(spec.name, {fk: slot}),),
-        keywords=("summary", "totals"),
+        keywords=keywords,
     )
 
 
