@@ -10,22 +10,17 @@ dialogue); Task = tasks completed.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
 import time
 
-from turnloom.core.dialogue import create_session, open_engine
+from turnloom.core.dialogue import create_session, run_to_end
 from turnloom.core.domains import pack_names
 from turnloom.core.metrics import dialogue_stats
 from turnloom.core.models import Mode
 
 
 def run(domain: str, seed: int, mode: Mode, tasks: int):
-    session = create_session(domain, mode=mode, seed=seed, tasks=tasks)
-    engine = open_engine(session)
-    asyncio.run(engine.run())
-    engine.environment.close()
-    return dialogue_stats(session)
+    return dialogue_stats(run_to_end(create_session(domain, mode=mode, seed=seed, tasks=tasks)))
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ and the tool environment. The CLI, the TUI and the batch runner all start here.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -131,6 +132,16 @@ def open_engine(
     if session.write_log:
         environment.reset_to(session)
     return DialogueEngine(session, roles, environment, recorder, rule_checker=build_rule_checker(session, environment))
+
+
+def run_to_end(session: Session) -> Session:
+    """Drive `session` offline (or on its mapped roles) until it finishes or pauses; returns it."""
+    engine = open_engine(session)
+    try:
+        asyncio.run(engine.run())
+    finally:
+        engine.environment.close()
+    return session
 
 
 def fork_session(session: Session, at: int, path: str | None = None) -> Session:

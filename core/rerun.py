@@ -13,10 +13,9 @@ normalised, the files of two runs are equal byte for byte.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from .dialogue import fork_session, open_engine
+from .dialogue import fork_session, run_to_end
 from .models import Session
 from .store import dumps
 
@@ -63,12 +62,7 @@ def rerun_session(session: Session) -> Session:
     fresh = fork_session(session, 0)
     for key in ("id", "created_at", "title", "parent"):
         setattr(fresh, key, getattr(session, key))
-    engine = open_engine(fresh)
-    try:
-        asyncio.run(engine.run())
-    finally:
-        engine.environment.close()
-    return fresh
+    return run_to_end(fresh)
 
 
 def first_difference(recorded: Session, regenerated: Session) -> str | None:

@@ -12,13 +12,12 @@ for an A/B. `compare_rule_sets` is the library entry point (the bench uses it).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import statistics
 from collections import Counter
 from pathlib import Path
 
-from ..dialogue import create_session, open_engine
+from ..dialogue import create_session, run_to_end
 from ..domains import pack_names
 from ..errors import UsageError
 from ..metrics import dialogue_stats
@@ -93,12 +92,7 @@ def run_dialogue(domain: str, seed: int, ruleset: str, tasks: int, catalog: Rule
         session.config.violation_policy = drawn.violation_policy  # type: ignore[assignment]
     if drawn.violation_retries is not None:
         session.config.violation_retries = drawn.violation_retries
-    engine = open_engine(session)
-    try:
-        asyncio.run(engine.run())
-    finally:
-        engine.environment.close()
-    return session
+    return run_to_end(session)
 
 
 def summarise(stats: list[dict]) -> dict:
