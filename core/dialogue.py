@@ -155,13 +155,11 @@ def fork_session(session: Session, at: int, path: str | None = None) -> Session:
     """
     if at < 0 or at > len(session.messages):
         raise UsageError(f"--at {at} is outside the transcript (0..{len(session.messages)})")
-    data = session.model_dump()
+    fork = session.model_copy(deep=True)
+    fork.cut(at)
+    data = fork.model_dump()
     data["id"] = new_session_id()
     data["created_at"] = Session.model_fields["created_at"].default_factory()
-    data["messages"] = data["messages"][:at]
-    data["write_log"] = [w for w in data["write_log"] if w["message_index"] < at]
-    data["tasks"] = [t for t in data["tasks"] if t["introduced_at"] < at]
-    data["finish_reason"] = None
     data["parent"] = {"session_id": session.id, "path": path, "at": at}
     usage = Usage()
     for message in data["messages"]:

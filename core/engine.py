@@ -351,11 +351,8 @@ class DialogueEngine:
         session = self.session
         if at < 0 or at > len(session.messages):
             raise TurnloomError(f"no message {at}; the transcript has {len(session.messages)}")
-        del session.messages[at:]
+        session.cut(at)
         self.pending_violation = None
-        session.write_log = [w for w in session.write_log if w.message_index < at]
-        session.tasks = [t for t in session.tasks if t.introduced_at < at]
-        session.finish_reason = None
         self.environment.reset_to(session)
         self._dirty_environment = False
         if self.recorder:

@@ -363,10 +363,11 @@ def _replay(session: Session, events: list[dict[str, Any]], jpath: Path, warning
             elif kind == "task":
                 data["tasks"].append(Task.model_validate(event["task"]).model_dump(mode="json"))
             elif kind == "truncate":
-                at = int(event["at"])
-                data["messages"] = data["messages"][:at]
-                data["write_log"] = [w for w in data["write_log"] if w["message_index"] < at]
-                data["tasks"] = [t for t in data["tasks"] if t.get("introduced_at", 0) < at]
+                cut = Session.model_validate(data)
+                cut.cut(int(event["at"]))
+                reason = data.get("finish_reason")  # a truncate alone does not reopen: "finish" events do
+                data = cut.model_dump(mode="json")
+                data["finish_reason"] = reason
             elif kind == "finish":
                 data["finish_reason"] = None if event["reason"] is None else FinishReason(event["reason"])
             elif kind == "session":

@@ -361,6 +361,15 @@ class Session(_Model):
                 return spec
         return None
 
+    def cut(self, at: int) -> None:
+        """Keep the first `at` messages, the writes their tool results made, and the tasks
+        introduced before message `at`; clear the finish reason. (Edit, regenerate, fork and
+        journal replay all cut this way.)"""
+        del self.messages[at:]
+        self.write_log = [w for w in self.write_log if w.message_index < at]
+        self.tasks = [t for t in self.tasks if t.introduced_at < at]
+        self.finish_reason = None
+
     def active_tools(self) -> list[ToolSpec]:
         disabled = set(self.disabled_tools)
         return [t for t in self.tools if t.name not in disabled]
