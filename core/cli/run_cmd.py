@@ -18,6 +18,7 @@ from ..dialogue import create_session, open_engine
 from ..engine import DialogueEngine, MessageCommitted
 from ..errors import UsageError
 from ..journal import Journal
+from ..metrics import dialogue_stats
 from ..models import FinishReason, Mode, Session, ToolExecution
 from ..render import format_message, print_header, use_colour
 from .options import add_backend_options, add_generation_options, backend_setup, non_negative_int
@@ -94,7 +95,7 @@ def run_and_save(session: Session, out: Path, quiet: bool = False, start_at: int
         journal.compact(session)
         journal.close()
         engine.environment.close()
-    done = sum(1 for m in session.messages if m.meta.completes_task)
+    done = dialogue_stats(session)["tasks_done"]
     spend = ""
     if session.usage.total:
         from ..backends.accounting import role_costs
