@@ -104,7 +104,7 @@ def fake_run(base_url: str, concurrency: int, n: int, out: Path, server_pid: int
     roles = {role: "fake" for role in ("task", "user", "assistant")}
     config = BatchConfig(domain="retail", tasks=1, roles=roles, profiles={"fake": {"base_url": base_url}})
     # as `turnloom generate` does: one exchange log for the batch
-    backends = BackendSetup.create(settings, record=out / EXCHANGE_LOG if record else None)
+    backends = BackendSetup.create(settings, record=out / EXCHANGE_LOG if record else None, batch=True)
     executor = AsyncExecutor(concurrency, backends=backends, processes=processes)
     server0 = cpu_seconds(server_pid) if server_pid else 0.0
     cpu0, t0 = cpu_now(), time.perf_counter()

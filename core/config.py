@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -58,6 +58,9 @@ class Profile(BaseModel):
     """First delay in seconds of turnloom's own retries (dropped streams, malformed replies); doubles each time."""
     max_reasks: int = 2
     """Times a malformed reply (bad JSON, bad tool-call arguments) is repaired or asked again before giving up."""
+    client: Literal["auto", "openai", "aiohttp"] = "auto"
+    """HTTP client: `openai` (the SDK), `aiohttp` (lean, a quarter of the SDK's CPU per request) or `auto`
+    (aiohttp for `generate`, the SDK for everything else)."""
 
 
 class Price(BaseModel):

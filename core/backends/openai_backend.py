@@ -1,14 +1,15 @@
 """One OpenAI-compatible endpoint: the only module in turnloom.core that imports `openai`.
 
 `Endpoint.chat(request)` sends a logical `ChatRequest` and returns a parsed
-`ChatResult`. It owns everything about the wire:
+`ChatResult`. It owns everything about the request and its reply; the HTTP is a
+`wire.Wire` — the openai SDK (`SdkWire`, here) or plain aiohttp
+(`wire.AiohttpWire`), chosen by the profile's `client` (see `wire`):
 
-- Retries. The SDK's own machinery retries 429 (honouring Retry-After and
-  retry-after-ms), 408/409/5xx, timeouts and refused connections, with
-  exponential backoff and jitter; `Profile.max_retries` is handed to it. The SDK
-  cannot retry once a streamed body has started, so a stream that drops or stalls
-  mid-way is retried here (from scratch, `retry_backoff` doubling with jitter).
-  Other 4xx are not retried.
+- Retries. The wire retries 429 (honouring Retry-After and retry-after-ms),
+  408/409/5xx, timeouts and refused connections, with exponential backoff and
+  jitter; `Profile.max_retries` is handed to it. No wire can retry once a streamed
+  body has started, so a stream that drops or stalls mid-way is retried here
+  (from scratch, `retry_backoff` doubling with jitter). Other 4xx are not retried.
 - Capabilities. A 400 that names a feature the profile claims (strict,
   json_schema, json_object, tool_choice, parallel_tool_calls, stream_options,
   seed) turns that feature off for this endpoint and the request is sent again;
@@ -21,31 +22,43 @@
 
 The key is read from the environment variable the profile names when the
 client is built, inside the running event loop; it is never stored or logged.
+`openai` itself is imported only when an `SdkWire` is made, so a batch on the
+aiohttp wire never loads it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import os
 import random
 import time
 from dataclasses import dataclass
-from collections.abc import Callable
-from typing import Any
-
-import httpx2
-import openai
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..config import Profile
 from ..errors import BackendError, ConfigError
 from ..models import Usage
 from .cache import ExchangeCache, ExchangeLog
 from .exchange import ChatRequest, ChatResult, EncodedRequest, MalformedReplyError, ReplyToolCall, ThinkFilter, split_think
+from .wire import (
+    AiohttpWire,
+    ConnectionFailed,
+    HTTPStatusFailed,
+    RequestTimedOut,
+    StreamBroken,
+    Wire,
+    error_message,
+    reply_object,
+    resolve_client,
+)
+
+if TYPE_CHECKING:
+    import openai
 
 TextFn = Any  # Callable[[str], None]; kept loose so a caller may pass None
-CONNECTIONS_PER_CLIENT = 16  # see Endpoint._bind
+CONNECTIONS_PER_CLIENT = 16  # see SdkWire
 
 # a 400 whose message names one of these turns the matching capability off
 _DOWNGRADES = (
@@ -104,35 +117,96 @@ class Capabilities:
 _OPTIONS: dict[str, Any] = {"security": {"bearer_auth": True}, "headers": {"Content-Type": "application/json"}}
 
 
-def _aiohttp_client() -> httpx2.AsyncClient | None:
+class SdkWire:
+    """The openai SDK as a `Wire`: its retries, its errors, its transport.
+
+    With `aiohttp` installed (`pip install 'openai[aiohttp]'`) the SDK's aiohttp
+    transport carries the requests: same retries and errors, about a third less
+    client CPU per request than httpx. Without it, requests are spread round-robin
+    over httpx clients of at most `CONNECTIONS_PER_CLIENT` connections each: the
+    httpx pool scans every one of its connections on each request and each reply,
+    so one pool of hundreds of connections costs more CPU per request than the
+    rest of the client.
+    """
+
+    def __init__(self, profile: Profile, key: str, where: str) -> None:
+        import openai
+
+        self.where = where
+        transport = _aiohttp_client()
+        shards = 1 if transport is not None else max(1, -(-profile.max_concurrency // CONNECTIONS_PER_CLIENT))
+        self.clients = [
+            openai.AsyncOpenAI(api_key=key, base_url=profile.base_url, timeout=profile.timeout,
+                               max_retries=profile.max_retries, http_client=transport)
+            for _ in range(shards)
+        ]
+        self._turn = 0
+
+    def _client(self) -> openai.AsyncOpenAI:
+        self._turn = (self._turn + 1) % len(self.clients)
+        return self.clients[self._turn]
+
+    async def post(self, body: bytes) -> dict[str, Any]:
+        import httpx2
+
+        with _sdk_failures():
+            response = await self._client().post("/chat/completions", content=body, cast_to=httpx2.Response,
+                                                 options=_OPTIONS)
+        return reply_object(response.content, self.where)
+
+    async def stream(self, body: bytes) -> AsyncIterator[dict[str, Any]]:
+        import httpx2
+        import openai
+        from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+        with _sdk_failures():
+            stream = await self._client().post("/chat/completions", content=body, cast_to=ChatCompletion,
+                                               options=_OPTIONS, stream=True,
+                                               stream_cls=openai.AsyncStream[ChatCompletionChunk])
+        try:
+            async for chunk in stream:
+                yield chunk.model_dump()
+        except (httpx2.TransportError, openai.APIError, asyncio.TimeoutError) as exc:
+            raise StreamBroken(type(exc).__name__) from exc
+        finally:
+            await stream.close()
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.close()
+
+
+@contextlib.contextmanager
+def _sdk_failures() -> Iterator[None]:
+    """Turns the SDK's exceptions (raised after its retries) into the wire's."""
+    import openai
+
+    try:
+        yield
+    except openai.APIStatusError as exc:
+        raise HTTPStatusFailed(exc.status_code, error_message(exc.body, str(exc.message))) from exc
+    except openai.APITimeoutError as exc:
+        raise RequestTimedOut(str(exc)) from exc
+    except openai.APIConnectionError as exc:
+        raise ConnectionFailed(str(exc.__cause__ or exc)) from exc
+
+
+def _aiohttp_client() -> Any:
     """The SDK's aiohttp transport (its defaults: limits, timeouts, redirects), or None without aiohttp."""
+    import openai
+
     try:
         return openai.DefaultAioHttpClient()
     except RuntimeError:  # the SDK's way of saying aiohttp is not installed
         return None
 
 
-def _reply_json(response: httpx2.Response, where: str) -> dict[str, Any]:
-    """The JSON object of a non-streamed reply.
-
-    Raises:
-        MalformedReplyError: the body is not a JSON object.
-    """
-    try:
-        data = json.loads(response.content)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedReplyError(f"{where}: the reply is not JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise MalformedReplyError(f"{where}: the reply is not a JSON object")
-    return data
-
-
-class _StreamBroken(Exception):
-    """A streamed body ended early or stalled; retried here."""
-
-
 class Endpoint:
-    """A named profile's endpoint, shared by every role and dialogue that uses it."""
+    """A named profile's endpoint, shared by every role and dialogue that uses it.
+
+    `batch` says the endpoint serves a batch (`generate`): a profile's `client =
+    "auto"` then means the aiohttp wire, otherwise the openai SDK (see `wire`).
+    """
 
     def __init__(
         self,
@@ -140,17 +214,18 @@ class Endpoint:
         profile: Profile,
         cache: ExchangeCache | None = None,
         log: ExchangeLog | None = None,
+        batch: bool = False,
     ) -> None:
         self.name = name
         self.profile = profile
         self.cache = cache
         self.log = log
+        self.client = resolve_client(profile.client, batch)
         self.capabilities = Capabilities.of(profile)
         self.requests_sent = 0  # HTTP requests made, retries and re-sends included
         self.usage_spent = Usage()  # tokens of live replies (cache hits cost nothing)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._clients: list[openai.AsyncOpenAI] = []
-        self._turn = 0
+        self._wire: Wire | None = None
         self._semaphore: asyncio.Semaphore | None = None
 
     @property
@@ -159,37 +234,20 @@ class Endpoint:
 
     # ------------------------------------------------------------ client
 
-    def _bind(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
-        """A client and the semaphore for the running loop (a new loop gets new ones).
-
-        With `aiohttp` installed (`pip install 'openai[aiohttp]'`) the SDK's aiohttp
-        transport carries the requests: same retries and errors, about a third less
-        client CPU per request than httpx. Without it, requests are spread round-robin
-        over httpx clients of at most `CONNECTIONS_PER_CLIENT` connections each: the
-        httpx pool scans every one of its connections on each request and each reply,
-        so one pool of hundreds of connections costs more CPU per request than the
-        rest of the client.
-        """
+    def _bind(self) -> tuple[Wire, asyncio.Semaphore]:
+        """The wire and the semaphore for the running loop (a new loop gets new ones)."""
         loop = asyncio.get_running_loop()
-        if not self._clients or self._loop is not loop:
+        if self._wire is None or self._loop is not loop:
             self._loop = loop
-            key = self._key()
-            transport = _aiohttp_client()
-            shards = 1 if transport is not None else max(1, -(-self.profile.max_concurrency // CONNECTIONS_PER_CLIENT))
-            self._clients = [
-                openai.AsyncOpenAI(
-                    api_key=key,
-                    base_url=self.profile.base_url,
-                    timeout=self.profile.timeout,
-                    max_retries=self.profile.max_retries,
-                    http_client=transport if transport is not None else None,
-                )
-                for _ in range(shards)
-            ]
-            self._semaphore = asyncio.Semaphore(self.profile.max_concurrency)
-        assert self._semaphore is not None
-        self._turn = (self._turn + 1) % len(self._clients)
-        return self._clients[self._turn], self._semaphore
+            key, profile = self._key(), self.profile
+            if self.client == "aiohttp":
+                self._wire = AiohttpWire(profile.base_url, key, profile.timeout, profile.max_retries, self.where,
+                                         user_agent="turnloom")
+            else:
+                self._wire = SdkWire(profile, key, self.where)
+            self._semaphore = asyncio.Semaphore(profile.max_concurrency)
+        assert self._wire is not None and self._semaphore is not None
+        return self._wire, self._semaphore
 
     def _key(self) -> str:
         env = self.profile.api_key_env
@@ -201,11 +259,10 @@ class Endpoint:
         return value
 
     async def aclose(self) -> None:
-        """Close the HTTP clients of the current loop, if any."""
-        if self._clients and self._loop is asyncio.get_running_loop():
-            for client in self._clients:
-                await client.close()
-        self._clients = []
+        """Close the HTTP client of the current loop, if any."""
+        if self._wire is not None and self._loop is asyncio.get_running_loop():
+            await self._wire.aclose()
+        self._wire = None
 
     # ------------------------------------------------------------ chat
 
@@ -235,10 +292,10 @@ class Endpoint:
                     on_text(cached.content)
                 self._record(encoded, request, cached)
                 return cached
-        client, semaphore = self._bind()
+        wire, semaphore = self._bind()
         async with semaphore:
             started = time.perf_counter()
-            result = await self._send_with_retries(client, request, encoded, on_text, on_restart)
+            result = await self._send_with_retries(wire, request, encoded, on_text, on_restart)
             result.latency_ms = round((time.perf_counter() - started) * 1000, 3)
         self.usage_spent = self.usage_spent + result.usage
         self._record(encoded, request, result)
@@ -261,7 +318,7 @@ class Endpoint:
 
     async def _send_with_retries(
         self,
-        client: openai.AsyncOpenAI,
+        wire: Wire,
         request: ChatRequest,
         encoded: EncodedRequest,
         on_text: TextFn | None,
@@ -270,31 +327,27 @@ class Endpoint:
         broken = 0
         while True:
             fields = self._body(request)
-            # the prompt goes out pre-encoded through the SDK's plain `post`: `create()` would walk
-            # every message and tool schema against its TypedDicts (most of the client's CPU per
-            # request) and build a pydantic model of the reply we only read as a dict
+            # the prompt goes out pre-encoded: the SDK's `create()` would walk every message and
+            # tool schema against its TypedDicts (most of the client's CPU per request) and build
+            # a pydantic model of the reply we only read as a dict
             body = encoded.body(fields, with_tools=bool(request.tools))
             try:
                 self.requests_sent += 1
                 if fields.get("stream"):
-                    return await self._stream(client, body, on_text)
-                response = await client.post("/chat/completions", content=body, cast_to=httpx2.Response, options=_OPTIONS)
-                return self._parse(_reply_json(response, self.where))
-            except openai.BadRequestError as exc:
-                feature = self._feature_named(exc)
-                if feature is None:
-                    raise BackendError(f"{self.where}: the endpoint rejected the request (HTTP 400): {_message(exc)}") from exc
-                continue  # a capability was turned off; send again without it
-            except openai.APIStatusError as exc:
+                    return await self._stream(wire, body, on_text)
+                return self._parse(await wire.post(body))
+            except HTTPStatusFailed as exc:
+                if exc.status == 400 and self._feature_named(exc.message):
+                    continue  # a capability was turned off; send again without it
                 raise BackendError(_status_advice(self.where, exc)) from exc
-            except openai.APITimeoutError as exc:
+            except RequestTimedOut as exc:
                 raise BackendError(
                     f"{self.where}: no reply within {self.profile.timeout:g} s after {self.profile.max_retries} retries; "
                     "raise `timeout` in the profile or check the server"
                 ) from exc
-            except openai.APIConnectionError as exc:
-                raise BackendError(f"{self.where}: cannot connect after {self.profile.max_retries} retries ({exc.__cause__ or exc})") from exc
-            except _StreamBroken as exc:
+            except ConnectionFailed as exc:
+                raise BackendError(f"{self.where}: cannot connect after {self.profile.max_retries} retries ({exc})") from exc
+            except StreamBroken as exc:
                 broken += 1
                 if broken > self.profile.max_retries:
                     raise BackendError(f"{self.where}: the reply stream broke off {broken} times ({exc}); check the server") from exc
@@ -303,8 +356,9 @@ class Endpoint:
                 if on_restart is not None:
                     on_restart()
 
-    def _feature_named(self, exc: openai.BadRequestError) -> str | None:
-        text = _message(exc).lower()
+    def _feature_named(self, message: str) -> str | None:
+        """The capability a 400's message names, now turned off; None if none (or nothing left to turn off)."""
+        text = message.lower()
         for word, feature in _DOWNGRADES:
             if word in text and self.capabilities.drop(feature):
                 return feature
@@ -362,15 +416,7 @@ class Endpoint:
             model=data.get("model"),
         )
 
-    async def _stream(self, client: openai.AsyncOpenAI, body: bytes, on_text: TextFn | None) -> ChatResult:
-        stream = await client.post(
-            "/chat/completions",
-            content=body,
-            cast_to=ChatCompletion,
-            options=_OPTIONS,
-            stream=True,
-            stream_cls=openai.AsyncStream[ChatCompletionChunk],
-        )
+    async def _stream(self, wire: Wire, body: bytes, on_text: TextFn | None) -> ChatResult:
         think = ThinkFilter()
         text: list[str] = []
         reasoning: list[str] = []
@@ -378,9 +424,8 @@ class Endpoint:
         finish: str | None = None
         usage: Any = None
         model: str | None = None
-        try:
-            async for chunk in stream:
-                data = chunk.model_dump()
+        async with contextlib.aclosing(wire.stream(body)) as chunks:
+            async for data in chunks:
                 model = data.get("model") or model
                 usage = data.get("usage") or usage
                 for choice in data.get("choices") or []:
@@ -401,12 +446,8 @@ class Endpoint:
                         function = call.get("function") or {}
                         slot["name"] += function.get("name") or ""
                         slot["arguments"] += function.get("arguments") or ""
-        except (httpx2.TransportError, openai.APIError, asyncio.TimeoutError) as exc:
-            raise _StreamBroken(type(exc).__name__) from exc
-        finally:
-            await stream.close()
         if finish is None and not usage:
-            raise _StreamBroken("the stream ended without a finish reason")
+            raise StreamBroken("the stream ended without a finish reason")
         visible_text = "".join(text) + think.feed("")
         content, late_think = split_think(visible_text)
         all_reasoning = "".join(reasoning) or "".join(think.reasoning).strip() or late_think
@@ -431,17 +472,8 @@ def _usage(raw: Any) -> Usage:
     )
 
 
-def _message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return str(exc.message)
-
-
-def _status_advice(where: str, exc: openai.APIStatusError) -> str:
-    status = exc.status_code
+def _status_advice(where: str, exc: HTTPStatusFailed) -> str:
+    status = exc.status
     if status in (401, 403):
         hint = "the key was refused; check the variable named by api_key_env"
     elif status == 404:
@@ -450,4 +482,4 @@ def _status_advice(where: str, exc: openai.APIStatusError) -> str:
         hint = "still failing after the profile's max_retries; try again later or lower max_concurrency"
     else:
         hint = "the endpoint refused the request"
-    return f"{where}: HTTP {status}: {_message(exc)} — {hint}"
+    return f"{where}: HTTP {status}: {exc.message} — {hint}"

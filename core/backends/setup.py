@@ -36,6 +36,7 @@ class BackendSpec:
     record: Path | None = None
     cache: tuple[Path, ...] = ()
     cache_only: bool = False
+    batch: bool = False
 
     def build(self) -> BackendSetup:
         """A fresh setup: its own endpoints and clients, the same log file and cache files.
@@ -44,7 +45,7 @@ class BackendSpec:
             SessionFileError: a cache file that cannot be read.
         """
         return BackendSetup.create(self.config, record=self.record, cache=list(self.cache) or None,
-                                   cache_only=self.cache_only)
+                                   cache_only=self.cache_only, batch=self.batch)
 
 
 @dataclass
@@ -57,10 +58,11 @@ class BackendSetup:
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
     cache_files: tuple[Path, ...] = ()
     cache_only: bool = False
+    batch: bool = False  # serves `generate`: a profile's `client = "auto"` means aiohttp (see `wire`)
 
     @classmethod
     def create(cls, config: TurnloomConfig, record: str | Path | None = None,
-               cache: list[str | Path] | None = None, cache_only: bool = False) -> BackendSetup:
+               cache: list[str | Path] | None = None, cache_only: bool = False, batch: bool = False) -> BackendSetup:
         """A setup recording to `record` and answering from the `cache` files first.
 
         Raises:
@@ -72,6 +74,7 @@ class BackendSetup:
             cache=ExchangeCache(list(cache), only=cache_only) if cache else None,
             cache_files=tuple(Path(c) for c in cache or ()),
             cache_only=cache_only,
+            batch=batch,
         )
 
     def spec(self, share: int = 1) -> BackendSpec:
@@ -89,6 +92,7 @@ class BackendSetup:
             record=self.log.path if self.log is not None else None,
             cache=self.cache_files,
             cache_only=self.cache_only,
+            batch=self.batch,
         )
 
     def endpoint(self, name: str) -> Endpoint:
@@ -105,7 +109,7 @@ class BackendSetup:
                 raise ConfigError(f"{where}: no [profiles.{name}]; known profiles: {known}")
             from .openai_backend import Endpoint
 
-            self.endpoints[name] = Endpoint(name, profile, cache=self.cache, log=self.log)
+            self.endpoints[name] = Endpoint(name, profile, cache=self.cache, log=self.log, batch=self.batch)
         return self.endpoints[name]
 
     async def aclose(self) -> None:

@@ -3,7 +3,9 @@
 Parses the options into a `BatchConfig`, picks an executor (asyncio tasks for
 dialogues that wait on an endpoint, a process pool for offline ones, or Ray),
 and runs `batch.generate` with a live progress line. Re-running the same
-command resumes the batch.
+command resumes the batch. The dialogues use the derived tools, a toolset file
+(`--tools`), or — with the forge role on a profile — one toolset forged before
+the batch into `DIR/toolset.json` and reused when the batch resumes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import asyncio
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 from ..batch import BatchReport, generate
@@ -21,11 +24,13 @@ from ..executors import AsyncExecutor, Executor, ProcessExecutor, RayExecutor
 from ..manifest import BatchConfig
 from ..models import Mode, ToolExecution
 from ..progress import ProgressLine, format_duration
-from .options import add_backend_options, non_negative_int, positive_int, seed_type
+from ..toolset import Toolset, file_sha256, load_toolset
+from .options import DefaultStr, add_backend_options, add_tools_option, given, non_negative_int, positive_int, seed_type
 
 # profile fields that shape what a model writes (keys and retries do not)
 PROFILE_FIELDS = ("base_url", "model", "temperature", "max_tokens")
 EXCHANGE_LOG = "exchanges.llm.jsonl"
+FORGED_TOOLSET = "toolset.json"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,8 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="dialogues in flight at once when they wait on a model endpoint (default 16)")
     parser.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.USER_ORIENTED.value,
                         help="user-oriented (default) or task-oriented")
-    parser.add_argument("--execution", choices=[e.value for e in ToolExecution], default=ToolExecution.SQL.value,
-                        help="sql: tools run on a real SQLite copy (default); simulated: schema-shaped results")
+    parser.add_argument("--execution", choices=[e.value for e in ToolExecution], default=DefaultStr(ToolExecution.SQL.value),
+                        help="sql: tools run on a real SQLite copy (default, or the --tools file's); "
+                        "simulated: schema-shaped results")
     parser.add_argument("--tasks", type=non_negative_int, default=3, help="tasks chained per dialogue (default 3)")
     parser.add_argument("--max-messages", type=positive_int, default=400, help="stop a dialogue at this many messages (default 400)")
     parser.add_argument("--rules", default="paper", metavar="SET", help="user-behaviour rule set (default: paper)")
@@ -62,6 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="processes for offline dialogues (default: CPU count; 1 runs them in this process)")
     parser.add_argument("--force", action="store_true", help="resume even though the config differs from the folder's")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
+    add_tools_option(parser)
     add_backend_options(parser)
     parser.set_defaults(handler=handle)
 
@@ -79,25 +86,34 @@ def role_map(args: argparse.Namespace, config: TurnloomConfig) -> dict[str, str]
     return resolve_role_map(config, args.profile, args.role)
 
 
-def batch_config(args: argparse.Namespace, config: TurnloomConfig) -> BatchConfig:
-    """The batch config the options describe."""
+def batch_config(args: argparse.Namespace, config: TurnloomConfig, toolset: Toolset | None = None) -> BatchConfig:
+    """The batch config the options describe; a toolset's domain and execution are the defaults."""
     roles = role_map(args, config)
     profiles = {
         name: {key: getattr(config.profiles[name], key) for key in PROFILE_FIELDS}
         for name in sorted(set(roles.values()) - {"offline"})
     }
+    domain, db_arg, execution = args.domain, args.db, str(args.execution)
+    if toolset is not None:
+        if domain is None and db_arg is None:
+            domain, db_arg = (None, toolset.db) if toolset.db else (toolset.domain, None)
+        if not given(args.execution):
+            execution = toolset.execution.value
     db = db_hash = None
-    if args.db:
-        path = Path(args.db).expanduser().resolve()
+    if db_arg:
+        path = Path(db_arg).expanduser().resolve()
         if not path.is_file():
-            raise UsageError(f"--db {args.db}: no such file")
+            raise UsageError(f"--db {db_arg}: no such file")
         db, db_hash = str(path), hashlib.sha256(path.read_bytes()).hexdigest()
+    tools = str(Path(toolset.source).resolve()) if toolset is not None and toolset.source else None
     return BatchConfig(
-        domain=None if db else (args.domain or "retail"),
+        domain=None if db else (domain or "retail"),
         db=db,
         db_sha256=db_hash,
+        tools=tools,
+        tools_sha256=file_sha256(tools) if tools else None,
         mode=args.mode,
-        execution=args.execution,
+        execution=execution,
         tasks=args.tasks,
         max_messages=args.max_messages,
         rule_set=args.rules if args.mode == Mode.USER_ORIENTED.value else None,
@@ -124,13 +140,18 @@ def pick_executor(args: argparse.Namespace, config: BatchConfig, settings: Turnl
     from ..backends.setup import BackendSetup
 
     # one exchange log for the batch: a re-run with --cache DIR/exchanges.llm.jsonl costs no tokens
-    backends = BackendSetup.create(settings, record=Path(args.out) / EXCHANGE_LOG, cache=args.cache or None)
+    backends = BackendSetup.create(settings, record=Path(args.out) / EXCHANGE_LOG, cache=args.cache or None, batch=True)
     return AsyncExecutor(args.concurrency, backends=backends, prices=settings.prices)
 
 
 def handle(args: argparse.Namespace) -> int:
     settings = load_config(getattr(args, "config", None))
-    config = batch_config(args, settings)
+    toolset = load_toolset(args.tools) if args.tools else None
+    config = batch_config(args, settings, toolset)
+    if toolset is None and config.roles.get("forge", "offline") != "offline":
+        config = _with_forged_toolset(args, config, settings)
+    if config.tools is not None:
+        _check_toolset(config)
     executor = pick_executor(args, config, settings)
     progress = None if args.quiet else ProgressLine()
     Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -139,6 +160,54 @@ def handle(args: argparse.Namespace) -> int:
     if report.interrupted:
         return 130
     return 1 if report.failed else 0
+
+
+def _with_forged_toolset(args: argparse.Namespace, config: BatchConfig, settings: TurnloomConfig) -> BatchConfig:
+    """The config with the batch's forged toolset: `DIR/toolset.json`, forged now unless it exists.
+
+    A resumed batch reuses the file, so its dialogues keep the tools they began with
+    (delete the file to forge again). The requests go to the batch's exchange log.
+    """
+    from ..backends.setup import BackendSetup
+    from ..forging import ToolSource
+    from ..toolset import save_toolset
+    from .forge_cmd import forge_with, report
+
+    path = (Path(args.out) / FORGED_TOOLSET).resolve()
+    if not path.exists():
+        source = ToolSource.resolve(config.domain, config.db)
+        setup = BackendSetup.create(settings, record=Path(args.out) / EXCHANGE_LOG, cache=args.cache or None)
+        try:
+            toolset = forge_with(setup, config.roles["forge"], source, ToolExecution(config.execution),
+                                 seed=config.seed_start)
+        finally:
+            if setup.log is not None:
+                setup.log.close()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_toolset(path, toolset)
+        if not args.quiet:
+            print(report(toolset))
+            print(f"# saved {path} (reused when the batch resumes)")
+    return config.model_copy(update={"tools": str(path), "tools_sha256": file_sha256(path)})
+
+
+def _check_toolset(config: BatchConfig) -> None:
+    """Refuse, before any dialogue starts, a toolset that cannot serve the batch's database.
+
+    Raises:
+        ToolsetError: naming the file and the tools at fault.
+    """
+    from ..forging import ToolSource
+    from ..toolset import usable_tools
+
+    from .forge_cmd import offline_players_warning
+
+    toolset = config.toolset()
+    assert toolset is not None
+    tools = usable_tools(toolset, ToolSource.resolve(config.domain, config.db).image, ToolExecution(config.execution))
+    warning = offline_players_warning(tools, config.roles)
+    if warning:
+        print(f"turnloom: warning: {warning}", file=sys.stderr)
 
 
 async def _generate(config: BatchConfig, args: argparse.Namespace, executor: Executor,

@@ -8,6 +8,7 @@ turnloom role plausibly (see `fake_auto`). Script entries inject faults:
     {"status": 429, "headers": {"Retry-After": "0.05"}}   an HTTP error
     {"hang": 5.0}                                         no reply for that long, then close
     {"drop": 2}                                           stream 2 chunks, then cut the connection
+    {"stream_error": "overloaded"}                        a 200 stream whose first event is an error
     {"reply": {"content": ..., "tool_calls": [...], "reasoning": ..., "reasoning_field": "reasoning_content"}}
     {"body": {...}}                                       this exact JSON body (missing fields)
 
@@ -136,6 +137,8 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 return self._json(400, {"error": {"message": "response_format: 'strict' is not supported by this server"}})
             if "body" in entry:
                 return self._json(200, entry["body"])
+            if "stream_error" in entry:
+                return self._stream_error(entry["stream_error"])
             reply = dict(auto_reply(body))
             reply.update(entry.get("reply") or {})
             if body.get("stream"):
@@ -194,6 +197,15 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             self._event(dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": "tool_calls" if calls else "stop"}]))
             if (body.get("stream_options") or {}).get("include_usage"):
                 self._event(dict(base, choices=[], usage=_usage(body, reply.get("content") or "", reply.get("reasoning") or "")))
+            self._write_chunk(b"data: [DONE]\n\n")
+            self._write_chunk(b"")
+
+        def _stream_error(self, message: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self._event({"error": {"message": message, "type": "injected"}})
             self._write_chunk(b"data: [DONE]\n\n")
             self._write_chunk(b"")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import backend_support
 import pytest
 from backend_support import KEY_VALUE, quick_profile
 
@@ -16,6 +17,13 @@ from turnloom.core.errors import BackendError
 SYSTEM = {"role": "system", "content": "# Role: assistant\nhelp"}
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"],
           "additionalProperties": False}
+
+
+@pytest.fixture(autouse=True, params=["openai", "aiohttp"])
+def client(request, monkeypatch) -> str:
+    """Every test here runs on both HTTP clients: the openai SDK and the lean aiohttp wire."""
+    monkeypatch.setattr(backend_support, "CLIENT", request.param)
+    return request.param
 
 
 def plain(stream: bool = False) -> ChatRequest:
@@ -209,13 +217,49 @@ async def test_the_body_on_the_wire_carries_the_prompt_tools_and_options(fake, k
     assert result.tool_calls and result.tool_calls[0].name == "search_x"
 
 
-async def test_without_aiohttp_requests_spread_over_small_httpx_pools_with_the_same_retries(fake, key, monkeypatch):
+@pytest.mark.parametrize("client", ["openai"])  # how the SDK spreads requests when aiohttp is missing
+async def test_without_aiohttp_requests_spread_over_small_httpx_pools_with_the_same_retries(fake, key, monkeypatch, client):
     from turnloom.core.backends import openai_backend
 
     monkeypatch.setattr(openai_backend, "_aiohttp_client", lambda: None)
-    endpoint = Endpoint("fake", quick_profile(fake, max_concurrency=40))
+    endpoint = Endpoint("fake", quick_profile(fake, max_concurrency=40, client=client))
     fake.push({"status": 429, "headers": {"Retry-After": "0.05"}})
     results = [await endpoint.chat(plain()) for _ in range(4)]
     assert all(r.content for r in results) and len(fake.requests) == 5
-    assert len(endpoint._clients) == 3  # 40 in flight at most, 16 connections per client
+    assert len(endpoint._wire.clients) == 3  # 40 in flight at most, 16 connections per client
     await endpoint.aclose()
+
+
+def test_auto_means_the_sdk_for_interactive_work_and_aiohttp_for_a_batch(fake):
+    from turnloom.core.backends.setup import BackendSetup
+    from turnloom.core.config import TurnloomConfig
+
+    config = TurnloomConfig(profiles={"auto": quick_profile(fake, client="auto"), "sdk": quick_profile(fake, client="openai")})
+    assert BackendSetup.create(config).endpoint("auto").client == "openai"
+    batch = BackendSetup.create(config, batch=True)
+    assert batch.endpoint("auto").client == "aiohttp" and batch.endpoint("sdk").client == "openai"
+    assert batch.spec(share=2).build().endpoint("auto").client == "aiohttp"
+
+
+def test_the_retry_policy_follows_the_server_as_the_sdk_does():
+    from email.utils import formatdate
+
+    from turnloom.core.backends.wire import retry_after, retry_delay, should_retry
+
+    assert retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
+    assert retry_after({"retry-after": "2"}) == 2.0
+    assert 8 < retry_after({"retry-after": formatdate(time.time() + 10, usegmt=True)}) <= 10
+    assert retry_after({"retry-after": "soon"}) is None and retry_after({}) is None
+    assert should_retry(429, {}) and should_retry(503, {}) and should_retry(408, {}) and should_retry(409, {})
+    assert not should_retry(404, {}) and not should_retry(400, {})
+    assert not should_retry(429, {"retry-after": "3600"})  # longer than anyone should wait: fail now
+    assert should_retry(400, {"x-should-retry": "true"}) and not should_retry(500, {"x-should-retry": "false"})
+    assert retry_delay(0, 1.5) == 1.5
+    assert 0.375 <= retry_delay(0, None) <= 0.5 and 6 <= retry_delay(10, None) <= 8  # doubling, capped, jittered
+
+
+async def test_a_stream_that_carries_an_error_event_is_sent_again(fake, key, client):
+    fake.push({"stream_error": "overloaded"})
+    endpoint = Endpoint("fake", quick_profile(fake))
+    result = await endpoint.chat(plain(stream=True))
+    assert result.content and len(fake.requests) == 2
