@@ -17,12 +17,13 @@ from .domains import get_pack
 from .engine import DialogueEngine, SessionRecorder
 from .environment import ToolEnvironment
 from .errors import DatabaseError, UsageError
-from .forge import derive_tools
+from .forging import ToolSource, derived_tools
 from .models import GenerationConfig, Mode, Session, ToolExecution, Usage, new_session_id
 from .offline import offline_roles
 from .roles import RoleSet
 from .rulecheck import build_rule_checker
 from .rulesets import rule_config
+from .toolset import Toolset, usable_tools
 from .dbimage import build_pack_image, load_database_image
 
 if TYPE_CHECKING:
@@ -51,8 +52,9 @@ def create_session(
     rule_set: str | None = "paper",
     session_id: str | None = None,
     created_at: str | None = None,
+    toolset: Toolset | None = None,
 ) -> Session:
-    """A new, empty session with tools derived from the domain's database.
+    """A new, empty session with tools derived from the domain's database (or a toolset's).
 
     Args:
         domain: a built-in domain pack name (ignored when `db_path` is given).
@@ -60,22 +62,19 @@ def create_session(
         rule_set: the named rule set in force (user-oriented mode only).
         session_id, created_at: fixed values for a re-run that must reproduce a
             recorded session byte for byte; fresh ones when None.
+        toolset: use these tools instead of the derived ones, once `check_tools` has
+            found them fit for this database and tool execution.
 
     Raises:
         DomainError: unknown domain. DatabaseError: unusable database file.
+        ToolsetError: a toolset whose tools cannot serve this session.
     """
-    if db_path is not None:
-        path = Path(db_path).expanduser().resolve()
-        image = load_database_image(path)
-        name, stored_path = path.stem, str(path)
+    source = ToolSource.resolve(domain, db_path)
+    if toolset is None:
+        tools = derived_tools(source).tools
     else:
-        pack = get_pack(domain or "retail")
-        image = build_pack_image(pack)
-        name, stored_path = pack.name, None
-    report = derive_tools(image)
-    if not report.tools:
-        reasons = "; ".join(f"{n}: {r}" for n, r in report.dropped[:3]) or "it has no usable tables"
-        raise DatabaseError(f"{stored_path or name}: no tool could be derived from this database ({reasons})")
+        tools = usable_tools(toolset, source.image, execution)
+    name, stored_path = source.domain, source.db
     rng = random.Random(f"{seed}:reference-time")
     reference = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc) + timedelta(days=rng.randint(0, 364), minutes=rng.randint(0, 600))
     drawn = rule_config(rule_set, seed) if mode is Mode.USER_ORIENTED else {}
@@ -95,7 +94,7 @@ def create_session(
         db_path=stored_path,
         reference_time=reference.isoformat(),
         config=config,
-        tools=report.tools,
+        tools=tools,
     )
 
 

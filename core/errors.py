@@ -6,6 +6,7 @@
     ├── DatabaseError         a database file that cannot be used (not SQLite, empty, locked, read-only)
     ├── SessionFileError      a session, journal or transcript file that cannot be read or written
     ├── ConfigError           a config, rule or theme file that cannot be used
+    ├── ToolsetError          a toolset file that cannot be read, or tools that cannot serve a dialogue
     └── BackendError          a model endpoint that failed after its retries
 
 Each message says what went wrong and where (file, line, key), and what to do.
@@ -47,6 +48,12 @@ class SessionFileError(TurnloomError):
 
 class ConfigError(TurnloomError):
     """A config, rule or theme file that cannot be used."""
+
+    exit_code = 2
+
+
+class ToolsetError(TurnloomError):
+    """A toolset file that cannot be read, or tools that do not fit the dialogue's database."""
 
     exit_code = 2
 

@@ -12,7 +12,9 @@ any stage can start from a stored artifact:
   is dry-run on a scratch copy with arguments drawn from the data and kept only
   if it runs (the rest come back in `ForgeReport.dropped` with the reason).
 
-Derived (introspected) SQL tools are `turnloom.core.forge`'s business.
+Tools a stage cannot use (bad name, bad schema) are listed in `LLMForge.dropped`.
+Derived (introspected) SQL tools are `turnloom.core.forge`'s business; running
+the stages into a toolset is `turnloom.core.forging`'s.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ..forge import LIMIT_SCHEMA, ForgeReport, value_schema
 from ..models import ToolOrigin, ToolSpec
 from ..prompts import render
 from ..sqlenv import SqlEnvironment
+from ..toolset import sql_problem, table_columns
 from .exchange import ChatRequest
 from .openai_backend import Endpoint
 from .structured import Spend, ask_json
@@ -45,31 +48,59 @@ def _listing(tools: list[ToolSpec]) -> str:
 
 def tool_from_openai(raw: Any) -> ToolSpec | None:
     """A `ToolSpec` from a function-format dict, or None when it is not a usable tool."""
+    return parse_tool(raw)[0]
+
+
+def parse_tool(raw: Any) -> tuple[ToolSpec | None, str | None]:
+    """A `ToolSpec` from a function-format dict, or None and why it is not a usable tool."""
     if not isinstance(raw, dict):
-        return None
+        return None, "not a function object"
     function = raw.get("function", raw)
+    if not isinstance(function, dict):
+        return None, "not a function object"
     name, parameters = function.get("name"), function.get("parameters") or {"type": "object", "properties": {}}
-    if not isinstance(name, str) or not NAME.match(name) or not isinstance(parameters, dict):
-        return None
-    if parameters.get("type") != "object":
-        return None
+    if not isinstance(name, str) or not NAME.match(name):
+        return None, "the name is not snake_case with a get_/search_/create_/update_/delete_ prefix"
+    if not isinstance(parameters, dict) or parameters.get("type") != "object":
+        return None, 'its parameters are not a JSON Schema of "type": "object"'
     try:
         jsonschema.Draft202012Validator.check_schema(parameters)
-    except jsonschema.SchemaError:
-        return None
+    except jsonschema.SchemaError as exc:
+        return None, f"its parameters are not a valid JSON Schema ({exc.message})"
     parameters.setdefault("properties", {})
     parameters.setdefault("required", [])
     return ToolSpec(name=name, description=str(function.get("description") or name.replace("_", " ")),
-                    parameters=parameters, origin=ToolOrigin.GENERATED)
+                    parameters=parameters, origin=ToolOrigin.GENERATED), None
 
 
 class LLMForge:
-    """The forge stages, played by one endpoint; `spend` sums what they cost."""
+    """The forge stages, played by one endpoint; `spend` sums what they cost.
+
+    `dropped` collects (stage, name, reason) for every generated tool the tool and
+    expansion stages could not use.
+    """
 
     def __init__(self, endpoint: Endpoint, seed: int = 0) -> None:
         self.endpoint = endpoint
         self.seed = seed
         self.spend = Spend()
+        self.dropped: list[tuple[str, str, str]] = []
+
+    def _new_tools(self, stage: str, raw: list[Any], existing: list[ToolSpec]) -> list[ToolSpec]:
+        """The usable tools of `raw` whose names are new; unusable ones go to `dropped`.
+
+        A name that exists already is the model reusing a tool, as the prompt asks: skipped quietly.
+        """
+        taken = {t.name for t in existing}
+        out = []
+        for item in raw:
+            spec, reason = parse_tool(item)
+            if spec is None:
+                self.dropped.append((stage, _raw_name(item), str(reason)))
+            elif spec.name not in taken:
+                taken.add(spec.name)
+                out.append(spec)
+        return out
 
     async def _ask(self, stage: str, messages: list[dict[str, Any]], check=None) -> Any:
         request = ChatRequest(role="forge", messages=messages, schema=_ANY, schema_name=stage,
@@ -100,14 +131,14 @@ class LLMForge:
         system = render("forge_tools.md", domain=domain, existing=_listing(existing), question=question)
         reply = await self._ask("tools", [{"role": "system", "content": system},
                                           {"role": "user", "content": "Design the tools."}], _has_tools)
-        return _new_tools(reply.value["tools"], existing)
+        return self._new_tools("tools", reply.value["tools"], existing)
 
     async def expand(self, domain: str, tools: list[ToolSpec]) -> list[ToolSpec]:
         """Up to 10 complementary tools (possibly none)."""
         system = render("forge_expansion.md", domain=domain, limit=MAX_EXPANSION, tools=_listing(tools))
         reply = await self._ask("expansion", [{"role": "system", "content": system},
                                               {"role": "user", "content": "Propose the new tools."}], _has_tools)
-        return _new_tools(reply.value["tools"], tools)[:MAX_EXPANSION]
+        return self._new_tools("expansion", reply.value["tools"], tools)[:MAX_EXPANSION]
 
     async def output_schemas(self, domain: str, tools: list[ToolSpec]) -> list[ToolSpec]:
         """Every tool with its predicted output schema, from one growing conversation."""
@@ -124,7 +155,7 @@ class LLMForge:
 
     async def sql_tools(self, image: bytes, existing: list[ToolSpec], limit: int = 20) -> ForgeReport:
         """SQL tools for the database `image`, each kept only if it runs on a scratch copy."""
-        columns = _columns(image)
+        columns = table_columns(image)
         schema = _schema_text(image)
         system = render("forge_sql_tools.md", schema=schema, existing=_listing(existing), limit=limit)
         reply = await self._ask("sql_tools", [{"role": "system", "content": system},
@@ -135,10 +166,9 @@ class LLMForge:
             for raw in reply.value["tools"][:limit]:
                 spec, reason = _sql_spec(raw, columns, taken)
                 if spec is not None:
-                    result = env.dry_run(spec, _sample_arguments(spec, env, columns))
-                    reason = f"it failed on a scratch copy: {result.content}" if result.is_error else None
+                    reason = sql_problem(spec, env, columns)
                 if reason:
-                    report.dropped.append((str(raw.get("name") if isinstance(raw, dict) else raw), reason))
+                    report.dropped.append((_raw_name(raw), reason))
                 else:
                     taken.add(spec.name)
                     report.tools.append(spec)
@@ -160,28 +190,6 @@ def _has_schema(value: Any) -> str | None:
     except jsonschema.SchemaError as exc:
         return f"output_schema is not a valid JSON Schema: {exc.message}"
     return None
-
-
-def _new_tools(raw: list[Any], existing: list[ToolSpec]) -> list[ToolSpec]:
-    taken = {t.name for t in existing}
-    out = []
-    for item in raw:
-        spec = tool_from_openai(item)
-        if spec is not None and spec.name not in taken:
-            taken.add(spec.name)
-            out.append(spec)
-    return out
-
-
-def _columns(image: bytes) -> dict[str, dict[str, str]]:
-    """table -> column -> declared type."""
-    conn = sqlite3.connect(":memory:")
-    try:
-        conn.deserialize(bytes(image))
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
-        return {t: {r[1]: r[2] for r in conn.execute(f'PRAGMA table_info("{t}")')} for t in tables}
-    finally:
-        conn.close()
 
 
 def _schema_text(image: bytes) -> str:
@@ -220,22 +228,7 @@ def _sql_spec(raw: Any, columns: dict[str, dict[str, str]], taken: set[str]) -> 
     return spec, None
 
 
-def _sample_arguments(spec: ToolSpec, env: SqlEnvironment, columns: dict[str, dict[str, str]]) -> dict[str, Any]:
-    args: dict[str, Any] = {}
-    for param, schema in spec.parameters["properties"].items():
-        if param == "limit":
-            args[param] = 5
-            continue
-        if param.endswith("_pattern"):
-            args[param] = "%"
-            continue
-        base = param.removeprefix("new_")
-        table = next((t for t, cols in columns.items() if base in cols), None)
-        value = None
-        if table is not None:
-            rows = env.query(f'SELECT "{base}" AS v FROM "{table}" WHERE "{base}" IS NOT NULL LIMIT 1')
-            value = rows[0]["v"] if rows else None
-        if value is None:
-            value = {"integer": 1, "number": 1.0}.get(schema.get("type"), "sample")
-        args[param] = value
-    return args
+def _raw_name(item: Any) -> str:
+    function = item.get("function", item) if isinstance(item, dict) else None
+    name = function.get("name") if isinstance(function, dict) else None
+    return name if isinstance(name, str) and name else "(unnamed)"
