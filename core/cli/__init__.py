@@ -18,6 +18,7 @@ from ..errors import TurnloomError
 SUBCOMMAND_MODULES = (
     "run_cmd",
     "domains_cmd",
+    "forge_cmd",
     "replay_cmd",
     "fork_cmd",
     "export_cmd",

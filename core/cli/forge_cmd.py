@@ -1,0 +1,200 @@
+"""`turnloom forge`: make a toolset file for a domain or database, on a model endpoint or offline.
+
+With the forge role on a profile (`--profile P`, `--role forge=P` or the config's
+`[roles]`), `sql` execution adds the LLM's SQL tools to the introspected ones and
+`simulated` runs questions -> tools -> expansion -> output schemas; with the role
+offline it writes the introspected tools, so the command always works. The file
+goes to `--out` atomically, the exchanges beside it (`*.llm.jsonl`), and a short
+report (kept, dropped with reasons, tokens) to stdout. `run --tools` and
+`generate --tools` use the file; `forge_with` is also how `run` and `generate`
+forge when the role is mapped and no file is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..config import load_config
+from ..errors import UsageError
+from ..forging import ToolSource, forge_toolset, offline_toolset
+from ..forge import ForgeReport
+from ..models import ToolExecution, ToolOrigin, ToolSpec
+from ..toolset import Toolset, save_toolset
+from .options import positive_int, seed_type
+
+if TYPE_CHECKING:
+    from ..backends.setup import BackendSetup
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "forge",
+        help="make a toolset file (tools for a domain or database) for run/generate --tools",
+        description=(
+            "Make the tools for a domain or database and save them as a toolset file. With the forge "
+            "role on a profile: in sql execution, the introspected tools plus the SQL tools the model "
+            "writes (each tried on a scratch copy, kept only if it runs); in simulated execution, "
+            "questions -> tools per question -> expansion -> output schemas. With the forge role "
+            "offline: the introspected tools."
+        ),
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--domain", help="built-in domain pack (see `turnloom domains`)")
+    source.add_argument("--db", metavar="FILE.sqlite", help="your own SQLite database (opened read-only)")
+    parser.add_argument("--execution", choices=[e.value for e in ToolExecution], default=ToolExecution.SQL.value,
+                        help="the tool execution the tools are for: sql (default) or simulated")
+    parser.add_argument("--out", required=True, metavar="TOOLS.json", help="the toolset file to write (replaced atomically)")
+    parser.add_argument("--questions", type=positive_int, metavar="N",
+                        help="simulated execution on a profile: make tools for the first N questions only (default: all, 20-30)")
+    parser.add_argument("--seed", type=seed_type, default=0, help="seed sent with every forge request (default 0)")
+    parser.add_argument("--config", default=argparse.SUPPRESS, metavar="FILE",
+                        help="config file (same as `turnloom --config FILE forge ...`)")
+    parser.add_argument("--quiet", action="store_true", help="print only the closing line")
+    group = parser.add_argument_group("backends")
+    group.add_argument("--profile", metavar="NAME", help="play the forge role on this [profiles.NAME] of turnloom.toml")
+    group.add_argument("--role", action="append", default=[], metavar="forge=PROFILE",
+                       help="play the forge role on a profile (`forge=offline` for the introspected tools)")
+    group.add_argument("--cache", action="append", default=[], metavar="FILE",
+                       help="answer forge requests from this exchange log (written beside TOOLS.json as *.llm.jsonl) "
+                       "before calling the endpoint; repeatable")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from ..backends.cache import exchange_log_path
+    from ..backends.setup import BackendSetup, resolve_role_map
+
+    for item in args.role:
+        role = item.partition("=")[0].strip()
+        if role != "forge":
+            raise UsageError(f"--role {item!r}: `turnloom forge` plays only the forge role (--role forge=PROFILE)")
+    out = _checked_out(Path(args.out))
+    config = load_config(getattr(args, "config", None))
+    # only the forge role matters here: --profile P means --role forge=P
+    role_args = ([f"forge={args.profile}"] if args.profile else []) + args.role
+    profile = resolve_role_map(config, None, role_args).get("forge")
+    execution = ToolExecution(args.execution)
+    source = ToolSource.resolve(args.domain, args.db)
+    say = None if args.quiet else _progress_printer()
+    if profile is None:
+        if args.cache:
+            raise UsageError("--cache needs the forge role on a profile (--profile NAME or --role forge=PROFILE)")
+        if args.questions is not None:
+            print("turnloom: note: --questions applies only when the forge runs on a profile; ignored", file=sys.stderr)
+        toolset = offline_toolset(source, execution)
+    else:
+        if args.questions is not None and execution is ToolExecution.SQL:
+            print("turnloom: note: --questions applies to simulated execution; ignored", file=sys.stderr)
+        setup = BackendSetup.create(config, record=exchange_log_path(out), cache=args.cache or None)
+        toolset = forge_with(setup, profile, source, execution, seed=args.seed, questions=args.questions, progress=say)
+    save_toolset(out, toolset)
+    if not args.quiet:
+        print(report(toolset))
+    print(f"# saved {out} · {len(toolset.tools)} tools · next: turnloom run --tools {out}")
+    return 0
+
+
+def _progress_printer():
+    """Stage lines on stderr; on a terminal, per-question updates overwrite each other."""
+    live = sys.stderr.isatty()
+
+    def say(line: str, final: bool = True) -> None:
+        if live:
+            print(f"\r\033[K# {line}", end="\n" if final else "", file=sys.stderr, flush=True)
+        elif final:
+            print(f"# {line}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def _checked_out(out: Path) -> Path:
+    """`--out` made ready before any token is spent: its folder exists and is writable.
+
+    Raises:
+        UsageError: a folder given as the file, or a folder that cannot be written.
+    """
+    if out.is_dir():
+        raise UsageError(f"--out {out}: is a folder; give a file name, e.g. {out / 'tools.json'}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot create its folder ({exc.strerror or exc})") from None
+    if not os.access(out.parent, os.W_OK):
+        raise UsageError(f"--out {out}: the folder {out.parent} is not writable")
+    return out
+
+
+def forge_with(
+    setup: BackendSetup,
+    profile: str,
+    source: ToolSource,
+    execution: ToolExecution,
+    *,
+    seed: int = 0,
+    questions: int | None = None,
+    derived: ForgeReport | None = None,
+    progress=None,
+) -> Toolset:
+    """Run the forge on `profile`'s endpoint to the end, in an event loop of its own.
+
+    The endpoint's HTTP clients are closed before the loop ends (a later loop gets
+    new ones); the exchange log stays open for the dialogue that follows.
+
+    Raises:
+        ConfigError: unknown profile or unset key. BackendError: the endpoint failed.
+    """
+    endpoint = setup.endpoint(profile)
+
+    async def forge() -> Toolset:
+        try:
+            return await forge_toolset(source, execution, endpoint, seed=seed, questions=questions,
+                                       derived=derived, progress=progress)
+        finally:
+            await endpoint.aclose()
+
+    return asyncio.run(forge())
+
+
+def report(toolset: Toolset) -> str:
+    """What the forge kept and dropped, and what it cost."""
+    by = "offline (introspected)" if toolset.forge == "offline" else f"profile {toolset.forge} (model {toolset.model})"
+    lines = [f"# forge {toolset.db or toolset.domain} · {toolset.execution} · {by}"]
+    if toolset.questions:
+        lines.append(f"  {len(toolset.questions)} questions")
+    origins = ", ".join(f"{n} {origin}" for origin, n in toolset.counts().items())
+    lines.append(f"  kept {len(toolset.tools)} tools ({origins})")
+    lines.append(f"  dropped {len(toolset.dropped)}" + (":" if toolset.dropped else ""))
+    for dropped in toolset.dropped:
+        lines.append(f"    {dropped.name} [{dropped.stage}]: {dropped.reason}")
+    if toolset.requests:
+        usage = toolset.usage
+        lines.append(f"  {toolset.requests} request{'s' if toolset.requests != 1 else ''} · {usage.total:,} tokens "
+                     f"({usage.prompt_tokens:,} prompt, {usage.completion_tokens:,} completion)")
+    return "\n".join(lines)
+
+
+def offline_players_warning(tools: list[ToolSpec], roles: dict[str, str]) -> str | None:
+    """A warning when offline players are left with tools they cannot use, else None.
+
+    The offline task generator and assistant follow the domain's introspected tools;
+    a forged simulated toolset has none of them.
+
+    Args:
+        tools: the dialogue's tools.
+        roles: role -> profile name (unmapped roles are offline).
+    """
+    if any(spec.origin is ToolOrigin.DERIVED for spec in tools):
+        return None
+    offline = [role for role in ("assistant", "task") if roles.get(role, "offline") == "offline"]
+    if not offline:
+        return None
+    players = " and ".join(f"offline {'task generator' if role == 'task' else role}" for role in offline)
+    return (
+        f"the {players} use only the tools introspected from the database, and this toolset has none "
+        "of them; play the assistant, task and user roles on a profile (--profile PROFILE) to use its tools"
+    )
