@@ -21,9 +21,13 @@ class DefaultInt(int):
     """
 
 
+class DefaultStr(str):
+    """A text option's default value, told apart from the same text typed by the user."""
+
+
 def given(value: object) -> bool:
     """Whether an option's value came from the command line rather than its default."""
-    return value is not None and not isinstance(value, DefaultInt)
+    return value is not None and not isinstance(value, (DefaultInt, DefaultStr))
 
 
 def seed_type(text: str) -> int:
@@ -65,8 +69,9 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--execution",
         choices=[e.value for e in ToolExecution],
-        default=ToolExecution.SQL.value,
-        help="sql: tools run on a real SQLite copy (default); simulated: results fit each tool's output schema",
+        default=DefaultStr(ToolExecution.SQL.value),
+        help="sql: tools run on a real SQLite copy (default, or the --tools file's); "
+        "simulated: results fit each tool's output schema",
     )
     parser.add_argument("--seed", type=seed_type, default=DefaultInt(0), help="random seed; the same seed reproduces the dialogue (default 0)")
     parser.add_argument("--tasks", type=non_negative_int, default=DefaultInt(3), help="tasks chained in the dialogue (default 3)")
@@ -86,6 +91,15 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
         "--cache", action="append", default=[], metavar="FILE",
         help="answer model requests from this exchange log (*.llm.jsonl, written beside every session) before "
         "calling the endpoint; a re-run with the same seed then costs zero tokens; repeatable",
+    )
+
+
+def add_tools_option(parser: argparse.ArgumentParser) -> None:
+    """--tools TOOLS.json."""
+    parser.add_argument(
+        "--tools", metavar="TOOLS.json",
+        help="use the tools of this toolset file (made by `turnloom forge`) instead of deriving them; "
+        "checked against the database first. Its domain and execution are the defaults",
     )
 
 

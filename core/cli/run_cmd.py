@@ -1,9 +1,12 @@
 """`turnloom run`: generate one dialogue headless, print it, and save it.
 
 A new dialogue for a domain or database, or a continuation of a saved session
-(`--from FILE [--at N]`) or of a plain OpenAI-style transcript. Every committed
-message goes to the journal beside the output file as it happens, so a killed
-run loses nothing committed; the snapshot is written atomically at the end.
+(`--from FILE [--at N]`) or of a plain OpenAI-style transcript. A new dialogue
+uses the tools derived from the database, a toolset file's (`--tools`), or, with
+the forge role on a profile, the tools forged for it before the first message.
+Every committed message goes to the journal beside the output file as it
+happens, so a killed run loses nothing committed; the snapshot is written
+atomically at the end.
 """
 
 from __future__ import annotations
@@ -21,7 +24,15 @@ from ..journal import Journal
 from ..metrics import dialogue_stats
 from ..models import FinishReason, Mode, Session, ToolExecution
 from ..render import format_message, print_header, use_colour
-from .options import add_backend_options, add_generation_options, backend_setup, non_negative_int
+from ..toolset import Toolset, load_toolset
+from .options import (
+    add_backend_options,
+    add_generation_options,
+    add_tools_option,
+    backend_setup,
+    given,
+    non_negative_int,
+)
 
 if TYPE_CHECKING:
     from ..backends.setup import BackendSetup
@@ -42,31 +53,84 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--from", dest="from_file", metavar="FILE", help="continue this saved session or transcript")
     parser.add_argument("--at", type=non_negative_int, metavar="N", help="with --from: continue from message N (drop the rest)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary line")
+    add_tools_option(parser)
     add_backend_options(parser)
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     if args.from_file:
+        if args.tools:
+            raise UsageError("--tools starts a new dialogue; a session continued with --from keeps its own tools")
         from .continue_session import session_to_continue
 
         session, out = session_to_continue(args)
     else:
         if args.at is not None:
             raise UsageError("--at needs --from FILE")
+        toolset = load_toolset(args.tools) if args.tools else None
+        domain, db, execution = _source(args, toolset)
         session = create_session(
-            domain=args.domain,
-            db_path=args.db,
+            domain=domain,
+            db_path=db,
             mode=Mode(args.mode),
-            execution=ToolExecution(args.execution),
+            execution=execution,
             seed=args.seed,
             tasks=args.tasks,
             max_messages=args.max_messages,
             rule_set=args.rules,
+            toolset=toolset,
         )
         out = Path(args.out) if args.out else default_output(session)
     backends = backend_setup(args, session, out)
+    if backends is not None and not args.from_file and not args.tools:
+        _forge_tools(session, backends, args.quiet)
+    if not args.from_file:
+        from .forge_cmd import offline_players_warning
+
+        warning = offline_players_warning(session.tools, session.config.roles)
+        if warning:
+            print(f"turnloom: warning: {warning}", file=sys.stderr)
     return run_and_save(session, out, quiet=args.quiet, backends=backends)
+
+
+def _source(args: argparse.Namespace, toolset: Toolset | None) -> tuple[str | None, str | None, ToolExecution]:
+    """Domain, database and tool execution: the options given, else the toolset's, else the defaults."""
+    if toolset is None:
+        return args.domain, args.db, ToolExecution(args.execution)
+    execution = ToolExecution(args.execution) if given(args.execution) else toolset.execution
+    if args.domain is None and args.db is None:
+        return (None, toolset.db, execution) if toolset.db else (toolset.domain, None, execution)
+    chosen = Path(args.db).stem if args.db else args.domain
+    if chosen != toolset.domain:
+        print(f"turnloom: warning: --tools {args.tools} was forged for {toolset.db or toolset.domain}; "
+              f"its tools are checked against {args.db or args.domain} before use", file=sys.stderr)
+    return args.domain, args.db, execution
+
+
+def _forge_tools(session: Session, backends: BackendSetup, quiet: bool) -> None:
+    """With the forge role on a profile, forge the session's tools before its first message.
+
+    In sql execution the LLM's SQL tools join the derived ones (one request); in
+    simulated execution the whole pipeline replaces them. The requests go to the
+    session's exchange log, so `--cache` replays them at zero tokens.
+    """
+    profile = session.config.roles.get("forge")
+    if profile is None or profile == "offline":
+        return
+    from ..dialogue import base_image
+    from ..forge import ForgeReport
+    from ..forging import ToolSource
+    from .forge_cmd import forge_with
+
+    source = ToolSource.of_session(session, base_image(session))
+    toolset = forge_with(backends, profile, source, session.config.execution, seed=session.config.seed,
+                         derived=ForgeReport(tools=list(session.tools)))
+    session.tools = toolset.tools
+    if not quiet:
+        counts = ", ".join(f"{n} {origin}" for origin, n in toolset.counts().items())
+        print(f"# forge on {profile}: {len(toolset.tools)} tools ({counts}), {len(toolset.dropped)} dropped · "
+              f"{toolset.usage.total:,} tokens")
 
 
 def default_output(session: Session) -> Path:
