@@ -136,6 +136,7 @@ class SessionFactory:
             tasks=c.tasks,
             max_messages=c.max_messages,
             rule_set=c.rule_set,
+            toolset=c.toolset(),
         )
 
 

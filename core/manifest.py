@@ -19,11 +19,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import SessionFileError, UsageError
+from .errors import SessionFileError, ToolsetError, UsageError
 from .store import atomic_writer
+from .toolset import Toolset, file_sha256, load_toolset
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
+# BatchConfig fields left out of the hash while None, so batches made before them still resume
+_ADDED_LATER = ("tools", "tools_sha256")
 
 
 class DialogueStatus(StrEnum):
@@ -63,16 +66,41 @@ class BatchConfig(BaseModel):
     """The mapped profiles' endpoint and sampling (never keys)."""
     format: str = "json"
     """Session file format: json or toml."""
+    tools: str | None = None
+    """A toolset file (absolute path) whose tools replace the derived ones; None for the derived tools."""
+    tools_sha256: str | None = None
+    """Content hash of `tools`, so a resume with another toolset is refused."""
 
     def hash(self) -> str:
         """A short, stable hash of the config."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        data = self.model_dump(mode="json")
+        for key in _ADDED_LATER:
+            if data[key] is None:
+                del data[key]  # a batch made before the field existed keeps its hash
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     @property
     def offline(self) -> bool:
-        """Every role runs on the offline backend (CPU-bound, no network)."""
-        return all(profile == "offline" for profile in self.roles.values())
+        """Every role a dialogue plays runs offline (CPU-bound, no network).
+
+        The forge is not one of them: it runs once, before the batch (see `turnloom generate`).
+        """
+        return all(profile == "offline" for role, profile in self.roles.items() if role != "forge")
+
+    def toolset(self) -> Toolset | None:
+        """The toolset the dialogues use, or None for the derived tools.
+
+        Raises:
+            ToolsetError: the file cannot be read, or it changed since the batch began.
+        """
+        if self.tools is None:
+            return None
+        toolset = load_toolset(self.tools)
+        if self.tools_sha256 is not None and file_sha256(self.tools) != self.tools_sha256:
+            raise ToolsetError(f"--tools {self.tools}: the file changed since this batch began; "
+                               "restore it, or start the batch in another folder")
+        return toolset
 
 
 class DialogueEntry(BaseModel):
