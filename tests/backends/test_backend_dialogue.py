@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from backend_support import KEY_ENV, KEY_VALUE
+from backend_support import KEY_VALUE, write_config
 
 from turnloom.core.backends.cache import exchange_log_path
 from turnloom.core.backends.setup import BackendSetup, build_judge
@@ -58,16 +58,6 @@ async def test_an_endpoint_that_fails_for_good_stops_with_backend_error_and_resu
     engine.resume()
     assert await engine.run() is FinishReason.USER_DONE
     assert len(session.messages) > kept
-
-
-def write_config(tmp_path: Path, fake) -> Path:
-    path = tmp_path / "turnloom.toml"
-    path.write_text(
-        f'[profiles.fake]\nbase_url = "{fake.base_url}"\nmodel = "fake-model"\napi_key_env = "{KEY_ENV}"\n'
-        "timeout = 2\nretry_backoff = 0.01\n",
-        encoding="utf-8",
-    )
-    return path
 
 
 @pytest.mark.parametrize("mode", ["user-oriented", "task-oriented"])
