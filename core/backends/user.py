@@ -4,7 +4,10 @@ The simulator's prompt is a conversation that only ever grows (so server-side
 prefix caching hits): a stable system prompt, then the first goal with the
 rules compiled beneath it, then — flipped — its own earlier turns as its
 replies and each assistant turn (text, tool calls and results) as one message
-from the other side. A later goal is appended where it was introduced. When
+from the other side. What a turn appends is kept small, since it is what a
+prefix cache cannot reuse: JSON (call arguments, tool results, the simulator's
+own replies) is written without whitespace and lists of records as columns and
+rows, with every value kept. A later goal is appended where it was introduced. When
 the model reports the current goal complete and the session wants another
 task, the next goal is appended and the model writes one message that closes
 the old topic and opens the new one; its closing reply is kept in the
@@ -57,15 +60,32 @@ def _goal_block(task: Task, first: bool, rules: str) -> str:
     return render("user_next_goal.md", goal=task.goal, subtasks=steps, difficulty=task.difficulty.value)
 
 
+def compact_json(text: str) -> str:
+    """`text` written without whitespace if it is JSON, as is if not.
+
+    A list of two or more records with the same keys becomes
+    `{"columns": [...], "rows": [[...], ...]}`: the same values, each key written once.
+    """
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    if (isinstance(value, list) and len(value) > 1 and all(isinstance(row, dict) for row in value)
+            and len({tuple(row) for row in value}) == 1):
+        value = {"columns": list(value[0]), "rows": [list(row.values()) for row in value]}
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _turn_lines(message: ChatMessage, names: dict[str, str]) -> list[str]:
     if message.role is Role.ASSISTANT:
         lines = [f"Assistant: {message.text}"] if message.text.strip() else []
         for call in message.tool_calls:
             names[call.id] = call.name
-            lines.append(f"Assistant called {call.name} with {call.arguments}")
+            lines.append(f"Assistant called {call.name} with {compact_json(call.arguments)}")
         return lines
     if message.role is Role.TOOL:
-        content = message.text if len(message.text) <= RESULT_CHARS else message.text[:RESULT_CHARS] + " ...(cut)"
+        text = compact_json(message.text)
+        content = text if len(text) <= RESULT_CHARS else text[:RESULT_CHARS] + " ...(cut)"
         return [f"Result of {names.get(message.tool_call_id or '', message.name or 'tool')}: {content}"]
     if message.role is Role.SYSTEM:
         return [f"(Note: {message.text})"]
@@ -80,6 +100,7 @@ def _own_reply(message: ChatMessage) -> str:
             "is_task_complete": message.meta.is_task_complete,
         },
         ensure_ascii=False,
+        separators=(",", ":"),
     )
 
 
