@@ -9,7 +9,9 @@
 2. Prefix stability: 3-task user-oriented dialogues with every role on an
    in-process fake server; for each role, each request's prompt (tools, then
    messages, serialized) is compared with the previous request of the same role
-   in the same dialogue: share = common prefix / prompt length.
+   in the same dialogue: share = common prefix / prompt length. For the user
+   simulator, what each request appends is broken down by piece (its own
+   previous reply, the assistant's text, call lines, tool results, goal blocks).
 """
 
 from __future__ import annotations
@@ -69,7 +71,28 @@ def shared_prefix(a: str, b: str) -> int:
     return i
 
 
-async def prefix_stability(dialogues: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+USER_PIECES = ("own reply", "assistant text", "call lines", "tool results", "goal blocks", "markers")
+
+
+def user_pieces(previous: list[dict[str, Any]], messages: list[dict[str, Any]]) -> dict[str, int]:
+    """Characters a user-simulator request appends to the previous one, by piece (see SimulatorView)."""
+    pieces = dict.fromkeys(USER_PIECES, 0)
+    for message in messages[len(previous):]:
+        text = message.get("content") or ""
+        pieces["markers"] += len(prompt_text({"messages": [dict(message, content="")]})) - len(prompt_text({"messages": []}))
+        if message["role"] == "assistant":
+            pieces["own reply"] += len(text)
+            continue
+        lines, _, blocks = text.partition("## Your") if not text.startswith("## Your") else ("", "", text[7:])
+        pieces["goal blocks"] += len(blocks) + (7 if blocks else 0)
+        for line in lines.splitlines(keepends=True):
+            piece = ("call lines" if line.startswith("Assistant called ") else
+                     "tool results" if line.startswith("Result of ") else "assistant text")
+            pieces[piece] += len(line)
+    return pieces
+
+
+async def prefix_stability(dialogues: int) -> tuple[dict[str, list[float]], dict[str, list[float]], list[dict[str, int]]]:
     from fake_openai import FakeOpenAI
 
     from turnloom.core.backends.setup import BackendSetup
@@ -79,6 +102,7 @@ async def prefix_stability(dialogues: int) -> tuple[dict[str, list[float]], dict
 
     shares: dict[str, list[float]] = {}
     kept: dict[str, list[float]] = {}
+    appended: list[dict[str, int]] = []
     with FakeOpenAI() as fake:
         config = TurnloomConfig(profiles={"fake": Profile(base_url=fake.base_url, model="fake")})
         for seed in range(dialogues):
@@ -89,15 +113,21 @@ async def prefix_stability(dialogues: int) -> tuple[dict[str, list[float]], dict
                 setup = BackendSetup.create(config)
                 await open_engine(session, backends=setup).run()
                 await setup.aclose()
-                previous: dict[str, str] = {}
+                previous: dict[str, dict[str, Any]] = {}
                 for seen in fake.requests[start:]:
                     text = prompt_text(seen.body)
                     if seen.role in previous:
-                        common = shared_prefix(previous[seen.role], text)
+                        before = prompt_text(previous[seen.role])
+                        common = shared_prefix(before, text)
                         shares.setdefault(seen.role, []).append(common / len(text))
-                        kept.setdefault(seen.role, []).append(common / len(previous[seen.role]))
-                    previous[seen.role] = text
-    return shares, kept
+                        kept.setdefault(seen.role, []).append(common / len(before))
+                        if seen.role == "user" and common == len(before):
+                            pieces = user_pieces(previous["user"]["messages"], seen.body["messages"])
+                            assert sum(pieces.values()) == len(text) - common, "the pieces miss part of what was appended"
+                            appended.append(dict(pieces, prompt=len(text), system=len(seen.body["messages"][0]["content"]),
+                                                 first_goal=len(seen.body["messages"][1]["content"])))
+                    previous[seen.role] = seen.body
+    return shares, kept, appended
 
 
 def main() -> None:
@@ -119,12 +149,18 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait()
-    shares, kept = asyncio.run(prefix_stability(args.dialogues))
+    shares, kept, appended = asyncio.run(prefix_stability(args.dialogues))
     print(f"prefix stability ({args.dialogues} seeds x sql/simulated, 3 tasks each; after each role's first request)")
     print("  share = common prefix / this prompt; kept = common prefix / previous prompt")
     for role, values in sorted(shares.items()):
         print(f"  {role:<10} share mean {100 * statistics.mean(values):5.1f}%  min {100 * min(values):5.1f}%  "
               f"kept mean {100 * statistics.mean(kept[role]):5.1f}%  min {100 * min(kept[role]):5.1f}%  n={len(values)}")
+    if appended:
+        mean = {key: statistics.mean(row[key] for row in appended) for key in appended[0]}
+        total = sum(mean[piece] for piece in USER_PIECES)
+        print(f"user simulator, mean chars per request: prompt {mean['prompt']:.0f} (system prompt {mean['system']:.0f}, "
+              f"first goal block with rules {mean['first_goal']:.0f}); appended {total:.0f} =")
+        print("  " + " + ".join(f"{piece} {mean[piece]:.0f}" for piece in USER_PIECES))
 
 
 if __name__ == "__main__":
