@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..config import load_config
 from ..errors import UsageError
-from ..forging import ToolSource, forge_toolset, offline_toolset
+from ..forging import Progress, ToolSource, forge_toolset, offline_toolset
 from ..forge import ForgeReport
 from ..models import ToolExecution, ToolOrigin, ToolSpec
 from ..toolset import Toolset, save_toolset
@@ -99,7 +99,7 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_printer():
+def _progress_printer() -> Progress:
     """Stage lines on stderr; on a terminal, per-question updates overwrite each other."""
     live = sys.stderr.isatty()
 
@@ -138,7 +138,7 @@ def forge_with(
     seed: int = 0,
     questions: int | None = None,
     derived: ForgeReport | None = None,
-    progress=None,
+    progress: Progress | None = None,
 ) -> Toolset:
     """Run the forge on `profile`'s endpoint to the end, in an event loop of its own.
 
