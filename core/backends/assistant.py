@@ -42,6 +42,26 @@ def parse_arguments(raw: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+# the tool lists converted lately, newest last: a batch's dialogues share one list of ToolSpec
+# objects (`SessionFactory`), so each worker converts and encodes its ~40 KB of schemas once
+_WIRE_TOOLS: list[tuple[list[ToolSpec], list[dict[str, Any]], str]] = []
+
+
+def _same(a: list[ToolSpec], b: list[ToolSpec]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+def wire_tools(tools: list[ToolSpec]) -> tuple[list[ToolSpec], list[dict[str, Any]], str]:
+    """`tools` in the OpenAI form and its canonical JSON, from the recent-lists cache when they are the same objects."""
+    for entry in _WIRE_TOOLS:
+        if _same(entry[0], tools):
+            return entry
+    wire = [t.to_openai() for t in tools]
+    entry = (list(tools), wire, canonical_json(wire))
+    _WIRE_TOOLS[:] = [*_WIRE_TOOLS[-3:], entry]
+    return entry
+
+
 class LLMAssistant:
     """An `Assistant` played by an OpenAI-compatible endpoint."""
 
@@ -79,11 +99,8 @@ class LLMAssistant:
         return out
 
     def _wire_tools(self, tools: list[ToolSpec]) -> tuple[list[dict[str, Any]] | None, str | None]:
-        if self._tools is None or len(self._tools[0]) != len(tools) or any(
-            a is not b for a, b in zip(self._tools[0], tools)
-        ):
-            wire = [t.to_openai() for t in tools]
-            self._tools = (list(tools), wire, canonical_json(wire))
+        if self._tools is None or not _same(self._tools[0], tools):
+            self._tools = wire_tools(tools)
         return (self._tools[1], self._tools[2]) if self._tools[1] else (None, None)
 
     async def propose(self, ctx: RoleContext, tools: list[ToolSpec]) -> ChatMessage:

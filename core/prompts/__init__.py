@@ -32,14 +32,27 @@ def load_template(name: str) -> str:
         text = _read_if_file(os.path.join(override, name))
         if text is not None:
             return text
-    entry = resources.files(__name__).joinpath(name)
-    if isinstance(entry, Path):
-        text = _read_if_file(str(entry))
+    folder = _packaged()
+    if isinstance(folder, str):
+        text = _read_if_file(os.path.join(folder, name))
         if text is not None:
             return text
-    elif entry.is_file():  # a packaged install that is not plain files (a zip)
-        return entry.read_text(encoding="utf-8")
+    else:
+        entry = folder.joinpath(name)
+        if entry.is_file():  # a packaged install that is not plain files (a zip)
+            return entry.read_text(encoding="utf-8")
     raise ConfigError(f"prompt template {name!r} not found in turnloom.core.prompts (or $TURNLOOM_PROMPTS)")
+
+
+@lru_cache(maxsize=1)
+def _packaged() -> str | resources.abc.Traversable:
+    """Where the packaged templates are: a folder path, or a traversable for a zipped install.
+
+    Resolved once per process (it is most of a render's cost otherwise); the files
+    themselves are still checked on every render.
+    """
+    folder = resources.files(__name__)
+    return str(folder) if isinstance(folder, Path) else folder
 
 
 def _read_if_file(path: str) -> str | None:
