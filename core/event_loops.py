@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import signal
 import sys
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from .batchjob import DialogueJob, DialogueOutcome, FileStop, SessionFactory, run_dialogue
@@ -145,7 +146,8 @@ async def run_on_loops(
 def _loop_worker(conn: Connection, config_json: str, setup: BackendSpec, prices: dict | None, stop_path: str) -> None:
     """A worker process: run the dialogues `conn` sends on one event loop; send back each outcome."""
     worker_init()
-    asyncio.run(_serve(conn, BatchConfig.model_validate_json(config_json), setup, prices, stop_path))
+    with batch_collector():
+        asyncio.run(_serve(conn, BatchConfig.model_validate_json(config_json), setup, prices, stop_path))
 
 
 async def _serve(conn: Connection, config: BatchConfig, spec: BackendSpec, prices: dict | None, stop_path: str) -> None:
@@ -182,6 +184,26 @@ async def _serve(conn: Connection, config: BatchConfig, spec: BackendSpec, price
             loop.remove_reader(conn.fileno())
         await backends.aclose()
         conn.close()
+
+
+@contextlib.contextmanager
+def batch_collector() -> Iterator[None]:
+    """The garbage collector tuned for an event loop running hundreds of dialogues; restored after.
+
+    With the default thresholds, collections took ~5% of a loop's time at 128
+    dialogues in flight, in pauses of up to 70 ms that hold up every reply waiting
+    to be read. Freezing what exists at the start (modules, the session template)
+    and collecting the young generation every 50,000 allocations instead of 700
+    brings that under 1% (`bench/README.md`, batch generation).
+    """
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
 
 
 class MemoizedStop:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from .batchjob import DialogueJob, FileStop, SessionFactory, run_chunk, run_dialogue
 from .errors import UsageError
-from .event_loops import MemoizedStop, OnOutcome, OnStart, run_on_loops, worker_init
+from .event_loops import MemoizedStop, OnOutcome, OnStart, batch_collector, run_on_loops, worker_init
 from .manifest import BatchConfig
 
 if TYPE_CHECKING:
@@ -88,6 +88,13 @@ class AsyncExecutor:
         if self.processes > 1:
             await run_on_loops(self, config, jobs, stop, on_start, on_outcome)
             return
+        with batch_collector():
+            await self._run_here(config, jobs, stop, on_start, on_outcome)
+
+    async def _run_here(
+        self, config: BatchConfig, jobs: Iterable[DialogueJob], stop: FileStop, on_start: OnStart, on_outcome: OnOutcome
+    ) -> None:
+        """Every dialogue on this process's event loop."""
         factory = SessionFactory(config)
         gate = asyncio.Semaphore(self.concurrency)
         flight: set[asyncio.Task] = set()
