@@ -241,6 +241,7 @@ async def _drive(session: Session, path: str, stop: StopSignal, backends: Backen
     errors: list[str] = []
     try:
         engine = open_engine(session, recorder=journal, backends=backends)
+        engine.streaming = False  # nobody watches a batch's text arrive
         try:
 
             def on_event(event: object) -> None:

@@ -5,13 +5,13 @@ asks the role whose turn it is for the next message without changing the
 session; `commit()` appends it; `step()` does both; `run()` steps until the
 dialogue finishes, pauses or hits a limit. Consumers (the TUI, the batch
 runner, the CLI) subscribe to typed events. Persistence is left to a recorder
-(the journal) that the engine calls after every change.
+(the journal) that the engine calls after every change, once per commit.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .environment import ToolEnvironment
 from .errors import TurnloomError
@@ -72,8 +72,12 @@ class DialogueEngine:
         environment: ToolEnvironment,
         recorder: SessionRecorder | None = None,
         rule_checker: RuleChecker | None = None,
+        streaming: bool = True,
     ) -> None:
         self.session = session
+        # whether roles stream their text as `ProposalDelta` events; a batch, where nobody
+        # watches, turns it off and LLM players then ask for whole replies (cheaper to read)
+        self.streaming = streaming
         self.rule_checker = rule_checker
         self.roles = roles
         self.environment = environment
@@ -112,7 +116,7 @@ class DialogueEngine:
         return RoleContext(
             session=self.session,
             environment=self.environment,
-            stream=stream,
+            stream=stream if self.streaming else None,
             next_task=next_task,
             salt=self._salt,
             restart_stream=lambda: self._emit(ProposalStarted(role)),
@@ -211,14 +215,10 @@ class DialogueEngine:
         if edited_text is not None and edited_text != message.content:
             meta = message.meta.model_copy(update={"provenance": Provenance.OPERATOR, "producer": "operator"})
             message = message.model_copy(update={"content": edited_text, "meta": meta})
-        for task in proposal.tasks:
-            self._add_task(task)
-        if message is not proposal.message:
-            self._recheck(message)  # after its task is in, as for a proposed turn
-        self._append(message)
+        record = None
         if proposal.write is not None:
             record = WriteRecord(
-                message_index=len(self.session.messages) - 1,
+                message_index=len(self.session.messages),
                 tool_call_id=message.tool_call_id or "",
                 tool=message.name or "",
                 sql=proposal.write.sql,
@@ -226,28 +226,50 @@ class DialogueEngine:
                 rowcount=proposal.write.rowcount,
                 lastrowid=proposal.write.lastrowid,
             )
-            self.session.write_log.append(record)
-            if self.recorder:
-                self.recorder.record_write(record)
             self._dirty_environment = False
-        self._check_finish()
+        self._append(message, proposal.tasks, record, recheck=message is not proposal.message)
         return message
 
-    def _add_task(self, task: Task) -> None:
-        self.session.tasks.append(task)
-        if self.recorder:
-            self.recorder.record_task(task)
-        self._emit(TaskAdded(len(self.session.tasks) - 1, task))
+    def _append(
+        self,
+        message: ChatMessage,
+        tasks: Sequence[Task] = (),
+        write: WriteRecord | None = None,
+        recheck: bool = False,
+    ) -> None:
+        """Commit `message` with the tasks it introduces, the write it made and the finish it brings.
 
-    def _append(self, message: ChatMessage) -> None:
+        The recorder gets the whole commit as one record: a crash between separate records
+        left a tool result without its write (a resumed dialogue read the database as it
+        was before), a task without the turn that introduced it, or a closing turn without
+        its finish; each made the resumed dialogue differ from an uninterrupted one.
+
+        Args:
+            recheck: check a user turn against the rules again (the operator wrote or
+                changed its text), once its tasks are in.
+        """
+        session = self.session
+        first_task = len(session.tasks)
+        session.tasks.extend(tasks)
+        if recheck:
+            self._recheck(message)
         self.pending_violation = None  # a held-back proposal is stale once the transcript moves
-        self.session.messages.append(message)
+        session.messages.append(message)
         if message.meta.usage is not None:
-            self.session.usage = self.session.usage + message.meta.usage
-        index = len(self.session.messages) - 1
+            session.usage = session.usage + message.meta.usage
+        index = len(session.messages) - 1
+        if write is not None:
+            session.write_log.append(write)
+        reason = stop_reason(session)
+        if reason is not None:
+            session.finish_reason = reason
         if self.recorder:
-            self.recorder.record_message(index, message)
+            self.recorder.record_message(index, message, tasks=tasks, write=write, finish=reason)
+        for number, task in enumerate(tasks, start=first_task):
+            self._emit(TaskAdded(number, task))
         self._emit(MessageCommitted(index, message))
+        if reason is not None:
+            self._emit(DialogueFinished(reason))
 
     async def step(self, apply_policy: bool = False) -> ChatMessage | None:
         """Propose and commit one message; None if the dialogue has finished.
@@ -325,10 +347,11 @@ class DialogueEngine:
             raise TurnloomError(f"it is the {self.next_role()}'s turn, not the user's")
         if not text.strip():
             raise TurnloomError("an operator turn needs some text")
+        tasks: list[Task] = []
         if not self.session.tasks and self.session.config.tasks > 0:
             # the operator may open the dialogue; the hidden task still exists for the simulator
             task = await self.roles.tasks.generate(self.context(Role.USER), 0)
-            self._add_task(task.model_copy(update={"introduced_at": len(self.session.messages)}))
+            tasks.append(task.model_copy(update={"introduced_at": len(self.session.messages)}))
         message = ChatMessage(
             role=Role.USER,
             content=text,
@@ -338,12 +361,9 @@ class DialogueEngine:
                 task_index=self._current_task_index() if self.session.messages else 0,
             ),
         )
-        if self.rule_checker is not None:
-            message.meta.verdicts = self.rule_checker(self.session, message)
         if self.finished:
             self.resume()
-        self._append(message)
-        self._check_finish()
+        self._append(message, tasks, recheck=True)
         return message
 
     def truncate(self, at: int) -> None:
@@ -382,9 +402,7 @@ class DialogueEngine:
             if not text.strip():
                 raise TurnloomError("an assistant message needs text or tool calls")
         self.truncate(index)
-        self._recheck(edited)
-        self._append(edited)
-        self._check_finish()
+        self._append(edited, recheck=True)
         return edited
 
     def _recheck(self, message: ChatMessage) -> None:
@@ -410,10 +428,3 @@ class DialogueEngine:
         self.session.finish_reason = None
         if self.recorder:
             self.recorder.record_finish(None)
-
-    # ------------------------------------------------------------ finishing
-
-    def _check_finish(self) -> None:
-        reason = stop_reason(self.session)
-        if reason is not None:
-            self.finish(reason)

@@ -117,7 +117,7 @@ class LLMAssistant:
                 messages=messages,
                 tools=wire_tools,
                 seed=seed_for(ctx.session, "assistant", ctx.salt),
-                stream=True,
+                stream=ctx.stream is not None,  # nobody watching (a batch): one whole reply
                 messages_json=messages_json,
                 tools_json=tools_json,
             )

@@ -204,7 +204,7 @@ class LLMUserSimulator:
             schema=USER_SCHEMA,
             schema_name="user_turn",
             seed=seed_for(ctx.session, "user", ctx.salt),
-            stream=True,
+            stream=ctx.stream is not None,  # nobody watching (a batch): one whole reply
         )
         reply = await ask_json(self.endpoint, request, check=_check_turn, on_text=on_text, on_restart=on_restart)
         spend.merge(reply.spend)

@@ -137,3 +137,21 @@ def test_a_worker_killed_mid_batch_fails_only_its_dialogues_and_a_rerun_finishes
         second = asyncio.run(run_batch(server, out, 12, processes=2))
     assert second.complete
     assert sorted(p.name for p in out.glob("*.session.json")) == sorted(e.file for e in load_manifest(out).dialogues)
+
+
+def test_a_batch_asks_for_whole_replies_not_streams(fake, key, tmp_path):
+    """Nobody watches a batch's text arrive, so its players do not stream (reading a stream costs more)."""
+    settings = TurnloomConfig(profiles={"fake": quick_profile(fake)})
+    roles = {"task": "fake", "user": "fake", "assistant": "fake"}
+    config = BatchConfig(domain="retail", tasks=1, roles=roles, profiles={"fake": {"base_url": fake.base_url}})
+    backends = BackendSetup.create(settings, batch=True)
+
+    async def go():
+        try:
+            return await generate(config, tmp_path, 2, AsyncExecutor(2, backends=backends), handle_signals=False)
+        finally:
+            await backends.aclose()
+
+    assert asyncio.run(go()).done == 2
+    chat = [r for r in fake.requests if r.role in ("user", "assistant")]
+    assert chat and not any(r.body.get("stream") for r in chat)
