@@ -241,7 +241,7 @@ async def _drive(session: Session, path: str, stop: StopSignal, backends: Backen
     errors: list[str] = []
     try:
         engine = open_engine(session, recorder=journal, backends=backends)
-        engine.streaming = False  # nobody watches a batch's text arrive
+        engine.watched = False  # nobody follows a batch's dialogues live
         try:
 
             def on_event(event: object) -> None:

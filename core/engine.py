@@ -72,12 +72,14 @@ class DialogueEngine:
         environment: ToolEnvironment,
         recorder: SessionRecorder | None = None,
         rule_checker: RuleChecker | None = None,
-        streaming: bool = True,
+        watched: bool = True,
     ) -> None:
         self.session = session
-        # whether roles stream their text as `ProposalDelta` events; a batch, where nobody
-        # watches, turns it off and LLM players then ask for whole replies (cheaper to read)
-        self.streaming = streaming
+        # someone follows this dialogue live (a UI, a console): roles stream their text as
+        # `ProposalDelta` events and `run` yields to the event loop after every step. A
+        # batch turns it off: LLM players ask for whole replies (cheaper to read), and a
+        # dialogue does not go to the back of a queue of hundreds after each message
+        self.watched = watched
         self.rule_checker = rule_checker
         self.roles = roles
         self.environment = environment
@@ -116,7 +118,7 @@ class DialogueEngine:
         return RoleContext(
             session=self.session,
             environment=self.environment,
-            stream=stream if self.streaming else None,
+            stream=stream if self.watched else None,
             next_task=next_task,
             salt=self._salt,
             restart_stream=lambda: self._emit(ProposalStarted(role)),
@@ -327,8 +329,8 @@ class DialogueEngine:
                 self._emit(EngineFailed(None, str(exc)))
                 break
             steps += 1
-            # yield to the event loop so a UI stays responsive during auto-run
-            await asyncio.sleep(0)
+            if self.watched:  # let a UI repaint between messages during auto-run
+                await asyncio.sleep(0)
         return self.session.finish_reason
 
     def pause(self) -> None:
