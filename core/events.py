@@ -8,7 +8,7 @@ the batch runner subscribe to them; the journal is the engine's recorder.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -78,9 +78,19 @@ RuleChecker = Callable[[Session, ChatMessage], list[RuleVerdict]]
 class SessionRecorder(Protocol):
     """Where committed changes go (the journal)."""
 
-    def record_message(self, index: int, message: ChatMessage) -> None: ...
-    def record_write(self, record: WriteRecord) -> None: ...
-    def record_task(self, task: Task) -> None: ...
+    def record_message(
+        self,
+        index: int,
+        message: ChatMessage,
+        *,
+        tasks: Sequence[Task] = (),
+        write: WriteRecord | None = None,
+        finish: FinishReason | None = None,
+    ) -> None:
+        """Message `index` was committed with the tasks it introduced, the write it made and
+        the finish it brought: one commit, to be kept whole or not at all."""
+        ...
+
     def record_truncate(self, at: int) -> None: ...
     def record_finish(self, reason: FinishReason | None) -> None: ...
 

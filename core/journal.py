@@ -5,9 +5,11 @@ appended and flushed one at a time (O(1) per message, nothing is rewritten). The
 a header naming the session and the snapshot it continues (message count and SHA-256), or
 holding a full session dump when there is no matching snapshot yet. Events:
 
-    {"ev": "message", "index": i, "message": {...}}    append (or replace) message i
-    {"ev": "write", "record": {...}}                  a committed database write
-    {"ev": "task", "task": {...}}                     a task joined the queue
+    {"ev": "message", "index": i, "message": {...}}    append (or replace) message i; an engine
+        commit also carries the "tasks" it introduced, the "write" its tool result made and
+        the "finish" reason it brought, so a crash keeps the whole commit or none of it
+    {"ev": "write", "record": {...}}                  a committed database write (on its own)
+    {"ev": "task", "task": {...}}                     a task joined the queue (on its own)
     {"ev": "truncate", "at": n}                       an edit/regenerate dropped messages >= n
     {"ev": "finish", "reason": "user_done" | null}    finished (or reopened)
     {"ev": "session", "session": {...}}               full replacement (tools/config changed)
@@ -23,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -62,11 +65,19 @@ def _sha256(path: Path) -> str | None:
         raise SessionFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
-def _line(event: dict[str, Any], key: str | None = None, model: BaseModel | None = None) -> str:
-    """One journal line; `model`, if given, goes under `key`, serialised by pydantic (fast)."""
+def _line(event: dict[str, Any], models: dict[str, BaseModel | Sequence[BaseModel]] | None = None) -> str:
+    """One journal line; each of `models` goes under its key, serialised by pydantic (fast)."""
     text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-    if model is not None:
-        text = f'{text[:-1]},"{key}":{model.model_dump_json()}}}'
+    if models:
+        parts = [text[:-1]]
+        for key, value in models.items():
+            dumped = (
+                value.model_dump_json()
+                if isinstance(value, BaseModel)
+                else "[" + ",".join(item.model_dump_json() for item in value) + "]"
+            )
+            parts.append(f',"{key}":{dumped}')
+        text = "".join(parts) + "}"
     return text + "\n"
 
 
@@ -121,18 +132,18 @@ class Journal:
         # the header is as durable as the lines after it: fsynced only when they are
         # (the rename still keeps a killed process from leaving half a header)
         with atomic_writer(path, durable=fsync) as out:
-            out.write(_line(header, "session", session))
+            out.write(_line(header, None if session is None else {"session": session}))
         try:
             handle = open(path, "a", encoding="utf-8", newline="")  # noqa: SIM115 - held open
         except OSError as exc:
             raise SessionFileError(f"{path}: cannot open: {exc.strerror or exc}") from None
         return cls(snapshot, handle, fsync, light)
 
-    def _append(self, event: dict[str, Any], key: str | None = None, model: BaseModel | None = None) -> None:
+    def _append(self, event: dict[str, Any], models: dict[str, BaseModel | Sequence[BaseModel]] | None = None) -> None:
         if self._handle is None:
             raise SessionFileError(f"{self.path}: journal is closed")
         try:
-            self._handle.write(_line(event, key, model))
+            self._handle.write(_line(event, models))
             self._handle.flush()
             if self._fsync:
                 os.fsync(self._handle.fileno())
@@ -140,17 +151,44 @@ class Journal:
             raise SessionFileError(f"{self.path}: cannot append: {exc.strerror or exc}") from None
         self._events += 1
 
-    def record_message(self, index: int, message: ChatMessage) -> None:
-        """Message `index` was committed (appended, or replaced in place)."""
-        self._append({"ev": "message", "index": index}, "message", message)
+    def record_message(
+        self,
+        index: int,
+        message: ChatMessage,
+        *,
+        tasks: Sequence[Task] = (),
+        write: WriteRecord | None = None,
+        finish: FinishReason | None = None,
+    ) -> None:
+        """Message `index` was committed (appended, or replaced in place), in one line with what came with it.
+
+        Args:
+            index: the message's position in the transcript.
+            message: the message.
+            tasks: tasks that joined the queue with it (the turn that introduced them).
+            write: the database write its tool result made.
+            finish: why the dialogue finished with this message, if it did.
+
+        Raises:
+            SessionFileError: the journal cannot be appended to.
+        """
+        event: dict[str, Any] = {"ev": "message", "index": index}
+        if finish is not None:
+            event["finish"] = str(finish)
+        models: dict[str, BaseModel | Sequence[BaseModel]] = {"message": message}
+        if tasks:
+            models["tasks"] = tasks
+        if write is not None:
+            models["write"] = write
+        self._append(event, models)
 
     def record_write(self, record: WriteRecord) -> None:
-        """A database write was committed."""
-        self._append({"ev": "write"}, "record", record)
+        """A database write was committed (without a message; a tool result's goes with it)."""
+        self._append({"ev": "write"}, {"record": record})
 
     def record_task(self, task: Task) -> None:
-        """A task joined the session's queue."""
-        self._append({"ev": "task"}, "task", task)
+        """A task joined the session's queue (without a message; a turn's go with it)."""
+        self._append({"ev": "task"}, {"task": task})
 
     def record_truncate(self, at: int) -> None:
         """Messages from `at` on were dropped (with their writes and later tasks)."""
@@ -162,7 +200,7 @@ class Journal:
 
     def record_session(self, session: Session) -> None:
         """The whole session was replaced (tools or config changed, ...)."""
-        self._append({"ev": "session"}, "session", session)
+        self._append({"ev": "session"}, {"session": session})
 
     def compact(self, session: Session) -> None:
         """Save `session` as the snapshot and restart the journal from it.
@@ -357,7 +395,16 @@ def _replay(session: Session, events: list[dict[str, Any]], jpath: Path, warning
                     )
                     break
                 ChatMessage.model_validate(event["message"])
+                # what came with the message in one commit: its tasks, its write, its finish
+                tasks = [Task.model_validate(task).model_dump(mode="json") for task in event.get("tasks", [])]
+                write = event.get("write")
+                writes = [] if write is None else [WriteRecord.model_validate(write).model_dump(mode="json")]
+                finish = None if event.get("finish") is None else FinishReason(event["finish"])
                 messages[index:index + 1] = [event["message"]]
+                data["tasks"].extend(tasks)
+                data["write_log"].extend(writes)
+                if finish is not None:
+                    data["finish_reason"] = finish
             elif kind == "write":
                 data["write_log"].append(WriteRecord.model_validate(event["record"]).model_dump(mode="json"))
             elif kind == "task":

@@ -9,6 +9,7 @@ behind. No Textual here: screens drive a workbench and render what it holds.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from turnloom.core.backends.setup import BackendSetup, uses_backends
@@ -42,8 +43,16 @@ class LazyJournal:
         self.changes += 1
         return self.journal
 
-    def record_message(self, index: int, message: ChatMessage) -> None:
-        self._open().record_message(index, message)
+    def record_message(
+        self,
+        index: int,
+        message: ChatMessage,
+        *,
+        tasks: Sequence[Task] = (),
+        write: WriteRecord | None = None,
+        finish: FinishReason | None = None,
+    ) -> None:
+        self._open().record_message(index, message, tasks=tasks, write=write, finish=finish)
 
     def record_write(self, record: WriteRecord) -> None:
         self._open().record_write(record)

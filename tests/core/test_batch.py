@@ -124,6 +124,33 @@ def test_a_killed_dialogue_continues_from_its_journal(tmp_path):
     assert not journal_path(path).exists()
 
 
+def test_a_dialogue_killed_after_any_journal_line_resumes_to_the_uninterrupted_dialogue(tmp_path):
+    # seed 302 has every kind of commit that used to span lines: a tool result and its write
+    # (resumed without the write, a later read gave the old price), a turn and the task it
+    # introduced, and the closing turn and its finish
+    seed, config = 302, BatchConfig(domain="retail", tasks=3)
+    whole = tmp_path / "whole" / session_file_name(seed)
+    whole.parent.mkdir()
+    session = SessionFactory(config).new(seed)
+    journal = Journal.open(whole, session)
+    asyncio.run(open_engine(session, recorder=journal).run())
+    journal.close()  # no snapshot yet, so the journal stays: it is the whole record
+    lines = journal_path(whole).read_text().splitlines(keepends=True)
+    expected = straight_run(seed, tasks=3)
+    assert expected.write_log and len(expected.tasks) == 3
+    for kept in range(1, len(lines)):
+        path = tmp_path / f"killed-after-{kept}" / session_file_name(seed)
+        path.parent.mkdir()
+        journal_path(path).write_text("".join(lines[:kept]))
+        outcome = asyncio.run(run_dialogue(DialogueJob(0, seed, str(path)), SessionFactory(config)))
+        assert outcome.status is DialogueStatus.DONE, (kept, outcome.error)
+        resumed = load_session(path)
+        assert transcript(resumed) == transcript(expected), f"killed after journal line {kept}"
+        assert resumed.write_log == expected.write_log, f"killed after journal line {kept}"
+        assert resumed.tasks == expected.tasks, f"killed after journal line {kept}"
+        assert resumed.finish_reason is expected.finish_reason
+
+
 def test_a_failed_dialogue_is_retried_where_it_stopped(tmp_path):
     path = tmp_path / session_file_name(1)
     session = SessionFactory(CONFIG).new(1)

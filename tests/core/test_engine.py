@@ -229,7 +229,6 @@ async def test_repeating_the_same_tool_calls_is_a_loop():
     await engine.commit_user_text("hello")
     for n in range(3):
         engine._append(ChatMessage(role=Role.ASSISTANT, tool_calls=[_call(f"c{n}")]))
-        engine._check_finish()
         if session.finish_reason:
             break
         await engine.step()

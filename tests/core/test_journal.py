@@ -118,6 +118,25 @@ def test_a_torn_last_line_is_dropped_with_a_warning(snapshot: Path) -> None:
     assert len(warnings) == 1 and "torn" in warnings[0] and "dropped" in warnings[0]
 
 
+def test_a_commit_is_one_line_kept_whole_or_not_at_all(snapshot: Path) -> None:
+    full = simple_session(exchanges=1, finish=None)  # system, user, assistant calls, tool result, ...
+    start = full.model_copy(update={"messages": full.messages[:3]})
+    store.save_session(start, snapshot)
+    journal = Journal.open(snapshot, start)
+    task = Task(goal="weather", subtasks=[], introduced_at=1)
+    write = WriteRecord(message_index=3, tool_call_id="c0_0", tool="get_weather", sql="UPDATE t SET a=1")
+    journal.record_message(3, full.messages[3], tasks=[task], write=write, finish=FinishReason.USER_DONE)
+    journal.close()
+    lines = journal_path(snapshot).read_text().splitlines(keepends=True)
+    assert len(lines) == 2  # the header and the commit
+    committed = {"messages": full.messages[:4], "tasks": [task], "write_log": [write],
+                 "finish_reason": FinishReason.USER_DONE}
+    assert recover(snapshot) == (full.model_copy(update=committed), [])
+    journal_path(snapshot).write_text(lines[0] + lines[1][:-40])  # killed mid-write
+    session, warnings = recover(snapshot)
+    assert session == start and "torn" in warnings[0]
+
+
 def test_a_corrupt_line_before_the_end_is_an_error(snapshot: Path) -> None:
     base = simple_session()
     store.save_session(base, snapshot)
