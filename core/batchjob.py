@@ -30,6 +30,7 @@ from .journal import Journal, compact, journal_path, open_session
 from .manifest import BatchConfig, DialogueStatus
 from .metrics import session_cost
 from .models import FinishReason, Mode, Session, ToolExecution, Usage, new_session_id
+from .rulesets import rule_config
 
 
 T = TypeVar("T")
@@ -111,7 +112,9 @@ class SessionFactory:
         if self._template is None:
             self._template = self._create(self.config.seed_start)
         template = self._template
-        config = template.config.model_copy(update={"seed": seed, "roles": dict(self.config.roles)})
+        # the rules are drawn per seed (a rule set may draw a persona), as `create_session` draws them
+        drawn = rule_config(template.config.rule_set, seed) if template.config.mode is Mode.USER_ORIENTED else {}
+        config = template.config.model_copy(update={"seed": seed, "roles": dict(self.config.roles), **drawn})
         return template.model_copy(
             update={
                 "id": new_session_id(),

@@ -50,10 +50,11 @@ class AfterCommits:
         return self.left < 0
 
 
+@pytest.mark.parametrize("rules", ["paper", "realistic"])  # realistic draws a persona per seed
 @pytest.mark.parametrize("seed", [0, 7, 123])
-def test_factory_sessions_are_the_sessions_create_session_makes(seed):
-    made = SessionFactory(BatchConfig(domain="retail", tasks=2, seed_start=5)).new(seed)
-    expected = create_session("retail", seed=seed, tasks=2)
+def test_factory_sessions_are_the_sessions_create_session_makes(seed, rules):
+    made = SessionFactory(BatchConfig(domain="retail", tasks=2, seed_start=5, rule_set=rules)).new(seed)
+    expected = create_session("retail", seed=seed, tasks=2, rule_set=rules)
     skip = {"id", "created_at"}
     assert made.model_dump(exclude=skip) == expected.model_dump(exclude=skip)
 
