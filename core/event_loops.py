@@ -177,6 +177,7 @@ async def _serve(conn: Connection, config: BatchConfig, spec: BackendSpec, price
             task = asyncio.create_task(one(job))
             flight.add(task)
             task.add_done_callback(flight.discard)
+            await asyncio.sleep(0)  # one dialogue starts per turn of the loop: see `AsyncExecutor`
         if flight:
             await asyncio.gather(*flight)
     finally:

@@ -116,6 +116,10 @@ class AsyncExecutor:
                 task = asyncio.create_task(run_dialogue(job, factory, memory_stop, self.backends, self.prices))
                 flight.add(task)
                 task.add_done_callback(finished)
+                # let it start (up to its first request) before the next one is made: starting
+                # hundreds in one turn of the loop holds every reply for as long, and their
+                # requests, sent together, come back together, so the loop works in convoys
+                await asyncio.sleep(0)
             if flight:
                 await asyncio.gather(*flight)
         except asyncio.CancelledError:
