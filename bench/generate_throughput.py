@@ -171,7 +171,7 @@ def http_floor(base_url: str, out: Path, in_flight: int, rounds: int) -> float:
     requests = [ChatRequest(role=r["role"], messages=r["request"]["messages"], tools=r["request"]["tools"],
                             schema=r["request"]["schema"], seed=r["request"]["seed"]) for r in records]
     endpoint = Endpoint("fake", Profile(base_url=base_url, model="fake", api_key_env=None,
-                                        max_concurrency=in_flight, stream=False))
+                                        max_concurrency=in_flight, stream=False), batch=True)
 
     async def go() -> float:
         async def lane(start: int) -> None:

@@ -39,12 +39,13 @@ def history(turns: int = 10) -> list[dict[str, Any]]:
     return messages
 
 
-async def cpu_per_request(base_url: str, requests: int, concurrency: int, stream: bool) -> dict[str, float]:
+async def cpu_per_request(base_url: str, requests: int, concurrency: int, stream: bool, client: str) -> dict[str, float]:
     from turnloom.core.backends.exchange import ChatRequest
     from turnloom.core.backends.openai_backend import Endpoint
     from turnloom.core.config import Profile
 
-    endpoint = Endpoint("bench", Profile(base_url=base_url, model="fake", max_concurrency=concurrency, timeout=30))
+    endpoint = Endpoint("bench", Profile(base_url=base_url, model="fake", max_concurrency=concurrency, timeout=30,
+                                         client=client))
     tools = [{"type": "function", "function": {"name": "search_orders", "description": "Find orders.",
               "parameters": {"type": "object", "properties": {"limit": {"type": "integer"}}, "required": []}}}]
     request = ChatRequest(role="assistant", messages=history(), tools=tools, stream=stream)
@@ -141,9 +142,9 @@ def main() -> None:
                               stdout=subprocess.PIPE, text=True)
     try:
         base_url = server.stdout.readline().strip()
-        for stream in (False, True):
-            result = asyncio.run(cpu_per_request(base_url, args.requests, args.concurrency, stream))
-            print(f"client CPU, {'streamed' if stream else 'plain'}: {result['cpu_ms_per_request']:.2f} ms/request "
+        for client, stream in (("openai", False), ("openai", True), ("aiohttp", False), ("aiohttp", True)):
+            result = asyncio.run(cpu_per_request(base_url, args.requests, args.concurrency, stream, client))
+            print(f"client CPU, {client:<7} {'streamed' if stream else 'plain':<8}: {result['cpu_ms_per_request']:.2f} ms/request "
                   f"({args.requests} requests, {args.concurrency} in flight, server latency {args.latency:g} s, "
                   f"{result['requests_per_s']:.1f} req/s)")
     finally:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import socket
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -43,6 +44,15 @@ class Seen:
     headers: dict[str, str]
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # a client closing its keep-alive connections (aiohttp resets them) is not an error
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FakeOpenAI:
     """The server; use as a context manager or call start()/stop()."""
 
@@ -54,8 +64,7 @@ class FakeOpenAI:
         self._queues: dict[str | None, deque[dict[str, Any]]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), _handler(self))
         self._thread: threading.Thread | None = None
 
     @property
