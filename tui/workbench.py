@@ -54,12 +54,6 @@ class LazyJournal:
     ) -> None:
         self._open().record_message(index, message, tasks=tasks, write=write, finish=finish)
 
-    def record_write(self, record: WriteRecord) -> None:
-        self._open().record_write(record)
-
-    def record_task(self, task: Task) -> None:
-        self._open().record_task(task)
-
     def record_truncate(self, at: int) -> None:
         self._open().record_truncate(at)
 

@@ -72,7 +72,6 @@ class LLMAssistant:
         self._system: tuple[str, str] | None = None
         # (message, its content and tool calls when converted, wire form, wire form's canonical JSON)
         self._converted: list[tuple[ChatMessage, str, list[ToolCall], dict[str, Any], str]] = []
-        self._tools: tuple[list[ToolSpec], list[dict[str, Any]], str] | None = None
         self._encoded: str | None = None
 
     def messages(self, ctx: RoleContext) -> list[dict[str, Any]]:
@@ -98,16 +97,11 @@ class LLMAssistant:
         self._encoded = "[" + ",".join([self._system[2], *(entry[4] for entry in converted)]) + "]"
         return out
 
-    def _wire_tools(self, tools: list[ToolSpec]) -> tuple[list[dict[str, Any]] | None, str | None]:
-        if self._tools is None or not _same(self._tools[0], tools):
-            self._tools = wire_tools(tools)
-        return (self._tools[1], self._tools[2]) if self._tools[1] else (None, None)
-
     async def propose(self, ctx: RoleContext, tools: list[ToolSpec]) -> ChatMessage:
         by_name = {t.name: t for t in tools}
         messages = self.messages(ctx)
         messages_json = self._encoded
-        wire_tools, tools_json = self._wire_tools(tools)
+        _, wire, tools_json = wire_tools(tools)
         spend = Spend()
         problem = "no reply"
         rounds = self.endpoint.profile.max_reasks + 1
@@ -115,7 +109,7 @@ class LLMAssistant:
             request = ChatRequest(
                 role="assistant",
                 messages=messages,
-                tools=wire_tools,
+                tools=wire or None,
                 seed=seed_for(ctx.session, "assistant", ctx.salt),
                 stream=ctx.stream is not None,  # nobody watching (a batch): one whole reply
                 messages_json=messages_json,

@@ -241,8 +241,7 @@ class Endpoint:
             self._loop = loop
             key, profile = self._key(), self.profile
             if self.client == "aiohttp":
-                self._wire = AiohttpWire(profile.base_url, key, profile.timeout, profile.max_retries, self.where,
-                                         user_agent="turnloom")
+                self._wire = AiohttpWire(profile.base_url, key, profile.timeout, profile.max_retries, self.where)
             else:
                 self._wire = SdkWire(profile, key, self.where)
             self._semaphore = asyncio.Semaphore(profile.max_concurrency)

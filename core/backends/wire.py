@@ -144,7 +144,7 @@ def retry_delay(attempt: int, wait: float | None) -> float:
 class AiohttpWire:
     """One aiohttp session per endpoint and event loop: pre-encoded POSTs, the SDK's retry policy."""
 
-    def __init__(self, base_url: str, key: str, timeout: float, max_retries: int, where: str, user_agent: str) -> None:
+    def __init__(self, base_url: str, key: str, timeout: float, max_retries: int, where: str) -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.max_retries = max_retries
         self.where = where
@@ -152,7 +152,7 @@ class AiohttpWire:
             "Authorization": f"Bearer {key}",
             "Content-Type": "application/json",
             "Accept": "application/json",
-            "User-Agent": user_agent,
+            "User-Agent": "turnloom",
         }
         self.timeout = timeout
         # no pool limit: `Endpoint` bounds requests in flight with the profile's max_concurrency;
