@@ -82,10 +82,20 @@ class Sampler:
         self.update(progress)
 
     def steady_rate(self, n: int) -> float:
-        """Dialogues per minute between 10% and 90% done: no worker start-up, no tail of the last wave."""
-        low = next(p for p in self.points if p[1] >= 0.1 * n)
-        high = next(p for p in self.points if p[1] >= 0.9 * n)
-        return (high[1] - low[1]) / (high[0] - low[0]) * 60 if high[0] > low[0] else 0.0
+        """Dialogues per minute between 10% and 90% done: no worker start-up, no tail of the last wave.
+
+        The least-squares slope of done over time through every tick in that span, not the
+        rate between its two ends: dialogues that started together end together, so done
+        climbs in steps, and two points can fall on either side of a step.
+        """
+        points = [p for p in self.points if 0.1 * n <= p[1] <= 0.9 * n]
+        if len(points) < 2:
+            return 0.0
+        mean_t = statistics.fmean(t for t, _ in points)
+        mean_d = statistics.fmean(d for _, d in points)
+        spread = sum((t - mean_t) ** 2 for t, _ in points)
+        slope = sum((t - mean_t) * (d - mean_d) for t, d in points) / spread if spread else 0.0
+        return slope * 60
 
 
 def cpu_now() -> float:

@@ -30,7 +30,7 @@ from .journal import Journal, compact, journal_path, open_session
 from .manifest import BatchConfig, DialogueStatus
 from .metrics import session_cost
 from .models import FinishReason, Mode, Session, ToolExecution, Usage, new_session_id
-from .rulesets import rule_config
+from .rulesets import RuleCatalog, load_catalog, rule_config
 
 
 T = TypeVar("T")
@@ -106,14 +106,20 @@ class SessionFactory:
 
     config: BatchConfig
     _template: Session | None = field(default=None, repr=False)
+    _catalog: RuleCatalog | None = field(default=None, repr=False)
 
     def new(self, seed: int) -> Session:
         """A fresh session for `seed`, equal to `create_session(..., seed=seed)` but for id and time."""
         if self._template is None:
             self._template = self._create(self.config.seed_start)
         template = self._template
-        # the rules are drawn per seed (a rule set may draw a persona), as `create_session` draws them
-        drawn = rule_config(template.config.rule_set, seed) if template.config.mode is Mode.USER_ORIENTED else {}
+        # the rules are drawn per seed (a rule set may draw a persona), as `create_session` draws
+        # them, from the catalog as it was when the batch started (read once, not per dialogue)
+        drawn = {}
+        if template.config.mode is Mode.USER_ORIENTED:
+            if self._catalog is None:
+                self._catalog = load_catalog()
+            drawn = rule_config(template.config.rule_set, seed, self._catalog)
         config = template.config.model_copy(update={"seed": seed, "roles": dict(self.config.roles), **drawn})
         return template.model_copy(
             update={

@@ -4,14 +4,16 @@ Every executor takes the same jobs and reports the same outcomes through two
 callbacks (`on_start`, `on_outcome`); each dialogue is `batchjob.run_dialogue`,
 so files, journals and resume semantics are identical whichever runs them.
 
-- `AsyncExecutor`: asyncio tasks, at most `concurrency` at once. Right for
-  dialogues that wait on a model endpoint. Each request still costs the client
+- `AsyncExecutor`: asyncio tasks. Right for dialogues that wait on a model
+  endpoint: `concurrency` is then the requests kept in flight, and a quarter more
+  dialogues are kept open, so the request slot one dialogue frees while it works
+  between requests (reading the reply, running tools, journaling, starting or
+  saving) goes at once to another's request. Each request still costs the client
   CPU (HTTP, JSON, the engine, journaling), so at high concurrency one event loop
-  saturates one core: with endpoints and `concurrency` of at least
-  `PER_PROCESS_MIN` per core, the seeds are spread over one event loop per core
-  (a spawned worker process each, `concurrency / processes` dialogues in flight
-  in each, the profile's `max_concurrency` split the same way). This process
-  hands out jobs as slots free up and gets every outcome back over a pipe.
+  saturates one core: from `PER_PROCESS_MIN` requests in flight per core, the seeds
+  are spread over one event loop per core (a spawned worker process each, the open
+  dialogues and the request slots split evenly). This process hands out jobs as
+  dialogues end and gets every outcome back over a pipe.
 - `ProcessExecutor`: offline dialogues are CPU-bound, so they run in a pool of
   worker processes, a few dialogues per submission.
 - `RayExecutor`: the same chunks as Ray tasks, on a local Ray instance or an
@@ -51,19 +53,25 @@ class Executor(Protocol):
         ...
 
 
-PER_PROCESS_MIN = 16  # dialogues in flight below which a second event loop costs more than it gives
+PER_PROCESS_MIN = 16  # requests in flight below which a second event loop costs more than it gives
+OPEN_PER_EXTRA = 4  # with endpoints: one dialogue open beyond the request slots per this many slots
 
 
 class AsyncExecutor:
-    """Dialogues as asyncio tasks, bounded by `concurrency`; one event loop per core when it pays.
+    """Dialogues as asyncio tasks; with endpoints, `concurrency` requests in flight, one event loop per core when it pays.
 
     Args:
-        concurrency: dialogues in flight at most, over all processes.
-        backends: shared endpoints for the mapped roles (None: offline dialogues).
+        concurrency: with `backends`, requests in flight at most, over all processes
+            and for each profile (whose own `max_concurrency` still applies when lower);
+            `open_dialogues` is a quarter more. Offline: dialogues at once.
+        backends: shared endpoints for the mapped roles (None: offline dialogues);
+            their profiles are limited to `concurrency` requests in flight.
         prices: model -> Price, to cost the tokens used.
         processes: event loops (processes) to spread the dialogues over; None picks one
             per core when `backends` is given and `concurrency` allows `PER_PROCESS_MIN`
-            dialogues per loop, else 1 (this process).
+            requests in flight per loop, else 1 (this process).
+
+    Why a quarter more dialogues than request slots: `bench/README.md`, batch generation.
     """
 
     name = "local"
@@ -78,6 +86,10 @@ class AsyncExecutor:
         self.concurrency = concurrency
         self.backends = backends
         self.prices = prices
+        self.open_dialogues = concurrency
+        if backends is not None:
+            backends.limit_requests(concurrency)
+            self.open_dialogues += max(1, concurrency // OPEN_PER_EXTRA)
         if processes is None:
             processes = min(os.cpu_count() or 1, concurrency // PER_PROCESS_MIN) if backends is not None else 1
         self.processes = max(1, min(processes, concurrency))
@@ -96,7 +108,7 @@ class AsyncExecutor:
     ) -> None:
         """Every dialogue on this process's event loop."""
         factory = SessionFactory(config)
-        gate = asyncio.Semaphore(self.concurrency)
+        gate = asyncio.Semaphore(self.open_dialogues)
         flight: set[asyncio.Task] = set()
         memory_stop = MemoizedStop(stop)
 

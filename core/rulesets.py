@@ -233,15 +233,17 @@ def draw_rule_set(name: str, seed: int = 0, catalog: RuleCatalog | None = None) 
     return DrawnRules(ruleset.name, rules, persona, ruleset.violation_policy, ruleset.violation_retries)
 
 
-def rule_config(name: str | None, seed: int = 0) -> dict[str, object]:
+def rule_config(name: str | None, seed: int = 0, catalog: RuleCatalog | None = None) -> dict[str, object]:
     """GenerationConfig fields for rule set `name` drawn for `seed`: rules, and the set's violation policy.
+
+    `catalog` saves reading the rule folders again when drawing for many seeds.
 
     Raises:
         ConfigError: as `draw_rule_set`.
     """
     if name is None:
         return {"rules": []}
-    drawn = draw_rule_set(name, seed)
+    drawn = draw_rule_set(name, seed, catalog)
     fields: dict[str, object] = {"rules": drawn.rules}
     if drawn.violation_policy is not None:
         fields["violation_policy"] = drawn.violation_policy

@@ -248,6 +248,16 @@ class Endpoint:
         assert self._wire is not None and self._semaphore is not None
         return self._wire, self._semaphore
 
+    def limit_in_flight(self, most: int) -> None:
+        """Keep to at most `most` requests in flight (and the profile's `max_concurrency`).
+
+        Call it before requests are in flight: a semaphore already made is replaced.
+        """
+        if most < self.profile.max_concurrency:
+            self.profile = self.profile.model_copy(update={"max_concurrency": most})
+            if self._semaphore is not None:
+                self._semaphore = asyncio.Semaphore(most)
+
     def _key(self) -> str:
         env = self.profile.api_key_env
         if env is None:

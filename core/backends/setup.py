@@ -77,6 +77,19 @@ class BackendSetup:
             batch=batch,
         )
 
+    def limit_requests(self, most: int) -> None:
+        """Keep every profile to at most `most` requests in flight from this setup (a batch's `--concurrency`).
+
+        A profile's own `max_concurrency` still applies when it is lower.
+        """
+        profiles = {
+            name: profile.model_copy(update={"max_concurrency": min(profile.max_concurrency, most)})
+            for name, profile in self.config.profiles.items()
+        }
+        self.config = self.config.model_copy(update={"profiles": profiles})
+        for endpoint in self.endpoints.values():
+            endpoint.limit_in_flight(most)
+
     def spec(self, share: int = 1) -> BackendSpec:
         """How to build this setup again in another process, as one of `share` equal parts.
 

@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--n", type=positive_int, required=True, help="dialogues in the batch")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     parser.add_argument("--concurrency", type=positive_int, default=16,
-                        help="dialogues in flight at once when they wait on a model endpoint (default 16)")
+                        help="requests in flight at once to a model endpoint (a quarter more dialogues are kept "
+                        "open; default 16). Offline dialogues run on --workers processes instead")
     parser.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.USER_ORIENTED.value,
                         help="user-oriented (default) or task-oriented")
     parser.add_argument("--execution", choices=[e.value for e in ToolExecution], default=DefaultStr(ToolExecution.SQL.value),
@@ -141,6 +142,12 @@ def pick_executor(args: argparse.Namespace, config: BatchConfig, settings: Turnl
 
     # one exchange log for the batch: a re-run with --cache DIR/exchanges.llm.jsonl costs no tokens
     backends = BackendSetup.create(settings, record=Path(args.out) / EXCHANGE_LOG, cache=args.cache or None, batch=True)
+    for name in sorted({profile for profile in config.roles.values() if profile != "offline"}):
+        profile = settings.profiles[name]
+        if profile.max_concurrency < args.concurrency:
+            print(f"turnloom: note: profile {name!r} allows {profile.max_concurrency} requests in flight "
+                  f"(max_concurrency in {settings.source or 'its config'}), fewer than --concurrency "
+                  f"{args.concurrency}; raise it there to use them all", file=sys.stderr)
     return AsyncExecutor(args.concurrency, backends=backends, prices=settings.prices)
 
 

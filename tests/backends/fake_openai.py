@@ -61,6 +61,8 @@ class FakeOpenAI:
         self.reject_strict = reject_strict
         self.chunk = chunk
         self.requests: list[Seen] = []
+        self.in_flight = 0  # requests being answered now
+        self.most_in_flight = 0  # the most answered at once so far
         self._queues: dict[str | None, deque[dict[str, Any]]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -133,7 +135,12 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             fake.requests.append(Seen(role, body, {k.lower(): v for k, v in self.headers.items()}))
             entry = fake._next(role) or {}
             if fake.latency:
+                with fake._lock:
+                    fake.in_flight += 1
+                    fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
                 time.sleep(fake.latency)
+                with fake._lock:
+                    fake.in_flight -= 1
             if "status" in entry:
                 message = entry.get("error", f"injected HTTP {entry['status']}")
                 return self._json(entry["status"], {"error": {"message": message, "type": "injected"}}, entry.get("headers"))

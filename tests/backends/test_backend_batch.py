@@ -12,7 +12,7 @@ from backend_support import quick_profile
 
 from turnloom.core.backends.setup import BackendSetup
 from turnloom.core.batch import STOP_FILE, generate
-from turnloom.core.config import TurnloomConfig
+from turnloom.core.config import Profile, TurnloomConfig
 from turnloom.core.executors import AsyncExecutor
 from turnloom.core.journal import journal_path, load_session
 from turnloom.core.manifest import BatchConfig, DialogueStatus, load_manifest
@@ -96,6 +96,34 @@ def test_a_loop_per_core_only_when_endpoints_keep_enough_dialogues_in_flight_for
     assert AsyncExecutor(256, backends=setup).processes == 4
     assert AsyncExecutor(256).processes == 1  # offline dialogues: the process pool's job
     assert AsyncExecutor(2, backends=setup, processes=8).processes == 2
+
+
+def test_concurrency_bounds_requests_in_flight_and_a_quarter_more_dialogues_are_kept_open(key, tmp_path):
+    """--concurrency is the endpoint's requests in flight; the extra open dialogues wait for a slot."""
+    with FakeOpenAI(latency=0.05) as server:
+        settings = TurnloomConfig(profiles={"fake": quick_profile(server, max_concurrency=32, timeout=5)})
+        backends = BackendSetup.create(settings)
+        executor = AsyncExecutor(4, backends=backends, processes=1)
+        assert executor.open_dialogues == 5
+        assert backends.config.profiles["fake"].max_concurrency == 4
+
+        async def go():
+            try:
+                return await generate(batch_config(server), tmp_path, 10, executor, handle_signals=False)
+            finally:
+                await backends.aclose()
+
+        report = asyncio.run(go())
+        assert report.complete
+        assert server.most_in_flight == 4
+    # a profile that allows fewer keeps its own limit, and an endpoint made before is limited too
+    settings = TurnloomConfig(profiles={"a": Profile(base_url="http://127.0.0.1:9/v1", model="m", max_concurrency=2),
+                                        "b": Profile(base_url="http://127.0.0.1:9/v1", model="m", max_concurrency=64)})
+    backends = BackendSetup.create(settings)
+    early = backends.endpoint("b")
+    assert AsyncExecutor(32, backends=backends).open_dialogues == 40
+    assert backends.endpoint("a").profile.max_concurrency == 2
+    assert early.profile.max_concurrency == 32 and backends.spec(share=2).config.profiles["b"].max_concurrency == 16
 
 
 def test_each_loop_gets_its_share_of_a_profiles_concurrency(key, tmp_path):
