@@ -183,3 +183,26 @@ def test_a_batch_asks_for_whole_replies_not_streams(fake, key, tmp_path):
     assert asyncio.run(go()).done == 2
     chat = [r for r in fake.requests if r.role in ("user", "assistant")]
     assert chat and not any(r.body.get("stream") for r in chat)
+
+
+def test_a_journal_that_cannot_be_created_fails_its_dialogue_with_the_reason_and_a_rerun_makes_it(key, tmp_path, monkeypatch):
+    """A disk that fills up as dialogues start: each fails with the file and the reason, nothing hangs."""
+    import errno
+    import tempfile
+
+    real_mkstemp = tempfile.mkstemp
+
+    def disk_full_for_journals(*args, **kwargs):
+        if str(kwargs.get("prefix", "")).endswith(".journal."):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_mkstemp(*args, **kwargs)
+
+    out = tmp_path / "batch"
+    with FakeOpenAI() as server:
+        monkeypatch.setattr(tempfile, "mkstemp", disk_full_for_journals)
+        first = asyncio.run(run_batch(server, out, 3, processes=1))
+        monkeypatch.setattr(tempfile, "mkstemp", real_mkstemp)
+        assert first.failed == 3 and first.done == 0, first.errors
+        assert all("seed-000000" in error and "No space left on device" in error for _seed, error in first.errors), first.errors
+        second = asyncio.run(run_batch(server, out, 3, processes=1))
+    assert second.complete and second.ran == 3
