@@ -259,9 +259,12 @@ async def _drive(session: Session, path: str, stop: StopSignal, backends: Backen
                 elif isinstance(event, EngineFailed):
                     errors.append(event.error)
 
-            engine.subscribe(on_event)
-            if not stop.is_set():
-                await engine.run()
+            unsubscribe = engine.subscribe(on_event)  # undone at the end: on_event and the engine refer to each other
+            try:
+                if not stop.is_set():
+                    await engine.run()
+            finally:
+                unsubscribe()
         finally:
             engine.environment.close()
         if fresh:

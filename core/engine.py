@@ -169,9 +169,12 @@ class DialogueEngine:
 
             ctx = self.context(role, next_task)
             ctx.tasks = tasks_view
-            if not tasks_view and self.session.config.tasks > 0:
-                await next_task()
-            message = await self.roles.user.propose(ctx)
+            try:
+                if not tasks_view and self.session.config.tasks > 0:
+                    await next_task()
+                message = await self.roles.user.propose(ctx)
+            finally:
+                ctx.next_task = None  # it refers to ctx: without this the pair waits for a full collection
             if self.rule_checker is not None:
                 message.meta.verdicts = self.rule_checker(self.session, message)
             return Proposal(role, message, base, tasks=new_tasks)
