@@ -222,6 +222,7 @@ class Endpoint:
         self.log = log
         self.client = resolve_client(profile.client, batch)
         self.capabilities = Capabilities.of(profile)
+        self.limit: int | None = None  # a run's own limit on requests in flight (`limit_in_flight`)
         self.requests_sent = 0  # HTTP requests made, retries and re-sends included
         self.usage_spent = Usage()  # tokens of live replies (cache hits cost nothing)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -244,19 +245,23 @@ class Endpoint:
                 self._wire = AiohttpWire(profile.base_url, key, profile.timeout, profile.max_retries, self.where)
             else:
                 self._wire = SdkWire(profile, key, self.where)
-            self._semaphore = asyncio.Semaphore(profile.max_concurrency)
+            self._semaphore = asyncio.Semaphore(self.max_in_flight)
         assert self._wire is not None and self._semaphore is not None
         return self._wire, self._semaphore
 
-    def limit_in_flight(self, most: int) -> None:
-        """Keep to at most `most` requests in flight (and the profile's `max_concurrency`).
+    @property
+    def max_in_flight(self) -> int:
+        """Requests in flight at most: the profile's `max_concurrency`, or the run's limit if lower."""
+        return self.profile.max_concurrency if self.limit is None else min(self.profile.max_concurrency, self.limit)
+
+    def limit_in_flight(self, most: int | None) -> None:
+        """Keep to at most `most` requests in flight (None: the profile's `max_concurrency` alone).
 
         Call it before requests are in flight: a semaphore already made is replaced.
         """
-        if most < self.profile.max_concurrency:
-            self.profile = self.profile.model_copy(update={"max_concurrency": most})
-            if self._semaphore is not None:
-                self._semaphore = asyncio.Semaphore(most)
+        self.limit = most
+        if self._semaphore is not None:
+            self._semaphore = asyncio.Semaphore(self.max_in_flight)
 
     def _key(self) -> str:
         env = self.profile.api_key_env

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from pathlib import Path
 
-from ..config import ROLE_NAMES, TurnloomConfig
+from ..config import ROLE_NAMES, Profile, TurnloomConfig
 from ..errors import ConfigError, UsageError
 from ..models import Session
 from ..roles import RoleSet
@@ -59,6 +59,7 @@ class BackendSetup:
     cache_files: tuple[Path, ...] = ()
     cache_only: bool = False
     batch: bool = False  # serves `generate`: a profile's `client = "auto"` means aiohttp (see `wire`)
+    request_limit: int | None = None  # requests in flight per profile at most (`limit_requests`)
 
     @classmethod
     def create(cls, config: TurnloomConfig, record: str | Path | None = None,
@@ -77,16 +78,13 @@ class BackendSetup:
             batch=batch,
         )
 
-    def limit_requests(self, most: int) -> None:
+    def limit_requests(self, most: int | None) -> None:
         """Keep every profile to at most `most` requests in flight from this setup (a batch's `--concurrency`).
 
-        A profile's own `max_concurrency` still applies when it is lower.
+        A profile's own `max_concurrency` still applies when it is lower; None lifts the limit.
+        The profiles themselves are not changed, so a later batch can set another limit.
         """
-        profiles = {
-            name: profile.model_copy(update={"max_concurrency": min(profile.max_concurrency, most)})
-            for name, profile in self.config.profiles.items()
-        }
-        self.config = self.config.model_copy(update={"profiles": profiles})
+        self.request_limit = most
         for endpoint in self.endpoints.values():
             endpoint.limit_in_flight(most)
 
@@ -96,8 +94,13 @@ class BackendSetup:
         Each part gets `1/share` of every profile's `max_concurrency` (at least 1), so
         `share` processes together keep to the limit the profile sets.
         """
+        limit = self.request_limit
+
+        def most(profile: Profile) -> int:
+            return profile.max_concurrency if limit is None else min(profile.max_concurrency, limit)
+
         profiles = {
-            name: profile.model_copy(update={"max_concurrency": max(1, profile.max_concurrency // share)})
+            name: profile.model_copy(update={"max_concurrency": max(1, most(profile) // share)})
             for name, profile in self.config.profiles.items()
         }
         return BackendSpec(
@@ -123,6 +126,7 @@ class BackendSetup:
             from .openai_backend import Endpoint
 
             self.endpoints[name] = Endpoint(name, profile, cache=self.cache, log=self.log, batch=self.batch)
+            self.endpoints[name].limit_in_flight(self.request_limit)
         return self.endpoints[name]
 
     async def aclose(self) -> None:

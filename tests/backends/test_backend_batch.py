@@ -105,7 +105,7 @@ def test_concurrency_bounds_requests_in_flight_and_a_quarter_more_dialogues_are_
         backends = BackendSetup.create(settings)
         executor = AsyncExecutor(4, backends=backends, processes=1)
         assert executor.open_dialogues == 5
-        assert backends.config.profiles["fake"].max_concurrency == 4
+        assert backends.endpoint("fake").max_in_flight == 4
 
         async def go():
             try:
@@ -122,8 +122,14 @@ def test_concurrency_bounds_requests_in_flight_and_a_quarter_more_dialogues_are_
     backends = BackendSetup.create(settings)
     early = backends.endpoint("b")
     assert AsyncExecutor(32, backends=backends).open_dialogues == 40
-    assert backends.endpoint("a").profile.max_concurrency == 2
-    assert early.profile.max_concurrency == 32 and backends.spec(share=2).config.profiles["b"].max_concurrency == 16
+    assert backends.endpoint("a").max_in_flight == 2
+    assert early.max_in_flight == 32 and backends.spec(share=2).config.profiles["b"].max_concurrency == 16
+    # the limit is the run's, not the profile's: a later batch on the same setup sets its own
+    AsyncExecutor(2, backends=backends)
+    assert early.max_in_flight == 2
+    AsyncExecutor(48, backends=backends)
+    assert early.max_in_flight == 48 and early.profile.max_concurrency == 64
+    assert backends.spec(share=2).config.profiles["b"].max_concurrency == 24
 
 
 def test_each_loop_gets_its_share_of_a_profiles_concurrency(key, tmp_path):
