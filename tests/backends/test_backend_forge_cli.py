@@ -178,3 +178,12 @@ def test_no_key_reaches_the_toolset_files_or_the_output(fake, workdir, capsys):
         assert KEY_VALUE.encode() not in path.read_bytes(), path
     captured = capsys.readouterr()
     assert KEY_VALUE not in captured.out + captured.err
+
+
+def test_generate_notes_a_profile_that_allows_fewer_requests_in_flight_than_concurrency(fake, workdir, capsys):
+    args = ["generate", "--profile", "fake", "--n", "1", "--tasks", "1", "--quiet"]
+    assert main([*args, "--concurrency", "17", "--out", str(workdir / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "profile 'fake' allows 16 requests in flight" in err and "turnloom.toml" in err and "--concurrency 17" in err
+    assert main([*args, "--concurrency", "16", "--out", str(workdir / "b")]) == 0
+    assert "note" not in capsys.readouterr().err
