@@ -134,13 +134,18 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             role = role_of(body)
             fake.requests.append(Seen(role, body, {k.lower(): v for k, v in self.headers.items()}))
             entry = fake._next(role) or {}
-            if fake.latency:
-                with fake._lock:
-                    fake.in_flight += 1
-                    fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
-                time.sleep(fake.latency)
+            with fake._lock:
+                fake.in_flight += 1
+                fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
+            try:
+                self._answer(body, entry)
+            finally:
                 with fake._lock:
                     fake.in_flight -= 1
+
+        def _answer(self, body: dict[str, Any], entry: dict[str, Any]) -> None:
+            if fake.latency:
+                time.sleep(fake.latency)
             if "status" in entry:
                 message = entry.get("error", f"injected HTTP {entry['status']}")
                 return self._json(entry["status"], {"error": {"message": message, "type": "injected"}}, entry.get("headers"))
