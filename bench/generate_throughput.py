@@ -89,13 +89,10 @@ class Sampler:
         climbs in steps, and two points can fall on either side of a step.
         """
         points = [p for p in self.points if 0.1 * n <= p[1] <= 0.9 * n]
-        if len(points) < 2:
+        if len(points) < 2 or points[0][0] == points[-1][0]:
             return 0.0
-        mean_t = statistics.fmean(t for t, _ in points)
-        mean_d = statistics.fmean(d for _, d in points)
-        spread = sum((t - mean_t) ** 2 for t, _ in points)
-        slope = sum((t - mean_t) * (d - mean_d) for t, d in points) / spread if spread else 0.0
-        return slope * 60
+        times, done = zip(*points)
+        return statistics.linear_regression(times, done).slope * 60
 
 
 def cpu_now() -> float:

@@ -112,14 +112,11 @@ class SessionFactory:
         """A fresh session for `seed`, equal to `create_session(..., seed=seed)` but for id and time."""
         if self._template is None:
             self._template = self._create(self.config.seed_start)
+            self._catalog = load_catalog()  # read once per batch worker, not per dialogue
         template = self._template
-        # the rules are drawn per seed (a rule set may draw a persona), as `create_session` draws
-        # them, from the catalog as it was when the batch started (read once, not per dialogue)
-        drawn = {}
-        if template.config.mode is Mode.USER_ORIENTED:
-            if self._catalog is None:
-                self._catalog = load_catalog()
-            drawn = rule_config(template.config.rule_set, seed, self._catalog)
+        # the rules are drawn per seed (a rule set may draw a persona), as `create_session` draws them
+        user_oriented = template.config.mode is Mode.USER_ORIENTED
+        drawn = rule_config(template.config.rule_set, seed, self._catalog) if user_oriented else {}
         config = template.config.model_copy(update={"seed": seed, "roles": dict(self.config.roles), **drawn})
         return template.model_copy(
             update={

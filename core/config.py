@@ -62,6 +62,10 @@ class Profile(BaseModel):
     """HTTP client: `openai` (the SDK), `aiohttp` (lean, a quarter of the SDK's CPU per request) or `auto`
     (aiohttp for `generate`, the SDK for everything else)."""
 
+    def in_flight(self, limit: int | None) -> int:
+        """Requests in flight at most under a run's own `limit` (a batch's --concurrency): the lower of the two."""
+        return self.max_concurrency if limit is None else min(self.max_concurrency, limit)
+
 
 class Price(BaseModel):
     """Cost per million tokens for a model."""

@@ -252,7 +252,7 @@ class Endpoint:
     @property
     def max_in_flight(self) -> int:
         """Requests in flight at most: the profile's `max_concurrency`, or the run's limit if lower."""
-        return self.profile.max_concurrency if self.limit is None else min(self.profile.max_concurrency, self.limit)
+        return self.profile.in_flight(self.limit)
 
     def limit_in_flight(self, most: int | None) -> None:
         """Keep to at most `most` requests in flight (None: the profile's `max_concurrency` alone).

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from pathlib import Path
 
-from ..config import ROLE_NAMES, Profile, TurnloomConfig
+from ..config import ROLE_NAMES, TurnloomConfig
 from ..errors import ConfigError, UsageError
 from ..models import Session
 from ..roles import RoleSet
@@ -91,16 +91,11 @@ class BackendSetup:
     def spec(self, share: int = 1) -> BackendSpec:
         """How to build this setup again in another process, as one of `share` equal parts.
 
-        Each part gets `1/share` of every profile's `max_concurrency` (at least 1), so
-        `share` processes together keep to the limit the profile sets.
+        Each part gets `1/share` of every profile's requests in flight (its `max_concurrency`,
+        or the `request_limit` if lower; at least 1), so `share` processes together keep to it.
         """
-        limit = self.request_limit
-
-        def most(profile: Profile) -> int:
-            return profile.max_concurrency if limit is None else min(profile.max_concurrency, limit)
-
         profiles = {
-            name: profile.model_copy(update={"max_concurrency": max(1, most(profile) // share)})
+            name: profile.model_copy(update={"max_concurrency": max(1, profile.in_flight(self.request_limit) // share)})
             for name, profile in self.config.profiles.items()
         }
         return BackendSpec(
