@@ -28,10 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from turnloom.core.batch import generate
+from turnloom.core.batch.run import generate
 from turnloom.core.config import Profile, TurnloomConfig
-from turnloom.core.executors import AsyncExecutor, ProcessExecutor, RayExecutor
-from turnloom.core.manifest import BatchConfig
+from turnloom.core.batch.executors import AsyncExecutor, ProcessExecutor, RayExecutor
+from turnloom.core.batch.manifest import BatchConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,7 +103,7 @@ def cpu_now() -> float:
 
 def fake_run(base_url: str, concurrency: int, n: int, out: Path, server_pid: int | None = None,
              processes: int | None = None, record: bool = True) -> dict:
-    from turnloom.core.backends.setup import BackendSetup
+    from turnloom.core.players.setup import BackendSetup
     from turnloom.core.cli.generate_cmd import EXCHANGE_LOG
 
     settings = TurnloomConfig(profiles={"fake": Profile(base_url=base_url, model="fake", api_key_env=None,
@@ -170,8 +170,8 @@ class _NoFiles:
 
 def http_floor(base_url: str, out: Path, in_flight: int, rounds: int) -> float:
     """Client CPU ms per `Endpoint.chat` alone, replaying the batch's own requests (from its exchange log)."""
-    from turnloom.core.backends.exchange import ChatRequest
-    from turnloom.core.backends.openai_backend import Endpoint
+    from turnloom.core.endpoint.exchange import ChatRequest
+    from turnloom.core.endpoint.endpoint import Endpoint
     from turnloom.core.cli.generate_cmd import EXCHANGE_LOG
 
     records = [json.loads(line) for line in (out / EXCHANGE_LOG).read_text().splitlines()]
@@ -197,7 +197,7 @@ def http_floor(base_url: str, out: Path, in_flight: int, rounds: int) -> float:
 
 def bench_breakdown(args) -> None:
     """Client CPU per request, split: whole dialogues, without journal/snapshot/log files, HTTP alone."""
-    import turnloom.core.batchjob as batchjob
+    import turnloom.core.batch.job as batchjob
 
     proc, base_url = start_server(args.latency, args.server)
     c = args.concurrency[0]
@@ -246,7 +246,7 @@ def bench_memory(args) -> None:
     """
     import gc
 
-    from turnloom.core.backends.setup import BackendSetup
+    from turnloom.core.players.setup import BackendSetup
 
     proc, base_url = start_server(args.latency, args.server)
     c = args.concurrency[0]

@@ -40,8 +40,8 @@ def history(turns: int = 10) -> list[dict[str, Any]]:
 
 
 async def cpu_per_request(base_url: str, requests: int, concurrency: int, stream: bool, client: str) -> dict[str, float]:
-    from turnloom.core.backends.exchange import ChatRequest
-    from turnloom.core.backends.openai_backend import Endpoint
+    from turnloom.core.endpoint.exchange import ChatRequest
+    from turnloom.core.endpoint.endpoint import Endpoint
     from turnloom.core.config import Profile
 
     endpoint = Endpoint("bench", Profile(base_url=base_url, model="fake", max_concurrency=concurrency, timeout=30,
@@ -96,9 +96,9 @@ def user_pieces(previous: list[dict[str, Any]], messages: list[dict[str, Any]]) 
 async def prefix_stability(dialogues: int) -> tuple[dict[str, list[float]], dict[str, list[float]], list[dict[str, int]]]:
     from fake_openai import FakeOpenAI
 
-    from turnloom.core.backends.setup import BackendSetup
+    from turnloom.core.players.setup import BackendSetup
     from turnloom.core.config import Profile, TurnloomConfig
-    from turnloom.core.dialogue import create_session, open_engine
+    from turnloom.core.lifecycle.dialogue import create_session, open_engine
     from turnloom.core.models import ToolExecution
 
     shares: dict[str, list[float]] = {}

@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from turnloom.core.dialogue import create_session, open_engine
-from turnloom.core.journal import Journal
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.storage.journal import Journal
 from turnloom.core.models import ChatMessage, Session
-from turnloom.core.store import load_session, save_session
+from turnloom.core.storage.snapshot import load_session, save_session
 
 
 def long_dialogue(messages: int) -> Session:

@@ -13,9 +13,9 @@ import argparse
 import statistics
 import time
 
-from turnloom.core.dialogue import create_session, run_to_end
+from turnloom.core.lifecycle.dialogue import create_session, run_to_end
 from turnloom.core.domains import pack_names
-from turnloom.core.metrics import dialogue_stats
+from turnloom.core.quality.metrics import dialogue_stats
 from turnloom.core.models import Mode
 
 

@@ -36,7 +36,7 @@ def percentile(values: list[float], q: float) -> float:
 
 async def bench(base: int, extra: int) -> dict[str, float]:
     from turnloom.core.config import TurnloomConfig
-    from turnloom.core.engine import MessageCommitted
+    from turnloom.core.engine.engine import MessageCommitted
     from turnloom.tui.app import build_app
     from turnloom.tui.workbench import Workbench
 

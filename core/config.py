@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ConfigError
+from turnloom.core.errors import ConfigError
 
 CONFIG_NAME = "turnloom.toml"
 ROLE_NAMES = ("task", "forge", "user", "assistant", "tool", "judge")

@@ -45,7 +45,7 @@ def test_the_wheel_installs_only_under_turnloom(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names}
     assert tops <= {"turnloom", next(t for t in tops if t.endswith(".dist-info"))}
-    assert "turnloom/core/rules_builtin/incremental_requests.toml" in names
+    assert "turnloom/core/rules/builtin/incremental_requests.toml" in names
     assert any(n.startswith("turnloom/core/domains/") for n in names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "turnloom = turnloom.core.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
@@ -69,13 +69,13 @@ def test_core_never_imports_ui_libraries():
 
 def test_only_the_openai_backend_module_imports_openai():
     importers = [p.relative_to(ROOT).as_posix() for p in (ROOT / "core").rglob("*.py") if "openai" in _imports(p)]
-    assert all(p.startswith("core/backends/openai") for p in importers), importers
+    assert all(p.startswith("core/endpoint/endpoint.py") for p in importers), importers
     assert len(importers) <= 1, importers
 
 
 def test_importing_the_core_loads_no_ui_library():
     code = (
-        "import sys, turnloom.core.cli, turnloom.core.dialogue, turnloom.core.engine;"
+        "import sys, turnloom.core.cli, turnloom.core.lifecycle.dialogue, turnloom.core.engine.engine;"
         "turnloom.core.cli.build_parser();"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))"
     )
@@ -86,8 +86,8 @@ def test_importing_the_core_loads_no_ui_library():
 def test_offline_start_does_not_load_the_openai_client():
     # the TUI's first paint must not wait for the SDK (about a third of a second to import)
     code = (
-        "import sys, turnloom.tui.app, turnloom.core.dialogue;"
-        "from turnloom.core.dialogue import create_session, open_engine;"
+        "import sys, turnloom.tui.app, turnloom.core.lifecycle.dialogue;"
+        "from turnloom.core.lifecycle.dialogue import create_session, open_engine;"
         "open_engine(create_session('retail'));"
         "print('openai' in sys.modules)"
     )

@@ -6,7 +6,14 @@ The files beside this module are the built-in themes; users add their own in the
 
 from __future__ import annotations
 
-from .loader import DEFAULT_THEME, ThemeLoad, builtin_theme_files, load_theme_file, load_themes, user_theme_dir
+from turnloom.themes.loader import (
+    DEFAULT_THEME,
+    ThemeLoad,
+    builtin_theme_files,
+    load_theme_file,
+    load_themes,
+    user_theme_dir,
+)
 
 __all__ = [
     "DEFAULT_THEME",

@@ -14,12 +14,12 @@ from textual.app import App
 from turnloom.core.config import TurnloomConfig, load_config
 from turnloom.themes import DEFAULT_THEME, load_themes
 
-from .actions import ACTIONS, bindings_for
-from .commands import ActionCommands
-from .screens.dialogs import ChoiceScreen
-from .screens.help import HelpScreen
-from .screens.main import MainScreen
-from .workbench import Workbench
+from turnloom.tui.actions import ACTIONS, bindings_for
+from turnloom.tui.commands import ActionCommands
+from turnloom.tui.screens.dialogs import ChoiceScreen
+from turnloom.tui.screens.help import HelpScreen
+from turnloom.tui.screens.main import MainScreen
+from turnloom.tui.workbench import Workbench
 
 
 class TurnloomApp(App[None]):

@@ -6,7 +6,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from .actions import ACTIONS, ActionSpec
+from turnloom.tui.actions import ACTIONS, ActionSpec
 
 
 class ActionCommands(Provider):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from turnloom.core.errors import ConfigError
 from turnloom.core.models import Rule
-from turnloom.core.rules import builtin_rules, load_rule_file
+from turnloom.core.rules.rule_files import builtin_rules, load_rule_file
 
 
 def user_rule_dir() -> Path:

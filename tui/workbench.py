@@ -12,11 +12,11 @@ import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from turnloom.core.backends.setup import BackendSetup, uses_backends
+from turnloom.core.players.setup import BackendSetup, uses_backends
 from turnloom.core.config import TurnloomConfig
-from turnloom.core.dialogue import create_session, fork_session, open_engine
-from turnloom.core.engine import DialogueEngine
-from turnloom.core.journal import Journal, journal_path, open_session
+from turnloom.core.lifecycle.dialogue import create_session, fork_session, open_engine
+from turnloom.core.engine.engine import DialogueEngine
+from turnloom.core.storage.journal import Journal, journal_path, open_session
 from turnloom.core.models import ChatMessage, FinishReason, Mode, Session, Task, ToolExecution, WriteRecord
 
 SNAPSHOT_SUFFIX = ".session.json"
@@ -97,7 +97,7 @@ class Workbench:
         self.recorder = LazyJournal(path, session)
         self.backends: BackendSetup | None = None
         if uses_backends(session):
-            from turnloom.core.backends.cache import exchange_log_path
+            from turnloom.core.endpoint.exchange_log import exchange_log_path
 
             self.backends = BackendSetup.create(self.config, record=exchange_log_path(path))
         self.engine: DialogueEngine = open_engine(session, recorder=self.recorder, backends=self.backends)

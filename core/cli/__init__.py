@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 
-from ..errors import TurnloomError
+from turnloom.core.errors import TurnloomError
 
 # module names in this package, in the order `--help` lists them
 SUBCOMMAND_MODULES = (
@@ -77,7 +77,7 @@ def _open_tui(args: argparse.Namespace) -> int:
         tui = importlib.import_module("turnloom.tui.app")
     except ModuleNotFoundError:
         # until the TUI lands, the default is a headless offline dialogue
-        from . import run_cmd
+        from turnloom.core.cli import run_cmd
 
         return run_cmd.run_default()
     return int(tui.main(args) or 0)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from ..config import load_config
-from ..errors import UsageError
+from turnloom.core.config import load_config
+from turnloom.core.errors import UsageError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from ..backends.probe import probe
+    from turnloom.core.endpoint.probe import probe
 
     config = load_config(args.config)
     profile = config.profiles.get(args.profile)

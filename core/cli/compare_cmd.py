@@ -17,14 +17,14 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-from ..dialogue import create_session, run_to_end
-from ..domains import pack_names
-from ..errors import UsageError
-from ..metrics import dialogue_stats
-from ..models import Rule, Session
-from ..rulecheck import audit_session, knowledge_or_none
-from ..rulesets import RuleCatalog, draw_rule_set, load_catalog, read_rule_set, set_problems
-from .options import non_negative_int
+from turnloom.core.lifecycle.dialogue import create_session, run_to_end
+from turnloom.core.domains import pack_names
+from turnloom.core.errors import UsageError
+from turnloom.core.quality.metrics import dialogue_stats
+from turnloom.core.models import Rule, Session
+from turnloom.core.rules.check import audit_session, knowledge_or_none
+from turnloom.core.rules.catalog import RuleCatalog, draw_rule_set, load_catalog, read_rule_set, set_problems
+from turnloom.core.cli.options import non_negative_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -146,7 +146,7 @@ def compare_rule_sets(sets: list[str], domains: list[str], seeds: list[int], tas
                 row["audit_by_rule"] = Counter(failed)
                 stats.append(row)
                 if out is not None:
-                    from ..store import save_session
+                    from turnloom.core.storage.snapshot import save_session
 
                     (out / name).mkdir(parents=True, exist_ok=True)
                     save_session(session, out / name / f"{domain}-seed{seed}.session.json")

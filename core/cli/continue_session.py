@@ -30,14 +30,19 @@ import json
 import sys
 from pathlib import Path
 
-from ..dialogue import base_image, create_session, fork_session
-from ..errors import UsageError
-from ..models import FinishReason, Mode, Session, ToolExecution
-from ..sqlenv import SqlEnvironment
-from ..store import format_for, read_text
-from ..transcript import TranscriptError, load_transcript, looks_like_transcript, parse_transcript
-from .loading import checked_at, load_for_command
-from .options import given
+from turnloom.core.lifecycle.dialogue import base_image, create_session, fork_session
+from turnloom.core.errors import UsageError
+from turnloom.core.models import FinishReason, Mode, Session, ToolExecution
+from turnloom.core.tools.sqlenv import SqlEnvironment
+from turnloom.core.storage.snapshot import format_for, read_text
+from turnloom.core.storage.transcript_import import (
+    TranscriptError,
+    load_transcript,
+    looks_like_transcript,
+    parse_transcript,
+)
+from turnloom.core.cli.loading import checked_at, load_for_command
+from turnloom.core.cli.options import given
 
 # messages of room given to a session that stopped at its limit, or to a long transcript
 DEFAULT_ROOM = 400

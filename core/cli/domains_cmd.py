@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..domains import all_packs
-from ..forge import derive_tools
-from ..dbimage import build_pack_image
-from ..sqlenv import SqlEnvironment
+from turnloom.core.domains import all_packs
+from turnloom.core.tools.derive import derive_tools
+from turnloom.core.tools.dbimage import build_pack_image
+from turnloom.core.tools.sqlenv import SqlEnvironment
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -10,10 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import UsageError
-from ..export import FORMATS, export_sessions
-from ..journal import open_session
-from ..models import Session
+from turnloom.core.errors import UsageError
+from turnloom.core.export import FORMATS, export_sessions
+from turnloom.core.storage.journal import open_session
+from turnloom.core.models import Session
 
 SESSION_GLOBS = ("*.session.json", "*.session.toml")
 
@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--only-finished", action="store_true",
                         help="keep only sessions the simulated user finished (user_done)")
     parser.add_argument("--only-valid", action="store_true",
-                        help="keep only sessions that pass validation (see turnloom.core.validation)")
+                        help="keep only sessions that pass validation (see turnloom.core.quality.verdict)")
     parser.set_defaults(handler=run)
 
 
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         sessions.append(session)
     invalid: list[tuple[str, str]] = []
     if getattr(args, "only_valid", False):
-        from ..validation import validate_session
+        from turnloom.core.quality.verdict import validate_session
 
         verdicts = [(session, validate_session(session)) for session in sessions]
         sessions = [session for session, verdict in verdicts if verdict.valid]

@@ -19,16 +19,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import load_config
-from ..errors import UsageError
-from ..forging import Progress, ToolSource, forge_toolset, offline_toolset
-from ..forge import ForgeReport
-from ..models import ToolExecution, ToolOrigin, ToolSpec
-from ..toolset import Toolset, save_toolset
-from .options import positive_int, seed_type
+from turnloom.core.config import load_config
+from turnloom.core.errors import UsageError
+from turnloom.core.players.forging import Progress, ToolSource, forge_toolset, offline_toolset
+from turnloom.core.tools.derive import ForgeReport
+from turnloom.core.models import ToolExecution, ToolOrigin, ToolSpec
+from turnloom.core.tools.toolset import Toolset, save_toolset
+from turnloom.core.cli.options import positive_int, seed_type
 
 if TYPE_CHECKING:
-    from ..backends.setup import BackendSetup
+    from turnloom.core.players.setup import BackendSetup
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -66,8 +66,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from ..backends.cache import exchange_log_path
-    from ..backends.setup import BackendSetup, resolve_role_map
+    from turnloom.core.endpoint.exchange_log import exchange_log_path
+    from turnloom.core.players.setup import BackendSetup, resolve_role_map
 
     for item in args.role:
         role = item.partition("=")[0].strip()

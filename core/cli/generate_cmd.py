@@ -17,15 +17,23 @@ import os
 import sys
 from pathlib import Path
 
-from ..batch import BatchReport, generate
-from ..config import TurnloomConfig, load_config
-from ..errors import UsageError
-from ..executors import AsyncExecutor, Executor, ProcessExecutor, RayExecutor
-from ..manifest import BatchConfig
-from ..models import Mode, ToolExecution
-from ..progress import ProgressLine, format_duration
-from ..toolset import Toolset, file_sha256, load_toolset
-from .options import DefaultStr, add_backend_options, add_tools_option, given, non_negative_int, positive_int, seed_type
+from turnloom.core.batch.run import BatchReport, generate
+from turnloom.core.config import TurnloomConfig, load_config
+from turnloom.core.errors import UsageError
+from turnloom.core.batch.executors import AsyncExecutor, Executor, ProcessExecutor, RayExecutor
+from turnloom.core.batch.manifest import BatchConfig
+from turnloom.core.models import Mode, ToolExecution
+from turnloom.core.batch.progress import ProgressLine, format_duration
+from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset
+from turnloom.core.cli.options import (
+    DefaultStr,
+    add_backend_options,
+    add_tools_option,
+    given,
+    non_negative_int,
+    positive_int,
+    seed_type,
+)
 
 # profile fields that shape what a model writes (keys and retries do not)
 PROFILE_FIELDS = ("base_url", "model", "temperature", "max_tokens")
@@ -82,7 +90,7 @@ def role_map(args: argparse.Namespace, config: TurnloomConfig) -> dict[str, str]
     """
     if not (config.roles or args.profile or args.role):
         return {}
-    from ..backends.setup import resolve_role_map
+    from turnloom.core.players.setup import resolve_role_map
 
     return resolve_role_map(config, args.profile, args.role)
 
@@ -138,7 +146,7 @@ def pick_executor(args: argparse.Namespace, config: BatchConfig, settings: Turnl
         if workers > 1:
             return ProcessExecutor(workers)
         return AsyncExecutor(args.concurrency)
-    from ..backends.setup import BackendSetup
+    from turnloom.core.players.setup import BackendSetup
 
     # one exchange log for the batch: a re-run with --cache DIR/exchanges.llm.jsonl costs no tokens
     backends = BackendSetup.create(settings, record=Path(args.out) / EXCHANGE_LOG, cache=args.cache or None, batch=True)
@@ -175,10 +183,10 @@ def _with_forged_toolset(args: argparse.Namespace, config: BatchConfig, settings
     A resumed batch reuses the file, so its dialogues keep the tools they began with
     (delete the file to forge again). The requests go to the batch's exchange log.
     """
-    from ..backends.setup import BackendSetup
-    from ..forging import ToolSource
-    from ..toolset import save_toolset
-    from .forge_cmd import forge_with, report
+    from turnloom.core.players.setup import BackendSetup
+    from turnloom.core.players.forging import ToolSource
+    from turnloom.core.tools.toolset import save_toolset
+    from turnloom.core.cli.forge_cmd import forge_with, report
 
     path = (Path(args.out) / FORGED_TOOLSET).resolve()
     if not path.exists():
@@ -204,10 +212,10 @@ def _check_toolset(config: BatchConfig) -> None:
     Raises:
         ToolsetError: naming the file and the tools at fault.
     """
-    from ..forging import ToolSource
-    from ..toolset import usable_tools
+    from turnloom.core.players.forging import ToolSource
+    from turnloom.core.tools.toolset import usable_tools
 
-    from .forge_cmd import offline_players_warning
+    from turnloom.core.cli.forge_cmd import offline_players_warning
 
     toolset = config.toolset()
     assert toolset is not None

@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import UsageError
-from ..journal import open_session
-from ..models import Session
+from turnloom.core.errors import UsageError
+from turnloom.core.storage.journal import open_session
+from turnloom.core.models import Session
 
 
 def load_for_command(path: str | Path) -> Session:

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..models import Mode, Session, ToolExecution
+from turnloom.core.models import Mode, Session, ToolExecution
 
 if TYPE_CHECKING:
-    from ..backends.setup import BackendSetup
+    from turnloom.core.players.setup import BackendSetup
 
 
 class DefaultInt(int):
@@ -111,20 +111,20 @@ def backend_setup(args: argparse.Namespace, session: Session, out: Path) -> Back
     Raises:
         UsageError: a malformed --role or an unknown profile. ConfigError: a bad config file.
     """
-    from ..config import load_config
+    from turnloom.core.config import load_config
 
     config = load_config(getattr(args, "config", None))
     if args.profile or args.role or not session.config.roles:
-        from ..backends.setup import resolve_role_map
+        from turnloom.core.players.setup import resolve_role_map
 
         session.config.roles = resolve_role_map(config, args.profile, args.role)
     if not any(name != "offline" for name in session.config.roles.values()):
         if args.cache:
-            from ..errors import UsageError
+            from turnloom.core.errors import UsageError
 
             raise UsageError("--cache needs a role on a profile (--profile NAME or --role ROLE=PROFILE)")
         return None
-    from ..backends.cache import exchange_log_path
-    from ..backends.setup import BackendSetup
+    from turnloom.core.endpoint.exchange_log import exchange_log_path
+    from turnloom.core.players.setup import BackendSetup
 
     return BackendSetup.create(config, record=exchange_log_path(out), cache=args.cache or None)

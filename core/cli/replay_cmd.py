@@ -11,14 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..dialogue import base_image
-from ..errors import DatabaseError, DomainError
-from ..models import Session
-from ..render import print_header, print_transcript
-from ..rerun import first_difference, rerun_session
-from ..verify import VerifyReport, verify_session
-from .loading import checked_at, load_for_command
-from .options import non_negative_int
+from turnloom.core.lifecycle.dialogue import base_image
+from turnloom.core.errors import DatabaseError, DomainError
+from turnloom.core.models import Session
+from turnloom.core.cli.render import print_header, print_transcript
+from turnloom.core.quality.rerun import first_difference, rerun_session
+from turnloom.core.quality.tool_replay import VerifyReport, verify_session
+from turnloom.core.cli.loading import checked_at, load_for_command
+from turnloom.core.cli.options import non_negative_int
 
 _SHOWN = 200  # characters of a recorded/replayed result shown per difference
 

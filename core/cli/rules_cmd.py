@@ -7,9 +7,15 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import UsageError
-from ..rules import read_rule
-from ..rulesets import SET_SUFFIX, load_catalog, read_rule_set, set_problems, user_rule_folders
+from turnloom.core.errors import UsageError
+from turnloom.core.rules.rule_files import read_rule
+from turnloom.core.rules.catalog import (
+    SET_SUFFIX,
+    load_catalog,
+    read_rule_set,
+    set_problems,
+    user_rule_folders,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -17,15 +17,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..dialogue import create_session, open_engine
-from ..engine import DialogueEngine, MessageCommitted
-from ..errors import UsageError
-from ..journal import Journal
-from ..metrics import dialogue_stats
-from ..models import FinishReason, Mode, Session, ToolExecution
-from ..render import format_message, print_header, use_colour
-from ..toolset import Toolset, load_toolset
-from .options import (
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.engine.engine import DialogueEngine, MessageCommitted
+from turnloom.core.errors import UsageError
+from turnloom.core.storage.journal import Journal
+from turnloom.core.quality.metrics import dialogue_stats
+from turnloom.core.models import FinishReason, Mode, Session, ToolExecution
+from turnloom.core.cli.render import format_message, print_header, use_colour
+from turnloom.core.tools.toolset import Toolset, load_toolset
+from turnloom.core.cli.options import (
     add_backend_options,
     add_generation_options,
     add_tools_option,
@@ -35,7 +35,7 @@ from .options import (
 )
 
 if TYPE_CHECKING:
-    from ..backends.setup import BackendSetup
+    from turnloom.core.players.setup import BackendSetup
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,7 +62,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.from_file:
         if args.tools:
             raise UsageError("--tools starts a new dialogue; a session continued with --from keeps its own tools")
-        from .continue_session import session_to_continue
+        from turnloom.core.cli.continue_session import session_to_continue
 
         session, out = session_to_continue(args)
     else:
@@ -86,7 +86,7 @@ def handle(args: argparse.Namespace) -> int:
     if backends is not None and not args.from_file and not args.tools:
         _forge_tools(session, backends, args.quiet)
     if not args.from_file:
-        from .forge_cmd import offline_players_warning
+        from turnloom.core.cli.forge_cmd import offline_players_warning
 
         warning = offline_players_warning(session.tools, session.config.roles)
         if warning:
@@ -118,10 +118,10 @@ def _forge_tools(session: Session, backends: BackendSetup, quiet: bool) -> None:
     profile = session.config.roles.get("forge")
     if profile is None or profile == "offline":
         return
-    from ..dialogue import base_image
-    from ..forge import ForgeReport
-    from ..forging import ToolSource
-    from .forge_cmd import forge_with
+    from turnloom.core.lifecycle.dialogue import base_image
+    from turnloom.core.tools.derive import ForgeReport
+    from turnloom.core.players.forging import ToolSource
+    from turnloom.core.cli.forge_cmd import forge_with
 
     source = ToolSource.of_session(session, base_image(session))
     toolset = forge_with(backends, profile, source, session.config.execution, seed=session.config.seed,
@@ -162,7 +162,7 @@ def run_and_save(session: Session, out: Path, quiet: bool = False, start_at: int
     done = dialogue_stats(session)["tasks_done"]
     spend = ""
     if session.usage.total:
-        from ..backends.accounting import role_costs
+        from turnloom.core.endpoint.accounting import role_costs
 
         prices = backends.config.prices if backends is not None else {}
         cost = sum(c.cost for c in role_costs(session, prices).values())

@@ -13,10 +13,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from ..errors import DomainError
+from turnloom.core.errors import DomainError
 
 if TYPE_CHECKING:
-    from .base import DomainPack
+    from turnloom.core.domains.base import DomainPack
 
 # pack name -> module (relative to this package) that exposes PACK
 _MODULES = {

@@ -24,7 +24,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..models import Difficulty
+from turnloom.core.models import Difficulty
 
 SLOT_TYPES = ("int", "float", "email", "date", "name", "word", "text")
 

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import ChatMessage, FinishReason, Role, Session, ToolSpec
-from ..store import atomic_writer
-from . import hermes, hf, openai, sharegpt
-from .validate import (
+from turnloom.core.models import ChatMessage, FinishReason, Role, Session, ToolSpec
+from turnloom.core.storage.snapshot import atomic_writer
+from turnloom.core.export import hermes, hf, openai, sharegpt
+from turnloom.core.export.record_checks import (
     RecordRejected,
     check_messages,
     check_secrets,

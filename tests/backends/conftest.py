@@ -13,7 +13,7 @@ from fake_openai import FakeOpenAI  # noqa: E402
 
 from backend_support import KEY_ENV, KEY_VALUE, quick_profile  # noqa: E402
 
-from turnloom.core.config import TurnloomConfig  # noqa: E402
+from turnloom.core.config import TurnloomConfig
 
 
 @pytest.fixture

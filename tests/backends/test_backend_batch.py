@@ -10,12 +10,12 @@ from fake_openai import FakeOpenAI
 
 from backend_support import quick_profile
 
-from turnloom.core.backends.setup import BackendSetup
-from turnloom.core.batch import STOP_FILE, generate
+from turnloom.core.players.setup import BackendSetup
+from turnloom.core.batch.run import STOP_FILE, generate
 from turnloom.core.config import Profile, TurnloomConfig
-from turnloom.core.executors import AsyncExecutor
-from turnloom.core.journal import journal_path, load_session
-from turnloom.core.manifest import BatchConfig, DialogueStatus, load_manifest
+from turnloom.core.batch.executors import AsyncExecutor
+from turnloom.core.storage.journal import journal_path, load_session
+from turnloom.core.batch.manifest import BatchConfig, DialogueStatus, load_manifest
 
 ROLES = {"task": "fake", "user": "fake", "assistant": "fake"}
 
@@ -87,7 +87,7 @@ def test_a_stop_saves_dialogues_in_flight_on_every_loop_and_a_rerun_finishes_the
 def test_a_loop_per_core_only_when_endpoints_keep_enough_dialogues_in_flight_for_each(monkeypatch):
     import os
 
-    from turnloom.core.executors import PER_PROCESS_MIN
+    from turnloom.core.batch.executors import PER_PROCESS_MIN
 
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     setup = BackendSetup.create(TurnloomConfig())

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from backend_support import KEY_VALUE, write_config
 
-from turnloom.core.backends.cache import exchange_log_path
-from turnloom.core.backends.setup import BackendSetup, build_judge
+from turnloom.core.endpoint.exchange_log import exchange_log_path
+from turnloom.core.players.setup import BackendSetup, build_judge
 from turnloom.core.cli import main
-from turnloom.core.dialogue import create_session, open_engine
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import FinishReason, Role, check_transcript
 
 CORE = Path(__file__).resolve().parents[2] / "core"
@@ -105,7 +105,7 @@ def test_a_rerun_with_the_cache_reproduces_the_dialogue_at_zero_requests(fake, k
 
 
 async def test_a_cache_only_replay_of_a_diverged_session_fails_naming_the_recording(fake, config, tmp_path):
-    from turnloom.core.backends.cache import ExchangeLog
+    from turnloom.core.endpoint.exchange_log import ExchangeLog
 
     log = tmp_path / "x.llm.jsonl"
     session = llm_session(seed=11)
@@ -159,7 +159,7 @@ def test_only_the_openai_backend_imports_openai_and_core_never_imports_ui_librar
     for path in sorted(CORE.rglob("*.py")):
         found = _imports(path)
         relative = path.relative_to(CORE).as_posix()
-        if "openai" in found and relative != "backends/openai_backend.py":
+        if "openai" in found and relative != "endpoint/endpoint.py":
             offenders.append(f"{relative} imports openai")
         if found & {"textual", "rich"}:
             offenders.append(f"{relative} imports {found & {'textual', 'rich'}}")

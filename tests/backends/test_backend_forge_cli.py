@@ -8,13 +8,13 @@ import jsonschema
 import pytest
 from backend_support import KEY_VALUE, write_config
 
-from turnloom.core.backends.cache import exchange_log_path
+from turnloom.core.endpoint.exchange_log import exchange_log_path
 from turnloom.core.cli import main
-from turnloom.core.dialogue import create_session
-from turnloom.core.manifest import load_manifest
+from turnloom.core.lifecycle.dialogue import create_session
+from turnloom.core.batch.manifest import load_manifest
 from turnloom.core.models import ToolOrigin
-from turnloom.core.store import load_session
-from turnloom.core.toolset import Toolset, load_toolset
+from turnloom.core.storage.snapshot import load_session
+from turnloom.core.tools.toolset import Toolset, load_toolset
 
 FORGE_ROLES = ("forge_questions", "forge_tools", "forge_expansion", "forge_schemas", "forge_sql")
 

@@ -7,9 +7,9 @@ import json
 import pytest
 from backend_support import quick_profile
 
-from turnloom.core.backends.setup import BackendSetup
-from turnloom.core.backends.user import SimulatorView
-from turnloom.core.dialogue import create_session, open_engine
+from turnloom.core.players.setup import BackendSetup
+from turnloom.core.players.llm.user import SimulatorView
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.errors import BackendError
 from turnloom.core.models import Mode, Role, ToolExecution
 
@@ -181,7 +181,7 @@ async def test_mapping_task_without_user_is_refused(config):
 
 
 async def test_usage_and_cost_are_accounted_per_role(fake, config):
-    from turnloom.core.backends.accounting import role_costs
+    from turnloom.core.endpoint.accounting import role_costs
     from turnloom.core.config import Price
 
     engine, _ = engine_for(config, execution=ToolExecution.SIMULATED)

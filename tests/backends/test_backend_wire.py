@@ -9,9 +9,9 @@ import backend_support
 import pytest
 from backend_support import KEY_VALUE, quick_profile
 
-from turnloom.core.backends.exchange import ChatRequest, MalformedReplyError
-from turnloom.core.backends.openai_backend import Endpoint
-from turnloom.core.backends.structured import ask_json
+from turnloom.core.endpoint.exchange import ChatRequest, MalformedReplyError
+from turnloom.core.endpoint.endpoint import Endpoint
+from turnloom.core.endpoint.structured import ask_json
 from turnloom.core.errors import BackendError
 
 SYSTEM = {"role": "system", "content": "# Role: assistant\nhelp"}
@@ -189,7 +189,7 @@ async def test_a_retried_stream_tells_the_caller_to_start_its_text_over(fake, ke
 
 
 def test_the_encoded_request_keys_and_records_exactly_as_the_logical_request():
-    from turnloom.core.backends.exchange import EncodedRequest, canonical_json, request_key
+    from turnloom.core.endpoint.exchange import EncodedRequest, canonical_json, request_key
 
     request = ChatRequest(role="user", messages=[SYSTEM, {"role": "user", "content": "héllo \"quoted\""}],
                           tools=[{"type": "function", "function": {"name": "f", "parameters": {"b": 1, "a": [2]}}}],
@@ -219,7 +219,7 @@ async def test_the_body_on_the_wire_carries_the_prompt_tools_and_options(fake, k
 
 @pytest.mark.parametrize("client", ["openai"])  # how the SDK spreads requests when aiohttp is missing
 async def test_without_aiohttp_requests_spread_over_small_httpx_pools_with_the_same_retries(fake, key, monkeypatch, client):
-    from turnloom.core.backends import openai_backend
+    from turnloom.core.endpoint import endpoint as openai_backend
 
     monkeypatch.setattr(openai_backend, "_aiohttp_client", lambda: None)
     endpoint = Endpoint("fake", quick_profile(fake, max_concurrency=40, client=client))
@@ -231,7 +231,7 @@ async def test_without_aiohttp_requests_spread_over_small_httpx_pools_with_the_s
 
 
 def test_auto_means_the_sdk_for_interactive_work_and_aiohttp_for_a_batch(fake):
-    from turnloom.core.backends.setup import BackendSetup
+    from turnloom.core.players.setup import BackendSetup
     from turnloom.core.config import TurnloomConfig
 
     config = TurnloomConfig(profiles={"auto": quick_profile(fake, client="auto"), "sdk": quick_profile(fake, client="openai")})
@@ -244,7 +244,7 @@ def test_auto_means_the_sdk_for_interactive_work_and_aiohttp_for_a_batch(fake):
 def test_the_retry_policy_follows_the_server_as_the_sdk_does():
     from email.utils import formatdate
 
-    from turnloom.core.backends.wire import retry_after, retry_delay, should_retry
+    from turnloom.core.endpoint.wire import retry_after, retry_delay, should_retry
 
     assert retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
     assert retry_after({"retry-after": "2"}) == 2.0

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from turnloom.core.dialogue import create_session, open_engine
-from turnloom.core.engine import DialogueEngine
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.engine.engine import DialogueEngine
 from turnloom.core.models import ChatMessage, MessageMeta, Provenance, Role, Rule, RuleVerdict
-from turnloom.core.offline.knowledge import knowledge_for
-from turnloom.core.rulecheck import check_turn
-from turnloom.core.rulesets import load_catalog
+from turnloom.core.players.offline.knowledge import knowledge_for
+from turnloom.core.rules.check import check_turn
+from turnloom.core.rules.catalog import load_catalog
 
 PAPER = [
     "incremental_requests",
@@ -31,7 +31,7 @@ def isolated_rule_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     """No user rules from the machine running the tests: ./rules is tmp_path/rules, nothing else."""
     folder = tmp_path / "rules"
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("turnloom.core.rulesets.user_rule_folders", lambda: [folder])
+    monkeypatch.setattr("turnloom.core.rules.catalog.user_rule_folders", lambda: [folder])
     return folder
 
 

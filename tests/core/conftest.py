@@ -63,7 +63,7 @@ def sql_shop_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def sql_shop_image(sql_shop_path: Path) -> bytes:
     """The shop database as a base image."""
-    from turnloom.core.dbimage import load_database_image
+    from turnloom.core.tools.dbimage import load_database_image
 
     return load_database_image(sql_shop_path)
 
@@ -71,7 +71,7 @@ def sql_shop_image(sql_shop_path: Path) -> bytes:
 @pytest.fixture
 def sql_image_from(tmp_path: Path):
     """A factory: SQL script -> base image, going through a real file."""
-    from turnloom.core.dbimage import load_database_image
+    from turnloom.core.tools.dbimage import load_database_image
 
     def build(script: str, name: str = "custom.sqlite") -> bytes:
         return load_database_image(_write_db(tmp_path / name, script))

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from turnloom.core.batch import generate
-from turnloom.core.batchjob import DialogueJob, SessionFactory, run_chunk, run_dialogue
-from turnloom.core.dialogue import create_session, open_engine
+from turnloom.core.batch.run import generate
+from turnloom.core.batch.job import DialogueJob, SessionFactory, run_chunk, run_dialogue
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.errors import UsageError
-from turnloom.core.executors import AsyncExecutor, ProcessExecutor
-from turnloom.core.journal import Journal, journal_path, load_session, open_session
-from turnloom.core.manifest import BatchConfig, DialogueStatus, load_manifest, session_file_name
+from turnloom.core.batch.executors import AsyncExecutor, ProcessExecutor
+from turnloom.core.storage.journal import Journal, journal_path, load_session, open_session
+from turnloom.core.batch.manifest import BatchConfig, DialogueStatus, load_manifest, session_file_name
 from turnloom.core.models import FinishReason, Mode
-from turnloom.core.progress import BatchProgress, ProgressLine
+from turnloom.core.batch.progress import BatchProgress, ProgressLine
 
 CONFIG = BatchConfig(domain="retail", tasks=1)
 
@@ -158,7 +158,7 @@ def test_a_failed_dialogue_is_retried_where_it_stopped(tmp_path):
     engine = open_engine(session)
     asyncio.run(engine.run(max_steps=3))
     engine.finish(FinishReason.BACKEND_ERROR)
-    from turnloom.core.store import save_session
+    from turnloom.core.storage.snapshot import save_session
 
     save_session(session, path)
     outcome = asyncio.run(run_dialogue(DialogueJob(0, 1, str(path)), SessionFactory(CONFIG)))

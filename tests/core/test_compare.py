@@ -10,7 +10,7 @@ from _rule_helpers import isolated_rule_folders  # noqa: F401  (autouse fixture)
 
 from turnloom.core.cli import main
 from turnloom.core.cli.compare_cmd import compare_rule_sets, format_table, seed_range
-from turnloom.core.store import load_session
+from turnloom.core.storage.snapshot import load_session
 
 
 def test_seed_ranges_parse_and_bad_ones_are_refused():

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from turnloom.core.cli.run_cmd import run_and_save
-from turnloom.core.dialogue import create_session, fork_session, open_engine
+from turnloom.core.lifecycle.dialogue import create_session, fork_session, open_engine
 from turnloom.core.domains import pack_names
 from turnloom.core.models import Mode, Role, Session, ToolExecution
-from turnloom.core.rerun import first_difference, normalised, normalised_text, rerun_session
-from turnloom.core.store import load_session
+from turnloom.core.quality.rerun import first_difference, normalised, normalised_text, rerun_session
+from turnloom.core.storage.snapshot import load_session
 
 PINNED = {"session_id": "pinned000001", "created_at": "2025-01-01T00:00:00+00:00"}
 

@@ -243,7 +243,7 @@ def test_step_tools_follow_the_forge_naming(pack):
 
 
 def test_step_tools_exist_among_the_forged_tools():
-    from turnloom.core import dbimage, forge
+    from turnloom.core.tools import dbimage, derive as forge
 
     for pack in PACKS:
         report = forge.derive_tools(dbimage.build_pack_image(pack))
@@ -329,7 +329,7 @@ def test_template_tasks_run_against_the_forged_tools(pack):
     """Every template's intents, filled from sampled rows, run cleanly on a fresh database."""
     import json
 
-    from turnloom.core import dbimage, forge, sqlenv
+    from turnloom.core.tools import dbimage, derive as forge, sqlenv
 
     image = dbimage.build_pack_image(pack)
     specs = {t.name: t for t in forge.derive_tools(image).tools}
@@ -364,7 +364,7 @@ def test_template_tasks_run_against_the_forged_tools(pack):
 @pytest.mark.parametrize("pack", PACKS, ids=IDS)
 def test_the_offline_parser_reads_back_every_request(pack):
     """Each template's subtasks, rendered alone and in pairs, parse back to the same requests."""
-    from turnloom.core.offline import language
+    from turnloom.core.players.offline import language
     parser = language.RequestParser(pack)
     conn = build(pack)
     conn.row_factory = sqlite3.Row

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from turnloom.core.dialogue import create_session, fork_session, open_engine
-from turnloom.core.engine import (
+from turnloom.core.lifecycle.dialogue import create_session, fork_session, open_engine
+from turnloom.core.engine.engine import (
     DialogueFinishedError,
     MessageCommitted,
     ProposalReady,
@@ -17,15 +17,7 @@ from turnloom.core.engine import (
     next_role,
 )
 from turnloom.core.errors import TurnloomError
-from turnloom.core.models import (
-    ChatMessage,
-    FinishReason,
-    MessageMeta,
-    Mode,
-    Provenance,
-    Role,
-    ToolCall,
-)
+from turnloom.core.models import ChatMessage, FinishReason, MessageMeta, Mode, Provenance, Role, ToolCall
 
 
 def _call(id_: str, name: str = "get_order_by_id", arguments: str = '{"id": 1}') -> ToolCall:
@@ -182,8 +174,8 @@ async def test_fork_keeps_the_parent_untouched_and_rebuilds_state_at_n():
     assert len(child.messages) == at and child.finish_reason is None
     assert all(w.message_index < at for w in child.write_log)
     # the fork's rebuilt database equals the parent's state replayed to the same point
-    from turnloom.core.sqlenv import SqlEnvironment
-    from turnloom.core.dialogue import base_image
+    from turnloom.core.tools.sqlenv import SqlEnvironment
+    from turnloom.core.lifecycle.dialogue import base_image
 
     expected = SqlEnvironment.rebuilt(base_image(parent), parent.write_log, at).state_digest()
     assert open_engine(child).environment.db.state_digest() == expected
@@ -278,6 +270,6 @@ async def test_a_finished_session_continued_with_new_tasks_completes_each_task_o
     await engine.run()
     engine.resume(extra_tasks=2)
     assert await engine.run() is FinishReason.USER_DONE
-    from turnloom.core.metrics import dialogue_stats
+    from turnloom.core.quality.metrics import dialogue_stats
 
     assert dialogue_stats(session)["tasks_done"] == 4 == len(session.tasks)

@@ -19,10 +19,10 @@ from _session_builders import simple_session, text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from turnloom.core import store
+from turnloom.core.storage import snapshot as store
 from turnloom.core.cli import main
 from turnloom.core.export import export_sessions
-from turnloom.core.export.validate import STOP_TOKENS
+from turnloom.core.export.record_checks import STOP_TOKENS
 from turnloom.core.models import ChatMessage, FinishReason, Session, ToolCall
 
 # ---------------------------------------------------------------- consumers' checks

@@ -7,9 +7,9 @@ import json
 import jsonschema
 import pytest
 
-from turnloom.core.forge import derive_tools, singular, value_schema
+from turnloom.core.tools.derive import derive_tools, singular, value_schema
 from turnloom.core.models import ToolOrigin
-from turnloom.core.sqlenv import SqlEnvironment
+from turnloom.core.tools.sqlenv import SqlEnvironment
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from turnloom.core.cli import main
-from turnloom.core.dialogue import base_image, create_session, fork_session, open_engine
+from turnloom.core.lifecycle.dialogue import base_image, create_session, fork_session, open_engine
 from turnloom.core.errors import SessionFileError, UsageError
 from turnloom.core.models import FinishReason, Provenance, Role, Session
-from turnloom.core.sqlenv import SqlEnvironment
-from turnloom.core.store import load_session, save_session
-from turnloom.core.transcript import load_transcript, parse_transcript
+from turnloom.core.tools.sqlenv import SqlEnvironment
+from turnloom.core.storage.snapshot import load_session, save_session
+from turnloom.core.storage.transcript_import import load_transcript, parse_transcript
 
 
 @pytest.fixture(autouse=True)
@@ -277,7 +277,7 @@ def test_at_past_the_end_is_a_usage_error(done: Session) -> None:
 
 
 def test_a_truncate_recovered_from_the_journal_matches_the_engine(tmp_path: Path) -> None:
-    from turnloom.core.journal import Journal, open_session
+    from turnloom.core.storage.journal import Journal, open_session
 
     path = tmp_path / "t.session.json"
     session = create_session("retail", seed=1)

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from turnloom.core.cli import main
-from turnloom.core.dialogue import create_session, open_engine
-from turnloom.core.journal import journal_path
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.storage.journal import journal_path
 from turnloom.core.models import ChatMessage, Provenance, Role, Session, ToolExecution
-from turnloom.core.store import save_session
-from turnloom.core.verify import verify_session
+from turnloom.core.storage.snapshot import save_session
+from turnloom.core.quality.tool_replay import verify_session
 
 
 def generated(domain: str = "retail", seed: int = 1, execution: ToolExecution = ToolExecution.SQL, **kw) -> Session:
@@ -174,7 +174,7 @@ def test_replay_verify_and_rerun_pass_on_a_clean_session(tmp_path: Path, retail:
 def test_replay_recovers_a_journal_and_warns_about_a_torn_line(tmp_path: Path, capsys) -> None:
     path = tmp_path / "live.session.json"
     session = create_session("clinic", seed=3)
-    from turnloom.core.journal import Journal
+    from turnloom.core.storage.journal import Journal
 
     journal = Journal.open(path, session)
     engine = open_engine(session, recorder=journal)

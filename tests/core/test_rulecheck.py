@@ -12,13 +12,13 @@ from _rule_helpers import (
     user_turns,
 )
 
-from turnloom.core.dialogue import create_session, open_engine
-from turnloom.core.engine import MessageCommitted
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.engine.engine import MessageCommitted
 from turnloom.core.errors import TurnloomError
-from turnloom.core.metrics import dialogue_stats
+from turnloom.core.quality.metrics import dialogue_stats
 from turnloom.core.models import ChatMessage, MessageMeta, Role
-from turnloom.core.rule_preview import preview_pair, preview_user_turn
-from turnloom.core.rulecheck import build_rule_checker, check_turn
+from turnloom.core.engine.preview import preview_pair, preview_user_turn
+from turnloom.core.rules.check import build_rule_checker, check_turn
 
 
 async def test_every_proposed_user_turn_carries_a_verdict_per_rule_in_force():

@@ -19,11 +19,11 @@ from _rule_helpers import (
 )
 
 from turnloom.core.models import Role
-from turnloom.core.offline.knowledge import knowledge_for
-from turnloom.core.offline.language import render_request
-from turnloom.core.rulecheck import CHECKS, audit_session
-from turnloom.core.rules import RULE_KINDS
-from turnloom.core.rulesets import load_catalog
+from turnloom.core.players.offline.knowledge import knowledge_for
+from turnloom.core.players.offline.language import render_request
+from turnloom.core.rules.check import CHECKS, audit_session
+from turnloom.core.rules.rule_files import RULE_KINDS
+from turnloom.core.rules.catalog import load_catalog
 
 
 def paper(**params) -> list:

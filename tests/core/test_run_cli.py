@@ -10,7 +10,7 @@ import stat
 import pytest
 
 from turnloom.core.cli import main
-from turnloom.core.store import load_session
+from turnloom.core.storage.snapshot import load_session
 
 
 @pytest.fixture(autouse=True)

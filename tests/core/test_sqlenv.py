@@ -13,9 +13,9 @@ import pytest
 from turnloom.core.domains.base import DomainPack
 from turnloom.core.errors import DatabaseError
 from turnloom.core.models import ToolSpec, WriteRecord
-from turnloom.core import sqlenv
-from turnloom.core.dbimage import build_pack_image, load_database_image
-from turnloom.core.sqlenv import SqlEnvironment, validate_arguments
+from turnloom.core.tools import sqlenv
+from turnloom.core.tools.dbimage import build_pack_image, load_database_image
+from turnloom.core.tools.sqlenv import SqlEnvironment, validate_arguments
 
 
 def params(props: dict, required: list[str] | None = None) -> dict:

@@ -7,11 +7,11 @@ import json
 import statistics
 
 from turnloom.core.cli import main
-from turnloom.core.dataset_stats import collect, histogram, render
-from turnloom.core.dialogue import create_session, open_engine
-from turnloom.core.metrics import dialogue_stats, session_cost
+from turnloom.core.quality.dataset_stats import collect, histogram, render
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.quality.metrics import dialogue_stats, session_cost
 from turnloom.core.models import Mode, Usage
-from turnloom.core.store import save_session
+from turnloom.core.storage.snapshot import save_session
 
 
 def run(seed: int, mode: Mode = Mode.USER_ORIENTED, tasks: int = 2, domain: str = "retail"):

@@ -11,7 +11,7 @@ import pytest
 from _session_builders import deep, sessions, simple_session
 from hypothesis import HealthCheck, given, settings
 
-from turnloom.core import store
+from turnloom.core.storage import snapshot as store
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import SCHEMA_VERSION, Session, ToolCall, ToolSpec
 

@@ -8,12 +8,12 @@ import json
 import pytest
 
 from turnloom.core.cli import main
-from turnloom.core.dialogue import create_session
+from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.errors import ToolsetError
-from turnloom.core.manifest import BatchConfig, load_manifest
+from turnloom.core.batch.manifest import BatchConfig, load_manifest
 from turnloom.core.models import ToolExecution, ToolSpec
-from turnloom.core.store import load_session
-from turnloom.core.toolset import Toolset, check_tools, load_toolset, save_toolset
+from turnloom.core.storage.snapshot import load_session
+from turnloom.core.tools.toolset import Toolset, check_tools, load_toolset, save_toolset
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from turnloom.core.dialogue import create_session, open_engine
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import ChatMessage, FinishReason, MessageMeta, Role, RuleVerdict, Subtask
-from turnloom.core.validation import CHECKS, judge_session, validate_session
+from turnloom.core.quality.verdict import CHECKS, judge_session, validate_session
 
 
 def finished(seed: int = 3, tasks: int = 2, domain: str = "retail"):

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from turnloom.core.cli import main
-from turnloom.core.dialogue import create_session, open_engine
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.domains import pack_names
-from turnloom.core.journal import Journal, journal_path
+from turnloom.core.storage.journal import Journal, journal_path
 from turnloom.core.models import FinishReason, Provenance
-from turnloom.core.store import load_session, save_session
+from turnloom.core.storage.snapshot import load_session, save_session
 
 FORMATS = ("openai", "hf", "sharegpt", "hermes")
 

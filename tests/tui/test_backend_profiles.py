@@ -7,7 +7,7 @@ from tui_support import FAKE_KEY, FAKE_KEY_ENV
 from textual.widgets import Select
 
 from turnloom.core.config import Profile
-from turnloom.core.engine import ProposalDelta
+from turnloom.core.engine.engine import ProposalDelta
 from turnloom.core.models import Role
 from turnloom.tui.screens.new_session import NewSessionScreen
 
@@ -64,8 +64,8 @@ async def test_a_new_session_on_a_profile_streams_its_turns_live_and_commits_the
 
 
 async def test_a_session_mapped_to_an_undefined_profile_reports_it_and_keeps_the_current_one(make_app, sessions_dir):
-    from turnloom.core.dialogue import create_session
-    from turnloom.core.store import save_session
+    from turnloom.core.lifecycle.dialogue import create_session
+    from turnloom.core.storage.snapshot import save_session
     from turnloom.tui.screens.dialogs import ErrorScreen
 
     session = create_session(domain="retail", seed=3)

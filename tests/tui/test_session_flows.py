@@ -7,8 +7,8 @@ import json
 from _tui_helpers import idle, main_screen, wait_for
 from textual.widgets import Input, OptionList
 
-from turnloom.core.journal import open_session
-from turnloom.core.store import load_session
+from turnloom.core.storage.journal import open_session
+from turnloom.core.storage.snapshot import load_session
 from turnloom.tui.screens.dialogs import ChoiceScreen, ErrorScreen
 from turnloom.tui.screens.export import ExportScreen
 from turnloom.tui.screens.new_session import NewSessionScreen

@@ -6,7 +6,7 @@ from _tui_helpers import idle, main_screen, screen_text, status_text, wait_for
 from textual.widgets import TextArea
 
 from turnloom.core.models import Provenance, Role
-from turnloom.core.rules import builtin_rules
+from turnloom.core.rules.rule_files import builtin_rules
 from turnloom.tui.screens.editor import EditorScreen
 from turnloom.tui.workbench import Workbench
 

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from turnloom.core.engine import Proposal
+from turnloom.core.engine.engine import Proposal
 
-from .editor import EditorScreen
+from turnloom.tui.screens.editor import EditorScreen
 
 if TYPE_CHECKING:
-    from ..widgets.transcript import Transcript
-    from ..workbench import Workbench
+    from turnloom.tui.widgets.transcript import Transcript
+    from turnloom.tui.workbench import Workbench
 
 ENGINE = "engine"
 HELD_NOTE = "Held back: it breaks {rules}. c commit it as it is · o override it · r draw another"

@@ -10,7 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..actions import ACTIONS, effective_key
+from turnloom.tui.actions import ACTIONS, effective_key
 
 
 def help_table(keymap: dict[str, str]) -> Table:

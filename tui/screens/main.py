@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from turnloom.core.engine import (
+from turnloom.core.engine.engine import (
     DialogueFinished,
     EngineEvent,
     EngineFailed,
@@ -35,19 +35,19 @@ from turnloom.core.engine import (
 from turnloom.core.errors import TurnloomError
 from turnloom.core.models import ChatMessage, Role
 
-from ..actions import ACTIONS, bindings_for, effective_key
-from ..rule_sources import available_rules
-from ..widgets.rule_preview import RulePreview
-from ..widgets.rules_pane import RulesPane
-from ..widgets.status_line import StatusLine
-from ..widgets.tools_pane import ToolsPane
-from ..widgets.transcript import Transcript
-from ..workbench import Workbench
-from .dialogs import confirm
-from .editor import EditorScreen
-from .held_proposal import HeldProposalFlow
-from .rule_preview_flow import RulePreviewFlow
-from .session_flows import SessionFlows
+from turnloom.tui.actions import ACTIONS, bindings_for, effective_key
+from turnloom.tui.rule_sources import available_rules
+from turnloom.tui.widgets.rule_preview import RulePreview
+from turnloom.tui.widgets.rules_pane import RulesPane
+from turnloom.tui.widgets.status_line import StatusLine
+from turnloom.tui.widgets.tools_pane import ToolsPane
+from turnloom.tui.widgets.transcript import Transcript
+from turnloom.tui.workbench import Workbench
+from turnloom.tui.screens.dialogs import confirm
+from turnloom.tui.screens.editor import EditorScreen
+from turnloom.tui.screens.held_proposal import HeldProposalFlow
+from turnloom.tui.screens.rule_preview_flow import RulePreviewFlow
+from turnloom.tui.screens.session_flows import SessionFlows
 
 ENGINE = "engine"
 

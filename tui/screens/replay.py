@@ -16,11 +16,11 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from turnloom.core.dialogue import fork_session
+from turnloom.core.lifecycle.dialogue import fork_session
 from turnloom.core.models import Session
 
-from ..actions import bindings_for
-from ..widgets.transcript import Transcript
+from turnloom.tui.actions import bindings_for
+from turnloom.tui.widgets.transcript import Transcript
 
 
 class ReplayScreen(Screen[Session | None]):

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from turnloom.core.models import Role, Rule
-from turnloom.core.rule_preview import preview_user_turn
+from turnloom.core.engine.preview import preview_user_turn
 
-from ..widgets.rule_preview import RulePreview, rule_changes
+from turnloom.tui.widgets.rule_preview import RulePreview, rule_changes
 
 if TYPE_CHECKING:
-    from ..workbench import Workbench
+    from turnloom.tui.workbench import Workbench
 
 PREVIEW = "preview"
 

@@ -14,17 +14,17 @@ from textual import work
 
 from turnloom.core.errors import TurnloomError
 from turnloom.core.export import export_sessions
-from turnloom.core.journal import open_session
+from turnloom.core.storage.journal import open_session
 
-from ..workbench import Workbench, default_path
-from .dialogs import ErrorScreen
-from .export import ExportScreen
-from .new_session import NewSessionScreen, NewSessionSpec
-from .open_session import OpenSessionScreen
-from .replay import ReplayScreen
+from turnloom.tui.workbench import Workbench, default_path
+from turnloom.tui.screens.dialogs import ErrorScreen
+from turnloom.tui.screens.export import ExportScreen
+from turnloom.tui.screens.new_session import NewSessionScreen, NewSessionSpec
+from turnloom.tui.screens.open_session import OpenSessionScreen
+from turnloom.tui.screens.replay import ReplayScreen
 
 if TYPE_CHECKING:
-    from ..workbench import Workbench as _Workbench
+    from turnloom.tui.workbench import Workbench as _Workbench
 
 
 class SessionFlows:

@@ -15,7 +15,7 @@ from textual.widgets import Label, Static
 
 from turnloom.core.models import ChatMessage, Rule
 
-from .message_text import clean
+from turnloom.tui.widgets.message_text import clean
 
 
 def rule_changes(before: list[Rule], after: list[Rule]) -> list[str]:

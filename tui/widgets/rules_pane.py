@@ -20,7 +20,7 @@ from textual.widgets import Checkbox, Input, Label, Static
 
 from turnloom.core.models import Rule
 
-from .message_text import clean
+from turnloom.tui.widgets.message_text import clean
 
 
 def parse_param(original: Any, text: str) -> Any:

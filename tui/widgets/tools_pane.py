@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 
 from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
 
-from .message_text import clean
+from turnloom.tui.widgets.message_text import clean
 
 
 def tool_details(spec: ToolSpec, disabled: bool) -> Text:

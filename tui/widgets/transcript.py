@@ -29,7 +29,7 @@ from textual.strip import Strip
 
 from turnloom.core.models import ChatMessage
 
-from .message_text import COLLAPSED_LINES, MessageStyles, body_text, header_text
+from turnloom.tui.widgets.message_text import COLLAPSED_LINES, MessageStyles, body_text, header_text
 
 
 @dataclass

@@ -1,0 +1,337 @@
+"""One dialogue of a batch: create it (or pick it up from its files), run it, save it.
+
+`run_dialogue` is the unit every executor runs, in this process, in a worker
+process or as a Ray task. It looks at the dialogue's files first, so running
+the same job twice never duplicates work: a finished dialogue is skipped, a
+half-finished one continues mid-conversation from its journal, a failed one
+(backend error) is reopened and retried. Every committed message is journaled
+as it happens; the snapshot is written atomically when the dialogue stops.
+Planning jobs, concurrency and progress are left to `batch` and `executors`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import functools
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.engine.engine import EngineFailed, MessageCommitted
+from turnloom.core.storage.journal import Journal, compact, journal_path, open_session
+from turnloom.core.batch.manifest import BatchConfig, DialogueStatus
+from turnloom.core.quality.metrics import session_cost
+from turnloom.core.models import FinishReason, Mode, Session, ToolExecution, Usage, new_session_id
+from turnloom.core.rules.catalog import RuleCatalog, load_catalog, rule_config
+
+
+T = TypeVar("T")
+
+
+class StopSignal(Protocol):
+    """Tells running dialogues to stop after the message in flight."""
+
+    def is_set(self) -> bool: ...
+
+
+class FileStop:
+    """A stop signal any process can see: a file exists (works across processes and Ray)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+
+    def is_set(self) -> bool:
+        return os.path.exists(self.path)
+
+    def set(self) -> None:
+        Path(self.path).touch()
+
+    def clear(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+class NeverStop:
+    def is_set(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class DialogueJob:
+    """Which dialogue to run: its position in the batch, its seed, its session file."""
+
+    index: int
+    seed: int
+    path: str
+
+
+@dataclass
+class DialogueOutcome:
+    """What running a job came to."""
+
+    index: int
+    seed: int
+    status: DialogueStatus
+    finish_reason: str | None = None
+    messages: int = 0
+    new_messages: int = 0
+    wall_s: float = 0.0
+    tokens: int = 0
+    cost: float | None = None
+    skipped: bool = False  # already finished before this run
+    resumed: bool = False  # picked up mid-conversation
+    error: str | None = None
+
+
+if TYPE_CHECKING:
+    from turnloom.core.players.setup import BackendSetup
+
+
+@dataclass
+class SessionFactory:
+    """New sessions for a batch config, sharing one derived toolset.
+
+    Deriving tools from a database is most of the cost of starting an offline
+    dialogue, and it is the same for every seed; the template is built once per
+    process and copied with the seed's own id, config and reference time.
+    """
+
+    config: BatchConfig
+    _template: Session | None = field(default=None, repr=False)
+    _catalog: RuleCatalog | None = field(default=None, repr=False)
+
+    def new(self, seed: int) -> Session:
+        """A fresh session for `seed`, equal to `create_session(..., seed=seed)` but for id and time."""
+        if self._template is None:
+            self._template = self._create(self.config.seed_start)
+            self._catalog = load_catalog()  # read once per batch worker, not per dialogue
+        template = self._template
+        # the rules are drawn per seed (a rule set may draw a persona), as `create_session` draws them
+        user_oriented = template.config.mode is Mode.USER_ORIENTED
+        drawn = rule_config(template.config.rule_set, seed, self._catalog) if user_oriented else {}
+        config = template.config.model_copy(update={"seed": seed, "roles": dict(self.config.roles), **drawn})
+        return template.model_copy(
+            update={
+                "id": new_session_id(),
+                "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+                "config": config,
+                "reference_time": reference_time(seed),
+                "tasks": [],
+                "messages": [],
+                "write_log": [],
+                "usage": Usage(),
+                "finish_reason": None,
+            }
+        )
+
+    def _create(self, seed: int) -> Session:
+        c = self.config
+        return create_session(
+            domain=c.domain,
+            db_path=c.db,
+            mode=Mode(c.mode),
+            execution=ToolExecution(c.execution),
+            seed=seed,
+            tasks=c.tasks,
+            max_messages=c.max_messages,
+            rule_set=c.rule_set,
+            toolset=c.toolset(),
+        )
+
+
+def reference_time(seed: int) -> str:
+    """The fixed 'now' of a dialogue, drawn from its seed as `create_session` draws it."""
+    rng = random.Random(f"{seed}:reference-time")
+    moment = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc) + timedelta(
+        days=rng.randint(0, 364), minutes=rng.randint(0, 600)
+    )
+    return moment.isoformat()
+
+
+def existing_session(path: str | os.PathLike[str]) -> Session | None:
+    """The dialogue saved at `path` (its journal replayed), or None if nothing was saved yet.
+
+    Raises:
+        SessionFileError: files that exist but cannot be recovered.
+    """
+    if not Path(path).exists() and not journal_path(path).exists():
+        return None
+    session, _warnings = open_session(path)
+    return session
+
+
+def is_finished(session: Session) -> bool:
+    """Finished for good: any finish reason but a backend error (which is retried)."""
+    return session.finish_reason is not None and session.finish_reason is not FinishReason.BACKEND_ERROR
+
+
+async def run_dialogue(
+    job: DialogueJob,
+    factory: SessionFactory,
+    stop: StopSignal | None = None,
+    backends: BackendSetup | None = None,
+    prices: dict | None = None,
+) -> DialogueOutcome:
+    """Run one dialogue of a batch to its end (or until `stop` is set), journaling every commit.
+
+    Args:
+        job: the dialogue.
+        factory: makes the session when the dialogue has not started yet.
+        stop: checked after every committed message; when set, the dialogue is saved
+            as it stands (status PARTIAL) and continues on the next run.
+        backends: shared endpoints for the roles the config maps to profiles
+            (`session.config.roles`); unmapped roles are offline.
+        prices: model -> Price, to cost the tokens used.
+
+    Returns:
+        The outcome. Errors are caught and reported as FAILED, never raised,
+        so one broken dialogue cannot stop a batch.
+    """
+    started = time.perf_counter()
+    stop = stop or NeverStop()
+    outcome = DialogueOutcome(job.index, job.seed, DialogueStatus.PENDING)
+    try:
+        session = existing_session(job.path)
+        if session is not None and is_finished(session):
+            if journal_path(job.path).exists():
+                compact(job.path, session)  # killed after finishing but before the snapshot
+            return _fill(outcome, session, DialogueStatus.DONE, prices, skipped=True)
+        if stop.is_set():
+            return outcome
+        if session is None:
+            session = factory.new(job.seed)
+        else:
+            outcome.resumed = True
+            session.finish_reason = None  # a failed dialogue is retried where it stopped
+        before = len(session.messages)
+        outcome.error = await _drive(session, job.path, stop, backends)
+    except Exception as exc:  # noqa: BLE001 - one dialogue's crash is its own outcome
+        outcome.status = DialogueStatus.FAILED
+        outcome.error = f"{type(exc).__name__}: {exc}"
+        outcome.wall_s = time.perf_counter() - started
+        return outcome
+    if session.finish_reason is None:
+        status = DialogueStatus.PARTIAL
+    elif session.finish_reason is FinishReason.BACKEND_ERROR:
+        status = DialogueStatus.FAILED
+    else:
+        status = DialogueStatus.DONE
+    _fill(outcome, session, status, prices)
+    outcome.new_messages = len(session.messages) - before
+    outcome.wall_s = time.perf_counter() - started
+    return outcome
+
+
+async def _drive(session: Session, path: str, stop: StopSignal, backends: BackendSetup | None) -> str | None:
+    """Run the engine over `session` with a journal; the last engine error, if any.
+
+    With endpoints, the journal's start and the final snapshot (each an fsynced
+    atomic write) run in a worker thread: hundreds of dialogues share this event
+    loop, and a blocking fsync would hold up every reply waiting to be read.
+    """
+    off_loop = _in_thread if backends is not None else _inline
+    # no snapshot yet: the journal's header holds the whole session, so the journal
+    # alone can rebuild the dialogue and need not be restarted after the snapshot.
+    # Starting it then reads nothing and fsyncs nothing, so it is done here: a trip
+    # through a thread costs more, and waits behind other dialogues' snapshots.
+    fresh = not Path(path).exists()
+    journal = Journal.open(path, session) if fresh else await off_loop(Journal.open, path, session)
+    errors: list[str] = []
+    try:
+        engine = open_engine(session, recorder=journal, backends=backends)
+        engine.watched = False  # nobody follows a batch's dialogues live
+        try:
+
+            def on_event(event: object) -> None:
+                if isinstance(event, MessageCommitted) and stop.is_set():
+                    engine.pause()
+                elif isinstance(event, EngineFailed):
+                    errors.append(event.error)
+
+            unsubscribe = engine.subscribe(on_event)  # undone at the end: on_event and the engine refer to each other
+            try:
+                if not stop.is_set():
+                    await engine.run()
+            finally:
+                unsubscribe()
+        finally:
+            engine.environment.close()
+        if fresh:
+            # save, then drop the journal; killed in between, the journal replays to this same state
+            journal.close()
+            await off_loop(compact, path, session)
+        else:
+            await off_loop(journal.compact, session)
+    finally:
+        journal.close()
+    return errors[-1] if errors else None
+
+
+async def _in_thread(function: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_file_threads(), functools.partial(function, *args))
+
+
+@functools.lru_cache(maxsize=1)
+def _file_threads() -> concurrent.futures.ThreadPoolExecutor:
+    """Threads for snapshot writes, enough for a batch's dialogues to end together.
+
+    A snapshot waits mostly on two fsyncs; asyncio's default pool (a handful of
+    threads) queues hundreds of dialogues ending within a few milliseconds behind
+    each other, and each waits to free its slot. The filesystem commits concurrent
+    fsyncs together, so more threads wait less each.
+    """
+    return concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="turnloom-files")
+
+
+async def _inline(function: Callable[..., T], *args: Any) -> T:
+    return function(*args)
+
+
+def _fill(
+    outcome: DialogueOutcome, session: Session, status: DialogueStatus, prices: dict | None, skipped: bool = False
+) -> DialogueOutcome:
+    outcome.status = status
+    outcome.skipped = skipped
+    outcome.finish_reason = str(session.finish_reason) if session.finish_reason else None
+    outcome.messages = len(session.messages)
+    outcome.tokens = session.usage.total
+    outcome.cost = session_cost(session, prices or {})
+    if status is DialogueStatus.FAILED and outcome.error is None:
+        outcome.error = f"finished with {outcome.finish_reason}"
+    if status is not DialogueStatus.FAILED:
+        outcome.error = None
+    return outcome
+
+
+@functools.lru_cache(maxsize=8)
+def _factory_for(config_json: str) -> SessionFactory:
+    """One session factory per config per worker process (the template is built once)."""
+    return SessionFactory(BatchConfig.model_validate_json(config_json))
+
+
+def run_chunk(config_json: str, jobs: list[DialogueJob], stop_path: str | None) -> list[DialogueOutcome]:
+    """Run several offline dialogues one after another; what process and Ray workers call.
+
+    Args:
+        config_json: the batch config as JSON (cheap to ship to a worker).
+        jobs: the dialogues to run.
+        stop_path: a file whose existence means stop (see `FileStop`).
+
+    Returns:
+        One outcome per job, in order (PENDING for jobs not started because of a stop).
+    """
+    factory = _factory_for(config_json)
+    stop: StopSignal = FileStop(stop_path) if stop_path else NeverStop()
+
+    async def go() -> list[DialogueOutcome]:
+        return [await run_dialogue(job, factory, stop) for job in jobs]
+
+    return asyncio.run(go())

@@ -1,0 +1,382 @@
+"""What goes to a chat endpoint and what comes back, independent of any client library.
+
+`ChatRequest` is the *logical* request a role player makes (messages, tools,
+the JSON Schema it expects, seed); `ChatResult` is the parsed reply (text,
+reasoning, tool calls, usage). Transport choices (strict or not, json_schema or
+json_object, streaming) are the endpoint's business and are not part of the
+logical request, so a recorded exchange replays whatever the server supported.
+
+Also here: the text surgery every reply needs — `<think>` blocks split into
+reasoning (whole or streamed), JSON found in chatty replies and repaired when
+it is almost right, and a streamed JSON string field surfaced as it arrives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from turnloom.core.errors import BackendError
+from turnloom.core.models import Usage
+
+
+class MalformedReplyError(BackendError):
+    """A reply that cannot be used (missing choices, empty message, unparseable JSON)."""
+
+
+@dataclass
+class ChatRequest:
+    """One logical chat completion request from a role player."""
+
+    role: str
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] | None = None
+    # the JSON Schema the reply must fit; None for free text / tool calls
+    schema: dict[str, Any] | None = None
+    schema_name: str = "reply"
+    # whether `schema` is written for strict mode (every property required, no extras)
+    strict_schema: bool = True
+    seed: int | None = None
+    stream: bool = False
+    # `canonical_json(messages)` / `canonical_json(tools)` when the caller already has them: a role
+    # player whose prompt only grows encodes each message and its tool list once per dialogue
+    messages_json: str | None = field(default=None, repr=False, compare=False)
+    tools_json: str | None = field(default=None, repr=False, compare=False)
+
+    def logical(self, model: str, temperature: float | None, max_tokens: int | None) -> dict[str, Any]:
+        """The request as recorded and keyed: what determines the reply, not how it travelled."""
+        return {
+            "model": model,
+            "messages": self.messages,
+            "tools": self.tools,
+            "schema": self.schema,
+            "seed": self.seed,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+        }
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys, no ASCII escaping and no spaces: the form request keys hash."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def request_key(logical: dict[str, Any]) -> str:
+    """A stable sha256 over a logical request (see `ChatRequest.logical`)."""
+    return hashlib.sha256(canonical_json(logical).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class EncodedRequest:
+    """A request's messages and tools serialised once, for its key, its record and its body.
+
+    The prompt is most of every request and grows with the dialogue; encoding it
+    once instead of three times (key, exchange log, HTTP body) is a large part of
+    the client's CPU per request. `logical` is byte-identical to
+    `canonical_json(request.logical(...))`, so keys match older recordings.
+    """
+
+    messages: str
+    tools: str | None
+    logical: str
+    _key: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, request: ChatRequest, model: str, temperature: float | None, max_tokens: int | None) -> EncodedRequest:
+        messages = request.messages_json if request.messages_json is not None else canonical_json(request.messages)
+        if request.tools is None:
+            tools = None
+        else:
+            tools = request.tools_json if request.tools_json is not None else canonical_json(request.tools)
+        # json.dumps(sort_keys=True) of a dict is its items in key order joined with these separators
+        parts = {
+            "max_tokens": canonical_json(max_tokens),
+            "messages": messages,
+            "model": canonical_json(model),
+            "schema": canonical_json(request.schema),
+            "seed": canonical_json(request.seed),
+            "temperature": canonical_json(temperature),
+            "tools": tools if tools is not None else "null",
+        }
+        logical = "{" + ",".join(f'"{name}":{parts[name]}' for name in sorted(parts)) + "}"
+        return cls(messages, tools, logical)
+
+    @property
+    def key(self) -> str:
+        """The request key (see `request_key`), computed on first use."""
+        if self._key is None:
+            self._key = hashlib.sha256(self.logical.encode("utf-8")).hexdigest()
+        return self._key
+
+    def body(self, fields: dict[str, Any], with_tools: bool) -> bytes:
+        """The HTTP body: `fields` (model, options; not messages or tools) with the encoded prompt spliced in."""
+        rest = canonical_json(fields)
+        head = '{"messages":' + self.messages
+        if with_tools and self.tools is not None:
+            head += ',"tools":' + self.tools
+        return (head + ("," + rest[1:] if rest != "{}" else "}")).encode("utf-8")
+
+
+@dataclass
+class ReplyToolCall:
+    """A tool call as the server sent it; `arguments` may not be valid JSON yet."""
+
+    id: str | None
+    name: str
+    arguments: str
+
+
+@dataclass
+class ChatResult:
+    """A parsed reply."""
+
+    content: str = ""
+    reasoning: str | None = None
+    tool_calls: list[ReplyToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    latency_ms: float = 0.0
+    model: str | None = None
+    cached: bool = False
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "reasoning": self.reasoning,
+            "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in self.tool_calls],
+            "finish_reason": self.finish_reason,
+            "usage": self.usage.model_dump(),
+            "model": self.model,
+        }
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> ChatResult:
+        return cls(
+            content=data.get("content") or "",
+            reasoning=data.get("reasoning"),
+            tool_calls=[ReplyToolCall(c.get("id"), c["name"], c.get("arguments") or "") for c in data.get("tool_calls") or []],
+            finish_reason=data.get("finish_reason"),
+            usage=Usage.model_validate(data.get("usage") or {}),
+            model=data.get("model"),
+        )
+
+
+# ---------------------------------------------------------------- <think> blocks
+
+_THINK = re.compile(r"<think>(.*?)(?:</think>|$)", re.DOTALL)
+
+
+def split_think(text: str) -> tuple[str, str | None]:
+    """Move `<think>...</think>` blocks (closed or not) out of `text`.
+
+    Returns:
+        (the text without them, the reasoning joined, or None when there was none).
+    """
+    if "<think>" not in text and "</think>" not in text:
+        return text, None
+    parts = [m.group(1).strip() for m in _THINK.finditer(text)]
+    rest = _THINK.sub("", text)
+    if "</think>" in rest:  # a server that sends only the closing tag (the opening was in the template)
+        head, _, rest = rest.partition("</think>")
+        parts.insert(0, head.strip())
+    reasoning = "\n\n".join(p for p in parts if p) or None
+    return rest.strip(), reasoning
+
+
+class ThinkFilter:
+    """Splits streamed text into visible text and `<think>` reasoning as it arrives."""
+
+    OPEN, CLOSE = "<think>", "</think>"
+
+    def __init__(self) -> None:
+        self._buffer = ""
+        self._inside = False
+        self.reasoning: list[str] = []
+
+    def feed(self, text: str) -> str:
+        """The visible part of `text` that is certain so far."""
+        self._buffer += text
+        visible: list[str] = []
+        while self._buffer:
+            tag = self.CLOSE if self._inside else self.OPEN
+            at = self._buffer.find(tag)
+            if at >= 0:
+                (self.reasoning if self._inside else visible).append(self._buffer[:at])
+                self._buffer = self._buffer[at + len(tag) :]
+                self._inside = not self._inside
+                continue
+            keep = _partial_suffix(self._buffer, tag)
+            emit = self._buffer[: len(self._buffer) - keep]
+            (self.reasoning if self._inside else visible).append(emit)
+            self._buffer = self._buffer[len(emit) :]
+            break
+        return "".join(visible)
+
+
+def _partial_suffix(text: str, tag: str) -> int:
+    """How many trailing characters of `text` could start `tag`."""
+    for size in range(min(len(tag) - 1, len(text)), 0, -1):
+        if tag.startswith(text[-size:]):
+            return size
+    return 0
+
+
+# ---------------------------------------------------------------- JSON in replies
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+
+
+def extract_json(text: str) -> Any:
+    """The JSON value in a reply: the whole text, a fenced block, or the first balanced object.
+
+    Raises:
+        ValueError: no JSON could be found or repaired, with the parser's message.
+    """
+    text, _ = split_think(text)
+    candidates = [text.strip()]
+    candidates += [m.group(1).strip() for m in _FENCE.finditer(text)]
+    start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
+    if start >= 0:
+        candidates.append(text[start:].strip())
+    last_error = "the reply is empty"
+    for candidate in candidates:
+        if not candidate:
+            continue
+        try:
+            return json.loads(candidate)
+        except json.JSONDecodeError as exc:
+            last_error = str(exc)
+        balanced = _first_balanced(candidate)
+        if balanced is not None:
+            try:
+                return json.loads(balanced)
+            except json.JSONDecodeError as exc:
+                last_error = str(exc)
+        repaired = repair_json(candidate)
+        if repaired is not None:
+            return repaired
+    raise ValueError(last_error)
+
+
+def _json_start(text: str) -> int:
+    """Where the first `{` or `[` is, or -1."""
+    return min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
+
+
+def _walk_brackets(text: str) -> tuple[int | None, list[str], bool]:
+    """Walk JSON-ish text that opens with a bracket, honouring strings.
+
+    Returns:
+        The end of the first balanced value (None if it never closes), the closers
+        still open at the end of the text, and whether the text ends inside a string.
+    """
+    closers: list[str] = []
+    end: int | None = None
+    in_string, escaped = False, False
+    for i, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            closers.append("}" if ch == "{" else "]")
+        elif ch in "}]" and closers:
+            closers.pop()
+            if not closers and end is None:
+                end = i + 1
+    return end, closers, in_string
+
+
+def _first_balanced(text: str) -> str | None:
+    """The first complete {...} or [...] in `text`, honouring strings."""
+    start = _json_start(text)
+    if start < 0:
+        return None
+    end, _, _ = _walk_brackets(text[start:])
+    return None if end is None else text[start : start + end]
+
+
+_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+
+
+def repair_json(text: str) -> Any | None:
+    """Mend the usual near-misses (trailing commas, unclosed strings and brackets, Python literals).
+
+    Returns:
+        The parsed value, or None when the text is beyond simple repair.
+    """
+    text = text.strip()
+    start = _json_start(text)
+    if start < 0:
+        return None
+    text = text[start:]
+    _, closers, in_string = _walk_brackets(text)
+    mended = text + ('"' if in_string else "")
+    mended = mended.rstrip().rstrip(",")
+    if mended.endswith(":"):
+        mended += " null"
+    mended += "".join(reversed(closers))
+    mended = _TRAILING_COMMA.sub(r"\1", mended)
+    for attempt in (mended, re.sub(r"\bTrue\b", "true", re.sub(r"\bFalse\b", "false", re.sub(r"\bNone\b", "null", mended)))):
+        try:
+            return json.loads(attempt)
+        except json.JSONDecodeError:
+            continue
+    return None
+
+
+class StreamedField:
+    """Surfaces the value of one JSON string field (e.g. "user_message") while the JSON streams in."""
+
+    def __init__(self, name: str) -> None:
+        self._pattern = re.compile(r'"' + re.escape(name) + r'"\s*:\s*"')
+        self._text = ""
+        self._sent = 0
+
+    def feed(self, delta: str) -> str:
+        """The newly decoded characters of the field's value, if any."""
+        self._text += delta
+        match = self._pattern.search(self._text)
+        if match is None:
+            return ""
+        value = _decode_prefix(self._text[match.end() :])
+        new = value[self._sent :]
+        self._sent = len(value)
+        return new
+
+
+def _decode_prefix(raw: str) -> str:
+    """The decoded part of a JSON string body that is complete so far."""
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        ch = raw[i]
+        if ch == '"':
+            break
+        if ch != "\\":
+            out.append(ch)
+            i += 1
+            continue
+        if i + 1 >= len(raw):
+            break
+        code = raw[i + 1]
+        if code == "u":
+            if i + 6 > len(raw):
+                break
+            try:
+                out.append(chr(int(raw[i + 2 : i + 6], 16)))
+            except ValueError:
+                pass
+            i += 6
+            continue
+        out.append({"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}.get(code, code))
+        i += 2
+    return "".join(out)

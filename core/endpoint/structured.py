@@ -1,0 +1,163 @@
+"""Structured output: ask for JSON that fits a schema, and get it or a clean failure.
+
+The endpoint already falls back by capability (strict json_schema, then
+json_schema, then json_object, then plain text); whatever arrives is parsed
+here — the JSON found in the text, repaired when nearly right — and validated
+against the schema. A reply that still does not fit gets a repair round: the
+reply and what is wrong with it go back to the model, up to the profile's
+`max_reasks` times. Usage and latency of every round are summed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+
+from turnloom.core.errors import BackendError
+from turnloom.core.models import Usage
+from turnloom.core.prompts import render
+from turnloom.core.endpoint.exchange import ChatRequest, ChatResult, MalformedReplyError, extract_json
+from turnloom.core.endpoint.endpoint import Endpoint
+
+# an extra check on a parsed reply: None when fine, else what is wrong
+Check = Callable[[Any], str | None]
+
+
+@dataclass
+class Spend:
+    """What a role's turn cost, summed over its requests."""
+
+    usage: Usage = field(default_factory=Usage)
+    latency_ms: float = 0.0
+    requests: int = 0
+    cached: int = 0
+    reasoning: list[str] = field(default_factory=list)
+    model: str | None = None
+
+    def add(self, result: ChatResult) -> None:
+        # a cached reply keeps its recorded usage, so a replayed session equals the recording
+        self.usage = self.usage + result.usage
+        self.latency_ms = round(self.latency_ms + result.latency_ms, 3)
+        self.requests += 1
+        self.cached += int(result.cached)
+        if result.reasoning:
+            self.reasoning.append(result.reasoning)
+        self.model = result.model or self.model
+
+    def merge(self, other: Spend) -> None:
+        self.usage = self.usage + other.usage
+        self.latency_ms = round(self.latency_ms + other.latency_ms, 3)
+        self.requests += other.requests
+        self.cached += other.cached
+        self.reasoning += other.reasoning
+        self.model = other.model or self.model
+
+    @property
+    def reasoning_text(self) -> str | None:
+        return "\n\n".join(self.reasoning) or None
+
+
+@dataclass
+class JsonReply:
+    """A parsed, validated reply and the text it came in."""
+
+    value: Any
+    content: str
+    spend: Spend
+
+
+def schema_problem(value: Any, schema: dict[str, Any] | None) -> str | None:
+    """Why `value` does not fit `schema` (the first, most specific error), or None."""
+    if schema is None:
+        return None
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    if error is None:
+        return None
+    where = "/".join(str(p) for p in error.absolute_path) or "the top level"
+    return f"at {where}: {error.message}"
+
+
+async def ask_json(
+    endpoint: Endpoint,
+    request: ChatRequest,
+    check: Check | None = None,
+    on_text: Callable[[str], None] | None = None,
+    on_restart: Callable[[], None] | None = None,
+) -> JsonReply:
+    """Ask `endpoint` for JSON fitting `request.schema`, with repair rounds.
+
+    Args:
+        endpoint: where to ask.
+        request: the request; its `schema` is what the reply must fit.
+        check: a further test of the parsed value.
+        on_text: streamed text fragments of each round (raw JSON text).
+        on_restart: called whenever the streamed text starts over (a repair round, a retried stream).
+
+    Returns:
+        The reply.
+
+    Raises:
+        BackendError: the endpoint failed, or no usable JSON came after the repair rounds.
+    """
+    spend = Spend()
+    messages = list(request.messages)
+    problem = "no reply"
+    for round_ in range(endpoint.profile.max_reasks + 1):
+        attempt = request if round_ == 0 else _with_messages(request, messages)
+        if round_ and on_restart is not None:
+            on_restart()
+        try:
+            result = await endpoint.chat(attempt, on_text, on_restart)
+        except MalformedReplyError as exc:
+            problem = str(exc)
+            continue
+        spend.add(result)
+        problem = _problem(result.content, request.schema, check)
+        if problem is None:
+            return JsonReply(_parsed(result.content), result.content, spend)
+        messages = messages + [
+            {"role": "assistant", "content": result.content or "(empty)"},
+            {"role": "user", "content": render("json_repair.md", problem=problem)},
+        ]
+    raise BackendError(
+        f"{endpoint.where}, role {request.role}: no usable JSON after {endpoint.profile.max_reasks} repair rounds "
+        f"({problem}); try a stronger model or turn json_schema on in the profile"
+    )
+
+
+def _with_messages(request: ChatRequest, messages: list[dict[str, Any]]) -> ChatRequest:
+    return ChatRequest(
+        role=request.role,
+        messages=messages,
+        tools=request.tools,
+        schema=request.schema,
+        schema_name=request.schema_name,
+        strict_schema=request.strict_schema,
+        seed=request.seed,
+        stream=request.stream,
+    )
+
+
+def _parsed(content: str) -> Any:
+    return extract_json(content)
+
+
+def _problem(content: str, schema: dict[str, Any] | None, check: Check | None) -> str | None:
+    try:
+        value = extract_json(content)
+    except ValueError as exc:
+        return f"it is not valid JSON ({exc})"
+    problem = schema_problem(value, schema)
+    if problem is None and check is not None:
+        problem = check(value)
+    return problem
+
+
+def compact(value: Any) -> str:
+    """JSON for prompts: stable key order, no ASCII escaping."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,229 @@
+"""The HTTP under `Endpoint`: two clients that send one pre-encoded chat request and read the reply.
+
+`Endpoint` builds the body once and parses the reply itself; a wire only moves
+bytes, retries what is worth retrying and reports failures as the exceptions
+below, whichever library carries the request:
+
+- `openai`: the openai SDK (`openai_backend.SdkWire`) — its own retry machinery,
+  the default for interactive work (`run`, the TUI, `check`, `forge`).
+- `aiohttp`: `AiohttpWire`, a plain aiohttp POST with the SDK's retry policy
+  written out below (408/409/429/5xx, timeouts and refused connections;
+  `retry-after-ms`/`Retry-After` honoured up to 60 s, otherwise 0.5 s doubling
+  to 8 s with up to 25% jitter; `x-should-retry` obeyed). It costs about a quarter
+  of the SDK's client CPU per request (0.10 against 0.43 ms, `bench/README.md`),
+  which is what bounds a batch of hundreds of dialogues in flight on a few cores,
+  so `generate` uses it unless a profile says `client = "openai"`.
+
+A profile's `client` (`auto`, `openai`, `aiohttp`) picks one; `resolve_client`
+says what `auto` means where.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import math
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+import aiohttp
+
+from turnloom.core.endpoint.exchange import MalformedReplyError
+
+INITIAL_RETRY_DELAY = 0.5  # seconds, as the openai SDK
+MAX_RETRY_DELAY = 8.0
+MAX_RETRY_AFTER = 60.0  # a server asking for a longer wait is not retried
+CLIENTS = ("auto", "openai", "aiohttp")
+
+
+class HTTPStatusFailed(Exception):
+    """The endpoint answered with an error status (after any retries)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class RequestTimedOut(Exception):
+    """No reply within the profile's timeout (after any retries)."""
+
+
+class ConnectionFailed(Exception):
+    """The endpoint could not be reached (after any retries)."""
+
+
+class StreamBroken(Exception):
+    """A streamed body ended early, stalled or carried an error event; `Endpoint` sends it again."""
+
+
+class Wire(Protocol):
+    """What `Endpoint` needs from an HTTP client."""
+
+    async def post(self, body: bytes) -> dict[str, Any]:
+        """POST `body` to /chat/completions; the reply's JSON object."""
+        ...
+
+    def stream(self, body: bytes) -> AsyncIterator[dict[str, Any]]:
+        """POST `body` (a streamed request); each server-sent chunk as a dict."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def resolve_client(client: str, batch: bool) -> str:
+    """The client a profile's `client` setting means: `auto` is aiohttp in a batch, the SDK elsewhere."""
+    if client == "auto":
+        return "aiohttp" if batch else "openai"
+    return client
+
+
+def reply_object(content: bytes, where: str) -> dict[str, Any]:
+    """The JSON object of a non-streamed reply.
+
+    Raises:
+        MalformedReplyError: the body is not a JSON object.
+    """
+    try:
+        data = json.loads(content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MalformedReplyError(f"{where}: the reply is not JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise MalformedReplyError(f"{where}: the reply is not a JSON object")
+    return data
+
+
+def error_message(body: Any, fallback: str) -> str:
+    """The human message of an error reply (`{"error": {"message": ...}}` or `{"message": ...}`)."""
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+        if isinstance(inner, str) and inner:
+            return inner
+    return fallback
+
+
+def retry_after(headers: Any) -> float | None:
+    """Seconds the server asks to wait (`retry-after-ms`, then `Retry-After` as seconds or a date), or None."""
+    for header, divisor in (("retry-after-ms", 1000), ("retry-after", 1)):
+        value = headers.get(header)
+        if value is None:
+            continue
+        try:
+            return float(value) / divisor
+        except ValueError:
+            continue
+    parsed = email.utils.parsedate_tz(headers.get("retry-after") or "")
+    if parsed is None:
+        return None
+    return float(email.utils.mktime_tz(parsed) - time.time())
+
+
+def should_retry(status: int, headers: Any) -> bool:
+    """Whether an error status is worth another try (the SDK's rule)."""
+    wait = retry_after(headers)
+    if wait is not None and math.isfinite(wait) and wait > MAX_RETRY_AFTER:
+        return False
+    verdict = headers.get("x-should-retry")
+    if verdict in ("true", "false"):
+        return verdict == "true"
+    return status in (408, 409, 429) or status >= 500
+
+
+def retry_delay(attempt: int, wait: float | None) -> float:
+    """Seconds before retry number `attempt + 1`: the server's wait if sane, else backoff with jitter."""
+    if wait is not None and math.isfinite(wait) and 0 < wait <= MAX_RETRY_AFTER:
+        return wait
+    return min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY) * (1 - 0.25 * random.random())
+
+
+class AiohttpWire:
+    """One aiohttp session per endpoint and event loop: pre-encoded POSTs, the SDK's retry policy."""
+
+    def __init__(self, base_url: str, key: str, timeout: float, max_retries: int, where: str) -> None:
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.max_retries = max_retries
+        self.where = where
+        self.headers = {
+            "Authorization": f"Bearer {key}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": "turnloom",
+        }
+        self.timeout = timeout
+        # no pool limit: `Endpoint` bounds requests in flight with the profile's max_concurrency;
+        # big reads so a long server-sent line (a whole tool call in one event) fits
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
+            read_bufsize=2**20,
+        )
+
+    async def post(self, body: bytes) -> dict[str, Any]:
+        content = await self._send(body, stream=False)
+        assert isinstance(content, bytes)
+        return reply_object(content, self.where)
+
+    async def stream(self, body: bytes) -> AsyncIterator[dict[str, Any]]:
+        response = await self._send(body, stream=True)
+        assert isinstance(response, aiohttp.ClientResponse)
+        try:
+            async for raw in response.content:
+                line = raw.strip()
+                if not line.startswith(b"data:"):
+                    continue  # comments, event names, blank separators
+                data = line[5:].strip()
+                if data == b"[DONE]":
+                    return
+                try:
+                    chunk = json.loads(data)
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    raise StreamBroken(f"a streamed chunk is not JSON ({exc})") from exc
+                if not isinstance(chunk, dict) or chunk.get("error"):
+                    raise StreamBroken(f"the stream carried an error: {error_message(chunk, str(chunk))[:200]}")
+                yield chunk
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            raise StreamBroken(type(exc).__name__) from exc
+        finally:
+            response.release()
+
+    async def _send(self, body: bytes, stream: bool) -> bytes | aiohttp.ClientResponse:
+        """The reply body (or, for a stream, the open response) of the first try that succeeds.
+
+        Raises:
+            HTTPStatusFailed, RequestTimedOut, ConnectionFailed: after `max_retries` retries,
+                or at once for a status not worth retrying.
+        """
+        attempt = 0
+        while True:
+            wait: float | None = None
+            try:
+                response = await self.session.post(self.url, data=body, headers=self.headers)
+                if response.status < 400:
+                    return response if stream else await response.read()
+                text = await response.read()
+                try:
+                    detail = json.loads(text)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    detail = None
+                failure: Exception = HTTPStatusFailed(
+                    response.status, error_message(detail, text.decode("utf-8", "replace")[:300] or response.reason or "")
+                )
+                if not should_retry(response.status, response.headers):
+                    raise failure
+                wait = retry_after(response.headers)
+            except asyncio.TimeoutError as exc:  # aiohttp's timeouts are asyncio's
+                failure = RequestTimedOut(str(exc) or "timed out")
+            except aiohttp.ClientError as exc:
+                failure = ConnectionFailed(str(exc) or type(exc).__name__)
+            if attempt >= self.max_retries:
+                raise failure
+            await asyncio.sleep(retry_delay(attempt, wait))
+            attempt += 1
+
+    async def aclose(self) -> None:
+        await self.session.close()

@@ -1,0 +1,161 @@
+"""Make a toolset for a domain or database: introspected offline, or forged on a model endpoint.
+
+- `offline_toolset`: the tools `forge.derive_tools` writes from the schema (the
+  default, with no endpoint; deterministic).
+- `forge_toolset` in `sql` execution: those tools plus the SQL tools an LLM writes
+  for the schema (one request; each new tool dry-run on a scratch copy, kept only
+  if it runs).
+- `forge_toolset` in `simulated` execution: the method's tool preparation —
+  questions (20-30) -> tools for each question -> expansion (up to 10) -> output
+  schemas, predicted in one multi-turn conversation. The introspected tools are
+  the seed tools the questions start from; the toolset is the LLM's tools.
+
+The stages themselves are `backends.llmforge`; the file format and the checks
+are `toolset`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from turnloom.core.tools.dbimage import build_pack_image, load_database_image
+from turnloom.core.domains import get_pack
+from turnloom.core.errors import BackendError, DatabaseError
+from turnloom.core.tools.derive import ForgeReport, derive_tools
+from turnloom.core.models import Session, ToolExecution, ToolSpec
+from turnloom.core.tools.toolset import DroppedTool, Toolset
+
+if TYPE_CHECKING:
+    from turnloom.core.endpoint.endpoint import Endpoint
+
+SEED_TOOLS = 12  # introspected tools shown to the question stage
+# a line after each stage; `final=False` marks an update the next line replaces (per question)
+Progress = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class ToolSource:
+    """The database a toolset is made for."""
+
+    domain: str
+    """The built-in domain, or the database file's stem."""
+    db: str | None
+    """A user-supplied SQLite file (absolute path); None for a built-in domain."""
+    image: bytes
+
+    @classmethod
+    def resolve(cls, domain: str | None = None, db: str | Path | None = None) -> ToolSource:
+        """A built-in domain (retail when neither is given) or a user's SQLite file.
+
+        Raises:
+            DomainError: unknown domain. DatabaseError: unusable database file.
+        """
+        if db is not None:
+            path = Path(db).expanduser().resolve()
+            return cls(path.stem, str(path), load_database_image(path))
+        pack = get_pack(domain or "retail")
+        return cls(pack.name, None, build_pack_image(pack))
+
+    @classmethod
+    def of_session(cls, session: Session, image: bytes) -> ToolSource:
+        return cls(session.domain, session.db_path, image)
+
+
+def derived_tools(source: ToolSource) -> ForgeReport:
+    """The introspected tools of `source`.
+
+    Raises:
+        DatabaseError: no tool can be derived from the database.
+    """
+    report = derive_tools(source.image)
+    if not report.tools:
+        reasons = "; ".join(f"{n}: {r}" for n, r in report.dropped[:3]) or "it has no usable tables"
+        raise DatabaseError(f"{source.db or source.domain}: no tool could be derived from this database ({reasons})")
+    return report
+
+
+def offline_toolset(source: ToolSource, execution: ToolExecution, derived: ForgeReport | None = None) -> Toolset:
+    """The introspected toolset: what a dialogue uses when the forge role is offline.
+
+    Raises:
+        DatabaseError: no tool can be derived from the database.
+    """
+    report = derived or derived_tools(source)
+    return Toolset(domain=source.domain, db=source.db, execution=execution, tools=report.tools,
+                   dropped=[DroppedTool(name=n, reason=r, stage="derive") for n, r in report.dropped])
+
+
+async def forge_toolset(
+    source: ToolSource,
+    execution: ToolExecution,
+    endpoint: Endpoint,
+    *,
+    seed: int = 0,
+    questions: int | None = None,
+    derived: ForgeReport | None = None,
+    progress: Progress | None = None,
+) -> Toolset:
+    """Forge a toolset for `source` on `endpoint` (the forge role's profile).
+
+    Args:
+        source: the database.
+        execution: `sql` adds the LLM's SQL tools to the introspected ones;
+            `simulated` runs questions -> tools -> expansion -> output schemas.
+        endpoint: where the forge role is played.
+        seed: sent with every request (a re-run with a recording replays it).
+        questions: use only the first N questions (simulated); all when None.
+        derived: the introspected tools, when already at hand.
+        progress: called with a short line after each stage (and each question,
+            with `final=False` until the last).
+
+    Raises:
+        DatabaseError: no tool can be derived (sql). BackendError: the endpoint
+            failed, or the simulated pipeline ended with no usable tool.
+    """
+    from turnloom.core.players.llm.forge import LLMForge
+
+    say = progress or (lambda _line, final=True: None)
+    derived = derived or derived_tools(source)
+    forge = LLMForge(endpoint, seed=seed)
+    dropped = [DroppedTool(name=n, reason=r, stage="derive") for n, r in derived.dropped]
+    asked: list[str] = []
+    tools: list[ToolSpec] = []
+    if execution is ToolExecution.SQL:
+        report = await forge.sql_tools(source.image, derived.tools)
+        tools = derived.tools + report.tools
+        dropped += [DroppedTool(name=n, reason=r, stage="sql_tools") for n, r in report.dropped]
+        say(f"sql tools: {len(report.tools)} kept, {len(report.dropped)} dropped")
+    else:
+        seeds = [t for t in derived.tools if t.name.startswith("search_")][:SEED_TOOLS] or derived.tools[:SEED_TOOLS]
+        asked = await forge.questions(source.domain, seeds)
+        if questions is not None:
+            asked = asked[:questions]
+        say(f"questions: {len(asked)}")
+        for number, question in enumerate(asked, start=1):
+            tools += await forge.tools_for(source.domain, question, tools)
+            say(f"tools: {len(tools)} after question {number}/{len(asked)}", final=number == len(asked))
+        more = await forge.expand(source.domain, tools)
+        say(f"expansion: {len(more)} more")
+        tools += more
+        if not tools:
+            reasons = "; ".join(f"{name}: {reason}" for _, name, reason in forge.dropped[:3]) or "the replies held no tools"
+            raise BackendError(f"{endpoint.where}: the forge produced no usable tool ({reasons})")
+        tools = await forge.output_schemas(source.domain, tools)
+        say(f"output schemas: {len(tools)}")
+        dropped += [DroppedTool(name=name, reason=reason, stage=stage) for stage, name, reason in forge.dropped]
+    return Toolset(
+        domain=source.domain,
+        db=source.db,
+        execution=execution,
+        forge=endpoint.name,
+        model=endpoint.profile.model,
+        seed=seed,
+        questions=asked,
+        tools=tools,
+        dropped=dropped,
+        usage=forge.spend.usage,
+        requests=forge.spend.requests,
+    )

@@ -1,0 +1,257 @@
+"""The offline assistant: understands the visible conversation and calls the real tools.
+
+It never sees the hidden task. From the latest user message it recognises
+requests (by the domain's phrasings, or by keywords and typed values), runs
+each request's tool chain (independent first steps in parallel, chained steps
+in order), and answers with values taken only from the tool results. When it
+cannot resolve a request it asks a clarifying question instead of guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import dataclass
+
+from turnloom.core.domains.base import Intent
+from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall, ToolSpec
+from turnloom.core.players.roles import RoleContext
+from turnloom.core.players.offline.knowledge import DomainKnowledge
+from turnloom.core.players.offline.language import Clarification, Request, format_value, slot_label
+
+_CALL_ID = re.compile(r"^call_(\d+)_(\d+)_(\d+)$")
+THANKS = re.compile(r"\b(thanks|thank you|that solves|that's all|that's everything|all set)\b", re.I)
+MAX_LISTED = 5
+
+
+@dataclass
+class Outcome:
+    """How one request ended: its last result, or why it stopped."""
+
+    request: Request
+    tool: str
+    result: object = None
+    error: str | None = None
+    unavailable: bool = False
+
+
+class OfflineAssistant:
+    def __init__(self, knowledge: DomainKnowledge) -> None:
+        self.knowledge = knowledge
+
+    async def propose(self, ctx: RoleContext, tools: list[ToolSpec]) -> ChatMessage:
+        messages = ctx.session.messages
+        rng = ctx.rng("assistant")
+        user_index = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role is Role.USER), -1)
+        if user_index < 0:
+            return self._text("Hello! What can I help you with today?")
+        text = messages[user_index].text
+        requests = self.knowledge.parser.parse(text)
+        clarification: Clarification | None = None
+        if not requests:
+            guess = self.knowledge.parser.guess(text)
+            if isinstance(guess, Request):
+                requests = [guess]
+            elif isinstance(guess, Clarification):
+                clarification = guess
+        if not requests:
+            return self._text(self._no_request(text, clarification, rng))
+
+        available = {t.name: t for t in tools}
+        executed = self._executed(messages, user_index)
+        calls: list[ToolCall] = []
+        outcomes: list[Outcome] = []
+        for r, request in enumerate(requests):
+            state = self._advance(r, request, executed, available)
+            if isinstance(state, Outcome):
+                outcomes.append(state)
+                continue
+            step_index, arguments = state
+            tool = request.intent.steps[step_index].tool
+            if any(c.name == tool and c.parsed_arguments() == arguments for c in calls):
+                continue  # the same call is already in this batch; its result serves both next turn
+            call_id = f"call_{len(messages)}_{r}_{step_index}"
+            calls.append(ToolCall(id=call_id, name=tool, arguments=json.dumps(arguments, ensure_ascii=False)))
+        if calls:
+            return ChatMessage(
+                role=Role.ASSISTANT,
+                content=None,
+                tool_calls=calls,
+                meta=MessageMeta(producer="assistant", backend="offline"),
+            )
+        return self._text(self._answer(outcomes, rng))
+
+    # ------------------------------------------------------------ planning
+
+    @staticmethod
+    def _executed(messages: list[ChatMessage], user_index: int) -> dict[tuple[int, int], tuple[dict, object, str | None]]:
+        """(request, step) -> (arguments, parsed result, error) for calls since the user spoke."""
+        calls: dict[str, tuple[int, int, str, dict]] = {}
+        done: dict = {}
+        for message in messages[user_index + 1 :]:
+            if message.role is Role.ASSISTANT:
+                for call in message.tool_calls:
+                    match = _CALL_ID.match(call.id)
+                    if match:
+                        calls[call.id] = (int(match.group(2)), int(match.group(3)), call.name, call.parsed_arguments())
+            elif message.role is Role.TOOL and message.tool_call_id in calls:
+                r, s, tool, arguments = calls[message.tool_call_id]
+                try:
+                    result = json.loads(message.content or "null")
+                except json.JSONDecodeError:
+                    result = message.content
+                error = None
+                if message.meta.tool_error or (isinstance(result, dict) and "error" in result and len(result) <= 3):
+                    error = str(result.get("error")) if isinstance(result, dict) else str(result)
+                # by (request, step), and by (tool, arguments) so another request can reuse the result
+                done[(r, s)] = (arguments, result, error)
+                done[(tool, json.dumps(arguments, sort_keys=True))] = (arguments, result, error)
+        return done
+
+    def _advance(self, r: int, request: Request, executed, available: dict[str, ToolSpec]):
+        """The next (step, arguments) of a request, or its Outcome when it has ended."""
+        steps = request.intent.steps
+        previous: object = None
+        for s, step in enumerate(steps):
+            known = executed.get((r, s))
+            if known is None:
+                arguments = _arguments(step.arguments, request.slots, previous)
+                if arguments is not None:
+                    known = executed.get((step.tool, json.dumps(arguments, sort_keys=True)))
+            if known is not None:
+                _, result, error = known
+                if error is not None:
+                    return Outcome(request, step.tool, error=error)
+                if result is None or result == []:
+                    return Outcome(request, step.tool, result=result)
+                previous = result
+                continue
+            if step.tool not in available:
+                return Outcome(request, step.tool, unavailable=True)
+            arguments = _arguments(step.arguments, request.slots, previous)
+            if arguments is None:
+                return Outcome(request, step.tool, result=None)
+            return s, arguments
+        return Outcome(request, steps[-1].tool, result=previous)
+
+    # ------------------------------------------------------------ wording
+
+    def _no_request(self, text: str, clarification: Clarification | None, rng: random.Random) -> str:
+        if clarification is not None:
+            labels = " and the ".join(slot_label(name) for name in clarification.missing)
+            return rng.choice(
+                (
+                    f"Sure, I can help with that. Could you tell me the {labels}?",
+                    f"Happy to help. What is the {labels}?",
+                    f"I can do that. Which {labels} should I use?",
+                )
+            )
+        if THANKS.search(text) and "?" not in text:
+            return rng.choice(
+                (
+                    "You're welcome! Let me know if there's anything else.",
+                    "Glad I could help. Have a good day!",
+                    "Anytime! Feel free to reach out if you need more help.",
+                )
+            )
+        examples = [i.description for i in self.knowledge.pack.intents if "{" not in i.description][:2]
+        if not examples:
+            examples = [re.sub(r"\s*\{\w+\}", "", i.description) for i in self.knowledge.pack.intents[:2]]
+        return (
+            "I'm not sure I follow. Could you tell me what you'd like me to look up or change? "
+            f"For example, I can {examples[0]}" + (f" or {examples[1]}." if len(examples) > 1 else ".")
+        )
+
+    def _answer(self, outcomes: list[Outcome], rng: random.Random) -> str:
+        paragraphs = [self._describe(outcome, rng) for outcome in outcomes]
+        if len(paragraphs) == 1:
+            return paragraphs[0]
+        return "\n\n".join(paragraphs)
+
+    def _describe(self, outcome: Outcome, rng: random.Random) -> str:
+        noun = _noun(outcome.tool)
+        if outcome.unavailable:
+            return f"Sorry, I can't do that right now: the tool I would need ({outcome.tool}) isn't available."
+        if outcome.error is not None:
+            return f"Sorry, that didn't go through. The system said: {outcome.error}"
+        result = outcome.result
+        if result is None or result == []:
+            return rng.choice((f"I couldn't find any {noun} matching that.", f"I looked, but there's no {noun} matching that."))
+        if outcome.tool.startswith(("create_", "update_", "delete_")) and isinstance(result, dict) and "rowcount" in result:
+            return _write_sentence(outcome, noun, result)
+        if isinstance(result, list):
+            lines = [f"- {_row_summary(row)}" for row in result[:MAX_LISTED]]
+            lead = rng.choice((f"Here's what I found for {noun}:", f"These are the matching {noun}:"))
+            tail = "\n(There are more; I can narrow it down if you like.)" if len(result) > MAX_LISTED else ""
+            return lead + "\n" + "\n".join(lines) + tail
+        if isinstance(result, dict):
+            lead = rng.choice(("Here are the details:", "Here's what I found:", "Sure, here it is:"))
+            return f"{lead} {_row_summary(result, limit=8)}."
+        return f"The result was: {format_value(result)}."
+
+    @staticmethod
+    def _text(text: str) -> ChatMessage:
+        return ChatMessage(role=Role.ASSISTANT, content=text, meta=MessageMeta(producer="assistant", backend="offline"))
+
+
+def _arguments(templates: dict[str, str], slots: dict, previous: object) -> dict | None:
+    arguments: dict = {}
+    row = previous[0] if isinstance(previous, list) and previous else previous
+    for name, template in templates.items():
+        if template.startswith("$prev."):
+            if not isinstance(row, dict) or template[6:] not in row:
+                return None
+            arguments[name] = row[template[6:]]
+        elif template.startswith("{") and template.endswith("}"):
+            key = template[1:-1]
+            if key not in slots:
+                return None
+            arguments[name] = slots[key]
+        else:
+            arguments[name] = template
+    return arguments
+
+
+def _noun(tool: str) -> str:
+    name = tool
+    for prefix in ("get_", "search_", "create_", "update_", "delete_"):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    words = name.split("_by_")[0].removesuffix("_summary").split("_")
+    deduped = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]
+    return " ".join(deduped)
+
+
+def _field(value: object) -> str:
+    if value is None:
+        return "not set"
+    return format_value(value)
+
+
+def _row_summary(row: object, limit: int = 5) -> str:
+    if not isinstance(row, dict):
+        return format_value(row)
+    items = list(row.items())[:limit]
+    return ", ".join(f"{key.replace('_', ' ')} {_field(value)}" for key, value in items)
+
+
+def _write_sentence(outcome: Outcome, noun: str, result: dict) -> str:
+    tool = outcome.tool
+    count = result.get("rowcount", 0)
+    if not count:
+        return f"Nothing was changed: I couldn't find a matching {noun}."
+    if tool.startswith("create_"):
+        if result.get("lastrowid") is not None:
+            return f"Done! The new {noun} has been created with ID {format_value(result['lastrowid'])}."
+        return f"Done! The new {noun} has been created."
+    if tool.startswith("delete_"):
+        return f"Done. The {noun} has been removed."
+    steps = outcome.request.intent.steps
+    # the first argument of an update names the record, the rest are what changed
+    fields = list(steps[-1].arguments)[1:] if steps[-1].tool == tool else []
+    if len(fields) == 1:
+        entity = _noun(tool).removesuffix(" " + fields[0].replace("_", " "))
+        return f"Done. I've updated the {fields[0].replace('_', ' ')} on that {entity}."
+    return f"Done. The {noun} has been updated."

@@ -1,0 +1,52 @@
+"""What the offline roles know about a domain: its pack, and a parser for its phrasings.
+
+Built-in domains have hand-written packs; any other database gets a pack derived
+from its tools (`generic`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from turnloom.core.domains.base import DomainPack, Intent
+from turnloom.core.models import Session
+from turnloom.core.players.offline.language import RequestParser
+
+
+@dataclass
+class DomainKnowledge:
+    pack: DomainPack
+    parser: RequestParser = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.parser = RequestParser(self.pack)
+
+    def intent(self, name: str) -> Intent:
+        return self.pack.intent(name)
+
+    def writes(self, intent: Intent, session: Session) -> bool:
+        """Whether the intent's chain changes data."""
+        for step in intent.steps:
+            spec = session.tool(step.tool)
+            if spec is not None and spec.writes:
+                return True
+        return False
+
+
+def knowledge_for(session: Session, environment=None) -> DomainKnowledge:
+    """The domain knowledge for a session: its built-in pack, or one derived from its tools."""
+    if session.db_path is None:
+        return _builtin_knowledge(session.domain)
+    from turnloom.core.players.offline.generic import derive_pack
+
+    return DomainKnowledge(derive_pack(session, environment))
+
+
+@lru_cache(maxsize=None)
+def _builtin_knowledge(domain: str) -> DomainKnowledge:
+    # a built-in pack is a module constant and its parser only reads it, so every dialogue of
+    # a domain can share one (compiling its phrasings is ~1 ms; a batch did it twice per dialogue)
+    from turnloom.core.domains import get_pack
+
+    return DomainKnowledge(get_pack(domain))

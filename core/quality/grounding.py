@@ -1,0 +1,54 @@
+"""Grounding: every value the assistant states must come from a tool result or earlier context.
+
+Values are the tokens a reader would check: numbers, dates, emails, and IDs.
+A value counts as grounded when it appears in a tool result committed before
+the assistant's message, or in a user message before it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from turnloom.core.models import ChatMessage, Role
+
+_VALUE = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # email
+    r"|\d{4}-\d{2}-\d{2}(?:T[\d:+.]+)?"  # date / date-time
+    r"|(?<![\w.])\d+(?:\.\d+)?(?![\w])"  # number
+)
+
+
+@dataclass(frozen=True)
+class UngroundedValue:
+    message_index: int
+    value: str
+
+
+def stated_values(text: str) -> list[str]:
+    """The checkable values in a piece of text."""
+    return [m.group(0).rstrip(".") for m in _VALUE.finditer(text)]
+
+
+def ungrounded_values(messages: list[ChatMessage], tool_results_only: bool = False) -> list[UngroundedValue]:
+    """Values in assistant text that no earlier tool result (or user message) contains.
+
+    Args:
+        tool_results_only: count only tool results as evidence, not what the user said.
+    """
+    sources = (Role.TOOL,) if tool_results_only else (Role.TOOL, Role.USER, Role.SYSTEM)
+    evidence: list[str] = []
+    problems: list[UngroundedValue] = []
+    for index, message in enumerate(messages):
+        if message.role in sources:
+            evidence.append(message.content or "")
+        elif message.role is Role.ASSISTANT and message.content:
+            corpus = "\n".join(evidence)
+            for value in stated_values(message.content):
+                if not _appears(value, corpus):
+                    problems.append(UngroundedValue(index, value))
+    return problems
+
+
+def _appears(value: str, corpus: str) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(value)}(?![\w])", corpus) is not None

@@ -1,0 +1,344 @@
+"""Session snapshots on disk: `*.session.json` (canonical) and `*.session.toml` (hand-editable twin).
+
+The format follows the file's suffix (`.json` or `.toml`, with or without `.session`). JSON is
+`Session.model_dump(mode="json")` verbatim; the TOML mapping (JSON text for free-form fields,
+no nulls) lives in `store_toml`. Both round-trip losslessly with the in-memory `Session`.
+
+Every file carries `schema_version`; `MIGRATIONS[v]` upgrades a v document to v+1, step by
+step, before validation. Writes are atomic (temp file beside the target, fsync, rename,
+fsync the folder). The journal (`journal`) and exports (`export`) build on this module;
+it knows nothing about either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from pydantic import ValidationError
+
+from turnloom.core.errors import SessionFileError
+from turnloom.core.models import SCHEMA_VERSION, Session
+from turnloom.core.storage.toml_codec import from_toml_data, to_toml_text
+
+Format = Literal["json", "toml"]
+
+# MIGRATIONS[v] turns a version-v document (a dict in the JSON shape) into version v+1.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+_TRUNCATED_HINT = (
+    "file ends early - it may have been cut off while saving; "
+    "the journal beside it may hold the rest"
+)
+
+
+# ---------------------------------------------------------------- formats
+
+
+def format_for(path: str | os.PathLike[str]) -> Format:
+    """The snapshot format a file name asks for.
+
+    Args:
+        path: a `.session.json`, `.session.toml`, `.json` or `.toml` path.
+
+    Returns:
+        "json" or "toml".
+
+    Raises:
+        SessionFileError: for any other suffix.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix == ".json":
+        return "json"
+    if suffix == ".toml":
+        return "toml"
+    raise SessionFileError(
+        f"{path}: unknown session file type {suffix or '(no suffix)'!r}; "
+        "use .session.json or .session.toml"
+    )
+
+
+def dumps(session: Session, fmt: Format) -> str:
+    """Serialise a session.
+
+    Args:
+        session: the session.
+        fmt: "json" or "toml".
+
+    Returns:
+        The file text, ending in a newline.
+    """
+    if fmt == "json":
+        # pydantic's serializer writes what json.dumps(indent=2, ensure_ascii=False) would, ~9x faster
+        return session.model_dump_json(indent=2) + "\n"
+    return to_toml_text(Session, session.model_dump(mode="json"))
+
+
+def loads(text: str, fmt: Format, source: str | os.PathLike[str] = "<string>") -> Session:
+    """Parse, migrate and validate a session.
+
+    Args:
+        text: the file text.
+        fmt: "json" or "toml".
+        source: the file name to put in error messages.
+
+    Returns:
+        The session, upgraded to the current schema version.
+
+    Raises:
+        SessionFileError: syntax error (with line and column), truncated file, missing or
+            invalid field (with its path), or a schema version this build cannot read.
+    """
+    if not text.strip():
+        raise SessionFileError(f"{source}: file is empty; {_TRUNCATED_HINT}")
+    data = _parse_json(text, source) if fmt == "json" else _parse_toml(text, source)
+    return session_from_dict(data, source)
+
+
+def session_from_dict(data: Any, source: str | os.PathLike[str] = "<data>") -> Session:
+    """Migrate and validate a session given in the JSON shape.
+
+    Args:
+        data: a dict as `Session.model_dump(mode="json")` gives (of any known version).
+        source: the file name to put in error messages.
+
+    Returns:
+        The validated session.
+
+    Raises:
+        SessionFileError: as `loads`.
+    """
+    if not isinstance(data, dict):
+        raise SessionFileError(f"{source}: a session file must hold an object at the top level")
+    data = migrate(data, source)
+    try:
+        return Session.model_validate(data)
+    except ValidationError as exc:
+        raise SessionFileError(f"{source}: {_describe_validation(exc)}") from None
+
+
+def migrate(
+    data: dict[str, Any],
+    source: str | os.PathLike[str] = "<data>",
+    migrations: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    """Upgrade a document to `SCHEMA_VERSION`, one version at a time.
+
+    Args:
+        data: the document (JSON shape).
+        source: the file name to put in error messages.
+        migrations: the registry to use; defaults to `MIGRATIONS`.
+
+    Returns:
+        The upgraded document.
+
+    Raises:
+        SessionFileError: no or non-integer `schema_version`, a newer version than this
+            build supports, or an older one with no migration path.
+    """
+    steps = MIGRATIONS if migrations is None else migrations
+    version = data.get("schema_version")
+    if version is None:
+        raise SessionFileError(f"{source}: no schema_version - is this a turnloom session file?")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise SessionFileError(f"{source}: schema_version must be an integer, not {version!r}")
+    if version > SCHEMA_VERSION:
+        raise SessionFileError(
+            f"{source}: schema_version {version} is newer than this turnloom supports "
+            f"(up to {SCHEMA_VERSION}); upgrade turnloom to open it"
+        )
+    while version < SCHEMA_VERSION:
+        step = steps.get(version)
+        if step is None:
+            raise SessionFileError(
+                f"{source}: schema_version {version} is too old - no migration to "
+                f"{version + 1} exists (this turnloom reads {SCHEMA_VERSION})"
+            )
+        data = step(dict(data))
+        version += 1
+        data["schema_version"] = version
+    return data
+
+
+# ---------------------------------------------------------------- files
+
+
+def save_session(session: Session, path: str | os.PathLike[str]) -> None:
+    """Write a session atomically, in the format its suffix names.
+
+    Args:
+        session: the session.
+        path: the target file; its folder must exist.
+
+    Raises:
+        SessionFileError: unknown suffix, or the write failed (the old file is intact).
+    """
+    text = dumps(session, format_for(path))
+    with atomic_writer(path) as handle:
+        handle.write(text)
+
+
+def load_session(path: str | os.PathLike[str]) -> Session:
+    """Read a session snapshot (ignoring any journal; see `journal.open_session`).
+
+    Args:
+        path: a `.json` or `.toml` session file.
+
+    Returns:
+        The session.
+
+    Raises:
+        SessionFileError: missing, unreadable or invalid file (see `loads`).
+    """
+    fmt = format_for(path)
+    return loads(read_text(path), fmt, source=path)
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """Read a UTF-8 file, turning OS and decoding errors into `SessionFileError`."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SessionFileError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise SessionFileError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise SessionFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike[str], *, durable: bool = True) -> Iterator[IO[str]]:
+    """Open a text stream whose content replaces `path` only if the block succeeds.
+
+    The data goes to a temp file in the same folder, which is flushed, fsynced and renamed
+    over `path`; then the folder is fsynced. On any failure the temp file is removed and
+    the previous `path` is left as it was.
+
+    Args:
+        path: the file to (re)place.
+        durable: fsync the file and the folder (survives power loss); without it the
+            replacement is still all-or-nothing for a killed process.
+
+    Yields:
+        A UTF-8 text stream (newlines written verbatim).
+
+    Raises:
+        SessionFileError: the OS refused (disk full, permissions, ...).
+    """
+    target = Path(path)
+    try:
+        fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise SessionFileError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+            if durable:
+                os.fsync(handle.fileno())
+        os.chmod(temp, _mode_for(target))
+        os.replace(temp, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        if isinstance(exc, OSError):
+            raise SessionFileError(
+                f"{target}: cannot write: {exc.strerror or exc}; the previous file is unchanged"
+            ) from None
+        raise
+    if durable:
+        fsync_dir(target.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+# ---------------------------------------------------------------- parsing and errors
+
+
+def _parse_json(text: str, source: str | os.PathLike[str]) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        at_end = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        if at_end:
+            raise SessionFileError(
+                f"{source}: line {exc.lineno}, column {exc.colno}: {_TRUNCATED_HINT}"
+            ) from None
+        raise SessionFileError(
+            f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
+        ) from None
+
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)$")
+
+
+def _parse_toml(text: str, source: str | os.PathLike[str]) -> Any:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        if message.endswith("(at end of document)"):
+            raise SessionFileError(f"{source}: {_TRUNCATED_HINT} ({message})") from None
+        found = _TOML_POSITION.search(message)
+        if found:
+            reason = message[: found.start()].strip()
+            raise SessionFileError(
+                f"{source}: line {found[1]}, column {found[2]}: invalid TOML: {reason}"
+            ) from None
+        raise SessionFileError(f"{source}: invalid TOML: {message}") from None
+    return from_toml_data(Session, raw, source)
+
+
+def _describe_validation(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        where = _loc_path(error["loc"])
+        if not where:
+            parts.append(error["msg"].removeprefix("Value error, "))
+        elif error["type"] == "missing":
+            parts.append(f"required field {where!r} is missing")
+        else:
+            parts.append(f"field {where!r}: {error['msg']}")
+    more = exc.error_count() - len(parts)
+    if more > 0:
+        parts.append(f"and {more} more problem(s)")
+    return "; ".join(parts)
+
+
+def _loc_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path

@@ -1,0 +1,408 @@
+"""The SQL tool environment: one dialogue's own SQLite database, and the tools that run on it.
+
+A `SqlEnvironment` is an in-memory copy of a base image (a serialized database),
+so a dialogue's writes persist across its turns and tasks and never reach another
+dialogue. Tool SQL runs with bound parameters only, under an authorizer that
+refuses ATTACH/DETACH, pragmas, extension loading, schema changes, VACUUM,
+transaction control and non-deterministic functions (so every write replays
+exactly). Tool failures come back as error results, never as exceptions.
+
+Base images come from `dbimage`; deriving tools from a schema is left to
+`forge`; turning a `WriteEffect` into a logged `WriteRecord` is left to the engine.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+
+from turnloom.core.errors import DatabaseError
+from turnloom.core.models import ToolSpec, WriteRecord
+
+MAX_ROWS = 1000  # rows a single tool call may return; more are cut off
+MAX_STEPS = 100_000  # progress-handler ticks (of 1000 VM steps, about a second) before a call is interrupted
+
+_SCHEMA_ACTIONS = frozenset(
+    getattr(sqlite3, name)
+    for name in dir(sqlite3)
+    if name.startswith(("SQLITE_CREATE_", "SQLITE_DROP_"))
+) | {sqlite3.SQLITE_ALTER_TABLE, sqlite3.SQLITE_REINDEX, sqlite3.SQLITE_ANALYZE}
+_WRITE_ACTIONS = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE})
+_CLOCK_FUNCTIONS = frozenset({"date", "time", "datetime", "julianday", "strftime", "unixepoch", "timediff"})
+_ALWAYS_DENIED_FUNCTIONS = frozenset(
+    {"load_extension", "random", "randomblob", "current_date", "current_time", "current_timestamp"}
+)
+_NOW_LITERAL = re.compile(r"'\s*now\s*'", re.IGNORECASE)
+_LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/)*", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class WriteEffect:
+    """What a successful write did, enough to replay it."""
+
+    sql: str
+    params: dict[str, Any]
+    rowcount: int
+    lastrowid: int | None = None
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The answer to one tool call: JSON text for the assistant, plus the write it made."""
+
+    content: str
+    is_error: bool = False
+    write: WriteEffect | None = None
+
+    @classmethod
+    def error(cls, message: str, kind: str) -> ToolResult:
+        return cls(_to_json({"error": message, "type": kind}), is_error=True)
+
+
+class _Refused(Exception):
+    """Tool SQL refused before it reached SQLite."""
+
+
+def _to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def _first_keyword(sql: str) -> str:
+    rest = _LEADING_NOISE.sub("", sql, count=1)
+    match = re.match(r"[A-Za-z]+", rest)
+    return match.group(0).upper() if match else ""
+
+
+def _is_insert(sql: str) -> bool:
+    keyword = _first_keyword(sql)
+    if keyword in ("INSERT", "REPLACE"):
+        return True
+    return keyword == "WITH" and re.search(r"\b(INSERT|REPLACE)\b", sql, re.IGNORECASE) is not None
+
+
+def _make_authorizer(
+    sql: str, params: dict[str, Any], allow_writes: bool, denials: list[str]
+) -> Callable[..., int]:
+    """An authorizer for one tool statement; it records why it refused into `denials`."""
+    mentions_now = _NOW_LITERAL.search(sql) is not None or any(
+        isinstance(v, str) and v.strip().lower() == "now" for v in params.values()
+    )
+
+    def authorize(action: int, arg1: str | None, arg2: str | None, _db: str | None, _src: str | None) -> int:
+        reason = None
+        if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
+            reason = "ATTACH/DETACH (and VACUUM) are not allowed"
+        elif action == sqlite3.SQLITE_PRAGMA:
+            reason = f"PRAGMA {arg1} is not allowed"
+        elif action in _SCHEMA_ACTIONS:
+            reason = "schema changes (CREATE/DROP/ALTER) are not allowed"
+        elif action in (sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT):
+            reason = "transaction control is not allowed"
+        elif action == sqlite3.SQLITE_FUNCTION:
+            name = (arg2 or "").lower()
+            if name == "load_extension":
+                reason = "loading extensions is not allowed"
+            elif name in _ALWAYS_DENIED_FUNCTIONS or (name in _CLOCK_FUNCTIONS and mentions_now):
+                reason = f"the function {name}() is not allowed (it is not replayable)"
+        elif action in _WRITE_ACTIONS:
+            if (arg1 or "").lower() in ("sqlite_master", "sqlite_temp_master", "sqlite_schema"):
+                reason = "schema changes (CREATE/DROP/ALTER) are not allowed"
+            elif not allow_writes:
+                reason = "this tool is read-only; writes are not allowed"
+            elif (arg1 or "").lower().startswith("sqlite_"):
+                reason = f"writing to the internal table {arg1} is not allowed"
+        if reason is None:
+            return sqlite3.SQLITE_OK
+        denials.append(reason)
+        return sqlite3.SQLITE_DENY
+
+    return authorize
+
+
+@functools.lru_cache(maxsize=1024)
+def _validator(schema_json: str) -> jsonschema.Draft202012Validator:
+    schema = json.loads(schema_json)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def validate_arguments(spec: ToolSpec, arguments: Any) -> str | None:
+    """Check a call's arguments against the tool's parameter schema (JSON Schema 2020-12).
+
+    Args:
+        spec: the tool.
+        arguments: the parsed arguments.
+
+    Returns:
+        None when they fit, else a message naming each offending argument
+        (or saying the tool's own schema is invalid).
+    """
+    if not isinstance(arguments, dict):
+        return "arguments must be a JSON object"
+    try:
+        validator = _validator(json.dumps(spec.parameters, sort_keys=True))
+    except jsonschema.SchemaError as exc:
+        return f"the tool's parameter schema is invalid: {exc.message}"
+    errors = sorted(validator.iter_errors(arguments), key=lambda e: [str(p) for p in e.path])
+    if not errors:
+        return None
+    parts = []
+    for err in errors:
+        where = f"argument {'.'.join(str(p) for p in err.path)!r}: " if err.path else ""
+        parts.append(where + err.message)
+    return "; ".join(parts)
+
+
+def _bindable(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+class SqlEnvironment:
+    """One dialogue's database: an in-memory copy of a base image.
+
+    Args:
+        base_image: a serialized SQLite database (see `load_database_image`,
+            `build_pack_image`). It is copied; the bytes are never changed.
+    """
+
+    def __init__(self, base_image: bytes) -> None:
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        self._conn.deserialize(bytes(base_image))
+        self._conn.execute("PRAGMA foreign_keys = ON")
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def __enter__(self) -> SqlEnvironment:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Free the database. Further calls fail."""
+        self._conn.close()
+
+    @classmethod
+    def rebuilt(
+        cls, base_image: bytes, write_log: Iterable[WriteRecord], upto: int | None = None
+    ) -> SqlEnvironment:
+        """A new environment with the logged writes replayed in order.
+
+        Args:
+            base_image: the dialogue's starting database.
+            write_log: the session's write records, in commit order.
+            upto: replay only writes whose `message_index < upto`; all when None.
+
+        Returns:
+            The rebuilt environment.
+
+        Raises:
+            DatabaseError: a logged write no longer applies to this image.
+        """
+        env = cls(base_image)
+        for record in write_log:
+            if upto is None or record.message_index < upto:
+                env.apply_write(record)
+        return env
+
+    # -- tools -------------------------------------------------------------
+
+    def execute(self, spec: ToolSpec, arguments: dict[str, Any]) -> ToolResult:
+        """Run one tool call; failures come back as error results.
+
+        Args:
+            spec: the tool; its `sql` uses `:named` parameters.
+            arguments: the parsed arguments of the call.
+
+        Returns:
+            The result: a row object (or null), an array of rows, or
+            `{"rowcount", "lastrowid"}` with its `WriteEffect` for a write.
+        """
+        if not spec.sql:
+            return ToolResult.error(f"the tool {spec.name} has no SQL to run", "not_executable")
+        problems = validate_arguments(spec, arguments)
+        if problems:
+            broken = problems.startswith("the tool's parameter schema")
+            return ToolResult.error(problems, "invalid_tool" if broken else "invalid_arguments")
+        properties = spec.parameters.get("properties", {})
+        params = {name: _bindable(arguments.get(name)) for name in properties}
+        try:
+            rows, rowcount, lastrowid = self._run(spec.sql, params, allow_writes=spec.writes)
+        except (sqlite3.Error, _Refused) as exc:
+            return ToolResult.error(str(exc), "sql_error")
+        if spec.writes:
+            body: dict[str, Any] = {"rowcount": rowcount}
+            if _is_insert(spec.sql):
+                lastrowid = lastrowid if rowcount > 0 else None  # INSERT OR IGNORE that inserted nothing
+                body["lastrowid"] = lastrowid
+            else:
+                lastrowid = None
+            effect = WriteEffect(spec.sql, params, rowcount, lastrowid)
+            return ToolResult(_to_json(body), write=effect)
+        if spec.returns == "one":
+            return ToolResult(_to_json(rows[0] if rows else None))
+        return ToolResult(_to_json(rows))
+
+    def dry_run(self, spec: ToolSpec, arguments: dict[str, Any]) -> ToolResult:
+        """Run a tool call and undo whatever it changed (used to validate tools).
+
+        Args:
+            spec: the tool.
+            arguments: the call's arguments.
+
+        Returns:
+            The result the call would have had.
+        """
+        with self._lock:
+            self._conn.execute("SAVEPOINT turnloom_dry_run")
+            try:
+                return self.execute(spec, arguments)
+            finally:
+                self._conn.execute("ROLLBACK TO turnloom_dry_run")
+                self._conn.execute("RELEASE turnloom_dry_run")
+
+    def apply_write(self, effect: WriteEffect | WriteRecord) -> None:
+        """Re-run a logged write (rebuilding state for fork or replay).
+
+        Args:
+            effect: a `WriteEffect` from `execute`, or a session's `WriteRecord`.
+
+        Raises:
+            DatabaseError: the write fails on the current state.
+        """
+        try:
+            self._run(effect.sql, dict(effect.params), allow_writes=True)
+        except (sqlite3.Error, _Refused) as exc:
+            raise DatabaseError(
+                f"a logged write cannot be replayed ({exc}): {effect.sql!r}; "
+                "the session's write log does not fit this database"
+            ) from exc
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a read-only SELECT for the offline roles (sampling rows for tasks).
+
+        Args:
+            sql: one statement with `:named` parameters.
+            params: the values to bind.
+
+        Returns:
+            The rows as dicts, column name -> raw value.
+
+        Raises:
+            DatabaseError: the SQL fails or tries to write.
+        """
+        try:
+            rows, _, _ = self._run(sql, dict(params or {}), allow_writes=False, max_rows=None)
+        except (sqlite3.Error, _Refused) as exc:
+            raise DatabaseError(f"query failed ({exc}): {sql!r}") from exc
+        return rows
+
+    def _run(
+        self, sql: str, params: dict[str, Any], *, allow_writes: bool, max_rows: int | None = MAX_ROWS
+    ) -> tuple[list[dict[str, Any]], int, int | None]:
+        if _first_keyword(sql) == "VACUUM":
+            raise _Refused("VACUUM is not allowed")
+        denials: list[str] = []
+        ticks = 0
+
+        def progress() -> int:
+            nonlocal ticks
+            ticks += 1
+            return 1 if ticks > MAX_STEPS else 0
+
+        with self._lock:
+            conn = self._conn
+            conn.execute("SAVEPOINT turnloom_call")
+            conn.set_authorizer(_make_authorizer(sql, params, allow_writes, denials))
+            conn.set_progress_handler(progress, 1000)
+            try:
+                cursor = conn.execute(sql, params)
+                names = [d[0] for d in cursor.description or ()]
+                raw = cursor.fetchall() if max_rows is None else cursor.fetchmany(max_rows)
+                rows = [dict(zip(names, row)) for row in raw]
+                rowcount, lastrowid = cursor.rowcount, cursor.lastrowid
+                cursor.close()
+            except sqlite3.Error as exc:
+                conn.set_authorizer(None)
+                conn.set_progress_handler(None, 0)
+                conn.execute("ROLLBACK TO turnloom_call")
+                conn.execute("RELEASE turnloom_call")
+                if denials:
+                    raise _Refused(denials[0]) from exc
+                if ticks > MAX_STEPS:
+                    raise _Refused("the statement ran too long and was interrupted") from exc
+                if isinstance(exc, sqlite3.ProgrammingError) and "one statement" in str(exc):
+                    raise _Refused("multiple statements are not allowed; tool SQL is one statement") from exc
+                raise
+            conn.set_authorizer(None)
+            conn.set_progress_handler(None, 0)
+            conn.execute("RELEASE turnloom_call")
+        return rows, rowcount, lastrowid
+
+    # -- state -------------------------------------------------------------
+
+    def table_names(self) -> list[str]:
+        """User tables (no sqlite_* internals), sorted by name."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def row_counts(self) -> dict[str, int]:
+        """Table name -> number of rows."""
+        with self._lock:
+            return {
+                t: self._conn.execute(f"SELECT COUNT(*) FROM {_ident(t)}").fetchone()[0]
+                for t in self.table_names()
+            }
+
+    def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Every user table's rows, in rowid order (all columns for WITHOUT ROWID tables)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        with self._lock:
+            for table in self.table_names():
+                try:
+                    cursor = self._conn.execute(f"SELECT * FROM {_ident(table)} ORDER BY rowid")
+                except sqlite3.OperationalError:
+                    cursor = self._conn.execute(f"SELECT * FROM {_ident(table)}")
+                    names = [d[0] for d in cursor.description]
+                    order = ", ".join(str(i + 1) for i in range(len(names)))
+                    cursor = self._conn.execute(f"SELECT * FROM {_ident(table)} ORDER BY {order}")
+                names = [d[0] for d in cursor.description]
+                out[table] = [dict(zip(names, row)) for row in cursor.fetchall()]
+        return out
+
+    def state_digest(self) -> str:
+        """A sha256 over a canonical dump of every table: equal digests, equal states."""
+        canonical = json.dumps(self.dump(), sort_keys=True, ensure_ascii=False, default=_json_default)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def image(self) -> bytes:
+        """The current database, serialized (usable as another environment's base image)."""
+        with self._lock:
+            return self._conn.serialize()
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
