@@ -38,7 +38,11 @@ def completion(body: dict[str, Any], size: int, number: int) -> dict[str, Any]:
     calls = reply.get("tool_calls") or []
     if calls:
         message["tool_calls"] = [
-            {"id": f"call_{n}_{number}", "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
+            {
+                "id": f"call_{n}_{number}",
+                "type": "function",
+                "function": {"name": c["name"], "arguments": c["arguments"]},
+            }
             for n, c in enumerate(calls)
         ]
     completion_tokens = len(content) // 4 + 1
@@ -48,8 +52,11 @@ def completion(body: dict[str, Any], size: int, number: int) -> dict[str, Any]:
         "created": 0,
         "model": body.get("model"),
         "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
-        "usage": {"prompt_tokens": size // 4, "completion_tokens": completion_tokens,
-                  "total_tokens": size // 4 + completion_tokens},
+        "usage": {
+            "prompt_tokens": size // 4,
+            "completion_tokens": completion_tokens,
+            "total_tokens": size // 4 + completion_tokens,
+        },
     }
 
 

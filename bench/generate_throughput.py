@@ -101,13 +101,25 @@ def cpu_now() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def fake_run(base_url: str, concurrency: int, n: int, out: Path, server_pid: int | None = None,
-             processes: int | None = None, record: bool = True) -> dict:
+def fake_run(
+    base_url: str,
+    concurrency: int,
+    n: int,
+    out: Path,
+    server_pid: int | None = None,
+    processes: int | None = None,
+    record: bool = True,
+) -> dict:
     from turnloom.core.players.setup import BackendSetup
     from turnloom.core.cli.generate_cmd import EXCHANGE_LOG
 
-    settings = TurnloomConfig(profiles={"fake": Profile(base_url=base_url, model="fake", api_key_env=None,
-                                                       max_concurrency=concurrency, stream=False)})
+    settings = TurnloomConfig(
+        profiles={
+            "fake": Profile(
+                base_url=base_url, model="fake", api_key_env=None, max_concurrency=concurrency, stream=False
+            )
+        }
+    )
     roles = {role: "fake" for role in ("task", "user", "assistant")}
     config = BatchConfig(domain="retail", tasks=1, roles=roles, profiles={"fake": {"base_url": base_url}})
     # as `turnloom generate` does: one exchange log for the batch
@@ -132,17 +144,28 @@ def fake_run(base_url: str, concurrency: int, n: int, out: Path, server_pid: int
     else:  # the endpoints were the workers': count the exchange log's lines, one per request
         requests = len((out / EXCHANGE_LOG).read_bytes().splitlines())
     assert report.done == n, report
-    return {"wall": wall, "steady": sampler.steady_rate(n), "cpu": cpu, "server_cpu": server, "requests": requests, "n": n,
-            "loops": executor.processes}
+    return {
+        "wall": wall,
+        "steady": sampler.steady_rate(n),
+        "cpu": cpu,
+        "server_cpu": server,
+        "requests": requests,
+        "n": n,
+        "loops": executor.processes,
+    }
 
 
 def bench_fake(args) -> None:
     proc, base_url = start_server(args.latency, args.server)
     try:
-        print(f"fake server ({args.server}) {base_url}, latency {args.latency * 1000:.0f} ms, {os.cpu_count()} cores, "
-              f"medians of {args.runs} runs")
-        print(f"{'conc':>5} {'loops':>5} {'ideal':>7} {'dlg/min':>8} {'of ideal':>8} {'steady':>7} {'of ideal':>8} "
-              f"{'req/dlg':>7} {'client ms/req':>13} {'server ms/req':>13}")
+        print(
+            f"fake server ({args.server}) {base_url}, latency {args.latency * 1000:.0f} ms, {os.cpu_count()} cores, "
+            f"medians of {args.runs} runs"
+        )
+        print(
+            f"{'conc':>5} {'loops':>5} {'ideal':>7} {'dlg/min':>8} {'of ideal':>8} {'steady':>7} {'of ideal':>8} "
+            f"{'req/dlg':>7} {'client ms/req':>13} {'server ms/req':>13}"
+        )
         for c in args.concurrency:
             n = max(8, c * args.waves)
             rows = []
@@ -155,8 +178,11 @@ def bench_fake(args) -> None:
             ideal = c / (args.latency * per_dialogue) * 60
             cpu = statistics.median(r["cpu"] / r["requests"] * 1000 for r in rows)
             server = statistics.median(r["server_cpu"] / r["requests"] * 1000 for r in rows)
-            print(f"{c:>5} {rows[0]['loops']:>5} {ideal:>7.0f} {rate:>8.0f} {rate / ideal:>8.1%} {steady:>7.0f} "
-                  f"{steady / ideal:>8.1%} {per_dialogue:>7.2f} {cpu:>13.2f} {server:>13.2f}", flush=True)
+            print(
+                f"{c:>5} {rows[0]['loops']:>5} {ideal:>7.0f} {rate:>8.0f} {rate / ideal:>8.1%} {steady:>7.0f} "
+                f"{steady / ideal:>8.1%} {per_dialogue:>7.2f} {cpu:>13.2f} {server:>13.2f}",
+                flush=True,
+            )
     finally:
         proc.terminate()
 
@@ -175,10 +201,21 @@ def http_floor(base_url: str, out: Path, in_flight: int, rounds: int) -> float:
     from turnloom.core.cli.generate_cmd import EXCHANGE_LOG
 
     records = [json.loads(line) for line in (out / EXCHANGE_LOG).read_text().splitlines()]
-    requests = [ChatRequest(role=r["role"], messages=r["request"]["messages"], tools=r["request"]["tools"],
-                            schema=r["request"]["schema"], seed=r["request"]["seed"]) for r in records]
-    endpoint = Endpoint("fake", Profile(base_url=base_url, model="fake", api_key_env=None,
-                                        max_concurrency=in_flight, stream=False), batch=True)
+    requests = [
+        ChatRequest(
+            role=r["role"],
+            messages=r["request"]["messages"],
+            tools=r["request"]["tools"],
+            schema=r["request"]["schema"],
+            seed=r["request"]["seed"],
+        )
+        for r in records
+    ]
+    endpoint = Endpoint(
+        "fake",
+        Profile(base_url=base_url, model="fake", api_key_env=None, max_concurrency=in_flight, stream=False),
+        batch=True,
+    )
 
     async def go() -> float:
         async def lane(start: int) -> None:
@@ -251,14 +288,21 @@ def bench_memory(args) -> None:
     proc, base_url = start_server(args.latency, args.server)
     c = args.concurrency[0]
     try:
-        settings = TurnloomConfig(profiles={"fake": Profile(base_url=base_url, model="fake", api_key_env=None,
-                                                           max_concurrency=c, stream=False, timeout=60)})
+        settings = TurnloomConfig(
+            profiles={
+                "fake": Profile(
+                    base_url=base_url, model="fake", api_key_env=None, max_concurrency=c, stream=False, timeout=60
+                )
+            }
+        )
         roles = {role: "fake" for role in ("task", "user", "assistant")}
         config = BatchConfig(domain="retail", tasks=1, roles=roles, profiles={"fake": {"base_url": base_url}})
         backends = BackendSetup.create(settings)
 
         async def go(tmp: Path) -> tuple[int, int, int]:
-            await generate(config, tmp / "warm", 2, AsyncExecutor(2, backends=backends, processes=1), handle_signals=False)
+            await generate(
+                config, tmp / "warm", 2, AsyncExecutor(2, backends=backends, processes=1), handle_signals=False
+            )
             gc.collect()
             base = rss_kib()
             peak = base
@@ -276,35 +320,50 @@ def bench_memory(args) -> None:
             base, peak, done = asyncio.run(go(Path(tmp)))
     finally:
         proc.terminate()
-    print(f"{c} dialogues in flight (server latency {args.latency:g} s, one event loop): RSS {base / 1024:.1f} MiB "
-          f"-> peak {peak / 1024:.1f} MiB; {(peak - base) / c:.0f} KiB per in-flight dialogue")
+    print(
+        f"{c} dialogues in flight (server latency {args.latency:g} s, one event loop): RSS {base / 1024:.1f} MiB "
+        f"-> peak {peak / 1024:.1f} MiB; {(peak - base) / c:.0f} KiB per in-flight dialogue"
+    )
 
 
 def bench_local(args, kind: str) -> None:
     rates = []
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
-            executor = ProcessExecutor(os.cpu_count() or 1) if kind == "offline" else RayExecutor(num_cpus=os.cpu_count())
+            executor = (
+                ProcessExecutor(os.cpu_count() or 1) if kind == "offline" else RayExecutor(num_cpus=os.cpu_count())
+            )
             t0 = time.perf_counter()
-            report = asyncio.run(generate(BatchConfig(domain="retail", tasks=args.tasks), tmp, args.n, executor,
-                                          handle_signals=False))
+            report = asyncio.run(
+                generate(BatchConfig(domain="retail", tasks=args.tasks), tmp, args.n, executor, handle_signals=False)
+            )
             wall = time.perf_counter() - t0
             assert report.done == args.n
             rates.append(args.n / wall)
             print(f"  {kind}: {args.n} dialogues in {wall:.2f} s = {args.n / wall:.1f}/s", flush=True)
-    print(f"{kind} on {os.cpu_count()} cores, tasks={args.tasks}: median {statistics.median(rates):.1f} dialogues/s "
-          f"(includes worker start-up)")
+    print(
+        f"{kind} on {os.cpu_count()} cores, tasks={args.tasks}: median {statistics.median(rates):.1f} dialogues/s "
+        f"(includes worker start-up)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=("fake", "breakdown", "memory", "offline", "ray"))
     parser.add_argument("--latency", type=float, default=0.2)
-    parser.add_argument("--server", choices=("fast", "threaded"), default="fast",
-                        help="fake: bench/fast_fake_server.py (default) or tests/backends/fake_openai.py")
+    parser.add_argument(
+        "--server",
+        choices=("fast", "threaded"),
+        default="fast",
+        help="fake: bench/fast_fake_server.py (default) or tests/backends/fake_openai.py",
+    )
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64, 256])
-    parser.add_argument("--processes", type=int, default=None,
-                        help="fake: event loops for the client (default: AsyncExecutor's choice, one per core from 32 in flight)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="fake: event loops for the client (default: AsyncExecutor's choice, one per core from 32 in flight)",
+    )
     parser.add_argument("--waves", type=int, default=3, help="fake: dialogues per slot (n = concurrency x waves)")
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--tasks", type=int, default=1)

@@ -34,20 +34,33 @@ def history(turns: int = 10) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = [{"role": "system", "content": "# Role: assistant\nYou help customers of a shop."}]
     for n in range(turns):
         messages.append({"role": "user", "content": f"Could you look up order {n} and tell me its status, please?"})
-        messages.append({"role": "assistant", "content": f"Order {n} shipped on 2025-03-0{n % 9 + 1} and arrives soon."})
+        messages.append(
+            {"role": "assistant", "content": f"Order {n} shipped on 2025-03-0{n % 9 + 1} and arrives soon."}
+        )
     messages.append({"role": "user", "content": "Thanks! And the newest order?"})
     return messages
 
 
-async def cpu_per_request(base_url: str, requests: int, concurrency: int, stream: bool, client: str) -> dict[str, float]:
+async def cpu_per_request(
+    base_url: str, requests: int, concurrency: int, stream: bool, client: str
+) -> dict[str, float]:
     from turnloom.core.endpoint.exchange import ChatRequest
     from turnloom.core.endpoint.endpoint import Endpoint
     from turnloom.core.config import Profile
 
-    endpoint = Endpoint("bench", Profile(base_url=base_url, model="fake", max_concurrency=concurrency, timeout=30,
-                                         client=client))
-    tools = [{"type": "function", "function": {"name": "search_orders", "description": "Find orders.",
-              "parameters": {"type": "object", "properties": {"limit": {"type": "integer"}}, "required": []}}}]
+    endpoint = Endpoint(
+        "bench", Profile(base_url=base_url, model="fake", max_concurrency=concurrency, timeout=30, client=client)
+    )
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "search_orders",
+                "description": "Find orders.",
+                "parameters": {"type": "object", "properties": {"limit": {"type": "integer"}}, "required": []},
+            },
+        }
+    ]
     request = ChatRequest(role="assistant", messages=history(), tools=tools, stream=stream)
     await endpoint.chat(request)  # warm up: connection pool, SDK platform probe
     cpu, wall = time.process_time(), time.perf_counter()
@@ -78,22 +91,31 @@ USER_PIECES = ("own reply", "assistant text", "call lines", "tool results", "goa
 def user_pieces(previous: list[dict[str, Any]], messages: list[dict[str, Any]]) -> dict[str, int]:
     """Characters a user-simulator request appends to the previous one, by piece (see SimulatorView)."""
     pieces = dict.fromkeys(USER_PIECES, 0)
-    for message in messages[len(previous):]:
+    for message in messages[len(previous) :]:
         text = message.get("content") or ""
-        pieces["markers"] += len(prompt_text({"messages": [dict(message, content="")]})) - len(prompt_text({"messages": []}))
+        pieces["markers"] += len(prompt_text({"messages": [dict(message, content="")]})) - len(
+            prompt_text({"messages": []})
+        )
         if message["role"] == "assistant":
             pieces["own reply"] += len(text)
             continue
         lines, _, blocks = text.partition("## Your") if not text.startswith("## Your") else ("", "", text[7:])
         pieces["goal blocks"] += len(blocks) + (7 if blocks else 0)
         for line in lines.splitlines(keepends=True):
-            piece = ("call lines" if line.startswith("Assistant called ") else
-                     "tool results" if line.startswith("Result of ") else "assistant text")
+            piece = (
+                "call lines"
+                if line.startswith("Assistant called ")
+                else "tool results"
+                if line.startswith("Result of ")
+                else "assistant text"
+            )
             pieces[piece] += len(line)
     return pieces
 
 
-async def prefix_stability(dialogues: int) -> tuple[dict[str, list[float]], dict[str, list[float]], list[dict[str, int]]]:
+async def prefix_stability(
+    dialogues: int,
+) -> tuple[dict[str, list[float]], dict[str, list[float]], list[dict[str, int]]]:
     from fake_openai import FakeOpenAI
 
     from turnloom.core.players.setup import BackendSetup
@@ -124,9 +146,17 @@ async def prefix_stability(dialogues: int) -> tuple[dict[str, list[float]], dict
                         kept.setdefault(seen.role, []).append(common / len(before))
                         if seen.role == "user" and common == len(before):
                             pieces = user_pieces(previous["user"]["messages"], seen.body["messages"])
-                            assert sum(pieces.values()) == len(text) - common, "the pieces miss part of what was appended"
-                            appended.append(dict(pieces, prompt=len(text), system=len(seen.body["messages"][0]["content"]),
-                                                 first_goal=len(seen.body["messages"][1]["content"])))
+                            assert sum(pieces.values()) == len(text) - common, (
+                                "the pieces miss part of what was appended"
+                            )
+                            appended.append(
+                                dict(
+                                    pieces,
+                                    prompt=len(text),
+                                    system=len(seen.body["messages"][0]["content"]),
+                                    first_goal=len(seen.body["messages"][1]["content"]),
+                                )
+                            )
                     previous[seen.role] = seen.body
     return shares, kept, appended
 
@@ -138,15 +168,20 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--dialogues", type=int, default=3)
     args = parser.parse_args()
-    server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "backends" / "fake_openai.py"), "--latency", str(args.latency)],
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "backends" / "fake_openai.py"), "--latency", str(args.latency)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         base_url = server.stdout.readline().strip()
         for client, stream in (("openai", False), ("openai", True), ("aiohttp", False), ("aiohttp", True)):
             result = asyncio.run(cpu_per_request(base_url, args.requests, args.concurrency, stream, client))
-            print(f"client CPU, {client:<7} {'streamed' if stream else 'plain':<8}: {result['cpu_ms_per_request']:.2f} ms/request "
-                  f"({args.requests} requests, {args.concurrency} in flight, server latency {args.latency:g} s, "
-                  f"{result['requests_per_s']:.1f} req/s)")
+            print(
+                f"client CPU, {client:<7} {'streamed' if stream else 'plain':<8}: {result['cpu_ms_per_request']:.2f} ms/request "
+                f"({args.requests} requests, {args.concurrency} in flight, server latency {args.latency:g} s, "
+                f"{result['requests_per_s']:.1f} req/s)"
+            )
     finally:
         server.terminate()
         server.wait()
@@ -154,13 +189,17 @@ def main() -> None:
     print(f"prefix stability ({args.dialogues} seeds x sql/simulated, 3 tasks each; after each role's first request)")
     print("  share = common prefix / this prompt; kept = common prefix / previous prompt")
     for role, values in sorted(shares.items()):
-        print(f"  {role:<10} share mean {100 * statistics.mean(values):5.1f}%  min {100 * min(values):5.1f}%  "
-              f"kept mean {100 * statistics.mean(kept[role]):5.1f}%  min {100 * min(kept[role]):5.1f}%  n={len(values)}")
+        print(
+            f"  {role:<10} share mean {100 * statistics.mean(values):5.1f}%  min {100 * min(values):5.1f}%  "
+            f"kept mean {100 * statistics.mean(kept[role]):5.1f}%  min {100 * min(kept[role]):5.1f}%  n={len(values)}"
+        )
     if appended:
         mean = {key: statistics.mean(row[key] for row in appended) for key in appended[0]}
         total = sum(mean[piece] for piece in USER_PIECES)
-        print(f"user simulator, mean chars per request: prompt {mean['prompt']:.0f} (system prompt {mean['system']:.0f}, "
-              f"first goal block with rules {mean['first_goal']:.0f}); appended {total:.0f} =")
+        print(
+            f"user simulator, mean chars per request: prompt {mean['prompt']:.0f} (system prompt {mean['system']:.0f}, "
+            f"first goal block with rules {mean['first_goal']:.0f}); appended {total:.0f} ="
+        )
         print("  " + " + ".join(f"{piece} {mean[piece]:.0f}" for piece in USER_PIECES))
 
 

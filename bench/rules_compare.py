@@ -32,12 +32,24 @@ def main() -> None:
         ratio = result["ratio_a_over_b"]
         label = domains[0] if len(domains) == 1 else "all"
         a, b = (result["summary"][n] for n in sets)
-        ratios.append((label, a["messages_mean"], b["messages_mean"], ratio["messages_mean"],
-                       a["user_turns_mean"], b["user_turns_mean"], ratio["user_turns_mean"]))
+        ratios.append(
+            (
+                label,
+                a["messages_mean"],
+                b["messages_mean"],
+                ratio["messages_mean"],
+                a["user_turns_mean"],
+                b["user_turns_mean"],
+                ratio["user_turns_mean"],
+            )
+        )
         if len(domains) > 1:
             for name in sets:
                 audit = result["summary"][name]["audit_by_rule"]
-                print(f"audited violations of {name}, by rule: " + (", ".join(f"{k} {v}" for k, v in audit.items()) or "none"))
+                print(
+                    f"audited violations of {name}, by rule: "
+                    + (", ".join(f"{k} {v}" for k, v in audit.items()) or "none")
+                )
             print()
     a, b = sets
     print(f"{'domain':<10} {'messages ' + a:>16} {b:>8} {'ratio':>7}   {'user turns ' + a:>18} {b:>8} {'ratio':>7}")

@@ -39,11 +39,15 @@ def main() -> None:
             else:
                 stats = [run(domain, seed, mode, args.tasks) for seed in range(args.seeds)]
                 all_stats.extend(stats)
+
             def cell(key):
                 values = [s[key] for s in stats]
                 return f"{statistics.mean(values):.2f} ({max(values):.3g})"
-            print(f"{mode.value:<15} {domain:<9} {cell('steps_per_request'):>10} {cell('steps'):>10} "
-                  f"{cell('turns'):>12} {cell('tasks_done'):>10} {len(stats):>8}")
+
+            print(
+                f"{mode.value:<15} {domain:<9} {cell('steps_per_request'):>10} {cell('steps'):>10} "
+                f"{cell('turns'):>12} {cell('tasks_done'):>10} {len(stats):>8}"
+            )
         means[mode] = statistics.mean(s["turns"] for s in all_stats)
     ratio = means[Mode.USER_ORIENTED] / means[Mode.TASK_ORIENTED]
     print(f"\nmean Turn ratio user-oriented / task-oriented: {ratio:.2f}x (paper: 21.79 / 12.84 = 1.70x)")

@@ -54,8 +54,10 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     rates = [messages_per_second(seeds=8) for _ in range(args.repeats)]
-    print(f"committed messages/s on one core: median {statistics.median(rates):,.0f} "
-          f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})")
+    print(
+        f"committed messages/s on one core: median {statistics.median(rates):,.0f} "
+        f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})"
+    )
     for length, dialogues in ((10, 20), (100, 4), (1000, 1), (3000, 1)):
         runs = [per_message_us(length, dialogues) for _ in range(args.repeats)]
         print(f"per-message cost, {length:>5}-message dialogues: median {statistics.median(runs):7.1f} µs")

@@ -38,7 +38,9 @@ def one_run(timeout: float = 20.0) -> float:
     folder = tempfile.mkdtemp(prefix="tl-startup-")
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
     started = time.perf_counter()
-    process = subprocess.Popen(_command(), stdin=slave, stdout=slave, stderr=slave, cwd=folder, env=env, start_new_session=True)
+    process = subprocess.Popen(
+        _command(), stdin=slave, stdout=slave, stderr=slave, cwd=folder, env=env, start_new_session=True
+    )
     os.close(slave)
     seen = b""
     try:

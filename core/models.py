@@ -219,9 +219,7 @@ class ToolSpec(_Model):
 
     name: str
     description: str
-    parameters: dict[str, Any] = Field(
-        default_factory=lambda: {"type": "object", "properties": {}, "required": []}
-    )
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}, "required": []})
     output_schema: dict[str, Any] | None = None
     sql: str | None = None
     # what a SELECT returns: one row (object or null) or many rows (array)
@@ -395,8 +393,7 @@ def check_transcript(messages: list[ChatMessage]) -> None:
         elif message.role is Role.TOOL:
             if message.tool_call_id not in open_calls:
                 raise ValueError(
-                    f"message {index}: tool result answers unknown or already answered "
-                    f"call id {message.tool_call_id!r}"
+                    f"message {index}: tool result answers unknown or already answered call id {message.tool_call_id!r}"
                 )
             open_calls.discard(message.tool_call_id)
             answered.add(message.tool_call_id)

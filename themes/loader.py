@@ -18,9 +18,23 @@ from textual.theme import Theme
 
 DEFAULT_THEME = "turnloom-dark"
 _FIELDS = {
-    "name", "primary", "secondary", "warning", "error", "success", "accent", "foreground",
-    "background", "surface", "panel", "boost", "dark", "luminosity_spread", "text_alpha",
-    "variables", "ansi",
+    "name",
+    "primary",
+    "secondary",
+    "warning",
+    "error",
+    "success",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+    "dark",
+    "luminosity_spread",
+    "text_alpha",
+    "variables",
+    "ansi",
 }
 
 

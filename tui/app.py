@@ -105,7 +105,9 @@ class TurnloomApp(App[None]):
         self.exit()
 
 
-def build_app(config: TurnloomConfig | None = None, workbench: Workbench | None = None, theme_dirs: list[Path] | None = None) -> TurnloomApp:
+def build_app(
+    config: TurnloomConfig | None = None, workbench: Workbench | None = None, theme_dirs: list[Path] | None = None
+) -> TurnloomApp:
     """The app on `workbench`, or on a new offline retail session in the sessions folder."""
     config = config or TurnloomConfig()
     if workbench is None:

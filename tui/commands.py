@@ -37,4 +37,6 @@ class ActionCommands(Provider):
         for spec, target in self._specs():
             score = matcher.match(spec.palette_name)
             if score > 0:
-                yield Hit(score, matcher.highlight(spec.palette_name), partial(self._run, target, spec.action), help=spec.help)
+                yield Hit(
+                    score, matcher.highlight(spec.palette_name), partial(self._run, target, spec.action), help=spec.help
+                )

@@ -88,8 +88,9 @@ class Workbench:
         ConfigError: a mapped profile that `config` does not define.
     """
 
-    def __init__(self, session: Session, path: Path, warnings: list[str] | None = None,
-                 config: TurnloomConfig | None = None) -> None:
+    def __init__(
+        self, session: Session, path: Path, warnings: list[str] | None = None, config: TurnloomConfig | None = None
+    ) -> None:
         self.session = session
         self.path = path
         self.warnings = warnings or []

@@ -98,8 +98,10 @@ class BatchConfig(BaseModel):
             return None
         toolset = load_toolset(self.tools)
         if self.tools_sha256 is not None and file_sha256(self.tools) != self.tools_sha256:
-            raise ToolsetError(f"--tools {self.tools}: the file changed since this batch began; "
-                               "restore it, or start the batch in another folder")
+            raise ToolsetError(
+                f"--tools {self.tools}: the file changed since this batch began; "
+                "restore it, or start the batch in another folder"
+            )
         return toolset
 
 
@@ -164,8 +166,7 @@ def load_manifest(folder: str | os.PathLike[str]) -> Manifest | None:
         return Manifest.model_validate_json(text)
     except ValidationError as exc:
         raise SessionFileError(
-            f"{path}: not a turnloom batch manifest ({exc.errors()[0]['msg']}); "
-            "move it aside to start the batch afresh"
+            f"{path}: not a turnloom batch manifest ({exc.errors()[0]['msg']}); move it aside to start the batch afresh"
         ) from None
 
 

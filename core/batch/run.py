@@ -78,7 +78,9 @@ def plan(config: BatchConfig, out: Path, n: int, existing: Manifest | None) -> M
         if entry.status is DialogueStatus.DONE and (not path.exists() or journal_path(path).exists()):
             entry.status = DialogueStatus.PENDING
         elif entry.status is DialogueStatus.RUNNING:
-            entry.status = DialogueStatus.PARTIAL if path.exists() or journal_path(path).exists() else DialogueStatus.PENDING
+            entry.status = (
+                DialogueStatus.PARTIAL if path.exists() or journal_path(path).exists() else DialogueStatus.PENDING
+            )
         entries.append(entry)
     # dialogues of an earlier, larger --n stay listed (and on disk) but are not run now
     entries += sorted(known.values(), key=lambda e: e.seed)
@@ -204,8 +206,10 @@ async def generate(
         if interrupts == 1:
             stop.set()
             if progress:
-                progress.message("stopping: dialogues in flight are saved after their current message "
-                                 "(Ctrl-C again to abort now; re-run the same command to resume)")
+                progress.message(
+                    "stopping: dialogues in flight are saved after their current message "
+                    "(Ctrl-C again to abort now; re-run the same command to resume)"
+                )
         elif main is not None:
             main.cancel()
 

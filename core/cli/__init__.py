@@ -38,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
             "With no subcommand, opens the TUI on a new offline session."
         ),
     )
-    parser.add_argument("--config", metavar="FILE", help="config file (default: ./turnloom.toml, then the user config dir)")
+    parser.add_argument(
+        "--config", metavar="FILE", help="config file (default: ./turnloom.toml, then the user config dir)"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         try:

@@ -20,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="probe what an endpoint supports",
         description="Send one tiny request per capability to a profile's endpoint and print what it supports.",
     )
-    parser.add_argument("--profile", required=True, metavar="NAME", help="the [profiles.NAME] of turnloom.toml to probe")
+    parser.add_argument(
+        "--profile", required=True, metavar="NAME", help="the [profiles.NAME] of turnloom.toml to probe"
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -31,7 +33,9 @@ def handle(args: argparse.Namespace) -> int:
     profile = config.profiles.get(args.profile)
     if profile is None:
         known = ", ".join(sorted(config.profiles)) or "none"
-        raise UsageError(f"no [profiles.{args.profile}] in {config.source or 'any turnloom.toml'}; known profiles: {known}")
+        raise UsageError(
+            f"no [profiles.{args.profile}] in {config.source or 'any turnloom.toml'}; known profiles: {known}"
+        )
     print(f"# {args.profile}: {profile.base_url} · model {profile.model}")
     results = asyncio.run(probe(args.profile, profile))
     for result in results:

@@ -37,12 +37,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "turns, finish reasons."
         ),
     )
-    parser.add_argument("--rules", action="append", required=True, metavar="SET",
-                        help="a rule set name or a *.ruleset.toml file; give it twice (A, then B)")
+    parser.add_argument(
+        "--rules",
+        action="append",
+        required=True,
+        metavar="SET",
+        help="a rule set name or a *.ruleset.toml file; give it twice (A, then B)",
+    )
     parser.add_argument("--domain", default="retail", help="built-in domain, or `all` (default retail)")
     parser.add_argument("--seeds", default="1-50", type=seed_range, help="seeds: 1-50, 3,5,8 or 7 (default 1-50)")
     parser.add_argument("--tasks", type=non_negative_int, default=3, help="tasks per dialogue (default 3)")
-    parser.add_argument("--out", metavar="DIR", help="save every session under DIR/<set>/ and the summary as DIR/compare.json")
+    parser.add_argument(
+        "--out", metavar="DIR", help="save every session under DIR/<set>/ and the summary as DIR/compare.json"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(handler=handle)
 
@@ -117,7 +124,9 @@ def summarise(stats: list[dict]) -> dict:
     }
 
 
-def compare_rule_sets(sets: list[str], domains: list[str], seeds: list[int], tasks: int = 3, out: Path | None = None) -> dict:
+def compare_rule_sets(
+    sets: list[str], domains: list[str], seeds: list[int], tasks: int = 3, out: Path | None = None
+) -> dict:
     """Run every set on every domain and seed; the summary per set, the audit rule ids and B/A ratios.
 
     Raises:
@@ -153,8 +162,7 @@ def compare_rule_sets(sets: list[str], domains: list[str], seeds: list[int], tas
         summaries[name] = summarise(stats)
     a, b = (summaries[names[0]], summaries[names[-1]])
     ratios = {
-        key: (a[key] / b[key]) if b[key] else None
-        for key in ("messages_mean", "user_turns_mean", "tasks_done_mean")
+        key: (a[key] / b[key]) if b[key] else None for key in ("messages_mean", "user_turns_mean", "tasks_done_mean")
     }
     result = {
         "sets": names,
@@ -201,7 +209,9 @@ def format_table(result: dict) -> str:
         lines.append(f"{'finish: ' + reason:<28}{cells}")
     if len(names) > 1:
         ratios = result["ratio_a_over_b"]
-        parts = [f"{key.removesuffix('_mean').replace('_', ' ')} {value:.2f}x" for key, value in ratios.items() if value]
+        parts = [
+            f"{key.removesuffix('_mean').replace('_', ' ')} {value:.2f}x" for key, value in ratios.items() if value
+        ]
         lines.append(f"ratio {names[0]}/{names[-1]}: " + ", ".join(parts))
     return "\n".join(lines)
 

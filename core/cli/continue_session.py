@@ -111,7 +111,9 @@ def _from_session(source: Path, args: argparse.Namespace) -> Session:
         session.config.seed = int(args.seed)
     extra = int(args.tasks) if given(args.tasks) else (1 if finish is FinishReason.USER_DONE else 0)
     if finish is FinishReason.USER_DONE and extra == 0:
-        print("turnloom: note: the session is finished (user_done); --tasks K adds tasks to continue it", file=sys.stderr)
+        print(
+            "turnloom: note: the session is finished (user_done); --tasks K adds tasks to continue it", file=sys.stderr
+        )
         return session
     if extra and not given(args.tasks):
         print("turnloom: note: the session is finished; continuing it with 1 new task", file=sys.stderr)
@@ -184,4 +186,3 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve() or (b.exists() and a.samefile(b))
     except OSError:
         return False
-

@@ -26,15 +26,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Export saved sessions as JSONL training data. Each record is validated "
         "first; sessions that fail are skipped with their reason.",
     )
-    parser.add_argument("paths", nargs="+", metavar="FILE_OR_FOLDER",
-                        help="session files, or folders searched for *.session.json / *.session.toml")
-    parser.add_argument("--format", required=True, choices=sorted(FORMATS), dest="fmt",
-                        help="output format")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="FILE_OR_FOLDER",
+        help="session files, or folders searched for *.session.json / *.session.toml",
+    )
+    parser.add_argument("--format", required=True, choices=sorted(FORMATS), dest="fmt", help="output format")
     parser.add_argument("--out", required=True, metavar="FILE.jsonl", help="the JSONL file to write")
-    parser.add_argument("--only-finished", action="store_true",
-                        help="keep only sessions the simulated user finished (user_done)")
-    parser.add_argument("--only-valid", action="store_true",
-                        help="keep only sessions that pass validation (see turnloom.core.quality.verdict)")
+    parser.add_argument(
+        "--only-finished", action="store_true", help="keep only sessions the simulated user finished (user_done)"
+    )
+    parser.add_argument(
+        "--only-valid",
+        action="store_true",
+        help="keep only sessions that pass validation (see turnloom.core.quality.verdict)",
+    )
     parser.set_defaults(handler=run)
 
 

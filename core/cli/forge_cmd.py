@@ -46,22 +46,46 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--domain", help="built-in domain pack (see `turnloom domains`)")
     source.add_argument("--db", metavar="FILE.sqlite", help="your own SQLite database (opened read-only)")
-    parser.add_argument("--execution", choices=[e.value for e in ToolExecution], default=ToolExecution.SQL.value,
-                        help="the tool execution the tools are for: sql (default) or simulated")
-    parser.add_argument("--out", required=True, metavar="TOOLS.json", help="the toolset file to write (replaced atomically)")
-    parser.add_argument("--questions", type=positive_int, metavar="N",
-                        help="simulated execution on a profile: make tools for the first N questions only (default: all, 20-30)")
+    parser.add_argument(
+        "--execution",
+        choices=[e.value for e in ToolExecution],
+        default=ToolExecution.SQL.value,
+        help="the tool execution the tools are for: sql (default) or simulated",
+    )
+    parser.add_argument(
+        "--out", required=True, metavar="TOOLS.json", help="the toolset file to write (replaced atomically)"
+    )
+    parser.add_argument(
+        "--questions",
+        type=positive_int,
+        metavar="N",
+        help="simulated execution on a profile: make tools for the first N questions only (default: all, 20-30)",
+    )
     parser.add_argument("--seed", type=seed_type, default=0, help="seed sent with every forge request (default 0)")
-    parser.add_argument("--config", default=argparse.SUPPRESS, metavar="FILE",
-                        help="config file (same as `turnloom --config FILE forge ...`)")
+    parser.add_argument(
+        "--config",
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="config file (same as `turnloom --config FILE forge ...`)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the closing line")
     group = parser.add_argument_group("backends")
     group.add_argument("--profile", metavar="NAME", help="play the forge role on this [profiles.NAME] of turnloom.toml")
-    group.add_argument("--role", action="append", default=[], metavar="forge=PROFILE",
-                       help="play the forge role on a profile (`forge=offline` for the introspected tools)")
-    group.add_argument("--cache", action="append", default=[], metavar="FILE",
-                       help="answer forge requests from this exchange log (written beside TOOLS.json as *.llm.jsonl) "
-                       "before calling the endpoint; repeatable")
+    group.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        metavar="forge=PROFILE",
+        help="play the forge role on a profile (`forge=offline` for the introspected tools)",
+    )
+    group.add_argument(
+        "--cache",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="answer forge requests from this exchange log (written beside TOOLS.json as *.llm.jsonl) "
+        "before calling the endpoint; repeatable",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -152,8 +176,9 @@ def forge_with(
 
     async def forge() -> Toolset:
         try:
-            return await forge_toolset(source, execution, endpoint, seed=seed, questions=questions,
-                                       derived=derived, progress=progress)
+            return await forge_toolset(
+                source, execution, endpoint, seed=seed, questions=questions, derived=derived, progress=progress
+            )
         finally:
             await endpoint.aclose()
 
@@ -173,8 +198,10 @@ def report(toolset: Toolset) -> str:
         lines.append(f"    {dropped.name} [{dropped.stage}]: {dropped.reason}")
     if toolset.requests:
         usage = toolset.usage
-        lines.append(f"  {toolset.requests} request{'s' if toolset.requests != 1 else ''} · {usage.total:,} tokens "
-                     f"({usage.prompt_tokens:,} prompt, {usage.completion_tokens:,} completion)")
+        lines.append(
+            f"  {toolset.requests} request{'s' if toolset.requests != 1 else ''} · {usage.total:,} tokens "
+            f"({usage.prompt_tokens:,} prompt, {usage.completion_tokens:,} completion)"
+        )
     return "\n".join(lines)
 
 

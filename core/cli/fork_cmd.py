@@ -32,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("file", metavar="FILE", help="the parent .session.json or .session.toml (left untouched)")
     parser.add_argument("--at", type=non_negative_int, required=True, metavar="N", help="keep messages 0..N-1")
-    parser.add_argument("--out", required=True, metavar="NEW", help="the new session file (.session.json or .session.toml)")
+    parser.add_argument(
+        "--out", required=True, metavar="NEW", help="the new session file (.session.json or .session.toml)"
+    )
     parser.add_argument("--force", action="store_true", help="overwrite NEW if it exists")
     parser.set_defaults(handler=handle)
 
@@ -53,8 +55,10 @@ def handle(args: argparse.Namespace) -> int:
     # fail now, not at `run --from`, if the database is gone or the log no longer fits it
     SqlEnvironment.rebuilt(base_image(fork), fork.write_log).close()
     compact(out, fork)
-    print(f"forked {parent.id} at message {args.at} -> {fork.id}: {len(fork.messages)} messages, "
-          f"{len(fork.write_log)} write(s), {len(fork.tasks)} task(s); saved {out}")
+    print(
+        f"forked {parent.id} at message {args.at} -> {fork.id}: {len(fork.messages)} messages, "
+        f"{len(fork.write_log)} write(s), {len(fork.tasks)} task(s); saved {out}"
+    )
     return 0
 
 

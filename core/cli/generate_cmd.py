@@ -57,24 +57,49 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--db", metavar="FILE.sqlite", help="use your own SQLite database instead of a built-in domain")
     parser.add_argument("--n", type=positive_int, required=True, help="dialogues in the batch")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
-    parser.add_argument("--concurrency", type=positive_int, default=16,
-                        help="requests in flight at once to a model endpoint (a quarter more dialogues are kept "
-                        "open; default 16). Offline dialogues run on --workers processes instead")
-    parser.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.USER_ORIENTED.value,
-                        help="user-oriented (default) or task-oriented")
-    parser.add_argument("--execution", choices=[e.value for e in ToolExecution], default=DefaultStr(ToolExecution.SQL.value),
-                        help="sql: tools run on a real SQLite copy (default, or the --tools file's); "
-                        "simulated: schema-shaped results")
+    parser.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=16,
+        help="requests in flight at once to a model endpoint (a quarter more dialogues are kept "
+        "open; default 16). Offline dialogues run on --workers processes instead",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=[m.value for m in Mode],
+        default=Mode.USER_ORIENTED.value,
+        help="user-oriented (default) or task-oriented",
+    )
+    parser.add_argument(
+        "--execution",
+        choices=[e.value for e in ToolExecution],
+        default=DefaultStr(ToolExecution.SQL.value),
+        help="sql: tools run on a real SQLite copy (default, or the --tools file's); simulated: schema-shaped results",
+    )
     parser.add_argument("--tasks", type=non_negative_int, default=3, help="tasks chained per dialogue (default 3)")
-    parser.add_argument("--max-messages", type=positive_int, default=400, help="stop a dialogue at this many messages (default 400)")
+    parser.add_argument(
+        "--max-messages", type=positive_int, default=400, help="stop a dialogue at this many messages (default 400)"
+    )
     parser.add_argument("--rules", default="paper", metavar="SET", help="user-behaviour rule set (default: paper)")
-    parser.add_argument("--seed-start", type=seed_type, default=0, metavar="S", help="seed of the first dialogue (default 0)")
+    parser.add_argument(
+        "--seed-start", type=seed_type, default=0, metavar="S", help="seed of the first dialogue (default 0)"
+    )
     parser.add_argument("--format", choices=("json", "toml"), default="json", help="session file format (default json)")
-    parser.add_argument("--executor", choices=("local", "ray"), default="local",
-                        help="local: this machine (default); ray: Ray tasks (pip install 'turnloom[ray]')")
-    parser.add_argument("--ray-address", metavar="ADDR", help="with --executor ray: an existing cluster (default: start a local one)")
-    parser.add_argument("--workers", type=positive_int, default=None,
-                        help="processes for offline dialogues (default: CPU count; 1 runs them in this process)")
+    parser.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this machine (default); ray: Ray tasks (pip install 'turnloom[ray]')",
+    )
+    parser.add_argument(
+        "--ray-address", metavar="ADDR", help="with --executor ray: an existing cluster (default: start a local one)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="processes for offline dialogues (default: CPU count; 1 runs them in this process)",
+    )
     parser.add_argument("--force", action="store_true", help="resume even though the config differs from the folder's")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     add_tools_option(parser)
@@ -153,9 +178,12 @@ def pick_executor(args: argparse.Namespace, config: BatchConfig, settings: Turnl
     for name in sorted({profile for profile in config.roles.values() if profile != "offline"}):
         profile = settings.profiles[name]
         if profile.max_concurrency < args.concurrency:
-            print(f"turnloom: note: profile {name!r} allows {profile.max_concurrency} requests in flight "
-                  f"(max_concurrency in {settings.source or 'its config'}), fewer than --concurrency "
-                  f"{args.concurrency}; raise it there to use them all", file=sys.stderr)
+            print(
+                f"turnloom: note: profile {name!r} allows {profile.max_concurrency} requests in flight "
+                f"(max_concurrency in {settings.source or 'its config'}), fewer than --concurrency "
+                f"{args.concurrency}; raise it there to use them all",
+                file=sys.stderr,
+            )
     return AsyncExecutor(args.concurrency, backends=backends, prices=settings.prices)
 
 
@@ -193,8 +221,9 @@ def _with_forged_toolset(args: argparse.Namespace, config: BatchConfig, settings
         source = ToolSource.resolve(config.domain, config.db)
         setup = BackendSetup.create(settings, record=Path(args.out) / EXCHANGE_LOG, cache=args.cache or None)
         try:
-            toolset = forge_with(setup, config.roles["forge"], source, ToolExecution(config.execution),
-                                 seed=config.seed_start)
+            toolset = forge_with(
+                setup, config.roles["forge"], source, ToolExecution(config.execution), seed=config.seed_start
+            )
         finally:
             if setup.log is not None:
                 setup.log.close()
@@ -225,8 +254,9 @@ def _check_toolset(config: BatchConfig) -> None:
         print(f"turnloom: warning: {warning}", file=sys.stderr)
 
 
-async def _generate(config: BatchConfig, args: argparse.Namespace, executor: Executor,
-                    progress: ProgressLine | None) -> BatchReport:
+async def _generate(
+    config: BatchConfig, args: argparse.Namespace, executor: Executor, progress: ProgressLine | None
+) -> BatchReport:
     try:
         return await generate(config, args.out, args.n, executor, force=args.force, progress=progress)
     finally:
@@ -247,7 +277,9 @@ def summary(report: BatchReport, out: str) -> str:
     if report.pending:
         parts.append(f"{report.pending} not started")
     rate = report.ran / report.wall_s if report.wall_s > 0 else 0.0
-    lines = [f"# {out}: " + " · ".join(parts) + f" · ran {report.ran} in {format_duration(report.wall_s)} ({rate:.1f}/s)"]
+    lines = [
+        f"# {out}: " + " · ".join(parts) + f" · ran {report.ran} in {format_duration(report.wall_s)} ({rate:.1f}/s)"
+    ]
     for seed, error in report.errors[:5]:
         lines.append(f"  seed {seed} failed: {error}")
     if not report.complete:

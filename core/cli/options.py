@@ -73,10 +73,24 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
         help="sql: tools run on a real SQLite copy (default, or the --tools file's); "
         "simulated: results fit each tool's output schema",
     )
-    parser.add_argument("--seed", type=seed_type, default=DefaultInt(0), help="random seed; the same seed reproduces the dialogue (default 0)")
-    parser.add_argument("--tasks", type=non_negative_int, default=DefaultInt(3), help="tasks chained in the dialogue (default 3)")
-    parser.add_argument("--max-messages", type=positive_int, default=DefaultInt(400), help="pause after this many messages (default 400)")
-    parser.add_argument("--rules", default="paper", metavar="SET", help="user-behaviour rule set (default: paper; `none` for no rules)")
+    parser.add_argument(
+        "--seed",
+        type=seed_type,
+        default=DefaultInt(0),
+        help="random seed; the same seed reproduces the dialogue (default 0)",
+    )
+    parser.add_argument(
+        "--tasks", type=non_negative_int, default=DefaultInt(3), help="tasks chained in the dialogue (default 3)"
+    )
+    parser.add_argument(
+        "--max-messages",
+        type=positive_int,
+        default=DefaultInt(400),
+        help="pause after this many messages (default 400)",
+    )
+    parser.add_argument(
+        "--rules", default="paper", metavar="SET", help="user-behaviour rule set (default: paper; `none` for no rules)"
+    )
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:
@@ -84,11 +98,17 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("backends")
     group.add_argument("--profile", metavar="NAME", help="play every role on this [profiles.NAME] of turnloom.toml")
     group.add_argument(
-        "--role", action="append", default=[], metavar="ROLE=PROFILE",
+        "--role",
+        action="append",
+        default=[],
+        metavar="ROLE=PROFILE",
         help="play one role (task, forge, user, assistant, tool, judge) on a profile; repeatable; PROFILE may be `offline`",
     )
     group.add_argument(
-        "--cache", action="append", default=[], metavar="FILE",
+        "--cache",
+        action="append",
+        default=[],
+        metavar="FILE",
         help="answer model requests from this exchange log (*.llm.jsonl, written beside every session) before "
         "calling the endpoint; a re-run with the same seed then costs zero tokens; repeatable",
     )
@@ -97,7 +117,8 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
 def add_tools_option(parser: argparse.ArgumentParser) -> None:
     """--tools TOOLS.json."""
     parser.add_argument(
-        "--tools", metavar="TOOLS.json",
+        "--tools",
+        metavar="TOOLS.json",
         help="use the tools of this toolset file (made by `turnloom forge`) instead of deriving them; "
         "checked against the database first. Its domain and execution are the defaults",
     )

@@ -82,7 +82,9 @@ def print_header(session: Session, stream: TextIO | None = None) -> None:
     )
 
 
-def print_transcript(session: Session, stream: TextIO | None = None, upto: int | None = None, provenance: bool = True) -> None:
+def print_transcript(
+    session: Session, stream: TextIO | None = None, upto: int | None = None, provenance: bool = True
+) -> None:
     stream = stream or sys.stdout
     colour = use_colour(stream)
     for index, message in enumerate(session.messages[:upto]):

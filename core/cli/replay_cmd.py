@@ -37,7 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("file", metavar="FILE", help="a .session.json or .session.toml file")
     parser.add_argument("--at", type=non_negative_int, metavar="N", help="print (and verify) only the first N messages")
     parser.add_argument("--verify", action="store_true", help="re-execute the recorded tool calls and compare results")
-    parser.add_argument("--rerun", action="store_true", help="also generate the dialogue again from its recorded seed and report where it differs")
+    parser.add_argument(
+        "--rerun",
+        action="store_true",
+        help="also generate the dialogue again from its recorded seed and report where it differs",
+    )
     parser.add_argument("--no-provenance", action="store_true", help="leave out the per-message provenance badges")
     parser.set_defaults(handler=handle)
 
@@ -49,7 +53,10 @@ def handle(args: argparse.Namespace) -> int:
     print_header(session, sys.stdout)
     if session.parent is not None:
         parent = session.parent
-        print(f"# parent: session {parent.session_id}, first {parent.at} messages" + (f" ({parent.path})" if parent.path else ""))
+        print(
+            f"# parent: session {parent.session_id}, first {parent.at} messages"
+            + (f" ({parent.path})" if parent.path else "")
+        )
     print_transcript(session, sys.stdout, upto=upto, provenance=not args.no_provenance)
     shown = len(session.messages) if upto is None else upto
     print(f"# {shown} of {len(session.messages)} messages · finish: {session.finish_reason or 'not finished'}")
@@ -60,7 +67,9 @@ def handle(args: argparse.Namespace) -> int:
         status = 0 if report.ok else 1
     if args.rerun:
         difference = first_difference(session, rerun_session(session))
-        print(f"# rerun from seed {session.config.seed}: " + (f"differs at {difference}" if difference else "identical"))
+        print(
+            f"# rerun from seed {session.config.seed}: " + (f"differs at {difference}" if difference else "identical")
+        )
         status = status or (1 if difference else 0)
     if not (args.verify or args.rerun):
         _warn_if_database_missing(session)

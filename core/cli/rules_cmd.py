@@ -28,7 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "`rules check FILE.toml` validates a rule or *.ruleset.toml file."
         ),
     )
-    parser.add_argument("action", nargs="?", choices=("list", "show", "check"), default="list", help="list (default), show ID, or check FILE")
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=("list", "show", "check"),
+        default="list",
+        help="list (default), show ID, or check FILE",
+    )
     parser.add_argument("target", nargs="?", help="a rule or rule-set id (show) or a file (check)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(handler=handle)
@@ -45,14 +51,16 @@ def handle(args: argparse.Namespace) -> int:
             raise UsageError("rules show needs a rule or rule-set id (see `turnloom rules`)")
         return show(catalog, args.target, args.json)
     if args.json:
-        print(json.dumps(
-            {
-                "rules": [r.model_dump() for r in catalog.rules.values()],
-                "sets": [s.model_dump() for s in catalog.sets.values()],
-                "problems": [str(p) for p in catalog.problems],
-            },
-            indent=2,
-        ))
+        print(
+            json.dumps(
+                {
+                    "rules": [r.model_dump() for r in catalog.rules.values()],
+                    "sets": [s.model_dump() for s in catalog.sets.values()],
+                    "problems": [str(p) for p in catalog.problems],
+                },
+                indent=2,
+            )
+        )
         return 0
     print(f"{'rule':<22} {'kind':<22} {'on':<3} {'source':<10} title")
     for rule in sorted(catalog.rules.values(), key=lambda r: r.id):
@@ -89,7 +97,9 @@ def show(catalog, target: str, as_json: bool) -> int:
         print(f"  params:  {json.dumps(rule.params)}")
         print(f"  about:   {rule.description}")
         print(f"  prompt:  {rule.rendered_prompt()}")
-        in_sets = [s.name for s in catalog.sets.values() if rule.id in s.rules or any(rule.id in o for o in s.persona.values())]
+        in_sets = [
+            s.name for s in catalog.sets.values() if rule.id in s.rules or any(rule.id in o for o in s.persona.values())
+        ]
         print(f"  in sets: {', '.join(sorted(in_sets)) or '-'}")
         return 0
     ruleset = catalog.sets.get(target)
@@ -132,4 +142,3 @@ def check_file(path: Path, as_json: bool) -> int:
     else:
         print(f"{path}: ok — {what}")
     return 2 if problems else 0
-

@@ -49,9 +49,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_generation_options(parser)
-    parser.add_argument("--out", metavar="FILE", help="where to save (.session.json or .session.toml; default: sessions/<domain>-seed<N>-<id>.session.json)")
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="where to save (.session.json or .session.toml; default: sessions/<domain>-seed<N>-<id>.session.json)",
+    )
     parser.add_argument("--from", dest="from_file", metavar="FILE", help="continue this saved session or transcript")
-    parser.add_argument("--at", type=non_negative_int, metavar="N", help="with --from: continue from message N (drop the rest)")
+    parser.add_argument(
+        "--at", type=non_negative_int, metavar="N", help="with --from: continue from message N (drop the rest)"
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the summary line")
     add_tools_option(parser)
     add_backend_options(parser)
@@ -103,8 +109,11 @@ def _source(args: argparse.Namespace, toolset: Toolset | None) -> tuple[str | No
         return (None, toolset.db, execution) if toolset.db else (toolset.domain, None, execution)
     chosen = Path(args.db).stem if args.db else args.domain
     if chosen != toolset.domain:
-        print(f"turnloom: warning: --tools {args.tools} was forged for {toolset.db or toolset.domain}; "
-              f"its tools are checked against {args.db or args.domain} before use", file=sys.stderr)
+        print(
+            f"turnloom: warning: --tools {args.tools} was forged for {toolset.db or toolset.domain}; "
+            f"its tools are checked against {args.db or args.domain} before use",
+            file=sys.stderr,
+        )
     return args.domain, args.db, execution
 
 
@@ -124,20 +133,30 @@ def _forge_tools(session: Session, backends: BackendSetup, quiet: bool) -> None:
     from turnloom.core.cli.forge_cmd import forge_with
 
     source = ToolSource.of_session(session, base_image(session))
-    toolset = forge_with(backends, profile, source, session.config.execution, seed=session.config.seed,
-                         derived=ForgeReport(tools=list(session.tools)))
+    toolset = forge_with(
+        backends,
+        profile,
+        source,
+        session.config.execution,
+        seed=session.config.seed,
+        derived=ForgeReport(tools=list(session.tools)),
+    )
     session.tools = toolset.tools
     if not quiet:
         counts = ", ".join(f"{n} {origin}" for origin, n in toolset.counts().items())
-        print(f"# forge on {profile}: {len(toolset.tools)} tools ({counts}), {len(toolset.dropped)} dropped · "
-              f"{toolset.usage.total:,} tokens")
+        print(
+            f"# forge on {profile}: {len(toolset.tools)} tools ({counts}), {len(toolset.dropped)} dropped · "
+            f"{toolset.usage.total:,} tokens"
+        )
 
 
 def default_output(session: Session) -> Path:
     return Path("sessions") / f"{session.domain}-seed{session.config.seed}-{session.id}.session.json"
 
 
-def run_and_save(session: Session, out: Path, quiet: bool = False, start_at: int = 0, backends: BackendSetup | None = None) -> int:
+def run_and_save(
+    session: Session, out: Path, quiet: bool = False, start_at: int = 0, backends: BackendSetup | None = None
+) -> int:
     """Drive `session` to its end, journaling every commit, then save the snapshot."""
     out.parent.mkdir(parents=True, exist_ok=True)
     journal = Journal.open(out, session)

@@ -29,8 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "acceptance, tool-call health, read/write mix, rule violations, tokens, cost, wall time "
         "and histograms of turns and tasks.",
     )
-    parser.add_argument("paths", nargs="+", metavar="DIR_OR_FILES",
-                        help="session files, or folders searched for *.session.json / *.session.toml")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="DIR_OR_FILES",
+        help="session files, or folders searched for *.session.json / *.session.toml",
+    )
     parser.add_argument("--json", action="store_true", help="print the statistics as JSON")
     parser.set_defaults(handler=handle)
 

@@ -55,12 +55,45 @@ CREATE TABLE bags (
 );
 """
 
-_FIRST = ("Amelia", "Ben", "Chloe", "Daniel", "Eva", "Filip", "Gemma", "Henrik", "Isla", "Jakub",
-          "Katja", "Leo", "Mira", "Nils", "Olga", "Pedro", "Rosa", "Stefan", "Tara", "Viktor")
-_LAST = ("Andersen", "Brennan", "Carvalho", "Dvorak", "Eriksen", "Ferreira", "Gallo", "Horvat",
-         "Ivanova", "Janssen", "Klein", "Lindqvist", "Mendes", "Nowak")
-_CITIES = ("Lisbon", "Madrid", "Paris", "Amsterdam", "Berlin", "Rome", "Vienna", "Dublin",
-           "Copenhagen", "Athens")
+_FIRST = (
+    "Amelia",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Eva",
+    "Filip",
+    "Gemma",
+    "Henrik",
+    "Isla",
+    "Jakub",
+    "Katja",
+    "Leo",
+    "Mira",
+    "Nils",
+    "Olga",
+    "Pedro",
+    "Rosa",
+    "Stefan",
+    "Tara",
+    "Viktor",
+)
+_LAST = (
+    "Andersen",
+    "Brennan",
+    "Carvalho",
+    "Dvorak",
+    "Eriksen",
+    "Ferreira",
+    "Gallo",
+    "Horvat",
+    "Ivanova",
+    "Janssen",
+    "Klein",
+    "Lindqvist",
+    "Mendes",
+    "Nowak",
+)
+_CITIES = ("Lisbon", "Madrid", "Paris", "Amsterdam", "Berlin", "Rome", "Vienna", "Dublin", "Copenhagen", "Athens")
 _TIMES = ("06:40", "08:15", "10:30", "12:05", "14:50", "17:20", "19:45", "21:10")
 _SEAT_LETTERS = "ABCDEF"
 
@@ -74,11 +107,15 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
     people = rng.sample([(f, s) for f in _FIRST for s in _LAST], 18)
     for i, (first, last) in enumerate(people, start=1):
         conn.execute(
-            "INSERT INTO passengers (id, name, email, home_city, loyalty_tier, birth_date)"
-            " VALUES (?,?,?,?,?,?)",
-            (i, f"{first} {last}", f"{first.lower()}.{last.lower()}@example.com",
-             rng.choice(_CITIES), rng.choice(("none", "none", "silver", "gold", "platinum")),
-             (date(1960, 1, 1) + timedelta(days=rng.randint(0, 15000))).isoformat()),
+            "INSERT INTO passengers (id, name, email, home_city, loyalty_tier, birth_date) VALUES (?,?,?,?,?,?)",
+            (
+                i,
+                f"{first} {last}",
+                f"{first.lower()}.{last.lower()}@example.com",
+                rng.choice(_CITIES),
+                rng.choice(("none", "none", "silver", "gold", "platinum")),
+                (date(1960, 1, 1) + timedelta(days=rng.randint(0, 15000))).isoformat(),
+            ),
         )
     for i in range(1, 17):
         origin, destination = rng.sample(_CITIES, 2)
@@ -86,32 +123,49 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
         conn.execute(
             "INSERT INTO flights (id, flight_number, origin, destination, departure_date,"
             " departure_time, status, base_fare) VALUES (?,?,?,?,?,?,?,?)",
-            (i, f"TL{100 + i * 13}", origin, destination, _day(rng, 150, 340),
-             rng.choice(_TIMES), status, round(rng.uniform(49, 260), 2)),
+            (
+                i,
+                f"TL{100 + i * 13}",
+                origin,
+                destination,
+                _day(rng, 150, 340),
+                rng.choice(_TIMES),
+                status,
+                round(rng.uniform(49, 260), 2),
+            ),
         )
     bag_id = 0
     for i in range(1, 41):
         flight_id = rng.randint(1, 16)
-        fare = conn.execute(
-            "SELECT base_fare FROM flights WHERE id = ?", (flight_id,)
-        ).fetchone()[0]
+        fare = conn.execute("SELECT base_fare FROM flights WHERE id = ?", (flight_id,)).fetchone()[0]
         cabin = rng.choice(("economy", "economy", "economy", "premium", "business"))
         factor = {"economy": 1.0, "premium": 1.6, "business": 2.8}[cabin]
         status = ("confirmed", "confirmed", "checked_in", "cancelled")[i % 4]
         conn.execute(
             "INSERT INTO bookings (id, passenger_id, flight_id, seat, cabin, status, price,"
             " booked_on) VALUES (?,?,?,?,?,?,?,?)",
-            (i, rng.randint(1, 18), flight_id,
-             f"{rng.randint(1, 32)}{rng.choice(_SEAT_LETTERS)}", cabin, status,
-             round(fare * factor, 2), _day(rng, 0, 140)),
+            (
+                i,
+                rng.randint(1, 18),
+                flight_id,
+                f"{rng.randint(1, 32)}{rng.choice(_SEAT_LETTERS)}",
+                cabin,
+                status,
+                round(fare * factor, 2),
+                _day(rng, 0, 140),
+            ),
         )
         for _ in range(rng.randint(0, 2)):
             bag_id += 1
             conn.execute(
-                "INSERT INTO bags (id, booking_id, tag_number, weight_kg, status)"
-                " VALUES (?,?,?,?,?)",
-                (bag_id, i, f"BAG-{7000 + bag_id * 3}", round(rng.uniform(8, 23), 1),
-                 rng.choice(("checked", "loaded", "delivered"))),
+                "INSERT INTO bags (id, booking_id, tag_number, weight_kg, status) VALUES (?,?,?,?,?)",
+                (
+                    bag_id,
+                    i,
+                    f"BAG-{7000 + bag_id * 3}",
+                    round(rng.uniform(8, 23), 1),
+                    rng.choice(("checked", "loaded", "delivered")),
+                ),
             )
 
 
@@ -119,126 +173,166 @@ S = ToolStep
 
 INTENTS = (
     Intent(
-        "booking_details", "look up booking {booking_id}",
-        ("Can you pull up booking {booking_id}?",
-         "What are the details of my booking #{booking_id}?",
-         "Please check reservation number {booking_id} for me."),
+        "booking_details",
+        "look up booking {booking_id}",
+        (
+            "Can you pull up booking {booking_id}?",
+            "What are the details of my booking #{booking_id}?",
+            "Please check reservation number {booking_id} for me.",
+        ),
         {"booking_id": "int"},
         (S("get_booking_by_id", {"id": "{booking_id}"}),),
         ("booking", "reservation", "details"),
     ),
     Intent(
-        "passenger_profile", "look up the profile of passenger {passenger_id}",
-        ("Show me the profile of passenger {passenger_id}.",
-         "What do you have on file for passenger #{passenger_id}?",
-         "Can you look up passenger number {passenger_id}?"),
+        "passenger_profile",
+        "look up the profile of passenger {passenger_id}",
+        (
+            "Show me the profile of passenger {passenger_id}.",
+            "What do you have on file for passenger #{passenger_id}?",
+            "Can you look up passenger number {passenger_id}?",
+        ),
         {"passenger_id": "int"},
         (S("get_passenger_by_id", {"id": "{passenger_id}"}),),
         ("profile", "passenger", "file"),
     ),
     Intent(
-        "flight_status", "check the status of flight {flight_number}",
-        ("What's the status of flight {flight_number}?",
-         "Is flight {flight_number} on time?",
-         "When does flight {flight_number} leave?"),
+        "flight_status",
+        "check the status of flight {flight_number}",
+        (
+            "What's the status of flight {flight_number}?",
+            "Is flight {flight_number} on time?",
+            "When does flight {flight_number} leave?",
+        ),
         {"flight_number": "word"},
         (S("get_flight_by_flight_number", {"flight_number": "{flight_number}"}),),
         ("flight", "time", "leave"),
     ),
     Intent(
-        "flights_to_city", "find flights to {destination}",
-        ("Which flights go to {destination}?",
-         "Do you have any flights to {destination}?",
-         "I'm looking for a flight into {destination}."),
+        "flights_to_city",
+        "find flights to {destination}",
+        (
+            "Which flights go to {destination}?",
+            "Do you have any flights to {destination}?",
+            "I'm looking for a flight into {destination}.",
+        ),
         {"destination": "name"},
         (S("search_flights", {"destination": "{destination}"}),),
         ("destination", "flights", "going"),
     ),
     Intent(
-        "passenger_bookings", "list the bookings of passenger {passenger_id}",
-        ("Which bookings does passenger {passenger_id} have?",
-         "List every trip booked by passenger #{passenger_id}.",
-         "Show me all reservations for passenger number {passenger_id}."),
+        "passenger_bookings",
+        "list the bookings of passenger {passenger_id}",
+        (
+            "Which bookings does passenger {passenger_id} have?",
+            "List every trip booked by passenger #{passenger_id}.",
+            "Show me all reservations for passenger number {passenger_id}.",
+        ),
         {"passenger_id": "int"},
         (S("get_passenger_bookings", {"passenger_id": "{passenger_id}"}),),
         ("bookings", "trips", "reservations"),
     ),
     Intent(
-        "passenger_spend", "find out how much passenger {passenger_id} has spent on bookings",
-        ("How much has passenger {passenger_id} spent on tickets?",
-         "Give me a booking summary for passenger #{passenger_id}.",
-         "What's the total ticket spend of passenger number {passenger_id}?"),
+        "passenger_spend",
+        "find out how much passenger {passenger_id} has spent on bookings",
+        (
+            "How much has passenger {passenger_id} spent on tickets?",
+            "Give me a booking summary for passenger #{passenger_id}.",
+            "What's the total ticket spend of passenger number {passenger_id}?",
+        ),
         {"passenger_id": "int"},
         (S("get_passenger_bookings_summary", {"passenger_id": "{passenger_id}"}),),
         ("spent", "spend", "summary"),
     ),
     Intent(
-        "flight_load", "see how many bookings flight {flight_number} has",
-        ("How full is flight {flight_number}?",
-         "How many people are booked on flight {flight_number}?",
-         "Give me the passenger count for flight {flight_number}."),
+        "flight_load",
+        "see how many bookings flight {flight_number} has",
+        (
+            "How full is flight {flight_number}?",
+            "How many people are booked on flight {flight_number}?",
+            "Give me the passenger count for flight {flight_number}.",
+        ),
         {"flight_number": "word"},
-        (S("get_flight_by_flight_number", {"flight_number": "{flight_number}"}),
-         S("get_flight_bookings_summary", {"flight_id": "$prev.id"})),
+        (
+            S("get_flight_by_flight_number", {"flight_number": "{flight_number}"}),
+            S("get_flight_bookings_summary", {"flight_id": "$prev.id"}),
+        ),
         ("full", "count", "load"),
     ),
     Intent(
-        "booking_bags", "list the checked bags on booking {booking_id}",
-        ("Which bags are checked on booking {booking_id}?",
-         "Where is my luggage for reservation #{booking_id}?",
-         "List the bags attached to booking number {booking_id}."),
+        "booking_bags",
+        "list the checked bags on booking {booking_id}",
+        (
+            "Which bags are checked on booking {booking_id}?",
+            "Where is my luggage for reservation #{booking_id}?",
+            "List the bags attached to booking number {booking_id}.",
+        ),
         {"booking_id": "int"},
         (S("get_booking_bags", {"booking_id": "{booking_id}"}),),
         ("bags", "luggage", "baggage"),
     ),
     Intent(
-        "change_seat", "move booking {booking_id} to seat {seat}",
-        ("Please move booking {booking_id} to seat {seat}.",
-         "Can I switch to seat {seat} on reservation #{booking_id}?",
-         "I'd like seat {seat} instead for booking number {booking_id}."),
+        "change_seat",
+        "move booking {booking_id} to seat {seat}",
+        (
+            "Please move booking {booking_id} to seat {seat}.",
+            "Can I switch to seat {seat} on reservation #{booking_id}?",
+            "I'd like seat {seat} instead for booking number {booking_id}.",
+        ),
         {"booking_id": "int", "seat": "word"},
         (S("update_booking_seat", {"id": "{booking_id}", "seat": "{seat}"}),),
         ("seat", "switch", "move"),
         verify="booking_details",
     ),
     Intent(
-        "upgrade_cabin", "upgrade booking {booking_id} to {cabin} class",
-        ("Please upgrade booking {booking_id} to {cabin} class.",
-         "Can reservation #{booking_id} be moved up to the {cabin} cabin?",
-         "I want to fly {cabin} on booking number {booking_id}."),
+        "upgrade_cabin",
+        "upgrade booking {booking_id} to {cabin} class",
+        (
+            "Please upgrade booking {booking_id} to {cabin} class.",
+            "Can reservation #{booking_id} be moved up to the {cabin} cabin?",
+            "I want to fly {cabin} on booking number {booking_id}.",
+        ),
         {"booking_id": "int", "cabin": "word"},
         (S("update_booking_cabin", {"id": "{booking_id}", "cabin": "{cabin}"}),),
         ("upgrade", "cabin", "class"),
         verify="booking_details",
     ),
     Intent(
-        "cancel_booking", "cancel booking {booking_id}",
-        ("Please cancel booking {booking_id}.",
-         "I can't travel anymore, cancel reservation #{booking_id}.",
-         "Cancel my booking number {booking_id}, please."),
+        "cancel_booking",
+        "cancel booking {booking_id}",
+        (
+            "Please cancel booking {booking_id}.",
+            "I can't travel anymore, cancel reservation #{booking_id}.",
+            "Cancel my booking number {booking_id}, please.",
+        ),
         {"booking_id": "int"},
         (S("update_booking_status", {"id": "{booking_id}", "status": "cancelled"}),),
         ("cancel", "travel", "refund"),
         verify="booking_details",
     ),
     Intent(
-        "update_passenger_email", "change the email of passenger {passenger_id} to {new_email}",
-        ("Please change the email of passenger {passenger_id} to {new_email}.",
-         "Update the contact address for passenger #{passenger_id} to {new_email}.",
-         "Passenger number {passenger_id} has a new email: {new_email}."),
+        "update_passenger_email",
+        "change the email of passenger {passenger_id} to {new_email}",
+        (
+            "Please change the email of passenger {passenger_id} to {new_email}.",
+            "Update the contact address for passenger #{passenger_id} to {new_email}.",
+            "Passenger number {passenger_id} has a new email: {new_email}.",
+        ),
         {"passenger_id": "int", "new_email": "email"},
         (S("update_passenger_email", {"id": "{passenger_id}", "email": "{new_email}"}),),
         ("email", "contact", "address"),
         verify="passenger_profile",
     ),
     Intent(
-        "add_bag", "add a {weight_kg} kg bag tagged {tag_number} to booking {booking_id}",
-        ("Please add a {weight_kg} kg bag with tag {tag_number} to booking {booking_id}.",
-         "I'm checking a bag of {weight_kg} kg on reservation #{booking_id}, tag {tag_number}.",
-         "Register bag {tag_number} weighing {weight_kg} kg for booking number {booking_id}."),
+        "add_bag",
+        "add a {weight_kg} kg bag tagged {tag_number} to booking {booking_id}",
+        (
+            "Please add a {weight_kg} kg bag with tag {tag_number} to booking {booking_id}.",
+            "I'm checking a bag of {weight_kg} kg on reservation #{booking_id}, tag {tag_number}.",
+            "Register bag {tag_number} weighing {weight_kg} kg for booking number {booking_id}.",
+        ),
         {"booking_id": "int", "weight_kg": "float", "tag_number": "word"},
-        (S("create_bag", {"booking_id": "{booking_id}", "tag_number": "{tag_number}",
-                          "weight_kg": "{weight_kg}"}),),
+        (S("create_bag", {"booking_id": "{booking_id}", "tag_number": "{tag_number}", "weight_kg": "{weight_kg}"}),),
         ("bag", "checking", "tag"),
         verify="booking_bags",
     ),
@@ -248,47 +342,60 @@ _ACTIVE = "SELECT id AS booking_id FROM bookings WHERE status != 'cancelled'"
 
 TEMPLATES = (
     TaskTemplate(
-        "flight_check", Difficulty.EASY,
+        "flight_check",
+        Difficulty.EASY,
         "You want to know whether flight {flight_number} is on time and how full it is.",
         "SELECT flight_number FROM flights",
         ("flight_status", "flight_load"),
     ),
     TaskTemplate(
-        "find_flight", Difficulty.EASY,
+        "find_flight",
+        Difficulty.EASY,
         "You are planning a trip to {destination} and want to see which flights go there.",
         "SELECT DISTINCT destination FROM flights",
         ("flights_to_city",),
     ),
     TaskTemplate(
-        "booking_and_bags", Difficulty.EASY,
+        "booking_and_bags",
+        Difficulty.EASY,
         "You want to review booking {booking_id} and the bags checked on it.",
         "SELECT DISTINCT booking_id FROM bags",
         ("booking_details", "booking_bags"),
     ),
     TaskTemplate(
-        "pick_seat", Difficulty.MEDIUM,
+        "pick_seat",
+        Difficulty.MEDIUM,
         "You want to check booking {booking_id} and move to seat {seat}.",
         _ACTIVE,
         ("booking_details", "change_seat"),
         {"seat": ("2A", "3C", "7F", "12D", "14C", "21B")},
     ),
     TaskTemplate(
-        "traveller_review", Difficulty.MEDIUM,
+        "traveller_review",
+        Difficulty.MEDIUM,
         "You are passenger {passenger_id} and want to see your profile, your bookings and "
         "what you have spent on tickets.",
         "SELECT DISTINCT passenger_id FROM bookings",
         ("passenger_profile", "passenger_bookings", "passenger_spend"),
     ),
     TaskTemplate(
-        "new_contact", Difficulty.MEDIUM,
+        "new_contact",
+        Difficulty.MEDIUM,
         "You are passenger {passenger_id} and want your email changed to {new_email}.",
         "SELECT id AS passenger_id FROM passengers",
         ("passenger_profile", "update_passenger_email"),
-        {"new_email": ("traveller.one@example.org", "j.smith@mail.example", "contact@fly.example",
-                       "new.address@example.net")},
+        {
+            "new_email": (
+                "traveller.one@example.org",
+                "j.smith@mail.example",
+                "contact@fly.example",
+                "new.address@example.net",
+            )
+        },
     ),
     TaskTemplate(
-        "upgrade_trip", Difficulty.HARD,
+        "upgrade_trip",
+        Difficulty.HARD,
         "You hold booking {booking_id} on flight {flight_number}. Check the flight and how full "
         "it is, upgrade to {cabin} class, take seat {seat}, and confirm the booking.",
         "SELECT b.id AS booking_id, f.flight_number AS flight_number FROM bookings b "
@@ -298,7 +405,8 @@ TEMPLATES = (
         {"cabin": ("premium", "business"), "seat": ("1A", "2C", "3D", "4F")},
     ),
     TaskTemplate(
-        "cancel_trip", Difficulty.HARD,
+        "cancel_trip",
+        Difficulty.HARD,
         "You are passenger {passenger_id}; list your bookings, check how full flight "
         "{flight_number} is, and cancel booking {booking_id} on it.",
         "SELECT b.passenger_id AS passenger_id, b.id AS booking_id, f.flight_number AS "
@@ -307,14 +415,17 @@ TEMPLATES = (
         ("passenger_bookings", "flight_load", "cancel_booking"),
     ),
     TaskTemplate(
-        "extra_luggage", Difficulty.HARD,
+        "extra_luggage",
+        Difficulty.HARD,
         "You hold booking {booking_id} on flight {flight_number}; check the flight status, add "
         "a {weight_kg} kg bag tagged {tag_number}, then confirm the bags on the booking.",
         "SELECT b.id AS booking_id, f.flight_number AS flight_number FROM bookings b "
         "JOIN flights f ON f.id = b.flight_id WHERE b.status != 'cancelled'",
         ("flight_load", "booking_details", "add_bag", "booking_bags"),
-        {"weight_kg": (12.5, 18.0, 20.2, 23.0),
-         "tag_number": ("BAG-9101", "BAG-9102", "BAG-9103", "BAG-9104", "BAG-9105")},
+        {
+            "weight_kg": (12.5, 18.0, 20.2, 23.0),
+            "tag_number": ("BAG-9101", "BAG-9102", "BAG-9103", "BAG-9104", "BAG-9105"),
+        },
     ),
 )
 

@@ -51,16 +51,53 @@ CREATE TABLE prescriptions (
 """
 
 _DOCTORS = (
-    ("Helena Brandt", "general", 60.0), ("Marco Bianchi", "general", 55.0),
-    ("Sara Lindholm", "cardiology", 120.0), ("Tomasz Wrona", "cardiology", 115.0),
-    ("Julia Ortega", "dermatology", 90.0), ("Pieter Vos", "dermatology", 85.0),
-    ("Nadia Haddad", "pediatrics", 70.0), ("Owen Price", "pediatrics", 75.0),
-    ("Ingrid Solberg", "orthopedics", 110.0), ("Rui Tavares", "orthopedics", 105.0),
+    ("Helena Brandt", "general", 60.0),
+    ("Marco Bianchi", "general", 55.0),
+    ("Sara Lindholm", "cardiology", 120.0),
+    ("Tomasz Wrona", "cardiology", 115.0),
+    ("Julia Ortega", "dermatology", 90.0),
+    ("Pieter Vos", "dermatology", 85.0),
+    ("Nadia Haddad", "pediatrics", 70.0),
+    ("Owen Price", "pediatrics", 75.0),
+    ("Ingrid Solberg", "orthopedics", 110.0),
+    ("Rui Tavares", "orthopedics", 105.0),
 )
-_FIRST = ("Adele", "Bernard", "Celia", "Dominik", "Edith", "Frank", "Gloria", "Harald", "Irene",
-          "Jorge", "Klara", "Lorenzo", "Monika", "Nathan", "Olivia", "Pablo", "Rita", "Simon")
-_LAST = ("Albrecht", "Barros", "Cerny", "Duarte", "Ekman", "Falk", "Gomes", "Hartmann", "Ilic",
-         "Jakobsen", "Keller", "Leone", "Maier", "Nunes")
+_FIRST = (
+    "Adele",
+    "Bernard",
+    "Celia",
+    "Dominik",
+    "Edith",
+    "Frank",
+    "Gloria",
+    "Harald",
+    "Irene",
+    "Jorge",
+    "Klara",
+    "Lorenzo",
+    "Monika",
+    "Nathan",
+    "Olivia",
+    "Pablo",
+    "Rita",
+    "Simon",
+)
+_LAST = (
+    "Albrecht",
+    "Barros",
+    "Cerny",
+    "Duarte",
+    "Ekman",
+    "Falk",
+    "Gomes",
+    "Hartmann",
+    "Ilic",
+    "Jakobsen",
+    "Keller",
+    "Leone",
+    "Maier",
+    "Nunes",
+)
 _CITIES = ("Lisbon", "Coimbra", "Braga", "Faro", "Aveiro", "Evora")
 _REASONS = {
     "general": ("annual checkup", "persistent cough", "flu symptoms"),
@@ -69,10 +106,14 @@ _REASONS = {
     "pediatrics": ("vaccination", "growth check", "ear infection"),
     "orthopedics": ("knee pain", "back pain", "sprained ankle"),
 }
-_MEDS = (("Amoxicillin", "500 mg three times daily"), ("Ibuprofen", "400 mg as needed"),
-         ("Lisinopril", "10 mg once daily"), ("Cetirizine", "10 mg once daily"),
-         ("Hydrocortisone cream", "apply twice daily"),
-         ("Paracetamol", "1 g up to four times daily"))
+_MEDS = (
+    ("Amoxicillin", "500 mg three times daily"),
+    ("Ibuprofen", "400 mg as needed"),
+    ("Lisinopril", "10 mg once daily"),
+    ("Cetirizine", "10 mg once daily"),
+    ("Hydrocortisone cream", "apply twice daily"),
+    ("Paracetamol", "1 g up to four times daily"),
+)
 
 
 def _day(rng: random.Random, start: int, end: int) -> str:
@@ -92,24 +133,26 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
     for i, (first, last) in enumerate(people, start=1):
         conn.execute(
             "INSERT INTO patients (id, name, email, phone, birth_date, city) VALUES (?,?,?,?,?,?)",
-            (i, f"{first} {last}", f"{first.lower()}.{last.lower()}@example.com",
-             f"21-555-{phones[i - 1]}",
-             (date(1950, 1, 1) + timedelta(days=rng.randint(0, 25000))).isoformat(),
-             rng.choice(_CITIES)),
+            (
+                i,
+                f"{first} {last}",
+                f"{first.lower()}.{last.lower()}@example.com",
+                f"21-555-{phones[i - 1]}",
+                (date(1950, 1, 1) + timedelta(days=rng.randint(0, 25000))).isoformat(),
+                rng.choice(_CITIES),
+            ),
         )
     prescription_id = 0
     for i in range(1, 41):
         doctor_id = rng.randint(1, len(_DOCTORS))
         _, specialty, fee = _DOCTORS[doctor_id - 1]
         upcoming = i % 3 == 0 or i % 5 == 0
-        status = "scheduled" if upcoming else rng.choice(("completed", "completed", "no_show",
-                                                          "cancelled"))
+        status = "scheduled" if upcoming else rng.choice(("completed", "completed", "no_show", "cancelled"))
         visit = _day(rng, 200, 360) if upcoming else _day(rng, 0, 199)
         conn.execute(
             "INSERT INTO appointments (id, patient_id, doctor_id, visit_date, status, reason, fee)"
             " VALUES (?,?,?,?,?,?,?)",
-            (i, rng.randint(1, 18), doctor_id, visit, status,
-             rng.choice(_REASONS[specialty]), fee),
+            (i, rng.randint(1, 18), doctor_id, visit, status, rng.choice(_REASONS[specialty]), fee),
         )
         if status == "completed":
             for medication, dosage in rng.sample(_MEDS, rng.randint(1, 2)):
@@ -125,113 +168,147 @@ S = ToolStep
 
 INTENTS = (
     Intent(
-        "appointment_details", "check the details of appointment {appointment_id}",
-        ("What are the details of appointment {appointment_id}?",
-         "Can you check visit #{appointment_id} for me?",
-         "When is appointment number {appointment_id}?"),
+        "appointment_details",
+        "check the details of appointment {appointment_id}",
+        (
+            "What are the details of appointment {appointment_id}?",
+            "Can you check visit #{appointment_id} for me?",
+            "When is appointment number {appointment_id}?",
+        ),
         {"appointment_id": "int"},
         (S("get_appointment_by_id", {"id": "{appointment_id}"}),),
         ("appointment", "visit", "when"),
     ),
     Intent(
-        "patient_record", "look up the record of patient {patient_id}",
-        ("Show me the record of patient {patient_id}.",
-         "What do you have on file for patient #{patient_id}?",
-         "Can you look up patient number {patient_id}?"),
+        "patient_record",
+        "look up the record of patient {patient_id}",
+        (
+            "Show me the record of patient {patient_id}.",
+            "What do you have on file for patient #{patient_id}?",
+            "Can you look up patient number {patient_id}?",
+        ),
         {"patient_id": "int"},
         (S("get_patient_by_id", {"id": "{patient_id}"}),),
         ("record", "file", "patient"),
     ),
     Intent(
-        "patient_by_email", "find the patient registered with {email}",
-        ("Which patient is registered with {email}?",
-         "Can you find the patient file for {email}?",
-         "Look up the patient whose email is {email}, please."),
+        "patient_by_email",
+        "find the patient registered with {email}",
+        (
+            "Which patient is registered with {email}?",
+            "Can you find the patient file for {email}?",
+            "Look up the patient whose email is {email}, please.",
+        ),
         {"email": "email"},
         (S("get_patient_by_email", {"email": "{email}"}),),
         ("registered", "email", "find"),
     ),
     Intent(
-        "doctors_by_specialty", "find doctors who practise {specialty}",
-        ("Which doctors work in {specialty}?",
-         "Do you have a specialist in {specialty}?",
-         "List the {specialty} doctors at the clinic, please."),
+        "doctors_by_specialty",
+        "find doctors who practise {specialty}",
+        (
+            "Which doctors work in {specialty}?",
+            "Do you have a specialist in {specialty}?",
+            "List the {specialty} doctors at the clinic, please.",
+        ),
         {"specialty": "word"},
         (S("search_doctors", {"specialty": "{specialty}"}),),
         ("doctors", "specialist", "specialty"),
     ),
     Intent(
-        "patient_appointments", "list the appointments of patient {patient_id}",
-        ("Which appointments does patient {patient_id} have?",
-         "List every visit booked for patient #{patient_id}.",
-         "Show me the appointment history of patient number {patient_id}."),
+        "patient_appointments",
+        "list the appointments of patient {patient_id}",
+        (
+            "Which appointments does patient {patient_id} have?",
+            "List every visit booked for patient #{patient_id}.",
+            "Show me the appointment history of patient number {patient_id}.",
+        ),
         {"patient_id": "int"},
         (S("get_patient_appointments", {"patient_id": "{patient_id}"}),),
         ("appointments", "visits", "history"),
     ),
     Intent(
-        "doctor_schedule", "see the schedule of doctor {doctor_id}",
-        ("What does the schedule of doctor {doctor_id} look like?",
-         "Which appointments are booked with doctor #{doctor_id}?",
-         "Show me the calendar of doctor number {doctor_id}."),
+        "doctor_schedule",
+        "see the schedule of doctor {doctor_id}",
+        (
+            "What does the schedule of doctor {doctor_id} look like?",
+            "Which appointments are booked with doctor #{doctor_id}?",
+            "Show me the calendar of doctor number {doctor_id}.",
+        ),
         {"doctor_id": "int"},
         (S("get_doctor_appointments", {"doctor_id": "{doctor_id}"}),),
         ("schedule", "calendar", "doctor"),
     ),
     Intent(
-        "patient_costs", "find out how many visits patient {patient_id} had and what they cost",
-        ("How much has patient {patient_id} paid for visits?",
-         "Give me a visit summary for patient #{patient_id}.",
-         "What are the total consultation fees of patient number {patient_id}?"),
+        "patient_costs",
+        "find out how many visits patient {patient_id} had and what they cost",
+        (
+            "How much has patient {patient_id} paid for visits?",
+            "Give me a visit summary for patient #{patient_id}.",
+            "What are the total consultation fees of patient number {patient_id}?",
+        ),
         {"patient_id": "int"},
         (S("get_patient_appointments_summary", {"patient_id": "{patient_id}"}),),
         ("fees", "summary", "paid"),
     ),
     Intent(
-        "appointments_by_email", "see the appointments of the patient with email {email}",
-        ("What appointments are booked under {email}?",
-         "Show me every visit for the patient with email {email}.",
-         "I need the appointment list for {email}."),
+        "appointments_by_email",
+        "see the appointments of the patient with email {email}",
+        (
+            "What appointments are booked under {email}?",
+            "Show me every visit for the patient with email {email}.",
+            "I need the appointment list for {email}.",
+        ),
         {"email": "email"},
-        (S("get_patient_by_email", {"email": "{email}"}),
-         S("get_patient_appointments", {"patient_id": "$prev.id"})),
+        (S("get_patient_by_email", {"email": "{email}"}), S("get_patient_appointments", {"patient_id": "$prev.id"})),
         ("booked", "list", "under"),
     ),
     Intent(
-        "appointment_prescriptions", "see what was prescribed at appointment {appointment_id}",
-        ("What was prescribed at appointment {appointment_id}?",
-         "Which medications came out of visit #{appointment_id}?",
-         "List the prescriptions from appointment number {appointment_id}."),
+        "appointment_prescriptions",
+        "see what was prescribed at appointment {appointment_id}",
+        (
+            "What was prescribed at appointment {appointment_id}?",
+            "Which medications came out of visit #{appointment_id}?",
+            "List the prescriptions from appointment number {appointment_id}.",
+        ),
         {"appointment_id": "int"},
         (S("get_appointment_prescriptions", {"appointment_id": "{appointment_id}"}),),
         ("prescribed", "medications", "prescriptions"),
     ),
     Intent(
-        "reschedule", "move appointment {appointment_id} to {new_date}",
-        ("Please move appointment {appointment_id} to {new_date}.",
-         "Can visit #{appointment_id} be rescheduled for {new_date}?",
-         "I need appointment number {appointment_id} on {new_date} instead."),
+        "reschedule",
+        "move appointment {appointment_id} to {new_date}",
+        (
+            "Please move appointment {appointment_id} to {new_date}.",
+            "Can visit #{appointment_id} be rescheduled for {new_date}?",
+            "I need appointment number {appointment_id} on {new_date} instead.",
+        ),
         {"appointment_id": "int", "new_date": "date"},
-        (S("update_appointment_visit_date", {"id": "{appointment_id}",
-                                             "visit_date": "{new_date}"}),),
+        (S("update_appointment_visit_date", {"id": "{appointment_id}", "visit_date": "{new_date}"}),),
         ("reschedule", "move", "instead"),
         verify="appointment_details",
     ),
     Intent(
-        "cancel_appointment", "cancel appointment {appointment_id}",
-        ("Please cancel appointment {appointment_id}.",
-         "I can't make it to visit #{appointment_id}, please cancel it.",
-         "Cancel appointment number {appointment_id}, please."),
+        "cancel_appointment",
+        "cancel appointment {appointment_id}",
+        (
+            "Please cancel appointment {appointment_id}.",
+            "I can't make it to visit #{appointment_id}, please cancel it.",
+            "Cancel appointment number {appointment_id}, please.",
+        ),
         {"appointment_id": "int"},
         (S("update_appointment_status", {"id": "{appointment_id}", "status": "cancelled"}),),
         ("cancel", "make", "cancelled"),
         verify="appointment_details",
     ),
     Intent(
-        "update_patient_phone", "change the phone number of patient {patient_id} to {phone}",
-        ("Please change the phone number of patient {patient_id} to {phone}.",
-         "Patient #{patient_id} has a new phone number: {phone}.",
-         "Update the contact number for patient number {patient_id} to {phone}, please."),
+        "update_patient_phone",
+        "change the phone number of patient {patient_id} to {phone}",
+        (
+            "Please change the phone number of patient {patient_id} to {phone}.",
+            "Patient #{patient_id} has a new phone number: {phone}.",
+            "Update the contact number for patient number {patient_id} to {phone}, please.",
+        ),
         {"patient_id": "int", "phone": "word"},
         (S("update_patient_phone", {"id": "{patient_id}", "phone": "{phone}"}),),
         ("phone", "contact", "number"),
@@ -240,13 +317,24 @@ INTENTS = (
     Intent(
         "book_appointment",
         "book patient {patient_id} with doctor {doctor_id} on {visit_date} for {reason}",
-        ("Please book patient {patient_id} with doctor {doctor_id} on {visit_date} for {reason}.",
-         "Can patient #{patient_id} see doctor #{doctor_id} on {visit_date}? It's about {reason}.",
-         "Schedule a visit for patient number {patient_id} with doctor number {doctor_id} on "
-         "{visit_date}, reason: {reason}."),
+        (
+            "Please book patient {patient_id} with doctor {doctor_id} on {visit_date} for {reason}.",
+            "Can patient #{patient_id} see doctor #{doctor_id} on {visit_date}? It's about {reason}.",
+            "Schedule a visit for patient number {patient_id} with doctor number {doctor_id} on "
+            "{visit_date}, reason: {reason}.",
+        ),
         {"patient_id": "int", "doctor_id": "int", "visit_date": "date", "reason": "text"},
-        (S("create_appointment", {"patient_id": "{patient_id}", "doctor_id": "{doctor_id}",
-                                  "visit_date": "{visit_date}", "reason": "{reason}"}),),
+        (
+            S(
+                "create_appointment",
+                {
+                    "patient_id": "{patient_id}",
+                    "doctor_id": "{doctor_id}",
+                    "visit_date": "{visit_date}",
+                    "reason": "{reason}",
+                },
+            ),
+        ),
         ("book", "new", "reason"),
         verify="patient_appointments",
     ),
@@ -256,66 +344,71 @@ _DATES = ("2025-11-04", "2025-11-18", "2025-12-02", "2025-12-09", "2025-12-16")
 
 TEMPLATES = (
     TaskTemplate(
-        "check_visit", Difficulty.EASY,
+        "check_visit",
+        Difficulty.EASY,
         "You want to know when appointment {appointment_id} is and what it is for.",
         "SELECT id AS appointment_id FROM appointments WHERE status = 'scheduled'",
         ("appointment_details",),
     ),
     TaskTemplate(
-        "find_specialist", Difficulty.EASY,
+        "find_specialist",
+        Difficulty.EASY,
         "You need a doctor in {specialty} and want to see who practises it at the clinic.",
         "SELECT DISTINCT specialty FROM doctors",
         ("doctors_by_specialty",),
     ),
     TaskTemplate(
-        "visit_prescriptions", Difficulty.EASY,
-        "You want the details of your past appointment {appointment_id} and what was "
-        "prescribed there.",
+        "visit_prescriptions",
+        Difficulty.EASY,
+        "You want the details of your past appointment {appointment_id} and what was prescribed there.",
         "SELECT DISTINCT appointment_id FROM prescriptions",
         ("appointment_details", "appointment_prescriptions"),
     ),
     TaskTemplate(
-        "patient_history", Difficulty.EASY,
+        "patient_history",
+        Difficulty.EASY,
         "You are patient {patient_id} and want to check your record and your appointments.",
         "SELECT DISTINCT patient_id FROM appointments",
         ("patient_record", "patient_appointments"),
     ),
     TaskTemplate(
-        "move_visit", Difficulty.MEDIUM,
+        "move_visit",
+        Difficulty.MEDIUM,
         "You want to check appointment {appointment_id} and move it to {new_date}.",
         "SELECT id AS appointment_id FROM appointments WHERE status = 'scheduled'",
         ("appointment_details", "reschedule"),
         {"new_date": _DATES},
     ),
     TaskTemplate(
-        "patient_overview", Difficulty.MEDIUM,
-        "You ({email}, patient {patient_id}) want to see your appointments and what your visits "
-        "have cost.",
+        "patient_overview",
+        Difficulty.MEDIUM,
+        "You ({email}, patient {patient_id}) want to see your appointments and what your visits have cost.",
         "SELECT p.email AS email, p.id AS patient_id FROM patients p "
         "WHERE EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = p.id)",
         ("appointments_by_email", "patient_costs"),
     ),
     TaskTemplate(
-        "new_phone", Difficulty.MEDIUM,
-        "You are patient {patient_id}; check your record and change your phone number to "
-        "{phone}.",
+        "new_phone",
+        Difficulty.MEDIUM,
+        "You are patient {patient_id}; check your record and change your phone number to {phone}.",
         "SELECT id AS patient_id FROM patients",
         ("patient_record", "update_patient_phone"),
         {"phone": ("91-555-0101", "93-555-0202", "96-555-0303")},
     ),
     TaskTemplate(
-        "book_specialist", Difficulty.HARD,
+        "book_specialist",
+        Difficulty.HARD,
         "You ({email}, patient {patient_id}) need to see a {specialty} doctor: list the "
         "doctors, book doctor {doctor_id} on {visit_date} for {reason}, and confirm your "
         "appointments.",
         "SELECT p.email AS email, p.id AS patient_id, d.id AS doctor_id, d.specialty AS "
         "specialty FROM patients p JOIN doctors d ON d.id = (p.id % 10) + 1",
         ("patient_by_email", "doctors_by_specialty", "book_appointment", "appointments_by_email"),
-        {"visit_date": _DATES,
-         "reason": ("a follow-up on my last visit", "recurring headaches", "a second opinion")},
+        {"visit_date": _DATES, "reason": ("a follow-up on my last visit", "recurring headaches", "a second opinion")},
     ),
     TaskTemplate(
-        "cancel_and_review", Difficulty.HARD,
+        "cancel_and_review",
+        Difficulty.HARD,
         "You ({email}) want to review your appointments, check appointment {appointment_id}, "
         "cancel it, and see doctor {doctor_id}'s schedule to pick another day.",
         "SELECT p.email AS email, a.id AS appointment_id, a.doctor_id AS doctor_id "

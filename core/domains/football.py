@@ -61,12 +61,47 @@ _CLUBS = (
     ("Faro Mariners", "Faro", "Algarve Stadium", 1934),
     ("Setubal Sailors", "Setubal", "Bonfim Road", 1910),
 )
-_FIRST = ("Andre", "Bruno", "Carlos", "Diogo", "Emil", "Fabio", "Goncalo", "Hugo", "Ivan", "Joel",
-          "Kevin", "Luis", "Mario", "Nuno", "Otavio", "Pepe", "Rafa", "Sergio", "Tiago", "Vitor")
-_LAST = ("Almeida", "Batista", "Cardoso", "Dias", "Esteves", "Figueira", "Guerreiro", "Henriques",
-         "Leal", "Macedo", "Neves", "Oliveira", "Pires", "Quaresma", "Ramos", "Sousa")
-_NATIONS = ("Portugal", "Portugal", "Portugal", "Brazil", "Spain", "Cape Verde", "Angola",
-            "Uruguay")
+_FIRST = (
+    "Andre",
+    "Bruno",
+    "Carlos",
+    "Diogo",
+    "Emil",
+    "Fabio",
+    "Goncalo",
+    "Hugo",
+    "Ivan",
+    "Joel",
+    "Kevin",
+    "Luis",
+    "Mario",
+    "Nuno",
+    "Otavio",
+    "Pepe",
+    "Rafa",
+    "Sergio",
+    "Tiago",
+    "Vitor",
+)
+_LAST = (
+    "Almeida",
+    "Batista",
+    "Cardoso",
+    "Dias",
+    "Esteves",
+    "Figueira",
+    "Guerreiro",
+    "Henriques",
+    "Leal",
+    "Macedo",
+    "Neves",
+    "Oliveira",
+    "Pires",
+    "Quaresma",
+    "Ramos",
+    "Sousa",
+)
+_NATIONS = ("Portugal", "Portugal", "Portugal", "Brazil", "Spain", "Cape Verde", "Angola", "Uruguay")
 _POSITIONS = ("goalkeeper", "defender", "defender", "midfielder", "midfielder", "forward")
 
 
@@ -89,16 +124,27 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
         conn.execute(
             "INSERT INTO players (id, club_id, name, position, nationality, birth_date,"
             " market_value) VALUES (?,?,?,?,?,?,?)",
-            (i, club_id, f"{first} {last}", position, rng.choice(_NATIONS),
-             (date(1990, 1, 1) + timedelta(days=rng.randint(0, 5000))).isoformat(),
-             round(rng.uniform(0.3, 25), 1) * 1_000_000),
+            (
+                i,
+                club_id,
+                f"{first} {last}",
+                position,
+                rng.choice(_NATIONS),
+                (date(1990, 1, 1) + timedelta(days=rng.randint(0, 5000))).isoformat(),
+                round(rng.uniform(0.3, 25), 1) * 1_000_000,
+            ),
         )
         start = 2020 + rng.randint(0, 4)
         conn.execute(
-            "INSERT INTO contracts (id, player_id, start_date, end_date, weekly_wage, status)"
-            " VALUES (?,?,?,?,?,?)",
-            (i, i, f"{start}-07-01", f"{start + rng.randint(2, 5)}-06-30",
-             round(rng.uniform(2, 40), 1) * 1000, "active" if i % 7 else "expired"),
+            "INSERT INTO contracts (id, player_id, start_date, end_date, weekly_wage, status) VALUES (?,?,?,?,?,?)",
+            (
+                i,
+                i,
+                f"{start}-07-01",
+                f"{start + rng.randint(2, 5)}-06-30",
+                round(rng.uniform(2, 40), 1) * 1000,
+                "active" if i % 7 else "expired",
+            ),
         )
         for _ in range(rng.randint(0, 3)):
             appearance_id += 1
@@ -107,9 +153,16 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
             conn.execute(
                 "INSERT INTO appearances (id, player_id, match_date, opponent, minutes, goals,"
                 " assists, rating) VALUES (?,?,?,?,?,?,?,?)",
-                (appearance_id, i, _day(rng, 30, 300), opponent, rng.choice((90, 90, 75, 62, 28)),
-                 rng.randint(0, 2) if scorer else 0, rng.randint(0, 1),
-                 round(rng.uniform(5.5, 8.9), 1)),
+                (
+                    appearance_id,
+                    i,
+                    _day(rng, 30, 300),
+                    opponent,
+                    rng.choice((90, 90, 75, 62, 28)),
+                    rng.randint(0, 2) if scorer else 0,
+                    rng.randint(0, 1),
+                    round(rng.uniform(5.5, 8.9), 1),
+                ),
             )
 
 
@@ -117,121 +170,159 @@ S = ToolStep
 
 INTENTS = (
     Intent(
-        "club_info", "look up club {club_id}",
-        ("Tell me about club {club_id}.",
-         "What do you have on club #{club_id}?",
-         "Show me the details of club number {club_id}."),
+        "club_info",
+        "look up club {club_id}",
+        (
+            "Tell me about club {club_id}.",
+            "What do you have on club #{club_id}?",
+            "Show me the details of club number {club_id}.",
+        ),
         {"club_id": "int"},
         (S("get_club_by_id", {"id": "{club_id}"}),),
         ("club", "stadium", "founded"),
     ),
     Intent(
-        "player_profile", "look up the profile of player {player_id}",
-        ("Show me the profile of player {player_id}.",
-         "Who is player #{player_id}?",
-         "Can you look up player number {player_id}?"),
+        "player_profile",
+        "look up the profile of player {player_id}",
+        (
+            "Show me the profile of player {player_id}.",
+            "Who is player #{player_id}?",
+            "Can you look up player number {player_id}?",
+        ),
         {"player_id": "int"},
         (S("get_player_by_id", {"id": "{player_id}"}),),
         ("profile", "player", "who"),
     ),
     Intent(
-        "club_by_name", "find the club called {club_name}",
-        ("Where do {club_name} play their home games?",
-         "Find the club called {club_name}, please.",
-         "What can you tell me about the team named {club_name}?"),
+        "club_by_name",
+        "find the club called {club_name}",
+        (
+            "Where do {club_name} play their home games?",
+            "Find the club called {club_name}, please.",
+            "What can you tell me about the team named {club_name}?",
+        ),
         {"club_name": "name"},
         (S("get_club_by_name", {"name": "{club_name}"}),),
         ("called", "named", "home"),
     ),
     Intent(
-        "club_position_players", "find the {position}s at club {club_id}",
-        ("Which players at club {club_id} play as {position}?",
-         "Who plays {position} for club #{club_id}?",
-         "List every {position} registered with club number {club_id}."),
+        "club_position_players",
+        "find the {position}s at club {club_id}",
+        (
+            "Which players at club {club_id} play as {position}?",
+            "Who plays {position} for club #{club_id}?",
+            "List every {position} registered with club number {club_id}.",
+        ),
         {"club_id": "int", "position": "word"},
         (S("search_players", {"club_id": "{club_id}", "position": "{position}"}),),
         ("position", "plays", "registered"),
     ),
     Intent(
-        "club_squad", "list the squad of club {club_id}",
-        ("Who is in the squad of club {club_id}?",
-         "List the whole roster of club #{club_id}.",
-         "Show me every player signed to club number {club_id}."),
+        "club_squad",
+        "list the squad of club {club_id}",
+        (
+            "Who is in the squad of club {club_id}?",
+            "List the whole roster of club #{club_id}.",
+            "Show me every player signed to club number {club_id}.",
+        ),
         {"club_id": "int"},
         (S("get_club_players", {"club_id": "{club_id}"}),),
         ("squad", "roster", "whole"),
     ),
     Intent(
-        "squad_value", "find out what the squad of club {club_id} is worth",
-        ("What is the squad of club {club_id} worth?",
-         "Give me the total market value of club #{club_id}.",
-         "How much is the roster of club number {club_id} valued at?"),
+        "squad_value",
+        "find out what the squad of club {club_id} is worth",
+        (
+            "What is the squad of club {club_id} worth?",
+            "Give me the total market value of club #{club_id}.",
+            "How much is the roster of club number {club_id} valued at?",
+        ),
         {"club_id": "int"},
         (S("get_club_players_summary", {"club_id": "{club_id}"}),),
         ("worth", "total", "valued"),
     ),
     Intent(
-        "player_stats", "see the season statistics of player {player_id}",
-        ("How many goals has player {player_id} scored this season?",
-         "Give me the season stats of player #{player_id}.",
-         "What are the numbers for player number {player_id} so far?"),
+        "player_stats",
+        "see the season statistics of player {player_id}",
+        (
+            "How many goals has player {player_id} scored this season?",
+            "Give me the season stats of player #{player_id}.",
+            "What are the numbers for player number {player_id} so far?",
+        ),
         {"player_id": "int"},
         (S("get_player_appearances_summary", {"player_id": "{player_id}"}),),
         ("goals", "stats", "season"),
     ),
     Intent(
-        "squad_by_club_name", "see the squad of {club_name}",
-        ("Who plays for {club_name}?",
-         "List the players of the club {club_name}, please.",
-         "Show me the squad that {club_name} have this year."),
+        "squad_by_club_name",
+        "see the squad of {club_name}",
+        (
+            "Who plays for {club_name}?",
+            "List the players of the club {club_name}, please.",
+            "Show me the squad that {club_name} have this year.",
+        ),
         {"club_name": "name"},
-        (S("get_club_by_name", {"name": "{club_name}"}),
-         S("get_club_players", {"club_id": "$prev.id"})),
+        (S("get_club_by_name", {"name": "{club_name}"}), S("get_club_players", {"club_id": "$prev.id"})),
         ("players", "lineup", "team"),
     ),
     Intent(
-        "player_contracts", "see the contracts of player {player_id}",
-        ("What contracts does player {player_id} have?",
-         "When does the deal of player #{player_id} run out?",
-         "Show me the contract history of player number {player_id}."),
+        "player_contracts",
+        "see the contracts of player {player_id}",
+        (
+            "What contracts does player {player_id} have?",
+            "When does the deal of player #{player_id} run out?",
+            "Show me the contract history of player number {player_id}.",
+        ),
         {"player_id": "int"},
         (S("get_player_contracts", {"player_id": "{player_id}"}),),
         ("contracts", "deal", "wage"),
     ),
     Intent(
-        "contract_details", "look up contract {contract_id}",
-        ("What are the terms of contract {contract_id}?",
-         "Can you check deal #{contract_id} for me?",
-         "Show me contract number {contract_id}."),
+        "contract_details",
+        "look up contract {contract_id}",
+        (
+            "What are the terms of contract {contract_id}?",
+            "Can you check deal #{contract_id} for me?",
+            "Show me contract number {contract_id}.",
+        ),
         {"contract_id": "int"},
         (S("get_contract_by_id", {"id": "{contract_id}"}),),
         ("terms", "contract", "details"),
     ),
     Intent(
-        "update_market_value", "set the market value of player {player_id} to {new_value}",
-        ("Please set the market value of player {player_id} to {new_value}.",
-         "Player #{player_id} is now worth {new_value}, update it.",
-         "Revalue player number {player_id} at {new_value}, please."),
+        "update_market_value",
+        "set the market value of player {player_id} to {new_value}",
+        (
+            "Please set the market value of player {player_id} to {new_value}.",
+            "Player #{player_id} is now worth {new_value}, update it.",
+            "Revalue player number {player_id} at {new_value}, please.",
+        ),
         {"player_id": "int", "new_value": "float"},
         (S("update_player_market_value", {"id": "{player_id}", "market_value": "{new_value}"}),),
         ("revalue", "market", "value"),
         verify="player_profile",
     ),
     Intent(
-        "transfer_player", "transfer player {player_id} to club {club_id}",
-        ("Please transfer player {player_id} to club {club_id}.",
-         "Player #{player_id} has signed for club #{club_id}, record the move.",
-         "Move player number {player_id} over to club number {club_id}."),
+        "transfer_player",
+        "transfer player {player_id} to club {club_id}",
+        (
+            "Please transfer player {player_id} to club {club_id}.",
+            "Player #{player_id} has signed for club #{club_id}, record the move.",
+            "Move player number {player_id} over to club number {club_id}.",
+        ),
         {"player_id": "int", "club_id": "int"},
         (S("update_player_club_id", {"id": "{player_id}", "club_id": "{club_id}"}),),
         ("transfer", "signed", "move"),
         verify="player_profile",
     ),
     Intent(
-        "terminate_contract", "terminate contract {contract_id}",
-        ("Please terminate contract {contract_id}.",
-         "The club is ending deal #{contract_id}, mark it terminated.",
-         "Terminate contract number {contract_id}, please."),
+        "terminate_contract",
+        "terminate contract {contract_id}",
+        (
+            "Please terminate contract {contract_id}.",
+            "The club is ending deal #{contract_id}, mark it terminated.",
+            "Terminate contract number {contract_id}, please.",
+        ),
         {"contract_id": "int"},
         (S("update_contract_status", {"id": "{contract_id}", "status": "terminated"}),),
         ("terminate", "ending", "release"),
@@ -240,13 +331,23 @@ INTENTS = (
     Intent(
         "record_appearance",
         "log {goals} goals for player {player_id} against {opponent} on {match_date}",
-        ("Log {goals} goals for player {player_id} against {opponent} on {match_date}.",
-         "Player #{player_id} scored {goals} against {opponent} on {match_date}, add the match.",
-         "Add an appearance on {match_date} versus {opponent} for player number {player_id} "
-         "with {goals} goals."),
+        (
+            "Log {goals} goals for player {player_id} against {opponent} on {match_date}.",
+            "Player #{player_id} scored {goals} against {opponent} on {match_date}, add the match.",
+            "Add an appearance on {match_date} versus {opponent} for player number {player_id} with {goals} goals.",
+        ),
         {"goals": "int", "player_id": "int", "opponent": "name", "match_date": "date"},
-        (S("create_appearance", {"player_id": "{player_id}", "match_date": "{match_date}",
-                                 "opponent": "{opponent}", "goals": "{goals}"}),),
+        (
+            S(
+                "create_appearance",
+                {
+                    "player_id": "{player_id}",
+                    "match_date": "{match_date}",
+                    "opponent": "{opponent}",
+                    "goals": "{goals}",
+                },
+            ),
+        ),
         ("log", "appearance", "scored"),
         verify="player_stats",
     ),
@@ -255,67 +356,72 @@ INTENTS = (
 
 TEMPLATES = (
     TaskTemplate(
-        "club_lookup", Difficulty.EASY,
+        "club_lookup",
+        Difficulty.EASY,
         "You want to know where {club_name} play and who is in their squad.",
         "SELECT name AS club_name FROM clubs",
         ("club_by_name", "squad_by_club_name"),
     ),
     TaskTemplate(
-        "player_lookup", Difficulty.EASY,
+        "player_lookup",
+        Difficulty.EASY,
         "You want the profile of player {player_id} and their season statistics.",
         "SELECT id AS player_id FROM players",
         ("player_profile", "player_stats"),
     ),
     TaskTemplate(
-        "club_card", Difficulty.EASY,
+        "club_card",
+        Difficulty.EASY,
         "You want the details of club {club_id} and a look at its squad.",
         "SELECT id AS club_id FROM clubs",
         ("club_info", "club_squad"),
     ),
     TaskTemplate(
-        "contract_review", Difficulty.MEDIUM,
+        "contract_review",
+        Difficulty.MEDIUM,
         "You want to review player {player_id}'s contracts and the terms of contract "
         "{contract_id}, then see the player's profile.",
         "SELECT player_id, id AS contract_id FROM contracts",
         ("player_contracts", "contract_details", "player_profile"),
     ),
     TaskTemplate(
-        "scouting", Difficulty.MEDIUM,
-        "You are scouting club {club_id}: see its squad, its {position}s and what the squad is "
-        "worth.",
+        "scouting",
+        Difficulty.MEDIUM,
+        "You are scouting club {club_id}: see its squad, its {position}s and what the squad is worth.",
         "SELECT DISTINCT club_id, position FROM players WHERE club_id IS NOT NULL",
         ("club_squad", "club_position_players", "squad_value"),
     ),
     TaskTemplate(
-        "revalue", Difficulty.MEDIUM,
-        "You want to check player {player_id}'s statistics and set their market value to "
-        "{new_value}.",
+        "revalue",
+        Difficulty.MEDIUM,
+        "You want to check player {player_id}'s statistics and set their market value to {new_value}.",
         "SELECT id AS player_id FROM players",
         ("player_stats", "update_market_value"),
         {"new_value": (1500000.0, 4200000.0, 8000000.0, 12500000.0)},
     ),
     TaskTemplate(
-        "match_report", Difficulty.MEDIUM,
-        "Player {player_id} scored {goals} against {opponent} on {match_date}: log it and check "
-        "their stats.",
+        "match_report",
+        Difficulty.MEDIUM,
+        "Player {player_id} scored {goals} against {opponent} on {match_date}: log it and check their stats.",
         "SELECT p.id AS player_id, c.name AS opponent FROM players p "
         "JOIN clubs c ON c.id != p.club_id WHERE p.position = 'forward'",
         ("record_appearance", "player_stats"),
         {"goals": (1, 2, 3), "match_date": ("2025-11-02", "2025-11-09", "2025-11-23")},
     ),
     TaskTemplate(
-        "transfer_window", Difficulty.HARD,
+        "transfer_window",
+        Difficulty.HARD,
         "Player {player_id} is moving from {club_name} to club {club_id}: check the squad of "
         "{club_name}, the player's contracts, terminate contract {contract_id}, record the "
         "transfer and confirm the new club's squad.",
         "SELECT p.id AS player_id, c.name AS club_name, k.id AS contract_id, "
         "(p.club_id % 6) + 1 AS club_id FROM players p JOIN clubs c ON c.id = p.club_id "
         "JOIN contracts k ON k.player_id = p.id WHERE k.status = 'active'",
-        ("squad_by_club_name", "player_contracts", "terminate_contract", "transfer_player",
-         "club_squad"),
+        ("squad_by_club_name", "player_contracts", "terminate_contract", "transfer_player", "club_squad"),
     ),
     TaskTemplate(
-        "season_review", Difficulty.HARD,
+        "season_review",
+        Difficulty.HARD,
         "You manage {club_name} (club {club_id}): review the squad and its value, check player "
         "{player_id}'s stats, and revalue them at {new_value}.",
         "SELECT c.name AS club_name, c.id AS club_id, p.id AS player_id FROM clubs c "

@@ -49,21 +49,63 @@ CREATE TABLE order_items (
 );
 """
 
-_FIRST = ("Ana", "Bruno", "Clara", "Diego", "Elena", "Felix", "Grace", "Hugo", "Ines", "Jonas",
-          "Karin", "Liam", "Maya", "Nora", "Omar", "Paula", "Rafael", "Sofia", "Tomas", "Vera")
-_LAST = ("Lopez", "Meyer", "Novak", "Silva", "Rossi", "Dubois", "Jensen", "Costa", "Fischer",
-         "Moreau", "Kowalski", "Haas", "Berg", "Santos", "Larsen")
-_CITIES = ("Lisbon", "Porto", "Madrid", "Lyon", "Berlin", "Vienna", "Milan", "Dublin", "Oslo",
-           "Krakow")
+_FIRST = (
+    "Ana",
+    "Bruno",
+    "Clara",
+    "Diego",
+    "Elena",
+    "Felix",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Karin",
+    "Liam",
+    "Maya",
+    "Nora",
+    "Omar",
+    "Paula",
+    "Rafael",
+    "Sofia",
+    "Tomas",
+    "Vera",
+)
+_LAST = (
+    "Lopez",
+    "Meyer",
+    "Novak",
+    "Silva",
+    "Rossi",
+    "Dubois",
+    "Jensen",
+    "Costa",
+    "Fischer",
+    "Moreau",
+    "Kowalski",
+    "Haas",
+    "Berg",
+    "Santos",
+    "Larsen",
+)
+_CITIES = ("Lisbon", "Porto", "Madrid", "Lyon", "Berlin", "Vienna", "Milan", "Dublin", "Oslo", "Krakow")
 _PRODUCTS = (
-    ("electronics", "Wireless Mouse", 24.99), ("electronics", "USB Keyboard", 39.5),
-    ("electronics", "Noise Cancelling Headphones", 189.0), ("electronics", "Desk Lamp", 32.0),
-    ("kitchen", "Chef Knife", 59.9), ("kitchen", "Cast Iron Pan", 44.0),
-    ("kitchen", "Espresso Maker", 129.0), ("kitchen", "Salad Bowl", 18.75),
-    ("garden", "Garden Hose", 27.3), ("garden", "Pruning Shears", 21.0),
-    ("garden", "Watering Can", 15.5), ("books", "Sourdough Baking", 22.0),
-    ("books", "Mountain Trails", 19.9), ("books", "The Quiet Sea", 14.5),
-    ("toys", "Wooden Train Set", 49.0), ("toys", "Puzzle Cube", 9.99),
+    ("electronics", "Wireless Mouse", 24.99),
+    ("electronics", "USB Keyboard", 39.5),
+    ("electronics", "Noise Cancelling Headphones", 189.0),
+    ("electronics", "Desk Lamp", 32.0),
+    ("kitchen", "Chef Knife", 59.9),
+    ("kitchen", "Cast Iron Pan", 44.0),
+    ("kitchen", "Espresso Maker", 129.0),
+    ("kitchen", "Salad Bowl", 18.75),
+    ("garden", "Garden Hose", 27.3),
+    ("garden", "Pruning Shears", 21.0),
+    ("garden", "Watering Can", 15.5),
+    ("books", "Sourdough Baking", 22.0),
+    ("books", "Mountain Trails", 19.9),
+    ("books", "The Quiet Sea", 14.5),
+    ("toys", "Wooden Train Set", 49.0),
+    ("toys", "Puzzle Cube", 9.99),
     ("toys", "Kite", 16.0),
 )
 _STATUSES = ("pending", "pending", "shipped", "delivered", "delivered", "cancelled")
@@ -79,9 +121,14 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
     for i, (first, last) in enumerate(people, start=1):
         conn.execute(
             "INSERT INTO customers (id, name, email, city, tier, joined_on) VALUES (?,?,?,?,?,?)",
-            (i, f"{first} {last}", f"{first.lower()}.{last.lower()}@example.com",
-             rng.choice(_CITIES), rng.choice(("standard", "standard", "silver", "gold")),
-             _day(rng, 0, 120)),
+            (
+                i,
+                f"{first} {last}",
+                f"{first.lower()}.{last.lower()}@example.com",
+                rng.choice(_CITIES),
+                rng.choice(("standard", "standard", "silver", "gold")),
+                _day(rng, 0, 120),
+            ),
         )
     for i, (category, name, price) in enumerate(_PRODUCTS, start=1):
         conn.execute(
@@ -94,8 +141,7 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
         city = conn.execute("SELECT city FROM customers WHERE id = ?", (customer_id,)).fetchone()[0]
         status = _STATUSES[order_id % len(_STATUSES)]
         conn.execute(
-            "INSERT INTO orders (id, customer_id, status, order_date, shipping_city, total)"
-            " VALUES (?,?,?,?,?,0)",
+            "INSERT INTO orders (id, customer_id, status, order_date, shipping_city, total) VALUES (?,?,?,?,?,0)",
             (order_id, customer_id, status, _day(rng, 120, 330), city),
         )
         total = 0.0
@@ -105,8 +151,7 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
             price = _PRODUCTS[product_id - 1][2]
             total += quantity * price
             conn.execute(
-                "INSERT INTO order_items (id, order_id, product_id, quantity, unit_price)"
-                " VALUES (?,?,?,?,?)",
+                "INSERT INTO order_items (id, order_id, product_id, quantity, unit_price) VALUES (?,?,?,?,?)",
                 (item_id, order_id, product_id, quantity, price),
             )
         conn.execute("UPDATE orders SET total = ? WHERE id = ?", (round(total, 2), order_id))
@@ -116,123 +161,157 @@ S = ToolStep
 
 INTENTS = (
     Intent(
-        "order_status", "check the status of order {order_id}",
-        ("What's the status of order {order_id}?",
-         "Could you check on order #{order_id} for me?",
-         "Has order number {order_id} shipped yet?",
-         "I'd like an update on my order {order_id}, please."),
+        "order_status",
+        "check the status of order {order_id}",
+        (
+            "What's the status of order {order_id}?",
+            "Could you check on order #{order_id} for me?",
+            "Has order number {order_id} shipped yet?",
+            "I'd like an update on my order {order_id}, please.",
+        ),
         {"order_id": "int"},
         (S("get_order_by_id", {"id": "{order_id}"}),),
         ("status", "shipped", "update"),
     ),
     Intent(
-        "product_details", "look up product {product_id}",
-        ("Can you tell me about product {product_id}?",
-         "What does product number {product_id} cost?",
-         "Show me the details of product #{product_id}."),
+        "product_details",
+        "look up product {product_id}",
+        (
+            "Can you tell me about product {product_id}?",
+            "What does product number {product_id} cost?",
+            "Show me the details of product #{product_id}.",
+        ),
         {"product_id": "int"},
         (S("get_product_by_id", {"id": "{product_id}"}),),
         ("product", "cost", "details"),
     ),
     Intent(
-        "product_by_sku", "find the product with SKU {sku}",
-        ("Look up the item with SKU {sku}, please.",
-         "Which product has the code {sku}?",
-         "Is SKU {sku} in stock?"),
+        "product_by_sku",
+        "find the product with SKU {sku}",
+        ("Look up the item with SKU {sku}, please.", "Which product has the code {sku}?", "Is SKU {sku} in stock?"),
         {"sku": "word"},
         (S("get_product_by_sku", {"sku": "{sku}"}),),
         ("sku", "code", "stock"),
     ),
     Intent(
-        "customer_by_email", "pull up the customer account registered to {email}",
-        ("Can you pull up the account for {email}?",
-         "Which customer is registered under {email}?",
-         "Find the customer profile with email address {email}."),
+        "customer_by_email",
+        "pull up the customer account registered to {email}",
+        (
+            "Can you pull up the account for {email}?",
+            "Which customer is registered under {email}?",
+            "Find the customer profile with email address {email}.",
+        ),
         {"email": "email"},
         (S("get_customer_by_email", {"email": "{email}"}),),
         ("account", "profile", "registered"),
     ),
     Intent(
-        "products_in_category", "browse the {category} products",
-        ("Show me the products in the {category} category.",
-         "What do you sell in {category}?",
-         "List your {category} items, please."),
+        "products_in_category",
+        "browse the {category} products",
+        (
+            "Show me the products in the {category} category.",
+            "What do you sell in {category}?",
+            "List your {category} items, please.",
+        ),
         {"category": "word"},
         (S("search_products", {"category": "{category}"}),),
         ("category", "sell", "browse"),
     ),
     Intent(
-        "customer_orders", "list the orders placed by customer {customer_id}",
-        ("Which orders has customer {customer_id} placed?",
-         "List all orders for customer number {customer_id}.",
-         "Show me the order history of customer #{customer_id}."),
+        "customer_orders",
+        "list the orders placed by customer {customer_id}",
+        (
+            "Which orders has customer {customer_id} placed?",
+            "List all orders for customer number {customer_id}.",
+            "Show me the order history of customer #{customer_id}.",
+        ),
         {"customer_id": "int"},
         (S("get_customer_orders", {"customer_id": "{customer_id}"}),),
         ("history", "placed", "orders"),
     ),
     Intent(
-        "customer_spend", "find out how much customer {customer_id} has spent",
-        ("How much has customer {customer_id} spent in total?",
-         "Give me a spending summary for customer {customer_id}.",
-         "What's the total spend of customer #{customer_id}?"),
+        "customer_spend",
+        "find out how much customer {customer_id} has spent",
+        (
+            "How much has customer {customer_id} spent in total?",
+            "Give me a spending summary for customer {customer_id}.",
+            "What's the total spend of customer #{customer_id}?",
+        ),
         {"customer_id": "int"},
         (S("get_customer_orders_summary", {"customer_id": "{customer_id}"}),),
         ("spent", "spend", "summary"),
     ),
     Intent(
-        "orders_by_email", "see every order on the account with email {email}",
-        ("What orders are on the account with email {email}?",
-         "Show me every order placed under {email}.",
-         "I need the list of orders for {email}."),
+        "orders_by_email",
+        "see every order on the account with email {email}",
+        (
+            "What orders are on the account with email {email}?",
+            "Show me every order placed under {email}.",
+            "I need the list of orders for {email}.",
+        ),
         {"email": "email"},
-        (S("get_customer_by_email", {"email": "{email}"}),
-         S("get_customer_orders", {"customer_id": "$prev.id"})),
+        (S("get_customer_by_email", {"email": "{email}"}), S("get_customer_orders", {"customer_id": "$prev.id"})),
         ("email", "list", "every"),
     ),
     Intent(
-        "order_items", "see which items are in order {order_id}",
-        ("What items are in order {order_id}?",
-         "Which products did order #{order_id} contain?",
-         "Break down the contents of order number {order_id} for me."),
+        "order_items",
+        "see which items are in order {order_id}",
+        (
+            "What items are in order {order_id}?",
+            "Which products did order #{order_id} contain?",
+            "Break down the contents of order number {order_id} for me.",
+        ),
         {"order_id": "int"},
         (S("get_order_order_items", {"order_id": "{order_id}"}),),
         ("items", "contents", "contain"),
     ),
     Intent(
-        "change_shipping_city", "have order {order_id} shipped to {new_city} instead",
-        ("Please change the shipping city of order {order_id} to {new_city}.",
-         "Can you ship order {order_id} to {new_city} instead?",
-         "I moved, so order #{order_id} should go to {new_city} now."),
+        "change_shipping_city",
+        "have order {order_id} shipped to {new_city} instead",
+        (
+            "Please change the shipping city of order {order_id} to {new_city}.",
+            "Can you ship order {order_id} to {new_city} instead?",
+            "I moved, so order #{order_id} should go to {new_city} now.",
+        ),
         {"order_id": "int", "new_city": "name"},
         (S("update_order_shipping_city", {"id": "{order_id}", "shipping_city": "{new_city}"}),),
         ("ship", "city", "moved"),
         verify="order_status",
     ),
     Intent(
-        "update_product_price", "set the price of product {product_id} to {new_price}",
-        ("Please set the price of product {product_id} to {new_price}.",
-         "Change product #{product_id} so it costs {new_price} from now on.",
-         "Update the price for product number {product_id} to {new_price}, please."),
+        "update_product_price",
+        "set the price of product {product_id} to {new_price}",
+        (
+            "Please set the price of product {product_id} to {new_price}.",
+            "Change product #{product_id} so it costs {new_price} from now on.",
+            "Update the price for product number {product_id} to {new_price}, please.",
+        ),
         {"product_id": "int", "new_price": "float"},
         (S("update_product_price", {"id": "{product_id}", "price": "{new_price}"}),),
         ("price", "costs", "reprice"),
         verify="product_details",
     ),
     Intent(
-        "cancel_order", "cancel order {order_id}",
-        ("Please cancel order {order_id}.",
-         "I don't want order #{order_id} anymore, can you cancel it?",
-         "Cancel my order number {order_id}, please."),
+        "cancel_order",
+        "cancel order {order_id}",
+        (
+            "Please cancel order {order_id}.",
+            "I don't want order #{order_id} anymore, can you cancel it?",
+            "Cancel my order number {order_id}, please.",
+        ),
         {"order_id": "int"},
         (S("update_order_status", {"id": "{order_id}", "status": "cancelled"}),),
         ("cancel", "anymore", "cancelled"),
         verify="order_status",
     ),
     Intent(
-        "register_customer", "open a new customer account for {name} ({email}) in {city}",
-        ("Please open a new account for {name} with email {email} in {city}.",
-         "I'd like to register {name}, email {email}, living in {city}.",
-         "Sign up a new customer: {name}, {email}, based in {city}."),
+        "register_customer",
+        "open a new customer account for {name} ({email}) in {city}",
+        (
+            "Please open a new account for {name} with email {email} in {city}.",
+            "I'd like to register {name}, email {email}, living in {city}.",
+            "Sign up a new customer: {name}, {email}, based in {city}.",
+        ),
         {"name": "name", "email": "email", "city": "name"},
         (S("create_customer", {"name": "{name}", "email": "{email}", "city": "{city}"}),),
         ("register", "sign", "new"),
@@ -243,53 +322,64 @@ INTENTS = (
 _NEW_CITIES = ("Seville", "Bordeaux", "Hamburg", "Turin", "Bergen", "Gdansk")
 _NEW_PEOPLE = {
     "name": ("Iris Walker", "Mateo Ruiz", "Lena Vogel", "Noah Keller", "Alma Petrov"),
-    "email": ("iris.walker@example.com", "mateo.ruiz@example.com", "lena.vogel@example.com",
-              "noah.keller@example.com", "alma.petrov@example.com"),
+    "email": (
+        "iris.walker@example.com",
+        "mateo.ruiz@example.com",
+        "lena.vogel@example.com",
+        "noah.keller@example.com",
+        "alma.petrov@example.com",
+    ),
     "city": _NEW_CITIES,
 }
 
 TEMPLATES = (
     TaskTemplate(
-        "check_order", Difficulty.EASY,
+        "check_order",
+        Difficulty.EASY,
         "You want to know the status of order {order_id} and which items it contains.",
         "SELECT id AS order_id FROM orders",
         ("order_status", "order_items"),
     ),
     TaskTemplate(
-        "find_by_sku", Difficulty.EASY,
+        "find_by_sku",
+        Difficulty.EASY,
         "You want the details of the product with SKU {sku}.",
         "SELECT sku FROM products",
         ("product_by_sku",),
     ),
     TaskTemplate(
-        "browse_category", Difficulty.EASY,
+        "browse_category",
+        Difficulty.EASY,
         "You are shopping for {category} products and want to see what the shop sells.",
         "SELECT DISTINCT category FROM products",
         ("products_in_category",),
     ),
     TaskTemplate(
-        "order_history", Difficulty.EASY,
+        "order_history",
+        Difficulty.EASY,
         "You are customer {customer_id} and want your order history and your total spend.",
         "SELECT DISTINCT customer_id FROM orders",
         ("customer_orders", "customer_spend"),
     ),
     TaskTemplate(
-        "review_account", Difficulty.MEDIUM,
-        "You (customer {customer_id}, email {email}) want to review your orders and how much "
-        "you have spent so far.",
+        "review_account",
+        Difficulty.MEDIUM,
+        "You (customer {customer_id}, email {email}) want to review your orders and how much you have spent so far.",
         "SELECT c.id AS customer_id, c.email AS email FROM customers c "
         "WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id)",
         ("orders_by_email", "customer_spend"),
     ),
     TaskTemplate(
-        "redirect_order", Difficulty.MEDIUM,
+        "redirect_order",
+        Difficulty.MEDIUM,
         "You want to check on your pending order {order_id} and have it shipped to {new_city}.",
         "SELECT id AS order_id FROM orders WHERE status = 'pending'",
         ("order_status", "change_shipping_city"),
         {"new_city": _NEW_CITIES},
     ),
     TaskTemplate(
-        "reprice_product", Difficulty.MEDIUM,
+        "reprice_product",
+        Difficulty.MEDIUM,
         "As a shop manager you want to look at product {product_id} (SKU {sku}), change its "
         "price to {new_price}, and confirm the stock level.",
         "SELECT id AS product_id, sku FROM products",
@@ -297,15 +387,16 @@ TEMPLATES = (
         {"new_price": (9.99, 14.5, 29.0, 54.9, 99.0)},
     ),
     TaskTemplate(
-        "cancel_pending", Difficulty.HARD,
-        "You ({email}) want to find your account, list your orders, check pending order "
-        "{order_id} and then cancel it.",
+        "cancel_pending",
+        Difficulty.HARD,
+        "You ({email}) want to find your account, list your orders, check pending order {order_id} and then cancel it.",
         "SELECT c.email AS email, o.id AS order_id FROM orders o "
         "JOIN customers c ON c.id = o.customer_id WHERE o.status = 'pending'",
         ("customer_by_email", "orders_by_email", "order_status", "cancel_order"),
     ),
     TaskTemplate(
-        "move_and_review", Difficulty.HARD,
+        "move_and_review",
+        Difficulty.HARD,
         "You (customer {customer_id}, email {email}) want to see your orders and total spend, "
         "check what order {order_id} contains, and have it shipped to {new_city}.",
         "SELECT c.id AS customer_id, c.email AS email, o.id AS order_id FROM orders o "
@@ -314,7 +405,8 @@ TEMPLATES = (
         {"new_city": _NEW_CITIES},
     ),
     TaskTemplate(
-        "new_customer", Difficulty.HARD,
+        "new_customer",
+        Difficulty.HARD,
         "You are {name} from {city} and want to open an account with email {email}, confirm it "
         "exists, browse the {category} products and check the item with SKU {sku}.",
         "SELECT DISTINCT p.category AS category, p.sku AS sku FROM products p",

@@ -49,21 +49,60 @@ CREATE TABLE support_tickets (
 );
 """
 
-_FIRST = ("Aisha", "Bram", "Carmen", "Dario", "Elif", "Finn", "Greta", "Hamid", "Ilse", "Joao",
-          "Kira", "Lucas", "Marta", "Niko", "Oscar", "Priya", "Quentin", "Ruth", "Sami", "Ursula")
-_LAST = ("Alves", "Bakker", "Castro", "Demir", "Engel", "Fontaine", "Grant", "Hoffmann",
-         "Iglesias", "Jovanovic", "Kaya", "Lambert", "Marino", "Nielsen")
+_FIRST = (
+    "Aisha",
+    "Bram",
+    "Carmen",
+    "Dario",
+    "Elif",
+    "Finn",
+    "Greta",
+    "Hamid",
+    "Ilse",
+    "Joao",
+    "Kira",
+    "Lucas",
+    "Marta",
+    "Niko",
+    "Oscar",
+    "Priya",
+    "Quentin",
+    "Ruth",
+    "Sami",
+    "Ursula",
+)
+_LAST = (
+    "Alves",
+    "Bakker",
+    "Castro",
+    "Demir",
+    "Engel",
+    "Fontaine",
+    "Grant",
+    "Hoffmann",
+    "Iglesias",
+    "Jovanovic",
+    "Kaya",
+    "Lambert",
+    "Marino",
+    "Nielsen",
+)
 _CITIES = ("Porto", "Valencia", "Marseille", "Munich", "Rotterdam", "Zurich", "Prague", "Warsaw")
 _PLANS = (
-    ("Go Basic", "prepaid", 9.99, 5), ("Go Plus", "prepaid", 14.99, 15),
-    ("Smart 30", "postpaid", 24.0, 30), ("Smart Unlimited", "postpaid", 39.0, 200),
-    ("Family Share", "family", 55.0, 120), ("Business Pro", "business", 49.5, 100),
+    ("Go Basic", "prepaid", 9.99, 5),
+    ("Go Plus", "prepaid", 14.99, 15),
+    ("Smart 30", "postpaid", 24.0, 30),
+    ("Smart Unlimited", "postpaid", 39.0, 200),
+    ("Family Share", "family", 55.0, 120),
+    ("Business Pro", "business", 49.5, 100),
 )
 _ISSUES = (
     ("billing", "charged twice for the same month"),
     ("network", "no signal at home in the evening"),
-    ("device", "phone does not register on the network"), ("roaming", "data not working abroad"),
-    ("network", "calls drop after a minute"), ("billing", "roaming fee looks wrong"),
+    ("device", "phone does not register on the network"),
+    ("roaming", "data not working abroad"),
+    ("network", "calls drop after a minute"),
+    ("billing", "roaming fee looks wrong"),
 )
 
 
@@ -87,9 +126,16 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
         conn.execute(
             "INSERT INTO subscribers (id, name, email, phone_number, city, plan_id, status,"
             " activated_on) VALUES (?,?,?,?,?,?,?,?)",
-            (i, f"{first} {last}", f"{first.lower()}.{last.lower()}@example.com",
-             f"555-0{numbers[i - 1]}", rng.choice(_CITIES), plan_id, status,
-             _day(rng, 0, 90).isoformat()),
+            (
+                i,
+                f"{first} {last}",
+                f"{first.lower()}.{last.lower()}@example.com",
+                f"555-0{numbers[i - 1]}",
+                rng.choice(_CITIES),
+                plan_id,
+                status,
+                _day(rng, 0, 90).isoformat(),
+            ),
         )
         fee = _PLANS[plan_id - 1][2]
         for month in range(rng.randint(2, 4)):
@@ -97,10 +143,15 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
             issued = date(2025, 6 + month, 1)
             state = "paid" if month < 1 else rng.choice(("paid", "unpaid", "overdue"))
             conn.execute(
-                "INSERT INTO invoices (id, subscriber_id, issued_on, due_on, amount, status)"
-                " VALUES (?,?,?,?,?,?)",
-                (invoice_id, i, issued.isoformat(), (issued + timedelta(days=20)).isoformat(),
-                 round(fee + rng.choice((0, 0, 2.5, 7.8, 12.0)), 2), state),
+                "INSERT INTO invoices (id, subscriber_id, issued_on, due_on, amount, status) VALUES (?,?,?,?,?,?)",
+                (
+                    invoice_id,
+                    i,
+                    issued.isoformat(),
+                    (issued + timedelta(days=20)).isoformat(),
+                    round(fee + rng.choice((0, 0, 2.5, 7.8, 12.0)), 2),
+                    state,
+                ),
             )
         if i % 2:
             ticket_id += 1
@@ -108,8 +159,7 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
             conn.execute(
                 "INSERT INTO support_tickets (id, subscriber_id, category, summary, status,"
                 " opened_on) VALUES (?,?,?,?,?,?)",
-                (ticket_id, i, category, summary, rng.choice(("open", "resolved")),
-                 _day(rng, 150, 300).isoformat()),
+                (ticket_id, i, category, summary, rng.choice(("open", "resolved")), _day(rng, 150, 300).isoformat()),
             )
 
 
@@ -117,104 +167,138 @@ S = ToolStep
 
 INTENTS = (
     Intent(
-        "subscriber_account", "look up the account of subscriber {subscriber_id}",
-        ("Can you pull up the account of subscriber {subscriber_id}?",
-         "What's on file for subscriber #{subscriber_id}?",
-         "Show me the line details for customer number {subscriber_id}."),
+        "subscriber_account",
+        "look up the account of subscriber {subscriber_id}",
+        (
+            "Can you pull up the account of subscriber {subscriber_id}?",
+            "What's on file for subscriber #{subscriber_id}?",
+            "Show me the line details for customer number {subscriber_id}.",
+        ),
         {"subscriber_id": "int"},
         (S("get_subscriber_by_id", {"id": "{subscriber_id}"}),),
         ("account", "line", "subscriber"),
     ),
     Intent(
-        "invoice_details", "look up invoice {invoice_id}",
-        ("What does invoice {invoice_id} say?",
-         "Can you check bill #{invoice_id} for me?",
-         "Show me the details of invoice number {invoice_id}."),
+        "invoice_details",
+        "look up invoice {invoice_id}",
+        (
+            "What does invoice {invoice_id} say?",
+            "Can you check bill #{invoice_id} for me?",
+            "Show me the details of invoice number {invoice_id}.",
+        ),
         {"invoice_id": "int"},
         (S("get_invoice_by_id", {"id": "{invoice_id}"}),),
         ("invoice", "bill", "due"),
     ),
     Intent(
-        "subscriber_by_phone", "find the account for phone number {phone_number}",
-        ("Whose line is {phone_number}?",
-         "Look up the account for the number {phone_number}, please.",
-         "Which subscriber has phone number {phone_number}?"),
+        "subscriber_by_phone",
+        "find the account for phone number {phone_number}",
+        (
+            "Whose line is {phone_number}?",
+            "Look up the account for the number {phone_number}, please.",
+            "Which subscriber has phone number {phone_number}?",
+        ),
         {"phone_number": "word"},
         (S("get_subscriber_by_phone_number", {"phone_number": "{phone_number}"}),),
         ("number", "whose", "owner"),
     ),
     Intent(
-        "plans_of_kind", "browse the {kind} plans",
-        ("What {kind} plans do you offer?",
-         "Show me your {kind} tariffs.",
-         "List the {kind} options you have, please."),
+        "plans_of_kind",
+        "browse the {kind} plans",
+        (
+            "What {kind} plans do you offer?",
+            "Show me your {kind} tariffs.",
+            "List the {kind} options you have, please.",
+        ),
         {"kind": "word"},
         (S("search_plans", {"kind": "{kind}"}),),
         ("plans", "tariffs", "offer"),
     ),
     Intent(
-        "subscriber_invoices", "list the invoices of subscriber {subscriber_id}",
-        ("Which invoices does subscriber {subscriber_id} have?",
-         "List every bill sent to subscriber #{subscriber_id}.",
-         "Show me the billing history of customer number {subscriber_id}."),
+        "subscriber_invoices",
+        "list the invoices of subscriber {subscriber_id}",
+        (
+            "Which invoices does subscriber {subscriber_id} have?",
+            "List every bill sent to subscriber #{subscriber_id}.",
+            "Show me the billing history of customer number {subscriber_id}.",
+        ),
         {"subscriber_id": "int"},
         (S("get_subscriber_invoices", {"subscriber_id": "{subscriber_id}"}),),
         ("invoices", "history", "sent"),
     ),
     Intent(
-        "billing_summary", "find out how much subscriber {subscriber_id} has been billed",
-        ("How much has subscriber {subscriber_id} been billed in total?",
-         "Give me a billing summary for subscriber #{subscriber_id}.",
-         "What's the average bill of customer number {subscriber_id}?"),
+        "billing_summary",
+        "find out how much subscriber {subscriber_id} has been billed",
+        (
+            "How much has subscriber {subscriber_id} been billed in total?",
+            "Give me a billing summary for subscriber #{subscriber_id}.",
+            "What's the average bill of customer number {subscriber_id}?",
+        ),
         {"subscriber_id": "int"},
         (S("get_subscriber_invoices_summary", {"subscriber_id": "{subscriber_id}"}),),
         ("total", "average", "summary"),
     ),
     Intent(
-        "invoices_by_phone", "see the bills for phone number {phone_number}",
-        ("What bills are there for the line {phone_number}?",
-         "Show me the invoices for phone number {phone_number}.",
-         "I need the billing history of {phone_number}."),
+        "invoices_by_phone",
+        "see the bills for phone number {phone_number}",
+        (
+            "What bills are there for the line {phone_number}?",
+            "Show me the invoices for phone number {phone_number}.",
+            "I need the billing history of {phone_number}.",
+        ),
         {"phone_number": "word"},
-        (S("get_subscriber_by_phone_number", {"phone_number": "{phone_number}"}),
-         S("get_subscriber_invoices", {"subscriber_id": "$prev.id"})),
+        (
+            S("get_subscriber_by_phone_number", {"phone_number": "{phone_number}"}),
+            S("get_subscriber_invoices", {"subscriber_id": "$prev.id"}),
+        ),
         ("phone", "bills", "lines"),
     ),
     Intent(
-        "current_plan", "find out which plan subscriber {subscriber_id} is on",
-        ("Which plan is subscriber {subscriber_id} on?",
-         "What tariff does subscriber #{subscriber_id} have right now?",
-         "Tell me the current plan of customer number {subscriber_id}."),
+        "current_plan",
+        "find out which plan subscriber {subscriber_id} is on",
+        (
+            "Which plan is subscriber {subscriber_id} on?",
+            "What tariff does subscriber #{subscriber_id} have right now?",
+            "Tell me the current plan of customer number {subscriber_id}.",
+        ),
         {"subscriber_id": "int"},
-        (S("get_subscriber_by_id", {"id": "{subscriber_id}"}),
-         S("get_plan_by_id", {"id": "$prev.plan_id"})),
+        (S("get_subscriber_by_id", {"id": "{subscriber_id}"}), S("get_plan_by_id", {"id": "$prev.plan_id"})),
         ("plan", "tariff", "current"),
     ),
     Intent(
-        "change_plan", "move subscriber {subscriber_id} to plan {plan_id}",
-        ("Please move subscriber {subscriber_id} to plan {plan_id}.",
-         "Switch subscriber #{subscriber_id} over to plan #{plan_id}, please.",
-         "I want customer number {subscriber_id} on plan number {plan_id} from now on."),
+        "change_plan",
+        "move subscriber {subscriber_id} to plan {plan_id}",
+        (
+            "Please move subscriber {subscriber_id} to plan {plan_id}.",
+            "Switch subscriber #{subscriber_id} over to plan #{plan_id}, please.",
+            "I want customer number {subscriber_id} on plan number {plan_id} from now on.",
+        ),
         {"subscriber_id": "int", "plan_id": "int"},
         (S("update_subscriber_plan_id", {"id": "{subscriber_id}", "plan_id": "{plan_id}"}),),
         ("switch", "move", "change"),
         verify="current_plan",
     ),
     Intent(
-        "pay_invoice", "mark invoice {invoice_id} as paid",
-        ("Please mark invoice {invoice_id} as paid.",
-         "I've just paid bill #{invoice_id}, can you record that?",
-         "Record the payment for invoice number {invoice_id}, please."),
+        "pay_invoice",
+        "mark invoice {invoice_id} as paid",
+        (
+            "Please mark invoice {invoice_id} as paid.",
+            "I've just paid bill #{invoice_id}, can you record that?",
+            "Record the payment for invoice number {invoice_id}, please.",
+        ),
         {"invoice_id": "int"},
         (S("update_invoice_status", {"id": "{invoice_id}", "status": "paid"}),),
         ("paid", "payment", "settle"),
         verify="invoice_details",
     ),
     Intent(
-        "suspend_line", "suspend the line of subscriber {subscriber_id}",
-        ("Please suspend the line of subscriber {subscriber_id}.",
-         "My phone was stolen, block subscriber #{subscriber_id} right away.",
-         "Suspend service for customer number {subscriber_id}, please."),
+        "suspend_line",
+        "suspend the line of subscriber {subscriber_id}",
+        (
+            "Please suspend the line of subscriber {subscriber_id}.",
+            "My phone was stolen, block subscriber #{subscriber_id} right away.",
+            "Suspend service for customer number {subscriber_id}, please.",
+        ),
         {"subscriber_id": "int"},
         (S("update_subscriber_status", {"id": "{subscriber_id}", "status": "suspended"}),),
         ("suspend", "stolen", "block"),
@@ -223,31 +307,43 @@ INTENTS = (
     Intent(
         "update_subscriber_email",
         "change the email of subscriber {subscriber_id} to {new_email}",
-        ("Please change the email of subscriber {subscriber_id} to {new_email}.",
-         "Update the contact address for subscriber #{subscriber_id} to {new_email}.",
-         "Customer number {subscriber_id} has a new email: {new_email}."),
+        (
+            "Please change the email of subscriber {subscriber_id} to {new_email}.",
+            "Update the contact address for subscriber #{subscriber_id} to {new_email}.",
+            "Customer number {subscriber_id} has a new email: {new_email}.",
+        ),
         {"subscriber_id": "int", "new_email": "email"},
         (S("update_subscriber_email", {"id": "{subscriber_id}", "email": "{new_email}"}),),
         ("email", "contact", "address"),
         verify="subscriber_account",
     ),
     Intent(
-        "subscriber_tickets", "list the support tickets of subscriber {subscriber_id}",
-        ("Which support tickets does subscriber {subscriber_id} have?",
-         "Show me the open complaints for subscriber #{subscriber_id}.",
-         "List the tickets raised by customer number {subscriber_id}."),
+        "subscriber_tickets",
+        "list the support tickets of subscriber {subscriber_id}",
+        (
+            "Which support tickets does subscriber {subscriber_id} have?",
+            "Show me the open complaints for subscriber #{subscriber_id}.",
+            "List the tickets raised by customer number {subscriber_id}.",
+        ),
         {"subscriber_id": "int"},
         (S("get_subscriber_support_tickets", {"subscriber_id": "{subscriber_id}"}),),
         ("tickets", "complaints", "support"),
     ),
     Intent(
-        "open_ticket", "open a {category} ticket for subscriber {subscriber_id}: {summary}",
-        ("Please open a {category} ticket for subscriber {subscriber_id}: {summary}.",
-         "I need to report a {category} problem on subscriber #{subscriber_id}: {summary}.",
-         "File a {category} complaint for customer number {subscriber_id} saying {summary}."),
+        "open_ticket",
+        "open a {category} ticket for subscriber {subscriber_id}: {summary}",
+        (
+            "Please open a {category} ticket for subscriber {subscriber_id}: {summary}.",
+            "I need to report a {category} problem on subscriber #{subscriber_id}: {summary}.",
+            "File a {category} complaint for customer number {subscriber_id} saying {summary}.",
+        ),
         {"category": "word", "subscriber_id": "int", "summary": "text"},
-        (S("create_support_ticket", {"subscriber_id": "{subscriber_id}",
-                                     "category": "{category}", "summary": "{summary}"}),),
+        (
+            S(
+                "create_support_ticket",
+                {"subscriber_id": "{subscriber_id}", "category": "{category}", "summary": "{summary}"},
+            ),
+        ),
         ("report", "problem", "ticket"),
         verify="subscriber_tickets",
     ),
@@ -255,38 +351,46 @@ INTENTS = (
 
 _ISSUE_POOL = {
     "category": ("network", "billing", "roaming", "device"),
-    "summary": ("the signal keeps dropping in the afternoon", "I was charged for a plan I left",
-                "mobile data stops working abroad", "my new phone shows no service"),
+    "summary": (
+        "the signal keeps dropping in the afternoon",
+        "I was charged for a plan I left",
+        "mobile data stops working abroad",
+        "my new phone shows no service",
+    ),
 }
 
 TEMPLATES = (
     TaskTemplate(
-        "check_bill", Difficulty.EASY,
+        "check_bill",
+        Difficulty.EASY,
         "You want to see what invoice {invoice_id} says.",
         "SELECT id AS invoice_id FROM invoices",
         ("invoice_details",),
     ),
     TaskTemplate(
-        "browse_plans", Difficulty.EASY,
+        "browse_plans",
+        Difficulty.EASY,
         "You are thinking of a new contract and want to see the {kind} plans on offer.",
         "SELECT DISTINCT kind FROM plans",
         ("plans_of_kind",),
     ),
     TaskTemplate(
-        "whose_line", Difficulty.EASY,
+        "whose_line",
+        Difficulty.EASY,
         "You want to know whose line {phone_number} is and which bills it has.",
         "SELECT phone_number FROM subscribers",
         ("subscriber_by_phone", "invoices_by_phone"),
     ),
     TaskTemplate(
-        "settle_bill", Difficulty.MEDIUM,
-        "You are subscriber {subscriber_id}: review your bills, then record the payment of "
-        "invoice {invoice_id}.",
+        "settle_bill",
+        Difficulty.MEDIUM,
+        "You are subscriber {subscriber_id}: review your bills, then record the payment of invoice {invoice_id}.",
         "SELECT subscriber_id, id AS invoice_id FROM invoices WHERE status != 'paid'",
         ("subscriber_invoices", "pay_invoice"),
     ),
     TaskTemplate(
-        "switch_plan", Difficulty.MEDIUM,
+        "switch_plan",
+        Difficulty.MEDIUM,
         "You are subscriber {subscriber_id}; find out your current plan, look at the {kind} "
         "plans, and switch to plan {plan_id}.",
         "SELECT s.id AS subscriber_id, p.kind AS kind, p.id AS plan_id FROM subscribers s "
@@ -294,14 +398,15 @@ TEMPLATES = (
         ("current_plan", "plans_of_kind", "change_plan"),
     ),
     TaskTemplate(
-        "lost_phone", Difficulty.MEDIUM,
-        "Your phone ({phone_number}, subscriber {subscriber_id}) was stolen: find the account "
-        "and suspend the line.",
+        "lost_phone",
+        Difficulty.MEDIUM,
+        "Your phone ({phone_number}, subscriber {subscriber_id}) was stolen: find the account and suspend the line.",
         "SELECT id AS subscriber_id, phone_number FROM subscribers WHERE status = 'active'",
         ("subscriber_by_phone", "suspend_line"),
     ),
     TaskTemplate(
-        "billing_dispute", Difficulty.HARD,
+        "billing_dispute",
+        Difficulty.HARD,
         "You ({phone_number}, subscriber {subscriber_id}) think a bill is wrong: go through "
         "your invoices and billing summary, open a {category} ticket ({summary}), and check it "
         "was filed.",
@@ -310,15 +415,21 @@ TEMPLATES = (
         _ISSUE_POOL,
     ),
     TaskTemplate(
-        "account_tidy_up", Difficulty.HARD,
+        "account_tidy_up",
+        Difficulty.HARD,
         "You are subscriber {subscriber_id}: check your account, update your email to "
         "{new_email}, see which plan you are on, pay invoice {invoice_id} and review your "
         "billing summary.",
         "SELECT subscriber_id, id AS invoice_id FROM invoices WHERE status != 'paid'",
-        ("subscriber_account", "update_subscriber_email", "current_plan", "pay_invoice",
-         "billing_summary"),
-        {"new_email": ("mail.me@example.org", "k.user@mail.example", "home.line@example.net",
-                       "new.contact@example.com")},
+        ("subscriber_account", "update_subscriber_email", "current_plan", "pay_invoice", "billing_summary"),
+        {
+            "new_email": (
+                "mail.me@example.org",
+                "k.user@mail.example",
+                "home.line@example.net",
+                "new.contact@example.com",
+            )
+        },
     ),
 )
 

@@ -32,7 +32,9 @@ def price_of(usage: Usage, price: Price | None) -> float:
     return (usage.prompt_tokens * price.prompt + usage.completion_tokens * price.completion) / 1_000_000
 
 
-def role_costs(session: Session, prices: dict[str, Price] | None = None, tool_spend: Spend | None = None) -> dict[str, RoleCost]:
+def role_costs(
+    session: Session, prices: dict[str, Price] | None = None, tool_spend: Spend | None = None
+) -> dict[str, RoleCost]:
     """Role -> usage, latency, message count and cost.
 
     Args:

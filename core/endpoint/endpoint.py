@@ -144,8 +144,13 @@ class SdkWire:
         transport = _aiohttp_client()
         shards = 1 if transport is not None else max(1, -(-profile.max_concurrency // CONNECTIONS_PER_CLIENT))
         self.clients = [
-            openai.AsyncOpenAI(api_key=key, base_url=profile.base_url, timeout=profile.timeout,
-                               max_retries=profile.max_retries, http_client=transport)
+            openai.AsyncOpenAI(
+                api_key=key,
+                base_url=profile.base_url,
+                timeout=profile.timeout,
+                max_retries=profile.max_retries,
+                http_client=transport,
+            )
             for _ in range(shards)
         ]
         self._turn = 0
@@ -158,8 +163,9 @@ class SdkWire:
         import httpx2
 
         with _sdk_failures():
-            response = await self._client().post("/chat/completions", content=body, cast_to=httpx2.Response,
-                                                 options=_OPTIONS)
+            response = await self._client().post(
+                "/chat/completions", content=body, cast_to=httpx2.Response, options=_OPTIONS
+            )
         return reply_object(response.content, self.where)
 
     async def stream(self, body: bytes) -> AsyncIterator[dict[str, Any]]:
@@ -168,9 +174,14 @@ class SdkWire:
         from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
         with _sdk_failures():
-            stream = await self._client().post("/chat/completions", content=body, cast_to=ChatCompletion,
-                                               options=_OPTIONS, stream=True,
-                                               stream_cls=openai.AsyncStream[ChatCompletionChunk])
+            stream = await self._client().post(
+                "/chat/completions",
+                content=body,
+                cast_to=ChatCompletion,
+                options=_OPTIONS,
+                stream=True,
+                stream_cls=openai.AsyncStream[ChatCompletionChunk],
+            )
         try:
             async for chunk in stream:
                 yield chunk.model_dump()
@@ -368,11 +379,15 @@ class Endpoint:
                     "raise `timeout` in the profile or check the server"
                 ) from exc
             except ConnectionFailed as exc:
-                raise BackendError(f"{self.where}: cannot connect after {self.profile.max_retries} retries ({exc})") from exc
+                raise BackendError(
+                    f"{self.where}: cannot connect after {self.profile.max_retries} retries ({exc})"
+                ) from exc
             except StreamBroken as exc:
                 broken += 1
                 if broken > self.profile.max_retries:
-                    raise BackendError(f"{self.where}: the reply stream broke off {broken} times ({exc}); check the server") from exc
+                    raise BackendError(
+                        f"{self.where}: the reply stream broke off {broken} times ({exc}); check the server"
+                    ) from exc
                 delay = self.profile.retry_backoff * (2 ** (broken - 1))
                 await asyncio.sleep(delay * (1 - 0.25 * random.random()))
                 if on_restart is not None:
@@ -476,7 +491,9 @@ class Endpoint:
         return ChatResult(
             content=content.strip(),
             reasoning=all_reasoning or None,
-            tool_calls=[ReplyToolCall(c["id"], c["name"], c["arguments"]) for _, c in sorted(calls.items()) if c["name"]],
+            tool_calls=[
+                ReplyToolCall(c["id"], c["name"], c["arguments"]) for _, c in sorted(calls.items()) if c["name"]
+            ],
             finish_reason=finish,
             usage=_usage(usage),
             model=model,

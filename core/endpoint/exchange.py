@@ -157,7 +157,9 @@ class ChatResult:
         return cls(
             content=data.get("content") or "",
             reasoning=data.get("reasoning"),
-            tool_calls=[ReplyToolCall(c.get("id"), c["name"], c.get("arguments") or "") for c in data.get("tool_calls") or []],
+            tool_calls=[
+                ReplyToolCall(c.get("id"), c["name"], c.get("arguments") or "") for c in data.get("tool_calls") or []
+            ],
             finish_reason=data.get("finish_reason"),
             usage=Usage.model_validate(data.get("usage") or {}),
             model=data.get("model"),
@@ -325,7 +327,10 @@ def repair_json(text: str) -> Any | None:
         mended += " null"
     mended += "".join(reversed(closers))
     mended = _TRAILING_COMMA.sub(r"\1", mended)
-    for attempt in (mended, re.sub(r"\bTrue\b", "true", re.sub(r"\bFalse\b", "false", re.sub(r"\bNone\b", "null", mended)))):
+    for attempt in (
+        mended,
+        re.sub(r"\bTrue\b", "true", re.sub(r"\bFalse\b", "false", re.sub(r"\bNone\b", "null", mended))),
+    ):
         try:
             return json.loads(attempt)
         except json.JSONDecodeError:

@@ -69,7 +69,7 @@ class ExchangeLog:
             try:
                 fd = self._open()
                 while data:
-                    data = data[os.write(fd, data):]
+                    data = data[os.write(fd, data) :]
             except OSError as exc:
                 raise SessionFileError(f"{self.path}: cannot record the exchange: {exc.strerror}") from exc
 
@@ -114,7 +114,9 @@ class ExchangeCache:
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
-            raise SessionFileError(f"{path}: cache file not found (it is written beside a session as *{SUFFIX})") from None
+            raise SessionFileError(
+                f"{path}: cache file not found (it is written beside a session as *{SUFFIX})"
+            ) from None
         except OSError as exc:
             raise SessionFileError(f"{path}: cannot read the cache: {exc.strerror}") from exc
         for number, line in enumerate(lines, start=1):

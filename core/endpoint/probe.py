@@ -22,8 +22,14 @@ SCHEMA: dict[str, Any] = {
     "required": ["answer"],
     "additionalProperties": False,
 }
-CLOCK = {"type": "function", "function": {"name": "get_time", "description": "The current time.",
-                                          "parameters": {"type": "object", "properties": {}, "required": []}}}
+CLOCK = {
+    "type": "function",
+    "function": {
+        "name": "get_time",
+        "description": "The current time.",
+        "parameters": {"type": "object", "properties": {}, "required": []},
+    },
+}
 
 
 @dataclass
@@ -66,25 +72,57 @@ async def probe(name: str, profile: Profile) -> list[ProbeResult]:
         verdict = accept(reply, seen)
         results.append(ProbeResult(feature, verdict is None, verdict or ""))
 
-    none = {"json_schema": False, "json_object": False, "tool_choice": False, "parallel_tool_calls": False,
-            "stream": False, "strict": False, "seed": False}
-    await run("chat", ChatRequest("check", _asks("Reply with the word OK.")), none, None,
-              lambda r, _: None if r.content.strip() else "empty reply")
-    await run("stream", ChatRequest("check", _asks("Count from 1 to 5."), stream=True), dict(none, stream=True), "stream",
-              lambda r, seen: None if len(seen) > 1 else "the reply came in one piece")
-    for feature, flags in (("json_object", {"json_object": True}), ("json_schema", {"json_schema": True}),
-                           ("strict", {"json_schema": True, "strict": True})):
+    none = {
+        "json_schema": False,
+        "json_object": False,
+        "tool_choice": False,
+        "parallel_tool_calls": False,
+        "stream": False,
+        "strict": False,
+        "seed": False,
+    }
+    await run(
+        "chat",
+        ChatRequest("check", _asks("Reply with the word OK.")),
+        none,
+        None,
+        lambda r, _: None if r.content.strip() else "empty reply",
+    )
+    await run(
+        "stream",
+        ChatRequest("check", _asks("Count from 1 to 5."), stream=True),
+        dict(none, stream=True),
+        "stream",
+        lambda r, seen: None if len(seen) > 1 else "the reply came in one piece",
+    )
+    for feature, flags in (
+        ("json_object", {"json_object": True}),
+        ("json_schema", {"json_schema": True}),
+        ("strict", {"json_schema": True, "strict": True}),
+    ):
         request = ChatRequest("check", _asks('Reply with JSON {"answer": "OK"}.'), schema=SCHEMA)
         await run(feature, request, dict(none, **flags), feature, _json_ok)
     tools = ChatRequest("check", _asks("What time is it? Use the tool."), tools=[CLOCK])
     await run("tools", tools, none, None, lambda r, _: None if r.tool_calls else "answered without calling the tool")
     await run("tool_choice", tools, dict(none, tool_choice=True), "tool_choice", lambda r, _: None)
-    await run("parallel_tool_calls", tools, dict(none, parallel_tool_calls=True), "parallel_tool_calls", lambda r, _: None)
-    await run("seed", ChatRequest("check", _asks("Reply with the word OK."), seed=7), dict(none, seed=True), "seed",
-              lambda r, _: None)
+    await run(
+        "parallel_tool_calls", tools, dict(none, parallel_tool_calls=True), "parallel_tool_calls", lambda r, _: None
+    )
+    await run(
+        "seed",
+        ChatRequest("check", _asks("Reply with the word OK."), seed=7),
+        dict(none, seed=True),
+        "seed",
+        lambda r, _: None,
+    )
     reasoning = ChatRequest("check", _asks("Is 17 prime? Answer yes or no."))
-    await run("reasoning", reasoning, none, None,
-              lambda r, _: None if r.reasoning else "no reasoning field or <think> block in the reply")
+    await run(
+        "reasoning",
+        reasoning,
+        none,
+        None,
+        lambda r, _: None if r.reasoning else "no reasoning field or <think> block in the reply",
+    )
     return results
 
 
@@ -93,4 +131,6 @@ def _json_ok(reply, _seen) -> str | None:
         value = extract_json(reply.content)
     except ValueError:
         return f"not JSON: {reply.content[:60]!r}"
-    return None if isinstance(value, dict) and "answer" in value else f"JSON without the field: {json.dumps(value)[:60]}"
+    return (
+        None if isinstance(value, dict) and "answer" in value else f"JSON without the field: {json.dumps(value)[:60]}"
+    )

@@ -211,7 +211,8 @@ class AiohttpWire:
                 except (json.JSONDecodeError, UnicodeDecodeError):
                     detail = None
                 failure: Exception = HTTPStatusFailed(
-                    response.status, error_message(detail, text.decode("utf-8", "replace")[:300] or response.reason or "")
+                    response.status,
+                    error_message(detail, text.decode("utf-8", "replace")[:300] or response.reason or ""),
                 )
                 if not should_retry(response.status, response.headers):
                     raise failure

@@ -133,9 +133,7 @@ class DialogueEngine:
             DialogueFinishedError: the dialogue has finished (see `resume`).
         """
         if self.finished:
-            raise DialogueFinishedError(
-                f"the dialogue has finished ({self.session.finish_reason}); resume it to go on"
-            )
+            raise DialogueFinishedError(f"the dialogue has finished ({self.session.finish_reason}); resume it to go on")
         if self._dirty_environment:
             self.environment.reset_to(self.session)
             self._dirty_environment = False

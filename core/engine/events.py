@@ -15,6 +15,7 @@ from typing import Protocol
 from turnloom.core.models import ChatMessage, FinishReason, Role, RuleVerdict, Session, Task, WriteRecord
 from turnloom.core.tools.sqlenv import WriteEffect
 
+
 @dataclass(frozen=True)
 class ProposalStarted:
     role: Role

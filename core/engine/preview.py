@@ -35,7 +35,9 @@ async def preview_user_turn(engine: DialogueEngine, rules: list[Rule]) -> ChatMe
         raise TurnloomError(f"it is the {role}'s turn, not the user's; step until the user speaks to preview")
     config = session.config.model_copy(update={"rules": list(rules)})
     view = session.model_copy(update={"config": config, "tasks": list(session.tasks)})
-    shadow = DialogueEngine(view, engine.roles, engine.environment, rule_checker=build_rule_checker(view, engine.environment))
+    shadow = DialogueEngine(
+        view, engine.roles, engine.environment, rule_checker=build_rule_checker(view, engine.environment)
+    )
     proposal = await shadow.propose()
     return proposal.message
 

@@ -84,8 +84,9 @@ def build_record(session: Session, fmt: str, env_values: Mapping[str, str] | Non
     tools = [s for s in session.tools if s.name not in disabled or s.name in called]
     secrets = secret_env_values() if env_values is None else env_values
     sources = [(f"message {i} ({m.role})", m.text) for i, m in enumerate(messages)]
-    sources += [(f"message {i}: arguments of {c.name!r}", c.arguments)
-                for i, m in enumerate(messages) for c in m.tool_calls]
+    sources += [
+        (f"message {i}: arguments of {c.name!r}", c.arguments) for i, m in enumerate(messages) for c in m.tool_calls
+    ]
     sources += [(f"tool {s.name!r}", json.dumps(s.to_openai(), ensure_ascii=False)) for s in tools]
     check_secrets(sources, secrets)
     record = builder(session, messages, tools)

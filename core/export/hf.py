@@ -36,8 +36,11 @@ def build(session: Session, messages: list[ChatMessage], tools: list[ToolSpec]) 
         item: dict[str, Any] = {"role": str(message.role), "content": message.content or ""}
         if message.tool_calls:
             item["tool_calls"] = [
-                {"id": call.id, "type": "function",
-                 "function": {"name": call.name, "arguments": json.loads(call.arguments)}}
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": json.loads(call.arguments)},
+                }
                 for call in message.tool_calls
             ]
         if message.role is Role.TOOL:

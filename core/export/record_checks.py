@@ -19,10 +19,25 @@ from jsonschema.exceptions import SchemaError
 from turnloom.core.models import ChatMessage, Role, ToolSpec
 
 STOP_TOKENS = (
-    "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|eom_id|>",
-    "<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>",
-    "<|end|>", "<|user|>", "<|assistant|>", "<|system|>", "<|python_tag|>",
-    "</s>", "[INST]", "[/INST]", "<start_of_turn>", "<end_of_turn>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|endoftext|>",
+    "<|eot_id|>",
+    "<|eom_id|>",
+    "<|begin_of_text|>",
+    "<|end_of_text|>",
+    "<|start_header_id|>",
+    "<|end_header_id|>",
+    "<|end|>",
+    "<|user|>",
+    "<|assistant|>",
+    "<|system|>",
+    "<|python_tag|>",
+    "</s>",
+    "[INST]",
+    "[/INST]",
+    "<start_of_turn>",
+    "<end_of_turn>",
 )
 REASONING = re.compile(r"</?(?:think|thinking|reasoning)>", re.IGNORECASE)
 SECRET_PATTERNS = (
@@ -162,8 +177,10 @@ def check_sharegpt_order(conversations: list[dict[str, str]]) -> None:
     sides = ({"human", "observation"}, {"gpt", "function_call"})
     for index, turn in enumerate(conversations):
         if turn.get("from") not in sides[index % 2]:
-            raise RecordRejected(f"turn {index} is {turn.get('from')!r}; LLaMA-Factory needs "
-                                 f"{' or '.join(sorted(sides[index % 2]))} there")
+            raise RecordRejected(
+                f"turn {index} is {turn.get('from')!r}; LLaMA-Factory needs "
+                f"{' or '.join(sorted(sides[index % 2]))} there"
+            )
         if not str(turn.get("value", "")).strip():
             raise RecordRejected(f"turn {index} ({turn.get('from')}) is empty")
         follows_call = index > 0 and conversations[index - 1]["from"] == "function_call"

@@ -50,8 +50,10 @@ def build(session: Session, messages: list[ChatMessage], tools: list[ToolSpec]) 
             turns.append({"from": "observation", "value": _observation(results)})
             results = []
         if message.role is Role.SYSTEM:
-            raise RecordRejected(f"message {index + (1 if system else 0)} is a system message inside "
-                                 "the conversation; sharegpt allows one, at the start")
+            raise RecordRejected(
+                f"message {index + (1 if system else 0)} is a system message inside "
+                "the conversation; sharegpt allows one, at the start"
+            )
         if message.role is Role.TOOL:
             results.append(message.content or "")
         elif message.role is Role.USER:

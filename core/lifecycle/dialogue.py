@@ -76,7 +76,9 @@ def create_session(
         tools = usable_tools(toolset, source.image, execution)
     name, stored_path = source.domain, source.db
     rng = random.Random(f"{seed}:reference-time")
-    reference = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc) + timedelta(days=rng.randint(0, 364), minutes=rng.randint(0, 600))
+    reference = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc) + timedelta(
+        days=rng.randint(0, 364), minutes=rng.randint(0, 600)
+    )
     drawn = rule_config(rule_set, seed) if mode is Mode.USER_ORIENTED else {}
     config = GenerationConfig(
         mode=mode,

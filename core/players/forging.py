@@ -84,8 +84,13 @@ def offline_toolset(source: ToolSource, execution: ToolExecution, derived: Forge
         DatabaseError: no tool can be derived from the database.
     """
     report = derived or derived_tools(source)
-    return Toolset(domain=source.domain, db=source.db, execution=execution, tools=report.tools,
-                   dropped=[DroppedTool(name=n, reason=r, stage="derive") for n, r in report.dropped])
+    return Toolset(
+        domain=source.domain,
+        db=source.db,
+        execution=execution,
+        tools=report.tools,
+        dropped=[DroppedTool(name=n, reason=r, stage="derive") for n, r in report.dropped],
+    )
 
 
 async def forge_toolset(
@@ -141,7 +146,9 @@ async def forge_toolset(
         say(f"expansion: {len(more)} more")
         tools += more
         if not tools:
-            reasons = "; ".join(f"{name}: {reason}" for _, name, reason in forge.dropped[:3]) or "the replies held no tools"
+            reasons = (
+                "; ".join(f"{name}: {reason}" for _, name, reason in forge.dropped[:3]) or "the replies held no tools"
+            )
             raise BackendError(f"{endpoint.where}: the forge produced no usable tool ({reasons})")
         tools = await forge.output_schemas(source.domain, tools)
         say(f"output schemas: {len(tools)}")

@@ -44,8 +44,13 @@ class BackendSpec:
         Raises:
             SessionFileError: a cache file that cannot be read.
         """
-        return BackendSetup.create(self.config, record=self.record, cache=list(self.cache) or None,
-                                   cache_only=self.cache_only, batch=self.batch)
+        return BackendSetup.create(
+            self.config,
+            record=self.record,
+            cache=list(self.cache) or None,
+            cache_only=self.cache_only,
+            batch=self.batch,
+        )
 
 
 @dataclass
@@ -62,8 +67,14 @@ class BackendSetup:
     request_limit: int | None = None  # requests in flight per profile at most (`limit_requests`)
 
     @classmethod
-    def create(cls, config: TurnloomConfig, record: str | Path | None = None,
-               cache: list[str | Path] | None = None, cache_only: bool = False, batch: bool = False) -> BackendSetup:
+    def create(
+        cls,
+        config: TurnloomConfig,
+        record: str | Path | None = None,
+        cache: list[str | Path] | None = None,
+        cache_only: bool = False,
+        batch: bool = False,
+    ) -> BackendSetup:
         """A setup recording to `record` and answering from the `cache` files first.
 
         Raises:
@@ -132,7 +143,9 @@ class BackendSetup:
             self.log.close()
 
 
-def resolve_role_map(config: TurnloomConfig, profile: str | None = None, role_args: list[str] | None = None) -> dict[str, str]:
+def resolve_role_map(
+    config: TurnloomConfig, profile: str | None = None, role_args: list[str] | None = None
+) -> dict[str, str]:
     """Role -> profile name from the config, then `--profile`, then each `--role ROLE=PROFILE`.
 
     Raises:
@@ -156,7 +169,9 @@ def resolve_role_map(config: TurnloomConfig, profile: str | None = None, role_ar
         if name not in config.profiles:
             where = config.source or "no turnloom.toml found"
             known = ", ".join(sorted(config.profiles)) or "none"
-            raise UsageError(f"role {role} uses profile {name!r}, which is not defined ({where}; known profiles: {known})")
+            raise UsageError(
+                f"role {role} uses profile {name!r}, which is not defined ({where}; known profiles: {known})"
+            )
     return mapping
 
 
@@ -187,7 +202,9 @@ def build_roles(session: Session, config: TurnloomConfig, environment, setup: Ba
     mapping = {role: name for role, name in session.config.roles.items() if name != OFFLINE}
     unknown = sorted(set(mapping) - set(ROLE_NAMES))
     if unknown:
-        raise ConfigError(f"session {session.id}: unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLE_NAMES)}")
+        raise ConfigError(
+            f"session {session.id}: unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLE_NAMES)}"
+        )
     if "task" in mapping and "user" not in mapping:
         raise ConfigError(
             "the offline user simulator follows only offline tasks; map the `user` role to a profile too "

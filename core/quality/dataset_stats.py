@@ -70,7 +70,11 @@ class DatasetStats:
             "table1": self.rows,
             "per_dialogue": self.per_dialogue,
             "finish_reasons": self.finish_reasons,
-            "acceptance": {"accepted": self.accepted, "rate": self.acceptance_rate, "failed_checks": self.failed_checks},
+            "acceptance": {
+                "accepted": self.accepted,
+                "rate": self.acceptance_rate,
+                "failed_checks": self.failed_checks,
+            },
             "tool_calls": self.tool_calls,
             "rule_violations": self.violations,
             "tokens": self.tokens,
@@ -127,8 +131,12 @@ def collect(
         if session.config.execution is ToolExecution.SQL:
             sql_calls += stats["tool_calls"]
             sql_errors += stats["tool_errors"]
-    out = DatasetStats(samples=len(per), accepted=accepted, finish_reasons=dict(reasons.most_common()),
-                       failed_checks=dict(failed.most_common()))
+    out = DatasetStats(
+        samples=len(per),
+        accepted=accepted,
+        finish_reasons=dict(reasons.most_common()),
+        failed_checks=dict(failed.most_common()),
+    )
     for (name, source), rows in sorted(groups.items()):
         out.rows.append(_row(name, source, rows))
     if len(groups) > 1:
@@ -223,8 +231,10 @@ def render(stats: DatasetStats, bar_width: int = 40) -> str:
     finish = ", ".join(f"{k} {v} ({v / total:.1%})" for k, v in stats.finish_reasons.items())
     lines += ["", f"Finish reasons: {finish or '-'}"]
     failed = ", ".join(f"{k} {v}" for k, v in stats.failed_checks.items())
-    lines.append(f"Acceptance: {stats.accepted}/{stats.samples} ({stats.acceptance_rate:.1%})"
-                 + (f"; failed checks: {failed}" if failed else ""))
+    lines.append(
+        f"Acceptance: {stats.accepted}/{stats.samples} ({stats.acceptance_rate:.1%})"
+        + (f"; failed checks: {failed}" if failed else "")
+    )
     t = stats.tool_calls
     lines.append(
         f"Tool calls: {t['total']} · valid arguments {_pct(t['valid_arguments_rate'])} · "
@@ -233,12 +243,16 @@ def render(stats: DatasetStats, bar_width: int = 40) -> str:
     )
     v = stats.violations
     by_rule = ", ".join(f"{k} {n}" for k, n in v["by_rule"].items())
-    lines.append(f"Rule violations (flagged): {v['total']} in {v['dialogues_with_violations']} dialogue(s)"
-                 + (f" — {by_rule}" if by_rule else ""))
+    lines.append(
+        f"Rule violations (flagged): {v['total']} in {v['dialogues_with_violations']} dialogue(s)"
+        + (f" — {by_rule}" if by_rule else "")
+    )
     k = stats.tokens
     cost = "n/a (no price for a model used)" if k["cost"] is None else f"${k['cost']:.4f}"
     lines.append(f"Tokens: {k['total']:,} (prompt {k['prompt']:,}, completion {k['completion']:,}) · cost {cost}")
-    lines.append(f"Wall time: {k['wall_s_total']:.1f} s in all, {stats.per_dialogue['wall_s']['mean']:.3f} s per dialogue")
+    lines.append(
+        f"Wall time: {k['wall_s_total']:.1f} s in all, {stats.per_dialogue['wall_s']['mean']:.3f} s per dialogue"
+    )
     for name in ("turns", "tasks"):
         bins = stats.histograms.get(name, [])
         peak = max((c for _, c in bins), default=0) or 1

@@ -82,4 +82,3 @@ def first_difference(recorded: Session, regenerated: Session) -> str | None:
         if a[key] != b[key]:
             return f"{key} differs"
     return None
-

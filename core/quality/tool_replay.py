@@ -149,8 +149,10 @@ def _check_write(
     if effect is None and logged is None:
         return
     if effect is None or logged is None:
-        what = "the write log has a write here that did not happen again" if effect is None else (
-            "the call wrote to the database, but the write log has no record of it"
+        what = (
+            "the write log has a write here that did not happen again"
+            if effect is None
+            else ("the call wrote to the database, but the write log has no record of it")
         )
         report.differences.append(Difference(index, call.id, call.name, what))
         return
@@ -158,7 +160,9 @@ def _check_write(
     kept = {"sql": logged.sql, "params": logged.params, "rowcount": logged.rowcount, "lastrowid": logged.lastrowid}
     if _canonical(replayed) != _canonical(kept) or logged.tool_call_id != call.id:
         report.differences.append(
-            Difference(index, call.id, call.name, "write differs from the write log", _canonical(kept), _canonical(replayed))
+            Difference(
+                index, call.id, call.name, "write differs from the write log", _canonical(kept), _canonical(replayed)
+            )
         )
 
 
@@ -190,7 +194,9 @@ def _check_simulated(session: Session, index: int, message: ChatMessage, call: T
         misfit = _output_misfit(spec.output_schema, message.content)
         if misfit:
             report.differences.append(
-                Difference(index, call.id, call.name, f"result does not fit the output schema: {misfit}", message.content or "")
+                Difference(
+                    index, call.id, call.name, f"result does not fit the output schema: {misfit}", message.content or ""
+                )
             )
 
 

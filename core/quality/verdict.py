@@ -95,8 +95,9 @@ def validate_session(session: Session, rules: list[Rule] | None = None) -> Verdi
     verdict.checks.append(_check_required_tools(session, knowledge, verdict.notes))
     verdict.checks.append(_check_grounding(session))
     verdict.checks.append(_check_tool_errors(session))
-    verdict.checks.append(_check_rules(session, session.config.rules if rules is None else rules, knowledge,
-                                       verdict.notes))
+    verdict.checks.append(
+        _check_rules(session, session.config.rules if rules is None else rules, knowledge, verdict.notes)
+    )
     return verdict
 
 
@@ -177,7 +178,9 @@ def _check_required_tools(session: Session, knowledge: DomainKnowledge | None, n
             called = {name for name, _ in calls}
             missing = [step.tool for step in intent.steps if step.tool not in called]
             if missing:
-                reasons.append(f"task {t + 1} subtask {s + 1} ({subtask.intent}): {', '.join(missing)} never called successfully")
+                reasons.append(
+                    f"task {t + 1} subtask {s + 1} ({subtask.intent}): {', '.join(missing)} never called successfully"
+                )
             elif not any(_serves(intent, subtask.slots, name, args) for name, args in calls):
                 values = ", ".join(f"{k}={v}" for k, v in subtask.slots.items())
                 reasons.append(

@@ -80,7 +80,9 @@ def user_rule_folders() -> list[Path]:
     return [Path.cwd() / "rules", Path(user_config_dir("turnloom")) / "rules"]
 
 
-def read_rule_set(path: str | Path, text: str | None = None, source: str | None = None) -> tuple[RuleSet | None, list[RuleProblem]]:
+def read_rule_set(
+    path: str | Path, text: str | None = None, source: str | None = None
+) -> tuple[RuleSet | None, list[RuleProblem]]:
     """Read one `*.ruleset.toml` file; every problem names the file, line and key."""
     name = str(path)
     if text is None:
@@ -184,7 +186,9 @@ def set_problems(ruleset: RuleSet, catalog: RuleCatalog) -> list[RuleProblem]:
     for rule_id, params in ruleset.params.items():
         rule = catalog.rules.get(rule_id)
         if rule is None:
-            problems.append(RuleProblem(where, f"sets parameters of unknown rule {rule_id!r}", None, f"params.{rule_id}"))
+            problems.append(
+                RuleProblem(where, f"sets parameters of unknown rule {rule_id!r}", None, f"params.{rule_id}")
+            )
             continue
         spec = RULE_KINDS.get(rule.kind or "", {})
         for name, value in params.items():
@@ -194,7 +198,12 @@ def set_problems(ruleset: RuleSet, catalog: RuleCatalog) -> list[RuleProblem]:
         for option in options:
             if option not in NO_RULE and option not in catalog.rules:
                 problems.append(
-                    RuleProblem(where, f"persona option {option!r} is not a rule id (or normal/none)", None, f"persona.{dimension}")
+                    RuleProblem(
+                        where,
+                        f"persona option {option!r} is not a rule id (or normal/none)",
+                        None,
+                        f"persona.{dimension}",
+                    )
                 )
     return problems
 

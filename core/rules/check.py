@@ -166,7 +166,9 @@ Check = Callable[[TurnView, Rule], "str | None"]
 
 
 def _same(expected: dict, found: dict) -> bool:
-    return all(str(found.get(k, "")).lower() == str(v).lower() for k, v in expected.items() if k in found) and bool(found)
+    return all(str(found.get(k, "")).lower() == str(v).lower() for k, v in expected.items() if k in found) and bool(
+        found
+    )
 
 
 def check_incremental(view: TurnView, rule: Rule) -> str | None:
@@ -194,7 +196,9 @@ def _unconfirmed(view: TurnView) -> list[int]:
     return [
         i
         for i, state in enumerate(progress.states)
-        if state.done and not state.verified and not state.verify_asked
+        if state.done
+        and not state.verified
+        and not state.verify_asked
         and view.knowledge.intent(task.subtasks[i].intent).verify
         and i not in view.message.meta.extra.get("verify", [])
     ]
@@ -248,7 +252,11 @@ def _norm(text: str) -> str:
 
 
 def _goodbye(text: str) -> bool:
-    return bool(CLOSING.search(text) or re.search(r"\b(thanks|thank you|thx)\b", text, _I)) and "?" not in text and len(text.split()) <= 10
+    return (
+        bool(CLOSING.search(text) or re.search(r"\b(thanks|thank you|thx)\b", text, _I))
+        and "?" not in text
+        and len(text.split()) <= 10
+    )
 
 
 def check_terse(view: TurnView, rule: Rule) -> str | None:
@@ -306,7 +314,9 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def check_turn(session: Session, message: ChatMessage, rules: list[Rule], knowledge: DomainKnowledge | None = None) -> list[RuleVerdict]:
+def check_turn(
+    session: Session, message: ChatMessage, rules: list[Rule], knowledge: DomainKnowledge | None = None
+) -> list[RuleVerdict]:
     """Verdicts for a user turn about to follow `session`'s transcript, one per enabled rule with a check.
 
     Args:
@@ -357,7 +367,9 @@ def build_rule_checker(session: Session, environment=None) -> Callable[[Session,
     return checker
 
 
-def audit_session(session: Session, rules: list[Rule], knowledge: DomainKnowledge | None = None) -> dict[int, list[RuleVerdict]]:
+def audit_session(
+    session: Session, rules: list[Rule], knowledge: DomainKnowledge | None = None
+) -> dict[int, list[RuleVerdict]]:
     """Check every user turn of a finished transcript against `rules` (which need not be the ones it ran under).
 
     Returns:

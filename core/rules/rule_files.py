@@ -159,13 +159,17 @@ def read_rule(path: str | Path, text: str | None = None, source: str | None = No
             problems.append(RuleProblem(name, error["msg"], line_of(text, key), key))
         return RuleRead(None, problems)
     if not rule.id.strip() or not re.fullmatch(r"[\w.-]+", rule.id):
-        problems.append(RuleProblem(name, "a rule id is one word of letters, digits, _ . or -", line_of(text, "id"), "id"))
+        problems.append(
+            RuleProblem(name, "a rule id is one word of letters, digits, _ . or -", line_of(text, "id"), "id")
+        )
     params = dict(rule.params)
     if rule.kind is not None:
         spec = RULE_KINDS.get(rule.kind)
         if spec is None:
             known = ", ".join(sorted(RULE_KINDS))
-            problems.append(RuleProblem(name, f"unknown kind {rule.kind!r}; known kinds: {known}", line_of(text, "kind"), "kind"))
+            problems.append(
+                RuleProblem(name, f"unknown kind {rule.kind!r}; known kinds: {known}", line_of(text, "kind"), "kind")
+            )
         else:
             for param, declared in spec.items():
                 if param not in params:
@@ -175,11 +179,17 @@ def read_rule(path: str | Path, text: str | None = None, source: str | None = No
                     problems.append(RuleProblem(name, why, line_of(text, key), key))
     fields = placeholders(rule.prompt)
     if fields is None:
-        problems.append(RuleProblem(name, "unbalanced { or } (write {{ and }} for literal braces)", line_of(text, "prompt"), "prompt"))
+        problems.append(
+            RuleProblem(
+                name, "unbalanced { or } (write {{ and }} for literal braces)", line_of(text, "prompt"), "prompt"
+            )
+        )
     else:
         for missing in sorted({f for f in fields if f.split(".")[0].split("[")[0] not in params}):
             problems.append(
-                RuleProblem(name, f"placeholder {{{missing}}} has no parameter in [params]", line_of(text, "prompt"), "prompt")
+                RuleProblem(
+                    name, f"placeholder {{{missing}}} has no parameter in [params]", line_of(text, "prompt"), "prompt"
+                )
             )
     if problems:
         return RuleRead(None, problems)
@@ -250,6 +260,8 @@ def compile_rules_prompt(rules: list[Rule], task_text: str) -> str:
     enabled = [r for r in rules if r.enabled and r.rendered_prompt().strip()]
     if enabled:
         lines.append("## How you behave")
-        lines.append("Follow these general rules unless your goal above says otherwise; where they conflict, the goal wins.")
+        lines.append(
+            "Follow these general rules unless your goal above says otherwise; where they conflict, the goal wins."
+        )
         lines.extend(f"- {rule.rendered_prompt().strip()}" for rule in enabled)
     return "\n".join(lines).rstrip() + "\n"

@@ -332,9 +332,7 @@ def recover(snapshot_path: str | os.PathLike[str]) -> tuple[Session, list[str]]:
                     f"of the session. {_WHAT_TO_DO}"
                 )
             if body:
-                warnings.append(
-                    f"{snapshot}: changed since the journal was started; replayed the journal onto it"
-                )
+                warnings.append(f"{snapshot}: changed since the journal was started; replayed the journal onto it")
     return _replay(session, body, jpath, warnings), warnings
 
 
@@ -400,7 +398,7 @@ def _replay(session: Session, events: list[dict[str, Any]], jpath: Path, warning
                 write = event.get("write")
                 writes = [] if write is None else [WriteRecord.model_validate(write).model_dump(mode="json")]
                 finish = None if event.get("finish") is None else FinishReason(event["finish"])
-                messages[index:index + 1] = [event["message"]]
+                messages[index : index + 1] = [event["message"]]
                 data["tasks"].extend(tasks)
                 data["write_log"].extend(writes)
                 if finish is not None:

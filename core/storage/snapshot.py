@@ -33,10 +33,7 @@ Format = Literal["json", "toml"]
 # MIGRATIONS[v] turns a version-v document (a dict in the JSON shape) into version v+1.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
-_TRUNCATED_HINT = (
-    "file ends early - it may have been cut off while saving; "
-    "the journal beside it may hold the rest"
-)
+_TRUNCATED_HINT = "file ends early - it may have been cut off while saving; the journal beside it may hold the rest"
 
 
 # ---------------------------------------------------------------- formats
@@ -60,8 +57,7 @@ def format_for(path: str | os.PathLike[str]) -> Format:
     if suffix == ".toml":
         return "toml"
     raise SessionFileError(
-        f"{path}: unknown session file type {suffix or '(no suffix)'!r}; "
-        "use .session.json or .session.toml"
+        f"{path}: unknown session file type {suffix or '(no suffix)'!r}; use .session.json or .session.toml"
     )
 
 
@@ -290,12 +286,8 @@ def _parse_json(text: str, source: str | os.PathLike[str]) -> Any:
     except json.JSONDecodeError as exc:
         at_end = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
         if at_end:
-            raise SessionFileError(
-                f"{source}: line {exc.lineno}, column {exc.colno}: {_TRUNCATED_HINT}"
-            ) from None
-        raise SessionFileError(
-            f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
-        ) from None
+            raise SessionFileError(f"{source}: line {exc.lineno}, column {exc.colno}: {_TRUNCATED_HINT}") from None
+        raise SessionFileError(f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
 
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)$")
@@ -311,9 +303,7 @@ def _parse_toml(text: str, source: str | os.PathLike[str]) -> Any:
         found = _TOML_POSITION.search(message)
         if found:
             reason = message[: found.start()].strip()
-            raise SessionFileError(
-                f"{source}: line {found[1]}, column {found[2]}: invalid TOML: {reason}"
-            ) from None
+            raise SessionFileError(f"{source}: line {found[1]}, column {found[2]}: invalid TOML: {reason}") from None
         raise SessionFileError(f"{source}: invalid TOML: {message}") from None
     return from_toml_data(Session, raw, source)
 

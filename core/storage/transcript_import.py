@@ -26,7 +26,13 @@ from turnloom.core.errors import SessionFileError
 from turnloom.core.models import ChatMessage, MessageMeta, Provenance, Role, ToolCall, ToolOrigin, ToolSpec
 from turnloom.core.storage.snapshot import read_text
 
-_ROLES = {"system": Role.SYSTEM, "developer": Role.SYSTEM, "user": Role.USER, "assistant": Role.ASSISTANT, "tool": Role.TOOL}
+_ROLES = {
+    "system": Role.SYSTEM,
+    "developer": Role.SYSTEM,
+    "user": Role.USER,
+    "assistant": Role.ASSISTANT,
+    "tool": Role.TOOL,
+}
 
 
 class TranscriptError(SessionFileError):
@@ -81,12 +87,12 @@ def parse_transcript(data: Any, source: str | os.PathLike[str] = "<transcript>")
     tools_data: Any = []
     if isinstance(data, dict):
         if "messages" not in data:
-            raise TranscriptError(f"{source}: expected {{\"messages\": [...]}} or a list of messages")
+            raise TranscriptError(f'{source}: expected {{"messages": [...]}} or a list of messages')
         raw_messages, tools_data = data["messages"], data.get("tools") or []
     else:
         raw_messages = data
     if not isinstance(raw_messages, list):
-        raise TranscriptError(f"{source}: \"messages\" must be a list, not {type(raw_messages).__name__}")
+        raise TranscriptError(f'{source}: "messages" must be a list, not {type(raw_messages).__name__}')
     if not raw_messages:
         raise TranscriptError(f"{source}: the transcript has no messages")
     messages = [_message(raw, index, source) for index, raw in enumerate(raw_messages)]
@@ -113,7 +119,7 @@ def _parse_json(text: str, source: str | os.PathLike[str]) -> Any:
 def _message(raw: Any, index: int, source: str | os.PathLike[str]) -> ChatMessage:
     where = f"{source}: message {index}"
     if not isinstance(raw, dict):
-        raise TranscriptError(f"{where}: expected an object with \"role\" and \"content\", not {type(raw).__name__}")
+        raise TranscriptError(f'{where}: expected an object with "role" and "content", not {type(raw).__name__}')
     role_name = raw.get("role")
     if role_name not in _ROLES:
         known = ", ".join(sorted(_ROLES))
@@ -125,7 +131,7 @@ def _message(raw: Any, index: int, source: str | os.PathLike[str]) -> ChatMessag
         raise TranscriptError(f"{where}: a {role_name} message cannot carry tool_calls")
     reasoning = raw.get("reasoning", raw.get("reasoning_content"))
     if role is Role.TOOL and not raw.get("tool_call_id"):
-        raise TranscriptError(f"{where}: a tool message needs \"tool_call_id\" (the id of the call it answers)")
+        raise TranscriptError(f'{where}: a tool message needs "tool_call_id" (the id of the call it answers)')
     try:
         return ChatMessage(
             role=role,
@@ -166,7 +172,7 @@ def _call(raw: Any, where: str, n: int) -> ToolCall:
         raise TranscriptError(f"{where}: tool_calls[{n}].function must be an object")
     name, arguments, call_id = function.get("name"), function.get("arguments", "{}"), raw.get("id")
     if not isinstance(call_id, str) or not call_id:
-        raise TranscriptError(f"{where}: tool_calls[{n}] has no \"id\"; tool results refer to calls by id")
+        raise TranscriptError(f'{where}: tool_calls[{n}] has no "id"; tool results refer to calls by id')
     if not isinstance(name, str) or not name:
         raise TranscriptError(f"{where}: tool_calls[{n}] has no function name")
     if isinstance(arguments, dict):
@@ -203,17 +209,19 @@ def _check_calls_answered(messages: list[ChatMessage], source: str | os.PathLike
                 )
     if open_calls:
         call_id, at = next(iter(open_calls.items()))
-        raise TranscriptError(f"{source}: message {at}: tool call {call_id!r} has no result; add its tool message or drop the call")
+        raise TranscriptError(
+            f"{source}: message {at}: tool call {call_id!r} has no result; add its tool message or drop the call"
+        )
 
 
 def _tools(raw: Any, source: str | os.PathLike[str]) -> list[ToolSpec]:
     if not isinstance(raw, list):
-        raise TranscriptError(f"{source}: \"tools\" must be a list")
+        raise TranscriptError(f'{source}: "tools" must be a list')
     tools = []
     for n, item in enumerate(raw):
         function = item.get("function", item) if isinstance(item, dict) else None
         if not isinstance(function, dict) or not isinstance(function.get("name"), str):
-            raise TranscriptError(f"{source}: tools[{n}] must be {{\"type\": \"function\", \"function\": {{\"name\", ...}}}}")
+            raise TranscriptError(f'{source}: tools[{n}] must be {{"type": "function", "function": {{"name", ...}}}}')
         try:
             tools.append(
                 ToolSpec(

@@ -65,8 +65,7 @@ def load_database_image(path: str | Path, *, timeout: float = 1.0) -> bytes:
         raise DatabaseError(f"{file}: cannot be opened ({exc})") from exc
     try:
         tables = source.execute(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
         ).fetchone()[0]
         image = source.serialize()
     except sqlite3.Error as exc:

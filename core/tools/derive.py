@@ -35,7 +35,10 @@ from turnloom.core.models import ToolOrigin, ToolSpec
 from turnloom.core.tools.sqlenv import SqlEnvironment
 
 LIMIT_SCHEMA = {
-    "type": "integer", "minimum": 1, "maximum": 100, "default": 20,
+    "type": "integer",
+    "minimum": 1,
+    "maximum": 100,
+    "default": 20,
     "description": "Most rows to return (1-100, default 20).",
 }
 _UNREPLAYABLE_DEFAULT = re.compile(r"CURRENT_|'now'|RANDOM", re.IGNORECASE)
@@ -82,10 +85,24 @@ def _write_schema(insert: bool) -> dict[str, Any]:
     return _params(props, list(props))
 
 
-def _tool(name: str, description: str, parameters: dict[str, Any], sql: str, output: dict[str, Any],
-          returns: str | None = None) -> ToolSpec:
-    return ToolSpec(name=name, description=description, parameters=parameters, output_schema=output,
-                    sql=sql, returns=returns, writes=returns is None, origin=ToolOrigin.DERIVED)
+def _tool(
+    name: str,
+    description: str,
+    parameters: dict[str, Any],
+    sql: str,
+    output: dict[str, Any],
+    returns: str | None = None,
+) -> ToolSpec:
+    return ToolSpec(
+        name=name,
+        description=description,
+        parameters=parameters,
+        output_schema=output,
+        sql=sql,
+        returns=returns,
+        writes=returns is None,
+        origin=ToolOrigin.DERIVED,
+    )
 
 
 def _table_tools(t: Table, children: list[tuple[Table, Column]]) -> list[tuple[ToolSpec, Table]]:
@@ -93,11 +110,14 @@ def _table_tools(t: Table, children: list[tuple[Table, Column]]) -> list[tuple[T
     e, T, row = t.entity, quote_ident(t.name), _row_schema(t)
     cols = ", ".join(quote_ident(c.name) for c in t.columns)
     tools = [
-        _tool(f"get_{e}_by_{col.param}",
-              f"Get one {words(e)} by its {words(col.name)}; null when there is none.",
-              _params({col.param: _prop(col, f"The {words(col.name)} of the {words(e)}.")}, [col.param]),
-              f"SELECT {cols} FROM {T} WHERE {quote_ident(col.name)} = :{col.param}",
-              {**row, "type": ["object", "null"]}, "one")
+        _tool(
+            f"get_{e}_by_{col.param}",
+            f"Get one {words(e)} by its {words(col.name)}; null when there is none.",
+            _params({col.param: _prop(col, f"The {words(col.name)} of the {words(e)}.")}, [col.param]),
+            f"SELECT {cols} FROM {T} WHERE {quote_ident(col.name)} = :{col.param}",
+            {**row, "type": ["object", "null"]},
+            "one",
+        )
         for col in ([t.pk, *t.unique] if t.pk else [])
     ]
     tools += [_search_tool(t, cols, row), _create_tool(t)]
@@ -107,15 +127,24 @@ def _table_tools(t: Table, children: list[tuple[Table, Column]]) -> list[tuple[T
     pk_prop = _prop(pk, f"The {words(pk.name)} of the {words(e)}.")
     for c in t.columns:
         if c is not pk and c.hidden == 0:
-            tools.append(_tool(
-                f"update_{e}_{c.param}",
-                f"Change the {words(c.name)} of one {words(e)}, found by its {words(pk.name)}.",
-                _params({pk.param: pk_prop, c.param: _prop(c, f"The new {words(c.name)}.")},
-                        [pk.param, c.param]),
-                f"UPDATE {T} SET {quote_ident(c.name)} = :{c.param} WHERE {key}", _write_schema(False)))
-    tools.append(_tool(f"delete_{e}", f"Delete one {words(e)} by its {words(pk.name)}.",
-                       _params({pk.param: pk_prop}, [pk.param]), f"DELETE FROM {T} WHERE {key}",
-                       _write_schema(False)))
+            tools.append(
+                _tool(
+                    f"update_{e}_{c.param}",
+                    f"Change the {words(c.name)} of one {words(e)}, found by its {words(pk.name)}.",
+                    _params({pk.param: pk_prop, c.param: _prop(c, f"The new {words(c.name)}.")}, [pk.param, c.param]),
+                    f"UPDATE {T} SET {quote_ident(c.name)} = :{c.param} WHERE {key}",
+                    _write_schema(False),
+                )
+            )
+    tools.append(
+        _tool(
+            f"delete_{e}",
+            f"Delete one {words(e)} by its {words(pk.name)}.",
+            _params({pk.param: pk_prop}, [pk.param]),
+            f"DELETE FROM {T} WHERE {key}",
+            _write_schema(False),
+        )
+    )
     out = [(spec, t) for spec in tools]
     for child, fk in children:
         ambiguous = sum(p == t.name for _, p in child.fks) > 1
@@ -151,7 +180,9 @@ def _search_tool(t: Table, cols: str, row: dict[str, Any]) -> ToolSpec:
         _params(props, []),
         f"SELECT {cols} FROM {quote_ident(t.name)} WHERE {' AND '.join(conds) or '1'} "
         f"ORDER BY {t.order_by} LIMIT COALESCE(:limit, 20)",
-        {"type": "array", "items": row}, "many")
+        {"type": "array", "items": row},
+        "many",
+    )
 
 
 def _create_tool(t: Table) -> ToolSpec:
@@ -164,12 +195,13 @@ def _create_tool(t: Table) -> ToolSpec:
         if (c.notnull or c.name in t.pk_names) and not replayable_default:
             required.append(c.param)
     return _tool(
-        f"create_{t.entity}", f"Create a new {words(t.entity)}; optional fields keep their defaults. "
-        "Returns the new row's id as lastrowid.",
+        f"create_{t.entity}",
+        f"Create a new {words(t.entity)}; optional fields keep their defaults. Returns the new row's id as lastrowid.",
         _params({c.param: _prop(c, f"The {words(c.name)}.") for c in insert_cols}, required),
         f"INSERT INTO {quote_ident(t.name)} ({', '.join(quote_ident(c.name) for c in insert_cols)}) "
         f"VALUES ({', '.join(values)})",
-        _write_schema(True))
+        _write_schema(True),
+    )
 
 
 def _fk_tools(parent: Table, child: Table, fk: Column, ambiguous: bool) -> list[ToolSpec]:
@@ -184,7 +216,10 @@ def _fk_tools(parent: Table, child: Table, fk: Column, ambiguous: bool) -> list[
         f"ordered by {words(', '.join(child.pk_names) or 'rowid')}.",
         _params({fk.param: fk_prop, "limit": LIMIT_SCHEMA}, [fk.param]),
         f"SELECT {', '.join(quote_ident(c.name) for c in child.columns)} FROM {C} WHERE {where} "
-        f"ORDER BY {child.order_by} LIMIT COALESCE(:limit, 20)", {"type": "array", "items": row}, "many")
+        f"ORDER BY {child.order_by} LIMIT COALESCE(:limit, 20)",
+        {"type": "array", "items": row},
+        "many",
+    )
     skip = set(child.pk_names) | {c.name for c, _ in child.fks}
     measures = [c for c in child.columns if c.numeric and c.name not in skip and "format" not in c.schema]
     selects = [f'COUNT(*) AS "{child.part}_count"']
@@ -197,10 +232,13 @@ def _fk_tools(parent: Table, child: Table, fk: Column, ambiguous: bool) -> list[
         props[f"avg_{c.param}"] = {"type": ["number", "null"]}
     totals = f"; the total and average {', '.join(words(c.name) for c in measures)}" if measures else ""
     summary = _tool(
-        f"{base}_summary{suffix}", f"Summarize the {words(child.name)} of one {words(parent.entity)}: "
-        f"how many there are{totals}.",
+        f"{base}_summary{suffix}",
+        f"Summarize the {words(child.name)} of one {words(parent.entity)}: how many there are{totals}.",
         _params({fk.param: fk_prop}, [fk.param]),
-        f"SELECT {', '.join(selects)} FROM {C} WHERE {where}", _params(props, list(props)), "one")
+        f"SELECT {', '.join(selects)} FROM {C} WHERE {where}",
+        _params(props, list(props)),
+        "one",
+    )
     return [listing, summary]
 
 
@@ -251,7 +289,9 @@ class _Sampler:
             return col.schema["enum"][0]
         fmt = col.schema.get("format")
         return {"integer": 1, "number": 1.0}.get(col.schema["type"]) or {
-            "date": "2025-01-01", "date-time": "2025-01-01T00:00:00", "time": "00:00:00"
+            "date": "2025-01-01",
+            "date-time": "2025-01-01T00:00:00",
+            "time": "00:00:00",
         }.get(fmt, f"sample {words(col.name)}")
 
     def fresh(self, t: Table, col: Column) -> Any:
@@ -269,8 +309,10 @@ class _Sampler:
     def unreferenced_key(self, t: Table, children: list[tuple[Table, Column]]) -> Any:
         assert t.pk is not None
         pk = quote_ident(t.pk.name)
-        conds = [f"NOT EXISTS (SELECT 1 FROM {quote_ident(c.name)} AS ch WHERE ch.{quote_ident(fk.name)} = p.{pk})"
-                 for c, fk in children]
+        conds = [
+            f"NOT EXISTS (SELECT 1 FROM {quote_ident(c.name)} AS ch WHERE ch.{quote_ident(fk.name)} = p.{pk})"
+            for c, fk in children
+        ]
         where = " AND ".join([*conds, f"p.{pk} IS NOT NULL"])
         rows = self.env.query(
             f"SELECT p.{pk} AS v FROM {quote_ident(t.name)} AS p WHERE {where} ORDER BY p.{pk} LIMIT 1"
@@ -349,8 +391,9 @@ def derive_tools(image: bytes) -> ForgeReport:
     return report
 
 
-def _try(spec: ToolSpec, t: Table, children: list[tuple[Table, Column]], sampler: _Sampler,
-         env: SqlEnvironment) -> str | None:
+def _try(
+    spec: ToolSpec, t: Table, children: list[tuple[Table, Column]], sampler: _Sampler, env: SqlEnvironment
+) -> str | None:
     """None when the tool runs on sample arguments; else why it does not."""
     try:
         args = sampler.arguments(spec, t, children)

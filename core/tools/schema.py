@@ -12,12 +12,20 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-_IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman",
-              "data": "data", "series": "series", "species": "species", "news": "news",
-              "movies": "movie", "cookies": "cookie", "analyses": "analysis"}
-_CHECK_IN = re.compile(
-    r'CHECK\s*\(\s*("[^"]+"|`[^`]+`|\[[^\]]+\]|\w+)\s+IN\s*\(([^()]*)\)\s*\)', re.IGNORECASE
-)
+_IRREGULAR = {
+    "people": "person",
+    "children": "child",
+    "men": "man",
+    "women": "woman",
+    "data": "data",
+    "series": "series",
+    "species": "species",
+    "news": "news",
+    "movies": "movie",
+    "cookies": "cookie",
+    "analyses": "analysis",
+}
+_CHECK_IN = re.compile(r'CHECK\s*\(\s*("[^"]+"|`[^`]+`|\[[^\]]+\]|\w+)\s+IN\s*\(([^()]*)\)\s*\)', re.IGNORECASE)
 _LITERAL = re.compile(r"\s*(?:'((?:[^']|'')*)'|(-?\d+(?:\.\d+)?))\s*(?:,|$)")
 
 
@@ -132,7 +140,7 @@ def check_in_enums(create_sql: str) -> dict[str, list[Any]]:
                 items.append(text.replace("''", "'"))
             else:
                 items.append(float(number) if "." in number else int(number))
-            rest = rest[m.end():].strip()
+            rest = rest[m.end() :].strip()
         if items and not rest:
             out[col.strip('"`[]').lower()] = items
     return out
@@ -164,8 +172,10 @@ def introspect(conn: sqlite3.Connection) -> list[Table]:
             used.add(param)
             schema = value_schema(ctype or "")
             if cname.lower() in enums:
-                schema = {"type": "string" if isinstance(enums[cname.lower()][0], str) else schema["type"],
-                          "enum": enums[cname.lower()]}
+                schema = {
+                    "type": "string" if isinstance(enums[cname.lower()][0], str) else schema["type"],
+                    "enum": enums[cname.lower()],
+                }
             col = Column(cname, param, ctype or "", bool(notnull) or pk_pos > 0, dflt, hidden, schema)
             columns.append(col)
             if pk_pos:
@@ -187,14 +197,23 @@ def introspect(conn: sqlite3.Connection) -> list[Table]:
         for fk in conn.execute(f"PRAGMA foreign_key_list({quote_ident(name)})"):
             fk_groups.setdefault(fk[0], []).append(fk)
         by_col = {c.name: c for c in columns}
-        fks = [(by_col[g[0][3]], g[0][2]) for _, g in sorted(fk_groups.items())
-               if len(g) == 1 and g[0][3] in by_col]
+        fks = [(by_col[g[0][3]], g[0][2]) for _, g in sorted(fk_groups.items()) if len(g) == 1 and g[0][3] in by_col]
         order = ", ".join(quote_ident(c.name) for _, c in pk_cols) if pk_cols else "rowid"
-        tables.append(Table(
-            name, param_name(name), param_name(singular(name)), columns, pk, [c.name for _, c in pk_cols],
-            pk is not None and pk.declared.upper() == "INTEGER" and not without_rowid,
-            unique, fks, order, keyed,
-        ))
+        tables.append(
+            Table(
+                name,
+                param_name(name),
+                param_name(singular(name)),
+                columns,
+                pk,
+                [c.name for _, c in pk_cols],
+                pk is not None and pk.declared.upper() == "INTEGER" and not without_rowid,
+                unique,
+                fks,
+                order,
+                keyed,
+            )
+        )
     by_name = {t.name.lower(): t for t in tables}
     for t in tables:
         t.fks = [(c, by_name[p.lower()].name) for c, p in t.fks if p.lower() in by_name]

@@ -33,9 +33,7 @@ MAX_ROWS = 1000  # rows a single tool call may return; more are cut off
 MAX_STEPS = 100_000  # progress-handler ticks (of 1000 VM steps, about a second) before a call is interrupted
 
 _SCHEMA_ACTIONS = frozenset(
-    getattr(sqlite3, name)
-    for name in dir(sqlite3)
-    if name.startswith(("SQLITE_CREATE_", "SQLITE_DROP_"))
+    getattr(sqlite3, name) for name in dir(sqlite3) if name.startswith(("SQLITE_CREATE_", "SQLITE_DROP_"))
 ) | {sqlite3.SQLITE_ALTER_TABLE, sqlite3.SQLITE_REINDEX, sqlite3.SQLITE_ANALYZE}
 _WRITE_ACTIONS = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE})
 _CLOCK_FUNCTIONS = frozenset({"date", "time", "datetime", "julianday", "strftime", "unixepoch", "timediff"})
@@ -96,9 +94,7 @@ def _is_insert(sql: str) -> bool:
     return keyword == "WITH" and re.search(r"\b(INSERT|REPLACE)\b", sql, re.IGNORECASE) is not None
 
 
-def _make_authorizer(
-    sql: str, params: dict[str, Any], allow_writes: bool, denials: list[str]
-) -> Callable[..., int]:
+def _make_authorizer(sql: str, params: dict[str, Any], allow_writes: bool, denials: list[str]) -> Callable[..., int]:
     """An authorizer for one tool statement; it records why it refused into `denials`."""
     mentions_now = _NOW_LITERAL.search(sql) is not None or any(
         isinstance(v, str) and v.strip().lower() == "now" for v in params.values()
@@ -202,9 +198,7 @@ class SqlEnvironment:
         self._conn.close()
 
     @classmethod
-    def rebuilt(
-        cls, base_image: bytes, write_log: Iterable[WriteRecord], upto: int | None = None
-    ) -> SqlEnvironment:
+    def rebuilt(cls, base_image: bytes, write_log: Iterable[WriteRecord], upto: int | None = None) -> SqlEnvironment:
         """A new environment with the logged writes replayed in order.
 
         Args:
@@ -373,8 +367,7 @@ class SqlEnvironment:
         """Table name -> number of rows."""
         with self._lock:
             return {
-                t: self._conn.execute(f"SELECT COUNT(*) FROM {_ident(t)}").fetchone()[0]
-                for t in self.table_names()
+                t: self._conn.execute(f"SELECT COUNT(*) FROM {_ident(t)}").fetchone()[0] for t in self.table_names()
             }
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:

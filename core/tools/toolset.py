@@ -191,7 +191,9 @@ def schema_problems(spec: ToolSpec) -> list[str]:
         except jsonschema.SchemaError as exc:
             where = "/".join(str(p) for p in exc.path)
             verb = "are" if label == "parameters" else "is"
-            problems.append(f"its {label} {verb} not a valid JSON Schema ({exc.message}{' at ' + where if where else ''})")
+            problems.append(
+                f"its {label} {verb} not a valid JSON Schema ({exc.message}{' at ' + where if where else ''})"
+            )
     return problems
 
 
@@ -231,7 +233,9 @@ def check_tools(
         return
     without_sql = [spec.name for spec in tools if not spec.sql]
     if without_sql:
-        names = ", ".join(without_sql[:_MAX_LISTED]) + (f" and {len(without_sql) - _MAX_LISTED} more" if len(without_sql) > _MAX_LISTED else "")
+        names = ", ".join(without_sql[:_MAX_LISTED]) + (
+            f" and {len(without_sql) - _MAX_LISTED} more" if len(without_sql) > _MAX_LISTED else ""
+        )
         raise ToolsetError(
             f"{where}: {len(without_sql)} tool(s) have no SQL, so they cannot run in sql execution: {names}; "
             "use --execution simulated (their results are then simulated), or forge for sql "
@@ -247,7 +251,9 @@ def check_tools(
             if problem:
                 problems.append(f"{spec.name}: {problem}")
     if problems:
-        raise ToolsetError(_listing(where, problems, "forge again for this database, or remove these tools from the file"))
+        raise ToolsetError(
+            _listing(where, problems, "forge again for this database, or remove these tools from the file")
+        )
 
 
 def usable_tools(toolset: Toolset, image: bytes, execution: ToolExecution) -> list[ToolSpec]:
@@ -277,7 +283,9 @@ def table_columns(image: bytes) -> dict[str, dict[str, str]]:
     conn = sqlite3.connect(":memory:")
     try:
         conn.deserialize(bytes(image))
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+        tables = [
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+        ]
         return {t: {r[1]: r[2] for r in conn.execute(f'PRAGMA table_info("{t}")')} for t in tables}
     finally:
         conn.close()

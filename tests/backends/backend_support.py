@@ -16,8 +16,16 @@ CLIENT = "auto"  # the profiles' HTTP client; the wire tests run once per client
 
 def quick_profile(server: FakeOpenAI, **overrides) -> Profile:
     """A profile with test-sized timeouts and backoffs."""
-    values = dict(base_url=server.base_url, model="fake-model", api_key_env=KEY_ENV, timeout=0.5,
-                  max_retries=2, retry_backoff=0.01, max_reasks=2, client=CLIENT)
+    values = dict(
+        base_url=server.base_url,
+        model="fake-model",
+        api_key_env=KEY_ENV,
+        timeout=0.5,
+        max_retries=2,
+        retry_backoff=0.01,
+        max_reasks=2,
+        client=CLIENT,
+    )
     values.update(overrides)
     return Profile(**values)
 

@@ -73,15 +73,25 @@ def _generic(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _user(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    goal_at = max((i for i, m in enumerate(messages) if m["role"] == "user" and "## Your" in (m.get("content") or "")), default=0)
+    goal_at = max(
+        (i for i, m in enumerate(messages) if m["role"] == "user" and "## Your" in (m.get("content") or "")), default=0
+    )
     block = messages[goal_at].get("content") or ""
     steps = re.findall(r"^\d+\. (.+)$", block.split("Steps of this goal:", 1)[-1].split("\n\n", 1)[0], re.M)
     replies = sum(1 for m in messages[goal_at:] if m["role"] == "assistant")
     first_ever = not any(m["role"] == "assistant" for m in messages)
     if replies < len(steps):
         step = steps[replies].rstrip(".")
-        lead = "Hi! Could you help me?" if first_ever else ("Thanks, that helps." if replies else "Great, thanks. Next thing:")
-        return {"user_message": f"{lead} {step[0].upper()}{step[1:]}, please.", "subtasks": [replies + 1], "is_task_complete": False}
+        lead = (
+            "Hi! Could you help me?"
+            if first_ever
+            else ("Thanks, that helps." if replies else "Great, thanks. Next thing:")
+        )
+        return {
+            "user_message": f"{lead} {step[0].upper()}{step[1:]}, please.",
+            "subtasks": [replies + 1],
+            "is_task_complete": False,
+        }
     return {"user_message": "That solves it, thanks!", "subtasks": [], "is_task_complete": True}
 
 
@@ -111,7 +121,10 @@ def _task(messages: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "goal": f"The customer wants to review the {table} records and then check one of them closely.",
         "difficulty": difficulty,
-        "subtasks": [{"description": f"list a few {table} records"}, {"description": f"look at one of the {table} records in detail"}],
+        "subtasks": [
+            {"description": f"list a few {table} records"},
+            {"description": f"look at one of the {table} records in detail"},
+        ],
         "rubric": [f"calls a search tool for {table}", "reports only values from tool results"],
     }
 
@@ -160,29 +173,50 @@ def _questions(messages: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _tool_spec(name: str, required: list[str], props: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "function", "function": {"name": name, "description": f"{name.replace('_', ' ')}.",
-            "parameters": {"type": "object", "properties": props, "required": required}}}
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": f"{name.replace('_', ' ')}.",
+            "parameters": {"type": "object", "properties": props, "required": required},
+        },
+    }
 
 
 def _tools(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"tools": [
-        _tool_spec("search_records", [], {"query": {"type": "string", "description": "Text to match."}}),
-        _tool_spec("get_record_by_id", ["record_id"], {"record_id": {"type": "integer", "description": "Record id."}}),
-    ]}
+    return {
+        "tools": [
+            _tool_spec("search_records", [], {"query": {"type": "string", "description": "Text to match."}}),
+            _tool_spec(
+                "get_record_by_id", ["record_id"], {"record_id": {"type": "integer", "description": "Record id."}}
+            ),
+        ]
+    }
 
 
 def _expansion(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"analysis": "Records lack an update path.", "tools": [
-        _tool_spec("update_record_status", ["record_id", "status"], {
-            "record_id": {"type": "integer", "description": "Record id."},
-            "status": {"type": "string", "enum": ["open", "closed"], "description": "New status."}}),
-    ]}
+    return {
+        "analysis": "Records lack an update path.",
+        "tools": [
+            _tool_spec(
+                "update_record_status",
+                ["record_id", "status"],
+                {
+                    "record_id": {"type": "integer", "description": "Record id."},
+                    "status": {"type": "string", "enum": ["open", "closed"], "description": "New status."},
+                },
+            ),
+        ],
+    }
 
 
 def _schema(messages: list[dict[str, Any]]) -> dict[str, Any]:
     tool = json.loads(messages[-1]["content"].split("Tool:", 1)[1])
-    item = {"type": "object", "properties": {"record_id": {"type": "integer"}, "status": {"type": "string"}},
-            "required": ["record_id"]}
+    item = {
+        "type": "object",
+        "properties": {"record_id": {"type": "integer"}, "status": {"type": "string"}},
+        "required": ["record_id"],
+    }
     name = tool["function"]["name"] if "function" in tool else tool.get("name", "")
     return {"output_schema": {"type": "array", "items": item} if name.startswith("search_") else item}
 
@@ -192,10 +226,25 @@ def _sql(messages: list[dict[str, Any]]) -> dict[str, Any]:
     tools = []
     for table, columns in re.findall(r"CREATE TABLE \"?(\w+)\"?\s*\((.*?)\);", prompt, re.S):
         first = columns.strip().split()[0].strip('"')
-        tools.append({"name": f"get_{table}_row_by_{first}", "description": f"One {table} row by {first}.",
-                      "sql": f'SELECT * FROM "{table}" WHERE "{first}" = :{first}'})
-        tools.append({"name": f"search_{table}_rows", "description": f"Some {table} rows.",
-                      "sql": f'SELECT * FROM "{table}" LIMIT :limit'})
-    tools.append({"name": "get_broken_report", "description": "Refers to a missing column.",
-                  "sql": "SELECT no_such_column FROM sqlite_master WHERE name = :name"})
+        tools.append(
+            {
+                "name": f"get_{table}_row_by_{first}",
+                "description": f"One {table} row by {first}.",
+                "sql": f'SELECT * FROM "{table}" WHERE "{first}" = :{first}',
+            }
+        )
+        tools.append(
+            {
+                "name": f"search_{table}_rows",
+                "description": f"Some {table} rows.",
+                "sql": f'SELECT * FROM "{table}" LIMIT :limit',
+            }
+        )
+    tools.append(
+        {
+            "name": "get_broken_report",
+            "description": "Refers to a missing column.",
+            "sql": "SELECT no_such_column FROM sqlite_master WHERE name = :name",
+        }
+    )
     return {"tools": tools}

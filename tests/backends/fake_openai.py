@@ -148,14 +148,18 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 time.sleep(fake.latency)
             if "status" in entry:
                 message = entry.get("error", f"injected HTTP {entry['status']}")
-                return self._json(entry["status"], {"error": {"message": message, "type": "injected"}}, entry.get("headers"))
+                return self._json(
+                    entry["status"], {"error": {"message": message, "type": "injected"}}, entry.get("headers")
+                )
             if "hang" in entry:
                 fake._stopping.wait(entry["hang"])
                 self.close_connection = True
                 return None
             fmt = body.get("response_format") or {}
             if fake.reject_strict and (fmt.get("json_schema") or {}).get("strict"):
-                return self._json(400, {"error": {"message": "response_format: 'strict' is not supported by this server"}})
+                return self._json(
+                    400, {"error": {"message": "response_format: 'strict' is not supported by this server"}}
+                )
             if "body" in entry:
                 return self._json(200, entry["body"])
             if "stream_error" in entry:
@@ -179,12 +183,17 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             calls = reply.get("tool_calls") or []
             if calls:
                 message["tool_calls"] = [
-                    {"id": c.get("id", f"call_{n}_{len(fake.requests)}"), "type": "function",
-                     "function": {"name": c["name"], "arguments": c["arguments"]}}
+                    {
+                        "id": c.get("id", f"call_{n}_{len(fake.requests)}"),
+                        "type": "function",
+                        "function": {"name": c["name"], "arguments": c["arguments"]},
+                    }
                     for n, c in enumerate(calls)
                 ]
             return {
-                "id": f"chatcmpl-{len(fake.requests)}", "object": "chat.completion", "created": 0,
+                "id": f"chatcmpl-{len(fake.requests)}",
+                "object": "chat.completion",
+                "created": 0,
                 "model": body.get("model"),
                 "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
                 "usage": _usage(body, content, reasoning),
@@ -206,18 +215,37 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             for n, call in enumerate(calls):
                 args = call["arguments"]
                 half = len(args) // 2
-                deltas.append({"tool_calls": [{"index": n, "id": call.get("id", f"call_{n}_{len(fake.requests)}"),
-                               "type": "function", "function": {"name": call["name"], "arguments": args[:half]}}]})
+                deltas.append(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": n,
+                                "id": call.get("id", f"call_{n}_{len(fake.requests)}"),
+                                "type": "function",
+                                "function": {"name": call["name"], "arguments": args[:half]},
+                            }
+                        ]
+                    }
+                )
                 deltas.append({"tool_calls": [{"index": n, "function": {"arguments": args[half:]}}]})
-            base = {"id": f"chatcmpl-{len(fake.requests)}", "object": "chat.completion.chunk", "created": 0, "model": body.get("model")}
+            base = {
+                "id": f"chatcmpl-{len(fake.requests)}",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": body.get("model"),
+            }
             for count, delta in enumerate(deltas):
                 if drop is not None and count >= drop:
                     self._cut()
                     return
                 self._event(dict(base, choices=[{"index": 0, "delta": delta, "finish_reason": None}]))
-            self._event(dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": "tool_calls" if calls else "stop"}]))
+            self._event(
+                dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": "tool_calls" if calls else "stop"}])
+            )
             if (body.get("stream_options") or {}).get("include_usage"):
-                self._event(dict(base, choices=[], usage=_usage(body, reply.get("content") or "", reply.get("reasoning") or "")))
+                self._event(
+                    dict(base, choices=[], usage=_usage(body, reply.get("content") or "", reply.get("reasoning") or ""))
+                )
             self._write_chunk(b"data: [DONE]\n\n")
             self._write_chunk(b"")
 

@@ -47,8 +47,9 @@ def transcripts(folder: Path) -> dict[int, list]:
     out = {}
     for entry in manifest.dialogues:
         session = load_session(folder / entry.file)
-        out[entry.seed] = [(str(m.role), m.content, [(c.name, c.arguments) for c in m.tool_calls])
-                           for m in session.messages]
+        out[entry.seed] = [
+            (str(m.role), m.content, [(c.name, c.arguments) for c in m.tool_calls]) for m in session.messages
+        ]
     return out
 
 
@@ -79,8 +80,9 @@ def test_a_stop_saves_dialogues_in_flight_on_every_loop_and_a_rerun_finishes_the
     assert second.complete and reference.complete
     assert second.ran == 12 - first.done
     assert sorted(p.name for p in out.glob("*.session.json")) == sorted(e.file for e in load_manifest(out).dialogues)
-    assert not list(out.glob("*.journal*")) and not any(journal_path(out / e.file).exists()
-                                                         for e in load_manifest(out).dialogues)
+    assert not list(out.glob("*.journal*")) and not any(
+        journal_path(out / e.file).exists() for e in load_manifest(out).dialogues
+    )
     assert transcripts(out) == transcripts(tmp_path / "straight")
 
 
@@ -117,8 +119,12 @@ def test_concurrency_bounds_requests_in_flight_and_a_quarter_more_dialogues_are_
         assert report.complete
         assert server.most_in_flight == 4
     # a profile that allows fewer keeps its own limit, and an endpoint made before is limited too
-    settings = TurnloomConfig(profiles={"a": Profile(base_url="http://127.0.0.1:9/v1", model="m", max_concurrency=2),
-                                        "b": Profile(base_url="http://127.0.0.1:9/v1", model="m", max_concurrency=64)})
+    settings = TurnloomConfig(
+        profiles={
+            "a": Profile(base_url="http://127.0.0.1:9/v1", model="m", max_concurrency=2),
+            "b": Profile(base_url="http://127.0.0.1:9/v1", model="m", max_concurrency=64),
+        }
+    )
     backends = BackendSetup.create(settings)
     early = backends.endpoint("b")
     assert AsyncExecutor(32, backends=backends).open_dialogues == 40
@@ -191,7 +197,9 @@ def test_a_batch_asks_for_whole_replies_not_streams(fake, key, tmp_path):
     assert chat and not any(r.body.get("stream") for r in chat)
 
 
-def test_a_journal_that_cannot_be_created_fails_its_dialogue_with_the_reason_and_a_rerun_makes_it(key, tmp_path, monkeypatch):
+def test_a_journal_that_cannot_be_created_fails_its_dialogue_with_the_reason_and_a_rerun_makes_it(
+    key, tmp_path, monkeypatch
+):
     """A disk that fills up as dialogues start: each fails with the file and the reason, nothing hangs."""
     import errno
     import tempfile
@@ -209,6 +217,8 @@ def test_a_journal_that_cannot_be_created_fails_its_dialogue_with_the_reason_and
         first = asyncio.run(run_batch(server, out, 3, processes=1))
         monkeypatch.setattr(tempfile, "mkstemp", real_mkstemp)
         assert first.failed == 3 and first.done == 0, first.errors
-        assert all("seed-000000" in error and "No space left on device" in error for _seed, error in first.errors), first.errors
+        assert all("seed-000000" in error and "No space left on device" in error for _seed, error in first.errors), (
+            first.errors
+        )
         second = asyncio.run(run_batch(server, out, 3, processes=1))
     assert second.complete and second.ran == 3

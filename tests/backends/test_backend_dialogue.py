@@ -66,8 +66,24 @@ def test_run_with_a_profile_completes_in_every_mode(fake, key, tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     write_config(tmp_path, fake)
     out = tmp_path / "out" / "d.session.json"
-    code = main(["run", "--profile", "fake", "--mode", mode, "--execution", execution, "--seed", "4",
-                 "--tasks", "2", "--quiet", "--out", str(out)])
+    code = main(
+        [
+            "run",
+            "--profile",
+            "fake",
+            "--mode",
+            mode,
+            "--execution",
+            execution,
+            "--seed",
+            "4",
+            "--tasks",
+            "2",
+            "--quiet",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     assert "user_done" in capsys.readouterr().out
     saved = json.loads(out.read_text())
@@ -95,11 +111,28 @@ def test_a_rerun_with_the_cache_reproduces_the_dialogue_at_zero_requests(fake, k
     first, second = tmp_path / "a.session.json", tmp_path / "b.session.json"
     assert main(["run", "--profile", "fake", "--seed", "9", "--quiet", "--out", str(first)]) == 0
     sent = len(fake.requests)
-    assert main(["run", "--profile", "fake", "--seed", "9", "--quiet", "--out", str(second),
-                 "--cache", str(exchange_log_path(first))]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--profile",
+                "fake",
+                "--seed",
+                "9",
+                "--quiet",
+                "--out",
+                str(second),
+                "--cache",
+                str(exchange_log_path(first)),
+            ]
+        )
+        == 0
+    )
     assert len(fake.requests) == sent
     a, b = json.loads(first.read_text()), json.loads(second.read_text())
-    strip = lambda s: [{k: v for k, v in m.items() if k != "meta"} | {"usage": m["meta"]["usage"]} for m in s["messages"]]  # noqa: E731
+    strip = lambda s: [
+        {k: v for k, v in m.items() if k != "meta"} | {"usage": m["meta"]["usage"]} for m in s["messages"]
+    ]  # noqa: E731
     assert strip(a) == strip(b)
     assert [t["goal"] for t in a["tasks"]] == [t["goal"] for t in b["tasks"]]
 

@@ -39,7 +39,7 @@ def test_forge_in_sql_execution_keeps_the_introspected_tools_and_the_generated_o
     assert data["format"] == "turnloom-toolset" and data["format_version"] == 1
     derived = create_session(domain="retail").tools
     assert toolset.tools[: len(derived)] == derived
-    generated = toolset.tools[len(derived):]
+    generated = toolset.tools[len(derived) :]
     assert generated and all(t.origin is ToolOrigin.GENERATED and t.sql for t in generated)
     assert "get_customers_row_by_id" in {t.name for t in generated}
     assert [(d.name, d.stage) for d in toolset.dropped] == [("get_broken_report", "sql_tools")]
@@ -54,8 +54,24 @@ def test_forge_in_sql_execution_keeps_the_introspected_tools_and_the_generated_o
 
 def test_forge_in_simulated_execution_runs_questions_tools_expansion_and_output_schemas(fake, workdir, capsys):
     out = workdir / "sim.json"
-    assert main(["forge", "--domain", "retail", "--execution", "simulated", "--role", "forge=fake",
-                 "--questions", "4", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "forge",
+                "--domain",
+                "retail",
+                "--execution",
+                "simulated",
+                "--role",
+                "forge=fake",
+                "--questions",
+                "4",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     toolset = load_toolset(out)
     assert [t.name for t in toolset.tools] == ["search_records", "get_record_by_id", "update_record_status"]
     assert all(t.output_schema and t.origin is ToolOrigin.GENERATED and t.sql is None for t in toolset.tools)
@@ -69,14 +85,26 @@ def test_forge_in_simulated_execution_runs_questions_tools_expansion_and_output_
 
 def test_a_generated_sql_tool_that_fails_is_dropped_with_its_reason(fake, workdir, capsys):
     tools = [
-        {"name": "get_cheapest_products", "description": "The cheapest products.",
-         "sql": "SELECT sku, name, price FROM products ORDER BY price LIMIT :limit"},
-        {"name": "create_customer_record", "description": "A new customer.",
-         "sql": "INSERT INTO customers (name, email, city) VALUES (:name, :email, :city)"},
-        {"name": "create_customer_without_email", "description": "Broken: email is NOT NULL.",
-         "sql": "INSERT INTO customers (name, city) VALUES (:name, :city)"},
-        {"name": "get_orders_by_warehouse", "description": "No such column.",
-         "sql": "SELECT * FROM orders WHERE warehouse = :warehouse"},
+        {
+            "name": "get_cheapest_products",
+            "description": "The cheapest products.",
+            "sql": "SELECT sku, name, price FROM products ORDER BY price LIMIT :limit",
+        },
+        {
+            "name": "create_customer_record",
+            "description": "A new customer.",
+            "sql": "INSERT INTO customers (name, email, city) VALUES (:name, :email, :city)",
+        },
+        {
+            "name": "create_customer_without_email",
+            "description": "Broken: email is NOT NULL.",
+            "sql": "INSERT INTO customers (name, city) VALUES (:name, :city)",
+        },
+        {
+            "name": "get_orders_by_warehouse",
+            "description": "No such column.",
+            "sql": "SELECT * FROM orders WHERE warehouse = :warehouse",
+        },
         {"name": "delete_everything", "description": "A schema change.", "sql": "DROP TABLE order_items"},
         {"name": "addCustomer", "description": "Bad name.", "sql": "SELECT 1"},
     ]
@@ -98,13 +126,46 @@ def test_a_generated_sql_tool_that_fails_is_dropped_with_its_reason(fake, workdi
 
 def test_run_with_tools_uses_the_toolset_end_to_end(fake, workdir, capsys):
     out = workdir / "sim.json"
-    assert main(["forge", "--domain", "retail", "--execution", "simulated", "--profile", "fake",
-                 "--questions", "2", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "forge",
+                "--domain",
+                "retail",
+                "--execution",
+                "simulated",
+                "--profile",
+                "fake",
+                "--questions",
+                "2",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     before = forge_requests(fake)
     session_file = workdir / "d.session.json"
     # the toolset says retail and simulated: neither needs repeating
-    assert main(["run", "--tools", str(out), "--profile", "fake", "--seed", "3", "--tasks", "2",
-                 "--quiet", "--out", str(session_file)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--tools",
+                str(out),
+                "--profile",
+                "fake",
+                "--seed",
+                "3",
+                "--tasks",
+                "2",
+                "--quiet",
+                "--out",
+                str(session_file),
+            ]
+        )
+        == 0
+    )
     assert "user_done" in capsys.readouterr().out
     assert forge_requests(fake) == before  # the toolset replaces the forge
     session = load_session(session_file)
@@ -135,19 +196,72 @@ def test_run_with_the_forge_role_forges_the_session_tools_first(fake, workdir, c
     assert session.tools[: len(derived)] == derived
     assert any(t.origin is ToolOrigin.GENERATED for t in session.tools)
     assert session.finish_reason == "user_done"  # the offline players keep to the derived tools
-    assert main(["run", "--profile", "fake", "--execution", "simulated", "--seed", "2", "--tasks", "1",
-                 "--quiet", "--out", str(sim_file)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--profile",
+                "fake",
+                "--execution",
+                "simulated",
+                "--seed",
+                "2",
+                "--tasks",
+                "1",
+                "--quiet",
+                "--out",
+                str(sim_file),
+            ]
+        )
+        == 0
+    )
     session = load_session(sim_file)
     assert session.tools and all(t.origin is ToolOrigin.GENERATED and t.output_schema for t in session.tools)
 
 
 def test_a_rerun_with_the_cache_replays_the_forge_at_zero_requests(fake, workdir):
     first, second = workdir / "a.session.json", workdir / "b.session.json"
-    assert main(["run", "--profile", "fake", "--execution", "simulated", "--seed", "4", "--tasks", "1",
-                 "--quiet", "--out", str(first)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--profile",
+                "fake",
+                "--execution",
+                "simulated",
+                "--seed",
+                "4",
+                "--tasks",
+                "1",
+                "--quiet",
+                "--out",
+                str(first),
+            ]
+        )
+        == 0
+    )
     sent = len(fake.requests)
-    assert main(["run", "--profile", "fake", "--execution", "simulated", "--seed", "4", "--tasks", "1",
-                 "--quiet", "--out", str(second), "--cache", str(exchange_log_path(first))]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--profile",
+                "fake",
+                "--execution",
+                "simulated",
+                "--seed",
+                "4",
+                "--tasks",
+                "1",
+                "--quiet",
+                "--out",
+                str(second),
+                "--cache",
+                str(exchange_log_path(first)),
+            ]
+        )
+        == 0
+    )
     assert len(fake.requests) == sent
     assert load_session(first).tools == load_session(second).tools
 
@@ -169,8 +283,24 @@ def test_generate_forges_once_and_reuses_the_toolset_when_the_batch_resumes(fake
 
 def test_no_key_reaches_the_toolset_files_or_the_output(fake, workdir, capsys):
     assert main(["forge", "--domain", "retail", "--profile", "fake", "--out", str(workdir / "sql.json")]) == 0
-    assert main(["forge", "--domain", "retail", "--execution", "simulated", "--profile", "fake",
-                 "--questions", "2", "--out", str(workdir / "sim.json")]) == 0
+    assert (
+        main(
+            [
+                "forge",
+                "--domain",
+                "retail",
+                "--execution",
+                "simulated",
+                "--profile",
+                "fake",
+                "--questions",
+                "2",
+                "--out",
+                str(workdir / "sim.json"),
+            ]
+        )
+        == 0
+    )
     assert all(r.headers["authorization"] == f"Bearer {KEY_VALUE}" for r in fake.requests)
     written = [p for p in workdir.rglob("*") if p.is_file()]
     assert {p.name for p in written} >= {"sql.json", "sql.llm.jsonl", "sim.json", "sim.llm.jsonl"}

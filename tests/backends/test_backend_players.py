@@ -30,8 +30,10 @@ async def step_until(engine, role: Role):
 async def test_malformed_tool_call_arguments_are_repaired_when_simple(fake, config):
     engine, _ = engine_for(config, roles=("assistant",))
     await engine.step()  # offline user
-    fake.push({"reply": {"content": "", "tool_calls": [{"name": "search_orders", "arguments": '{"limit": 2'}]}},
-              role="assistant")
+    fake.push(
+        {"reply": {"content": "", "tool_calls": [{"name": "search_orders", "arguments": '{"limit": 2'}]}},
+        role="assistant",
+    )
     message = await engine.step()
     assert message.tool_calls[0].arguments == '{"limit": 2}'
     assert len(fake.requests_of("assistant")) == 1
@@ -40,8 +42,10 @@ async def test_malformed_tool_call_arguments_are_repaired_when_simple(fake, conf
 async def test_broken_arguments_are_asked_again_and_never_committed(fake, config):
     engine, _ = engine_for(config, roles=("assistant",))
     await engine.step()
-    fake.push({"reply": {"content": "", "tool_calls": [{"name": "search_orders", "arguments": "limit=2 please"}]}},
-              role="assistant")
+    fake.push(
+        {"reply": {"content": "", "tool_calls": [{"name": "search_orders", "arguments": "limit=2 please"}]}},
+        role="assistant",
+    )
     message = await engine.step()
     asks = fake.requests_of("assistant")
     assert len(asks) == 2
@@ -116,7 +120,9 @@ async def test_a_task_transition_keeps_the_simulators_prompt_append_only(fake, c
     engine, _ = engine_for(config)
     await engine.run()
     session = engine.session
-    transitions = [m for m in session.messages if m.role is Role.USER and m.meta.completes_task and not m.meta.is_task_complete]
+    transitions = [
+        m for m in session.messages if m.role is Role.USER and m.meta.completes_task and not m.meta.is_task_complete
+    ]
     assert len(transitions) == 2 and all("simulator_closing" in m.meta.extra for m in transitions)
     asks = [r.body["messages"] for r in fake.requests_of("user")]
     for earlier, later in zip(asks, asks[1:]):

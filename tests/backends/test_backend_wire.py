@@ -15,8 +15,12 @@ from turnloom.core.endpoint.structured import ask_json
 from turnloom.core.errors import BackendError
 
 SYSTEM = {"role": "system", "content": "# Role: assistant\nhelp"}
-SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"],
-          "additionalProperties": False}
+SCHEMA = {
+    "type": "object",
+    "properties": {"answer": {"type": "string"}},
+    "required": ["answer"],
+    "additionalProperties": False,
+}
 
 
 @pytest.fixture(autouse=True, params=["openai", "aiohttp"])
@@ -123,7 +127,11 @@ async def test_json_schema_falls_back_to_json_object_then_to_text(fake, key):
     endpoint = Endpoint("fake", quick_profile(fake))
     reply = await ask_json(endpoint, json_request())
     assert reply.value == {"answer": "fine"}
-    assert [r.body.get("response_format", {}).get("type") for r in fake.requests] == ["json_schema", "json_object", None]
+    assert [r.body.get("response_format", {}).get("type") for r in fake.requests] == [
+        "json_schema",
+        "json_object",
+        None,
+    ]
 
 
 async def test_a_reply_without_choices_is_malformed_and_asked_again(fake, key):
@@ -191,9 +199,13 @@ async def test_a_retried_stream_tells_the_caller_to_start_its_text_over(fake, ke
 def test_the_encoded_request_keys_and_records_exactly_as_the_logical_request():
     from turnloom.core.endpoint.exchange import EncodedRequest, canonical_json, request_key
 
-    request = ChatRequest(role="user", messages=[SYSTEM, {"role": "user", "content": "héllo \"quoted\""}],
-                          tools=[{"type": "function", "function": {"name": "f", "parameters": {"b": 1, "a": [2]}}}],
-                          schema=SCHEMA, seed=7)
+    request = ChatRequest(
+        role="user",
+        messages=[SYSTEM, {"role": "user", "content": 'héllo "quoted"'}],
+        tools=[{"type": "function", "function": {"name": "f", "parameters": {"b": 1, "a": [2]}}}],
+        schema=SCHEMA,
+        seed=7,
+    )
     for model, temperature, max_tokens in (("m", None, None), ("m2", 0.3, 512)):
         logical = request.logical(model, temperature, max_tokens)
         encoded = EncodedRequest.of(request, model, temperature, max_tokens)
@@ -205,8 +217,12 @@ def test_the_encoded_request_keys_and_records_exactly_as_the_logical_request():
 
 
 async def test_the_body_on_the_wire_carries_the_prompt_tools_and_options(fake, key):
-    tools = [{"type": "function", "function": {"name": "search_x", "description": "d",
-                                               "parameters": {"type": "object", "properties": {}}}}]
+    tools = [
+        {
+            "type": "function",
+            "function": {"name": "search_x", "description": "d", "parameters": {"type": "object", "properties": {}}},
+        }
+    ]
     request = ChatRequest(role="assistant", messages=[SYSTEM, {"role": "user", "content": "hi"}], tools=tools, seed=3)
     endpoint = Endpoint("fake", quick_profile(fake))
     result = await endpoint.chat(request)
@@ -218,7 +234,9 @@ async def test_the_body_on_the_wire_carries_the_prompt_tools_and_options(fake, k
 
 
 @pytest.mark.parametrize("client", ["openai"])  # how the SDK spreads requests when aiohttp is missing
-async def test_without_aiohttp_requests_spread_over_small_httpx_pools_with_the_same_retries(fake, key, monkeypatch, client):
+async def test_without_aiohttp_requests_spread_over_small_httpx_pools_with_the_same_retries(
+    fake, key, monkeypatch, client
+):
     from turnloom.core.endpoint import endpoint as openai_backend
 
     monkeypatch.setattr(openai_backend, "_aiohttp_client", lambda: None)
@@ -234,7 +252,9 @@ def test_auto_means_the_sdk_for_interactive_work_and_aiohttp_for_a_batch(fake):
     from turnloom.core.players.setup import BackendSetup
     from turnloom.core.config import TurnloomConfig
 
-    config = TurnloomConfig(profiles={"auto": quick_profile(fake, client="auto"), "sdk": quick_profile(fake, client="openai")})
+    config = TurnloomConfig(
+        profiles={"auto": quick_profile(fake, client="auto"), "sdk": quick_profile(fake, client="openai")}
+    )
     assert BackendSetup.create(config).endpoint("auto").client == "openai"
     batch = BackendSetup.create(config, batch=True)
     assert batch.endpoint("auto").client == "aiohttp" and batch.endpoint("sdk").client == "openai"

@@ -44,24 +44,36 @@ def test_other_values_keep_their_shape():
 
 def test_an_assistant_turn_reaches_the_simulator_as_its_text_calls_and_results():
     session = create_session(domain="retail", seed=1, tasks=1)
-    task = Task(goal="The customer wants to check order 7.", subtasks=[Subtask(description="check order 7", intent="x")])
+    task = Task(
+        goal="The customer wants to check order 7.", subtasks=[Subtask(description="check order 7", intent="x")]
+    )
     result = json.dumps([{"id": 7, "status": "shipped"}, {"id": 8, "status": "pending"}], indent=2)
     session.messages += [
         ChatMessage(role=Role.USER, content="Hi, where is order 7?", meta=MessageMeta(task_index=0, subtasks=[0])),
-        ChatMessage(role=Role.ASSISTANT, content="Let me look.",
-                    tool_calls=[ToolCall(id="c1", name="search_orders", arguments='{"order_id": 7}')]),
+        ChatMessage(
+            role=Role.ASSISTANT,
+            content="Let me look.",
+            tool_calls=[ToolCall(id="c1", name="search_orders", arguments='{"order_id": 7}')],
+        ),
         ChatMessage(role=Role.TOOL, tool_call_id="c1", name="search_orders", content=result),
         ChatMessage(role=Role.ASSISTANT, content="Order 7 has shipped."),
     ]
     view = SimulatorView(session, [task]).messages()
-    assert view[2] == {"role": "assistant",
-                       "content": '{"user_message":"Hi, where is order 7?","subtasks":[1],"is_task_complete":false}'}
-    assert view[3] == {"role": "user", "content": "\n".join([
-        "Assistant: Let me look.",
-        'Assistant called search_orders with {"order_id":7}',
-        'Result of search_orders: {"columns":["id","status"],"rows":[[7,"shipped"],[8,"pending"]]}',
-        "Assistant: Order 7 has shipped.",
-    ])}
+    assert view[2] == {
+        "role": "assistant",
+        "content": '{"user_message":"Hi, where is order 7?","subtasks":[1],"is_task_complete":false}',
+    }
+    assert view[3] == {
+        "role": "user",
+        "content": "\n".join(
+            [
+                "Assistant: Let me look.",
+                'Assistant called search_orders with {"order_id":7}',
+                'Result of search_orders: {"columns":["id","status"],"rows":[[7,"shipped"],[8,"pending"]]}',
+                "Assistant: Order 7 has shipped.",
+            ]
+        ),
+    }
 
 
 async def test_every_tool_result_reaches_the_simulator_value_for_value(fake, config):
@@ -70,8 +82,12 @@ async def test_every_tool_result_reaches_the_simulator_value_for_value(fake, con
         await engine.run()
         await setup.aclose()
         session = engine.session
-        lines = [line for m in SimulatorView(session, session.tasks).messages() if m["role"] == "user"
-                 for line in m["content"].splitlines()]
+        lines = [
+            line
+            for m in SimulatorView(session, session.tasks).messages()
+            if m["role"] == "user"
+            for line in m["content"].splitlines()
+        ]
         shown = [line.split(": ", 1)[1] for line in lines if line.startswith("Result of ")]
         results = [m for m in session.messages if m.role is Role.TOOL]
         assert len(results) >= 4
@@ -86,12 +102,15 @@ async def test_each_simulator_request_adds_only_the_new_turn_compactly(fake, con
     assert len(asks) >= 6
     for earlier, later in zip(asks, asks[1:]):
         assert later[: len(earlier)] == earlier
-        added = later[len(earlier):]
+        added = later[len(earlier) :]
         assert [m["role"] for m in added] == ["assistant", "user"]
         if added[1]["content"].startswith("## Your next goal"):
             continue  # a closing reply is kept as the model wrote it
         # the own reply is compact JSON, and no JSON the view wrote carries padding
-        assert json.dumps(json.loads(added[0]["content"]), ensure_ascii=False, separators=(",", ":")) == added[0]["content"]
+        assert (
+            json.dumps(json.loads(added[0]["content"]), ensure_ascii=False, separators=(",", ":"))
+            == added[0]["content"]
+        )
         for line in added[1]["content"].splitlines():
             if line.startswith(("Result of ", "Assistant called ")):
                 written = line.split(": ", 1)[1] if line.startswith("Result of ") else line.split(" with ", 1)[1]

@@ -49,7 +49,9 @@ def engine_under(rules: list[Rule], domain: str = "retail", seed: int = 1, tasks
     return open_engine(session)
 
 
-async def run_under(rules: list[Rule], domain: str = "retail", seed: int = 1, tasks: int = 3, **config) -> DialogueEngine:
+async def run_under(
+    rules: list[Rule], domain: str = "retail", seed: int = 1, tasks: int = 3, **config
+) -> DialogueEngine:
     engine = engine_under(rules, domain, seed, tasks, **config)
     await engine.run()
     engine.environment.close()

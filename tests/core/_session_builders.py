@@ -121,35 +121,64 @@ def sessions(draw: st.DrawFn) -> Session:
             call_no += 1
             args = draw(json_object) if draw(st.booleans()) else deep(draw(st.integers(1, 40)))
             calls.append(
-                ToolCall(id=f"call_{call_no}", name=draw(st.sampled_from(tool_names)),
-                         arguments=json.dumps(args, ensure_ascii=draw(st.booleans())))
+                ToolCall(
+                    id=f"call_{call_no}",
+                    name=draw(st.sampled_from(tool_names)),
+                    arguments=json.dumps(args, ensure_ascii=draw(st.booleans())),
+                )
             )
-        messages.append(ChatMessage(role="assistant", content=draw(maybe(text)), tool_calls=calls,
-                                    reasoning=draw(maybe(text)), meta=draw(metas())))
+        messages.append(
+            ChatMessage(
+                role="assistant",
+                content=draw(maybe(text)),
+                tool_calls=calls,
+                reasoning=draw(maybe(text)),
+                meta=draw(metas()),
+            )
+        )
         for call in calls:
             messages.append(ChatMessage(role="tool", tool_call_id=call.id, name=call.name, content=draw(text)))
         messages.append(ChatMessage(role="assistant", content=draw(nonblank), meta=draw(metas())))
-    rules = [Rule(id=draw(text), title=draw(text), prompt=draw(text), params=draw(json_object),
-                  kind=draw(maybe(text))) for _ in range(draw(st.integers(0, 2)))]
+    rules = [
+        Rule(id=draw(text), title=draw(text), prompt=draw(text), params=draw(json_object), kind=draw(maybe(text)))
+        for _ in range(draw(st.integers(0, 2)))
+    ]
     return Session(
         id=draw(st.from_regex(r"[0-9a-f]{12}", fullmatch=True)),
         title=draw(maybe(text)),
         parent=draw(maybe(st.builds(ParentRef, session_id=text, path=maybe(text), at=st.integers(0, 99)))),
-        config=GenerationConfig(seed=draw(st.integers(0, 2**63 - 1)), rule_set=draw(maybe(text)), rules=rules,
-                                roles=draw(st.dictionaries(text, text, max_size=2))),
+        config=GenerationConfig(
+            seed=draw(st.integers(0, 2**63 - 1)),
+            rule_set=draw(maybe(text)),
+            rules=rules,
+            roles=draw(st.dictionaries(text, text, max_size=2)),
+        ),
         domain=draw(nonblank),
         db_path=draw(maybe(text)),
         tools=tools,
         disabled_tools=draw(st.lists(text, max_size=2)),
-        tasks=[Task(goal=draw(text), subtasks=[Subtask(description=draw(text), intent=draw(text),
-                                                       slots=draw(json_object))],
-                    rubric=draw(st.lists(text, max_size=2)), introduced_at=draw(st.integers(0, 20)),
-                    template=draw(maybe(text)))
-               for _ in range(draw(st.integers(0, 2)))],
+        tasks=[
+            Task(
+                goal=draw(text),
+                subtasks=[Subtask(description=draw(text), intent=draw(text), slots=draw(json_object))],
+                rubric=draw(st.lists(text, max_size=2)),
+                introduced_at=draw(st.integers(0, 20)),
+                template=draw(maybe(text)),
+            )
+            for _ in range(draw(st.integers(0, 2)))
+        ],
         messages=messages,
-        write_log=[WriteRecord(message_index=draw(st.integers(0, 50)), tool_call_id=draw(text), tool=draw(text),
-                               sql=draw(text), params=draw(json_object), lastrowid=draw(maybe(st.integers(0, 9))))
-                   for _ in range(draw(st.integers(0, 2)))],
+        write_log=[
+            WriteRecord(
+                message_index=draw(st.integers(0, 50)),
+                tool_call_id=draw(text),
+                tool=draw(text),
+                sql=draw(text),
+                params=draw(json_object),
+                lastrowid=draw(maybe(st.integers(0, 9))),
+            )
+            for _ in range(draw(st.integers(0, 2)))
+        ],
         finish_reason=draw(maybe(st.sampled_from(list(FinishReason)))),
     )
 
@@ -200,12 +229,19 @@ def simple_session(
     for n in range(exchanges):
         messages.append(ChatMessage(role="user", content=f"What's the weather in city {n}?"))
         cities = [f"Paris {n}", f"Oslo {n}"] if parallel else [f"Paris {n}"]
-        calls = [ToolCall(id=f"c{n}_{i}", name="get_weather", arguments=json.dumps({"city": c}))
-                 for i, c in enumerate(cities)]
+        calls = [
+            ToolCall(id=f"c{n}_{i}", name="get_weather", arguments=json.dumps({"city": c}))
+            for i, c in enumerate(cities)
+        ]
         messages.append(ChatMessage(role="assistant", content=None, tool_calls=calls))
         for call in calls:
-            messages.append(ChatMessage(role="tool", tool_call_id=call.id, name=call.name,
-                                        content=json.dumps({"temp_c": 20 + n, "sky": "clear"})))
+            messages.append(
+                ChatMessage(
+                    role="tool",
+                    tool_call_id=call.id,
+                    name=call.name,
+                    content=json.dumps({"temp_c": 20 + n, "sky": "clear"}),
+                )
+            )
         messages.append(ChatMessage(role="assistant", content=f"It is {20 + n} °C and clear."))
-    return Session(id=session_id, domain="weather", tools=[weather_tool()], messages=messages,
-                   finish_reason=finish)
+    return Session(id=session_id, domain="weather", tools=[weather_tool()], messages=messages, finish_reason=finish)

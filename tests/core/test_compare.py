@@ -37,15 +37,39 @@ def test_paper_rules_make_longer_dialogues_than_none_on_the_same_seeds():
     assert paper["finish_reasons"] == none["finish_reasons"] == {"user_done": 8}
     assert result["ratio_a_over_b"]["messages_mean"] == pytest.approx(paper["messages_mean"] / none["messages_mean"])
     table = format_table(result)
-    for row in ("messages, mean", "messages, max", "user turns", "subtasks per user turn", "tasks completed",
-                "violations /100 user turns", "finish: user_done", "ratio paper/none"):
+    for row in (
+        "messages, mean",
+        "messages, max",
+        "user turns",
+        "subtasks per user turn",
+        "tasks completed",
+        "violations /100 user turns",
+        "finish: user_done",
+        "ratio paper/none",
+    ):
         assert row in table
 
 
 def test_compare_command_prints_json_and_saves_sessions(tmp_path, capsys):
     out = tmp_path / "ab"
-    code = main(["compare", "--rules", "paper", "--rules", "one_at_a_time", "--domain", "clinic",
-                 "--seeds", "1-3", "--tasks", "2", "--out", str(out), "--json"])
+    code = main(
+        [
+            "compare",
+            "--rules",
+            "paper",
+            "--rules",
+            "one_at_a_time",
+            "--domain",
+            "clinic",
+            "--seeds",
+            "1-3",
+            "--tasks",
+            "2",
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     assert result["sets"] == ["paper", "one_at_a_time"] and result["tasks"] == 2 and result["seed_count"] == 3

@@ -50,8 +50,7 @@ def build(pack: DomainPack) -> sqlite3.Connection:
 
 def tables(conn: sqlite3.Connection) -> list[str]:
     rows = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "ORDER BY name"
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
     )
     return [r[0] for r in rows]
 
@@ -178,7 +177,7 @@ def test_intents_are_well_formed(pack):
         for phrasing in intent.phrasings:
             assert sorted(fields(phrasing)) == sorted(intent.slots), phrasing
             for match in re.finditer(r"\{(\w+)\}", phrasing):
-                after = phrasing[match.end():]
+                after = phrasing[match.end() :]
                 before = phrasing[: match.start()]
                 assert not after[:1].isalnum() and not before[-1:].isalnum(), phrasing
                 assert not re.match(r"\s*\{", after), f"adjacent slots in {phrasing!r}"
@@ -308,8 +307,7 @@ def test_template_updates_fit_the_constraints(pack):
                 for step in pack.intent(name).steps:
                     if not step.tool.startswith("update_"):
                         continue
-                    entity = max((e for e in entities if step.tool.startswith(f"update_{e}_")),
-                                 key=len)
+                    entity = max((e for e in entities if step.tool.startswith(f"update_{e}_")), key=len)
                     column = step.tool.removeprefix(f"update_{entity}_")
                     args = {k: _fill(v, slots) for k, v in step.arguments.items()}
                     conn.execute(
@@ -365,6 +363,7 @@ def test_template_tasks_run_against_the_forged_tools(pack):
 def test_the_offline_parser_reads_back_every_request(pack):
     """Each template's subtasks, rendered alone and in pairs, parse back to the same requests."""
     from turnloom.core.players.offline import language
+
     parser = language.RequestParser(pack)
     conn = build(pack)
     conn.row_factory = sqlite3.Row
@@ -383,5 +382,4 @@ def test_the_offline_parser_reads_back_every_request(pack):
             rendered.append((name, wanted, language.render(rng.choice(intent.phrasings), wanted)))
         for (a, slots_a, text_a), (b, slots_b, text_b) in zip(rendered, rendered[1:]):
             found = parser.parse(f"{text_a} Also, {text_b[0].lower()}{text_b[1:]}")
-            assert [(r.intent.name, r.slots) for r in found] == [(a, slots_a), (b, slots_b)], (
-                text_a, text_b)
+            assert [(r.intent.name, r.slots) for r in found] == [(a, slots_a), (b, slots_b)], (text_a, text_b)

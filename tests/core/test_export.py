@@ -219,8 +219,12 @@ def test_hf_renders_tool_calls_as_objects(tmp_path: Path) -> None:
     (record,), _ = export_one(tmp_path, simple_session(parallel=True), "hf")
     rendered = hf_check(record)
     assert '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Oslo 0"}}\n</tool_call>' in rendered
-    assert record["messages"][3] == {"role": "tool", "content": '{"temp_c": 20, "sky": "clear"}',
-                                     "tool_call_id": "c0_0", "name": "get_weather"}
+    assert record["messages"][3] == {
+        "role": "tool",
+        "content": '{"temp_c": 20, "sky": "clear"}',
+        "tool_call_id": "c0_0",
+        "name": "get_weather",
+    }
 
 
 def test_sharegpt_merges_and_drops_as_documented(tmp_path: Path) -> None:
@@ -233,8 +237,10 @@ def test_sharegpt_merges_and_drops_as_documented(tmp_path: Path) -> None:
     turns = record["conversations"]
     assert [t["from"] for t in turns] == ["human", "function_call", "observation", "gpt"]
     assert turns[0]["value"] == "What's the weather in city 0?\n\nAnd tomorrow?"
-    assert json.loads(turns[1]["value"]) == [{"name": "get_weather", "arguments": {"city": "Paris 0"}},
-                                             {"name": "get_weather", "arguments": {"city": "Oslo 0"}}]
+    assert json.loads(turns[1]["value"]) == [
+        {"name": "get_weather", "arguments": {"city": "Paris 0"}},
+        {"name": "get_weather", "arguments": {"city": "Oslo 0"}},
+    ]
     assert json.loads(turns[2]["value"]) == [{"temp_c": 20, "sky": "clear"}] * 2
     assert record["system"] == "You are a helpful assistant."
 
@@ -289,25 +295,28 @@ def _broken(kind: str) -> Session:
     elif kind == "empty_result":
         session.messages[3].content = "   "
     elif kind == "unanswered":
-        dangling = ChatMessage(role="assistant", tool_calls=[ToolCall(id="x", name="get_weather",
-                                                                       arguments='{"city": "Rome"}')])
-        session = session.model_copy(update={"messages": session.messages[:5] + [dangling]
-                                             + session.messages[5:]})
+        dangling = ChatMessage(
+            role="assistant", tool_calls=[ToolCall(id="x", name="get_weather", arguments='{"city": "Rome"}')]
+        )
+        session = session.model_copy(update={"messages": session.messages[:5] + [dangling] + session.messages[5:]})
     return session
 
 
-@pytest.mark.parametrize(("kind", "reason"), [
-    ("schema", "message 2 (assistant): arguments of 'get_weather' do not fit its schema at $.city"),
-    ("unknown_tool", "calls unknown tool 'launch'"),
-    ("stop_token", "contains the stop token <|im_end|>"),
-    ("reasoning", "contains reasoning markup (<think>)"),
-    ("api_key", "message 1 (user) contains what looks like an API key"),
-    ("bearer", "contains what looks like a bearer token"),
-    ("aws", "AWS access key id"),
-    ("env", "contains the value of $SERVICE_TOKEN"),
-    ("empty_result", "message 3 (tool) is empty"),
-    ("unanswered", "'x' have no result"),
-])
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("schema", "message 2 (assistant): arguments of 'get_weather' do not fit its schema at $.city"),
+        ("unknown_tool", "calls unknown tool 'launch'"),
+        ("stop_token", "contains the stop token <|im_end|>"),
+        ("reasoning", "contains reasoning markup (<think>)"),
+        ("api_key", "message 1 (user) contains what looks like an API key"),
+        ("bearer", "contains what looks like a bearer token"),
+        ("aws", "AWS access key id"),
+        ("env", "contains the value of $SERVICE_TOKEN"),
+        ("empty_result", "message 3 (tool) is empty"),
+        ("unanswered", "'x' have no result"),
+    ],
+)
 @pytest.mark.parametrize("fmt", list(CHECKS))
 def test_a_bad_session_is_skipped_with_its_reason(tmp_path: Path, fmt: str, kind: str, reason: str) -> None:
     good = simple_session(session_id="good")
@@ -324,12 +333,17 @@ def test_a_bad_session_is_skipped_with_its_reason(tmp_path: Path, fmt: str, kind
 
 
 def test_only_finished_and_duplicates(tmp_path: Path) -> None:
-    sessions = [simple_session(session_id="a"), simple_session(session_id="b", finish=FinishReason.MAX_MESSAGES),
-                simple_session(session_id="a")]
+    sessions = [
+        simple_session(session_id="a"),
+        simple_session(session_id="b", finish=FinishReason.MAX_MESSAGES),
+        simple_session(session_id="a"),
+    ]
     report = export_sessions(sessions, "openai", tmp_path / "o.jsonl", only_finished=True, env={})
     assert report.written == 1
-    assert report.skipped == [("b", "not finished by the user (max_messages)"),
-                              ("a", "duplicate session id; exported once already")]
+    assert report.skipped == [
+        ("b", "not finished by the user (max_messages)"),
+        ("a", "duplicate session id; exported once already"),
+    ]
 
 
 def test_a_failed_export_write_keeps_the_old_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

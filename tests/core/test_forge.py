@@ -20,10 +20,21 @@ def shop(sql_shop_image):
 
 @pytest.mark.parametrize(
     ("table", "entity"),
-    [("categories", "category"), ("addresses", "address"), ("classes", "class"),
-     ("statuses", "status"), ("players", "player"), ("staff", "staff"), ("order_items", "order_item"),
-     ("boxes", "box"), ("matches", "match"), ("houses", "house"), ("people", "person"),
-     ("bus", "bus"), ("analysis", "analysis")],
+    [
+        ("categories", "category"),
+        ("addresses", "address"),
+        ("classes", "class"),
+        ("statuses", "status"),
+        ("players", "player"),
+        ("staff", "staff"),
+        ("order_items", "order_item"),
+        ("boxes", "box"),
+        ("matches", "match"),
+        ("houses", "house"),
+        ("people", "person"),
+        ("bus", "bus"),
+        ("analysis", "analysis"),
+    ],
 )
 def test_singular(table, entity):
     assert singular(table) == entity
@@ -31,11 +42,19 @@ def test_singular(table, entity):
 
 @pytest.mark.parametrize(
     ("declared", "schema"),
-    [("INTEGER", {"type": "integer"}), ("BIGINT", {"type": "integer"}), ("VARCHAR(20)", {"type": "string"}),
-     ("REAL", {"type": "number"}), ("DOUBLE PRECISION", {"type": "number"}),
-     ("DECIMAL(10,2)", {"type": "number"}), ("BOOLEAN", {"type": "integer", "enum": [0, 1]}),
-     ("DATE", {"type": "string", "format": "date"}), ("DATETIME", {"type": "string", "format": "date-time"}),
-     ("BLOB", {"type": "string"}), ("", {"type": "string"})],
+    [
+        ("INTEGER", {"type": "integer"}),
+        ("BIGINT", {"type": "integer"}),
+        ("VARCHAR(20)", {"type": "string"}),
+        ("REAL", {"type": "number"}),
+        ("DOUBLE PRECISION", {"type": "number"}),
+        ("DECIMAL(10,2)", {"type": "number"}),
+        ("BOOLEAN", {"type": "integer", "enum": [0, 1]}),
+        ("DATE", {"type": "string", "format": "date"}),
+        ("DATETIME", {"type": "string", "format": "date-time"}),
+        ("BLOB", {"type": "string"}),
+        ("", {"type": "string"}),
+    ],
 )
 def test_value_schema_follows_sqlite_affinity(declared, schema):
     assert value_schema(declared) == schema
@@ -45,14 +64,35 @@ def test_tool_names_follow_the_contract_in_a_stable_order(shop):
     tools, report = shop
     assert report.dropped == []
     assert list(tools) == [
-        "get_customer_by_id", "get_customer_by_email", "search_customers", "create_customer",
-        "update_customer_name", "update_customer_email", "update_customer_tier", "update_customer_active",
-        "update_customer_joined_on", "delete_customer", "get_customer_orders", "get_customer_orders_summary",
-        "get_order_item_by_id", "search_order_items", "create_order_item", "update_order_item_order_id",
-        "update_order_item_sku", "update_order_item_quantity", "update_order_item_unit_price",
+        "get_customer_by_id",
+        "get_customer_by_email",
+        "search_customers",
+        "create_customer",
+        "update_customer_name",
+        "update_customer_email",
+        "update_customer_tier",
+        "update_customer_active",
+        "update_customer_joined_on",
+        "delete_customer",
+        "get_customer_orders",
+        "get_customer_orders_summary",
+        "get_order_item_by_id",
+        "search_order_items",
+        "create_order_item",
+        "update_order_item_order_id",
+        "update_order_item_sku",
+        "update_order_item_quantity",
+        "update_order_item_unit_price",
         "delete_order_item",
-        "get_order_by_id", "search_orders", "create_order", "update_order_customer_id", "update_order_status",
-        "update_order_total", "update_order_note", "delete_order", "get_order_order_items",
+        "get_order_by_id",
+        "search_orders",
+        "create_order",
+        "update_order_customer_id",
+        "update_order_status",
+        "update_order_total",
+        "update_order_note",
+        "delete_order",
+        "get_order_order_items",
         "get_order_order_items_summary",
     ]
     assert all(t.origin is ToolOrigin.DERIVED and t.sql and t.description.endswith(".") for t in tools.values())
@@ -87,8 +127,13 @@ def test_search_has_only_optional_filters_and_a_bounded_limit(shop, sql_shop_ima
     assert search.parameters["required"] == []
     assert set(props) == {"customer_id", "status", "total", "min_total", "max_total", "note", "limit"}
     assert props["status"]["enum"] == ["pending", "shipped"]
-    assert props["limit"] | {} == {"type": "integer", "minimum": 1, "maximum": 100, "default": 20,
-                                   "description": props["limit"]["description"]}
+    assert props["limit"] | {} == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100,
+        "default": 20,
+        "description": props["limit"]["description"],
+    }
     assert "every filter is optional" in search.description
     with SqlEnvironment(sql_shop_image) as env:
         assert [r["id"] for r in json.loads(env.execute(search, {}).content)] == [1, 2, 3]
@@ -110,7 +155,9 @@ def test_create_requires_not_null_columns_without_default_and_keeps_defaults(sho
     assert create.output_schema["required"] == ["rowcount", "lastrowid"]
     with SqlEnvironment(sql_shop_image) as env:
         result = env.execute(create, {"name": "Dee", "email": "dee@example.com"})
-        row = json.loads(env.execute(tools["get_customer_by_id"], {"id": json.loads(result.content)["lastrowid"]}).content)
+        row = json.loads(
+            env.execute(tools["get_customer_by_id"], {"id": json.loads(result.content)["lastrowid"]}).content
+        )
         assert (row["tier"], row["active"], row["joined_on"]) == ("standard", 1, None)
         bad = env.execute(create, {"name": "Dee", "email": "d2@example.com", "tier": "platinum"})
         assert bad.is_error and "tier" in bad.content
@@ -135,9 +182,15 @@ def test_foreign_keys_give_a_listing_and_a_summary(shop, sql_shop_image):
     with SqlEnvironment(sql_shop_image) as env:
         assert [r["id"] for r in json.loads(env.execute(listing, {"customer_id": 1}).content)] == [1, 2]
         assert json.loads(env.execute(summary, {"customer_id": 1}).content) == {
-            "orders_count": 2, "total_total": 42.5, "avg_total": 21.25}
+            "orders_count": 2,
+            "total_total": 42.5,
+            "avg_total": 21.25,
+        }
         assert json.loads(env.execute(summary, {"customer_id": 3}).content) == {
-            "orders_count": 0, "total_total": None, "avg_total": None}
+            "orders_count": 0,
+            "total_total": None,
+            "avg_total": None,
+        }
 
 
 def test_every_tool_result_fits_its_output_schema(shop, sql_shop_image):
@@ -165,8 +218,12 @@ def test_two_foreign_keys_to_one_parent_are_told_apart(sql_image_from):
         INSERT INTO transfers (amount, from_account, to_account) VALUES (5, 1, 2);
     """)
     names = [t.name for t in derive_tools(image).tools]
-    assert {"get_account_transfers_by_from_account", "get_account_transfers_summary_by_from_account",
-            "get_account_transfers_by_to_account", "get_account_transfers_summary_by_to_account"} <= set(names)
+    assert {
+        "get_account_transfers_by_from_account",
+        "get_account_transfers_summary_by_from_account",
+        "get_account_transfers_by_to_account",
+        "get_account_transfers_summary_by_to_account",
+    } <= set(names)
     assert "get_account_transfers" not in names
 
 

@@ -127,13 +127,15 @@ def test_extra_tasks_are_added_and_grounded_in_the_current_database(tmp_path: Pa
     result = load_session(tmp_path / "more.session.json")
     assert result.config.tasks == done.config.tasks + 2 and len(result.tasks) == len(done.tasks) + 2
     assert result.finish_reason is FinishReason.USER_DONE
-    new = result.tasks[len(done.tasks):]
+    new = result.tasks[len(done.tasks) :]
     assert all(t.introduced_at >= len(done.messages) for t in new)
     for task in new:  # a user turn at introduced_at opens the task
         assert result.messages[task.introduced_at].meta.task_index == result.tasks.index(task)
 
 
-def test_a_finished_session_gets_one_task_by_default_and_none_with_tasks_0(tmp_path: Path, done: Session, capsys) -> None:
+def test_a_finished_session_gets_one_task_by_default_and_none_with_tasks_0(
+    tmp_path: Path, done: Session, capsys
+) -> None:
     source = saved(done, tmp_path / "d.session.json")
     assert main(["run", "--quiet", "--from", str(source), "--out", "one.session.json"]) == 0
     assert len(load_session(tmp_path / "one.session.json").tasks) == len(done.tasks) + 1
@@ -166,14 +168,27 @@ NESTED = {
     "messages": [
         {"role": "system", "content": "You help shoppers."},
         {"role": "user", "content": "Has order number 3 shipped yet?"},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": "get_order_by_id", "arguments": "{\"id\": 3}"}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": "{\"id\": 3, \"status\": \"pending\"}"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "get_order_by_id", "arguments": '{"id": 3}'}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": '{"id": 3, "status": "pending"}'},
         {"role": "assistant", "content": "Order 3 is still pending.", "refusal": None},
         {"role": "user", "content": [{"type": "text", "text": "Thanks!"}]},
     ],
-    "tools": [{"type": "function", "function": {"name": "weather", "description": "Weather.",
-                                                 "parameters": {"type": "object", "properties": {}}}}],
+    "tools": [
+        {
+            "type": "function",
+            "function": {
+                "name": "weather",
+                "description": "Weather.",
+                "parameters": {"type": "object", "properties": {}},
+            },
+        }
+    ],
 }
 
 
@@ -181,7 +196,14 @@ def test_a_transcript_is_imported_with_provenance_and_tool_names(tmp_path: Path)
     path = tmp_path / "t.json"
     path.write_text(json.dumps(NESTED))
     transcript = load_transcript(path)
-    assert [m.role for m in transcript.messages] == [Role.SYSTEM, Role.USER, Role.ASSISTANT, Role.TOOL, Role.ASSISTANT, Role.USER]
+    assert [m.role for m in transcript.messages] == [
+        Role.SYSTEM,
+        Role.USER,
+        Role.ASSISTANT,
+        Role.TOOL,
+        Role.ASSISTANT,
+        Role.USER,
+    ]
     assert all(m.meta.provenance is Provenance.IMPORTED for m in transcript.messages)
     assert transcript.messages[2].tool_calls[0].name == "get_order_by_id"
     assert transcript.messages[3].name == "get_order_by_id" and transcript.messages[5].content == "Thanks!"
@@ -195,12 +217,26 @@ def test_a_transcript_is_imported_with_provenance_and_tool_names(tmp_path: Path)
         ([{"role": "user", "content": "hi"}, {"role": "robot", "content": "x"}], "message 1: unknown role 'robot'"),
         ([{"role": "user", "content": "  "}], "message 0: a user message needs text"),
         ([{"role": "assistant", "content": ""}], "message 0: an assistant message needs text or tool calls"),
-        ([{"role": "tool", "content": "{}"}], "message 0: a tool message needs \"tool_call_id\""),
-        ([{"role": "user", "content": "a"}, {"role": "assistant", "tool_calls": [{"id": "z", "function": {"name": "f", "arguments": "[1"}}]}],
-         "message 1: tool_calls[0] (f): tool-call arguments are not valid JSON"),
-        ([{"role": "user", "content": "a"}, {"role": "assistant", "tool_calls": [{"id": "z", "function": {"name": "f"}}]},
-          {"role": "user", "content": "b"}], "message 1: tool call 'z' has no result before message 2"),
-        ([{"role": "user", "content": "a"}, {"role": "tool", "tool_call_id": "q", "content": "{}"}], "message 1: tool result answers 'q'"),
+        ([{"role": "tool", "content": "{}"}], 'message 0: a tool message needs "tool_call_id"'),
+        (
+            [
+                {"role": "user", "content": "a"},
+                {"role": "assistant", "tool_calls": [{"id": "z", "function": {"name": "f", "arguments": "[1"}}]},
+            ],
+            "message 1: tool_calls[0] (f): tool-call arguments are not valid JSON",
+        ),
+        (
+            [
+                {"role": "user", "content": "a"},
+                {"role": "assistant", "tool_calls": [{"id": "z", "function": {"name": "f"}}]},
+                {"role": "user", "content": "b"},
+            ],
+            "message 1: tool call 'z' has no result before message 2",
+        ),
+        (
+            [{"role": "user", "content": "a"}, {"role": "tool", "tool_call_id": "q", "content": "{}"}],
+            "message 1: tool result answers 'q'",
+        ),
         (["just text"], "message 0: expected an object"),
     ],
 )
@@ -222,11 +258,15 @@ def test_transcript_json_errors_name_line_and_column(tmp_path: Path) -> None:
 
 def test_a_transcript_without_tool_use_is_continued_with_one_new_task(tmp_path: Path, capsys) -> None:
     path = tmp_path / "chat.json"
-    path.write_text(json.dumps([
-        {"role": "system", "content": "You are a helpful assistant."},
-        {"role": "user", "content": "Hello, what's the weather like?"},
-        {"role": "assistant", "content": "I can't check the weather, but I can help with your bookings."},
-    ]))
+    path.write_text(
+        json.dumps(
+            [
+                {"role": "system", "content": "You are a helpful assistant."},
+                {"role": "user", "content": "Hello, what's the weather like?"},
+                {"role": "assistant", "content": "I can't check the weather, but I can help with your bookings."},
+            ]
+        )
+    )
     assert main(["run", "--quiet", "--from", str(path), "--domain", "airline", "--seed", "5"]) == 0
     result = load_session(only_new_session(tmp_path, set()))
     assert result.domain == "airline" and result.config.tasks == 1 and result.config.seed == 5

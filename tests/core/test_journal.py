@@ -38,8 +38,9 @@ def test_recovery_after_a_crash_restores_every_committed_event(snapshot: Path) -
     store.save_session(start, snapshot)
     journal = Journal.open(snapshot, start)
     _replay_live(journal, full, start=5)
-    record = WriteRecord(message_index=7, tool_call_id="c1_0", tool="get_weather", sql="UPDATE t SET a=:a",
-                         params={"a": None})
+    record = WriteRecord(
+        message_index=7, tool_call_id="c1_0", tool="get_weather", sql="UPDATE t SET a=:a", params={"a": None}
+    )
     journal.record_write(record)
     task = Task(goal="book a table", subtasks=[Subtask(description="x", intent="y")], introduced_at=9)
     journal.record_task(task)
@@ -47,8 +48,9 @@ def test_recovery_after_a_crash_restores_every_committed_event(snapshot: Path) -
     # no close(), no compact(): the process died here
     recovered, warnings = open_session(snapshot)
     assert warnings == []
-    assert recovered == full.model_copy(update={"write_log": [record], "tasks": [task],
-                                                "finish_reason": FinishReason.USER_DONE})
+    assert recovered == full.model_copy(
+        update={"write_log": [record], "tasks": [task], "finish_reason": FinishReason.USER_DONE}
+    )
     assert store.load_session(snapshot) == start  # recovery never writes
 
 
@@ -65,10 +67,12 @@ def test_truncate_drops_later_messages_writes_and_tasks(snapshot: Path) -> None:
     base = simple_session(exchanges=2, finish=None)
     early = Task(goal="early", subtasks=[], introduced_at=1)
     late = Task(goal="late", subtasks=[], introduced_at=6)
-    base = base.model_copy(update={
-        "tasks": [early, late],
-        "write_log": [WriteRecord(message_index=i, tool_call_id=f"c{i}", tool="t", sql="s") for i in (3, 7)],
-    })
+    base = base.model_copy(
+        update={
+            "tasks": [early, late],
+            "write_log": [WriteRecord(message_index=i, tool_call_id=f"c{i}", tool="t", sql="s") for i in (3, 7)],
+        }
+    )
     store.save_session(base, snapshot)
     journal = Journal.open(snapshot, base)
     journal.record_truncate(5)  # regenerate from the second user turn
@@ -90,8 +94,9 @@ def test_record_session_replaces_everything(snapshot: Path) -> None:
     assert recover(snapshot)[0] == changed.model_copy(update={"finish_reason": None})
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(session=sessions())
 def test_any_session_replays_exactly(tmp_path: Path, session: Session) -> None:
     snapshot = tmp_path / "p.session.toml"
@@ -109,8 +114,9 @@ def test_a_torn_last_line_is_dropped_with_a_warning(snapshot: Path) -> None:
     journal = Journal.open(snapshot, store.load_session(snapshot))
     _replay_live(journal, full.model_copy(update={"messages": full.messages[:-1]}), start=1)
     journal.close()
-    line = json.dumps({"ev": "message", "index": len(full.messages) - 1,
-                       "message": full.messages[-1].model_dump(mode="json")})
+    line = json.dumps(
+        {"ev": "message", "index": len(full.messages) - 1, "message": full.messages[-1].model_dump(mode="json")}
+    )
     with journal_path(snapshot).open("a") as out:
         out.write(line[: len(line) // 2])  # killed mid-write
     session, warnings = recover(snapshot)
@@ -129,8 +135,12 @@ def test_a_commit_is_one_line_kept_whole_or_not_at_all(snapshot: Path) -> None:
     journal.close()
     lines = journal_path(snapshot).read_text().splitlines(keepends=True)
     assert len(lines) == 2  # the header and the commit
-    committed = {"messages": full.messages[:4], "tasks": [task], "write_log": [write],
-                 "finish_reason": FinishReason.USER_DONE}
+    committed = {
+        "messages": full.messages[:4],
+        "tasks": [task],
+        "write_log": [write],
+        "finish_reason": FinishReason.USER_DONE,
+    }
     assert recover(snapshot) == (full.model_copy(update=committed), [])
     journal_path(snapshot).write_text(lines[0] + lines[1][:-40])  # killed mid-write
     session, warnings = recover(snapshot)

@@ -102,7 +102,9 @@ async def test_the_assistant_never_reads_the_hidden_task():
     visible = session.model_copy(update={"tasks": []})
     ctx = RoleContext(session=visible, environment=engine.environment)
     reply = await OfflineAssistant(knowledge).propose(ctx, session.tools)
-    original = await OfflineAssistant(knowledge).propose(RoleContext(session=session, environment=engine.environment), session.tools)
+    original = await OfflineAssistant(knowledge).propose(
+        RoleContext(session=session, environment=engine.environment), session.tools
+    )
     assert reply == original
 
 

@@ -119,9 +119,14 @@ def test_imported_tool_results_are_skipped_not_failed() -> None:
     session = create_session("retail", seed=0)
     session.messages = [
         ChatMessage(role=Role.USER, content="Has order 3 shipped?", meta={"provenance": "imported"}),
-        ChatMessage(role=Role.ASSISTANT, tool_calls=[{"id": "x", "name": "get_order_by_id", "arguments": '{"id": 3}'}],
-                    meta={"provenance": "imported"}),
-        ChatMessage(role=Role.TOOL, content='{"made": "up"}', tool_call_id="x", meta={"provenance": Provenance.IMPORTED}),
+        ChatMessage(
+            role=Role.ASSISTANT,
+            tool_calls=[{"id": "x", "name": "get_order_by_id", "arguments": '{"id": 3}'}],
+            meta={"provenance": "imported"},
+        ),
+        ChatMessage(
+            role=Role.TOOL, content='{"made": "up"}', tool_call_id="x", meta={"provenance": Provenance.IMPORTED}
+        ),
     ]
     report = verify_session(session)
     assert report.ok and report.checked == 0 and report.skipped == [(2, "imported result: not produced by turnloom")]
@@ -158,7 +163,7 @@ def test_replay_verify_exits_1_and_names_the_difference(tmp_path: Path, retail: 
     before = path.read_bytes()
     assert main(["replay", str(path), "--verify"]) == 1
     out = capsys.readouterr().out
-    assert f"DIFF message {index} (" in out and "recorded: {\"id\": -1}" in out
+    assert f"DIFF message {index} (" in out and 'recorded: {"id": -1}' in out
     assert "1 difference(s)" in out
     assert path.read_bytes() == before
 

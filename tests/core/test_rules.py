@@ -69,7 +69,11 @@ def test_every_problem_in_a_file_is_reported_not_only_the_first(tmp_path):
 
 
 def test_user_rules_override_builtins_and_bad_files_do_not_stop_the_others(isolated_rule_folders):
-    write(isolated_rule_folders, "feedback.toml", 'id = "turn_feedback"\ntitle = "Mine"\nkind = "turn_feedback"\nprompt = "React."\n')
+    write(
+        isolated_rule_folders,
+        "feedback.toml",
+        'id = "turn_feedback"\ntitle = "Mine"\nkind = "turn_feedback"\nprompt = "React."\n',
+    )
     write(isolated_rule_folders, "broken.toml", 'id = "broken"\ntitle = "X"\nkind = "nope"\n')
     write(isolated_rule_folders, "extra.toml", GOOD)
     catalog = load_catalog()

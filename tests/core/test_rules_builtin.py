@@ -72,7 +72,9 @@ async def test_incremental_requests_reveals_at_most_the_limit_and_the_check_catc
     assert len(unasked) == 3
     result = verdict(engine, rule, f"Thanks. {text}")
     assert not result.passed and "3 new subtasks" in result.detail
-    assert verdict(engine, rule, f"Thanks. {render_request(knowledge.intent(unasked[0].intent), unasked[0].slots, rng)}").passed
+    assert verdict(
+        engine, rule, f"Thanks. {render_request(knowledge.intent(unasked[0].intent), unasked[0].slots, rng)}"
+    ).passed
     audited = audit_session(unruled.session, [builtin("incremental_requests")], knowledge_for(unruled.session))
     assert not audited[0][0].passed
 
@@ -126,12 +128,16 @@ async def test_style_rules_hold_offline_and_their_checks_catch_meta_talk_role_sw
     assert not verdict(engine, builtin("natural_style"), "Thanks. Is this for a dataset or a simulation?").passed
     assert not verdict(engine, builtin("natural_style"), "Could the assistant check my task definition?").passed
     assert verdict(engine, builtin("natural_style"), "Thanks, that helps a lot.").passed
-    assert not verdict(engine, builtin("stay_in_role"), "Here are the details: it has shipped. How can I help you?").passed
+    assert not verdict(
+        engine, builtin("stay_in_role"), "Here are the details: it has shipped. How can I help you?"
+    ).passed
     assert not verdict(engine, builtin("stay_in_role"), "Assistant: I have updated the booking.").passed
     assert verdict(engine, builtin("stay_in_role"), "Great. Can you check booking 4?").passed
     leak = json.dumps({"user_message": "Check booking 4", "is_task_complete": False})
     assert not verdict(engine, builtin("clean_output"), leak).passed
-    assert not verdict(engine, builtin("clean_output"), "<think>the user wants booking 4</think> Check booking 4").passed
+    assert not verdict(
+        engine, builtin("clean_output"), "<think>the user wants booking 4</think> Check booking 4"
+    ).passed
     assert not verdict(engine, builtin("clean_output"), "Reasoning: I should ask next. Check booking 4.").passed
     assert verdict(engine, builtin("clean_output"), "OK, can you check booking 4?").passed
 
@@ -167,7 +173,11 @@ async def test_terse_writes_short_single_requests_and_the_check_catches_a_long_m
         assert not turns[0].content.startswith(("Hi", "Hello", "Hey", "Good"))
         assert not any(m.meta.violations for m in turns)
     engine = await until_user_turns(engine_under(rules), 1)
-    result = verdict(engine, builtin("terse", max_words=8), "Thank you so much, that was really helpful, now could you also check order 3?")
+    result = verdict(
+        engine,
+        builtin("terse", max_words=8),
+        "Thank you so much, that was really helpful, now could you also check order 3?",
+    )
     assert not result.passed and "limit 8" in result.detail
 
 
@@ -210,7 +220,12 @@ async def test_change_mind_revises_a_change_once_and_the_check_catches_a_second_
     revisions = [m for m in user_turns(engine) if m.meta.extra.get("revise")]
     assert len(revisions) == 1
     new_city = revisions[0].meta.extra["revised"]["new_city"]
-    updates = [json.loads(c.arguments) for m in engine.session.messages for c in m.tool_calls if c.name == "update_order_shipping_city"]
+    updates = [
+        json.loads(c.arguments)
+        for m in engine.session.messages
+        for c in m.tool_calls
+        if c.name == "update_order_shipping_city"
+    ]
     assert any(u["shipping_city"] == new_city for u in updates)
     # the revised change is confirmed again before moving on
     after = user_turns(engine)[user_turns(engine).index(revisions[0]) + 1]

@@ -251,9 +251,17 @@ def test_rebuilt_upto_n_equals_the_state_seen_at_n(sql_shop_image):
             seen[index] = live.state_digest()  # the state just before this write
             effect = live.execute(spec, arguments).write
             assert effect is not None
-            log.append(WriteRecord(message_index=index, tool_call_id=f"c{step}", tool=spec.name,
-                                   sql=effect.sql, params=effect.params, rowcount=effect.rowcount,
-                                   lastrowid=effect.lastrowid))
+            log.append(
+                WriteRecord(
+                    message_index=index,
+                    tool_call_id=f"c{step}",
+                    tool=spec.name,
+                    sql=effect.sql,
+                    params=effect.params,
+                    rowcount=effect.rowcount,
+                    lastrowid=effect.lastrowid,
+                )
+            )
         final = live.state_digest()
     for upto, digest in seen.items():
         with SqlEnvironment.rebuilt(sql_shop_image, log, upto=upto) as env:
@@ -378,9 +386,15 @@ def _populate(conn: sqlite3.Connection, rng: random.Random) -> None:
 
 
 def _pack(name: str) -> DomainPack:
-    return DomainPack(name=name, title="Things", description="d",
-                      schema_sql="CREATE TABLE things (id INTEGER PRIMARY KEY, n INTEGER);",
-                      populate=_populate, intents=(), templates=())
+    return DomainPack(
+        name=name,
+        title="Things",
+        description="d",
+        schema_sql="CREATE TABLE things (id INTEGER PRIMARY KEY, n INTEGER);",
+        populate=_populate,
+        intents=(),
+        templates=(),
+    )
 
 
 def test_pack_images_are_deterministic_and_built_once_per_name():

@@ -39,8 +39,12 @@ def test_each_paradigm_and_source_gets_its_own_row_and_an_all_row():
     sessions = [run(0), run(1, Mode.TASK_ORIENTED), run(2, domain="airline")]
     stats = collect(sessions)
     keys = [(r["paradigm"], r["source"]) for r in stats.rows]
-    assert keys == [("task-oriented", "retail"), ("user-oriented + sql", "airline"),
-                    ("user-oriented + sql", "retail"), ("all", "all")]
+    assert keys == [
+        ("task-oriented", "retail"),
+        ("user-oriented + sql", "airline"),
+        ("user-oriented + sql", "retail"),
+        ("all", "all"),
+    ]
     assert stats.rows[-1]["samples"] == 3
 
 
@@ -59,8 +63,13 @@ def test_quality_metrics_cover_acceptance_tools_and_finish_reasons():
 def test_cost_is_priced_per_model_and_unknown_without_a_price():
     session = run(0)
     message = session.messages[1]
-    session.messages[1] = message.model_copy(update={"meta": message.meta.model_copy(
-        update={"model": "m", "usage": Usage(prompt_tokens=1_000_000, completion_tokens=500_000)})})
+    session.messages[1] = message.model_copy(
+        update={
+            "meta": message.meta.model_copy(
+                update={"model": "m", "usage": Usage(prompt_tokens=1_000_000, completion_tokens=500_000)}
+            )
+        }
+    )
     assert session_cost(session, {"m": {"prompt": 1.0, "completion": 2.0}}) == 2.0
     assert session_cost(session, {}) is None
     assert collect([session]).tokens["cost"] is None
@@ -74,8 +83,20 @@ def test_histograms_bin_turns_and_count_tasks_one_bar_per_value():
 
 def test_the_rendered_report_has_the_table1_header_the_paper_rows_and_histograms():
     text = render(collect([run(seed) for seed in range(3)]))
-    for expected in ("Table 1 layout", "Step/req", "Step/dlg", "Turn", "Task", "Samples", "21.79 (596)",
-                     "Acceptance: 3/3", "Histogram of turns", "Histogram of tasks", "█", "Wall time"):
+    for expected in (
+        "Table 1 layout",
+        "Step/req",
+        "Step/dlg",
+        "Turn",
+        "Task",
+        "Samples",
+        "21.79 (596)",
+        "Acceptance: 3/3",
+        "Histogram of turns",
+        "Histogram of tasks",
+        "█",
+        "Wall time",
+    ):
         assert expected in text
 
 

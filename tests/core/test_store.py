@@ -81,9 +81,9 @@ def test_deeply_nested_arguments_survive_both_formats() -> None:
 def test_hand_written_toml_table_for_a_schema_is_accepted() -> None:
     session = Session(domain="d", tools=[ToolSpec(name="t", description="d", parameters={"type": "object"})])
     text = store.dumps(session, "toml").replace(
-        "parameters = '{\n  \"type\": \"object\"\n}'", "parameters = { type = \"object\" }"
+        'parameters = \'{\n  "type": "object"\n}\'', 'parameters = { type = "object" }'
     )
-    text = text.replace("parameters = '''\n{\n  \"type\": \"object\"\n}'''", "parameters = { type = \"object\" }")
+    text = text.replace("parameters = '''\n{\n  \"type\": \"object\"\n}'''", 'parameters = { type = "object" }')
     assert "parameters = { type" in text
     assert store.loads(text, "toml") == session
 
@@ -109,10 +109,14 @@ def test_unknown_suffix_is_refused(tmp_path: Path) -> None:
 def test_an_older_version_is_migrated_step_by_step(monkeypatch: pytest.MonkeyPatch) -> None:
     current = simple_session().model_copy(update={"title": "Weather chat"})
     # a v0 file called the title `name`
-    v0_json = store.dumps(current, "json").replace('"title":', '"name":').replace(
-        '"schema_version": 1', '"schema_version": 0')
-    v0_toml = store.dumps(current, "toml").replace("title = ", "name = ").replace(
-        "schema_version = 1", "schema_version = 0")
+    v0_json = (
+        store.dumps(current, "json")
+        .replace('"title":', '"name":')
+        .replace('"schema_version": 1', '"schema_version": 0')
+    )
+    v0_toml = (
+        store.dumps(current, "toml").replace("title = ", "name = ").replace("schema_version = 1", "schema_version = 0")
+    )
     seen = []
 
     def v0_to_v1(doc: dict) -> dict:

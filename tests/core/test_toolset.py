@@ -90,11 +90,17 @@ def test_a_truncated_toolset_file_is_refused_naming_the_file(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ('{"tools": []}', 'not a turnloom toolset file'),
-        ('[1, 2]', 'not a turnloom toolset file'),
-        ('{"format": "turnloom-toolset", "format_version": 9, "domain": "retail", "tools": []}', "newer than this turnloom"),
-        ('{"format": "turnloom-toolset", "domain": "retail", "tools": [{"name": "get_x", "description": "x", '
-         '"parameters": 5}]}', "tools[0] (get_x).parameters: Input should be a valid dictionary"),
+        ('{"tools": []}', "not a turnloom toolset file"),
+        ("[1, 2]", "not a turnloom toolset file"),
+        (
+            '{"format": "turnloom-toolset", "format_version": 9, "domain": "retail", "tools": []}',
+            "newer than this turnloom",
+        ),
+        (
+            '{"format": "turnloom-toolset", "domain": "retail", "tools": [{"name": "get_x", "description": "x", '
+            '"parameters": 5}]}',
+            "tools[0] (get_x).parameters: Input should be a valid dictionary",
+        ),
         ('{"format": "turnloom-toolset", "domain": "retail", "tools": [], "colour": "red"}', "colour: Extra inputs"),
     ],
 )
@@ -115,9 +121,14 @@ def test_a_tool_without_sql_cannot_run_in_sql_execution(tmp_path, capsys):
     tools = forged(tmp_path, "--domain", "retail")
 
     def add_sql_less_tool(data):
-        data["tools"].append({"name": "get_weather", "description": "The weather in a city.",
-                              "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-                              "origin": "generated"})
+        data["tools"].append(
+            {
+                "name": "get_weather",
+                "description": "The weather in a city.",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+                "origin": "generated",
+            }
+        )
 
     mixed = edited(tools, add_sql_less_tool)
     assert main(["run", "--tools", str(mixed), "--quiet"]) == 2

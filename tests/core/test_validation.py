@@ -54,8 +54,11 @@ def test_a_subtask_no_tool_call_served_is_reported_with_its_tool():
     session = finished()
     task = session.tasks[0]
     served = task.subtasks[0]
-    extra = Subtask(description="again, for another record", intent=served.intent,
-                    slots={k: f"{v}-never-asked" for k, v in served.slots.items()})
+    extra = Subtask(
+        description="again, for another record",
+        intent=served.intent,
+        slots={k: f"{v}-never-asked" for k, v in served.slots.items()},
+    )
     session.tasks[0] = task.model_copy(update={"subtasks": [*task.subtasks, extra]})
     verdict = validate_session(session)
     # the user also declared the task done with the added subtask open, which the rules audit sees
@@ -114,7 +117,9 @@ def test_too_many_subtasks_in_one_turn_breaks_incremental_requests():
     session = finished()
     at = next(i for i, m in enumerate(session.messages) if m.role is Role.USER)
     message = session.messages[at]
-    session.messages[at] = message.model_copy(update={"meta": MessageMeta(**{**message.meta.model_dump(), "subtasks": [0, 1, 2]})})
+    session.messages[at] = message.model_copy(
+        update={"meta": MessageMeta(**{**message.meta.model_dump(), "subtasks": [0, 1, 2]})}
+    )
     assert "rules" in failed_checks(session)
     assert any(f"message {at} breaks incremental_requests" in r for r in validate_session(session).reasons)
 

@@ -131,11 +131,17 @@ def test_export_only_valid_writes_only_accepted_dialogues(small_batch, tmp_path)
     session = load_session(spoiled)
     session.finish_reason = FinishReason.MAX_MESSAGES
     save_session(session, spoiled)
-    accepted = {s.id for s in (open_session(p)[0] for p in small_batch.glob("*.session.json")) if validate_session(s).valid}
+    accepted = {
+        s.id for s in (open_session(p)[0] for p in small_batch.glob("*.session.json")) if validate_session(s).valid
+    }
     assert session.id not in accepted and accepted
     target = tmp_path / "train.jsonl"
-    result = subprocess.run(_turnloom("export", str(small_batch), "--format", "openai", "--out", str(target), "--only-valid"),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        _turnloom("export", str(small_batch), "--format", "openai", "--out", str(target), "--only-valid"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert f"skipped {session.id}: invalid: finish:" in result.stdout
     records = target.read_text().splitlines()
@@ -153,7 +159,11 @@ def test_the_ray_executor_makes_the_same_dialogues_and_resumes(tmp_path):
     assert sorted(p.name for p in out.glob("*.session.json")) == [session_file_name(s) for s in range(8)]
     for seed in (0, 7):
         assert _transcript(load_session(out / session_file_name(seed))) == _transcript(_straight(seed))
-    again = subprocess.run(_turnloom("generate", "--n", "10", "--tasks", "1", "--out", str(out), "--executor", "ray",
-                                     "--workers", "2"), capture_output=True, text=True, timeout=240)
+    again = subprocess.run(
+        _turnloom("generate", "--n", "10", "--tasks", "1", "--out", str(out), "--executor", "ray", "--workers", "2"),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert again.returncode == 0, again.stderr
     assert "8 already done before this run" in again.stdout and "ran 2" in again.stdout

@@ -47,9 +47,23 @@ def _complete_lines(path: Path) -> list[dict]:
 def _kill_mid_run(out: Path, tasks: int) -> bool:
     """Start a run, SIGKILL it once its journal has MIN_LINES lines; False if it finished first."""
     process = subprocess.Popen(
-        _turnloom("run", "--quiet", "--domain", DOMAIN, "--seed", str(SEED), "--tasks", str(tasks),
-                  "--max-messages", "100000", "--out", str(out)),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=out.parent,
+        _turnloom(
+            "run",
+            "--quiet",
+            "--domain",
+            DOMAIN,
+            "--seed",
+            str(SEED),
+            "--tasks",
+            str(tasks),
+            "--max-messages",
+            "100000",
+            "--out",
+            str(out),
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=out.parent,
     )
     journal = journal_path(out)
     deadline = time.monotonic() + 60
@@ -121,7 +135,10 @@ def test_a_killed_run_is_recovered_and_continued_to_the_end(tmp_path: Path, refe
     done = tmp_path / "done.session.json"
     result = subprocess.run(
         _turnloom("run", "--quiet", "--from", str(out), "--out", str(done)),
-        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     finished = load_session(done)

@@ -82,9 +82,14 @@ def test_fork_continue_replay_and_export_on_every_domain(domain: str, tmp_path: 
 def test_exit_codes_hold_for_a_real_process(tmp_path: Path) -> None:
     bad = tmp_path / "bad.session.json"
     bad.write_text('{"schema_version": 1, "id": ')
-    for argv in (["replay", str(bad)], ["fork", str(bad), "--at", "1", "--out", "x.session.json"],
-                 ["run", "--from", str(bad)]):
-        done = subprocess.run([sys.executable, "-m", "turnloom.core", *argv], capture_output=True, text=True, cwd=tmp_path)
+    for argv in (
+        ["replay", str(bad)],
+        ["fork", str(bad), "--at", "1", "--out", "x.session.json"],
+        ["run", "--from", str(bad)],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "turnloom.core", *argv], capture_output=True, text=True, cwd=tmp_path
+        )
         assert done.returncode == 2, (argv, done.stderr)
         assert done.stderr.startswith("turnloom: error: ") and "Traceback" not in done.stderr
         assert str(bad) in done.stderr
@@ -180,8 +185,13 @@ def test_a_journal_from_another_session_is_refused(command: str, tmp_path: Path,
     other = create_session("clinic", seed=2)
     Journal.open(tmp_path / "elsewhere.session.json", other).close()
     journal_path(tmp_path / "elsewhere.session.json").rename(journal_path(path))
-    _expect_refusal(tmp_path, COMMANDS[command](str(path)), [path, journal_path(path)],
-                    [str(journal_path(path)), "belongs to session", "move the journal aside"], capsys)
+    _expect_refusal(
+        tmp_path,
+        COMMANDS[command](str(path)),
+        [path, journal_path(path)],
+        [str(journal_path(path)), "belongs to session", "move the journal aside"],
+        capsys,
+    )
 
 
 @pytest.mark.parametrize("command", ["replay --verify", "fork", "run --from"])
@@ -190,8 +200,9 @@ def test_a_missing_database_is_refused(command: str, tmp_path: Path, capsys) -> 
 
     db = tmp_path / "shop.sqlite"
     conn = sqlite3.connect(db)
-    conn.executescript("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
-                       "INSERT INTO items (name) VALUES ('a'), ('b');")
+    conn.executescript(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL);INSERT INTO items (name) VALUES ('a'), ('b');"
+    )
     conn.close()
     path = tmp_path / "own.session.json"
     session = create_session(db_path=db, seed=1)
@@ -205,15 +216,20 @@ def test_a_missing_database_is_refused(command: str, tmp_path: Path, capsys) -> 
 
 @pytest.mark.parametrize(
     "argv",
-    [["replay", "{f}", "--at", "999"], ["fork", "{f}", "--at", "999", "--out", "n.session.json"],
-     ["run", "--from", "{f}", "--at", "999"]],
+    [
+        ["replay", "{f}", "--at", "999"],
+        ["fork", "{f}", "--at", "999", "--out", "n.session.json"],
+        ["run", "--from", "{f}", "--at", "999"],
+    ],
     ids=["replay", "fork", "run --from"],
 )
 def test_at_out_of_range_is_refused(argv: list[str], tmp_path: Path, good_text, capsys) -> None:
     path = tmp_path / "g.session.json"
     path.write_text(good_text["json"])
     n = len(json.loads(good_text["json"])["messages"])
-    _expect_refusal(tmp_path, [a.format(f=path) for a in argv], [path], [f"--at 999 is outside the transcript (0..{n}"], capsys)
+    _expect_refusal(
+        tmp_path, [a.format(f=path) for a in argv], [path], [f"--at 999 is outside the transcript (0..{n}"], capsys
+    )
 
 
 def test_a_negative_at_is_an_argument_error(tmp_path: Path, good_text, capsys) -> None:
@@ -227,4 +243,6 @@ def test_a_negative_at_is_an_argument_error(tmp_path: Path, good_text, capsys) -
 def test_a_missing_file_and_a_wrong_suffix(tmp_path: Path, capsys) -> None:
     _expect_refusal(tmp_path, ["replay", "nope.session.json"], [], ["nope.session.json: no such file"], capsys)
     (tmp_path / "notes.txt").write_text("hi")
-    _expect_refusal(tmp_path, ["run", "--from", "notes.txt"], [tmp_path / "notes.txt"], ["unknown session file type"], capsys)
+    _expect_refusal(
+        tmp_path, ["run", "--from", "notes.txt"], [tmp_path / "notes.txt"], ["unknown session file type"], capsys
+    )

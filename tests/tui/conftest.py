@@ -24,14 +24,15 @@ def sessions_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def make_app(sessions_dir: Path, tmp_path: Path) -> Callable[..., TurnloomApp]:
-    def factory(workbench: Workbench | None = None, theme_dirs: list[Path] | None = None, **config: object) -> TurnloomApp:
+    def factory(
+        workbench: Workbench | None = None, theme_dirs: list[Path] | None = None, **config: object
+    ) -> TurnloomApp:
         cfg = TurnloomConfig(sessions_dir=str(sessions_dir), **config)
         bench = workbench or Workbench.new(sessions_dir, domain="retail", seed=1)
         app = build_app(cfg, bench, theme_dirs=theme_dirs if theme_dirs is not None else [tmp_path / "no-user-themes"])
         return app
 
     return factory
-
 
 
 BACKEND_TESTS = Path(__file__).resolve().parents[1] / "backends"

@@ -65,7 +65,14 @@ async def test_the_palette_offers_every_main_screen_action_as_category_action(ma
     async with app.run_test(size=(120, 40)) as pilot:
         provider = ActionCommands(app.screen)
         names = [hit.display for hit in [h async for h in provider.discover()]]
-        for expected in ("Dialogue: Step", "Dialogue: Override user turn", "Session: Save", "Session: Export", "View: Switch theme", "App: Quit"):
+        for expected in (
+            "Dialogue: Step",
+            "Dialogue: Override user turn",
+            "Session: Save",
+            "Session: Export",
+            "View: Switch theme",
+            "App: Quit",
+        ):
             assert expected in names
         hits = [h async for h in provider.search("fork")]
         assert hits
@@ -145,7 +152,10 @@ async def test_an_empty_conversation_says_how_to_start_with_the_keys_as_mapped(m
         screen = main_screen(app)
         await pilot.pause()
         text = screen_text(screen.transcript)
-        assert "Press s to step one message, a to auto-run, o to write the first user turn yourself, ? or f1 for help" in text
+        assert (
+            "Press s to step one message, a to auto-run, o to write the first user turn yourself, ? or f1 for help"
+            in text
+        )
         await pilot.press("s")
         await idle(pilot)
         assert "No messages yet" not in screen_text(screen.transcript)

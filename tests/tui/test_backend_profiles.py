@@ -13,8 +13,14 @@ from turnloom.tui.screens.new_session import NewSessionScreen
 
 
 def _profile(server) -> Profile:
-    return Profile(base_url=server.base_url, model="fake-model", api_key_env=FAKE_KEY_ENV, timeout=2.0,
-                   max_retries=1, retry_backoff=0.01)
+    return Profile(
+        base_url=server.base_url,
+        model="fake-model",
+        api_key_env=FAKE_KEY_ENV,
+        timeout=2.0,
+        max_retries=1,
+        retry_backoff=0.01,
+    )
 
 
 async def test_a_new_session_on_a_profile_streams_its_turns_live_and_commits_them(make_app, fake_openai):

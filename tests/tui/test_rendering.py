@@ -28,7 +28,10 @@ def _bench_with(sessions_dir, messages: list[ChatMessage]) -> Workbench:
 async def test_markup_in_model_text_and_tool_results_is_shown_literally(make_app, sessions_dir):
     messages = [
         ChatMessage(role=Role.USER, content=MARKUP, meta=MessageMeta(task_index=0)),
-        ChatMessage(role=Role.ASSISTANT, tool_calls=[ToolCall(id="c1", name="get_order_by_id", arguments=json.dumps({"id": "[b]1[/b]"}))]),
+        ChatMessage(
+            role=Role.ASSISTANT,
+            tool_calls=[ToolCall(id="c1", name="get_order_by_id", arguments=json.dumps({"id": "[b]1[/b]"}))],
+        ),
         ChatMessage(role=Role.TOOL, tool_call_id="c1", name="get_order_by_id", content='{"note": "[/] [link=x]y"}'),
         ChatMessage(role=Role.ASSISTANT, content="\x1b[31mred?\x1b[0m and \x07 bell " + MARKUP),
     ]

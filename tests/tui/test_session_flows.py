@@ -49,7 +49,9 @@ async def test_open_picks_a_session_from_the_sessions_folder(make_app, sessions_
         assert main_screen(app).bench.session.id == saved.session.id
 
 
-async def test_a_session_file_that_fails_to_load_shows_an_error_and_the_app_keeps_running(make_app, sessions_dir, tmp_path):
+async def test_a_session_file_that_fails_to_load_shows_an_error_and_the_app_keeps_running(
+    make_app, sessions_dir, tmp_path
+):
     bad = tmp_path / "broken.session.json"
     bad.write_text('{"schema_version": 1, "domain": ')
     app = make_app()

@@ -15,7 +15,9 @@ def _strict_bench(sessions_dir, policy: str = "flag") -> Workbench:
     """A session whose only rule is `terse` with at most 3 words: nearly every simulated turn breaks it."""
     bench = Workbench.new(sessions_dir, domain="retail", seed=1)
     terse = builtin_rules()["terse"]
-    bench.session.config.rules = [terse.model_copy(update={"params": {**terse.params, "max_words": 3}, "enabled": True})]
+    bench.session.config.rules = [
+        terse.model_copy(update={"params": {**terse.params, "max_words": 3}, "enabled": True})
+    ]
     bench.session.config.violation_policy = policy  # type: ignore[assignment]
     return bench
 

@@ -20,7 +20,11 @@ def help_table(keymap: dict[str, str]) -> Table:
     table.add_column("What it does", ratio=1)
     for spec in ACTIONS:
         table.add_row(Text(effective_key(spec, keymap)), Text(spec.palette_name), Text(spec.help))
-    table.add_row(Text("up/down, j/k"), Text("Conversation: Select"), Text("Move the selection; click selects, double-click expands"))
+    table.add_row(
+        Text("up/down, j/k"),
+        Text("Conversation: Select"),
+        Text("Move the selection; click selects, double-click expands"),
+    )
     return table
 
 

@@ -196,7 +196,12 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
             return
         if event.state is WorkerState.ERROR:
             error = event.worker.error
-            self.notify(f"{type(error).__name__}: {error}", title="Generation failed; auto-run paused", severity="error", timeout=10)
+            self.notify(
+                f"{type(error).__name__}: {error}",
+                title="Generation failed; auto-run paused",
+                severity="error",
+                timeout=10,
+            )
         if event.state in (WorkerState.ERROR, WorkerState.CANCELLED, WorkerState.SUCCESS):
             self.auto_running = False
             self.transcript.set_pending(None)
@@ -237,7 +242,10 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
             self.auto_running = False
             self.state = "pausing…"
         elif self.held is not None:
-            self.notify("A user turn is held back for breaking a rule: c commit it, o override it, r draw another", severity="warning")
+            self.notify(
+                "A user turn is held back for breaking a rule: c commit it, o override it, r draw another",
+                severity="warning",
+            )
         elif not self._refuse_if_finished():
             self.auto_run_worker()
 
@@ -252,7 +260,9 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
                 rules = ", ".join(v.rule_id for v in engine.pending_violation.message.meta.violations)
                 self.notify(
                     f"The next user turn breaks {rules}; auto-run paused. c commit it · o override it · r draw another",
-                    title="Held back", severity="warning", timeout=8,
+                    title="Held back",
+                    severity="warning",
+                    timeout=8,
                 )
                 break
             await asyncio.sleep(self.auto_run_delay)
@@ -283,7 +293,9 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
             proposal = await engine.propose()
             self.transcript.set_pending(proposal.message)
         hint = "The simulator's proposal; change it and commit as your own user turn."
-        text = await self.app.push_screen_wait(EditorScreen("Override user turn", proposal.message.text if proposal else "", hint))
+        text = await self.app.push_screen_wait(
+            EditorScreen("Override user turn", proposal.message.text if proposal else "", hint)
+        )
         self.transcript.set_pending(None)
         if text is None:
             return
@@ -297,7 +309,9 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         if index is None:
             self.notify("No message to edit yet", severity="warning")
         elif self.bench.session.messages[index].role is Role.TOOL:
-            self.notify("Tool results come from the database and cannot be edited; regenerate instead", severity="warning")
+            self.notify(
+                "Tool results come from the database and cannot be edited; regenerate instead", severity="warning"
+            )
         else:
             self.edit_worker(index)
 
@@ -309,9 +323,17 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         if text is None or text == original.text:
             return
         later = len(session.messages) - index - 1
-        if later and await self.app.push_screen_wait(
-            confirm("Edit message", f"Editing message {index} drops the {later} message(s) after it and rebuilds the database to that point.", yes="Edit")
-        ) != "yes":
+        if (
+            later
+            and await self.app.push_screen_wait(
+                confirm(
+                    "Edit message",
+                    f"Editing message {index} drops the {later} message(s) after it and rebuilds the database to that point.",
+                    yes="Edit",
+                )
+            )
+            != "yes"
+        ):
             return
         try:
             self.bench.engine.edit(index, text)
@@ -330,9 +352,17 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
     @work(exclusive=True, group=ENGINE, exit_on_error=False)
     async def regenerate_worker(self, index: int) -> None:
         later = len(self.bench.session.messages) - index - 1
-        if later and await self.app.push_screen_wait(
-            confirm("Regenerate", f"Regenerating message {index} drops the {later} message(s) after it.", yes="Regenerate")
-        ) != "yes":
+        if (
+            later
+            and await self.app.push_screen_wait(
+                confirm(
+                    "Regenerate",
+                    f"Regenerating message {index} drops the {later} message(s) after it.",
+                    yes="Regenerate",
+                )
+            )
+            != "yes"
+        ):
             return
         await self.bench.engine.regenerate(index)
 

@@ -44,15 +44,35 @@ class NewSessionScreen(ModalScreen[NewSessionSpec | None]):
             box.border_title = "New session"
             with VerticalScroll(classes="form"):
                 yield Label("Domain")
-                yield Select([(d, d) for d in self._domains], value=self._domains[0], allow_blank=False, id="domain", compact=True)
+                yield Select(
+                    [(d, d) for d in self._domains],
+                    value=self._domains[0],
+                    allow_blank=False,
+                    id="domain",
+                    compact=True,
+                )
                 yield Label("…or a SQLite file (overrides the domain)")
                 yield Input(placeholder="path/to/file.sqlite", id="db-path", compact=True)
                 yield Label("Mode")
-                yield Select([(m.value, m.value) for m in Mode], value=Mode.USER_ORIENTED.value, allow_blank=False, id="mode", compact=True)
+                yield Select(
+                    [(m.value, m.value) for m in Mode],
+                    value=Mode.USER_ORIENTED.value,
+                    allow_blank=False,
+                    id="mode",
+                    compact=True,
+                )
                 yield Label("Tool execution")
-                yield Select([(e.value, e.value) for e in ToolExecution], value=ToolExecution.SQL.value, allow_blank=False, id="execution", compact=True)
+                yield Select(
+                    [(e.value, e.value) for e in ToolExecution],
+                    value=ToolExecution.SQL.value,
+                    allow_blank=False,
+                    id="execution",
+                    compact=True,
+                )
                 yield Label("Backend profile")
-                yield Select([(p, p) for p in self._profiles], value="offline", allow_blank=False, id="profile", compact=True)
+                yield Select(
+                    [(p, p) for p in self._profiles], value="offline", allow_blank=False, id="profile", compact=True
+                )
                 with Horizontal(classes="form-row"):
                     with Vertical():
                         yield Label("Seed")

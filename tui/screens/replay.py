@@ -61,7 +61,11 @@ class ReplayScreen(Screen[Session | None]):
         self._show_status()
 
     def _show_status(self) -> None:
-        reason = f" · finished: {self.session.finish_reason}" if self.session.finish_reason and self.position == self.total else ""
+        reason = (
+            f" · finished: {self.session.finish_reason}"
+            if self.session.finish_reason and self.position == self.total
+            else ""
+        )
         line = Text(f"replay {self.position}/{self.total} · {self.session.domain} · {self.session.config.mode}{reason}")
         line.append("   ← back · → forward · b branch here · esc close", style="dim")
         self.query_one("#replay-status", Static).update(line)

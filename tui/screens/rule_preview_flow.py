@@ -76,13 +76,17 @@ class RulePreviewFlow:
         engine = self.bench.engine
         if engine.finished:
             self.discard_preview()
-            panel.show_waiting(changes, "the dialogue has finished; the preview appears if it goes on (o writes a user turn)")
+            panel.show_waiting(
+                changes, "the dialogue has finished; the preview appears if it goes on (o writes a user turn)"
+            )
         elif self.busy():  # type: ignore[attr-defined]
             self.discard_preview()
             panel.show_waiting(changes, "the preview appears when generation stops at the next user turn")
         elif engine.next_role() is not Role.USER:
             self.discard_preview()
-            panel.show_waiting(changes, f"it is the {engine.next_role()}'s turn; the preview appears at the next user turn (n steps)")
+            panel.show_waiting(
+                changes, f"it is the {engine.next_role()}'s turn; the preview appears at the next user turn (n steps)"
+            )
         else:
             messages = self.bench.session.messages
             key = (len(messages), id(messages[-1]) if messages else 0, _fingerprint(self.bench.session.config.rules))

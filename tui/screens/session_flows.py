@@ -54,7 +54,9 @@ class SessionFlows:
             self.app.push_screen(ErrorScreen("Fork failed", str(exc)))
             return
         self.attach(child)  # type: ignore[attr-defined]
-        self.notify(f"Forked at message {at} into {child.path.name}; the parent is untouched", title="Forked", timeout=6)
+        self.notify(
+            f"Forked at message {at} into {child.path.name}; the parent is untouched", title="Forked", timeout=6
+        )
 
     def action_new(self) -> None:
         from turnloom.core.domains import pack_names

@@ -108,7 +108,9 @@ def body_source(message: ChatMessage) -> list[tuple[str, str]]:
     return pieces
 
 
-def body_text(message: ChatMessage, styles: MessageStyles, expanded: bool, override: str | None = None) -> tuple[Text, bool]:
+def body_text(
+    message: ChatMessage, styles: MessageStyles, expanded: bool, override: str | None = None
+) -> tuple[Text, bool]:
     """The body, cut to `COLLAPSED_LINES` unless expanded; returns (text, was_cut)."""
     pieces = [("text", override)] if override is not None else body_source(message)
     body = Text()

@@ -31,7 +31,9 @@ def rule_changes(before: list[Rule], after: list[Rule]) -> list[str]:
         if rule_id in old:
             was = old[rule_id].params
             changes += [
-                f"{rule_id}.{name} {was.get(name)!s}→{value!s}" for name, value in rule.params.items() if was.get(name) != value
+                f"{rule_id}.{name} {was.get(name)!s}→{value!s}"
+                for name, value in rule.params.items()
+                if was.get(name) != value
             ]
     return changes
 

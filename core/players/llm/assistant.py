@@ -99,7 +99,7 @@ class LLMAssistant:
             wire = message.to_openai()
             converted.append((message, message.content, message.tool_calls, wire, canonical_json(wire)))
             out.append(wire)
-        del converted[len(ctx.session.messages):]
+        del converted[len(ctx.session.messages) :]
         # canonical_json of a list is its items' canonical JSON joined by "," in brackets
         self._encoded = "[" + ",".join([self._system[2], *(entry[4] for entry in converted)]) + "]"
         return out
@@ -137,12 +137,11 @@ class LLMAssistant:
             problem = problem or "the reply had neither text nor tool calls"
             messages = messages + _reask(result, problem)
             messages_json = None
-        raise BackendError(
-            f"{self.endpoint.where}, role assistant: no usable reply after {rounds} tries ({problem})"
-        )
+        raise BackendError(f"{self.endpoint.where}, role assistant: no usable reply after {rounds} tries ({problem})")
 
-    def _calls(self, result: ChatResult, by_name: dict[str, ToolSpec], ctx: RoleContext,
-               strict: bool) -> tuple[list[ToolCall], str | None]:
+    def _calls(
+        self, result: ChatResult, by_name: dict[str, ToolSpec], ctx: RoleContext, strict: bool
+    ) -> tuple[list[ToolCall], str | None]:
         """The reply's calls made safe, or what is wrong with them (while re-asking is still allowed)."""
         used = {c.id for m in ctx.session.messages for c in m.tool_calls}
         calls: list[ToolCall] = []
@@ -155,7 +154,10 @@ class LLMAssistant:
             spec = by_name.get(raw.name)
             if strict:
                 if spec is None:
-                    return [], f"there is no tool named {raw.name!r}; the tools are {', '.join(sorted(by_name)) or 'none'}"
+                    return (
+                        [],
+                        f"there is no tool named {raw.name!r}; the tools are {', '.join(sorted(by_name)) or 'none'}",
+                    )
                 misfit = validate_arguments(spec, arguments)
                 if misfit is not None:
                     return [], f"the arguments of {raw.name} do not fit its schema: {misfit}"

@@ -69,8 +69,12 @@ def parse_tool(raw: Any) -> tuple[ToolSpec | None, str | None]:
         return None, f"its parameters are not a valid JSON Schema ({exc.message})"
     parameters.setdefault("properties", {})
     parameters.setdefault("required", [])
-    return ToolSpec(name=name, description=str(function.get("description") or name.replace("_", " ")),
-                    parameters=parameters, origin=ToolOrigin.GENERATED), None
+    return ToolSpec(
+        name=name,
+        description=str(function.get("description") or name.replace("_", " ")),
+        parameters=parameters,
+        origin=ToolOrigin.GENERATED,
+    ), None
 
 
 class LLMForge:
@@ -103,24 +107,34 @@ class LLMForge:
         return out
 
     async def _ask(self, stage: str, messages: list[dict[str, Any]], check=None) -> Any:
-        request = ChatRequest(role="forge", messages=messages, schema=_ANY, schema_name=stage,
-                              strict_schema=False, seed=self.seed)
+        request = ChatRequest(
+            role="forge", messages=messages, schema=_ANY, schema_name=stage, strict_schema=False, seed=self.seed
+        )
         reply = await ask_json(self.endpoint, request, check=check)
         self.spend.merge(reply.spend)
         return reply
 
     async def questions(self, domain: str, seed_tools: list[ToolSpec]) -> list[str]:
         """20-30 distinct questions that need tools."""
+
         def check(value: Any) -> str | None:
             items = value.get("questions") if isinstance(value, dict) else None
             if not isinstance(items, list) or len({str(q).strip() for q in items if str(q).strip()}) < MIN_QUESTIONS:
                 return f'give {MIN_QUESTIONS}-{MAX_QUESTIONS} distinct questions in "questions"'
             return None
 
-        system = render("forge_questions.md", domain=domain, count_min=MIN_QUESTIONS, count_max=MAX_QUESTIONS,
-                        seed_tools=_listing(seed_tools))
-        reply = await self._ask("questions", [{"role": "system", "content": system},
-                                              {"role": "user", "content": "Write the questions."}], check)
+        system = render(
+            "forge_questions.md",
+            domain=domain,
+            count_min=MIN_QUESTIONS,
+            count_max=MAX_QUESTIONS,
+            seed_tools=_listing(seed_tools),
+        )
+        reply = await self._ask(
+            "questions",
+            [{"role": "system", "content": system}, {"role": "user", "content": "Write the questions."}],
+            check,
+        )
         seen: dict[str, None] = {}
         for q in reply.value["questions"]:
             seen.setdefault(str(q).strip(), None)
@@ -129,24 +143,38 @@ class LLMForge:
     async def tools_for(self, domain: str, question: str, existing: list[ToolSpec]) -> list[ToolSpec]:
         """Tools that together answer `question`; existing names are not redefined."""
         system = render("forge_tools.md", domain=domain, existing=_listing(existing), question=question)
-        reply = await self._ask("tools", [{"role": "system", "content": system},
-                                          {"role": "user", "content": "Design the tools."}], _has_tools)
+        reply = await self._ask(
+            "tools",
+            [{"role": "system", "content": system}, {"role": "user", "content": "Design the tools."}],
+            _has_tools,
+        )
         return self._new_tools("tools", reply.value["tools"], existing)
 
     async def expand(self, domain: str, tools: list[ToolSpec]) -> list[ToolSpec]:
         """Up to 10 complementary tools (possibly none)."""
         system = render("forge_expansion.md", domain=domain, limit=MAX_EXPANSION, tools=_listing(tools))
-        reply = await self._ask("expansion", [{"role": "system", "content": system},
-                                              {"role": "user", "content": "Propose the new tools."}], _has_tools)
+        reply = await self._ask(
+            "expansion",
+            [{"role": "system", "content": system}, {"role": "user", "content": "Propose the new tools."}],
+            _has_tools,
+        )
         return self._new_tools("expansion", reply.value["tools"], tools)[:MAX_EXPANSION]
 
     async def output_schemas(self, domain: str, tools: list[ToolSpec]) -> list[ToolSpec]:
         """Every tool with its predicted output schema, from one growing conversation."""
-        messages: list[dict[str, Any]] = [{"role": "system", "content": render("forge_output_schemas.md", domain=domain)}]
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": render("forge_output_schemas.md", domain=domain)}
+        ]
         out = []
         for spec in tools:
-            messages.append({"role": "user", "content": render("forge_output_schema_turn.md",
-                                                               tool=json.dumps(spec.to_openai(), ensure_ascii=False))})
+            messages.append(
+                {
+                    "role": "user",
+                    "content": render(
+                        "forge_output_schema_turn.md", tool=json.dumps(spec.to_openai(), ensure_ascii=False)
+                    ),
+                }
+            )
             reply = await self._ask("output_schema", messages, _has_schema)
             schema = reply.value["output_schema"]
             messages.append({"role": "assistant", "content": json.dumps(reply.value, ensure_ascii=False)})
@@ -158,8 +186,11 @@ class LLMForge:
         columns = table_columns(image)
         schema = _schema_text(image)
         system = render("forge_sql_tools.md", schema=schema, existing=_listing(existing), limit=limit)
-        reply = await self._ask("sql_tools", [{"role": "system", "content": system},
-                                              {"role": "user", "content": "Write the SQL tools."}], _has_tools)
+        reply = await self._ask(
+            "sql_tools",
+            [{"role": "system", "content": system}, {"role": "user", "content": "Write the SQL tools."}],
+            _has_tools,
+        )
         report = ForgeReport()
         taken = {t.name for t in existing}
         with SqlEnvironment(image) as env:
@@ -196,7 +227,9 @@ def _schema_text(image: bytes) -> str:
     conn = sqlite3.connect(":memory:")
     try:
         conn.deserialize(bytes(image))
-        rows = conn.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        rows = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
         return "\n".join(f"{r[0]};" for r in rows if r[0])
     finally:
         conn.close()
@@ -222,9 +255,15 @@ def _sql_spec(raw: Any, columns: dict[str, dict[str, str]], taken: set[str]) -> 
     writes = sql.split(None, 1)[0].upper() in WRITES if sql else False
     required = [p for p in properties if p != "limit"]
     returns = None if writes else ("one" if name.startswith("get_") and "_by_" in name else "many")
-    spec = ToolSpec(name=name, description=str(raw.get("description") or name.replace("_", " ")),
-                    parameters={"type": "object", "properties": properties, "required": required},
-                    sql=sql, returns=returns, writes=writes, origin=ToolOrigin.GENERATED)
+    spec = ToolSpec(
+        name=name,
+        description=str(raw.get("description") or name.replace("_", " ")),
+        parameters={"type": "object", "properties": properties, "required": required},
+        sql=sql,
+        returns=returns,
+        writes=writes,
+        origin=ToolOrigin.GENERATED,
+    )
     return spec, None
 
 

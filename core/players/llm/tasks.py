@@ -58,9 +58,12 @@ def schema_text(ctx: RoleContext) -> str:
 def data_view(ctx: RoleContext, index: int) -> str:
     """A few current rows of each table, drawn with the dialogue's seeded generator."""
     rng = ctx.rng("task-view", index)
-    tables = [r["name"] for r in ctx.environment.query(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-    )][:MAX_TABLES]
+    tables = [
+        r["name"]
+        for r in ctx.environment.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ][:MAX_TABLES]
     lines: list[str] = []
     for table in tables:
         quoted = '"' + table.replace('"', '""') + '"'

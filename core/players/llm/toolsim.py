@@ -25,11 +25,18 @@ from turnloom.core.players.llm.user import seed_for
 def _tool_listing(session: Session) -> str:
     entries = []
     for spec in session.active_tools():
-        entries.append(json.dumps(
-            {"name": spec.name, "description": spec.description, "parameters": spec.parameters,
-             "output_schema": spec.output_schema or {}},
-            ensure_ascii=False, sort_keys=True,
-        ))
+        entries.append(
+            json.dumps(
+                {
+                    "name": spec.name,
+                    "description": spec.description,
+                    "parameters": spec.parameters,
+                    "output_schema": spec.output_schema or {},
+                },
+                ensure_ascii=False,
+                sort_keys=True,
+            )
+        )
     return "\n".join(entries)
 
 
@@ -50,7 +57,9 @@ class LLMToolSimulator:
         self.spent = Spend()  # tool messages are built by the engine, so their cost is kept here
 
     def messages(self, session: Session, call: ToolCall) -> list[dict[str, Any]]:
-        system = render("tool_simulator.md", reference_time=session.reference_time or "unknown", tools=_tool_listing(session))
+        system = render(
+            "tool_simulator.md", reference_time=session.reference_time or "unknown", tools=_tool_listing(session)
+        )
         out: list[dict[str, Any]] = [{"role": "system", "content": system}]
         calls: dict[str, ToolCall] = {}
         for message in session.messages:
@@ -62,7 +71,9 @@ class LLMToolSimulator:
                     result = json.loads(message.text)
                 except json.JSONDecodeError:
                     continue
-                out.append({"role": "user", "content": render("tool_call.md", name=earlier.name, arguments=earlier.arguments)})
+                out.append(
+                    {"role": "user", "content": render("tool_call.md", name=earlier.name, arguments=earlier.arguments)}
+                )
                 out.append({"role": "assistant", "content": json.dumps({"result": result}, ensure_ascii=False)})
         out.append({"role": "user", "content": render("tool_call.md", name=call.name, arguments=call.arguments)})
         return out

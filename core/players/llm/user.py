@@ -70,8 +70,12 @@ def compact_json(text: str) -> str:
         value = json.loads(text)
     except (ValueError, RecursionError):
         return text
-    if (isinstance(value, list) and len(value) > 1 and all(isinstance(row, dict) for row in value)
-            and len({tuple(row) for row in value}) == 1):
+    if (
+        isinstance(value, list)
+        and len(value) > 1
+        and all(isinstance(row, dict) for row in value)
+        and len({tuple(row) for row in value}) == 1
+    ):
         value = {"columns": list(value[0]), "rows": [list(row.values()) for row in value]}
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -110,8 +114,10 @@ class SimulatorView:
     def __init__(self, session: Session, tasks: list[Task]) -> None:
         self.session = session
         self.tasks = tasks
-        self.rules = compile_rules(session.config.rules) if session.config.mode is Mode.USER_ORIENTED else (
-            "- State the whole goal in your first message about it."
+        self.rules = (
+            compile_rules(session.config.rules)
+            if session.config.mode is Mode.USER_ORIENTED
+            else ("- State the whole goal in your first message about it.")
         )
         self._shown: set[int] = set()
 
@@ -164,7 +170,9 @@ class LLMUserSimulator:
         session = ctx.session
         tasks = ctx.task_list()
         if not tasks:
-            return _message("Hi! Actually, I think I'm all set. Thanks!", None, [], Spend(), self.endpoint, is_complete=True)
+            return _message(
+                "Hi! Actually, I think I'm all set. Thanks!", None, [], Spend(), self.endpoint, is_complete=True
+            )
         current = _current_task(session, tasks)
         view = SimulatorView(session, tasks)
         messages = view.messages()
@@ -181,7 +189,9 @@ class LLMUserSimulator:
             messages = messages + [{"role": "assistant", "content": reply.content}, {"role": "user", "content": block}]
             reply = await self._ask(ctx, messages, spend)
             value = dict(reply.value, is_task_complete=False)
-            return self._finish(ctx, value, current + 1, ctx.task_list(), spend, completes=True, is_complete=False, extra=extra)
+            return self._finish(
+                ctx, value, current + 1, ctx.task_list(), spend, completes=True, is_complete=False, extra=extra
+            )
         return self._finish(ctx, value, current, tasks, spend, completes=False, is_complete=False, extra=extra)
 
     async def _ask(self, ctx: RoleContext, messages: list[dict[str, Any]], spend: Spend):
@@ -210,10 +220,21 @@ class LLMUserSimulator:
         spend.merge(reply.spend)
         return reply
 
-    def _finish(self, ctx: RoleContext, value: dict, task_index: int, tasks: list[Task], spend: Spend,
-                completes: bool, is_complete: bool, extra: dict[str, Any]) -> ChatMessage:
+    def _finish(
+        self,
+        ctx: RoleContext,
+        value: dict,
+        task_index: int,
+        tasks: list[Task],
+        spend: Spend,
+        completes: bool,
+        is_complete: bool,
+        extra: dict[str, Any],
+    ) -> ChatMessage:
         task = tasks[min(task_index, len(tasks) - 1)]
-        subtasks = sorted({n - 1 for n in value.get("subtasks", []) if isinstance(n, int) and 1 <= n <= len(task.subtasks)})
+        subtasks = sorted(
+            {n - 1 for n in value.get("subtasks", []) if isinstance(n, int) and 1 <= n <= len(task.subtasks)}
+        )
         user_usage, task_usage = spend.usage, Usage()
         task_spends = ctx.extra.pop("task_spend", [])
         for spent in task_spends:
@@ -221,8 +242,16 @@ class LLMUserSimulator:
             spend.merge(spent)
         if task_spends:
             extra["usage_by_role"] = {"user": user_usage.model_dump(), "task": task_usage.model_dump()}
-        return _message(value["user_message"].strip(), task_index, subtasks, spend, self.endpoint,
-                        completes=completes, is_complete=is_complete, extra=extra)
+        return _message(
+            value["user_message"].strip(),
+            task_index,
+            subtasks,
+            spend,
+            self.endpoint,
+            completes=completes,
+            is_complete=is_complete,
+            extra=extra,
+        )
 
 
 def _check_turn(value: Any) -> str | None:
@@ -238,8 +267,16 @@ def _current_task(session: Session, tasks: list[Task]) -> int:
     return 0
 
 
-def _message(text: str, task_index: int | None, subtasks: list[int], spend: Spend, endpoint: Endpoint,
-             completes: bool = False, is_complete: bool = False, extra: dict[str, Any] | None = None) -> ChatMessage:
+def _message(
+    text: str,
+    task_index: int | None,
+    subtasks: list[int],
+    spend: Spend,
+    endpoint: Endpoint,
+    completes: bool = False,
+    is_complete: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> ChatMessage:
     return ChatMessage(
         role=Role.USER,
         content=text,

@@ -1,6 +1,6 @@
 """The offline backend: every role played deterministically from the seed, no network.
 
-    offline_roles(session, environment) -> RoleSet
+offline_roles(session, environment) -> RoleSet
 """
 
 from __future__ import annotations

@@ -85,7 +85,9 @@ class OfflineAssistant:
     # ------------------------------------------------------------ planning
 
     @staticmethod
-    def _executed(messages: list[ChatMessage], user_index: int) -> dict[tuple[int, int], tuple[dict, object, str | None]]:
+    def _executed(
+        messages: list[ChatMessage], user_index: int
+    ) -> dict[tuple[int, int], tuple[dict, object, str | None]]:
         """(request, step) -> (arguments, parsed result, error) for calls since the user spoke."""
         calls: dict[str, tuple[int, int, str, dict]] = {}
         done: dict = {}
@@ -177,8 +179,14 @@ class OfflineAssistant:
             return f"Sorry, that didn't go through. The system said: {outcome.error}"
         result = outcome.result
         if result is None or result == []:
-            return rng.choice((f"I couldn't find any {noun} matching that.", f"I looked, but there's no {noun} matching that."))
-        if outcome.tool.startswith(("create_", "update_", "delete_")) and isinstance(result, dict) and "rowcount" in result:
+            return rng.choice(
+                (f"I couldn't find any {noun} matching that.", f"I looked, but there's no {noun} matching that.")
+            )
+        if (
+            outcome.tool.startswith(("create_", "update_", "delete_"))
+            and isinstance(result, dict)
+            and "rowcount" in result
+        ):
             return _write_sentence(outcome, noun, result)
         if isinstance(result, list):
             lines = [f"- {_row_summary(row)}" for row in result[:MAX_LISTED]]

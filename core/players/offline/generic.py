@@ -154,7 +154,10 @@ def _foreign_key_intent(spec: ToolSpec, parent: _Entity, summary: bool) -> Inten
     children, noun, slot = _children(spec, parent), _words(parent.name), f"{{{parent.slot}}}"
     if summary:
         name, description = f"summarise_{spec.name[4:]}", f"get a summary of the {children} of {noun} {slot}"
-        phrasings = (f"Can you summarise the {children} of {noun} {slot}?", f"Give me totals for the {children} of {noun} {slot}.")
+        phrasings = (
+            f"Can you summarise the {children} of {noun} {slot}?",
+            f"Give me totals for the {children} of {noun} {slot}.",
+        )
         keywords: tuple[str, ...] = ("summary", "totals")
     else:
         name, description = f"list_{spec.name[4:]}", f"list the {children} of {noun} {slot}"
@@ -172,7 +175,9 @@ def _foreign_key_intent(spec: ToolSpec, parent: _Entity, summary: bool) -> Inten
 
 def _update(spec: ToolSpec, entities: dict[str, _Entity], environment) -> tuple[Intent, TaskTemplate] | None:
     match = _UPDATE.search(spec.sql or "")
-    entity = next((e for n, e in sorted(entities.items(), key=lambda i: -len(i[0])) if spec.name.startswith(f"update_{n}_")), None)
+    entity = next(
+        (e for n, e in sorted(entities.items(), key=lambda i: -len(i[0])) if spec.name.startswith(f"update_{n}_")), None
+    )
     if match is None or entity is None:
         return None
     field = spec.name[len(f"update_{entity.name}_") :]
@@ -182,7 +187,9 @@ def _update(spec: ToolSpec, entities: dict[str, _Entity], environment) -> tuple[
     pool: tuple = tuple(prop.get("enum", ()))
     if not pool and environment is not None:
         try:
-            rows = environment.query(f"SELECT DISTINCT {match.group(2)} AS v FROM {match.group(1)} WHERE {match.group(2)} IS NOT NULL LIMIT 8")
+            rows = environment.query(
+                f"SELECT DISTINCT {match.group(2)} AS v FROM {match.group(1)} WHERE {match.group(2)} IS NOT NULL LIMIT 8"
+            )
         except Exception:
             rows = []
         pool = tuple(r["v"] for r in rows)
@@ -222,9 +229,17 @@ def _templates(entities: dict[str, _Entity], intents: list[Intent]) -> list[Task
         sample = f"SELECT {e.key_column} AS {e.slot} FROM {e.table}"
         noun = _words(e.name)
         templates.append(
-            TaskTemplate(f"check_{e.name}", Difficulty.EASY, f"You want the details of {noun} {{{e.slot}}}.", sample, (f"lookup_{e.name}",))
+            TaskTemplate(
+                f"check_{e.name}",
+                Difficulty.EASY,
+                f"You want the details of {noun} {{{e.slot}}}.",
+                sample,
+                (f"lookup_{e.name}",),
+            )
         )
-        related = [i.name for i in intents if i.name.startswith(("list_", "summarise_")) and i.slots == {e.slot: e.slot_type}]
+        related = [
+            i.name for i in intents if i.name.startswith(("list_", "summarise_")) and i.slots == {e.slot: e.slot_type}
+        ]
         if related:
             templates.append(
                 TaskTemplate(

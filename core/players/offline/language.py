@@ -108,9 +108,7 @@ class RequestParser:
     def __init__(self, pack: DomainPack) -> None:
         self.pack = pack
         self._patterns = [
-            (intent, _compile(phrasing, intent.slots))
-            for intent in pack.intents
-            for phrasing in intent.phrasings
+            (intent, _compile(phrasing, intent.slots)) for intent in pack.intents for phrasing in intent.phrasings
         ]
 
     def parse(self, text: str) -> list[Request]:
@@ -119,7 +117,9 @@ class RequestParser:
         found: list[Request] = []
         for intent, pattern in self._patterns:
             for match in pattern.finditer(text):
-                slots = {name: _convert(value, intent.slots.get(name, "text")) for name, value in match.groupdict().items()}
+                slots = {
+                    name: _convert(value, intent.slots.get(name, "text")) for name, value in match.groupdict().items()
+                }
                 found.append(Request(intent, slots, match.start(), match.end()))
         found.sort(key=lambda r: (r.start, -(r.end - r.start)))
         chosen: list[Request] = []
@@ -171,4 +171,3 @@ def _convert(value: str, kind: str) -> object:
         number = float(value)
         return int(number) if number.is_integer() and "." not in value else number
     return value
-

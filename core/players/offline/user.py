@@ -113,7 +113,9 @@ def derive_progress(knowledge: DomainKnowledge, messages: list[ChatMessage], tas
     return progress
 
 
-def _credit(knowledge: DomainKnowledge, task: Task, states: list[SubtaskState], tool: str, arguments: dict, content) -> None:
+def _credit(
+    knowledge: DomainKnowledge, task: Task, states: list[SubtaskState], tool: str, arguments: dict, content
+) -> None:
     for i, subtask in enumerate(task.subtasks):
         intent = knowledge.intent(subtask.intent)
         if _serves(intent, subtask.slots, tool, arguments):
@@ -179,7 +181,9 @@ class OfflineUserSimulator:
             i, slots = revision
             text = render_request(self.knowledge.intent(task.subtasks[i].intent), slots, rng)
             parts.append(f"{voice.say('revise')} {_lower_first(text)}")
-            meta_extra.update(revise=[i], revised={k: v for k, v in slots.items() if v != task.subtasks[i].slots.get(k)})
+            meta_extra.update(
+                revise=[i], revised={k: v for k, v in slots.items() if v != task.subtasks[i].slots.get(k)}
+            )
             return self._message(" ".join(parts), progress.task_index, extra=meta_extra)
 
         verify = self._needs_verification(progress, task, rules)
@@ -211,7 +215,9 @@ class OfflineUserSimulator:
             return self._message(
                 text, progress.task_index + 1, subtasks=opening, completes=not progress.closed, extra=meta_extra
             )
-        return self._message(voice.say("closing"), progress.task_index, completes=True, is_complete=True, extra=meta_extra)
+        return self._message(
+            voice.say("closing"), progress.task_index, completes=True, is_complete=True, extra=meta_extra
+        )
 
     def progress(self, ctx: RoleContext, tasks: list[Task]) -> TaskProgress:
         """Re-derive the current task's progress from the transcript."""

@@ -36,14 +36,22 @@ POOLS: dict[str, dict[str, tuple[str, ...]]] = {
             "That's useful, thanks.",
         ),
         "connector": ("Next,", "Also,", "One more thing:", "Now,", "And"),
-        "retry": ("Hmm, I don't think that covered it.", "That's not quite what I asked.", "I still need that, actually."),
+        "retry": (
+            "Hmm, I don't think that covered it.",
+            "That's not quite what I asked.",
+            "I still need that, actually.",
+        ),
         "confirm": (
             "Just to be sure it went through:",
             "Can you double-check that?",
             "Before we move on, could you confirm the change?",
         ),
         "transition": ("That's all for that, thanks!", "Great, that part is sorted.", "Thanks, that takes care of it."),
-        "closing": ("That solves it, thanks!", "Great, that's everything I needed. Thanks!", "Perfect, that's all. Thank you!"),
+        "closing": (
+            "That solves it, thanks!",
+            "Great, that's everything I needed. Thanks!",
+            "Perfect, that's all. Thank you!",
+        ),
         "gave_up": ("Okay, never mind that one.",),
         "revise": ("On second thought,", "Actually, I've changed my mind:", "Hmm, on second thought,"),
     },
@@ -90,7 +98,9 @@ class Voice:
         """Greeting and opener for the first message of a dialogue ('' when terse)."""
         if self.terse:
             return ""
-        return self.casualise(f"{self.rng.choice(POOLS['normal']['greeting'])} {self.rng.choice(POOLS['normal']['opener'])}")
+        return self.casualise(
+            f"{self.rng.choice(POOLS['normal']['greeting'])} {self.rng.choice(POOLS['normal']['opener'])}"
+        )
 
     def casualise(self, text: str) -> str:
         """Informal spelling and the odd typo when the `casual` rule is in force."""
