@@ -308,6 +308,8 @@ class GenerationConfig(_Model):
     tasks: int = 3
     max_messages: int = 400
     tool_error_streak: int = 4
+    # bytes one tool result may hold; a bigger result comes back to the assistant as an error
+    max_tool_result_bytes: int = Field(default=256 * 1024, ge=256)
     rule_set: str | None = "paper"
     rules: list[Rule] = Field(default_factory=list)
     # what auto-run does when a user turn breaks a rule: keep it and flag it,

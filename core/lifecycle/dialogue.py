@@ -118,7 +118,9 @@ def open_engine(
     Raises:
         ConfigError: a mapped profile that is not defined.
     """
-    environment = ToolEnvironment(base_image(session), session.config.execution, None)
+    environment = ToolEnvironment(
+        base_image(session), session.config.execution, None, max_result_bytes=session.config.max_tool_result_bytes
+    )
     if roles is None and any(name != "offline" for name in session.config.roles.values()):
         from turnloom.core.players.setup import build_roles
         from turnloom.core.config import load_config

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import random
+import shutil
 import sqlite3
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -54,11 +56,32 @@ def load_database_image(path: str | Path, *, timeout: float = 1.0) -> bytes:
             f"{file}: not a SQLite database (its header is not 'SQLite format 3'); "
             "pass a .sqlite/.db file made by SQLite 3"
         )
-    uri = f"file:{quote(str(file.resolve()))}?mode=ro"
     wal = file.with_name(file.name + "-wal")
-    if header[18:20] == b"\x02\x02" and not (wal.exists() and wal.stat().st_size):
+    if header[18:20] == b"\x02\x02" and wal.exists() and wal.stat().st_size:
+        # WAL mode with committed pages still in the -wal file: reading them needs a -shm index, which
+        # SQLite would create beside the user's file even read-only; read a private copy of both instead
+        with tempfile.TemporaryDirectory(prefix="turnloom-db-") as scratch:
+            copy = Path(scratch) / "copy.db"
+            try:
+                shutil.copyfile(file, copy)
+                shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+            except OSError as exc:
+                raise DatabaseError(f"{file}: cannot be read ({exc.strerror or exc})") from exc
+            tables, image = _read_image(f"file:{quote(str(copy))}", file, timeout)
+    else:
         # WAL mode with nothing in a -wal file: read the file as-is, so SQLite creates no -shm beside it
-        uri += "&immutable=1"
+        immutable = "&immutable=1" if header[18:20] == b"\x02\x02" else ""
+        tables, image = _read_image(f"file:{quote(str(file.resolve()))}?mode=ro{immutable}", file, timeout)
+    if not tables:
+        raise DatabaseError(f"{file}: the database is empty (no tables); create some tables first")
+    # a WAL-mode header would make the in-memory copy look for a -wal file; mark it rollback mode
+    if image[18:20] == b"\x02\x02":
+        image = image[:18] + b"\x01\x01" + image[20:]
+    return image
+
+
+def _read_image(uri: str, file: Path, timeout: float) -> tuple[int, bytes]:
+    """The number of user tables and the serialized database at `uri` (`file` names it in errors)."""
     try:
         source = sqlite3.connect(uri, uri=True, timeout=timeout)
     except sqlite3.Error as exc:
@@ -67,7 +90,7 @@ def load_database_image(path: str | Path, *, timeout: float = 1.0) -> bytes:
         tables = source.execute(
             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
         ).fetchone()[0]
-        image = source.serialize()
+        return tables, source.serialize()
     except sqlite3.Error as exc:
         message = str(exc)
         if "locked" in message or "busy" in message:
@@ -78,12 +101,6 @@ def load_database_image(path: str | Path, *, timeout: float = 1.0) -> bytes:
         raise DatabaseError(f"{file}: cannot be read as SQLite ({message}); is it corrupt?") from exc
     finally:
         source.close()
-    if not tables:
-        raise DatabaseError(f"{file}: the database is empty (no tables); create some tables first")
-    # a WAL-mode header would make the in-memory copy look for a -wal file; mark it rollback mode
-    if image[18:20] == b"\x02\x02":
-        image = image[:18] + b"\x01\x01" + image[20:]
-    return image
 
 
 def build_pack_image(pack: DomainPack) -> bytes:

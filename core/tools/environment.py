@@ -12,7 +12,7 @@ import json
 from typing import TYPE_CHECKING
 
 from turnloom.core.models import Session, ToolCall, ToolExecution, ToolSpec
-from turnloom.core.tools.sqlenv import SqlEnvironment, ToolResult, validate_arguments
+from turnloom.core.tools.sqlenv import MAX_RESULT_BYTES, SqlEnvironment, ToolResult, validate_arguments
 
 if TYPE_CHECKING:
     from turnloom.core.players.roles import RoleContext, ToolSimulator
@@ -45,11 +45,14 @@ class ToolEnvironment:
         base_image: bytes,
         execution: ToolExecution = ToolExecution.SQL,
         simulator: ToolSimulator | None = None,
+        *,
+        max_result_bytes: int = MAX_RESULT_BYTES,
     ) -> None:
         self.base_image = base_image
         self.execution = execution
         self.simulator = simulator
-        self.db = SqlEnvironment(base_image)
+        self.max_result_bytes = max_result_bytes
+        self.db = SqlEnvironment(base_image, max_result_bytes=max_result_bytes)
 
     @property
     def backend_name(self) -> str:
@@ -70,6 +73,11 @@ class ToolEnvironment:
         if self.simulator is None:
             return error_result(f"tool {spec.name!r} has no SQL and no simulator", "unavailable")
         content = await self.simulator.simulate(ctx, spec, call)
+        size = len(content.encode("utf-8", "surrogatepass"))
+        if size > self.max_result_bytes:
+            return error_result(
+                f"the result is {size} bytes, over the cap of {self.max_result_bytes}", "result_too_large"
+            )
         return ToolResult(content=content, is_error=False, write=None)
 
     def query(self, sql: str, params: dict | None = None) -> list[dict]:
@@ -79,7 +87,9 @@ class ToolEnvironment:
     def reset_to(self, session: Session) -> None:
         """Rebuild the database from the base image and the session's write log."""
         self.db.close()
-        self.db = SqlEnvironment.rebuilt(self.base_image, session.write_log, None)
+        self.db = SqlEnvironment.rebuilt(
+            self.base_image, session.write_log, None, max_result_bytes=self.max_result_bytes
+        )
 
     def close(self) -> None:
         self.db.close()

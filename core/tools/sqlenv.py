@@ -20,7 +20,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,20 +28,12 @@ import jsonschema
 
 from turnloom.core.errors import DatabaseError
 from turnloom.core.models import ToolSpec, WriteRecord
+from turnloom.core.tools.sql_guards import ClockGuard, make_authorizer, unbindable
 
 MAX_ROWS = 1000  # rows a single tool call may return; more are cut off
 MAX_STEPS = 100_000  # progress-handler ticks (of 1000 VM steps, about a second) before a call is interrupted
-
-_SCHEMA_ACTIONS = frozenset(
-    getattr(sqlite3, name) for name in dir(sqlite3) if name.startswith(("SQLITE_CREATE_", "SQLITE_DROP_"))
-) | {sqlite3.SQLITE_ALTER_TABLE, sqlite3.SQLITE_REINDEX, sqlite3.SQLITE_ANALYZE}
-_WRITE_ACTIONS = frozenset({sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE})
-_CLOCK_FUNCTIONS = frozenset({"date", "time", "datetime", "julianday", "strftime", "unixepoch", "timediff"})
-_ALWAYS_DENIED_FUNCTIONS = frozenset(
-    {"load_extension", "random", "randomblob", "current_date", "current_time", "current_timestamp"}
-)
-_NOW_LITERAL = re.compile(r"'\s*now\s*'", re.IGNORECASE)
 _LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/)*", re.DOTALL)
+MAX_RESULT_BYTES = 256 * 1024  # default cap on one tool result's JSON text (`GenerationConfig.max_tool_result_bytes`)
 
 
 @dataclass(frozen=True)
@@ -94,43 +86,6 @@ def _is_insert(sql: str) -> bool:
     return keyword == "WITH" and re.search(r"\b(INSERT|REPLACE)\b", sql, re.IGNORECASE) is not None
 
 
-def _make_authorizer(sql: str, params: dict[str, Any], allow_writes: bool, denials: list[str]) -> Callable[..., int]:
-    """An authorizer for one tool statement; it records why it refused into `denials`."""
-    mentions_now = _NOW_LITERAL.search(sql) is not None or any(
-        isinstance(v, str) and v.strip().lower() == "now" for v in params.values()
-    )
-
-    def authorize(action: int, arg1: str | None, arg2: str | None, _db: str | None, _src: str | None) -> int:
-        reason = None
-        if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
-            reason = "ATTACH/DETACH (and VACUUM) are not allowed"
-        elif action == sqlite3.SQLITE_PRAGMA:
-            reason = f"PRAGMA {arg1} is not allowed"
-        elif action in _SCHEMA_ACTIONS:
-            reason = "schema changes (CREATE/DROP/ALTER) are not allowed"
-        elif action in (sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT):
-            reason = "transaction control is not allowed"
-        elif action == sqlite3.SQLITE_FUNCTION:
-            name = (arg2 or "").lower()
-            if name == "load_extension":
-                reason = "loading extensions is not allowed"
-            elif name in _ALWAYS_DENIED_FUNCTIONS or (name in _CLOCK_FUNCTIONS and mentions_now):
-                reason = f"the function {name}() is not allowed (it is not replayable)"
-        elif action in _WRITE_ACTIONS:
-            if (arg1 or "").lower() in ("sqlite_master", "sqlite_temp_master", "sqlite_schema"):
-                reason = "schema changes (CREATE/DROP/ALTER) are not allowed"
-            elif not allow_writes:
-                reason = "this tool is read-only; writes are not allowed"
-            elif (arg1 or "").lower().startswith("sqlite_"):
-                reason = f"writing to the internal table {arg1} is not allowed"
-        if reason is None:
-            return sqlite3.SQLITE_OK
-        denials.append(reason)
-        return sqlite3.SQLITE_DENY
-
-    return authorize
-
-
 @functools.lru_cache(maxsize=1024)
 def _validator(schema_json: str) -> jsonschema.Draft202012Validator:
     schema = json.loads(schema_json)
@@ -177,13 +132,17 @@ class SqlEnvironment:
     Args:
         base_image: a serialized SQLite database (see `load_database_image`,
             `build_pack_image`). It is copied; the bytes are never changed.
+        max_result_bytes: the cap on one tool result's JSON text; a bigger result is an error
+            result, and SQLite refuses to build a single value larger than that in the first place.
     """
 
-    def __init__(self, base_image: bytes) -> None:
+    def __init__(self, base_image: bytes, *, max_result_bytes: int = MAX_RESULT_BYTES) -> None:
         self._lock = threading.RLock()
+        self.max_result_bytes = max_result_bytes
         self._conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         self._conn.deserialize(bytes(base_image))
         self._conn.execute("PRAGMA foreign_keys = ON")
+        self._clock = ClockGuard(self._conn)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -196,9 +155,17 @@ class SqlEnvironment:
     def close(self) -> None:
         """Free the database. Further calls fail."""
         self._conn.close()
+        self._clock.close()
 
     @classmethod
-    def rebuilt(cls, base_image: bytes, write_log: Iterable[WriteRecord], upto: int | None = None) -> SqlEnvironment:
+    def rebuilt(
+        cls,
+        base_image: bytes,
+        write_log: Iterable[WriteRecord],
+        upto: int | None = None,
+        *,
+        max_result_bytes: int = MAX_RESULT_BYTES,
+    ) -> SqlEnvironment:
         """A new environment with the logged writes replayed in order.
 
         Args:
@@ -212,7 +179,7 @@ class SqlEnvironment:
         Raises:
             DatabaseError: a logged write no longer applies to this image.
         """
-        env = cls(base_image)
+        env = cls(base_image, max_result_bytes=max_result_bytes)
         for record in write_log:
             if upto is None or record.message_index < upto:
                 env.apply_write(record)
@@ -221,7 +188,7 @@ class SqlEnvironment:
     # -- tools -------------------------------------------------------------
 
     def execute(self, spec: ToolSpec, arguments: dict[str, Any]) -> ToolResult:
-        """Run one tool call; failures come back as error results.
+        """Run one tool call; failures come back as error results, never as exceptions.
 
         Args:
             spec: the tool; its `sql` uses `:named` parameters.
@@ -239,10 +206,15 @@ class SqlEnvironment:
             return ToolResult.error(problems, "invalid_tool" if broken else "invalid_arguments")
         properties = spec.parameters.get("properties", {})
         params = {name: _bindable(arguments.get(name)) for name in properties}
+        problem = unbindable(params)
+        if problem:
+            return ToolResult.error(problem, "invalid_arguments")
         try:
-            rows, rowcount, lastrowid = self._run(spec.sql, params, allow_writes=spec.writes)
+            rows, rowcount, lastrowid = self._run(spec.sql, params, allow_writes=spec.writes, capped=True)
         except (sqlite3.Error, _Refused) as exc:
             return ToolResult.error(str(exc), "sql_error")
+        except (OverflowError, ValueError, TypeError, MemoryError) as exc:  # a value SQLite cannot take or give
+            return ToolResult.error(f"the database cannot run this call: {exc}", "sql_error")
         if spec.writes:
             body: dict[str, Any] = {"rowcount": rowcount}
             if _is_insert(spec.sql):
@@ -252,9 +224,14 @@ class SqlEnvironment:
                 lastrowid = None
             effect = WriteEffect(spec.sql, params, rowcount, lastrowid)
             return ToolResult(_to_json(body), write=effect)
-        if spec.returns == "one":
-            return ToolResult(_to_json(rows[0] if rows else None))
-        return ToolResult(_to_json(rows))
+        content = _to_json(rows[0] if rows else None) if spec.returns == "one" else _to_json(rows)
+        if len(content) > self.max_result_bytes or len(content.encode("utf-8")) > self.max_result_bytes:
+            return ToolResult.error(
+                f"the result is {len(content.encode('utf-8'))} bytes, over the cap of {self.max_result_bytes}; "
+                "ask for fewer rows or columns",
+                "result_too_large",
+            )
+        return ToolResult(content)
 
     def dry_run(self, spec: ToolSpec, arguments: dict[str, Any]) -> ToolResult:
         """Run a tool call and undo whatever it changed (used to validate tools).
@@ -311,7 +288,13 @@ class SqlEnvironment:
         return rows
 
     def _run(
-        self, sql: str, params: dict[str, Any], *, allow_writes: bool, max_rows: int | None = MAX_ROWS
+        self,
+        sql: str,
+        params: dict[str, Any],
+        *,
+        allow_writes: bool,
+        max_rows: int | None = MAX_ROWS,
+        capped: bool = False,
     ) -> tuple[list[dict[str, Any]], int, int | None]:
         if _first_keyword(sql) == "VACUUM":
             raise _Refused("VACUUM is not allowed")
@@ -325,8 +308,17 @@ class SqlEnvironment:
 
         with self._lock:
             conn = self._conn
+            problem = unbindable(params)
+            if problem:
+                raise _Refused(problem)
+            self._clock.refusal = None
+            # no single value bigger than a whole result may be built (zeroblob(10**9) fails at once)
+            # (a tool call only: replaying a logged write or sampling rows is never capped)
+            length_limit = conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
+            if capped:
+                conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, self.max_result_bytes)
             conn.execute("SAVEPOINT turnloom_call")
-            conn.set_authorizer(_make_authorizer(sql, params, allow_writes, denials))
+            conn.set_authorizer(make_authorizer(sql, params, allow_writes, denials))
             conn.set_progress_handler(progress, 1000)
             try:
                 cursor = conn.execute(sql, params)
@@ -335,18 +327,26 @@ class SqlEnvironment:
                 rows = [dict(zip(names, row)) for row in raw]
                 rowcount, lastrowid = cursor.rowcount, cursor.lastrowid
                 cursor.close()
-            except sqlite3.Error as exc:
+            except BaseException as exc:
+                # whatever happened (a SQLite error, a value it cannot bind, an interrupt), the
+                # connection leaves this call as it came: no savepoint open, no authorizer set
                 conn.set_authorizer(None)
                 conn.set_progress_handler(None, 0)
                 conn.execute("ROLLBACK TO turnloom_call")
                 conn.execute("RELEASE turnloom_call")
+                if not isinstance(exc, sqlite3.Error):
+                    raise
                 if denials:
                     raise _Refused(denials[0]) from exc
+                if self._clock.refusal:
+                    raise _Refused(self._clock.refusal) from exc
                 if ticks > MAX_STEPS:
                     raise _Refused("the statement ran too long and was interrupted") from exc
                 if isinstance(exc, sqlite3.ProgrammingError) and "one statement" in str(exc):
                     raise _Refused("multiple statements are not allowed; tool SQL is one statement") from exc
                 raise
+            finally:
+                conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, length_limit)
             conn.set_authorizer(None)
             conn.set_progress_handler(None, 0)
             conn.execute("RELEASE turnloom_call")

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from turnloom.core.errors import ToolsetError
 from turnloom.core.models import ToolExecution, ToolSpec, Usage
+from turnloom.core.tools.schema import quote_ident
 from turnloom.core.tools.sqlenv import SqlEnvironment, validate_arguments
 from turnloom.core.storage.snapshot import atomic_writer
 
@@ -286,7 +287,7 @@ def table_columns(image: bytes) -> dict[str, dict[str, str]]:
         tables = [
             r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
         ]
-        return {t: {r[1]: r[2] for r in conn.execute(f'PRAGMA table_info("{t}")')} for t in tables}
+        return {t: {r[1]: r[2] for r in conn.execute(f"PRAGMA table_info({quote_ident(t)})")} for t in tables}
     finally:
         conn.close()
 
@@ -327,7 +328,8 @@ def sample_arguments(spec: ToolSpec, env: SqlEnvironment, columns: dict[str, dic
         table = next((t for t, cols in columns.items() if base in cols), None)
         value = None
         if table is not None:
-            rows = env.query(f'SELECT "{base}" AS v FROM "{table}" WHERE "{base}" IS NOT NULL LIMIT 1')
+            column, source = quote_ident(base), quote_ident(table)
+            rows = env.query(f"SELECT {column} AS v FROM {source} WHERE {column} IS NOT NULL LIMIT 1")
             value = _as_type(rows[0]["v"], kind) if rows else None
         if value is None:
             value = _placeholder(kind, schema.get("format"))

@@ -22,6 +22,6 @@ def offline_roles(session: Session, environment=None) -> RoleSet:
         tasks=OfflineTaskGenerator(knowledge),
         user=OfflineUserSimulator(knowledge),
         assistant=OfflineAssistant(knowledge),
-        tool=OfflineToolSimulator(),
+        tool=OfflineToolSimulator(environment),
         describe={role: "offline" for role in ("task", "user", "assistant", "tool")},
     )

@@ -1,152 +1,163 @@
-"""The offline tool simulator: results that fit each tool's output schema and stay consistent.
+"""The offline tool simulator: answers tool calls from one dialogue's simulated world.
 
-Used in `simulated` execution. Records are remembered per dialogue by entity and
-key, so asking for order 12 twice gives the same order, an update shows up in
-the next read, and a created record can be fetched. The memory is re-derived
-from the transcript when the transcript is cut (fork, edit, regenerate), so it
-never holds anything the dialogue does not.
+Used in `simulated` execution. The world (`world.SimulatedWorld`) starts from the
+domain's data and changes with every write, so writes persist, ids stay put,
+repeated reads agree and summaries add up. Its state is derived from the
+session alone: the seed, the database the session starts from, and the writes
+in the transcript. When the transcript is cut (fork, edit, regenerate) or a
+call answered here never reached it, the world is rebuilt by replaying the
+transcript's tool results, so it never holds anything the dialogue does not.
+How each tool reads or changes the world is read from the tool (`plans`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from turnloom.core.models import ChatMessage, Role, Session, ToolCall, ToolSpec
+from turnloom.core.players.offline.plans import ToolKind, ToolPlan, plan_for
+from turnloom.core.players.offline.values import invent
+from turnloom.core.players.offline.world import Reader, SimulatedWorld, digest
 from turnloom.core.players.roles import RoleContext
 
-FIRST_NAMES = ("Ana", "Ben", "Chloe", "Dev", "Elif", "Farah", "Goran", "Hana", "Ivo", "Jun")
-LAST_NAMES = ("Lopez", "Okafor", "Schmidt", "Tanaka", "Rossi", "Novak", "Haddad", "Silva")
-WORDS = ("alpha", "cedar", "harbor", "maple", "orbit", "quartz", "summit", "willow")
-
-
-def entity_of(tool: str) -> str:
-    name = tool.split("_", 1)[1] if "_" in tool else tool
-    # summaries are kept apart from the records they summarise
-    return name.split("_by_")[0]
+DEFAULT_REFERENCE = "2025-06-01T12:00:00+00:00"
 
 
 class OfflineToolSimulator:
-    def __init__(self) -> None:
-        self._records: dict[str, dict[str, dict]] = {}
+    """Answers `simulated` tool calls from a per-dialogue world.
+
+    Args:
+        environment: the dialogue's `ToolEnvironment`; its database seeds the world's tables
+            (None: every record is invented).
+    """
+
+    def __init__(self, environment=None) -> None:
+        self._environment = environment
+        self._plans: dict[str, ToolPlan] = {}
+        self._rows: dict[str, dict] = {}  # table -> the fields of its records, from the tools that read them
+        self._world: SimulatedWorld | None = None
         self._session_id: str | None = None
         self._seen = 0
-        self._next_id = 1000
+        self._live: set[str] = set()  # ids of writes answered here, not yet seen in the transcript
 
     async def simulate(self, ctx: RoleContext, spec: ToolSpec, call: ToolCall) -> str:
-        self._catch_up(ctx.session)
-        arguments = call.parsed_arguments()
-        rng = random.Random(_digest(ctx.session.config.seed, spec.name, call.arguments, len(ctx.session.messages)))
-        result = self._answer(spec, arguments, rng, ctx.session)
+        """The result of `call`, as JSON text fitting the tool's output schema."""
+        world = self._catch_up(ctx.session)
+        result = self._answer(world, ctx.session, spec, call.parsed_arguments(), call)
+        if self._plan(spec).kind in (ToolKind.CREATE, ToolKind.UPDATE, ToolKind.DELETE):
+            self._live.add(call.id)
         return json.dumps(result, ensure_ascii=False)
 
-    # ------------------------------------------------------------ memory
+    # ------------------------------------------------------------ state
 
-    def _catch_up(self, session: Session) -> None:
-        """Fold tool results committed since the last call into memory (replay after a cut)."""
-        if self._session_id != session.id or self._seen > len(session.messages):
-            self._records.clear()
-            self._seen = 0
-            self._next_id = 1000
-            self._session_id = session.id
+    def _catch_up(self, session: Session) -> SimulatedWorld:
+        """The world as of the session's transcript, folding in what was committed since the last call."""
+        messages = session.messages
+        if self._world is None or self._session_id != session.id or self._seen > len(messages):
+            return self._rebuild(session)
+        calls = _calls_before(messages, self._seen)
+        fresh: list[tuple[ToolCall, ChatMessage]] = []
+        for message in messages[self._seen :]:
+            if message.role is Role.ASSISTANT:
+                calls.update({c.id: c for c in message.tool_calls})
+            elif message.role is Role.TOOL and message.tool_call_id in calls:
+                fresh.append((calls[message.tool_call_id], message))
+        committed = {call.id for call, _ in fresh}
+        if not self._live <= committed:
+            return self._rebuild(session)  # a write answered here was dropped: the world must not keep it
+        for call, message in fresh:
+            if call.id not in self._live:
+                self._replay(self._world, session, call, message)
+        self._live.clear()
+        self._seen = len(messages)
+        return self._world
+
+    def _rebuild(self, session: Session) -> SimulatedWorld:
+        reference = datetime.fromisoformat(session.reference_time or DEFAULT_REFERENCE)
+        read: Reader | None = self._environment.query if self._environment is not None else None
+        world = SimulatedWorld(session.config.seed, reference, read)
         calls: dict[str, ToolCall] = {}
-        for message in session.messages[max(0, self._seen - 16) : self._seen]:
-            for call in message.tool_calls:
-                calls[call.id] = call
-        for message in session.messages[self._seen :]:
-            self._observe(session, message, calls)
-        self._seen = len(session.messages)
+        for message in session.messages:
+            if message.role is Role.ASSISTANT:
+                calls.update({c.id: c for c in message.tool_calls})
+            elif message.role is Role.TOOL and message.tool_call_id in calls:
+                self._replay(world, session, calls[message.tool_call_id], message)
+        self._world, self._session_id, self._seen = world, session.id, len(session.messages)
+        self._live.clear()
+        return world
 
-    def _observe(self, session: Session, message: ChatMessage, calls: dict[str, ToolCall]) -> None:
-        if message.role is Role.ASSISTANT:
-            for call in message.tool_calls:
-                calls[call.id] = call
-            return
-        if message.role is not Role.TOOL or message.meta.tool_error:
-            return
-        call = calls.get(message.tool_call_id or "")
-        spec = session.tool(call.name) if call else None
-        if call is None or spec is None:
+    def _replay(self, world: SimulatedWorld, session: Session, call: ToolCall, message: ChatMessage) -> None:
+        """Apply one recorded result: writes change the world, read rows are kept as shown."""
+        spec = session.tool(call.name)
+        if spec is None or message.meta.tool_error:
             return
         try:
             result = json.loads(message.content or "null")
         except json.JSONDecodeError:
             return
-        self._remember(spec, call.parsed_arguments(), result)
-
-    def _remember(self, spec: ToolSpec, arguments: dict, result: object) -> None:
-        table = self._records.setdefault(entity_of(spec.name), {})
-        if spec.name.startswith("update_") and "id" in arguments:
-            record = table.get(str(arguments["id"]))
-            if record is not None:
-                record.update({k: v for k, v in arguments.items() if k != "id"})
-        elif spec.name.startswith("delete_") and "id" in arguments:
-            table.pop(str(arguments["id"]), None)
-        elif spec.name.startswith("create_") and isinstance(result, dict) and result.get("lastrowid") is not None:
-            table[str(result["lastrowid"])] = {"id": result["lastrowid"], **arguments}
-            self._next_id = max(self._next_id, int(result["lastrowid"]) + 1)
-        else:
+        if isinstance(result, dict) and "error" in result and len(result) <= 3:
+            return
+        plan, arguments = self._plan(spec), call.parsed_arguments()
+        fields = self._row_fields(session, plan)
+        if plan.kind is ToolKind.CREATE and isinstance(result, dict) and isinstance(result.get("lastrowid"), int):
+            world.create(plan, arguments, fields, new_id=result["lastrowid"])
+        elif plan.kind is ToolKind.UPDATE and isinstance(result, dict) and result.get("rowcount"):
+            world.update(plan, arguments, fields)
+        elif plan.kind is ToolKind.DELETE and isinstance(result, dict) and result.get("rowcount"):
+            world.delete(plan, arguments)
+        elif plan.kind in (ToolKind.LOOKUP, ToolKind.LIST):
             rows = result if isinstance(result, list) else [result]
-            for row in rows:
-                if isinstance(row, dict) and "id" in row:
-                    table.setdefault(str(row["id"]), dict(row))
+            world.remember(plan, [r for r in rows if isinstance(r, dict)], fields)
+
+    def _row_fields(self, session: Session, plan: ToolPlan) -> dict:
+        """The fields of `plan`'s table's records, as the tools that read the table show them."""
+        fields = self._rows.get(plan.table)
+        if fields is None:
+            fields = {}
+            for spec in session.tools:
+                if self._plan(spec).table == plan.table and self._plan(spec).kind in (ToolKind.LOOKUP, ToolKind.LIST):
+                    fields = {**_fields(spec), **fields}
+            if not fields and plan.kind is ToolKind.CREATE:
+                fields = {column: {"type": "string"} for column in plan.sets.values()}
+            self._rows[plan.table] = fields
+        return fields
+
+    def _plan(self, spec: ToolSpec) -> ToolPlan:
+        plan = self._plans.get(spec.name)
+        if plan is None:
+            plan = self._plans[spec.name] = plan_for(spec)
+        return plan
 
     # ------------------------------------------------------------ answers
 
-    def _answer(self, spec: ToolSpec, arguments: dict, rng: random.Random, session: Session) -> object:
-        schema = spec.output_schema or {"type": "object", "properties": {}}
-        table = self._records.setdefault(entity_of(spec.name), {})
-        if spec.writes or spec.name.startswith(("create_", "update_", "delete_")):
-            if spec.name.startswith("create_"):
-                new_id = self._next_id
-                return {"rowcount": 1, "lastrowid": new_id}
-            exists = "id" not in arguments or str(arguments["id"]) in table or rng.random() < 0.9
-            return {"rowcount": 1 if exists else 0}
-        if _is_array(schema):
-            item_schema = schema.get("items", {"type": "object"})
-            rows = [self._complete(r, item_schema, rng, session) for r in table.values() if _matches(r, arguments)]
-            if not rows:
-                rows = [self._fabricate(item_schema, arguments, rng, session) for _ in range(rng.randint(1, 3))]
-            limit = arguments.get("limit")
-            return rows[: int(limit)] if isinstance(limit, int) and limit > 0 else rows
-        keys = [k for k in arguments if k != "limit"]
-        if len(keys) == 1 and keys[0] == "id" and str(arguments["id"]) in table:
-            return self._complete(table[str(arguments["id"])], schema, rng, session)
-        for record in table.values():
-            if keys and all(str(record.get(k)) == str(arguments[k]) for k in keys):
-                return self._complete(record, schema, rng, session)
-        return self._fabricate(schema, arguments, rng, session)
-
-    def _complete(self, record: dict, schema: dict, rng: random.Random, session: Session) -> dict:
-        """Fill the fields a remembered record lacks (a create gave only some), keeping them."""
-        for name, prop in _object_properties(schema).items():
-            if name not in record:
-                record[name] = _value(name, prop, rng, session)
-        return record
-
-    def _fabricate(self, schema: dict, arguments: dict, rng: random.Random, session: Session) -> dict:
-        properties = _object_properties(schema)
-        record = {}
-        for name, prop in properties.items():
-            if name in arguments:
-                record[name] = arguments[name]
-            else:
-                record[name] = _value(name, prop, rng, session)
-        return record
+    def _answer(
+        self, world: SimulatedWorld, session: Session, spec: ToolSpec, arguments: dict, call: ToolCall
+    ) -> object:
+        plan = self._plan(spec)
+        fields = self._row_fields(session, plan) if plan.kind is not ToolKind.SUMMARY else {}
+        if plan.kind is ToolKind.CREATE:
+            return {"rowcount": 1, "lastrowid": world.create(plan, arguments, fields)}
+        if plan.kind is ToolKind.UPDATE:
+            return {"rowcount": world.update(plan, arguments, fields)}
+        if plan.kind is ToolKind.DELETE:
+            return {"rowcount": world.delete(plan, arguments)}
+        if plan.kind is ToolKind.LOOKUP:
+            record = world.lookup(plan, arguments, fields)
+            return _shape(record, fields) if record is not None else None
+        if plan.kind is ToolKind.LIST:
+            return [_shape(r, fields) for r in world.listing(plan, arguments, fields)]
+        if plan.kind is ToolKind.SUMMARY:
+            return world.summary(plan, arguments, fields)
+        return _other(spec, arguments, world, session, call)
 
 
-def _digest(*parts: object) -> int:
-    return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "big")
-
-
-def _is_array(schema: dict) -> bool:
-    kind = schema.get("type")
-    return kind == "array" or (isinstance(kind, list) and "array" in kind)
-
-
-def _object_properties(schema: dict) -> dict:
+def _fields(spec: ToolSpec) -> dict:
+    """The record fields a tool's output shows: its row schema's properties (of the items, for an array)."""
+    schema = spec.output_schema or {}
+    if schema.get("type") == "array" or (isinstance(schema.get("type"), list) and "array" in schema["type"]):
+        schema = schema.get("items", {})
     if "properties" in schema:
         return schema["properties"]
     for option in schema.get("anyOf", []) + schema.get("oneOf", []):
@@ -155,41 +166,41 @@ def _object_properties(schema: dict) -> dict:
     return {}
 
 
-def _matches(record: dict, arguments: dict) -> bool:
-    for key, value in arguments.items():
-        if key == "limit" or value is None or key not in record:
-            continue
-        if isinstance(value, str) and isinstance(record[key], str):
-            if value.lower() not in record[key].lower():
-                return False
-        elif record[key] != value:
-            return False
-    return True
+def _shape(record: dict, fields: dict) -> dict:
+    return {name: record.get(name) for name in fields} if fields else dict(record)
 
 
-def _value(name: str, prop: dict, rng: random.Random, session: Session) -> object:
-    kind = prop.get("type", "string")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "string")
-    if "enum" in prop:
-        options = [v for v in prop["enum"] if v is not None]
-        return rng.choice(options) if options else None
-    if kind == "integer":
-        return rng.randint(1, 500)
-    if kind == "number":
-        return round(rng.uniform(1, 500), 2)
-    if kind == "boolean":
-        return rng.random() < 0.5
-    if kind in ("array", "object"):
-        return [] if kind == "array" else {}
-    fmt = prop.get("format")
-    reference = datetime.fromisoformat(session.reference_time or "2025-06-01T12:00:00+00:00")
-    if fmt == "date" or name.endswith("date") or name.endswith("_on"):
-        return (reference + timedelta(days=rng.randint(-60, 60))).date().isoformat()
-    if fmt == "date-time" or name.endswith("_at"):
-        return (reference + timedelta(hours=rng.randint(-500, 500))).isoformat()
-    if "email" in name:
-        return f"{rng.choice(FIRST_NAMES).lower()}.{rng.choice(LAST_NAMES).lower()}@example.com"
-    if name.endswith("name"):
-        return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-    return f"{rng.choice(WORDS)}-{rng.randint(10, 99)}"
+def _calls_before(messages: list[ChatMessage], seen: int) -> dict[str, ToolCall]:
+    """Calls made just before `seen` whose results may be committed after it."""
+    calls: dict[str, ToolCall] = {}
+    for message in messages[max(0, seen - 16) : seen]:
+        calls.update({c.id: c for c in message.tool_calls})
+    return calls
+
+
+def _other(spec: ToolSpec, arguments: dict, world: SimulatedWorld, session: Session, call: ToolCall) -> object:
+    """A tool that is not about records of a table: a result invented to its schema, the same for the same call."""
+    rng = random.Random(digest(world.seed, spec.name, json.dumps(arguments, sort_keys=True)))
+    schema = spec.output_schema or {"type": "object", "properties": {}}
+    fields = _fields(spec)
+    record = {
+        name: arguments[name] if name in arguments else invent(name, prop, rng, reference=world.reference)
+        for name, prop in fields.items()
+    }
+    _reconcile(record)
+    kind = schema.get("type")
+    return [record] if kind == "array" or (isinstance(kind, list) and "array" in kind) else record
+
+
+def _reconcile(record: dict) -> None:
+    """Make an invented record's numbers agree: quantity × unit price = total, average × count = total."""
+    quantity, price = record.get("quantity"), record.get("unit_price", record.get("price"))
+    for total in ("total", "line_total", "amount", "subtotal"):
+        if total in record and all(isinstance(v, (int, float)) for v in (quantity, price, record[total])):
+            record[total] = round(quantity * price, 2)  # type: ignore[operator]
+    for name in list(record):
+        if name.startswith(("avg_", "average_")):
+            base = name.split("_", 1)[1]
+            count = next((record[k] for k in record if k.endswith("count") and isinstance(record[k], int)), None)
+            if isinstance(count, int) and f"total_{base}" in record and isinstance(record[name], (int, float)):
+                record[f"total_{base}"] = round(record[name] * count, 2)

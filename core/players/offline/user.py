@@ -116,23 +116,35 @@ def derive_progress(knowledge: DomainKnowledge, messages: list[ChatMessage], tas
 def _credit(
     knowledge: DomainKnowledge, task: Task, states: list[SubtaskState], tool: str, arguments: dict, content
 ) -> None:
+    """Count one successful tool call: it completes a subtask it serves, and confirms earlier changes it shows.
+
+    A call completes at most one subtask: when several fit, one the user asked
+    for, then the one whose arguments the call matched most closely (a chain's
+    last step taking `$prev.id` fits any id), then the first. The same call may also confirm a change made earlier (reading
+    booking 28 after upgrading it): both are credited, so a read the user asked
+    for is never swallowed as a mere confirmation.
+    """
+    served = [
+        i
+        for i, subtask in enumerate(task.subtasks)
+        if not states[i].done and _serves(knowledge.intent(subtask.intent), subtask.slots, tool, arguments)
+    ]
+    if served:
+        chosen = min(
+            served,
+            key=lambda i: (states[i].requested == 0, -_checked_arguments(knowledge.intent(task.subtasks[i].intent)), i),
+        )
+        states[chosen].done = True
+        try:
+            states[chosen].result = json.loads(content or "null")
+        except json.JSONDecodeError:
+            states[chosen].result = None
     for i, subtask in enumerate(task.subtasks):
         intent = knowledge.intent(subtask.intent)
-        if _serves(intent, subtask.slots, tool, arguments):
-            if states[i].done and intent.verify is None:
-                continue
-            if not states[i].done:
-                states[i].done = True
-                try:
-                    states[i].result = json.loads(content or "null")
-                except json.JSONDecodeError:
-                    states[i].result = None
-                return
-        if states[i].done and intent.verify and not states[i].verified:
-            check = knowledge.intent(intent.verify)
-            if _serves(check, subtask.slots, tool, arguments):
-                states[i].verified = True
-                return
+        if i in served or not states[i].done or intent.verify is None or states[i].verified:
+            continue
+        if _serves(knowledge.intent(intent.verify), subtask.slots, tool, arguments):
+            states[i].verified = True
 
 
 class OfflineUserSimulator:
@@ -343,6 +355,11 @@ def _lower_first(text: str) -> str:
     if first in ("I", "I'm", "I've", "I'd") or (len(first) > 1 and first[1:2].isupper()):
         return text
     return text[:1].lower() + text[1:]
+
+
+def _checked_arguments(intent: Intent) -> int:
+    """How many arguments of an intent's last step come from its slots (and so can be checked)."""
+    return sum(1 for t in intent.steps[-1].arguments.values() if t.startswith("{") and t.endswith("}"))
 
 
 def _serves(intent: Intent, slots: dict, tool: str, arguments: dict) -> bool:
