@@ -79,7 +79,8 @@ def vocabulary_of(names: Iterable[str]) -> frozenset[str]:
     for name in names:
         pieces = _pieces(name)
         if len(pieces) > 1:
-            found.update(p for p in pieces if len(p) >= 3 and not p.isdigit())
+            # a piece the built-in words already spell as several (``invoiceline_count``) is a compound, not a word
+            found.update(p for p in pieces if len(p) >= 3 and p.isalpha() and len(_segment(p, _BUILTIN_WORDS)) == 1)
     return frozenset(found)
 
 
