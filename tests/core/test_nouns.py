@@ -83,3 +83,9 @@ def test_pluralise_leaves_plurals_and_uncountables_alone():
     assert pluralise("equipment") == "equipment"
     assert pluralise("company") == "companies"
     assert pluralise("day") == "days"
+
+
+def test_a_compound_the_vocabulary_already_spells_is_not_taught_as_one_word():
+    vocabulary = vocabulary_of(["invoiceline_count"])
+    assert "invoiceline" not in vocabulary
+    assert noun("invoiceline", vocabulary) == "invoice line"

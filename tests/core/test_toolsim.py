@@ -180,3 +180,27 @@ async def test_simulated_results_of_every_domain_fit_their_schemas(domain):
         if message.role is Role.TOOL and not message.meta.tool_error:
             spec = engine.session.tool(calls[message.tool_call_id].name)
             jsonschema.validate(json.loads(message.content), spec.output_schema)
+
+
+async def test_a_simulated_dialogue_leaves_no_reference_cycles_behind():
+    """The environment holds the simulator; the simulator must not hold the environment back."""
+    import gc
+
+    async def run(seed):
+        engine = await _engine(seed=seed)
+        await engine.run()
+        engine.environment.close()
+
+    await run(0)  # warm-up: one-off caches
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        await run(1)
+        gc.collect()
+        left = {type(o).__name__ for o in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert not left & {"DialogueEngine", "Session", "ToolEnvironment", "OfflineToolSimulator", "SimulatedWorld"}, left

@@ -14,15 +14,14 @@ import random
 import re
 from dataclasses import dataclass
 
-from turnloom.core.domains.base import Intent
 from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall, ToolSpec
-from turnloom.core.players.roles import RoleContext
 from turnloom.core.players.offline.knowledge import DomainKnowledge
-from turnloom.core.players.offline.language import Clarification, Request, format_value, slot_label
+from turnloom.core.players.offline.language import Clarification, Request, slot_label
+from turnloom.core.players.offline.replies import answer
+from turnloom.core.players.roles import RoleContext
 
 _CALL_ID = re.compile(r"^call_(\d+)_(\d+)_(\d+)$")
 THANKS = re.compile(r"\b(thanks|thank you|that solves|that's all|that's everything|all set)\b", re.I)
-MAX_LISTED = 5
 
 
 @dataclass
@@ -80,7 +79,7 @@ class OfflineAssistant:
                 tool_calls=calls,
                 meta=MessageMeta(producer="assistant", backend="offline"),
             )
-        return self._text(self._answer(outcomes, rng))
+        return self._text(answer(outcomes, rng, tools))
 
     # ------------------------------------------------------------ planning
 
@@ -165,39 +164,6 @@ class OfflineAssistant:
             f"For example, I can {examples[0]}" + (f" or {examples[1]}." if len(examples) > 1 else ".")
         )
 
-    def _answer(self, outcomes: list[Outcome], rng: random.Random) -> str:
-        paragraphs = [self._describe(outcome, rng) for outcome in outcomes]
-        if len(paragraphs) == 1:
-            return paragraphs[0]
-        return "\n\n".join(paragraphs)
-
-    def _describe(self, outcome: Outcome, rng: random.Random) -> str:
-        noun = _noun(outcome.tool)
-        if outcome.unavailable:
-            return f"Sorry, I can't do that right now: the tool I would need ({outcome.tool}) isn't available."
-        if outcome.error is not None:
-            return f"Sorry, that didn't go through. The system said: {outcome.error}"
-        result = outcome.result
-        if result is None or result == []:
-            return rng.choice(
-                (f"I couldn't find any {noun} matching that.", f"I looked, but there's no {noun} matching that.")
-            )
-        if (
-            outcome.tool.startswith(("create_", "update_", "delete_"))
-            and isinstance(result, dict)
-            and "rowcount" in result
-        ):
-            return _write_sentence(outcome, noun, result)
-        if isinstance(result, list):
-            lines = [f"- {_row_summary(row)}" for row in result[:MAX_LISTED]]
-            lead = rng.choice((f"Here's what I found for {noun}:", f"These are the matching {noun}:"))
-            tail = "\n(There are more; I can narrow it down if you like.)" if len(result) > MAX_LISTED else ""
-            return lead + "\n" + "\n".join(lines) + tail
-        if isinstance(result, dict):
-            lead = rng.choice(("Here are the details:", "Here's what I found:", "Sure, here it is:"))
-            return f"{lead} {_row_summary(result, limit=8)}."
-        return f"The result was: {format_value(result)}."
-
     @staticmethod
     def _text(text: str) -> ChatMessage:
         return ChatMessage(role=Role.ASSISTANT, content=text, meta=MessageMeta(producer="assistant", backend="offline"))
@@ -219,47 +185,3 @@ def _arguments(templates: dict[str, str], slots: dict, previous: object) -> dict
         else:
             arguments[name] = template
     return arguments
-
-
-def _noun(tool: str) -> str:
-    name = tool
-    for prefix in ("get_", "search_", "create_", "update_", "delete_"):
-        if name.startswith(prefix):
-            name = name[len(prefix) :]
-            break
-    words = name.split("_by_")[0].removesuffix("_summary").split("_")
-    deduped = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]
-    return " ".join(deduped)
-
-
-def _field(value: object) -> str:
-    if value is None:
-        return "not set"
-    return format_value(value)
-
-
-def _row_summary(row: object, limit: int = 5) -> str:
-    if not isinstance(row, dict):
-        return format_value(row)
-    items = list(row.items())[:limit]
-    return ", ".join(f"{key.replace('_', ' ')} {_field(value)}" for key, value in items)
-
-
-def _write_sentence(outcome: Outcome, noun: str, result: dict) -> str:
-    tool = outcome.tool
-    count = result.get("rowcount", 0)
-    if not count:
-        return f"Nothing was changed: I couldn't find a matching {noun}."
-    if tool.startswith("create_"):
-        if result.get("lastrowid") is not None:
-            return f"Done! The new {noun} has been created with ID {format_value(result['lastrowid'])}."
-        return f"Done! The new {noun} has been created."
-    if tool.startswith("delete_"):
-        return f"Done. The {noun} has been removed."
-    steps = outcome.request.intent.steps
-    # the first argument of an update names the record, the rest are what changed
-    fields = list(steps[-1].arguments)[1:] if steps[-1].tool == tool else []
-    if len(fields) == 1:
-        entity = _noun(tool).removesuffix(" " + fields[0].replace("_", " "))
-        return f"Done. I've updated the {fields[0].replace('_', ' ')} on that {entity}."
-    return f"Done. The {noun} has been updated."

@@ -4,7 +4,9 @@ Built-in domains come with hand-written phrasings and task templates; a
 user-supplied SQLite file has only its derived tools. This module writes a pack
 for it: lookups by key, lookups by unique fields, listings and summaries along
 foreign keys, and updates of plain columns (with values drawn from the column's
-own data), plus task templates at every difficulty that chain them.
+own data), plus task templates at every difficulty that chain them. Its
+phrasings speak of records the way a person would: the nouns come from the
+tables' and columns' own names (`nouns`), never the raw identifiers.
 """
 
 from __future__ import annotations
@@ -12,22 +14,48 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from turnloom.core.tools.schema import words as _words
 from turnloom.core.domains.base import DomainPack, Intent, TaskTemplate, ToolStep
 from turnloom.core.models import Difficulty, Session, ToolSpec
+from turnloom.core.players.offline.nouns import Noun, noun_of, split_words, vocabulary_of
 
 _FROM_WHERE = re.compile(r'FROM\s+("(?:[^"]|"")+"|\w+)\s+WHERE\s+("(?:[^"]|"")+"|\w+)\s*=\s*:(\w+)', re.I)
 _UPDATE = re.compile(r'UPDATE\s+("(?:[^"]|"")+"|\w+)\s+SET\s+("(?:[^"]|"")+"|\w+)\s*=', re.I)
+_FROM = re.compile(r'FROM\s+("(?:[^"]|"")+"|\w+)', re.I)
+_QUOTED = re.compile(r'(?<!AS )"((?:[^"]|"")+)"')  # tables and columns, not the aliases the forge made
+
+
+def _unquote(identifier: str) -> str:
+    return identifier[1:-1].replace('""', '"') if identifier.startswith('"') else identifier
+
+
+def _label(column: str, vocabulary: frozenset[str]) -> str:
+    """A column as a person names it: ``EmailAddress`` -> "email address", ``is_default`` -> "default flag"."""
+    words = split_words(column, vocabulary)
+    if len(words) > 1 and words[0] in ("is", "has"):
+        words = [*words[1:], "flag"]
+    return " ".join(words)
+
+
+def _slot_for(noun: Noun, param: str, vocabulary: frozenset[str]) -> str:
+    """A slot name from the entity's words and the key's: invoice + ``invoiceid`` -> ``invoice_id``."""
+    entity = noun.one.split()
+    key = split_words(param, vocabulary)
+    if key[: len(entity)] == entity:
+        key = key[len(entity) :]
+    elif key[:1] == entity[-1:]:
+        key = key[1:]
+    return "_".join(entity + (key or ["id"]))
 
 
 @dataclass
 class _Entity:
-    name: str  # singular, e.g. "book"
+    name: str  # singular, as the tool names spell it, e.g. "invoiceline"
     table: str  # quoted identifier as the forge wrote it
     key_param: str
     key_column: str
     slot: str
     slot_type: str
+    noun: Noun  # as a person says it, e.g. "invoice line" / "invoice lines"
 
 
 def _slot_type(schema: dict) -> str:
@@ -58,6 +86,7 @@ def derive_pack(session: Session, environment=None) -> DomainPack:
             for updates from the columns' existing data (optional).
     """
     tools = {t.name: t for t in session.tools}
+    vocabulary = vocabulary_of(_unquote(f'"{q}"') for t in session.tools for q in _QUOTED.findall(t.sql or ""))
     entities: dict[str, _Entity] = {}
     intents: list[Intent] = []
     templates: list[TaskTemplate] = []
@@ -70,22 +99,25 @@ def derive_pack(session: Session, environment=None) -> DomainPack:
             param = match.group(3)
             prop = spec.parameters["properties"].get(param, {})
             if entity not in entities:
-                slot = param if param.startswith(entity) else f"{entity}_{param}"
-                entities[entity] = _Entity(entity, match.group(1), param, match.group(2), slot, _slot_type(prop))
+                noun = noun_of(_unquote(match.group(1)), vocabulary)
+                slot = _slot_for(noun, param, vocabulary)
+                entities[entity] = _Entity(entity, match.group(1), param, match.group(2), slot, _slot_type(prop), noun)
                 e = entities[entity]
                 intents.append(_lookup(spec, e))
             else:
-                intents.append(_lookup_by(spec, entity, param, _value_type(param, prop)))
+                field = _label(_unquote(match.group(2)), vocabulary)
+                intents.append(_lookup_by(spec, entities[entity], param, field, _value_type(param, prop)))
     for spec in session.tools:
         if spec.returns == "many" and not spec.name.startswith("search_") and spec.sql:
             parent = _parent_of(spec, entities)
             if parent is not None:
-                intents.append(_foreign_key_intent(spec, parent, summary=False))
+                children = _children(spec, vocabulary)
+                intents.append(_foreign_key_intent(spec, parent, children, summary=False))
                 summary = tools.get(f"{spec.name}_summary")
                 if summary is not None:
-                    intents.append(_foreign_key_intent(summary, parent, summary=True))
+                    intents.append(_foreign_key_intent(summary, parent, children, summary=True))
         elif spec.name.startswith("update_") and spec.sql:
-            update = _update(spec, entities, environment)
+            update = _update(spec, entities, environment, vocabulary)
             if update is not None:
                 intents.append(update[0])
                 templates.append(update[1])
@@ -102,7 +134,7 @@ def derive_pack(session: Session, environment=None) -> DomainPack:
 
 
 def _lookup(spec: ToolSpec, e: _Entity) -> Intent:
-    noun = _words(e.name)
+    noun = e.noun.one
     slot = f"{{{e.slot}}}"
     return Intent(
         name=f"lookup_{e.name}",
@@ -118,11 +150,11 @@ def _lookup(spec: ToolSpec, e: _Entity) -> Intent:
     )
 
 
-def _lookup_by(spec: ToolSpec, entity: str, param: str, kind: str) -> Intent:
-    noun, field = _words(entity), _words(param)
-    slot = f"{entity}_{param}" if not param.startswith(entity) else param
+def _lookup_by(spec: ToolSpec, e: _Entity, param: str, field: str, kind: str) -> Intent:
+    noun = e.noun.one
+    slot = "_".join([*noun.split(), *field.split()])
     return Intent(
-        name=f"find_{entity}_by_{param}",
+        name=f"find_{e.name}_by_{param}",
         description=f"find the {noun} whose {field} is {{{slot}}}",
         phrasings=(
             f"Can you find the {noun} whose {field} is {{{slot}}}?",
@@ -144,14 +176,16 @@ def _parent_of(spec: ToolSpec, entities: dict[str, _Entity]) -> _Entity | None:
     return None
 
 
-def _children(spec: ToolSpec, parent: _Entity) -> str:
-    return _words(spec.name[len(f"get_{parent.name}_") :].removesuffix("_summary"))
+def _children(spec: ToolSpec, vocabulary: frozenset[str]) -> str:
+    """The listed records, plural: the table the listing reads (``invoiceline`` -> "invoice lines")."""
+    match = _FROM.search(spec.sql or "")
+    return noun_of(_unquote(match.group(1)) if match else spec.name, vocabulary).many
 
 
-def _foreign_key_intent(spec: ToolSpec, parent: _Entity, summary: bool) -> Intent:
+def _foreign_key_intent(spec: ToolSpec, parent: _Entity, children: str, summary: bool) -> Intent:
     """Listing (or summarising, for `_summary` tools) the children of one parent record."""
     fk = [p for p in spec.parameters["required"] if p != "limit"][0]
-    children, noun, slot = _children(spec, parent), _words(parent.name), f"{{{parent.slot}}}"
+    noun, slot = parent.noun.one, f"{{{parent.slot}}}"
     if summary:
         name, description = f"summarise_{spec.name[4:]}", f"get a summary of the {children} of {noun} {slot}"
         phrasings = (
@@ -162,7 +196,7 @@ def _foreign_key_intent(spec: ToolSpec, parent: _Entity, summary: bool) -> Inten
     else:
         name, description = f"list_{spec.name[4:]}", f"list the {children} of {noun} {slot}"
         phrasings = (f"Which {children} does {noun} {slot} have?", f"Please list the {children} for {noun} {slot}.")
-        keywords = (children,)
+        keywords = (children, children.split()[-1])
     return Intent(
         name=name,
         description=description,
@@ -173,7 +207,9 @@ def _foreign_key_intent(spec: ToolSpec, parent: _Entity, summary: bool) -> Inten
     )
 
 
-def _update(spec: ToolSpec, entities: dict[str, _Entity], environment) -> tuple[Intent, TaskTemplate] | None:
+def _update(
+    spec: ToolSpec, entities: dict[str, _Entity], environment, vocabulary: frozenset[str]
+) -> tuple[Intent, TaskTemplate] | None:
     match = _UPDATE.search(spec.sql or "")
     entity = next(
         (e for n, e in sorted(entities.items(), key=lambda i: -len(i[0])) if spec.name.startswith(f"update_{n}_")), None
@@ -198,23 +234,25 @@ def _update(spec: ToolSpec, entities: dict[str, _Entity], environment) -> tuple[
     kind = _value_type(field, prop)
     if kind == "word":
         kind = "text" if any(" " in str(v) for v in pool) else "word"
-    new, noun, slot = f"new_{field}", _words(entity.name), f"{{{entity.slot}}}"
+    label = _label(_unquote(match.group(2)), vocabulary)
+    new = "new_" + "_".join(label.split())
+    noun, slot = entity.noun.one, f"{{{entity.slot}}}"
     intent = Intent(
         name=f"change_{entity.name}_{field}",
-        description=f"change the {_words(field)} of {noun} {slot} to {{{new}}}",
+        description=f"change the {label} of {noun} {slot} to {{{new}}}",
         phrasings=(
-            f"Please change the {_words(field)} of {noun} {slot} to {{{new}}}.",
-            f"Could you set the {_words(field)} for {noun} {slot} to {{{new}}}?",
+            f"Please change the {label} of {noun} {slot} to {{{new}}}.",
+            f"Could you set the {label} for {noun} {slot} to {{{new}}}?",
         ),
         slots={entity.slot: entity.slot_type, new: kind},
         steps=(ToolStep(spec.name, {entity.key_param: slot, field: f"{{{new}}}"}),),
-        keywords=(_words(field), "change"),
+        keywords=(label, "change"),
         verify=f"lookup_{entity.name}",
     )
     template = TaskTemplate(
         name=f"update_{entity.name}_{field}",
         difficulty=Difficulty.HARD,
-        goal=f"You want to review {noun} {slot} and change its {_words(field)} to {{{new}}}.",
+        goal=f"You want to review {noun} {slot} and change its {label} to {{{new}}}.",
         sample_sql=f"SELECT {entity.key_column} AS {entity.slot} FROM {entity.table}",
         intents=(f"lookup_{entity.name}", intent.name),
         values={new: pool},
@@ -227,7 +265,7 @@ def _templates(entities: dict[str, _Entity], intents: list[Intent]) -> list[Task
     templates = []
     for e in entities.values():
         sample = f"SELECT {e.key_column} AS {e.slot} FROM {e.table}"
-        noun = _words(e.name)
+        noun = e.noun.one
         templates.append(
             TaskTemplate(
                 f"check_{e.name}",

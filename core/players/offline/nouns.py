@@ -8,17 +8,19 @@ run-together piece against a small built-in vocabulary plus the words the
 database itself spells out in its column and table names), drops prefixes and
 key suffixes, and gives the singular and plural.
 
-Where the words are used (phrasings, replies) is left to `generic` and `replies`;
-singularising one word is `tools.schema.singular`.
+A `Lexicon` names a toolset's records: each tool's table as a noun, each field
+as words. Where the words are used (phrasings, replies) is left to `generic`
+and `replies`; singularising one word is `tools.schema.singular`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from turnloom.core.models import ToolSpec
 from turnloom.core.tools.schema import singular
 
 # Words common in schemas, for segmenting run-together names; a database adds its own (`vocabulary_of`).
@@ -51,6 +53,11 @@ _UNCOUNTABLE = frozenset(
     {"data", "staff", "information", "equipment", "media", "news", "series", "species", "inventory", "history"}
 )
 _IRREGULAR_PLURALS = {"person": "people", "child": "children", "man": "men", "woman": "women", "analysis": "analyses"}
+_TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+("(?:[^"]|"")+"|\w+)', re.I)
+_QUOTED = re.compile(r'(?<!AS )"((?:[^"]|"")+)"')  # tables and columns, not the aliases the forge made
+_TOOL_PREFIXES = (
+    "get_", "search_", "list_", "find_", "create_", "add_", "update_", "set_", "change_", "delete_", "remove_",
+)  # fmt: skip
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _SEPARATORS = re.compile(r"[^0-9A-Za-z]+")
 
@@ -79,7 +86,8 @@ def vocabulary_of(names: Iterable[str]) -> frozenset[str]:
     for name in names:
         pieces = _pieces(name)
         if len(pieces) > 1:
-            found.update(p for p in pieces if len(p) >= 3 and not p.isdigit())
+            # a piece the built-in words already spell as several (``invoiceline_count``) is a compound, not a word
+            found.update(p for p in pieces if len(p) >= 3 and p.isalpha() and len(_segment(p, _BUILTIN_WORDS)) == 1)
     return frozenset(found)
 
 
@@ -182,3 +190,50 @@ def _segment(piece: str, vocabulary: frozenset[str]) -> list[str]:
 
 def _known(word: str, vocabulary: frozenset[str]) -> bool:
     return word in vocabulary or (singular(word) != word and singular(word) in vocabulary)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """How the tools' records are named: tool -> the noun of the table it reads or changes."""
+
+    nouns: dict[str, Noun]
+    vocabulary: frozenset[str]
+
+    def noun(self, tool: str) -> Noun:
+        found = self.nouns.get(tool)
+        return found if found is not None else noun_of(_tool_subject(tool), self.vocabulary)
+
+    def label(self, field: str) -> str:
+        """A field as a person names it: ``UnitPrice`` -> "unit price", ``is_default`` -> "default"."""
+        words = split_words(field, self.vocabulary)
+        if len(words) > 1 and words[0] in ("is", "has"):
+            words = words[1:]
+        if len(words) > 1 and words[-1] in ("id", "ids"):
+            words = [*words[:-1], "ID"]
+        return re.sub(r" (\d+)\b", r"\1", " ".join(words))  # digits stay on their word: "line2"
+
+    @staticmethod
+    def is_flag(field: str) -> bool:
+        """Whether a field is a yes/no flag by its name (``is_default``, ``hasWifi``)."""
+        return re.match(r"(is|has)(_|[A-Z])", field) is not None
+
+
+def lexicon_for(tools: Sequence[ToolSpec]) -> Lexicon:
+    """The lexicon of a toolset (cached: a dialogue's tools do not change between replies)."""
+    return _lexicon(tuple((t.name, t.sql or "") for t in tools))
+
+
+@lru_cache(maxsize=64)
+def _lexicon(tools: tuple[tuple[str, str], ...]) -> Lexicon:
+    vocabulary = vocabulary_of(q.replace('""', '"') for _, sql in tools for q in _QUOTED.findall(sql))
+    nouns: dict[str, Noun] = {}
+    for name, sql in tools:
+        match = _TABLE.search(sql)
+        if match is not None:
+            nouns[name] = noun_of(match.group(1).strip('"'), vocabulary)
+    return Lexicon(nouns, vocabulary)
+
+
+def _tool_subject(tool: str) -> str:
+    name = next((tool[len(p) :] for p in _TOOL_PREFIXES if tool.startswith(p)), tool)
+    return name.split("_by_")[0].removesuffix("_summary")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import weakref
 from datetime import datetime
 
 from turnloom.core.models import ChatMessage, Role, Session, ToolCall, ToolSpec
@@ -34,7 +35,8 @@ class OfflineToolSimulator:
     """
 
     def __init__(self, environment=None) -> None:
-        self._environment = environment
+        # weakly: the environment holds this simulator, and a cycle would outlive the dialogue
+        self._environment = weakref.ref(environment) if environment is not None else None
         self._plans: dict[str, ToolPlan] = {}
         self._rows: dict[str, dict] = {}  # table -> the fields of its records, from the tools that read them
         self._world: SimulatedWorld | None = None
@@ -76,7 +78,7 @@ class OfflineToolSimulator:
 
     def _rebuild(self, session: Session) -> SimulatedWorld:
         reference = datetime.fromisoformat(session.reference_time or DEFAULT_REFERENCE)
-        read: Reader | None = self._environment.query if self._environment is not None else None
+        read: Reader | None = _reader(self._environment) if self._environment is not None else None
         world = SimulatedWorld(session.config.seed, reference, read)
         calls: dict[str, ToolCall] = {}
         for message in session.messages:
@@ -151,6 +153,18 @@ class OfflineToolSimulator:
         if plan.kind is ToolKind.SUMMARY:
             return world.summary(plan, arguments, fields)
         return _other(spec, arguments, world, session, call)
+
+
+def _reader(environment: weakref.ref) -> Reader:
+    """Reads the environment's database while it lives, without keeping it alive."""
+
+    def read(sql: str) -> list[dict]:
+        target = environment()
+        if target is None:
+            raise LookupError("the dialogue's environment is gone")
+        return target.query(sql)
+
+    return read
 
 
 def _fields(spec: ToolSpec) -> dict:

@@ -18,6 +18,7 @@ import random
 from collections.abc import Callable
 from datetime import datetime
 
+from turnloom.core.errors import DatabaseError
 from turnloom.core.players.offline.plans import Filter, Match, ToolPlan
 from turnloom.core.players.offline.values import invent
 from turnloom.core.tools.schema import quote_ident
@@ -162,7 +163,7 @@ class SimulatedWorld:
         if self._read is not None and readable:
             try:
                 loaded = self._read(f"SELECT * FROM {quote_ident(name)} LIMIT {MAX_LOADED_ROWS}")
-            except Exception:  # noqa: BLE001 - a table the database lacks is simply invented
+            except (DatabaseError, LookupError):  # a table the database lacks is invented instead
                 loaded = None
             if loaded is not None:
                 rows = [{k: _json_value(v) for k, v in row.items()} for row in loaded]
@@ -229,10 +230,13 @@ class SimulatedWorld:
         if column not in self._pools:
             values: list[object] = []
             for table in self._tables_with(column):
-                rows = self._read(  # type: ignore[misc]
-                    f"SELECT DISTINCT {quote_ident(column)} AS v FROM {quote_ident(table)} "
-                    f"WHERE {quote_ident(column)} IS NOT NULL LIMIT 40"
-                )
+                try:
+                    rows = self._read(  # type: ignore[misc]
+                        f"SELECT DISTINCT {quote_ident(column)} AS v FROM {quote_ident(table)} "
+                        f"WHERE {quote_ident(column)} IS NOT NULL LIMIT 40"
+                    )
+                except (DatabaseError, LookupError):
+                    rows = []
                 values += [r["v"] for r in rows if r["v"] not in values]
             self._pools[column] = values
         return {column: self._pools[column]} if self._pools[column] else {}
@@ -247,7 +251,7 @@ class SimulatedWorld:
                 for table in names:
                     for info in self._read(f"SELECT name FROM pragma_table_info({_sql_text(table)})"):
                         self._columns.setdefault(info["name"], []).append(table)
-            except Exception:  # noqa: BLE001 - no pools then; values come from the field's meaning
+            except (DatabaseError, LookupError):  # no pools then; values come from the field's meaning
                 self._columns = {}
         return [t for t in self._columns.get(column, []) if not _looks_like_key(column)]
 

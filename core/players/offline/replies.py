@@ -1,0 +1,451 @@
+"""The offline assistant's answers: sentences that carry what was asked, from tool results only.
+
+`answer` turns how each request ended (`Outcome`) into a reply. A record is
+described in a sentence that leads with what the user asked for (the field the
+request is about), always says the status when the record has one, and adds a
+few salient details (prices, totals, dates); a list is summarised (how many,
+the few first items with their status, what the rest have in common); a
+summary states its count, totals and averages; a write says what changed.
+Wording varies by the seeded `random.Random` the caller passes.
+
+Every checkable value (number, date, email) it states is taken verbatim from the
+outcome's own tool result, so the grounding check holds: counts of listed rows
+are written as words, and ids from the request are named only when the result
+shows them. Understanding requests and deciding what to call is `assistant`'s.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from turnloom.core.models import ToolSpec
+from turnloom.core.players.offline.language import format_value
+from turnloom.core.players.offline.nouns import Lexicon, Noun, lexicon_for, noun_of, split_words
+
+if TYPE_CHECKING:
+    from turnloom.core.players.offline.assistant import Outcome
+
+MAX_LISTED = 3  # items a list reply names before it summarises the rest
+MAX_DETAILS = 4  # details a record's sentence carries besides its status and what was asked
+_NUMBER_WORDS = (
+    "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+)  # fmt: skip
+_STATUS = re.compile(r"(^|_)(status|state|stage)$", re.I)
+_NAME = re.compile(r"^(name|full_?name|title|label|display_?name|[a-z]*_name)$", re.I)
+_MONEY = re.compile(r"price|amount|total|cost|fee|balance|salary|fare|charge|budget|revenue", re.I)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CHECKABLE = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$|^\d{4}-\d{2}-\d{2}|^-?\d+(?:\.\d+)?$")
+# the values a reader checks against tool results (as quality.grounding finds them): emails, dates, numbers
+_CHECKED_VALUE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\d{4}-\d{2}-\d{2}|(?<![\w.])\d+(?:\.\d+)?(?![\w])")
+# words a request uses for a field it is about, beyond the field's own words
+_ASKED = {
+    "leave": ("depart", "departure"),
+    "depart": ("departure",),
+    "spent": ("total", "amount"),
+    "stock": ("stock", "quantity"),
+    "cost": ("price", "cost", "amount"),
+    "price": ("price",),
+    "shipped": ("status",),
+    "paid": ("status", "paid"),
+    "time": ("time", "departure", "arrival"),
+    "when": ("date", "time"),
+}
+
+
+def answer(outcomes: list[Outcome], rng: random.Random, tools: Sequence[ToolSpec] = ()) -> str:
+    """The reply to a user turn whose requests ended as `outcomes`."""
+    lexicon = lexicon_for(tools)
+    paragraphs = [describe(outcome, rng, lexicon) for outcome in outcomes]
+    return "\n\n".join(paragraphs)
+
+
+def describe(outcome: Outcome, rng: random.Random, lexicon: Lexicon) -> str:
+    """One request's part of the reply."""
+    noun = lexicon.noun(outcome.tool)
+    if outcome.unavailable:
+        return rng.choice(
+            (
+                f"Sorry, I can't do that right now: the tool I'd need ({outcome.tool}) isn't available.",
+                f"I'm afraid I can't help with that at the moment; {outcome.tool} isn't available to me.",
+            )
+        )
+    if outcome.error is not None:
+        return rng.choice(
+            (
+                f"Sorry, that didn't go through. The system said: {outcome.error}",
+                f"That didn't work, I'm afraid. The error was: {outcome.error}",
+            )
+        )
+    result = outcome.result
+    if result is None or result == []:
+        many = outcome.tool.startswith(("search_", "list_")) or _is_listing(outcome)
+        thing = noun.many if many else noun.one
+        return rng.choice(
+            (
+                f"I couldn't find any {thing} matching that." if many else f"I couldn't find a {thing} matching that.",
+                f"I looked, but there's no {thing} matching that."
+                if not many
+                else f"I looked, but no {thing} match that.",
+            )
+        )
+    if outcome.tool.startswith(("create_", "update_", "delete_")) and isinstance(result, dict) and "rowcount" in result:
+        return write_sentence(outcome, noun, result, rng, lexicon)
+    asked = _asked_fields(outcome) - set(noun.one.split()) - set(noun.many.split())
+    if isinstance(result, list):
+        return list_summary(result, noun, asked, rng, lexicon)
+    if isinstance(result, dict):
+        if _is_summary(result):
+            return summary_sentence(outcome, result, rng, lexicon)
+        return record_sentence(result, noun, asked, rng, lexicon)
+    return f"The result was {format_value(result)}."
+
+
+# ------------------------------------------------------------ records
+
+
+def record_sentence(row: dict, noun: Noun, asked: set[str], rng: random.Random, lexicon: Lexicon) -> str:
+    """One record in a sentence or two: what was asked first, the status always, then salient details."""
+    subject = _subject(row, noun, lexicon)
+    status_field = next((k for k in row if _STATUS.search(k)), None)
+    status = format_value(row[status_field]) if status_field is not None and row[status_field] is not None else None
+    wanted = [k for k in row if _matches_asked(k, asked, lexicon) and k != status_field]
+    details = [k for k in _salient(row, lexicon) if k not in wanted and k != status_field]
+    details = details[: max(1, MAX_DETAILS - len(wanted)) if wanted else MAX_DETAILS]
+    extra = _join([_clause(k, row[k], lexicon) for k in details])
+    if wanted:
+        sentence = rng.choice((f"For {subject}, ", f"{_capital(subject)}: ", f"Sure. For {subject}, "))
+        sentence += _join([_clause(k, row[k], lexicon) for k in wanted])
+        if status is not None:
+            sentence += rng.choice((f", and it's {status}", f"; its status is {status}", f" (status: {status})"))
+        return sentence + "." + (rng.choice((" Also, ", " For reference, ")) + extra + "." if extra else "")
+    if status is not None:
+        opening = rng.choice(
+            (
+                f"{_capital(subject)} is {status}",
+                f"{_capital(subject)} is currently {status}",
+                f"The status of {subject} is {status}",
+            )
+        )
+        return opening + (rng.choice(("; ", ". Also, ", ". For reference, ")) + extra if extra else "") + "."
+    if not extra:
+        return rng.choice((f"I found {subject}.", f"Yes, {subject} is on file."))
+    return rng.choice((f"For {subject}, ", f"Here's {subject}: ", f"I found {subject}: ")) + extra + "."
+
+
+def _subject(row: dict, noun: Noun, lexicon: Lexicon) -> str:
+    """How a record is named: "Kite (product 17)", "order 7", "Ana Lopez (passenger 3)"."""
+    first_name, last_name = row.get("first_name"), row.get("last_name")
+    named: str | None = None
+    if isinstance(first_name, str) and isinstance(last_name, str):
+        named = f"{first_name} {last_name}"
+    else:
+        name_field = next((k for k in row if _NAME.match(k) and isinstance(row[k], str) and row[k]), None)
+        named = row[name_field] if name_field is not None else None
+    key = _key_of(row, noun)
+    if named is not None:
+        return f"{named} ({noun.one} {format_value(row[key])})" if key is not None else f"{noun.one} {named}"
+    if key is not None:
+        return f"{noun.one} {format_value(row[key])}"
+    return f"that {noun.one}"
+
+
+def _key_of(row: dict, noun: Noun) -> str | None:
+    squashed = noun.one.replace(" ", "")
+    preferred = (f"{squashed}number", f"{squashed}code", f"{squashed}no", "id", f"{squashed}id")
+    found = {field.lower().replace("_", ""): field for field in row if row[field] is not None}
+    key = next((found[name] for name in preferred if name in found), None)
+    first = next(iter(row), None)
+    if key is None and first is not None and _is_key(first) and row[first] is not None:
+        return first  # the primary key comes first (address_id of a shipping address)
+    return key
+
+
+def _salient(row: dict, lexicon: Lexicon) -> list[str]:
+    """A record's fields a person would want, most telling first; keys and names left out."""
+
+    def rank(field: str) -> int:
+        value = row[field]
+        if _MONEY.search(field):
+            return 0
+        if isinstance(value, str) and _DATE.match(value):
+            return 1
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return 2
+        return 3
+
+    fields = [
+        k
+        for k in row
+        if row[k] is not None
+        and not _is_key(k)
+        and not _NAME.match(k)
+        and not (isinstance(row[k], str) and len(row[k]) > 80)
+        and not isinstance(row[k], (list, dict))
+    ]
+    return sorted(fields, key=lambda k: (rank(k), fields.index(k)))
+
+
+def _clause(field: str, value: object, lexicon: Lexicon) -> str:
+    label = lexicon.label(field)
+    if value is None:
+        return f"the {label} isn't set"
+    if lexicon.is_flag(field) and value in (0, 1):
+        if field.lower().startswith("has"):
+            return f"it has {label}" if value else f"it has no {label}"
+        return f"it's {label}" if value else f"it isn't {label}"
+    if isinstance(value, bool):
+        return f"{label}: {'yes' if value else 'no'}"
+    shown = format_value(value)
+    if label == "price":
+        return f"it costs {shown}"
+    if label == "stock":
+        return f"{shown} in stock"
+    if label.split()[-1] in ("on", "at") and len(label.split()) > 1:
+        return f"it was {label} {shown}"  # booked on, created at
+    return f"the {label} is {shown}"
+
+
+# ------------------------------------------------------------ lists
+
+
+def list_summary(rows: list, noun: Noun, asked: set[str], rng: random.Random, lexicon: Lexicon) -> str:
+    """A list in a few sentences: how many, the first few with what matters, what the rest share."""
+    dicts = [r for r in rows if isinstance(r, dict)]
+    if len(dicts) != len(rows):
+        return f"I found {_count(len(rows))} results: " + ", ".join(format_value(r) for r in rows[:MAX_LISTED]) + "."
+    count = len(rows)
+    things = noun.one if count == 1 else noun.many
+    if count == 1:
+        return (
+            rng.choice(("There's just one — ", "I found one — ", "Only one matches — "))
+            + _item(rows[0], noun, asked, lexicon)
+            + "."
+        )
+    lead = rng.choice(
+        (
+            f"I found {_count(count)} {things}.",
+            f"There are {_count(count)} {things}.",
+            f"{_capital(_count(count))} {things} match.",
+        )
+    )
+    shared, shared_field = _common(dicts, lexicon)
+    if shared:
+        every = "both" if count == 2 else "all"
+        lead = lead[:-1] + rng.choice((f", {every} {shared}.", f"; they're {every} {shared}."))
+    shown = dicts[:MAX_LISTED]
+    skip = frozenset({shared_field} if shared_field else ())
+    items = [_item(r, noun, asked, lexicon, skip=skip) for r in shown]
+    body = "\n".join(f"- {item}" for item in items)
+    rest = dicts[MAX_LISTED:]
+    tail = ""
+    if len(rest) == 1:
+        tail = "\n" + rng.choice(("The last one is ", "And finally ")) + _item(rest[0], noun, asked, lexicon) + "."
+    elif rest:
+        rest_shared = _common(rest, lexicon)[0] if not shared else ""
+        if rest_shared:
+            tail = f"\nThe other {_count(len(rest))} are all {rest_shared}."
+        else:
+            tail = "\n" + rng.choice((f"There are {_count(len(rest))} more.", f"Plus {_count(len(rest))} more."))
+        tail += rng.choice(("", " I can go through them or narrow it down if you like."))
+    return f"{lead}\n{body}{tail}"
+
+
+def _item(row: dict, noun: Noun, asked: set[str], lexicon: Lexicon, skip: frozenset[str] = frozenset()) -> str:
+    subject = _subject(row, noun, lexicon)
+    status_field = next((k for k in row if _STATUS.search(k)), None)
+    parts: list[str] = []
+    if status_field is not None and row[status_field] is not None and status_field not in skip:
+        parts.append(format_value(row[status_field]))
+    wanted = [k for k in row if _matches_asked(k, asked, lexicon) and k != status_field and k not in skip]
+    details = [k for k in _salient(row, lexicon) if k not in wanted and k != status_field and k not in skip]
+    for field in [*wanted, *details][: 3 - len(parts)]:
+        value, label = row[field], lexicon.label(field)
+        if isinstance(value, bool) or (lexicon.is_flag(field) and value in (0, 1)):
+            parts.append(label if value else f"not {label}")
+        else:
+            parts.append(f"{label} {format_value(value)}")
+    return subject + (f": {', '.join(parts)}" if parts else "")
+
+
+def _common_fields(rows: list[dict]) -> list[str]:
+    if len(rows) < 2:
+        return []
+    return [
+        k
+        for k in rows[0]
+        if not _is_key(k) and rows[0][k] is not None and all(r.get(k) == rows[0][k] for r in rows[1:])
+    ]
+
+
+def _common(rows: list[dict], lexicon: Lexicon) -> tuple[str, str | None]:
+    """What every row shares, as a phrase ("pending", "in Krakow", "in the toys category") and its field."""
+    fields = _common_fields(rows)
+    status = next((k for k in fields if _STATUS.search(k)), None)
+    if status is not None:
+        return format_value(rows[0][status]), status
+    for field in fields:
+        value, label = rows[0][field], lexicon.label(field)
+        if _NAME.match(field):
+            continue
+        if isinstance(value, bool) or (lexicon.is_flag(field) and value in (0, 1)):
+            return (label if value else f"not {label}"), field
+        last = label.split()[-1]
+        if last in ("city", "country", "destination", "origin", "location", "region") and isinstance(value, str):
+            return f"in {value}", field
+        if last in ("category", "type", "genre", "kind", "class", "tier", "cabin") and isinstance(value, str):
+            return f"in the {value} {last}", field
+        if isinstance(value, (int, float)) or (isinstance(value, str) and len(value) <= 40):
+            return f"with {label} {format_value(value)}", field
+    return "", None
+
+
+# ------------------------------------------------------------ summaries and writes
+
+
+def summary_sentence(outcome: Outcome, result: dict, rng: random.Random, lexicon: Lexicon) -> str:
+    """Counts, totals and averages of a summary tool, stated as the result gives them."""
+    count_field = next((k for k in result if k.endswith("count")), None)
+    children = lexicon.noun(outcome.tool)
+    owner = _owner(outcome, lexicon)
+    count = result.get(count_field) if count_field else None
+    if count == 0:
+        return rng.choice((f"{_capital(owner)} has no {children.many}.", f"There are no {children.many} for {owner}."))
+    asked = _asked_fields(outcome)
+    measures = [k for k in result if k != count_field and result[k] is not None]
+    focus = [k for k in measures if _matches_asked(_measure(k), asked, lexicon)]
+    if not focus:  # nothing named: the totals, and an average only when there is a single measure
+        totals = [k for k in measures if not k.startswith(("avg_", "average_"))]
+        focus = measures if len(totals) <= 1 else totals
+    parts = [_aggregate(k, result[k], children, lexicon) for k in focus]
+    things = children.one if count == 1 else children.many
+    head = f"{_capital(owner)} has {format_value(count)} {things}" if count is not None else f"For {owner}"
+    if not parts:
+        return head + "."
+    return head + rng.choice((", with ", " — ", ", for ")) + _join(parts) + "."
+
+
+def _measure(field: str) -> str:
+    return re.sub(r"^(total|avg|average|sum|min|max)_", "", field)
+
+
+def _aggregate(field: str, value: object, children: Noun, lexicon: Lexicon) -> str:
+    """One aggregate in words: "a total fee of 460.0", "3 goals in total", "82.5 minutes on average"."""
+    measure, shown = lexicon.label(_measure(field)), format_value(value)
+    if value == 1 and " " not in measure:
+        measure = noun_of(measure).one  # 1 goal, not 1 goals
+    money = _MONEY.search(measure) is not None or measure.endswith("value")
+    if field.startswith("total_"):
+        if measure == "total":
+            return f"a total of {shown}"
+        return f"a total {measure} of {shown}" if money else f"{shown} {measure} in total"
+    if field.startswith(("avg_", "average_")):
+        if measure == "total":
+            return f"{shown} per {children.one} on average"
+        return f"an average {measure} of {shown}" if money else f"{shown} {measure} per {children.one} on average"
+    return f"{lexicon.label(field)} {shown}"
+
+
+def _owner(outcome: Outcome, lexicon: Lexicon) -> str:
+    """Who a summary is about, named without ids the result does not show: "that customer"."""
+    for slot in outcome.request.slots:
+        words = split_words(slot, lexicon.vocabulary)
+        if len(words) > 1 and words[-1] in ("id", "number", "code", "email", "name"):
+            return "that " + " ".join(words[:-1])
+    return "that one"
+
+
+def write_sentence(outcome: Outcome, noun: Noun, result: dict, rng: random.Random, lexicon: Lexicon) -> str:
+    """What a create, update or delete did."""
+    tool = outcome.tool
+    if not result.get("rowcount", 0):
+        return rng.choice(
+            (
+                f"Nothing was changed: I couldn't find a matching {noun.one}.",
+                f"I couldn't find that {noun.one}, so nothing was changed.",
+            )
+        )
+    if tool.startswith("create_"):
+        new_id = result.get("lastrowid")
+        if new_id is not None:
+            return rng.choice(
+                (
+                    f"Done! The new {noun.one} has been created with ID {format_value(new_id)}.",
+                    f"All set: I've created the {noun.one}; its ID is {format_value(new_id)}.",
+                )
+            )
+        return f"Done! The new {noun.one} has been created."
+    if tool.startswith("delete_"):
+        return rng.choice((f"Done. The {noun.one} has been removed.", f"That {noun.one} is deleted now."))
+    step = outcome.request.intent.steps[-1]
+    # the first argument of an update names the record, the rest are what changed
+    fields = list(step.arguments)[1:] if step.tool == tool else []
+    if len(fields) == 1:
+        label = lexicon.label(fields[0])
+        template = step.arguments[fields[0]]
+        value = outcome.request.slots.get(template.strip("{}")) if template.startswith("{") else template
+        if isinstance(value, str) and value and not _CHECKED_VALUE.search(value):  # only what results show is stated
+            return rng.choice(
+                (
+                    f"Done. The {label} of that {noun.one} is now {value}.",
+                    f"All set: I've changed the {label} on that {noun.one} to {value}.",
+                )
+            )
+        return rng.choice(
+            (f"Done. I've updated the {label} on that {noun.one}.", f"The {label} of that {noun.one} is updated.")
+        )
+    return f"Done. The {noun.one} has been updated."
+
+
+# ------------------------------------------------------------ helpers
+
+
+def _asked_fields(outcome: Outcome) -> set[str]:
+    """Words naming what the request is about, from its intent (name, description, keywords)."""
+    intent = outcome.request.intent
+    text = " ".join((intent.name.replace("_", " "), re.sub(r"\{\w+\}", "", intent.description), *intent.keywords))
+    words = {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2}
+    for word in list(words):
+        words.update(_ASKED.get(word, ()))
+    return words
+
+
+def _matches_asked(field: str, asked: set[str], lexicon: Lexicon) -> bool:
+    if _is_key(field) or _NAME.match(field):
+        return False
+    words = lexicon.label(field).lower().split()
+    return any(w in asked or w.rstrip("s") in asked or w + "s" in asked for w in words)
+
+
+def _is_key(field: str) -> bool:
+    low = field.lower()
+    return low == "id" or low.endswith("_id") or (low.endswith("id") and len(low) > 4 and low[-3] != "_")
+
+
+def _is_summary(result: dict) -> bool:
+    return any(k.endswith("count") for k in result) and all(
+        isinstance(v, (int, float)) or v is None for v in result.values()
+    )
+
+
+def _is_listing(outcome: Outcome) -> bool:
+    return bool(re.match(r"^(list|search|find)", outcome.request.intent.name)) or outcome.request.intent.name.endswith(
+        "s"
+    )
+
+
+def _count(n: int) -> str:
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else "more than twenty"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _join(clauses: list[str]) -> str:
+    if len(clauses) <= 1:
+        return "".join(clauses)
+    return ", ".join(clauses[:-1]) + " and " + clauses[-1]

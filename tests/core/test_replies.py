@@ -1,0 +1,110 @@
+"""The offline assistant answers in sentences that carry what was asked, from tool results only."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pytest
+from turnloom.core.domains import get_pack, pack_names
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.models import Role
+from turnloom.core.players.offline.assistant import Outcome
+from turnloom.core.players.offline.language import Request
+from turnloom.core.players.offline.replies import answer
+from turnloom.core.quality.grounding import stated_values
+
+
+def _result(session, engine, tool, **arguments):
+    """What the tool really returns on the dialogue's database."""
+    return json.loads(engine.environment.db.execute(session.tool(tool), arguments).content)
+
+
+def _outcome(domain, intent, result, tool=None, **slots):
+    request = Request(get_pack(domain).intent(intent), slots, 0, 0)
+    return Outcome(request, tool or request.intent.steps[-1].tool, result=result)
+
+
+@pytest.fixture
+def airline():
+    session = create_session("airline", seed=0)
+    return session, open_engine(session)
+
+
+def test_a_record_with_a_status_is_answered_with_its_status(airline):
+    session, engine = airline
+    flights = _result(session, engine, "search_flights", limit=50)
+    flight = next(f for f in flights if f["status"] == "cancelled")
+    outcome = _outcome("airline", "flight_status", flight, flight_number=flight["flight_number"])
+    reply = answer([outcome], random.Random(1), session.tools)
+    assert "cancelled" in reply and flight["flight_number"] in reply
+
+
+def test_what_was_asked_leads_the_answer(airline):
+    session, engine = airline
+    flight = _result(session, engine, "search_flights", limit=1)[0]
+    request = Request(get_pack("airline").intent("flight_status"), {"flight_number": flight["flight_number"]}, 0, 0)
+    outcome = Outcome(request, "get_flight_by_flight_number", result=flight)
+    reply = answer([outcome], random.Random(3), session.tools)
+    assert "departure" in reply.split(".")[0]  # "when does it leave" is about departure
+    assert flight["status"] in reply
+
+
+def test_a_list_is_summarised_with_its_count_a_few_items_and_the_rest():
+    session = create_session("football", seed=0)
+    engine = open_engine(session)
+    players = _result(session, engine, "get_club_players", club_id=4)
+    assert len(players) > 4
+    reply = answer([_outcome("football", "club_squad", players, club_id=4)], random.Random(0), session.tools)
+    words = dict(enumerate("zero one two three four five six seven eight nine ten eleven twelve".split()))
+    assert words[len(players)] in reply.lower()
+    assert len([line for line in reply.splitlines() if line.startswith("- ")]) == 3
+    assert f"{words[len(players) - 3]} more" in reply or "other" in reply
+    assert players[0]["name"] in reply and players[-1]["name"] not in reply
+
+
+def test_a_summary_states_its_count_and_total_in_words_not_field_names(airline):
+    session, engine = airline
+    summary = _result(session, engine, "get_passenger_bookings_summary", passenger_id=1)
+    reply = answer([_outcome("airline", "passenger_spend", summary, passenger_id=1)], random.Random(0), session.tools)
+    assert f"{summary['bookings_count']} bookings" in reply
+    assert json.dumps(summary["total_price"]) in reply
+    assert not any(key in reply for key in summary)
+
+
+def test_writes_say_what_changed(airline):
+    session, _ = airline
+    outcome = _outcome("airline", "change_seat", {"rowcount": 1}, booking_id=3, seat="14C")
+    assert "14C" in answer([outcome], random.Random(0), session.tools)
+    created = _outcome("airline", "add_bag", {"rowcount": 1, "lastrowid": 77}, booking_id=3, weight_kg=9.5)
+    assert "77" in answer([created], random.Random(0), session.tools)
+    missing = _outcome("airline", "cancel_booking", {"rowcount": 0}, booking_id=999)
+    assert "nothing" in answer([missing], random.Random(0), session.tools).lower()
+
+
+def test_wording_varies_with_the_seed_and_repeats_with_it(airline):
+    session, engine = airline
+    booking = _result(session, engine, "get_booking_by_id", id=2)
+    outcome = _outcome("airline", "booking_details", booking, booking_id=2)
+    wordings = {answer([outcome], random.Random(seed), session.tools) for seed in range(12)}
+    assert len(wordings) >= 3
+    assert answer([outcome], random.Random(5), session.tools) == answer([outcome], random.Random(5), session.tools)
+
+
+@pytest.mark.parametrize("domain", pack_names())
+async def test_replies_never_dump_field_names_and_state_only_result_values(domain):
+    for seed in range(3):
+        session = create_session(domain, seed=seed)
+        await open_engine(session).run()
+        result_text = ""
+        for message in session.messages:
+            if message.role is Role.TOOL:
+                result_text = message.content or ""
+                fields = set(re.findall(r'"(\w+_\w+)":', result_text))
+            elif message.role is Role.ASSISTANT and message.content and result_text:
+                text = message.content
+                assert not [f for f in fields if re.search(rf"\b{f}\b", text)], text
+                assert "total total" not in text and "Here's what I found for" not in text
+                evidence = " ".join(m.content or "" for m in session.messages if m.role is Role.TOOL)
+                assert all(v in evidence for v in stated_values(text)), text
