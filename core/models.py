@@ -291,6 +291,41 @@ class WriteRecord(_Model):
     lastrowid: int | None = None
 
 
+class CheckFailure(_Model):
+    """One finding of a named quality check: the messages it points at and why (see `quality.checks`)."""
+
+    check: str
+    messages: list[int] = Field(default_factory=list)
+    reason: str
+    warning: bool = False  # shown, but does not reject the dialogue
+
+
+class JudgeRecord(_Model):
+    """The rubric judge's part of a verdict: its decision per task, and what it cost."""
+
+    valid: bool
+    reasons: list[str] = Field(default_factory=list)
+    profile: str | None = None
+    model: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    requests: int = 0
+
+
+class DialogueVerdict(_Model):
+    """Whether a dialogue is kept: accepted, or rejected with the checks that failed.
+
+    `digest` fingerprints what was judged (see `quality.verdict.session_digest`); a session
+    changed since (edited, forked, by hand) no longer matches it and is judged again.
+    """
+
+    accepted: bool
+    digest: str
+    failures: list[CheckFailure] = Field(default_factory=list)
+    warnings: list[CheckFailure] = Field(default_factory=list)
+    judge: JudgeRecord | None = None
+    judged_at: str | None = None
+
+
 class ParentRef(_Model):
     """Where a forked or continued session came from."""
 
@@ -349,6 +384,8 @@ class Session(_Model):
     write_log: list[WriteRecord] = Field(default_factory=list)
     finish_reason: FinishReason | None = None
     usage: Usage = Field(default_factory=Usage)
+    # the quality verdict and the digest of what it judged (`quality.verdict`); stale once the session changes
+    verdict: DialogueVerdict | None = None
 
     @model_validator(mode="after")
     def _tool_results_answer_calls(self) -> Session:

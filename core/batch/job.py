@@ -29,6 +29,8 @@ from turnloom.core.engine.engine import EngineFailed, MessageCommitted
 from turnloom.core.storage.journal import Journal, compact, journal_path, open_session
 from turnloom.core.batch.manifest import BatchConfig, DialogueStatus
 from turnloom.core.quality.metrics import session_cost
+from turnloom.core.quality.verdict import settle_verdict
+from turnloom.core.errors import TurnloomError
 from turnloom.core.models import FinishReason, Mode, Session, ToolExecution, Usage, new_session_id
 from turnloom.core.rules.catalog import RuleCatalog, load_catalog, rule_config
 
@@ -264,6 +266,8 @@ async def _drive(session: Session, path: str, stop: StopSignal, backends: Backen
                 unsubscribe()
         finally:
             engine.environment.close()
+        if session.finish_reason is not None:
+            errors += await _settle_verdict(session, backends)
         if fresh:
             # save, then drop the journal; killed in between, the journal replays to this same state
             journal.close()
@@ -273,6 +277,18 @@ async def _drive(session: Session, path: str, stop: StopSignal, backends: Backen
     finally:
         journal.close()
     return errors[-1] if errors else None
+
+
+async def _settle_verdict(session: Session, backends: BackendSetup | None) -> list[str]:
+    """Judge the dialogue that just ended (checks, and the rubric judge when mapped); the judge's error, if any.
+
+    A judge that fails leaves the checks' verdict in place; `stats` and `export --only-valid` ask it again.
+    """
+    try:
+        await settle_verdict(session, backends)
+    except TurnloomError as exc:
+        return [f"judge: {exc}"]
+    return []
 
 
 async def _in_thread(function: Callable[..., T], *args: Any) -> T:

@@ -40,8 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--only-valid",
         action="store_true",
-        help="keep only sessions that pass validation (see turnloom.core.quality.verdict)",
+        help="keep only sessions whose verdict accepts them (the named checks, and the rubric judge "
+        "where mapped; see turnloom.core.quality.verdict)",
     )
+    from turnloom.core.cli.verdicts import add_judge_option
+
+    add_judge_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -70,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise UsageError(f"{args.out}: folder {out.parent} does not exist")
+    if getattr(args, "only_valid", False):
+        from turnloom.core.cli.verdicts import judge_pending
+
+        judge_pending(args)
     sessions: list[Session] = []
     for path in session_files(args.paths):
         session, warnings = open_session(path)
@@ -78,11 +86,11 @@ def run(args: argparse.Namespace) -> int:
         sessions.append(session)
     invalid: list[tuple[str, str]] = []
     if getattr(args, "only_valid", False):
-        from turnloom.core.quality.verdict import validate_session
+        from turnloom.core.quality.verdict import reasons, verdict_for
 
-        verdicts = [(session, validate_session(session)) for session in sessions]
-        sessions = [session for session, verdict in verdicts if verdict.valid]
-        invalid = [(s.id, "invalid: " + "; ".join(v.reasons)) for s, v in verdicts if not v.valid]
+        verdicts = [(session, verdict_for(session)) for session in sessions]
+        sessions = [session for session, verdict in verdicts if verdict.accepted]
+        invalid = [(s.id, "invalid: " + "; ".join(reasons(v))) for s, v in verdicts if not v.accepted]
     report = export_sessions(sessions, args.fmt, out, only_finished=args.only_finished)
     report.skipped[:0] = invalid
     print(f"wrote {report.written} record(s) to {out} ({args.fmt}); skipped {len(report.skipped)}")

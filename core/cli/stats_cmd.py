@@ -2,7 +2,8 @@
 
 Reads session files and folders of them (recovering journals), takes measured
 wall times from a batch folder's manifest when there is one, and prints
-`dataset_stats.render`, or its JSON with --json.
+`dataset_stats.render`, or its JSON with --json; counts per quality check, and with
+--failures every failing dialogue. The rubric judge runs first where mapped (`cli.verdicts`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import sys
 from pathlib import Path
 
 from turnloom.core.config import load_config
-from turnloom.core.quality.dataset_stats import collect, render
+from turnloom.core.quality.dataset_stats import collect, render, render_failures
 from turnloom.core.storage.journal import open_session
 from turnloom.core.batch.manifest import load_manifest
 from turnloom.core.models import Session
 from turnloom.core.cli.export_cmd import session_files
+from turnloom.core.cli.verdicts import add_judge_option, judge_pending
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="session files, or folders searched for *.session.json / *.session.toml",
     )
     parser.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    parser.add_argument(
+        "--failures",
+        action="store_true",
+        help="also list every rejected dialogue with each failed check, the messages it points at and why",
+    )
+    add_judge_option(parser)
     parser.set_defaults(handler=handle)
 
 
@@ -64,6 +72,7 @@ def load_sessions(paths: list[str]) -> tuple[list[Session], dict[str, float]]:
 
 
 def handle(args: argparse.Namespace) -> int:
+    judge_pending(args)
     sessions, walls = load_sessions(args.paths)
     prices = load_config(getattr(args, "config", None)).prices
     stats = collect(sessions, walls, prices)
@@ -71,4 +80,6 @@ def handle(args: argparse.Namespace) -> int:
         print(json.dumps(stats.to_dict(), indent=2))
     else:
         print(render(stats))
+        if getattr(args, "failures", False):
+            print("\nFailing dialogues\n" + render_failures(stats))
     return 0

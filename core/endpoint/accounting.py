@@ -62,6 +62,9 @@ def role_costs(
             add("task", Usage.model_validate(split["task"]), meta.model, 0.0, count=0)
         else:
             add(str(message.role), meta.usage, meta.model, meta.latency_ms or 0.0)
+    judge = session.verdict.judge if session.verdict is not None else None
+    if judge is not None and judge.requests:
+        add("judge", judge.usage, judge.model, 0.0, judge.requests)
     if tool_spend is not None and tool_spend.requests:
         add("tool", tool_spend.usage, tool_spend.model, tool_spend.latency_ms, tool_spend.requests)
     return out

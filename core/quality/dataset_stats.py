@@ -1,9 +1,10 @@
 """Dataset-level statistics: the paper's Table 1 layout and the quality metrics beside it.
 
-Aggregates `metrics.dialogue_stats` and `validation.validate_session` over many
+Aggregates `metrics.dialogue_stats` and each session's verdict (`verdict.verdict_for`) over many
 sessions: Step (per request and per dialogue), Turn (all messages), Task (tasks
 completed) and Samples, as mean and max per paradigm/source row; then user
-turns, subtasks per user turn, finish reasons, acceptance, tool-call validity,
+turns, subtasks per user turn, finish reasons, acceptance and counts per quality check
+(with every failure, for listing), tool-call validity,
 SQL error rate, read/write mix, rule violations, tokens, cost and wall time, and
 text histograms. Rendering to text is here too (it is plain text, no UI);
 reading files is the caller's business.
@@ -17,9 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from turnloom.core.quality.metrics import dialogue_stats, session_cost
 from turnloom.core.models import Session, ToolExecution
-from turnloom.core.quality.verdict import validate_session
+from turnloom.core.quality.metrics import dialogue_stats, session_cost
+from turnloom.core.quality.verdict import ALL_CHECKS, verdict_for
 
 # the paper's Table 1 (METHOD.md 5.1): paradigm, source, Step, Turn, Task as (mean, max), samples
 PAPER_ROWS = (
@@ -55,6 +56,11 @@ class DatasetStats:
     finish_reasons: dict[str, int] = field(default_factory=dict)
     accepted: int = 0
     failed_checks: dict[str, int] = field(default_factory=dict)
+    # check -> {"dialogues": rejected (or warned) dialogues, "findings": findings, "warning": bool}
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # one entry per finding of a rejected dialogue: session id, title, check, messages, reason
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    judged: int = 0  # dialogues the rubric judge ruled on
     tool_calls: dict[str, Any] = field(default_factory=dict)
     violations: dict[str, Any] = field(default_factory=dict)
     tokens: dict[str, Any] = field(default_factory=dict)
@@ -74,7 +80,10 @@ class DatasetStats:
                 "accepted": self.accepted,
                 "rate": self.acceptance_rate,
                 "failed_checks": self.failed_checks,
+                "checks": self.checks,
+                "judged": self.judged,
             },
+            "failures": self.failures,
             "tool_calls": self.tool_calls,
             "rule_violations": self.violations,
             "tokens": self.tokens,
@@ -111,7 +120,10 @@ def collect(
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     reasons: Counter[str] = Counter()
     failed: Counter[str] = Counter()
-    accepted = 0
+    check_counts: dict[str, dict[str, Any]] = {}
+    counted: dict[str, set[str]] = {}
+    failures: list[dict[str, Any]] = []
+    accepted = judged = 0
     cost: float | None = 0.0
     rule_counts: Counter[str] = Counter()
     sql_calls = sql_errors = 0
@@ -121,9 +133,20 @@ def collect(
         per.append(stats)
         groups.setdefault((paradigm(session), session.domain), []).append(stats)
         reasons[stats["finish_reason"] or "unfinished"] += 1
-        verdict = validate_session(session)
-        accepted += verdict.valid
-        failed.update(c.name for c in verdict.checks if not c.passed)
+        verdict = verdict_for(session)
+        accepted += verdict.accepted
+        judged += verdict.judge is not None
+        failed.update({f.check for f in verdict.failures})
+        for finding in verdict.failures + verdict.warnings:
+            entry = check_counts.setdefault(finding.check, {"dialogues": 0, "findings": 0, "warning": finding.warning})
+            entry["findings"] += 1
+            if finding.check not in counted.setdefault(session.id, set()):
+                counted[session.id].add(finding.check)
+                entry["dialogues"] += 1
+        failures += [
+            {"session": session.id, "check": f.check, "messages": f.messages, "reason": f.reason}
+            for f in verdict.failures
+        ]
         one = session_cost(session, prices or {})
         cost = None if one is None or cost is None else cost + one
         for message in session.messages:
@@ -136,6 +159,9 @@ def collect(
         accepted=accepted,
         finish_reasons=dict(reasons.most_common()),
         failed_checks=dict(failed.most_common()),
+        checks={name: check_counts[name] for name in (*ALL_CHECKS, *sorted(check_counts)) if name in check_counts},
+        failures=failures,
+        judged=judged,
     )
     for (name, source), rows in sorted(groups.items()):
         out.rows.append(_row(name, source, rows))
@@ -235,6 +261,13 @@ def render(stats: DatasetStats, bar_width: int = 40) -> str:
         f"Acceptance: {stats.accepted}/{stats.samples} ({stats.acceptance_rate:.1%})"
         + (f"; failed checks: {failed}" if failed else "")
     )
+    if stats.judged:
+        lines.append(f"Rubric judge: ruled on {stats.judged}/{stats.samples} dialogue(s)")
+    if stats.checks:
+        lines.append(f"  {'Check':<20}{'dialogues':>10}{'findings':>10}")
+        for name, entry in stats.checks.items():
+            kind = "  (warning)" if entry["warning"] else ""
+            lines.append(f"  {name:<20}{entry['dialogues']:>10}{entry['findings']:>10}{kind}")
     t = stats.tool_calls
     lines.append(
         f"Tool calls: {t['total']} · valid arguments {_pct(t['valid_arguments_rate'])} · "
@@ -262,6 +295,19 @@ def render(stats: DatasetStats, bar_width: int = 40) -> str:
             bar = "█" * round(count / peak * bar_width)
             lines.append(f"  {label:>{label_width}} │{bar} {count}")
     return "\n".join(lines)
+
+
+def render_failures(stats: DatasetStats) -> str:
+    """Every failing dialogue with, per failed check, the messages it points at and the reason."""
+    lines: list[str] = []
+    current = None
+    for entry in stats.failures:
+        if entry["session"] != current:
+            current = entry["session"]
+            lines.append(f"{current}:")
+        at = ", ".join(str(m) for m in entry["messages"]) or "-"
+        lines.append(f"  {entry['check']} [messages {at}]: {entry['reason']}")
+    return "\n".join(lines) if lines else "no failing dialogues"
 
 
 def _pct(value: float | None) -> str:

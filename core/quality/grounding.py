@@ -38,13 +38,18 @@ def ungrounded_values(messages: list[ChatMessage], tool_results_only: bool = Fal
     """
     sources = (Role.TOOL,) if tool_results_only else (Role.TOOL, Role.USER, Role.SYSTEM)
     evidence: list[str] = []
+    tokens: set[str] = set()  # the values the evidence states: most lookups end here, without a scan
     problems: list[UngroundedValue] = []
     for index, message in enumerate(messages):
         if message.role in sources:
             evidence.append(message.content or "")
+            tokens.update(stated_values(message.content or ""))
         elif message.role is Role.ASSISTANT and message.content:
-            corpus = "\n".join(evidence)
+            corpus: str | None = None
             for value in stated_values(message.content):
+                if value in tokens:
+                    continue
+                corpus = "\n".join(evidence) if corpus is None else corpus
                 if not _appears(value, corpus):
                     problems.append(UngroundedValue(index, value))
     return problems

@@ -119,11 +119,14 @@ def session_cost(session: Session, prices: Mapping[str, Any]) -> float | None:
         model with no known price.
     """
     total = 0.0
-    for message in session.messages:
-        usage = message.meta.usage
+    spent = [(m.meta.usage, m.meta.model) for m in session.messages]
+    judge = session.verdict.judge if session.verdict is not None else None
+    if judge is not None:
+        spent.append((judge.usage, judge.model))  # the rubric judge's tokens count as the run's
+    for usage, model in spent:
         if usage is None or usage.total == 0:
             continue
-        price = prices.get(message.meta.model or "")
+        price = prices.get(model or "")
         if price is None:
             return None
         prompt = price["prompt"] if isinstance(price, Mapping) else price.prompt

@@ -1,251 +1,163 @@
-"""A verdict per dialogue, with reasons: is it fit to train on?
+"""One verdict per dialogue, stored in the session with a digest of what it judged.
 
-Offline, deterministic checks, each named:
+`evaluate` runs the named checks (`quality.checks`) and turns their findings into a
+`DialogueVerdict`: accepted, or rejected with every failure (check, messages, reason);
+warnings are kept beside but never reject. `session_digest` fingerprints what a verdict
+judged (tools, tasks, transcript, write log, finish, rules, and the checks' version), so a
+session changed since (edited in the TUI, forked, changed by hand) no longer matches it:
+`verdict_for` then judges it again. `judged_verdict` adds the rubric judge (paper Sec. 3.4)
+when one is given: its decision per task, reasons, tokens and requests go into the verdict
+and its tokens into the session's usage. Offline, the named checks are the verdict.
 
-- `finish`: the simulated user finished (`user_done`), not a cap or an error.
-- `required_tools`: every subtask of every task was served by a successful call
-  of its intent's tools (the final call with the subtask's own values, matched
-  as the offline user simulator matches it).
-- `grounding`: every value the assistant states appears in a tool result or an
-  earlier message (`grounding.ungrounded_values`).
-- `tool_errors`: no tool error ignored: after a failed call the assistant either
-  tries again or tells the user something went wrong.
-- `rules`: no rule violation left unflagged: each user turn is re-checked
-  against the rules in force with the engine's own checks (`rulecheck.audit_session`),
-  and a violation its recorded verdicts do not show is a failure (flagged ones
-  are kept as notes).
-
-With a rubric judge (the `judge` role of a `RoleSet`) `judge_session` adds its
-verdict too. Filtering exports and counting acceptance is left to callers.
+Saving sessions and choosing whether a judge runs (the `judge` role) are left to callers
+(`batch.job`, the `stats` and `export` commands, the TUI).
 """
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+import hashlib
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
 
-from turnloom.core.quality.grounding import ungrounded_values
-from turnloom.core.models import ChatMessage, FinishReason, Role, Rule, Session
-from turnloom.core.rules.check import audit_session
+from turnloom.core.models import CheckFailure, DialogueVerdict, JudgeRecord, Session, Usage
+from turnloom.core.quality.checks import CHECK_NAMES, Finding, Severity, run_checks
 
 if TYPE_CHECKING:
-    from turnloom.core.players.offline.knowledge import DomainKnowledge
+    from turnloom.core.players.llm.judge import Judgment
+    from turnloom.core.players.setup import BackendSetup
 
-CHECKS = ("finish", "required_tools", "grounding", "tool_errors", "rules")
-
-# words with which an assistant tells the user that something failed
-_ACKNOWLEDGES_FAILURE = re.compile(
-    r"\b(error|fail\w*|couldn'?t|could not|can'?t|cannot|unable|not found|no (?:such|record|matching)|"
-    r"invalid|sorry|unfortunately|didn'?t work|problem|issue|doesn'?t exist|does not exist)\b",
-    re.IGNORECASE,
-)
+# bump when a check changes what it accepts: every stored verdict is then judged again
+CHECKS_VERSION = "13.1"
+JUDGE_CHECK = "judge"
+ALL_CHECKS = (*CHECK_NAMES, JUDGE_CHECK)
 
 
-@dataclass
-class Check:
-    """One named check's outcome."""
+class Judge(Protocol):
+    """What `judged_verdict` needs of a judge (`players.llm.judge.RubricJudge`)."""
 
-    name: str
-    passed: bool
-    reasons: list[str] = field(default_factory=list)
+    async def judge(self, session: Session, task_index: int) -> Judgment: ...
 
 
-@dataclass
-class Verdict:
-    """Whether a dialogue is accepted, and why not."""
-
-    session_id: str
-    checks: list[Check] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def valid(self) -> bool:
-        return all(check.passed for check in self.checks)
-
-    @property
-    def reasons(self) -> list[str]:
-        """Every failure, prefixed with its check's name."""
-        return [f"{check.name}: {reason}" for check in self.checks for reason in check.reasons]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "session_id": self.session_id,
-            "valid": self.valid,
-            "reasons": self.reasons,
-            "failed_checks": [c.name for c in self.checks if not c.passed],
-            "notes": self.notes,
-        }
-
-
-def validate_session(session: Session, rules: list[Rule] | None = None) -> Verdict:
-    """The offline verdict on one dialogue.
-
-    Args:
-        session: the dialogue.
-        rules: the rules to re-check user turns against; the session's rules in force when None.
-
-    Returns:
-        The verdict (valid only if every check passed).
-    """
-    verdict = Verdict(session.id)
-    knowledge = _knowledge(session, verdict.notes)
-    verdict.checks.append(_check_finish(session))
-    verdict.checks.append(_check_required_tools(session, knowledge, verdict.notes))
-    verdict.checks.append(_check_grounding(session))
-    verdict.checks.append(_check_tool_errors(session))
-    verdict.checks.append(
-        _check_rules(session, session.config.rules if rules is None else rules, knowledge, verdict.notes)
+def session_digest(session: Session) -> str:
+    """A fingerprint of everything a verdict judges (not usage, not the verdict itself)."""
+    body = session.model_dump_json(
+        include={"domain", "db_path", "tools", "disabled_tools", "tasks", "messages", "write_log", "finish_reason"}
     )
+    rules = session.config.model_dump_json(include={"mode", "execution", "rules"})
+    return hashlib.sha256(f"{CHECKS_VERSION}\0{rules}\0{body}".encode()).hexdigest()[:32]
+
+
+def evaluate(session: Session) -> DialogueVerdict:
+    """The named checks' verdict on `session` (not stored; see `verdict_for`)."""
+    findings = run_checks(session)
+    failures = [_failure(f) for f in findings if f.severity is Severity.REJECT]
+    warnings = [_failure(f) for f in findings if f.severity is Severity.WARNING]
+    return DialogueVerdict(
+        accepted=not failures,
+        digest=session_digest(session),
+        failures=failures,
+        warnings=warnings,
+        judged_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+    )
+
+
+def current_verdict(session: Session) -> DialogueVerdict | None:
+    """The stored verdict if it judged the session as it is now, else None."""
+    verdict = session.verdict
+    if verdict is None or verdict.digest != session_digest(session):
+        return None
     return verdict
 
 
-async def judge_session(session: Session, judge: Any, verdict: Verdict | None = None) -> Verdict:
-    """The offline verdict plus the rubric judge's (the `judge` role, `backends.judge.RubricJudge`).
+def verdict_for(session: Session) -> DialogueVerdict:
+    """The session's current verdict: the stored one when still current, else the checks' (stored in it)."""
+    verdict = current_verdict(session)
+    if verdict is None:
+        verdict = session.verdict = evaluate(session)
+    return verdict
 
-    The judge is awaited once per task as `judge.judge(session, task_index)` and
-    returns a judgment with `valid` and `reasoning` (a bool, or a dict with
-    `valid`/`passed` and `reasons`/`failures`, is accepted too).
+
+def needs_judge(session: Session) -> bool:
+    """Whether a judge has yet to rule on the session as it is now."""
+    verdict = current_verdict(session)
+    return verdict is None or verdict.judge is None
+
+
+async def judged_verdict(session: Session, judge: Judge | None, profile: str | None = None) -> DialogueVerdict:
+    """The checks' verdict plus, with a judge, the judge's on every task; stored in the session.
+
+    A current verdict the judge already ruled on is returned as is (nothing is asked again).
+
+    Args:
+        session: the dialogue; its `verdict` and `usage` are updated.
+        judge: the rubric judge, or None offline (the checks alone are the verdict).
+        profile: the judge's profile name, recorded in the verdict.
 
     Returns:
-        The verdict with a `judge` check appended (failing with each rejected task's reasoning).
+        The verdict.
+
+    Raises:
+        BackendError: the judge's endpoint failed (the checks' verdict is stored before).
+    """
+    verdict = verdict_for(session)
+    if judge is None or verdict.judge is not None:
+        return verdict
+    reasons: list[str] = []
+    failures: list[CheckFailure] = []
+    usage, requests, model = Usage(), 0, None
+    for index, task in enumerate(session.tasks):
+        judgment = await judge.judge(session, index)
+        usage = usage + judgment.spend.usage
+        requests += judgment.spend.requests
+        model = judgment.spend.model or model
+        reasons.append(f"task {index + 1}: {'valid' if judgment.valid else 'invalid'}: {judgment.reasoning}")
+        if not judgment.valid:
+            failures.append(
+                CheckFailure(
+                    check=JUDGE_CHECK, messages=[task.introduced_at], reason=f"task {index + 1}: {judgment.reasoning}"
+                )
+            )
+    record = JudgeRecord(
+        valid=not failures, reasons=reasons, profile=profile, model=model, usage=usage, requests=requests
+    )
+    session.usage = session.usage + usage
+    verdict = verdict.model_copy(
+        update={"judge": record, "failures": verdict.failures + failures, "accepted": verdict.accepted and not failures}
+    )
+    session.verdict = verdict
+    return verdict
+
+
+async def settle_verdict(session: Session, backends: BackendSetup | None) -> DialogueVerdict:
+    """The verdict of a dialogue that just ended: the checks, and the judge when its role is mapped.
 
     Raises:
         BackendError: the judge's endpoint failed.
     """
-    verdict = verdict or validate_session(session)
-    reasons: list[str] = []
-    for index in range(len(session.tasks)):
-        passed, why = _judge_result(await judge.judge(session, index))
-        if not passed:
-            reasons += [f"task {index + 1}: {w}" for w in why] or [f"task {index + 1}: rejected by the rubric judge"]
-    verdict.checks.append(Check("judge", not reasons, reasons))
-    return verdict
+    judge = None
+    profile = session.config.roles.get(JUDGE_CHECK)
+    if backends is not None and profile:
+        from turnloom.core.players.setup import build_judge
+
+        judge = build_judge(session, backends)
+    return await judged_verdict(session, judge, profile if judge is not None else None)
 
 
-def _judge_result(result: Any) -> tuple[bool, list[str]]:
-    if isinstance(result, bool):
-        return result, []
-    get = result.get if isinstance(result, dict) else lambda key, default=None: getattr(result, key, default)
-    passed = get("valid", None)
-    if passed is None:
-        passed = get("passed", False)
-    reasons = get("reasons", None) or get("failures", None) or []
-    if isinstance(reasons, str):
-        reasons = [reasons]
-    if not reasons and get("reasoning", None):
-        reasons = [get("reasoning")]
-    return bool(passed), [str(r) for r in reasons]
+def failed_checks(verdict: DialogueVerdict) -> list[str]:
+    """The names of the checks that rejected the dialogue, in check order, once each."""
+    names = {f.check for f in verdict.failures}
+    return [name for name in ALL_CHECKS if name in names]
 
 
-# ---------------------------------------------------------------- checks
+def reasons(verdict: DialogueVerdict) -> list[str]:
+    """Every failure as `check: reason`."""
+    return [f"{f.check}: {f.reason}" for f in verdict.failures]
 
 
-def _check_finish(session: Session) -> Check:
-    if session.finish_reason is FinishReason.USER_DONE:
-        return Check("finish", True)
-    reason = session.finish_reason or "unfinished"
-    return Check("finish", False, [f"the dialogue ended with {reason}, not user_done"])
-
-
-def _knowledge(session: Session, notes: list[str]) -> DomainKnowledge | None:
-    """The domain's offline knowledge (intents, the simulator's progress), or None with a note why not."""
-    from turnloom.core.players.offline.knowledge import knowledge_for
-
-    try:
-        return knowledge_for(session)
-    except Exception as exc:  # noqa: BLE001 - no pack, no check; say so
-        notes.append(f"required_tools: not checked ({exc})")
-        return None
-
-
-def _check_required_tools(session: Session, knowledge: DomainKnowledge | None, notes: list[str]) -> Check:
-    from turnloom.core.players.offline.user import _serves
-
-    if knowledge is None:
-        return Check("required_tools", True)
-    successes = _successful_calls(session.messages)
-    reasons: list[str] = []
-    for t, task in enumerate(session.tasks):
-        calls = [(name, args) for index, name, args in successes if index >= task.introduced_at]
-        for s, subtask in enumerate(task.subtasks):
-            try:
-                intent = knowledge.intent(subtask.intent)
-            except Exception:  # noqa: BLE001 - an LLM-written task's free-form intent
-                notes.append(f"required_tools: task {t + 1} subtask {s + 1} names no known intent ({subtask.intent})")
-                continue
-            called = {name for name, _ in calls}
-            missing = [step.tool for step in intent.steps if step.tool not in called]
-            if missing:
-                reasons.append(
-                    f"task {t + 1} subtask {s + 1} ({subtask.intent}): {', '.join(missing)} never called successfully"
-                )
-            elif not any(_serves(intent, subtask.slots, name, args) for name, args in calls):
-                values = ", ".join(f"{k}={v}" for k, v in subtask.slots.items())
-                reasons.append(
-                    f"task {t + 1} subtask {s + 1} ({subtask.intent}): no successful "
-                    f"{intent.steps[-1].tool} call with {values or 'its values'}"
-                )
-    return Check("required_tools", not reasons, reasons)
-
-
-def _successful_calls(messages: list[ChatMessage]) -> list[tuple[int, str, dict]]:
-    """(index of the result, tool, arguments) for every call whose result was not an error."""
-    calls: dict[str, tuple[str, dict]] = {}
-    out: list[tuple[int, str, dict]] = []
-    for index, message in enumerate(messages):
-        if message.role is Role.ASSISTANT:
-            for call in message.tool_calls:
-                try:
-                    calls[call.id] = (call.name, json.loads(call.arguments))
-                except json.JSONDecodeError:
-                    calls[call.id] = (call.name, {})
-        elif message.role is Role.TOOL and not message.meta.tool_error and message.tool_call_id in calls:
-            name, arguments = calls[message.tool_call_id]
-            out.append((index, name, arguments))
-    return out
-
-
-def _check_grounding(session: Session) -> Check:
-    problems = ungrounded_values(session.messages)
-    reasons = [
-        f"message {p.message_index} states {p.value!r}, found in no tool result or earlier message"
-        for p in problems[:5]
-    ]
-    if len(problems) > 5:
-        reasons.append(f"... and {len(problems) - 5} more")
-    return Check("grounding", not problems, reasons)
-
-
-def _check_tool_errors(session: Session) -> Check:
-    messages = session.messages
-    reasons: list[str] = []
-    for index, message in enumerate(messages):
-        if message.role is not Role.TOOL or not message.meta.tool_error:
-            continue
-        reply = next((m for m in messages[index + 1 :] if m.role is not Role.TOOL), None)
-        if reply is None or reply.role is not Role.ASSISTANT:
-            reasons.append(f"message {index}: the error from {message.name or 'a tool'} got no reply")
-        elif not reply.tool_calls and not _ACKNOWLEDGES_FAILURE.search(reply.text):
-            reasons.append(
-                f"message {index}: the error from {message.name or 'a tool'} was ignored "
-                "(no retry, and the reply does not mention it)"
-            )
-    return Check("tool_errors", not reasons, reasons)
-
-
-def _check_rules(session: Session, rules: list[Rule], knowledge: DomainKnowledge | None, notes: list[str]) -> Check:
-    reasons: list[str] = []
-    audit = audit_session(session, rules, knowledge) if rules else {}
-    for index, message in enumerate(session.messages):
-        if message.role is not Role.USER:
-            continue
-        flagged = {v.rule_id for v in message.meta.violations}
-        for rule_id in sorted(flagged):
-            notes.append(f"rules: message {index} breaks {rule_id} (flagged)")
-        for verdict in audit.get(index, []):
-            if not verdict.passed and verdict.rule_id not in flagged:
-                detail = f": {verdict.detail}" if verdict.detail else ""
-                reasons.append(f"message {index} breaks {verdict.rule_id} unflagged{detail}")
-    return Check("rules", not reasons, reasons)
+def _failure(finding: Finding) -> CheckFailure:
+    return CheckFailure(
+        check=finding.check,
+        messages=sorted(set(finding.messages)),
+        reason=finding.reason,
+        warning=finding.severity is Severity.WARNING,
+    )

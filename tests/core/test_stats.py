@@ -6,11 +6,12 @@ import asyncio
 import json
 import statistics
 
+from _clean_dialogues import clean_session
 from turnloom.core.cli import main
-from turnloom.core.quality.dataset_stats import collect, histogram, render
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.models import Mode, Role, Usage
+from turnloom.core.quality.dataset_stats import collect, histogram, render
 from turnloom.core.quality.metrics import dialogue_stats, session_cost
-from turnloom.core.models import Mode, Usage
 from turnloom.core.storage.snapshot import save_session
 
 
@@ -49,11 +50,20 @@ def test_each_paradigm_and_source_gets_its_own_row_and_an_all_row():
 
 
 def test_quality_metrics_cover_acceptance_tools_and_finish_reasons():
-    sessions = [run(seed) for seed in range(4)]
+    sessions = [clean_session("retail", seed=seed) for seed in range(4)]
     sessions[0].finish_reason = None
     stats = collect(sessions)
     assert stats.samples == 4 and stats.accepted == 3
     assert stats.failed_checks == {"finish": 1}
+    assert stats.checks["finish"] == {"dialogues": 1, "findings": 1, "warning": False}
+    assert stats.failures == [
+        {
+            "session": sessions[0].id,
+            "check": "finish",
+            "messages": [len(sessions[0].messages) - 1],
+            "reason": "the dialogue ended with unfinished, not user_done",
+        }
+    ]
     assert stats.finish_reasons == {"user_done": 3, "unfinished": 1}
     calls = stats.tool_calls
     assert calls["total"] == calls["reads"] + calls["writes"] > 0
@@ -82,7 +92,7 @@ def test_histograms_bin_turns_and_count_tasks_one_bar_per_value():
 
 
 def test_the_rendered_report_has_the_table1_header_the_paper_rows_and_histograms():
-    text = render(collect([run(seed) for seed in range(3)]))
+    text = render(collect([clean_session("retail", seed=seed) for seed in range(3)]))
     for expected in (
         "Table 1 layout",
         "Step/req",
@@ -108,4 +118,22 @@ def test_stats_command_prints_the_table_and_json(tmp_path, capsys):
     assert main(["stats", str(tmp_path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["samples"] == 3 and data["table1"][0]["samples"] == 3
-    assert set(data["acceptance"]) == {"accepted", "rate", "failed_checks"}
+    assert set(data["acceptance"]) == {"accepted", "rate", "failed_checks", "checks", "judged"}
+
+
+def test_stats_counts_each_check_and_lists_the_failing_dialogues_with_their_messages(tmp_path, capsys):
+    clean = clean_session("airline", seed=1)
+    spoiled = clean_session("airline", seed=2)
+    at = next(i for i, m in enumerate(spoiled.messages) if m.role is Role.USER and i > 0)
+    spoiled.messages[at] = spoiled.messages[at].model_copy(update={"content": "That's not quite what I asked."})
+    save_session(clean, tmp_path / "a.session.json")
+    save_session(spoiled, tmp_path / "b.session.json")
+    assert main(["stats", str(tmp_path), "--failures"]) == 0
+    out = capsys.readouterr().out
+    assert "Acceptance: 1/2" in out
+    assert any(line.split()[:3] == ["feedback", "1", "1"] for line in out.splitlines())
+    assert f"{spoiled.id}:" in out and f"feedback [messages {at - 4}, {at}]" in out
+    assert main(["stats", str(tmp_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["acceptance"]["checks"]["feedback"] == {"dialogues": 1, "findings": 1, "warning": False}
+    assert [f["session"] for f in data["failures"]] == [spoiled.id]

@@ -26,7 +26,7 @@ from turnloom.core.storage.journal import open_session
 from turnloom.core.models import FinishReason
 from turnloom.core.batch.manifest import load_manifest, session_file_name
 from turnloom.core.storage.snapshot import load_session, save_session
-from turnloom.core.quality.verdict import validate_session
+from turnloom.core.quality.verdict import verdict_for
 
 N = 1000
 
@@ -132,7 +132,7 @@ def test_export_only_valid_writes_only_accepted_dialogues(small_batch, tmp_path)
     session.finish_reason = FinishReason.MAX_MESSAGES
     save_session(session, spoiled)
     accepted = {
-        s.id for s in (open_session(p)[0] for p in small_batch.glob("*.session.json")) if validate_session(s).valid
+        s.id for s in (open_session(p)[0] for p in small_batch.glob("*.session.json")) if verdict_for(s).accepted
     }
     assert session.id not in accepted and accepted
     target = tmp_path / "train.jsonl"

@@ -33,6 +33,7 @@ from turnloom.core.engine.engine import (
     Truncated,
 )
 from turnloom.core.errors import TurnloomError
+from turnloom.core.quality.verdict import failed_checks, verdict_for
 from turnloom.core.models import ChatMessage, Role
 
 from turnloom.tui.actions import ACTIONS, bindings_for, effective_key
@@ -122,6 +123,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         self._unsubscribe = bench.engine.subscribe(self._on_engine_event)
         session = bench.session
         self.transcript.load(session.messages)
+        self._show_verdict()
         self.query_one(ToolsPane).show_tools(session)
         rules, errors = available_rules()
         self.query_one(RulesPane).show_rules(session.config.rules, rules, errors)
@@ -131,6 +133,26 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         for warning in bench.warnings:
             self.notify(warning, title="Recovered", severity="warning", timeout=8)
         self.update_status()
+
+    def _show_verdict(self) -> None:
+        """Mark the messages a finished dialogue's failed checks point at, and say whether it is kept."""
+        session = self.bench.session
+        if session.finish_reason is None:
+            self.transcript.set_quality({})
+            return
+        verdict = verdict_for(session)
+        marks: dict[int, list[tuple[str, str]]] = {}
+        for failure in verdict.failures:
+            for index in failure.messages:
+                marks.setdefault(index, []).append((failure.check, failure.reason))
+        self.transcript.set_quality(marks)
+        if not verdict.accepted:
+            self.notify(
+                f"rejected by {', '.join(failed_checks(verdict))}; marked messages (✗) show why",
+                title="Quality verdict",
+                severity="warning",
+                timeout=8,
+            )
 
     @staticmethod
     def _settle_heap() -> None:
@@ -184,10 +206,13 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         elif isinstance(event, Truncated):
             self.discard_preview()
             transcript.truncate(event.at)
+            transcript.set_quality({})  # the verdict judged the transcript before the cut
             self.query_one(ToolsPane).show_tools(self.bench.session)
             self.update_status()
         elif isinstance(event, (TaskAdded, DialogueFinished)):
             self.update_status()
+            if isinstance(event, DialogueFinished):
+                self._show_verdict()
         elif isinstance(event, EngineFailed):
             self.notify(event.error, title=f"{event.role or 'engine'} failed", severity="error", timeout=10)
 

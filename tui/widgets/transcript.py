@@ -4,7 +4,8 @@ Each message is rendered once per width into strips (Textual's line API), so app
 a 2,000-message session renders one message, and scrolling renders none. Long bodies are
 truncated until expanded (`x`); the simulator's pending proposal is shown after the
 last message, distinctly, until it is committed, with a note of what the curator can do
-with it. An empty transcript shows `empty_hint`. The widget only shows what it is given:
+with it. An empty transcript shows `empty_hint`. Messages a failed quality check points at
+carry a `✗ check` marker (`set_quality`); selecting one shows the checks' reasons. The widget only shows what it is given:
 screens feed it messages and read `selected`; it posts `Transcript.Selected` when the
 selection moves.
 """
@@ -93,6 +94,7 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
         self.follow = True  # keep the end in view as messages arrive
         self._empty_hint = ""
         self._hint_strips: tuple[int, list[Strip]] = (0, [])  # (width, painted hint)
+        self._quality: dict[int, list[tuple[str, str]]] = {}  # message index -> (check, reason) of failed checks
 
     # ------------------------------------------------------------ feeding
 
@@ -151,6 +153,19 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
         self._pending = _Entry(message, None, stream_text=text)
         self._relayout(from_entry=len(self._entries))
 
+    def set_quality(self, marks: dict[int, list[tuple[str, str]]]) -> None:
+        """Mark the messages failed quality checks point at: index -> [(check, reason)]; {} clears."""
+        changed = set(marks) | set(self._quality)
+        self._quality = marks
+        for entry in self._entries:
+            if entry.index in changed:
+                entry.strips = None
+        self._relayout(keep_scroll=True)
+
+    def quality_at(self, index: int) -> list[tuple[str, str]]:
+        """The failed checks (check, reason) that point at message `index`."""
+        return self._quality.get(index, [])
+
     def toggle_expanded(self, index: int) -> None:
         if 0 <= index < len(self._entries):
             entry = self._entries[index]
@@ -189,6 +204,12 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
             return list(Segment.split_lines(console.render(renderable, options)))
 
         lines = lines_of(head)
+        failed = self._quality.get(entry.index, []) if entry.index is not None else []
+        if failed:
+            checks = ", ".join(dict.fromkeys(check for check, _ in failed))
+            lines += lines_of(
+                Padding(Text(f"✗ {checks} (select for the reason)", style=styles.violation), (0, 0, 0, 5))
+            )
         body_lines = lines_of(Padding(body, (0, 0, 0, 5))) if body else []
         if not entry.expanded and len(body_lines) > COLLAPSED_LINES:
             body_lines, cut = body_lines[:COLLAPSED_LINES], True
@@ -358,6 +379,10 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
             self.scroll_to(y=max(top, top + height - view_height), animate=False)
         self.refresh()
         self.post_message(self.Selected(self, index))
+        failed = self._quality.get(index)
+        if failed:
+            reasons = "\n".join(f"{check}: {reason}" for check, reason in failed)
+            self.notify(reasons, title=f"Quality: message {index}", severity="warning", timeout=8)
 
     def selected_or_last(self) -> int | None:
         """The selected message, or the last one when nothing is selected."""

@@ -1,0 +1,68 @@
+"""Named semantic checks over one dialogue, each pointing at the messages it blames, with a reason.
+
+One module per family; every check reads only the session (transcript, tools, tasks, write log,
+and the database image the write log replays onto), never a role player's internals, so it judges
+built-in domains, `--db` databases, simulated execution and LLM-written tasks alike.
+
+    dialogue    finish, tool_errors, grounding, rules
+    writes      write_confirmed      a later read of the record agrees with the write
+    effects     effects              every subtask's read answered / write applied (in the DB state)
+    feedback    feedback             no thanks after a failure, no complaint after a served request
+    text        text_consistent      replies agree with results and keep their key fields
+    reads       stale_read, repeated_read (a warning)
+    identity    identity             one user; "my ..." records are theirs; created records cohere
+    simulated   simulated_values     stable ids, no placeholders, aggregates that add up
+
+`run_checks` runs them all; turning findings into a stored verdict is `quality.verdict`'s job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from turnloom.core.models import Session
+from turnloom.core.quality.checks.dialogue import check_finish, check_grounding, check_rules, check_tool_errors
+from turnloom.core.quality.checks.effects import check_effects
+from turnloom.core.quality.checks.feedback import check_feedback
+from turnloom.core.quality.checks.finding import Finding, Severity
+from turnloom.core.quality.checks.identity import check_identity
+from turnloom.core.quality.checks.reads import check_repeated_read, check_stale_read
+from turnloom.core.quality.checks.simulated import check_simulated_values
+from turnloom.core.quality.checks.text import check_text_consistent
+from turnloom.core.quality.checks.view import SessionView
+from turnloom.core.quality.checks.writes import check_write_confirmed
+
+__all__ = ["CHECKS", "Check", "Finding", "Severity", "run_checks"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named check: what it asks, and the function that asks it."""
+
+    name: str
+    question: str
+    run: Callable[[SessionView], list[Finding]]
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("finish", "did the simulated user finish?", check_finish),
+    Check("effects", "did every subtask have its effect (reads answered, writes applied)?", check_effects),
+    Check("write_confirmed", "do later reads confirm every write?", check_write_confirmed),
+    Check("feedback", "does the user's feedback fit the outcome?", check_feedback),
+    Check("text_consistent", "do replies agree with results and keep key fields?", check_text_consistent),
+    Check("stale_read", "no stale read inside one parallel step?", check_stale_read),
+    Check("repeated_read", "no identical read repeated with no write between? (warning)", check_repeated_read),
+    Check("identity", "one user, whose records are theirs; created records coherent?", check_identity),
+    Check("simulated_values", "stable ids, no placeholders, aggregates that add up?", check_simulated_values),
+    Check("tool_errors", "no tool error ignored?", check_tool_errors),
+    Check("grounding", "is every stated value grounded?", check_grounding),
+    Check("rules", "no unflagged rule violation?", check_rules),
+)
+CHECK_NAMES: tuple[str, ...] = tuple(check.name for check in CHECKS)
+
+
+def run_checks(session: Session) -> list[Finding]:
+    """Every finding of every check on `session`, in check order."""
+    view = SessionView(session)
+    return [finding for check in CHECKS for finding in check.run(view)]

@@ -1,0 +1,90 @@
+"""The dialogue as a whole: it finished, errors were not ignored, values are grounded, rules held.
+
+- `finish`: the simulated user finished (`user_done`), not a cap or an error.
+- `tool_errors`: after a failed call the assistant tries again or tells the user.
+- `grounding`: every value the assistant states appears in a tool result or an earlier message.
+- `rules`: each user turn is re-checked against the rules in force with the engine's own rule
+  checks; a violation its recorded verdicts do not show is a failure (flagged ones are fine).
+"""
+
+from __future__ import annotations
+
+import re
+
+from turnloom.core.models import FinishReason, Role
+from turnloom.core.quality.checks.finding import Finding
+from turnloom.core.quality.checks.view import SessionView
+from turnloom.core.quality.grounding import ungrounded_values
+from turnloom.core.rules.check import audit_session, knowledge_or_none
+
+_ACKNOWLEDGES_FAILURE = re.compile(
+    r"\b(error|fail\w*|couldn'?t|could not|can'?t|cannot|unable|not found|no (?:such|record|matching)|"
+    r"invalid|sorry|unfortunately|didn'?t work|problem|issue|doesn'?t exist|does not exist)\b",
+    re.IGNORECASE,
+)
+
+
+def check_finish(view: SessionView) -> list[Finding]:
+    session = view.session
+    if session.finish_reason is FinishReason.USER_DONE:
+        return []
+    reason = session.finish_reason or "unfinished"
+    last = max(len(session.messages) - 1, 0)
+    return [Finding("finish", (last,), f"the dialogue ended with {reason}, not user_done")]
+
+
+def check_tool_errors(view: SessionView) -> list[Finding]:
+    messages = view.messages
+    findings: list[Finding] = []
+    for index, message in enumerate(messages):
+        if message.role is not Role.TOOL or not message.meta.tool_error:
+            continue
+        reply_at = next((i for i in range(index + 1, len(messages)) if messages[i].role is not Role.TOOL), None)
+        reply = messages[reply_at] if reply_at is not None else None
+        if reply is None or reply.role is not Role.ASSISTANT:
+            findings.append(Finding("tool_errors", (index,), f"the error from {message.name or 'a tool'} got no reply"))
+        elif not reply.tool_calls and not _ACKNOWLEDGES_FAILURE.search(reply.text):
+            findings.append(
+                Finding(
+                    "tool_errors",
+                    (index, reply_at or index),
+                    f"the error from {message.name or 'a tool'} at message {index} was ignored "
+                    "(no retry, and the reply does not mention it)",
+                )
+            )
+    return findings
+
+
+def check_grounding(view: SessionView) -> list[Finding]:
+    problems = ungrounded_values(view.messages)
+    by_message: dict[int, list[str]] = {}
+    for problem in problems:
+        by_message.setdefault(problem.message_index, []).append(problem.value)
+    return [
+        Finding(
+            "grounding",
+            (index,),
+            f"message {index} states {', '.join(map(repr, values[:4]))}, found in no tool result or earlier message",
+        )
+        for index, values in by_message.items()
+    ]
+
+
+def check_rules(view: SessionView) -> list[Finding]:
+    session = view.session
+    rules = session.config.rules
+    if not rules:
+        return []
+    findings: list[Finding] = []
+    audit = audit_session(session, rules, knowledge_or_none(session))
+    for index, message in enumerate(session.messages):
+        if message.role is not Role.USER:
+            continue
+        flagged = {v.rule_id for v in message.meta.violations}
+        for verdict in audit.get(index, []):
+            if not verdict.passed and verdict.rule_id not in flagged:
+                detail = f": {verdict.detail}" if verdict.detail else ""
+                findings.append(
+                    Finding("rules", (index,), f"message {index} breaks {verdict.rule_id} unflagged{detail}")
+                )
+    return findings

@@ -1,0 +1,169 @@
+"""Effects: every subtask of every task had its effect, as the session itself shows it.
+
+`effects`, per subtask, inside its task's messages:
+- a read is answered: a successful call that used one of the subtask's values (or, with no
+  values, any successful read) returned data, and a later assistant reply states some of it;
+- a write is applied: a successful write whose arguments carry every value of the subtask
+  changed a row, and, in SQL execution, the database rebuilt from the session's write log
+  (with the SQL environment) shows the change right after that write.
+Whether a subtask is a write is read from the task: its rubric line names a writing tool, its
+values include a new one (`new_*`), or its description says so (cancel, change, book, ...).
+This holds for built-in domains, `--db` databases and LLM-written tasks alike.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from turnloom.core.errors import TurnloomError
+from turnloom.core.lifecycle.dialogue import base_image
+from turnloom.core.models import Subtask, Task, ToolExecution
+from turnloom.core.quality.checks.finding import Finding
+from turnloom.core.quality.checks.view import CallView, SessionView, contains_value, same_value, shown, singular
+from turnloom.core.tools.sqlenv import SqlEnvironment
+
+_WRITE_WORDS = re.compile(
+    r"\b(cancel|change|update|set|book|create|add|register|open|delete|remove|move|reschedule|upgrade|"
+    r"downgrade|switch|assign|raise|lower|adjust|mark|close|sign up|transfer|renew|terminate|suspend|"
+    r"rebook|rename|correct|file|report|issue)\w*\b",
+    re.IGNORECASE,
+)
+
+
+def check_effects(view: SessionView) -> list[Finding]:
+    findings: list[Finding] = []
+    session = view.session
+    applied: dict[str, CallView] = {}  # call id -> the write that serves a write subtask
+    for t, task in enumerate(session.tasks):
+        start, end = view.task_window(t)
+        calls = [c for c in view.calls_between(start, end) if c.ok]
+        for s, subtask in enumerate(task.subtasks):
+            label = f"task {t + 1} subtask {s + 1} ({subtask.description})"
+            values = _values(subtask)
+            if _is_write(session, task, s, subtask):
+                write = next(
+                    (c for c in calls if c.writes and not c.empty and all(_carries(c.arguments, v) for v in values)),
+                    None,
+                )
+                if write is None:
+                    findings.append(Finding("effects", (start,), f"{label}: no successful write with {_list(values)}"))
+                else:
+                    applied[write.call_id] = write
+            elif not _answered(view, calls, values, end):
+                findings.append(
+                    Finding(
+                        "effects", (start,), f"{label}: no read with {_list(values)} returned data the reply states"
+                    )
+                )
+    if session.config.execution is ToolExecution.SQL and applied:
+        findings += _in_database(view, applied)
+    return findings
+
+
+def _values(subtask: Subtask) -> list[Any]:
+    return [v for v in subtask.slots.values() if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
+
+
+def _is_write(session: Any, task: Task, index: int, subtask: Subtask) -> bool:
+    if len(task.rubric) == len(task.subtasks):
+        words = set(re.findall(r"\w+", task.rubric[index]))
+        named = [spec for spec in session.tools if spec.name in words]
+        if named:
+            return any(spec.writes for spec in named)
+    if any(name.startswith("new_") for name in subtask.slots):
+        return True
+    return bool(_WRITE_WORDS.match(subtask.description.strip()))
+
+
+def _carries(arguments: dict[str, Any], value: Any) -> bool:
+    return any(same_value(given, value) for given in arguments.values() if not isinstance(given, (dict, list)))
+
+
+def _answered(view: SessionView, calls: list[CallView], values: list[Any], end: int) -> bool:
+    for call in calls:
+        if call.writes or call.empty:
+            continue
+        if values and not any(_carries(call.arguments, v) or _in_result(call, v) for v in values):
+            continue
+        # the user may have named a value found only through a chain: later calls of the chain count
+        chain = [c for c in calls if c.step >= call.step and not c.writes and not c.empty]
+        if any(_stated(view, c, end) for c in chain):
+            return True
+    return False
+
+
+def _in_result(call: CallView, value: Any) -> bool:
+    return any(same_value(v, value) for row in call.records() for v in row.values() if not isinstance(v, (dict, list)))
+
+
+def _stated(view: SessionView, call: CallView, end: int) -> bool:
+    """Some value of the call's result appears in an assistant reply after it."""
+    scalars = {shown(v).lower() for row in call.records() for v in row.values() if v is not None and len(shown(v)) > 1}
+    if not call.records() and call.value is not None:
+        scalars = {shown(call.value).lower()}
+    for index in view.replies_between(call.result_index + 1, end):
+        text = view.messages[index].text.lower()
+        if any(contains_value(text, v) for v in scalars):
+            return True
+    return False
+
+
+def _in_database(view: SessionView, applied: dict[str, CallView]) -> list[Finding]:
+    """Each write that serves a subtask is in the write log and shows in the state rebuilt from it."""
+    findings: list[Finding] = []
+    logged = {record.tool_call_id for record in view.session.write_log}
+    for call in applied.values():
+        if call.call_id not in logged:
+            findings.append(
+                Finding(
+                    "effects",
+                    (call.result_index,),
+                    f"{call.name} at message {call.result_index} is not in the write log",
+                )
+            )
+    try:
+        env = SqlEnvironment(base_image(view.session))
+    except TurnloomError as exc:
+        return findings + [Finding("effects", (0,), f"the database cannot be rebuilt: {exc}")]
+    try:
+        for record in view.session.write_log:
+            try:
+                env.apply_write(record)
+            except TurnloomError as exc:
+                findings.append(Finding("effects", (record.message_index,), str(exc)))
+                break
+            served = applied.get(record.tool_call_id)
+            if served is not None:
+                problem = _state_problem(env, served)
+                if problem:
+                    findings.append(Finding("effects", (served.result_index,), problem))
+    finally:
+        env.close()
+    return findings
+
+
+def _state_problem(env: SqlEnvironment, call: CallView) -> str | None:
+    intent, key = call.intent, call.record_key()
+    if intent is None or key is None or not re.fullmatch(r"\w+", key[0]):
+        return None
+    table = next((t for t in env.table_names() if singular(t.lower()) == intent.table), None)
+    if table is None:
+        return None
+    rows = env.query(f'SELECT * FROM "{table}" WHERE "{key[0]}" = :key', {"key": key[1]})
+    where = f"{table} {key[0]}={shown(key[1])}"
+    if intent.kind == "delete":
+        return f"{call.name} at message {call.result_index}: {where} is still in the database" if rows else None
+    if not rows:
+        return f"{call.name} at message {call.result_index}: {where} is not in the database rebuilt from the write log"
+    wrong = [f for f, v in intent.fields.items() if f in rows[0] and not same_value(rows[0][f], v)]
+    if wrong:
+        return (
+            f"{call.name} at message {call.result_index}: in the database rebuilt from the write log, {where} has "
+            + ", ".join(f"{f}={shown(rows[0][f])!r} (written {shown(intent.fields[f])!r})" for f in wrong)
+        )
+    return None
+
+
+def _list(values: list[Any]) -> str:
+    return ", ".join(repr(shown(v)) for v in values) or "its values"

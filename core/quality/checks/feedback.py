@@ -1,0 +1,93 @@
+"""Feedback: what the user says about a result fits the result.
+
+`feedback`: a user turn that opens with thanks or praise must not follow a failed, empty or
+unpersisted outcome (a tool error never recovered, a read that found nothing, a write that
+changed no row, a read showing that an earlier write did not stick, a stale read), and a user
+turn that complains ("That's not quite what I asked") must not follow a request that was served
+(every value the user named was used by a successful call, data came back, the assistant replied).
+"""
+
+from __future__ import annotations
+
+import re
+
+from turnloom.core.quality.checks.finding import Finding
+from turnloom.core.quality.checks.reads import check_stale_read
+from turnloom.core.quality.checks.view import CallView, SessionView
+from turnloom.core.quality.checks.writes import check_write_confirmed
+from turnloom.core.quality.grounding import stated_values
+
+THANKS = re.compile(
+    r"^\W*(?:\w+,?\s+){0,2}?(thanks?\b|thank you|great\b|perfect\b|excellent\b|wonderful\b|awesome\b|"
+    r"that helps|that's useful|that solves|that's everything|that takes care|that part is sorted)",
+    re.IGNORECASE,
+)
+COMPLAINT = re.compile(
+    r"(not (?:quite )?what I (?:asked|meant|wanted)|don'?t think that covered|I still need that|"
+    r"that'?s (?:not right|wrong|incorrect)|you didn'?t (?:answer|do)|that isn'?t what)",
+    re.IGNORECASE,
+)
+_CODE = re.compile(r"\b[A-Z]{2,}-?\d+\b")
+
+
+def opening(text: str) -> str:
+    """The first sentence of a message."""
+    return re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+
+
+def requested_values(text: str) -> list[str]:
+    """The values a request names: numbers, dates, emails and codes like TL113."""
+    return stated_values(text) + _CODE.findall(text)
+
+
+def check_feedback(view: SessionView) -> list[Finding]:
+    findings: list[Finding] = []
+    unpersisted = {f.messages[-1] for f in check_write_confirmed(view)}
+    stale = {i for f in check_stale_read(view) for i in f.messages[1:]}
+    turns = view.user_turns()
+    for previous, current in zip(turns, turns[1:], strict=False):
+        start, end = view.exchange(previous)
+        calls = view.calls_between(start, end)
+        text = view.messages[current].text
+        first = opening(text)
+        bad = _bad_outcome(calls, unpersisted | stale)
+        if bad and THANKS.search(first) and not COMPLAINT.search(text):
+            findings.append(
+                Finding("feedback", (bad[0], current), f"message {current} thanks the assistant after {bad[1]}")
+            )
+        elif COMPLAINT.search(first) and not bad and _served(view, previous, calls, start, end):
+            findings.append(
+                Finding(
+                    "feedback",
+                    (previous, current),
+                    f"message {current} complains ({first!r}) right after message {previous}'s request was served",
+                )
+            )
+    return findings
+
+
+def _bad_outcome(calls: list[CallView], broken: set[int]) -> tuple[int, str] | None:
+    """(the message showing it, what went wrong) for the first failed, empty or unpersisted result."""
+    for index, call in enumerate(calls):
+        if call.result_index < 0:
+            continue
+        if call.error and not any(later.ok and later.name == call.name for later in calls[index + 1 :]):
+            return call.result_index, f"{call.name} failed at message {call.result_index}"
+        if (
+            call.ok
+            and call.empty
+            and not any(later.ok and not later.empty and later.name == call.name for later in calls[index + 1 :])
+        ):
+            what = "changed no row" if call.writes else "found nothing"
+            return call.result_index, f"{call.name} {what} at message {call.result_index}"
+        if call.result_index in broken:
+            return call.result_index, f"message {call.result_index} shows an earlier write did not persist"
+    return None
+
+
+def _served(view: SessionView, request: int, calls: list[CallView], start: int, end: int) -> bool:
+    if not calls or not any(c.ok and not c.empty for c in calls) or not view.replies_between(start, end):
+        return False
+    used = " ".join(str(c.arguments) + " " + c.content for c in calls if c.ok)
+    wanted = requested_values(view.messages[request].text)
+    return all(re.search(rf"(?<![\w.]){re.escape(v)}(?![\w])", used) for v in wanted)

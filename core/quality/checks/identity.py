@@ -1,0 +1,146 @@
+"""Identity: one coherent user, and created records whose fields belong together.
+
+`identity`:
+- the user is one person: the person records (rows with a name and an email) that lookups by
+  an email or name the user gave returned, and the ids the task's goal gives the user ("You
+  (ana@example.com, customer 16)", "You are patient 6"), name one record per table;
+- the records the user calls "my ..." belong to that user: a row answering such a turn that
+  carries the owner column (`customer_id` for customers) carries the user's id;
+- a created record's fields belong together: a new record's name and email are one person's
+  (the email is no earlier result's other person's, and an email made of name parts shares
+  one with the name).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from turnloom.core.models import Role
+from turnloom.core.quality.checks.finding import Finding
+from turnloom.core.quality.checks.view import CallView, SessionView, same_value, shown, singular
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MINE = re.compile(r"\b(my|mine|I have|I booked|I ordered)\b", re.IGNORECASE)
+_SELF = re.compile(
+    r"\b(?:I'm|I am|my name is|I manage|I run|I own|I represent)\s+([A-Z][\w'-]*(?:[ \t]+[A-Z][\w'-]*)*)"
+)
+_YOU = re.compile(r"\bYou(?: are|\s*\()([^.;]*)", re.IGNORECASE)
+
+
+def check_identity(view: SessionView) -> list[Finding]:
+    findings: list[Finding] = []
+    people = _person_tables(view)
+    ids = _user_ids(view, people)
+    for table, seen in ids.items():
+        distinct: dict[str, int] = {}
+        for value, where in seen:
+            distinct.setdefault(shown(value), where)
+        if len(distinct) > 1:
+            findings.append(
+                Finding(
+                    "identity",
+                    tuple(sorted(set(distinct.values()))),
+                    f"the user is {table} " + " and also ".join(distinct) + " in one dialogue",
+                )
+            )
+    mine = {table: {shown(v) for v, _ in seen} for table, seen in ids.items()}
+    for turn in view.user_turns():
+        if not _MINE.search(view.messages[turn].text):
+            continue
+        start, end = view.exchange(turn)
+        for call in view.calls_between(start, end):
+            if not call.ok or call.writes:
+                continue
+            for row in call.records():
+                for table, owners in mine.items():
+                    owner = row.get(f"{table}_id")
+                    if owner is not None and call.table != table and shown(owner) not in owners:
+                        findings.append(
+                            Finding(
+                                "identity",
+                                (turn, call.result_index),
+                                f"message {turn} asks about the user's own records, but the {call.table} "
+                                f"{shown(row.get('id', '?'))} at message {call.result_index} belongs to {table} "
+                                f"{shown(owner)}, not {' / '.join(sorted(owners))}",
+                            )
+                        )
+    findings += _created_records(view)
+    return findings
+
+
+def _person_tables(view: SessionView) -> set[str]:
+    tables = {c.table for c in view.calls for row in c.records() if "email" in row and "name" in row}
+    for spec in view.session.tools:
+        props = spec.parameters.get("properties", {})
+        if spec.writes and "email" in props and "name" in props and spec.sql:
+            match = re.search(r'INTO\s+"?(\w+)"?', spec.sql, re.IGNORECASE)
+            if match:
+                tables.add(singular(match.group(1).lower()))
+    return tables
+
+
+def _user_ids(view: SessionView, people: set[str]) -> dict[str, list[tuple[Any, int]]]:
+    """Person table -> (the user's id there, the message that shows it) for every sign of who the user is."""
+    said = " ".join(m.text for m in view.messages if m.role is Role.USER)
+    emails = set(_EMAIL.findall(said))
+    # names the user gives as their own ("I'm Ana Lopez", "I manage Faro Mariners") identify them too
+    emails.update(name.strip().rstrip(".") for name in _SELF.findall(said))
+    ids: dict[str, list[tuple[Any, int]]] = defaultdict(list)
+    for task in view.session.tasks:
+        for clause in _YOU.findall(task.goal):
+            emails.update(_EMAIL.findall(clause))
+            for table in people:
+                for number in re.findall(rf"\b{table}\s*#?(\d+)\b", clause, re.IGNORECASE):
+                    ids[table].append((int(number), task.introduced_at))
+    for call in view.calls:
+        if not call.ok or call.writes:
+            continue
+        asked = [v for v in call.arguments.values() if isinstance(v, str) and v in emails]
+        if asked and isinstance(call.value, dict) and "id" in call.value:
+            ids[call.table].append((call.value["id"], call.result_index))
+    return ids
+
+
+def _created_records(view: SessionView) -> list[Finding]:
+    findings: list[Finding] = []
+    known: list[tuple[CallView, dict]] = []
+    for call in view.calls:
+        if not call.ok:
+            continue
+        if not call.writes:
+            known += [(call, row) for row in call.records() if "email" in row and "name" in row]
+            continue
+        intent = call.intent
+        if intent is None or intent.kind != "insert":
+            continue
+        name, email = intent.fields.get("name"), intent.fields.get("email")
+        if not isinstance(name, str) or not isinstance(email, str):
+            continue
+        other = next(
+            ((c, row) for c, row in known if same_value(row["email"], email) and not same_value(row["name"], name)),
+            None,
+        )
+        if other is not None:
+            findings.append(
+                Finding(
+                    "identity",
+                    (call.step, other[0].result_index),
+                    f"{call.name} at message {call.step} creates {name!r} with {email}, the email of "
+                    f"{other[1]['name']!r} (message {other[0].result_index})",
+                )
+            )
+            continue
+        local = [t for t in re.split(r"[._\-+\d]+", email.split("@")[0].lower()) if len(t) > 1]
+        words = {w for w in re.split(r"\W+", name.lower()) if w}
+        if len(local) >= 2 and all(t.isalpha() for t in local) and not words & set(local):
+            findings.append(
+                Finding(
+                    "identity",
+                    (call.step,),
+                    f"{call.name} at message {call.step} creates {name!r} with the email {email}, "
+                    "which names someone else",
+                )
+            )
+    return findings

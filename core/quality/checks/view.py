@@ -1,0 +1,259 @@
+"""A dialogue read once for the checks: its tool calls with their results, the records they hold,
+and what each write meant to change.
+
+Everything here is derived from the session alone (transcript, tools, tasks, write log): the
+table a call touches comes from its SQL (`FROM t`, `UPDATE t`, `INSERT INTO t`) or, for a tool
+without SQL (written by an LLM, simulated), from its name (`update_order_status` -> `order`).
+Judging is left to the check modules.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
+
+_FROM = re.compile(r'\bFROM\s+"?(\w+)"?', re.IGNORECASE)
+_UPDATE = re.compile(r'^\s*UPDATE\s+"?(\w+)"?', re.IGNORECASE)
+_INSERT = re.compile(r'^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+"?(\w+)"?\s*\(([^)]*)\)\s*VALUES\s*\((.*)\)', re.I | re.S)
+_DELETE = re.compile(r'^\s*DELETE\s+FROM\s+"?(\w+)"?', re.IGNORECASE)
+_SET_PAIR = re.compile(r'"?(\w+)"?\s*=\s*(?:COALESCE\(\s*)?:(\w+)')
+_WHERE_KEY = re.compile(r'\bWHERE\s+"?(\w+)"?\s*=\s*:(\w+)', re.IGNORECASE)
+_WRITE_VERB = re.compile(
+    r"^(create|add|insert|update|set|change|modify|delete|remove|cancel|book|register|assign|close|open|mark)_"
+)
+_VERB_PREFIX = re.compile(
+    r"^(get|list|search|find|lookup|fetch|count|create|add|insert|update|set|change|delete|remove)_"
+)
+
+
+@dataclass(frozen=True)
+class WriteIntent:
+    """What a write call meant to do to one record.
+
+    `key` is (column, value) naming the record (None for an INSERT: its id is the result's
+    `lastrowid`); `fields` are the columns it set and their values.
+    """
+
+    kind: str  # update | insert | delete
+    table: str
+    key: tuple[str, Any] | None
+    fields: dict[str, Any]
+
+
+@dataclass
+class CallView:
+    """One tool call with its result."""
+
+    step: int  # index of the assistant message that made the call (a parallel step when it made several)
+    result_index: int  # index of the tool message answering it (-1 when unanswered)
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    spec: ToolSpec | None
+    content: str = ""
+    error: bool = True
+    value: Any = None  # the result parsed as JSON (None when it is not JSON)
+
+    @property
+    def writes(self) -> bool:
+        if self.spec is not None:
+            return self.spec.writes
+        return bool(_WRITE_VERB.match(self.name))
+
+    @property
+    def ok(self) -> bool:
+        return self.result_index >= 0 and not self.error
+
+    @cached_property
+    def table(self) -> str:
+        sql = self.spec.sql if self.spec is not None and self.spec.sql else ""
+        for pattern in (_UPDATE, _INSERT, _DELETE, _FROM):
+            match = pattern.search(sql)
+            if match:
+                return singular(match.group(1).lower())
+        return singular(_VERB_PREFIX.sub("", self.name).split("_by_")[0].split("_")[0])
+
+    def records(self) -> list[dict[str, Any]]:
+        """The rows the result holds (a row object, or the objects of an array)."""
+        if isinstance(self.value, dict):
+            return [self.value]
+        if isinstance(self.value, list):
+            return [row for row in self.value if isinstance(row, dict)]
+        return []
+
+    @property
+    def empty(self) -> bool:
+        """A read that found nothing (null, or an empty array), or a write that changed no row."""
+        if self.writes:
+            return isinstance(self.value, dict) and self.value.get("rowcount") == 0
+        return self.value is None or self.value == [] or self.value == {}
+
+    @cached_property
+    def intent(self) -> WriteIntent | None:
+        """What this write meant to change, or None for a read or a write it cannot tell."""
+        if not self.writes:
+            return None
+        sql = self.spec.sql if self.spec is not None and self.spec.sql else ""
+        args = self.arguments
+        if sql:
+            insert = _INSERT.search(sql)
+            if insert:
+                columns = [c.strip().strip('"') for c in insert.group(2).split(",")]
+                values = _split_values(insert.group(3))
+                fields = {}
+                for column, value in zip(columns, values, strict=False):
+                    param = re.search(r":(\w+)", value)
+                    if param and args.get(param.group(1)) is not None:
+                        fields[column] = args[param.group(1)]
+                return WriteIntent("insert", self.table, None, fields)
+            where = _WHERE_KEY.search(sql)
+            key = (where.group(1), args.get(where.group(2))) if where else None
+            if _DELETE.search(sql):
+                return WriteIntent("delete", self.table, key, {})
+            head = re.split(r"\bWHERE\b", sql, flags=re.IGNORECASE)[0]
+            fields = {column: args.get(param) for column, param in _SET_PAIR.findall(head) if param in args}
+            return WriteIntent("update", self.table, key, fields)
+        # no SQL: the id-like argument names the record, the others are what it sets
+        keys = [k for k in args if k == "id" or k == f"{self.table}_id"]
+        key = ("id", args[keys[0]]) if keys else None
+        fields = {k.removeprefix("new_"): v for k, v in args.items() if k not in keys}
+        kind = "insert" if self.name.startswith(("create_", "add_", "insert_", "register_")) else "update"
+        if self.name.startswith(("delete_", "remove_")):
+            kind = "delete"
+        return WriteIntent(kind, self.table, key if kind != "insert" else None, fields)
+
+    def record_key(self) -> tuple[str, Any] | None:
+        """The record a write touched: its WHERE key, or the id an INSERT returned."""
+        intent = self.intent
+        if intent is None:
+            return None
+        if intent.key is not None:
+            return intent.key
+        if isinstance(self.value, dict) and self.value.get("lastrowid") is not None:
+            return ("id", self.value["lastrowid"])
+        return None
+
+
+def _split_values(text: str) -> list[str]:
+    """The comma-separated items of a VALUES list, commas inside parentheses kept."""
+    out, depth, current = [], 0, ""
+    for char in text:
+        if char == "," and depth == 0:
+            out.append(current)
+            current = ""
+            continue
+        depth += (char == "(") - (char == ")")
+        current += char
+    out.append(current)
+    return out
+
+
+def singular(word: str) -> str:
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith("sses") or word.endswith("ches"):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+@dataclass
+class SessionView:
+    """The session's calls, user turns and texts, indexed once for every check."""
+
+    session: Session
+    calls: list[CallView] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        by_id: dict[str, CallView] = {}
+        for index, message in enumerate(self.session.messages):
+            if message.role is Role.ASSISTANT:
+                for call in message.tool_calls:
+                    try:
+                        arguments = json.loads(call.arguments)
+                    except json.JSONDecodeError:
+                        arguments = {}
+                    view = CallView(index, -1, call.id, call.name, arguments, self.session.tool(call.name))
+                    by_id[call.id] = view
+                    self.calls.append(view)
+            elif message.role is Role.TOOL and message.tool_call_id in by_id:
+                view = by_id[message.tool_call_id]
+                view.result_index = index
+                view.content = message.text
+                view.error = message.meta.tool_error
+                try:
+                    view.value = json.loads(message.text)
+                except json.JSONDecodeError:
+                    view.value = None
+                if isinstance(view.value, dict) and "error" in view.value and len(view.value) <= 3:
+                    view.error = True
+
+    @property
+    def messages(self) -> list[ChatMessage]:
+        return self.session.messages
+
+    def user_turns(self) -> list[int]:
+        return [i for i, m in enumerate(self.messages) if m.role is Role.USER]
+
+    def exchange(self, user_index: int) -> tuple[int, int]:
+        """The messages answering the user turn at `user_index`: [start, end)."""
+        end = next(
+            (i for i in range(user_index + 1, len(self.messages)) if self.messages[i].role is Role.USER),
+            len(self.messages),
+        )
+        return user_index + 1, end
+
+    def calls_between(self, start: int, end: int) -> list[CallView]:
+        return [c for c in self.calls if start <= c.step < end]
+
+    def replies_between(self, start: int, end: int) -> list[int]:
+        """Indexes of assistant messages with text in [start, end)."""
+        return [
+            i for i in range(start, end) if self.messages[i].role is Role.ASSISTANT and self.messages[i].text.strip()
+        ]
+
+    def task_window(self, task_index: int) -> tuple[int, int]:
+        """The messages of task `task_index`: from its introduction to the next task's (inclusive)."""
+        tasks = self.session.tasks
+        start = tasks[task_index].introduced_at
+        end = tasks[task_index + 1].introduced_at + 1 if task_index + 1 < len(tasks) else len(self.messages)
+        return start, end
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as a reader compares them: numbers by value (to the cent), text without case or edge spaces."""
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, bool) or isinstance(b, bool):
+        return str(a).lower() == str(b).lower()
+    try:
+        return abs(float(a) - float(b)) < 0.005 + 1e-9 * abs(float(a))
+    except (TypeError, ValueError):
+        return str(a).strip().lower() == str(b).strip().lower()
+
+
+def shown(value: Any) -> str:
+    """A value as a message would show it."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def contains_value(text: str, value: str) -> bool:
+    """Whether `value` stands in `text` as a value (not inside a longer word or number); case-insensitive."""
+    haystack, needle = text.lower(), value.lower()
+    start = haystack.find(needle)
+    while start >= 0:
+        before = haystack[start - 1] if start else " "
+        end = start + len(needle)
+        after = haystack[end] if end < len(haystack) else " "
+        if not (before.isalnum() or before in "._") and not (after.isalnum() or after == "_"):
+            return True
+        start = haystack.find(needle, start + 1)
+    return False

@@ -1,0 +1,346 @@
+"""Defect injection: each mutator puts one known defect into a clean dialogue (`_clean_dialogues`).
+
+A mutator takes a session and returns a changed deep copy, or None when the dialogue has nothing
+to inject into (no create step in a domain without one, no write log in simulated execution).
+`MUTATIONS` maps each defect class to its mutator and the check that must catch it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from _clean_dialogues import render
+from turnloom.core.models import ChatMessage, MessageMeta, Role, Session, ToolCall
+from turnloom.core.quality.checks.view import SessionView, shown
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    expected: str  # the check that must catch it
+    apply: Callable[[Session], Session | None]
+
+
+def _copy(session: Session) -> Session:
+    return session.model_copy(deep=True)
+
+
+def _set_content(session: Session, index: int, text: str) -> None:
+    session.messages[index] = session.messages[index].model_copy(update={"content": text})
+
+
+def _reply_after(session: Session, index: int) -> int:
+    return next(
+        i
+        for i in range(index + 1, len(session.messages))
+        if session.messages[i].role is Role.ASSISTANT and session.messages[i].text
+    )
+
+
+def _swap_in_reply(session: Session, index: int, old: str, new: str) -> None:
+    reply = _reply_after(session, index)
+    _set_content(session, reply, session.messages[reply].text.replace(old, new))
+
+
+def _calls(session: Session):
+    return SessionView(session).calls
+
+
+def _update_and_verify(session: Session):
+    calls = _calls(session)
+    write = next(c for c in calls if c.writes and c.intent and c.intent.kind == "update")
+    key = write.record_key()
+    verify = next(
+        c
+        for c in calls
+        if not c.writes
+        and c.result_index > write.result_index
+        and c.value
+        and isinstance(c.value, dict)
+        and c.value.get("id") == key[1]
+    )
+    return write, verify
+
+
+def unpersisted_write(session: Session) -> Session | None:
+    """A later read of the written record shows the old value, and the reply quotes it."""
+    s = _copy(session)
+    write, verify = _update_and_verify(s)
+    ((column, new),) = write.intent.fields.items()
+    listing = next(
+        c
+        for c in _calls(s)
+        if isinstance(c.value, list) and any(r.get("id") == verify.value["id"] for r in c.records())
+    )
+    old = next(r[column] for r in listing.records() if r.get("id") == verify.value["id"])
+    row = dict(verify.value, **{column: old})
+    _set_content(s, verify.result_index, json.dumps(row))
+    _swap_in_reply(s, verify.result_index, render(verify.value), render(row))
+    return s
+
+
+def thanks_after_failure(session: Session) -> Session | None:
+    """The account lookup finds nothing, the assistant says so, and the user thanks it anyway."""
+    s = _copy(session)
+    lookup = _calls(s)[0]
+    _set_content(s, lookup.result_index, "null")
+    reply = _reply_after(s, lookup.result_index)
+    _set_content(s, reply, "I couldn't find an account with those details.")
+    nxt = next(i for i in range(reply, len(s.messages)) if s.messages[i].role is Role.USER)
+    if not re.match(r"\W*(thanks|great|perfect|that helps)", s.messages[nxt].text, re.I):
+        _set_content(s, nxt, "Thanks. " + s.messages[nxt].text)
+    return s
+
+
+def complaint_after_served(session: Session) -> Session | None:
+    """The user complains right after a request that was served."""
+    s = _copy(session)
+    turns = [i for i, m in enumerate(s.messages) if m.role is Role.USER]
+    turn = turns[1]
+    rest = re.sub(
+        r"^\W*(Thanks|Great, thank you|Perfect, thanks|That helps, thanks|That solves it, thanks)[.!]?\s*",
+        "",
+        s.messages[turn].text,
+    )
+    _set_content(s, turn, "That's not quite what I asked. " + rest)
+    return s
+
+
+def contradicted_status(session: Session) -> Session | None:
+    """A reply states a record's status (or another text field) other than the result's."""
+    s = _copy(session)
+    for call in _calls(s):
+        for row in call.records():
+            fields = [f for f in row if f == "status"] or [
+                f for f in row if isinstance(row[f], str) and not f.endswith("_id") and "@" not in row[f]
+            ]
+            if not fields or "id" not in row:
+                continue
+            f = fields[0]
+            reply = _reply_after(s, call.result_index)
+            said = f"{f.replace('_', ' ')} {row[f]}"
+            if said in s.messages[reply].text:
+                other = "cancelled" if row[f] != "cancelled" else "active"
+                line = next(
+                    line
+                    for line in s.messages[reply].text.splitlines()
+                    if said in line and f"id {shown(row['id'])}" in line
+                )
+                _set_content(
+                    s, reply, s.messages[reply].text.replace(line, line.replace(said, f"{f.replace('_', ' ')} {other}"))
+                )
+                return s
+    return None
+
+
+def swapped_email(session: Session) -> Session | None:
+    """A new account is created with one person's name and another person's email."""
+    s = _copy(session)
+    create = next(
+        (c for c in _calls(s) if c.writes and c.intent and c.intent.kind == "insert" and "email" in c.arguments), None
+    )
+    if create is None:
+        return None
+    lookup = _calls(s)[0]
+    other = lookup.value["email"] if len(s.messages) % 2 else "omar.rossi@example.com"
+    arguments = dict(create.arguments, email=other)
+    step = s.messages[create.step]
+    call = step.tool_calls[0].model_copy(update={"arguments": json.dumps(arguments)})
+    s.messages[create.step] = step.model_copy(update={"tool_calls": [call]})
+    for record in s.write_log:
+        if record.tool_call_id == create.call_id:
+            record.params["email"] = other
+    return s
+
+
+def foreign_record(session: Session) -> Session | None:
+    """The user's "which ... do I have" is answered with another person's records."""
+    s = _copy(session)
+    listing = _calls(s)[1]
+    owner_field = next(k for k in listing.arguments)
+    mine = listing.arguments[owner_field]
+    other = mine + 1
+    rows = [dict(r, **{owner_field: other}) for r in listing.records()]
+    step = s.messages[listing.step]
+    call = step.tool_calls[0].model_copy(update={"arguments": json.dumps({owner_field: other})})
+    s.messages[listing.step] = step.model_copy(update={"tool_calls": [call]})
+    _set_content(s, listing.result_index, json.dumps(rows))
+    reply = _reply_after(s, listing.result_index)
+    text = s.messages[reply].text
+    for before, after in zip(listing.records(), rows, strict=True):
+        text = text.replace(render(before), render(after))
+    _set_content(s, reply, text)
+    return s
+
+
+def placeholder(session: Session) -> Session | None:
+    """A result holds a placeholder string (`cedar-19`), and the reply repeats it."""
+    s = _copy(session)
+    lookup = _calls(s)[0]
+    row = dict(lookup.value)
+    field = next(f for f in row if isinstance(row[f], str) and f not in ("email", "name"))
+    changed = dict(row, **{field: "cedar-19"})
+    _set_content(s, lookup.result_index, json.dumps(changed))
+    _swap_in_reply(s, lookup.result_index, render(row), render(changed))
+    return s
+
+
+def stale_parallel(session: Session) -> Session | None:
+    """The write and a read of the same record go out in one step; the read shows the old value."""
+    s = _copy(session)
+    write, verify = _update_and_verify(s)
+    ((column, new),) = write.intent.fields.items()
+    listing = next(
+        c
+        for c in _calls(s)
+        if isinstance(c.value, list) and any(r.get("id") == verify.value["id"] for r in c.records())
+    )
+    old_row = next(r for r in listing.records() if r.get("id") == verify.value["id"])
+    step = s.messages[write.step]
+    read = ToolCall(id="call_stale", name=verify.name, arguments=json.dumps(verify.arguments))
+    s.messages[write.step] = step.model_copy(update={"tool_calls": [*step.tool_calls, read]})
+    result = ChatMessage(
+        role=Role.TOOL,
+        tool_call_id="call_stale",
+        name=verify.name,
+        content=json.dumps(old_row),
+        meta=MessageMeta(task_index=0),
+    )
+    s.messages.insert(write.result_index + 1, result)
+    for record in s.write_log:
+        if record.message_index > write.result_index:
+            record.message_index += 1
+    for task in s.tasks:
+        task.introduced_at += task.introduced_at > write.result_index
+    reply = _reply_after(s, write.result_index + 1)
+    _set_content(s, reply, s.messages[reply].text + f" Here it is now: {render(old_row)}.")
+    return Session.model_validate(s.model_dump())
+
+
+def dropped_key_field(session: Session) -> Session | None:
+    """A reply about one record leaves out its status (or total, price, date)."""
+    s = _copy(session)
+    for call in _calls(s):
+        if not isinstance(call.value, dict) or "id" not in call.value:
+            continue
+        row = call.value
+        key = next(
+            (
+                f
+                for f in row
+                if re.search(r"status|total|price|fare|fee|amount|date|_on$", f)
+                and row[f] is not None
+                and not f.endswith("_id")
+            ),
+            None,
+        )
+        if key is None:
+            continue
+        reply = _reply_after(s, call.result_index)
+        piece = f", {key.replace('_', ' ')} {shown(row[key])}"
+        if render(row) in s.messages[reply].text:
+            _set_content(s, reply, s.messages[reply].text.replace(render(row), render(row).replace(piece, "")))
+            return s
+    return None
+
+
+def unstable_record(session: Session) -> Session | None:
+    """The read-back of a record changes a field no write touched."""
+    s = _copy(session)
+    write, verify = _update_and_verify(s)
+    field = next(
+        f
+        for f in verify.value
+        if f not in write.intent.fields and f != "id" and not f.endswith("_id") and verify.value[f] is not None
+    )
+    value = verify.value[field]
+    changed = dict(verify.value, **{field: value + 7 if isinstance(value, (int, float)) else f"{value} B"})
+    _set_content(s, verify.result_index, json.dumps(changed))
+    _swap_in_reply(s, verify.result_index, render(verify.value), render(changed))
+    return s
+
+
+def broken_aggregate(session: Session) -> Session | None:
+    """A summary's average times its count is not its total."""
+    s = _copy(session)
+    summary = next((c for c in _calls(s) if c.name.endswith("_summary")), None)
+    if summary is None or not isinstance(summary.value, dict):
+        return None
+    row = dict(summary.value)
+    avg = next((f for f in row if f.startswith("avg_") and row[f] is not None), None)
+    if avg is None:
+        return None
+    changed = dict(row, **{avg: round(row[avg] * 1.5 + 3.1, 2)})
+    _set_content(s, summary.result_index, json.dumps(changed))
+    _swap_in_reply(s, summary.result_index, render(row), render(changed))
+    return s
+
+
+def unapplied_write(session: Session) -> Session | None:
+    """The write a subtask needs never reached the database (missing from, or altered in, the write log)."""
+    if not session.write_log:
+        return None
+    s = _copy(session)
+    write, _verify = _update_and_verify(s)
+    record = next(r for r in s.write_log if r.tool_call_id == write.call_id)
+    if len(s.messages) % 2:
+        s.write_log.remove(record)
+    else:
+        ((column, _new),) = write.intent.fields.items()
+        listing = next(
+            c
+            for c in _calls(s)
+            if isinstance(c.value, list) and any(r.get("id") == write.record_key()[1] for r in c.records())
+        )
+        old = next(r[column] for r in listing.records() if r.get("id") == write.record_key()[1])
+        record.params[column] = old
+    return s
+
+
+def repeated_read(session: Session) -> Session | None:
+    """The account lookup is made a second time, in a step of its own, with no write in between (a warning)."""
+    s = _copy(session)
+    lookup = _calls(s)[0]
+    at = lookup.result_index + 1
+    again = [
+        ChatMessage(
+            role=Role.ASSISTANT,
+            tool_calls=[ToolCall(id="call_again", name=lookup.name, arguments=json.dumps(lookup.arguments))],
+        ),
+        ChatMessage(
+            role=Role.TOOL,
+            tool_call_id="call_again",
+            name=lookup.name,
+            content=lookup.content,
+            meta=MessageMeta(task_index=0),
+        ),
+    ]
+    s.messages[at:at] = again
+    for record in s.write_log:
+        record.message_index += len(again) * (record.message_index >= at)
+    return Session.model_validate(s.model_dump())
+
+
+MUTATIONS: tuple[Mutation, ...] = (
+    Mutation("unpersisted write", "write_confirmed", unpersisted_write),
+    Mutation("thanks after a failure", "feedback", thanks_after_failure),
+    Mutation("complaint after a served request", "feedback", complaint_after_served),
+    Mutation("contradicted status", "text_consistent", contradicted_status),
+    Mutation("dropped key field", "text_consistent", dropped_key_field),
+    Mutation("swapped email", "identity", swapped_email),
+    Mutation("someone else's records", "identity", foreign_record),
+    Mutation("placeholder string", "simulated_values", placeholder),
+    Mutation("unstable record", "simulated_values", unstable_record),
+    Mutation("broken aggregate", "simulated_values", broken_aggregate),
+    Mutation("stale parallel read", "stale_read", stale_parallel),
+    Mutation("write not applied", "effects", unapplied_write),
+    Mutation("repeated read", "repeated_read", repeated_read),
+)
+
+
+def detected(findings: list[Any], expected: str) -> bool:
+    return any(f.check == expected for f in findings)
