@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from turnloom.core.untrusted import StrictJsonError, fix_json_escapes, strict_loads
+
 SCHEMA_VERSION = 1
 
 
@@ -113,16 +115,19 @@ class ToolCall(_Model):
     @field_validator("arguments")
     @classmethod
     def _arguments_are_json_object(cls, value: str) -> str:
+        value = fix_json_escapes(value)  # a lone surrogate escape would parse into text no file can hold
         try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"tool-call arguments are not valid JSON: {exc}") from exc
+            parsed = strict_loads(value)
+        except StrictJsonError as exc:
+            raise ValueError(f"tool-call arguments are not strict JSON: {exc}") from exc
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise ValueError(f"tool-call arguments are not valid JSON: {exc or 'nested too deeply'}") from exc
         if not isinstance(parsed, dict):
             raise ValueError("tool-call arguments must be a JSON object")
         return value
 
     def parsed_arguments(self) -> dict[str, Any]:
-        return json.loads(self.arguments)
+        return strict_loads(self.arguments)
 
     def to_openai(self) -> dict[str, Any]:
         return {

@@ -17,14 +17,16 @@ from turnloom.core.config import TurnloomConfig
 from turnloom.core.lifecycle.dialogue import create_session, fork_session, open_engine
 from turnloom.core.engine.engine import DialogueEngine
 from turnloom.core.storage.journal import Journal, journal_path, open_session
+from turnloom.core.storage.session_folder import file_name_part
 from turnloom.core.models import ChatMessage, FinishReason, Mode, Session, Task, ToolExecution, WriteRecord
 
 SNAPSHOT_SUFFIX = ".session.json"
 
 
 def default_path(folder: Path, session: Session) -> Path:
-    """`<folder>/<domain>-seed<N>-<id>.session.json`."""
-    return folder / f"{session.domain}-seed{session.config.seed}-{session.id}{SNAPSHOT_SUFFIX}"
+    """`<folder>/<domain>-seed<N>-<id>.session.json`, each part made a safe file-name part (it comes from data)."""
+    stem = f"{file_name_part(session.domain)}-seed{session.config.seed}-{file_name_part(session.id)}"
+    return folder / f"{stem}{SNAPSHOT_SUFFIX}"
 
 
 class LazyJournal:

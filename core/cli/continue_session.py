@@ -144,7 +144,7 @@ def _is_transcript(source: Path) -> bool:
         return False
     try:
         data = json.loads(read_text(source))
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return True  # let the transcript importer name the line and column
     return looks_like_transcript(data)
 

@@ -10,12 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from turnloom.core.errors import UsageError
+from turnloom.core.errors import SessionFileError, UsageError
 from turnloom.core.export import FORMATS, export_sessions
-from turnloom.core.storage.journal import open_session
 from turnloom.core.models import Session
-
-SESSION_GLOBS = ("*.session.json", "*.session.toml")
+from turnloom.core.storage.session_folder import find_sessions, read_sessions
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,24 +47,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def session_files(paths: list[str]) -> list[Path]:
-    """The session files named by `paths` (folders searched recursively), in a stable order.
+def read_named_sessions(paths: list[str]) -> list[tuple[Path, Session]]:
+    """The sessions `paths` name (folders searched, journal-only ones too); a bad file is skipped with its reason.
 
     Raises:
         UsageError: a path that does not exist, or no session files at all.
+        SessionFileError: none of the files can be read (naming the first one's problem).
     """
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found += sorted({p for glob in SESSION_GLOBS for p in path.rglob(glob)})
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise UsageError(f"{raw}: no such file or folder")
-    if not found:
+    try:
+        found = find_sessions(paths)
+    except SessionFileError as exc:
+        raise UsageError(str(exc)) from None
+    if not found.paths:
         raise UsageError(f"no *.session.json or *.session.toml files in {', '.join(paths)}")
-    return list(dict.fromkeys(found))
+    skipped = [(str(path), reason) for path, reason in found.skipped]
+    sessions: list[tuple[Path, Session]] = []
+    for read in read_sessions(found):
+        for warning in read.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        if read.session is None:
+            skipped.append((str(read.path), read.problem or "cannot be read"))
+        else:
+            sessions.append((read.path, read.session))
+    if not sessions:
+        problems = [reason if reason.startswith(path) else f"{path}: {reason}" for path, reason in skipped]
+        more = f" (and {len(problems) - 1} more file(s) that cannot be read)" if len(problems) > 1 else ""
+        raise SessionFileError((problems[0] if problems else "no session could be read") + more)
+    for path, reason in skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    return sessions
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,12 +87,7 @@ def run(args: argparse.Namespace) -> int:
         from turnloom.core.cli.verdicts import judge_pending
 
         judge_pending(args)
-    sessions: list[Session] = []
-    for path in session_files(args.paths):
-        session, warnings = open_session(path)
-        for warning in warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        sessions.append(session)
+    sessions = [session for _, session in read_named_sessions(args.paths)]
     invalid: list[tuple[str, str]] = []
     if getattr(args, "only_valid", False):
         from turnloom.core.quality.verdict import reasons, verdict_for

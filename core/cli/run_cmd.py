@@ -21,6 +21,7 @@ from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.engine.engine import DialogueEngine, MessageCommitted
 from turnloom.core.errors import UsageError
 from turnloom.core.storage.journal import Journal
+from turnloom.core.storage.session_folder import file_name_part
 from turnloom.core.quality.metrics import dialogue_stats
 from turnloom.core.models import FinishReason, Mode, Session, ToolExecution
 from turnloom.core.cli.render import format_message, print_header, use_colour
@@ -151,7 +152,8 @@ def _forge_tools(session: Session, backends: BackendSetup, quiet: bool) -> None:
 
 
 def default_output(session: Session) -> Path:
-    return Path("sessions") / f"{session.domain}-seed{session.config.seed}-{session.id}.session.json"
+    stem = f"{file_name_part(session.domain)}-seed{session.config.seed}-{file_name_part(session.id)}"
+    return Path("sessions") / f"{stem}.session.json"
 
 
 def run_and_save(

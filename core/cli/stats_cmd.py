@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from turnloom.core.config import load_config
-from turnloom.core.quality.dataset_stats import collect, render, render_failures
-from turnloom.core.storage.journal import open_session
 from turnloom.core.batch.manifest import load_manifest
-from turnloom.core.models import Session
-from turnloom.core.cli.export_cmd import session_files
+from turnloom.core.cli.export_cmd import read_named_sessions
 from turnloom.core.cli.verdicts import add_judge_option, judge_pending
+from turnloom.core.config import load_config
+from turnloom.core.models import Session
+from turnloom.core.quality.dataset_stats import collect, render, render_failures
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,10 +58,7 @@ def load_sessions(paths: list[str]) -> tuple[list[Session], dict[str, float]]:
                 for entry in manifest.dialogues:
                     if entry.wall_s is not None:
                         by_file[(folder / entry.file).resolve()] = entry.wall_s
-    for path in session_files(paths):
-        session, warnings = open_session(path)
-        for warning in warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+    for path, session in read_named_sessions(paths):
         sessions.append(session)
         wall = by_file.get(path.resolve())
         if wall is not None:

@@ -15,11 +15,11 @@ import asyncio
 import sys
 from pathlib import Path
 
-from turnloom.core.cli.export_cmd import session_files
 from turnloom.core.config import load_config
 from turnloom.core.models import Session
 from turnloom.core.quality.verdict import JUDGE_CHECK, judged_verdict, needs_judge
-from turnloom.core.storage.journal import compact, open_session
+from turnloom.core.storage.journal import compact
+from turnloom.core.storage.session_folder import find_sessions, read_sessions
 
 
 def add_judge_option(parser: argparse.ArgumentParser) -> None:
@@ -42,8 +42,10 @@ def judge_pending(args: argparse.Namespace) -> int:
     if chosen == "offline":
         return 0
     pending: list[tuple[Path, Session, str]] = []
-    for path in session_files(args.paths):
-        session, _warnings = open_session(path)
+    for read in read_sessions(find_sessions(args.paths)):
+        if read.session is None:
+            continue  # the command that follows reports it
+        path, session = read.path, read.session
         profile = chosen or session.config.roles.get(JUDGE_CHECK)
         if profile and profile != "offline" and needs_judge(session):
             pending.append((path, session, profile))

@@ -21,6 +21,7 @@ from typing import Any
 
 from turnloom.core.errors import BackendError
 from turnloom.core.models import Usage
+from turnloom.core.untrusted import fix_json_escapes, safe_data, safe_text, strict_loads
 
 
 class MalformedReplyError(BackendError):
@@ -142,6 +143,14 @@ class ChatResult:
     model: str | None = None
     cached: bool = False
 
+    def __post_init__(self) -> None:
+        # the boundary where model text enters: every string made safe to keep, write and show, once
+        self.content = safe_text(self.content)
+        self.reasoning = None if self.reasoning is None else safe_text(self.reasoning)
+        for call in self.tool_calls:
+            call.name = safe_text(call.name)
+            call.arguments = safe_text(fix_json_escapes(call.arguments))
+
     def to_record(self) -> dict[str, Any]:
         return {
             "content": self.content,
@@ -234,6 +243,8 @@ _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
 def extract_json(text: str) -> Any:
     """The JSON value in a reply: the whole text, a fenced block, or the first balanced object.
 
+    Strict JSON only (no NaN or Infinity), and every string in it made safe (`untrusted.safe_data`).
+
     Raises:
         ValueError: no JSON could be found or repaired, with the parser's message.
     """
@@ -248,18 +259,18 @@ def extract_json(text: str) -> Any:
         if not candidate:
             continue
         try:
-            return json.loads(candidate)
-        except json.JSONDecodeError as exc:
-            last_error = str(exc)
+            return safe_data(strict_loads(candidate))
+        except (ValueError, RecursionError) as exc:
+            last_error = str(exc) or "nested too deeply"
         balanced = _first_balanced(candidate)
         if balanced is not None:
             try:
-                return json.loads(balanced)
-            except json.JSONDecodeError as exc:
-                last_error = str(exc)
+                return safe_data(strict_loads(balanced))
+            except (ValueError, RecursionError) as exc:
+                last_error = str(exc) or "nested too deeply"
         repaired = repair_json(candidate)
         if repaired is not None:
-            return repaired
+            return safe_data(repaired)
     raise ValueError(last_error)
 
 
@@ -332,8 +343,8 @@ def repair_json(text: str) -> Any | None:
         re.sub(r"\bTrue\b", "true", re.sub(r"\bFalse\b", "false", re.sub(r"\bNone\b", "null", mended))),
     ):
         try:
-            return json.loads(attempt)
-        except json.JSONDecodeError:
+            return strict_loads(attempt)
+        except (ValueError, RecursionError):
             continue
     return None
 

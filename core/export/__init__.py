@@ -99,8 +99,12 @@ _LINE_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 def jsonl_line(record: dict[str, Any]) -> str:
-    """One JSONL line: UTF-8 JSON with every Unicode line break escaped, ending in a newline."""
-    line = json.dumps(record, ensure_ascii=False)
+    """One JSONL line: strict UTF-8 JSON with every Unicode line break escaped, ending in a newline.
+
+    Raises:
+        ValueError: the record holds NaN or Infinity (strict JSON readers refuse them).
+    """
+    line = json.dumps(record, ensure_ascii=False, allow_nan=False)
     for char, escaped in _LINE_BREAKS.items():
         line = line.replace(char, escaped)
     return line + "\n"
@@ -147,10 +151,13 @@ def export_sessions(
         seen.add(session.id)
         try:
             record = build_record(session, fmt, secrets)
+            lines.append(jsonl_line(record))
         except RecordRejected as exc:
             report.skipped.append((session.id, str(exc)))
             continue
-        lines.append(jsonl_line(record))
+        except ValueError as exc:  # NaN or Infinity somewhere in the record
+            report.skipped.append((session.id, f"not strict JSON ({exc})"))
+            continue
     with atomic_writer(out_path) as out:
         out.writelines(lines)
     report.written = len(lines)

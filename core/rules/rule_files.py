@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from turnloom.core.errors import ConfigError
 from turnloom.core.models import Rule
+from turnloom.core.untrusted import writable_data
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,9 @@ _TOML_LINE = re.compile(r"at line (\d+)")
 def parse_toml(path: str, text: str) -> tuple[dict[str, Any] | None, list[RuleProblem]]:
     """Parse TOML text; a syntax error becomes a problem with its line."""
     try:
-        return tomllib.loads(text), []
+        return writable_data(tomllib.loads(text)), []
+    except RecursionError:
+        return None, [RuleProblem(path, "nested too deeply to be a rule file")]
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE.search(str(exc))
         return None, [RuleProblem(path, f"not valid TOML: {exc}", int(match.group(1)) if match else None)]

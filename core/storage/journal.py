@@ -65,6 +65,28 @@ def _sha256(path: Path) -> str | None:
         raise SessionFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
+def _refuse_foreign_journal(jpath: Path, session: Session) -> None:
+    """Raise unless the journal at `jpath` is absent or belongs to `session` (the caller continues it)."""
+    try:
+        with open(jpath, "rb") as handle:
+            first = handle.readline()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise SessionFileError(f"{jpath}: cannot read: {exc.strerror or exc}") from None
+    header = _parse_line(first.rstrip(b"\n")) if first else None
+    if header is not None and header.get("ev") == "header" and header.get("session_id") == session.id:
+        return
+    if not first.strip():
+        return  # an empty file holds nothing to lose
+    owner = f"session {header.get('session_id')!r}" if header is not None else "something that is not this session"
+    raise SessionFileError(
+        f"{jpath}: a journal of {owner} is already there, and may hold the only copy of its committed "
+        f"messages; continue it (turnloom run --from {jpath.with_suffix('.json')}), or move it aside, "
+        "then run again"
+    )
+
+
 def _line(event: dict[str, Any], models: dict[str, BaseModel | Sequence[BaseModel]] | None = None) -> str:
     """One journal line; each of `models` goes under its key, serialised by pydantic (fast)."""
     text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
@@ -97,7 +119,8 @@ class Journal:
         """Start a fresh journal for `session` (replacing any old one, atomically).
 
         Call `open_session` first if a journal may exist: its changes are only kept if they
-        are already part of `session`.
+        are already part of `session`. A journal of another session is never replaced: it may
+        hold the only copy of that session's committed messages (a crashed `run --out` re-run).
 
         Args:
             snapshot_path: the snapshot file the journal belongs to (need not exist yet).
@@ -108,10 +131,11 @@ class Journal:
             The open journal.
 
         Raises:
-            SessionFileError: the journal cannot be written.
+            SessionFileError: the journal cannot be written, or one of another session is there.
         """
         snapshot = Path(snapshot_path)
         format_for(snapshot)  # reject an unknown suffix before writing anything
+        _refuse_foreign_journal(journal_path(snapshot), session)
         header: dict[str, Any] = {"ev": "header", "session_id": session.id}
         digest = _sha256(snapshot)
         light = False
@@ -374,21 +398,26 @@ def _read_events(jpath: Path) -> tuple[list[dict[str, Any]], list[str]]:
 def _parse_line(line: bytes) -> dict[str, Any] | None:
     try:
         event = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
     return event if isinstance(event, dict) and "ev" in event else None
 
 
 def _replay(session: Session, events: list[dict[str, Any]], jpath: Path, warnings: list[str]) -> Session:
     data = session.model_dump(mode="json")
+    previous: dict[str, Any] | None = None
     for number, event in enumerate(events, start=2):
         kind = event.get("ev")
+        if event == previous and kind in ("message", "write", "task"):
+            warnings.append(f"{jpath}: line {number} repeats line {number - 1}; skipped it")
+            continue
+        previous = event
         try:
             if kind == "message":
-                index, messages = int(event["index"]), data["messages"]
-                if index > len(messages):
+                index, messages = event["index"], data["messages"]
+                if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= len(messages):
                     warnings.append(
-                        f"{jpath}: line {number} writes message {index} but only {len(messages)} "
+                        f"{jpath}: line {number} writes message {index!r} but only {len(messages)} "
                         "exist; stopped replaying there"
                     )
                     break
@@ -399,17 +428,24 @@ def _replay(session: Session, events: list[dict[str, Any]], jpath: Path, warning
                 writes = [] if write is None else [WriteRecord.model_validate(write).model_dump(mode="json")]
                 finish = None if event.get("finish") is None else FinishReason(event["finish"])
                 messages[index : index + 1] = [event["message"]]
-                data["tasks"].extend(tasks)
-                data["write_log"].extend(writes)
+                _add_new(data["tasks"], tasks)
+                _add_new(data["write_log"], writes)
                 if finish is not None:
                     data["finish_reason"] = finish
             elif kind == "write":
-                data["write_log"].append(WriteRecord.model_validate(event["record"]).model_dump(mode="json"))
+                record = WriteRecord.model_validate(event["record"]).model_dump(mode="json")
+                if not _add_new(data["write_log"], [record]):
+                    warnings.append(f"{jpath}: line {number} logs a write already logged; skipped it")
             elif kind == "task":
-                data["tasks"].append(Task.model_validate(event["task"]).model_dump(mode="json"))
+                task = Task.model_validate(event["task"]).model_dump(mode="json")
+                if not _add_new(data["tasks"], [task]):
+                    warnings.append(f"{jpath}: line {number} adds a task already in the queue; skipped it")
             elif kind == "truncate":
+                at = event["at"]
+                if not isinstance(at, int) or isinstance(at, bool) or at < 0:
+                    raise ValueError(f"cannot cut at {at!r}")
                 cut = Session.model_validate(data)
-                cut.cut(int(event["at"]))
+                cut.cut(at)
                 reason = data.get("finish_reason")  # a truncate alone does not reopen: "finish" events do
                 data = cut.model_dump(mode="json")
                 data["finish_reason"] = reason
@@ -427,3 +463,13 @@ def _replay(session: Session, events: list[dict[str, Any]], jpath: Path, warning
             raise SessionFileError(f"{jpath}: line {number}: malformed {kind!r} event: {exc}") from None
     data["finish_reason"] = None if data["finish_reason"] is None else str(data["finish_reason"])
     return session_from_dict(data, f"{jpath} (replayed)")
+
+
+def _add_new(target: list[dict[str, Any]], items: list[dict[str, Any]]) -> bool:
+    """Append each of `items` not already in `target` (a replayed line never adds a duplicate); any added?"""
+    added = False
+    for item in items:
+        if item not in target:
+            target.append(item)
+            added = True
+    return added

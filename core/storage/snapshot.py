@@ -27,12 +27,14 @@ from pydantic import ValidationError
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import SCHEMA_VERSION, Session
 from turnloom.core.storage.toml_codec import from_toml_data, to_toml_text
+from turnloom.core.untrusted import writable_data
 
 Format = Literal["json", "toml"]
 
 # MIGRATIONS[v] turns a version-v document (a dict in the JSON shape) into version v+1.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
+_TOO_DEEP = "nested too deeply to be a session (a session file is a few levels deep); is it the right file?"
 _TRUNCATED_HINT = "file ends early - it may have been cut off while saving; the journal beside it may hold the rest"
 
 
@@ -113,11 +115,14 @@ def session_from_dict(data: Any, source: str | os.PathLike[str] = "<data>") -> S
     """
     if not isinstance(data, dict):
         raise SessionFileError(f"{source}: a session file must hold an object at the top level")
-    data = migrate(data, source)
+    # the boundary where a file enters: a lone surrogate (no file can hold it) read as U+FFFD
+    data = migrate(writable_data(data), source)
     try:
         return Session.model_validate(data)
     except ValidationError as exc:
         raise SessionFileError(f"{source}: {_describe_validation(exc)}") from None
+    except RecursionError:
+        raise SessionFileError(f"{source}: {_TOO_DEEP}") from None
 
 
 def migrate(
@@ -283,6 +288,8 @@ def _mode_for(target: Path) -> int:
 def _parse_json(text: str, source: str | os.PathLike[str]) -> Any:
     try:
         return json.loads(text)
+    except RecursionError:
+        raise SessionFileError(f"{source}: {_TOO_DEEP}") from None
     except json.JSONDecodeError as exc:
         at_end = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
         if at_end:
@@ -296,6 +303,8 @@ _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)$")
 def _parse_toml(text: str, source: str | os.PathLike[str]) -> Any:
     try:
         raw = tomllib.loads(text)
+    except RecursionError:
+        raise SessionFileError(f"{source}: {_TOO_DEEP}") from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         if message.endswith("(at end of document)"):
@@ -305,7 +314,10 @@ def _parse_toml(text: str, source: str | os.PathLike[str]) -> Any:
             reason = message[: found.start()].strip()
             raise SessionFileError(f"{source}: line {found[1]}, column {found[2]}: invalid TOML: {reason}") from None
         raise SessionFileError(f"{source}: invalid TOML: {message}") from None
-    return from_toml_data(Session, raw, source)
+    try:
+        return from_toml_data(Session, raw, source)
+    except RecursionError:
+        raise SessionFileError(f"{source}: {_TOO_DEEP}") from None
 
 
 def _describe_validation(exc: ValidationError) -> str:

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import ChatMessage, MessageMeta, Provenance, Role, ToolCall, ToolOrigin, ToolSpec
 from turnloom.core.storage.snapshot import read_text
+from turnloom.core.untrusted import writable_data
 
 _ROLES = {
     "system": Role.SYSTEM,
@@ -106,7 +107,9 @@ def parse_transcript(data: Any, source: str | os.PathLike[str] = "<transcript>")
 
 def _parse_json(text: str, source: str | os.PathLike[str]) -> Any:
     try:
-        return json.loads(text)
+        return writable_data(json.loads(text))
+    except RecursionError:
+        raise TranscriptError(f"{source}: nested too deeply to be a transcript") from None
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and text.lstrip().startswith("{") and "\n{" in text:
             raise TranscriptError(

@@ -9,9 +9,11 @@ Unknown or disabled tools and malformed arguments come back as error results.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from turnloom.core.models import Session, ToolCall, ToolExecution, ToolSpec
+from turnloom.core.untrusted import fix_json_escapes, safe_text, strict_loads
 from turnloom.core.tools.sqlenv import MAX_RESULT_BYTES, SqlEnvironment, ToolResult, validate_arguments
 
 if TYPE_CHECKING:
@@ -29,8 +31,8 @@ def error_result(message: str, kind: str) -> ToolResult:
 def call_arguments(call: ToolCall) -> dict | ToolResult:
     """The call's arguments as an object, or the error result a malformed call gets."""
     try:
-        arguments = json.loads(call.arguments)
-    except json.JSONDecodeError as exc:
+        arguments = strict_loads(call.arguments)
+    except (ValueError, RecursionError) as exc:
         return error_result(f"arguments are not valid JSON: {exc}", "invalid_arguments")
     if not isinstance(arguments, dict):
         return error_result("arguments must be a JSON object", "invalid_arguments")
@@ -59,7 +61,16 @@ class ToolEnvironment:
         return "sqlite" if self.execution is ToolExecution.SQL else "simulated"
 
     async def execute(self, ctx: RoleContext, spec: ToolSpec | None, call: ToolCall) -> ToolResult:
-        """Run `call`; every failure is returned as an error result, never raised."""
+        """Run `call`; every failure is returned as an error result, never raised.
+
+        This is the boundary where tool results enter: their text is made safe to keep,
+        write and show (`untrusted.safe_text`), and capped at `max_result_bytes`.
+        """
+        result = await self._answer(ctx, spec, call)
+        content = safe_text(fix_json_escapes(result.content))
+        return result if content == result.content else replace(result, content=content)
+
+    async def _answer(self, ctx: RoleContext, spec: ToolSpec | None, call: ToolCall) -> ToolResult:
         if spec is None:
             return error_result(f"unknown or disabled tool {call.name!r}", "unknown_tool")
         arguments = call_arguments(call)

@@ -31,6 +31,7 @@ from turnloom.core.errors import ToolsetError
 from turnloom.core.models import ToolExecution, ToolSpec, Usage
 from turnloom.core.tools.schema import quote_ident
 from turnloom.core.tools.sqlenv import SqlEnvironment, validate_arguments
+from turnloom.core.untrusted import writable_data
 from turnloom.core.storage.snapshot import atomic_writer
 
 TOOLSET_FORMAT = "turnloom-toolset"
@@ -134,7 +135,9 @@ def load_toolset(path: str | Path, flag: str = "--tools") -> Toolset:
     except (OSError, UnicodeDecodeError) as exc:
         raise ToolsetError(f"{where}: cannot read the file ({getattr(exc, 'strerror', None) or exc})") from None
     try:
-        data = json.loads(text)
+        data = writable_data(json.loads(text))
+    except RecursionError:
+        raise ToolsetError(f"{where}: nested too deeply to be a toolset file; forge it again") from None
     except json.JSONDecodeError as exc:
         hint = "" if text.rstrip().endswith("}") else " (the file looks truncated)"
         raise ToolsetError(
@@ -153,6 +156,8 @@ def load_toolset(path: str | Path, flag: str = "--tools") -> Toolset:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ToolsetError(f"{where}: {_location(first['loc'], data)}: {first['msg']}") from None
+    except RecursionError:
+        raise ToolsetError(f"{where}: nested too deeply to be a toolset file; forge it again") from None
     toolset.source = str(file)
     return toolset
 

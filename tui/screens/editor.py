@@ -1,4 +1,8 @@
-"""A modal text editor for a user turn or a message: ctrl+s submits, escape cancels."""
+"""A modal text editor for a user turn or a message: ctrl+s submits, escape cancels.
+
+A text area paints its text as it is, so what it is given is made terminal-safe first
+(`untrusted.safe_text`): a message read from a crafted file cannot drive the terminal.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
+
+from turnloom.core.untrusted import safe_text
 
 
 class EditorScreen(ModalScreen[str | None]):
@@ -20,7 +26,7 @@ class EditorScreen(ModalScreen[str | None]):
     def __init__(self, title: str, text: str, hint: str = "") -> None:
         super().__init__(classes="dialog-screen")
         self._title = title
-        self._text = text
+        self._text = safe_text(text)
         self._hint = hint
 
     def compose(self) -> ComposeResult:

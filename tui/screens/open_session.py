@@ -20,20 +20,41 @@ from textual.widgets.option_list import Option
 
 
 def session_files(folder: Path) -> list[tuple[Path, str]]:
-    """(snapshot path, note) for every session in `folder`, newest first."""
+    """(snapshot path, note) for every session in `folder`, newest first.
+
+    Symbolic links in the folder are not listed (a file is only opened through a link the
+    user names), and an entry that vanishes or cannot be read is passed over.
+    """
     if not folder.is_dir():
         return []
     found: dict[Path, tuple[float, str]] = {}
-    for path in folder.iterdir():
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    for path in entries:
         name = path.name
+        try:
+            if path.is_symlink() or not path.is_file():
+                continue
+            mtime = path.stat().st_mtime
+        except OSError:
+            continue
         if name.endswith((".session.json", ".session.toml")):
             journal = path.with_suffix(".journal")
-            found[path] = (path.stat().st_mtime, "journal" if journal.exists() else "")
+            found[path] = (mtime, "journal" if journal.exists() else "")
         elif name.endswith(".session.journal"):
             snapshot = path.with_suffix(".json")
             if not snapshot.exists() and not path.with_suffix(".toml").exists():
-                found[snapshot] = (path.stat().st_mtime, "unsaved")
+                found[snapshot] = (mtime, "unsaved")
     return [(p, note) for p, (_, note) in sorted(found.items(), key=lambda item: -item[1][0])]
+
+
+def _modified(path: Path) -> str:
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
+    except OSError:
+        return ""
 
 
 class OpenSessionScreen(ModalScreen[Path | None]):
@@ -58,7 +79,7 @@ class OpenSessionScreen(ModalScreen[Path | None]):
         option_list = self.query_one(OptionList)
         for path, note in session_files(self._folder):
             self._files.append(path)
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime)) if path.exists() else ""
+            when = _modified(path)
             label = Text(path.name)
             label.append(f"  {when}", style="dim")
             if note:

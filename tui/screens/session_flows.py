@@ -15,6 +15,7 @@ from textual import work
 from turnloom.core.errors import TurnloomError
 from turnloom.core.export import export_sessions
 from turnloom.core.storage.journal import open_session
+from turnloom.core.storage.session_folder import file_name_part
 
 from turnloom.tui.workbench import Workbench, default_path
 from turnloom.tui.screens.dialogs import ErrorScreen
@@ -122,7 +123,7 @@ class SessionFlows:
 
     def action_export(self) -> None:
         session = self.bench.session
-        default = self.sessions_dir / f"{session.domain}-{session.id}.jsonl"
+        default = self.sessions_dir / f"{file_name_part(session.domain)}-{file_name_part(session.id)}.jsonl"
         self.app.push_screen(ExportScreen(default), self._export)
 
     @work(exclusive=True, group="export", exit_on_error=False)

@@ -10,23 +10,22 @@ a 100 KB message costs no more to show collapsed than a short one. Styles are pa
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
 
 from turnloom.core.models import ChatMessage, Role
+from turnloom.core.untrusted import safe_text
 
 COLLAPSED_LINES = 8  # body lines shown before "… more"
 COLLAPSED_CHARS = 1_600  # body characters considered when collapsed
 PRETTY_LIMIT = 40_000  # tool JSON longer than this is shown as it came
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def clean(text: str) -> str:
-    """Text safe to paint: tabs expanded, carriage returns dropped, control characters shown as �."""
-    return _CONTROL.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "").replace("\t", "    "))
+    """Text safe to paint: tabs expanded, carriage returns dropped, control and bidi characters shown as �."""
+    return safe_text(text.replace("\r\n", "\n").replace("\r", "").replace("\t", "    "))
 
 
 @dataclass(frozen=True)

@@ -32,19 +32,20 @@ from turnloom.core.endpoint.exchange import (
 from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.endpoint.structured import Spend
 from turnloom.core.players.llm.user import seed_for
+from turnloom.core.untrusted import strict_loads
 
 
 def parse_arguments(raw: str) -> dict[str, Any] | None:
     """Tool-call arguments as an object: parsed, repaired, or None when beyond repair."""
     text = raw.strip() or "{}"
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
+        value = strict_loads(text)  # NaN, Infinity: not JSON, so asked again, never committed
+    except (ValueError, RecursionError):
         value = repair_json(text)
     if isinstance(value, str):  # double-encoded arguments ("{\"a\": 1}")
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
+            value = strict_loads(value)
+        except (ValueError, RecursionError):
             return None
     return value if isinstance(value, dict) else None
 
@@ -190,8 +191,8 @@ class LLMAssistant:
 
 def _is_object(text: str) -> bool:
     try:
-        return isinstance(json.loads(text), dict)
-    except json.JSONDecodeError:
+        return isinstance(strict_loads(text), dict)
+    except (ValueError, RecursionError):
         return False
 
 
