@@ -9,13 +9,20 @@ Unknown or disabled tools and malformed arguments come back as error results.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from turnloom.core.models import Session, ToolCall, ToolExecution, ToolSpec
 from turnloom.core.tools.sqlenv import MAX_RESULT_BYTES, SqlEnvironment, ToolResult, validate_arguments
 
-if TYPE_CHECKING:
-    from turnloom.core.players.roles import RoleContext, ToolSimulator
+
+class Simulator(Protocol):
+    """Answers a call in `simulated` execution; the players' `ToolSimulator` is one.
+
+    `ctx` is the caller's context (the engine's `RoleContext`), passed through untouched: the
+    tools know nothing of roles.
+    """
+
+    async def simulate(self, ctx: Any, spec: ToolSpec, call: ToolCall) -> str: ...
 
 
 def error_result(message: str, kind: str) -> ToolResult:
@@ -44,7 +51,7 @@ class ToolEnvironment:
         self,
         base_image: bytes,
         execution: ToolExecution = ToolExecution.SQL,
-        simulator: ToolSimulator | None = None,
+        simulator: Simulator | None = None,
         *,
         max_result_bytes: int = MAX_RESULT_BYTES,
     ) -> None:
@@ -58,7 +65,7 @@ class ToolEnvironment:
     def backend_name(self) -> str:
         return "sqlite" if self.execution is ToolExecution.SQL else "simulated"
 
-    async def execute(self, ctx: RoleContext, spec: ToolSpec | None, call: ToolCall) -> ToolResult:
+    async def execute(self, ctx: Any, spec: ToolSpec | None, call: ToolCall) -> ToolResult:
         """Run `call`; every failure is returned as an error result, never raised."""
         if spec is None:
             return error_result(f"unknown or disabled tool {call.name!r}", "unknown_tool")
