@@ -161,7 +161,7 @@ def _knowledge(session: Session, notes: list[str]) -> DomainKnowledge | None:
 
 
 def _check_required_tools(session: Session, knowledge: DomainKnowledge | None, notes: list[str]) -> Check:
-    from turnloom.core.players.offline.user import _serves
+    from turnloom.core.domains.progress import serves as _serves
 
     if knowledge is None:
         return Check("required_tools", True)
