@@ -59,7 +59,7 @@ def test_the_wheel_installs_only_under_turnloom(tmp_path):
     assert "turnloom/core/rules/builtin/incremental_requests.toml" in names
     assert any(n.startswith("turnloom/core/domains/") for n in names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "turnloom = turnloom.core.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "turnloom = turnloom.tui.launch:main" in zipfile.ZipFile(wheel).read(entry).decode()
 
 
 def _imports(path: Path) -> set[str]:

@@ -199,9 +199,3 @@ async def _drive(engine: DialogueEngine, backends: BackendSetup | None) -> Finis
     finally:
         if backends is not None:
             await backends.aclose()
-
-
-def run_default() -> int:
-    """What `turnloom` does when the TUI is not available: one offline dialogue."""
-    session = create_session("retail", seed=0)
-    return run_and_save(session, default_output(session))
