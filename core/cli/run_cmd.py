@@ -23,7 +23,7 @@ from turnloom.core.errors import UsageError
 from turnloom.core.storage.journal import Journal
 from turnloom.core.quality.metrics import dialogue_stats
 from turnloom.core.models import FinishReason, Mode, Session, ToolExecution
-from turnloom.core.cli.render import format_message, print_header, use_colour
+from turnloom.core.cli.render import console, message_text, print_header
 from turnloom.core.tools.toolset import Toolset, load_toolset
 from turnloom.core.cli.options import (
     add_backend_options,
@@ -161,15 +161,16 @@ def run_and_save(
     out.parent.mkdir(parents=True, exist_ok=True)
     journal = Journal.open(out, session)
     engine = open_engine(session, recorder=journal, backends=backends)
-    colour = use_colour(sys.stdout)
     if not quiet:
         print_header(session)
+        out = console()
         for index, message in enumerate(session.messages[start_at:], start=start_at):
-            print(format_message(index, message, colour))
+            out.print(message_text(index, message))
 
         def show(event) -> None:
             if isinstance(event, MessageCommitted):
-                print(format_message(event.index, event.message, colour), flush=True)
+                out.print(message_text(event.index, event.message))
+                out.file.flush()
 
         engine.subscribe(show)
     try:
