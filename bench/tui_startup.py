@@ -29,7 +29,7 @@ from pathlib import Path
 
 def _command() -> list[str]:
     script = Path(sys.executable).parent / "turnloom"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "turnloom.core"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "turnloom.tui"]
 
 
 def one_run(timeout: float = 20.0) -> float:

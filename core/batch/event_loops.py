@@ -28,7 +28,6 @@ from turnloom.core.batch.manifest import BatchConfig, DialogueStatus
 
 if TYPE_CHECKING:
     from turnloom.core.players.setup import BackendSpec
-    from turnloom.core.batch.executors import AsyncExecutor
 
 _PR_SET_PDEATHSIG = 1  # prctl option: a signal to receive when the parent dies
 OnStart = Callable[[list[DialogueJob]], None]
@@ -48,21 +47,23 @@ class _Loop:
 
 
 async def run_on_loops(
-    executor: AsyncExecutor,
+    setup: BackendSpec,
+    count: int,
+    opened: int,
+    prices: dict | None,
     config: BatchConfig,
     jobs: Iterable[DialogueJob],
     stop: FileStop,
     on_start: OnStart,
     on_outcome: OnOutcome,
 ) -> None:
-    """`AsyncExecutor.run` over `executor.processes` worker event loops."""
-    assert executor.backends is not None
+    """`AsyncExecutor.run` over `count` worker event loops holding `opened` dialogues between them.
+
+    Each worker builds its endpoints from `setup` (the executor's backends, shared `count` ways).
+    """
     loop = asyncio.get_running_loop()
     context = multiprocessing.get_context("spawn")
-    count = executor.processes
-    opened = executor.open_dialogues
     sizes = [opened // count + (1 if i < opened % count else 0) for i in range(count)]
-    setup = executor.backends.spec(share=count)
     config_json = config.model_dump_json()
     pending = iter(jobs)
     exhausted = False
@@ -119,7 +120,7 @@ async def run_on_loops(
             ours, theirs = context.Pipe(duplex=True)
             process = context.Process(
                 target=_loop_worker,
-                args=(theirs, config_json, setup, executor.prices, stop.path),
+                args=(theirs, config_json, setup, prices, stop.path),
                 name="turnloom-loop",
                 daemon=True,
             )

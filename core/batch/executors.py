@@ -105,7 +105,11 @@ class AsyncExecutor:
         self, config: BatchConfig, jobs: Iterable[DialogueJob], stop: FileStop, on_start: OnStart, on_outcome: OnOutcome
     ) -> None:
         if self.processes > 1:
-            await run_on_loops(self, config, jobs, stop, on_start, on_outcome)
+            assert self.backends is not None  # more than one loop only with endpoints
+            setup = self.backends.spec(share=self.processes)
+            await run_on_loops(
+                setup, self.processes, self.open_dialogues, self.prices, config, jobs, stop, on_start, on_outcome
+            )
             return
         with batch_collector():
             await self._run_here(config, jobs, stop, on_start, on_outcome)

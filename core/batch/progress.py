@@ -1,21 +1,15 @@
-"""A batch's live progress: counts, rate, ETA, tokens and cost, drawn on one terminal line.
+"""A batch's live progress: counts, rate, ETA, tokens and cost, and where they are reported.
 
-The core must not import rich or textual (the TUI owns those; a boundary test
-enforces it), and a batch often runs headless with its output in a log file,
-so this is a small renderer of its own: on a terminal it redraws one line with
-a carriage return and an ANSI erase-to-end-of-line; anywhere else it prints a
-plain line every few seconds, so logs stay readable and small.
+The batch keeps the counts (`BatchProgress`) and hands them to a `ProgressReport` as they
+change; drawing them is the command line's business (`cli.render.ProgressLine`), so the
+batch imports no UI library.
 """
 
 from __future__ import annotations
 
-import shutil
-import sys
 import time
 from dataclasses import dataclass, field
-from typing import TextIO
-
-_ERASE_LINE = "\x1b[K"
+from typing import Protocol
 
 
 @dataclass
@@ -86,47 +80,11 @@ def format_duration(seconds: float | None) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
-class ProgressLine:
-    """Draws `BatchProgress` to a stream: redrawn in place on a TTY, periodic lines otherwise.
+class ProgressReport(Protocol):
+    """Where a running batch reports its counts: about every quarter second, a message, the end."""
 
-    Args:
-        stream: where to draw (default stderr, so stdout stays for results).
-        tty: force terminal mode on or off (default: the stream's isatty()).
-        log_interval: seconds between plain lines when not on a terminal.
-    """
+    def update(self, progress: BatchProgress) -> None: ...
 
-    def __init__(self, stream: TextIO | None = None, tty: bool | None = None, log_interval: float = 5.0) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = self.stream.isatty() if tty is None else tty
-        self.log_interval = log_interval
-        self._last_log = 0.0
-        self._drawn = False
+    def message(self, text: str) -> None: ...
 
-    def update(self, progress: BatchProgress) -> None:
-        """Redraw (on a terminal) or log a line if the interval has passed."""
-        if self.tty:
-            width = shutil.get_terminal_size((100, 20)).columns - 1
-            self.stream.write("\r" + progress.line()[:width] + _ERASE_LINE)
-            self.stream.flush()
-            self._drawn = True
-        elif time.monotonic() - self._last_log >= self.log_interval:
-            self._last_log = time.monotonic()
-            self.stream.write(progress.line() + "\n")
-            self.stream.flush()
-
-    def message(self, text: str) -> None:
-        """Print a line of text without garbling the progress line."""
-        if self.tty and self._drawn:
-            self.stream.write("\r" + _ERASE_LINE)
-        self.stream.write(text + "\n")
-        self.stream.flush()
-        self._drawn = False
-
-    def close(self, progress: BatchProgress) -> None:
-        """Draw the final state and end the line."""
-        if self.tty:
-            self.stream.write("\r" + progress.line() + _ERASE_LINE + "\n")
-        else:
-            self.stream.write(progress.line() + "\n")
-        self.stream.flush()
-        self._drawn = False
+    def close(self, progress: BatchProgress) -> None: ...

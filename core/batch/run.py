@@ -2,7 +2,7 @@
 
 `generate` plans the batch against the folder's manifest (refusing a changed
 config unless forced), skips what is finished, hands the rest to an executor
-(`executors`), keeps the manifest and the progress line up to date, and stops
+(`executors`), keeps the manifest and the progress report up to date, and stops
 cleanly on Ctrl-C: the first interrupt lets dialogues in flight finish their
 current message and saves them as they stand; a second aborts at once (the
 journals still hold every committed message). Re-running the same command
@@ -34,7 +34,7 @@ from turnloom.core.batch.manifest import (
     save_manifest,
     session_file_name,
 )
-from turnloom.core.batch.progress import BatchProgress, ProgressLine
+from turnloom.core.batch.progress import BatchProgress, ProgressReport
 
 STOP_FILE = ".stop"
 MANIFEST_EVERY_S = 2.0
@@ -102,7 +102,7 @@ async def generate(
     executor: Executor,
     *,
     force: bool = False,
-    progress: ProgressLine | None = None,
+    progress: ProgressReport | None = None,
     handle_signals: bool = True,
 ) -> BatchReport:
     """Generate (or resume) a batch of `n` dialogues into `out`.
@@ -113,7 +113,7 @@ async def generate(
         n: how many dialogues the batch holds.
         executor: where the dialogues run.
         force: resume even though `config` differs from the folder's manifest.
-        progress: the live progress line (None: no progress output).
+        progress: where the counts are reported as they change (None: nowhere).
         handle_signals: install Ctrl-C / SIGTERM handlers for a clean stop.
 
     Returns:

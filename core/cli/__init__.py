@@ -1,33 +1,53 @@
-"""The `turnloom` command: the TUI by default, headless subcommands otherwise.
+"""The `turnloom` command line: the headless subcommands, parsed and dispatched.
 
-Each subcommand lives in its own module in this package and exposes
-`register(subparsers) -> None`, which adds its parser and sets `handler`
-(a function taking the parsed namespace and returning an exit code).
+Owns: one module per subcommand (`*_cmd.py`), each exposing `register(subparsers) -> None`,
+which adds its parser and sets `handler` (a function taking the parsed namespace and returning
+an exit code); what they print (`render`: tables, transcripts and live progress, drawn with
+rich; the only part of core allowed to import it); reading the files they are given (`loading`).
+Leaves to others: what a command does (every layer below), and `turnloom` with no command,
+which the TUI's launcher (`turnloom.tui.launch`) handles before deferring here: the core never
+names the TUI. `python -m turnloom.core COMMAND` runs a command without it.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
+from collections.abc import Callable
 
-from turnloom.core.errors import TurnloomError
-
-# module names in this package, in the order `--help` lists them
-SUBCOMMAND_MODULES = (
-    "run_cmd",
-    "domains_cmd",
-    "forge_cmd",
-    "replay_cmd",
-    "fork_cmd",
-    "export_cmd",
-    "stats_cmd",
-    "generate_cmd",
-    "rules_cmd",
-    "compare_cmd",
-    "check_cmd",
+from turnloom.core.cli import (
+    check_cmd,
+    compare_cmd,
+    domains_cmd,
+    export_cmd,
+    forge_cmd,
+    fork_cmd,
+    generate_cmd,
+    replay_cmd,
+    rules_cmd,
+    run_cmd,
+    stats_cmd,
 )
+from turnloom.core.errors import TurnloomError, UsageError
+
+# in the order `--help` lists them
+SUBCOMMANDS = (
+    run_cmd,
+    domains_cmd,
+    forge_cmd,
+    replay_cmd,
+    fork_cmd,
+    export_cmd,
+    stats_cmd,
+    generate_cmd,
+    rules_cmd,
+    compare_cmd,
+    check_cmd,
+)
+
+# what `turnloom` does with no command: given the parsed options, returns an exit code
+NoCommand = Callable[[argparse.Namespace], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,24 +62,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", metavar="FILE", help="config file (default: ./turnloom.toml, then the user config dir)"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
-                continue  # subcommand not built yet
-            raise
+    for module in SUBCOMMANDS:
         module.register(subparsers)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `turnloom` console script."""
+def main(argv: list[str] | None = None, no_command: NoCommand | None = None) -> int:
+    """Run the command line `argv` (default: this process's arguments).
+
+    Args:
+        argv: the arguments after the program name.
+        no_command: what to do when no subcommand is given (the TUI's launcher opens the
+            workbench); None makes it a usage error.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            return _open_tui(args)
+            if no_command is None:
+                raise UsageError("name a COMMAND (`turnloom --help` lists them); `turnloom` alone opens the TUI")
+            return int(no_command(args) or 0)
         return int(args.handler(args) or 0)
     except TurnloomError as exc:
         print(f"turnloom: error: {exc}", file=sys.stderr)
@@ -72,18 +94,3 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-
-
-def _open_tui(args: argparse.Namespace) -> int:
-    try:
-        tui = importlib.import_module("turnloom.tui.app")
-    except ModuleNotFoundError:
-        # until the TUI lands, the default is a headless offline dialogue
-        from turnloom.core.cli import run_cmd
-
-        return run_cmd.run_default()
-    return int(tui.main(args) or 0)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -17,12 +17,14 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
+from turnloom.core.cli.render import new_table, table_text
 from turnloom.core.lifecycle.dialogue import create_session, run_to_end
 from turnloom.core.domains import pack_names
 from turnloom.core.errors import UsageError
 from turnloom.core.quality.metrics import dialogue_stats
 from turnloom.core.models import Rule, Session
-from turnloom.core.rules.check import audit_session, knowledge_or_none
+from turnloom.core.players.offline.knowledge import knowledge_or_none
+from turnloom.core.rules.check import audit_session
 from turnloom.core.rules.catalog import RuleCatalog, draw_rule_set, load_catalog, read_rule_set, set_problems
 from turnloom.core.cli.options import non_negative_int
 
@@ -195,18 +197,17 @@ ROWS = (
 def format_table(result: dict) -> str:
     """The side-by-side table as text."""
     names = result["sets"]
-    width = max(12, *(len(n) for n in names))
     lines = [
         f"# {' vs '.join(names)} · {', '.join(result['domains'])} · {result['seed_count']} seeds "
         f"({result['seeds'][0]}-{result['seeds'][-1]}) · {result['tasks']} tasks",
-        f"{'':<28}" + "".join(f"{n:>{width}} " for n in names),
     ]
+    table = new_table("", *names, right=tuple(names))
     for title, key, fmt in ROWS:
-        lines.append(f"{title:<28}" + "".join(f"{fmt.format(result['summary'][n][key]):>{width}} " for n in names))
+        table.add_row(title, *(fmt.format(result["summary"][n][key]) for n in names))
     reasons = sorted({r for n in names for r in result["summary"][n]["finish_reasons"]})
     for reason in reasons:
-        cells = "".join(f"{result['summary'][n]['finish_reasons'].get(reason, 0):>{width}} " for n in names)
-        lines.append(f"{'finish: ' + reason:<28}{cells}")
+        table.add_row(f"finish: {reason}", *(str(result["summary"][n]["finish_reasons"].get(reason, 0)) for n in names))
+    lines.append(table_text(table))
     if len(names) > 1:
         ratios = result["ratio_a_over_b"]
         parts = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from turnloom.core.cli.render import new_table, print_table
 from turnloom.core.domains import all_packs
 from turnloom.core.tools.derive import derive_tools
 from turnloom.core.tools.dbimage import build_pack_image
@@ -47,12 +48,9 @@ def handle(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    header = f"{'domain':<10} {'tables':>6} {'rows':>6} {'tools':>6} {'intents':>7} {'templates':>9}  description"
-    print(header)
-    print("-" * len(header))
+    counts = ("tables", "rows", "tools", "intents", "templates")
+    table = new_table("domain", *counts, "description", right=counts)
     for row in rows:
-        print(
-            f"{row['name']:<10} {row['tables']:>6} {row['rows']:>6} {row['tools']:>6} "
-            f"{row['intents']:>7} {row['templates']:>9}  {row['description']}"
-        )
+        table.add_row(row["name"], *(str(row[key]) for key in counts), row["description"])
+    print_table(table)
     return 0

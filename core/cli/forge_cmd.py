@@ -26,6 +26,7 @@ from turnloom.core.tools.derive import ForgeReport
 from turnloom.core.models import ToolExecution, ToolOrigin, ToolSpec
 from turnloom.core.tools.toolset import Toolset, save_toolset
 from turnloom.core.cli.options import positive_int, seed_type
+from turnloom.core.cli.render import StageLines
 
 if TYPE_CHECKING:
     from turnloom.core.players.setup import BackendSetup
@@ -104,7 +105,7 @@ def handle(args: argparse.Namespace) -> int:
     profile = resolve_role_map(config, None, role_args).get("forge")
     execution = ToolExecution(args.execution)
     source = ToolSource.resolve(args.domain, args.db)
-    say = None if args.quiet else _progress_printer()
+    say = None if args.quiet else StageLines()
     if profile is None:
         if args.cache:
             raise UsageError("--cache needs the forge role on a profile (--profile NAME or --role forge=PROFILE)")
@@ -121,19 +122,6 @@ def handle(args: argparse.Namespace) -> int:
         print(report(toolset))
     print(f"# saved {out} · {len(toolset.tools)} tools · next: turnloom run --tools {out}")
     return 0
-
-
-def _progress_printer() -> Progress:
-    """Stage lines on stderr; on a terminal, per-question updates overwrite each other."""
-    live = sys.stderr.isatty()
-
-    def say(line: str, final: bool = True) -> None:
-        if live:
-            print(f"\r\033[K# {line}", end="\n" if final else "", file=sys.stderr, flush=True)
-        elif final:
-            print(f"# {line}", file=sys.stderr, flush=True)
-
-    return say
 
 
 def _checked_out(out: Path) -> Path:

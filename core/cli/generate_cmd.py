@@ -23,7 +23,8 @@ from turnloom.core.errors import UsageError
 from turnloom.core.batch.executors import AsyncExecutor, Executor, ProcessExecutor, RayExecutor
 from turnloom.core.batch.manifest import BatchConfig
 from turnloom.core.models import Mode, ToolExecution
-from turnloom.core.batch.progress import ProgressLine, format_duration
+from turnloom.core.batch.progress import format_duration
+from turnloom.core.cli.render import ProgressLine
 from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset
 from turnloom.core.cli.options import (
     DefaultStr,

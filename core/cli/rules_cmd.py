@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from turnloom.core.cli.render import new_table, print_table
 from turnloom.core.errors import UsageError
 from turnloom.core.rules.rule_files import read_rule
 from turnloom.core.rules.catalog import (
@@ -62,16 +63,18 @@ def handle(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(f"{'rule':<22} {'kind':<22} {'on':<3} {'source':<10} title")
+    rules = new_table("rule", "kind", "on", "source", "title")
     for rule in sorted(catalog.rules.values(), key=lambda r: r.id):
         source = _source(rule.source, catalog.overrides.get(rule.id))
-        print(f"{rule.id:<22} {rule.kind or '-':<22} {'yes' if rule.enabled else 'no':<3} {source:<10} {rule.title}")
+        rules.add_row(rule.id, rule.kind or "-", "yes" if rule.enabled else "no", source, rule.title)
+    print_table(rules)
     print()
-    print(f"{'rule set':<22} {'rules':>5} {'persona':<30} {'source':<10} description")
+    sets = new_table("rule set", "rules", "persona", "source", "description", right=("rules",))
     for ruleset in sorted(catalog.sets.values(), key=lambda s: s.name):
         persona = ", ".join(ruleset.persona) or "-"
         source = _source(ruleset.source, catalog.overrides.get(ruleset.name))
-        print(f"{ruleset.name:<22} {len(ruleset.rules):>5} {persona:<30} {source:<10} {ruleset.description}")
+        sets.add_row(ruleset.name, str(len(ruleset.rules)), persona, source, ruleset.description)
+    print_table(sets)
     if catalog.problems:
         print("\nnot loaded:", file=sys.stderr)
         for problem in catalog.problems:

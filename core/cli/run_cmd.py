@@ -24,7 +24,7 @@ from turnloom.core.storage.journal import Journal
 from turnloom.core.storage.session_folder import file_name_part
 from turnloom.core.quality.metrics import dialogue_stats
 from turnloom.core.models import FinishReason, Mode, Session, ToolExecution
-from turnloom.core.cli.render import format_message, print_header, use_colour
+from turnloom.core.cli.render import console, message_text, print_header
 from turnloom.core.tools.toolset import Toolset, load_toolset
 from turnloom.core.cli.options import (
     add_backend_options,
@@ -163,15 +163,16 @@ def run_and_save(
     out.parent.mkdir(parents=True, exist_ok=True)
     journal = Journal.open(out, session)
     engine = open_engine(session, recorder=journal, backends=backends)
-    colour = use_colour(sys.stdout)
     if not quiet:
         print_header(session)
+        out = console()
         for index, message in enumerate(session.messages[start_at:], start=start_at):
-            print(format_message(index, message, colour))
+            out.print(message_text(index, message))
 
         def show(event) -> None:
             if isinstance(event, MessageCommitted):
-                print(format_message(event.index, event.message, colour), flush=True)
+                out.print(message_text(event.index, event.message))
+                out.file.flush()
 
         engine.subscribe(show)
     try:
@@ -201,9 +202,3 @@ async def _drive(engine: DialogueEngine, backends: BackendSetup | None) -> Finis
     finally:
         if backends is not None:
             await backends.aclose()
-
-
-def run_default() -> int:
-    """What `turnloom` does when the TUI is not available: one offline dialogue."""
-    session = create_session("retail", seed=0)
-    return run_and_save(session, default_output(session))

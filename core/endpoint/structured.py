@@ -19,7 +19,6 @@ import jsonschema
 
 from turnloom.core.errors import BackendError
 from turnloom.core.models import Usage
-from turnloom.core.prompts import render
 from turnloom.core.endpoint.exchange import ChatRequest, ChatResult, MalformedReplyError, extract_json
 from turnloom.core.endpoint.endpoint import Endpoint
 
@@ -88,6 +87,8 @@ async def ask_json(
     check: Check | None = None,
     on_text: Callable[[str], None] | None = None,
     on_restart: Callable[[], None] | None = None,
+    *,
+    repair: Callable[[str], str],
 ) -> JsonReply:
     """Ask `endpoint` for JSON fitting `request.schema`, with repair rounds.
 
@@ -95,6 +96,8 @@ async def ask_json(
         endpoint: where to ask.
         request: the request; its `schema` is what the reply must fit.
         check: a further test of the parsed value.
+        repair: the message a repair round sends, given what is wrong with the reply
+            (the players' `prompts.json_repair`: prompts are theirs, not the endpoint's).
         on_text: streamed text fragments of each round (raw JSON text).
         on_restart: called whenever the streamed text starts over (a repair round, a retried stream).
 
@@ -122,7 +125,7 @@ async def ask_json(
             return JsonReply(_parsed(result.content), result.content, spend)
         messages = messages + [
             {"role": "assistant", "content": result.content or "(empty)"},
-            {"role": "user", "content": render("json_repair.md", problem=problem)},
+            {"role": "user", "content": repair(problem)},
         ]
     raise BackendError(
         f"{endpoint.where}, role {request.role}: no usable JSON after {endpoint.profile.max_reasks} repair rounds "

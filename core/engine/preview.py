@@ -11,7 +11,6 @@ from __future__ import annotations
 from turnloom.core.engine.engine import DialogueEngine
 from turnloom.core.errors import TurnloomError
 from turnloom.core.models import ChatMessage, Role, Rule
-from turnloom.core.rules.check import build_rule_checker
 
 
 async def preview_user_turn(engine: DialogueEngine, rules: list[Rule]) -> ChatMessage:
@@ -35,9 +34,8 @@ async def preview_user_turn(engine: DialogueEngine, rules: list[Rule]) -> ChatMe
         raise TurnloomError(f"it is the {role}'s turn, not the user's; step until the user speaks to preview")
     config = session.config.model_copy(update={"rules": list(rules)})
     view = session.model_copy(update={"config": config, "tasks": list(session.tasks)})
-    shadow = DialogueEngine(
-        view, engine.roles, engine.environment, rule_checker=build_rule_checker(view, engine.environment)
-    )
+    # the engine's checker reads the rules in force from the session it is given: the view's
+    shadow = DialogueEngine(view, engine.roles, engine.environment, rule_checker=engine.rule_checker)
     proposal = await shadow.propose()
     return proposal.message
 

@@ -20,6 +20,7 @@ from turnloom.core.errors import DatabaseError, UsageError
 from turnloom.core.players.forging import ToolSource, derived_tools
 from turnloom.core.models import GenerationConfig, Mode, Session, ToolExecution, Usage, new_session_id
 from turnloom.core.players.offline import offline_roles
+from turnloom.core.players.offline.knowledge import knowledge_or_none
 from turnloom.core.players.roles import RoleSet
 from turnloom.core.rules.check import build_rule_checker
 from turnloom.core.rules.catalog import rule_config
@@ -134,7 +135,9 @@ def open_engine(
         raise DatabaseError("simulated execution needs a tool simulator role")
     if session.write_log:
         environment.reset_to(session)
-    return DialogueEngine(session, roles, environment, recorder, rule_checker=build_rule_checker(session, environment))
+    return DialogueEngine(
+        session, roles, environment, recorder, rule_checker=build_rule_checker(session, environment, knowledge_or_none)
+    )
 
 
 def run_to_end(session: Session) -> Session:

@@ -89,3 +89,8 @@ def render(template: str, **values: object) -> str:
         return str(values[key])
 
     return _PLACEHOLDER.sub(fill, text).strip()
+
+
+def json_repair(problem: str) -> str:
+    """The message of a repair round: what was wrong with the reply, and to send only the corrected JSON."""
+    return render("json_repair.md", problem=problem)

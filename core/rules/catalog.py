@@ -242,6 +242,15 @@ def draw_rule_set(name: str, seed: int = 0, catalog: RuleCatalog | None = None) 
     return DrawnRules(ruleset.name, rules, persona, ruleset.violation_policy, ruleset.violation_retries)
 
 
+def resolve_rule_set(name: str | None, seed: int = 0) -> list[Rule]:
+    """The rules of a named set (built-in or user), with its persona drawn for `seed`; none for None.
+
+    Raises:
+        ConfigError: for an unknown set name (listing the known ones) or a set naming a missing rule.
+    """
+    return draw_rule_set(name, seed).rules if name is not None else []
+
+
 def rule_config(name: str | None, seed: int = 0, catalog: RuleCatalog | None = None) -> dict[str, object]:
     """GenerationConfig fields for rule set `name` drawn for `seed`: rules, and the set's violation policy.
 

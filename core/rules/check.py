@@ -3,9 +3,11 @@
 Every user turn the engine proposes is checked (`build_rule_checker` gives the
 engine its `rule_checker`); the verdicts go into the message's meta, where the
 stats count them and the TUI shows them. A check sees the transcript before the
-turn, the turn itself and, for built-in domains, what the offline simulator
-knows of the task (its subtasks and which are done), so it holds an LLM's or an
-operator's turn to the same rules as the offline simulator's.
+turn, the turn itself and, when the caller gives it, what is known of the domain
+(its intents and how users phrase them, `DomainReading`: the offline players'
+knowledge is one), from which the task's progress is derived (`domains.progress`),
+so it holds an LLM's or an operator's turn to the same rules as the offline
+simulator's.
 
 What each kind flags:
 
@@ -29,14 +31,46 @@ What the policy does with a violation (regenerate, pause, flag) is the engine's.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, Protocol
 
+from turnloom.core.domains.base import Intent
+from turnloom.core.domains.progress import TaskProgress, derive_progress
 from turnloom.core.models import ChatMessage, Provenance, Role, Rule, RuleVerdict, Session, Task
-from turnloom.core.players.offline.knowledge import DomainKnowledge
-from turnloom.core.players.offline.user import TaskProgress, derive_progress
 from turnloom.core.rules.rule_files import param
+
+
+class ReadRequest(Protocol):
+    """A request recognised in a user message: which intent, with which slot values."""
+
+    @property
+    def intent(self) -> Intent: ...
+
+    @property
+    def slots(self) -> Mapping[str, object]: ...
+
+
+class RequestReader(Protocol):
+    def parse(self, text: str) -> Sequence[ReadRequest]: ...
+
+
+class DomainReading(Protocol):
+    """What the checks that need the task's progress know of a domain.
+
+    The offline players' `DomainKnowledge` is one; `lifecycle` hands it over (this layer
+    cannot name the players).
+    """
+
+    @property
+    def parser(self) -> RequestReader: ...
+
+    def intent(self, name: str) -> Intent: ...
+
+
+# how a checker comes to know the domain of a session (in its environment), or None when it cannot
+KnowledgeSource = Callable[[Session, Any], "DomainReading | None"]
 
 _I = re.IGNORECASE
 FEEDBACK = re.compile(
@@ -87,7 +121,7 @@ class TurnView:
 
     session: Session
     message: ChatMessage
-    knowledge: DomainKnowledge | None
+    knowledge: DomainReading | None
 
     @property
     def text(self) -> str:
@@ -315,7 +349,7 @@ CHECKS: dict[str, Check] = {
 
 
 def check_turn(
-    session: Session, message: ChatMessage, rules: list[Rule], knowledge: DomainKnowledge | None = None
+    session: Session, message: ChatMessage, rules: list[Rule], knowledge: DomainReading | None = None
 ) -> list[RuleVerdict]:
     """Verdicts for a user turn about to follow `session`'s transcript, one per enabled rule with a check.
 
@@ -323,7 +357,7 @@ def check_turn(
         session: the session as it is before the turn (the turn is not in it).
         message: the proposed user turn.
         rules: the rules to check against.
-        knowledge: the domain's offline knowledge, for the checks that need the task's progress.
+        knowledge: what is known of the domain, for the checks that need the task's progress.
     """
     if message.role is not Role.USER:
         return []
@@ -338,37 +372,32 @@ def check_turn(
     return verdicts
 
 
-def knowledge_or_none(session: Session, environment=None) -> DomainKnowledge | None:
-    """The offline knowledge of the session's domain, or None when it cannot be had."""
-    from turnloom.core.errors import TurnloomError
-    from turnloom.core.players.offline.knowledge import knowledge_for
-
-    try:
-        return knowledge_for(session, environment)
-    except (TurnloomError, KeyError, ValueError):
-        return None
-
-
-def build_rule_checker(session: Session, environment=None) -> Callable[[Session, ChatMessage], list[RuleVerdict]]:
+def build_rule_checker(
+    session: Session, environment: Any = None, knowledge: KnowledgeSource | None = None
+) -> Callable[[Session, ChatMessage], list[RuleVerdict]]:
     """The engine's `rule_checker` for `session`: checks each turn against the rules in force then.
 
-    The domain knowledge is built on the first check, not before.
+    Args:
+        session: the dialogue.
+        environment: its tool environment, handed to `knowledge`.
+        knowledge: how to know the session's domain (called on the first check, not before);
+            None checks without it, from the text alone.
     """
-    cache: dict[str, DomainKnowledge | None] = {}
+    cache: dict[str, DomainReading | None] = {}
 
     def checker(current: Session, message: ChatMessage) -> list[RuleVerdict]:
         rules = current.config.rules
         if not rules:
             return []
         if "k" not in cache:
-            cache["k"] = knowledge_or_none(session, environment)
+            cache["k"] = knowledge(session, environment) if knowledge is not None else None
         return check_turn(current, message, rules, cache["k"])
 
     return checker
 
 
 def audit_session(
-    session: Session, rules: list[Rule], knowledge: DomainKnowledge | None = None
+    session: Session, rules: list[Rule], knowledge: DomainReading | None = None
 ) -> dict[int, list[RuleVerdict]]:
     """Check every user turn of a finished transcript against `rules` (which need not be the ones it ran under).
 

@@ -224,17 +224,6 @@ def builtin_rules() -> dict[str, Rule]:
     return rules
 
 
-def resolve_rule_set(name: str | None, seed: int = 0) -> list[Rule]:
-    """The rules of a named set (built-in or user), with its persona drawn for `seed`.
-
-    Raises:
-        ConfigError: for an unknown set name (listing the known ones) or a set naming a missing rule.
-    """
-    from turnloom.core.rules.catalog import draw_rule_set
-
-    return draw_rule_set(name, seed).rules if name is not None else []
-
-
 def rule_of_kind(rules: list[Rule], kind: str) -> Rule | None:
     """The enabled rule of `kind` in force, if any."""
     for rule in rules:

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from turnloom.core.models import Session, ToolCall, ToolExecution, ToolSpec
 from turnloom.core.untrusted import fix_json_escapes, safe_text, strict_loads
 from turnloom.core.tools.sqlenv import MAX_RESULT_BYTES, SqlEnvironment, ToolResult, validate_arguments
 
-if TYPE_CHECKING:
-    from turnloom.core.players.roles import RoleContext, ToolSimulator
+
+class Simulator(Protocol):
+    """Answers a call in `simulated` execution; the players' `ToolSimulator` is one.
+
+    `ctx` is the caller's context (the engine's `RoleContext`), passed through untouched: the
+    tools know nothing of roles.
+    """
+
+    async def simulate(self, ctx: Any, spec: ToolSpec, call: ToolCall) -> str: ...
 
 
 def error_result(message: str, kind: str) -> ToolResult:
@@ -46,7 +53,7 @@ class ToolEnvironment:
         self,
         base_image: bytes,
         execution: ToolExecution = ToolExecution.SQL,
-        simulator: ToolSimulator | None = None,
+        simulator: Simulator | None = None,
         *,
         max_result_bytes: int = MAX_RESULT_BYTES,
     ) -> None:
@@ -60,7 +67,7 @@ class ToolEnvironment:
     def backend_name(self) -> str:
         return "sqlite" if self.execution is ToolExecution.SQL else "simulated"
 
-    async def execute(self, ctx: RoleContext, spec: ToolSpec | None, call: ToolCall) -> ToolResult:
+    async def execute(self, ctx: Any, spec: ToolSpec | None, call: ToolCall) -> ToolResult:
         """Run `call`; every failure is returned as an error result, never raised.
 
         This is the boundary where tool results enter: their text is made safe to keep,
@@ -70,7 +77,7 @@ class ToolEnvironment:
         content = safe_text(fix_json_escapes(result.content))
         return result if content == result.content else replace(result, content=content)
 
-    async def _answer(self, ctx: RoleContext, spec: ToolSpec | None, call: ToolCall) -> ToolResult:
+    async def _answer(self, ctx: Any, spec: ToolSpec | None, call: ToolCall) -> ToolResult:
         if spec is None:
             return error_result(f"unknown or disabled tool {call.name!r}", "unknown_tool")
         arguments = call_arguments(call)

@@ -12,6 +12,7 @@ from backend_support import KEY_VALUE, quick_profile
 from turnloom.core.endpoint.exchange import ChatRequest, MalformedReplyError
 from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.endpoint.structured import ask_json
+from turnloom.core.prompts import json_repair
 from turnloom.core.errors import BackendError
 
 SYSTEM = {"role": "system", "content": "# Role: assistant\nhelp"}
@@ -112,9 +113,9 @@ async def test_a_400_on_strict_turns_strict_off_for_good(key):
 
     with FakeOpenAI(reject_strict=True) as fake:
         endpoint = Endpoint("fake", quick_profile(fake, strict=True))
-        reply = await ask_json(endpoint, json_request())
+        reply = await ask_json(endpoint, json_request(), repair=json_repair)
         assert reply.value == {"answer": "answer sample"}
-        await ask_json(endpoint, json_request())
+        await ask_json(endpoint, json_request(), repair=json_repair)
         formats = [r.body["response_format"]["json_schema"].get("strict") for r in fake.requests]
         assert formats == [True, None, None]
         assert endpoint.capabilities.strict is False
@@ -125,7 +126,7 @@ async def test_json_schema_falls_back_to_json_object_then_to_text(fake, key):
     fake.push({"status": 400, "error": "response_format json_object is not supported"})
     fake.push({"reply": {"content": 'Here you go:\n```json\n{"answer": "fine"}\n```'}})
     endpoint = Endpoint("fake", quick_profile(fake))
-    reply = await ask_json(endpoint, json_request())
+    reply = await ask_json(endpoint, json_request(), repair=json_repair)
     assert reply.value == {"answer": "fine"}
     assert [r.body.get("response_format", {}).get("type") for r in fake.requests] == [
         "json_schema",
@@ -140,7 +141,7 @@ async def test_a_reply_without_choices_is_malformed_and_asked_again(fake, key):
     with pytest.raises(MalformedReplyError):
         await endpoint.chat(plain())
     fake.push({"body": {"choices": []}})
-    reply = await ask_json(endpoint, json_request())
+    reply = await ask_json(endpoint, json_request(), repair=json_repair)
     assert reply.value == {"answer": "answer sample"}
 
 
@@ -153,7 +154,7 @@ async def test_a_reply_without_usage_or_ids_still_parses(fake, key):
 async def test_json_that_does_not_fit_gets_a_repair_round(fake, key):
     fake.push({"reply": {"content": '{"answer": 5'}}, {"reply": {"content": '{"wrong": 1}'}})
     endpoint = Endpoint("fake", quick_profile(fake))
-    reply = await ask_json(endpoint, json_request())
+    reply = await ask_json(endpoint, json_request(), repair=json_repair)
     assert reply.value == {"answer": "answer sample"}
     repair = fake.requests[-1].body["messages"]
     assert repair[-2] == {"role": "assistant", "content": '{"wrong": 1}'}

@@ -17,7 +17,8 @@ from turnloom.core.batch.executors import AsyncExecutor, ProcessExecutor
 from turnloom.core.storage.journal import Journal, journal_path, load_session, open_session
 from turnloom.core.batch.manifest import BatchConfig, DialogueStatus, load_manifest, session_file_name
 from turnloom.core.models import FinishReason, Mode
-from turnloom.core.batch.progress import BatchProgress, ProgressLine
+from turnloom.core.batch.progress import BatchProgress
+from turnloom.core.cli.render import ProgressLine
 
 CONFIG = BatchConfig(domain="retail", tasks=1)
 
@@ -206,11 +207,17 @@ def test_a_task_oriented_batch_uses_its_mode(tmp_path):
     assert session.config.mode is Mode.TASK_ORIENTED and session.domain == "airline"
 
 
-def test_the_progress_line_redraws_in_place_on_a_terminal_and_logs_lines_elsewhere():
+def test_the_progress_line_redraws_in_place_on_a_terminal_and_logs_lines_elsewhere(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")  # the terminal's width (a narrower one cuts the line to fit)
     state = BatchProgress(total=10, done=4, failed=1, running=2, tokens=1200, cost=0.5)
     tty = io.StringIO()
-    ProgressLine(tty, tty=True).update(state)
-    assert tty.getvalue().startswith("\r4/10 done · 1 failed · 2 running") and tty.getvalue().endswith("\x1b[K")
+    drawn = ProgressLine(tty, tty=True)
+    drawn.update(state)
+    drawn.update(state)
+    # drawn by rich: the second draw goes back over the first (erase line), no new line between them
+    first, _, second = tty.getvalue().partition("\r\x1b[2K")
+    assert "4/10 done · 1 failed · 2 running" in first and "4/10 done · 1 failed · 2 running" in second
+    assert "\n" not in first + second
     assert "1,200 tok" in tty.getvalue() and "$0.5000" in tty.getvalue()
     log = io.StringIO()
     line = ProgressLine(log, tty=False, log_interval=60)

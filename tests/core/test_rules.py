@@ -12,8 +12,8 @@ from turnloom.core.cli import main
 from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.errors import ConfigError
 from turnloom.core.models import Rule
-from turnloom.core.rules.rule_files import compile_rules_prompt, load_rule_file, read_rule, resolve_rule_set
-from turnloom.core.rules.catalog import draw_rule_set, load_catalog
+from turnloom.core.rules.rule_files import compile_rules_prompt, load_rule_file, read_rule
+from turnloom.core.rules.catalog import draw_rule_set, load_catalog, resolve_rule_set
 
 GOOD = """\
 id = "polite_close"

@@ -25,7 +25,7 @@ MARK = "OPERATOR-E2E-MARK"
 
 def _command() -> list[str]:
     script = Path(sys.executable).parent / "turnloom"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "turnloom.core"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "turnloom.tui"]
 
 
 class Tmux:

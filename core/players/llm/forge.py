@@ -28,7 +28,7 @@ import jsonschema
 
 from turnloom.core.tools.derive import LIMIT_SCHEMA, ForgeReport, value_schema
 from turnloom.core.models import ToolOrigin, ToolSpec
-from turnloom.core.prompts import render
+from turnloom.core.prompts import json_repair, render
 from turnloom.core.tools.sqlenv import SqlEnvironment
 from turnloom.core.tools.toolset import sql_problem, table_columns
 from turnloom.core.endpoint.exchange import ChatRequest
@@ -110,7 +110,7 @@ class LLMForge:
         request = ChatRequest(
             role="forge", messages=messages, schema=_ANY, schema_name=stage, strict_schema=False, seed=self.seed
         )
-        reply = await ask_json(self.endpoint, request, check=check)
+        reply = await ask_json(self.endpoint, request, check=check, repair=json_repair)
         self.spend.merge(reply.spend)
         return reply
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from turnloom.core.errors import UsageError
 from turnloom.core.models import Role, Session
-from turnloom.core.prompts import render
+from turnloom.core.prompts import json_repair, render
 from turnloom.core.endpoint.exchange import ChatRequest
 from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.endpoint.structured import Spend, ask_json
@@ -84,5 +84,5 @@ class RubricJudge:
             schema_name="judgment",
             seed=seed_for(session, f"judge{task_index}"),
         )
-        reply = await ask_json(self.endpoint, request)
+        reply = await ask_json(self.endpoint, request, repair=json_repair)
         return Judgment(task_index, reply.value["judgment"] == "valid", reply.value["reasoning"], reply.spend)

@@ -14,7 +14,7 @@ from typing import Any
 
 from turnloom.core.errors import BackendError
 from turnloom.core.models import Difficulty, Subtask, Task
-from turnloom.core.prompts import render
+from turnloom.core.prompts import json_repair, render
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.endpoint.exchange import ChatRequest
 from turnloom.core.endpoint.endpoint import Endpoint
@@ -119,7 +119,7 @@ class LLMTaskGenerator:
             schema_name="descriptive_task",
             seed=seed_for(session, f"task{index}", ctx.salt),
         )
-        reply = await ask_json(self.endpoint, request, check=_check)
+        reply = await ask_json(self.endpoint, request, check=_check, repair=json_repair)
         ctx.extra.setdefault("task_spend", []).append(reply.spend)
         value = reply.value
         subtasks = [

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from turnloom.core.models import Role, Session, ToolCall, ToolSpec
-from turnloom.core.prompts import render
+from turnloom.core.prompts import json_repair, render
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.endpoint.exchange import ChatRequest
 from turnloom.core.endpoint.endpoint import Endpoint
@@ -87,6 +87,6 @@ class LLMToolSimulator:
             strict_schema=False,  # generated output schemas rarely meet strict mode's rules
             seed=seed_for(ctx.session, "tool", ctx.salt),
         )
-        reply = await ask_json(self.endpoint, request)
+        reply = await ask_json(self.endpoint, request, repair=json_repair)
         self.spent.merge(reply.spend)
         return json.dumps(reply.value["result"], ensure_ascii=False)

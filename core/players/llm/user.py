@@ -21,7 +21,7 @@ import json
 from typing import Any
 
 from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, Session, Task, Usage
-from turnloom.core.prompts import render
+from turnloom.core.prompts import json_repair, render
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.endpoint.exchange import ChatRequest, StreamedField
 from turnloom.core.endpoint.endpoint import Endpoint
@@ -216,7 +216,9 @@ class LLMUserSimulator:
             seed=seed_for(ctx.session, "user", ctx.salt),
             stream=ctx.stream is not None,  # nobody watching (a batch): one whole reply
         )
-        reply = await ask_json(self.endpoint, request, check=_check_turn, on_text=on_text, on_restart=on_restart)
+        reply = await ask_json(
+            self.endpoint, request, check=_check_turn, on_text=on_text, on_restart=on_restart, repair=json_repair
+        )
         spend.merge(reply.spend)
         return reply
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from turnloom.core.domains.base import DomainPack, Intent
+from turnloom.core.errors import TurnloomError
 from turnloom.core.models import Session
 from turnloom.core.players.offline.language import RequestParser
 
@@ -41,6 +42,14 @@ def knowledge_for(session: Session, environment=None) -> DomainKnowledge:
     from turnloom.core.players.offline.generic import derive_pack
 
     return DomainKnowledge(derive_pack(session, environment))
+
+
+def knowledge_or_none(session: Session, environment=None) -> DomainKnowledge | None:
+    """The knowledge of the session's domain, or None when it cannot be had (the rule checks' source)."""
+    try:
+        return knowledge_for(session, environment)
+    except (TurnloomError, KeyError, ValueError):
+        return None
 
 
 @lru_cache(maxsize=None)

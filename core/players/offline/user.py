@@ -1,10 +1,10 @@
 """The offline user simulator: reveals a hidden task a piece at a time, under the rules in force.
 
 Its view of progress is re-derived on every call from the transcript since the
-current task began (as the method's simulator does): a subtask is done when a
-tool call serving it succeeded, whoever asked for it, so an operator's typed
-turn counts too. What it does with that view follows the rules' offline
-semantics, keyed by rule kind:
+current task began (as the method's simulator does; `domains.progress`): a subtask
+is done when a tool call serving it succeeded, whoever asked for it, so an
+operator's typed turn counts too. What it does with that view follows the rules'
+offline semantics, keyed by rule kind:
 
     incremental_requests  at most `max_subtasks` new subtasks per turn
     turn_feedback         react to each answer before moving on
@@ -18,17 +18,15 @@ semantics, keyed by rule kind:
     change_mind           revise a just-made change once, with another value
     digression            one short off-topic remark beside a request
 
-`derive_progress` is shared with `rulecheck`, which checks turns against the
-same view.
+The rule checks (`rules.check`) read the same view of progress.
 """
 
 from __future__ import annotations
 
-import json
 import random
-from dataclasses import dataclass, field
 
 from turnloom.core.domains.base import Intent
+from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress
 from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, Task
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.rules.rule_files import param, rule_of_kind
@@ -37,114 +35,6 @@ from turnloom.core.players.offline.language import format_value, render_request
 from turnloom.core.players.offline.voice import Voice, personal_slots
 
 MAX_ATTEMPTS = 2
-
-
-@dataclass
-class SubtaskState:
-    requested: int = 0  # user turns that asked for it
-    done: bool = False
-    gave_up: bool = False
-    verify_asked: bool = False
-    verified: bool = False
-    result: object = None
-
-    @property
-    def settled(self) -> bool:
-        return self.done or self.gave_up
-
-
-@dataclass
-class TaskProgress:
-    task_index: int
-    states: list[SubtaskState]
-    user_turns: int = 0
-    last_requested: list[int] = field(default_factory=list)
-    # the last user turn asked for something (a subtask, a check, a revision)
-    last_asked: bool = False
-    # the user already declared this task (and the goal) complete: a session continued
-    # with new tasks after it finished must not complete the task a second time
-    closed: bool = False
-
-
-def derive_progress(knowledge: DomainKnowledge, messages: list[ChatMessage], tasks: list[Task]) -> TaskProgress:
-    """The current task's progress, re-derived from the transcript.
-
-    The current task is the one the latest user turn belongs to.
-    """
-    task_index = 0
-    for message in reversed(messages):
-        if message.role is Role.USER and message.meta.task_index is not None:
-            task_index = message.meta.task_index
-            break
-    task_index = min(task_index, len(tasks) - 1)
-    task = tasks[task_index]
-    states = [SubtaskState() for _ in task.subtasks]
-    progress = TaskProgress(task_index, states)
-    calls: dict[str, tuple[str, dict]] = {}
-    for message in messages[task.introduced_at :]:
-        if message.role is Role.USER:
-            if message.meta.task_index == task_index or message.meta.provenance != "simulator":
-                progress.user_turns += 1
-            if message.meta.is_task_complete and message.meta.task_index == task_index:
-                progress.closed = True
-            progress.last_requested = [i for i in message.meta.subtasks if i < len(states)]
-            extra = message.meta.extra
-            progress.last_asked = bool(progress.last_requested or extra.get("verify") or extra.get("revise"))
-            for i in progress.last_requested:
-                states[i].requested += 1
-            for i in extra.get("gave_up", []):
-                if i < len(states):
-                    states[i].gave_up = True
-            for i in extra.get("verify", []):
-                if i < len(states):
-                    states[i].verify_asked = True
-            for i in extra.get("revise", []):
-                if i < len(states):  # a revised change is to be confirmed again
-                    states[i].verify_asked = states[i].verified = False
-        elif message.role is Role.ASSISTANT:
-            for call in message.tool_calls:
-                try:
-                    calls[call.id] = (call.name, json.loads(call.arguments))
-                except json.JSONDecodeError:
-                    continue
-        elif message.role is Role.TOOL and not message.meta.tool_error:
-            name, arguments = calls.get(message.tool_call_id or "", ("", {}))
-            _credit(knowledge, task, states, name, arguments, message.content)
-    return progress
-
-
-def _credit(
-    knowledge: DomainKnowledge, task: Task, states: list[SubtaskState], tool: str, arguments: dict, content
-) -> None:
-    """Count one successful tool call: it completes a subtask it serves, and confirms earlier changes it shows.
-
-    A call completes at most one subtask: when several fit, one the user asked
-    for, then the one whose arguments the call matched most closely (a chain's
-    last step taking `$prev.id` fits any id), then the first. The same call may also confirm a change made earlier (reading
-    booking 28 after upgrading it): both are credited, so a read the user asked
-    for is never swallowed as a mere confirmation.
-    """
-    served = [
-        i
-        for i, subtask in enumerate(task.subtasks)
-        if not states[i].done and _serves(knowledge.intent(subtask.intent), subtask.slots, tool, arguments)
-    ]
-    if served:
-        chosen = min(
-            served,
-            key=lambda i: (states[i].requested == 0, -_checked_arguments(knowledge.intent(task.subtasks[i].intent)), i),
-        )
-        states[chosen].done = True
-        try:
-            states[chosen].result = json.loads(content or "null")
-        except json.JSONDecodeError:
-            states[chosen].result = None
-    for i, subtask in enumerate(task.subtasks):
-        intent = knowledge.intent(subtask.intent)
-        if i in served or not states[i].done or intent.verify is None or states[i].verified:
-            continue
-        if _serves(knowledge.intent(intent.verify), subtask.slots, tool, arguments):
-            states[i].verified = True
 
 
 class OfflineUserSimulator:
@@ -355,23 +245,3 @@ def _lower_first(text: str) -> str:
     if first in ("I", "I'm", "I've", "I'd") or (len(first) > 1 and first[1:2].isupper()):
         return text
     return text[:1].lower() + text[1:]
-
-
-def _checked_arguments(intent: Intent) -> int:
-    """How many arguments of an intent's last step come from its slots (and so can be checked)."""
-    return sum(1 for t in intent.steps[-1].arguments.values() if t.startswith("{") and t.endswith("}"))
-
-
-def _serves(intent: Intent, slots: dict, tool: str, arguments: dict) -> bool:
-    """Whether a call to `tool` with `arguments` is the last step of `intent` for these slots."""
-    step = intent.steps[-1]
-    if step.tool != tool:
-        return False
-    for name, template in step.arguments.items():
-        if template.startswith("{") and template.endswith("}"):
-            expected = slots.get(template[1:-1])
-            if expected is None:
-                continue
-            if str(arguments.get(name, "")).lower() != str(expected).lower():
-                return False
-    return True

@@ -1,0 +1,154 @@
+"""A task's progress, read from the transcript against the domain's intents.
+
+A subtask is done when a successful tool call served it (the last step of its intent, with
+its slots), whoever asked for it, so an operator's typed turn counts too; a change is
+confirmed by a later call that serves the intent's `verify`. The offline user simulator
+decides its next turn from this view (`players.offline.user`), and the rule checks hold any
+user turn to the same view (`rules.check`); neither owns it, so it lives here, beside the
+intents it reads.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from turnloom.core.domains.base import Intent
+from turnloom.core.models import ChatMessage, Role, Task
+
+
+class Intents(Protocol):
+    """Where intents are looked up by name: a `DomainPack`, or the offline players' `DomainKnowledge`."""
+
+    def intent(self, name: str) -> Intent: ...
+
+
+@dataclass
+class SubtaskState:
+    """Where one subtask of the current task stands."""
+
+    requested: int = 0  # user turns that asked for it
+    done: bool = False
+    gave_up: bool = False
+    verify_asked: bool = False
+    verified: bool = False
+    result: object = None
+
+    @property
+    def settled(self) -> bool:
+        return self.done or self.gave_up
+
+
+@dataclass
+class TaskProgress:
+    """The current task (`task_index`) and the state of each of its subtasks."""
+
+    task_index: int
+    states: list[SubtaskState]
+    user_turns: int = 0
+    last_requested: list[int] = field(default_factory=list)
+    # the last user turn asked for something (a subtask, a check, a revision)
+    last_asked: bool = False
+    # the user already declared this task (and the goal) complete: a session continued
+    # with new tasks after it finished must not complete the task a second time
+    closed: bool = False
+
+
+def derive_progress(knowledge: Intents, messages: list[ChatMessage], tasks: list[Task]) -> TaskProgress:
+    """The current task's progress, re-derived from the transcript.
+
+    The current task is the one the latest user turn belongs to.
+    """
+    task_index = 0
+    for message in reversed(messages):
+        if message.role is Role.USER and message.meta.task_index is not None:
+            task_index = message.meta.task_index
+            break
+    task_index = min(task_index, len(tasks) - 1)
+    task = tasks[task_index]
+    states = [SubtaskState() for _ in task.subtasks]
+    progress = TaskProgress(task_index, states)
+    calls: dict[str, tuple[str, dict]] = {}
+    for message in messages[task.introduced_at :]:
+        if message.role is Role.USER:
+            if message.meta.task_index == task_index or message.meta.provenance != "simulator":
+                progress.user_turns += 1
+            if message.meta.is_task_complete and message.meta.task_index == task_index:
+                progress.closed = True
+            progress.last_requested = [i for i in message.meta.subtasks if i < len(states)]
+            extra = message.meta.extra
+            progress.last_asked = bool(progress.last_requested or extra.get("verify") or extra.get("revise"))
+            for i in progress.last_requested:
+                states[i].requested += 1
+            for i in extra.get("gave_up", []):
+                if i < len(states):
+                    states[i].gave_up = True
+            for i in extra.get("verify", []):
+                if i < len(states):
+                    states[i].verify_asked = True
+            for i in extra.get("revise", []):
+                if i < len(states):  # a revised change is to be confirmed again
+                    states[i].verify_asked = states[i].verified = False
+        elif message.role is Role.ASSISTANT:
+            for call in message.tool_calls:
+                try:
+                    calls[call.id] = (call.name, json.loads(call.arguments))
+                except json.JSONDecodeError:
+                    continue
+        elif message.role is Role.TOOL and not message.meta.tool_error:
+            name, arguments = calls.get(message.tool_call_id or "", ("", {}))
+            _credit(knowledge, task, states, name, arguments, message.content)
+    return progress
+
+
+def _credit(knowledge: Intents, task: Task, states: list[SubtaskState], tool: str, arguments: dict, content) -> None:
+    """Count one successful tool call: it completes a subtask it serves, and confirms earlier changes it shows.
+
+    A call completes at most one subtask: when several fit, one the user asked
+    for, then the one whose arguments the call matched most closely (a chain's
+    last step taking `$prev.id` fits any id), then the first. The same call may also confirm a change made earlier (reading
+    booking 28 after upgrading it): both are credited, so a read the user asked
+    for is never swallowed as a mere confirmation.
+    """
+    served = [
+        i
+        for i, subtask in enumerate(task.subtasks)
+        if not states[i].done and serves(knowledge.intent(subtask.intent), subtask.slots, tool, arguments)
+    ]
+    if served:
+        chosen = min(
+            served,
+            key=lambda i: (states[i].requested == 0, -checked_arguments(knowledge.intent(task.subtasks[i].intent)), i),
+        )
+        states[chosen].done = True
+        try:
+            states[chosen].result = json.loads(content or "null")
+        except json.JSONDecodeError:
+            states[chosen].result = None
+    for i, subtask in enumerate(task.subtasks):
+        intent = knowledge.intent(subtask.intent)
+        if i in served or not states[i].done or intent.verify is None or states[i].verified:
+            continue
+        if serves(knowledge.intent(intent.verify), subtask.slots, tool, arguments):
+            states[i].verified = True
+
+
+def checked_arguments(intent: Intent) -> int:
+    """How many arguments of an intent's last step come from its slots (and so can be checked)."""
+    return sum(1 for t in intent.steps[-1].arguments.values() if t.startswith("{") and t.endswith("}"))
+
+
+def serves(intent: Intent, slots: dict, tool: str, arguments: dict) -> bool:
+    """Whether a call to `tool` with `arguments` is the last step of `intent` for these slots."""
+    step = intent.steps[-1]
+    if step.tool != tool:
+        return False
+    for name, template in step.arguments.items():
+        if template.startswith("{") and template.endswith("}"):
+            expected = slots.get(template[1:-1])
+            if expected is None:
+                continue
+            if str(arguments.get(name, "")).lower() != str(expected).lower():
+                return False
+    return True

@@ -1,0 +1,5 @@
+import sys
+
+from turnloom.tui.launch import main
+
+sys.exit(main())
