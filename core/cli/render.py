@@ -89,3 +89,12 @@ def print_transcript(
     colour = use_colour(stream)
     for index, message in enumerate(session.messages[:upto]):
         stream.write(format_message(index, message, colour, provenance) + "\n")
+
+
+def finish_text(session: Session) -> str:
+    """How the dialogue ended, with the cause when the reason alone does not say it."""
+    if session.finish_reason is None:
+        return "not finished"
+    if session.finish_detail:
+        return f"{session.finish_reason}: {_clean(session.finish_detail)}"
+    return str(session.finish_reason)
