@@ -38,10 +38,10 @@ async def bench(base: int, extra: int) -> dict[str, float]:
     from turnloom.core.config import TurnloomConfig
     from turnloom.core.engine.engine import MessageCommitted
     from turnloom.tui.app import build_app
-    from turnloom.tui.workbench import Workbench
+    from turnloom.core.lifecycle.live_session import LiveSession
 
     folder = Path(tempfile.mkdtemp(prefix="tl-bench-"))
-    bench_ = Workbench.new(folder, seed=7, tasks=1_000)
+    bench_ = LiveSession.new(folder, seed=7, tasks=1_000)
     bench_.session.config.max_messages = 100_000
     await bench_.engine.run(max_steps=base)
     bench_.recorder.changes = 0

@@ -16,9 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from turnloom.core.errors import ConfigError
+from turnloom.core.models import RoleName
 
 CONFIG_NAME = "turnloom.toml"
-ROLE_NAMES = ("task", "forge", "user", "assistant", "tool", "judge")
 
 
 class Profile(BaseModel):
@@ -141,8 +141,8 @@ def _read(path: Path) -> TurnloomConfig:
         key = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"{path}: key {key!r}: {first['msg']}") from exc
     for role, profile in config.roles.items():
-        if role not in ROLE_NAMES:
-            raise ConfigError(f"{path}: [roles] has unknown role {role!r}; roles are {', '.join(ROLE_NAMES)}")
+        if role not in set(RoleName):
+            raise ConfigError(f"{path}: [roles] has unknown role {role!r}; roles are {', '.join(RoleName)}")
         if profile != "offline" and profile not in config.profiles:
             raise ConfigError(f"{path}: [roles] {role} = {profile!r} names no [profiles.{profile}]")
     config.source = str(path)

@@ -30,6 +30,21 @@ class Role(StrEnum):
     TOOL = "tool"
 
 
+class RoleName(StrEnum):
+    """A role a backend plays: the keys of a session's and the config's `roles` mappings."""
+
+    TASK = "task"  # writes the hidden descriptive tasks
+    FORGE = "forge"  # forges the domain's tools before the first message
+    USER = "user"  # the user simulator
+    ASSISTANT = "assistant"
+    TOOL = "tool"  # simulates tool results (simulated execution)
+    JUDGE = "judge"  # the rubric judge of finished tasks
+
+
+# the roles that take part in a dialogue's turns (forge works before it, the judge after it)
+DIALOGUE_ROLES = (RoleName.TASK, RoleName.USER, RoleName.ASSISTANT, RoleName.TOOL)
+
+
 class Mode(StrEnum):
     """The generation paradigm (the paper's Sec. 3 vs Sec. 4)."""
 
@@ -356,8 +371,16 @@ class GenerationConfig(_Model):
     # regenerate it (up to `violation_retries` times, then flag), or pause for the operator
     violation_policy: Literal["flag", "regenerate", "pause"] = "flag"
     violation_retries: int = 2
-    # role name -> backend profile name; unmapped roles are offline
+    # role (a `RoleName` value) -> backend profile name; unmapped roles are offline
     roles: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("roles")
+    @classmethod
+    def _roles_are_known(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(RoleName))
+        if unknown:
+            raise ValueError(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(RoleName)}")
+        return value
 
 
 def _now() -> str:
@@ -388,6 +411,9 @@ class Session(_Model):
     messages: list[ChatMessage] = Field(default_factory=list)
     write_log: list[WriteRecord] = Field(default_factory=list)
     finish_reason: FinishReason | None = None
+    # what stopped the dialogue, in words, when the reason alone does not say (a backend
+    # error's cause: a missing key, a refused connection, an HTTP status, ...)
+    finish_detail: str | None = None
     usage: Usage = Field(default_factory=Usage)
     # the quality verdict and the digest of what it judged (`quality.verdict`); stale once the session changes
     verdict: DialogueVerdict | None = None
@@ -411,6 +437,7 @@ class Session(_Model):
         self.write_log = [w for w in self.write_log if w.message_index < at]
         self.tasks = [t for t in self.tasks if t.introduced_at < at]
         self.finish_reason = None
+        self.finish_detail = None
 
     def active_tools(self) -> list[ToolSpec]:
         disabled = set(self.disabled_tools)

@@ -12,6 +12,7 @@ from pathlib import Path
 from textual.app import App
 
 from turnloom.core.config import TurnloomConfig, load_config
+from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.themes import DEFAULT_THEME, load_themes
 
 from turnloom.tui.actions import ACTIONS, bindings_for
@@ -19,7 +20,6 @@ from turnloom.tui.commands import ActionCommands
 from turnloom.tui.screens.dialogs import ChoiceScreen
 from turnloom.tui.screens.help import HelpScreen
 from turnloom.tui.screens.main import MainScreen
-from turnloom.tui.workbench import Workbench
 
 
 class TurnloomApp(App[None]):
@@ -30,7 +30,7 @@ class TurnloomApp(App[None]):
     BINDINGS = bindings_for("app")
     COMMANDS = App.COMMANDS | {ActionCommands}
 
-    def __init__(self, config: TurnloomConfig, workbench: Workbench, theme_dirs: list[Path] | None = None) -> None:
+    def __init__(self, config: TurnloomConfig, workbench: LiveSession, theme_dirs: list[Path] | None = None) -> None:
         super().__init__()
         self.config = config
         self.sessions_dir = Path(config.sessions_dir or "sessions").expanduser()
@@ -99,20 +99,20 @@ class TurnloomApp(App[None]):
     def _close_and_exit(self) -> None:
         main = self.main_screen
         if main is not None:
-            main.bench.engine.pause()
+            main.bench.pause()
             main.workers.cancel_group(main, "engine")
             main.bench.close()
         self.exit()
 
 
 def build_app(
-    config: TurnloomConfig | None = None, workbench: Workbench | None = None, theme_dirs: list[Path] | None = None
+    config: TurnloomConfig | None = None, workbench: LiveSession | None = None, theme_dirs: list[Path] | None = None
 ) -> TurnloomApp:
     """The app on `workbench`, or on a new offline retail session in the sessions folder."""
     config = config or TurnloomConfig()
     if workbench is None:
         folder = Path(config.sessions_dir or "sessions").expanduser()
-        workbench = Workbench.new(folder, config=config)
+        workbench = LiveSession.new(folder, config=config)
     return TurnloomApp(config, workbench, theme_dirs)
 
 

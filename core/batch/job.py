@@ -24,9 +24,9 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
-from turnloom.core.engine.engine import EngineFailed, MessageCommitted
-from turnloom.core.storage.journal import Journal, compact, journal_path, open_session
+from turnloom.core.lifecycle.dialogue import create_session
+from turnloom.core.lifecycle.live_session import LiveSession, inline
+from turnloom.core.storage.journal import compact, journal_path, open_session
 from turnloom.core.batch.manifest import BatchConfig, DialogueStatus
 from turnloom.core.quality.metrics import session_cost
 from turnloom.core.quality.verdict import settle_verdict
@@ -233,50 +233,27 @@ async def run_dialogue(
 
 
 async def _drive(session: Session, path: str, stop: StopSignal, backends: BackendSetup | None) -> str | None:
-    """Run the engine over `session` with a journal; the last engine error, if any.
+    """Run the dialogue's live session to its end or the stop; the backend failure's cause, if any.
 
-    With endpoints, the journal's start and the final snapshot (each an fsynced
-    atomic write) run in a worker thread: hundreds of dialogues share this event
-    loop, and a blocking fsync would hold up every reply waiting to be read.
+    With endpoints, the journal's start and the final snapshot (each an fsynced atomic
+    write) run in a worker thread: hundreds of dialogues share this event loop, and a
+    blocking fsync would hold up every reply waiting to be read.
     """
-    off_loop = _in_thread if backends is not None else _inline
-    # no snapshot yet: the journal's header holds the whole session, so the journal
-    # alone can rebuild the dialogue and need not be restarted after the snapshot.
-    # Starting it then reads nothing and fsyncs nothing, so it is done here: a trip
-    # through a thread costs more, and waits behind other dialogues' snapshots.
-    fresh = not Path(path).exists()
-    journal = Journal.open(path, session) if fresh else await off_loop(Journal.open, path, session)
-    errors: list[str] = []
+    offload = _in_thread if backends is not None else inline
+    live = await LiveSession.open_for_batch(session, Path(path), backends, offload)
     try:
-        engine = open_engine(session, recorder=journal, backends=backends)
-        engine.watched = False  # nobody follows a batch's dialogues live
         try:
-
-            def on_event(event: object) -> None:
-                if isinstance(event, MessageCommitted) and stop.is_set():
-                    engine.pause()
-                elif isinstance(event, EngineFailed):
-                    errors.append(event.error)
-
-            unsubscribe = engine.subscribe(on_event)  # undone at the end: on_event and the engine refer to each other
-            try:
-                if not stop.is_set():
-                    await engine.run()
-            finally:
-                unsubscribe()
+            if not stop.is_set():
+                await live.run(pause_when=stop.is_set)
         finally:
-            engine.environment.close()
-        if session.finish_reason is not None:
-            errors += await _settle_verdict(session, backends)
-        if fresh:
-            # save, then drop the journal; killed in between, the journal replays to this same state
-            journal.close()
-            await off_loop(compact, path, session)
-        else:
-            await off_loop(journal.compact, session)
+            live.engine.environment.close()
+        judge_errors = await _settle_verdict(session, backends) if session.finish_reason is not None else []
+        await live.save_for_batch(offload)
     finally:
-        journal.close()
-    return errors[-1] if errors else None
+        live.recorder.close()
+    if session.finish_reason is FinishReason.BACKEND_ERROR:
+        return session.finish_detail
+    return judge_errors[-1] if judge_errors else None
 
 
 async def _settle_verdict(session: Session, backends: BackendSetup | None) -> list[str]:
@@ -305,10 +282,6 @@ def _file_threads() -> concurrent.futures.ThreadPoolExecutor:
     fsyncs together, so more threads wait less each.
     """
     return concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="turnloom-files")
-
-
-async def _inline(function: Callable[..., T], *args: Any) -> T:
-    return function(*args)
 
 
 def _fill(

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from turnloom.core.errors import SessionFileError, ToolsetError, UsageError
+from turnloom.core.models import RoleName
 from turnloom.core.storage.snapshot import atomic_writer
 from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset
 
@@ -86,7 +87,7 @@ class BatchConfig(BaseModel):
 
         The forge is not one of them: it runs once, before the batch (see `turnloom generate`).
         """
-        return all(profile == "offline" for role, profile in self.roles.items() if role != "forge")
+        return all(profile == "offline" for role, profile in self.roles.items() if role != RoleName.FORGE)
 
     def toolset(self) -> Toolset | None:
         """The toolset the dialogues use, or None for the derived tools.

@@ -118,7 +118,7 @@ def _from_session(source: Path, args: argparse.Namespace) -> Session:
     if extra and not given(args.tasks):
         print("turnloom: note: the session is finished; continuing it with 1 new task", file=sys.stderr)
     session.config.tasks += extra
-    session.finish_reason = None
+    session.finish_reason, session.finish_detail = None, None
     _set_room(session, args)
     return session
 

@@ -23,7 +23,7 @@ from turnloom.core.config import load_config
 from turnloom.core.errors import UsageError
 from turnloom.core.players.forging import Progress, ToolSource, forge_toolset, offline_toolset
 from turnloom.core.tools.derive import ForgeReport
-from turnloom.core.models import ToolExecution, ToolOrigin, ToolSpec
+from turnloom.core.models import RoleName, ToolExecution, ToolOrigin, ToolSpec
 from turnloom.core.tools.toolset import Toolset, save_toolset
 from turnloom.core.cli.options import positive_int, seed_type
 from turnloom.core.cli.render import StageLines
@@ -96,13 +96,13 @@ def handle(args: argparse.Namespace) -> int:
 
     for item in args.role:
         role = item.partition("=")[0].strip()
-        if role != "forge":
+        if role != RoleName.FORGE:
             raise UsageError(f"--role {item!r}: `turnloom forge` plays only the forge role (--role forge=PROFILE)")
     out = _checked_out(Path(args.out))
     config = load_config(getattr(args, "config", None))
     # only the forge role matters here: --profile P means --role forge=P
     role_args = ([f"forge={args.profile}"] if args.profile else []) + args.role
-    profile = resolve_role_map(config, None, role_args).get("forge")
+    profile = resolve_role_map(config, None, role_args).get(RoleName.FORGE)
     execution = ToolExecution(args.execution)
     source = ToolSource.resolve(args.domain, args.db)
     say = None if args.quiet else StageLines()
@@ -205,10 +205,10 @@ def offline_players_warning(tools: list[ToolSpec], roles: dict[str, str]) -> str
     """
     if any(spec.origin is ToolOrigin.DERIVED for spec in tools):
         return None
-    offline = [role for role in ("assistant", "task") if roles.get(role, "offline") == "offline"]
+    offline = [role for role in (RoleName.ASSISTANT, RoleName.TASK) if roles.get(role, "offline") == "offline"]
     if not offline:
         return None
-    players = " and ".join(f"offline {'task generator' if role == 'task' else role}" for role in offline)
+    players = " and ".join(f"offline {'task generator' if role is RoleName.TASK else role}" for role in offline)
     return (
         f"the {players} use only the tools introspected from the database, and this toolset has none "
         "of them; play the assistant, task and user roles on a profile (--profile PROFILE) to use its tools"

@@ -266,3 +266,12 @@ class StageLines:
             self._live.print(f"# {line}")
         else:
             self._live.show(f"# {line}")
+
+
+def finish_text(session: Session) -> str:
+    """How the dialogue ended, with the cause when the reason alone does not say it."""
+    if session.finish_reason is None:
+        return "not finished"
+    if session.finish_detail:
+        return f"{session.finish_reason}: {_clean(session.finish_detail)}"
+    return str(session.finish_reason)

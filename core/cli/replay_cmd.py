@@ -14,7 +14,7 @@ import sys
 from turnloom.core.lifecycle.dialogue import base_image
 from turnloom.core.errors import DatabaseError, DomainError
 from turnloom.core.models import Session
-from turnloom.core.cli.render import print_header, print_transcript
+from turnloom.core.cli.render import finish_text, print_header, print_transcript
 from turnloom.core.quality.rerun import first_difference, rerun_session
 from turnloom.core.quality.tool_replay import VerifyReport, verify_session
 from turnloom.core.cli.loading import checked_at, load_for_command
@@ -59,7 +59,7 @@ def handle(args: argparse.Namespace) -> int:
         )
     print_transcript(session, sys.stdout, upto=upto, provenance=not args.no_provenance)
     shown = len(session.messages) if upto is None else upto
-    print(f"# {shown} of {len(session.messages)} messages · finish: {session.finish_reason or 'not finished'}")
+    print(f"# {shown} of {len(session.messages)} messages · finish: {finish_text(session)}")
     status = 0
     if args.verify:
         report = verify_session(session, upto)

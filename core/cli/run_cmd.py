@@ -6,24 +6,27 @@ uses the tools derived from the database, a toolset file's (`--tools`), or, with
 the forge role on a profile, the tools forged for it before the first message.
 Every committed message goes to the journal beside the output file as it
 happens, so a killed run loses nothing committed; the snapshot is written
-atomically at the end.
+atomically at the end, after SIGTERM too. A backend failure ends the run with
+its cause on one line and exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
-from turnloom.core.engine.engine import DialogueEngine, MessageCommitted
+from turnloom.core.lifecycle.dialogue import create_session
+from turnloom.core.lifecycle.live_session import LiveSession
+from turnloom.core.engine.engine import MessageCommitted
 from turnloom.core.errors import UsageError
-from turnloom.core.storage.journal import Journal
 from turnloom.core.storage.session_folder import file_name_part
 from turnloom.core.quality.metrics import dialogue_stats
-from turnloom.core.models import FinishReason, Mode, Session, ToolExecution
+from turnloom.core.models import FinishReason, Mode, RoleName, Session, ToolExecution
 from turnloom.core.cli.render import console, message_text, print_header
 from turnloom.core.tools.toolset import Toolset, load_toolset
 from turnloom.core.cli.options import (
@@ -125,7 +128,7 @@ def _forge_tools(session: Session, backends: BackendSetup, quiet: bool) -> None:
     simulated execution the whole pipeline replaces them. The requests go to the
     session's exchange log, so `--cache` replays them at zero tokens.
     """
-    profile = session.config.roles.get("forge")
+    profile = session.config.roles.get(RoleName.FORGE)
     if profile is None or profile == "offline":
         return
     from turnloom.core.lifecycle.dialogue import base_image
@@ -159,28 +162,36 @@ def default_output(session: Session) -> Path:
 def run_and_save(
     session: Session, out: Path, quiet: bool = False, start_at: int = 0, backends: BackendSetup | None = None
 ) -> int:
-    """Drive `session` to its end, journaling every commit, then save the snapshot."""
+    """Drive `session` to its end, journaling every commit, then save the snapshot.
+
+    SIGTERM (like ctrl+c) stops the dialogue after the last committed message and saves it.
+
+    Returns:
+        0 when the dialogue finished or paused; 1 when a backend failed (the cause is printed
+        and kept in the session's `finish_detail`); 128 + the signal's number when stopped by one.
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
-    journal = Journal.open(out, session)
-    engine = open_engine(session, recorder=journal, backends=backends)
+    live = LiveSession.open_journaled(session, out, backends)
     if not quiet:
         print_header(session)
-        out = console()
+        screen = console()
         for index, message in enumerate(session.messages[start_at:], start=start_at):
-            out.print(message_text(index, message))
+            screen.print(message_text(index, message))
 
         def show(event) -> None:
             if isinstance(event, MessageCommitted):
-                out.print(message_text(event.index, event.message))
-                out.file.flush()
+                screen.print(message_text(event.index, event.message))
+                screen.file.flush()
 
-        engine.subscribe(show)
+        live.engine.subscribe(show)
+    stopped_by: signal.Signals | None = None
     try:
-        reason = asyncio.run(_drive(engine, backends))
+        stopped_by = asyncio.run(_drive(live))
     finally:
-        journal.compact(session)
-        journal.close()
-        engine.environment.close()
+        try:
+            live.save()
+        finally:
+            live.close()
     done = dialogue_stats(session)["tasks_done"]
     spend = ""
     if session.usage.total:
@@ -189,16 +200,49 @@ def run_and_save(
         prices = backends.config.prices if backends is not None else {}
         cost = sum(c.cost for c in role_costs(session, prices).values())
         spend = f" · {session.usage.total:,} tokens" + (f" · ${cost:.4f}" if prices else "")
-    print(
-        f"# {reason or 'paused'} · {len(session.messages)} messages · "
-        f"{done}/{len(session.tasks)} tasks done{spend} · saved {out}"
-    )
+    state = f"stopped by {stopped_by.name}" if stopped_by else (session.finish_reason or "paused")
+    print(f"# {state} · {len(session.messages)} messages · {done}/{len(session.tasks)} tasks done{spend} · saved {out}")
+    if stopped_by is not None:
+        return 128 + stopped_by.value
+    if session.finish_reason is FinishReason.BACKEND_ERROR:
+        print(f"turnloom: error: {failure_line(session, out)}", file=sys.stderr)
+        return 1
     return 0
 
 
-async def _drive(engine: DialogueEngine, backends: BackendSetup | None) -> FinishReason | None:
+def failure_line(session: Session, out: Path) -> str:
+    """One line for a dialogue a backend failure stopped: the cause, then how to go on."""
+    cause = (session.finish_detail or "the backend failed").rstrip(". ")
+    kept = len(session.messages)
+    return f"{cause}. {kept} message(s) saved in {out}; fix that, then continue with `turnloom run --from {out}`"
+
+
+async def _drive(live: LiveSession) -> signal.Signals | None:
+    """Run the dialogue; a SIGTERM cancels it between commits. Returns the signal that stopped it, if any."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    received: list[signal.Signals] = []
+
+    def stop(signum: signal.Signals) -> None:
+        received.append(signum)
+        if task is not None:
+            task.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signal handlers off the main thread
+        loop.add_signal_handler(signal.SIGTERM, stop, signal.SIGTERM)
     try:
-        return await engine.run()
+        await live.run()
+    except asyncio.CancelledError:
+        if not received:
+            raise
     finally:
-        if backends is not None:
-            await backends.aclose()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGTERM)
+        await live.close_backends()
+    return received[0] if received else None
+
+
+def run_default() -> int:
+    """What `turnloom` does when the TUI is not available: one offline dialogue."""
+    session = create_session("retail", seed=0)
+    return run_and_save(session, default_output(session))

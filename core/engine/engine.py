@@ -29,7 +29,7 @@ from turnloom.core.engine.events import (
     TaskAdded,
     Truncated,
 )
-from turnloom.core.models import ChatMessage, FinishReason, MessageMeta, Provenance, Role, Task, WriteRecord
+from turnloom.core.models import ChatMessage, FinishReason, MessageMeta, Provenance, Role, Session, Task, WriteRecord
 from turnloom.core.players.roles import RoleContext, RoleSet
 from turnloom.core.engine.turns import next_role, pending_calls, stop_reason
 
@@ -293,10 +293,17 @@ class DialogueEngine:
                         proposal = retry
                         break
             elif config.violation_policy == "pause":
-                self.pending_violation = proposal
+                self.hold(proposal)
                 self.pause()
                 return None
         return await self.commit(proposal)
+
+    def hold(self, proposal: Proposal) -> None:
+        """Hold `proposal` back for the operator to commit, override or draw again (`pending_violation`).
+
+        Anything that moves the transcript drops it.
+        """
+        self.pending_violation = proposal
 
     async def propose_again(self, attempt: int = 1) -> Proposal:
         """Another proposal for the same turn, drawn with a different salt.
@@ -326,7 +333,7 @@ class DialogueEngine:
             except TurnloomError as exc:
                 if isinstance(exc, (StaleProposalError, DialogueFinishedError)):
                     raise
-                self.finish(FinishReason.BACKEND_ERROR)
+                self.finish(FinishReason.BACKEND_ERROR, detail=str(exc))
                 self._emit(EngineFailed(None, str(exc)))
                 break
             steps += 1
@@ -418,10 +425,17 @@ class DialogueEngine:
         self.truncate(index)
         return await self.step()
 
-    def finish(self, reason: FinishReason) -> None:
+    def finish(self, reason: FinishReason, detail: str | None = None) -> None:
+        """End the dialogue for `reason`; `detail` says why in words (kept in the session file).
+
+        Args:
+            reason: why it stopped.
+            detail: what happened, for a reason that does not say it (a backend error's cause).
+        """
         self.session.finish_reason = reason
+        self.session.finish_detail = detail
         if self.recorder:
-            self.recorder.record_finish(reason)
+            self.recorder.record_finish(reason, detail)
         self._emit(DialogueFinished(reason))
 
     def resume(self, extra_tasks: int = 0, extra_messages: int = 0) -> None:
@@ -429,5 +443,6 @@ class DialogueEngine:
         self.session.config.tasks += extra_tasks
         self.session.config.max_messages += extra_messages
         self.session.finish_reason = None
+        self.session.finish_detail = None
         if self.recorder:
             self.recorder.record_finish(None)

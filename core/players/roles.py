@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from turnloom.core.errors import ConfigError
 from turnloom.core.models import ChatMessage, Session, Task, ToolCall, ToolSpec
 
 if TYPE_CHECKING:
@@ -80,6 +81,25 @@ class ToolSimulator(Protocol):
     async def simulate(self, ctx: RoleContext, spec: ToolSpec, call: ToolCall) -> str:
         """A JSON result for `call` that fits `spec.output_schema`."""
         ...
+
+
+class UnplayableRole:
+    """Stands in for any role whose backend cannot be built (a profile missing from the config).
+
+    The session still opens; each turn of the role fails with `reason`, which says what to do.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    async def generate(self, ctx: RoleContext, index: int) -> Task:
+        raise ConfigError(self.reason)
+
+    async def propose(self, ctx: RoleContext, tools: list[ToolSpec] | None = None) -> ChatMessage:
+        raise ConfigError(self.reason)
+
+    async def simulate(self, ctx: RoleContext, spec: ToolSpec, call: ToolCall) -> str:
+        raise ConfigError(self.reason)
 
 
 @dataclass

@@ -11,14 +11,15 @@ batch of dialogues can reuse one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from turnloom.core.config import ROLE_NAMES, TurnloomConfig
+from turnloom.core.config import TurnloomConfig
 from turnloom.core.errors import ConfigError, UsageError
-from turnloom.core.models import Session
-from turnloom.core.players.roles import RoleSet
+from turnloom.core.models import DIALOGUE_ROLES, RoleName, Session
+from turnloom.core.players.roles import RoleSet, UnplayableRole
 from turnloom.core.endpoint.exchange_log import ExchangeCache, ExchangeLog
 
 if TYPE_CHECKING:  # the wire (and `openai`) loads only when an endpoint is made
@@ -65,6 +66,9 @@ class BackendSetup:
     cache_only: bool = False
     batch: bool = False  # serves `generate`: a profile's `client = "auto"` means aiohttp (see `wire`)
     request_limit: int | None = None  # requests in flight per profile at most (`limit_requests`)
+    # a role mapped to a profile the config lacks is played by a stand-in that fails each turn
+    # naming the profile, instead of refusing to open the session (the TUI reads such sessions)
+    defer_missing_profiles: bool = False
 
     @classmethod
     def create(
@@ -153,18 +157,18 @@ def resolve_role_map(
     """
     mapping = {role: name for role, name in config.roles.items() if name != OFFLINE}
     if profile is not None:
-        mapping = {role: profile for role in ROLE_NAMES}
+        mapping = {role: profile for role in RoleName}
     for item in role_args or []:
         role, sep, name = item.partition("=")
         role, name = role.strip(), name.strip()
         if not sep or not role or not name:
             raise UsageError(f"--role {item!r}: expected ROLE=PROFILE, e.g. --role user=strong")
-        if role not in ROLE_NAMES:
-            raise UsageError(f"--role {item!r}: unknown role {role!r}; roles are {', '.join(ROLE_NAMES)}")
+        if role not in set(RoleName):
+            raise UsageError(f"--role {item!r}: unknown role {role!r}; roles are {', '.join(RoleName)}")
         if name == OFFLINE:
             mapping.pop(role, None)
         else:
-            mapping[role] = name
+            mapping[RoleName(role)] = name
     for role, name in mapping.items():
         if name not in config.profiles:
             where = config.source or "no turnloom.toml found"
@@ -200,10 +204,10 @@ def build_roles(session: Session, config: TurnloomConfig, environment, setup: Ba
 
     setup = setup or BackendSetup(config)
     mapping = {role: name for role, name in session.config.roles.items() if name != OFFLINE}
-    unknown = sorted(set(mapping) - set(ROLE_NAMES))
+    unknown = sorted(set(mapping) - set(RoleName))
     if unknown:
         raise ConfigError(
-            f"session {session.id}: unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLE_NAMES)}"
+            f"session {session.id}: unknown role(s) {', '.join(unknown)}; roles are {', '.join(RoleName)}"
         )
     if "task" in mapping and "user" not in mapping:
         raise ConfigError(
@@ -211,18 +215,29 @@ def build_roles(session: Session, config: TurnloomConfig, environment, setup: Ba
             "(--role user=PROFILE) or leave `task` offline"
         )
     offline = offline_roles(session, environment)
+
+    def played(role: RoleName, player: Callable[[Endpoint], Any], offline_player: Any) -> Any:
+        if role not in mapping:
+            return offline_player
+        try:
+            return player(setup.endpoint(mapping[role]))
+        except ConfigError as exc:
+            if not setup.defer_missing_profiles:
+                raise
+            return UnplayableRole(str(exc))
+
     return RoleSet(
-        tasks=LLMTaskGenerator(setup.endpoint(mapping["task"])) if "task" in mapping else offline.tasks,
-        user=LLMUserSimulator(setup.endpoint(mapping["user"])) if "user" in mapping else offline.user,
-        assistant=LLMAssistant(setup.endpoint(mapping["assistant"])) if "assistant" in mapping else offline.assistant,
-        tool=LLMToolSimulator(setup.endpoint(mapping["tool"])) if "tool" in mapping else offline.tool,
-        describe={role: mapping.get(role, OFFLINE) for role in ("task", "user", "assistant", "tool")},
+        tasks=played(RoleName.TASK, LLMTaskGenerator, offline.tasks),
+        user=played(RoleName.USER, LLMUserSimulator, offline.user),
+        assistant=played(RoleName.ASSISTANT, LLMAssistant, offline.assistant),
+        tool=played(RoleName.TOOL, LLMToolSimulator, offline.tool),
+        describe={role: mapping.get(role, OFFLINE) for role in DIALOGUE_ROLES},
     )
 
 
 def build_judge(session: Session, setup: BackendSetup) -> RubricJudge | None:
     """The rubric judge of `session`, or None when the `judge` role is offline."""
-    name = session.config.roles.get("judge")
+    name = session.config.roles.get(RoleName.JUDGE)
     if not name or name == OFFLINE:
         return None
     from turnloom.core.players.llm.judge import RubricJudge

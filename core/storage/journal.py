@@ -11,7 +11,8 @@ holding a full session dump when there is no matching snapshot yet. Events:
     {"ev": "write", "record": {...}}                  a committed database write (on its own)
     {"ev": "task", "task": {...}}                     a task joined the queue (on its own)
     {"ev": "truncate", "at": n}                       an edit/regenerate dropped messages >= n
-    {"ev": "finish", "reason": "user_done" | null}    finished (or reopened)
+    {"ev": "finish", "reason": "user_done" | null,   finished (or reopened); "detail" says why
+        "detail": "..."}                              in words (a backend error's cause), when given
     {"ev": "session", "session": {...}}               full replacement (tools/config changed)
     {"ev": "compact", "sha256": ..., "messages": n}   the snapshot was just rewritten
 
@@ -218,9 +219,12 @@ class Journal:
         """Messages from `at` on were dropped (with their writes and later tasks)."""
         self._append({"ev": "truncate", "at": at})
 
-    def record_finish(self, reason: FinishReason | str | None) -> None:
-        """The dialogue finished for `reason`, or was reopened (None)."""
-        self._append({"ev": "finish", "reason": None if reason is None else str(reason)})
+    def record_finish(self, reason: FinishReason | str | None, detail: str | None = None) -> None:
+        """The dialogue finished for `reason` (`detail` saying why, in words), or was reopened (None)."""
+        event: dict[str, Any] = {"ev": "finish", "reason": None if reason is None else str(reason)}
+        if detail is not None:
+            event["detail"] = detail
+        self._append(event)
 
     def record_session(self, session: Session) -> None:
         """The whole session was replaced (tools or config changed, ...)."""
@@ -431,7 +435,7 @@ def _replay(session: Session, events: list[dict[str, Any]], jpath: Path, warning
                 _add_new(data["tasks"], tasks)
                 _add_new(data["write_log"], writes)
                 if finish is not None:
-                    data["finish_reason"] = finish
+                    data["finish_reason"], data["finish_detail"] = finish, None
             elif kind == "write":
                 record = WriteRecord.model_validate(event["record"]).model_dump(mode="json")
                 if not _add_new(data["write_log"], [record]):
@@ -446,11 +450,14 @@ def _replay(session: Session, events: list[dict[str, Any]], jpath: Path, warning
                     raise ValueError(f"cannot cut at {at!r}")
                 cut = Session.model_validate(data)
                 cut.cut(at)
-                reason = data.get("finish_reason")  # a truncate alone does not reopen: "finish" events do
+                # a truncate alone does not reopen: "finish" events do
+                reason, detail = data.get("finish_reason"), data.get("finish_detail")
                 data = cut.model_dump(mode="json")
-                data["finish_reason"] = reason
+                data["finish_reason"], data["finish_detail"] = reason, detail
             elif kind == "finish":
                 data["finish_reason"] = None if event["reason"] is None else FinishReason(event["reason"])
+                detail = event.get("detail")
+                data["finish_detail"] = detail if isinstance(detail, str) and data["finish_reason"] else None
             elif kind == "session":
                 data = session_from_dict(event["session"], f"{jpath} line {number}").model_dump(mode="json")
             elif kind == "compact":

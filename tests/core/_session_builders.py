@@ -17,6 +17,7 @@ from turnloom.core.models import (
     GenerationConfig,
     MessageMeta,
     ParentRef,
+    RoleName,
     Rule,
     RuleVerdict,
     Session,
@@ -151,7 +152,7 @@ def sessions(draw: st.DrawFn) -> Session:
             seed=draw(st.integers(0, 2**63 - 1)),
             rule_set=draw(maybe(text)),
             rules=rules,
-            roles=draw(st.dictionaries(text, text, max_size=2)),
+            roles=draw(st.dictionaries(st.sampled_from([str(role) for role in RoleName]), text, max_size=2)),
         ),
         domain=draw(nonblank),
         db_path=draw(maybe(text)),
@@ -179,7 +180,8 @@ def sessions(draw: st.DrawFn) -> Session:
             )
             for _ in range(draw(st.integers(0, 2)))
         ],
-        finish_reason=draw(maybe(st.sampled_from(list(FinishReason)))),
+        finish_reason=(finish := draw(maybe(st.sampled_from(list(FinishReason))))),
+        finish_detail=draw(maybe(text)) if finish is not None else None,  # a cause only for a finish
     )
 
 

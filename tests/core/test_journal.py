@@ -104,7 +104,7 @@ def test_any_session_replays_exactly(tmp_path: Path, session: Session) -> None:
     store.save_session(session.model_copy(update={"messages": []}), snapshot)
     journal = Journal.open(snapshot, session.model_copy(update={"messages": []}))
     _replay_live(journal, session)
-    journal.record_finish(session.finish_reason)
+    journal.record_finish(session.finish_reason, session.finish_detail)
     journal.close()
     assert recover(snapshot)[0] == session
 

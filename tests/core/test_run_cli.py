@@ -98,6 +98,22 @@ def test_an_empty_database(tmp_path, capsys):
     assert "no tables" in capsys.readouterr().err
 
 
+def test_a_database_without_primary_keys_says_why_no_dialogue_was_made_and_exits_1(tmp_path, capsys):
+    path = tmp_path / "loose.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript("CREATE TABLE notes (title TEXT, body TEXT); INSERT INTO notes VALUES ('a', 'b');")
+    conn.commit()
+    conn.close()
+    out = tmp_path / "loose.session.json"
+    assert main(["run", "--quiet", "--db", str(path), "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "backend_error · 0 messages" in captured.out
+    error = captured.err.strip()
+    assert error.startswith("turnloom: error: domain 'loose': ") and "\n" not in error
+    assert f"turnloom run --from {out}" in error
+    assert load_session(out).finish_detail in error
+
+
 def test_a_missing_database(tmp_path, capsys):
     assert main(["run", "--db", str(tmp_path / "nope.sqlite")]) == 2
     assert "nope.sqlite" in capsys.readouterr().err

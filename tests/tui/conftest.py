@@ -14,7 +14,7 @@ from tui_support import FAKE_KEY, FAKE_KEY_ENV  # noqa: E402
 
 from turnloom.core.config import TurnloomConfig
 from turnloom.tui.app import TurnloomApp, build_app
-from turnloom.tui.workbench import Workbench
+from turnloom.core.lifecycle.live_session import LiveSession
 
 
 @pytest.fixture
@@ -25,10 +25,10 @@ def sessions_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def make_app(sessions_dir: Path, tmp_path: Path) -> Callable[..., TurnloomApp]:
     def factory(
-        workbench: Workbench | None = None, theme_dirs: list[Path] | None = None, **config: object
+        workbench: LiveSession | None = None, theme_dirs: list[Path] | None = None, **config: object
     ) -> TurnloomApp:
         cfg = TurnloomConfig(sessions_dir=str(sessions_dir), **config)
-        bench = workbench or Workbench.new(sessions_dir, domain="retail", seed=1)
+        bench = workbench or LiveSession.new(sessions_dir, domain="retail", seed=1)
         app = build_app(cfg, bench, theme_dirs=theme_dirs if theme_dirs is not None else [tmp_path / "no-user-themes"])
         return app
 

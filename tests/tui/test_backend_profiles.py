@@ -69,12 +69,18 @@ async def test_a_new_session_on_a_profile_streams_its_turns_live_and_commits_the
         assert exchanges.exists() and FAKE_KEY not in exchanges.read_text(encoding="utf-8")
 
 
-async def test_a_session_mapped_to_an_undefined_profile_reports_it_and_keeps_the_current_one(make_app, sessions_dir):
-    from turnloom.core.lifecycle.dialogue import create_session
+async def test_a_session_mapped_to_an_undefined_profile_opens_with_a_notice_and_its_turns_name_the_profile(
+    make_app, sessions_dir
+):
+    from turnloom.core.lifecycle.dialogue import create_session, open_engine
     from turnloom.core.storage.snapshot import save_session
-    from turnloom.tui.screens.dialogs import ErrorScreen
 
-    session = create_session(domain="retail", seed=3)
+    session = create_session(domain="retail", seed=3, tasks=1)
+    engine = open_engine(session)
+    while len(session.messages) < 2 or engine.next_role() is not Role.USER:
+        await engine.step()  # offline, up to the user's next turn
+    engine.environment.close()
+    kept = len(session.messages)
     session.config.roles = {"user": "gone", "task": "gone"}
     path = sessions_dir / "mapped.session.json"
     sessions_dir.mkdir(parents=True)
@@ -84,6 +90,35 @@ async def test_a_session_mapped_to_an_undefined_profile_reports_it_and_keeps_the
         screen = main_screen(app)
         before = screen.bench
         screen._open_file(path)
-        await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen) and bool(app.screen.query(".dialog-text")))
-        assert "gone" in str(app.screen.query_one(".dialog-text").render())
-        assert screen.bench is before
+        await wait_for(pilot, lambda: screen.bench is not before)
+        assert len(screen.bench.session.messages) == kept
+        assert screen.transcript.message_count == kept
+        await wait_for(
+            pilot,
+            lambda: any("user → gone" in n.message and "does not define" in n.message for n in app._notifications),
+        )
+        await pilot.press("n")
+        await idle(pilot)
+        await wait_for(pilot, lambda: any("no [profiles.gone]" in n.message for n in app._notifications))
+        assert len(screen.bench.session.messages) == kept  # nothing committed
+
+
+async def test_a_session_a_backend_error_stopped_shows_its_cause_on_open_and_on_step(make_app, sessions_dir):
+    from turnloom.core.lifecycle.dialogue import create_session
+    from turnloom.core.models import FinishReason
+    from turnloom.core.storage.snapshot import save_session
+
+    cause = "profile 'fake' (http://127.0.0.1:9/v1, model m): HTTP 401 Incorrect API key provided; check the key"
+    session = create_session(domain="retail", seed=4)
+    session.finish_reason, session.finish_detail = FinishReason.BACKEND_ERROR, cause
+    path = sessions_dir / "stopped.session.json"
+    sessions_dir.mkdir(parents=True)
+    save_session(session, path)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main_screen(app)
+        screen._open_file(path)
+        await wait_for(pilot, lambda: any(n.message == cause for n in app._notifications))
+        app.clear_notifications()
+        await pilot.press("n")
+        await wait_for(pilot, lambda: any(f"backend_error: {cause}" in n.message for n in app._notifications))

@@ -11,7 +11,7 @@ from turnloom.core.models import ChatMessage, MessageMeta, Provenance
 from turnloom.tui.screens.editor import EditorScreen
 from turnloom.tui.screens.open_session import OpenSessionScreen, session_files
 from turnloom.tui.widgets.message_text import clean
-from turnloom.tui.workbench import Workbench, default_path
+from turnloom.core.lifecycle.live_session import LiveSession, default_path
 
 HOSTILE = "order 1\x1b]0;pwned\x07\x1b[2J\u009b31m please \u202eevil\u2066"
 
@@ -23,7 +23,7 @@ def test_display_text_never_carries_control_or_bidi_characters():
 
 
 async def test_the_edit_dialog_shows_a_crafted_message_without_its_escape_sequences(make_app, sessions_dir):
-    bench = Workbench.new(sessions_dir, domain="retail", seed=1)
+    bench = LiveSession.new(sessions_dir, domain="retail", seed=1)
     bench.session.messages.append(
         ChatMessage(role="user", content=HOSTILE, meta=MessageMeta(provenance=Provenance.IMPORTED))
     )
@@ -41,7 +41,7 @@ async def test_the_edit_dialog_shows_a_crafted_message_without_its_escape_sequen
 
 
 async def test_a_dangling_link_in_the_sessions_folder_is_passed_over(make_app, sessions_dir, tmp_path):
-    saved = Workbench.new(sessions_dir, domain="airline", seed=5)
+    saved = LiveSession.new(sessions_dir, domain="airline", seed=5)
     saved.save()
     saved.close()
     os.symlink(tmp_path / "gone.session.json", sessions_dir / "dangling.session.json")
@@ -56,7 +56,7 @@ async def test_a_dangling_link_in_the_sessions_folder_is_passed_over(make_app, s
 
 
 def test_a_crafted_domain_or_id_cannot_put_a_file_outside_the_sessions_folder(sessions_dir):
-    bench = Workbench.new(sessions_dir, domain="retail", seed=1)
+    bench = LiveSession.new(sessions_dir, domain="retail", seed=1)
     bench.session.domain = "../../outside"
     bench.session.id = "../x"
     path = default_path(sessions_dir, bench.session)

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "core"))  # the clean dialogu
 from _clean_dialogues import clean_session  # noqa: E402
 from turnloom.core.models import Role  # noqa: E402
 from turnloom.core.storage.snapshot import save_session  # noqa: E402
-from turnloom.tui.workbench import Workbench  # noqa: E402
+from turnloom.core.lifecycle.live_session import LiveSession  # noqa: E402
 
 
 async def test_a_failed_check_marks_its_messages_and_selecting_one_shows_the_reason(make_app, sessions_dir):
@@ -23,7 +23,7 @@ async def test_a_failed_check_marks_its_messages_and_selecting_one_shows_the_rea
     sessions_dir.mkdir(parents=True, exist_ok=True)
     path = sessions_dir / "complaint.session.json"
     save_session(session, path)
-    app = make_app(workbench=Workbench.open(path))
+    app = make_app(workbench=LiveSession.open(path))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = main_screen(app)
         transcript = screen.transcript

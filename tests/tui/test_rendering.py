@@ -8,7 +8,7 @@ import time
 from _tui_helpers import main_screen
 
 from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall
-from turnloom.tui.workbench import Workbench
+from turnloom.core.lifecycle.live_session import LiveSession
 
 MARKUP = "[bold]not bold[/] [/] [link=https://evil.example]click[/link] [[unbalanced [red "
 
@@ -19,8 +19,8 @@ def _screen_text(transcript) -> str:
     return " ".join(" ".join(transcript.render_line(y).text for y in range(height)).split())
 
 
-def _bench_with(sessions_dir, messages: list[ChatMessage]) -> Workbench:
-    bench = Workbench.new(sessions_dir, seed=1)
+def _bench_with(sessions_dir, messages: list[ChatMessage]) -> LiveSession:
+    bench = LiveSession.new(sessions_dir, seed=1)
     bench.session.messages.extend(messages)
     return bench
 

@@ -14,7 +14,7 @@ from turnloom.tui.screens.export import ExportScreen
 from turnloom.tui.screens.new_session import NewSessionScreen
 from turnloom.tui.screens.open_session import OpenSessionScreen
 from turnloom.tui.screens.replay import ReplayScreen
-from turnloom.tui.workbench import Workbench
+from turnloom.core.lifecycle.live_session import LiveSession
 
 
 async def _steps(pilot, count: int) -> None:
@@ -36,7 +36,7 @@ async def test_save_writes_the_snapshot_and_folds_the_journal(make_app):
 
 
 async def test_open_picks_a_session_from_the_sessions_folder(make_app, sessions_dir):
-    saved = Workbench.new(sessions_dir, domain="airline", seed=5)
+    saved = LiveSession.new(sessions_dir, domain="airline", seed=5)
     saved.session.title = "to open"
     saved.save()
     saved.close()
@@ -82,7 +82,7 @@ async def test_reopening_after_a_crash_restores_every_committed_message(make_app
     assert not path.exists()
     session, _ = open_session(path)
     assert [m.model_dump() for m in session.messages] == expected
-    reopened = make_app(workbench=Workbench.open(path))
+    reopened = make_app(workbench=LiveSession.open(path))
     async with reopened.run_test(size=(120, 40)) as pilot:
         screen = main_screen(reopened)
         assert screen.transcript.message_count == 5
@@ -114,7 +114,7 @@ async def test_fork_starts_a_new_session_and_leaves_the_parent_untouched(make_ap
 
 
 async def test_replay_steps_forward_and_back_then_branches(make_app, sessions_dir):
-    source = Workbench.new(sessions_dir, seed=2)
+    source = LiveSession.new(sessions_dir, seed=2)
     import asyncio
 
     for _ in range(6):
@@ -211,7 +211,7 @@ async def test_quit_without_changes_exits_at_once(make_app, sessions_dir):
 
 
 async def test_open_picker_lists_a_crashed_unsaved_session(make_app, sessions_dir):
-    crashed = Workbench.new(sessions_dir, seed=3)
+    crashed = LiveSession.new(sessions_dir, seed=3)
     await crashed.engine.step()  # journal written, never saved
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

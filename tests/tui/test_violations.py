@@ -8,12 +8,12 @@ from textual.widgets import TextArea
 from turnloom.core.models import Provenance, Role
 from turnloom.core.rules.rule_files import builtin_rules
 from turnloom.tui.screens.editor import EditorScreen
-from turnloom.tui.workbench import Workbench
+from turnloom.core.lifecycle.live_session import LiveSession
 
 
-def _strict_bench(sessions_dir, policy: str = "flag") -> Workbench:
+def _strict_bench(sessions_dir, policy: str = "flag") -> LiveSession:
     """A session whose only rule is `terse` with at most 3 words: nearly every simulated turn breaks it."""
-    bench = Workbench.new(sessions_dir, domain="retail", seed=1)
+    bench = LiveSession.new(sessions_dir, domain="retail", seed=1)
     terse = builtin_rules()["terse"]
     bench.session.config.rules = [
         terse.model_copy(update={"params": {**terse.params, "max_words": 3}, "enabled": True})

@@ -1,8 +1,8 @@
 """A user turn held back for breaking a rule: show it, and commit, override or regenerate it.
 
 A mixin for `MainScreen`. Under the "pause" violation policy, auto-run stops before
-committing a user turn that breaks a rule and leaves it in `engine.pending_violation`
-(see `DialogueEngine.step(apply_policy=True)`). The screen shows it as the pending
+committing a user turn that breaks a rule and holds it (`LiveSession.held`; see
+`DialogueEngine.step(apply_policy=True)`). The screen shows it as the pending
 proposal with its violations; `c` (or `n`) commits it as it is, `o` opens the editor
 on it, `r` draws another one for the same turn (still held, for review). Anything that
 moves the transcript drops it (the engine does).
@@ -20,7 +20,7 @@ from turnloom.tui.screens.editor import EditorScreen
 
 if TYPE_CHECKING:
     from turnloom.tui.widgets.transcript import Transcript
-    from turnloom.tui.workbench import Workbench
+    from turnloom.core.lifecycle.live_session import LiveSession
 
 ENGINE = "engine"
 HELD_NOTE = "Held back: it breaks {rules}. c commit it as it is · o override it · r draw another"
@@ -28,15 +28,15 @@ REDRAWN_NOTE = "Drawn again; it breaks no rule. c commit it · o override it · 
 
 
 class HeldProposalFlow:
-    """Commit, override or regenerate `engine.pending_violation`."""
+    """Commit, override or regenerate the user turn the live session holds."""
 
-    bench: Workbench
+    bench: LiveSession
     transcript: Transcript
     _held_attempts: int = 0
 
     @property
     def held(self) -> Proposal | None:
-        return self.bench.engine.pending_violation
+        return self.bench.held
 
     def show_held(self) -> None:
         """Show the held proposal (if any) after the last message, with its violations and the keys."""
@@ -58,7 +58,7 @@ class HeldProposalFlow:
         held = self.held
         if held is not None:
             self._held_attempts = 0
-            await self.bench.engine.commit(held, edited_text=edited_text)
+            await self.bench.commit(held, edited_text=edited_text)
 
     @work(exclusive=True, group=ENGINE, exit_on_error=False)
     async def override_held_worker(self) -> None:
@@ -69,12 +69,10 @@ class HeldProposalFlow:
         text = await self.app.push_screen_wait(EditorScreen("Override user turn", held.message.text, hint))  # type: ignore[attr-defined]
         if text is not None and self.held is held:
             self._held_attempts = 0
-            await self.bench.engine.commit(held, edited_text=text)
+            await self.bench.commit(held, edited_text=text)
 
     @work(exclusive=True, group=ENGINE, exit_on_error=False)
     async def regenerate_held_worker(self) -> None:
         """Another draw for the held turn; it stays held so the curator sees it first."""
-        engine = self.bench.engine
         self._held_attempts += 1
-        proposal = await engine.propose_again(self._held_attempts)
-        engine.pending_violation = proposal
+        await self.bench.redraw_held(self._held_attempts)

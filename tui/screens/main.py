@@ -1,6 +1,6 @@
 """The workbench screen: Conversation, Tools and Rules panes over one session, and the status line.
 
-This screen owns the current `Workbench` and runs every generation in an exclusive
+This screen owns the current `LiveSession` (core's lifecycle object) and runs every generation in an exclusive
 worker of the "engine" group, so the UI never waits on a backend. Engine events arrive
 on the event loop (the engine runs in the app's loop) and are turned into pane updates
 here; the panes only show what they are given. Session-level flows (new, open, fork,
@@ -34,6 +34,7 @@ from turnloom.core.engine.engine import (
 )
 from turnloom.core.errors import TurnloomError
 from turnloom.core.quality.verdict import failed_checks, verdict_for
+from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.core.models import ChatMessage, Role
 
 from turnloom.tui.actions import ACTIONS, bindings_for, effective_key
@@ -43,7 +44,6 @@ from turnloom.tui.widgets.rules_pane import RulesPane
 from turnloom.tui.widgets.status_line import StatusLine
 from turnloom.tui.widgets.tools_pane import ToolsPane
 from turnloom.tui.widgets.transcript import Transcript
-from turnloom.tui.workbench import Workbench
 from turnloom.tui.screens.dialogs import confirm
 from turnloom.tui.screens.editor import EditorScreen
 from turnloom.tui.screens.held_proposal import HeldProposalFlow
@@ -63,7 +63,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
     auto_running: var[bool] = var(False)
     state: var[str] = var("ready")
 
-    def __init__(self, workbench: Workbench, auto_run_delay: float = 0.02) -> None:
+    def __init__(self, workbench: LiveSession, auto_run_delay: float = 0.02) -> None:
         super().__init__()
         self.bench = workbench
         self.auto_run_delay = auto_run_delay
@@ -101,8 +101,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         )
 
     async def on_unmount(self) -> None:
-        if self.bench.backends is not None:
-            await self.bench.backends.aclose()  # on the loop that opened the endpoints' clients
+        await self.bench.close_backends()  # on the loop that opened the endpoints' clients
 
     # ------------------------------------------------------------ attaching a session
 
@@ -110,15 +109,14 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
     def transcript(self) -> Transcript:
         return self.query_one(Transcript)
 
-    def attach(self, bench: Workbench) -> None:
+    def attach(self, bench: LiveSession) -> None:
         """Show `bench` (closing the previous workbench if it is another one)."""
         if self._unsubscribe is not None:
             self._unsubscribe()
         if bench is not self.bench:
             self.workers.cancel_group(self, ENGINE)
             self.bench.close()
-            if self.bench.backends is not None:
-                self.run_worker(self.bench.backends.aclose(), group="close", exit_on_error=False)
+            self.run_worker(self.bench.close_backends(), group="close", exit_on_error=False)
         self.bench = bench
         self._unsubscribe = bench.engine.subscribe(self._on_engine_event)
         session = bench.session
@@ -131,7 +129,9 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         self.state = "ready"
         self.call_after_refresh(self._settle_heap)  # after the transcript has painted its lines
         for warning in bench.warnings:
-            self.notify(warning, title="Recovered", severity="warning", timeout=8)
+            self.notify(warning, title="Opened with a notice", severity="warning", timeout=8)
+        if session.finish_detail:
+            self.notify(session.finish_detail, title=f"Stopped: {session.finish_reason}", severity="error", timeout=10)
         self.update_status()
 
     def _show_verdict(self) -> None:
@@ -238,10 +238,13 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         return any(w.group == ENGINE and w.is_running for w in self.workers)
 
     def _refuse_if_finished(self) -> bool:
-        reason = self.bench.session.finish_reason
-        if reason is not None:
+        session = self.bench.session
+        if session.finish_reason is not None:
+            why = (
+                f"{session.finish_reason}: {session.finish_detail}" if session.finish_detail else session.finish_reason
+            )
             self.notify(
-                f"The dialogue has finished ({reason}). Override a user turn (o), edit or regenerate to go on.",
+                f"The dialogue has finished ({why}). Override a user turn (o), edit or regenerate to go on.",
                 severity="warning",
             )
             return True
@@ -259,11 +262,11 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
 
     @work(exclusive=True, group=ENGINE, exit_on_error=False)
     async def step_worker(self) -> None:
-        await self.bench.engine.step()
+        await self.bench.step()
 
     def action_toggle_auto_run(self) -> None:
         if self.auto_running:
-            self.bench.engine.pause()
+            self.bench.pause()
             self.auto_running = False
             self.state = "pausing…"
         elif self.held is not None:
@@ -276,13 +279,13 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
 
     @work(exclusive=True, group=ENGINE, exit_on_error=False)
     async def auto_run_worker(self) -> None:
-        engine = self.bench.engine
+        bench = self.bench
         self.auto_running = True
         self.state = "auto-running"
-        while self.auto_running and not engine.finished:
-            await engine.run(max_steps=1)
-            if engine.pending_violation is not None:
-                rules = ", ".join(v.rule_id for v in engine.pending_violation.message.meta.violations)
+        while self.auto_running and not bench.engine.finished:
+            await bench.run(max_steps=1)
+            if bench.held is not None:
+                rules = ", ".join(v.rule_id for v in bench.held.message.meta.violations)
                 self.notify(
                     f"The next user turn breaks {rules}; auto-run paused. c commit it · o override it · r draw another",
                     title="Held back",
@@ -294,7 +297,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         self.auto_running = False
 
     def action_pause(self) -> None:
-        self.bench.engine.pause()
+        self.bench.pause()
         self.auto_running = False
         self.workers.cancel_group(self, ENGINE)
         self.transcript.set_pending(None)
@@ -312,10 +315,10 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
 
     @work(exclusive=True, group=ENGINE, exit_on_error=False)
     async def override_worker(self) -> None:
-        engine = self.bench.engine
+        bench = self.bench
         proposal = None
-        if not engine.finished:
-            proposal = await engine.propose()
+        if not bench.engine.finished:
+            proposal = await bench.propose()
             self.transcript.set_pending(proposal.message)
         hint = "The simulator's proposal; change it and commit as your own user turn."
         text = await self.app.push_screen_wait(
@@ -325,9 +328,9 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         if text is None:
             return
         if proposal is not None:
-            await engine.commit(proposal, edited_text=text)
+            await bench.commit(proposal, edited_text=text)
         else:
-            await engine.commit_user_text(text)
+            await bench.commit_user_text(text)
 
     def action_edit(self) -> None:
         index = self.transcript.selected_or_last()
@@ -361,7 +364,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         ):
             return
         try:
-            self.bench.engine.edit(index, text)
+            self.bench.edit(index, text)
         except TurnloomError as exc:
             self.notify(str(exc), severity="error")
 
@@ -389,7 +392,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
             != "yes"
         ):
             return
-        await self.bench.engine.regenerate(index)
+        await self.bench.regenerate(index)
 
     def action_expand(self) -> None:
         index = self.transcript.selected_or_last()
@@ -410,14 +413,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
 
     @on(RulesPane.Changed)
     def _rule_changed(self, event: RulesPane.Changed) -> None:
-        rules = self.bench.session.config.rules
-        for i, rule in enumerate(rules):
-            if rule.id == event.rule.id:
-                rules[i] = event.rule
-                break
-        else:
-            rules.append(event.rule)
-        self.bench.record_session()
+        self.bench.set_rule(event.rule)
         state = "on" if event.rule.enabled else "off"
         self.notify(f"Rule {event.rule.id} {state}; applies from the next user turn", timeout=3)
         self.rules_changed()

@@ -25,7 +25,7 @@ from turnloom.core.engine.preview import preview_user_turn
 from turnloom.tui.widgets.rule_preview import RulePreview, rule_changes
 
 if TYPE_CHECKING:
-    from turnloom.tui.workbench import Workbench
+    from turnloom.core.lifecycle.live_session import LiveSession
 
 PREVIEW = "preview"
 
@@ -37,7 +37,7 @@ def _fingerprint(rules: list[Rule]) -> str:
 class RulePreviewFlow:
     """Keeps the baseline rules and the preview panel in step with the session."""
 
-    bench: Workbench
+    bench: LiveSession
     _rules_baseline: list[Rule]
     _preview_key: tuple[int, int, str] | None = None
     preview_hidden: bool = False  # the curator hid the panel (p)

@@ -8,30 +8,26 @@ stays open.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual import work
 
 from turnloom.core.errors import TurnloomError
 from turnloom.core.export import export_sessions
+from turnloom.core.lifecycle.live_session import LiveSession, default_path
 from turnloom.core.storage.journal import open_session
 from turnloom.core.storage.session_folder import file_name_part
 
-from turnloom.tui.workbench import Workbench, default_path
 from turnloom.tui.screens.dialogs import ErrorScreen
 from turnloom.tui.screens.export import ExportScreen
 from turnloom.tui.screens.new_session import NewSessionScreen, NewSessionSpec
 from turnloom.tui.screens.open_session import OpenSessionScreen
 from turnloom.tui.screens.replay import ReplayScreen
 
-if TYPE_CHECKING:
-    from turnloom.tui.workbench import Workbench as _Workbench
-
 
 class SessionFlows:
     """New/open/save/fork/replay/export for a screen holding `bench` and `attach()`."""
 
-    bench: _Workbench
+    bench: LiveSession
 
     @property
     def sessions_dir(self) -> Path:
@@ -69,7 +65,7 @@ class SessionFlows:
         if spec is None:
             return
         try:
-            bench = Workbench.new(
+            bench = LiveSession.new(
                 self.sessions_dir,
                 domain=spec.domain,
                 db_path=spec.db_path,
@@ -93,7 +89,7 @@ class SessionFlows:
         if path is None:
             return
         try:
-            bench = Workbench.open(path, config=self.app.config)  # type: ignore[attr-defined]
+            bench = LiveSession.open(path, config=self.app.config)  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - any unreadable file is reported, never fatal
             self.app.push_screen(ErrorScreen("Cannot open the session", f"{exc}"))
             return
@@ -116,7 +112,7 @@ class SessionFlows:
     def _branch_from_replay(self, child: object) -> None:
         if child is None:
             return
-        bench = Workbench(child, default_path(self.sessions_dir, child), config=self.app.config)  # type: ignore[arg-type, attr-defined]
+        bench = LiveSession.open_lazily(child, default_path(self.sessions_dir, child), self.app.config)  # type: ignore[arg-type, attr-defined]
         bench.save()
         self.attach(bench)  # type: ignore[attr-defined]
         self.notify(f"Branched into {bench.path.name}", title="Branched", timeout=5)

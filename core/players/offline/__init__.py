@@ -5,7 +5,7 @@ offline_roles(session, environment) -> RoleSet
 
 from __future__ import annotations
 
-from turnloom.core.models import Session
+from turnloom.core.models import DIALOGUE_ROLES, Session
 from turnloom.core.players.roles import RoleSet
 
 
@@ -23,5 +23,5 @@ def offline_roles(session: Session, environment=None) -> RoleSet:
         user=OfflineUserSimulator(knowledge),
         assistant=OfflineAssistant(knowledge),
         tool=OfflineToolSimulator(environment),
-        describe={role: "offline" for role in ("task", "user", "assistant", "tool")},
+        describe={role: "offline" for role in DIALOGUE_ROLES},
     )
