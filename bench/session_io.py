@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
-from turnloom.core.storage.journal import Journal
 from turnloom.core.models import ChatMessage, Session
+from turnloom.core.storage.journal import Journal
 from turnloom.core.storage.snapshot import load_session, save_session
 
 

@@ -13,10 +13,10 @@ import argparse
 import statistics
 import time
 
-from turnloom.core.lifecycle.dialogue import create_session, run_to_end
 from turnloom.core.domains import pack_names
-from turnloom.core.quality.metrics import dialogue_stats
+from turnloom.core.lifecycle.dialogue import create_session, run_to_end
 from turnloom.core.models import Mode
+from turnloom.core.quality.metrics import dialogue_stats
 
 
 def run(domain: str, seed: int, mode: Mode, tasks: int):

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from turnloom.core.errors import ConfigError
 
 CONFIG_NAME = "turnloom.toml"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-
 from turnloom.tui.actions import ACTIONS, ActionSpec
 
 

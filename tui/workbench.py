@@ -12,12 +12,12 @@ import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from turnloom.core.players.setup import BackendSetup, uses_backends
 from turnloom.core.config import TurnloomConfig
-from turnloom.core.lifecycle.dialogue import create_session, fork_session, open_engine
 from turnloom.core.engine.engine import DialogueEngine
-from turnloom.core.storage.journal import Journal, journal_path, open_session
+from turnloom.core.lifecycle.dialogue import create_session, fork_session, open_engine
 from turnloom.core.models import ChatMessage, FinishReason, Mode, Session, Task, ToolExecution, WriteRecord
+from turnloom.core.players.setup import BackendSetup, uses_backends
+from turnloom.core.storage.journal import Journal, journal_path, open_session
 
 SNAPSHOT_SUFFIX = ".session.json"
 

@@ -18,9 +18,9 @@ import multiprocessing
 import os
 import signal
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from turnloom.core.batch.job import DialogueJob, DialogueOutcome, FileStop, SessionFactory, run_dialogue

@@ -18,20 +18,19 @@ import functools
 import os
 import random
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
-from turnloom.core.engine.engine import EngineFailed, MessageCommitted
-from turnloom.core.storage.journal import Journal, compact, journal_path, open_session
 from turnloom.core.batch.manifest import BatchConfig, DialogueStatus
-from turnloom.core.quality.metrics import session_cost
+from turnloom.core.engine.engine import EngineFailed, MessageCommitted
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import FinishReason, Mode, Session, ToolExecution, Usage, new_session_id
+from turnloom.core.quality.metrics import session_cost
 from turnloom.core.rules.catalog import RuleCatalog, load_catalog, rule_config
-
+from turnloom.core.storage.journal import Journal, compact, journal_path, open_session
 
 T = TypeVar("T")
 
@@ -121,7 +120,7 @@ class SessionFactory:
         return template.model_copy(
             update={
                 "id": new_session_id(),
-                "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+                "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
                 "config": config,
                 "reference_time": reference_time(seed),
                 "tasks": [],
@@ -150,9 +149,7 @@ class SessionFactory:
 def reference_time(seed: int) -> str:
     """The fixed 'now' of a dialogue, drawn from its seed as `create_session` draws it."""
     rng = random.Random(f"{seed}:reference-time")
-    moment = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc) + timedelta(
-        days=rng.randint(0, 364), minutes=rng.randint(0, 600)
-    )
+    moment = datetime(2025, 1, 1, 9, 0, tzinfo=UTC) + timedelta(days=rng.randint(0, 364), minutes=rng.randint(0, 600))
     return moment.isoformat()
 
 

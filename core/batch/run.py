@@ -20,9 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from turnloom.core.batch.job import DialogueJob, DialogueOutcome, FileStop
 from turnloom.core.batch.executors import Executor
-from turnloom.core.storage.journal import journal_path
+from turnloom.core.batch.job import DialogueJob, DialogueOutcome, FileStop
 from turnloom.core.batch.manifest import (
     MANIFEST_NAME,
     BatchConfig,
@@ -35,6 +34,7 @@ from turnloom.core.batch.manifest import (
     session_file_name,
 )
 from turnloom.core.batch.progress import BatchProgress, ProgressReport
+from turnloom.core.storage.journal import journal_path
 
 STOP_FILE = ".stop"
 MANIFEST_EVERY_S = 2.0

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from turnloom.core.errors import UsageError
 from turnloom.core.export import FORMATS, export_sessions
-from turnloom.core.storage.journal import open_session
 from turnloom.core.models import Session
+from turnloom.core.storage.journal import open_session
 
 SESSION_GLOBS = ("*.session.json", "*.session.toml")
 

@@ -12,12 +12,12 @@ import json
 import sys
 from pathlib import Path
 
+from turnloom.core.batch.manifest import load_manifest
+from turnloom.core.cli.export_cmd import session_files
 from turnloom.core.config import load_config
+from turnloom.core.models import Session
 from turnloom.core.quality.dataset_stats import collect, render
 from turnloom.core.storage.journal import open_session
-from turnloom.core.batch.manifest import load_manifest
-from turnloom.core.models import Session
-from turnloom.core.cli.export_cmd import session_files
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -33,14 +33,11 @@ import contextlib
 import os
 import random
 import time
-from dataclasses import dataclass
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from turnloom.core.config import Profile
-from turnloom.core.errors import BackendError, ConfigError
-from turnloom.core.models import Usage
-from turnloom.core.endpoint.exchange_log import ExchangeCache, ExchangeLog
 from turnloom.core.endpoint.exchange import (
     ChatRequest,
     ChatResult,
@@ -50,6 +47,7 @@ from turnloom.core.endpoint.exchange import (
     ThinkFilter,
     split_think,
 )
+from turnloom.core.endpoint.exchange_log import ExchangeCache, ExchangeLog
 from turnloom.core.endpoint.wire import (
     AiohttpWire,
     ConnectionFailed,
@@ -61,6 +59,8 @@ from turnloom.core.endpoint.wire import (
     reply_object,
     resolve_client,
 )
+from turnloom.core.errors import BackendError, ConfigError
+from turnloom.core.models import Usage
 
 if TYPE_CHECKING:
     import openai
@@ -185,7 +185,7 @@ class SdkWire:
         try:
             async for chunk in stream:
                 yield chunk.model_dump()
-        except (httpx2.TransportError, openai.APIError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, httpx2.TransportError, openai.APIError) as exc:
             raise StreamBroken(type(exc).__name__) from exc
         finally:
             await stream.close()

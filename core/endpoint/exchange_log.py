@@ -18,8 +18,8 @@ from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
-from turnloom.core.errors import BackendError, SessionFileError
 from turnloom.core.endpoint.exchange import ChatResult
+from turnloom.core.errors import BackendError, SessionFileError
 
 SUFFIX = ".llm.jsonl"
 

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
-
+from turnloom.core.endpoint.endpoint import Endpoint
+from turnloom.core.endpoint.exchange import ChatRequest, ChatResult, MalformedReplyError, extract_json
 from turnloom.core.errors import BackendError
 from turnloom.core.models import Usage
-from turnloom.core.endpoint.exchange import ChatRequest, ChatResult, MalformedReplyError, extract_json
-from turnloom.core.endpoint.endpoint import Endpoint
 
 # an extra check on a parsed reply: None when fine, else what is wrong
 Check = Callable[[Any], str | None]

@@ -30,7 +30,6 @@ from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import aiohttp
-
 from turnloom.core.endpoint.exchange import MalformedReplyError
 
 INITIAL_RETRY_DELAY = 0.5  # seconds, as the openai SDK
@@ -186,7 +185,7 @@ class AiohttpWire:
                 if not isinstance(chunk, dict) or chunk.get("error"):
                     raise StreamBroken(f"the stream carried an error: {error_message(chunk, str(chunk))[:200]}")
                 yield chunk
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             raise StreamBroken(type(exc).__name__) from exc
         finally:
             response.release()
@@ -217,7 +216,7 @@ class AiohttpWire:
                 if not should_retry(response.status, response.headers):
                     raise failure
                 wait = retry_after(response.headers)
-            except asyncio.TimeoutError as exc:  # aiohttp's timeouts are asyncio's
+            except TimeoutError as exc:  # aiohttp's timeouts are asyncio's
                 failure = RequestTimedOut(str(exc) or "timed out")
             except aiohttp.ClientError as exc:
                 failure = ConnectionFailed(str(exc) or type(exc).__name__)

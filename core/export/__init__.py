@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from turnloom.core.models import ChatMessage, FinishReason, Role, Session, ToolSpec
-from turnloom.core.storage.snapshot import atomic_writer
 from turnloom.core.export import hermes, hf, openai, sharegpt
 from turnloom.core.export.record_checks import (
     RecordRejected,
@@ -26,6 +24,8 @@ from turnloom.core.export.record_checks import (
     secret_env_values,
     strings_in,
 )
+from turnloom.core.models import ChatMessage, FinishReason, Role, Session, ToolSpec
+from turnloom.core.storage.snapshot import atomic_writer
 
 Builder = Callable[[Session, list[ChatMessage], list[ToolSpec]], dict[str, Any]]
 

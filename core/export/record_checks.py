@@ -15,7 +15,6 @@ from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import SchemaError
-
 from turnloom.core.models import ChatMessage, Role, ToolSpec
 
 STOP_TOKENS = (

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from turnloom.core.tools.dbimage import build_pack_image, load_database_image
 from turnloom.core.domains import get_pack
 from turnloom.core.errors import BackendError, DatabaseError
-from turnloom.core.tools.derive import ForgeReport, derive_tools
 from turnloom.core.models import Session, ToolExecution, ToolSpec
+from turnloom.core.tools.dbimage import build_pack_image, load_database_image
+from turnloom.core.tools.derive import ForgeReport, derive_tools
 from turnloom.core.tools.toolset import DroppedTool, Toolset
 
 if TYPE_CHECKING:

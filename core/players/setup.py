@@ -12,18 +12,18 @@ batch of dialogues can reuse one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from turnloom.core.config import ROLE_NAMES, TurnloomConfig
+from turnloom.core.endpoint.exchange_log import ExchangeCache, ExchangeLog
 from turnloom.core.errors import ConfigError, UsageError
 from turnloom.core.models import Session
 from turnloom.core.players.roles import RoleSet
-from turnloom.core.endpoint.exchange_log import ExchangeCache, ExchangeLog
 
 if TYPE_CHECKING:  # the wire (and `openai`) loads only when an endpoint is made
-    from turnloom.core.players.llm.judge import RubricJudge
     from turnloom.core.endpoint.endpoint import Endpoint
+    from turnloom.core.players.llm.judge import RubricJudge
 
 OFFLINE = "offline"
 
@@ -192,11 +192,11 @@ def build_roles(session: Session, config: TurnloomConfig, environment, setup: Ba
     Raises:
         ConfigError: an unknown profile, or a mapping the offline players cannot follow.
     """
-    from turnloom.core.players.offline import offline_roles
     from turnloom.core.players.llm.assistant import LLMAssistant
     from turnloom.core.players.llm.tasks import LLMTaskGenerator
     from turnloom.core.players.llm.toolsim import LLMToolSimulator
     from turnloom.core.players.llm.user import LLMUserSimulator
+    from turnloom.core.players.offline import offline_roles
 
     setup = setup or BackendSetup(config)
     mapping = {role: name for role, name in session.config.roles.items() if name != OFFLINE}

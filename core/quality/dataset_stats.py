@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from turnloom.core.quality.metrics import dialogue_stats, session_cost
 from turnloom.core.models import Session, ToolExecution
+from turnloom.core.quality.metrics import dialogue_stats, session_cost
 from turnloom.core.quality.verdict import validate_session
 
 # the paper's Table 1 (METHOD.md 5.1): paradigm, source, Step, Turn, Task as (mean, max), samples

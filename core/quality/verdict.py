@@ -26,8 +26,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from turnloom.core.quality.grounding import ungrounded_values
 from turnloom.core.models import ChatMessage, FinishReason, Role, Rule, Session
+from turnloom.core.quality.grounding import ungrounded_values
 from turnloom.core.rules.check import audit_session
 
 if TYPE_CHECKING:

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-
 from turnloom.core.errors import ConfigError
 from turnloom.core.models import Rule
 

@@ -23,7 +23,6 @@ from turnloom.core.tools.schema import (
     Column,
     Table,
     introspect,
-    param_name,
     quote_ident,
     singular,
     value_schema,

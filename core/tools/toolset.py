@@ -26,12 +26,11 @@ from typing import Any, Literal
 
 import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from turnloom.core.errors import ToolsetError
 from turnloom.core.models import ToolExecution, ToolSpec, Usage
+from turnloom.core.storage.snapshot import atomic_writer
 from turnloom.core.tools.schema import quote_ident
 from turnloom.core.tools.sqlenv import SqlEnvironment, validate_arguments
-from turnloom.core.storage.snapshot import atomic_writer
 
 TOOLSET_FORMAT = "turnloom-toolset"
 TOOLSET_VERSION = 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from fake_openai import FakeOpenAI
-
 from turnloom.core.config import Profile
 
 KEY_ENV = "TURNLOOM_TEST_KEY"

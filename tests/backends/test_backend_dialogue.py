@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 from backend_support import KEY_VALUE, write_config
-
-from turnloom.core.endpoint.exchange_log import exchange_log_path
-from turnloom.core.players.setup import BackendSetup, build_judge
 from turnloom.core.cli import main
+from turnloom.core.endpoint.exchange_log import exchange_log_path
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import FinishReason, Role, check_transcript
+from turnloom.core.players.setup import BackendSetup, build_judge
 
 CORE = Path(__file__).resolve().parents[2] / "core"
 ALL_ROLES = ("task", "forge", "user", "assistant", "tool", "judge")

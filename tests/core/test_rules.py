@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 from _rule_helpers import PAPER, isolated_rule_folders  # noqa: F401  (autouse fixture)
-
 from turnloom.core.cli import main
-from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.errors import ConfigError
+from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.models import Rule
-from turnloom.core.rules.rule_files import compile_rules_prompt, load_rule_file, read_rule
 from turnloom.core.rules.catalog import draw_rule_set, load_catalog, resolve_rule_set
+from turnloom.core.rules.rule_files import compile_rules_prompt, load_rule_file, read_rule
 
 GOOD = """\
 id = "polite_close"

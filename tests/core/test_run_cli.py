@@ -8,7 +8,6 @@ import sqlite3
 import stat
 
 import pytest
-
 from turnloom.core.cli import main
 from turnloom.core.storage.snapshot import load_session
 

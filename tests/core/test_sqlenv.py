@@ -9,7 +9,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from turnloom.core.domains.base import DomainPack
 from turnloom.core.errors import DatabaseError
 from turnloom.core.models import ToolSpec, WriteRecord

@@ -7,10 +7,10 @@ import json
 import statistics
 
 from turnloom.core.cli import main
-from turnloom.core.quality.dataset_stats import collect, histogram, render
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
-from turnloom.core.quality.metrics import dialogue_stats, session_cost
 from turnloom.core.models import Mode, Usage
+from turnloom.core.quality.dataset_stats import collect, histogram, render
+from turnloom.core.quality.metrics import dialogue_stats, session_cost
 from turnloom.core.storage.snapshot import save_session
 
 

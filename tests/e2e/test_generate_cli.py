@@ -20,13 +20,12 @@ import time
 from pathlib import Path
 
 import pytest
-
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
-from turnloom.core.storage.journal import open_session
-from turnloom.core.models import FinishReason
 from turnloom.core.batch.manifest import load_manifest, session_file_name
-from turnloom.core.storage.snapshot import load_session, save_session
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.models import FinishReason
 from turnloom.core.quality.verdict import validate_session
+from turnloom.core.storage.journal import open_session
+from turnloom.core.storage.snapshot import load_session, save_session
 
 N = 1000
 

@@ -10,12 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from turnloom.core.cli import main
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.domains import pack_names
-from turnloom.core.storage.journal import Journal, journal_path
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import FinishReason, Provenance
+from turnloom.core.storage.journal import Journal, journal_path
 from turnloom.core.storage.snapshot import load_session, save_session
 
 FORMATS = ("openai", "hf", "sharegpt", "hermes")

@@ -20,7 +20,6 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
-
 from turnloom.core.engine.engine import (
     DialogueFinished,
     EngineEvent,
@@ -34,20 +33,19 @@ from turnloom.core.engine.engine import (
 )
 from turnloom.core.errors import TurnloomError
 from turnloom.core.models import ChatMessage, Role
-
 from turnloom.tui.actions import ACTIONS, bindings_for, effective_key
 from turnloom.tui.rule_sources import available_rules
+from turnloom.tui.screens.dialogs import confirm
+from turnloom.tui.screens.editor import EditorScreen
+from turnloom.tui.screens.held_proposal import HeldProposalFlow
+from turnloom.tui.screens.rule_preview_flow import RulePreviewFlow
+from turnloom.tui.screens.session_flows import SessionFlows
 from turnloom.tui.widgets.rule_preview import RulePreview
 from turnloom.tui.widgets.rules_pane import RulesPane
 from turnloom.tui.widgets.status_line import StatusLine
 from turnloom.tui.widgets.tools_pane import ToolsPane
 from turnloom.tui.widgets.transcript import Transcript
 from turnloom.tui.workbench import Workbench
-from turnloom.tui.screens.dialogs import confirm
-from turnloom.tui.screens.editor import EditorScreen
-from turnloom.tui.screens.held_proposal import HeldProposalFlow
-from turnloom.tui.screens.rule_preview_flow import RulePreviewFlow
-from turnloom.tui.screens.session_flows import SessionFlows
 
 ENGINE = "engine"
 
@@ -92,7 +90,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
 
     def _empty_hint(self) -> str:
         """What an empty Conversation pane says, with the keys as the config maps them."""
-        keymap = dict(getattr(self.app, "config").keys)
+        keymap = dict(self.app.config.keys)
         key = {spec.id: effective_key(spec, keymap).replace("question_mark", "?") for spec in ACTIONS}
         return (
             f"No messages yet. Press {key['step']} to step one message, {key['auto_run']} to auto-run, "

@@ -11,17 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
-
 from turnloom.core.errors import TurnloomError
 from turnloom.core.export import export_sessions
 from turnloom.core.storage.journal import open_session
-
-from turnloom.tui.workbench import Workbench, default_path
 from turnloom.tui.screens.dialogs import ErrorScreen
 from turnloom.tui.screens.export import ExportScreen
 from turnloom.tui.screens.new_session import NewSessionScreen, NewSessionSpec
 from turnloom.tui.screens.open_session import OpenSessionScreen
 from turnloom.tui.screens.replay import ReplayScreen
+from turnloom.tui.workbench import Workbench, default_path
 
 if TYPE_CHECKING:
     from turnloom.tui.workbench import Workbench as _Workbench
@@ -61,7 +59,7 @@ class SessionFlows:
     def action_new(self) -> None:
         from turnloom.core.domains import pack_names
 
-        profiles = sorted(getattr(self.app, "config").profiles)  # names only; keys stay in the environment
+        profiles = sorted(self.app.config.profiles)  # names only; keys stay in the environment
         self.app.push_screen(NewSessionScreen(pack_names(), profiles), self._create_session)
 
     def _create_session(self, spec: NewSessionSpec | None) -> None:

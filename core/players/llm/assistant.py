@@ -16,11 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from turnloom.core.errors import BackendError
-from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall, ToolSpec
-from turnloom.core.prompts import render
-from turnloom.core.players.roles import RoleContext
-from turnloom.core.tools.sqlenv import validate_arguments
+from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.endpoint.exchange import (
     ChatRequest,
     ChatResult,
@@ -29,9 +25,13 @@ from turnloom.core.endpoint.exchange import (
     canonical_json,
     repair_json,
 )
-from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.endpoint.structured import Spend
+from turnloom.core.errors import BackendError
+from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall, ToolSpec
 from turnloom.core.players.llm.user import seed_for
+from turnloom.core.players.roles import RoleContext
+from turnloom.core.prompts import render
+from turnloom.core.tools.sqlenv import validate_arguments
 
 
 def parse_arguments(raw: str) -> dict[str, Any] | None:

@@ -25,15 +25,14 @@ import sqlite3
 from typing import Any
 
 import jsonschema
-
-from turnloom.core.tools.derive import LIMIT_SCHEMA, ForgeReport, value_schema
+from turnloom.core.endpoint.endpoint import Endpoint
+from turnloom.core.endpoint.exchange import ChatRequest
+from turnloom.core.endpoint.structured import Spend, ask_json
 from turnloom.core.models import ToolOrigin, ToolSpec
 from turnloom.core.prompts import json_repair, render
+from turnloom.core.tools.derive import LIMIT_SCHEMA, ForgeReport, value_schema
 from turnloom.core.tools.sqlenv import SqlEnvironment
 from turnloom.core.tools.toolset import sql_problem, table_columns
-from turnloom.core.endpoint.exchange import ChatRequest
-from turnloom.core.endpoint.endpoint import Endpoint
-from turnloom.core.endpoint.structured import Spend, ask_json
 
 NAME = re.compile(r"^(get|search|create|update|delete)_[a-z0-9_]{1,58}$")
 PARAM = re.compile(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)")

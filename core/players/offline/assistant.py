@@ -14,11 +14,10 @@ import random
 import re
 from dataclasses import dataclass
 
-from turnloom.core.domains.base import Intent
 from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall, ToolSpec
-from turnloom.core.players.roles import RoleContext
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import Clarification, Request, format_value, slot_label
+from turnloom.core.players.roles import RoleContext
 
 _CALL_ID = re.compile(r"^call_(\d+)_(\d+)_(\d+)$")
 THANKS = re.compile(r"\b(thanks|thank you|that solves|that's all|that's everything|all set)\b", re.I)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from turnloom.core.tools.schema import words as _words
 from turnloom.core.domains.base import DomainPack, Intent, TaskTemplate, ToolStep
 from turnloom.core.models import Difficulty, Session, ToolSpec
+from turnloom.core.tools.schema import words as _words
 
 _FROM_WHERE = re.compile(r'FROM\s+("(?:[^"]|"")+"|\w+)\s+WHERE\s+("(?:[^"]|"")+"|\w+)\s*=\s*:(\w+)', re.I)
 _UPDATE = re.compile(r'UPDATE\s+("(?:[^"]|"")+"|\w+)\s+SET\s+("(?:[^"]|"")+"|\w+)\s*=', re.I)

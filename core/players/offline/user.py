@@ -28,11 +28,11 @@ import random
 from turnloom.core.domains.base import Intent
 from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress
 from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, Task
-from turnloom.core.players.roles import RoleContext
-from turnloom.core.rules.rule_files import param, rule_of_kind
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import format_value, render_request
 from turnloom.core.players.offline.voice import Voice, personal_slots
+from turnloom.core.players.roles import RoleContext
+from turnloom.core.rules.rule_files import param, rule_of_kind
 
 MAX_ATTEMPTS = 2
 
