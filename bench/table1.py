@@ -40,7 +40,7 @@ def main() -> None:
                 stats = [run(domain, seed, mode, args.tasks) for seed in range(args.seeds)]
                 all_stats.extend(stats)
 
-            def cell(key):
+            def cell(key, stats=stats):
                 values = [s[key] for s in stats]
                 return f"{statistics.mean(values):.2f} ({max(values):.3g})"
 

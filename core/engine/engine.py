@@ -29,7 +29,16 @@ from turnloom.core.engine.events import (
 )
 from turnloom.core.engine.turns import next_role, pending_calls, stop_reason
 from turnloom.core.errors import TurnloomError
-from turnloom.core.models import ChatMessage, FinishReason, MessageMeta, Provenance, Role, Task, WriteRecord
+from turnloom.core.models import (
+    ChatMessage,
+    FinishReason,
+    MessageMeta,
+    Provenance,
+    Role,
+    Session,
+    Task,
+    WriteRecord,
+)
 from turnloom.core.players.roles import RoleContext, RoleSet
 from turnloom.core.tools.environment import ToolEnvironment
 

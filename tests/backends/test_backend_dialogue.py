@@ -129,9 +129,10 @@ def test_a_rerun_with_the_cache_reproduces_the_dialogue_at_zero_requests(fake, k
     )
     assert len(fake.requests) == sent
     a, b = json.loads(first.read_text()), json.loads(second.read_text())
-    strip = lambda s: [
-        {k: v for k, v in m.items() if k != "meta"} | {"usage": m["meta"]["usage"]} for m in s["messages"]
-    ]  # noqa: E731
+
+    def strip(s):
+        return [{k: v for k, v in m.items() if k != "meta"} | {"usage": m["meta"]["usage"]} for m in s["messages"]]
+
     assert strip(a) == strip(b)
     assert [t["goal"] for t in a["tasks"]] == [t["goal"] for t in b["tasks"]]
 

@@ -116,7 +116,7 @@ def test_persona_draws_are_seeded_per_dialogue_and_follow_the_weights():
     assert 0.22 < terse < 0.38  # weight 0.3
     drawn = draw_rule_set("realistic", 3)
     assert all(r.id in [r.id for r in drawn.rules] for r in drawn.rules[: len(PAPER)])
-    for dimension, pick in drawn.persona.items():
+    for pick in drawn.persona.values():
         assert pick in ("normal", "none") or pick in [r.id for r in drawn.rules]
 
 

@@ -122,7 +122,7 @@ _DROP = object()
 
 def _broken_toml(text: str) -> tuple[str, int]:
     lines = text.splitlines()
-    line = next(i for i, l in enumerate(lines) if l.startswith("domain = "))
+    line = next(i for i, text in enumerate(lines) if text.startswith("domain = "))
     lines[line] = 'domain = "retail'  # unterminated string
     return "\n".join(lines) + "\n", line + 1
 
