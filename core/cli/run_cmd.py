@@ -163,14 +163,14 @@ def run_and_save(
     engine = open_engine(session, recorder=journal, backends=backends)
     if not quiet:
         print_header(session)
-        out = console()
+        screen = console()
         for index, message in enumerate(session.messages[start_at:], start=start_at):
-            out.print(message_text(index, message))
+            screen.print(message_text(index, message))
 
         def show(event) -> None:
             if isinstance(event, MessageCommitted):
-                out.print(message_text(event.index, event.message))
-                out.file.flush()
+                screen.print(message_text(event.index, event.message))
+                screen.file.flush()
 
         engine.subscribe(show)
     try:

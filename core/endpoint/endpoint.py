@@ -33,7 +33,7 @@ import contextlib
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -122,7 +122,8 @@ class Capabilities:
 
 
 # what `chat.completions.create` passes along besides the body: the bearer key, a JSON content type
-_OPTIONS: dict[str, Any] = {"security": {"bearer_auth": True}, "headers": {"Content-Type": "application/json"}}
+# the SDK's RequestOptions (a TypedDict it keeps private)
+_OPTIONS: Any = {"security": {"bearer_auth": True}, "headers": {"Content-Type": "application/json"}}
 
 
 class SdkWire:
@@ -168,7 +169,7 @@ class SdkWire:
             )
         return reply_object(response.content, self.where)
 
-    async def stream(self, body: bytes) -> AsyncIterator[dict[str, Any]]:
+    async def stream(self, body: bytes) -> AsyncGenerator[dict[str, Any]]:
         import httpx2
         import openai
         from openai.types.chat import ChatCompletion, ChatCompletionChunk

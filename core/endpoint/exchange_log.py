@@ -88,8 +88,9 @@ class ExchangeLog:
             self._fd = None
 
     def __del__(self) -> None:
-        if getattr(self, "_fd", None) is not None and self._pid == os.getpid():
-            os.close(self._fd)
+        fd = getattr(self, "_fd", None)
+        if fd is not None and self._pid == os.getpid():
+            os.close(fd)
 
 
 class ExchangeCache:

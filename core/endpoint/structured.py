@@ -108,7 +108,7 @@ async def ask_json(
     """
     spend = Spend()
     messages = list(request.messages)
-    problem = "no reply"
+    problem: str | None = "no reply"
     for round_ in range(endpoint.profile.max_reasks + 1):
         attempt = request if round_ == 0 else _with_messages(request, messages)
         if round_ and on_restart is not None:

@@ -26,7 +26,7 @@ import json
 import math
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, Protocol
 
 import aiohttp
@@ -66,7 +66,7 @@ class Wire(Protocol):
         """POST `body` to /chat/completions; the reply's JSON object."""
         ...
 
-    def stream(self, body: bytes) -> AsyncIterator[dict[str, Any]]:
+    def stream(self, body: bytes) -> AsyncGenerator[dict[str, Any]]:
         """POST `body` (a streamed request); each server-sent chunk as a dict."""
         ...
 
@@ -167,7 +167,7 @@ class AiohttpWire:
         assert isinstance(content, bytes)
         return reply_object(content, self.where)
 
-    async def stream(self, body: bytes) -> AsyncIterator[dict[str, Any]]:
+    async def stream(self, body: bytes) -> AsyncGenerator[dict[str, Any]]:
         response = await self._send(body, stream=True)
         assert isinstance(response, aiohttp.ClientResponse)
         try:

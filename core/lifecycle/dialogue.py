@@ -11,7 +11,7 @@ import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from turnloom.core.domains import get_pack
 from turnloom.core.engine.engine import DialogueEngine, SessionRecorder
@@ -90,7 +90,7 @@ def create_session(
         rule_set=rule_set if mode is Mode.USER_ORIENTED else None,
         **drawn,
     )
-    identity = {"id": session_id, "created_at": created_at}
+    identity: dict[str, Any] = {"id": session_id, "created_at": created_at}
     return Session(
         **{k: v for k, v in identity.items() if v is not None},
         domain=name,
@@ -165,7 +165,7 @@ def fork_session(session: Session, at: int, path: str | None = None) -> Session:
     fork.cut(at)
     data = fork.model_dump()
     data["id"] = new_session_id()
-    data["created_at"] = Session.model_fields["created_at"].default_factory()
+    data.pop("created_at")  # the fork's own: the field's default, now
     data["parent"] = {"session_id": session.id, "path": path, "at": at}
     usage = Usage()
     for message in data["messages"]:

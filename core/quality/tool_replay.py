@@ -92,8 +92,8 @@ def _check_calls(session: Session, messages: list[ChatMessage], db: SqlEnvironme
     writes = {w.message_index: w for w in session.write_log}
     for index, message in enumerate(messages):
         if message.role is Role.ASSISTANT:
-            for call in message.tool_calls:
-                calls[call.id] = call
+            for made in message.tool_calls:
+                calls[made.id] = made
             continue
         if message.role is not Role.TOOL:
             continue

@@ -17,7 +17,7 @@ import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 from turnloom.core.errors import ConfigError
@@ -38,9 +38,10 @@ class Param:
         expected = (int, float) if self.type is float else self.type
         if isinstance(value, bool) and self.type is not bool or not isinstance(value, expected):
             return f"expected {self.type.__name__}, got {type(value).__name__} {value!r}"
-        if self.minimum is not None and value < self.minimum:
+        number = cast(float, value)  # minimum and maximum are set on numeric params only
+        if self.minimum is not None and number < self.minimum:
             return f"must be at least {self.minimum:g}, got {value!r}"
-        if self.maximum is not None and value > self.maximum:
+        if self.maximum is not None and number > self.maximum:
             return f"must be at most {self.maximum:g}, got {value!r}"
         return None
 

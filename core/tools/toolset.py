@@ -22,7 +22,7 @@ import json
 import re
 import sqlite3
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -32,7 +32,7 @@ from turnloom.core.storage.snapshot import atomic_writer
 from turnloom.core.tools.schema import quote_ident
 from turnloom.core.tools.sqlenv import SqlEnvironment, validate_arguments
 
-TOOLSET_FORMAT = "turnloom-toolset"
+TOOLSET_FORMAT: Final = "turnloom-toolset"
 TOOLSET_VERSION = 1
 # OpenAI's rule for function names
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -29,8 +29,12 @@ class HeldProposalFlow:
     """Commit, override or regenerate `engine.pending_violation`."""
 
     bench: Workbench
-    transcript: Transcript
     _held_attempts: int = 0
+
+    if TYPE_CHECKING:
+
+        @property
+        def transcript(self) -> Transcript: ...
 
     @property
     def held(self) -> Proposal | None:
@@ -43,7 +47,7 @@ class HeldProposalFlow:
             return
         rules = ", ".join(verdict.rule_id for verdict in held.message.meta.violations)
         self.transcript.set_pending(held.message, note=HELD_NOTE.format(rules=rules) if rules else REDRAWN_NOTE)
-        self.state = "held: rule violation"  # type: ignore[attr-defined]
+        self.state = "held: rule violation"
 
     def action_commit_held(self) -> None:
         if self.held is None:

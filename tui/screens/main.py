@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -64,7 +65,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         super().__init__()
         self.bench = workbench
         self.auto_run_delay = auto_run_delay
-        self._unsubscribe = None
+        self._unsubscribe: Callable[[], None] | None = None
         self._stream = ""
 
     def compose(self) -> ComposeResult:
@@ -90,7 +91,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
 
     def _empty_hint(self) -> str:
         """What an empty Conversation pane says, with the keys as the config maps them."""
-        keymap = dict(self.app.config.keys)
+        keymap = dict(self.app.config.keys)  # type: ignore[attr-defined]  # a TurnloomApp
         key = {spec.id: effective_key(spec, keymap).replace("question_mark", "?") for spec in ACTIONS}
         return (
             f"No messages yet. Press {key['step']} to step one message, {key['auto_run']} to auto-run, "

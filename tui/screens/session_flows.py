@@ -22,10 +22,15 @@ from turnloom.tui.screens.replay import ReplayScreen
 from turnloom.tui.workbench import Workbench, default_path
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
     from turnloom.tui.workbench import Workbench as _Workbench
 
+    _Flows = Screen  # what the mixin is mixed into, as the type checker sees it
+else:
+    _Flows = object
 
-class SessionFlows:
+
+class SessionFlows(_Flows):
     """New/open/save/fork/replay/export for a screen holding `bench` and `attach()`."""
 
     bench: _Workbench
@@ -59,7 +64,7 @@ class SessionFlows:
     def action_new(self) -> None:
         from turnloom.core.domains import pack_names
 
-        profiles = sorted(self.app.config.profiles)  # names only; keys stay in the environment
+        profiles = sorted(self.app.config.profiles)  # type: ignore[attr-defined]  # names only; keys stay in the environment
         self.app.push_screen(NewSessionScreen(pack_names(), profiles), self._create_session)
 
     def _create_session(self, spec: NewSessionSpec | None) -> None:
@@ -121,7 +126,7 @@ class SessionFlows:
     def action_export(self) -> None:
         session = self.bench.session
         default = self.sessions_dir / f"{session.domain}-{session.id}.jsonl"
-        self.app.push_screen(ExportScreen(default), self._export)
+        self.app.push_screen(ExportScreen(default), self._export)  # type: ignore[arg-type]  # a @work method
 
     @work(exclusive=True, group="export", exit_on_error=False)
     async def _export(self, choice: tuple[str, Path] | None) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema
 from turnloom.core.endpoint.endpoint import Endpoint
@@ -200,6 +200,7 @@ class LLMForge:
                 if reason:
                     report.dropped.append((_raw_name(raw), reason))
                 else:
+                    assert spec is not None  # _sql_spec gives no spec only with a reason
                     taken.add(spec.name)
                     report.tools.append(spec)
         return report
@@ -253,7 +254,9 @@ def _sql_spec(raw: Any, columns: dict[str, dict[str, str]], taken: set[str]) -> 
             properties[param] = dict(schema, description=param.replace("_", " ") + ".")
     writes = sql.split(None, 1)[0].upper() in WRITES if sql else False
     required = [p for p in properties if p != "limit"]
-    returns = None if writes else ("one" if name.startswith("get_") and "_by_" in name else "many")
+    returns: Literal["one", "many"] | None = (
+        None if writes else ("one" if name.startswith("get_") and "_by_" in name else "many")
+    )
     spec = ToolSpec(
         name=name,
         description=str(raw.get("description") or name.replace("_", " ")),
