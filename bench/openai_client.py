@@ -117,6 +117,7 @@ async def prefix_stability(
     dialogues: int,
 ) -> tuple[dict[str, list[float]], dict[str, list[float]], list[dict[str, int]]]:
     from fake_openai import FakeOpenAI
+
     from turnloom.core.config import Profile, TurnloomConfig
     from turnloom.core.lifecycle.dialogue import create_session, open_engine
     from turnloom.core.models import ToolExecution

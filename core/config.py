@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from turnloom.core.errors import ConfigError
 
 CONFIG_NAME = "turnloom.toml"

@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from textual.app import App
+
 from turnloom.core.config import TurnloomConfig, load_config
 from turnloom.themes import DEFAULT_THEME, load_themes
 from turnloom.tui.actions import ACTIONS, bindings_for

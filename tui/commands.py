@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
 from turnloom.tui.actions import ACTIONS, ActionSpec
 
 

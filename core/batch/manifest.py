@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from turnloom.core.errors import SessionFileError, ToolsetError, UsageError
 from turnloom.core.storage.snapshot import atomic_writer
 from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset

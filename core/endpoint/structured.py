@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
+
 from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.endpoint.exchange import ChatRequest, ChatResult, MalformedReplyError, extract_json
 from turnloom.core.errors import BackendError

@@ -30,6 +30,7 @@ from collections.abc import AsyncGenerator
 from typing import Any, Protocol
 
 import aiohttp
+
 from turnloom.core.endpoint.exchange import MalformedReplyError
 
 INITIAL_RETRY_DELAY = 0.5  # seconds, as the openai SDK

@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import SchemaError
+
 from turnloom.core.models import ChatMessage, Role, ToolSpec
 
 STOP_TOKENS = (

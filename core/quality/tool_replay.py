@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
+
 from turnloom.core.lifecycle.dialogue import base_image
 from turnloom.core.models import ChatMessage, Provenance, Role, Session, ToolCall, ToolExecution, WriteRecord
 from turnloom.core.tools.environment import call_arguments, error_result

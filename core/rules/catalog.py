@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from turnloom.core.errors import ConfigError
 from turnloom.core.models import Rule
 from turnloom.core.rules.rule_files import RULE_KINDS, RuleProblem, line_of, parse_toml, read_rule

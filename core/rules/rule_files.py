@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pydantic import ValidationError
+
 from turnloom.core.errors import ConfigError
 from turnloom.core.models import Rule
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pydantic import BaseModel
+
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import ChatMessage, FinishReason, Session, Task, WriteRecord
 from turnloom.core.storage.snapshot import (

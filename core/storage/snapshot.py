@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from pydantic import ValidationError
+
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import SCHEMA_VERSION, Session
 from turnloom.core.storage.toml_codec import from_toml_data, to_toml_text

@@ -25,6 +25,7 @@ from typing import Any
 
 import tomli_w
 from pydantic import BaseModel
+
 from turnloom.core.errors import SessionFileError
 
 _NULL_KEY = "_null"

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import ChatMessage, MessageMeta, Provenance, Role, ToolCall, ToolOrigin, ToolSpec
 from turnloom.core.storage.snapshot import read_text

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
+
 from turnloom.core.errors import DatabaseError
 from turnloom.core.models import ToolSpec, WriteRecord
 from turnloom.core.tools.sql_guards import ClockGuard, make_authorizer, unbindable

@@ -26,6 +26,7 @@ from typing import Any, Final, Literal
 
 import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from turnloom.core.errors import ToolsetError
 from turnloom.core.models import ToolExecution, ToolSpec, Usage
 from turnloom.core.storage.snapshot import atomic_writer

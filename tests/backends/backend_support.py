@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fake_openai import FakeOpenAI
+
 from turnloom.core.config import Profile
 
 KEY_ENV = "TURNLOOM_TEST_KEY"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from backend_support import quick_profile
 from fake_openai import FakeOpenAI
+
 from turnloom.core.batch.executors import AsyncExecutor
 from turnloom.core.batch.manifest import BatchConfig, DialogueStatus, load_manifest
 from turnloom.core.batch.run import STOP_FILE, generate

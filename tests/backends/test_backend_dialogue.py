@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from backend_support import KEY_VALUE, write_config
+
 from turnloom.core.cli import main
 from turnloom.core.endpoint.exchange_log import exchange_log_path
 from turnloom.core.lifecycle.dialogue import create_session, open_engine

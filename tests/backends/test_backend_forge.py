@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from backend_support import quick_profile
+
 from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.lifecycle.dialogue import base_image, create_session
 from turnloom.core.players.llm.forge import LLMForge

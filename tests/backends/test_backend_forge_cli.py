@@ -7,6 +7,7 @@ import json
 import jsonschema
 import pytest
 from backend_support import KEY_VALUE, write_config
+
 from turnloom.core.batch.manifest import load_manifest
 from turnloom.core.cli import main
 from turnloom.core.endpoint.exchange_log import exchange_log_path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from turnloom.core.errors import BackendError
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import Mode, Role, ToolExecution

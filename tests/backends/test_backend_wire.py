@@ -8,6 +8,7 @@ import time
 import backend_support
 import pytest
 from backend_support import KEY_VALUE, quick_profile
+
 from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.endpoint.exchange import ChatRequest, MalformedReplyError
 from turnloom.core.endpoint.structured import ask_json

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from turnloom.core.engine.engine import DialogueEngine
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import ChatMessage, MessageMeta, Provenance, Role, Rule, RuleVerdict

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from hypothesis import strategies as st
+
 from turnloom.core.models import (
     ChatMessage,
     FinishReason,

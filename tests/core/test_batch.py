@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from turnloom.core.batch.executors import AsyncExecutor, ProcessExecutor
 from turnloom.core.batch.job import DialogueJob, SessionFactory, run_chunk, run_dialogue
 from turnloom.core.batch.manifest import BatchConfig, DialogueStatus, load_manifest, session_file_name

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from _rule_helpers import isolated_rule_folders  # noqa: F401  (autouse fixture)
+
 from turnloom.core.cli import main
 from turnloom.core.cli.compare_cmd import compare_rule_sets, format_table, seed_range
 from turnloom.core.storage.snapshot import load_session

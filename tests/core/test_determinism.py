@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from turnloom.core.cli.run_cmd import run_and_save
 from turnloom.core.domains import pack_names
 from turnloom.core.lifecycle.dialogue import create_session, fork_session, open_engine

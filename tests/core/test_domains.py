@@ -8,6 +8,7 @@ import sqlite3
 import string
 
 import pytest
+
 from turnloom.core.domains import all_packs, get_pack, pack_names
 from turnloom.core.domains.base import SLOT_TYPES, DomainPack
 from turnloom.core.errors import DomainError

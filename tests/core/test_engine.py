@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from turnloom.core.engine.engine import (
     DialogueFinishedError,
     MessageCommitted,

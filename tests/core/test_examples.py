@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from turnloom.core.export import export_sessions
 from turnloom.core.quality.tool_replay import verify_session
 from turnloom.core.storage.snapshot import load_session

@@ -18,6 +18,7 @@ from _session_builders import simple_session, text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
 from turnloom.core.cli import main
 from turnloom.core.export import export_sessions
 from turnloom.core.export.record_checks import STOP_TOKENS

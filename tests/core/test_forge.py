@@ -6,6 +6,7 @@ import json
 
 import jsonschema
 import pytest
+
 from turnloom.core.models import ToolOrigin
 from turnloom.core.tools.derive import derive_tools, singular, value_schema
 from turnloom.core.tools.sqlenv import SqlEnvironment

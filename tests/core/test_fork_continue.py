@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from turnloom.core.cli import main
 from turnloom.core.errors import SessionFileError, UsageError
 from turnloom.core.lifecycle.dialogue import base_image, create_session, fork_session, open_engine

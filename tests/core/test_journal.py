@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from _session_builders import sessions, simple_session
 from hypothesis import HealthCheck, given, settings
+
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import ChatMessage, FinishReason, Session, Subtask, Task, WriteRecord
 from turnloom.core.storage import snapshot as store

@@ -6,6 +6,7 @@ import json
 
 import jsonschema
 import pytest
+
 from turnloom.core.domains import pack_names
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import FinishReason, Mode, Role, ToolExecution

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from turnloom.core.cli import main
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import ChatMessage, Provenance, Role, Session, ToolExecution

@@ -11,6 +11,7 @@ from _rule_helpers import (
     until_user_turns,
     user_turns,
 )
+
 from turnloom.core.engine.engine import MessageCommitted
 from turnloom.core.engine.preview import preview_pair, preview_user_turn
 from turnloom.core.errors import TurnloomError

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from _rule_helpers import PAPER, isolated_rule_folders  # noqa: F401  (autouse fixture)
+
 from turnloom.core.cli import main
 from turnloom.core.errors import ConfigError
 from turnloom.core.lifecycle.dialogue import create_session

@@ -17,6 +17,7 @@ from _rule_helpers import (
     user_turns,
     verdict,
 )
+
 from turnloom.core.models import Role
 from turnloom.core.players.offline.knowledge import knowledge_for
 from turnloom.core.players.offline.language import render_request

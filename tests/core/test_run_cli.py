@@ -8,6 +8,7 @@ import sqlite3
 import stat
 
 import pytest
+
 from turnloom.core.cli import main
 from turnloom.core.storage.snapshot import load_session
 

@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from turnloom.core.domains.base import DomainPack
 from turnloom.core.errors import DatabaseError
 from turnloom.core.models import ToolSpec, WriteRecord

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from _session_builders import deep, sessions, simple_session
 from hypothesis import HealthCheck, given, settings
+
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import SCHEMA_VERSION, Session, ToolCall, ToolSpec
 from turnloom.core.storage import snapshot as store

@@ -6,6 +6,7 @@ import hashlib
 import json
 
 import pytest
+
 from turnloom.core.batch.manifest import BatchConfig, load_manifest
 from turnloom.core.cli import main
 from turnloom.core.errors import ToolsetError

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import ChatMessage, FinishReason, MessageMeta, Role, RuleVerdict, Subtask
 from turnloom.core.quality.verdict import CHECKS, judge_session, validate_session

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from turnloom.core.batch.manifest import load_manifest, session_file_name
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import FinishReason

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from turnloom.core.lifecycle.dialogue import base_image, create_session, open_engine
 from turnloom.core.models import FinishReason
 from turnloom.core.quality.rerun import normalised

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from turnloom.core.cli import main
 from turnloom.core.domains import pack_names
 from turnloom.core.lifecycle.dialogue import create_session, open_engine

@@ -11,6 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from tui_support import FAKE_KEY, FAKE_KEY_ENV  # noqa: E402
+
 from turnloom.core.config import TurnloomConfig
 from turnloom.tui.app import TurnloomApp, build_app
 from turnloom.tui.workbench import Workbench

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from _tui_helpers import idle, main_screen, wait_for
 from textual.widgets import Checkbox, Input
+
 from turnloom.tui.actions import ACTIONS
 from turnloom.tui.commands import ActionCommands
 from turnloom.tui.screens.help import HelpScreen

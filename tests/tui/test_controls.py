@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from _tui_helpers import idle, main_screen, wait_for
 from textual.widgets import TextArea
+
 from turnloom.core.models import Provenance, Role, check_transcript
 from turnloom.tui.screens.dialogs import ChoiceScreen
 from turnloom.tui.screens.editor import EditorScreen

@@ -6,6 +6,7 @@ import json
 import time
 
 from _tui_helpers import main_screen
+
 from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall
 from turnloom.tui.workbench import Workbench
 

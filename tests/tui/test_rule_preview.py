@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from _tui_helpers import idle, main_screen, wait_for
 from textual.widgets import Checkbox, Input
+
 from turnloom.core.models import Role
 from turnloom.tui.widgets.rule_preview import RulePreview
 from turnloom.tui.widgets.rules_pane import RuleRow, RulesPane

@@ -6,6 +6,7 @@ import json
 
 from _tui_helpers import idle, main_screen, wait_for
 from textual.widgets import Input, OptionList
+
 from turnloom.core.storage.journal import open_session
 from turnloom.core.storage.snapshot import load_session
 from turnloom.tui.screens.dialogs import ChoiceScreen, ErrorScreen

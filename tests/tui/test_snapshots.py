@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from _tui_helpers import idle, main_screen, wait_for
+
 from turnloom.tui.screens.editor import EditorScreen
 from turnloom.tui.screens.replay import ReplayScreen
 
@@ -78,6 +79,7 @@ def test_small_terminal(snap_compare, make_app):
 
 def test_rule_preview(snap_compare, make_app):
     from textual.widgets import Checkbox
+
     from turnloom.tui.widgets.rule_preview import RulePreview
     from turnloom.tui.widgets.rules_pane import RuleRow
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual import work
+
 from turnloom.core.engine.engine import Proposal
 from turnloom.tui.screens.editor import EditorScreen
 

@@ -21,6 +21,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
+
 from turnloom.core.engine.engine import (
     DialogueFinished,
     EngineEvent,

@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+
 from turnloom.core.lifecycle.dialogue import fork_session
 from turnloom.core.models import Session
 from turnloom.tui.actions import bindings_for

@@ -18,6 +18,7 @@ import json
 from typing import TYPE_CHECKING
 
 from textual import work
+
 from turnloom.core.engine.preview import preview_user_turn
 from turnloom.core.models import Role, Rule
 from turnloom.tui.widgets.rule_preview import RulePreview, rule_changes

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
+
 from turnloom.core.errors import TurnloomError
 from turnloom.core.export import export_sessions
 from turnloom.core.storage.journal import open_session
@@ -23,6 +24,7 @@ from turnloom.tui.workbench import Workbench, default_path
 
 if TYPE_CHECKING:
     from textual.screen import Screen
+
     from turnloom.tui.workbench import Workbench as _Workbench
 
     _Flows = Screen  # what the mixin is mixed into, as the type checker sees it

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
+
 from turnloom.core.models import ChatMessage, Role
 
 COLLAPSED_LINES = 8  # body lines shown before "… more"

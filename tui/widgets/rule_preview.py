@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Static
+
 from turnloom.core.models import ChatMessage, Rule
 from turnloom.tui.widgets.message_text import clean
 

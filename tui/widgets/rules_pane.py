@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Static
+
 from turnloom.core.models import Rule
 from turnloom.tui.widgets.message_text import clean
 

@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
 from turnloom.core.models import ChatMessage
 from turnloom.tui.widgets.message_text import COLLAPSED_LINES, MessageStyles, body_text, header_text
 

@@ -25,6 +25,7 @@ import sqlite3
 from typing import Any, Literal
 
 import jsonschema
+
 from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.endpoint.exchange import ChatRequest
 from turnloom.core.endpoint.structured import Spend, ask_json
