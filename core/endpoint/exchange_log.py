@@ -107,7 +107,6 @@ class ExchangeCache:
         self._answers: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
         self._last: dict[str, dict[str, Any]] = {}
         self.hits = 0
-        self.misses = 0
         for path in paths:
             self._load(Path(path))
 
@@ -145,7 +144,6 @@ class ExchangeCache:
         elif key in self._last:
             response = self._last[key]
         else:
-            self.misses += 1
             if self.only:
                 raise BackendError(
                     f"{describe}: this request is not in the recording; the dialogue diverged from the "

@@ -10,7 +10,6 @@ reply and what is wrong with it go back to the model, up to the profile's
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,8 +158,3 @@ def _problem(content: str, schema: dict[str, Any] | None, check: Check | None) -
     if problem is None and check is not None:
         problem = check(value)
     return problem
-
-
-def compact(value: Any) -> str:
-    """JSON for prompts: stable key order, no ASCII escaping."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)

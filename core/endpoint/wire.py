@@ -36,7 +36,6 @@ from turnloom.core.endpoint.exchange import MalformedReplyError
 INITIAL_RETRY_DELAY = 0.5  # seconds, as the openai SDK
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0  # a server asking for a longer wait is not retried
-CLIENTS = ("auto", "openai", "aiohttp")
 
 
 class HTTPStatusFailed(Exception):

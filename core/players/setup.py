@@ -228,16 +228,3 @@ def build_judge(session: Session, setup: BackendSetup) -> RubricJudge | None:
     from turnloom.core.players.llm.judge import RubricJudge
 
     return RubricJudge(setup.endpoint(name))
-
-
-def replay_setup(session_path: str | Path, config: TurnloomConfig) -> BackendSetup:
-    """A setup that answers only from the exchanges recorded beside `session_path` (replay --verify).
-
-    A request that was not recorded raises `BackendError` instead of reaching the endpoint.
-
-    Raises:
-        SessionFileError: no exchange log beside the session.
-    """
-    from turnloom.core.endpoint.exchange_log import exchange_log_path
-
-    return BackendSetup.create(config, cache=[exchange_log_path(session_path)], cache_only=True)

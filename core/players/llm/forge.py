@@ -46,11 +46,6 @@ def _listing(tools: list[ToolSpec]) -> str:
     return "\n".join(json.dumps(t.to_openai(), ensure_ascii=False, sort_keys=True) for t in tools) or "(none)"
 
 
-def tool_from_openai(raw: Any) -> ToolSpec | None:
-    """A `ToolSpec` from a function-format dict, or None when it is not a usable tool."""
-    return parse_tool(raw)[0]
-
-
 def parse_tool(raw: Any) -> tuple[ToolSpec | None, str | None]:
     """A `ToolSpec` from a function-format dict, or None and why it is not a usable tool."""
     if not isinstance(raw, dict):
