@@ -1,7 +1,7 @@
 """Where a batch's dialogues run: asyncio tasks, a process pool, or Ray tasks.
 
 Every executor takes the same jobs and reports the same outcomes through two
-callbacks (`on_start`, `on_outcome`); each dialogue is `batchjob.run_dialogue`,
+callbacks (`on_start`, `on_outcome`); each dialogue is `job.run_dialogue`,
 so files, journals and resume semantics are identical whichever runs them.
 
 - `AsyncExecutor`: asyncio tasks. Right for dialogues that wait on a model

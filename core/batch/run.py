@@ -6,7 +6,7 @@ config unless forced), skips what is finished, hands the rest to an executor
 cleanly on Ctrl-C: the first interrupt lets dialogues in flight finish their
 current message and saves them as they stand; a second aborts at once (the
 journals still hold every committed message). Re-running the same command
-resumes. What one dialogue does is `batchjob`'s business.
+resumes. What one dialogue does is `job`'s business.
 """
 
 from __future__ import annotations

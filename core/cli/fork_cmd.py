@@ -1,6 +1,6 @@
 """`turnloom fork FILE --at N --out NEW`: the first N messages of a session, as a new session.
 
-The cut itself is `dialogue.fork_session` (write log and tasks cut to match,
+The cut itself is `lifecycle.dialogue.fork_session` (write log and tasks cut to match,
 parent noted); this command opens the parent (recovering its journal), checks
 that the fork's database rebuilds from its write log, and saves the fork
 atomically. The parent file is never written.

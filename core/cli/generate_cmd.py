@@ -2,7 +2,7 @@
 
 Parses the options into a `BatchConfig`, picks an executor (asyncio tasks for
 dialogues that wait on an endpoint, a process pool for offline ones, or Ray),
-and runs `batch.generate` with a live progress line. Re-running the same
+and runs `batch.run.generate` with a live progress line. Re-running the same
 command resumes the batch. The dialogues use the derived tools, a toolset file
 (`--tools`), or — with the forge role on a profile — one toolset forged before
 the batch into `DIR/toolset.json` and reused when the batch resumes.

@@ -2,7 +2,7 @@
 
 The session is opened as a user expects (a journal beside it is recovered, with
 warnings). Each message is printed with its provenance badge. `--verify` hands
-the session to `verify.verify_session`, `--rerun` to `rerun.rerun_session`, and
+the session to `quality.tool_replay.verify_session`, `--rerun` to `quality.rerun.rerun_session`, and
 prints what differed; this module only parses arguments and prints.
 """
 

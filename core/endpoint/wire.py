@@ -4,7 +4,7 @@
 bytes, retries what is worth retrying and reports failures as the exceptions
 below, whichever library carries the request:
 
-- `openai`: the openai SDK (`openai_backend.SdkWire`) — its own retry machinery,
+- `openai`: the openai SDK (`endpoint.endpoint.SdkWire`) — its own retry machinery,
   the default for interactive work (`run`, the TUI, `check`, `forge`).
 - `aiohttp`: `AiohttpWire`, a plain aiohttp POST with the SDK's retry policy
   written out below (408/409/429/5xx, timeouts and refused connections;

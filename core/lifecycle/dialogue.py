@@ -111,7 +111,7 @@ def open_engine(
 
     Args:
         roles: the role players; when None, the session's role mapping decides
-            (`session.config.roles`: profile names, built with `backends.build_roles`),
+            (`session.config.roles`: profile names, built with `players.setup.build_roles`),
             and unmapped roles are offline.
         backends: shared endpoints, exchange log and cache for mapped roles; when
             None, the config file found by `load_config` supplies the profiles.

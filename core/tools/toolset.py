@@ -11,7 +11,7 @@ reads one and says what is wrong with a broken or truncated file.
 output schema must be a valid JSON Schema, names unique; in `sql` execution
 every tool needs SQL, and each one must run on a scratch copy of the dialogue's
 database (tools identical to the introspected ones are already proven). The
-same dry run judges the SQL tools an LLM writes (`backends.llmforge`). Making
+same dry run judges the SQL tools an LLM writes (`players.llm.forge`). Making
 toolsets is `forging`'s business.
 """
 
