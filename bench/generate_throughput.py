@@ -28,10 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from turnloom.core.batch.run import generate
-from turnloom.core.config import Profile, TurnloomConfig
 from turnloom.core.batch.executors import AsyncExecutor, ProcessExecutor, RayExecutor
 from turnloom.core.batch.manifest import BatchConfig
+from turnloom.core.batch.run import generate
+from turnloom.core.config import Profile, TurnloomConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,8 +110,8 @@ def fake_run(
     processes: int | None = None,
     record: bool = True,
 ) -> dict:
-    from turnloom.core.players.setup import BackendSetup
     from turnloom.core.cli.generate_cmd import EXCHANGE_LOG
+    from turnloom.core.players.setup import BackendSetup
 
     settings = TurnloomConfig(
         profiles={
@@ -196,9 +196,9 @@ class _NoFiles:
 
 def http_floor(base_url: str, out: Path, in_flight: int, rounds: int) -> float:
     """Client CPU ms per `Endpoint.chat` alone, replaying the batch's own requests (from its exchange log)."""
-    from turnloom.core.endpoint.exchange import ChatRequest
-    from turnloom.core.endpoint.endpoint import Endpoint
     from turnloom.core.cli.generate_cmd import EXCHANGE_LOG
+    from turnloom.core.endpoint.endpoint import Endpoint
+    from turnloom.core.endpoint.exchange import ChatRequest
 
     records = [json.loads(line) for line in (out / EXCHANGE_LOG).read_text().splitlines()]
     requests = [

@@ -44,9 +44,9 @@ def history(turns: int = 10) -> list[dict[str, Any]]:
 async def cpu_per_request(
     base_url: str, requests: int, concurrency: int, stream: bool, client: str
 ) -> dict[str, float]:
-    from turnloom.core.endpoint.exchange import ChatRequest
-    from turnloom.core.endpoint.endpoint import Endpoint
     from turnloom.core.config import Profile
+    from turnloom.core.endpoint.endpoint import Endpoint
+    from turnloom.core.endpoint.exchange import ChatRequest
 
     endpoint = Endpoint(
         "bench", Profile(base_url=base_url, model="fake", max_concurrency=concurrency, timeout=30, client=client)
@@ -118,10 +118,10 @@ async def prefix_stability(
 ) -> tuple[dict[str, list[float]], dict[str, list[float]], list[dict[str, int]]]:
     from fake_openai import FakeOpenAI
 
-    from turnloom.core.players.setup import BackendSetup
     from turnloom.core.config import Profile, TurnloomConfig
     from turnloom.core.lifecycle.dialogue import create_session, open_engine
     from turnloom.core.models import ToolExecution
+    from turnloom.core.players.setup import BackendSetup
 
     shares: dict[str, list[float]] = {}
     kept: dict[str, list[float]] = {}

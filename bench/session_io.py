@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
-from turnloom.core.storage.journal import Journal
 from turnloom.core.models import ChatMessage, Session
+from turnloom.core.storage.journal import Journal
 from turnloom.core.storage.snapshot import load_session, save_session
 
 
@@ -73,8 +73,8 @@ def snapshot_figures(session: Session, folder: Path, runs: int) -> list[tuple[st
     rows = []
     for fmt in ("json", "toml"):
         path = folder / f"bench.session.{fmt}"
-        save_ms = median_ms(lambda: save_session(session, path), runs)
-        load_ms = median_ms(lambda: load_session(path), runs)
+        save_ms = median_ms(lambda path=path: save_session(session, path), runs)
+        load_ms = median_ms(lambda path=path: load_session(path), runs)
         assert load_session(path) == session
         rows.append((fmt, save_ms, load_ms, path.stat().st_size))
     return rows

@@ -13,10 +13,10 @@ import argparse
 import statistics
 import time
 
-from turnloom.core.lifecycle.dialogue import create_session, run_to_end
 from turnloom.core.domains import pack_names
-from turnloom.core.quality.metrics import dialogue_stats
+from turnloom.core.lifecycle.dialogue import create_session, run_to_end
 from turnloom.core.models import Mode
+from turnloom.core.quality.metrics import dialogue_stats
 
 
 def run(domain: str, seed: int, mode: Mode, tasks: int):
@@ -40,7 +40,7 @@ def main() -> None:
                 stats = [run(domain, seed, mode, args.tasks) for seed in range(args.seeds)]
                 all_stats.extend(stats)
 
-            def cell(key):
+            def cell(key, stats=stats):
                 values = [s[key] for s in stats]
                 return f"{statistics.mean(values):.2f} ({max(values):.3g})"
 

@@ -15,8 +15,8 @@ import os
 import statistics
 import time
 
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.domains import pack_names
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import FinishReason
 
 

@@ -37,8 +37,8 @@ def percentile(values: list[float], q: float) -> float:
 async def bench(base: int, extra: int) -> dict[str, float]:
     from turnloom.core.config import TurnloomConfig
     from turnloom.core.engine.engine import MessageCommitted
-    from turnloom.tui.app import build_app
     from turnloom.core.lifecycle.live_session import LiveSession
+    from turnloom.tui.app import build_app
 
     folder = Path(tempfile.mkdtemp(prefix="tl-bench-"))
     bench_ = LiveSession.new(folder, seed=7, tasks=1_000)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 Scope = Literal["app", "main", "replay"]
 
@@ -220,7 +220,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 
-def bindings_for(scope: Scope) -> list[Binding]:
+def bindings_for(scope: Scope) -> list[BindingType]:
     """Textual bindings for the actions of `scope`, each with its id for remapping."""
     return [
         Binding(a.key, a.action, a.title, show=a.show, id=a.id, tooltip=a.help) for a in ACTIONS if a.scope == scope

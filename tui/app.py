@@ -14,7 +14,6 @@ from textual.app import App
 from turnloom.core.config import TurnloomConfig, load_config
 from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.themes import DEFAULT_THEME, load_themes
-
 from turnloom.tui.actions import ACTIONS, bindings_for
 from turnloom.tui.commands import ActionCommands
 from turnloom.tui.screens.dialogs import ChoiceScreen

@@ -3,7 +3,7 @@
 The parent spawns one worker per loop, sends it jobs over a pipe as its slots free
 up and gets every `DialogueOutcome` back the same way; a worker that dies fails
 only the dialogues it held. Each worker builds its own endpoints from a
-`BackendSpec` and runs `batchjob.run_dialogue`, so files, journals and resume
+`BackendSpec` and runs `job.run_dialogue`, so files, journals and resume
 semantics are those of a single loop. Which executor to use, and when more than
 one loop pays, is `executors`' business.
 """
@@ -18,9 +18,9 @@ import multiprocessing
 import os
 import signal
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from turnloom.core.batch.job import DialogueJob, DialogueOutcome, FileStop, SessionFactory, run_dialogue

@@ -1,7 +1,7 @@
 """Where a batch's dialogues run: asyncio tasks, a process pool, or Ray tasks.
 
 Every executor takes the same jobs and reports the same outcomes through two
-callbacks (`on_start`, `on_outcome`); each dialogue is `batchjob.run_dialogue`,
+callbacks (`on_start`, `on_outcome`); each dialogue is `job.run_dialogue`,
 so files, journals and resume semantics are identical whichever runs them.
 
 - `AsyncExecutor`: asyncio tasks. Right for dialogues that wait on a model
@@ -34,8 +34,6 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Protocol
 
-from turnloom.core.batch.job import DialogueJob, FileStop, SessionFactory, run_chunk, run_dialogue
-from turnloom.core.errors import UsageError
 from turnloom.core.batch.event_loops import (
     MemoizedStop,
     OnOutcome,
@@ -44,7 +42,9 @@ from turnloom.core.batch.event_loops import (
     run_on_loops,
     worker_init,
 )
+from turnloom.core.batch.job import DialogueJob, FileStop, SessionFactory, run_chunk, run_dialogue
 from turnloom.core.batch.manifest import BatchConfig
+from turnloom.core.errors import UsageError
 
 if TYPE_CHECKING:
     from turnloom.core.players.setup import BackendSetup

@@ -18,22 +18,21 @@ import functools
 import os
 import random
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from turnloom.core.batch.manifest import BatchConfig, DialogueStatus
+from turnloom.core.errors import TurnloomError
 from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.lifecycle.live_session import LiveSession, inline
-from turnloom.core.storage.journal import compact, journal_path, open_session
-from turnloom.core.batch.manifest import BatchConfig, DialogueStatus
+from turnloom.core.models import FinishReason, Mode, Session, ToolExecution, Usage, new_session_id
 from turnloom.core.quality.metrics import session_cost
 from turnloom.core.quality.verdict import settle_verdict
-from turnloom.core.errors import TurnloomError
-from turnloom.core.models import FinishReason, Mode, Session, ToolExecution, Usage, new_session_id
 from turnloom.core.rules.catalog import RuleCatalog, load_catalog, rule_config
-
+from turnloom.core.storage.journal import compact, journal_path, open_session
 
 T = TypeVar("T")
 
@@ -123,7 +122,7 @@ class SessionFactory:
         return template.model_copy(
             update={
                 "id": new_session_id(),
-                "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+                "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
                 "config": config,
                 "reference_time": reference_time(seed),
                 "tasks": [],
@@ -152,9 +151,7 @@ class SessionFactory:
 def reference_time(seed: int) -> str:
     """The fixed 'now' of a dialogue, drawn from its seed as `create_session` draws it."""
     rng = random.Random(f"{seed}:reference-time")
-    moment = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc) + timedelta(
-        days=rng.randint(0, 364), minutes=rng.randint(0, 600)
-    )
+    moment = datetime(2025, 1, 1, 9, 0, tzinfo=UTC) + timedelta(days=rng.randint(0, 364), minutes=rng.randint(0, 600))
     return moment.isoformat()
 
 

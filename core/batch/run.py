@@ -6,7 +6,7 @@ config unless forced), skips what is finished, hands the rest to an executor
 cleanly on Ctrl-C: the first interrupt lets dialogues in flight finish their
 current message and saves them as they stand; a second aborts at once (the
 journals still hold every committed message). Re-running the same command
-resumes. What one dialogue does is `batchjob`'s business.
+resumes. What one dialogue does is `job`'s business.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from turnloom.core.batch.job import DialogueJob, DialogueOutcome, FileStop
 from turnloom.core.batch.executors import Executor
-from turnloom.core.storage.journal import journal_path
+from turnloom.core.batch.job import DialogueJob, DialogueOutcome, FileStop
 from turnloom.core.batch.manifest import (
     MANIFEST_NAME,
     BatchConfig,
@@ -35,6 +34,7 @@ from turnloom.core.batch.manifest import (
     session_file_name,
 )
 from turnloom.core.batch.progress import BatchProgress, ProgressReport
+from turnloom.core.storage.journal import journal_path
 
 STOP_FILE = ".stop"
 MANIFEST_EVERY_S = 2.0

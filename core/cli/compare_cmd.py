@@ -17,16 +17,16 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
+from turnloom.core.cli.options import non_negative_int
 from turnloom.core.cli.render import new_table, table_text
-from turnloom.core.lifecycle.dialogue import create_session, run_to_end
 from turnloom.core.domains import pack_names
 from turnloom.core.errors import UsageError
-from turnloom.core.quality.metrics import dialogue_stats
+from turnloom.core.lifecycle.dialogue import create_session, run_to_end
 from turnloom.core.models import Rule, Session
 from turnloom.core.players.offline.knowledge import knowledge_or_none
-from turnloom.core.rules.check import audit_session
+from turnloom.core.quality.metrics import dialogue_stats
 from turnloom.core.rules.catalog import RuleCatalog, draw_rule_set, load_catalog, read_rule_set, set_problems
-from turnloom.core.cli.options import non_negative_int
+from turnloom.core.rules.check import audit_session
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

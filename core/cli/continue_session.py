@@ -30,10 +30,11 @@ import json
 import sys
 from pathlib import Path
 
-from turnloom.core.lifecycle.dialogue import base_image, create_session, fork_session
+from turnloom.core.cli.loading import checked_at, load_for_command
+from turnloom.core.cli.options import given
 from turnloom.core.errors import UsageError
+from turnloom.core.lifecycle.dialogue import base_image, create_session, fork_session
 from turnloom.core.models import FinishReason, Mode, Session, ToolExecution
-from turnloom.core.tools.sqlenv import SqlEnvironment
 from turnloom.core.storage.snapshot import format_for, read_text
 from turnloom.core.storage.transcript_import import (
     TranscriptError,
@@ -41,8 +42,7 @@ from turnloom.core.storage.transcript_import import (
     looks_like_transcript,
     parse_transcript,
 )
-from turnloom.core.cli.loading import checked_at, load_for_command
-from turnloom.core.cli.options import given
+from turnloom.core.tools.sqlenv import SqlEnvironment
 
 # messages of room given to a session that stopped at its limit, or to a long transcript
 DEFAULT_ROOM = 400

@@ -7,8 +7,8 @@ import json
 
 from turnloom.core.cli.render import new_table, print_table
 from turnloom.core.domains import all_packs
-from turnloom.core.tools.derive import derive_tools
 from turnloom.core.tools.dbimage import build_pack_image
+from turnloom.core.tools.derive import derive_tools
 from turnloom.core.tools.sqlenv import SqlEnvironment
 
 

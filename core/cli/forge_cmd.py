@@ -19,14 +19,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from turnloom.core.config import load_config
-from turnloom.core.errors import UsageError
-from turnloom.core.players.forging import Progress, ToolSource, forge_toolset, offline_toolset
-from turnloom.core.tools.derive import ForgeReport
-from turnloom.core.models import RoleName, ToolExecution, ToolOrigin, ToolSpec
-from turnloom.core.tools.toolset import Toolset, save_toolset
 from turnloom.core.cli.options import positive_int, seed_type
 from turnloom.core.cli.render import StageLines
+from turnloom.core.config import load_config
+from turnloom.core.errors import UsageError
+from turnloom.core.models import RoleName, ToolExecution, ToolOrigin, ToolSpec
+from turnloom.core.players.forging import Progress, ToolSource, forge_toolset, offline_toolset
+from turnloom.core.tools.derive import ForgeReport
+from turnloom.core.tools.toolset import Toolset, save_toolset
 
 if TYPE_CHECKING:
     from turnloom.core.players.setup import BackendSetup

@@ -1,6 +1,6 @@
 """`turnloom fork FILE --at N --out NEW`: the first N messages of a session, as a new session.
 
-The cut itself is `dialogue.fork_session` (write log and tasks cut to match,
+The cut itself is `lifecycle.dialogue.fork_session` (write log and tasks cut to match,
 parent noted); this command opens the parent (recovering its journal), checks
 that the fork's database rebuilds from its write log, and saves the fork
 atomically. The parent file is never written.
@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from turnloom.core.lifecycle.dialogue import base_image, fork_session
-from turnloom.core.errors import UsageError
-from turnloom.core.storage.journal import compact
-from turnloom.core.tools.sqlenv import SqlEnvironment
-from turnloom.core.storage.snapshot import format_for
-from turnloom.core.cli.options import non_negative_int
 from turnloom.core.cli.loading import checked_at, load_for_command
+from turnloom.core.cli.options import non_negative_int
+from turnloom.core.errors import UsageError
+from turnloom.core.lifecycle.dialogue import base_image, fork_session
+from turnloom.core.storage.journal import compact
+from turnloom.core.storage.snapshot import format_for
+from turnloom.core.tools.sqlenv import SqlEnvironment
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -2,7 +2,7 @@
 
 Parses the options into a `BatchConfig`, picks an executor (asyncio tasks for
 dialogues that wait on an endpoint, a process pool for offline ones, or Ray),
-and runs `batch.generate` with a live progress line. Re-running the same
+and runs `batch.run.generate` with a live progress line. Re-running the same
 command resumes the batch. The dialogues use the derived tools, a toolset file
 (`--tools`), or — with the forge role on a profile — one toolset forged before
 the batch into `DIR/toolset.json` and reused when the batch resumes.
@@ -17,15 +17,10 @@ import os
 import sys
 from pathlib import Path
 
-from turnloom.core.batch.run import BatchReport, generate
-from turnloom.core.config import TurnloomConfig, load_config
-from turnloom.core.errors import UsageError
 from turnloom.core.batch.executors import AsyncExecutor, Executor, ProcessExecutor, RayExecutor
 from turnloom.core.batch.manifest import BatchConfig
-from turnloom.core.models import Mode, ToolExecution
 from turnloom.core.batch.progress import format_duration
-from turnloom.core.cli.render import ProgressLine
-from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset
+from turnloom.core.batch.run import BatchReport, generate
 from turnloom.core.cli.options import (
     DefaultStr,
     add_backend_options,
@@ -35,6 +30,11 @@ from turnloom.core.cli.options import (
     positive_int,
     seed_type,
 )
+from turnloom.core.cli.render import ProgressLine
+from turnloom.core.config import TurnloomConfig, load_config
+from turnloom.core.errors import UsageError
+from turnloom.core.models import Mode, ToolExecution
+from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset
 
 # profile fields that shape what a model writes (keys and retries do not)
 PROFILE_FIELDS = ("base_url", "model", "temperature", "max_tokens")
@@ -212,10 +212,10 @@ def _with_forged_toolset(args: argparse.Namespace, config: BatchConfig, settings
     A resumed batch reuses the file, so its dialogues keep the tools they began with
     (delete the file to forge again). The requests go to the batch's exchange log.
     """
-    from turnloom.core.players.setup import BackendSetup
-    from turnloom.core.players.forging import ToolSource
-    from turnloom.core.tools.toolset import save_toolset
     from turnloom.core.cli.forge_cmd import forge_with, report
+    from turnloom.core.players.forging import ToolSource
+    from turnloom.core.players.setup import BackendSetup
+    from turnloom.core.tools.toolset import save_toolset
 
     path = (Path(args.out) / FORGED_TOOLSET).resolve()
     if not path.exists():
@@ -242,10 +242,9 @@ def _check_toolset(config: BatchConfig) -> None:
     Raises:
         ToolsetError: naming the file and the tools at fault.
     """
+    from turnloom.core.cli.forge_cmd import offline_players_warning
     from turnloom.core.players.forging import ToolSource
     from turnloom.core.tools.toolset import usable_tools
-
-    from turnloom.core.cli.forge_cmd import offline_players_warning
 
     toolset = config.toolset()
     assert toolset is not None

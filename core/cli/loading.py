@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from turnloom.core.errors import UsageError
-from turnloom.core.storage.journal import open_session
 from turnloom.core.models import Session
+from turnloom.core.storage.journal import open_session
 
 
 def load_for_command(path: str | Path) -> Session:

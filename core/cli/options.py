@@ -127,7 +127,7 @@ def add_tools_option(parser: argparse.ArgumentParser) -> None:
 def backend_setup(args: argparse.Namespace, session: Session, out: Path) -> BackendSetup | None:
     """Apply --profile/--role (over the config's [roles]) to `session`; the shared setup, or None if all offline.
 
-    Exchanges are recorded beside `out` (see `backends.cache.exchange_log_path`).
+    Exchanges are recorded beside `out` (see `endpoint.exchange_log.exchange_log_path`).
 
     Raises:
         UsageError: a malformed --role or an unknown profile. ConfigError: a bad config file.

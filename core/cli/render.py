@@ -124,10 +124,10 @@ def message_text(index: int, message: ChatMessage, provenance: bool = True) -> T
     else:
         lines.append(_clean(message.content or ""))
     body = "\n".join(lines).replace("\n", "\n" + _INDENT)
-    text = Text().append(f"{index:>3} {message.role.value:<9}", style=_STYLES.get(message.role, ""))
+    drawn = Text().append(f"{index:>3} {message.role.value:<9}", style=_STYLES.get(message.role, ""))
     if provenance:
-        text.append(" ").append(badge(message), style="dim")
-    return text.append(f"\n{_INDENT}{body}")
+        drawn.append(" ").append(badge(message), style="dim")
+    return drawn.append(f"\n{_INDENT}{body}")
 
 
 def _compact(arguments: str) -> str:

@@ -2,7 +2,7 @@
 
 The session is opened as a user expects (a journal beside it is recovered, with
 warnings). Each message is printed with its provenance badge. `--verify` hands
-the session to `verify.verify_session`, `--rerun` to `rerun.rerun_session`, and
+the session to `quality.tool_replay.verify_session`, `--rerun` to `quality.rerun.rerun_session`, and
 prints what differed; this module only parses arguments and prints.
 """
 
@@ -11,14 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from turnloom.core.lifecycle.dialogue import base_image
-from turnloom.core.errors import DatabaseError, DomainError
-from turnloom.core.models import Session
-from turnloom.core.cli.render import finish_text, print_header, print_transcript
-from turnloom.core.quality.rerun import first_difference, rerun_session
-from turnloom.core.quality.tool_replay import VerifyReport, verify_session
 from turnloom.core.cli.loading import checked_at, load_for_command
 from turnloom.core.cli.options import non_negative_int
+from turnloom.core.cli.render import finish_text, print_header, print_transcript
+from turnloom.core.errors import DatabaseError, DomainError
+from turnloom.core.lifecycle.dialogue import base_image
+from turnloom.core.models import Session
+from turnloom.core.quality.rerun import first_difference, rerun_session
+from turnloom.core.quality.tool_replay import VerifyReport, verify_session
 
 _SHOWN = 200  # characters of a recorded/replayed result shown per difference
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from turnloom.core.cli.render import new_table, print_table
 from turnloom.core.errors import UsageError
-from turnloom.core.rules.rule_files import read_rule
 from turnloom.core.rules.catalog import (
     SET_SUFFIX,
     load_catalog,
@@ -17,6 +16,7 @@ from turnloom.core.rules.catalog import (
     set_problems,
     user_rule_folders,
 )
+from turnloom.core.rules.rule_files import read_rule
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

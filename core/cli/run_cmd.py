@@ -20,15 +20,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from turnloom.core.lifecycle.dialogue import create_session
-from turnloom.core.lifecycle.live_session import LiveSession
-from turnloom.core.engine.engine import MessageCommitted
-from turnloom.core.errors import UsageError
-from turnloom.core.storage.session_folder import file_name_part
-from turnloom.core.quality.metrics import dialogue_stats
-from turnloom.core.models import FinishReason, Mode, RoleName, Session, ToolExecution
-from turnloom.core.cli.render import console, message_text, print_header
-from turnloom.core.tools.toolset import Toolset, load_toolset
 from turnloom.core.cli.options import (
     add_backend_options,
     add_generation_options,
@@ -37,6 +28,15 @@ from turnloom.core.cli.options import (
     given,
     non_negative_int,
 )
+from turnloom.core.cli.render import console, message_text, print_header
+from turnloom.core.engine.engine import MessageCommitted
+from turnloom.core.errors import UsageError
+from turnloom.core.lifecycle.dialogue import create_session
+from turnloom.core.lifecycle.live_session import LiveSession
+from turnloom.core.models import FinishReason, Mode, RoleName, Session, ToolExecution
+from turnloom.core.quality.metrics import dialogue_stats
+from turnloom.core.storage.session_folder import file_name_part
+from turnloom.core.tools.toolset import Toolset, load_toolset
 
 if TYPE_CHECKING:
     from turnloom.core.players.setup import BackendSetup
@@ -131,10 +131,10 @@ def _forge_tools(session: Session, backends: BackendSetup, quiet: bool) -> None:
     profile = session.config.roles.get(RoleName.FORGE)
     if profile is None or profile == "offline":
         return
-    from turnloom.core.lifecycle.dialogue import base_image
-    from turnloom.core.tools.derive import ForgeReport
-    from turnloom.core.players.forging import ToolSource
     from turnloom.core.cli.forge_cmd import forge_with
+    from turnloom.core.lifecycle.dialogue import base_image
+    from turnloom.core.players.forging import ToolSource
+    from turnloom.core.tools.derive import ForgeReport
 
     source = ToolSource.of_session(session, base_image(session))
     toolset = forge_with(

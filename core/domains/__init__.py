@@ -1,4 +1,11 @@
-"""The registry of built-in domain packs.
+"""The built-in domain packs, and a task's progress read against a pack's intents.
+
+Owns: the registry (below), `base` (what a pack is: schema, data, intents with their
+phrasings and tool chains, task templates), one module per pack, and `progress` (which
+subtasks a transcript's successful tool calls served: read by the offline user simulator and
+by the rule checks alike).
+Leaves to others: the database a pack becomes (`tools.dbimage`), the tools derived from it
+(`tools.derive`), playing a pack's users and assistants (players).
 
 Pack modules are imported lazily, on first use, so importing this package
 costs nothing beyond defining names.

@@ -10,8 +10,8 @@ import random
 import sqlite3
 from datetime import date, timedelta
 
-from turnloom.core.models import Difficulty
 from turnloom.core.domains.base import DomainPack, Intent, TaskTemplate, ToolStep
+from turnloom.core.models import Difficulty
 
 SCHEMA_SQL = """
 CREATE TABLE passengers (

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from turnloom.core.models import Difficulty
@@ -83,7 +83,7 @@ class TaskTemplate:
     goal: str
     sample_sql: str
     intents: tuple[str, ...]
-    values: dict[str, tuple[object, ...]] = field(default_factory=dict)
+    values: Mapping[str, tuple[object, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

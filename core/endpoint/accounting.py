@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from turnloom.core.config import Price
-from turnloom.core.models import Role, Session, Usage
 from turnloom.core.endpoint.structured import Spend
+from turnloom.core.models import Role, Session, Usage
 
 
 @dataclass

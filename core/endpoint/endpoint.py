@@ -33,14 +33,11 @@ import contextlib
 import os
 import random
 import time
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
-from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from turnloom.core.config import Profile
-from turnloom.core.errors import BackendError, ConfigError
-from turnloom.core.models import Usage
-from turnloom.core.endpoint.exchange_log import ExchangeCache, ExchangeLog
 from turnloom.core.endpoint.exchange import (
     ChatRequest,
     ChatResult,
@@ -50,6 +47,7 @@ from turnloom.core.endpoint.exchange import (
     ThinkFilter,
     split_think,
 )
+from turnloom.core.endpoint.exchange_log import ExchangeCache, ExchangeLog
 from turnloom.core.endpoint.wire import (
     AiohttpWire,
     ConnectionFailed,
@@ -61,6 +59,8 @@ from turnloom.core.endpoint.wire import (
     reply_object,
     resolve_client,
 )
+from turnloom.core.errors import BackendError, ConfigError
+from turnloom.core.models import Usage
 
 if TYPE_CHECKING:
     import openai
@@ -122,7 +122,8 @@ class Capabilities:
 
 
 # what `chat.completions.create` passes along besides the body: the bearer key, a JSON content type
-_OPTIONS: dict[str, Any] = {"security": {"bearer_auth": True}, "headers": {"Content-Type": "application/json"}}
+# the SDK's RequestOptions (a TypedDict it keeps private)
+_OPTIONS: Any = {"security": {"bearer_auth": True}, "headers": {"Content-Type": "application/json"}}
 
 
 class SdkWire:
@@ -168,7 +169,7 @@ class SdkWire:
             )
         return reply_object(response.content, self.where)
 
-    async def stream(self, body: bytes) -> AsyncIterator[dict[str, Any]]:
+    async def stream(self, body: bytes) -> AsyncGenerator[dict[str, Any]]:
         import httpx2
         import openai
         from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -185,7 +186,7 @@ class SdkWire:
         try:
             async for chunk in stream:
                 yield chunk.model_dump()
-        except (httpx2.TransportError, openai.APIError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, httpx2.TransportError, openai.APIError) as exc:
             raise StreamBroken(type(exc).__name__) from exc
         finally:
             await stream.close()

@@ -18,8 +18,8 @@ from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
-from turnloom.core.errors import BackendError, SessionFileError
 from turnloom.core.endpoint.exchange import ChatResult
+from turnloom.core.errors import BackendError, SessionFileError
 
 SUFFIX = ".llm.jsonl"
 
@@ -88,8 +88,9 @@ class ExchangeLog:
             self._fd = None
 
     def __del__(self) -> None:
-        if getattr(self, "_fd", None) is not None and self._pid == os.getpid():
-            os.close(self._fd)
+        fd = getattr(self, "_fd", None)
+        if fd is not None and self._pid == os.getpid():
+            os.close(fd)
 
 
 class ExchangeCache:
@@ -106,7 +107,6 @@ class ExchangeCache:
         self._answers: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
         self._last: dict[str, dict[str, Any]] = {}
         self.hits = 0
-        self.misses = 0
         for path in paths:
             self._load(Path(path))
 
@@ -144,7 +144,6 @@ class ExchangeCache:
         elif key in self._last:
             response = self._last[key]
         else:
-            self.misses += 1
             if self.only:
                 raise BackendError(
                     f"{describe}: this request is not in the recording; the dialogue diverged from the "

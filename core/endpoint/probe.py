@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from turnloom.core.config import Profile
-from turnloom.core.errors import BackendError
-from turnloom.core.endpoint.exchange import ChatRequest, extract_json
 from turnloom.core.endpoint.endpoint import Endpoint
+from turnloom.core.endpoint.exchange import ChatRequest, extract_json
+from turnloom.core.errors import BackendError
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

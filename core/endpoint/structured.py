@@ -10,17 +10,16 @@ reply and what is wrong with it go back to the model, up to the profile's
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
 
+from turnloom.core.endpoint.endpoint import Endpoint
+from turnloom.core.endpoint.exchange import ChatRequest, ChatResult, MalformedReplyError, extract_json
 from turnloom.core.errors import BackendError
 from turnloom.core.models import Usage
-from turnloom.core.endpoint.exchange import ChatRequest, ChatResult, MalformedReplyError, extract_json
-from turnloom.core.endpoint.endpoint import Endpoint
 
 # an extra check on a parsed reply: None when fine, else what is wrong
 Check = Callable[[Any], str | None]
@@ -109,7 +108,7 @@ async def ask_json(
     """
     spend = Spend()
     messages = list(request.messages)
-    problem = "no reply"
+    problem: str | None = "no reply"
     for round_ in range(endpoint.profile.max_reasks + 1):
         attempt = request if round_ == 0 else _with_messages(request, messages)
         if round_ and on_restart is not None:
@@ -159,8 +158,3 @@ def _problem(content: str, schema: dict[str, Any] | None, check: Check | None) -
     if problem is None and check is not None:
         problem = check(value)
     return problem
-
-
-def compact(value: Any) -> str:
-    """JSON for prompts: stable key order, no ASCII escaping."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -4,7 +4,7 @@
 bytes, retries what is worth retrying and reports failures as the exceptions
 below, whichever library carries the request:
 
-- `openai`: the openai SDK (`openai_backend.SdkWire`) — its own retry machinery,
+- `openai`: the openai SDK (`endpoint.endpoint.SdkWire`) — its own retry machinery,
   the default for interactive work (`run`, the TUI, `check`, `forge`).
 - `aiohttp`: `AiohttpWire`, a plain aiohttp POST with the SDK's retry policy
   written out below (408/409/429/5xx, timeouts and refused connections;
@@ -26,7 +26,7 @@ import json
 import math
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, Protocol
 
 import aiohttp
@@ -36,7 +36,6 @@ from turnloom.core.endpoint.exchange import MalformedReplyError
 INITIAL_RETRY_DELAY = 0.5  # seconds, as the openai SDK
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0  # a server asking for a longer wait is not retried
-CLIENTS = ("auto", "openai", "aiohttp")
 
 
 class HTTPStatusFailed(Exception):
@@ -67,7 +66,7 @@ class Wire(Protocol):
         """POST `body` to /chat/completions; the reply's JSON object."""
         ...
 
-    def stream(self, body: bytes) -> AsyncIterator[dict[str, Any]]:
+    def stream(self, body: bytes) -> AsyncGenerator[dict[str, Any]]:
         """POST `body` (a streamed request); each server-sent chunk as a dict."""
         ...
 
@@ -168,7 +167,7 @@ class AiohttpWire:
         assert isinstance(content, bytes)
         return reply_object(content, self.where)
 
-    async def stream(self, body: bytes) -> AsyncIterator[dict[str, Any]]:
+    async def stream(self, body: bytes) -> AsyncGenerator[dict[str, Any]]:
         response = await self._send(body, stream=True)
         assert isinstance(response, aiohttp.ClientResponse)
         try:
@@ -186,7 +185,7 @@ class AiohttpWire:
                 if not isinstance(chunk, dict) or chunk.get("error"):
                     raise StreamBroken(f"the stream carried an error: {error_message(chunk, str(chunk))[:200]}")
                 yield chunk
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             raise StreamBroken(type(exc).__name__) from exc
         finally:
             response.release()
@@ -217,7 +216,7 @@ class AiohttpWire:
                 if not should_retry(response.status, response.headers):
                     raise failure
                 wait = retry_after(response.headers)
-            except asyncio.TimeoutError as exc:  # aiohttp's timeouts are asyncio's
+            except TimeoutError as exc:  # aiohttp's timeouts are asyncio's
                 failure = RequestTimedOut(str(exc) or "timed out")
             except aiohttp.ClientError as exc:
                 failure = ConnectionFailed(str(exc) or type(exc).__name__)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from turnloom.core.tools.environment import ToolEnvironment
-from turnloom.core.errors import TurnloomError
 from turnloom.core.engine.events import (
     DialogueFinished,
     EngineEvent,
@@ -29,9 +27,20 @@ from turnloom.core.engine.events import (
     TaskAdded,
     Truncated,
 )
-from turnloom.core.models import ChatMessage, FinishReason, MessageMeta, Provenance, Role, Session, Task, WriteRecord
-from turnloom.core.players.roles import RoleContext, RoleSet
 from turnloom.core.engine.turns import next_role, pending_calls, stop_reason
+from turnloom.core.errors import TurnloomError
+from turnloom.core.models import (
+    ChatMessage,
+    FinishReason,
+    MessageMeta,
+    Provenance,
+    Role,
+    Session,
+    Task,
+    WriteRecord,
+)
+from turnloom.core.players.roles import RoleContext, RoleSet
+from turnloom.core.tools.environment import ToolEnvironment
 
 __all__ = [
     "DialogueEngine",

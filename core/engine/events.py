@@ -72,7 +72,7 @@ EngineEvent = (
 )
 
 
-# checks a proposed user turn against the rules in force (see `rulecheck`)
+# checks a proposed user turn against the rules in force (see `rules.check`)
 RuleChecker = Callable[[Session, ChatMessage], list[RuleVerdict]]
 
 

@@ -2,10 +2,14 @@
 
 Each session becomes at most one record. A session that stops mid-exchange is cut after its
 last assistant reply (the part after it has nothing to learn from). Every record passes the
-shared checks in `validate` (pairing, argument schemas, role order, empty text, stop tokens,
-reasoning, secrets) before it is written; a session that fails is skipped with its reason,
-never written half-valid. The output file is replaced atomically. Reading session files is
-the caller's business (see `journal.open_session`).
+shared checks in `record_checks` (pairing, argument schemas, role order, empty text, stop
+tokens, reasoning, secrets) before it is written; a session that fails is skipped with its
+reason, never written half-valid. The output file is replaced atomically.
+
+Owns: this module (`export_sessions`, `build_record`), one builder per format (`openai`,
+`hf`, `sharegpt`, `hermes`), `record_checks`.
+Leaves to others: reading session files (`storage.journal.open_session`), deciding which
+dialogues are fit to train on (quality), the `export` command (cli).
 """
 
 from __future__ import annotations
@@ -16,8 +20,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from turnloom.core.models import ChatMessage, FinishReason, Role, Session, ToolSpec
-from turnloom.core.storage.snapshot import atomic_writer
 from turnloom.core.export import hermes, hf, openai, sharegpt
 from turnloom.core.export.record_checks import (
     RecordRejected,
@@ -26,6 +28,8 @@ from turnloom.core.export.record_checks import (
     secret_env_values,
     strings_in,
 )
+from turnloom.core.models import ChatMessage, FinishReason, Role, Session, ToolSpec
+from turnloom.core.storage.snapshot import atomic_writer
 
 Builder = Callable[[Session, list[ChatMessage], list[ToolSpec]], dict[str, Any]]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
 from turnloom.core.export.record_checks import RecordRejected, check_chat_order
+from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
 
 TAGS = ("<tools>", "</tools>", "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>")
 TOOL_PREAMBLE = (

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
 from turnloom.core.export.record_checks import check_chat_order
+from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
 
 
 def build(session: Session, messages: list[ChatMessage], tools: list[ToolSpec]) -> dict[str, Any]:

@@ -93,8 +93,8 @@ def check_messages(messages: list[ChatMessage], tools: Mapping[str, ToolSpec]) -
         for token in STOP_TOKENS:
             if token in content:
                 raise RecordRejected(f"{where} contains the stop token {token}")
-        if message.role in (Role.USER, Role.ASSISTANT) and REASONING.search(content):
-            raise RecordRejected(f"{where} contains reasoning markup ({REASONING.search(content)[0]})")
+        if message.role in (Role.USER, Role.ASSISTANT) and (markup := REASONING.search(content)):
+            raise RecordRejected(f"{where} contains reasoning markup ({markup[0]})")
         for call in message.tool_calls:
             if call.id in pending:
                 raise RecordRejected(f"{where} reuses tool call id {call.id!r}")

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from turnloom.core.domains import get_pack
 from turnloom.core.engine.engine import DialogueEngine, SessionRecorder
-from turnloom.core.tools.environment import ToolEnvironment
 from turnloom.core.errors import DatabaseError, UsageError
-from turnloom.core.players.forging import ToolSource, derived_tools
 from turnloom.core.models import GenerationConfig, Mode, Session, ToolExecution, Usage, new_session_id
+from turnloom.core.players.forging import ToolSource, derived_tools
 from turnloom.core.players.offline import offline_roles
 from turnloom.core.players.offline.knowledge import knowledge_or_none
 from turnloom.core.players.roles import RoleSet
-from turnloom.core.rules.check import build_rule_checker
 from turnloom.core.rules.catalog import rule_config
-from turnloom.core.tools.toolset import Toolset, usable_tools
+from turnloom.core.rules.check import build_rule_checker
 from turnloom.core.tools.dbimage import build_pack_image, load_database_image
+from turnloom.core.tools.environment import ToolEnvironment
+from turnloom.core.tools.toolset import Toolset, usable_tools
 
 if TYPE_CHECKING:
     from turnloom.core.players.setup import BackendSetup
@@ -77,7 +77,7 @@ def create_session(
         tools = usable_tools(toolset, source.image, execution)
     name, stored_path = source.domain, source.db
     rng = random.Random(f"{seed}:reference-time")
-    reference = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc) + timedelta(
+    reference = datetime(2025, 1, 1, 9, 0, tzinfo=UTC) + timedelta(
         days=rng.randint(0, 364), minutes=rng.randint(0, 600)
     )
     drawn = rule_config(rule_set, seed) if mode is Mode.USER_ORIENTED else {}
@@ -90,7 +90,7 @@ def create_session(
         rule_set=rule_set if mode is Mode.USER_ORIENTED else None,
         **drawn,
     )
-    identity = {"id": session_id, "created_at": created_at}
+    identity: dict[str, Any] = {"id": session_id, "created_at": created_at}
     return Session(
         **{k: v for k, v in identity.items() if v is not None},
         domain=name,
@@ -111,7 +111,7 @@ def open_engine(
 
     Args:
         roles: the role players; when None, the session's role mapping decides
-            (`session.config.roles`: profile names, built with `backends.build_roles`),
+            (`session.config.roles`: profile names, built with `players.setup.build_roles`),
             and unmapped roles are offline.
         backends: shared endpoints, exchange log and cache for mapped roles; when
             None, the config file found by `load_config` supplies the profiles.
@@ -123,8 +123,8 @@ def open_engine(
         base_image(session), session.config.execution, None, max_result_bytes=session.config.max_tool_result_bytes
     )
     if roles is None and any(name != "offline" for name in session.config.roles.values()):
-        from turnloom.core.players.setup import build_roles
         from turnloom.core.config import load_config
+        from turnloom.core.players.setup import build_roles
 
         config = backends.config if backends is not None else load_config()
         roles = build_roles(session, config, environment, backends)
@@ -165,7 +165,7 @@ def fork_session(session: Session, at: int, path: str | None = None) -> Session:
     fork.cut(at)
     data = fork.model_dump()
     data["id"] = new_session_id()
-    data["created_at"] = Session.model_fields["created_at"].default_factory()
+    data.pop("created_at")  # the fork's own: the field's default, now
     data["parent"] = {"session_id": session.id, "path": path, "at": at}
     usage = Usage()
     for message in data["messages"]:

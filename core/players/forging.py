@@ -1,6 +1,6 @@
 """Make a toolset for a domain or database: introspected offline, or forged on a model endpoint.
 
-- `offline_toolset`: the tools `forge.derive_tools` writes from the schema (the
+- `offline_toolset`: the tools `tools.derive.derive_tools` writes from the schema (the
   default, with no endpoint; deterministic).
 - `forge_toolset` in `sql` execution: those tools plus the SQL tools an LLM writes
   for the schema (one request; each new tool dry-run on a scratch copy, kept only
@@ -10,7 +10,7 @@
   schemas, predicted in one multi-turn conversation. The introspected tools are
   the seed tools the questions start from; the toolset is the LLM's tools.
 
-The stages themselves are `backends.llmforge`; the file format and the checks
+The stages themselves are `players.llm.forge`; the file format and the checks
 are `toolset`'s.
 """
 
@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from turnloom.core.tools.dbimage import build_pack_image, load_database_image
 from turnloom.core.domains import get_pack
 from turnloom.core.errors import BackendError, DatabaseError
-from turnloom.core.tools.derive import ForgeReport, derive_tools
 from turnloom.core.models import Session, ToolExecution, ToolSpec
+from turnloom.core.tools.dbimage import build_pack_image, load_database_image
+from turnloom.core.tools.derive import ForgeReport, derive_tools
 from turnloom.core.tools.toolset import DroppedTool, Toolset
 
 if TYPE_CHECKING:

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from turnloom.core.config import TurnloomConfig
+from turnloom.core.endpoint.exchange_log import ExchangeCache, ExchangeLog
 from turnloom.core.errors import ConfigError, UsageError
 from turnloom.core.models import DIALOGUE_ROLES, RoleName, Session
 from turnloom.core.players.roles import RoleSet, UnplayableRole
-from turnloom.core.endpoint.exchange_log import ExchangeCache, ExchangeLog
 
 if TYPE_CHECKING:  # the wire (and `openai`) loads only when an endpoint is made
-    from turnloom.core.players.llm.judge import RubricJudge
     from turnloom.core.endpoint.endpoint import Endpoint
+    from turnloom.core.players.llm.judge import RubricJudge
 
 OFFLINE = "offline"
 
@@ -196,11 +196,11 @@ def build_roles(session: Session, config: TurnloomConfig, environment, setup: Ba
     Raises:
         ConfigError: an unknown profile, or a mapping the offline players cannot follow.
     """
-    from turnloom.core.players.offline import offline_roles
     from turnloom.core.players.llm.assistant import LLMAssistant
     from turnloom.core.players.llm.tasks import LLMTaskGenerator
     from turnloom.core.players.llm.toolsim import LLMToolSimulator
     from turnloom.core.players.llm.user import LLMUserSimulator
+    from turnloom.core.players.offline import offline_roles
 
     setup = setup or BackendSetup(config)
     mapping = {role: name for role, name in session.config.roles.items() if name != OFFLINE}
@@ -243,16 +243,3 @@ def build_judge(session: Session, setup: BackendSetup) -> RubricJudge | None:
     from turnloom.core.players.llm.judge import RubricJudge
 
     return RubricJudge(setup.endpoint(name))
-
-
-def replay_setup(session_path: str | Path, config: TurnloomConfig) -> BackendSetup:
-    """A setup that answers only from the exchanges recorded beside `session_path` (replay --verify).
-
-    A request that was not recorded raises `BackendError` instead of reaching the endpoint.
-
-    Raises:
-        SessionFileError: no exchange log beside the session.
-    """
-    from turnloom.core.endpoint.exchange_log import exchange_log_path
-
-    return BackendSetup.create(config, cache=[exchange_log_path(session_path)], cache_only=True)

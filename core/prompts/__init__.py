@@ -5,6 +5,9 @@ Each role or forge stage has its own template file (`user_simulator.md`,
 so JSON examples inside them need no escaping. Loading reads the packaged file
 with importlib.resources; a folder named by `TURNLOOM_PROMPTS` overrides any
 file it contains, so a curator can edit prompts without touching the install.
+
+Owns: the template files, `render`, `json_repair` (the message of a structured reply's repair
+round). Leaves to others: when a prompt is sent and what comes back (players, endpoint).
 """
 
 from __future__ import annotations

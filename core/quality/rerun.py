@@ -38,7 +38,7 @@ def normalised(session: Session) -> dict[str, Any]:
 
 
 def normalised_text(session: Session, fmt: str = "json") -> str:
-    """The session file text (`store.dumps`) with the volatile fields blanked."""
+    """The session file text (`storage.snapshot.dumps`) with the volatile fields blanked."""
     return dumps(Session.model_validate(normalised(session)), fmt)  # type: ignore[arg-type]
 
 

@@ -24,8 +24,8 @@ from typing import Any
 import jsonschema
 
 from turnloom.core.lifecycle.dialogue import base_image
-from turnloom.core.tools.environment import call_arguments, error_result
 from turnloom.core.models import ChatMessage, Provenance, Role, Session, ToolCall, ToolExecution, WriteRecord
+from turnloom.core.tools.environment import call_arguments, error_result
 from turnloom.core.tools.sqlenv import SqlEnvironment, ToolResult, WriteEffect, validate_arguments
 
 
@@ -93,8 +93,8 @@ def _check_calls(session: Session, messages: list[ChatMessage], db: SqlEnvironme
     writes = {w.message_index: w for w in session.write_log}
     for index, message in enumerate(messages):
         if message.role is Role.ASSISTANT:
-            for call in message.tool_calls:
-                calls[call.id] = call
+            for made in message.tool_calls:
+                calls[made.id] = made
             continue
         if message.role is not Role.TOOL:
             continue

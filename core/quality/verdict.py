@@ -19,7 +19,13 @@ import hashlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
-from turnloom.core.models import CheckFailure, DialogueVerdict, JudgeRecord, Session, Usage
+from turnloom.core.models import (
+    CheckFailure,
+    DialogueVerdict,
+    JudgeRecord,
+    Session,
+    Usage,
+)
 from turnloom.core.quality.checks import CHECK_NAMES, Finding, Severity, run_checks
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ import functools
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -251,7 +251,7 @@ def resolve_rule_set(name: str | None, seed: int = 0) -> list[Rule]:
     return draw_rule_set(name, seed).rules if name is not None else []
 
 
-def rule_config(name: str | None, seed: int = 0, catalog: RuleCatalog | None = None) -> dict[str, object]:
+def rule_config(name: str | None, seed: int = 0, catalog: RuleCatalog | None = None) -> dict[str, Any]:
     """GenerationConfig fields for rule set `name` drawn for `seed`: rules, and the set's violation policy.
 
     `catalog` saves reading the rule folders again when drawing for many seeds.

@@ -168,7 +168,7 @@ class TurnView:
         return meta.provenance is Provenance.SIMULATOR and meta.backend == "offline" and meta.producer == "user"
 
     @cached_property
-    def requests(self) -> list:
+    def requests(self) -> Sequence[ReadRequest]:
         return self.knowledge.parser.parse(self.text) if self.knowledge is not None else []
 
     @cached_property
@@ -199,7 +199,7 @@ class TurnView:
 Check = Callable[[TurnView, Rule], "str | None"]
 
 
-def _same(expected: dict, found: dict) -> bool:
+def _same(expected: dict, found: Mapping[str, object]) -> bool:
     return all(str(found.get(k, "")).lower() == str(v).lower() for k, v in expected.items() if k in found) and bool(
         found
     )
@@ -223,8 +223,8 @@ def check_feedback(view: TurnView, rule: Rule) -> str | None:
 
 
 def _unconfirmed(view: TurnView) -> list[int]:
-    progress = view.progress
-    if progress is None:
+    progress, knowledge = view.progress, view.knowledge
+    if progress is None or knowledge is None:
         return []
     task = view.tasks[progress.task_index]
     return [
@@ -233,7 +233,7 @@ def _unconfirmed(view: TurnView) -> list[int]:
         if state.done
         and not state.verified
         and not state.verify_asked
-        and view.knowledge.intent(task.subtasks[i].intent).verify
+        and knowledge.intent(task.subtasks[i].intent).verify
         and i not in view.message.meta.extra.get("verify", [])
     ]
 

@@ -1,10 +1,10 @@
-"""User-behaviour rules: rule kinds, reading rule files, and compiling rules into a prompt.
+"""User-behaviour rules: rule kinds and reading rule files.
 
 A rule is a TOML file (DESIGN.md "Rules"). Its optional `kind` names a
-behaviour the offline simulator knows (`offline/user.py`) and a check run on
-every user turn (`rulecheck`); `RULE_KINDS` declares each kind's parameters
+behaviour the offline simulator knows (`players.offline.user`) and a check run on
+every user turn (`rules.check`); `RULE_KINDS` declares each kind's parameters
 with their types and defaults. Rule sets, persona draws and where user rule
-files are looked up live in `rulesets`.
+files are looked up live in `rules.catalog`.
 
 Reading a file never stops at the first problem: `read_rule` returns every
 problem it finds, each naming the file, the line and the key.
@@ -17,7 +17,7 @@ import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -40,9 +40,10 @@ class Param:
         expected = (int, float) if self.type is float else self.type
         if isinstance(value, bool) and self.type is not bool or not isinstance(value, expected):
             return f"expected {self.type.__name__}, got {type(value).__name__} {value!r}"
-        if self.minimum is not None and value < self.minimum:
+        number = cast(float, value)  # minimum and maximum are set on numeric params only
+        if self.minimum is not None and number < self.minimum:
             return f"must be at least {self.minimum:g}, got {value!r}"
-        if self.maximum is not None and value > self.maximum:
+        if self.maximum is not None and number > self.maximum:
             return f"must be at most {self.maximum:g}, got {value!r}"
         return None
 
@@ -237,23 +238,3 @@ def param(rule: Rule, name: str) -> Any:
     if name in rule.params:
         return rule.params[name]
     return RULE_KINDS.get(rule.kind or "", {}).get(name, Param(object, None)).default
-
-
-def compile_rules_prompt(rules: list[Rule], task_text: str) -> str:
-    """The user-simulator prompt section: the task first, then the generic rules beneath it.
-
-    The task's own instructions take precedence: the text says so, and puts them first.
-
-    Args:
-        rules: the rules in force (disabled ones are left out).
-        task_text: the hidden task as the simulator should see it.
-    """
-    lines = ["## Your goal (this takes precedence)", task_text.strip(), ""]
-    enabled = [r for r in rules if r.enabled and r.rendered_prompt().strip()]
-    if enabled:
-        lines.append("## How you behave")
-        lines.append(
-            "Follow these general rules unless your goal above says otherwise; where they conflict, the goal wins."
-        )
-        lines.extend(f"- {rule.rendered_prompt().strip()}" for rule in enabled)
-    return "\n".join(lines).rstrip() + "\n"

@@ -2,7 +2,7 @@
 
 The format follows the file's suffix (`.json` or `.toml`, with or without `.session`). JSON is
 `Session.model_dump(mode="json")` verbatim; the TOML mapping (JSON text for free-form fields,
-no nulls) lives in `store_toml`. Both round-trip losslessly with the in-memory `Session`.
+no nulls) lives in `toml_codec`. Both round-trip losslessly with the in-memory `Session`.
 
 Every file carries `schema_version`; `MIGRATIONS[v]` upgrades a v document to v+1, step by
 step, before validation. Writes are atomic (temp file beside the target, fsync, rename,

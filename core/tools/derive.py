@@ -17,13 +17,12 @@ import base64
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from turnloom.core.tools.schema import (
     Column,
     Table,
     introspect,
-    param_name,
     quote_ident,
     singular,
     value_schema,
@@ -79,7 +78,7 @@ def _prop(col: Column, description: str) -> dict[str, Any]:
 
 
 def _write_schema(insert: bool) -> dict[str, Any]:
-    props = {"rowcount": {"type": "integer"}}
+    props: dict[str, Any] = {"rowcount": {"type": "integer"}}
     if insert:
         props["lastrowid"] = {"type": ["integer", "null"]}
     return _params(props, list(props))
@@ -91,7 +90,7 @@ def _tool(
     parameters: dict[str, Any],
     sql: str,
     output: dict[str, Any],
-    returns: str | None = None,
+    returns: Literal["one", "many"] | None = None,
 ) -> ToolSpec:
     return ToolSpec(
         name=name,
@@ -292,7 +291,7 @@ class _Sampler:
             "date": "2025-01-01",
             "date-time": "2025-01-01T00:00:00",
             "time": "00:00:00",
-        }.get(fmt, f"sample {words(col.name)}")
+        }.get(fmt or "", f"sample {words(col.name)}")
 
     def fresh(self, t: Table, col: Column) -> Any:
         q, T = quote_ident(col.name), quote_ident(t.name)

@@ -13,8 +13,8 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from turnloom.core.models import Session, ToolCall, ToolExecution, ToolSpec
-from turnloom.core.untrusted import fix_json_escapes, safe_text, strict_loads
 from turnloom.core.tools.sqlenv import MAX_RESULT_BYTES, SqlEnvironment, ToolResult, validate_arguments
+from turnloom.core.untrusted import fix_json_escapes, safe_text, strict_loads
 
 
 class Simulator(Protocol):

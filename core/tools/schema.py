@@ -189,9 +189,9 @@ def introspect(conn: sqlite3.Connection) -> list[Table]:
             if is_unique and not partial:
                 keyed |= {i[2] for i in info if i[2] is not None}
             if is_unique and not partial and len(info) == 1 and info[0][2] is not None:
-                col = next((c for c in columns if c.name == info[0][2]), None)
-                if col is not None and col is not pk and col not in unique:
-                    unique.append(col)
+                match = next((c for c in columns if c.name == info[0][2]), None)
+                if match is not None and match is not pk and match not in unique:
+                    unique.append(match)
         unique.sort(key=columns.index)
         fk_groups: dict[int, list[tuple[Any, ...]]] = {}
         for fk in conn.execute(f"PRAGMA foreign_key_list({quote_ident(name)})"):

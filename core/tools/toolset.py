@@ -11,7 +11,7 @@ reads one and says what is wrong with a broken or truncated file.
 output schema must be a valid JSON Schema, names unique; in `sql` execution
 every tool needs SQL, and each one must run on a scratch copy of the dialogue's
 database (tools identical to the introspected ones are already proven). The
-same dry run judges the SQL tools an LLM writes (`backends.llmforge`). Making
+same dry run judges the SQL tools an LLM writes (`players.llm.forge`). Making
 toolsets is `forging`'s business.
 """
 
@@ -22,19 +22,19 @@ import json
 import re
 import sqlite3
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from turnloom.core.errors import ToolsetError
 from turnloom.core.models import ToolExecution, ToolSpec, Usage
+from turnloom.core.storage.snapshot import atomic_writer
 from turnloom.core.tools.schema import quote_ident
 from turnloom.core.tools.sqlenv import SqlEnvironment, validate_arguments
 from turnloom.core.untrusted import writable_data
-from turnloom.core.storage.snapshot import atomic_writer
 
-TOOLSET_FORMAT = "turnloom-toolset"
+TOOLSET_FORMAT: Final = "turnloom-toolset"
 TOOLSET_VERSION = 1
 # OpenAI's rule for function names
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

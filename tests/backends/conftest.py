@@ -9,9 +9,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_openai import FakeOpenAI  # noqa: E402
-
 from backend_support import KEY_ENV, KEY_VALUE, quick_profile  # noqa: E402
+from fake_openai import FakeOpenAI  # noqa: E402
 
 from turnloom.core.config import TurnloomConfig
 

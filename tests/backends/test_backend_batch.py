@@ -6,16 +6,15 @@ import asyncio
 import json
 from pathlib import Path
 
+from backend_support import quick_profile
 from fake_openai import FakeOpenAI
 
-from backend_support import quick_profile
-
-from turnloom.core.players.setup import BackendSetup
+from turnloom.core.batch.executors import AsyncExecutor
+from turnloom.core.batch.manifest import BatchConfig, DialogueStatus, load_manifest
 from turnloom.core.batch.run import STOP_FILE, generate
 from turnloom.core.config import Profile, TurnloomConfig
-from turnloom.core.batch.executors import AsyncExecutor
+from turnloom.core.players.setup import BackendSetup
 from turnloom.core.storage.journal import journal_path, load_session
-from turnloom.core.batch.manifest import BatchConfig, DialogueStatus, load_manifest
 
 ROLES = {"task": "fake", "user": "fake", "assistant": "fake"}
 

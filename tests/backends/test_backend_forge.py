@@ -6,9 +6,9 @@ import json
 
 from backend_support import quick_profile
 
-from turnloom.core.players.llm.forge import LLMForge
 from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.lifecycle.dialogue import base_image, create_session
+from turnloom.core.players.llm.forge import LLMForge
 
 
 async def test_questions_tools_expansion_and_schemas_run_as_separate_stages(fake, key):

@@ -8,10 +8,10 @@ import jsonschema
 import pytest
 from backend_support import KEY_VALUE, write_config
 
-from turnloom.core.endpoint.exchange_log import exchange_log_path
-from turnloom.core.cli import main
-from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.batch.manifest import load_manifest
+from turnloom.core.cli import main
+from turnloom.core.endpoint.exchange_log import exchange_log_path
+from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.models import ToolOrigin
 from turnloom.core.storage.snapshot import load_session
 from turnloom.core.tools.toolset import Toolset, load_toolset

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "core"))  # the clean dialogu
 from _clean_dialogues import clean_session  # noqa: E402
 from backend_support import quick_profile, write_config
 from fake_openai import FakeOpenAI
+
 from turnloom.core.batch.executors import AsyncExecutor
 from turnloom.core.batch.manifest import BatchConfig, load_manifest
 from turnloom.core.batch.run import generate

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from backend_support import quick_profile
 
-from turnloom.core.players.setup import BackendSetup
-from turnloom.core.players.llm.user import SimulatorView
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.errors import BackendError
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import Mode, Role, ToolExecution
+from turnloom.core.players.llm.user import SimulatorView
+from turnloom.core.players.setup import BackendSetup
 
 
 def engine_for(config, roles=("task", "user", "assistant", "tool", "judge"), **session_args):
@@ -187,8 +186,8 @@ async def test_mapping_task_without_user_is_refused(config):
 
 
 async def test_usage_and_cost_are_accounted_per_role(fake, config):
-    from turnloom.core.endpoint.accounting import role_costs
     from turnloom.core.config import Price
+    from turnloom.core.endpoint.accounting import role_costs
 
     engine, _ = engine_for(config, execution=ToolExecution.SIMULATED)
     await engine.run()

@@ -9,11 +9,11 @@ import backend_support
 import pytest
 from backend_support import KEY_VALUE, quick_profile
 
-from turnloom.core.endpoint.exchange import ChatRequest, MalformedReplyError
 from turnloom.core.endpoint.endpoint import Endpoint
+from turnloom.core.endpoint.exchange import ChatRequest, MalformedReplyError
 from turnloom.core.endpoint.structured import ask_json
-from turnloom.core.prompts import json_repair
 from turnloom.core.errors import BackendError
+from turnloom.core.prompts import json_repair
 
 SYSTEM = {"role": "system", "content": "# Role: assistant\nhelp"}
 SCHEMA = {
@@ -250,8 +250,8 @@ async def test_without_aiohttp_requests_spread_over_small_httpx_pools_with_the_s
 
 
 def test_auto_means_the_sdk_for_interactive_work_and_aiohttp_for_a_batch(fake):
-    from turnloom.core.players.setup import BackendSetup
     from turnloom.core.config import TurnloomConfig
+    from turnloom.core.players.setup import BackendSetup
 
     config = TurnloomConfig(
         profiles={"auto": quick_profile(fake, client="auto"), "sdk": quick_profile(fake, client="openai")}

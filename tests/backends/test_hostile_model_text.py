@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from backend_support import write_config
+
 from turnloom.core.cli import main
 from turnloom.core.endpoint.exchange import ChatResult, ReplyToolCall, extract_json
 from turnloom.core.storage.journal import journal_path, open_session

@@ -8,9 +8,9 @@ from typing import Any
 
 from test_backend_players import engine_for
 
-from turnloom.core.players.llm.user import SimulatorView, compact_json
 from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.models import ChatMessage, MessageMeta, Role, Subtask, Task, ToolCall, ToolExecution
+from turnloom.core.players.llm.user import SimulatorView, compact_json
 
 
 def records(rendered: str) -> Any:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from _clean_dialogues import render
+
 from turnloom.core.models import ChatMessage, MessageMeta, Role, Session, ToolCall
 from turnloom.core.quality.checks.view import SessionView, shown
 

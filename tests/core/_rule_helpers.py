@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.engine.engine import DialogueEngine
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import ChatMessage, MessageMeta, Provenance, Role, Rule, RuleVerdict
 from turnloom.core.players.offline.knowledge import knowledge_for
-from turnloom.core.rules.check import check_turn
 from turnloom.core.rules.catalog import load_catalog
+from turnloom.core.rules.check import check_turn
 
 PAPER = [
     "incremental_requests",

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from turnloom.core.batch.run import generate
-from turnloom.core.batch.job import DialogueJob, SessionFactory, run_chunk, run_dialogue
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
-from turnloom.core.errors import UsageError
 from turnloom.core.batch.executors import AsyncExecutor, ProcessExecutor
-from turnloom.core.storage.journal import Journal, journal_path, load_session, open_session
+from turnloom.core.batch.job import DialogueJob, SessionFactory, run_chunk, run_dialogue
 from turnloom.core.batch.manifest import BatchConfig, DialogueStatus, load_manifest, session_file_name
-from turnloom.core.models import FinishReason, Mode
 from turnloom.core.batch.progress import BatchProgress
+from turnloom.core.batch.run import generate
 from turnloom.core.cli.render import ProgressLine
+from turnloom.core.errors import UsageError
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.models import FinishReason, Mode
+from turnloom.core.storage.journal import Journal, journal_path, load_session, open_session
 
 CONFIG = BatchConfig(domain="retail", tasks=1)
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from turnloom.core.cli.run_cmd import run_and_save
-from turnloom.core.lifecycle.dialogue import create_session, fork_session, open_engine
 from turnloom.core.domains import pack_names
+from turnloom.core.lifecycle.dialogue import create_session, fork_session, open_engine
 from turnloom.core.models import Mode, Role, Session, ToolExecution
 from turnloom.core.quality.rerun import first_difference, normalised, normalised_text, rerun_session
 from turnloom.core.storage.snapshot import load_session

@@ -242,7 +242,8 @@ def test_step_tools_follow_the_forge_naming(pack):
 
 
 def test_step_tools_exist_among_the_forged_tools():
-    from turnloom.core.tools import dbimage, derive as forge
+    from turnloom.core.tools import dbimage
+    from turnloom.core.tools import derive as forge
 
     for pack in PACKS:
         report = forge.derive_tools(dbimage.build_pack_image(pack))
@@ -327,7 +328,8 @@ def test_template_tasks_run_against_the_forged_tools(pack):
     """Every template's intents, filled from sampled rows, run cleanly on a fresh database."""
     import json
 
-    from turnloom.core.tools import dbimage, derive as forge, sqlenv
+    from turnloom.core.tools import dbimage, sqlenv
+    from turnloom.core.tools import derive as forge
 
     image = dbimage.build_pack_image(pack)
     specs = {t.name: t for t in forge.derive_tools(image).tools}

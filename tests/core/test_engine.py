@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from turnloom.core.lifecycle.dialogue import create_session, fork_session, open_engine
 from turnloom.core.engine.engine import (
     DialogueFinishedError,
     MessageCommitted,
@@ -17,6 +16,7 @@ from turnloom.core.engine.engine import (
     next_role,
 )
 from turnloom.core.errors import TurnloomError
+from turnloom.core.lifecycle.dialogue import create_session, fork_session, open_engine
 from turnloom.core.models import ChatMessage, FinishReason, MessageMeta, Mode, Provenance, Role, ToolCall
 
 
@@ -174,8 +174,8 @@ async def test_fork_keeps_the_parent_untouched_and_rebuilds_state_at_n():
     assert len(child.messages) == at and child.finish_reason is None
     assert all(w.message_index < at for w in child.write_log)
     # the fork's rebuilt database equals the parent's state replayed to the same point
-    from turnloom.core.tools.sqlenv import SqlEnvironment
     from turnloom.core.lifecycle.dialogue import base_image
+    from turnloom.core.tools.sqlenv import SqlEnvironment
 
     expected = SqlEnvironment.rebuilt(base_image(parent), parent.write_log, at).state_digest()
     assert open_engine(child).environment.db.state_digest() == expected

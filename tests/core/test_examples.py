@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from turnloom.core.export import export_sessions
-from turnloom.core.storage.snapshot import load_session
 from turnloom.core.quality.tool_replay import verify_session
+from turnloom.core.storage.snapshot import load_session
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "sessions").glob("*.session.*"))
 

@@ -13,17 +13,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 import pytest
 from _session_builders import simple_session, text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from turnloom.core.storage import snapshot as store
 from turnloom.core.cli import main
 from turnloom.core.export import export_sessions
 from turnloom.core.export.record_checks import STOP_TOKENS
 from turnloom.core.models import ChatMessage, FinishReason, Session, ToolCall
+from turnloom.core.storage import snapshot as store
 
 # ---------------------------------------------------------------- consumers' checks
 

@@ -7,8 +7,8 @@ import json
 import jsonschema
 import pytest
 
-from turnloom.core.tools.derive import derive_tools, singular, value_schema
 from turnloom.core.models import ToolOrigin
+from turnloom.core.tools.derive import derive_tools, singular, value_schema
 from turnloom.core.tools.sqlenv import SqlEnvironment
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from turnloom.core.cli import main
-from turnloom.core.lifecycle.dialogue import base_image, create_session, fork_session, open_engine
 from turnloom.core.errors import SessionFileError, UsageError
+from turnloom.core.lifecycle.dialogue import base_image, create_session, fork_session, open_engine
 from turnloom.core.models import FinishReason, Provenance, Role, Session
-from turnloom.core.tools.sqlenv import SqlEnvironment
 from turnloom.core.storage.snapshot import load_session, save_session
 from turnloom.core.storage.transcript_import import load_transcript, parse_transcript
+from turnloom.core.tools.sqlenv import SqlEnvironment
 
 
 @pytest.fixture(autouse=True)

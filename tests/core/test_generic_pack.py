@@ -6,6 +6,7 @@ import re
 import sqlite3
 
 import pytest
+
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import FinishReason, Role, ToolExecution
 from turnloom.core.players.offline.generic import derive_pack

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from turnloom.core.cli import main
 from turnloom.core.errors import SessionFileError
 from turnloom.core.lifecycle.dialogue import create_session, open_engine

@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from turnloom.core.models import ToolCall, ToolExecution, ToolSpec
 from turnloom.core.tools.dbimage import load_database_image
 from turnloom.core.tools.derive import derive_tools

@@ -9,10 +9,10 @@ import pytest
 from _session_builders import sessions, simple_session
 from hypothesis import HealthCheck, given, settings
 
-from turnloom.core.storage import snapshot as store
 from turnloom.core.errors import SessionFileError
-from turnloom.core.storage.journal import Journal, compact, journal_path, open_session, recover
 from turnloom.core.models import ChatMessage, FinishReason, Session, Subtask, Task, WriteRecord
+from turnloom.core.storage import snapshot as store
+from turnloom.core.storage.journal import Journal, compact, journal_path, open_session, recover
 
 
 def _replay_live(journal: Journal, target: Session, start: int = 0) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from turnloom.core.players.offline.nouns import Noun, noun, noun_of, plural, pluralise, split_words, vocabulary_of
 
 

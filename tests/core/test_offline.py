@@ -7,13 +7,13 @@ import json
 import jsonschema
 import pytest
 
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.domains import pack_names
-from turnloom.core.quality.grounding import ungrounded_values
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import FinishReason, Mode, Role, ToolExecution
 from turnloom.core.players.offline.assistant import OfflineAssistant
 from turnloom.core.players.offline.knowledge import knowledge_for
 from turnloom.core.players.roles import RoleContext
+from turnloom.core.quality.grounding import ungrounded_values
 
 
 async def _run(domain, seed=0, **kw):

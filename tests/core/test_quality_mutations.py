@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 from _clean_dialogues import clean_session
 from _mutations import MUTATIONS, detected
+
 from turnloom.core.models import Mode, ToolExecution
 from turnloom.core.quality.checks import Severity, run_checks
 

@@ -10,10 +10,10 @@ import pytest
 
 from turnloom.core.cli import main
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
-from turnloom.core.storage.journal import journal_path
 from turnloom.core.models import ChatMessage, Provenance, Role, Session, ToolExecution
-from turnloom.core.storage.snapshot import save_session
 from turnloom.core.quality.tool_replay import verify_session
+from turnloom.core.storage.journal import journal_path
+from turnloom.core.storage.snapshot import save_session
 
 
 def generated(domain: str = "retail", seed: int = 1, execution: ToolExecution = ToolExecution.SQL, **kw) -> Session:

@@ -7,6 +7,7 @@ import random
 import re
 
 import pytest
+
 from turnloom.core.domains import get_pack, pack_names
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import Role

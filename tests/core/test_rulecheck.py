@@ -12,12 +12,12 @@ from _rule_helpers import (
     user_turns,
 )
 
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.engine.engine import MessageCommitted
-from turnloom.core.errors import TurnloomError
-from turnloom.core.quality.metrics import dialogue_stats
-from turnloom.core.models import ChatMessage, MessageMeta, Role
 from turnloom.core.engine.preview import preview_pair, preview_user_turn
+from turnloom.core.errors import TurnloomError
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.models import ChatMessage, MessageMeta, Role
+from turnloom.core.quality.metrics import dialogue_stats
 from turnloom.core.rules.check import build_rule_checker, check_turn
 
 

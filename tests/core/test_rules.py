@@ -9,11 +9,10 @@ import pytest
 from _rule_helpers import PAPER, isolated_rule_folders  # noqa: F401  (autouse fixture)
 
 from turnloom.core.cli import main
-from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.errors import ConfigError
-from turnloom.core.models import Rule
-from turnloom.core.rules.rule_files import compile_rules_prompt, load_rule_file, read_rule
+from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.rules.catalog import draw_rule_set, load_catalog, resolve_rule_set
+from turnloom.core.rules.rule_files import load_rule_file, read_rule
 
 GOOD = """\
 id = "polite_close"
@@ -117,7 +116,7 @@ def test_persona_draws_are_seeded_per_dialogue_and_follow_the_weights():
     assert 0.22 < terse < 0.38  # weight 0.3
     drawn = draw_rule_set("realistic", 3)
     assert all(r.id in [r.id for r in drawn.rules] for r in drawn.rules[: len(PAPER)])
-    for dimension, pick in drawn.persona.items():
+    for pick in drawn.persona.values():
         assert pick in ("normal", "none") or pick in [r.id for r in drawn.rules]
 
 
@@ -132,13 +131,6 @@ def test_a_rule_set_naming_a_broken_rule_fails_with_the_reason(isolated_rule_fol
 def test_the_paper_set_and_none():
     assert [r.id for r in resolve_rule_set("paper")] == PAPER
     assert resolve_rule_set("none") == [] and resolve_rule_set(None) == []
-
-
-def test_compiled_prompt_puts_the_task_first_and_says_it_wins():
-    rules = resolve_rule_set("paper") + [Rule(id="off", title="Off", prompt="Never shown.", enabled=False)]
-    prompt = compile_rules_prompt(rules, "You want order 19 cancelled. Do it in one message.")
-    assert prompt.index("order 19") < prompt.index("Ask for at most 2 subtasks")
-    assert "the goal wins" in prompt and "Never shown." not in prompt
 
 
 def test_rules_command_lists_shows_and_checks(isolated_rule_folders, capsys):

@@ -21,9 +21,9 @@ from _rule_helpers import (
 from turnloom.core.models import Role
 from turnloom.core.players.offline.knowledge import knowledge_for
 from turnloom.core.players.offline.language import render_request
+from turnloom.core.rules.catalog import load_catalog
 from turnloom.core.rules.check import CHECKS, audit_session
 from turnloom.core.rules.rule_files import RULE_KINDS
-from turnloom.core.rules.catalog import load_catalog
 
 
 def paper(**params) -> list:

@@ -7,6 +7,7 @@ import json
 import statistics
 
 from _clean_dialogues import clean_session
+
 from turnloom.core.cli import main
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import Mode, Role, Usage

@@ -11,9 +11,9 @@ import pytest
 from _session_builders import deep, sessions, simple_session
 from hypothesis import HealthCheck, given, settings
 
-from turnloom.core.storage import snapshot as store
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import SCHEMA_VERSION, Session, ToolCall, ToolSpec
+from turnloom.core.storage import snapshot as store
 
 PROPERTY = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

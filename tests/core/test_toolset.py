@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from turnloom.core.cli import main
-from turnloom.core.lifecycle.dialogue import create_session
-from turnloom.core.errors import ToolsetError
 from turnloom.core.batch.manifest import BatchConfig, load_manifest
+from turnloom.core.cli import main
+from turnloom.core.errors import ToolsetError
+from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.models import ToolExecution, ToolSpec
 from turnloom.core.storage.snapshot import load_session
 from turnloom.core.tools.toolset import Toolset, check_tools, load_toolset, save_toolset

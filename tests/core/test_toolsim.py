@@ -7,6 +7,7 @@ import re
 
 import jsonschema
 import pytest
+
 from turnloom.core.engine.events import Proposal
 from turnloom.core.lifecycle.dialogue import create_session, fork_session, open_engine
 from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall, ToolExecution, ToolSpec

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from _clean_dialogues import clean_session
+
 from turnloom.core.endpoint.structured import Spend
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import ChatMessage, FinishReason, Mode, Role, RuleVerdict, ToolExecution, Usage

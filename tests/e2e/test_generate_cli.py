@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
-from turnloom.core.storage.journal import open_session
-from turnloom.core.models import FinishReason
 from turnloom.core.batch.manifest import load_manifest, session_file_name
-from turnloom.core.storage.snapshot import load_session, save_session
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.models import FinishReason
 from turnloom.core.quality.verdict import verdict_for
+from turnloom.core.storage.journal import open_session
+from turnloom.core.storage.snapshot import load_session, save_session
 
 N = 1000
 

@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 
 from turnloom.core.lifecycle.dialogue import base_image, create_session, open_engine
-from turnloom.core.storage.journal import journal_path, open_session
 from turnloom.core.models import FinishReason
 from turnloom.core.quality.rerun import normalised
-from turnloom.core.tools.sqlenv import SqlEnvironment
-from turnloom.core.storage.snapshot import load_session
 from turnloom.core.quality.tool_replay import verify_session
+from turnloom.core.storage.journal import journal_path, open_session
+from turnloom.core.storage.snapshot import load_session
+from turnloom.core.tools.sqlenv import SqlEnvironment
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from turnloom.core.cli import main
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.domains import pack_names
-from turnloom.core.storage.journal import Journal, journal_path
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import FinishReason, Provenance
+from turnloom.core.storage.journal import Journal, journal_path
 from turnloom.core.storage.snapshot import load_session, save_session
 
 FORMATS = ("openai", "hf", "sharegpt", "hermes")
@@ -123,7 +123,7 @@ _DROP = object()
 
 def _broken_toml(text: str) -> tuple[str, int]:
     lines = text.splitlines()
-    line = next(i for i, l in enumerate(lines) if l.startswith("domain = "))
+    line = next(i for i, text in enumerate(lines) if text.startswith("domain = "))
     lines[line] = 'domain = "retail'  # unterminated string
     return "\n".join(lines) + "\n", line + 1
 

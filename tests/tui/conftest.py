@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from tui_support import FAKE_KEY, FAKE_KEY_ENV  # noqa: E402
 
 from turnloom.core.config import TurnloomConfig
-from turnloom.tui.app import TurnloomApp, build_app
 from turnloom.core.lifecycle.live_session import LiveSession
+from turnloom.tui.app import TurnloomApp, build_app
 
 
 @pytest.fixture

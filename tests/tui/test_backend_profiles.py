@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from _tui_helpers import idle, main_screen, screen_text, status_text, wait_for
-from tui_support import FAKE_KEY, FAKE_KEY_ENV
 from textual.widgets import Select
+from tui_support import FAKE_KEY, FAKE_KEY_ENV
 
 from turnloom.core.config import Profile
 from turnloom.core.engine.engine import ProposalDelta

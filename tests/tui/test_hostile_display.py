@@ -7,11 +7,12 @@ import os
 
 from _tui_helpers import idle, main_screen, wait_for
 from textual.widgets import OptionList, TextArea
+
+from turnloom.core.lifecycle.live_session import LiveSession, default_path
 from turnloom.core.models import ChatMessage, MessageMeta, Provenance
 from turnloom.tui.screens.editor import EditorScreen
 from turnloom.tui.screens.open_session import OpenSessionScreen, session_files
 from turnloom.tui.widgets.message_text import clean
-from turnloom.core.lifecycle.live_session import LiveSession, default_path
 
 HOSTILE = "order 1\x1b]0;pwned\x07\x1b[2J\u009b31m please \u202eevil\u2066"
 

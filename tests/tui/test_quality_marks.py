@@ -11,9 +11,10 @@ from _tui_helpers import main_screen, screen_text
 sys.path.insert(0, str(Path(__file__).parents[1] / "core"))  # the clean dialogues the quality tests share
 
 from _clean_dialogues import clean_session  # noqa: E402
+
+from turnloom.core.lifecycle.live_session import LiveSession  # noqa: E402
 from turnloom.core.models import Role  # noqa: E402
 from turnloom.core.storage.snapshot import save_session  # noqa: E402
-from turnloom.core.lifecycle.live_session import LiveSession  # noqa: E402
 
 
 async def test_a_failed_check_marks_its_messages_and_selecting_one_shows_the_reason(make_app, sessions_dir):

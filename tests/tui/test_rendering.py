@@ -7,8 +7,8 @@ import time
 
 from _tui_helpers import main_screen
 
-from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall
 from turnloom.core.lifecycle.live_session import LiveSession
+from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall
 
 MARKUP = "[bold]not bold[/] [/] [link=https://evil.example]click[/link] [[unbalanced [red "
 

@@ -7,6 +7,7 @@ import json
 from _tui_helpers import idle, main_screen, wait_for
 from textual.widgets import Input, OptionList
 
+from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.core.storage.journal import open_session
 from turnloom.core.storage.snapshot import load_session
 from turnloom.tui.screens.dialogs import ChoiceScreen, ErrorScreen
@@ -14,7 +15,6 @@ from turnloom.tui.screens.export import ExportScreen
 from turnloom.tui.screens.new_session import NewSessionScreen
 from turnloom.tui.screens.open_session import OpenSessionScreen
 from turnloom.tui.screens.replay import ReplayScreen
-from turnloom.core.lifecycle.live_session import LiveSession
 
 
 async def _steps(pilot, count: int) -> None:

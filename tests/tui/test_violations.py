@@ -5,10 +5,10 @@ from __future__ import annotations
 from _tui_helpers import idle, main_screen, screen_text, status_text, wait_for
 from textual.widgets import TextArea
 
+from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.core.models import Provenance, Role
 from turnloom.core.rules.rule_files import builtin_rules
 from turnloom.tui.screens.editor import EditorScreen
-from turnloom.core.lifecycle.live_session import LiveSession
 
 
 def _strict_bench(sessions_dir, policy: str = "flag") -> LiveSession:

@@ -6,6 +6,8 @@ Each dialog returns its answer through `dismiss`; the caller passes a callback t
 
 from __future__ import annotations
 
+from typing import Literal
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -43,7 +45,7 @@ class ChoiceScreen(ModalScreen[str | None]):
             with Horizontal(classes="dialog-buttons"):
                 shortcut = {choice: key for key, choice in self._keys.items()}
                 for choice_id, label in self._choices:
-                    variant = "primary" if choice_id == self._primary else "default"
+                    variant: Literal["primary", "default"] = "primary" if choice_id == self._primary else "default"
                     key = shortcut.get(choice_id)
                     yield Button(f"{label} ({key})" if key else label, id=choice_id, variant=variant)
 

@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from turnloom.core.engine.engine import Proposal
-
 from turnloom.tui.screens.editor import EditorScreen
 
 if TYPE_CHECKING:
-    from turnloom.tui.widgets.transcript import Transcript
     from turnloom.core.lifecycle.live_session import LiveSession
+    from turnloom.tui.widgets.transcript import Transcript
 
 ENGINE = "engine"
 HELD_NOTE = "Held back: it breaks {rules}. c commit it as it is · o override it · r draw another"
@@ -31,8 +30,12 @@ class HeldProposalFlow:
     """Commit, override or regenerate the user turn the live session holds."""
 
     bench: LiveSession
-    transcript: Transcript
     _held_attempts: int = 0
+
+    if TYPE_CHECKING:
+
+        @property
+        def transcript(self) -> Transcript: ...
 
     @property
     def held(self) -> Proposal | None:
@@ -45,7 +48,7 @@ class HeldProposalFlow:
             return
         rules = ", ".join(verdict.rule_id for verdict in held.message.meta.violations)
         self.transcript.set_pending(held.message, note=HELD_NOTE.format(rules=rules) if rules else REDRAWN_NOTE)
-        self.state = "held: rule violation"  # type: ignore[attr-defined]
+        self.state = "held: rule violation"
 
     def action_commit_held(self) -> None:
         if self.held is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -33,22 +34,21 @@ from turnloom.core.engine.engine import (
     Truncated,
 )
 from turnloom.core.errors import TurnloomError
-from turnloom.core.quality.verdict import failed_checks, verdict_for
 from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.core.models import ChatMessage, Role
-
+from turnloom.core.quality.verdict import failed_checks, verdict_for
 from turnloom.tui.actions import ACTIONS, bindings_for, effective_key
 from turnloom.tui.rule_sources import available_rules
-from turnloom.tui.widgets.rule_preview import RulePreview
-from turnloom.tui.widgets.rules_pane import RulesPane
-from turnloom.tui.widgets.status_line import StatusLine
-from turnloom.tui.widgets.tools_pane import ToolsPane
-from turnloom.tui.widgets.transcript import Transcript
 from turnloom.tui.screens.dialogs import confirm
 from turnloom.tui.screens.editor import EditorScreen
 from turnloom.tui.screens.held_proposal import HeldProposalFlow
 from turnloom.tui.screens.rule_preview_flow import RulePreviewFlow
 from turnloom.tui.screens.session_flows import SessionFlows
+from turnloom.tui.widgets.rule_preview import RulePreview
+from turnloom.tui.widgets.rules_pane import RulesPane
+from turnloom.tui.widgets.status_line import StatusLine
+from turnloom.tui.widgets.tools_pane import ToolsPane
+from turnloom.tui.widgets.transcript import Transcript
 
 ENGINE = "engine"
 
@@ -67,7 +67,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         super().__init__()
         self.bench = workbench
         self.auto_run_delay = auto_run_delay
-        self._unsubscribe = None
+        self._unsubscribe: Callable[[], None] | None = None
         self._stream = ""
 
     def compose(self) -> ComposeResult:
@@ -93,7 +93,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
 
     def _empty_hint(self) -> str:
         """What an empty Conversation pane says, with the keys as the config maps them."""
-        keymap = dict(getattr(self.app, "config").keys)
+        keymap = dict(self.app.config.keys)  # type: ignore[attr-defined]  # a TurnloomApp
         key = {spec.id: effective_key(spec, keymap).replace("question_mark", "?") for spec in ACTIONS}
         return (
             f"No messages yet. Press {key['step']} to step one message, {key['auto_run']} to auto-run, "

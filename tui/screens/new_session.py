@@ -106,8 +106,8 @@ class NewSessionScreen(ModalScreen[NewSessionSpec | None]):
             NewSessionSpec(
                 domain=str(self.query_one("#domain", Select).value),
                 db_path=db_path,
-                mode=Mode(self.query_one("#mode", Select).value),
-                execution=ToolExecution(self.query_one("#execution", Select).value),
+                mode=Mode(str(self.query_one("#mode", Select).value)),
+                execution=ToolExecution(str(self.query_one("#execution", Select).value)),
                 profile=str(self.query_one("#profile", Select).value),
                 seed=seed,
                 tasks=tasks,

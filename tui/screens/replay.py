@@ -18,7 +18,6 @@ from textual.widgets import Footer, Static
 
 from turnloom.core.lifecycle.dialogue import fork_session
 from turnloom.core.models import Session
-
 from turnloom.tui.actions import bindings_for
 from turnloom.tui.widgets.transcript import Transcript
 

@@ -4,7 +4,7 @@ A mixin for `MainScreen`. Changes in the Rules pane go into the session at once 
 apply from the next user turn (the pane's contract); the rules as they were when the
 last user turn was committed are kept as the *baseline*. While the rules differ from
 the baseline and it is the user's turn, the preview proposes the next user turn under
-both (`core.rule_preview.preview_user_turn`: nothing is committed, no event is sent)
+both (`core.engine.preview.preview_user_turn`: nothing is committed, no event is sent)
 and shows them side by side. When it is not the user's turn the panel says when the
 preview will appear, and it appears as soon as generation stops at a user turn.
 
@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from turnloom.core.models import Role, Rule
 from turnloom.core.engine.preview import preview_user_turn
-
+from turnloom.core.models import Role, Rule
 from turnloom.tui.widgets.rule_preview import RulePreview, rule_changes
 
 if TYPE_CHECKING:

@@ -8,6 +8,7 @@ stays open.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 
@@ -16,15 +17,21 @@ from turnloom.core.export import export_sessions
 from turnloom.core.lifecycle.live_session import LiveSession, default_path
 from turnloom.core.storage.journal import open_session
 from turnloom.core.storage.session_folder import file_name_part
-
 from turnloom.tui.screens.dialogs import ErrorScreen
 from turnloom.tui.screens.export import ExportScreen
 from turnloom.tui.screens.new_session import NewSessionScreen, NewSessionSpec
 from turnloom.tui.screens.open_session import OpenSessionScreen
 from turnloom.tui.screens.replay import ReplayScreen
 
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
-class SessionFlows:
+    _Flows = Screen  # what the mixin is mixed into, as the type checker sees it
+else:
+    _Flows = object
+
+
+class SessionFlows(_Flows):
     """New/open/save/fork/replay/export for a screen holding `bench` and `attach()`."""
 
     bench: LiveSession
@@ -58,7 +65,7 @@ class SessionFlows:
     def action_new(self) -> None:
         from turnloom.core.domains import pack_names
 
-        profiles = sorted(getattr(self.app, "config").profiles)  # names only; keys stay in the environment
+        profiles = sorted(self.app.config.profiles)  # type: ignore[attr-defined]  # names only; keys stay in the environment
         self.app.push_screen(NewSessionScreen(pack_names(), profiles), self._create_session)
 
     def _create_session(self, spec: NewSessionSpec | None) -> None:
@@ -120,7 +127,7 @@ class SessionFlows:
     def action_export(self) -> None:
         session = self.bench.session
         default = self.sessions_dir / f"{file_name_part(session.domain)}-{file_name_part(session.id)}.jsonl"
-        self.app.push_screen(ExportScreen(default), self._export)
+        self.app.push_screen(ExportScreen(default), self._export)  # type: ignore[arg-type]  # a @work method
 
     @work(exclusive=True, group="export", exit_on_error=False)
     async def _export(self, choice: tuple[str, Path] | None) -> None:

@@ -136,7 +136,3 @@ def body_text(
             body.append("\n")
         body.append(clean(raw), style=style)
     return body, cut
-
-
-def total_size(message: ChatMessage) -> int:
-    return sum(len(text) for _, text in body_source(message))

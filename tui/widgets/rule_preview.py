@@ -14,7 +14,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
 from turnloom.core.models import ChatMessage, Rule
-
 from turnloom.tui.widgets.message_text import clean
 
 

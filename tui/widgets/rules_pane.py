@@ -19,7 +19,6 @@ from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Static
 
 from turnloom.core.models import Rule
-
 from turnloom.tui.widgets.message_text import clean
 
 

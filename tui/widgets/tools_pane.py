@@ -16,7 +16,6 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
-
 from turnloom.tui.widgets.message_text import clean
 
 

@@ -29,7 +29,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from turnloom.core.models import ChatMessage
-
 from turnloom.tui.widgets.message_text import COLLAPSED_LINES, MessageStyles, body_text, header_text
 
 

@@ -16,11 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from turnloom.core.errors import BackendError
-from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall, ToolSpec
-from turnloom.core.prompts import render
-from turnloom.core.players.roles import RoleContext
-from turnloom.core.tools.sqlenv import validate_arguments
+from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.endpoint.exchange import (
     ChatRequest,
     ChatResult,
@@ -29,9 +25,13 @@ from turnloom.core.endpoint.exchange import (
     canonical_json,
     repair_json,
 )
-from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.endpoint.structured import Spend
+from turnloom.core.errors import BackendError
+from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall, ToolSpec
 from turnloom.core.players.llm.user import seed_for
+from turnloom.core.players.roles import RoleContext
+from turnloom.core.prompts import render
+from turnloom.core.tools.sqlenv import validate_arguments
 from turnloom.core.untrusted import strict_loads
 
 
@@ -77,9 +77,9 @@ class LLMAssistant:
         self.endpoint = endpoint
         # the prompt only grows, so each turn converts just the messages added since the last
         # (a player belongs to one dialogue; an edited or replaced message is converted again)
-        self._system: tuple[str, str] | None = None
+        self._system: tuple[str, str, str] | None = None  # (domain, prompt, its message's canonical JSON)
         # (message, its content and tool calls when converted, wire form, wire form's canonical JSON)
-        self._converted: list[tuple[ChatMessage, str, list[ToolCall], dict[str, Any], str]] = []
+        self._converted: list[tuple[ChatMessage, str | None, list[ToolCall], dict[str, Any], str]] = []
         self._encoded: str | None = None
 
     def messages(self, ctx: RoleContext) -> list[dict[str, Any]]:
@@ -111,7 +111,7 @@ class LLMAssistant:
         messages_json = self._encoded
         _, wire, tools_json = wire_tools(tools)
         spend = Spend()
-        problem = "no reply"
+        problem: str | None = "no reply"
         rounds = self.endpoint.profile.max_reasks + 1
         for round_ in range(rounds):
             request = ChatRequest(

@@ -22,18 +22,18 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema
 
-from turnloom.core.tools.derive import LIMIT_SCHEMA, ForgeReport, value_schema
+from turnloom.core.endpoint.endpoint import Endpoint
+from turnloom.core.endpoint.exchange import ChatRequest
+from turnloom.core.endpoint.structured import Spend, ask_json
 from turnloom.core.models import ToolOrigin, ToolSpec
 from turnloom.core.prompts import json_repair, render
+from turnloom.core.tools.derive import LIMIT_SCHEMA, ForgeReport, value_schema
 from turnloom.core.tools.sqlenv import SqlEnvironment
 from turnloom.core.tools.toolset import sql_problem, table_columns
-from turnloom.core.endpoint.exchange import ChatRequest
-from turnloom.core.endpoint.endpoint import Endpoint
-from turnloom.core.endpoint.structured import Spend, ask_json
 
 NAME = re.compile(r"^(get|search|create|update|delete)_[a-z0-9_]{1,58}$")
 PARAM = re.compile(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)")
@@ -44,11 +44,6 @@ _ANY = {"type": "object"}
 
 def _listing(tools: list[ToolSpec]) -> str:
     return "\n".join(json.dumps(t.to_openai(), ensure_ascii=False, sort_keys=True) for t in tools) or "(none)"
-
-
-def tool_from_openai(raw: Any) -> ToolSpec | None:
-    """A `ToolSpec` from a function-format dict, or None when it is not a usable tool."""
-    return parse_tool(raw)[0]
 
 
 def parse_tool(raw: Any) -> tuple[ToolSpec | None, str | None]:
@@ -201,6 +196,7 @@ class LLMForge:
                 if reason:
                     report.dropped.append((_raw_name(raw), reason))
                 else:
+                    assert spec is not None  # _sql_spec gives no spec only with a reason
                     taken.add(spec.name)
                     report.tools.append(spec)
         return report
@@ -254,7 +250,9 @@ def _sql_spec(raw: Any, columns: dict[str, dict[str, str]], taken: set[str]) -> 
             properties[param] = dict(schema, description=param.replace("_", " ") + ".")
     writes = sql.split(None, 1)[0].upper() in WRITES if sql else False
     required = [p for p in properties if p != "limit"]
-    returns = None if writes else ("one" if name.startswith("get_") and "_by_" in name else "many")
+    returns: Literal["one", "many"] | None = (
+        None if writes else ("one" if name.startswith("get_") and "_by_" in name else "many")
+    )
     spec = ToolSpec(
         name=name,
         description=str(raw.get("description") or name.replace("_", " ")),

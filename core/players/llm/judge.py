@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from turnloom.core.endpoint.endpoint import Endpoint
+from turnloom.core.endpoint.exchange import ChatRequest
+from turnloom.core.endpoint.structured import Spend, ask_json
 from turnloom.core.errors import UsageError
 from turnloom.core.models import Role, Session
-from turnloom.core.prompts import json_repair, render
-from turnloom.core.endpoint.exchange import ChatRequest
-from turnloom.core.endpoint.endpoint import Endpoint
-from turnloom.core.endpoint.structured import Spend, ask_json
 from turnloom.core.players.llm.user import seed_for
+from turnloom.core.prompts import json_repair, render
 
 JUDGMENT_SCHEMA: dict[str, Any] = {
     "type": "object",

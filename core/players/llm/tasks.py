@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from turnloom.core.endpoint.endpoint import Endpoint
+from turnloom.core.endpoint.exchange import ChatRequest
+from turnloom.core.endpoint.structured import ask_json
 from turnloom.core.errors import BackendError
 from turnloom.core.models import Difficulty, Subtask, Task
-from turnloom.core.prompts import json_repair, render
-from turnloom.core.players.roles import RoleContext
-from turnloom.core.endpoint.exchange import ChatRequest
-from turnloom.core.endpoint.endpoint import Endpoint
-from turnloom.core.endpoint.structured import ask_json
 from turnloom.core.players.llm.user import seed_for
+from turnloom.core.players.roles import RoleContext
+from turnloom.core.prompts import json_repair, render
 
 DIFFICULTY_WEIGHTS = {Difficulty.EASY: 0.25, Difficulty.MEDIUM: 0.4, Difficulty.HARD: 0.35}
 ROWS_PER_TABLE = 3

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from turnloom.core.models import Role, Session, ToolCall, ToolSpec
-from turnloom.core.prompts import json_repair, render
-from turnloom.core.players.roles import RoleContext
-from turnloom.core.endpoint.exchange import ChatRequest
 from turnloom.core.endpoint.endpoint import Endpoint
+from turnloom.core.endpoint.exchange import ChatRequest
 from turnloom.core.endpoint.structured import Spend, ask_json
+from turnloom.core.models import Role, Session, ToolCall, ToolSpec
 from turnloom.core.players.llm.user import seed_for
+from turnloom.core.players.roles import RoleContext
+from turnloom.core.prompts import json_repair, render
 
 
 def _tool_listing(session: Session) -> str:

@@ -20,12 +20,12 @@ import hashlib
 import json
 from typing import Any
 
-from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, Session, Task, Usage
-from turnloom.core.prompts import json_repair, render
-from turnloom.core.players.roles import RoleContext
-from turnloom.core.endpoint.exchange import ChatRequest, StreamedField
 from turnloom.core.endpoint.endpoint import Endpoint
+from turnloom.core.endpoint.exchange import ChatRequest, StreamedField
 from turnloom.core.endpoint.structured import Spend, ask_json
+from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, Session, Task, Usage
+from turnloom.core.players.roles import RoleContext
+from turnloom.core.prompts import json_repair, render
 
 USER_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -1,6 +1,14 @@
 """The offline backend: every role played deterministically from the seed, no network.
 
-offline_roles(session, environment) -> RoleSet
+Owns: `knowledge` (a domain's pack and the parser of its phrasings; `knowledge_or_none` is
+what the rule checks get), `user` (the user simulator), `assistant`, `tasks` (the task
+generator), `toolsim` and `world` (simulated execution), `generic` and `nouns` (a pack derived
+from any database's tools and names), `language`, `voice`, `plans`, `values` (phrasings,
+register, task plans, values by field meaning).
+Leaves to others: the role protocols (`players.roles`), a task's progress
+(`domains.progress`), running the tools (tools).
+
+    offline_roles(session, environment) -> RoleSet
 """
 
 from __future__ import annotations

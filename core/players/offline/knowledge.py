@@ -7,7 +7,7 @@ from its tools (`generic`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from turnloom.core.domains.base import DomainPack, Intent
 from turnloom.core.errors import TurnloomError
@@ -52,7 +52,7 @@ def knowledge_or_none(session: Session, environment=None) -> DomainKnowledge | N
         return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _builtin_knowledge(domain: str) -> DomainKnowledge:
     # a built-in pack is a module constant and its parser only reads it, so every dialogue of
     # a domain can share one (compiling its phrasings is ~1 ms; a batch did it twice per dialogue)

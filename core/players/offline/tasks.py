@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from turnloom.core.errors import TurnloomError
 from turnloom.core.models import Difficulty, Subtask, Task
-from turnloom.core.players.roles import RoleContext
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import render
+from turnloom.core.players.roles import RoleContext
 
 # how often each difficulty is drawn
 DIFFICULTY_WEIGHTS = {Difficulty.EASY: 0.25, Difficulty.MEDIUM: 0.4, Difficulty.HARD: 0.35}

@@ -28,11 +28,11 @@ import random
 from turnloom.core.domains.base import Intent
 from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress
 from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, Task
-from turnloom.core.players.roles import RoleContext
-from turnloom.core.rules.rule_files import param, rule_of_kind
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import format_value, render_request
 from turnloom.core.players.offline.voice import Voice, personal_slots
+from turnloom.core.players.roles import RoleContext
+from turnloom.core.rules.rule_files import param, rule_of_kind
 
 MAX_ATTEMPTS = 2
 
@@ -111,11 +111,11 @@ class OfflineUserSimulator:
         following = await ctx.next_task() if ctx.next_task is not None else None
         if following is not None:
             fresh = TaskProgress(len(tasks), [SubtaskState() for _ in following.subtasks])
-            opening = self._reveal(fresh, following, rules, rng)
-            request = _lower_first(self._requests(following, opening, fresh, rules, voice))
+            first = self._reveal(fresh, following, rules, rng)
+            request = _lower_first(self._requests(following, first, fresh, rules, voice))
             text = f"{voice.say('transition')} {voice.say('connector')} {request}"
             return self._message(
-                text, progress.task_index + 1, subtasks=opening, completes=not progress.closed, extra=meta_extra
+                text, progress.task_index + 1, subtasks=first, completes=not progress.closed, extra=meta_extra
             )
         return self._message(
             voice.say("closing"), progress.task_index, completes=True, is_complete=True, extra=meta_extra

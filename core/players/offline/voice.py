@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from turnloom.core.domains.base import Intent
 from turnloom.core.models import Rule
-from turnloom.core.rules.rule_files import param, rule_of_kind
 from turnloom.core.players.offline.language import render
+from turnloom.core.rules.rule_files import param, rule_of_kind
 
 POOLS: dict[str, dict[str, tuple[str, ...]]] = {
     "normal": {

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 
 from turnloom.core.models import FinishReason, Role
+from turnloom.core.players.offline.knowledge import knowledge_or_none
 from turnloom.core.quality.checks.finding import Finding
 from turnloom.core.quality.checks.view import SessionView
 from turnloom.core.quality.grounding import ungrounded_values
-from turnloom.core.rules.check import audit_session, knowledge_or_none
+from turnloom.core.rules.check import audit_session
 
 _ACKNOWLEDGES_FAILURE = re.compile(
     r"\b(error|fail\w*|couldn'?t|could not|can'?t|cannot|unable|not found|no (?:such|record|matching)|"
