@@ -21,7 +21,7 @@ from _rule_helpers import (
 from turnloom.core.models import Role
 from turnloom.core.players.offline.knowledge import knowledge_for
 from turnloom.core.players.offline.language import render_request
-from turnloom.core.rules.check import CHECKS, audit_session
+from turnloom.core.rules.check import CHECKS, GREETING, audit_session
 from turnloom.core.rules.rule_files import RULE_KINDS
 from turnloom.core.rules.catalog import load_catalog
 
@@ -147,8 +147,9 @@ async def test_style_rules_hold_offline_and_their_checks_catch_meta_talk_role_sw
 
 async def test_no_restart_greets_once_and_the_check_catches_reopeners_repeats_and_goodbye_loops():
     engine = await run_under(paper(), "telecom", 3)
-    greeted = [m for m in user_turns(engine) if m.content.startswith(("Hi", "Hello", "Hey", "Good morning"))]
-    assert greeted == user_turns(engine)[:1]
+    turns = user_turns(engine)
+    greeted = [m for m in turns if GREETING.search(m.content)]
+    assert all(m is turns[0] for m in greeted)  # a greeting, if any, only opens the dialogue
     mid = await until_user_turns(engine_under(paper(), "telecom", 3), 2)
     rule = builtin("no_restart")
     assert not verdict(mid, rule, "Hi there! I need some help with a few things.").passed
@@ -204,7 +205,7 @@ async def test_withhold_details_asks_without_the_email_first_and_the_check_catch
     assert "@" not in first.content  # the task opens with an email look-up, asked for without the email
     asked = engine.session.messages[1]
     assert asked.role is Role.ASSISTANT and asked.content.endswith("?")
-    assert "@" in turns[1].content and turns[1].content.startswith("Sure")
+    assert "@" in turns[1].content  # given once asked
     assert not any(m.meta.violations for m in turns)
     plain = await run_under(paper(), "retail", 2)
     audited = audit_session(plain.session, [builtin("withhold_details")], knowledge_for(plain.session))
