@@ -223,11 +223,15 @@ class OfflineUserSimulator:
         following = await ctx.next_task() if ctx.next_task is not None else None
         if following is not None:
             fresh = TaskProgress(len(tasks), [SubtaskState() for _ in following.subtasks])
-            opening = self._reveal(fresh, following, rules, rng)
-            request = self._requests(following, opening, fresh, rules, voice, [])
-            text = f"{self._feedback(progress, voice, last) if voice.rng.random() < 0.5 else voice.task_done()} {voice.then(request)}"
+            first = self._reveal(fresh, following, rules, rng)
+            request = self._requests(following, first, fresh, rules, voice, [])
+            reaction = self._feedback(progress, voice, last) if voice.rng.random() < 0.5 else voice.task_done()
             return self._message(
-                text, progress.task_index + 1, subtasks=opening, completes=not progress.closed, extra=meta_extra
+                f"{reaction} {voice.then(request)}",
+                progress.task_index + 1,
+                subtasks=first,
+                completes=not progress.closed,
+                extra=meta_extra,
             )
         return self._message(voice.closing(), progress.task_index, completes=True, is_complete=True, extra=meta_extra)
 

@@ -274,9 +274,8 @@ class Voice:
             body = vary_body(body, self.rng)
             tail = "" if self.terse or _has_free_text(intent) else self._pick(TAILS)
             adverb = "" if self.terse else self._pick(ADVERBS)
-            if self.terse or self.persona.politeness == 0:
-                frames = PLAIN_FRAMES
-            else:
+            frames: tuple[str, ...] = PLAIN_FRAMES
+            if not self.terse and self.persona.politeness > 0:
                 frames = ASKING_FRAMES if self.rng.random() < 0.55 else TELLING_FRAMES
             frame = self._pick(frames)
             sentence = frame.format(b=adverb + body, B=_upper_first(adverb + body), t=tail)
