@@ -8,7 +8,6 @@ import sqlite3
 import string
 
 import pytest
-
 from turnloom.core.domains import all_packs, get_pack, pack_names
 from turnloom.core.domains.base import SLOT_TYPES, DomainPack
 from turnloom.core.errors import DomainError
@@ -242,7 +241,8 @@ def test_step_tools_follow_the_forge_naming(pack):
 
 
 def test_step_tools_exist_among_the_forged_tools():
-    from turnloom.core.tools import dbimage, derive as forge
+    from turnloom.core.tools import dbimage
+    from turnloom.core.tools import derive as forge
 
     for pack in PACKS:
         report = forge.derive_tools(dbimage.build_pack_image(pack))
@@ -267,9 +267,9 @@ def test_templates_are_grounded_in_the_data(pack):
     for template in pack.templates:
         assert template.intents and set(template.intents) <= known, template.name
         assert "random()" not in template.sample_sql.lower()
-        rows = conn.execute(template.sample_sql).fetchall()
+        rows = sample_rows(conn, template)
         assert len(rows) >= 3, f"{template.name} samples {len(rows)} rows"
-        provided = set(rows[0].keys()) | set(template.values)
+        provided = set(rows[0].keys()) | {k for key in template.values for k in key.split("+")}
         for name in template.intents:
             missing = set(pack.intent(name).slots) - provided
             assert not missing, f"{template.name}: {name} needs {missing}"
@@ -301,8 +301,8 @@ def test_template_updates_fit_the_constraints(pack):
     entities = {singular(t): t for t in tables(conn)}
     rng = random.Random(3)
     for template in pack.templates:
-        for row in conn.execute(template.sample_sql).fetchall()[:3]:
-            slots = dict(row) | {k: rng.choice(v) for k, v in template.values.items()}
+        for row in sample_rows(conn, template)[:3]:
+            slots = dict(row) | drawn_values(template, rng)
             for name in template.intents:
                 for step in pack.intent(name).steps:
                     if not step.tool.startswith("update_"):
@@ -317,6 +317,30 @@ def test_template_updates_fit_the_constraints(pack):
         conn.rollback()
 
 
+def sample_rows(conn: sqlite3.Connection, template) -> list:
+    """A template's sample rows; a personal template's (`:user_id`) over every person of the data."""
+    if ":user_id" not in template.sample_sql:
+        return conn.execute(template.sample_sql).fetchall()
+    return [row for user in range(1, 60) for row in conn.execute(template.sample_sql, {"user_id": user}).fetchall()]
+
+
+def _rows_conn(pack: DomainPack) -> sqlite3.Connection:
+    conn = build(pack)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def drawn_values(template, rng: random.Random) -> dict:
+    """New values for a template's slots as the task generator draws them (pairs together, the person's own email)."""
+    slots: dict = {}
+    for key, pool in template.values.items():
+        value = rng.choice(pool)
+        if isinstance(value, str):
+            value = value.format(user_first="ana", user_last="lopez") if "{user_" in value else value
+        slots.update(zip(key.split("+"), value, strict=True) if "+" in key else {key: value})
+    return slots
+
+
 def _fill(value: str, slots: dict) -> object:
     match = re.fullmatch(r"\{(\w+)\}", value)
     return slots[match.group(1)] if match else value
@@ -327,16 +351,18 @@ def test_template_tasks_run_against_the_forged_tools(pack):
     """Every template's intents, filled from sampled rows, run cleanly on a fresh database."""
     import json
 
-    from turnloom.core.tools import dbimage, derive as forge, sqlenv
+    from turnloom.core.tools import dbimage, sqlenv
+    from turnloom.core.tools import derive as forge
 
     image = dbimage.build_pack_image(pack)
     specs = {t.name: t for t in forge.derive_tools(image).tools}
     rng = random.Random(5)
     for template in pack.templates:
         with sqlenv.SqlEnvironment(image) as env:
-            rows = env.query(template.sample_sql)
+            rows = env.query(template.sample_sql, {"user_id": 1} if ":user_id" in template.sample_sql else None)
+            rows = rows or [dict(r) for r in sample_rows(_rows_conn(pack), template)][:3]
         for row in rows[:3]:
-            slots = row | {k: rng.choice(v) for k, v in template.values.items()}
+            slots = row | drawn_values(template, rng)
             with sqlenv.SqlEnvironment(image) as env:
                 for name in template.intents:
                     prev = None
@@ -369,8 +395,8 @@ def test_the_offline_parser_reads_back_every_request(pack):
     conn.row_factory = sqlite3.Row
     rng = random.Random(11)
     for template in pack.templates:
-        row = dict(rng.choice(conn.execute(template.sample_sql).fetchall()))
-        slots = row | {k: rng.choice(v) for k, v in template.values.items()}
+        row = dict(rng.choice(sample_rows(conn, template)))
+        slots = row | drawn_values(template, rng)
         rendered = []
         for name in template.intents:
             intent = pack.intent(name)

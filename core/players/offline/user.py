@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from turnloom.core.domains.base import Intent
 from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, Task
+from turnloom.core.players.offline.identity import UserIdentity, draw_identity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import REFERENCE_WORDS, format_value, referable, with_reference
 from turnloom.core.players.offline.voice import Persona, Voice, echo_of, not_a_goodbye, personal_slots
@@ -81,6 +82,8 @@ def derive_progress(knowledge: DomainKnowledge, messages: list[ChatMessage], tas
     states = [SubtaskState() for _ in task.subtasks]
     progress = TaskProgress(task_index, states)
     calls: dict[str, tuple[str, dict]] = {}
+    # the slots each subtask stands for now: a change of mind ("make it Turin") replaces the value asked for
+    slots = [dict(subtask.slots) for subtask in task.subtasks]
     for message in messages[task.introduced_at :]:
         if message.role is Role.USER:
             if message.meta.task_index == task_index or message.meta.provenance != "simulator":
@@ -101,9 +104,10 @@ def derive_progress(knowledge: DomainKnowledge, messages: list[ChatMessage], tas
             for i in extra.get("revise", []):
                 if i < len(states):  # a revised change is to be confirmed again
                     states[i].verify_asked = states[i].verified = False
+                    slots[i].update(extra.get("revised", {}))
         elif message.role is Role.ASSISTANT:
             if message.content and not message.tool_calls:
-                _take_stated_changes(knowledge, task, states, message.content)
+                _take_stated_changes(knowledge, task, states, slots, message.content)
             for call in message.tool_calls:
                 try:
                     calls[call.id] = (call.name, json.loads(call.arguments))
@@ -111,12 +115,18 @@ def derive_progress(knowledge: DomainKnowledge, messages: list[ChatMessage], tas
                     continue
         elif message.role is Role.TOOL and not message.meta.tool_error:
             name, arguments = calls.get(message.tool_call_id or "", ("", {}))
-            _credit(knowledge, task, states, name, arguments, message.content)
+            _credit(knowledge, task, states, slots, name, arguments, message.content)
     return progress
 
 
 def _credit(
-    knowledge: DomainKnowledge, task: Task, states: list[SubtaskState], tool: str, arguments: dict, content
+    knowledge: DomainKnowledge,
+    task: Task,
+    states: list[SubtaskState],
+    slots: list[dict],
+    tool: str,
+    arguments: dict,
+    content,
 ) -> None:
     """Count one successful tool call: it completes a subtask it serves, and confirms earlier changes it shows.
 
@@ -126,11 +136,15 @@ def _credit(
     booking 28 after upgrading it): both are credited, so a read the user asked
     for is never swallowed as a mere confirmation.
     """
-    served = [
+    fitting = [
         i
         for i, subtask in enumerate(task.subtasks)
-        if not states[i].done and _serves(knowledge.intent(subtask.intent), subtask.slots, tool, arguments)
+        if _serves(knowledge.intent(subtask.intent), slots[i], tool, arguments)
     ]
+    for i in fitting:
+        if knowledge.intent(task.subtasks[i].intent).verify is not None:
+            states[i].verified = False  # a change made (again) now: only what shows it from here on confirms it
+    served = [i for i in fitting if not states[i].done]
     if served:
         chosen = min(
             served,
@@ -143,22 +157,23 @@ def _credit(
             states[chosen].result = None
     for i, subtask in enumerate(task.subtasks):
         intent = knowledge.intent(subtask.intent)
-        if i in served or not states[i].done or intent.verify is None or states[i].verified:
+        if i in fitting or not states[i].done or intent.verify is None or states[i].verified:
             continue
-        if _serves(knowledge.intent(intent.verify), subtask.slots, tool, arguments):
+        if _serves(knowledge.intent(intent.verify), slots[i], tool, arguments):
             states[i].verified = True
 
 
 class OfflineUserSimulator:
     def __init__(self, knowledge: DomainKnowledge) -> None:
         self.knowledge = knowledge
+        self._person: UserIdentity | None = None
 
     async def propose(self, ctx: RoleContext) -> ChatMessage:
         session = ctx.session
         tasks = ctx.task_list()
         rng = ctx.rng("user")
         rules = session.config.rules if session.config.mode is Mode.USER_ORIENTED else []
-        voice = Voice(rules, rng, self._persona(session, tasks), self.knowledge.parser.phrasings)
+        voice = Voice(rules, rng, self._persona(ctx), self.knowledge.parser.phrasings)
         if not tasks:
             return self._message("Hi! Actually, I think I'm all set. Thanks!", None, is_complete=True)
         progress = self.progress(ctx, tasks)
@@ -360,8 +375,10 @@ class OfflineUserSimulator:
                 return voice.acknowledgement(echo)
         return voice.acknowledgement(None)
 
-    def _persona(self, session, tasks: list[Task]) -> Persona:
-        return Persona.drawn(session.config.seed)
+    def _persona(self, ctx: RoleContext) -> Persona:
+        if self._person is None:
+            self._person = draw_identity(ctx.environment, ctx.session.config.seed)
+        return Persona.drawn(ctx.session.config.seed, self._person.name, self._person.email)
 
     @staticmethod
     def _message(
@@ -406,7 +423,9 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _take_stated_changes(knowledge: DomainKnowledge, task: Task, states: list[SubtaskState], text: str) -> None:
+def _take_stated_changes(
+    knowledge: DomainKnowledge, task: Task, states: list[SubtaskState], slots: list[dict], text: str
+) -> None:
     """A change the assistant's answer states in full (every new value) needs no confirmation: the user is sure."""
     lowered = text.lower()
     for i, subtask in enumerate(task.subtasks):
@@ -416,7 +435,7 @@ def _take_stated_changes(knowledge: DomainKnowledge, task: Task, states: list[Su
         intent = knowledge.intent(subtask.intent)
         if intent.verify is None:
             continue
-        values = _new_values(intent, subtask.slots)
+        values = _new_values(intent, slots[i])
         if values and all(any(form in lowered for form in _written_forms(v)) for v in values):
             state.verified = True
 
