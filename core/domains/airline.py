@@ -280,7 +280,10 @@ INTENTS = (
             "I'd like seat {seat} instead for booking number {booking_id}.",
         ),
         {"booking_id": "int", "seat": "word"},
-        (S("update_booking_seat", {"id": "{booking_id}", "seat": "{seat}"}),),
+        (
+            S("get_booking_by_id", {"id": "{booking_id}"}),
+            S("update_booking_seat", {"id": "{booking_id}", "seat": "{seat}"}),
+        ),
         ("seat", "switch", "move"),
         verify="booking_details",
     ),
@@ -293,7 +296,10 @@ INTENTS = (
             "I want to fly {cabin} on booking number {booking_id}.",
         ),
         {"booking_id": "int", "cabin": "word"},
-        (S("update_booking_cabin", {"id": "{booking_id}", "cabin": "{cabin}"}),),
+        (
+            S("get_booking_by_id", {"id": "{booking_id}"}),
+            S("update_booking_cabin", {"id": "{booking_id}", "cabin": "{cabin}"}),
+        ),
         ("upgrade", "cabin", "class"),
         verify="booking_details",
     ),
@@ -306,7 +312,10 @@ INTENTS = (
             "Cancel my booking number {booking_id}, please.",
         ),
         {"booking_id": "int"},
-        (S("update_booking_status", {"id": "{booking_id}", "status": "cancelled"}),),
+        (
+            S("get_booking_by_id", {"id": "{booking_id}"}),
+            S("update_booking_status", {"id": "{booking_id}", "status": "cancelled"}),
+        ),
         ("cancel", "travel", "refund"),
         verify="booking_details",
     ),
@@ -319,7 +328,10 @@ INTENTS = (
             "Passenger number {passenger_id} has a new email: {new_email}.",
         ),
         {"passenger_id": "int", "new_email": "email"},
-        (S("update_passenger_email", {"id": "{passenger_id}", "email": "{new_email}"}),),
+        (
+            S("get_passenger_by_id", {"id": "{passenger_id}"}),
+            S("update_passenger_email", {"id": "{passenger_id}", "email": "{new_email}"}),
+        ),
         ("email", "contact", "address"),
         verify="passenger_profile",
     ),
@@ -332,13 +344,16 @@ INTENTS = (
             "Register bag {tag_number} weighing {weight_kg} kg for booking number {booking_id}.",
         ),
         {"booking_id": "int", "weight_kg": "float", "tag_number": "word"},
-        (S("create_bag", {"booking_id": "{booking_id}", "tag_number": "{tag_number}", "weight_kg": "{weight_kg}"}),),
+        (
+            S("get_booking_by_id", {"id": "{booking_id}"}),
+            S("create_bag", {"booking_id": "{booking_id}", "tag_number": "{tag_number}", "weight_kg": "{weight_kg}"}),
+        ),
         ("bag", "checking", "tag"),
         verify="booking_bags",
     ),
 )
 
-_ACTIVE = "SELECT id AS booking_id FROM bookings WHERE status != 'cancelled'"
+_ACTIVE = "SELECT id AS booking_id FROM bookings WHERE status != 'cancelled' AND passenger_id = :user_id"
 
 TEMPLATES = (
     TaskTemplate(
@@ -359,7 +374,7 @@ TEMPLATES = (
         "booking_and_bags",
         Difficulty.EASY,
         "You want to review booking {booking_id} and the bags checked on it.",
-        "SELECT DISTINCT booking_id FROM bags",
+        "SELECT DISTINCT g.booking_id FROM bags g JOIN bookings b ON b.id = g.booking_id WHERE b.passenger_id = :user_id",
         ("booking_details", "booking_bags"),
     ),
     TaskTemplate(
@@ -375,21 +390,21 @@ TEMPLATES = (
         Difficulty.MEDIUM,
         "You are passenger {passenger_id} and want to see your profile, your bookings and "
         "what you have spent on tickets.",
-        "SELECT DISTINCT passenger_id FROM bookings",
+        "SELECT DISTINCT passenger_id FROM bookings WHERE passenger_id = :user_id",
         ("passenger_profile", "passenger_bookings", "passenger_spend"),
     ),
     TaskTemplate(
         "new_contact",
         Difficulty.MEDIUM,
         "You are passenger {passenger_id} and want your email changed to {new_email}.",
-        "SELECT id AS passenger_id FROM passengers",
+        "SELECT id AS passenger_id FROM passengers WHERE id = :user_id",
         ("passenger_profile", "update_passenger_email"),
         {
             "new_email": (
-                "traveller.one@example.org",
-                "j.smith@mail.example",
-                "contact@fly.example",
-                "new.address@example.net",
+                "{user_first}.{user_last}@mailbox.org",
+                "{user_first}{user_last}@inbox.example",
+                "{user_first}.{user_last}@fastmail.example",
+                "{user_first}.{user_last}.home@example.net",
             )
         },
     ),
@@ -400,7 +415,7 @@ TEMPLATES = (
         "it is, upgrade to {cabin} class, take seat {seat}, and confirm the booking.",
         "SELECT b.id AS booking_id, f.flight_number AS flight_number FROM bookings b "
         "JOIN flights f ON f.id = b.flight_id "
-        "WHERE b.status != 'cancelled' AND b.cabin = 'economy'",
+        "WHERE b.status != 'cancelled' AND b.cabin = 'economy' AND b.passenger_id = :user_id",
         ("flight_status", "flight_load", "upgrade_cabin", "change_seat", "booking_details"),
         {"cabin": ("premium", "business"), "seat": ("1A", "2C", "3D", "4F")},
     ),
@@ -411,7 +426,7 @@ TEMPLATES = (
         "{flight_number} is, and cancel booking {booking_id} on it.",
         "SELECT b.passenger_id AS passenger_id, b.id AS booking_id, f.flight_number AS "
         "flight_number FROM bookings b JOIN flights f ON f.id = b.flight_id "
-        "WHERE b.status = 'confirmed'",
+        "WHERE b.status = 'confirmed' AND b.passenger_id = :user_id",
         ("passenger_bookings", "flight_load", "cancel_booking"),
     ),
     TaskTemplate(
@@ -420,7 +435,7 @@ TEMPLATES = (
         "You hold booking {booking_id} on flight {flight_number}; check the flight status, add "
         "a {weight_kg} kg bag tagged {tag_number}, then confirm the bags on the booking.",
         "SELECT b.id AS booking_id, f.flight_number AS flight_number FROM bookings b "
-        "JOIN flights f ON f.id = b.flight_id WHERE b.status != 'cancelled'",
+        "JOIN flights f ON f.id = b.flight_id WHERE b.status != 'cancelled' AND b.passenger_id = :user_id",
         ("flight_load", "booking_details", "add_bag", "booking_bags"),
         {
             "weight_kg": (12.5, 18.0, 20.2, 23.0),

@@ -284,7 +284,10 @@ INTENTS = (
             "I need appointment number {appointment_id} on {new_date} instead.",
         ),
         {"appointment_id": "int", "new_date": "date"},
-        (S("update_appointment_visit_date", {"id": "{appointment_id}", "visit_date": "{new_date}"}),),
+        (
+            S("get_appointment_by_id", {"id": "{appointment_id}"}),
+            S("update_appointment_visit_date", {"id": "{appointment_id}", "visit_date": "{new_date}"}),
+        ),
         ("reschedule", "move", "instead"),
         verify="appointment_details",
     ),
@@ -297,7 +300,10 @@ INTENTS = (
             "Cancel appointment number {appointment_id}, please.",
         ),
         {"appointment_id": "int"},
-        (S("update_appointment_status", {"id": "{appointment_id}", "status": "cancelled"}),),
+        (
+            S("get_appointment_by_id", {"id": "{appointment_id}"}),
+            S("update_appointment_status", {"id": "{appointment_id}", "status": "cancelled"}),
+        ),
         ("cancel", "make", "cancelled"),
         verify="appointment_details",
     ),
@@ -310,7 +316,10 @@ INTENTS = (
             "Update the contact number for patient number {patient_id} to {phone}, please.",
         ),
         {"patient_id": "int", "phone": "word"},
-        (S("update_patient_phone", {"id": "{patient_id}", "phone": "{phone}"}),),
+        (
+            S("get_patient_by_id", {"id": "{patient_id}"}),
+            S("update_patient_phone", {"id": "{patient_id}", "phone": "{phone}"}),
+        ),
         ("phone", "contact", "number"),
         verify="patient_record",
     ),
@@ -325,6 +334,7 @@ INTENTS = (
         ),
         {"patient_id": "int", "doctor_id": "int", "visit_date": "date", "reason": "text"},
         (
+            S("get_doctor_by_id", {"id": "{doctor_id}"}),
             S(
                 "create_appointment",
                 {
@@ -347,7 +357,7 @@ TEMPLATES = (
         "check_visit",
         Difficulty.EASY,
         "You want to know when appointment {appointment_id} is and what it is for.",
-        "SELECT id AS appointment_id FROM appointments WHERE status = 'scheduled'",
+        "SELECT id AS appointment_id FROM appointments WHERE status = 'scheduled' AND patient_id = :user_id",
         ("appointment_details",),
     ),
     TaskTemplate(
@@ -361,21 +371,22 @@ TEMPLATES = (
         "visit_prescriptions",
         Difficulty.EASY,
         "You want the details of your past appointment {appointment_id} and what was prescribed there.",
-        "SELECT DISTINCT appointment_id FROM prescriptions",
+        "SELECT DISTINCT r.appointment_id FROM prescriptions r JOIN appointments a ON a.id = r.appointment_id "
+        "WHERE a.patient_id = :user_id",
         ("appointment_details", "appointment_prescriptions"),
     ),
     TaskTemplate(
         "patient_history",
         Difficulty.EASY,
         "You are patient {patient_id} and want to check your record and your appointments.",
-        "SELECT DISTINCT patient_id FROM appointments",
+        "SELECT DISTINCT patient_id FROM appointments WHERE patient_id = :user_id",
         ("patient_record", "patient_appointments"),
     ),
     TaskTemplate(
         "move_visit",
         Difficulty.MEDIUM,
         "You want to check appointment {appointment_id} and move it to {new_date}.",
-        "SELECT id AS appointment_id FROM appointments WHERE status = 'scheduled'",
+        "SELECT id AS appointment_id FROM appointments WHERE status = 'scheduled' AND patient_id = :user_id",
         ("appointment_details", "reschedule"),
         {"new_date": _DATES},
     ),
@@ -384,14 +395,14 @@ TEMPLATES = (
         Difficulty.MEDIUM,
         "You ({email}, patient {patient_id}) want to see your appointments and what your visits have cost.",
         "SELECT p.email AS email, p.id AS patient_id FROM patients p "
-        "WHERE EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = p.id)",
+        "WHERE p.id = :user_id AND EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = p.id)",
         ("appointments_by_email", "patient_costs"),
     ),
     TaskTemplate(
         "new_phone",
         Difficulty.MEDIUM,
         "You are patient {patient_id}; check your record and change your phone number to {phone}.",
-        "SELECT id AS patient_id FROM patients",
+        "SELECT id AS patient_id FROM patients WHERE id = :user_id",
         ("patient_record", "update_patient_phone"),
         {"phone": ("91-555-0101", "93-555-0202", "96-555-0303")},
     ),
@@ -402,7 +413,7 @@ TEMPLATES = (
         "doctors, book doctor {doctor_id} on {visit_date} for {reason}, and confirm your "
         "appointments.",
         "SELECT p.email AS email, p.id AS patient_id, d.id AS doctor_id, d.specialty AS "
-        "specialty FROM patients p JOIN doctors d ON d.id = (p.id % 10) + 1",
+        "specialty FROM patients p JOIN doctors d ON d.id = (p.id % 10) + 1 WHERE p.id = :user_id",
         ("patient_by_email", "doctors_by_specialty", "book_appointment", "appointments_by_email"),
         {"visit_date": _DATES, "reason": ("a follow-up on my last visit", "recurring headaches", "a second opinion")},
     ),
@@ -413,7 +424,7 @@ TEMPLATES = (
         "cancel it, and see doctor {doctor_id}'s schedule to pick another day.",
         "SELECT p.email AS email, a.id AS appointment_id, a.doctor_id AS doctor_id "
         "FROM appointments a JOIN patients p ON p.id = a.patient_id "
-        "WHERE a.status = 'scheduled'",
+        "WHERE a.status = 'scheduled' AND p.id = :user_id",
         ("appointments_by_email", "appointment_details", "cancel_appointment", "doctor_schedule"),
     ),
 )

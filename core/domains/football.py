@@ -298,7 +298,10 @@ INTENTS = (
             "Revalue player number {player_id} at {new_value}, please.",
         ),
         {"player_id": "int", "new_value": "float"},
-        (S("update_player_market_value", {"id": "{player_id}", "market_value": "{new_value}"}),),
+        (
+            S("get_player_by_id", {"id": "{player_id}"}),
+            S("update_player_market_value", {"id": "{player_id}", "market_value": "{new_value}"}),
+        ),
         ("revalue", "market", "value"),
         verify="player_profile",
     ),
@@ -311,7 +314,10 @@ INTENTS = (
             "Move player number {player_id} over to club number {club_id}.",
         ),
         {"player_id": "int", "club_id": "int"},
-        (S("update_player_club_id", {"id": "{player_id}", "club_id": "{club_id}"}),),
+        (
+            S("get_player_by_id", {"id": "{player_id}"}),
+            S("update_player_club_id", {"id": "{player_id}", "club_id": "{club_id}"}),
+        ),
         ("transfer", "signed", "move"),
         verify="player_profile",
     ),
@@ -324,7 +330,10 @@ INTENTS = (
             "Terminate contract number {contract_id}, please.",
         ),
         {"contract_id": "int"},
-        (S("update_contract_status", {"id": "{contract_id}", "status": "terminated"}),),
+        (
+            S("get_contract_by_id", {"id": "{contract_id}"}),
+            S("update_contract_status", {"id": "{contract_id}", "status": "terminated"}),
+        ),
         ("terminate", "ending", "release"),
         verify="contract_details",
     ),
@@ -338,6 +347,7 @@ INTENTS = (
         ),
         {"goals": "int", "player_id": "int", "opponent": "name", "match_date": "date"},
         (
+            S("get_player_by_id", {"id": "{player_id}"}),
             S(
                 "create_appearance",
                 {

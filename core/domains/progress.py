@@ -70,6 +70,8 @@ def derive_progress(knowledge: Intents, messages: list[ChatMessage], tasks: list
     states = [SubtaskState() for _ in task.subtasks]
     progress = TaskProgress(task_index, states)
     calls: dict[str, tuple[str, dict]] = {}
+    # the slots each subtask stands for now: a change of mind ("make it Turin") replaces the value asked for
+    slots = [dict(subtask.slots) for subtask in task.subtasks]
     for message in messages[task.introduced_at :]:
         if message.role is Role.USER:
             if message.meta.task_index == task_index or message.meta.provenance != "simulator":
@@ -90,7 +92,10 @@ def derive_progress(knowledge: Intents, messages: list[ChatMessage], tasks: list
             for i in extra.get("revise", []):
                 if i < len(states):  # a revised change is to be confirmed again
                     states[i].verify_asked = states[i].verified = False
+                    slots[i].update(extra.get("revised", {}))
         elif message.role is Role.ASSISTANT:
+            if message.content and not message.tool_calls:
+                _take_stated_changes(knowledge, task, states, slots, message.content)
             for call in message.tool_calls:
                 try:
                     calls[call.id] = (call.name, json.loads(call.arguments))
@@ -98,11 +103,19 @@ def derive_progress(knowledge: Intents, messages: list[ChatMessage], tasks: list
                     continue
         elif message.role is Role.TOOL and not message.meta.tool_error:
             name, arguments = calls.get(message.tool_call_id or "", ("", {}))
-            _credit(knowledge, task, states, name, arguments, message.content)
+            _credit(knowledge, task, states, slots, name, arguments, message.content)
     return progress
 
 
-def _credit(knowledge: Intents, task: Task, states: list[SubtaskState], tool: str, arguments: dict, content) -> None:
+def _credit(
+    knowledge: Intents,
+    task: Task,
+    states: list[SubtaskState],
+    slots: list[dict],
+    tool: str,
+    arguments: dict,
+    content: str | None,
+) -> None:
     """Count one successful tool call: it completes a subtask it serves, and confirms earlier changes it shows.
 
     A call completes at most one subtask: when several fit, one the user asked
@@ -111,11 +124,15 @@ def _credit(knowledge: Intents, task: Task, states: list[SubtaskState], tool: st
     booking 28 after upgrading it): both are credited, so a read the user asked
     for is never swallowed as a mere confirmation.
     """
-    served = [
+    fitting = [
         i
         for i, subtask in enumerate(task.subtasks)
-        if not states[i].done and serves(knowledge.intent(subtask.intent), subtask.slots, tool, arguments)
+        if serves(knowledge.intent(subtask.intent), slots[i], tool, arguments)
     ]
+    for i in fitting:
+        if knowledge.intent(task.subtasks[i].intent).verify is not None:
+            states[i].verified = False  # a change made (again) now: only what shows it from here on confirms it
+    served = [i for i in fitting if not states[i].done]
     if served:
         chosen = min(
             served,
@@ -128,10 +145,58 @@ def _credit(knowledge: Intents, task: Task, states: list[SubtaskState], tool: st
             states[chosen].result = None
     for i, subtask in enumerate(task.subtasks):
         intent = knowledge.intent(subtask.intent)
-        if i in served or not states[i].done or intent.verify is None or states[i].verified:
+        if i in fitting or not states[i].done or intent.verify is None or states[i].verified:
             continue
-        if serves(knowledge.intent(intent.verify), subtask.slots, tool, arguments):
+        if serves(knowledge.intent(intent.verify), slots[i], tool, arguments):
             states[i].verified = True
+
+
+def _take_stated_changes(
+    knowledge: Intents, task: Task, states: list[SubtaskState], slots: list[dict], text: str
+) -> None:
+    """A change the assistant's answer states in full (every new value) needs no confirmation: the user is sure."""
+    lowered = text.lower()
+    for i, subtask in enumerate(task.subtasks):
+        state = states[i]
+        if not state.done or state.verified:
+            continue
+        intent = knowledge.intent(subtask.intent)
+        if intent.verify is None:
+            continue
+        values = _new_values(intent, slots[i])
+        if values and all(any(form in lowered for form in _written_forms(v)) for v in values):
+            state.verified = True
+
+
+def _new_values(intent: Intent, slots: dict) -> list[object]:
+    """What a write sets: its last step's arguments after the first (which names the record)."""
+    values: list[object] = []
+    for template in list(intent.steps[-1].arguments.values())[1:]:
+        if template.startswith("{") and template.endswith("}"):
+            if template[1:-1] in slots:
+                values.append(slots[template[1:-1]])
+        elif not template.startswith("$"):
+            values.append(template)
+    return values
+
+
+def format_value(value: object) -> str:
+    """A slot value as it is written in a message (numbers exactly as JSON writes them)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _written_forms(value: object) -> set[str]:
+    """How a value may be written in an answer (9.99, 1,500,000, business class)."""
+    forms = {format_value(value).lower()}
+    if isinstance(value, float):
+        forms |= {f"{value:,.2f}", f"{value:,.0f}" if value.is_integer() else f"{value:g}", f"{value:g}"}
+    elif isinstance(value, str):
+        forms.add(value.lower().replace("_", " "))
+    return forms
 
 
 def checked_arguments(intent: Intent) -> int:

@@ -254,6 +254,21 @@ INTENTS = (
         ("email", "list", "every"),
     ),
     Intent(
+        "spend_by_email",
+        "find out how much the account with email {email} has spent",
+        (
+            "How much have I spent so far? My account email is {email}.",
+            "What's the total spend on the account under {email}?",
+            "Give me a spending summary for the account with email {email}.",
+        ),
+        {"email": "email"},
+        (
+            S("get_customer_by_email", {"email": "{email}"}),
+            S("get_customer_orders_summary", {"customer_id": "$prev.id"}),
+        ),
+        ("spending", "spend on"),
+    ),
+    Intent(
         "order_items",
         "see which items are in order {order_id}",
         (
@@ -274,22 +289,12 @@ INTENTS = (
             "I moved, so order #{order_id} should go to {new_city} now.",
         ),
         {"order_id": "int", "new_city": "name"},
-        (S("update_order_shipping_city", {"id": "{order_id}", "shipping_city": "{new_city}"}),),
+        (
+            S("get_order_by_id", {"id": "{order_id}"}),
+            S("update_order_shipping_city", {"id": "{order_id}", "shipping_city": "{new_city}"}),
+        ),
         ("ship", "city", "moved"),
         verify="order_status",
-    ),
-    Intent(
-        "update_product_price",
-        "set the price of product {product_id} to {new_price}",
-        (
-            "Please set the price of product {product_id} to {new_price}.",
-            "Change product #{product_id} so it costs {new_price} from now on.",
-            "Update the price for product number {product_id} to {new_price}, please.",
-        ),
-        {"product_id": "int", "new_price": "float"},
-        (S("update_product_price", {"id": "{product_id}", "price": "{new_price}"}),),
-        ("price", "costs", "reprice"),
-        verify="product_details",
     ),
     Intent(
         "cancel_order",
@@ -300,7 +305,10 @@ INTENTS = (
             "Cancel my order number {order_id}, please.",
         ),
         {"order_id": "int"},
-        (S("update_order_status", {"id": "{order_id}", "status": "cancelled"}),),
+        (
+            S("get_order_by_id", {"id": "{order_id}"}),
+            S("update_order_status", {"id": "{order_id}", "status": "cancelled"}),
+        ),
         ("cancel", "anymore", "cancelled"),
         verify="order_status",
     ),
@@ -320,14 +328,14 @@ INTENTS = (
 )
 
 _NEW_CITIES = ("Seville", "Bordeaux", "Hamburg", "Turin", "Bergen", "Gdansk")
-_NEW_PEOPLE = {
-    "name": ("Iris Walker", "Mateo Ruiz", "Lena Vogel", "Noah Keller", "Alma Petrov"),
-    "email": (
-        "iris.walker@example.com",
-        "mateo.ruiz@example.com",
-        "lena.vogel@example.com",
-        "noah.keller@example.com",
-        "alma.petrov@example.com",
+# a new account's name and email are drawn together, so they belong to the same person
+_NEW_PEOPLE: dict[str, tuple] = {
+    "name+email": (
+        ("Iris Walker", "iris.walker@example.com"),
+        ("Mateo Ruiz", "mateo.ruiz@example.com"),
+        ("Lena Vogel", "lena.vogel@example.com"),
+        ("Noah Keller", "noah.keller@example.com"),
+        ("Alma Petrov", "alma.petrov@example.com"),
     ),
     "city": _NEW_CITIES,
 }
@@ -337,15 +345,16 @@ TEMPLATES = (
         "check_order",
         Difficulty.EASY,
         "You want to know the status of order {order_id} and which items it contains.",
-        "SELECT id AS order_id FROM orders",
+        "SELECT id AS order_id FROM orders WHERE customer_id = :user_id",
         ("order_status", "order_items"),
     ),
     TaskTemplate(
         "find_by_sku",
         Difficulty.EASY,
-        "You want the details of the product with SKU {sku}.",
-        "SELECT sku FROM products",
-        ("product_by_sku",),
+        "You want the details of the product with SKU {sku} and of product {product_id}, another item in its category.",
+        "SELECT p.sku AS sku, q.id AS product_id FROM products p "
+        "JOIN products q ON q.category = p.category AND q.id != p.id",
+        ("product_by_sku", "product_details"),
     ),
     TaskTemplate(
         "browse_category",
@@ -358,7 +367,7 @@ TEMPLATES = (
         "order_history",
         Difficulty.EASY,
         "You are customer {customer_id} and want your order history and your total spend.",
-        "SELECT DISTINCT customer_id FROM orders",
+        "SELECT DISTINCT customer_id FROM orders WHERE customer_id = :user_id",
         ("customer_orders", "customer_spend"),
     ),
     TaskTemplate(
@@ -366,32 +375,23 @@ TEMPLATES = (
         Difficulty.MEDIUM,
         "You (customer {customer_id}, email {email}) want to review your orders and how much you have spent so far.",
         "SELECT c.id AS customer_id, c.email AS email FROM customers c "
-        "WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id)",
-        ("orders_by_email", "customer_spend"),
+        "WHERE c.id = :user_id AND EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id)",
+        ("orders_by_email", "spend_by_email"),
     ),
     TaskTemplate(
         "redirect_order",
         Difficulty.MEDIUM,
         "You want to check on your pending order {order_id} and have it shipped to {new_city}.",
-        "SELECT id AS order_id FROM orders WHERE status = 'pending'",
+        "SELECT id AS order_id FROM orders WHERE status = 'pending' AND customer_id = :user_id",
         ("order_status", "change_shipping_city"),
         {"new_city": _NEW_CITIES},
-    ),
-    TaskTemplate(
-        "reprice_product",
-        Difficulty.MEDIUM,
-        "As a shop manager you want to look at product {product_id} (SKU {sku}), change its "
-        "price to {new_price}, and confirm the stock level.",
-        "SELECT id AS product_id, sku FROM products",
-        ("product_details", "update_product_price", "product_by_sku"),
-        {"new_price": (9.99, 14.5, 29.0, 54.9, 99.0)},
     ),
     TaskTemplate(
         "cancel_pending",
         Difficulty.HARD,
         "You ({email}) want to find your account, list your orders, check pending order {order_id} and then cancel it.",
         "SELECT c.email AS email, o.id AS order_id FROM orders o "
-        "JOIN customers c ON c.id = o.customer_id WHERE o.status = 'pending'",
+        "JOIN customers c ON c.id = o.customer_id WHERE o.status = 'pending' AND c.id = :user_id",
         ("customer_by_email", "orders_by_email", "order_status", "cancel_order"),
     ),
     TaskTemplate(
@@ -400,14 +400,14 @@ TEMPLATES = (
         "You (customer {customer_id}, email {email}) want to see your orders and total spend, "
         "check what order {order_id} contains, and have it shipped to {new_city}.",
         "SELECT c.id AS customer_id, c.email AS email, o.id AS order_id FROM orders o "
-        "JOIN customers c ON c.id = o.customer_id WHERE o.status = 'pending'",
-        ("orders_by_email", "customer_spend", "order_items", "change_shipping_city"),
+        "JOIN customers c ON c.id = o.customer_id WHERE o.status = 'pending' AND c.id = :user_id",
+        ("orders_by_email", "spend_by_email", "order_items", "change_shipping_city"),
         {"new_city": _NEW_CITIES},
     ),
     TaskTemplate(
         "new_customer",
         Difficulty.HARD,
-        "You are {name} from {city} and want to open an account with email {email}, confirm it "
+        "You want to open an account for {name} ({email}), who lives in {city}, confirm it "
         "exists, browse the {category} products and check the item with SKU {sku}.",
         "SELECT DISTINCT p.category AS category, p.sku AS sku FROM products p",
         ("register_customer", "customer_by_email", "products_in_category", "product_by_sku"),

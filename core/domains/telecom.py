@@ -274,7 +274,10 @@ INTENTS = (
             "I want customer number {subscriber_id} on plan number {plan_id} from now on.",
         ),
         {"subscriber_id": "int", "plan_id": "int"},
-        (S("update_subscriber_plan_id", {"id": "{subscriber_id}", "plan_id": "{plan_id}"}),),
+        (
+            S("get_plan_by_id", {"id": "{plan_id}"}),
+            S("update_subscriber_plan_id", {"id": "{subscriber_id}", "plan_id": "{plan_id}"}),
+        ),
         ("switch", "move", "change"),
         verify="current_plan",
     ),
@@ -287,7 +290,10 @@ INTENTS = (
             "Record the payment for invoice number {invoice_id}, please.",
         ),
         {"invoice_id": "int"},
-        (S("update_invoice_status", {"id": "{invoice_id}", "status": "paid"}),),
+        (
+            S("get_invoice_by_id", {"id": "{invoice_id}"}),
+            S("update_invoice_status", {"id": "{invoice_id}", "status": "paid"}),
+        ),
         ("paid", "payment", "settle"),
         verify="invoice_details",
     ),
@@ -300,7 +306,10 @@ INTENTS = (
             "Suspend service for customer number {subscriber_id}, please.",
         ),
         {"subscriber_id": "int"},
-        (S("update_subscriber_status", {"id": "{subscriber_id}", "status": "suspended"}),),
+        (
+            S("get_subscriber_by_id", {"id": "{subscriber_id}"}),
+            S("update_subscriber_status", {"id": "{subscriber_id}", "status": "suspended"}),
+        ),
         ("suspend", "stolen", "block"),
         verify="subscriber_account",
     ),
@@ -313,7 +322,10 @@ INTENTS = (
             "Customer number {subscriber_id} has a new email: {new_email}.",
         ),
         {"subscriber_id": "int", "new_email": "email"},
-        (S("update_subscriber_email", {"id": "{subscriber_id}", "email": "{new_email}"}),),
+        (
+            S("get_subscriber_by_id", {"id": "{subscriber_id}"}),
+            S("update_subscriber_email", {"id": "{subscriber_id}", "email": "{new_email}"}),
+        ),
         ("email", "contact", "address"),
         verify="subscriber_account",
     ),
@@ -339,6 +351,7 @@ INTENTS = (
         ),
         {"category": "word", "subscriber_id": "int", "summary": "text"},
         (
+            S("get_subscriber_by_id", {"id": "{subscriber_id}"}),
             S(
                 "create_support_ticket",
                 {"subscriber_id": "{subscriber_id}", "category": "{category}", "summary": "{summary}"},
@@ -364,7 +377,7 @@ TEMPLATES = (
         "check_bill",
         Difficulty.EASY,
         "You want to see what invoice {invoice_id} says.",
-        "SELECT id AS invoice_id FROM invoices",
+        "SELECT id AS invoice_id FROM invoices WHERE subscriber_id = :user_id",
         ("invoice_details",),
     ),
     TaskTemplate(
@@ -385,7 +398,7 @@ TEMPLATES = (
         "settle_bill",
         Difficulty.MEDIUM,
         "You are subscriber {subscriber_id}: review your bills, then record the payment of invoice {invoice_id}.",
-        "SELECT subscriber_id, id AS invoice_id FROM invoices WHERE status != 'paid'",
+        "SELECT subscriber_id, id AS invoice_id FROM invoices WHERE status != 'paid' AND subscriber_id = :user_id",
         ("subscriber_invoices", "pay_invoice"),
     ),
     TaskTemplate(
@@ -394,14 +407,14 @@ TEMPLATES = (
         "You are subscriber {subscriber_id}; find out your current plan, look at the {kind} "
         "plans, and switch to plan {plan_id}.",
         "SELECT s.id AS subscriber_id, p.kind AS kind, p.id AS plan_id FROM subscribers s "
-        "JOIN plans p ON p.id != s.plan_id WHERE s.status = 'active'",
+        "JOIN plans p ON p.id != s.plan_id WHERE s.status = 'active' AND s.id = :user_id",
         ("current_plan", "plans_of_kind", "change_plan"),
     ),
     TaskTemplate(
         "lost_phone",
         Difficulty.MEDIUM,
         "Your phone ({phone_number}, subscriber {subscriber_id}) was stolen: find the account and suspend the line.",
-        "SELECT id AS subscriber_id, phone_number FROM subscribers WHERE status = 'active'",
+        "SELECT id AS subscriber_id, phone_number FROM subscribers WHERE status = 'active' AND id = :user_id",
         ("subscriber_by_phone", "suspend_line"),
     ),
     TaskTemplate(
@@ -410,7 +423,7 @@ TEMPLATES = (
         "You ({phone_number}, subscriber {subscriber_id}) think a bill is wrong: go through "
         "your invoices and billing summary, open a {category} ticket ({summary}), and check it "
         "was filed.",
-        "SELECT id AS subscriber_id, phone_number FROM subscribers",
+        "SELECT id AS subscriber_id, phone_number FROM subscribers WHERE id = :user_id",
         ("invoices_by_phone", "billing_summary", "open_ticket", "subscriber_tickets"),
         _ISSUE_POOL,
     ),
@@ -420,14 +433,14 @@ TEMPLATES = (
         "You are subscriber {subscriber_id}: check your account, update your email to "
         "{new_email}, see which plan you are on, pay invoice {invoice_id} and review your "
         "billing summary.",
-        "SELECT subscriber_id, id AS invoice_id FROM invoices WHERE status != 'paid'",
+        "SELECT subscriber_id, id AS invoice_id FROM invoices WHERE status != 'paid' AND subscriber_id = :user_id",
         ("subscriber_account", "update_subscriber_email", "current_plan", "pay_invoice", "billing_summary"),
         {
             "new_email": (
-                "mail.me@example.org",
-                "k.user@mail.example",
-                "home.line@example.net",
-                "new.contact@example.com",
+                "{user_first}.{user_last}@mailbox.org",
+                "{user_first}{user_last}@inbox.example",
+                "{user_first}.{user_last}@fastmail.example",
+                "{user_first}.{user_last}.home@example.net",
             )
         },
     ),

@@ -22,7 +22,7 @@ from turnloom.core.players.offline import offline_roles
 from turnloom.core.players.offline.knowledge import knowledge_or_none
 from turnloom.core.players.roles import RoleSet
 from turnloom.core.rules.catalog import rule_config
-from turnloom.core.rules.check import build_rule_checker
+from turnloom.core.rules.check import DomainReading, build_rule_checker
 from turnloom.core.tools.dbimage import build_pack_image, load_database_image
 from turnloom.core.tools.environment import ToolEnvironment
 from turnloom.core.tools.toolset import Toolset, usable_tools
@@ -138,6 +138,12 @@ def open_engine(
     return DialogueEngine(
         session, roles, environment, recorder, rule_checker=build_rule_checker(session, environment, knowledge_or_none)
     )
+
+
+def domain_reading(session: Session) -> DomainReading | None:
+    """How the session's domain reads requests (its intents and phrasings), for checks over a finished
+    transcript; None when the domain has no pack to read it by (the rule checks then say so)."""
+    return knowledge_or_none(session)
 
 
 def run_to_end(session: Session) -> Session:

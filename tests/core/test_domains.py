@@ -268,9 +268,9 @@ def test_templates_are_grounded_in_the_data(pack):
     for template in pack.templates:
         assert template.intents and set(template.intents) <= known, template.name
         assert "random()" not in template.sample_sql.lower()
-        rows = conn.execute(template.sample_sql).fetchall()
+        rows = sample_rows(conn, template)
         assert len(rows) >= 3, f"{template.name} samples {len(rows)} rows"
-        provided = set(rows[0].keys()) | set(template.values)
+        provided = set(rows[0].keys()) | {k for key in template.values for k in key.split("+")}
         for name in template.intents:
             missing = set(pack.intent(name).slots) - provided
             assert not missing, f"{template.name}: {name} needs {missing}"
@@ -302,8 +302,8 @@ def test_template_updates_fit_the_constraints(pack):
     entities = {singular(t): t for t in tables(conn)}
     rng = random.Random(3)
     for template in pack.templates:
-        for row in conn.execute(template.sample_sql).fetchall()[:3]:
-            slots = dict(row) | {k: rng.choice(v) for k, v in template.values.items()}
+        for row in sample_rows(conn, template)[:3]:
+            slots = dict(row) | drawn_values(template, rng)
             for name in template.intents:
                 for step in pack.intent(name).steps:
                     if not step.tool.startswith("update_"):
@@ -316,6 +316,30 @@ def test_template_updates_fit_the_constraints(pack):
                         (args[column], args["id"]),
                     )
         conn.rollback()
+
+
+def sample_rows(conn: sqlite3.Connection, template) -> list:
+    """A template's sample rows; a personal template's (`:user_id`) over every person of the data."""
+    if ":user_id" not in template.sample_sql:
+        return conn.execute(template.sample_sql).fetchall()
+    return [row for user in range(1, 60) for row in conn.execute(template.sample_sql, {"user_id": user}).fetchall()]
+
+
+def _rows_conn(pack: DomainPack) -> sqlite3.Connection:
+    conn = build(pack)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def drawn_values(template, rng: random.Random) -> dict:
+    """New values for a template's slots as the task generator draws them (pairs together, the person's own email)."""
+    slots: dict = {}
+    for key, pool in template.values.items():
+        value = rng.choice(pool)
+        if isinstance(value, str):
+            value = value.format(user_first="ana", user_last="lopez") if "{user_" in value else value
+        slots.update(zip(key.split("+"), value, strict=True) if "+" in key else {key: value})
+    return slots
 
 
 def _fill(value: str, slots: dict) -> object:
@@ -336,9 +360,10 @@ def test_template_tasks_run_against_the_forged_tools(pack):
     rng = random.Random(5)
     for template in pack.templates:
         with sqlenv.SqlEnvironment(image) as env:
-            rows = env.query(template.sample_sql)
+            rows = env.query(template.sample_sql, {"user_id": 1} if ":user_id" in template.sample_sql else None)
+            rows = rows or [dict(r) for r in sample_rows(_rows_conn(pack), template)][:3]
         for row in rows[:3]:
-            slots = row | {k: rng.choice(v) for k, v in template.values.items()}
+            slots = row | drawn_values(template, rng)
             with sqlenv.SqlEnvironment(image) as env:
                 for name in template.intents:
                     prev = None
@@ -371,8 +396,8 @@ def test_the_offline_parser_reads_back_every_request(pack):
     conn.row_factory = sqlite3.Row
     rng = random.Random(11)
     for template in pack.templates:
-        row = dict(rng.choice(conn.execute(template.sample_sql).fetchall()))
-        slots = row | {k: rng.choice(v) for k, v in template.values.items()}
+        row = dict(rng.choice(sample_rows(conn, template)))
+        slots = row | drawn_values(template, rng)
         rendered = []
         for name in template.intents:
             intent = pack.intent(name)

@@ -128,7 +128,7 @@ async def test_committing_a_proposal_with_operator_text_marks_it():
 
 
 async def test_edit_drops_later_messages_and_rebuilds_the_database():
-    session = create_session("retail", seed=1)
+    session = create_session("retail", seed=2)  # a dialogue that writes
     engine = open_engine(session)
     await engine.run()
     write_index = session.write_log[0].message_index

@@ -66,11 +66,14 @@ async def test_different_seeds_give_different_dialogues():
 
 
 async def test_writes_persist_across_tasks_and_never_leak_between_dialogues():
-    session = await _run("retail", 1)
-    assert session.write_log, "seed 1 writes"
+    for seed in range(10):  # a dialogue that writes
+        session = await _run("retail", seed)
+        if session.write_log:
+            break
+    assert session.write_log
     engine = open_engine(session)
     changed = engine.environment.db.state_digest()
-    fresh = open_engine(create_session("retail", seed=1)).environment.db.state_digest()
+    fresh = open_engine(create_session("retail", seed=seed)).environment.db.state_digest()
     assert changed != fresh
 
 
@@ -114,6 +117,7 @@ async def test_simulated_results_fit_output_schemas_and_stay_consistent(domain):
     assert session.finish_reason is FinishReason.USER_DONE
     calls = {c.id: c for m in session.messages for c in m.tool_calls}
     seen: dict[tuple, object] = {}
+    written = False  # simulated writes change what a later read shows; reads before any write must agree
     for message in session.messages:
         if message.role is not Role.TOOL:
             continue
@@ -121,7 +125,8 @@ async def test_simulated_results_fit_output_schemas_and_stay_consistent(domain):
         spec = session.tool(call.name)
         result = json.loads(message.content)
         jsonschema.validate(result, spec.output_schema)
-        if spec.returns == "one" and not session.write_log:
+        written = written or spec.writes
+        if spec.returns == "one" and not written:
             key = (call.name, call.arguments)
             assert seen.setdefault(key, result) == result
 

@@ -46,7 +46,7 @@ class OfflineAssistant:
         if user_index < 0:
             return self._text("Hello! What can I help you with today?")
         text = messages[user_index].text
-        requests = self.knowledge.parser.parse(text)
+        requests = self.knowledge.parser.parse(text, self._recall(messages, user_index))
         clarification: Clarification | None = None
         if not requests:
             guess = self.knowledge.parser.guess(text)
@@ -82,6 +82,24 @@ class OfflineAssistant:
         return self._text(answer(outcomes, rng, tools))
 
     # ------------------------------------------------------------ planning
+
+    def _recall(self, messages: list[ChatMessage], user_index: int):
+        """Resolves a spoken reference ("that order") to the value the latest earlier user turn gave that slot."""
+
+        def resolve(slot: str) -> object | None:
+            looked = 0
+            for message in reversed(messages[:user_index]):
+                if message.role is not Role.USER:
+                    continue
+                for request in reversed(self.knowledge.parser.parse(message.text)):
+                    if slot in request.slots:
+                        return request.slots[slot]
+                looked += 1
+                if looked == 4:
+                    break
+            return None
+
+        return resolve
 
     @staticmethod
     def _executed(

@@ -8,12 +8,13 @@ typed values when no phrasing matches exactly.
 
 from __future__ import annotations
 
-import json
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from turnloom.core.domains.base import DomainPack, Intent
+from turnloom.core.domains.progress import format_value
 
 _SLOT = re.compile(r"\{(\w+)\}")
 
@@ -25,20 +26,14 @@ SLOT_PATTERNS = {
     "name": r"(?-i:[A-Z][\w'-]*(?:[ ][A-Z][\w'-]*)*)",
     "word": r"[\w#][\w./#-]*\w|\w",
     "text": r"[^.?!\n]+?",
+    # a spoken reference to a value named earlier ("that order"), resolved from the conversation
+    "ref": r"(?:that|the same|this)",
 }
+_REF_PREFIX = "ref__"
 
 
 def normalise(text: str) -> str:
     return text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
-
-
-def format_value(value: object) -> str:
-    """A slot value as it is written in a message (numbers exactly as JSON writes them)."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (int, float)):
-        return json.dumps(value)
-    return str(value)
 
 
 def render(template: str, slots: dict[str, object]) -> str:
@@ -57,21 +52,148 @@ def slot_label(name: str) -> str:
     return " ".join(words)
 
 
+_FRAME_LEAD = re.compile(r"^(?:(?:can|could|would) you (?:please )?|please )", re.I)
+_FRAME_TAIL = re.compile(r"(?:,? please| for me)?[.?!]*$", re.I)
+IMPERATIVE_VERBS = frozenset(
+    "add book break cancel change check file find give list log look move mark open pull record register "
+    "revalue schedule set show sign suspend switch tell terminate transfer update upgrade block ship".split()
+)
+_REFERENCE = re.compile(r"\b(\w+) (?:#|number )?\{(\w+)\}")
+REFERENCE_WORDS = ("that", "the same", "this")
+
+
+def split_frame(phrasing: str) -> tuple[str, str]:
+    """A phrasing as (kind, body): `imperative` with its bare verb phrase, or `as_is` with the sentence.
+
+    "Can you pull up booking {booking_id}?" -> ("imperative", "pull up booking {booking_id}");
+    "What's the status of order {order_id}?" -> ("as_is", the phrasing). The user's
+    grammar puts an imperative body in frames of its own ("Would you mind ...",
+    "I need you to ..."); the assistant recognises the body whatever the frame.
+    """
+    text = normalise(phrasing).strip()
+    lead = _FRAME_LEAD.match(text)
+    body = text[lead.end() :] if lead else text
+    first = body.split(" ", 1)[0].lower()
+    if lead is None and first not in IMPERATIVE_VERBS:
+        return "as_is", text
+    if first not in IMPERATIVE_VERBS:
+        return "as_is", text
+    body = _FRAME_TAIL.sub("", body)
+    if "," in body or ":" in body and not body.rstrip().endswith("}"):
+        return "as_is", text  # "Cancel my order, please" kept whole when it has clauses of its own
+    return "imperative", body[:1].lower() + body[1:]
+
+
+def referable(phrasing: str, slots: dict[str, str]) -> list[tuple[str, str]]:
+    """(noun, slot) pairs of a phrasing whose id can be spoken as "that noun" ("order {order_id}")."""
+    return [
+        (m.group(1), m.group(2))
+        for m in _REFERENCE.finditer(phrasing)
+        if slots.get(m.group(2)) == "int" and m.group(1).isalpha() and m.group(1).lower() not in ("number", "to", "at")
+    ]
+
+
+def with_reference(phrasing: str, slot: str, word: str) -> str:
+    """The phrasing with `noun {slot}` spoken as `<word> noun` ("that order")."""
+    return re.sub(rf"\b(\w+) (?:#|number )?\{{{slot}\}}", lambda m: f"{word} {m.group(1)}", phrasing, count=1)
+
+
+# interchangeable words: the user's grammar draws one, the assistant accepts any
+LEAD_VERBS = (
+    ("show me", "give me", "pull up", "bring up", "get me", "let me see", "find me", "fetch"),
+    ("list", "go through", "run through", "walk me through"),
+    ("look up", "check", "find", "look into"),
+    ("tell me", "find out", "let me know"),
+)
+PHRASES = (
+    ("details", "info", "information", "particulars"),
+    ("right now", "at the moment", "currently"),
+    ("in total", "altogether", "overall"),
+    ("so far", "to date", "up to now"),
+    ("anymore", "any longer"),
+    ("from now on", "going forward", "from today on"),
+    ("placed", "made"),
+    ("status", "current status", "state"),
+    ("how full", "how busy", "how booked up"),
+    ("what's", "what is"),
+)
+_PHRASE_GROUP = {member: group for group in PHRASES for member in group}
+_PHRASE_RE = re.compile(r"\b(" + "|".join(sorted(_PHRASE_GROUP, key=len, reverse=True)) + r")\b", re.I)
+ID_FORMS = ("{}", "{}", "#{}", "number {}", "no. {}")
+_ID_PREFIX = re.compile(r"(?:#|number |no\. )\{(\w+)\}")
+# a wh-question about "the X" is also asked as "tell me the X" (and so takes the grammar's frames)
+_ASKS_FOR = re.compile(r"^(?:what's|what is|what are) (the [^?{]*\{\w+\}[^?]*)[.?]$", re.I)
+
+
+def expanded_phrasings(intent_phrasings: tuple[str, ...]) -> tuple[str, ...]:
+    """An intent's phrasings plus the imperative forms of its wh-questions about "the X"."""
+    extra = []
+    for phrasing in intent_phrasings:
+        match = _ASKS_FOR.match(normalise(phrasing))
+        if match:
+            extra.append(f"Tell me {match.group(1)}.")
+    return intent_phrasings + tuple(e for e in extra if e not in intent_phrasings)
+
+
+def _lead_class(body: str) -> tuple[tuple[str, ...], str] | None:
+    """The interchangeable verb an imperative body opens with, and the rest of the body."""
+    lowered = body.lower()
+    for group in LEAD_VERBS:
+        for member in group:
+            if lowered.startswith(member + " "):
+                return group, body[len(member) + 1 :]
+    return None
+
+
+def vary_body(body: str, rng: random.Random) -> str:
+    """An imperative body with its opening verb drawn from its equivalents."""
+    lead = _lead_class(body)
+    if lead is not None:
+        body = f"{rng.choice(lead[0])} {lead[1]}"
+    return body
+
+
+def vary_phrases(text: str, rng: random.Random) -> str:
+    """Interchangeable words ("details", "right now") drawn from their equivalents."""
+    return _PHRASE_RE.sub(lambda m: rng.choice(_PHRASE_GROUP[m.group(1).lower()]), text)
+
+
+def vary_ids(phrasing: str, slots: dict[str, str], rng: random.Random) -> str:
+    """A phrasing with each id written as 17, #17, number 17 or no. 17, drawn per id."""
+
+    def form(match: re.Match[str]) -> str:
+        if slots.get(match.group(2)) != "int":
+            return match.group(0)
+        return match.group(1) + rng.choice(ID_FORMS).format("{" + match.group(2) + "}")
+
+    return re.sub(r"(\w )(?:#|number |no\. )?\{(\w+)\}", form, phrasing)
+
+
 def _compile(phrasing: str, slots: dict[str, str]) -> re.Pattern[str]:
     parts: list[str] = []
     position = 0
-    body = normalise(phrasing).rstrip()
+    kind, body = split_frame(phrasing)
+    body = body.rstrip()
     trailing = ""
     while body and body[-1] in ".?!":
         trailing = body[-1]
         body = body[:-1]
+    body = _ID_PREFIX.sub(lambda m: "{" + m.group(1) + "}" if slots.get(m.group(1)) == "int" else m.group(0), body)
+    if kind == "imperative" and (lead := _lead_class(body)) is not None:
+        parts.append("(?:" + "|".join(_literal(m) for m in lead[0]) + r")\s+")
+        body = lead[1]
     for match in _SLOT.finditer(body):
         literal = body[position : match.start()]
         parts.append(_literal(literal))
-        kind = slots.get(match.group(1), "text")
+        kind = "ref" if match.group(1).startswith(_REF_PREFIX) else slots.get(match.group(1), "text")
         pattern = SLOT_PATTERNS[kind]
         if kind == "text" and match.end() == len(body):
             pattern = r"[^.?!\n]+"
+        if kind == "int":
+            pattern = rf"(?:#|number\s+|no\.\s*)?(?P<{match.group(1)}>{pattern})"
+            parts.append(pattern)
+            position = match.end()
+            continue
         parts.append(f"(?P<{match.group(1)}>{pattern})")
         position = match.end()
     parts.append(_literal(body[position:]))
@@ -81,7 +203,21 @@ def _compile(phrasing: str, slots: dict[str, str]) -> re.Pattern[str]:
 
 
 def _literal(text: str) -> str:
-    return r"\s+".join(re.escape(word) for word in text.split(" ")) if text else ""
+    if not text:
+        return ""
+    out: list[str] = []
+    position = 0
+    for match in _PHRASE_RE.finditer(text):
+        out.append(_words(text[position : match.start()]))
+        group = _PHRASE_GROUP[match.group(1).lower()]
+        out.append("(?:" + "|".join(_words(m) for m in sorted(group, key=len, reverse=True)) + ")")
+        position = match.end()
+    out.append(_words(text[position:]))
+    return "".join(out)
+
+
+def _words(text: str) -> str:
+    return r"\s+".join(re.escape(word) if word else "" for word in text.split(" ")) if text else ""
 
 
 @dataclass(frozen=True)
@@ -107,20 +243,41 @@ class RequestParser:
 
     def __init__(self, pack: DomainPack) -> None:
         self.pack = pack
-        self._patterns = [
-            (intent, _compile(phrasing, intent.slots)) for intent in pack.intents for phrasing in intent.phrasings
-        ]
+        self._patterns: list[tuple[Intent, re.Pattern[str]]] = []
+        # intent name -> what a user may say for it: the pack's phrasings and their imperative forms
+        self.phrasings: dict[str, tuple[str, ...]] = {}
+        for intent in pack.intents:
+            self.phrasings[intent.name] = expanded_phrasings(intent.phrasings)
+            for phrasing in self.phrasings[intent.name]:
+                self._patterns.append((intent, _compile(phrasing, intent.slots)))
+                for _, slot in referable(phrasing, intent.slots):
+                    spoken = with_reference(phrasing, slot, "{" + _REF_PREFIX + slot + "}")
+                    self._patterns.append((intent, _compile(spoken, intent.slots)))
 
-    def parse(self, text: str) -> list[Request]:
-        """Every request in `text`, in order, non-overlapping (longest match wins)."""
+    def parse(self, text: str, resolve: Callable[[str], object | None] | None = None) -> list[Request]:
+        """Every request in `text`, in order, non-overlapping (longest match wins).
+
+        Args:
+            resolve: slot name -> the value the conversation last gave it, for requests
+                that refer back ("what's in that order?"); without it, or when it knows
+                no value, such a request is not recognised.
+        """
         text = normalise(text)
         found: list[Request] = []
         for intent, pattern in self._patterns:
             for match in pattern.finditer(text):
-                slots = {
-                    name: _convert(value, intent.slots.get(name, "text")) for name, value in match.groupdict().items()
-                }
-                found.append(Request(intent, slots, match.start(), match.end()))
+                slots: dict[str, object] = {}
+                for name, value in match.groupdict().items():
+                    if name.startswith(_REF_PREFIX):
+                        name = name[len(_REF_PREFIX) :]
+                        resolved = resolve(name) if resolve is not None else None
+                        if resolved is None:
+                            break
+                        slots[name] = resolved
+                    else:
+                        slots[name] = _convert(value, intent.slots.get(name, "text"))
+                else:
+                    found.append(Request(intent, slots, match.start(), match.end()))
         found.sort(key=lambda r: (r.start, -(r.end - r.start)))
         chosen: list[Request] = []
         for request in found:

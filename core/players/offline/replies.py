@@ -19,14 +19,22 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from turnloom.core.models import ToolSpec
-from turnloom.core.players.offline.language import format_value
+from turnloom.core.players.offline.language import Request, format_value
 from turnloom.core.players.offline.nouns import Lexicon, Noun, lexicon_for, noun_of, split_words
 
-if TYPE_CHECKING:
-    from turnloom.core.players.offline.assistant import Outcome
+
+class Outcome(Protocol):
+    """What a reply reads of one request's outcome (the assistant's `Outcome`)."""
+
+    request: Request
+    tool: str
+    result: object
+    error: str | None
+    unavailable: bool
+
 
 MAX_LISTED = 3  # items a list reply names before it summarises the rest
 MAX_DETAILS = 4  # details a record's sentence carries besides its status and what was asked
@@ -56,7 +64,7 @@ _ASKED = {
 }
 
 
-def answer(outcomes: list[Outcome], rng: random.Random, tools: Sequence[ToolSpec] = ()) -> str:
+def answer(outcomes: Sequence[Outcome], rng: random.Random, tools: Sequence[ToolSpec] = ()) -> str:
     """The reply to a user turn whose requests ended as `outcomes`."""
     lexicon = lexicon_for(tools)
     paragraphs = [describe(outcome, rng, lexicon) for outcome in outcomes]

@@ -28,9 +28,14 @@ import random
 from turnloom.core.domains.base import Intent
 from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress
 from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, Task
+from turnloom.core.players.offline.identity import UserIdentity, draw_identity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
-from turnloom.core.players.offline.language import format_value, render_request
-from turnloom.core.players.offline.voice import Voice, personal_slots
+from turnloom.core.players.offline.language import (
+    REFERENCE_WORDS,
+    referable,
+    with_reference,
+)
+from turnloom.core.players.offline.voice import Persona, Voice, echo_of, not_a_goodbye, personal_slots
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.rules.rule_files import param, rule_of_kind
 
@@ -40,13 +45,14 @@ MAX_ATTEMPTS = 2
 class OfflineUserSimulator:
     def __init__(self, knowledge: DomainKnowledge) -> None:
         self.knowledge = knowledge
+        self._person: UserIdentity | None = None
 
     async def propose(self, ctx: RoleContext) -> ChatMessage:
         session = ctx.session
         tasks = ctx.task_list()
         rng = ctx.rng("user")
         rules = session.config.rules if session.config.mode is Mode.USER_ORIENTED else []
-        voice = Voice(rules, rng)
+        voice = Voice(rules, rng, self._persona(ctx), self.knowledge.parser.phrasings)
         if not tasks:
             return self._message("Hi! Actually, I think I'm all set. Thanks!", None, is_complete=True)
         progress = self.progress(ctx, tasks)
@@ -54,10 +60,10 @@ class OfflineUserSimulator:
         parts: list[str] = []
         meta_extra: dict = {}
         if progress.user_turns == 0:
-            if not session.messages and (opening := voice.opening()):
-                parts.append(opening)
             requested = self._reveal(progress, task, rules, rng)
-            parts.append(self._requests(task, requested, progress, rules, voice))
+            if not session.messages and (opening := voice.opening(_topic(task, requested))):
+                parts.append(opening)
+            parts.append(self._requests(task, requested, progress, rules, voice, session.messages))
             return self._message(" ".join(parts), progress.task_index, subtasks=requested)
 
         last = session.messages[-1] if session.messages else None
@@ -70,19 +76,19 @@ class OfflineUserSimulator:
                 for i in dropped:
                     progress.states[i].gave_up = True
                 meta_extra["gave_up"] = dropped
-                parts.append(voice.say("gave_up"))
+                parts.append(voice.gave_up())
             if retry:
-                lead = "Sure:" if asked_back else voice.say("retry")
-                parts.append(f"{lead} {self._requests(task, retry, progress, [], voice)}")
+                lead = voice.rng.choice(("Sure:", "Of course.", "Sure.")) if asked_back else voice.retry()
+                parts.append(f"{lead} {self._requests(task, retry, progress, [], voice, [])}")
                 return self._message(" ".join(parts), progress.task_index, subtasks=retry, extra=meta_extra)
         elif progress.last_asked and rule_of_kind(rules, "turn_feedback"):
-            parts.append(self._feedback(progress, voice))
+            parts.append(self._feedback(progress, voice, last))
 
         revision = self._revision(progress, task, ctx, rules, rng)
         if revision is not None:
             i, slots = revision
-            text = render_request(self.knowledge.intent(task.subtasks[i].intent), slots, rng)
-            parts.append(f"{voice.say('revise')} {_lower_first(text)}")
+            text = voice.request(self.knowledge.intent(task.subtasks[i].intent), slots, later=True)
+            parts.append(f"{voice.revise()} {_lower_first(text)}")
             meta_extra.update(
                 revise=[i], revised={k: v for k, v in slots.items() if v != task.subtasks[i].slots.get(k)}
             )
@@ -92,15 +98,15 @@ class OfflineUserSimulator:
         if verify is not None:
             intent = self.knowledge.intent(self.knowledge.intent(task.subtasks[verify].intent).verify or "")
             slots = {k: task.subtasks[verify].slots[k] for k in intent.slots}
-            parts.append(f"{voice.say('confirm')} {render_request(intent, slots, rng)}")
+            parts.append(f"{voice.confirm()} {voice.request(intent, slots, later=True)}")
             meta_extra["verify"] = [verify]
             return self._message(" ".join(parts), progress.task_index, extra=meta_extra)
 
         requested = self._reveal(progress, task, rules, rng)
         if requested:
-            request = self._requests(task, requested, progress, rules, voice)
+            request = self._requests(task, requested, progress, rules, voice, session.messages)
             if parts:
-                request = f"{voice.say('connector')} {_lower_first(request)}"
+                request = voice.then(request)
             parts.append(request)
             if self._digress(ctx, rules, rng):
                 parts.append(voice.digression())
@@ -112,14 +118,16 @@ class OfflineUserSimulator:
         if following is not None:
             fresh = TaskProgress(len(tasks), [SubtaskState() for _ in following.subtasks])
             first = self._reveal(fresh, following, rules, rng)
-            request = _lower_first(self._requests(following, first, fresh, rules, voice))
-            text = f"{voice.say('transition')} {voice.say('connector')} {request}"
+            request = self._requests(following, first, fresh, rules, voice, [])
+            reaction = self._feedback(progress, voice, last) if voice.rng.random() < 0.5 else voice.task_done()
             return self._message(
-                text, progress.task_index + 1, subtasks=first, completes=not progress.closed, extra=meta_extra
+                f"{reaction} {voice.then(request)}",
+                progress.task_index + 1,
+                subtasks=first,
+                completes=not progress.closed,
+                extra=meta_extra,
             )
-        return self._message(
-            voice.say("closing"), progress.task_index, completes=True, is_complete=True, extra=meta_extra
-        )
+        return self._message(voice.closing(), progress.task_index, completes=True, is_complete=True, extra=meta_extra)
 
     def progress(self, ctx: RoleContext, tasks: list[Task]) -> TaskProgress:
         """Re-derive the current task's progress from the transcript."""
@@ -191,29 +199,65 @@ class OfflineUserSimulator:
 
     # ------------------------------------------------------------ wording
 
-    def _requests(self, task: Task, indexes: list[int], progress: TaskProgress, rules: list[Rule], voice: Voice) -> str:
+    def _requests(
+        self,
+        task: Task,
+        indexes: list[int],
+        progress: TaskProgress,
+        rules: list[Rule],
+        voice: Voice,
+        messages: list[ChatMessage],
+    ) -> str:
         withhold = rule_of_kind(rules, "withhold_details") is not None
+        spoken = self._spoken_before(messages)
         sentences = []
         for n, i in enumerate(indexes):
             subtask = task.subtasks[i]
             intent = self.knowledge.intent(subtask.intent)
             if withhold and personal_slots(intent) and progress.states[i].requested == 0:
-                text = voice.withheld(intent, subtask.slots)
-            else:
-                text = render_request(intent, subtask.slots, voice.rng)
-            if n:
-                text = f"Also, {_lower_first(text)}"
-            sentences.append(text)
-        return " ".join(sentences)
+                sentences.append(voice.withheld(intent, subtask.slots))
+                continue
+            phrasing = self._reference(intent, subtask.slots, spoken, voice) if n == 0 else None
+            sentences.append(voice.request(intent, subtask.slots, phrasing, later=bool(messages)))
+        return voice.joined(sentences)
+
+    def _spoken_before(self, messages: list[ChatMessage]) -> dict[str, object]:
+        """Slot values the latest user turn stated, as the assistant will read them back."""
+        last = next((m for m in reversed(messages) if m.role is Role.USER), None)
+        if last is None:
+            return {}
+        values: dict[str, object] = {}
+        for request in self.knowledge.parser.parse(last.text):
+            values.update(request.slots)
+        return values
 
     @staticmethod
-    def _feedback(progress: TaskProgress, voice: Voice) -> str:
-        line = voice.say("feedback")
+    def _reference(intent: Intent, slots: dict, spoken: dict[str, object], voice: Voice) -> str | None:
+        """A phrasing that names an id the last turn stated as "that order", half the time it can."""
+        options = [
+            (phrasing, slot)
+            for phrasing in intent.phrasings
+            for _, slot in referable(phrasing, intent.slots)
+            if slot in spoken and str(spoken[slot]) == str(slots.get(slot))
+        ]
+        if not options or voice.rng.random() < 0.5:
+            return None
+        phrasing, slot = voice.rng.choice(options)
+        return with_reference(phrasing, slot, voice.rng.choice(REFERENCE_WORDS))
+
+    @staticmethod
+    def _feedback(progress: TaskProgress, voice: Voice, last: ChatMessage | None) -> str:
+        answer = last.text if last is not None and last.role is Role.ASSISTANT else ""
         for i in progress.last_requested:
-            result = progress.states[i].result
-            if isinstance(result, dict) and isinstance(result.get("status"), str) and voice.rng.random() < 0.5:
-                return f"{line} So it's {format_value(result['status'])}."
-        return line
+            echo = echo_of(progress.states[i].result, answer)
+            if echo is not None:
+                return voice.acknowledgement(echo)
+        return voice.acknowledgement(None)
+
+    def _persona(self, ctx: RoleContext) -> Persona:
+        if self._person is None:
+            self._person = draw_identity(ctx.environment, ctx.session.config.seed)
+        return Persona.drawn(ctx.session.config.seed, self._person.name, self._person.email)
 
     @staticmethod
     def _message(
@@ -224,6 +268,8 @@ class OfflineUserSimulator:
         is_complete: bool = False,
         extra: dict | None = None,
     ) -> ChatMessage:
+        if not is_complete and (subtasks or extra):
+            text = not_a_goodbye(text)
         return ChatMessage(
             role=Role.USER,
             content=text,
@@ -237,6 +283,15 @@ class OfflineUserSimulator:
                 extra=extra or {},
             ),
         )
+
+
+def _topic(task: Task, indexes: list[int]) -> str | None:
+    """What the first request is about, as a noun for the opening ("a booking"): its first id slot's entity."""
+    for i in indexes[:1]:
+        for slot in task.subtasks[i].slots:
+            if slot.endswith("_id"):
+                return slot[:-3].replace("_", " ")
+    return None
 
 
 def _lower_first(text: str) -> str:

@@ -1,109 +1,379 @@
-"""How the offline user sounds: phrase pools and the register rules' wording.
+"""How the offline user sounds: a small generative grammar in a persona's voice.
 
-`Voice` picks the user's small talk (greetings, feedback, retries, closings)
-for the rules in force: the default polite register, `terse` (short, no
-pleasantries) or `casual` (informal, lower case, the odd typo). Requests
-themselves are rendered from the domain's phrasings by the simulator and are
-never mangled here, so the offline assistant can still read them.
+Every user turn is composed from parts (greetings, introductions, request
+frames, hedges, tails, acknowledgements that echo what was answered, closers),
+so the same request reads differently from one dialogue to the next without
+ever reading as noise. The persona is drawn per dialogue from its seed
+(`Persona`): politeness and verbosity, plus the register the rules in force set
+(`terse`: short, no pleasantries; `casual`: informal words and, only there, the
+odd typo). A request's own words come from the domain's phrasings: an
+imperative phrasing's body ("pull up booking 28") goes into a frame of the
+persona's ("Would you be able to pull up booking 28?"), which the offline
+assistant still recognises, since it reads bodies whatever the frame.
+
+What a turn asks for, and when, is the simulator's (`user`); this module only
+words it.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from turnloom.core.domains.base import Intent
 from turnloom.core.models import Rule
-from turnloom.core.players.offline.language import render
+from turnloom.core.players.offline.language import format_value, render, split_frame, vary_body, vary_ids, vary_phrases
 from turnloom.core.rules.rule_files import param, rule_of_kind
 
-POOLS: dict[str, dict[str, tuple[str, ...]]] = {
-    "normal": {
-        "greeting": ("Hi!", "Hello,", "Hi there.", "Hey,", "Good morning."),
-        "opener": (
-            "I need some help with a few things.",
-            "could you help me with something?",
-            "I was hoping you could help me out.",
-            "I have a couple of things to sort out.",
-        ),
-        "feedback": (
-            "Thanks, that helps.",
-            "Great, thank you.",
-            "Perfect.",
-            "Got it, thanks.",
-            "Okay, good to know.",
-            "That's useful, thanks.",
-        ),
-        "connector": ("Next,", "Also,", "One more thing:", "Now,", "And"),
-        "retry": (
-            "Hmm, I don't think that covered it.",
-            "That's not quite what I asked.",
-            "I still need that, actually.",
-        ),
-        "confirm": (
-            "Just to be sure it went through:",
-            "Can you double-check that?",
-            "Before we move on, could you confirm the change?",
-        ),
-        "transition": ("That's all for that, thanks!", "Great, that part is sorted.", "Thanks, that takes care of it."),
-        "closing": (
-            "That solves it, thanks!",
-            "Great, that's everything I needed. Thanks!",
-            "Perfect, that's all. Thank you!",
-        ),
-        "gave_up": ("Okay, never mind that one.",),
-        "revise": ("On second thought,", "Actually, I've changed my mind:", "Hmm, on second thought,"),
-    },
-    "terse": {
-        "feedback": ("OK.", "Fine.", "Right.", "Got it."),
-        "connector": ("Next:", "Now:", "Also:"),
-        "retry": ("No, that's not it.", "Not what I asked.", "Still need this."),
-        "confirm": ("Confirm it worked:", "Check it went through:"),
-        "transition": ("OK, done with that.", "Fine, that's sorted."),
-        "closing": ("That's all. Thanks.", "Done, thanks."),
-        "gave_up": ("Forget that one.",),
-        "revise": ("Wait, changed my mind:", "No, actually:"),
-    },
+GREETINGS = ("Hi", "Hello", "Hey", "Hi there", "Hello there", "Good morning", "Good afternoon", "Morning", "Hey there")
+INTRODUCTIONS = ("this is {name}", "{first} here", "my name is {name}", "it's {name}", "I'm {name}")
+PURPOSES = (
+    "I have a question about {thing}",
+    "I need a hand with {thing}",
+    "I'm hoping you can help with {thing}",
+    "I'd like some help with {thing}",
+    "I've got something to sort out with {thing}",
+    "I'm getting in touch about {thing}",
+    "can you help me with {thing}",
+    "I'm trying to sort out {thing}",
+)
+THINGS = ("my {noun}", "a {noun}", "a {noun} of mine", "a couple of things", "something", "a few things")
+ASKING_FRAMES = (
+    "could you {b}{t}?",
+    "can you {b}{t}?",
+    "would you {b}{t}?",
+    "would you be able to {b}{t}?",
+    "are you able to {b}{t}?",
+    "any chance you could {b}{t}?",
+    "could you please {b}{t}?",
+    "can you please {b}{t}?",
+    "is it possible to {b}{t}?",
+    "could I ask you to {b}{t}?",
+    "do you think you could {b}{t}?",
+    "would you mind if I asked you to {b}{t}?",
+    "can I get you to {b}{t}?",
+    "could you maybe {b}{t}?",
+    "is there a way to {b}{t}?",
+    "can we {b}{t}?",
+    "would it be possible to {b}{t}?",
+)
+TELLING_FRAMES = (
+    "please {b}{t}.",
+    "I'd like you to {b}{t}.",
+    "I need you to {b}{t}.",
+    "I was hoping you could {b}{t}.",
+    "I'd appreciate it if you could {b}{t}.",
+    "{B}{t}, please.",
+    "if you could {b}{t}, that would be great.",
+    "it would help if you could {b}{t}.",
+    "I'd be glad if you could {b}{t}.",
+    "I'd love it if you could {b}{t}.",
+    "let's {b}{t}.",
+    "I want you to {b}{t}.",
+    "what I need is for you to {b}{t}.",
+    "go ahead and {b}{t}.",
+    "I'm asking you to {b}{t}.",
+)
+PLAIN_FRAMES = ("{B}{t}.", "{B}{t}, please.", "please {b}{t}.", "can you {b}{t}?")
+ADVERBS = ("", "", "", "quickly ", "just ")
+TAILS = (
+    *("",) * 10,
+    " for me",
+    " when you get a chance",
+    " if you can",
+    " if possible",
+    " when you have a sec",
+    " while I wait",
+    " if that's okay",
+    " if it's no trouble",
+)
+QUESTION_LEADS = (
+    "quick question: ",
+    "I'm wondering: ",
+    "something I'd like to know: ",
+    "one thing I'm curious about: ",
+    "let me ask: ",
+)
+MOTIVES = {
+    "read": (
+        "I want to make sure everything is in order.",
+        "I'm trying to keep track of things.",
+        "It's for my records.",
+        "I'm planning ahead a bit.",
+        "I just want to be sure where things stand.",
+        "I couldn't find it anywhere myself.",
+    ),
+    "write": (
+        "Plans changed on my end.",
+        "Something came up.",
+        "That works better for me.",
+        "I've thought it over.",
+        "It has to be done today, ideally.",
+    ),
 }
-
+CONNECTORS = (
+    "Also,",
+    "And",
+    "Plus,",
+    "On top of that,",
+    "While you're at it,",
+    "Oh, and",
+    "Separately,",
+    "Besides that,",
+)
+NEXT = (
+    *("",) * 8,
+    "Now,",
+    "Next,",
+    "Then",
+    "One more thing:",
+    "After that,",
+    "Moving on,",
+    "Another thing:",
+    "Also,",
+    "Next up:",
+    "Right, now",
+    "Then, if you would,",
+    "Second thing:",
+)
+ACKS = {
+    "plain": ("OK", "Okay", "Alright", "Right", "Got it", "Fine", "Good", "Cool", "Understood", "Sure"),
+    "polite": (
+        "Thanks",
+        "Great",
+        "Perfect",
+        "Great, thanks",
+        "Okay, thanks",
+        "Thank you",
+        "Nice, thanks",
+        "Good, thanks",
+    ),
+    "warm": ("Thank you so much", "That's really helpful, thanks", "Perfect, thank you", "Great, I appreciate it"),
+}
+ECHOES = {
+    "status": ("so it's {v}", "{v}, good to know", "noted, it's {v}", "okay, {v} then", "so {v}"),
+    "count": ("{v} of them", "that's {v}", "{v} in total, okay"),
+    "value": ("{v}, noted", "so {v}", "{v}, okay", "good to know it's {v}"),
+    "created": ("noted the ID {v}", "ID {v}, got it", "I'll keep ID {v}"),
+    "changed": ("that's done then", "good that it's changed", "that's sorted"),
+}
+RETRIES = (
+    "Hmm, that's not what I was after.",
+    "That doesn't really answer it, I'm afraid.",
+    "I don't think that covered it.",
+    "That's not quite it.",
+    "Sorry, that's not what I meant.",
+    "Hm, I still need that one.",
+)
+GAVE_UP = (
+    "Okay, never mind that one.",
+    "Fine, let's skip that.",
+    "Forget that one then.",
+    "Okay, we can leave that.",
+    "No worries, let's skip it.",
+)
+REVISIONS = ("On second thought,", "Actually, I've changed my mind:", "Hmm, on second thought,", "I changed my mind:")
+CONFIRMS = (
+    "Just to be sure it went through:",
+    "Before we move on, can you confirm it?",
+    "I'd like to see it's really changed:",
+    "Can you check it took effect?",
+    "To be safe, let's check:",
+)
+ENDINGS = (
+    "That solves it",
+    "That's everything",
+    "That's all I needed",
+    "That covers it",
+    "That's all",
+    "That's it for today",
+    "I'm all set",
+    "That's everything I needed",
+)
+THANKS = ("thanks!", "thank you!", "thanks a lot!", "thanks for the help!", "thanks so much!", "many thanks!")
+SIGN_OFFS = ("", "", "Have a good day.", "Bye!", "Take care.", "Have a nice evening.", "Cheers.")
+DONE_WITH_TASK = (
+    "That's sorted, thanks.",
+    "Great, that part is done.",
+    "Thanks, that takes care of it.",
+    "Good, that's one thing off my list.",
+    "Perfect, that's settled.",
+    "Okay, that's handled, thanks.",
+)
+TERSE = {
+    "ack": ("OK.", "Fine.", "Right.", "Got it.", "Okay."),
+    "retry": ("No, that's not it.", "Not what I asked.", "Still need this."),
+    "gave_up": ("Forget that one.", "Skip it."),
+    "revise": ("Wait, changed my mind:", "No, actually, I changed my mind:"),
+    "confirm": ("Confirm it worked:", "Check it went through:"),
+    "done": ("OK, done with that.", "Fine, that's sorted."),
+    "closing": ("That's all. Thanks.", "Done, thanks.", "That's it, thanks."),
+}
 DIGRESSIONS = (
     "By the way, sorry if I'm slow to reply, I'm typing this on the train.",
     "By the way, this chat is a lot quicker than waiting on hold.",
     "Side note: it's been one of those weeks, so I appreciate the patience.",
     "By the way, I've been meaning to sort this out for ages.",
+    "Side note: my internet keeps dropping, so bear with me.",
 )
 WITHHELD = ("I'd like to {x}. What do you need from me?", "Could you help me {x}?", "Can you {x} for me?")
 _CASUAL_WORDS = ((r"\bthank you\b", "thx"), (r"\bthanks\b", "thx"), (r"\bplease\b", "pls"), (r"\bokay\b", "ok"))
 _TRAILING_WORDS = {"with", "to", "for", "under", "registered", "email", "address", "of", "by", "named", "at", "(", "is"}
 
 
+@dataclass(frozen=True)
+class Persona:
+    """Who is typing: their name and email (when the data has them) and how they write."""
+
+    name: str | None = None
+    email: str | None = None
+    politeness: int = 1  # 0 plain, 1 polite, 2 warm
+    verbosity: int = 1  # 0 brief, 1 normal, 2 chatty
+
+    @staticmethod
+    def drawn(seed: object, name: str | None = None, email: str | None = None) -> Persona:
+        """The persona of a dialogue, drawn from its seed."""
+        rng = random.Random(f"{seed}:persona")
+        politeness = rng.choices((0, 1, 2), weights=(0.3, 0.5, 0.2))[0]
+        verbosity = rng.choices((0, 1, 2), weights=(0.3, 0.5, 0.2))[0]
+        return Persona(name, email, politeness, verbosity)
+
+
 @dataclass
 class Voice:
-    """Small-talk wording under the rules in force, drawn from the turn's RNG."""
+    """Composes a user turn's words under the rules in force, drawn from the turn's RNG."""
 
     rules: list[Rule]
     rng: random.Random
+    persona: Persona = field(default_factory=Persona)
+    # intent name -> the phrasings to draw from (the parser's, which it recognises); the pack's otherwise
+    phrasings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def terse(self) -> bool:
         return rule_of_kind(self.rules, "terse") is not None
 
-    def say(self, pool: str) -> str:
-        """A phrase from `pool` in the user's register."""
-        register = "terse" if self.terse and pool in POOLS["terse"] else "normal"
-        return self.casualise(self.rng.choice(POOLS[register][pool]))
+    @property
+    def casual(self) -> bool:
+        return rule_of_kind(self.rules, "casual") is not None
 
-    def opening(self) -> str:
-        """Greeting and opener for the first message of a dialogue ('' when terse)."""
+    def _pick(self, options: tuple[str, ...]) -> str:
+        return self.rng.choice(options)
+
+    # ------------------------------------------------------------ requests
+
+    def request(
+        self, intent: Intent, slots: dict[str, object], phrasing: str | None = None, later: bool = False
+    ) -> str:
+        """One request in the persona's words; `phrasing` overrides the drawn one (e.g. a reference)."""
+        template = phrasing or self._pick(self.phrasings.get(intent.name, intent.phrasings))
+        text = render(vary_phrases(vary_ids(template, intent.slots, self.rng), self.rng), slots)
+        kind, body = split_frame(text)
+        if kind == "imperative":
+            body = vary_body(body, self.rng)
+            tail = "" if self.terse or _has_free_text(intent) else self._pick(TAILS)
+            adverb = "" if self.terse else self._pick(ADVERBS)
+            frames: tuple[str, ...] = PLAIN_FRAMES
+            if not self.terse and self.persona.politeness > 0:
+                frames = ASKING_FRAMES if self.rng.random() < 0.55 else TELLING_FRAMES
+            frame = self._pick(frames)
+            sentence = frame.format(b=adverb + body, B=_upper_first(adverb + body), t=tail)
+        else:
+            sentence = text
+            if not self.terse and self.rng.random() < (0.12 if later else 0.2):
+                sentence = self._pick(QUESTION_LEADS) + _lower_first(text)
+        sentence = _upper_first(sentence)
+        if not self.terse and self.persona.verbosity >= 1 and self.rng.random() < 0.12 * self.persona.verbosity:
+            motive = self._pick(
+                MOTIVES["write" if intent.steps[-1].tool.startswith(("update_", "create_")) else "read"]
+            )
+            sentence = f"{motive} {sentence}" if self.rng.random() < 0.5 else f"{sentence} {motive}"
+        return sentence
+
+    def joined(self, sentences: list[str]) -> str:
+        """Several requests of one turn, linked by connectors."""
+        out = sentences[:1]
+        for sentence in sentences[1:]:
+            out.append(f"{self._pick(CONNECTORS)} {_lower_first(sentence)}")
+        return " ".join(out)
+
+    def withheld(self, intent: Intent, slots: dict[str, object]) -> str:
+        """A request that says what the user wants but leaves out their personal details."""
+        description = intent.description
+        found = [description.find("{" + name + "}") for name in personal_slots(intent)]
+        first = min([i for i in found if i >= 0], default=len(description))
+        words = description[:first].split()
+        while words and words[-1].lower().strip("(") in _TRAILING_WORDS:
+            words.pop()
+        wanted = render(" ".join(words), slots).strip() or "sort out my account"
+        return _upper_first(self._pick(WITHHELD).format(x=wanted))
+
+    # ------------------------------------------------------------ around requests
+
+    def opening(self, noun: str | None) -> str:
+        """Greeting, introduction and purpose for the first message of a dialogue ('' when terse or brief)."""
+        persona = self.persona
         if self.terse:
+            return self.casualise(f"{persona.name} here.") if persona.name and self.rng.random() < 0.3 else ""
+        parts: list[str] = []
+        if self.rng.random() < 0.85:
+            parts.append(self._pick(GREETINGS))
+        if persona.name and self.rng.random() < 0.6:
+            intro = self._pick(INTRODUCTIONS).format(name=persona.name, first=persona.name.split()[0])
+            parts.append(intro)
+        if persona.verbosity >= 1 and self.rng.random() < 0.6:
+            thing = self._pick(THINGS).format(noun=noun or "account")
+            parts.append(self._pick(PURPOSES).format(thing=thing))
+        if not parts:
             return ""
-        return self.casualise(
-            f"{self.rng.choice(POOLS['normal']['greeting'])} {self.rng.choice(POOLS['normal']['opener'])}"
-        )
+        text = ", ".join([parts[0], *parts[1:]]) if len(parts) > 1 else parts[0]
+        return self.casualise(_upper_first(text) + self._pick((".", "!", ".")))
+
+    def acknowledgement(self, echo: tuple[str, str] | None) -> str:
+        """A reaction to an answer that served the request, echoing what it said when there is something to echo."""
+        if self.terse:
+            return self.casualise(self._pick(TERSE["ack"]))
+        level = ("plain", "polite", "warm")[self.persona.politeness]
+        ack = self._pick(ACKS[level])
+        if echo is not None and self.rng.random() < 0.7:
+            kind, value = echo
+            return self.casualise(f"{ack}, {self._pick(ECHOES[kind]).format(v=value)}.")
+        return self.casualise(f"{ack}.")
+
+    def then(self, request: str) -> str:
+        """A request that follows a reaction, now and then led in by "Next," or "One more thing:"."""
+        lead = self._pick(NEXT)
+        return f"{lead} {_lower_first(request)}" if lead else request
+
+    def retry(self) -> str:
+        return self.casualise(self._pick(TERSE["retry"] if self.terse else RETRIES))
+
+    def gave_up(self) -> str:
+        return self.casualise(self._pick(TERSE["gave_up"] if self.terse else GAVE_UP))
+
+    def revise(self) -> str:
+        return self.casualise(self._pick(TERSE["revise"] if self.terse else REVISIONS))
+
+    def confirm(self) -> str:
+        return self.casualise(self._pick(TERSE["confirm"] if self.terse else CONFIRMS))
+
+    def task_done(self) -> str:
+        return self.casualise(self._pick(TERSE["done"] if self.terse else DONE_WITH_TASK))
+
+    def closing(self) -> str:
+        """The last message: all done, thanks, and now and then a sign-off."""
+        if self.terse:
+            return self.casualise(self._pick(TERSE["closing"]))
+        text = f"{self._pick(ENDINGS)}, {self._pick(THANKS)}"
+        sign_off = self._pick(SIGN_OFFS) if self.persona.politeness else ""
+        return self.casualise(f"{text} {sign_off}".strip())
+
+    def digression(self) -> str:
+        return self._pick(DIGRESSIONS)
 
     def casualise(self, text: str) -> str:
-        """Informal spelling and the odd typo when the `casual` rule is in force."""
+        """Informal spelling and the odd typo when the `casual` rule is in force (small talk only)."""
         rule = rule_of_kind(self.rules, "casual")
         if rule is None:
             return text
@@ -121,20 +391,43 @@ class Voice:
                 text = " ".join(words)
         return text
 
-    def digression(self) -> str:
-        return self.rng.choice(DIGRESSIONS)
 
-    def withheld(self, intent: Intent, slots: dict[str, object]) -> str:
-        """A request that says what the user wants but leaves out their personal details."""
-        description = intent.description
-        found = [description.find("{" + name + "}") for name in personal_slots(intent)]
-        first = min([i for i in found if i >= 0], default=len(description))
-        words = description[:first].split()
-        while words and words[-1].lower().strip("(") in _TRAILING_WORDS:
-            words.pop()
-        wanted = render(" ".join(words), slots).strip() or "sort out my account"
-        text = self.rng.choice(WITHHELD).format(x=wanted)
-        return text[:1].upper() + text[1:]
+_THANKS_WORDS = re.compile(r"(?:,\s*)?\b(?:thanks so much|thanks a lot|thank you so much|thank you|thanks|thx)\b", re.I)
+_CLOSING_LIKE = re.compile(r"\b(that solves it|that's (all|everything|it)|all set|nothing else|goodbye|bye)\b", re.I)
+
+
+def not_a_goodbye(text: str) -> str:
+    """A short thankful turn that also asks for something, without the thanks (so it never reads as a goodbye)."""
+    if "?" in text or len(text.split()) > 10 or _CLOSING_LIKE.search(text):
+        return text
+    stripped = _THANKS_WORDS.sub("", text)
+    if re.match(r"^\W", stripped):  # the reaction was only thanks: keep a reaction
+        stripped = "Okay" + stripped
+    stripped = re.sub(r"\s+([.,!])", r"\1", stripped).replace("..", ".")
+    return _upper_first(stripped.strip()) if stripped.strip(" .!,") else text
+
+
+def echo_of(result: object, answer: str) -> tuple[str, str] | None:
+    """Something from a request's result the user may repeat back, only if the answer said it."""
+    lowered = answer.lower()
+    if isinstance(result, dict):
+        if "rowcount" in result:
+            if result.get("lastrowid") is not None and format_value(result["lastrowid"]) in answer:
+                return "created", format_value(result["lastrowid"])
+            return ("changed", "") if result.get("rowcount") else None
+        status = result.get("status")
+        if isinstance(status, str) and status.replace("_", " ").lower() in lowered:
+            return "status", status.replace("_", " ")
+        for key, value in result.items():
+            if key == "id" or key.endswith("_id") or value is None or isinstance(value, bool):
+                continue
+            written = format_value(value)
+            if len(written) > 2 and written.lower() in lowered and not isinstance(value, int):
+                return "value", written
+        return None
+    if isinstance(result, list) and len(result) > 1 and str(len(result)) in answer:
+        return "count", str(len(result))
+    return None
 
 
 def personal_slots(intent: Intent) -> list[str]:
@@ -146,3 +439,20 @@ def personal_slots(intent: Intent) -> list[str]:
     if intent.steps[-1].tool.startswith(("create_", "update_", "delete_")):
         return []
     return [name for name, kind in intent.slots.items() if kind == "email" and not name.startswith("new_")]
+
+
+def _has_free_text(intent: Intent) -> bool:
+    """Whether the intent has a free-text slot (a tail after it would be read as part of it)."""
+    return any(kind == "text" for kind in intent.slots.values())
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case a sentence's first letter after a connector ("Also, could you...")."""
+    first = text.split(" ", 1)[0]
+    if first in ("I", "I'm", "I've", "I'd") or (len(first) > 1 and first[1:2].isupper()):
+        return text
+    return text[:1].lower() + text[1:]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
+from turnloom.core.lifecycle.dialogue import domain_reading
 from turnloom.core.models import FinishReason, Role
-from turnloom.core.players.offline.knowledge import knowledge_or_none
 from turnloom.core.quality.checks.finding import Finding
 from turnloom.core.quality.checks.view import SessionView
 from turnloom.core.quality.grounding import ungrounded_values
@@ -77,7 +77,7 @@ def check_rules(view: SessionView) -> list[Finding]:
     if not rules:
         return []
     findings: list[Finding] = []
-    audit = audit_session(session, rules, knowledge_or_none(session))
+    audit = audit_session(session, rules, domain_reading(session))
     for index, message in enumerate(session.messages):
         if message.role is not Role.USER:
             continue

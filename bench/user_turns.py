@@ -1,0 +1,98 @@
+"""Variety of offline user turns over a corpus: distinct-2 and exact duplicates.
+
+    python bench/user_turns.py [--dialogues 300] [--db FILE]
+
+The corpus covers every built-in domain, both tool executions (sql, simulated)
+and both modes (user-oriented, task-oriented) in equal parts, seeds 0, 1, 2...
+per combination, each dialogue with the task count drawn from its seed. With
+`--db FILE` it is every mode and execution on that database instead.
+
+distinct-2 is the number of distinct word bigrams over all user turns divided by
+the number of bigrams (bigrams never cross turns); words are lower-cased runs of
+letters, digits and the characters . @ ' - inside them. A duplicate is a user turn
+whose normalised text another user turn of the corpus already had; turns of three
+words or fewer are left out of that count ("ok thanks" may repeat).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import re
+import time
+from collections import Counter
+
+from turnloom.core.domains import pack_names
+from turnloom.core.lifecycle.dialogue import create_session, run_to_end
+from turnloom.core.models import Mode, Role, Session, ToolExecution
+
+WORD = re.compile(r"[a-z0-9]+(?:[.@'’-][a-z0-9]+)*")
+
+
+def corpus(dialogues: int, db: str | None = None) -> list[Session]:
+    """`dialogues` finished sessions spread evenly over domains, executions and modes."""
+    sources: list[tuple[str | None, str | None]] = [(None, db)] if db else [(d, None) for d in pack_names()]
+    combos = list(itertools.product(sources, ToolExecution, Mode))
+    sessions = []
+    for n in range(dialogues):
+        (domain, path), execution, mode = combos[n % len(combos)]
+        seed = n  # every dialogue its own seed: a shared seed would repeat its first turn across combinations
+        session = create_session(domain, db_path=path, mode=mode, execution=execution, seed=seed)
+        sessions.append(run_to_end(session))
+    return sessions
+
+
+def user_turns(sessions: list[Session]) -> list[str]:
+    return [m.text for s in sessions for m in s.messages if m.role is Role.USER]
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text.lower())
+
+
+def distinct_2(turns: list[str]) -> float:
+    bigrams = [pair for text in turns for pair in itertools.pairwise(words(text))]
+    return len(set(bigrams)) / len(bigrams) if bigrams else 0.0
+
+
+def duplicate_share(turns: list[str]) -> float:
+    """Share of turns (over three words) whose normalised text an earlier turn already had."""
+    long_turns = [" ".join(words(t)) for t in turns if len(words(t)) > 3]
+    seen: set[str] = set()
+    duplicates = 0
+    for text in long_turns:
+        duplicates += text in seen
+        seen.add(text)
+    return duplicates / len(long_turns) if long_turns else 0.0
+
+
+def openings(sessions: list[Session]) -> Counter[str]:
+    """The first sentence of each dialogue's first user turn."""
+    first = [next((m.text for m in s.messages if m.role is Role.USER), "") for s in sessions]
+    return Counter(re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0] for text in first)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dialogues", type=int, default=300)
+    parser.add_argument("--db", default=None, help="a SQLite file instead of the built-in domains")
+    parser.add_argument("--show", type=int, default=0, help="print the N most repeated user turns")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    sessions = corpus(args.dialogues, args.db)
+    turns = user_turns(sessions)
+    first = openings(sessions)
+    print(f"dialogues {len(sessions)}, user turns {len(turns)}")
+    print(f"user-turn distinct-2: {distinct_2(turns):.3f}")
+    print(f"exact-duplicate user turns (over three words): {duplicate_share(turns):.1%}")
+    top = sum(n for _, n in first.most_common(18))
+    print(f"distinct first sentences: {len(first)}; the 18 most common open {top} of {len(sessions)} dialogues")
+    if args.show:
+        counts = Counter(" ".join(words(t)) for t in turns if len(words(t)) > 3)
+        for text, n in counts.most_common(args.show):
+            print(f"{n:4d}  {text}")
+    print(f"elapsed {time.perf_counter() - started:.1f}s")
+
+
+if __name__ == "__main__":
+    main()
