@@ -30,7 +30,7 @@ async def test_turning_a_rule_off_previews_the_next_user_turn_beside_the_current
         await wait_for(pilot, lambda: preview.pair is not None)
         current, changed = preview.pair
         assert preview.display and "−incremental_requests" in str(preview.query_one("#preview-summary").render())
-        assert len(current.meta.subtasks) == 1 and len(changed.meta.subtasks) > 1  # one request vs all at once
+        assert len(current.meta.subtasks) < len(changed.meta.subtasks)  # a piece at a time vs all at once
         # nothing was committed, journalled or sent to the transcript
         session = screen.bench.session
         assert session.messages == [] and session.tasks == []

@@ -179,6 +179,10 @@ async def test_export_from_the_palette_action_writes_jsonl(make_app, tmp_path):
     out = tmp_path / "out.jsonl"
     async with app.run_test(size=(120, 40)) as pilot:
         await _steps(pilot, 4)
+        for _ in range(8):  # on to the first answer in words: a record needs one to learn from
+            if any(m.role == "assistant" and m.content for m in main_screen(app).bench.session.messages):
+                break
+            await _steps(pilot, 1)
         await main_screen(app).run_action("export")
         await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen) and bool(app.screen.query("#out")))
         app.screen.query_one("#out", Input).value = str(out)
