@@ -5,6 +5,7 @@ from __future__ import annotations
 from _tui_helpers import idle, main_screen, wait_for
 from textual.widgets import Checkbox, Input
 
+from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.core.models import Role
 from turnloom.tui.widgets.rule_preview import RulePreview
 from turnloom.tui.widgets.rules_pane import RuleRow, RulesPane
@@ -20,8 +21,11 @@ async def _toggle(pilot, screen, rule_id: str) -> None:
     await pilot.pause()
 
 
-async def test_turning_a_rule_off_previews_the_next_user_turn_beside_the_current_one_without_committing(make_app):
-    app = make_app()
+async def test_turning_a_rule_off_previews_the_next_user_turn_beside_the_current_one_without_committing(
+    make_app, sessions_dir
+):
+    # retail seed 2: the first task has four subtasks and its opening turn asks for one
+    app = make_app(LiveSession.new(sessions_dir, domain="retail", seed=2))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = main_screen(app)
         preview = screen.query_one(RulePreview)

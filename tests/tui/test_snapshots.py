@@ -9,6 +9,7 @@ from pathlib import Path
 
 from _tui_helpers import idle, main_screen, wait_for
 
+from turnloom.core.models import Role
 from turnloom.tui.screens.editor import EditorScreen
 from turnloom.tui.screens.replay import ReplayScreen
 
@@ -84,8 +85,10 @@ def test_rule_preview(snap_compare, make_app):
     from turnloom.tui.widgets.rules_pane import RuleRow
 
     async def run_before(pilot) -> None:
-        await _steps(pilot, 4)  # to the next user turn
         screen = main_screen(pilot.app)
+        await _steps(pilot, 1)
+        while screen.bench.engine.next_role() is not Role.USER:  # to the next user turn
+            await _steps(pilot, 1)
         row = next(r for r in screen.query(RuleRow) if r.rule.id == "turn_feedback")
         row.query_one(Checkbox).value = False
         await wait_for(pilot, lambda: screen.query_one(RulePreview).pair is not None)
