@@ -9,16 +9,30 @@ read at call time.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from turnloom.core.errors import ConfigError
 from turnloom.core.models import RoleName
 
 CONFIG_NAME = "turnloom.toml"
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+_KEY_PREFIXES = ("sk_", "sk-", "pk_", "rk_", "gsk_", "xai_", "hf_", "ghp_", "aiza")
+
+
+def _looks_like_a_key(value: str) -> bool:
+    """Whether a would-be variable name looks like a secret: a key prefix, or long, mixed-case and with digits."""
+    lowered = value.lower()
+    if lowered.startswith(_KEY_PREFIXES) and any(c.isdigit() for c in value):
+        return True
+    mixed = any(c.islower() for c in value) and any(c.isupper() for c in value) and any(c.isdigit() for c in value)
+    return len(value) >= 24 and mixed
 
 
 class Profile(BaseModel):
@@ -36,11 +50,15 @@ class Profile(BaseModel):
     """Sampling temperature; None leaves the server's default."""
     max_tokens: int | None = None
     """Completion token cap per request."""
-    timeout: float = 60.0
-    """Seconds before a request is abandoned (and retried)."""
-    max_retries: int = 4
+    timeout: float = Field(default=60.0, gt=0)
+    """Seconds without a byte (connecting or reading) before a request is abandoned (and retried)."""
+    deadline: float = Field(default=600.0, gt=0)
+    """Seconds for one whole request, connect to last byte, streamed or not, before it is abandoned (and retried)."""
+    max_prompt_chars: int = Field(default=4_000_000, gt=0)
+    """A prompt (messages and tool schemas, as JSON) longer than this is refused before it is sent."""
+    max_retries: int = Field(default=4, ge=0)
     """Retries on 429, 5xx, timeouts and dropped connections."""
-    max_concurrency: int = 16
+    max_concurrency: int = Field(default=16, ge=1)
     """Requests in flight at once against this endpoint."""
     json_schema: bool = True
     """The server accepts response_format json_schema."""
@@ -54,13 +72,51 @@ class Profile(BaseModel):
     """The server accepts response_format json_object (the fallback when json_schema is off)."""
     stream: bool = True
     """Stream user-simulator and assistant text token by token."""
-    retry_backoff: float = 0.5
+    retry_backoff: float = Field(default=0.5, ge=0)
     """First delay in seconds of turnloom's own retries (dropped streams, malformed replies); doubles each time."""
-    max_reasks: int = 2
+    max_reasks: int = Field(default=2, ge=0)
     """Times a malformed reply (bad JSON, bad tool-call arguments) is repaired or asked again before giving up."""
     client: Literal["auto", "openai", "aiohttp"] = "auto"
     """HTTP client: `openai` (the SDK), `aiohttp` (lean, a quarter of the SDK's CPU per request) or `auto`
     (aiohttp for `generate`, the SDK for everything else)."""
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _a_variable_name(cls, value: str | None) -> str | None:
+        # the message never repeats the value: it may be a key pasted in by mistake
+        if value is None:
+            return None
+        if not _ENV_NAME.fullmatch(value):
+            raise ValueError(
+                "api_key_env names the environment variable that holds the key (letters, digits and _), "
+                "and this value is not such a name; if it is a key, remove it from the file, export it as "
+                "a variable and name that variable here"
+            )
+        if _looks_like_a_key(value):
+            raise ValueError(
+                "api_key_env looks like a key, not the name of a variable; remove it from the file, export it "
+                "as a variable (e.g. OPENAI_API_KEY) and name that variable here"
+            )
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _a_plain_url(cls, value: str) -> str:
+        try:
+            parts = urlsplit(value)
+            port = parts.port  # a bad port raises here
+        except ValueError as exc:
+            raise ValueError(f"base_url is not a URL ({exc}); e.g. http://127.0.0.1:8000/v1") from None
+        if parts.username is not None or parts.password is not None:
+            raise ValueError(
+                "base_url carries credentials (user:password@); remove them from the file and put the key in "
+                "the variable api_key_env names"
+            )
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            shown = value if len(value) < 100 else value[:100] + "..."
+            raise ValueError(f"base_url {shown!r} is not an http(s) URL; e.g. http://127.0.0.1:8000/v1")
+        del port
+        return value
 
     def in_flight(self, limit: int | None) -> int:
         """Requests in flight at most under a run's own `limit` (a batch's --concurrency): the lower of the two."""
@@ -139,7 +195,8 @@ def _read(path: Path) -> TurnloomConfig:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: key {key!r}: {first['msg']}") from exc
+        # not chained: pydantic's own message repeats the value, which may be a key pasted in by mistake
+        raise ConfigError(f"{path}: key {key!r}: {first['msg']}") from None
     for role, profile in config.roles.items():
         if role not in set(RoleName):
             raise ConfigError(f"{path}: [roles] has unknown role {role!r}; roles are {', '.join(RoleName)}")

@@ -5,15 +5,24 @@
 `wire.Wire` — the openai SDK (`SdkWire`, here) or plain aiohttp
 (`wire.AiohttpWire`), chosen by the profile's `client` (see `wire`):
 
-- Retries. The wire retries 429 (honouring Retry-After and retry-after-ms),
-  408/409/5xx, timeouts and refused connections, with exponential backoff and
-  jitter; `Profile.max_retries` is handed to it. No wire can retry once a streamed
-  body has started, so a stream that drops or stalls mid-way is retried here
-  (from scratch, `retry_backoff` doubling with jitter). Other 4xx are not retried.
-- Capabilities. A 400 that names a feature the profile claims (strict,
+- Retries: one policy for both wires (`retry.RetryPolicy`, on tenacity). A wire
+  makes one attempt; 429 (honouring Retry-After and retry-after-ms), 408/409/5xx,
+  timeouts, refused connections and streams that drop, stall or carry an event
+  that is not JSON are tried again from scratch, up to `max_retries` times, with
+  `retry_backoff` doubling and jitter. Other 4xx are not retried.
+- Deadline: each attempt, connect to last byte, streamed or not, ends after the
+  profile's `deadline` seconds (a server trickling bytes cannot hold it for ever).
+- Capabilities. A 400 that names a feature the request carried (strict,
   json_schema, json_object, tool_choice, parallel_tool_calls, stream_options,
-  seed) turns that feature off for this endpoint and the request is sent again;
-  what was learnt holds for every later request.
+  seed) turns that feature off for this endpoint, under a lock, and the request is
+  sent again; what was learnt holds for every later request. Only what a failed
+  request carried is dropped, so requests in flight together cannot talk each other
+  out of a fallback (json_schema → json_object → none).
+- Prompt size: a prompt above the profile's `max_prompt_chars` is refused before it
+  is sent (`PromptTooLarge`).
+- Replies: every field is type-checked where it enters; a reply that does not fit
+  (no choices, a tool call that is not an object, ...) is a `MalformedReplyError`,
+  which the player re-asks.
 - Concurrency: at most `max_concurrency` requests in flight per profile.
 - Reasoning from `reasoning`, `reasoning_content` or `<think>` goes to
   `ChatResult.reasoning`, never to the text.
@@ -30,8 +39,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import math
 import os
-import random
+import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
@@ -48,9 +59,11 @@ from turnloom.core.endpoint.exchange import (
     split_think,
 )
 from turnloom.core.endpoint.exchange_log import ExchangeCache, ExchangeLog
+from turnloom.core.endpoint.retry import RetryPolicy
 from turnloom.core.endpoint.wire import (
     AiohttpWire,
     ConnectionFailed,
+    DeadlinePassed,
     HTTPStatusFailed,
     RequestTimedOut,
     StreamBroken,
@@ -58,6 +71,7 @@ from turnloom.core.endpoint.wire import (
     error_message,
     reply_object,
     resolve_client,
+    status_failure,
 )
 from turnloom.core.errors import BackendError, ConfigError
 from turnloom.core.models import Usage
@@ -107,18 +121,50 @@ class Capabilities:
 
     def drop(self, feature: str) -> bool:
         """Turn `feature` off; False when it was already off (nothing left to try)."""
-        if feature == "response_format":
-            if self.json_schema:
-                self.json_schema = False
-                return True
-            if self.json_object:
-                self.json_object = False
+        with _CAPABILITY_LOCK:
+            if feature == "response_format":
+                if self.json_schema:
+                    self.json_schema = False
+                    return True
+                if self.json_object:
+                    self.json_object = False
+                    return True
+                return False
+            if getattr(self, feature):
+                setattr(self, feature, False)
                 return True
             return False
-        if getattr(self, feature):
-            setattr(self, feature, False)
-            return True
-        return False
+
+    def drop_sent(self, feature: str, fields: dict[str, Any]) -> bool:
+        """Turn `feature` off if the request whose `fields` were refused carried it; False if it did not.
+
+        Decided from what that request carried, not from the state now, so requests that
+        failed together each drop the same feature once, never the next fallback too.
+        """
+        sent = _carried(feature, fields)
+        if sent is None:
+            return False
+        with _CAPABILITY_LOCK:
+            setattr(self, sent, False)
+        return True
+
+
+_CAPABILITY_LOCK = threading.Lock()  # capabilities are learnt by requests in flight on any loop or thread
+
+
+def _carried(feature: str, fields: dict[str, Any]) -> str | None:
+    """The capability a request carried that `feature` (a word of a 400's message) names, or None."""
+    fmt = fields.get("response_format") or {}
+    kind = fmt.get("type")
+    if feature == "strict":
+        return "strict" if (fmt.get("json_schema") or {}).get("strict") else None
+    if feature in ("json_schema", "json_object"):
+        return feature if kind == feature else None
+    if feature == "response_format":
+        return kind if kind in ("json_schema", "json_object") else None
+    if feature == "stream_usage":
+        return feature if "stream_options" in fields else None
+    return feature if feature in fields else None
 
 
 # what `chat.completions.create` passes along besides the body: the bearer key, a JSON content type
@@ -149,7 +195,7 @@ class SdkWire:
                 api_key=key,
                 base_url=profile.base_url,
                 timeout=profile.timeout,
-                max_retries=profile.max_retries,
+                max_retries=0,  # `Endpoint` retries, with the same policy for both wires
                 http_client=transport,
             )
             for _ in range(shards)
@@ -172,22 +218,25 @@ class SdkWire:
     async def stream(self, body: bytes) -> AsyncGenerator[dict[str, Any]]:
         import httpx2
         import openai
-        from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
         with _sdk_failures():
             stream = await self._client().post(
                 "/chat/completions",
                 content=body,
-                cast_to=ChatCompletion,
+                cast_to=object,
                 options=_OPTIONS,
                 stream=True,
-                stream_cls=openai.AsyncStream[ChatCompletionChunk],
+                stream_cls=openai.AsyncStream[object],  # each event's JSON as it came: `Endpoint` checks it
             )
         try:
             async for chunk in stream:
-                yield chunk.model_dump()
+                if not isinstance(chunk, dict):
+                    raise StreamBroken(f"a streamed event is not a JSON object: {str(chunk)[:100]!r}")
+                yield chunk
         except (TimeoutError, httpx2.TransportError, openai.APIError) as exc:
             raise StreamBroken(type(exc).__name__) from exc
+        except (ValueError, RecursionError) as exc:  # an event that is not JSON, a byte that is not UTF-8
+            raise StreamBroken(f"a streamed event is not JSON ({str(exc)[:200]})") from exc
         finally:
             await stream.close()
 
@@ -204,7 +253,8 @@ def _sdk_failures() -> Iterator[None]:
     try:
         yield
     except openai.APIStatusError as exc:
-        raise HTTPStatusFailed(exc.status_code, error_message(exc.body, str(exc.message))) from exc
+        message = error_message(exc.body, str(exc.message))
+        raise status_failure(exc.status_code, message, exc.response.headers) from exc
     except openai.APITimeoutError as exc:
         raise RequestTimedOut(str(exc)) from exc
     except openai.APIConnectionError as exc:
@@ -242,6 +292,7 @@ class Endpoint:
         self.log = log
         self.client = resolve_client(profile.client, batch)
         self.capabilities = Capabilities.of(profile)
+        self.retry = RetryPolicy(profile.max_retries, profile.retry_backoff)
         self.limit: int | None = None  # a run's own limit on requests in flight (`limit_in_flight`)
         self.requests_sent = 0  # HTTP requests made, retries and re-sends included
         self.usage_spent = Usage()  # tokens of live replies (cache hits cost nothing)
@@ -262,7 +313,7 @@ class Endpoint:
             self._loop = loop
             key, profile = self._key(), self.profile
             if self.client == "aiohttp":
-                self._wire = AiohttpWire(profile.base_url, key, profile.timeout, profile.max_retries, self.where)
+                self._wire = AiohttpWire(profile.base_url, key, profile.timeout, self.where)
             else:
                 self._wire = SdkWire(profile, key, self.where)
             self._semaphore = asyncio.Semaphore(self.max_in_flight)
@@ -326,6 +377,13 @@ class Endpoint:
                     on_text(cached.content)
                 self._record(encoded, request, cached)
                 return cached
+        size = len(encoded.messages) + len(encoded.tools or "")
+        if size > profile.max_prompt_chars:
+            raise PromptTooLarge(
+                f"{self.where}, role {request.role}: the prompt is {size:,} characters, above the profile's "
+                f"max_prompt_chars ({profile.max_prompt_chars:,}); not sent. Shorten the dialogue or its tool "
+                "results, or raise max_prompt_chars"
+            )
         wire, semaphore = self._bind()
         async with semaphore:
             started = time.perf_counter()
@@ -358,7 +416,8 @@ class Endpoint:
         on_text: TextFn | None,
         on_restart: Callable[[], None] | None,
     ) -> ChatResult:
-        broken = 0
+        profile = self.profile
+        resends = 0
         while True:
             fields = self._body(request)
             # the prompt goes out pre-encoded: the SDK's `create()` would walk every message and
@@ -366,41 +425,54 @@ class Endpoint:
             # a pydantic model of the reply we only read as a dict
             body = encoded.body(fields, with_tools=bool(request.tools))
             try:
-                self.requests_sent += 1
-                if fields.get("stream"):
-                    return await self._stream(wire, body, on_text)
-                return self._parse(await wire.post(body))
+                return await self._attempts(wire, body, bool(fields.get("stream")), on_text, on_restart)
             except HTTPStatusFailed as exc:
-                if exc.status == 400 and self._feature_named(exc.message):
+                if exc.status == 400 and resends < len(_DOWNGRADES) and self._downgrade(exc.message, fields):
+                    resends += 1
                     continue  # a capability was turned off; send again without it
                 raise BackendError(_status_advice(self.where, exc)) from exc
+            except DeadlinePassed as exc:
+                raise BackendError(
+                    f"{self.where}: no whole reply within the deadline of {profile.deadline:g} s "
+                    f"after {profile.max_retries} retries; raise `deadline` in the profile or check the server"
+                ) from exc
             except RequestTimedOut as exc:
                 raise BackendError(
-                    f"{self.where}: no reply within {self.profile.timeout:g} s after {self.profile.max_retries} retries; "
+                    f"{self.where}: no reply within {profile.timeout:g} s after {profile.max_retries} retries; "
                     "raise `timeout` in the profile or check the server"
                 ) from exc
             except ConnectionFailed as exc:
                 raise BackendError(
-                    f"{self.where}: cannot connect after {self.profile.max_retries} retries ({exc})"
+                    f"{self.where}: cannot connect after {profile.max_retries} retries ({exc}); "
+                    "check base_url and that the server is running"
                 ) from exc
             except StreamBroken as exc:
-                broken += 1
-                if broken > self.profile.max_retries:
-                    raise BackendError(
-                        f"{self.where}: the reply stream broke off {broken} times ({exc}); check the server"
-                    ) from exc
-                delay = self.profile.retry_backoff * (2 ** (broken - 1))
-                await asyncio.sleep(delay * (1 - 0.25 * random.random()))
-                if on_restart is not None:
-                    on_restart()
+                raise BackendError(
+                    f"{self.where}: the reply stream broke off {profile.max_retries + 1} times ({exc}); check the server"
+                ) from exc
 
-    def _feature_named(self, message: str) -> str | None:
-        """The capability a 400's message names, now turned off; None if none (or nothing left to turn off)."""
+    async def _attempts(
+        self, wire: Wire, body: bytes, stream: bool, on_text: TextFn | None, on_restart: Callable[[], None] | None
+    ) -> ChatResult:
+        """The reply of the first attempt that succeeds, under the retry policy."""
+        return await self.retry.run(lambda: self._attempt(wire, body, stream, on_text), on_restart if stream else None)
+
+    async def _attempt(self, wire: Wire, body: bytes, stream: bool, on_text: TextFn | None) -> ChatResult:
+        """One try, connect to last byte within the profile's `deadline`."""
+        self.requests_sent += 1
+        try:
+            async with asyncio.timeout(self.profile.deadline):
+                if stream:
+                    return await self._stream(wire, body, on_text)
+                data = await wire.post(body)
+        except TimeoutError as exc:  # the deadline's own (the wires turn theirs into RequestTimedOut)
+            raise DeadlinePassed(f"no whole reply within {self.profile.deadline:g} s") from exc
+        return self._parse(data)
+
+    def _downgrade(self, message: str, fields: dict[str, Any]) -> bool:
+        """Turn off the capability a 400's message names, if the refused request carried it."""
         text = message.lower()
-        for word, feature in _DOWNGRADES:
-            if word in text and self.capabilities.drop(feature):
-                return feature
-        return None
+        return any(word in text and self.capabilities.drop_sent(feature, fields) for word, feature in _DOWNGRADES)
 
     def _body(self, request: ChatRequest) -> dict[str, Any]:
         """The request's fields but its messages and tools (which `EncodedRequest` carries)."""
@@ -434,24 +506,29 @@ class Endpoint:
     # ------------------------------------------------------------ replies
 
     def _parse(self, data: dict[str, Any]) -> ChatResult:
-        choices = data.get("choices") or []
-        if not choices or not isinstance(choices[0], dict):
+        """A whole reply, every field checked (`MalformedReplyError` when one does not fit)."""
+        choices = data.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             raise MalformedReplyError(f"{self.where}: the reply has no choices")
-        message = choices[0].get("message") or {}
-        content, think = split_think(message.get("content") or "")
-        reasoning = message.get("reasoning") or message.get("reasoning_content") or think
+        choice = choices[0]
+        message = _object(choice.get("message"), "message", self.where)
+        content, think = split_think(_text(message.get("content"), "message.content", self.where))
+        reasoning = _text(message.get("reasoning") or message.get("reasoning_content"), "reasoning", self.where)
         calls = []
-        for raw in message.get("tool_calls") or []:
-            function = (raw or {}).get("function") or {}
-            if function.get("name"):
-                calls.append(ReplyToolCall(raw.get("id"), function["name"], function.get("arguments") or ""))
+        for n, raw in enumerate(_array(message.get("tool_calls"), "message.tool_calls", self.where)):
+            raw = _object(raw, f"tool_calls[{n}]", self.where)
+            function = _object(raw.get("function"), f"tool_calls[{n}].function", self.where)
+            name = _text(function.get("name"), f"tool_calls[{n}].function.name", self.where)
+            if name:
+                arguments = _arguments(function.get("arguments"), n, self.where)
+                calls.append(ReplyToolCall(_optional_text(raw.get("id")), name, arguments))
         return ChatResult(
             content=content,
-            reasoning=reasoning or None,
+            reasoning=reasoning or think or None,
             tool_calls=calls,
-            finish_reason=choices[0].get("finish_reason"),
+            finish_reason=_optional_text(choice.get("finish_reason")),
             usage=_usage(data.get("usage")),
-            model=data.get("model"),
+            model=_optional_text(data.get("model")),
         )
 
     async def _stream(self, wire: Wire, body: bytes, on_text: TextFn | None) -> ChatResult:
@@ -462,28 +539,35 @@ class Endpoint:
         finish: str | None = None
         usage: Any = None
         model: str | None = None
+        where = self.where
         async with contextlib.aclosing(wire.stream(body)) as chunks:
             async for data in chunks:
-                model = data.get("model") or model
+                model = _optional_text(data.get("model")) or model
                 usage = data.get("usage") or usage
-                for choice in data.get("choices") or []:
-                    delta = choice.get("delta") or {}
-                    finish = choice.get("finish_reason") or finish
-                    extra = delta.get("reasoning") or delta.get("reasoning_content")
+                for choice in _array(data.get("choices"), "choices", where):
+                    choice = _object(choice, "choices[0]", where)
+                    delta = _object(choice.get("delta"), "delta", where)
+                    finish = _optional_text(choice.get("finish_reason")) or finish
+                    extra = _text(delta.get("reasoning") or delta.get("reasoning_content"), "delta.reasoning", where)
                     if extra:
                         reasoning.append(extra)
-                    if delta.get("content"):
-                        visible = think.feed(delta["content"])
+                    piece = _text(delta.get("content"), "delta.content", where)
+                    if piece:
+                        visible = think.feed(piece)
                         if visible:
                             text.append(visible)
                             if on_text is not None:
                                 on_text(visible)
-                    for call in delta.get("tool_calls") or []:
-                        slot = calls.setdefault(call.get("index") or 0, {"id": None, "name": "", "arguments": ""})
-                        slot["id"] = call.get("id") or slot["id"]
-                        function = call.get("function") or {}
-                        slot["name"] += function.get("name") or ""
-                        slot["arguments"] += function.get("arguments") or ""
+                    for n, call in enumerate(_array(delta.get("tool_calls"), "delta.tool_calls", where)):
+                        call = _object(call, f"delta.tool_calls[{n}]", where)
+                        index = call.get("index") or 0
+                        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < 1024:
+                            raise MalformedReplyError(f"{where}: a streamed tool call has index {str(index)[:40]!r}")
+                        slot = calls.setdefault(index, {"id": None, "name": "", "arguments": ""})
+                        slot["id"] = _optional_text(call.get("id")) or slot["id"]
+                        function = _object(call.get("function"), f"delta.tool_calls[{n}].function", where)
+                        slot["name"] += _text(function.get("name"), "function.name", where)
+                        slot["arguments"] += _arguments(function.get("arguments"), n, where)
         if finish is None and not usage:
             raise StreamBroken("the stream ended without a finish reason")
         visible_text = "".join(text) + think.feed("")
@@ -501,14 +585,78 @@ class Endpoint:
         )
 
 
+class PromptTooLarge(BackendError):
+    """A prompt above the profile's `max_prompt_chars`, refused before it is sent."""
+
+
+# ---------------------------------------------------------------- reply fields, checked where they enter
+
+
+def _object(value: Any, name: str, where: str) -> dict[str, Any]:
+    """`value` if it is a JSON object; {} for a missing one."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MalformedReplyError(f"{where}: the reply's {name} is not an object: {str(value)[:100]!r}")
+    return value
+
+
+def _array(value: Any, name: str, where: str) -> list[Any]:
+    """`value` if it is a JSON array; [] for a missing one."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MalformedReplyError(f"{where}: the reply's {name} is not a list: {str(value)[:100]!r}")
+    return value
+
+
+def _text(value: Any, name: str, where: str) -> str:
+    """`value` if it is a string ("" for a missing one); a list of text parts is joined."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(p, dict) and isinstance(p.get("text"), str) for p in value):
+        return "".join(p["text"] for p in value)  # content as parts: [{"type": "text", "text": ...}]
+    raise MalformedReplyError(f"{where}: the reply's {name} is not text: {str(value)[:100]!r}")
+
+
+def _optional_text(value: Any) -> str | None:
+    """An optional label (id, model, finish reason): kept when it is a string, else dropped."""
+    return value if isinstance(value, str) else None
+
+
+def _arguments(value: Any, n: int, where: str) -> str:
+    """Tool-call arguments as JSON text (an object sent unencoded is encoded; the player checks the rest)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        try:
+            return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        except (ValueError, RecursionError):
+            pass
+    raise MalformedReplyError(f"{where}: the arguments of tool call {n} are not text: {str(value)[:100]!r}")
+
+
+def _count(value: Any) -> int:
+    """A token count: a whole non-negative number, else 0 (usage is bookkeeping, never worth a re-ask)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0
+    return max(0, min(int(value), 2**62))
+
+
 def _usage(raw: Any) -> Usage:
     if not isinstance(raw, dict):
         return Usage()
-    details = raw.get("completion_tokens_details") or {}
+    details = raw.get("completion_tokens_details")
     return Usage(
-        prompt_tokens=int(raw.get("prompt_tokens") or 0),
-        completion_tokens=int(raw.get("completion_tokens") or 0),
-        reasoning_tokens=int((details or {}).get("reasoning_tokens") or 0),
+        prompt_tokens=_count(raw.get("prompt_tokens")),
+        completion_tokens=_count(raw.get("completion_tokens")),
+        reasoning_tokens=_count(details.get("reasoning_tokens")) if isinstance(details, dict) else 0,
     )
 
 

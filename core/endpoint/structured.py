@@ -5,7 +5,7 @@ json_schema, then json_object, then plain text); whatever arrives is parsed
 here — the JSON found in the text, repaired when nearly right — and validated
 against the schema. A reply that still does not fit gets a repair round: the
 reply and what is wrong with it go back to the model, up to the profile's
-`max_reasks` times. Usage and latency of every round are summed.
+`max_reasks` times, each after the retry policy's backoff. Usage and latency of every round are summed.
 """
 
 from __future__ import annotations
@@ -111,6 +111,7 @@ async def ask_json(
     problem: str | None = "no reply"
     for round_ in range(endpoint.profile.max_reasks + 1):
         attempt = request if round_ == 0 else _with_messages(request, messages)
+        await endpoint.retry.before_reask(round_)  # a re-ask backs off as a retry does
         if round_ and on_restart is not None:
             on_restart()
         try:

@@ -1,18 +1,21 @@
 """The HTTP under `Endpoint`: two clients that send one pre-encoded chat request and read the reply.
 
-`Endpoint` builds the body once and parses the reply itself; a wire only moves
-bytes, retries what is worth retrying and reports failures as the exceptions
-below, whichever library carries the request:
+`Endpoint` builds the body once, parses the reply itself and owns the one retry
+policy (`RetryPolicy`, on tenacity) for both clients; a wire makes a single
+attempt, moves bytes and reports failures as the exceptions below, whichever
+library carries the request:
 
-- `openai`: the openai SDK (`endpoint.endpoint.SdkWire`) — its own retry machinery,
+- `openai`: the openai SDK (`endpoint.endpoint.SdkWire`, its own retries off) —
   the default for interactive work (`run`, the TUI, `check`, `forge`).
-- `aiohttp`: `AiohttpWire`, a plain aiohttp POST with the SDK's retry policy
-  written out below (408/409/429/5xx, timeouts and refused connections;
-  `retry-after-ms`/`Retry-After` honoured up to 60 s, otherwise 0.5 s doubling
-  to 8 s with up to 25% jitter; `x-should-retry` obeyed). It costs about a quarter
-  of the SDK's client CPU per request (0.10 against 0.43 ms, `bench/README.md`),
-  which is what bounds a batch of hundreds of dialogues in flight on a few cores,
-  so `generate` uses it unless a profile says `client = "openai"`.
+- `aiohttp`: `AiohttpWire`, a plain aiohttp POST. It costs about a third of the
+  SDK's client CPU per request (`bench/README.md`), which is what bounds a batch
+  of hundreds of dialogues in flight on a few cores, so `generate` uses it unless
+  a profile says `client = "openai"`.
+
+The retry policy is the SDK's, written out once: 408/409/429/5xx, timeouts, refused
+connections and broken streams are retried; `retry-after-ms`/`Retry-After` honoured
+up to 60 s, otherwise the profile's `retry_backoff` (0.5 s by default) doubling to
+8 s with up to 25% jitter; `x-should-retry` obeyed.
 
 A profile's `client` (`auto`, `openai`, `aiohttp`) picks one; `resolve_client`
 says what `auto` means where.
@@ -20,7 +23,6 @@ says what `auto` means where.
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import json
 import math
@@ -32,6 +34,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from turnloom.core.endpoint.exchange import MalformedReplyError
+from turnloom.core.untrusted import safe_text
 
 INITIAL_RETRY_DELAY = 0.5  # seconds, as the openai SDK
 MAX_RETRY_DELAY = 8.0
@@ -39,20 +42,31 @@ MAX_RETRY_AFTER = 60.0  # a server asking for a longer wait is not retried
 
 
 class HTTPStatusFailed(Exception):
-    """The endpoint answered with an error status (after any retries)."""
+    """The endpoint answered with an error status; `retry` says whether another try is worth it."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry: bool = False, wait: float | None = None) -> None:
         super().__init__(f"HTTP {status}: {message}")
         self.status = status
         self.message = message
+        self.retry = retry
+        self.wait = wait  # seconds the server asked to wait, if it said
+
+
+def status_failure(status: int, message: str, headers: Any) -> HTTPStatusFailed:
+    """The failure for an error status, with the server's say on retrying it."""
+    return HTTPStatusFailed(status, message, should_retry(status, headers), retry_after(headers))
 
 
 class RequestTimedOut(Exception):
-    """No reply within the profile's timeout (after any retries)."""
+    """No reply within the profile's `timeout` (between two reads)."""
+
+
+class DeadlinePassed(RequestTimedOut):
+    """No whole reply within the profile's `deadline` (connect to last byte), e.g. a server trickling bytes."""
 
 
 class ConnectionFailed(Exception):
-    """The endpoint could not be reached (after any retries)."""
+    """The endpoint could not be reached."""
 
 
 class StreamBroken(Exception):
@@ -88,22 +102,22 @@ def reply_object(content: bytes, where: str) -> dict[str, Any]:
     """
     try:
         data = json.loads(content)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedReplyError(f"{where}: the reply is not JSON ({exc})") from exc
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested too deeply
+        raise MalformedReplyError(f"{where}: the reply is not JSON ({str(exc)[:200]})") from exc
     if not isinstance(data, dict):
         raise MalformedReplyError(f"{where}: the reply is not a JSON object")
     return data
 
 
 def error_message(body: Any, fallback: str) -> str:
-    """The human message of an error reply (`{"error": {"message": ...}}` or `{"message": ...}`)."""
+    """The human message of an error reply (`{"error": {"message": ...}}` or `{"message": ...}`), safe to print."""
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
+            return safe_text(str(inner["message"])[:500])
         if isinstance(inner, str) and inner:
-            return inner
-    return fallback
+            return safe_text(inner[:500])
+    return safe_text(fallback)
 
 
 def retry_after(headers: Any) -> float | None:
@@ -133,19 +147,18 @@ def should_retry(status: int, headers: Any) -> bool:
     return status in (408, 409, 429) or status >= 500
 
 
-def retry_delay(attempt: int, wait: float | None) -> float:
+def retry_delay(attempt: int, wait: float | None, first: float = INITIAL_RETRY_DELAY) -> float:
     """Seconds before retry number `attempt + 1`: the server's wait if sane, else backoff with jitter."""
     if wait is not None and math.isfinite(wait) and 0 < wait <= MAX_RETRY_AFTER:
         return wait
-    return min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY) * (1 - 0.25 * random.random())
+    return min(first * 2.0**attempt, MAX_RETRY_DELAY) * (1 - 0.25 * random.random())
 
 
 class AiohttpWire:
-    """One aiohttp session per endpoint and event loop: pre-encoded POSTs, the SDK's retry policy."""
+    """One aiohttp session per endpoint and event loop: pre-encoded POSTs, one attempt each."""
 
-    def __init__(self, base_url: str, key: str, timeout: float, max_retries: int, where: str) -> None:
+    def __init__(self, base_url: str, key: str, timeout: float, where: str) -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
-        self.max_retries = max_retries
         self.where = where
         self.headers = {
             "Authorization": f"Bearer {key}",
@@ -180,8 +193,8 @@ class AiohttpWire:
                     return
                 try:
                     chunk = json.loads(data)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    raise StreamBroken(f"a streamed chunk is not JSON ({exc})") from exc
+                except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8
+                    raise StreamBroken(f"a streamed chunk is not JSON ({str(exc)[:200]})") from exc
                 if not isinstance(chunk, dict) or chunk.get("error"):
                     raise StreamBroken(f"the stream carried an error: {error_message(chunk, str(chunk))[:200]}")
                 yield chunk
@@ -191,39 +204,26 @@ class AiohttpWire:
             response.release()
 
     async def _send(self, body: bytes, stream: bool) -> bytes | aiohttp.ClientResponse:
-        """The reply body (or, for a stream, the open response) of the first try that succeeds.
+        """The reply body (or, for a stream, the open response).
 
         Raises:
-            HTTPStatusFailed, RequestTimedOut, ConnectionFailed: after `max_retries` retries,
-                or at once for a status not worth retrying.
+            HTTPStatusFailed, RequestTimedOut, ConnectionFailed: the attempt failed.
         """
-        attempt = 0
-        while True:
-            wait: float | None = None
-            try:
-                response = await self.session.post(self.url, data=body, headers=self.headers)
-                if response.status < 400:
-                    return response if stream else await response.read()
-                text = await response.read()
-                try:
-                    detail = json.loads(text)
-                except (json.JSONDecodeError, UnicodeDecodeError):
-                    detail = None
-                failure: Exception = HTTPStatusFailed(
-                    response.status,
-                    error_message(detail, text.decode("utf-8", "replace")[:300] or response.reason or ""),
-                )
-                if not should_retry(response.status, response.headers):
-                    raise failure
-                wait = retry_after(response.headers)
-            except TimeoutError as exc:  # aiohttp's timeouts are asyncio's
-                failure = RequestTimedOut(str(exc) or "timed out")
-            except aiohttp.ClientError as exc:
-                failure = ConnectionFailed(str(exc) or type(exc).__name__)
-            if attempt >= self.max_retries:
-                raise failure
-            await asyncio.sleep(retry_delay(attempt, wait))
-            attempt += 1
+        try:
+            response = await self.session.post(self.url, data=body, headers=self.headers)
+            if response.status < 400:
+                return response if stream else await response.read()
+            text = await response.read()
+        except TimeoutError as exc:  # aiohttp's timeouts are asyncio's
+            raise RequestTimedOut(str(exc) or "timed out") from exc
+        except aiohttp.ClientError as exc:
+            raise ConnectionFailed(str(exc) or type(exc).__name__) from exc
+        try:
+            detail = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            detail = None
+        message = error_message(detail, text.decode("utf-8", "replace")[:300] or response.reason or "")
+        raise status_failure(response.status, message, response.headers)
 
     async def aclose(self) -> None:
         await self.session.close()

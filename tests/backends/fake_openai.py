@@ -11,8 +11,13 @@ turnloom role plausibly (see `fake_auto`). Script entries inject faults:
     {"stream_error": "overloaded"}                        a 200 stream whose first event is an error
     {"reply": {"content": ..., "tool_calls": [...], "reasoning": ..., "reasoning_field": "reasoning_content"}}
     {"body": {...}}                                       this exact JSON body (missing fields)
+    {"raw": b"..."}                                       this exact body, bytes (not JSON, not UTF-8)
+    {"events": [b"data: {not json", ...]}                 a 200 stream of these raw events (then [DONE])
+    {"stream_body": {...}}                                a 200 stream of one event with this exact JSON
+    {"trickle": 3.0}                                      the usual reply, one byte every 3 s
 
-`reject_strict=True` answers 400 to any strict json_schema. `latency` delays every
+`reject_strict=True` answers 400 to any strict json_schema; `reject_json_schema=True` to any
+json_schema response_format (json_object passes). `latency` delays every
 reply. Run standalone (`python fake_openai.py --latency 0.2`) it prints its base URL.
 """
 
@@ -56,9 +61,17 @@ class _Server(ThreadingHTTPServer):
 class FakeOpenAI:
     """The server; use as a context manager or call start()/stop()."""
 
-    def __init__(self, latency: float = 0.0, reject_strict: bool = False, port: int = 0, chunk: int = 12) -> None:
+    def __init__(
+        self,
+        latency: float = 0.0,
+        reject_strict: bool = False,
+        port: int = 0,
+        chunk: int = 12,
+        reject_json_schema: bool = False,
+    ) -> None:
         self.latency = latency
         self.reject_strict = reject_strict
+        self.reject_json_schema = reject_json_schema
         self.chunk = chunk
         self.requests: list[Seen] = []
         self.in_flight = 0  # requests being answered now
@@ -160,12 +173,24 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 return self._json(
                     400, {"error": {"message": "response_format: 'strict' is not supported by this server"}}
                 )
+            if fake.reject_json_schema and fmt.get("type") == "json_schema":
+                return self._json(
+                    400, {"error": {"message": "response_format json_schema is not supported by this model"}}
+                )
             if "body" in entry:
                 return self._json(200, entry["body"])
+            if "raw" in entry:
+                return self._raw(200, entry["raw"])
             if "stream_error" in entry:
                 return self._stream_error(entry["stream_error"])
+            if "events" in entry:
+                return self._raw_events(entry["events"])
+            if "stream_body" in entry:
+                return self._raw_events([b"data: " + json.dumps(entry["stream_body"]).encode()])
             reply = dict(auto_reply(body))
             reply.update(entry.get("reply") or {})
+            if "trickle" in entry:
+                return self._trickle(body, reply, entry["trickle"])
             if body.get("stream"):
                 return self._stream(body, reply, entry.get("drop"))
             return self._json(200, self._completion(body, reply))
@@ -257,6 +282,45 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             self._event({"error": {"message": message, "type": "injected"}})
             self._write_chunk(b"data: [DONE]\n\n")
             self._write_chunk(b"")
+
+        def _raw_events(self, events: list[bytes]) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for event in events:
+                self._write_chunk(event + b"\n\n")
+            self._write_chunk(b"data: [DONE]\n\n")
+            self._write_chunk(b"")
+
+        def _trickle(self, body: dict[str, Any], reply: dict[str, Any], every: float) -> None:
+            """The reply (plain or streamed) one byte at a time, `every` seconds apart, until done or stopped."""
+            payload = json.dumps(self._completion(body, reply)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream" if body.get("stream") else "application/json")
+            if body.get("stream"):
+                payload = b"data: " + payload + b"\n\ndata: [DONE]\n\n"
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            try:
+                for at in range(len(payload)):
+                    if fake._stopping.wait(every):
+                        break
+                    byte = payload[at : at + 1]
+                    self.wfile.write(b"1\r\n" + byte + b"\r\n" if body.get("stream") else byte)
+                    self.wfile.flush()
+            except OSError:  # the client gave up (its deadline)
+                pass
+            self.close_connection = True
+
+        def _raw(self, status: int, payload: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
 
         def _event(self, data: dict[str, Any]) -> None:
             self._write_chunk(f"data: {json.dumps(data)}\n\n".encode())

@@ -123,6 +123,7 @@ class LLMAssistant:
                 messages_json=messages_json,
                 tools_json=tools_json,
             )
+            await self.endpoint.retry.before_reask(round_)  # a re-ask backs off as a retry does
             if round_ and ctx.restart_stream is not None:
                 ctx.restart_stream()
             try:
