@@ -8,7 +8,8 @@ logical request, so a recorded exchange replays whatever the server supported.
 
 Also here: the text surgery every reply needs — `<think>` blocks split into
 reasoning (whole or streamed), JSON found in chatty replies and repaired when
-it is almost right, and a streamed JSON string field surfaced as it arrives.
+it is almost right, and a streamed JSON string field surfaced as it arrives — the
+last two on pydantic_core's partial JSON parser (`partial_json`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic_core import from_json
+
 from turnloom.core.errors import BackendError
 from turnloom.core.models import Usage
-from turnloom.core.untrusted import fix_json_escapes, safe_data, safe_text, strict_loads
+from turnloom.core.untrusted import (
+    StrictJsonError,
+    fix_json_escapes,
+    has_non_finite,
+    safe_data,
+    safe_text,
+    strict_loads,
+    writable_text,
+)
 
 
 class MalformedReplyError(BackendError):
@@ -349,50 +360,59 @@ def repair_json(text: str) -> Any | None:
     return None
 
 
+_ESCAPE_PAIR = len("\\ud83d\\ude00")
+
+
+def partial_json(text: str) -> Any:
+    """The value of JSON text that may be cut off, or followed by more text, read strictly.
+
+    pydantic_core's partial parser (`allow_partial="trailing-strings"`): open strings,
+    arrays and objects are closed where the text stops, a key or value cut off is left
+    out, and whatever follows the first whole value is ignored. Lone surrogate escapes
+    read as U+FFFD; NaN and Infinity are refused, as `untrusted.strict_loads` does.
+
+    For text on its way (`StreamedField`), not for repairing a finished reply: what it
+    leaves out silently, `repair_json` refuses, so a cut-off tool call is asked again
+    rather than committed with an argument missing.
+
+    Raises:
+        ValueError: not JSON even so (a `StrictJsonError` for NaN or Infinity).
+    """
+    text = writable_text(text)
+    try:
+        value = from_json(text, allow_partial="trailing-strings", allow_inf_nan=False, cache_strings=False)
+    except ValueError:
+        if "\\u" not in text:
+            raise
+        # a lone surrogate escape, read as U+FFFD; the last few characters are left as they are,
+        # where the first half of a pair may still wait for its second
+        settled = fix_json_escapes(text[:-_ESCAPE_PAIR]) + text[-_ESCAPE_PAIR:]
+        value = from_json(settled, allow_partial="trailing-strings", allow_inf_nan=False, cache_strings=False)
+    if has_non_finite(value):  # a number beyond a double (1e999) reads as inf
+        raise StrictJsonError("a number is too large for a JSON double")
+    return value
+
+
 class StreamedField:
-    """Surfaces the value of one JSON string field (e.g. "user_message") while the JSON streams in."""
+    """Surfaces the value of one top-level JSON string field (e.g. "user_message") while the JSON streams in."""
 
     def __init__(self, name: str) -> None:
-        self._pattern = re.compile(r'"' + re.escape(name) + r'"\s*:\s*"')
+        self.name = name
         self._text = ""
-        self._sent = 0
+        self._shown = ""
 
     def feed(self, delta: str) -> str:
         """The newly decoded characters of the field's value, if any."""
         self._text += delta
-        match = self._pattern.search(self._text)
-        if match is None:
+        start = self._text.find("{")
+        if start < 0:
             return ""
-        value = _decode_prefix(self._text[match.end() :])
-        new = value[self._sent :]
-        self._sent = len(value)
+        try:
+            value = partial_json(self._text[start:])
+        except ValueError:
+            return ""  # not JSON (yet): the whole reply is parsed when it is complete
+        field = value.get(self.name) if isinstance(value, dict) else None
+        if not isinstance(field, str) or not field.startswith(self._shown):
+            return ""
+        new, self._shown = field[len(self._shown) :], field
         return new
-
-
-def _decode_prefix(raw: str) -> str:
-    """The decoded part of a JSON string body that is complete so far."""
-    out: list[str] = []
-    i = 0
-    while i < len(raw):
-        ch = raw[i]
-        if ch == '"':
-            break
-        if ch != "\\":
-            out.append(ch)
-            i += 1
-            continue
-        if i + 1 >= len(raw):
-            break
-        code = raw[i + 1]
-        if code == "u":
-            if i + 6 > len(raw):
-                break
-            try:
-                out.append(chr(int(raw[i + 2 : i + 6], 16)))
-            except ValueError:
-                pass
-            i += 6
-            continue
-        out.append({"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}.get(code, code))
-        i += 2
-    return "".join(out)
