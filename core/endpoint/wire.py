@@ -87,6 +87,11 @@ class Wire(Protocol):
     async def aclose(self) -> None: ...
 
 
+def keeps_deadline(wire: Wire) -> bool:
+    """Whether `wire` ends an attempt at the profile's deadline itself (else `Endpoint` bounds it)."""
+    return bool(getattr(wire, "keeps_deadline", False))
+
+
 def resolve_client(client: str, batch: bool) -> str:
     """The client a profile's `client` setting means: `auto` is aiohttp in a batch, the SDK elsewhere."""
     if client == "auto":
@@ -157,7 +162,9 @@ def retry_delay(attempt: int, wait: float | None, first: float = INITIAL_RETRY_D
 class AiohttpWire:
     """One aiohttp session per endpoint and event loop: pre-encoded POSTs, one attempt each."""
 
-    def __init__(self, base_url: str, key: str, timeout: float, where: str) -> None:
+    keeps_deadline = True  # aiohttp's `total` timeout covers connect to last byte, body read included
+
+    def __init__(self, base_url: str, key: str, timeout: float, deadline: float, where: str) -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.where = where
         self.headers = {
@@ -167,11 +174,12 @@ class AiohttpWire:
             "User-Agent": "turnloom",
         }
         self.timeout = timeout
+        self.deadline = deadline
         # no pool limit: `Endpoint` bounds requests in flight with the profile's max_concurrency;
         # big reads so a long server-sent line (a whole tool call in one event) fits
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0),
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
+            timeout=aiohttp.ClientTimeout(total=deadline, sock_connect=timeout, sock_read=timeout),
             read_bufsize=2**20,
         )
 
@@ -198,7 +206,11 @@ class AiohttpWire:
                 if not isinstance(chunk, dict) or chunk.get("error"):
                     raise StreamBroken(f"the stream carried an error: {error_message(chunk, str(chunk))[:200]}")
                 yield chunk
-        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+        except TimeoutError as exc:
+            if not isinstance(exc, aiohttp.ServerTimeoutError):  # the `total` timeout: the deadline
+                raise DeadlinePassed(f"no whole reply within {self.deadline:g} s") from exc
+            raise StreamBroken(type(exc).__name__) from exc
+        except (aiohttp.ClientError, ValueError) as exc:
             raise StreamBroken(type(exc).__name__) from exc
         finally:
             response.release()
@@ -215,6 +227,8 @@ class AiohttpWire:
                 return response if stream else await response.read()
             text = await response.read()
         except TimeoutError as exc:  # aiohttp's timeouts are asyncio's
+            if not isinstance(exc, aiohttp.ServerTimeoutError):  # the `total` timeout: the deadline
+                raise DeadlinePassed(f"no whole reply within {self.deadline:g} s") from exc
             raise RequestTimedOut(str(exc) or "timed out") from exc
         except aiohttp.ClientError as exc:
             raise ConnectionFailed(str(exc) or type(exc).__name__) from exc
