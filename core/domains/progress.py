@@ -136,26 +136,24 @@ def _credit(
     booking 28 after upgrading it): both are credited, so a read the user asked
     for is never swallowed as a mere confirmation.
     """
-    intents = [_known_intent(knowledge, subtask.intent) for subtask in task.subtasks]
-    fitting = [
-        i for i, intent in enumerate(intents) if intent is not None and serves(intent, slots[i], tool, arguments)
-    ]
+    known = {i: intent for i, s in enumerate(task.subtasks) if (intent := _known_intent(knowledge, s.intent))}
+    fitting = [i for i, intent in known.items() if serves(intent, slots[i], tool, arguments)]
     for i in fitting:
-        if intents[i].verify is not None:  # type: ignore[union-attr]  (fitting intents are known)
+        if known[i].verify is not None:
             states[i].verified = False  # a change made (again) now: only what shows it from here on confirms it
     served = [i for i in fitting if not states[i].done]
     if served:
         chosen = min(
             served,
-            key=lambda i: (states[i].requested == 0, -checked_arguments(intents[i]), i),  # type: ignore[arg-type]
+            key=lambda i: (states[i].requested == 0, -checked_arguments(known[i]), i),
         )
         states[chosen].done = True
         try:
             states[chosen].result = json.loads(content or "null")
         except json.JSONDecodeError:
             states[chosen].result = None
-    for i, intent in enumerate(intents):
-        if intent is None or i in fitting or not states[i].done or intent.verify is None or states[i].verified:
+    for i, intent in known.items():
+        if i in fitting or not states[i].done or intent.verify is None or states[i].verified:
             continue
         if serves(knowledge.intent(intent.verify), slots[i], tool, arguments):
             states[i].verified = True
