@@ -88,7 +88,11 @@ FAULTS = [
     Fault("stream dropped once", [{"drop": 1}], role="user"),
     Fault("stream error event once", [{"stream_error": "overloaded"}], role="user"),
     Fault("stream event not JSON once", [{"events": [b"data: {not json"]}], role="user"),
-    Fault("stream byte not UTF-8 once", [{"events": [b'data: {"choices": [{"delta": {"content": "\xff"}}]}']}], role="user"),
+    Fault(
+        "stream byte not UTF-8 once",
+        [{"events": [b'data: {"choices": [{"delta": {"content": "\xff"}}]}']}],
+        role="user",
+    ),
     Fault("reply not JSON once", [{"raw": b"<html>bad gateway</html>"}]),
     Fault("reply not UTF-8 once", [{"raw": b'{"choices": "\xff'}]),
     Fault("no choices once", [{"body": {"id": "x"}}]),
