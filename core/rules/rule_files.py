@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from turnloom.core.errors import ConfigError
 from turnloom.core.models import Rule
-from turnloom.core.untrusted import writable_data
+from turnloom.core.untrusted import template_problem, writable_data
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,9 @@ def read_rule(path: str | Path, text: str | None = None, source: str | None = No
                     key = f"params.{param}"
                     problems.append(RuleProblem(name, why, line_of(text, key), key))
     fields = placeholders(rule.prompt)
+    unsafe = template_problem(rule.prompt)
+    if unsafe is not None:
+        problems.append(RuleProblem(name, unsafe, line_of(text, "prompt"), "prompt"))
     if fields is None:
         problems.append(
             RuleProblem(

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import SCHEMA_VERSION, Session
 from turnloom.core.storage.toml_codec import from_toml_data, to_toml_text
-from turnloom.core.untrusted import writable_data
+from turnloom.core.untrusted import SchemaRefError, check_schema_refs, template_problem, writable_data
 
 Format = Literal["json", "toml"]
 
@@ -118,11 +118,31 @@ def session_from_dict(data: Any, source: str | os.PathLike[str] = "<data>") -> S
     # the boundary where a file enters: a lone surrogate (no file can hold it) read as U+FFFD
     data = migrate(writable_data(data), source)
     try:
-        return Session.model_validate(data)
+        session = Session.model_validate(data)
     except ValidationError as exc:
         raise SessionFileError(f"{source}: {_describe_validation(exc)}") from None
     except RecursionError:
         raise SessionFileError(f"{source}: {_TOO_DEEP}") from None
+    _refuse_unsafe_parts(session, source)
+    return session
+
+
+def _refuse_unsafe_parts(session: Session, source: str | os.PathLike[str]) -> None:
+    """Refuse what a well-formed file can still hold to hurt whoever reads it.
+
+    A tool schema whose `$ref` would be fetched from the network or loops for ever, and a
+    rule prompt whose format spec asks for a width of hundreds of megabytes.
+    """
+    for index, spec in enumerate(session.tools):
+        for label, schema in (("parameters", spec.parameters), ("output_schema", spec.output_schema)):
+            try:
+                check_schema_refs(schema)
+            except SchemaRefError as exc:
+                raise SessionFileError(f"{source}: tools[{index}] ({spec.name}).{label}: {exc}") from None
+    for index, rule in enumerate(session.config.rules):
+        problem = template_problem(rule.prompt)
+        if problem is not None:
+            raise SessionFileError(f"{source}: config.rules[{index}] ({rule.id}).prompt: {problem}")
 
 
 def migrate(
