@@ -198,8 +198,9 @@ def handle(args: argparse.Namespace) -> int:
         _check_toolset(config)
     executor = pick_executor(args, config, settings)
     progress = None if args.quiet else ProgressLine()
-    Path(args.out).mkdir(parents=True, exist_ok=True)
     report = asyncio.run(_generate(config, args, executor, progress))
+    for note in report.notes:
+        print(f"turnloom: note: {note}", file=sys.stderr)
     print(summary(report, args.out))
     if report.interrupted:
         return 130
