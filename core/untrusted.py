@@ -357,3 +357,36 @@ def template_problem(template: str) -> str | None:
             if len(number) > 6 or int(number) > MAX_FORMAT_NUMBER:
                 return f"{{{name}:{spec}}}: a width or precision of {number} is above {MAX_FORMAT_NUMBER}"
     return None
+
+
+# -- credentials in what is written -----------------------------------------------------------
+
+# scheme://user:password@host -> scheme://user:***@host (a user alone may itself be a token: kept as ***)
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#@\s]*)@")
+# ?api_key=...&token=... in a URL's query
+_SECRET_QUERY = re.compile(
+    r"(?P<name>[?&;](?:[\w-]*(?:key|token|secret|password|passwd|pwd|sig|signature|auth)[\w-]*))=(?P<value>[^&#\s,;)'\"]*)",
+    re.IGNORECASE,
+)
+# what API keys look like: sk-..., sk-proj-..., Bearer tokens, and long key=value secrets
+_KEY_LIKE = re.compile(r"\b(?:sk|rk|pk)-[A-Za-z0-9_-]{12,}|(?<=Bearer )[A-Za-z0-9._~+/=-]{8,}")
+REDACTED = "***"
+
+
+def redact_secrets(text: str) -> str:
+    """`text` with credentials in URLs and key-like strings (`sk-...`, Bearer tokens) as `***`.
+
+    Works on text that is not a valid URL too (`http://[::1`): nothing here parses, so
+    nothing here can fail.
+    """
+    if "@" in text:
+
+        def userinfo(match: re.Match[str]) -> str:
+            user, _, password = match.group("userinfo").partition(":")
+            kept = f"{user}:{REDACTED}" if password else REDACTED
+            return f"{match.group('scheme')}{kept}@"
+
+        text = _URL_USERINFO.sub(userinfo, text)
+    if "=" in text:
+        text = _SECRET_QUERY.sub(lambda m: f"{m.group('name')}={REDACTED}", text)
+    return _KEY_LIKE.sub(REDACTED, text)

@@ -37,6 +37,7 @@ from turnloom.core.batch.manifest import (
 from turnloom.core.batch.progress import BatchProgress, ProgressReport
 from turnloom.core.errors import SessionFileError
 from turnloom.core.storage.journal import journal_path
+from turnloom.core.untrusted import redact_secrets
 
 STOP_FILE = ".stop"
 MANIFEST_EVERY_S = 2.0
@@ -225,7 +226,7 @@ async def _run_locked(
         entry.messages = outcome.messages
         entry.tokens = outcome.tokens
         entry.cost = outcome.cost
-        entry.error = outcome.error
+        entry.error = None if outcome.error is None else redact_secrets(outcome.error)  # no key lands on disk
         if not outcome.skipped:
             earlier = (entry.wall_s or 0.0) if outcome.resumed else 0.0
             entry.wall_s = round(earlier + outcome.wall_s, 4)
@@ -235,7 +236,7 @@ async def _run_locked(
         elif outcome.status is DialogueStatus.FAILED:
             state.failed += 1
             state.finished_this_run += 1
-            report.errors.append((outcome.seed, outcome.error or "failed"))
+            report.errors.append((outcome.seed, entry.error or "failed"))
         else:
             state.partial += 1
         state.tokens += outcome.tokens

@@ -27,7 +27,13 @@ from pydantic import ValidationError
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import SCHEMA_VERSION, Session
 from turnloom.core.storage.toml_codec import from_toml_data, to_toml_text
-from turnloom.core.untrusted import SchemaRefError, check_schema_refs, template_problem, writable_data
+from turnloom.core.untrusted import (
+    SchemaRefError,
+    check_schema_refs,
+    redact_secrets,
+    template_problem,
+    writable_data,
+)
 
 Format = Literal["json", "toml"]
 
@@ -73,6 +79,9 @@ def dumps(session: Session, fmt: Format) -> str:
     Returns:
         The file text, ending in a newline.
     """
+    if session.finish_detail and redact_secrets(session.finish_detail) != session.finish_detail:
+        # a backend error's words may quote a base_url with its password: never written as it is
+        session = session.model_copy(update={"finish_detail": redact_secrets(session.finish_detail)})
     if fmt == "json":
         # pydantic's serializer writes what json.dumps(indent=2, ensure_ascii=False) would, ~9x faster
         return session.model_dump_json(indent=2) + "\n"

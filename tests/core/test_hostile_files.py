@@ -180,3 +180,79 @@ def test_file_name_parts_built_from_session_data_stay_inside_their_folder(data, 
     part = file_name_part(data)
     assert part == expected
     assert (Path("/sessions") / f"{part}-seed1.session.json").parent == Path("/sessions")
+
+
+# -- keys and credentials never land on disk -----------------------------------------------
+
+KEY = "sk-proj-ABCDEF1234567890abcdef"
+CONFIG_WITH_SECRETS = f"""
+[profiles.p]
+base_url = "http://user:s3cretpw@127.0.0.1:9/v1?api_key=querysecret"
+model = "m"
+api_key_env = "{KEY}"
+max_retries = 0
+timeout = 1
+"""
+
+
+def _files_holding(folder: Path, *secrets: str) -> list[str]:
+    return [
+        str(path)
+        for path in folder.rglob("*")
+        if path.is_file() and any(s.encode() in path.read_bytes() for s in secrets)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("http://user:s3cretpw@127.0.0.1:9/v1", "http://user:***@127.0.0.1:9/v1"),
+        ("https://tokenonly@host/v1", "https://***@host/v1"),
+        ("https://host/v1?api_key=abc&x=1", "https://host/v1?api_key=***&x=1"),
+        ("http://[::1", "http://[::1"),
+        (
+            f"the environment variable {KEY} (api_key_env) is not set",
+            "the environment variable *** (api_key_env) is not set",
+        ),
+        ("Authorization: Bearer abcdefghijkl", "Authorization: Bearer ***"),
+        ("http://127.0.0.1:8000/v1 and a@b.c", "http://127.0.0.1:8000/v1 and a@b.c"),
+    ],
+)
+def test_credentials_are_redacted_from_text_that_is_written(text, expected):
+    from turnloom.core.untrusted import redact_secrets
+
+    assert redact_secrets(text) == expected
+
+
+def test_no_key_or_url_password_lands_in_a_batch_folder(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "turnloom.toml").write_text(CONFIG_WITH_SECRETS)
+    out = tmp_path / "b"
+    # the key pasted where its variable's name goes: every dialogue fails naming the setting, not the key
+    assert main(["generate", "--n", "2", "--role", "user=p", "--out", str(out), "--quiet", "--workers", "1"]) == 1
+    assert "the environment variable *** (api_key_env) is not set" in capsys.readouterr().out
+    assert _files_holding(out, KEY, "s3cretpw", "querysecret") == []
+    # with the variable set, the batch runs (and fails to connect); the manifest keeps the url without its secrets
+    monkeypatch.setenv(KEY, "the-real-key-value")
+    main(["generate", "--n", "2", "--role", "user=p", "--out", str(out), "--quiet", "--workers", "1"])
+    capsys.readouterr()
+    assert (out / "manifest.json").exists()
+    assert _files_holding(out, KEY, "s3cretpw", "querysecret", "the-real-key-value") == []
+    assert "http://user:***@127.0.0.1:9/v1?api_key=***" in (out / "manifest.json").read_text()
+
+
+def test_a_finish_detail_quoting_a_url_password_is_saved_without_it(tmp_path: Path):
+    from turnloom.core.models import FinishReason
+
+    session = create_session(domain="retail", seed=1, tasks=1)
+    session.finish_reason = FinishReason.BACKEND_ERROR
+    session.finish_detail = "profile 'p' (http://user:s3cretpw@h/v1, model m): connection refused"
+    out = tmp_path / "s.session.json"
+    with Journal.open(out, session) as journal:
+        journal.record_finish(FinishReason.BACKEND_ERROR, session.finish_detail)
+        assert "s3cretpw" not in journal_path(out).read_text().split("\n", 1)[1]
+        journal.compact(session)
+    for name in ("s.session.json", "s.session.toml"):
+        save_session(session, tmp_path / name)
+        text = (tmp_path / name).read_text()
+        assert "s3cretpw" not in text and "http://user:***@h/v1" in text
