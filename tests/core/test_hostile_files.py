@@ -256,3 +256,18 @@ def test_a_finish_detail_quoting_a_url_password_is_saved_without_it(tmp_path: Pa
         save_session(session, tmp_path / name)
         text = (tmp_path / name).read_text()
         assert "s3cretpw" not in text and "http://user:***@h/v1" in text
+
+
+def test_the_exchange_log_is_never_written_through_a_symbolic_link(tmp_path: Path):
+    from turnloom.core.endpoint.exchange_log import ExchangeLog, exchange_log_path
+
+    target = tmp_path / "elsewhere.txt"
+    log_path = exchange_log_path(tmp_path / "d.session.json")
+    os.symlink(target, log_path)
+    with pytest.raises(SessionFileError, match="symbolic link"):
+        ExchangeLog(log_path).record({"key": "k", "response": {}})
+    assert not target.exists()
+    plain = ExchangeLog(tmp_path / "e.llm.jsonl")
+    plain.record({"key": "k", "response": {}})
+    plain.close()
+    assert json.loads((tmp_path / "e.llm.jsonl").read_text())["key"] == "k"
