@@ -102,6 +102,8 @@ def parse_toml(path: str, text: str) -> tuple[dict[str, Any] | None, list[RulePr
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE.search(str(exc))
         return None, [RuleProblem(path, f"not valid TOML: {exc}", int(match.group(1)) if match else None)]
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        return None, [RuleProblem(path, "holds a number with thousands of digits")]
 
 
 def line_of(text: str, key: str) -> int | None:
@@ -152,6 +154,8 @@ def read_rule(path: str | Path, text: str | None = None, source: str | None = No
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             return RuleRead(None, [RuleProblem(name, f"cannot read the rule file: {exc.strerror}")])
+        except UnicodeDecodeError as exc:
+            return RuleRead(None, [RuleProblem(name, f"not UTF-8 text (byte {exc.start}); is it a rule file?")])
     data, problems = parse_toml(name, text)
     if data is None:
         return RuleRead(None, problems)

@@ -403,7 +403,7 @@ def _read_events(jpath: Path) -> tuple[list[dict[str, Any]], list[str]]:
 def _parse_line(line: bytes) -> dict[str, Any] | None:
     try:
         event = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or a number of thousands of digits
         return None
     return event if isinstance(event, dict) and "ev" in event else None
 

@@ -324,6 +324,8 @@ def _parse_json(text: str, source: str | os.PathLike[str]) -> Any:
         if at_end:
             raise SessionFileError(f"{source}: line {exc.lineno}, column {exc.colno}: {_TRUNCATED_HINT}") from None
         raise SessionFileError(f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
+    except ValueError as exc:  # an integer of more digits than Python converts (4,300)
+        raise SessionFileError(f"{source}: {_number_problem(exc)}") from None
 
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)$")
@@ -343,10 +345,21 @@ def _parse_toml(text: str, source: str | os.PathLike[str]) -> Any:
             reason = message[: found.start()].strip()
             raise SessionFileError(f"{source}: line {found[1]}, column {found[2]}: invalid TOML: {reason}") from None
         raise SessionFileError(f"{source}: invalid TOML: {message}") from None
+    except ValueError as exc:
+        raise SessionFileError(f"{source}: {_number_problem(exc)}") from None
     try:
         return from_toml_data(Session, raw, source)
     except RecursionError:
         raise SessionFileError(f"{source}: {_TOO_DEEP}") from None
+    except ValueError as exc:
+        raise SessionFileError(f"{source}: {_number_problem(exc)}") from None
+
+
+def _number_problem(exc: ValueError) -> str:
+    """What a ValueError out of a parser means: nearly always a number too long to convert."""
+    if "digits" in str(exc):
+        return "holds a number with thousands of digits, which no session has; is it the right file?"
+    return f"cannot be read: {exc}"
 
 
 def _describe_validation(exc: ValidationError) -> str:

@@ -144,6 +144,8 @@ def load_toolset(path: str | Path, flag: str = "--tools") -> Toolset:
             f"{where}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}; "
             "forge it again with `turnloom forge`"
         ) from None
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        raise ToolsetError(f"{where}: holds a number with thousands of digits; forge it again") from None
     if not isinstance(data, dict) or data.get("format") != TOOLSET_FORMAT:
         raise ToolsetError(f'{where}: not a turnloom toolset file (it has no "format": "{TOOLSET_FORMAT}")')
     version = data.get("format_version")
