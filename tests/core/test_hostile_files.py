@@ -271,3 +271,24 @@ def test_the_exchange_log_is_never_written_through_a_symbolic_link(tmp_path: Pat
     plain.record({"key": "k", "response": {}})
     plain.close()
     assert json.loads((tmp_path / "e.llm.jsonl").read_text())["key"] == "k"
+
+
+def test_run_out_over_another_finished_session_is_refused_and_in_place_continuation_is_not(
+    tmp_path: Path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "x.session.json"
+    assert main(["run", "--quiet", "--seed", "1", "--out", str(out)]) == 0
+    before = out.read_bytes()
+    assert main(["run", "--quiet", "--seed", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "already holds session" in err and "--from" in err
+    assert out.read_bytes() == before  # its committed messages are still there
+    other = tmp_path / "y.session.json"
+    save_session(create_session(domain="retail", seed=5, tasks=1), other)
+    assert main(["run", "--quiet", "--from", str(other), "--out", str(out)]) == 2
+    assert out.read_bytes() == before
+    kept = load_session(out)
+    assert main(["run", "--quiet", "--from", str(out), "--out", str(out)]) == 0
+    assert load_session(out).messages[: len(kept.messages)] == kept.messages
+    assert main(["run", "--quiet", "--from", str(out), "--at", "3", "--out", str(out)]) == 0
