@@ -257,3 +257,28 @@ def test_damaged_rule_files_end_in_a_named_error(tmp_path, capsys):
         return [["rules", "check", str(path)]]
 
     _fuzz(tmp_path, capsys, good, commands, count=60)
+
+
+def test_damaged_transcripts_end_in_a_named_error(tmp_path, capsys):
+    good = tmp_path / "good" / "chat.json"
+    good.parent.mkdir()
+    arguments = json.dumps({"email": "diego.silva@example.com"})
+    call = {"id": "c1", "type": "function", "function": {"name": "get_customer_by_email", "arguments": arguments}}
+    good.write_text(
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "user", "content": "Hi, the orders of diego.silva@example.com please"},
+                    {"role": "assistant", "content": None, "tool_calls": [call]},
+                    {"role": "tool", "tool_call_id": "c1", "content": '{"id": 3}'},
+                    {"role": "assistant", "content": "Found customer 3."},
+                ]
+            }
+        )
+    )
+
+    def commands(path: Path) -> list[list[str]]:
+        out = str(path.parent / "c.session.json")
+        return [["run", "--quiet", "--from", str(path), "--max-messages", "12", "--out", out]]
+
+    _fuzz(tmp_path, capsys, good, commands, count=70)
