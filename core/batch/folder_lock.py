@@ -4,7 +4,7 @@
 holds it (process id, host, start time, command). A second `generate` on the same folder
 is refused with a message naming the holder, so no dialogue ever runs twice. The kernel
 drops the lock when its process dies, however it dies: a lock left by a killed process is
-simply taken over (and the takeover is reported). A folder the lock file cannot be created
+simply taken over (and the takeover is reported); a clean end removes the file. A folder the lock file cannot be created
 in is read-only (`FolderReadOnly`): the caller may still read a finished batch there.
 """
 
@@ -25,6 +25,7 @@ from turnloom.core.errors import SessionFileError
 
 LOCK_NAME = ".turnloom.lock"
 _READ_ONLY = (errno.EACCES, errno.EPERM, errno.EROFS)
+_REPLACED = "replaced"  # _acquire_once: the file changed between open and lock
 
 
 class FolderReadOnly(SessionFileError):
@@ -40,6 +41,14 @@ class FolderLock:
         self._fd: int | None = None
 
     def acquire(self) -> str | None:
+        """Take the lock without waiting (see `_acquire_once`); retried if the file was replaced meanwhile."""
+        for _ in range(10):
+            note = self._acquire_once()
+            if note is not _REPLACED:
+                return note
+        raise SessionFileError(f"{self.path}: the batch lock keeps changing under us; is another turnloom starting?")
+
+    def _acquire_once(self) -> str | None:
         """Take the lock without waiting.
 
         Returns:
@@ -70,6 +79,16 @@ class FolderLock:
                     "again to resume; to run a second batch at once, use another --out folder"
                 ) from None
             raise SessionFileError(f"{self.path}: cannot lock: {exc.strerror or exc}") from None
+        # a holder ending cleanly removes the file: if ours was removed (or replaced) between our open
+        # and our lock, we hold a lock on a file nobody else will look at; start again
+        try:
+            current = os.stat(self.path, follow_symlinks=False)
+        except FileNotFoundError:
+            current = None
+        mine = os.fstat(fd)
+        if current is None or (current.st_dev, current.st_ino) != (mine.st_dev, mine.st_ino):
+            os.close(fd)
+            return _REPLACED
         previous = _read_holder(fd)
         note = None
         if previous.get("pid") and previous.get("pid") != os.getpid():
@@ -87,11 +106,11 @@ class FolderLock:
         return note
 
     def release(self) -> None:
-        """Drop the lock and say so in the file (a clean end leaves no holder behind)."""
+        """Drop the lock and remove its file (a clean end leaves nothing behind in the folder)."""
         if self._fd is None:
             return
         with contextlib.suppress(OSError):
-            os.ftruncate(self._fd, 0)
+            os.unlink(self.path)  # while still locked: whoever opened it meanwhile sees it replaced
         with contextlib.suppress(OSError):
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)

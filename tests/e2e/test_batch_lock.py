@@ -65,6 +65,7 @@ def test_a_second_generate_is_refused_naming_the_first_and_a_killed_holder_is_ta
     assert sorted(p.name for p in out.glob("*.session.*")) == [session_file_name(seed) for seed in range(12)]
     manifest = load_manifest(out)
     assert manifest is not None and all(entry.status == "done" for entry in manifest.dialogues)
+    assert not (out / LOCK_NAME).exists()  # a clean end leaves nothing behind
 
 
 def test_the_lock_is_released_at_the_end_and_refuses_a_symlink(tmp_path: Path):
