@@ -119,3 +119,17 @@ def test_a_read_only_batch_folder_is_reopened_when_done_and_refused_cleanly_when
             if path.is_dir():
                 path.chmod(0o755)
         shutil.rmtree(base)
+
+
+def test_the_stop_file_is_never_made_through_a_symbolic_link(tmp_path: Path):
+    from turnloom.core.batch.job import FileStop
+
+    target = tmp_path / "elsewhere"
+    os.symlink(target, tmp_path / ".stop")
+    stop = FileStop(tmp_path / ".stop")
+    stop.set()
+    assert not target.exists()
+    assert stop.is_set() and (tmp_path / ".stop").is_file() and not (tmp_path / ".stop").is_symlink()
+    stop.set()  # set twice: still one plain file
+    stop.clear()
+    assert not stop.is_set()
