@@ -180,3 +180,213 @@ def has_non_finite(value: Any) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
+
+
+# -- JSON Schemas from files: resolved offline only ------------------------------------------
+
+# keywords whose subschemas apply to the same instance (a loop through them never ends);
+# the rest (properties, items, ...) step into the data, so recursion through them is bounded by it
+_SAME_INSTANCE_LISTS = ("allOf", "anyOf", "oneOf")
+_SAME_INSTANCE_ONE = ("not", "if", "then", "else")
+# keywords whose values are data, not schemas: nothing in them is a reference
+_DATA_KEYWORDS = ("const", "enum", "default", "examples")
+_MAX_SCHEMA_NODES = 100_000
+
+
+class SchemaRefError(ValueError):
+    """A JSON Schema whose `$ref` points outside the document (never fetched), nowhere, or round in a loop."""
+
+
+def _refuse_retrieval(uri: str) -> Any:
+    raise SchemaRefError(f"{uri} is outside the schema, and turnloom never fetches schemas")
+
+
+def offline_registry(schema: Any) -> Any:
+    """A `referencing` registry with the JSON Schema metaschemas and `schema`, refusing to fetch anything else."""
+    from jsonschema_specifications import REGISTRY as SPECIFICATIONS
+    from referencing import Registry
+
+    return SPECIFICATIONS.combine(Registry(retrieve=_refuse_retrieval))  # type: ignore[call-arg]
+
+
+def check_schema_refs(schema: Any) -> None:
+    """Refuse a schema whose references cannot be followed offline, or loop without stepping into the data.
+
+    Every `$ref`/`$dynamicRef` must resolve inside the document (or to a JSON Schema metaschema);
+    a remote one is refused, never fetched. A cycle through references and same-instance keywords
+    (`allOf`, `not`, ...) would recurse for ever on any value, so it is refused too; recursion
+    through `properties` or `items` (a tree) is fine, since each step enters the data.
+
+    Raises:
+        SchemaRefError: naming the reference and what is wrong with it.
+    """
+    if not isinstance(schema, dict) or not _has_reference(schema):
+        return  # a parsed document is a tree: without a reference it can neither leave nor loop
+    from referencing.exceptions import Unresolvable, Unretrievable
+    from referencing.jsonschema import DRAFT202012
+
+    root = DRAFT202012.create_resource(schema)
+    resolver = offline_registry(schema).resolver_with_root(root)
+    edges: dict[int, list[Any]] = {}
+    nodes: dict[int, Any] = {}
+    stack: list[tuple[Any, Any]] = [(schema, resolver)]
+    seen: set[int] = set()
+    while stack:
+        node, scope = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if len(seen) > _MAX_SCHEMA_NODES:
+            raise SchemaRefError(f"more than {_MAX_SCHEMA_NODES:,} subschemas; too large to check")
+        if isinstance(node, list):
+            stack.extend((item, scope) for item in node if isinstance(item, (dict, list)))
+            continue
+        nodes[id(node)] = node
+        if node is not schema and isinstance(node.get("$id"), str):
+            scope = scope.in_subresource(DRAFT202012.create_resource(node))
+        targets: list[Any] = []
+        for keyword in ("$ref", "$dynamicRef"):
+            ref = node.get(keyword)
+            if not isinstance(ref, str):
+                continue
+            try:
+                resolved = scope.lookup(ref)
+            except (Unresolvable, Unretrievable) as exc:
+                if isinstance(exc, Unretrievable) or isinstance(exc.__cause__, Unretrievable):
+                    raise SchemaRefError(
+                        f"{keyword} {ref!r} points outside the file, and turnloom never fetches schemas; "
+                        "put the definition under $defs and refer to it as #/$defs/NAME"
+                    ) from None
+                raise SchemaRefError(f"{keyword} {ref!r} points to nothing in the schema") from None
+            if isinstance(resolved.contents, dict):
+                targets.append(resolved.contents)
+                stack.append((resolved.contents, resolved.resolver))
+        for keyword in _SAME_INSTANCE_LISTS:
+            value = node.get(keyword)
+            if isinstance(value, list):
+                targets += [item for item in value if isinstance(item, dict)]
+        targets += [node[k] for k in _SAME_INSTANCE_ONE if isinstance(node.get(k), dict)]
+        if isinstance(node.get("dependentSchemas"), dict):
+            targets += [v for v in node["dependentSchemas"].values() if isinstance(v, dict)]
+        edges[id(node)] = targets
+        for key, value in node.items():
+            if key not in _DATA_KEYWORDS and isinstance(value, (dict, list)):
+                stack.append((value, scope))
+    _refuse_loops(edges)
+
+
+def _has_reference(schema: dict[str, Any]) -> bool:
+    stack: list[Any] = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "$ref" in item or "$dynamicRef" in item:
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _refuse_loops(edges: dict[int, list[Any]]) -> None:
+    """Raise if the same-instance graph has a cycle (iterative depth-first search)."""
+    state: dict[int, int] = {}  # 1: on the current path, 2: done
+    for start in edges:
+        if state.get(start):
+            continue
+        path: list[tuple[int, int]] = [(start, 0)]
+        state[start] = 1
+        while path:
+            node, next_child = path[-1]
+            children = edges.get(node, [])
+            if next_child == len(children):
+                state[node] = 2
+                path.pop()
+                continue
+            path[-1] = (node, next_child + 1)
+            child = id(children[next_child])
+            if state.get(child) == 1:
+                raise SchemaRefError(
+                    "a $ref loop: a reference leads back to itself without stepping into the value "
+                    "(through $ref, allOf, anyOf, oneOf, not or if/then/else), so it could never be checked"
+                )
+            if not state.get(child):
+                state[child] = 1
+                path.append((child, 0))
+
+
+def offline_validator(schema: Any) -> Any:
+    """A JSON Schema 2020-12 validator for a schema from a file: checked, references resolved offline only.
+
+    Raises:
+        jsonschema.SchemaError: not a valid schema.
+        SchemaRefError: a remote, dangling or looping reference.
+    """
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(schema)
+    check_schema_refs(schema)
+    return jsonschema.Draft202012Validator(schema, registry=offline_registry(schema))
+
+
+# -- prompt templates from files --------------------------------------------------------------
+
+MAX_FORMAT_NUMBER = 1000
+_FORMAT_NUMBER = re.compile(r"\d+")
+
+
+def template_problem(template: str) -> str | None:
+    """Why a `str.format` template from a file is unsafe to render, or None.
+
+    A format spec can ask for any width or precision (`{max_words:>400000000}` renders 400 MB),
+    and a field nested in a spec takes its width from a parameter; both are refused above
+    `MAX_FORMAT_NUMBER`. Braces that do not parse are the caller's to report.
+    """
+    import string
+
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError:
+        return None
+    for _, name, spec, _ in fields:
+        if name is None or not spec:
+            continue
+        if "{" in spec or "}" in spec:
+            return f"{{{name}:{spec}}}: a field inside a format spec is not allowed"
+        for number in _FORMAT_NUMBER.findall(spec):
+            if len(number) > 6 or int(number) > MAX_FORMAT_NUMBER:
+                return f"{{{name}:{spec}}}: a width or precision of {number} is above {MAX_FORMAT_NUMBER}"
+    return None
+
+
+# -- credentials in what is written -----------------------------------------------------------
+
+# scheme://user:password@host -> scheme://user:***@host (a user alone may itself be a token: kept as ***)
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#@\s]*)@")
+# ?api_key=...&token=... in a URL's query
+_SECRET_QUERY = re.compile(
+    r"(?P<name>[?&;](?:[\w-]*(?:key|token|secret|password|passwd|pwd|sig|signature|auth)[\w-]*))=(?P<value>[^&#\s,;)'\"]*)",
+    re.IGNORECASE,
+)
+# what API keys look like: sk-..., sk-proj-..., Bearer tokens, and long key=value secrets
+_KEY_LIKE = re.compile(r"\b(?:sk|rk|pk)-[A-Za-z0-9_-]{12,}|(?<=Bearer )[A-Za-z0-9._~+/=-]{8,}")
+REDACTED = "***"
+
+
+def redact_secrets(text: str) -> str:
+    """`text` with credentials in URLs and key-like strings (`sk-...`, Bearer tokens) as `***`.
+
+    Works on text that is not a valid URL too (`http://[::1`): nothing here parses, so
+    nothing here can fail.
+    """
+    if "@" in text:
+
+        def userinfo(match: re.Match[str]) -> str:
+            user, _, password = match.group("userinfo").partition(":")
+            kept = f"{user}:{REDACTED}" if password else REDACTED
+            return f"{match.group('scheme')}{kept}@"
+
+        text = _URL_USERINFO.sub(userinfo, text)
+    if "=" in text:
+        text = _SECRET_QUERY.sub(lambda m: f"{m.group('name')}={REDACTED}", text)
+    return _KEY_LIKE.sub(REDACTED, text)

@@ -53,7 +53,12 @@ class FileStop:
         return os.path.exists(self.path)
 
     def set(self) -> None:
-        Path(self.path).touch()
+        # never through a symbolic link planted at the name: the link goes, a plain file is made
+        if os.path.islink(self.path):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644))
 
     def clear(self) -> None:
         with contextlib.suppress(FileNotFoundError):

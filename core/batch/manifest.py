@@ -17,12 +17,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from turnloom.core.errors import SessionFileError, ToolsetError, UsageError
 from turnloom.core.models import RoleName
 from turnloom.core.storage.snapshot import atomic_writer
 from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset
+from turnloom.core.untrusted import redact_secrets
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
@@ -71,6 +72,15 @@ class BatchConfig(BaseModel):
     """A toolset file (absolute path) whose tools replace the derived ones; None for the derived tools."""
     tools_sha256: str | None = None
     """Content hash of `tools`, so a resume with another toolset is refused."""
+
+    @field_validator("profiles")
+    @classmethod
+    def _no_credentials(cls, profiles: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """A `base_url` carrying a password or a key is kept with `***` in its place: no key lands on disk."""
+        return {
+            name: {key: redact_secrets(value) if isinstance(value, str) else value for key, value in fields.items()}
+            for name, fields in profiles.items()
+        }
 
     def hash(self) -> str:
         """A short, stable hash of the config."""

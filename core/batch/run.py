@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from turnloom.core.batch.executors import Executor
+from turnloom.core.batch.folder_lock import FolderLock, FolderReadOnly
 from turnloom.core.batch.job import DialogueJob, DialogueOutcome, FileStop
 from turnloom.core.batch.manifest import (
     MANIFEST_NAME,
@@ -34,7 +35,9 @@ from turnloom.core.batch.manifest import (
     session_file_name,
 )
 from turnloom.core.batch.progress import BatchProgress, ProgressReport
+from turnloom.core.errors import SessionFileError
 from turnloom.core.storage.journal import journal_path
+from turnloom.core.untrusted import redact_secrets
 
 STOP_FILE = ".stop"
 MANIFEST_EVERY_S = 2.0
@@ -54,6 +57,7 @@ class BatchReport:
     wall_s: float = 0.0
     interrupted: bool = False
     errors: list[tuple[int, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said once, before the summary (a lock taken over, ...)
 
     @property
     def complete(self) -> bool:
@@ -121,10 +125,63 @@ async def generate(
 
     Raises:
         UsageError: the folder holds a batch with another config (the message shows the diff).
-        SessionFileError: the manifest cannot be read or written.
+        SessionFileError: the manifest cannot be read or written, the folder cannot be made, another
+            `generate` runs in it (named), or it is read-only with dialogues still to run.
     """
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SessionFileError(f"{folder}: cannot create the output folder: {exc.strerror or exc}") from None
+    lock = FolderLock(folder)
+    try:
+        note = lock.acquire()
+    except FolderReadOnly as exc:
+        return read_only_report(config, folder, n, force, str(exc))
+    try:
+        report = await _run_locked(config, folder, n, executor, force, progress, handle_signals)
+    finally:
+        lock.release()
+    if note:
+        report.notes.insert(0, note)
+    return report
+
+
+def read_only_report(config: BatchConfig, folder: Path, n: int, force: bool, why: str) -> BatchReport:
+    """A batch in a folder that cannot be written: its report when every dialogue is done, else why not.
+
+    Nothing is written: a finished batch can be reopened (and read by `stats` and `export`)
+    where it lies; one with dialogues still to run needs a folder it can write to.
+
+    Raises:
+        SessionFileError: dialogues remain to run (with what to do).
+        UsageError: the folder holds a batch with another config.
+    """
+    existing = load_manifest(folder)
+    if existing is not None:
+        check_resumable(existing, config, force)
+    manifest = plan(config, folder, n, existing)
+    left = [entry for entry in manifest.dialogues[:n] if entry.status is not DialogueStatus.DONE]
+    if left:
+        raise SessionFileError(
+            f"{why}; {len(left)} of {n} dialogue(s) still to run need a folder turnloom can write to: "
+            "make it writable, or copy it and run in the copy"
+        )
+    report = BatchReport(total=n, done=n, skipped=n)
+    report.notes.append(f"{folder}: read-only; every dialogue is done, nothing was written")
+    return report
+
+
+async def _run_locked(
+    config: BatchConfig,
+    folder: Path,
+    n: int,
+    executor: Executor,
+    force: bool,
+    progress: ProgressReport | None,
+    handle_signals: bool,
+) -> BatchReport:
+    """`generate` once the folder lock is held."""
     existing = load_manifest(folder)
     if existing is not None:
         check_resumable(existing, config, force)
@@ -169,7 +226,7 @@ async def generate(
         entry.messages = outcome.messages
         entry.tokens = outcome.tokens
         entry.cost = outcome.cost
-        entry.error = outcome.error
+        entry.error = None if outcome.error is None else redact_secrets(outcome.error)  # no key lands on disk
         if not outcome.skipped:
             earlier = (entry.wall_s or 0.0) if outcome.resumed else 0.0
             entry.wall_s = round(earlier + outcome.wall_s, 4)
@@ -179,7 +236,7 @@ async def generate(
         elif outcome.status is DialogueStatus.FAILED:
             state.failed += 1
             state.finished_this_run += 1
-            report.errors.append((outcome.seed, outcome.error or "failed"))
+            report.errors.append((outcome.seed, entry.error or "failed"))
         else:
             state.partial += 1
         state.tokens += outcome.tokens

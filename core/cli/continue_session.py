@@ -144,7 +144,7 @@ def _is_transcript(source: Path) -> bool:
         return False
     try:
         data = json.loads(read_text(source))
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # not JSON, or a number of thousands of digits
         return True  # let the transcript importer name the line and column
     return looks_like_transcript(data)
 

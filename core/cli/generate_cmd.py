@@ -19,6 +19,7 @@ from pathlib import Path
 
 from turnloom.core.batch.executors import AsyncExecutor, Executor, ProcessExecutor, RayExecutor
 from turnloom.core.batch.manifest import BatchConfig
+from turnloom.core.batch.memory import default_budget, dialogue_bytes, open_dialogue_cap
 from turnloom.core.batch.progress import format_duration
 from turnloom.core.batch.run import BatchReport, generate
 from turnloom.core.cli.options import (
@@ -101,6 +102,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="processes for offline dialogues (default: CPU count; 1 runs them in this process)",
     )
+    parser.add_argument(
+        "--memory-budget",
+        type=float,
+        default=None,
+        metavar="GB",
+        help="memory the open dialogues' databases may take (each holds its own copy); fewer are kept open "
+        "when they would need more. Default: a quarter of physical memory; 0: no cap",
+    )
     parser.add_argument("--force", action="store_true", help="resume even though the config differs from the folder's")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     add_tools_option(parser)
@@ -165,13 +174,19 @@ def pick_executor(args: argparse.Namespace, config: BatchConfig, settings: Turnl
         if not config.offline:
             raise UsageError("--executor ray runs offline dialogues only for now; map every role to offline")
         return RayExecutor(args.ray_address, num_cpus=args.workers)
+    per_dialogue = dialogue_bytes(config.db)
+    budget = default_budget() if args.memory_budget is None else int(args.memory_budget * 1024**3)
     if config.offline:
         if args.cache:
             raise UsageError("--cache needs a role on a profile (--profile NAME or --role ROLE=PROFILE)")
         workers = args.workers or os.cpu_count() or 1
         if workers > 1:
-            return ProcessExecutor(workers)
-        return AsyncExecutor(args.concurrency)
+            workers, note = open_dialogue_cap(per_dialogue, workers, budget)
+            _memory_note(note)
+            return ProcessExecutor(workers) if workers > 1 else AsyncExecutor(1)
+        concurrency, note = open_dialogue_cap(per_dialogue, args.concurrency, budget)
+        _memory_note(note)
+        return AsyncExecutor(concurrency)
     from turnloom.core.players.setup import BackendSetup
 
     # one exchange log for the batch: a re-run with --cache DIR/exchanges.llm.jsonl costs no tokens
@@ -185,7 +200,15 @@ def pick_executor(args: argparse.Namespace, config: BatchConfig, settings: Turnl
                 f"{args.concurrency}; raise it there to use them all",
                 file=sys.stderr,
             )
-    return AsyncExecutor(args.concurrency, backends=backends, prices=settings.prices)
+    executor = AsyncExecutor(args.concurrency, backends=backends, prices=settings.prices)
+    executor.open_dialogues, note = open_dialogue_cap(per_dialogue, executor.open_dialogues, budget)
+    _memory_note(note)
+    return executor
+
+
+def _memory_note(note: str | None) -> None:
+    if note:
+        print(f"turnloom: note: {note}", file=sys.stderr)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -198,8 +221,9 @@ def handle(args: argparse.Namespace) -> int:
         _check_toolset(config)
     executor = pick_executor(args, config, settings)
     progress = None if args.quiet else ProgressLine()
-    Path(args.out).mkdir(parents=True, exist_ok=True)
     report = asyncio.run(_generate(config, args, executor, progress))
+    for note in report.notes:
+        print(f"turnloom: note: {note}", file=sys.stderr)
     print(summary(report, args.out))
     if report.interrupted:
         return 130

@@ -30,12 +30,13 @@ from turnloom.core.cli.options import (
 )
 from turnloom.core.cli.render import console, message_text, print_header
 from turnloom.core.engine.engine import MessageCommitted
-from turnloom.core.errors import UsageError
+from turnloom.core.errors import SessionFileError, UsageError
 from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.core.models import FinishReason, Mode, RoleName, Session, ToolExecution
 from turnloom.core.quality.metrics import dialogue_stats
 from turnloom.core.storage.session_folder import file_name_part
+from turnloom.core.storage.snapshot import load_session
 from turnloom.core.tools.toolset import Toolset, load_toolset
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ def handle(args: argparse.Namespace) -> int:
             toolset=toolset,
         )
         out = Path(args.out) if args.out else default_output(session)
+    refuse_replacing_another_session(out, session, Path(args.from_file) if args.from_file else None)
     backends = backend_setup(args, session, out)
     if backends is not None and not args.from_file and not args.tools:
         _forge_tools(session, backends, args.quiet)
@@ -151,6 +153,31 @@ def _forge_tools(session: Session, backends: BackendSetup, quiet: bool) -> None:
         print(
             f"# forge on {profile}: {len(toolset.tools)} tools ({counts}), {len(toolset.dropped)} dropped · "
             f"{toolset.usage.total:,} tokens"
+        )
+
+
+def refuse_replacing_another_session(out: Path, session: Session, source: Path | None = None) -> None:
+    """Refuse an --out that holds another session: saving over it would lose its committed messages.
+
+    A file holding this same session (a run continued in place) is fine; so is the file the
+    run continues from. Its journal, if any, is guarded by the journal itself.
+
+    Raises:
+        SessionFileError: `out` is another session, or a file that cannot be read as one.
+    """
+    if not out.is_file() or (source is not None and out.resolve() == source.resolve()):
+        return
+    try:
+        existing = load_session(out)
+    except SessionFileError as exc:
+        raise SessionFileError(
+            f"--out {out}: already there and not a session turnloom can read ({exc}); "
+            "move it aside or choose another --out, then run again"
+        ) from None
+    if existing.id != session.id:
+        raise SessionFileError(
+            f"--out {out}: already holds session {existing.id!r} ({len(existing.messages)} messages), which "
+            f"saving there would replace; continue it with `turnloom run --from {out}`, or choose another --out"
         )
 
 

@@ -11,6 +11,7 @@ recorded, and they carry no credentials.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import threading
@@ -76,7 +77,17 @@ class ExchangeLog:
     def _open(self) -> int:
         if self._fd is None or self._pid != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                # never through a symbolic link: the log's name is derived, not given, and a link
+                # planted there would send every request to a file of someone else's choosing
+                self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise SessionFileError(
+                        f"{self.path}: a symbolic link; turnloom writes its exchange log only to a plain file "
+                        "(remove the link, or save the session elsewhere)"
+                    ) from None
+                raise
             self._pid = os.getpid()
         return self._fd
 

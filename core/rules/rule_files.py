@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from turnloom.core.errors import ConfigError
 from turnloom.core.models import Rule
-from turnloom.core.untrusted import writable_data
+from turnloom.core.untrusted import template_problem, writable_data
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,8 @@ def parse_toml(path: str, text: str) -> tuple[dict[str, Any] | None, list[RulePr
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE.search(str(exc))
         return None, [RuleProblem(path, f"not valid TOML: {exc}", int(match.group(1)) if match else None)]
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        return None, [RuleProblem(path, "holds a number with thousands of digits")]
 
 
 def line_of(text: str, key: str) -> int | None:
@@ -152,6 +154,8 @@ def read_rule(path: str | Path, text: str | None = None, source: str | None = No
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             return RuleRead(None, [RuleProblem(name, f"cannot read the rule file: {exc.strerror}")])
+        except UnicodeDecodeError as exc:
+            return RuleRead(None, [RuleProblem(name, f"not UTF-8 text (byte {exc.start}); is it a rule file?")])
     data, problems = parse_toml(name, text)
     if data is None:
         return RuleRead(None, problems)
@@ -182,6 +186,9 @@ def read_rule(path: str | Path, text: str | None = None, source: str | None = No
                     key = f"params.{param}"
                     problems.append(RuleProblem(name, why, line_of(text, key), key))
     fields = placeholders(rule.prompt)
+    unsafe = template_problem(rule.prompt)
+    if unsafe is not None:
+        problems.append(RuleProblem(name, unsafe, line_of(text, "prompt"), "prompt"))
     if fields is None:
         problems.append(
             RuleProblem(

@@ -44,6 +44,7 @@ from turnloom.core.storage.snapshot import (
     save_session,
     session_from_dict,
 )
+from turnloom.core.untrusted import redact_secrets
 
 _WHAT_TO_DO = (
     "To open the snapshot as saved, move the journal aside; to keep the journal's changes, "
@@ -223,7 +224,7 @@ class Journal:
         """The dialogue finished for `reason` (`detail` saying why, in words), or was reopened (None)."""
         event: dict[str, Any] = {"ev": "finish", "reason": None if reason is None else str(reason)}
         if detail is not None:
-            event["detail"] = detail
+            event["detail"] = redact_secrets(detail)  # a backend error may quote a base_url's password
         self._append(event)
 
     def record_session(self, session: Session) -> None:
@@ -402,7 +403,7 @@ def _read_events(jpath: Path) -> tuple[list[dict[str, Any]], list[str]]:
 def _parse_line(line: bytes) -> dict[str, Any] | None:
     try:
         event = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or a number of thousands of digits
         return None
     return event if isinstance(event, dict) and "ev" in event else None
 

@@ -27,7 +27,13 @@ from pydantic import ValidationError
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import SCHEMA_VERSION, Session, upgrade_meta_1
 from turnloom.core.storage.toml_codec import from_toml_data, to_toml_text
-from turnloom.core.untrusted import writable_data
+from turnloom.core.untrusted import (
+    SchemaRefError,
+    check_schema_refs,
+    redact_secrets,
+    template_problem,
+    writable_data,
+)
 
 Format = Literal["json", "toml"]
 
@@ -87,6 +93,9 @@ def dumps(session: Session, fmt: Format) -> str:
     Returns:
         The file text, ending in a newline.
     """
+    if session.finish_detail and redact_secrets(session.finish_detail) != session.finish_detail:
+        # a backend error's words may quote a base_url with its password: never written as it is
+        session = session.model_copy(update={"finish_detail": redact_secrets(session.finish_detail)})
     if fmt == "json":
         # pydantic's serializer writes what json.dumps(indent=2, ensure_ascii=False) would, ~9x faster
         return session.model_dump_json(indent=2) + "\n"
@@ -132,11 +141,31 @@ def session_from_dict(data: Any, source: str | os.PathLike[str] = "<data>") -> S
     # the boundary where a file enters: a lone surrogate (no file can hold it) read as U+FFFD
     data = migrate(writable_data(data), source)
     try:
-        return Session.model_validate(data)
+        session = Session.model_validate(data)
     except ValidationError as exc:
         raise SessionFileError(f"{source}: {_describe_validation(exc)}") from None
     except RecursionError:
         raise SessionFileError(f"{source}: {_TOO_DEEP}") from None
+    _refuse_unsafe_parts(session, source)
+    return session
+
+
+def _refuse_unsafe_parts(session: Session, source: str | os.PathLike[str]) -> None:
+    """Refuse what a well-formed file can still hold to hurt whoever reads it.
+
+    A tool schema whose `$ref` would be fetched from the network or loops for ever, and a
+    rule prompt whose format spec asks for a width of hundreds of megabytes.
+    """
+    for index, spec in enumerate(session.tools):
+        for label, schema in (("parameters", spec.parameters), ("output_schema", spec.output_schema)):
+            try:
+                check_schema_refs(schema)
+            except SchemaRefError as exc:
+                raise SessionFileError(f"{source}: tools[{index}] ({spec.name}).{label}: {exc}") from None
+    for index, rule in enumerate(session.config.rules):
+        problem = template_problem(rule.prompt)
+        if problem is not None:
+            raise SessionFileError(f"{source}: config.rules[{index}] ({rule.id}).prompt: {problem}")
 
 
 def migrate(
@@ -309,6 +338,8 @@ def _parse_json(text: str, source: str | os.PathLike[str]) -> Any:
         if at_end:
             raise SessionFileError(f"{source}: line {exc.lineno}, column {exc.colno}: {_TRUNCATED_HINT}") from None
         raise SessionFileError(f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
+    except ValueError as exc:  # an integer of more digits than Python converts (4,300)
+        raise SessionFileError(f"{source}: {_number_problem(exc)}") from None
 
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)$")
@@ -328,10 +359,21 @@ def _parse_toml(text: str, source: str | os.PathLike[str]) -> Any:
             reason = message[: found.start()].strip()
             raise SessionFileError(f"{source}: line {found[1]}, column {found[2]}: invalid TOML: {reason}") from None
         raise SessionFileError(f"{source}: invalid TOML: {message}") from None
+    except ValueError as exc:
+        raise SessionFileError(f"{source}: {_number_problem(exc)}") from None
     try:
         return from_toml_data(Session, raw, source)
     except RecursionError:
         raise SessionFileError(f"{source}: {_TOO_DEEP}") from None
+    except ValueError as exc:
+        raise SessionFileError(f"{source}: {_number_problem(exc)}") from None
+
+
+def _number_problem(exc: ValueError) -> str:
+    """What a ValueError out of a parser means: nearly always a number too long to convert."""
+    if "digits" in str(exc):
+        return "holds a number with thousands of digits, which no session has; is it the right file?"
+    return f"cannot be read: {exc}"
 
 
 def _describe_validation(exc: ValidationError) -> str:

@@ -117,6 +117,8 @@ def _parse_json(text: str, source: str | os.PathLike[str]) -> Any:
                 "a transcript file holds one conversation"
             ) from None
         raise TranscriptError(f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        raise TranscriptError(f"{source}: holds a number with thousands of digits; is it a transcript?") from None
 
 
 def _message(raw: Any, index: int, source: str | os.PathLike[str]) -> ChatMessage:
@@ -124,12 +126,15 @@ def _message(raw: Any, index: int, source: str | os.PathLike[str]) -> ChatMessag
     if not isinstance(raw, dict):
         raise TranscriptError(f'{where}: expected an object with "role" and "content", not {type(raw).__name__}')
     role_name = raw.get("role")
-    if role_name not in _ROLES:
+    if not isinstance(role_name, str) or role_name not in _ROLES:
         known = ", ".join(sorted(_ROLES))
         raise TranscriptError(f"{where}: unknown role {role_name!r} (expected one of {known})")
     role = _ROLES[role_name]
     content = _content(raw.get("content"), where)
-    calls = [_call(c, where, n) for n, c in enumerate(raw.get("tool_calls") or [])]
+    raw_calls = raw.get("tool_calls") or []
+    if not isinstance(raw_calls, list):
+        raise TranscriptError(f"{where}: tool_calls must be a list of calls, not {type(raw_calls).__name__}")
+    calls = [_call(c, where, n) for n, c in enumerate(raw_calls)]
     if calls and role is not Role.ASSISTANT:
         raise TranscriptError(f"{where}: a {role_name} message cannot carry tool_calls")
     reasoning = raw.get("reasoning", raw.get("reasoning_content"))

@@ -29,6 +29,7 @@ import jsonschema
 from turnloom.core.errors import DatabaseError
 from turnloom.core.models import ToolSpec, WriteRecord
 from turnloom.core.tools.sql_guards import ClockGuard, make_authorizer, unbindable
+from turnloom.core.untrusted import SchemaRefError, offline_validator
 
 MAX_ROWS = 1000  # rows a single tool call may return; more are cut off
 MAX_STEPS = 100_000  # progress-handler ticks (of 1000 VM steps, about a second) before a call is interrupted
@@ -88,9 +89,8 @@ def _is_insert(sql: str) -> bool:
 
 @functools.lru_cache(maxsize=1024)
 def _validator(schema_json: str) -> jsonschema.Draft202012Validator:
-    schema = json.loads(schema_json)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    validator: jsonschema.Draft202012Validator = offline_validator(json.loads(schema_json))
+    return validator
 
 
 def validate_arguments(spec: ToolSpec, arguments: Any) -> str | None:
@@ -110,7 +110,14 @@ def validate_arguments(spec: ToolSpec, arguments: Any) -> str | None:
         validator = _validator(json.dumps(spec.parameters, sort_keys=True))
     except jsonschema.SchemaError as exc:
         return f"the tool's parameter schema is invalid: {exc.message}"
-    errors = sorted(validator.iter_errors(arguments), key=lambda e: [str(p) for p in e.path])
+    except SchemaRefError as exc:
+        return f"the tool's parameter schema cannot be used: {exc}"
+    except RecursionError:
+        return "the tool's parameter schema is nested too deeply to be checked"
+    try:
+        errors = sorted(validator.iter_errors(arguments), key=lambda e: [str(p) for p in e.path])
+    except RecursionError:
+        return "the arguments are nested too deeply for the tool's parameter schema"
     if not errors:
         return None
     parts = []

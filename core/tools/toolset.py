@@ -32,7 +32,7 @@ from turnloom.core.models import ToolExecution, ToolSpec, Usage
 from turnloom.core.storage.snapshot import atomic_writer
 from turnloom.core.tools.schema import quote_ident
 from turnloom.core.tools.sqlenv import SqlEnvironment, validate_arguments
-from turnloom.core.untrusted import writable_data
+from turnloom.core.untrusted import SchemaRefError, offline_validator, writable_data
 
 TOOLSET_FORMAT: Final = "turnloom-toolset"
 TOOLSET_VERSION = 1
@@ -144,6 +144,8 @@ def load_toolset(path: str | Path, flag: str = "--tools") -> Toolset:
             f"{where}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}{hint}; "
             "forge it again with `turnloom forge`"
         ) from None
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        raise ToolsetError(f"{where}: holds a number with thousands of digits; forge it again") from None
     if not isinstance(data, dict) or data.get("format") != TOOLSET_FORMAT:
         raise ToolsetError(f'{where}: not a turnloom toolset file (it has no "format": "{TOOLSET_FORMAT}")')
     version = data.get("format_version")
@@ -192,14 +194,18 @@ def schema_problems(spec: ToolSpec) -> list[str]:
     for label, schema in (("parameters", params), ("output_schema", spec.output_schema)):
         if schema is None:
             continue
+        verb = "are" if label == "parameters" else "is"
         try:
-            jsonschema.Draft202012Validator.check_schema(schema)
+            offline_validator(schema)
         except jsonschema.SchemaError as exc:
             where = "/".join(str(p) for p in exc.path)
-            verb = "are" if label == "parameters" else "is"
             problems.append(
                 f"its {label} {verb} not a valid JSON Schema ({exc.message}{' at ' + where if where else ''})"
             )
+        except SchemaRefError as exc:
+            problems.append(f"its {label} {verb} not a usable JSON Schema: {exc}")
+        except RecursionError:
+            problems.append(f"its {label} {verb} nested too deeply to be a JSON Schema")
     return problems
 
 

@@ -180,3 +180,115 @@ def test_file_name_parts_built_from_session_data_stay_inside_their_folder(data, 
     part = file_name_part(data)
     assert part == expected
     assert (Path("/sessions") / f"{part}-seed1.session.json").parent == Path("/sessions")
+
+
+# -- keys and credentials never land on disk -----------------------------------------------
+
+KEY = "sk-proj-ABCDEF1234567890abcdef"
+CONFIG_WITH_SECRETS = f"""
+[profiles.p]
+base_url = "http://user:s3cretpw@127.0.0.1:9/v1?api_key=querysecret"
+model = "m"
+api_key_env = "{KEY}"
+max_retries = 0
+timeout = 1
+"""
+
+
+def _files_holding(folder: Path, *secrets: str) -> list[str]:
+    return [
+        str(path)
+        for path in folder.rglob("*")
+        if path.is_file() and any(s.encode() in path.read_bytes() for s in secrets)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("http://user:s3cretpw@127.0.0.1:9/v1", "http://user:***@127.0.0.1:9/v1"),
+        ("https://tokenonly@host/v1", "https://***@host/v1"),
+        ("https://host/v1?api_key=abc&x=1", "https://host/v1?api_key=***&x=1"),
+        ("http://[::1", "http://[::1"),
+        (
+            f"the environment variable {KEY} (api_key_env) is not set",
+            "the environment variable *** (api_key_env) is not set",
+        ),
+        ("Authorization: Bearer abcdefghijkl", "Authorization: Bearer ***"),
+        ("http://127.0.0.1:8000/v1 and a@b.c", "http://127.0.0.1:8000/v1 and a@b.c"),
+    ],
+)
+def test_credentials_are_redacted_from_text_that_is_written(text, expected):
+    from turnloom.core.untrusted import redact_secrets
+
+    assert redact_secrets(text) == expected
+
+
+def test_no_key_or_url_password_lands_in_a_batch_folder(tmp_path: Path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "turnloom.toml").write_text(CONFIG_WITH_SECRETS)
+    out = tmp_path / "b"
+    # the key pasted where its variable's name goes: every dialogue fails naming the setting, not the key
+    assert main(["generate", "--n", "2", "--role", "user=p", "--out", str(out), "--quiet", "--workers", "1"]) == 1
+    assert "the environment variable *** (api_key_env) is not set" in capsys.readouterr().out
+    assert _files_holding(out, KEY, "s3cretpw", "querysecret") == []
+    # with the variable set, the batch runs (and fails to connect); the manifest keeps the url without its secrets
+    monkeypatch.setenv(KEY, "the-real-key-value")
+    main(["generate", "--n", "2", "--role", "user=p", "--out", str(out), "--quiet", "--workers", "1"])
+    capsys.readouterr()
+    assert (out / "manifest.json").exists()
+    assert _files_holding(out, KEY, "s3cretpw", "querysecret", "the-real-key-value") == []
+    assert "http://user:***@127.0.0.1:9/v1?api_key=***" in (out / "manifest.json").read_text()
+
+
+def test_a_finish_detail_quoting_a_url_password_is_saved_without_it(tmp_path: Path):
+    from turnloom.core.models import FinishReason
+
+    session = create_session(domain="retail", seed=1, tasks=1)
+    session.finish_reason = FinishReason.BACKEND_ERROR
+    session.finish_detail = "profile 'p' (http://user:s3cretpw@h/v1, model m): connection refused"
+    out = tmp_path / "s.session.json"
+    with Journal.open(out, session) as journal:
+        journal.record_finish(FinishReason.BACKEND_ERROR, session.finish_detail)
+        assert "s3cretpw" not in journal_path(out).read_text().split("\n", 1)[1]
+        journal.compact(session)
+    for name in ("s.session.json", "s.session.toml"):
+        save_session(session, tmp_path / name)
+        text = (tmp_path / name).read_text()
+        assert "s3cretpw" not in text and "http://user:***@h/v1" in text
+
+
+def test_the_exchange_log_is_never_written_through_a_symbolic_link(tmp_path: Path):
+    from turnloom.core.endpoint.exchange_log import ExchangeLog, exchange_log_path
+
+    target = tmp_path / "elsewhere.txt"
+    log_path = exchange_log_path(tmp_path / "d.session.json")
+    os.symlink(target, log_path)
+    with pytest.raises(SessionFileError, match="symbolic link"):
+        ExchangeLog(log_path).record({"key": "k", "response": {}})
+    assert not target.exists()
+    plain = ExchangeLog(tmp_path / "e.llm.jsonl")
+    plain.record({"key": "k", "response": {}})
+    plain.close()
+    assert json.loads((tmp_path / "e.llm.jsonl").read_text())["key"] == "k"
+
+
+def test_run_out_over_another_finished_session_is_refused_and_in_place_continuation_is_not(
+    tmp_path: Path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "x.session.json"
+    assert main(["run", "--quiet", "--seed", "1", "--out", str(out)]) == 0
+    before = out.read_bytes()
+    assert main(["run", "--quiet", "--seed", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "already holds session" in err and "--from" in err
+    assert out.read_bytes() == before  # its committed messages are still there
+    other = tmp_path / "y.session.json"
+    save_session(create_session(domain="retail", seed=5, tasks=1), other)
+    assert main(["run", "--quiet", "--from", str(other), "--out", str(out)]) == 2
+    assert out.read_bytes() == before
+    kept = load_session(out)
+    assert main(["run", "--quiet", "--from", str(out), "--out", str(out)]) == 0
+    assert load_session(out).messages[: len(kept.messages)] == kept.messages
+    assert main(["run", "--quiet", "--from", str(out), "--at", "3", "--out", str(out)]) == 0
