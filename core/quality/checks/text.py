@@ -1,30 +1,62 @@
 """Text: what the assistant says agrees with the tool results it reports on.
 
-`text_consistent`, for every assistant reply and the successful reads since the user's turn:
-- nothing contradicts a result: a field the reply names ("status cancelled", "total: 12.50")
-  carries the value of that field in the record the line is about (the row whose id it names,
-  or any of the rows when it names none);
-- no key field left out: when a reply reports a record the user asked about (it names the
-  record's id, or states several of its values), it states the record's status, totals,
-  prices and dates (for each row of a list, its status).
+`text_consistent`, for every assistant reply and the successful calls since the user's turn:
+- nothing contradicts a result: a field the reply states ("status cancelled", "total: 12.50",
+  "the status of booking 2 is confirmed", "changed the seat on that booking to 1A") carries the
+  value of that field in the record the statement is about (the record it names by id, by a
+  value such as a flight number, or by "that booking"; any record read when it names none).
+  A record is what the reads showed, with the writes made after them in the same exchange
+  folded in: a reply may report the value it read and then the change it made, but a value a
+  write replaced, stated after the reply announced the change, is stale and fails;
+- no key field left out: when a reply reports a record the user asked about (a line names the
+  record by id, or the reply states several of its values), it states the record's status,
+  totals, prices and one of its dates (for each row of a list, its status).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from turnloom.core.models import Role
 from turnloom.core.quality.checks.finding import Finding
-from turnloom.core.quality.checks.view import SessionView, contains_value, same_value, shown
+from turnloom.core.quality.checks.view import CallView, SessionView, contains_value, same_value, shown, singular
 
-_KEY_FIELD = re.compile(r"(status|total|price|fare|fee|amount|cost|balance|wage|date|_on$)")
+_KEY_FIELD = re.compile(r"(status|total|price|fare|fee|amount|cost|balance|wage)")
+_DATE_FIELD = re.compile(r"(date|_on$)")
 _STATUS = re.compile(r"status")
+# words that report a change rather than state a value ("the email of that passenger is updated")
+_NOT_A_VALUE = re.compile(
+    r"^(?:updated|changed|set|done|saved|recorded|unchanged|now$|as follows|below|the following|not\b|"
+    r"on\b|of\b|for\b|that\b|this\b|the\b|a\b|an\b)",
+    re.IGNORECASE,
+)
+_REF_ID = re.compile(r"\b([A-Za-z_]+)\s*(?:no\.|#|number)?\s*#?([A-Z]{0,4}-?\d+)\b")
 
 
-def human(field: str) -> str:
-    return field.replace("_", " ")
+def human(name: str) -> str:
+    return name.replace("_", " ")
+
+
+@dataclass
+class _Record:
+    """One row a reply may report: what the read showed, and what a later write in the exchange made of it."""
+
+    table: str
+    row: dict[str, Any]
+    call: CallView
+    listed: bool
+    written: dict[str, Any] = field(default_factory=dict)  # field -> value a later write set
+    same_step: set[str] = field(default_factory=set)  # fields written in the read's own step (order undefined)
+
+    def allowed(self, name: str) -> list[Any]:
+        """The values a reply may state for the field."""
+        if name in self.written:
+            before = [self.row[name]] if self.row.get(name) is not None else []
+            return [self.written[name], *before]
+        return [self.row[name]] if self.row.get(name) is not None else []
 
 
 def check_text_consistent(view: SessionView) -> list[Finding]:
@@ -36,85 +68,195 @@ def check_text_consistent(view: SessionView) -> list[Finding]:
             continue
         if message.role is not Role.ASSISTANT or not message.text.strip():
             continue
-        reads = [
-            c for c in view.calls_between(last_user + 1, index) if c.ok and not c.writes and c.result_index < index
-        ]
-        lists = {id(row) for c in reads if isinstance(c.value, list) for row in c.records()}
-        rows = [row for c in reads for row in c.records()]
-        if not rows:
+        calls = [c for c in view.calls_between(last_user + 1, index) if c.ok and c.result_index < index]
+        records = _records(calls)
+        if not records:
             continue
-        fields = sorted({f for row in rows for f in row}, key=lambda f: -len(f))
-        names = {human(f) for f in fields}
-        for line in message.text.splitlines():
-            about = _rows_named(line, rows) or rows
-            for field, stated in _stated_fields(line, fields):
-                if field == "id" or field.endswith("_id") or "\0" in stated or stated.lower().startswith(tuple(names)):
-                    continue  # ids are grounding's business; "In total: orders count 2" states no total
-                known = [row[field] for row in about if field in row and row[field] is not None]
-                if known and not any(_agrees(stated, value) for value in known):
-                    findings.append(
-                        Finding(
-                            "text_consistent",
-                            (index, *_result_of(reads, about)),
-                            f"message {index} says {human(field)} {stated!r}, but the result shows "
-                            f"{' or '.join(repr(shown(v)) for v in known[:3])}",
-                        )
-                    )
-        for row in rows:
-            listed = id(row) in lists
-            own_line = _line_naming(message.text, row)
-            if own_line is None and (listed or _values_stated(message.text, row) < 3):
-                continue
-            scope = own_line if own_line is not None else message.text
-            wanted = [f for f in row if row[f] is not None and (_STATUS if listed else _KEY_FIELD).search(f)]
-            wanted = [f for f in wanted if not f.endswith("_id") and f != "id"]
-            missing = [f for f in wanted if not _mentions(scope, row[f])]
-            if missing:
-                findings.append(
-                    Finding(
-                        "text_consistent",
-                        (index, *_result_of(reads, [row])),
-                        f"message {index} reports {_name(row)} without its "
-                        + ", ".join(f"{human(f)} ({shown(row[f])})" for f in missing),
-                    )
-                )
+        findings += _contradictions(index, message.text, records)
+        findings += _left_out(index, message.text, records)
     return findings
 
 
-def _stated_fields(line: str, fields: list[str]) -> list[tuple[str, str]]:
-    """(field, stated value) for each field the line names followed by a value."""
-    out: list[tuple[str, str]] = []
+def _records(calls: list[CallView]) -> list[_Record]:
+    out: list[_Record] = []
+    reads = [c for c in calls if not c.writes]
+    writes = [c for c in calls if c.writes and not c.empty and c.intent is not None and c.record_key() is not None]
+    for call in reads:
+        listed = isinstance(call.value, list)
+        for row in call.records():
+            record = _Record(call.table, row, call, listed)
+            for write in writes:
+                if write.step < call.step or write.table != call.table:
+                    continue
+                key = write.record_key()
+                assert key is not None and write.intent is not None
+                if key[0] not in row or not same_value(row[key[0]], key[1]):
+                    continue
+                for name, value in write.intent.fields.items():
+                    if name not in row:
+                        continue
+                    if write.step == call.step:
+                        record.same_step.add(name)
+                    record.written[name] = value
+            out.append(record)
+    return out
+
+
+def _contradictions(index: int, text: str, records: list[_Record]) -> list[Finding]:
+    findings: list[Finding] = []
+    fields = sorted({f for r in records for f in r.row}, key=lambda f: -len(f))
+    names = {human(f) for f in fields}
+    announced: set[tuple[int, str]] = set()  # (record, field) whose written value the reply already stated
+    for line in text.splitlines():
+        for name, stated, ref in _stated_fields(line, fields):
+            if name == "id" or name.endswith("_id") or "\0" in stated or stated.lower().startswith(tuple(names)):
+                continue  # ids are grounding's business; "In total: orders count 2" states no total
+            if _NOT_A_VALUE.match(stated):
+                continue
+            about = [r for r in _about(ref if ref is not None else line, records) if name in r.row] or (
+                [r for r in records if name in r.row]
+                if ref is None or ref.lower().startswith(("that", "this", "the"))
+                else []
+            )
+            if not about:
+                continue
+            known = [v for r in about for v in r.allowed(name)] + _aggregates_of(name, records)
+            if known and not any(_agrees(stated, v) for v in known):
+                findings.append(
+                    Finding(
+                        "text_consistent",
+                        (index, *_results_of(about)),
+                        f"message {index} says {human(name)} {stated!r}, but the result shows "
+                        f"{' or '.join(repr(shown(v)) for v in _dedup(known)[:3])}",
+                    )
+                )
+                continue
+            for r in about:
+                if name not in r.written or name in r.same_step:
+                    continue
+                if _agrees(stated, r.written[name]):
+                    announced.add((id(r), name))
+                elif (id(r), name) in announced and len(about) == 1:
+                    findings.append(
+                        Finding(
+                            "text_consistent",
+                            (index, r.call.result_index),
+                            f"message {index} says {human(name)} {stated!r} after stating it was changed to "
+                            f"{shown(r.written[name])!r}: the value is stale",
+                        )
+                    )
+    return findings
+
+
+def _aggregates_of(name: str, records: list[_Record]) -> list[Any]:
+    """Values a summary holds for the field: "a total of 200.8" may be `total_total` or `total_price`."""
+    return [
+        v
+        for r in records
+        for f, v in r.row.items()
+        if v is not None and f != name and (f.startswith(f"{name}_") or f.endswith(f"_{name}"))
+    ]
+
+
+def _left_out(index: int, text: str, records: list[_Record]) -> list[Finding]:
+    findings: list[Finding] = []
+    # lines naming no record (the head of a list: "they're both paid") speak for every row listed
+    summary = "\n".join(
+        line
+        for line in text.splitlines()
+        if not any("id" in r.row and _names_id(line, r.row["id"], r.table) for r in records)
+    )
+    for record in records:
+        row = record.row
+        own_line = _line_naming(text, record)
+        if own_line is None and (record.listed or _values_stated(text, row) < 3):
+            continue
+        scope = own_line if own_line is not None else text
+        if record.listed:
+            wanted = [f for f in row if row[f] is not None and _STATUS.search(f)]
+        else:
+            wanted = [f for f in row if row[f] is not None and _KEY_FIELD.search(f)]
+            dates = [f for f in row if row[f] is not None and _DATE_FIELD.search(f)]
+            if dates and not any(_mentions_field(scope, record, f) for f in dates):
+                wanted.append(dates[0])
+        wanted = [f for f in wanted if not f.endswith("_id") and f != "id"]
+        missing = [
+            f
+            for f in wanted
+            if not _mentions_field(scope, record, f)
+            and not ((record.listed or scope.lstrip().startswith("-")) and _mentions_field(summary, record, f))
+        ]
+        if missing:
+            findings.append(
+                Finding(
+                    "text_consistent",
+                    (index, record.call.result_index),
+                    f"message {index} reports {_name(record)} without its "
+                    + ", ".join(f"{human(f)} ({shown(row[f])})" for f in missing),
+                )
+            )
+    return findings
+
+
+def _stated_fields(line: str, fields: list[str]) -> list[tuple[str, str, str | None]]:
+    """(field, stated value, the record reference if any) for each field the line names with a value."""
+    out: list[tuple[str, str, str | None]] = []
     masked = line
     lowered = line.lower()
-    for field in fields:
-        if human(field) not in lowered:
+    for name in fields:
+        if human(name) not in lowered:
             continue
-        pattern = _field_pattern(field)
+        pattern = _field_pattern(name)
         for match in pattern.finditer(masked):
-            out.append((field, match.group("v").strip().strip("'\"")))
+            ref = match.group("ref")
+            value = match.group("v") if ref is not None else match.group("v2")
+            if value is None:
+                continue
+            out.append((name, value.strip().strip("'\""), ref.strip() if ref else None))
         masked = pattern.sub(lambda m: "\0" * len(m.group(0)), masked)
     return out
 
 
+_END = r"(?=\s*(?:[,;\n]|\.\s|\.$|$)|\s+and\s|\s+\()"
+
+
 @functools.lru_cache(maxsize=1024)
-def _field_pattern(field: str) -> re.Pattern[str]:
+def _field_pattern(name: str) -> re.Pattern[str]:
+    # "the status of booking 2 is X", "changed the seat on that booking to X", or "status X", "total: X", "a total of X"
     return re.compile(
-        rf"\b{re.escape(human(field))}\b(?:\s+(?:is|was|of|now))?\s*[:=]?\s+(?P<v>[^,;\n]+?)(?=\s*(?:[,;\n]|\.\s|\.$|$))",
+        rf"\b{re.escape(human(name))}\b(?:"
+        rf"\s+(?:of|on|for)\s+(?P<ref>[^,;:.\n]{{1,60}}?)\s+(?:is\s+now|is\s+currently|is|was|are|now|to)\s+"
+        rf"(?P<v>[^,;\n]+?){_END}"
+        rf"|(?:\s+(?:is\s+now|is\s+currently|is|was|of|now|to))?\s*[:=]?\s+(?P<v2>[^,;\n]+?){_END})",
         re.IGNORECASE,
     )
+
+
+def _about(ref: str, records: list[_Record]) -> list[_Record]:
+    """The records a reference names: "booking 2", "flight TL269", "Ana Lopez (customer 4)"."""
+    out: list[_Record] = []
+    for word, value in _REF_ID.findall(ref):
+        table = singular(word.lower())
+        for record in records:
+            if record.table == table and "id" in record.row and shown(record.row["id"]) == value:
+                out.append(record)
+            elif any(isinstance(v, str) and v.lower() == value.lower() and k != "id" for k, v in record.row.items()):
+                out.append(record)
+    return out
 
 
 def _agrees(stated: str, value: Any) -> bool:
     text = shown(value).lower()
     said = stated.lower()
-    if same_value(said, value) or said.startswith(text) or text.startswith(said):
+    return same_value(said, value) or said.startswith(text) or text.startswith(said)
+
+
+def _names_id(line: str, value: Any, table: str) -> bool:
+    """Whether the line names a record by its own id ("id 16", "invoice 16", not "doctor id 16")."""
+    shown_id = re.escape(shown(value))
+    if re.search(rf"\b{re.escape(table)}s?\s*(?:no\.\s*|#)?{shown_id}\b", line, re.IGNORECASE):
         return True
-    return False
-
-
-def _names_id(line: str, value: Any) -> bool:
-    """Whether the line names a record by its own id ("id 16", not "doctor id 16")."""
-    for match in re.finditer(rf"\bid:?\s+{re.escape(shown(value))}\b", line, re.IGNORECASE):
+    for match in re.finditer(rf"\bid:?\s+{shown_id}\b", line, re.IGNORECASE):
         before = line[: match.start()].rstrip().lower()
         word = before.rsplit(None, 1)[-1] if before else ""
         if not word or not word[-1].isalpha() or word in ("with", "has", "is", "the", "record", "of", "for"):
@@ -122,15 +264,19 @@ def _names_id(line: str, value: Any) -> bool:
     return False
 
 
-def _rows_named(line: str, rows: list[dict]) -> list[dict]:
-    return [row for row in rows if "id" in row and shown(row["id"]) in line and _names_id(line, row["id"])]
-
-
-def _line_naming(text: str, row: dict) -> str | None:
-    """The line about `row`: of the lines naming its id, the one stating most of its values."""
+def _line_naming(text: str, record: _Record) -> str | None:
+    """The line about the record: of the lines naming its id, the one stating most of its values."""
+    row = record.row
     if "id" not in row:
         return None
-    lines = [line for line in text.splitlines() if shown(row["id"]) in line and _names_id(line, row["id"])]
+    # a line that names the record and states nothing of it ("created with ID 41") does not report it
+    lines = [
+        line
+        for line in text.splitlines()
+        if shown(row["id"]) in line
+        and _names_id(line, row["id"], record.table)
+        and _values_stated(line, {k: v for k, v in row.items() if k != "id"}) > 0
+    ]
     # on a tie the later line: a reply reports what it read last after what it listed first
     return max(reversed(lines), key=lambda line: _values_stated(line, row), default=None)
 
@@ -139,14 +285,25 @@ def _mentions(text: str, value: Any) -> bool:
     return contains_value(text, shown(value))
 
 
+def _mentions_field(text: str, record: _Record, name: str) -> bool:
+    return any(_mentions(text, v) for v in record.allowed(name))
+
+
 def _values_stated(text: str, row: dict) -> int:
     return sum(1 for v in row.values() if v is not None and len(shown(v)) > 1 and _mentions(text, v))
 
 
-def _name(row: dict) -> str:
-    return f"record {shown(row['id'])}" if "id" in row else "a record"
+def _name(record: _Record) -> str:
+    return f"{record.table} {shown(record.row['id'])}" if "id" in record.row else f"a {record.table}"
 
 
-def _result_of(reads: list, rows: list[dict]) -> tuple[int, ...]:
-    ids = {id(r) for r in rows}
-    return tuple(sorted({c.result_index for c in reads if any(id(r) in ids for r in c.records())}))[:3]
+def _results_of(records: list[_Record]) -> tuple[int, ...]:
+    return tuple(sorted({r.call.result_index for r in records}))[:3]
+
+
+def _dedup(values: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for value in values:
+        if not any(same_value(value, v) for v in out):
+            out.append(value)
+    return out
