@@ -2,7 +2,7 @@
 
 `feedback`: a user turn that opens with thanks or praise must not follow a failed, empty or
 unpersisted outcome (a tool error never recovered, a read that found nothing, a write that
-changed no row, a read showing that an earlier write did not stick, a stale read), and a user
+changed no row, a read showing that an earlier write did not stick), and a user
 turn that complains ("That's not quite what I asked") must not follow a request that was served
 (every value the user named was used by a successful call, data came back, the assistant replied).
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 from turnloom.core.quality.checks.finding import Finding
-from turnloom.core.quality.checks.reads import check_stale_read
 from turnloom.core.quality.checks.view import CallView, SessionView
 from turnloom.core.quality.checks.writes import check_write_confirmed
 from turnloom.core.quality.grounding import stated_values
@@ -42,15 +41,15 @@ def requested_values(text: str) -> list[str]:
 
 def check_feedback(view: SessionView) -> list[Finding]:
     findings: list[Finding] = []
+    # a stale read inside one parallel step is `stale_read`'s finding: the user cannot see it, so thanks after it are fine
     unpersisted = {f.messages[-1] for f in check_write_confirmed(view)}
-    stale = {i for f in check_stale_read(view) for i in f.messages[1:]}
     turns = view.user_turns()
     for previous, current in zip(turns, turns[1:], strict=False):
         start, end = view.exchange(previous)
         calls = view.calls_between(start, end)
         text = view.messages[current].text
         first = opening(text)
-        bad = _bad_outcome(calls, unpersisted | stale)
+        bad = _bad_outcome(calls, unpersisted)
         if bad and THANKS.search(first) and not COMPLAINT.search(text):
             findings.append(
                 Finding("feedback", (bad[0], current), f"message {current} thanks the assistant after {bad[1]}")
