@@ -8,6 +8,7 @@ built-in domains, `--db` databases, simulated execution and LLM-written tasks al
     writes      write_confirmed      a later read of the record agrees with the write
     effects     effects              every subtask's read answered / write applied (in the DB state)
     feedback    feedback             no thanks after a failure, no complaint after a served request
+                reask                no request again for what was just answered
     text        text_consistent      replies agree with results and keep their key fields
     reads       stale_read, repeated_read (a warning)
     identity    identity             one user; "my ..." records are theirs; created records cohere
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from turnloom.core.models import Session
 from turnloom.core.quality.checks.dialogue import check_finish, check_grounding, check_rules, check_tool_errors
 from turnloom.core.quality.checks.effects import check_effects
-from turnloom.core.quality.checks.feedback import check_feedback
+from turnloom.core.quality.checks.feedback import check_feedback, check_reask
 from turnloom.core.quality.checks.finding import Finding, Severity
 from turnloom.core.quality.checks.identity import check_identity
 from turnloom.core.quality.checks.reads import check_repeated_read, check_stale_read
@@ -50,6 +51,7 @@ CHECKS: tuple[Check, ...] = (
     Check("effects", "did every subtask have its effect (reads answered, writes applied)?", check_effects),
     Check("write_confirmed", "do later reads confirm every write?", check_write_confirmed),
     Check("feedback", "does the user's feedback fit the outcome?", check_feedback),
+    Check("reask", "does the user ask again for what was just answered?", check_reask),
     Check("text_consistent", "do replies agree with results and keep key fields?", check_text_consistent),
     Check("stale_read", "no stale read inside one parallel step?", check_stale_read),
     Check("repeated_read", "no identical read repeated with no write between? (warning)", check_repeated_read),

@@ -50,6 +50,7 @@ class _Record:
     listed: bool
     written: dict[str, Any] = field(default_factory=dict)  # field -> value a later write set
     same_step: set[str] = field(default_factory=set)  # fields written in the read's own step (order undefined)
+    earlier: bool = False  # read in an earlier exchange: only what the writes of this one changed is judged
 
     def allowed(self, name: str) -> list[Any]:
         """The values a reply may state for the field."""
@@ -69,7 +70,7 @@ def check_text_consistent(view: SessionView) -> list[Finding]:
         if message.role is not Role.ASSISTANT or not message.text.strip():
             continue
         calls = [c for c in view.calls_between(last_user + 1, index) if c.ok and c.result_index < index]
-        records = _records(calls)
+        records = _records(calls, view.calls_between(0, last_user + 1))
         if not records:
             continue
         findings += _contradictions(index, message.text, records)
@@ -77,28 +78,45 @@ def check_text_consistent(view: SessionView) -> list[Finding]:
     return findings
 
 
-def _records(calls: list[CallView]) -> list[_Record]:
+def _records(calls: list[CallView], before: list[CallView]) -> list[_Record]:
+    """The records the exchange's reads show, and those its writes change (as last read before it)."""
     out: list[_Record] = []
     reads = [c for c in calls if not c.writes]
     writes = [c for c in calls if c.writes and not c.empty and c.intent is not None and c.record_key() is not None]
-    for call in reads:
-        listed = isinstance(call.value, list)
-        for row in call.records():
-            record = _Record(call.table, row, call, listed)
-            for write in writes:
-                if write.step < call.step or write.table != call.table:
+    rows = [(call, row, False) for call in reads for row in call.records()]
+    for write in writes:
+        key = write.record_key()
+        assert key is not None
+        if any(c.table == write.table and same_value(row.get(key[0]), key[1]) for c, row, _ in rows):
+            continue
+        last = next(
+            (
+                (c, row)
+                for c in reversed(before)
+                if c.ok and not c.writes and c.table == write.table
+                for row in c.records()
+                if same_value(row.get(key[0]), key[1])
+            ),
+            None,
+        )
+        if last is not None:
+            rows.append((last[0], last[1], True))
+    for call, row, earlier in rows:
+        record = _Record(call.table, row, call, isinstance(call.value, list), earlier=earlier)
+        for write in writes:
+            if write.step < call.step or write.table != call.table:
+                continue
+            key = write.record_key()
+            assert key is not None and write.intent is not None
+            if key[0] not in row or not same_value(row[key[0]], key[1]):
+                continue
+            for name, value in write.intent.fields.items():
+                if name not in row:
                     continue
-                key = write.record_key()
-                assert key is not None and write.intent is not None
-                if key[0] not in row or not same_value(row[key[0]], key[1]):
-                    continue
-                for name, value in write.intent.fields.items():
-                    if name not in row:
-                        continue
-                    if write.step == call.step:
-                        record.same_step.add(name)
-                    record.written[name] = value
-            out.append(record)
+                if write.step == call.step:
+                    record.same_step.add(name)
+                record.written[name] = value
+        out.append(record)
     return out
 
 
@@ -106,14 +124,15 @@ def _contradictions(index: int, text: str, records: list[_Record]) -> list[Findi
     findings: list[Finding] = []
     fields = sorted({f for r in records for f in r.row}, key=lambda f: -len(f))
     names = {human(f) for f in fields}
-    announced: set[tuple[int, str]] = set()  # (record, field) whose written value the reply already stated
+    announced: set[tuple[tuple[str, str], str]] = set()  # (record, field) whose written value the reply already stated
     for line in text.splitlines():
         for name, stated, ref in _stated_fields(line, fields):
             if name == "id" or name.endswith("_id") or "\0" in stated or stated.lower().startswith(tuple(names)):
                 continue  # ids are grounding's business; "In total: orders count 2" states no total
             if _NOT_A_VALUE.match(stated):
                 continue
-            about = [r for r in _about(ref if ref is not None else line, records) if name in r.row] or (
+            named = [r for r in _about(ref if ref is not None else line, records) if name in r.row]
+            about = named or (
                 [r for r in records if name in r.row]
                 if ref is None or ref.lower().startswith(("that", "this", "the"))
                 else []
@@ -131,21 +150,28 @@ def _contradictions(index: int, text: str, records: list[_Record]) -> list[Findi
                     )
                 )
                 continue
-            for r in about:
-                if name not in r.written or name in r.same_step:
-                    continue
-                if _agrees(stated, r.written[name]):
-                    announced.add((id(r), name))
-                elif (id(r), name) in announced and len(about) == 1:
-                    findings.append(
-                        Finding(
-                            "text_consistent",
-                            (index, r.call.result_index),
-                            f"message {index} says {human(name)} {stated!r} after stating it was changed to "
-                            f"{shown(r.written[name])!r}: the value is stale",
-                        )
+            if not named and ref is None:
+                continue  # a line about no record in particular ("both delivered") is not judged for staleness
+            changed = [r for r in about if name in r.written and name not in r.same_step]
+            if len({_key(r) for r in changed}) != 1:
+                continue  # no change, or a statement that could be about several changed records
+            r = changed[0]
+            if _agrees(stated, r.written[name]):
+                announced.add((_key(r), name))
+            elif (_key(r), name) in announced:
+                findings.append(
+                    Finding(
+                        "text_consistent",
+                        (index, r.call.result_index),
+                        f"message {index} says {human(name)} {stated!r} after stating it was changed to "
+                        f"{shown(r.written[name])!r}: the value is stale",
                     )
+                )
     return findings
+
+
+def _key(record: _Record) -> tuple[str, str]:
+    return (record.table, shown(record.row.get("id", id(record.row))))
 
 
 def _aggregates_of(name: str, records: list[_Record]) -> list[Any]:
@@ -167,6 +193,8 @@ def _left_out(index: int, text: str, records: list[_Record]) -> list[Finding]:
         if not any("id" in r.row and _names_id(line, r.row["id"], r.table) for r in records)
     )
     for record in records:
+        if record.earlier:
+            continue
         row = record.row
         own_line = _line_naming(text, record)
         if own_line is None and (record.listed or _values_stated(text, row) < 3):

@@ -65,6 +65,11 @@ class CallView:
             return self.spec.writes
         return bool(_WRITE_VERB.match(self.name))
 
+    @cached_property
+    def signature(self) -> str:
+        """The call as a repeat of it would look: its name and arguments."""
+        return self.name + json.dumps(self.arguments, sort_keys=True)
+
     @property
     def ok(self) -> bool:
         return self.result_index >= 0 and not self.error
