@@ -63,14 +63,25 @@ class _Record:
 def check_text_consistent(view: SessionView) -> list[Finding]:
     findings: list[Finding] = []
     last_user = -1
+    latest: dict[tuple[str, str], tuple[CallView, dict]] = {}  # (table, id) -> the last row read of it
+    done = 0  # calls folded into `latest`
     for index, message in enumerate(view.messages):
         if message.role is Role.USER:
             last_user = index
+            while done < len(view.calls) and view.calls[done].step < index:
+                call = view.calls[done]
+                done += 1
+                if call.ok and not call.writes:
+                    for row in call.records():
+                        if "id" in row:
+                            latest[(call.table, shown(row["id"]))] = (call, row)
             continue
         if message.role is not Role.ASSISTANT or not message.text.strip():
             continue
         calls = [c for c in view.calls_between(last_user + 1, index) if c.ok and c.result_index < index]
-        records = _records(calls, view.calls_between(0, last_user + 1))
+        if not calls:
+            continue
+        records = _records(calls, latest)
         if not records:
             continue
         findings += _contradictions(index, message.text, records)
@@ -78,7 +89,7 @@ def check_text_consistent(view: SessionView) -> list[Finding]:
     return findings
 
 
-def _records(calls: list[CallView], before: list[CallView]) -> list[_Record]:
+def _records(calls: list[CallView], latest: dict[tuple[str, str], tuple[CallView, dict]]) -> list[_Record]:
     """The records the exchange's reads show, and those its writes change (as last read before it)."""
     out: list[_Record] = []
     reads = [c for c in calls if not c.writes]
@@ -89,16 +100,7 @@ def _records(calls: list[CallView], before: list[CallView]) -> list[_Record]:
         assert key is not None
         if any(c.table == write.table and same_value(row.get(key[0]), key[1]) for c, row, _ in rows):
             continue
-        last = next(
-            (
-                (c, row)
-                for c in reversed(before)
-                if c.ok and not c.writes and c.table == write.table
-                for row in c.records()
-                if same_value(row.get(key[0]), key[1])
-            ),
-            None,
-        )
+        last = latest.get((write.table, shown(key[1]))) if key[0] == "id" else None
         if last is not None:
             rows.append((last[0], last[1], True))
     for call, row, earlier in rows:

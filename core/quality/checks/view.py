@@ -9,6 +9,7 @@ Judging is left to the check modules.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass, field
@@ -203,25 +204,35 @@ class SessionView:
     def messages(self) -> list[ChatMessage]:
         return self.session.messages
 
-    def user_turns(self) -> list[int]:
+    @cached_property
+    def _users(self) -> list[int]:
         return [i for i, m in enumerate(self.messages) if m.role is Role.USER]
+
+    @cached_property
+    def _replies(self) -> list[int]:
+        return [i for i, m in enumerate(self.messages) if m.role is Role.ASSISTANT and m.text.strip()]
+
+    @cached_property
+    def _steps(self) -> list[int]:
+        return [c.step for c in self.calls]  # calls are in message order: sorted by step
+
+    def user_turns(self) -> list[int]:
+        return list(self._users)
 
     def exchange(self, user_index: int) -> tuple[int, int]:
         """The messages answering the user turn at `user_index`: [start, end)."""
-        end = next(
-            (i for i in range(user_index + 1, len(self.messages)) if self.messages[i].role is Role.USER),
-            len(self.messages),
-        )
-        return user_index + 1, end
+        users = self._users
+        at = bisect.bisect_right(users, user_index)
+        return user_index + 1, users[at] if at < len(users) else len(self.messages)
 
     def calls_between(self, start: int, end: int) -> list[CallView]:
-        return [c for c in self.calls if start <= c.step < end]
+        steps = self._steps
+        return self.calls[bisect.bisect_left(steps, start) : bisect.bisect_left(steps, end)]
 
     def replies_between(self, start: int, end: int) -> list[int]:
         """Indexes of assistant messages with text in [start, end)."""
-        return [
-            i for i in range(start, end) if self.messages[i].role is Role.ASSISTANT and self.messages[i].text.strip()
-        ]
+        replies = self._replies
+        return replies[bisect.bisect_left(replies, start) : bisect.bisect_left(replies, end)]
 
     def task_window(self, task_index: int) -> tuple[int, int]:
         """The messages of task `task_index`: from its introduction to the next task's (inclusive)."""
