@@ -34,7 +34,7 @@ from turnloom.core.quality.checks.text import check_text_consistent
 from turnloom.core.quality.checks.view import SessionView
 from turnloom.core.quality.checks.writes import check_write_confirmed
 
-__all__ = ["CHECKS", "Check", "Finding", "Severity", "run_checks"]
+__all__ = ["CHECKS", "CHECK_NAMES", "LENGTH_CHECK", "MAX_MESSAGES", "Check", "Finding", "Severity", "run_checks"]
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,30 @@ CHECKS: tuple[Check, ...] = (
     Check("grounding", "is every stated value grounded?", check_grounding),
     Check("rules", "no unflagged rule violation?", check_rules),
 )
-CHECK_NAMES: tuple[str, ...] = tuple(check.name for check in CHECKS)
+# a transcript longer than this is not checked but rejected as too long to judge (`quality_max_messages` in
+# turnloom.toml changes it): every check is linear in the transcript, but a limit keeps one runaway file
+# from holding up `stats` over a whole corpus
+MAX_MESSAGES = 10_000
+LENGTH_CHECK = "length"
+CHECK_NAMES: tuple[str, ...] = (*(check.name for check in CHECKS), LENGTH_CHECK)
 
 
-def run_checks(session: Session) -> list[Finding]:
-    """Every finding of every check on `session`, in check order."""
-    view = SessionView(session)
+def run_checks(session: Session, *, live: bool = False, max_messages: int = MAX_MESSAGES) -> list[Finding]:
+    """Every finding of every check on `session`, in check order.
+
+    Args:
+        live: the dialogue just ended under the engine, whose rule checker recorded its verdict on
+            every user turn as it was made: `rules` reads those instead of checking every turn again.
+        max_messages: a longer transcript is not checked; its one finding says so.
+    """
+    if len(session.messages) > max_messages:
+        return [
+            Finding(
+                LENGTH_CHECK,
+                (len(session.messages) - 1,),
+                f"the transcript has {len(session.messages)} messages, over the checks' limit of {max_messages} "
+                "(quality_max_messages in turnloom.toml): not judged",
+            )
+        ]
+    view = SessionView(session, live=live)
     return [finding for check in CHECKS for finding in check.run(view)]

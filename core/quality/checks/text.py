@@ -124,20 +124,27 @@ def _records(calls: list[CallView], latest: dict[tuple[str, str], tuple[CallView
 
 def _contradictions(index: int, text: str, records: list[_Record]) -> list[Finding]:
     findings: list[Finding] = []
-    fields = sorted({f for r in records for f in r.row}, key=lambda f: -len(f))
-    names = {human(f) for f in fields}
+    every = {f for r in records for f in r.row}
+    names = tuple(human(f) for f in every)
+    # ids are grounding's business
+    fields = sorted((f for f in every if f != "id" and not f.endswith("_id")), key=lambda f: -len(f))
+    index_of = _Index(records)
+    with_field: dict[str, list[_Record]] = {}
+    for r in records:
+        for f in r.row:
+            with_field.setdefault(f, []).append(r)
     announced: set[tuple[tuple[str, str], str]] = set()  # (record, field) whose written value the reply already stated
     for line in text.splitlines():
-        for name, stated, ref in _stated_fields(line, fields):
-            if name == "id" or name.endswith("_id") or "\0" in stated or stated.lower().startswith(tuple(names)):
-                continue  # ids are grounding's business; "In total: orders count 2" states no total
+        statements = _stated_fields(line, fields)
+        line_about = index_of.about(line) if any(ref is None for _, _, ref in statements) else []
+        for name, stated, ref in statements:
+            if "\0" in stated or stated.lower().startswith(names):
+                continue  # "In total: orders count 2" states no total
             if _NOT_A_VALUE.match(stated):
                 continue
-            named = [r for r in _about(ref if ref is not None else line, records) if name in r.row]
+            named = [r for r in (index_of.about(ref) if ref is not None else line_about) if name in r.row]
             about = named or (
-                [r for r in records if name in r.row]
-                if ref is None or ref.lower().startswith(("that", "this", "the"))
-                else []
+                with_field.get(name, []) if ref is None or ref.lower().startswith(("that", "this", "the")) else []
             )
             if not about:
                 continue
@@ -262,17 +269,28 @@ def _field_pattern(name: str) -> re.Pattern[str]:
     )
 
 
-def _about(ref: str, records: list[_Record]) -> list[_Record]:
-    """The records a reference names: "booking 2", "flight TL269", "Ana Lopez (customer 4)"."""
-    out: list[_Record] = []
-    for word, value in _REF_ID.findall(ref):
-        table = singular(word.lower())
+class _Index:
+    """The records of one reply's exchange, looked up by (table, id) and by a text value."""
+
+    def __init__(self, records: list[_Record]) -> None:
+        self.by_id: dict[tuple[str, str], list[_Record]] = {}
+        self.by_text: dict[str, list[_Record]] = {}
         for record in records:
-            if record.table == table and "id" in record.row and shown(record.row["id"]) == value:
-                out.append(record)
-            elif any(isinstance(v, str) and v.lower() == value.lower() and k != "id" for k, v in record.row.items()):
-                out.append(record)
-    return out
+            if "id" in record.row:
+                self.by_id.setdefault((record.table, shown(record.row["id"])), []).append(record)
+            for k, v in record.row.items():
+                if isinstance(v, str) and k != "id":
+                    bucket = self.by_text.setdefault(v.lower(), [])
+                    if not bucket or bucket[-1] is not record:
+                        bucket.append(record)
+
+    def about(self, ref: str) -> list[_Record]:
+        """The records a reference names: "booking 2", "flight TL269", "Ana Lopez (customer 4)"."""
+        out: list[_Record] = []
+        for word, value in _REF_ID.findall(ref):
+            out += self.by_id.get((singular(word.lower()), value), [])
+            out += [r for r in self.by_text.get(value.lower(), []) if r not in out]
+        return out
 
 
 def _agrees(stated: str, value: Any) -> bool:
@@ -281,17 +299,30 @@ def _agrees(stated: str, value: Any) -> bool:
     return same_value(said, value) or said.startswith(text) or text.startswith(said)
 
 
+_NAMED = re.compile(r"\b([A-Za-z_]+)\s*(?:no\.\s*|#)?(\d+)\b")
+_ID_NAMED = re.compile(r"(\S*)\s*\bid:?\s+(\d+)\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ids_named(line: str) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
+    """(table, id) pairs the line names ("invoice 16", "order #4") and ids it names bare ("ID 16", "with id 4")."""
+    found = _NAMED.findall(line)
+    pairs = frozenset((word.lower(), number) for word, number in found) | frozenset(
+        (singular(word.lower()), number) for word, number in found
+    )
+    bare = frozenset(
+        number
+        for word, number in _ID_NAMED.findall(line)
+        if not word or not word[-1].isalpha() or word.lower() in ("with", "has", "is", "the", "record", "of", "for")
+    )
+    return pairs, bare
+
+
 def _names_id(line: str, value: Any, table: str) -> bool:
     """Whether the line names a record by its own id ("id 16", "invoice 16", not "doctor id 16")."""
-    shown_id = re.escape(shown(value))
-    if re.search(rf"\b{re.escape(table)}s?\s*(?:no\.\s*|#)?{shown_id}\b", line, re.IGNORECASE):
-        return True
-    for match in re.finditer(rf"\bid:?\s+{shown_id}\b", line, re.IGNORECASE):
-        before = line[: match.start()].rstrip().lower()
-        word = before.rsplit(None, 1)[-1] if before else ""
-        if not word or not word[-1].isalpha() or word in ("with", "has", "is", "the", "record", "of", "for"):
-            return True
-    return False
+    pairs, bare = _ids_named(line)
+    number = shown(value)
+    return (table.lower(), number) in pairs or number in bare
 
 
 def _line_naming(text: str, record: _Record) -> str | None:

@@ -174,6 +174,7 @@ class SessionView:
     """The session's calls, user turns and texts, indexed once for every check."""
 
     session: Session
+    live: bool = False  # just ended under the engine: the rule verdicts on its user turns are fresh
     calls: list[CallView] = field(default_factory=list)
 
     def __post_init__(self) -> None:
