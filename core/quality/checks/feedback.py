@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from turnloom.core.quality.checks.finding import Finding
-from turnloom.core.quality.checks.view import CallView, SessionView, contains_value, shown
+from turnloom.core.quality.checks.view import CallView, SessionView
 from turnloom.core.quality.checks.writes import check_write_confirmed
 from turnloom.core.quality.grounding import stated_values
 
@@ -137,11 +137,4 @@ def check_reask(view: SessionView) -> list[Finding]:
 
 def _stated_after(view: SessionView, call: CallView, end: int) -> bool:
     """Some value of the call's result appears in an assistant reply before `end`."""
-    values = {shown(v).lower() for row in call.records() for v in row.values() if v is not None and len(shown(v)) > 1}
-    if not values:
-        return False
-    for index in view.replies_between(call.result_index + 1, end):
-        text = view.messages[index].text.lower()
-        if any(contains_value(text, v) for v in values):
-            return True
-    return False
+    return bool(call.records()) and view.stated_after(call, end)

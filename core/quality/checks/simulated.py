@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -34,9 +33,9 @@ def check_simulated_values(view: SessionView) -> list[Finding]:
             _written(records, call)
             answers.clear()
             continue
-        signature = call.name + json.dumps(call.arguments, sort_keys=True)
+        signature = call.signature
         earlier = answers.get(signature)
-        if earlier is not None and earlier.step != call.step and json.loads(earlier.content or "null") != call.value:
+        if earlier is not None and earlier.step != call.step and earlier.value != call.value:
             findings.append(
                 Finding(
                     "simulated_values",

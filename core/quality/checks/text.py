@@ -40,7 +40,7 @@ def human(name: str) -> str:
     return name.replace("_", " ")
 
 
-@dataclass
+@dataclass(eq=False)
 class _Record:
     """One row a reply may report: what the read showed, and what a later write in the exchange made of it."""
 
@@ -148,7 +148,7 @@ def _contradictions(index: int, text: str, records: list[_Record]) -> list[Findi
             )
             if not about:
                 continue
-            known = [v for r in about for v in r.allowed(name)] + _aggregates_of(name, records)
+            known = [v for r in about for v in r.allowed(name)] + index_of.aggregates(name)
             if known and not any(_agrees(stated, v) for v in known):
                 findings.append(
                     Finding(
@@ -183,29 +183,28 @@ def _key(record: _Record) -> tuple[str, str]:
     return (record.table, shown(record.row.get("id", id(record.row))))
 
 
-def _aggregates_of(name: str, records: list[_Record]) -> list[Any]:
-    """Values a summary holds for the field: "a total of 200.8" may be `total_total` or `total_price`."""
-    return [
-        v
-        for r in records
-        for f, v in r.row.items()
-        if v is not None and f != name and (f.startswith(f"{name}_") or f.endswith(f"_{name}"))
-    ]
-
-
 def _left_out(index: int, text: str, records: list[_Record]) -> list[Finding]:
     findings: list[Finding] = []
-    # lines naming no record (the head of a list: "they're both paid") speak for every row listed
-    summary = "\n".join(
-        line
-        for line in text.splitlines()
-        if not any("id" in r.row and _names_id(line, r.row["id"], r.table) for r in records)
-    )
+    lines = text.splitlines()
+    naming: dict[tuple[str, str], list[str]] = {}  # (table, id) -> the lines that name it
+    bare: dict[str, list[str]] = {}  # id -> the lines that name it as "ID 41"
+    for line in lines:
+        pairs, ids = _ids_named(line)
+        for pair in pairs:
+            naming.setdefault(pair, []).append(line)
+        for number in ids:
+            bare.setdefault(number, []).append(line)
+    named_lines = {line for group in (*naming.values(), *bare.values()) for line in group}
+    summary: str | None = None
     for record in records:
         if record.earlier:
             continue
         row = record.row
-        own_line = _line_naming(text, record)
+        candidates: list[str] = []
+        if "id" in row:
+            number = shown(row["id"])
+            candidates = naming.get((record.table.lower(), number), []) + bare.get(number, [])
+        own_line = _line_naming(sorted(candidates, key=lines.index), record)
         if own_line is None and (record.listed or _values_stated(text, row) < 3):
             continue
         scope = own_line if own_line is not None else text
@@ -217,12 +216,12 @@ def _left_out(index: int, text: str, records: list[_Record]) -> list[Finding]:
             if dates and not any(_mentions_field(scope, record, f) for f in dates):
                 wanted.append(dates[0])
         wanted = [f for f in wanted if not f.endswith("_id") and f != "id"]
-        missing = [
-            f
-            for f in wanted
-            if not _mentions_field(scope, record, f)
-            and not ((record.listed or scope.lstrip().startswith("-")) and _mentions_field(summary, record, f))
-        ]
+        missing = [f for f in wanted if not _mentions_field(scope, record, f)]
+        if missing and (record.listed or scope.lstrip().startswith("-")):
+            if summary is None:
+                # lines naming no record (the head of a list: "they're both paid") speak for every row listed
+                summary = "\n".join(line for line in lines if not _names_any(line, records, named_lines))
+            missing = [f for f in missing if not _mentions_field(summary, record, f)]
         if missing:
             findings.append(
                 Finding(
@@ -273,6 +272,8 @@ class _Index:
     """The records of one reply's exchange, looked up by (table, id) and by a text value."""
 
     def __init__(self, records: list[_Record]) -> None:
+        self.records = records
+        self._parts: dict[str, list[Any]] | None = None
         self.by_id: dict[tuple[str, str], list[_Record]] = {}
         self.by_text: dict[str, list[_Record]] = {}
         for record in records:
@@ -289,8 +290,23 @@ class _Index:
         out: list[_Record] = []
         for word, value in _REF_ID.findall(ref):
             out += self.by_id.get((singular(word.lower()), value), [])
-            out += [r for r in self.by_text.get(value.lower(), []) if r not in out]
+            out += [r for r in self.by_text.get(value.lower(), []) if not any(r is o for o in out)]
         return out
+
+    def aggregates(self, name: str) -> list[Any]:
+        """Values a summary holds for the field: "a total of 200.8" may be `total_total` or `total_price`."""
+        if self._parts is None:
+            self._parts = {}
+            for record in self.records:
+                for f, v in record.row.items():
+                    if v is None or "_" not in f:
+                        continue
+                    pieces = f.split("_")
+                    for i in range(1, len(pieces)):
+                        for part in ("_".join(pieces[:i]), "_".join(pieces[i:])):
+                            if part != f:
+                                self._parts.setdefault(part, []).append(v)
+        return self._parts.get(name, [])
 
 
 def _agrees(stated: str, value: Any) -> bool:
@@ -325,19 +341,25 @@ def _names_id(line: str, value: Any, table: str) -> bool:
     return (table.lower(), number) in pairs or number in bare
 
 
-def _line_naming(text: str, record: _Record) -> str | None:
+def _names_any(line: str, records: list[_Record], named_lines: set[str]) -> bool:
+    if line not in named_lines:
+        return False
+    return any("id" in r.row and _names_id(line, r.row["id"], r.table) for r in records)
+
+
+def _line_naming(candidates: list[str], record: _Record) -> str | None:
     """The line about the record: of the lines naming its id, the one stating most of its values."""
     row = record.row
-    if "id" not in row:
+    if "id" not in row or not candidates:
         return None
+    others = {k: v for k, v in row.items() if k != "id"}
     # a line that names the record and states nothing of it ("created with ID 41") does not report it
-    lines = [
-        line
-        for line in text.splitlines()
-        if shown(row["id"]) in line
-        and _names_id(line, row["id"], record.table)
-        and _values_stated(line, {k: v for k, v in row.items() if k != "id"}) > 0
-    ]
+    seen: set[str] = set()
+    lines = []
+    for line in candidates:
+        if line not in seen and _values_stated(line, others) > 0:
+            lines.append(line)
+        seen.add(line)
     # on a tie the later line: a reply reports what it read last after what it listed first
     return max(reversed(lines), key=lambda line: _values_stated(line, row), default=None)
 

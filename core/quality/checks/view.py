@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -91,6 +92,18 @@ class CallView:
         if isinstance(self.value, list):
             return [row for row in self.value if isinstance(row, dict)]
         return []
+
+    @cached_property
+    def shown_values(self) -> frozenset[str]:
+        """The result's values as a reply would show them (lower case, one character or more than one)."""
+        if not self.records() and self.value is not None and not isinstance(self.value, (dict, list)):
+            return frozenset({shown(self.value).lower()})
+        return frozenset(
+            shown(v).lower()
+            for row in self.records()
+            for v in row.values()
+            if v is not None and not isinstance(v, (dict, list)) and len(shown(v)) > 1
+        )
 
     @property
     def empty(self) -> bool:
@@ -176,6 +189,9 @@ class SessionView:
     session: Session
     live: bool = False  # just ended under the engine: the rule verdicts on its user turns are fresh
     calls: list[CallView] = field(default_factory=list)
+    _stated: dict[tuple[int, int], bool] = field(default_factory=dict, repr=False)
+    _lowered: dict[int, str] = field(default_factory=dict, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         by_id: dict[str, CallView] = {}
@@ -229,6 +245,31 @@ class SessionView:
     def calls_between(self, start: int, end: int) -> list[CallView]:
         steps = self._steps
         return self.calls[bisect.bisect_left(steps, start) : bisect.bisect_left(steps, end)]
+
+    def stated_after(self, call: CallView, end: int) -> bool:
+        """Some value of the call's result appears in an assistant reply after it and before `end`."""
+        key = (call.result_index, end)
+        known = self._stated.get(key)
+        if known is None:
+            values = call.shown_values
+            known = bool(values) and any(
+                any(contains_value(self.lowered(index), v) for v in values)
+                for index in self.replies_between(call.result_index + 1, end)
+            )
+            self._stated[key] = known
+        return known
+
+    def memo(self, name: str, compute: Callable[[], Any]) -> Any:
+        """What `compute` returns, computed once per view (a check another check builds on)."""
+        if name not in self._memo:
+            self._memo[name] = compute()
+        return self._memo[name]
+
+    def lowered(self, index: int) -> str:
+        text = self._lowered.get(index)
+        if text is None:
+            text = self._lowered[index] = self.messages[index].text.lower()
+        return text
 
     def replies_between(self, start: int, end: int) -> list[int]:
         """Indexes of assistant messages with text in [start, end)."""
