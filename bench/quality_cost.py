@@ -79,6 +79,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     ratios, with_rates, without_rates, check_shares = [], [], [], []
+    run(len(SHAPES), seed=99_999, first=True)  # warm-up, not counted: imports, pack images, compiled patterns
     for r in range(args.runs):
         with_s, without_s, count, folder = run(args.n, seed=r * 10_000, first=r % 2 == 0)
         with_rates.append(count / with_s)

@@ -53,18 +53,20 @@ def session_digest(session: Session, max_messages: int = MAX_MESSAGES) -> str:
     return hashlib.sha256(f"{CHECKS_VERSION}\0{max_messages}\0{rules}\0{body}".encode()).hexdigest()[:32]
 
 
-def evaluate(session: Session, *, live: bool = False, max_messages: int = MAX_MESSAGES) -> DialogueVerdict:
+def evaluate(
+    session: Session, *, live: bool = False, max_messages: int = MAX_MESSAGES, digest: str | None = None
+) -> DialogueVerdict:
     """The named checks' verdict on `session` (not stored; see `verdict_for`).
 
     `live`: the dialogue just ended under the engine (see `checks.run_checks`); `max_messages`:
-    the transcript-length limit of the checks.
+    the transcript-length limit of the checks; `digest`: the session's, when the caller has it.
     """
     findings = run_checks(session, live=live, max_messages=max_messages)
     failures = [_failure(f) for f in findings if f.severity is Severity.REJECT]
     warnings = [_failure(f) for f in findings if f.severity is Severity.WARNING]
     return DialogueVerdict(
         accepted=not failures,
-        digest=session_digest(session, max_messages),
+        digest=digest or session_digest(session, max_messages),
         failures=failures,
         warnings=warnings,
         judged_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
@@ -81,9 +83,10 @@ def current_verdict(session: Session, max_messages: int = MAX_MESSAGES) -> Dialo
 
 def verdict_for(session: Session, *, live: bool = False, max_messages: int = MAX_MESSAGES) -> DialogueVerdict:
     """The session's current verdict: the stored one when still current, else the checks' (stored in it)."""
-    verdict = current_verdict(session, max_messages)
-    if verdict is None:
-        verdict = session.verdict = evaluate(session, live=live, max_messages=max_messages)
+    digest = session_digest(session, max_messages)
+    verdict = session.verdict
+    if verdict is None or verdict.digest != digest:
+        verdict = session.verdict = evaluate(session, live=live, max_messages=max_messages, digest=digest)
     return verdict
 
 

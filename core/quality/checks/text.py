@@ -40,6 +40,9 @@ def human(name: str) -> str:
     return name.replace("_", " ")
 
 
+_human = functools.lru_cache(maxsize=4096)(human)
+
+
 @dataclass(eq=False)
 class _Record:
     """One row a reply may report: what the read showed, and what a later write in the exchange made of it."""
@@ -125,9 +128,14 @@ def _records(calls: list[CallView], latest: dict[tuple[str, str], tuple[CallView
 def _contradictions(index: int, text: str, records: list[_Record]) -> list[Finding]:
     findings: list[Finding] = []
     every = {f for r in records for f in r.row}
-    names = tuple(human(f) for f in every)
-    # ids are grounding's business
-    fields = sorted((f for f in every if f != "id" and not f.endswith("_id")), key=lambda f: -len(f))
+    lowered = text.lower()
+    # ids are grounding's business; a field the reply never names needs no look
+    fields = sorted(
+        (f for f in every if f != "id" and not f.endswith("_id") and _human(f) in lowered), key=lambda f: -len(f)
+    )
+    if not fields:
+        return []
+    names = tuple(_human(f) for f in every)
     index_of = _Index(records)
     with_field: dict[str, list[_Record]] = {}
     for r in records:
@@ -136,6 +144,8 @@ def _contradictions(index: int, text: str, records: list[_Record]) -> list[Findi
     announced: set[tuple[tuple[str, str], str]] = set()  # (record, field) whose written value the reply already stated
     for line in text.splitlines():
         statements = _stated_fields(line, fields)
+        if not statements:
+            continue
         line_about = index_of.about(line) if any(ref is None for _, _, ref in statements) else []
         for name, stated, ref in statements:
             if "\0" in stated or stated.lower().startswith(names):
@@ -209,13 +219,12 @@ def _left_out(index: int, text: str, records: list[_Record]) -> list[Finding]:
             continue
         scope = own_line if own_line is not None else text
         if record.listed:
-            wanted = [f for f in row if row[f] is not None and _STATUS.search(f)]
+            wanted = [f for f in row if row[f] is not None and _kind(f) == "status"]
         else:
-            wanted = [f for f in row if row[f] is not None and _KEY_FIELD.search(f)]
-            dates = [f for f in row if row[f] is not None and _DATE_FIELD.search(f)]
+            wanted = [f for f in row if row[f] is not None and _kind(f) in ("status", "key")]
+            dates = [f for f in row if row[f] is not None and _kind(f) == "date"]
             if dates and not any(_mentions_field(scope, record, f) for f in dates):
                 wanted.append(dates[0])
-        wanted = [f for f in wanted if not f.endswith("_id") and f != "id"]
         missing = [f for f in wanted if not _mentions_field(scope, record, f)]
         if missing and (record.listed or scope.lstrip().startswith("-")):
             if summary is None:
@@ -234,13 +243,25 @@ def _left_out(index: int, text: str, records: list[_Record]) -> list[Finding]:
     return findings
 
 
+@functools.lru_cache(maxsize=4096)
+def _kind(name: str) -> str:
+    """What a field is to a reader: status, key (totals, prices), date, or other (ids are other)."""
+    if name == "id" or name.endswith("_id"):
+        return "other"
+    if _STATUS.search(name):
+        return "status"
+    if _KEY_FIELD.search(name):
+        return "key"
+    return "date" if _DATE_FIELD.search(name) else "other"
+
+
 def _stated_fields(line: str, fields: list[str]) -> list[tuple[str, str, str | None]]:
     """(field, stated value, the record reference if any) for each field the line names with a value."""
     out: list[tuple[str, str, str | None]] = []
     masked = line
     lowered = line.lower()
     for name in fields:
-        if human(name) not in lowered:
+        if _human(name) not in lowered:
             continue
         pattern = _field_pattern(name)
         for match in pattern.finditer(masked):

@@ -10,6 +10,7 @@ Judging is left to the check modules.
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -60,6 +61,7 @@ class CallView:
     content: str = ""
     error: bool = True
     value: Any = None  # the result parsed as JSON (None when it is not JSON)
+    _rows: list[dict[str, Any]] | None = field(default=None, repr=False)
 
     @property
     def writes(self) -> bool:
@@ -78,20 +80,20 @@ class CallView:
 
     @cached_property
     def table(self) -> str:
-        sql = self.spec.sql if self.spec is not None and self.spec.sql else ""
-        for pattern in (_UPDATE, _INSERT, _DELETE, _FROM):
-            match = pattern.search(sql)
-            if match:
-                return singular(match.group(1).lower())
-        return singular(_VERB_PREFIX.sub("", self.name).split("_by_")[0].split("_")[0])
+        return _table_of(self.spec.sql if self.spec is not None and self.spec.sql else "", self.name)
 
     def records(self) -> list[dict[str, Any]]:
-        """The rows the result holds (a row object, or the objects of an array)."""
-        if isinstance(self.value, dict):
-            return [self.value]
-        if isinstance(self.value, list):
-            return [row for row in self.value if isinstance(row, dict)]
-        return []
+        """The rows the result holds (a row object, or the objects of an array); the same list every call."""
+        rows = self._rows
+        if rows is None:
+            if isinstance(self.value, dict):
+                rows = [self.value]
+            elif isinstance(self.value, list):
+                rows = [row for row in self.value if isinstance(row, dict)]
+            else:
+                rows = []
+            self._rows = rows
+        return rows
 
     @cached_property
     def shown_values(self) -> frozenset[str]:
@@ -120,22 +122,14 @@ class CallView:
         sql = self.spec.sql if self.spec is not None and self.spec.sql else ""
         args = self.arguments
         if sql:
-            insert = _INSERT.search(sql)
-            if insert:
-                columns = [c.strip().strip('"') for c in insert.group(2).split(",")]
-                values = _split_values(insert.group(3))
-                fields = {}
-                for column, value in zip(columns, values, strict=False):
-                    param = re.search(r":(\w+)", value)
-                    if param and args.get(param.group(1)) is not None:
-                        fields[column] = args[param.group(1)]
+            kind, key_column, pairs = _sql_shape(sql)
+            fields = {column: args[param] for column, param in pairs if args.get(param) is not None}
+            if kind == "insert":
                 return WriteIntent("insert", self.table, None, fields)
-            where = _WHERE_KEY.search(sql)
-            key = (where.group(1), args.get(where.group(2))) if where else None
-            if _DELETE.search(sql):
+            key = (key_column[0], args.get(key_column[1])) if key_column else None
+            if kind == "delete":
                 return WriteIntent("delete", self.table, key, {})
-            head = re.split(r"\bWHERE\b", sql, flags=re.IGNORECASE)[0]
-            fields = {column: args.get(param) for column, param in _SET_PAIR.findall(head) if param in args}
+            fields = {column: args.get(param) for column, param in pairs if param in args}
             return WriteIntent("update", self.table, key, fields)
         # no SQL: the id-like argument names the record, the others are what it sets
         keys = [k for k in args if k == "id" or k == f"{self.table}_id"]
@@ -156,6 +150,36 @@ class CallView:
         if isinstance(self.value, dict) and self.value.get("lastrowid") is not None:
             return ("id", self.value["lastrowid"])
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _table_of(sql: str, name: str) -> str:
+    """The table a call touches: from its SQL, else from its name (`update_order_status` -> `order`)."""
+    for pattern in (_UPDATE, _INSERT, _DELETE, _FROM):
+        match = pattern.search(sql)
+        if match:
+            return singular(match.group(1).lower())
+    return singular(_VERB_PREFIX.sub("", name).split("_by_")[0].split("_")[0])
+
+
+@functools.lru_cache(maxsize=4096)
+def _sql_shape(sql: str) -> tuple[str, tuple[str, str] | None, tuple[tuple[str, str], ...]]:
+    """A write statement's kind, its WHERE (column, parameter), and the (column, parameter) pairs it sets."""
+    insert = _INSERT.search(sql)
+    if insert:
+        columns = [c.strip().strip('"') for c in insert.group(2).split(",")]
+        pairs = []
+        for column, value in zip(columns, _split_values(insert.group(3)), strict=False):
+            param = re.search(r":(\w+)", value)
+            if param:
+                pairs.append((column, param.group(1)))
+        return "insert", None, tuple(pairs)
+    where = _WHERE_KEY.search(sql)
+    key = (where.group(1), where.group(2)) if where else None
+    if _DELETE.search(sql):
+        return "delete", key, ()
+    head = re.split(r"\bWHERE\b", sql, flags=re.IGNORECASE)[0]
+    return "update", key, tuple(_SET_PAIR.findall(head))
 
 
 def _split_values(text: str) -> list[str]:
