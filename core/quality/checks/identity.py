@@ -24,7 +24,7 @@ from turnloom.core.quality.checks.view import CallView, SessionView, contains_va
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _MINE = re.compile(r"\b(my|mine|I have|I booked|I ordered)\b", re.IGNORECASE)
 _SELF = re.compile(
-    r"\b(?:I'm|I am|my name is|I manage|I run|I own|I represent)\s+([A-Z][\w'-]*(?:[ \t]+[A-Z][\w'-]*)*)"
+    r"\b(?:I'm|I am|my name is|I manage|I run|I own|I represent)\s+([A-Z][\w'-]*(?:[ \t]+(?:[A-Z][\w'-]*|\d+\b))*)"
 )
 # who the goal says the user is: "You are Ana Lopez (ana@x.com)", "You (555-0101, subscriber 4)",
 # "You are passenger 7 and want ...", "You manage Faro Mariners (club 3)": the name and its parentheses only
