@@ -24,6 +24,7 @@ from turnloom.core.models import (
     DialogueVerdict,
     JudgeRecord,
     Session,
+    ToolSpec,
     Usage,
 )
 from turnloom.core.quality.checks import CHECK_NAMES, MAX_MESSAGES, Finding, Severity, run_checks
@@ -47,10 +48,27 @@ class Judge(Protocol):
 def session_digest(session: Session, max_messages: int = MAX_MESSAGES) -> str:
     """A fingerprint of everything a verdict judges (not usage, not the verdict itself), and the length limit."""
     body = session.model_dump_json(
-        include={"domain", "db_path", "tools", "disabled_tools", "tasks", "messages", "write_log", "finish_reason"}
+        include={"domain", "db_path", "disabled_tools", "tasks", "messages", "write_log", "finish_reason"}
     )
     rules = session.config.model_dump_json(include={"mode", "execution", "rules"})
-    return hashlib.sha256(f"{CHECKS_VERSION}\0{max_messages}\0{rules}\0{body}".encode()).hexdigest()[:32]
+    tools = _tools_digest(session.tools)
+    return hashlib.sha256(f"{CHECKS_VERSION}\0{max_messages}\0{rules}\0{tools}\0{body}".encode()).hexdigest()[:32]
+
+
+# a batch's dialogues share their domain's tools: comparing with the last few seen (a C-level comparison of
+# the specs' fields) is a third of the cost of serialising them again for every dialogue
+_TOOLS_SEEN: list[tuple[list[ToolSpec], str]] = []
+
+
+def _tools_digest(tools: list[ToolSpec]) -> str:
+    for seen, digest in _TOOLS_SEEN:
+        if seen == tools:
+            return digest
+    body = "[" + ",".join(spec.model_dump_json() for spec in tools) + "]"
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    _TOOLS_SEEN.insert(0, ([spec.model_copy(deep=True) for spec in tools], digest))
+    del _TOOLS_SEEN[8:]
+    return digest
 
 
 def evaluate(

@@ -22,7 +22,15 @@ from typing import Any
 
 from turnloom.core.models import Role
 from turnloom.core.quality.checks.finding import Finding
-from turnloom.core.quality.checks.view import CallView, SessionView, contains_value, same_value, shown, singular
+from turnloom.core.quality.checks.view import (
+    CallView,
+    SessionView,
+    contains_value,
+    same_value,
+    shown,
+    singular,
+    stands_in,
+)
 
 _KEY_FIELD = re.compile(r"(status|total|price|fare|fee|amount|cost|balance|wage)")
 _DATE_FIELD = re.compile(r"(date|_on$)")
@@ -373,12 +381,11 @@ def _line_naming(candidates: list[str], record: _Record) -> str | None:
     row = record.row
     if "id" not in row or not candidates:
         return None
-    others = {k: v for k, v in row.items() if k != "id"}
     # a line that names the record and states nothing of it ("created with ID 41") does not report it
     seen: set[str] = set()
     lines = []
     for line in candidates:
-        if line not in seen and _values_stated(line, others) > 0:
+        if line not in seen and _values_stated(line, row, without_id=True) > 0:
             lines.append(line)
         seen.add(line)
     # on a tie the later line: a reply reports what it read last after what it listed first
@@ -393,8 +400,25 @@ def _mentions_field(text: str, record: _Record, name: str) -> bool:
     return any(_mentions(text, v) for v in record.allowed(name))
 
 
-def _values_stated(text: str, row: dict) -> int:
-    return sum(1 for v in row.values() if v is not None and len(shown(v)) > 1 and _mentions(text, v))
+def _values_stated(text: str, row: dict, without_id: bool = False) -> int:
+    hay = text.lower()
+    return sum(1 for v in _needles(row, without_id) if stands_in(hay, v))
+
+
+def _needles(row: dict, without_id: bool) -> list[str]:
+    """The row's values as a reply shows them, lower case, longer than one character (cached per row)."""
+    key = (id(row), without_id)
+    cached = _NEEDLES.get(key)
+    if cached is None or cached[0] is not row:
+        values = [shown(v).lower() for k, v in row.items() if v is not None and not (without_id and k == "id")]
+        cached = _NEEDLES[key] = (row, [v for v in values if len(v) > 1])
+        if len(_NEEDLES) > 4096:
+            _NEEDLES.clear()
+            _NEEDLES[key] = cached
+    return cached[1]
+
+
+_NEEDLES: dict[tuple[int, bool], tuple[dict, list[str]]] = {}
 
 
 def _name(record: _Record) -> str:

@@ -329,7 +329,11 @@ def shown(value: Any) -> str:
 
 def contains_value(text: str, value: str) -> bool:
     """Whether `value` stands in `text` as a value (not inside a longer word or number); case-insensitive."""
-    haystack, needle = text.lower(), value.lower()
+    return stands_in(text.lower(), value.lower())
+
+
+def stands_in(haystack: str, needle: str) -> bool:
+    """`contains_value` on text and value already in lower case."""
     start = haystack.find(needle)
     while start >= 0:
         before = haystack[start - 1] if start else " "
