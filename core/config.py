@@ -151,6 +151,8 @@ class TurnloomConfig(BaseModel):
     """TUI theme name."""
     sessions_dir: str | None = None
     """Where the TUI saves and opens sessions (default ./sessions)."""
+    quality_max_messages: int = Field(default=10_000, ge=1)
+    """The quality checks judge transcripts up to this many messages; a longer one is rejected as too long to judge."""
     source: str | None = Field(default=None, exclude=True)
     """The file this config came from (not stored)."""
 

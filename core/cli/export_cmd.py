@@ -90,9 +90,11 @@ def run(args: argparse.Namespace) -> int:
     sessions = [session for _, session in read_named_sessions(args.paths)]
     invalid: list[tuple[str, str]] = []
     if getattr(args, "only_valid", False):
+        from turnloom.core.config import load_config
         from turnloom.core.quality.verdict import reasons, verdict_for
 
-        verdicts = [(session, verdict_for(session)) for session in sessions]
+        limit = load_config(getattr(args, "config", None)).quality_max_messages
+        verdicts = [(session, verdict_for(session, max_messages=limit)) for session in sessions]
         sessions = [session for session, verdict in verdicts if verdict.accepted]
         invalid = [(s.id, "invalid: " + "; ".join(reasons(v))) for s, v in verdicts if not v.accepted]
     report = export_sessions(sessions, args.fmt, out, only_finished=args.only_finished)

@@ -69,8 +69,8 @@ def load_sessions(paths: list[str]) -> tuple[list[Session], dict[str, float]]:
 def handle(args: argparse.Namespace) -> int:
     judge_pending(args)
     sessions, walls = load_sessions(args.paths)
-    prices = load_config(getattr(args, "config", None)).prices
-    stats = collect(sessions, walls, prices)
+    config = load_config(getattr(args, "config", None))
+    stats = collect(sessions, walls, config.prices, config.quality_max_messages)
     if args.json:
         print(json.dumps(stats.to_dict(), indent=2))
     else:

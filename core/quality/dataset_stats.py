@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from turnloom.core.models import Session, ToolExecution
+from turnloom.core.quality.checks import MAX_MESSAGES
 from turnloom.core.quality.metrics import dialogue_stats, session_cost
 from turnloom.core.quality.verdict import ALL_CHECKS, verdict_for
 
@@ -107,6 +108,7 @@ def collect(
     sessions: Iterable[Session],
     wall_times: Mapping[str, float] | None = None,
     prices: Mapping[str, Any] | None = None,
+    max_messages: int = MAX_MESSAGES,
 ) -> DatasetStats:
     """Aggregate statistics over `sessions`.
 
@@ -114,6 +116,7 @@ def collect(
         wall_times: session id -> measured wall seconds (a batch manifest's); the
             summed message latencies are used for sessions not in it.
         prices: model -> price per million tokens, for cost.
+        max_messages: the checks' transcript-length limit.
     """
     wall_times = wall_times or {}
     per: list[dict[str, Any]] = []
@@ -133,7 +136,7 @@ def collect(
         per.append(stats)
         groups.setdefault((paradigm(session), session.domain), []).append(stats)
         reasons[stats["finish_reason"] or "unfinished"] += 1
-        verdict = verdict_for(session)
+        verdict = verdict_for(session, max_messages=max_messages)
         accepted += verdict.accepted
         judged += verdict.judge is not None
         failed.update({f.check for f in verdict.failures})

@@ -25,9 +25,13 @@ class UngroundedValue:
     value: str
 
 
+_NO_EMAIL = re.compile(_VALUE.pattern.split("|", 1)[1])  # the same without the email branch
+
+
 def stated_values(text: str) -> list[str]:
     """The checkable values in a piece of text."""
-    return [m.group(0).rstrip(".") for m in _VALUE.finditer(text)]
+    # the email branch is tried at every character; a text without an "@" has no email to find
+    return [value.rstrip(".") for value in (_VALUE if "@" in text else _NO_EMAIL).findall(text)]
 
 
 def ungrounded_values(messages: list[ChatMessage], tool_results_only: bool = False) -> list[UngroundedValue]:

@@ -24,16 +24,17 @@ from turnloom.core.models import (
     DialogueVerdict,
     JudgeRecord,
     Session,
+    ToolSpec,
     Usage,
 )
-from turnloom.core.quality.checks import CHECK_NAMES, Finding, Severity, run_checks
+from turnloom.core.quality.checks import CHECK_NAMES, MAX_MESSAGES, Finding, Severity, run_checks
 
 if TYPE_CHECKING:
     from turnloom.core.players.llm.judge import Judgment
     from turnloom.core.players.setup import BackendSetup
 
 # bump when a check changes what it accepts: every stored verdict is then judged again
-CHECKS_VERSION = "13.1"
+CHECKS_VERSION = "13.2"
 JUDGE_CHECK = "judge"
 ALL_CHECKS = (*CHECK_NAMES, JUDGE_CHECK)
 
@@ -44,42 +45,66 @@ class Judge(Protocol):
     async def judge(self, session: Session, task_index: int) -> Judgment: ...
 
 
-def session_digest(session: Session) -> str:
-    """A fingerprint of everything a verdict judges (not usage, not the verdict itself)."""
+def session_digest(session: Session, max_messages: int = MAX_MESSAGES) -> str:
+    """A fingerprint of everything a verdict judges (not usage, not the verdict itself), and the length limit."""
     body = session.model_dump_json(
-        include={"domain", "db_path", "tools", "disabled_tools", "tasks", "messages", "write_log", "finish_reason"}
+        include={"domain", "db_path", "disabled_tools", "tasks", "messages", "write_log", "finish_reason"}
     )
     rules = session.config.model_dump_json(include={"mode", "execution", "rules"})
-    return hashlib.sha256(f"{CHECKS_VERSION}\0{rules}\0{body}".encode()).hexdigest()[:32]
+    tools = _tools_digest(session.tools)
+    return hashlib.sha256(f"{CHECKS_VERSION}\0{max_messages}\0{rules}\0{tools}\0{body}".encode()).hexdigest()[:32]
 
 
-def evaluate(session: Session) -> DialogueVerdict:
-    """The named checks' verdict on `session` (not stored; see `verdict_for`)."""
-    findings = run_checks(session)
+# a batch's dialogues share their domain's tools: comparing with the last few seen (a C-level comparison of
+# the specs' fields) is a third of the cost of serialising them again for every dialogue
+_TOOLS_SEEN: list[tuple[list[ToolSpec], str]] = []
+
+
+def _tools_digest(tools: list[ToolSpec]) -> str:
+    for seen, digest in _TOOLS_SEEN:
+        if seen == tools:
+            return digest
+    body = "[" + ",".join(spec.model_dump_json() for spec in tools) + "]"
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    _TOOLS_SEEN.insert(0, ([spec.model_copy(deep=True) for spec in tools], digest))
+    del _TOOLS_SEEN[8:]
+    return digest
+
+
+def evaluate(
+    session: Session, *, live: bool = False, max_messages: int = MAX_MESSAGES, digest: str | None = None
+) -> DialogueVerdict:
+    """The named checks' verdict on `session` (not stored; see `verdict_for`).
+
+    `live`: the dialogue just ended under the engine (see `checks.run_checks`); `max_messages`:
+    the transcript-length limit of the checks; `digest`: the session's, when the caller has it.
+    """
+    findings = run_checks(session, live=live, max_messages=max_messages)
     failures = [_failure(f) for f in findings if f.severity is Severity.REJECT]
     warnings = [_failure(f) for f in findings if f.severity is Severity.WARNING]
     return DialogueVerdict(
         accepted=not failures,
-        digest=session_digest(session),
+        digest=digest or session_digest(session, max_messages),
         failures=failures,
         warnings=warnings,
         judged_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
     )
 
 
-def current_verdict(session: Session) -> DialogueVerdict | None:
+def current_verdict(session: Session, max_messages: int = MAX_MESSAGES) -> DialogueVerdict | None:
     """The stored verdict if it judged the session as it is now, else None."""
     verdict = session.verdict
-    if verdict is None or verdict.digest != session_digest(session):
+    if verdict is None or verdict.digest != session_digest(session, max_messages):
         return None
     return verdict
 
 
-def verdict_for(session: Session) -> DialogueVerdict:
+def verdict_for(session: Session, *, live: bool = False, max_messages: int = MAX_MESSAGES) -> DialogueVerdict:
     """The session's current verdict: the stored one when still current, else the checks' (stored in it)."""
-    verdict = current_verdict(session)
-    if verdict is None:
-        verdict = session.verdict = evaluate(session)
+    digest = session_digest(session, max_messages)
+    verdict = session.verdict
+    if verdict is None or verdict.digest != digest:
+        verdict = session.verdict = evaluate(session, live=live, max_messages=max_messages, digest=digest)
     return verdict
 
 
@@ -89,7 +114,9 @@ def needs_judge(session: Session) -> bool:
     return verdict is None or verdict.judge is None
 
 
-async def judged_verdict(session: Session, judge: Judge | None, profile: str | None = None) -> DialogueVerdict:
+async def judged_verdict(
+    session: Session, judge: Judge | None, profile: str | None = None, *, live: bool = False
+) -> DialogueVerdict:
     """The checks' verdict plus, with a judge, the judge's on every task; stored in the session.
 
     A current verdict the judge already ruled on is returned as is (nothing is asked again).
@@ -98,6 +125,7 @@ async def judged_verdict(session: Session, judge: Judge | None, profile: str | N
         session: the dialogue; its `verdict` and `usage` are updated.
         judge: the rubric judge, or None offline (the checks alone are the verdict).
         profile: the judge's profile name, recorded in the verdict.
+        live: the dialogue just ended under the engine (its rule verdicts are fresh).
 
     Returns:
         The verdict.
@@ -105,7 +133,7 @@ async def judged_verdict(session: Session, judge: Judge | None, profile: str | N
     Raises:
         BackendError: the judge's endpoint failed (the checks' verdict is stored before).
     """
-    verdict = verdict_for(session)
+    verdict = verdict_for(session, live=live)
     if judge is None or verdict.judge is not None:
         return verdict
     reasons: list[str] = []
@@ -146,7 +174,7 @@ async def settle_verdict(session: Session, backends: BackendSetup | None) -> Dia
         from turnloom.core.players.setup import build_judge
 
         judge = build_judge(session, backends)
-    return await judged_verdict(session, judge, profile if judge is not None else None)
+    return await judged_verdict(session, judge, profile if judge is not None else None, live=True)
 
 
 def failed_checks(verdict: DialogueVerdict) -> list[str]:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from turnloom.core.lifecycle.dialogue import base_image, create_session
@@ -245,3 +247,43 @@ def _play(session: Session, env: SqlEnvironment, tools: dict, rng: random.Random
     session.messages = player.messages
     session.finish_reason = FinishReason.USER_DONE
     return Session.model_validate(session.model_dump())
+
+
+FIRST = ("Ana", "Bruno", "Clara", "Diego", "Elena", "Felix", "Grace", "Hugo", "Ines", "Jonas", "Karin", "Liam")
+LAST = ("Lopez", "Meyer", "Novak", "Silva", "Rossi", "Dubois")
+
+
+def make_library_db(path: Path) -> str:
+    """A user's own database (a lending library), unknown to turnloom's packs, written at `path`."""
+    rng = random.Random(5)
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        CREATE TABLE members (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL UNIQUE, city TEXT NOT NULL);
+        CREATE TABLE loans (
+            id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL REFERENCES members(id), title TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('on_loan', 'returned', 'overdue')), due_date DATE NOT NULL, fee REAL
+        );
+        """
+    )
+    for i, first in enumerate(FIRST, start=1):
+        last = LAST[i % len(LAST)]
+        conn.execute(
+            "INSERT INTO members VALUES (?, ?, ?, ?)",
+            (i, f"{first} {last}", f"{first.lower()}.{last.lower()}@library.example", rng.choice(("Porto", "Lyon"))),
+        )
+    for loan in range(1, 41):
+        conn.execute(
+            "INSERT INTO loans VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                loan,
+                rng.randint(1, len(FIRST)),
+                rng.choice(("Dune", "Emma", "Ulysses", "Beloved", "Solaris")),
+                rng.choice(("on_loan", "returned", "overdue")),
+                f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                round(rng.uniform(0, 3), 2),
+            ),
+        )
+    conn.commit()
+    conn.close()
+    return str(path)

@@ -16,7 +16,7 @@ from typing import Any
 from _clean_dialogues import render
 
 from turnloom.core.models import ChatMessage, MessageMeta, Role, Session, ToolCall
-from turnloom.core.quality.checks.view import SessionView, shown
+from turnloom.core.quality.checks.view import SessionView, same_value, shown
 
 
 @dataclass(frozen=True)
@@ -326,10 +326,105 @@ def repeated_read(session: Session) -> Session | None:
     return Session.model_validate(s.model_dump())
 
 
+def _insert(s: Session, at: int, messages: list[ChatMessage]) -> Session:
+    """`messages` put in at index `at`; the write log and the tasks' starts move with what follows."""
+    s.messages[at:at] = messages
+    for record in s.write_log:
+        record.message_index += len(messages) * (record.message_index >= at)
+    for task in s.tasks:
+        task.introduced_at += len(messages) * (task.introduced_at >= at)
+    return Session.model_validate(s.model_dump())
+
+
+def reasked_request(session: Session) -> Session | None:
+    """The user asks again for a record the assistant just showed, and gets the same answer again."""
+    s = _copy(session)
+    view = SessionView(s)
+    calls = view.calls
+    candidates = [
+        c
+        for c in calls
+        if c.ok
+        and not c.writes
+        and isinstance(c.value, dict)
+        and not any(w.writes and w.table == c.table and w.step > c.step for w in calls)
+    ]
+    if not candidates:
+        return None
+    read = candidates[-1]
+    reply = _reply_after(s, read.result_index)
+    at = next((i for i in range(reply, len(s.messages)) if s.messages[i].role is Role.USER), len(s.messages))
+    again = [
+        ChatMessage(role=Role.USER, content="Sorry, one more time: could you show me that record again?"),
+        ChatMessage(
+            role=Role.ASSISTANT,
+            tool_calls=[ToolCall(id="call_reask", name=read.name, arguments=json.dumps(read.arguments))],
+        ),
+        ChatMessage(role=Role.TOOL, tool_call_id="call_reask", name=read.name, content=read.content),
+        ChatMessage(role=Role.ASSISTANT, content=f"Here it is: {render(read.value)}."),
+    ]
+    return _insert(s, at, again)
+
+
+def thanks_after_failed_write(session: Session) -> Session | None:
+    """The update fails, the assistant says so, and the user thanks it as if it had worked."""
+    s = _copy(session)
+    write = next((c for c in _calls(s) if c.writes and c.intent and c.intent.kind == "update"), None)
+    if write is None:
+        return None
+    s.messages[write.result_index] = s.messages[write.result_index].model_copy(
+        update={
+            "content": json.dumps({"error": "database is locked", "type": "sql_error"}),
+            "meta": s.messages[write.result_index].meta.model_copy(update={"tool_error": True}),
+        }
+    )
+    s.write_log = [r for r in s.write_log if r.tool_call_id != write.call_id]
+    reply = _reply_after(s, write.result_index)
+    _set_content(s, reply, re.sub(r"Done: [^\n]*", "That didn't work: the database is locked.", s.messages[reply].text))
+    nxt = next(i for i in range(reply, len(s.messages)) if s.messages[i].role is Role.USER)
+    if not re.match(r"\W*(thanks|great|perfect|that helps|that solves)", s.messages[nxt].text, re.I):
+        _set_content(s, nxt, "Thanks. " + s.messages[nxt].text)
+    return s
+
+
+def stale_after_change(session: Session) -> Session | None:
+    """After saying it changed a field, the reply reports the record with the value the write replaced."""
+    s = _copy(session)
+    view = SessionView(s)
+    for write in view.calls:
+        if not (write.writes and write.intent and write.intent.kind == "update" and len(write.intent.fields) == 1):
+            continue
+        ((column, new),) = write.intent.fields.items()
+        key = write.record_key()
+        before = next(
+            (
+                row
+                for c in view.calls
+                if not c.writes and c.step < write.step
+                for row in c.records()
+                if row.get("id") == key[1] and column in row
+            ),
+            None,
+        )
+        if before is None or same_value(before[column], new):
+            continue
+        reply = _reply_after(s, write.result_index)
+        _set_content(
+            s,
+            reply,
+            s.messages[reply].text + f"\n\nThe {column.replace('_', ' ')} of that record is {shown(before[column])}.",
+        )
+        return s
+    return None
+
+
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation("unpersisted write", "write_confirmed", unpersisted_write),
     Mutation("thanks after a failure", "feedback", thanks_after_failure),
     Mutation("complaint after a served request", "feedback", complaint_after_served),
+    Mutation("thanks after a failed write", "feedback", thanks_after_failed_write),
+    Mutation("request asked again after it was answered", "reask", reasked_request),
+    Mutation("stale value after the change", "text_consistent", stale_after_change),
     Mutation("contradicted status", "text_consistent", contradicted_status),
     Mutation("dropped key field", "text_consistent", dropped_key_field),
     Mutation("swapped email", "identity", swapped_email),

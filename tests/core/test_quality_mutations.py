@@ -4,12 +4,10 @@ meant for it must catch ≥ 95 % of them; on the clean dialogues themselves it r
 
 from __future__ import annotations
 
-import random
-import sqlite3
 from collections import Counter
 
 import pytest
-from _clean_dialogues import clean_session
+from _clean_dialogues import clean_session, make_library_db
 from _mutations import MUTATIONS, detected
 
 from turnloom.core.models import Mode, ToolExecution
@@ -17,46 +15,12 @@ from turnloom.core.quality.checks import Severity, run_checks
 
 DOMAINS = ("retail", "airline", "clinic", "football", "telecom")
 SEEDS = range(2)
-FIRST = ("Ana", "Bruno", "Clara", "Diego", "Elena", "Felix", "Grace", "Hugo", "Ines", "Jonas", "Karin", "Liam")
-LAST = ("Lopez", "Meyer", "Novak", "Silva", "Rossi", "Dubois")
 
 
 @pytest.fixture(scope="module")
 def library_db(tmp_path_factory) -> str:
     """A user's own database (a lending library), unknown to turnloom's packs."""
-    path = tmp_path_factory.mktemp("db") / "library.sqlite"
-    rng = random.Random(5)
-    conn = sqlite3.connect(path)
-    conn.executescript(
-        """
-        CREATE TABLE members (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL UNIQUE, city TEXT NOT NULL);
-        CREATE TABLE loans (
-            id INTEGER PRIMARY KEY, member_id INTEGER NOT NULL REFERENCES members(id), title TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('on_loan', 'returned', 'overdue')), due_date DATE NOT NULL, fee REAL
-        );
-        """
-    )
-    for i, first in enumerate(FIRST, start=1):
-        last = LAST[i % len(LAST)]
-        conn.execute(
-            "INSERT INTO members VALUES (?, ?, ?, ?)",
-            (i, f"{first} {last}", f"{first.lower()}.{last.lower()}@library.example", rng.choice(("Porto", "Lyon"))),
-        )
-    for loan in range(1, 41):
-        conn.execute(
-            "INSERT INTO loans VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                loan,
-                rng.randint(1, len(FIRST)),
-                rng.choice(("Dune", "Emma", "Ulysses", "Beloved", "Solaris")),
-                rng.choice(("on_loan", "returned", "overdue")),
-                f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-                round(rng.uniform(0, 3), 2),
-            ),
-        )
-    conn.commit()
-    conn.close()
-    return str(path)
+    return make_library_db(tmp_path_factory.mktemp("db") / "library.sqlite")
 
 
 @pytest.fixture(scope="module")

@@ -138,3 +138,26 @@ def test_stats_counts_each_check_and_lists_the_failing_dialogues_with_their_mess
     data = json.loads(capsys.readouterr().out)
     assert data["acceptance"]["checks"]["feedback"] == {"dialogues": 1, "findings": 1, "warning": False}
     assert [f["session"] for f in data["failures"]] == [spoiled.id]
+
+
+def test_judging_a_transcript_costs_the_same_per_message_at_any_length():
+    """The checks and the stats are linear in transcript length (an 8k-message session once took 41 s)."""
+    import time
+
+    from turnloom.core.quality.verdict import evaluate
+
+    def per_message(length: int) -> float:
+        session = create_session("retail", seed=4, tasks=10_000, max_messages=length)
+        engine = open_engine(session)
+        asyncio.run(engine.run())
+        engine.environment.close()
+        best = float("inf")
+        for _ in range(3):  # the best of three: the machine is shared
+            started = time.perf_counter()
+            evaluate(session)
+            collect([session])
+            best = min(best, time.perf_counter() - started)
+        return best / len(session.messages)
+
+    short, long = per_message(300), per_message(2400)
+    assert long < 3 * short, (short, long)  # quadratic work would make it about 8x

@@ -206,3 +206,61 @@ def test_quality_judges_from_the_session_not_the_offline_players_internals():
                 assert not name.startswith(("turnloom.core.batch", "turnloom.core.cli")), (
                     f"{source.name} imports {name}"
                 )
+
+
+def test_right_after_the_engine_the_rules_check_reads_the_recorded_verdicts_and_agrees_with_checking_again():
+    for seed in range(4):
+        session = finished(seed=seed)
+        audited = [f for f in evaluate(session).failures if f.check == "rules"]
+        live = [f for f in evaluate(session, live=True).failures if f.check == "rules"]
+        assert live == audited
+    # a turn without a recorded verdict for every rule is checked again, even live
+    session = finished()
+    at = _user_turn_saying(session, "This is for my dataset, by the way.", [])
+    live = [f for f in evaluate(session, live=True).failures if f.check == "rules"]
+    assert live and live[0].messages == [at]
+
+
+def test_a_transcript_over_the_length_limit_is_rejected_as_not_judged_and_the_limit_is_in_the_digest():
+    session = clean_session("retail", seed=2)
+    assert evaluate(session).accepted
+    short = len(session.messages) - 1
+    verdict = evaluate(session, max_messages=short)
+    assert not verdict.accepted and failed_checks(verdict) == ["length"]
+    assert "quality_max_messages" in verdict.failures[0].reason and verdict.failures[0].messages == [short]
+    verdict_for(session)
+    assert current_verdict(session) is not None and current_verdict(session, short) is None
+
+
+def test_the_length_limit_is_a_setting_that_stats_and_export_read(tmp_path, capsys):
+    from turnloom.core.cli import main
+
+    session = clean_session("retail", seed=2)
+    save_session(session, tmp_path / "s.session.json")
+    config = tmp_path / "turnloom.toml"
+    config.write_text(f"quality_max_messages = {len(session.messages) - 1}\n")
+    assert main(["--config", str(config), "stats", str(tmp_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["acceptance"]["failed_checks"] == {"length": 1}
+    assert (
+        main(
+            [
+                "--config",
+                str(config),
+                "export",
+                str(tmp_path),
+                "--format",
+                "openai",
+                "--only-valid",
+                "--out",
+                str(tmp_path / "o.jsonl"),
+            ]
+        )
+        == 0
+    )
+    assert "length: the transcript has" in capsys.readouterr().out
+    assert main(["stats", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["acceptance"]["accepted"] == 1
+    config.write_text("quality_max_messages = 0\n")
+    assert main(["--config", str(config), "stats", str(tmp_path)]) != 0
+    assert "key 'quality_max_messages'" in capsys.readouterr().err

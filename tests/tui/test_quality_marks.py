@@ -11,6 +11,7 @@ from _tui_helpers import main_screen, screen_text
 sys.path.insert(0, str(Path(__file__).parents[1] / "core"))  # the clean dialogues the quality tests share
 
 from _clean_dialogues import clean_session  # noqa: E402
+from _mutations import reasked_request  # noqa: E402
 
 from turnloom.core.lifecycle.live_session import LiveSession  # noqa: E402
 from turnloom.core.models import Role  # noqa: E402
@@ -40,3 +41,24 @@ async def test_a_failed_check_marks_its_messages_and_selecting_one_shows_the_rea
         assert transcript.selected == at
         shown = [n.message for n in app._notifications if n.title == f"Quality: message {at}"]
         assert shown and "complains" in shown[-1] and "was served" in shown[-1]
+
+
+async def test_a_request_asked_again_after_it_was_answered_is_marked_reask_at_the_user_turn(make_app, sessions_dir):
+
+    session = reasked_request(clean_session("clinic", seed=1))
+    assert session is not None
+    at = next(i for i, m in enumerate(session.messages) if m.text.startswith("Sorry, one more time"))
+    sessions_dir.mkdir(parents=True, exist_ok=True)
+    path = sessions_dir / "reask.session.json"
+    save_session(session, path)
+    app = make_app(workbench=LiveSession.open(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        transcript = main_screen(app).transcript
+        assert "reask" in [check for check, _ in transcript.quality_at(at)]
+        transcript.focus()
+        await pilot.press("home")
+        for _ in range(at):
+            await pilot.press("down")
+        await pilot.pause()
+        shown = [n.message for n in app._notifications if n.title == f"Quality: message {at}"]
+        assert shown and "asks again" in shown[-1]

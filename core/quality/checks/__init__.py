@@ -8,6 +8,7 @@ built-in domains, `--db` databases, simulated execution and LLM-written tasks al
     writes      write_confirmed      a later read of the record agrees with the write
     effects     effects              every subtask's read answered / write applied (in the DB state)
     feedback    feedback             no thanks after a failure, no complaint after a served request
+                reask                no request again for what was just answered
     text        text_consistent      replies agree with results and keep their key fields
     reads       stale_read, repeated_read (a warning)
     identity    identity             one user; "my ..." records are theirs; created records cohere
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from turnloom.core.models import Session
 from turnloom.core.quality.checks.dialogue import check_finish, check_grounding, check_rules, check_tool_errors
 from turnloom.core.quality.checks.effects import check_effects
-from turnloom.core.quality.checks.feedback import check_feedback
+from turnloom.core.quality.checks.feedback import check_feedback, check_reask
 from turnloom.core.quality.checks.finding import Finding, Severity
 from turnloom.core.quality.checks.identity import check_identity
 from turnloom.core.quality.checks.reads import check_repeated_read, check_stale_read
@@ -33,7 +34,7 @@ from turnloom.core.quality.checks.text import check_text_consistent
 from turnloom.core.quality.checks.view import SessionView
 from turnloom.core.quality.checks.writes import check_write_confirmed
 
-__all__ = ["CHECKS", "Check", "Finding", "Severity", "run_checks"]
+__all__ = ["CHECKS", "CHECK_NAMES", "LENGTH_CHECK", "MAX_MESSAGES", "Check", "Finding", "Severity", "run_checks"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ CHECKS: tuple[Check, ...] = (
     Check("effects", "did every subtask have its effect (reads answered, writes applied)?", check_effects),
     Check("write_confirmed", "do later reads confirm every write?", check_write_confirmed),
     Check("feedback", "does the user's feedback fit the outcome?", check_feedback),
+    Check("reask", "does the user ask again for what was just answered?", check_reask),
     Check("text_consistent", "do replies agree with results and keep key fields?", check_text_consistent),
     Check("stale_read", "no stale read inside one parallel step?", check_stale_read),
     Check("repeated_read", "no identical read repeated with no write between? (warning)", check_repeated_read),
@@ -59,10 +61,30 @@ CHECKS: tuple[Check, ...] = (
     Check("grounding", "is every stated value grounded?", check_grounding),
     Check("rules", "no unflagged rule violation?", check_rules),
 )
-CHECK_NAMES: tuple[str, ...] = tuple(check.name for check in CHECKS)
+# a transcript longer than this is not checked but rejected as too long to judge (`quality_max_messages` in
+# turnloom.toml changes it): every check is linear in the transcript, but a limit keeps one runaway file
+# from holding up `stats` over a whole corpus
+MAX_MESSAGES = 10_000
+LENGTH_CHECK = "length"
+CHECK_NAMES: tuple[str, ...] = (*(check.name for check in CHECKS), LENGTH_CHECK)
 
 
-def run_checks(session: Session) -> list[Finding]:
-    """Every finding of every check on `session`, in check order."""
-    view = SessionView(session)
+def run_checks(session: Session, *, live: bool = False, max_messages: int = MAX_MESSAGES) -> list[Finding]:
+    """Every finding of every check on `session`, in check order.
+
+    Args:
+        live: the dialogue just ended under the engine, whose rule checker recorded its verdict on
+            every user turn as it was made: `rules` reads those instead of checking every turn again.
+        max_messages: a longer transcript is not checked; its one finding says so.
+    """
+    if len(session.messages) > max_messages:
+        return [
+            Finding(
+                LENGTH_CHECK,
+                (len(session.messages) - 1,),
+                f"the transcript has {len(session.messages)} messages, over the checks' limit of {max_messages} "
+                "(quality_max_messages in turnloom.toml): not judged",
+            )
+        ]
+    view = SessionView(session, live=live)
     return [finding for check in CHECKS for finding in check.run(view)]

@@ -5,6 +5,8 @@
 - `grounding`: every value the assistant states appears in a tool result or an earlier message.
 - `rules`: each user turn is re-checked against the rules in force with the engine's own rule
   checks; a violation its recorded verdicts do not show is a failure (flagged ones are fine).
+  Right after the engine ran the dialogue (`generate`) the verdicts it recorded on every turn
+  are that check, made on the same prefix, and are read instead of checking again.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from __future__ import annotations
 import re
 
 from turnloom.core.lifecycle.dialogue import domain_reading
-from turnloom.core.models import FinishReason, Role
+from turnloom.core.models import FinishReason, Role, RuleVerdict
 from turnloom.core.quality.checks.finding import Finding
 from turnloom.core.quality.checks.view import SessionView
 from turnloom.core.quality.grounding import ungrounded_values
+from turnloom.core.rules.check import CHECKS as RULE_CHECKS
 from turnloom.core.rules.check import audit_session
 
 _ACKNOWLEDGES_FAILURE = re.compile(
@@ -71,13 +74,30 @@ def check_grounding(view: SessionView) -> list[Finding]:
     ]
 
 
+def _recorded(view: SessionView) -> dict[int, list[RuleVerdict]] | None:
+    """The verdicts the engine's rule checker recorded on every user turn as it was made, when
+    every turn has one for each enabled rule with a check (else None: the turns are checked again).
+    Only for a dialogue that just ended under the engine: it judged each turn on the same prefix
+    with the same checks, so checking again would repeat its work."""
+    wanted = {rule.id for rule in view.session.config.rules if rule.enabled and (rule.kind or "") in RULE_CHECKS}
+    out: dict[int, list[RuleVerdict]] = {}
+    for index in view.user_turns():
+        verdicts = view.messages[index].meta.verdicts
+        if not wanted <= {v.rule_id for v in verdicts}:
+            return None
+        out[index] = verdicts
+    return out
+
+
 def check_rules(view: SessionView) -> list[Finding]:
     session = view.session
     rules = session.config.rules
     if not rules:
         return []
     findings: list[Finding] = []
-    audit = audit_session(session, rules, domain_reading(session))
+    audit = _recorded(view) if view.live else None
+    if audit is None:
+        audit = audit_session(session, rules, domain_reading(session))
     for index, message in enumerate(session.messages):
         if message.role is not Role.USER:
             continue

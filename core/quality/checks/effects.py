@@ -20,7 +20,7 @@ from turnloom.core.errors import TurnloomError
 from turnloom.core.lifecycle.dialogue import base_image
 from turnloom.core.models import Subtask, Task, ToolExecution
 from turnloom.core.quality.checks.finding import Finding
-from turnloom.core.quality.checks.view import CallView, SessionView, contains_value, same_value, shown, singular
+from turnloom.core.quality.checks.view import CallView, SessionView, same_value, shown, singular
 from turnloom.core.tools.sqlenv import SqlEnvironment
 
 _WRITE_WORDS = re.compile(
@@ -99,14 +99,7 @@ def _in_result(call: CallView, value: Any) -> bool:
 
 def _stated(view: SessionView, call: CallView, end: int) -> bool:
     """Some value of the call's result appears in an assistant reply after it."""
-    scalars = {shown(v).lower() for row in call.records() for v in row.values() if v is not None and len(shown(v)) > 1}
-    if not call.records() and call.value is not None:
-        scalars = {shown(call.value).lower()}
-    for index in view.replies_between(call.result_index + 1, end):
-        text = view.messages[index].text.lower()
-        if any(contains_value(text, v) for v in scalars):
-            return True
-    return False
+    return view.stated_after(call, end)
 
 
 def _in_database(view: SessionView, applied: dict[str, CallView]) -> list[Finding]:

@@ -2,7 +2,7 @@
 
 `feedback`: a user turn that opens with thanks or praise must not follow a failed, empty or
 unpersisted outcome (a tool error never recovered, a read that found nothing, a write that
-changed no row, a read showing that an earlier write did not stick, a stale read), and a user
+changed no row, a read showing that an earlier write did not stick), and a user
 turn that complains ("That's not quite what I asked") must not follow a request that was served
 (every value the user named was used by a successful call, data came back, the assistant replied).
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 from turnloom.core.quality.checks.finding import Finding
-from turnloom.core.quality.checks.reads import check_stale_read
 from turnloom.core.quality.checks.view import CallView, SessionView
 from turnloom.core.quality.checks.writes import check_write_confirmed
 from turnloom.core.quality.grounding import stated_values
@@ -42,15 +41,15 @@ def requested_values(text: str) -> list[str]:
 
 def check_feedback(view: SessionView) -> list[Finding]:
     findings: list[Finding] = []
+    # a stale read inside one parallel step is `stale_read`'s finding: the user cannot see it, so thanks after it are fine
     unpersisted = {f.messages[-1] for f in check_write_confirmed(view)}
-    stale = {i for f in check_stale_read(view) for i in f.messages[1:]}
     turns = view.user_turns()
     for previous, current in zip(turns, turns[1:], strict=False):
         start, end = view.exchange(previous)
         calls = view.calls_between(start, end)
         text = view.messages[current].text
         first = opening(text)
-        bad = _bad_outcome(calls, unpersisted | stale)
+        bad = _bad_outcome(calls, unpersisted)
         if bad and THANKS.search(first) and not COMPLAINT.search(text):
             findings.append(
                 Finding("feedback", (bad[0], current), f"message {current} thanks the assistant after {bad[1]}")
@@ -91,3 +90,51 @@ def _served(view: SessionView, request: int, calls: list[CallView], start: int, 
     used = " ".join(str(c.arguments) + " " + c.content for c in calls if c.ok)
     wanted = requested_values(view.messages[request].text)
     return all(re.search(rf"(?<![\w.]){re.escape(v)}(?![\w])", used) for v in wanted)
+
+
+def check_reask(view: SessionView) -> list[Finding]:
+    """`reask`: a user turn asks again for what the dialogue just fully answered.
+
+    Every read that answers the turn (and it makes no write) repeats, with the same arguments,
+    a successful read that returned data an earlier reply stated, with no write to that table in
+    between: the user asked for something already on the page. A turn after a complaint is a
+    fair re-ask, and so is one after a failed or empty answer.
+    """
+    findings: list[Finding] = []
+    turns = view.user_turns()
+    answered: dict[str, CallView] = {}  # read signature -> the call that answered it, stated in a reply
+    for number, turn in enumerate(turns):
+        start, end = view.exchange(turn)
+        calls = view.calls_between(start, end)
+        reads = [c for c in calls if c.ok and not c.writes]
+        earlier = [answered.get(c.signature) for c in reads]
+        complained = number > 0 and bool(COMPLAINT.search(view.messages[turns[number - 1]].text))
+        if (
+            reads
+            and not complained
+            and not any(c.writes for c in calls)
+            and all(e is not None for e in earlier)
+            and len(calls) == len(reads)
+        ):
+            first = earlier[0]
+            assert first is not None
+            findings.append(
+                Finding(
+                    "reask",
+                    (turn, first.result_index),
+                    f"message {turn} asks again for what message {first.result_index} ({first.name}) already "
+                    f"answered, with no change in between",
+                )
+            )
+        for call in calls:  # in order: a read made before a write to its table in this exchange is stale
+            if call.ok and call.writes:
+                for signature in [s for s, c in answered.items() if c.table == call.table]:
+                    del answered[signature]
+            elif call.ok and not call.empty and _stated_after(view, call, end):
+                answered.setdefault(call.signature, call)
+    return findings
+
+
+def _stated_after(view: SessionView, call: CallView, end: int) -> bool:
+    """Some value of the call's result appears in an assistant reply before `end`."""
+    return bool(call.records()) and view.stated_after(call, end)

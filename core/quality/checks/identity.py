@@ -19,14 +19,25 @@ from typing import Any
 
 from turnloom.core.models import Role
 from turnloom.core.quality.checks.finding import Finding
-from turnloom.core.quality.checks.view import CallView, SessionView, same_value, shown, singular
+from turnloom.core.quality.checks.view import CallView, SessionView, contains_value, same_value, shown, singular
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _MINE = re.compile(r"\b(my|mine|I have|I booked|I ordered)\b", re.IGNORECASE)
 _SELF = re.compile(
-    r"\b(?:I'm|I am|my name is|I manage|I run|I own|I represent)\s+([A-Z][\w'-]*(?:[ \t]+[A-Z][\w'-]*)*)"
+    r"\b(?:I'm|I am|my name is|I manage|I run|I own|I represent)\s+([A-Z][\w'-]*(?:[ \t]+(?:[A-Z][\w'-]*|\d+\b))*)"
 )
-_YOU = re.compile(r"\bYou(?: are|\s*\()([^.;]*)", re.IGNORECASE)
+# who the goal says the user is: "You are Ana Lopez (ana@x.com)", "You (555-0101, subscriber 4)",
+# "You are passenger 7 and want ...", "You manage Faro Mariners (club 3)": the name and its parentheses only
+_YOU = re.compile(
+    r"\bYou(?:\s+(?:are|manage|run|own|represent)\s+(?:[\w'-]+[ \t]+){0,3}?(?:\([^)]*\)|[\w'-]+\s*#?\d+)|\s*\([^)]*\))",
+    re.IGNORECASE,
+)
+# "my name is", "off my list", "my mind": a "my" that claims no record
+_NOT_MINE = re.compile(
+    r"\b(?:for|in|on) my (?:records|files|notes|calendar)\b|\bmy\s+(?:name|list|mind|question|request|thanks|day|end|bad|apologies|understanding)\b",
+    re.I,
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 def check_identity(view: SessionView) -> list[Finding]:
@@ -47,11 +58,16 @@ def check_identity(view: SessionView) -> list[Finding]:
             )
     mine = {table: {shown(v) for v, _ in seen} for table, seen in ids.items()}
     for turn in view.user_turns():
-        if not _MINE.search(view.messages[turn].text):
+        claims = [
+            sentence
+            for sentence in _SENTENCE.split(view.messages[turn].text)
+            if _MINE.search(_NOT_MINE.sub("", sentence))
+        ]
+        if not claims:
             continue
         start, end = view.exchange(turn)
         for call in view.calls_between(start, end):
-            if not call.ok or call.writes:
+            if not call.ok or call.writes or not _answers(call, claims):
                 continue
             for row in call.records():
                 for table, owners in mine.items():
@@ -68,6 +84,32 @@ def check_identity(view: SessionView) -> list[Finding]:
                         )
     findings += _created_records(view)
     return findings
+
+
+def _answers(call: CallView, claims: list[str]) -> bool:
+    """Whether the call serves one of the "my ..." sentences: it uses a value the sentence names,
+    or the sentence names none (then it is about whatever the turn asks)."""
+    values = [shown(v) for v in call.arguments.values() if isinstance(v, (str, int, float))]
+    for sentence in claims:
+        named = re.findall(r"[\w.@+-]*\d[\w.@+-]*|[\w.+-]+@[\w.-]+", sentence)
+        if not named or any(contains_value(sentence, v) for v in values):
+            return True
+    return False
+
+
+def _created(view: SessionView) -> tuple[set[str], set[tuple[str, str]]]:
+    """The emails and (table, id) of the records the dialogue created: someone the user signs up is not the user."""
+    emails: set[str] = set()
+    records: set[tuple[str, str]] = set()
+    for call in view.calls:
+        intent = call.intent
+        if not call.ok or intent is None or intent.kind != "insert":
+            continue
+        emails.update(v.lower() for v in intent.fields.values() if isinstance(v, str) and _EMAIL.fullmatch(v))
+        key = call.record_key()
+        if key is not None:
+            records.add((call.table, shown(key[1])))
+    return emails, records
 
 
 def _person_tables(view: SessionView) -> set[str]:
@@ -88,6 +130,7 @@ def _user_ids(view: SessionView, people: set[str]) -> dict[str, list[tuple[Any, 
     # names the user gives as their own ("I'm Ana Lopez", "I manage Faro Mariners") identify them too
     emails.update(name.strip().rstrip(".") for name in _SELF.findall(said))
     ids: dict[str, list[tuple[Any, int]]] = defaultdict(list)
+    new_emails, new_records = _created(view)
     for task in view.session.tasks:
         for clause in _YOU.findall(task.goal):
             emails.update(_EMAIL.findall(clause))
@@ -97,9 +140,12 @@ def _user_ids(view: SessionView, people: set[str]) -> dict[str, list[tuple[Any, 
     for call in view.calls:
         if not call.ok or call.writes:
             continue
-        asked = [v for v in call.arguments.values() if isinstance(v, str) and v in emails]
+        asked = [
+            v for v in call.arguments.values() if isinstance(v, str) and v in emails and v.lower() not in new_emails
+        ]
         if asked and isinstance(call.value, dict) and "id" in call.value:
-            ids[call.table].append((call.value["id"], call.result_index))
+            if (call.table, shown(call.value["id"])) not in new_records:
+                ids[call.table].append((call.value["id"], call.result_index))
     return ids
 
 

@@ -9,7 +9,6 @@ happened in between; the answer was already on the page.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 from turnloom.core.quality.checks.finding import Finding, Severity
@@ -56,7 +55,7 @@ def check_repeated_read(view: SessionView) -> list[Finding]:
         if call.writes:
             seen.clear()
             continue
-        signature = call.name + json.dumps(call.arguments, sort_keys=True)
+        signature = call.signature
         first = seen.get(signature)
         if first is not None and first.step != call.step:
             findings.append(

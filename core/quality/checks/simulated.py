@@ -5,12 +5,12 @@
   touched it in between, or the same read with the same arguments answered differently;
 - no placeholders: strings like `word-12`, `lorem ipsum`, `placeholder`, `TODO`, `xxx`;
 - aggregates add up: a summary with a count, a total and an average of the same thing has
-  average x count = total (to rounding), and nothing summed over zero rows.
+  average x n = total (to rounding) for some n <= count (SQL's AVG and SUM skip nulls, COUNT(*)
+  does not; both are null when no value is there), and nothing summed over zero rows.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -33,9 +33,9 @@ def check_simulated_values(view: SessionView) -> list[Finding]:
             _written(records, call)
             answers.clear()
             continue
-        signature = call.name + json.dumps(call.arguments, sort_keys=True)
+        signature = call.signature
         earlier = answers.get(signature)
-        if earlier is not None and earlier.step != call.step and json.loads(earlier.content or "null") != call.value:
+        if earlier is not None and earlier.step != call.step and earlier.value != call.value:
             findings.append(
                 Finding(
                     "simulated_values",
@@ -96,6 +96,22 @@ def _placeholders(call: CallView, row: dict[str, Any]) -> list[Finding]:
     ]
 
 
+def _adds_up(count: float, avg: Any, total: Any) -> bool:
+    """Whether avg and total fit a count of rows as SQL computes them: COUNT(*) counts every row,
+    AVG and SUM only the non-null values (both null when every value is null, or there are no rows)."""
+    numbers = (int, float)
+    if avg is None or total is None:
+        return avg is None and total is None
+    if not isinstance(avg, numbers) or not isinstance(total, numbers) or isinstance(avg, bool):
+        return False
+    if count == 0:
+        return False  # nothing to sum, yet a sum
+    if abs(avg) < 1e-9:
+        return abs(total) < 0.01
+    n = total / avg  # the rows with a value
+    return round(n) >= 1 and round(n) <= count and abs(avg * round(n) - total) <= 0.006 * round(n) + 0.01
+
+
 def _aggregates(call: CallView, row: dict[str, Any]) -> list[Finding]:
     counts = [f for f in row if f == "count" or f.endswith("_count") or f.startswith("count_")]
     if len(counts) != 1 or not isinstance(row[counts[0]], (int, float)):
@@ -109,15 +125,8 @@ def _aggregates(call: CallView, row: dict[str, Any]) -> list[Finding]:
         total_field = next((f for f in (f"total_{base}", f"sum_{base}") if f in row), None)
         if total_field is None:
             continue
+        wrong = not _adds_up(count, avg, row[total_field])
         total = row[total_field]
-        if count == 0:
-            wrong = total not in (None, 0) or avg not in (None, 0)
-        else:
-            wrong = (
-                not isinstance(total, (int, float))
-                or not isinstance(avg, (int, float))
-                or abs(avg * count - total) > 0.006 * count + 0.01
-            )
         if wrong:
             out.append(
                 Finding(

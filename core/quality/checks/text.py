@@ -1,136 +1,393 @@
 """Text: what the assistant says agrees with the tool results it reports on.
 
-`text_consistent`, for every assistant reply and the successful reads since the user's turn:
-- nothing contradicts a result: a field the reply names ("status cancelled", "total: 12.50")
-  carries the value of that field in the record the line is about (the row whose id it names,
-  or any of the rows when it names none);
-- no key field left out: when a reply reports a record the user asked about (it names the
-  record's id, or states several of its values), it states the record's status, totals,
-  prices and dates (for each row of a list, its status).
+`text_consistent`, for every assistant reply and the successful calls since the user's turn:
+- nothing contradicts a result: a field the reply states ("status cancelled", "total: 12.50",
+  "the status of booking 2 is confirmed", "changed the seat on that booking to 1A") carries the
+  value of that field in the record the statement is about (the record it names by id, by a
+  value such as a flight number, or by "that booking"; any record read when it names none).
+  A record is what the reads showed, with the writes made after them in the same exchange
+  folded in: a reply may report the value it read and then the change it made, but a value a
+  write replaced, stated after the reply announced the change, is stale and fails;
+- no key field left out: when a reply reports a record the user asked about (a line names the
+  record by id, or the reply states several of its values), it states the record's status,
+  totals, prices and one of its dates (for each row of a list, its status).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from turnloom.core.models import Role
 from turnloom.core.quality.checks.finding import Finding
-from turnloom.core.quality.checks.view import SessionView, contains_value, same_value, shown
+from turnloom.core.quality.checks.view import (
+    CallView,
+    SessionView,
+    contains_value,
+    same_value,
+    shown,
+    singular,
+    stands_in,
+)
 
-_KEY_FIELD = re.compile(r"(status|total|price|fare|fee|amount|cost|balance|wage|date|_on$)")
+_KEY_FIELD = re.compile(r"(status|total|price|fare|fee|amount|cost|balance|wage)")
+_DATE_FIELD = re.compile(r"(date|_on$)")
 _STATUS = re.compile(r"status")
+# words that report a change rather than state a value ("the email of that passenger is updated")
+_NOT_A_VALUE = re.compile(
+    r"^(?:updated|changed|set|done|saved|recorded|unchanged|now$|as follows|below|the following|not\b|"
+    r"on\b|of\b|for\b|that\b|this\b|the\b|a\b|an\b)",
+    re.IGNORECASE,
+)
+_REF_ID = re.compile(r"\b([A-Za-z_]+)\s*(?:no\.|#|number)?\s*#?([A-Z]{0,4}-?\d+)\b")
 
 
-def human(field: str) -> str:
-    return field.replace("_", " ")
+def human(name: str) -> str:
+    return name.replace("_", " ")
+
+
+_human = functools.lru_cache(maxsize=4096)(human)
+
+
+@dataclass(eq=False)
+class _Record:
+    """One row a reply may report: what the read showed, and what a later write in the exchange made of it."""
+
+    table: str
+    row: dict[str, Any]
+    call: CallView
+    listed: bool
+    written: dict[str, Any] = field(default_factory=dict)  # field -> value a later write set
+    same_step: set[str] = field(default_factory=set)  # fields written in the read's own step (order undefined)
+    earlier: bool = False  # read in an earlier exchange: only what the writes of this one changed is judged
+
+    def allowed(self, name: str) -> list[Any]:
+        """The values a reply may state for the field."""
+        if name in self.written:
+            before = [self.row[name]] if self.row.get(name) is not None else []
+            return [self.written[name], *before]
+        return [self.row[name]] if self.row.get(name) is not None else []
 
 
 def check_text_consistent(view: SessionView) -> list[Finding]:
     findings: list[Finding] = []
     last_user = -1
+    latest: dict[tuple[str, str], tuple[CallView, dict]] = {}  # (table, id) -> the last row read of it
+    done = 0  # calls folded into `latest`
     for index, message in enumerate(view.messages):
         if message.role is Role.USER:
             last_user = index
+            while done < len(view.calls) and view.calls[done].step < index:
+                call = view.calls[done]
+                done += 1
+                if call.ok and not call.writes:
+                    for row in call.records():
+                        if "id" in row:
+                            latest[(call.table, shown(row["id"]))] = (call, row)
             continue
         if message.role is not Role.ASSISTANT or not message.text.strip():
             continue
-        reads = [
-            c for c in view.calls_between(last_user + 1, index) if c.ok and not c.writes and c.result_index < index
-        ]
-        lists = {id(row) for c in reads if isinstance(c.value, list) for row in c.records()}
-        rows = [row for c in reads for row in c.records()]
-        if not rows:
+        calls = [c for c in view.calls_between(last_user + 1, index) if c.ok and c.result_index < index]
+        if not calls:
             continue
-        fields = sorted({f for row in rows for f in row}, key=lambda f: -len(f))
-        names = {human(f) for f in fields}
-        for line in message.text.splitlines():
-            about = _rows_named(line, rows) or rows
-            for field, stated in _stated_fields(line, fields):
-                if field == "id" or field.endswith("_id") or "\0" in stated or stated.lower().startswith(tuple(names)):
-                    continue  # ids are grounding's business; "In total: orders count 2" states no total
-                known = [row[field] for row in about if field in row and row[field] is not None]
-                if known and not any(_agrees(stated, value) for value in known):
-                    findings.append(
-                        Finding(
-                            "text_consistent",
-                            (index, *_result_of(reads, about)),
-                            f"message {index} says {human(field)} {stated!r}, but the result shows "
-                            f"{' or '.join(repr(shown(v)) for v in known[:3])}",
-                        )
-                    )
-        for row in rows:
-            listed = id(row) in lists
-            own_line = _line_naming(message.text, row)
-            if own_line is None and (listed or _values_stated(message.text, row) < 3):
+        records = _records(calls, latest)
+        if not records:
+            continue
+        findings += _contradictions(index, message.text, records)
+        findings += _left_out(index, message.text, records)
+    return findings
+
+
+def _records(calls: list[CallView], latest: dict[tuple[str, str], tuple[CallView, dict]]) -> list[_Record]:
+    """The records the exchange's reads show, and those its writes change (as last read before it)."""
+    out: list[_Record] = []
+    reads = [c for c in calls if not c.writes]
+    writes = [c for c in calls if c.writes and not c.empty and c.intent is not None and c.record_key() is not None]
+    rows = [(call, row, False) for call in reads for row in call.records()]
+    for write in writes:
+        key = write.record_key()
+        assert key is not None
+        if any(c.table == write.table and same_value(row.get(key[0]), key[1]) for c, row, _ in rows):
+            continue
+        last = latest.get((write.table, shown(key[1]))) if key[0] == "id" else None
+        if last is not None:
+            rows.append((last[0], last[1], True))
+    for call, row, earlier in rows:
+        record = _Record(call.table, row, call, isinstance(call.value, list), earlier=earlier)
+        for write in writes:
+            if write.step < call.step or write.table != call.table:
                 continue
-            scope = own_line if own_line is not None else message.text
-            wanted = [f for f in row if row[f] is not None and (_STATUS if listed else _KEY_FIELD).search(f)]
-            wanted = [f for f in wanted if not f.endswith("_id") and f != "id"]
-            missing = [f for f in wanted if not _mentions(scope, row[f])]
-            if missing:
+            key = write.record_key()
+            assert key is not None and write.intent is not None
+            if key[0] not in row or not same_value(row[key[0]], key[1]):
+                continue
+            for name, value in write.intent.fields.items():
+                if name not in row:
+                    continue
+                if write.step == call.step:
+                    record.same_step.add(name)
+                record.written[name] = value
+        out.append(record)
+    return out
+
+
+def _contradictions(index: int, text: str, records: list[_Record]) -> list[Finding]:
+    findings: list[Finding] = []
+    every = {f for r in records for f in r.row}
+    lowered = text.lower()
+    # ids are grounding's business; a field the reply never names needs no look
+    fields = sorted(
+        (f for f in every if f != "id" and not f.endswith("_id") and _human(f) in lowered), key=lambda f: -len(f)
+    )
+    if not fields:
+        return []
+    names = tuple(_human(f) for f in every)
+    index_of = _Index(records)
+    with_field: dict[str, list[_Record]] = {}
+    for r in records:
+        for f in r.row:
+            with_field.setdefault(f, []).append(r)
+    announced: set[tuple[tuple[str, str], str]] = set()  # (record, field) whose written value the reply already stated
+    for line in text.splitlines():
+        statements = _stated_fields(line, fields)
+        if not statements:
+            continue
+        line_about = index_of.about(line) if any(ref is None for _, _, ref in statements) else []
+        for name, stated, ref in statements:
+            if "\0" in stated or stated.lower().startswith(names):
+                continue  # "In total: orders count 2" states no total
+            if _NOT_A_VALUE.match(stated):
+                continue
+            named = [r for r in (index_of.about(ref) if ref is not None else line_about) if name in r.row]
+            about = named or (
+                with_field.get(name, []) if ref is None or ref.lower().startswith(("that", "this", "the")) else []
+            )
+            if not about:
+                continue
+            known = [v for r in about for v in r.allowed(name)] + index_of.aggregates(name)
+            if known and not any(_agrees(stated, v) for v in known):
                 findings.append(
                     Finding(
                         "text_consistent",
-                        (index, *_result_of(reads, [row])),
-                        f"message {index} reports {_name(row)} without its "
-                        + ", ".join(f"{human(f)} ({shown(row[f])})" for f in missing),
+                        (index, *_results_of(about)),
+                        f"message {index} says {human(name)} {stated!r}, but the result shows "
+                        f"{' or '.join(repr(shown(v)) for v in _dedup(known)[:3])}",
+                    )
+                )
+                continue
+            if not named and ref is None:
+                continue  # a line about no record in particular ("both delivered") is not judged for staleness
+            changed = [r for r in about if name in r.written and name not in r.same_step]
+            if len({_key(r) for r in changed}) != 1:
+                continue  # no change, or a statement that could be about several changed records
+            r = changed[0]
+            if _agrees(stated, r.written[name]):
+                announced.add((_key(r), name))
+            elif (_key(r), name) in announced:
+                findings.append(
+                    Finding(
+                        "text_consistent",
+                        (index, r.call.result_index),
+                        f"message {index} says {human(name)} {stated!r} after stating it was changed to "
+                        f"{shown(r.written[name])!r}: the value is stale",
                     )
                 )
     return findings
 
 
-def _stated_fields(line: str, fields: list[str]) -> list[tuple[str, str]]:
-    """(field, stated value) for each field the line names followed by a value."""
-    out: list[tuple[str, str]] = []
+def _key(record: _Record) -> tuple[str, str]:
+    return (record.table, shown(record.row.get("id", id(record.row))))
+
+
+def _left_out(index: int, text: str, records: list[_Record]) -> list[Finding]:
+    findings: list[Finding] = []
+    lines = text.splitlines()
+    naming: dict[tuple[str, str], list[str]] = {}  # (table, id) -> the lines that name it
+    bare: dict[str, list[str]] = {}  # id -> the lines that name it as "ID 41"
+    for line in lines:
+        pairs, ids = _ids_named(line)
+        for pair in pairs:
+            naming.setdefault(pair, []).append(line)
+        for number in ids:
+            bare.setdefault(number, []).append(line)
+    named_lines = {line for group in (*naming.values(), *bare.values()) for line in group}
+    summary: str | None = None
+    for record in records:
+        if record.earlier:
+            continue
+        row = record.row
+        candidates: list[str] = []
+        if "id" in row:
+            number = shown(row["id"])
+            candidates = naming.get((record.table.lower(), number), []) + bare.get(number, [])
+        own_line = _line_naming(sorted(candidates, key=lines.index), record)
+        if own_line is None and (record.listed or _values_stated(text, row) < 3):
+            continue
+        scope = own_line if own_line is not None else text
+        if record.listed:
+            wanted = [f for f in row if row[f] is not None and _kind(f) == "status"]
+        else:
+            wanted = [f for f in row if row[f] is not None and _kind(f) in ("status", "key")]
+            dates = [f for f in row if row[f] is not None and _kind(f) == "date"]
+            if dates and not any(_mentions_field(scope, record, f) for f in dates):
+                wanted.append(dates[0])
+        missing = [f for f in wanted if not _mentions_field(scope, record, f)]
+        if missing and (record.listed or scope.lstrip().startswith("-")):
+            if summary is None:
+                # lines naming no record (the head of a list: "they're both paid") speak for every row listed
+                summary = "\n".join(line for line in lines if not _names_any(line, records, named_lines))
+            missing = [f for f in missing if not _mentions_field(summary, record, f)]
+        if missing:
+            findings.append(
+                Finding(
+                    "text_consistent",
+                    (index, record.call.result_index),
+                    f"message {index} reports {_name(record)} without its "
+                    + ", ".join(f"{human(f)} ({shown(row[f])})" for f in missing),
+                )
+            )
+    return findings
+
+
+@functools.lru_cache(maxsize=4096)
+def _kind(name: str) -> str:
+    """What a field is to a reader: status, key (totals, prices), date, or other (ids are other)."""
+    if name == "id" or name.endswith("_id"):
+        return "other"
+    if _STATUS.search(name):
+        return "status"
+    if _KEY_FIELD.search(name):
+        return "key"
+    return "date" if _DATE_FIELD.search(name) else "other"
+
+
+def _stated_fields(line: str, fields: list[str]) -> list[tuple[str, str, str | None]]:
+    """(field, stated value, the record reference if any) for each field the line names with a value."""
+    out: list[tuple[str, str, str | None]] = []
     masked = line
     lowered = line.lower()
-    for field in fields:
-        if human(field) not in lowered:
+    for name in fields:
+        if _human(name) not in lowered:
             continue
-        pattern = _field_pattern(field)
+        pattern = _field_pattern(name)
         for match in pattern.finditer(masked):
-            out.append((field, match.group("v").strip().strip("'\"")))
+            ref = match.group("ref")
+            value = match.group("v") if ref is not None else match.group("v2")
+            if value is None:
+                continue
+            out.append((name, value.strip().strip("'\""), ref.strip() if ref else None))
         masked = pattern.sub(lambda m: "\0" * len(m.group(0)), masked)
     return out
 
 
+_END = r"(?=\s*(?:[,;\n]|\.\s|\.$|$)|\s+and\s|\s+\()"
+
+
 @functools.lru_cache(maxsize=1024)
-def _field_pattern(field: str) -> re.Pattern[str]:
+def _field_pattern(name: str) -> re.Pattern[str]:
+    # "the status of booking 2 is X", "changed the seat on that booking to X", or "status X", "total: X", "a total of X"
     return re.compile(
-        rf"\b{re.escape(human(field))}\b(?:\s+(?:is|was|of|now))?\s*[:=]?\s+(?P<v>[^,;\n]+?)(?=\s*(?:[,;\n]|\.\s|\.$|$))",
+        rf"\b{re.escape(human(name))}\b(?:"
+        rf"\s+(?:of|on|for)\s+(?P<ref>[^,;:.\n]{{1,60}}?)\s+(?:is\s+now|is\s+currently|is|was|are|now|to)\s+"
+        rf"(?P<v>[^,;\n]+?){_END}"
+        rf"|(?:\s+(?:is\s+now|is\s+currently|is|was|of|now|to))?\s*[:=]?\s+(?P<v2>[^,;\n]+?){_END})",
         re.IGNORECASE,
     )
+
+
+class _Index:
+    """The records of one reply's exchange, looked up by (table, id) and by a text value."""
+
+    def __init__(self, records: list[_Record]) -> None:
+        self.records = records
+        self._parts: dict[str, list[Any]] | None = None
+        self.by_id: dict[tuple[str, str], list[_Record]] = {}
+        self.by_text: dict[str, list[_Record]] = {}
+        for record in records:
+            if "id" in record.row:
+                self.by_id.setdefault((record.table, shown(record.row["id"])), []).append(record)
+            for k, v in record.row.items():
+                if isinstance(v, str) and k != "id":
+                    bucket = self.by_text.setdefault(v.lower(), [])
+                    if not bucket or bucket[-1] is not record:
+                        bucket.append(record)
+
+    def about(self, ref: str) -> list[_Record]:
+        """The records a reference names: "booking 2", "flight TL269", "Ana Lopez (customer 4)"."""
+        out: list[_Record] = []
+        for word, value in _REF_ID.findall(ref):
+            out += self.by_id.get((singular(word.lower()), value), [])
+            out += [r for r in self.by_text.get(value.lower(), []) if not any(r is o for o in out)]
+        return out
+
+    def aggregates(self, name: str) -> list[Any]:
+        """Values a summary holds for the field: "a total of 200.8" may be `total_total` or `total_price`."""
+        if self._parts is None:
+            self._parts = {}
+            for record in self.records:
+                for f, v in record.row.items():
+                    if v is None or "_" not in f:
+                        continue
+                    pieces = f.split("_")
+                    for i in range(1, len(pieces)):
+                        for part in ("_".join(pieces[:i]), "_".join(pieces[i:])):
+                            if part != f:
+                                self._parts.setdefault(part, []).append(v)
+        return self._parts.get(name, [])
 
 
 def _agrees(stated: str, value: Any) -> bool:
     text = shown(value).lower()
     said = stated.lower()
-    if same_value(said, value) or said.startswith(text) or text.startswith(said):
-        return True
-    return False
+    return same_value(said, value) or said.startswith(text) or text.startswith(said)
 
 
-def _names_id(line: str, value: Any) -> bool:
-    """Whether the line names a record by its own id ("id 16", not "doctor id 16")."""
-    for match in re.finditer(rf"\bid:?\s+{re.escape(shown(value))}\b", line, re.IGNORECASE):
-        before = line[: match.start()].rstrip().lower()
-        word = before.rsplit(None, 1)[-1] if before else ""
-        if not word or not word[-1].isalpha() or word in ("with", "has", "is", "the", "record", "of", "for"):
-            return True
-    return False
+_NAMED = re.compile(r"\b([A-Za-z_]+)\s*(?:no\.\s*|#)?(\d+)\b")
+_ID_NAMED = re.compile(r"(\S*)\s*\bid:?\s+(\d+)\b", re.IGNORECASE)
 
 
-def _rows_named(line: str, rows: list[dict]) -> list[dict]:
-    return [row for row in rows if "id" in row and shown(row["id"]) in line and _names_id(line, row["id"])]
+@functools.lru_cache(maxsize=4096)
+def _ids_named(line: str) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
+    """(table, id) pairs the line names ("invoice 16", "order #4") and ids it names bare ("ID 16", "with id 4")."""
+    found = _NAMED.findall(line)
+    pairs = frozenset((word.lower(), number) for word, number in found) | frozenset(
+        (singular(word.lower()), number) for word, number in found
+    )
+    bare = frozenset(
+        number
+        for word, number in _ID_NAMED.findall(line)
+        if not word or not word[-1].isalpha() or word.lower() in ("with", "has", "is", "the", "record", "of", "for")
+    )
+    return pairs, bare
 
 
-def _line_naming(text: str, row: dict) -> str | None:
-    """The line about `row`: of the lines naming its id, the one stating most of its values."""
-    if "id" not in row:
+def _names_id(line: str, value: Any, table: str) -> bool:
+    """Whether the line names a record by its own id ("id 16", "invoice 16", not "doctor id 16")."""
+    pairs, bare = _ids_named(line)
+    number = shown(value)
+    return (table.lower(), number) in pairs or number in bare
+
+
+def _names_any(line: str, records: list[_Record], named_lines: set[str]) -> bool:
+    if line not in named_lines:
+        return False
+    return any("id" in r.row and _names_id(line, r.row["id"], r.table) for r in records)
+
+
+def _line_naming(candidates: list[str], record: _Record) -> str | None:
+    """The line about the record: of the lines naming its id, the one stating most of its values."""
+    row = record.row
+    if "id" not in row or not candidates:
         return None
-    lines = [line for line in text.splitlines() if shown(row["id"]) in line and _names_id(line, row["id"])]
+    # a line that names the record and states nothing of it ("created with ID 41") does not report it
+    seen: set[str] = set()
+    lines = []
+    for line in candidates:
+        if line not in seen and _values_stated(line, row, without_id=True) > 0:
+            lines.append(line)
+        seen.add(line)
     # on a tie the later line: a reply reports what it read last after what it listed first
     return max(reversed(lines), key=lambda line: _values_stated(line, row), default=None)
 
@@ -139,14 +396,42 @@ def _mentions(text: str, value: Any) -> bool:
     return contains_value(text, shown(value))
 
 
-def _values_stated(text: str, row: dict) -> int:
-    return sum(1 for v in row.values() if v is not None and len(shown(v)) > 1 and _mentions(text, v))
+def _mentions_field(text: str, record: _Record, name: str) -> bool:
+    return any(_mentions(text, v) for v in record.allowed(name))
 
 
-def _name(row: dict) -> str:
-    return f"record {shown(row['id'])}" if "id" in row else "a record"
+def _values_stated(text: str, row: dict, without_id: bool = False) -> int:
+    hay = text.lower()
+    return sum(1 for v in _needles(row, without_id) if stands_in(hay, v))
 
 
-def _result_of(reads: list, rows: list[dict]) -> tuple[int, ...]:
-    ids = {id(r) for r in rows}
-    return tuple(sorted({c.result_index for c in reads if any(id(r) in ids for r in c.records())}))[:3]
+def _needles(row: dict, without_id: bool) -> list[str]:
+    """The row's values as a reply shows them, lower case, longer than one character (cached per row)."""
+    key = (id(row), without_id)
+    cached = _NEEDLES.get(key)
+    if cached is None or cached[0] is not row:
+        values = [shown(v).lower() for k, v in row.items() if v is not None and not (without_id and k == "id")]
+        cached = _NEEDLES[key] = (row, [v for v in values if len(v) > 1])
+        if len(_NEEDLES) > 4096:
+            _NEEDLES.clear()
+            _NEEDLES[key] = cached
+    return cached[1]
+
+
+_NEEDLES: dict[tuple[int, bool], tuple[dict, list[str]]] = {}
+
+
+def _name(record: _Record) -> str:
+    return f"{record.table} {shown(record.row['id'])}" if "id" in record.row else f"a {record.table}"
+
+
+def _results_of(records: list[_Record]) -> tuple[int, ...]:
+    return tuple(sorted({r.call.result_index for r in records}))[:3]
+
+
+def _dedup(values: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for value in values:
+        if not any(same_value(value, v) for v in out):
+            out.append(value)
+    return out

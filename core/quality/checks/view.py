@@ -9,8 +9,11 @@ Judging is left to the check modules.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -58,6 +61,7 @@ class CallView:
     content: str = ""
     error: bool = True
     value: Any = None  # the result parsed as JSON (None when it is not JSON)
+    _rows: list[dict[str, Any]] | None = field(default=None, repr=False)
 
     @property
     def writes(self) -> bool:
@@ -65,26 +69,43 @@ class CallView:
             return self.spec.writes
         return bool(_WRITE_VERB.match(self.name))
 
+    @cached_property
+    def signature(self) -> str:
+        """The call as a repeat of it would look: its name and arguments."""
+        return self.name + json.dumps(self.arguments, sort_keys=True)
+
     @property
     def ok(self) -> bool:
         return self.result_index >= 0 and not self.error
 
     @cached_property
     def table(self) -> str:
-        sql = self.spec.sql if self.spec is not None and self.spec.sql else ""
-        for pattern in (_UPDATE, _INSERT, _DELETE, _FROM):
-            match = pattern.search(sql)
-            if match:
-                return singular(match.group(1).lower())
-        return singular(_VERB_PREFIX.sub("", self.name).split("_by_")[0].split("_")[0])
+        return _table_of(self.spec.sql if self.spec is not None and self.spec.sql else "", self.name)
 
     def records(self) -> list[dict[str, Any]]:
-        """The rows the result holds (a row object, or the objects of an array)."""
-        if isinstance(self.value, dict):
-            return [self.value]
-        if isinstance(self.value, list):
-            return [row for row in self.value if isinstance(row, dict)]
-        return []
+        """The rows the result holds (a row object, or the objects of an array); the same list every call."""
+        rows = self._rows
+        if rows is None:
+            if isinstance(self.value, dict):
+                rows = [self.value]
+            elif isinstance(self.value, list):
+                rows = [row for row in self.value if isinstance(row, dict)]
+            else:
+                rows = []
+            self._rows = rows
+        return rows
+
+    @cached_property
+    def shown_values(self) -> frozenset[str]:
+        """The result's values as a reply would show them (lower case, one character or more than one)."""
+        if not self.records() and self.value is not None and not isinstance(self.value, (dict, list)):
+            return frozenset({shown(self.value).lower()})
+        return frozenset(
+            shown(v).lower()
+            for row in self.records()
+            for v in row.values()
+            if v is not None and not isinstance(v, (dict, list)) and len(shown(v)) > 1
+        )
 
     @property
     def empty(self) -> bool:
@@ -101,22 +122,14 @@ class CallView:
         sql = self.spec.sql if self.spec is not None and self.spec.sql else ""
         args = self.arguments
         if sql:
-            insert = _INSERT.search(sql)
-            if insert:
-                columns = [c.strip().strip('"') for c in insert.group(2).split(",")]
-                values = _split_values(insert.group(3))
-                fields = {}
-                for column, value in zip(columns, values, strict=False):
-                    param = re.search(r":(\w+)", value)
-                    if param and args.get(param.group(1)) is not None:
-                        fields[column] = args[param.group(1)]
+            kind, key_column, pairs = _sql_shape(sql)
+            fields = {column: args[param] for column, param in pairs if args.get(param) is not None}
+            if kind == "insert":
                 return WriteIntent("insert", self.table, None, fields)
-            where = _WHERE_KEY.search(sql)
-            key = (where.group(1), args.get(where.group(2))) if where else None
-            if _DELETE.search(sql):
+            key = (key_column[0], args.get(key_column[1])) if key_column else None
+            if kind == "delete":
                 return WriteIntent("delete", self.table, key, {})
-            head = re.split(r"\bWHERE\b", sql, flags=re.IGNORECASE)[0]
-            fields = {column: args.get(param) for column, param in _SET_PAIR.findall(head) if param in args}
+            fields = {column: args.get(param) for column, param in pairs if param in args}
             return WriteIntent("update", self.table, key, fields)
         # no SQL: the id-like argument names the record, the others are what it sets
         keys = [k for k in args if k == "id" or k == f"{self.table}_id"]
@@ -137,6 +150,36 @@ class CallView:
         if isinstance(self.value, dict) and self.value.get("lastrowid") is not None:
             return ("id", self.value["lastrowid"])
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _table_of(sql: str, name: str) -> str:
+    """The table a call touches: from its SQL, else from its name (`update_order_status` -> `order`)."""
+    for pattern in (_UPDATE, _INSERT, _DELETE, _FROM):
+        match = pattern.search(sql)
+        if match:
+            return singular(match.group(1).lower())
+    return singular(_VERB_PREFIX.sub("", name).split("_by_")[0].split("_")[0])
+
+
+@functools.lru_cache(maxsize=4096)
+def _sql_shape(sql: str) -> tuple[str, tuple[str, str] | None, tuple[tuple[str, str], ...]]:
+    """A write statement's kind, its WHERE (column, parameter), and the (column, parameter) pairs it sets."""
+    insert = _INSERT.search(sql)
+    if insert:
+        columns = [c.strip().strip('"') for c in insert.group(2).split(",")]
+        pairs = []
+        for column, value in zip(columns, _split_values(insert.group(3)), strict=False):
+            param = re.search(r":(\w+)", value)
+            if param:
+                pairs.append((column, param.group(1)))
+        return "insert", None, tuple(pairs)
+    where = _WHERE_KEY.search(sql)
+    key = (where.group(1), where.group(2)) if where else None
+    if _DELETE.search(sql):
+        return "delete", key, ()
+    head = re.split(r"\bWHERE\b", sql, flags=re.IGNORECASE)[0]
+    return "update", key, tuple(_SET_PAIR.findall(head))
 
 
 def _split_values(text: str) -> list[str]:
@@ -168,7 +211,11 @@ class SessionView:
     """The session's calls, user turns and texts, indexed once for every check."""
 
     session: Session
+    live: bool = False  # just ended under the engine: the rule verdicts on its user turns are fresh
     calls: list[CallView] = field(default_factory=list)
+    _stated: dict[tuple[int, int], bool] = field(default_factory=dict, repr=False)
+    _lowered: dict[int, str] = field(default_factory=dict, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         by_id: dict[str, CallView] = {}
@@ -198,25 +245,60 @@ class SessionView:
     def messages(self) -> list[ChatMessage]:
         return self.session.messages
 
-    def user_turns(self) -> list[int]:
+    @cached_property
+    def _users(self) -> list[int]:
         return [i for i, m in enumerate(self.messages) if m.role is Role.USER]
+
+    @cached_property
+    def _replies(self) -> list[int]:
+        return [i for i, m in enumerate(self.messages) if m.role is Role.ASSISTANT and m.text.strip()]
+
+    @cached_property
+    def _steps(self) -> list[int]:
+        return [c.step for c in self.calls]  # calls are in message order: sorted by step
+
+    def user_turns(self) -> list[int]:
+        return list(self._users)
 
     def exchange(self, user_index: int) -> tuple[int, int]:
         """The messages answering the user turn at `user_index`: [start, end)."""
-        end = next(
-            (i for i in range(user_index + 1, len(self.messages)) if self.messages[i].role is Role.USER),
-            len(self.messages),
-        )
-        return user_index + 1, end
+        users = self._users
+        at = bisect.bisect_right(users, user_index)
+        return user_index + 1, users[at] if at < len(users) else len(self.messages)
 
     def calls_between(self, start: int, end: int) -> list[CallView]:
-        return [c for c in self.calls if start <= c.step < end]
+        steps = self._steps
+        return self.calls[bisect.bisect_left(steps, start) : bisect.bisect_left(steps, end)]
+
+    def stated_after(self, call: CallView, end: int) -> bool:
+        """Some value of the call's result appears in an assistant reply after it and before `end`."""
+        key = (call.result_index, end)
+        known = self._stated.get(key)
+        if known is None:
+            values = call.shown_values
+            known = bool(values) and any(
+                any(contains_value(self.lowered(index), v) for v in values)
+                for index in self.replies_between(call.result_index + 1, end)
+            )
+            self._stated[key] = known
+        return known
+
+    def memo(self, name: str, compute: Callable[[], Any]) -> Any:
+        """What `compute` returns, computed once per view (a check another check builds on)."""
+        if name not in self._memo:
+            self._memo[name] = compute()
+        return self._memo[name]
+
+    def lowered(self, index: int) -> str:
+        text = self._lowered.get(index)
+        if text is None:
+            text = self._lowered[index] = self.messages[index].text.lower()
+        return text
 
     def replies_between(self, start: int, end: int) -> list[int]:
         """Indexes of assistant messages with text in [start, end)."""
-        return [
-            i for i in range(start, end) if self.messages[i].role is Role.ASSISTANT and self.messages[i].text.strip()
-        ]
+        replies = self._replies
+        return replies[bisect.bisect_left(replies, start) : bisect.bisect_left(replies, end)]
 
     def task_window(self, task_index: int) -> tuple[int, int]:
         """The messages of task `task_index`: from its introduction to the next task's (inclusive)."""
@@ -247,7 +329,11 @@ def shown(value: Any) -> str:
 
 def contains_value(text: str, value: str) -> bool:
     """Whether `value` stands in `text` as a value (not inside a longer word or number); case-insensitive."""
-    haystack, needle = text.lower(), value.lower()
+    return stands_in(text.lower(), value.lower())
+
+
+def stands_in(haystack: str, needle: str) -> bool:
+    """`contains_value` on text and value already in lower case."""
     start = haystack.find(needle)
     while start >= 0:
         before = haystack[start - 1] if start else " "

@@ -13,6 +13,10 @@ from turnloom.core.quality.checks.view import CallView, SessionView, same_value,
 
 
 def check_write_confirmed(view: SessionView) -> list[Finding]:
+    return list(view.memo("write_confirmed", lambda: _write_confirmed(view)))
+
+
+def _write_confirmed(view: SessionView) -> list[Finding]:
     findings: list[Finding] = []
     writes = [c for c in view.calls if c.ok and c.writes and not c.empty]
     for write in writes:
