@@ -44,7 +44,7 @@ _NUMBER_WORDS = (
     "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
 )  # fmt: skip
 _STATUS = re.compile(r"(^|_)(status|state|stage)$", re.I)
-_NAME = re.compile(r"^(name|full_?name|title|label|display_?name|[a-z]*_name)$", re.I)
+_NAME = re.compile(r"^(name|full_?name|title|label|display_?name|[a-z]*_?name)$", re.I)
 _MONEY = re.compile(r"price|amount|total|cost|fee|balance|salary|fare|charge|budget|revenue", re.I)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # the fields a reader expects whenever a record is reported (as quality.checks.text asks for them)
@@ -70,7 +70,20 @@ _UNITS = {
     "usd": "USD",
     "eur": "EUR",
 }
-_ACRONYMS = {"sku": "SKU", "vat": "VAT", "iban": "IBAN", "url": "URL", "imei": "IMEI", "pin": "PIN", "iso": "ISO"}
+_ACRONYMS = {
+    "qty": "quantity",
+    "amt": "amount",
+    "desc": "description",
+    "num": "number",
+    "dob": "date of birth",
+    "sku": "SKU",
+    "vat": "VAT",
+    "iban": "IBAN",
+    "url": "URL",
+    "imei": "IMEI",
+    "pin": "PIN",
+    "iso": "ISO",
+}
 _DATES_FROM = frozenset({"founded", "established", "built", "opened"})
 _ACTIVE_VERBS = frozenset({"joined", "signed", "registered", "enrolled", "started", "ended", "left"})
 _CHECKABLE = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$|^\d{4}-\d{2}-\d{2}|^-?\d+(?:\.\d+)?$")
@@ -167,8 +180,9 @@ def record_sentence(row: dict, noun: Noun, asked: set[str], rng: random.Random, 
     person = _is_person(row, noun)
     status_field = _status_field(row, lexicon)
     status = format_value(row[status_field]) if status_field is not None and row[status_field] is not None else None
-    wanted = [k for k in row if _matches_asked(k, asked, lexicon) and k != status_field]
-    salient = [k for k in _salient(row, lexicon) if k not in wanted and k != status_field]
+    key = _key_of(row, noun)
+    wanted = [k for k in row if _matches_asked(k, asked, lexicon) and k not in (status_field, key)]
+    salient = [k for k in _salient(row, lexicon) if k not in wanted and k not in (status_field, key)]
     keys = [k for k in salient if _KEY_FIELD.search(k)]
     others = [k for k in salient if k not in keys][: max(0, MAX_DETAILS - len(wanted) - len(keys))]
     details = [k for k in salient if k in keys or k in others]
@@ -181,7 +195,20 @@ def record_sentence(row: dict, noun: Noun, asked: set[str], rng: random.Random, 
             sentence += rng.choice((f", and {are} {status}", f"; {are} currently {status}", f" — {are} {status}"))
         return sentence + "." + (f" {more}." if more else "")
     if status is not None:
-        opening = rng.choice((f"{_capital(subject)} is {status}", f"{_capital(subject)} is currently {status}"))
+        what = _label(status_field, noun, lexicon).split()[:-1] if status_field is not None else []
+        if what:  # "Goran Ilic (customer 7): their account is closed."
+            whose = "their" if person else "its"
+            opening = f"{_capital(subject)}: {whose} {' '.join(what)} is {rng.choice(('', 'currently '))}{status}"
+        else:
+            are = "they're" if person else "it's"
+            opening = rng.choice(
+                (
+                    f"{_capital(subject)} is {status}",
+                    f"{_capital(subject)} is currently {status}",
+                    f"I checked {subject}: {are} {status}",
+                    f"Right now {subject} is {status}",
+                )
+            )
         return opening + "." + (f" {more}." if more else "")
     if not details:
         return rng.choice((f"I found {subject}.", f"Yes, {subject} is on file."))
@@ -435,6 +462,8 @@ def _common(rows: list[dict], lexicon: Lexicon) -> tuple[str, str | None]:
             return f"in {value}", field
         if last in ("category", "type", "genre", "kind", "class", "tier", "cabin") and isinstance(value, str):
             return f"in the {value} {last}", field
+        if isinstance(value, (int, float)) and _MONEY.search(label):
+            return f"for {format_value(value)}", field  # "all for 14.99"
         if isinstance(value, (int, float)) or (isinstance(value, str) and len(value) <= 40):
             return f"with {label} {format_value(value)}", field
     return "", None
@@ -573,9 +602,9 @@ def write_sentence(outcome: Outcome, noun: Noun, result: dict, rng: random.Rando
         if new_id is not None:
             return rng.choice(
                 (
-                    f"Done! The new {noun.one} has been created with ID {format_value(new_id)}.",
-                    f"All set: I've created the {noun.one}; its ID is {format_value(new_id)}.",
-                    f"That's done: the new {noun.one} has ID {format_value(new_id)}.",
+                    f"Done! I've created the {noun.one}; its ID is {format_value(new_id)}.",
+                    f"All set: the new {noun.one} is in, and its ID is {format_value(new_id)}.",
+                    f"That's done. The {noun.one} is created, with {format_value(new_id)} as its ID.",
                 )
             )
         return f"Done! The new {noun.one} has been created."
