@@ -23,7 +23,7 @@ from typing import Protocol
 
 from turnloom.core.models import ToolSpec
 from turnloom.core.players.offline.language import Request, format_value
-from turnloom.core.players.offline.nouns import Lexicon, Noun, lexicon_for, noun_of, pluralise, split_words
+from turnloom.core.players.offline.nouns import Lexicon, Noun, lexicon_for, pluralise, split_words
 from turnloom.core.tools.schema import singular
 
 
@@ -498,9 +498,9 @@ def summary_sentence(
     asked = _asked_fields(outcome)
     measures = [k for k in result if k != count_field and result[k] is not None]
     focus = [k for k in measures if _matches_asked(_measure(k), asked, lexicon)]
-    if not focus:  # nothing named: the totals, and an average only when there is a single measure
+    if not focus:  # nothing named: the totals, and an average only for money or a single measure
         totals = [k for k in measures if not k.startswith(("avg_", "average_"))]
-        focus = measures if len(totals) <= 1 else totals
+        focus = [k for k in measures if k in totals or len(totals) <= 1 or _MONEY.search(lexicon.label(k))]
     by_measure: dict[str, dict[str, object]] = {}
     for field in focus:
         kind = "avg" if field.startswith(("avg_", "average_")) else "total" if field.startswith("total_") else field
@@ -521,7 +521,12 @@ def summary_sentence(
         parts = [
             _aggregate(m, {"total": v.get("total", v.get("avg"))}, children, lexicon) for m, v in by_measure.items()
         ]
-    return head + rng.choice((", ", " — ")) + "; ".join(parts) + "."
+    if count == 1:
+        parts = [p.replace("a total of ", "").replace("a total ", "a ").replace(" in all", "") for p in parts]
+    if not parts[0].startswith("worth"):
+        parts[0] = "with " + parts[0]
+    listed = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + "; and " + parts[-1]
+    return head + rng.choice((", ", " — ")) + listed + "."
 
 
 def _measure(field: str) -> str:
@@ -529,26 +534,39 @@ def _measure(field: str) -> str:
 
 
 def _aggregate(measure_field: str, values: dict[str, object], children: Noun, lexicon: Lexicon) -> str:
-    """One measure's total and average in words: "worth 200.8 in all, 100.4 per order on average"."""
-    measure = lexicon.label(measure_field)
+    """One measure's total and average in words: "worth 200.8 in all, 100.4 per order on average".
+
+    Plural measures are counted ("a total of 3 goals"), others named with their unit ("a total
+    weight of 4.2 kg"); a money measure is what the records are worth.
+    """
+    words = _label(measure_field, None, lexicon).split()
+    unit = _UNITS.get(words[-1]) if len(words) > 1 else None
+    measure = " ".join(words[:-1] if unit else words)
+    after = f" {unit}" if unit else ""
     money = _MONEY.search(measure) is not None or measure.endswith("value")
+    plural = " " not in measure and singular(measure) != measure
     total, average = values.get("total"), values.get("avg")
     clauses: list[str] = []
     if total is not None:
         shown = format_value(total)
-        if money and (measure in _WORTH or measure.split()[-1] in _WORTH):
+        if money and (measure in _WORTH or words[-1] in _WORTH):
             clauses.append(f"worth {shown} in all")
         elif money:
             clauses.append(f"{pluralise_label(measure)} of {shown} in all")
+        elif plural and total == 0:
+            return f"no {measure} so far"
+        elif plural:
+            clauses.append(f"a total of {shown} {singular(measure) if total == 1 else measure}")
         else:
-            words = measure if total != 1 or " " in measure else noun_of(measure).one
-            clauses.append(f"with a total of {shown} {words}" if not clauses else f"a total of {shown} {words}")
+            clauses.append(f"a total {measure} of {shown}{after}")
     if average is not None:
         shown = format_value(average)
         if total is not None or money:
-            clauses.append(f"{shown} per {children.one} on average")
-        else:
+            clauses.append(f"{shown}{after} per {children.one} on average")
+        elif plural:
             clauses.append(f"an average of {shown} {measure} per {children.one}")
+        else:
+            clauses.append(f"an average {measure} of {shown}{after}")
     for kind, value in values.items():
         if kind not in ("total", "avg"):
             clauses.append(f"{lexicon.label(kind)}: {format_value(value)}")
