@@ -23,7 +23,7 @@ from typing import Protocol
 
 from turnloom.core.models import ToolSpec
 from turnloom.core.players.offline.language import Request, format_value
-from turnloom.core.players.offline.nouns import Lexicon, Noun, lexicon_for, pluralise, split_words
+from turnloom.core.players.offline.nouns import Lexicon, Noun, field_phrase, lexicon_for, pluralise, split_words
 from turnloom.core.tools.schema import singular
 
 
@@ -632,7 +632,8 @@ def write_sentence(outcome: Outcome, noun: Noun, result: dict, rng: random.Rando
     # the first argument of an update names the record, the rest are what changed
     fields = list(step.arguments)[1:] if step.tool == tool else []
     if len(fields) == 1:
-        label = lexicon.label(fields[0])
+        label = field_phrase(_label(fields[0], noun, lexicon))
+        its = "their" if noun.one.split()[-1] in _PEOPLE else "its"
         template = step.arguments[fields[0]]
         value = outcome.request.slots.get(template.strip("{}")) if template.startswith("{") else template
         if isinstance(value, str) and value and not _CHECKED_VALUE.search(value):  # only what results show is stated
@@ -646,9 +647,9 @@ def write_sentence(outcome: Outcome, noun: Noun, result: dict, rng: random.Rando
                 )
             return rng.choice(
                 (
-                    f"Done. That {noun.one} now has {value} as its {label}.",
+                    f"Done. That {noun.one} now has {value} as {its} {label}.",
                     f"All set: {value} is the new {label}.",
-                    f"I've made the change: the {noun.one} now shows {value} for its {label}.",
+                    f"I've made the change: the {noun.one} now shows {value} for {its} {label}.",
                 )
             )
         return rng.choice(
