@@ -590,6 +590,7 @@ def _owner(outcome: Outcome, lexicon: Lexicon, names: dict[tuple[str, str], str]
         owner = " ".join(words[:-1]) if len(words) > 1 else lexicon.noun(first).one
         shown = format_value(value)
         if words[-1] in ("id", "number", "code", "no"):
+            # the id the user gave for what they asked about ("player 34"), named with the record's name if shown
             name = names.get((owner, shown))
             return f"{name} ({owner} {shown})" if name else f"{owner} {shown}"
         if words[-1] == "email":
