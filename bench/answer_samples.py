@@ -60,12 +60,22 @@ def make_odd_db(path: Path) -> Path:
             status = ("active", "active", "suspended", "closed")[i % 4]
             db.execute(
                 "INSERT INTO tbl_Customers VALUES (?, ?, ?, ?, ?, ?)",
-                (i, name, email, rng.choice(_CITIES), status, f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"),
+                (
+                    i,
+                    name,
+                    email,
+                    rng.choice(_CITIES),
+                    status,
+                    f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                ),
             )
         line = 1
         for order in range(1, 21):
             customer = rng.randint(1, len(_NAMES))
-            items = [(rng.choice(_PRODUCTS), round(rng.uniform(5, 80), 2), rng.randint(1, 3)) for _ in range(rng.randint(1, 5))]
+            items = [
+                (rng.choice(_PRODUCTS), round(rng.uniform(5, 80), 2), rng.randint(1, 3))
+                for _ in range(rng.randint(1, 5))
+            ]
             total = round(sum(p * q for _, p, q in items), 2)
             date = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
             db.execute(
