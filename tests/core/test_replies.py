@@ -170,3 +170,24 @@ def test_the_quality_gate_finds_no_reply_contradicting_or_leaving_out_what_resul
                 run_to_end(session)
                 found = [f for f in run_checks(session) if f.check == "text_consistent"]
                 assert not found, [f.reason for f in found]
+
+
+def test_a_database_refusal_is_explained_in_words():
+    session = create_session("airline", seed=0)
+    request = Request(get_pack("airline").intent("add_bag"), {"booking_id": 3}, 0, 0)
+    refused = Outcome(request, "create_bag", error="UNIQUE constraint failed: bags.tag_number")
+    reply = answer([refused], random.Random(0), session.tools)
+    assert "already a bag with that tag number" in reply and "constraint" not in reply
+    other = Outcome(request, "create_bag", error="no such booking")
+    assert "no such booking" in answer([other], random.Random(0), session.tools)
+
+
+def test_what_every_listed_record_shares_is_said_once():
+    session = create_session("retail", seed=0)
+    engine = open_engine(session)
+    products = [p for p in _result(session, engine, "search_products", limit=50) if p["category"] == "kitchen"]
+    assert len(products) == 4
+    reply = answer(
+        [_outcome("retail", "products_in_category", products, category="kitchen")], random.Random(0), session.tools
+    )
+    assert reply.count("kitchen") == 1 and products[-1]["name"] in reply

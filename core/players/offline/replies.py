@@ -138,6 +138,11 @@ def describe(
             )
         )
     if outcome.error is not None:
+        reason = _error_reason(outcome.error, noun, lexicon)
+        if reason is not None:
+            return rng.choice(
+                (f"Sorry, that didn't go through: {reason}.", f"I couldn't do that, I'm afraid: {reason}.")
+            )
         return rng.choice(
             (
                 f"Sorry, that didn't go through. The system said: {outcome.error}",
@@ -166,6 +171,25 @@ def describe(
             return summary_sentence(outcome, result, rng, lexicon, names or {})
         return record_sentence(result, noun, asked, rng, lexicon)
     return f"The result was {format_value(result)}."
+
+
+_CONSTRAINT = re.compile(r"(UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(?::\s*(?:[\w\"]+\.)?([\w\"]+))?", re.I)
+
+
+def _error_reason(error: str, noun: Noun, lexicon: Lexicon) -> str | None:
+    """A database refusal in words ("there's already a bag with that tag number"), or None to quote it."""
+    match = _CONSTRAINT.search(error)
+    if match is None:
+        return None
+    kind = match.group(1).upper()
+    label = _label(match.group(2).strip('"'), noun, lexicon) if match.group(2) else None
+    if kind == "UNIQUE":
+        return f"there's already a {noun.one} with that {label}" if label else f"that {noun.one} already exists"
+    if kind == "NOT NULL":
+        return f"the {label} is required" if label else "a required value is missing"
+    if kind == "FOREIGN KEY":
+        return "it refers to a record that doesn't exist"
+    return f"that {label} isn't allowed" if label else "one of the values isn't allowed"
 
 
 # ------------------------------------------------------------ records
@@ -396,7 +420,8 @@ def list_summary(rows: list, noun: Noun, asked: set[str], rng: random.Random, le
     rest = dicts[MAX_LISTED:]
     tail = ""
     if len(rest) == 1:
-        tail = "\n" + rng.choice(("The last one is ", "And finally ")) + _item(rest[0], noun, asked, lexicon) + "."
+        last = _item(rest[0], noun, asked, lexicon, skip=skip)
+        tail = "\n" + rng.choice(("The last one is ", "And finally ")) + last + "."
     elif rest:
         rest_shared = _common(rest, lexicon)[0] if not shared else ""
         if rest_shared:
@@ -459,6 +484,8 @@ def _common(rows: list[dict], lexicon: Lexicon) -> tuple[str, str | None]:
             return (label if value else f"not {label}"), field
         last = label.split()[-1]
         if last in ("city", "country", "destination", "origin", "location", "region") and isinstance(value, str):
+            return f"in {value}", field
+        if last in ("specialty", "speciality", "department", "field") and isinstance(value, str):
             return f"in {value}", field
         if last in ("category", "type", "genre", "kind", "class", "tier", "cabin") and isinstance(value, str):
             return f"in the {value} {last}", field
