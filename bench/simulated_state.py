@@ -10,7 +10,10 @@ transcripts alone:
   written value (a deleted record read back as missing counts as agreeing);
 - placeholder strings: the share of string values in tool results shaped like
   `word-12` (what the old simulator invented);
-- aggregates: summaries whose average × count equals the total (within rounding).
+- aggregates: summaries whose average × count equals the total (within rounding), and, with
+  SQL's null semantics (COUNT(*) counts rows, SUM and AVG skip nulls), summaries that agree
+  with a listing of the same records read earlier in the dialogue with no write to the table
+  in between: count = rows listed, total = sum of the non-null values, average = total / their number.
 Tables and keys are read from the tools' SQL, independently of the simulator.
 """
 
@@ -41,6 +44,8 @@ class Tally:
     placeholders: int = 0
     summaries: int = 0
     summaries_adding_up: int = 0
+    cross_checked: int = 0  # summaries with an earlier listing of the same records
+    cross_agreeing: int = 0
     dialogues: int = 0
     messages: int = 0
 
@@ -63,6 +68,8 @@ def measure(session: Session, tally: Tally) -> None:
     """Add one finished dialogue's writes, later reads, strings and summaries to `tally`."""
     written: dict[tuple[str, str], dict[str, object]] = {}  # (table, key) -> field -> value; None dict = deleted
     deleted: set[tuple[str, str]] = set()
+    version: dict[str, int] = {}  # table -> writes so far
+    listed: dict[tuple[str, str], tuple[list, int]] = {}  # (table, filter) -> (rows, table version)
     calls = {c.id: c for m in session.messages for c in m.tool_calls}
     for message in session.messages:
         if message.role is not Role.TOOL or message.meta.tool_error:
@@ -78,6 +85,7 @@ def measure(session: Session, tally: Tally) -> None:
         if table is None:
             continue
         if spec.writes and isinstance(result, dict) and result.get("rowcount"):
+            version[table] = version.get(table, 0) + 1
             sql = spec.sql or ""
             update = _UPDATE.search(sql)
             if sql.lstrip().upper().startswith("UPDATE") and update:
@@ -97,9 +105,16 @@ def measure(session: Session, tally: Tally) -> None:
                     deleted.add(key)
                     written.pop(key, None)
             continue
+        where = json.dumps({k: v for k, v in arguments.items() if k != "limit"}, sort_keys=True)
         if spec.returns == "one" and "COUNT(" in (spec.sql or "").upper():
             _check_summary(result, tally)
+            seen = listed.get((table, where))
+            if seen is not None and seen[1] == version.get(table, 0) and isinstance(result, dict):
+                tally.cross_checked += 1
+                tally.cross_agreeing += _agrees_with_rows(result, seen[0])
             continue
+        if isinstance(result, list) and len(result) < int(arguments.get("limit") or 20):
+            listed[(table, where)] = (result, version.get(table, 0))
         key_field = _key_field(session, table)
         if key_field is None:
             continue
@@ -160,6 +175,25 @@ def _check_summary(result: object, tally: Tally) -> None:
             tally.summaries_adding_up += abs(average * count - total) <= 0.005 * count + 0.01
 
 
+def _agrees_with_rows(summary: dict, rows: list) -> bool:
+    """COUNT(*) = rows; SUM(x) = the non-null x summed; AVG(x) = that sum / how many are non-null."""
+    for name, value in summary.items():
+        if name.endswith("_count"):
+            if value != len(rows):
+                return False
+            continue
+        kind, _, field = name.partition("_")
+        numbers = [r.get(field) for r in rows if isinstance(r, dict) and isinstance(r.get(field), (int, float))]
+        if kind not in ("total", "avg") or not rows or field not in rows[0]:
+            continue
+        expected = None if not numbers else sum(numbers) if kind == "total" else sum(numbers) / len(numbers)
+        if (expected is None) != (value is None):
+            return False
+        if expected is not None and abs(float(value) - expected) > 0.01 + 1e-9 * abs(expected):
+            return False
+    return True
+
+
 async def _run(session: Session) -> Session:
     engine = open_engine(session)
     await engine.run()
@@ -167,14 +201,14 @@ async def _run(session: Session) -> Session:
     return session
 
 
-def corpus(seeds: int, databases: list[str]) -> list[Session]:
+def corpus(seeds: int, databases: list[str], execution: ToolExecution = ToolExecution.SIMULATED) -> list[Session]:
     sessions = []
     for mode in (Mode.USER_ORIENTED, Mode.TASK_ORIENTED):
         for seed in range(seeds):
             for domain in pack_names():
-                sessions.append(create_session(domain, seed=seed, mode=mode, execution=ToolExecution.SIMULATED))
+                sessions.append(create_session(domain, seed=seed, mode=mode, execution=execution))
             for path in databases:
-                sessions.append(create_session(db_path=path, seed=seed, mode=mode, execution=ToolExecution.SIMULATED))
+                sessions.append(create_session(db_path=path, seed=seed, mode=mode, execution=execution))
     return sessions
 
 
@@ -182,22 +216,29 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=30)
     parser.add_argument("--db", action="append", default=[], help="also a user database (repeatable)")
+    parser.add_argument(
+        "--execution", default="simulated", choices=[e.value for e in ToolExecution], help="sql: check the measure"
+    )
     args = parser.parse_args()
     tally = Tally()
     started = time.perf_counter()
-    for session in corpus(args.seeds, args.db):
+    for session in corpus(args.seeds, args.db, ToolExecution(args.execution)):
         measure(asyncio.run(_run(session)), tally)
         tally.dialogues += 1
         tally.messages += len(session.messages)
     elapsed = time.perf_counter() - started
     share = tally.persisted / tally.verified if tally.verified else 1.0
-    print(f"{tally.dialogues} simulated dialogues, {tally.messages} messages, {elapsed:.1f} s")
+    print(f"{tally.dialogues} {args.execution} dialogues, {tally.messages} messages, {elapsed:.1f} s")
     print(f"write persistence: {share:.1%} ({tally.persisted} of {tally.verified} written fields read back agree)")
     print(
         f"placeholder strings: {tally.placeholders / max(tally.strings, 1):.1%} "
         f"({tally.placeholders} of {tally.strings} string values)"
     )
     print(f"summaries adding up (avg × count = total): {tally.summaries_adding_up} of {tally.summaries}")
+    print(
+        f"summaries agreeing with an earlier listing of the same records (SQL null semantics): "
+        f"{tally.cross_agreeing} of {tally.cross_checked}"
+    )
 
 
 if __name__ == "__main__":

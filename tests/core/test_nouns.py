@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from turnloom.core.players.offline.nouns import Noun, noun, noun_of, plural, pluralise, split_words, vocabulary_of
+from turnloom.core.players.offline.nouns import (
+    Noun,
+    field_phrase,
+    noun,
+    noun_of,
+    plural,
+    pluralise,
+    split_words,
+    vocabulary_of,
+)
 
 
 @pytest.mark.parametrize(
@@ -90,3 +99,18 @@ def test_a_compound_the_vocabulary_already_spells_is_not_taught_as_one_word():
     vocabulary = vocabulary_of(["invoiceline_count"])
     assert "invoiceline" not in vocabulary
     assert noun("invoiceline", vocabulary) == "invoice line"
+
+
+@pytest.mark.parametrize(
+    ("label", "phrase"),
+    [
+        ("opened on", "opening date"),
+        ("created at", "creation time"),
+        ("due on", "due date"),
+        ("booked on", "booking date"),
+        ("visit date", "visit date"),
+        ("email address", "email address"),
+    ],
+)
+def test_a_date_column_named_for_its_event_reads_as_a_noun(label, phrase):
+    assert field_phrase(label) == phrase

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from turnloom.core.domains import get_pack, pack_names
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.lifecycle.dialogue import create_session, open_engine, run_to_end
 from turnloom.core.models import Role
 from turnloom.core.players.offline.assistant import Outcome
 from turnloom.core.players.offline.language import Request
@@ -109,3 +109,85 @@ async def test_replies_never_dump_field_names_and_state_only_result_values(domai
                 assert "total total" not in text and "Here's what I found for" not in text
                 evidence = " ".join(m.content or "" for m in session.messages if m.role is Role.TOOL)
                 assert all(v in evidence for v in stated_values(text)), text
+
+
+def test_a_summary_names_whose_it_is_and_says_money_as_worth():
+    session = create_session("retail", seed=0)
+    engine = open_engine(session)
+    customer = _result(session, engine, "get_customer_by_id", id=7)
+    summary = _result(session, engine, "get_customer_orders_summary", customer_id=7)
+    by_email = _outcome("retail", "spend_by_email", summary, email=customer["email"])
+    reply = answer([by_email], random.Random(0), session.tools)
+    assert customer["email"] in reply and "that one" not in reply.lower()
+    assert f"worth {json.dumps(summary['total_total'])} in all" in reply
+    # a record of the same reply names the owner of a summary by id
+    record = _outcome("retail", "customer_by_email", customer, email=customer["email"])
+    by_id = _outcome("retail", "customer_spend", summary, customer_id=7)
+    reply = answer([record, by_id], random.Random(0), session.tools)
+    assert f"{customer['name']} (customer 7) has" in reply or f"for {customer['name']} (customer 7)" in reply
+
+
+def test_a_summary_of_counted_things_counts_them_and_says_when_there_are_none():
+    session = create_session("football", seed=0)
+    summary = {"appearances_count": 3, "total_minutes": 270, "avg_minutes": 90.0, "total_goals": 0, "avg_goals": 0.0}
+    reply = answer([_outcome("football", "player_stats", summary, player_id=4)], random.Random(0), session.tools)
+    assert "3 appearances" in reply and "no goals" in reply and "0 goals" not in reply  # goals are what it asks
+    one = {"appearances_count": 1, "total_minutes": 90, "avg_minutes": 90.0, "total_goals": 1, "avg_goals": 1.0}
+    reply = answer([_outcome("football", "player_stats", one, player_id=4)], random.Random(0), session.tools)
+    assert "1 appearance" in reply and "1 goal" in reply and "1 goals" not in reply and "average" not in reply
+
+
+def test_a_record_keeps_its_prices_and_dates_however_many_details_it_has():
+    session = create_session("telecom", seed=0)
+    engine = open_engine(session)
+    invoice = _result(session, engine, "get_invoice_by_id", id=21)
+    reply = answer([_outcome("telecom", "invoice_details", invoice, invoice_id=21)], random.Random(0), session.tools)
+    for field in ("status", "amount", "issued_on", "due_on"):
+        assert str(invoice[field]) in reply, (field, reply)
+    assert "For reference" not in reply and "the due on" not in reply
+
+
+def test_units_and_participles_read_as_words():
+    session = create_session("airline", seed=0)
+    bag = {"id": 42, "booking_id": 2, "tag_number": "BAG-9101", "weight_kg": 20.2, "status": "checked"}
+    reply = answer([_outcome("airline", "booking_bags", [bag], booking_id=2)], random.Random(0), session.tools)
+    assert "20.2 kg" in reply and "weight kg" not in reply
+    club = {"id": 1, "name": "Porto Athletic", "city": "Porto", "founded": 1906, "budget": 37300000.0}
+    football = create_session("football", seed=0)
+    reply = answer([_outcome("football", "club_info", club, club_id=1)], random.Random(0), football.tools)
+    assert "dates from 1906" in reply and "the founded" not in reply
+
+
+@pytest.mark.parametrize("domain", pack_names())
+def test_the_quality_gate_finds_no_reply_contradicting_or_leaving_out_what_results_show(domain):
+    from turnloom.core.models import Mode, ToolExecution
+    from turnloom.core.quality.checks import run_checks
+
+    for seed in range(3):
+        for execution in ToolExecution:
+            for mode in Mode:
+                session = create_session(domain, seed=seed, mode=mode, execution=execution)
+                run_to_end(session)
+                found = [f for f in run_checks(session) if f.check == "text_consistent"]
+                assert not found, [f.reason for f in found]
+
+
+def test_a_database_refusal_is_explained_in_words():
+    session = create_session("airline", seed=0)
+    request = Request(get_pack("airline").intent("add_bag"), {"booking_id": 3}, 0, 0)
+    refused = Outcome(request, "create_bag", error="UNIQUE constraint failed: bags.tag_number")
+    reply = answer([refused], random.Random(0), session.tools)
+    assert "already a bag with that tag number" in reply and "constraint" not in reply
+    other = Outcome(request, "create_bag", error="no such booking")
+    assert "no such booking" in answer([other], random.Random(0), session.tools)
+
+
+def test_what_every_listed_record_shares_is_said_once():
+    session = create_session("retail", seed=0)
+    engine = open_engine(session)
+    products = [p for p in _result(session, engine, "search_products", limit=50) if p["category"] == "kitchen"]
+    assert len(products) == 4
+    reply = answer(
+        [_outcome("retail", "products_in_category", products, category="kitchen")], random.Random(0), session.tools
+    )
+    assert reply.count("kitchen") == 1 and products[-1]["name"] in reply

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from turnloom.core.domains.base import DomainPack, Intent, TaskTemplate, ToolStep
 from turnloom.core.models import Difficulty, Session, ToolSpec
-from turnloom.core.players.offline.nouns import Noun, noun_of, split_words, vocabulary_of
+from turnloom.core.players.offline.nouns import Noun, field_phrase, noun_of, split_words, vocabulary_of
 
 _FROM_WHERE = re.compile(r'FROM\s+("(?:[^"]|"")+"|\w+)\s+WHERE\s+("(?:[^"]|"")+"|\w+)\s*=\s*:(\w+)', re.I)
 _UPDATE = re.compile(r'UPDATE\s+("(?:[^"]|"")+"|\w+)\s+SET\s+("(?:[^"]|"")+"|\w+)\s*=', re.I)
@@ -33,7 +33,7 @@ def _label(column: str, vocabulary: frozenset[str]) -> str:
     words = split_words(column, vocabulary)
     if len(words) > 1 and words[0] in ("is", "has"):
         words = [*words[1:], "flag"]
-    return " ".join(words)
+    return field_phrase(" ".join(words))  # "opened on" -> "opening date"
 
 
 def _slot_for(noun: Noun, param: str, vocabulary: frozenset[str]) -> str:

@@ -122,6 +122,31 @@ def split_words(name: str, vocabulary: frozenset[str] = frozenset()) -> list[str
     return words
 
 
+# a past participle in a date column's name, as the noun a person uses for that date
+_EVENT_NOUNS = {
+    "opened": "opening", "created": "creation", "booked": "booking", "joined": "joining", "issued": "issue",
+    "signed": "signing", "started": "start", "ended": "end", "shipped": "shipping", "paid": "payment",
+    "activated": "activation", "closed": "closing", "updated": "update", "registered": "registration",
+    "delivered": "delivery", "born": "birth", "hired": "hire", "released": "release", "modified": "modification",
+    "cancelled": "cancellation", "canceled": "cancellation", "completed": "completion", "submitted": "submission",
+    "resolved": "resolution", "expired": "expiry", "renewed": "renewal", "approved": "approval", "placed": "order",
+    "purchased": "purchase", "sent": "sending", "received": "receipt", "scheduled": "scheduled",
+}  # fmt: skip
+
+
+def field_phrase(label: str) -> str:
+    """A field's words as a noun phrase: "opened on" -> "opening date", "created at" -> "creation time", "due on" -> "due date".
+
+    Labels that already are noun phrases ("visit date", "email address") come back unchanged.
+    """
+    words = label.split()
+    if len(words) < 2 or words[-1] not in ("on", "at"):
+        return label
+    event = words[-2]
+    noun = _EVENT_NOUNS.get(event, event)
+    return " ".join([*words[:-2], noun, "date" if words[-1] == "on" else "time"])
+
+
 def pluralise(word: str) -> str:
     """The plural of one lower-case English noun (``category`` -> ``categories``)."""
     if word in _UNCOUNTABLE or not word:
