@@ -38,7 +38,7 @@ PURPOSES = (
     "can you help me with {thing}",
     "I'm trying to sort out {thing}",
 )
-THINGS = ("my {noun}", "a {noun}", "a {noun} of mine", "a couple of things", "something", "a few things")
+THINGS = ("my {noun}", "a {noun}", "a {noun} of mine", "a couple of things", "something", "a few things", "my account")
 ASKING_FRAMES = (
     "could you {b}{t}?",
     "can you {b}{t}?",
@@ -76,6 +76,11 @@ TELLING_FRAMES = (
     "I'm asking you to {b}{t}.",
 )
 PLAIN_FRAMES = ("{B}{t}.", "{B}{t}, please.", "please {b}{t}.", "can you {b}{t}?")
+# frames whose subject is not "you": "can we let me see ..." reads wrong, so a body that says "me" avoids them
+_IMPERSONAL = re.compile(
+    r"^(?:can we|let's|is it possible to|is there a way to|would it be possible to|go ahead and)\b"
+)
+_SAYS_ME = re.compile(r"\b(?:me|my)\b", re.I)
 ADVERBS = ("", "", "", "quickly ", "just ")
 TAILS = (
     *("",) * 10,
@@ -152,11 +157,27 @@ ACKS = {
     "warm": ("Thank you so much", "That's really helpful, thanks", "Perfect, thank you", "Great, I appreciate it"),
 }
 ECHOES = {
-    "status": ("so it's {v}", "{v}, good to know", "noted, it's {v}", "okay, {v} then", "so {v}"),
-    "count": ("{v} of them", "that's {v}", "{v} in total, okay"),
-    "value": ("{v}, noted", "so {v}", "{v}, okay", "good to know it's {v}"),
-    "created": ("noted the ID {v}", "ID {v}, got it", "I'll keep ID {v}"),
-    "changed": ("that's done then", "good that it's changed", "that's sorted"),
+    "status": (
+        "so it's {v}",
+        "{v}, good to know",
+        "noted, it's {v}",
+        "{v} then",
+        "so {v}",
+        "it's {v}, I see",
+        "so the status is {v}",
+        "still {v}, I see",
+        "{v} it is",
+    ),
+    "count": ("{v} of them", "that's {v}", "{v} in total", "{v}, I see", "so there are {v}", "{v} altogether"),
+    "value": ("{v}, noted", "so {v}", "{v}, I see", "good to know it's {v}", "{v} then", "so it says {v}"),
+    "created": (
+        "noted the ID {v}",
+        "ID {v}, got it",
+        "I'll keep ID {v}",
+        "so the new ID is {v}",
+        "ID {v}, I'll write that down",
+    ),
+    "changed": ("that's done then", "good that it's changed", "that's sorted", "that went through then", "done, I see"),
 }
 RETRIES = (
     "Hmm, that's not what I was after.",
@@ -183,6 +204,13 @@ CONFIRMS = (
 )
 ENDINGS = (
     "That solves it",
+    "That's what I needed",
+    "Nothing else",
+    "We're done",
+    "That was the last thing",
+    "That sorts me out",
+    "That's the lot",
+    "I think that's everything",
     "That's everything",
     "That's all I needed",
     "That covers it",
@@ -191,8 +219,33 @@ ENDINGS = (
     "I'm all set",
     "That's everything I needed",
 )
-THANKS = ("thanks!", "thank you!", "thanks a lot!", "thanks for the help!", "thanks so much!", "many thanks!")
-SIGN_OFFS = ("", "", "Have a good day.", "Bye!", "Take care.", "Have a nice evening.", "Cheers.")
+ENDING_TAILS = ("for now", "for today", "from me", "on my side", "then")
+ECHO_ENDS = (", good.", ", fine.", ", okay.", " - good to know.", ", great.")
+THANKS = (
+    "thanks!",
+    "thank you!",
+    "thanks a lot!",
+    "thanks for the help!",
+    "thanks so much!",
+    "many thanks!",
+    "thanks, cheers!",
+    "thanks for sorting it!",
+    "appreciate it!",
+    "thanks for your patience!",
+    "thank you for your help.",
+    "thanks.",
+)
+SIGN_OFFS = (
+    *("",) * 5,
+    "Have a good day.",
+    "Bye!",
+    "Take care.",
+    "Have a nice evening.",
+    "Bye for now.",
+    "Have a good weekend.",
+    "Talk soon.",
+    "All the best.",
+)
 DONE_WITH_TASK = (
     "That's sorted, thanks.",
     "Great, that part is done.",
@@ -264,7 +317,12 @@ class Voice:
     # ------------------------------------------------------------ requests
 
     def request(
-        self, intent: Intent, slots: dict[str, object], phrasing: str | None = None, later: bool = False
+        self,
+        intent: Intent,
+        slots: dict[str, object],
+        phrasing: str | None = None,
+        later: bool = False,
+        motive: bool = True,
     ) -> str:
         """One request in the persona's words; `phrasing` overrides the drawn one (e.g. a reference)."""
         template = phrasing or self._pick(self.phrasings.get(intent.name, intent.phrasings))
@@ -272,11 +330,18 @@ class Voice:
         kind, body = split_frame(text)
         if kind == "imperative":
             body = vary_body(body, self.rng)
-            tail = "" if self.terse or _has_free_text(intent) else self._pick(TAILS)
-            adverb = "" if self.terse else self._pick(ADVERBS)
+            chatty = not self.terse and self.rng.random() < 0.2 * self.persona.verbosity
+            tail = self._pick(TAILS) if chatty and not _has_free_text(intent) else ""
+            adverb = self._pick(ADVERBS) if chatty else ""
             frames: tuple[str, ...] = PLAIN_FRAMES
-            if not self.terse and self.persona.politeness > 0:
+            if (
+                not self.terse
+                and self.persona.politeness > 0
+                and self.rng.random() < 0.4 + 0.25 * self.persona.verbosity
+            ):
                 frames = ASKING_FRAMES if self.rng.random() < 0.55 else TELLING_FRAMES
+            if _SAYS_ME.search(body):
+                frames = tuple(f for f in frames if not _IMPERSONAL.match(f))
             frame = self._pick(frames)
             sentence = frame.format(b=adverb + body, B=_upper_first(adverb + body), t=tail)
         else:
@@ -284,7 +349,12 @@ class Voice:
             if not self.terse and self.rng.random() < (0.12 if later else 0.2):
                 sentence = self._pick(QUESTION_LEADS) + _lower_first(text)
         sentence = _upper_first(sentence)
-        if not self.terse and self.persona.verbosity >= 1 and self.rng.random() < 0.12 * self.persona.verbosity:
+        if (
+            motive
+            and not self.terse
+            and self.persona.verbosity >= 1
+            and self.rng.random() < 0.1 * self.persona.verbosity
+        ):
             motive = self._pick(
                 MOTIVES["write" if intent.steps[-1].tool.startswith(("update_", "create_")) else "read"]
             )
@@ -323,7 +393,7 @@ class Voice:
             intro = self._pick(INTRODUCTIONS).format(name=persona.name, first=persona.name.split()[0])
             parts.append(intro)
         if persona.verbosity >= 1 and self.rng.random() < 0.6:
-            thing = self._pick(THINGS).format(noun=noun or "account")
+            thing = _article(self._pick(THINGS).format(noun=noun or "account"))
             parts.append(self._pick(PURPOSES).format(thing=thing))
         if not parts:
             return ""
@@ -331,14 +401,25 @@ class Voice:
         return self.casualise(_upper_first(text) + self._pick((".", "!", ".")))
 
     def acknowledgement(self, echo: tuple[str, str] | None) -> str:
-        """A reaction to an answer that served the request, echoing what it said when there is something to echo."""
+        """A reaction to an answer that served the request, echoing what it said when there is something to echo.
+
+        Thanks are one reaction among several: a plain persona mostly just takes the
+        answer in ("Okay, so it's delivered."), and a reaction may be the echo alone.
+        """
         if self.terse:
+            if echo is not None and echo[1] and self.rng.random() < 0.5:
+                said = self._pick(ECHOES[echo[0]]).format(v=echo[1])
+                return self.casualise(f"{self._pick(TERSE['ack']).rstrip('.')}, {said}.")
             return self.casualise(self._pick(TERSE["ack"]))
         level = ("plain", "polite", "warm")[self.persona.politeness]
-        ack = self._pick(ACKS[level])
-        if echo is not None and self.rng.random() < 0.7:
+        thankful = self.rng.random() < (0.15, 0.45, 0.7)[self.persona.politeness]
+        ack = self._pick(ACKS[level] if thankful else ACKS["plain"])
+        if echo is not None and self.rng.random() < 0.8:
             kind, value = echo
-            return self.casualise(f"{ack}, {self._pick(ECHOES[kind]).format(v=value)}.")
+            said = self._pick(ECHOES[kind]).format(v=value)
+            if self.rng.random() < 0.35:
+                return self.casualise(f"{_upper_first(said)}{self._pick(ECHO_ENDS)}")
+            return self.casualise(f"{ack}, {said}.")
         return self.casualise(f"{ack}.")
 
     def then(self, request: str) -> str:
@@ -361,13 +442,22 @@ class Voice:
     def task_done(self) -> str:
         return self.casualise(self._pick(TERSE["done"] if self.terse else DONE_WITH_TASK))
 
-    def closing(self) -> str:
-        """The last message: all done, thanks, and now and then a sign-off."""
+    def closing(self, echo: tuple[str, str] | None = None) -> str:
+        """The last message: all done, thanks, and now and then a sign-off; it may first take in the last answer."""
         if self.terse:
             return self.casualise(self._pick(TERSE["closing"]))
-        text = f"{self._pick(ENDINGS)}, {self._pick(THANKS)}"
+        lead = ""
+        if echo is not None and echo[1] and self.rng.random() < 0.6:
+            lead = _upper_first(self._pick(ECHOES[echo[0]]).format(v=echo[1])) + ". "
+        ending = self._pick(ENDINGS)
+        if self.rng.random() < 0.25 * (1 + self.persona.verbosity):
+            ending = f"{ending} {self._pick(ENDING_TAILS)}"
+        if self.persona.politeness or self.rng.random() < 0.5:
+            text = f"{ending}, {self._pick(THANKS)}"
+        else:  # no thanks: a plain "Okay, that's the lot."
+            text = f"{self._pick(ACKS['plain'])}, {_lower_first(ending)}."
         sign_off = self._pick(SIGN_OFFS) if self.persona.politeness else ""
-        return self.casualise(f"{text} {sign_off}".strip())
+        return self.casualise(f"{lead}{text} {sign_off}".strip())
 
     def digression(self) -> str:
         return self._pick(DIGRESSIONS)
@@ -444,6 +534,11 @@ def personal_slots(intent: Intent) -> list[str]:
 def _has_free_text(intent: Intent) -> bool:
     """Whether the intent has a free-text slot (a tail after it would be read as part of it)."""
     return any(kind == "text" for kind in intent.slots.values())
+
+
+def _article(text: str) -> str:
+    """ "a account" -> "an account"."""
+    return re.sub(r"\ba ([aeiou])", r"an \1", text)
 
 
 def _upper_first(text: str) -> str:
