@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from turnloom.core.untrusted import StrictJsonError, fix_json_escapes, strict_loads
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Role(StrEnum):
@@ -160,6 +160,44 @@ class RuleVerdict(_Model):
     detail: str = ""
 
 
+class SimulatorNotes(_Model):
+    """What the user simulator noted about its own turn (kept with the message, never sent to models)."""
+
+    # subtasks whose effect this turn asks the assistant to show again (verification)
+    verify: list[int] = Field(default_factory=list)
+    # subtasks this turn asks for again with changed values (a change of mind) ...
+    revise: list[int] = Field(default_factory=list)
+    # ... and the values that changed
+    revised: dict[str, Any] = Field(default_factory=dict)
+    # subtasks the user stops asking for
+    gave_up: list[int] = Field(default_factory=list)
+    # the turn carries an off-topic remark
+    digression: bool = False
+    # LLM user: the closing words it wrote with a finished goal, kept while a next task is asked for
+    closing: str | None = None
+
+
+# schema-1 `MessageMeta.extra` keys that are typed fields now
+_NOTE_KEYS = frozenset(SimulatorNotes.model_fields)
+_META_KEYS = frozenset({"usage_by_role", "requests", "weight"})
+_RENAMED_FLAGS = {"completes_task": "task_done", "is_task_complete": "goal_done"}
+
+
+def upgrade_meta_1(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema-1 message meta in schema-2 shape: flags renamed, notes and typed keys out of `extra`."""
+    data = {_RENAMED_FLAGS.get(k, k): v for k, v in data.items()}
+    extra = dict(data.get("extra") or {})
+    if "simulator_closing" in extra:  # the LLM user's closing words
+        extra["closing"] = extra.pop("simulator_closing")
+    notes = {k: extra.pop(k) for k in list(extra) if k in _NOTE_KEYS}
+    for key in _META_KEYS & extra.keys():
+        data[key] = extra.pop(key)
+    if notes:
+        data["notes"] = {**(data.get("notes") or {}), **notes}
+    data["extra"] = extra
+    return data
+
+
 class MessageMeta(_Model):
     """Provenance and bookkeeping for one message (not sent to models)."""
 
@@ -170,16 +208,33 @@ class MessageMeta(_Model):
     task_index: int | None = None
     # user turns: which subtasks of the task this turn asks for
     subtasks: list[int] = Field(default_factory=list)
-    # user turns: the simulator's verdict that the current task is complete
-    completes_task: bool = False
-    # user turns: the simulator reports the whole goal (every task) complete
-    is_task_complete: bool = False
+    # user turns: this turn closes the current task (the next task, if any, starts here)
+    task_done: bool = False
+    # user turns: the whole goal (every task) is done and the conversation ends here
+    goal_done: bool = False
+    # user turns: why the simulator says what it says (verification, change of mind, ...)
+    notes: SimulatorNotes | None = None
     # tool results: the call failed (bad arguments, SQL error, unknown tool)
     tool_error: bool = False
     usage: Usage | None = None
+    # user turns on an endpoint: `usage` split between the user simulator and the task generator
+    usage_by_role: dict[str, Usage] | None = None
+    # assistant turns on an endpoint: requests behind this message when more than one (re-asks)
+    requests: int | None = None
+    # assistant turns: the training weight an export gives this message (OpenAI's 0 or 1)
+    weight: int | None = None
     latency_ms: float | None = None
     verdicts: list[RuleVerdict] = Field(default_factory=list)
+    # free-form annotations of curators and importers; turnloom itself never reads them
     extra: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_schema_1(cls, data: Any) -> Any:
+        """Schema 1 named the flags `completes_task`/`is_task_complete` and kept notes in `extra`."""
+        if isinstance(data, dict) and ({"completes_task", "is_task_complete"} & data.keys() or data.get("extra")):
+            return upgrade_meta_1(data)
+        return data
 
     @property
     def violations(self) -> list[RuleVerdict]:

@@ -95,9 +95,9 @@ def badge(message: ChatMessage) -> str:
     parts = [str(meta.provenance)]
     if meta.task_index is not None:
         parts.append(f"task {meta.task_index + 1}")
-    if meta.is_task_complete:
+    if meta.goal_done:
         parts.append("all done")
-    elif meta.completes_task and meta.task_index:
+    elif meta.task_done and meta.task_index:
         parts.append(f"task {meta.task_index} done")
     if meta.tool_error:
         parts.append("error")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from turnloom.core.domains.base import Intent
-from turnloom.core.models import ChatMessage, Role, Task
+from turnloom.core.models import ChatMessage, Role, SimulatorNotes, Task
 
 
 class Intents(Protocol):
@@ -76,23 +76,23 @@ def derive_progress(knowledge: Intents, messages: list[ChatMessage], tasks: list
         if message.role is Role.USER:
             if message.meta.task_index == task_index or message.meta.provenance != "simulator":
                 progress.user_turns += 1
-            if message.meta.is_task_complete and message.meta.task_index == task_index:
+            if message.meta.goal_done and message.meta.task_index == task_index:
                 progress.closed = True
             progress.last_requested = [i for i in message.meta.subtasks if i < len(states)]
-            extra = message.meta.extra
-            progress.last_asked = bool(progress.last_requested or extra.get("verify") or extra.get("revise"))
+            notes = message.meta.notes or SimulatorNotes()
+            progress.last_asked = bool(progress.last_requested or notes.verify or notes.revise)
             for i in progress.last_requested:
                 states[i].requested += 1
-            for i in extra.get("gave_up", []):
+            for i in notes.gave_up:
                 if i < len(states):
                     states[i].gave_up = True
-            for i in extra.get("verify", []):
+            for i in notes.verify:
                 if i < len(states):
                     states[i].verify_asked = True
-            for i in extra.get("revise", []):
+            for i in notes.revise:
                 if i < len(states):  # a revised change is to be confirmed again
                     states[i].verify_asked = states[i].verified = False
-                    slots[i].update(extra.get("revised", {}))
+                    slots[i].update(notes.revised)
         elif message.role is Role.ASSISTANT:
             if message.content and not message.tool_calls:
                 _take_stated_changes(knowledge, task, states, slots, message.content)

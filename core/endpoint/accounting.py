@@ -1,7 +1,7 @@
 """Usage, latency and cost per role, from a session's messages and a price table.
 
 User-simulator turns carry the task generator's usage too (a task is generated
-inside the user's proposal); `meta.extra["usage_by_role"]` splits it. Tool
+inside the user's proposal); `meta.usage_by_role` splits it. Tool
 results are built by the engine, so a simulated tool's cost comes from the
 `LLMToolSimulator.spent` ledger when given.
 """
@@ -56,10 +56,10 @@ def role_costs(
         meta = message.meta
         if meta.usage is None or message.role not in (Role.USER, Role.ASSISTANT):
             continue
-        split = meta.extra.get("usage_by_role")
-        if message.role is Role.USER and split:
-            add("user", Usage.model_validate(split["user"]), meta.model, meta.latency_ms or 0.0)
-            add("task", Usage.model_validate(split["task"]), meta.model, 0.0, count=0)
+        split = meta.usage_by_role
+        if message.role is Role.USER and split and {"user", "task"} <= split.keys():
+            add("user", split["user"], meta.model, meta.latency_ms or 0.0)
+            add("task", split["task"], meta.model, 0.0, count=0)
         else:
             add(str(message.role), meta.usage, meta.model, meta.latency_ms or 0.0)
     judge = session.verdict.judge if session.verdict is not None else None

@@ -45,7 +45,7 @@ def stop_reason(session: Session, repeats: int = 3) -> FinishReason | None:
     """
     messages = session.messages
     last = messages[-1]
-    if last.role is Role.USER and last.meta.is_task_complete:
+    if last.role is Role.USER and last.meta.goal_done:
         return FinishReason.USER_DONE
     if len(messages) >= session.config.max_messages and next_role(messages) is not Role.TOOL:
         return FinishReason.MAX_MESSAGES

@@ -1,7 +1,7 @@
 """OpenAI chat fine-tuning JSONL: `{"messages", "tools", "parallel_tool_calls"}` per line.
 
 Tool-call arguments stay JSON strings, as the Chat Completions API carries them. An assistant
-message gets a `weight` (0 or 1) only when its `meta.extra["weight"]` sets one.
+message gets a `weight` (0 or 1) only when its `meta.weight` sets one.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def build(session: Session, messages: list[ChatMessage], tools: list[ToolSpec]) 
     out = []
     for index, message in enumerate(messages):
         item = message.to_openai()
-        if message.role is Role.ASSISTANT and "weight" in message.meta.extra:
-            weight = message.meta.extra["weight"]
+        if message.role is Role.ASSISTANT and message.meta.weight is not None:
+            weight = message.meta.weight
             if weight not in (0, 1) or isinstance(weight, bool):
                 raise RecordRejected(f"message {index}: weight must be 0 or 1, not {weight!r}")
             item["weight"] = weight

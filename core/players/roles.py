@@ -11,12 +11,13 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from turnloom.core.errors import ConfigError
 from turnloom.core.models import ChatMessage, Session, Task, ToolCall, ToolSpec
 
 if TYPE_CHECKING:
+    from turnloom.core.endpoint.structured import Spend
     from turnloom.core.tools.environment import ToolEnvironment
 
 # called with each streamed text fragment while a role is generating
@@ -50,7 +51,8 @@ class RoleContext:
     restart_stream: Callable[[], None] | None = None
     # non-zero when a turn is proposed again (regenerate): varies the draws
     salt: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    # what the task generator spent on tasks introduced during this proposal (the user turn carries it)
+    task_spend: list[Spend] = field(default_factory=list)
 
     def task_list(self) -> list[Task]:
         return self.session.tasks if self.tasks is None else self.tasks

@@ -53,7 +53,7 @@ def dialogue_stats(session: Session) -> dict:
     if current:
         per_request.append(current)
     calls = _call_stats(session)
-    tasks_done = sum(1 for m in messages if m.role is Role.USER and m.meta.completes_task)
+    tasks_done = sum(1 for m in messages if m.role is Role.USER and m.meta.task_done)
     return {
         "turns": len(messages),
         "user_turns": user_turns,

@@ -38,7 +38,7 @@ from typing import Any, Protocol
 
 from turnloom.core.domains.base import Intent
 from turnloom.core.domains.progress import TaskProgress, derive_progress
-from turnloom.core.models import ChatMessage, Provenance, Role, Rule, RuleVerdict, Session, Task
+from turnloom.core.models import ChatMessage, Provenance, Role, Rule, RuleVerdict, Session, SimulatorNotes, Task
 from turnloom.core.rules.rule_files import param
 
 
@@ -127,6 +127,10 @@ class TurnView:
     def text(self) -> str:
         return self.message.text
 
+    @property
+    def notes(self) -> SimulatorNotes:
+        return self.message.meta.notes or SimulatorNotes()
+
     @cached_property
     def last_user(self) -> ChatMessage | None:
         """The latest user message before this turn (found from the end: turns stay cheap in long dialogues)."""
@@ -174,7 +178,7 @@ class TurnView:
     @cached_property
     def claims_completion(self) -> bool:
         meta = self.message.meta
-        if meta.completes_task or meta.is_task_complete:
+        if meta.task_done or meta.goal_done:
             return True
         if meta.provenance is Provenance.SIMULATOR and meta.producer == "user":
             return False  # a simulator says so through its flags
@@ -234,7 +238,7 @@ def _unconfirmed(view: TurnView) -> list[int]:
         and not state.verified
         and not state.verify_asked
         and knowledge.intent(task.subtasks[i].intent).verify
-        and i not in view.message.meta.extra.get("verify", [])
+        and i not in view.notes.verify
     ]
 
 
@@ -243,7 +247,7 @@ def check_confirm(view: TurnView, rule: Rule) -> str | None:
     if not pending:
         return None
     moving_on = view.claims_completion or bool(view.new_subtasks())
-    if moving_on and not view.message.meta.extra.get("revise"):
+    if moving_on and not view.notes.revise:
         which = ", ".join(str(i + 1) for i in pending)
         return f"moves on without confirming the change made for subtask {which}"
     return None
@@ -253,7 +257,7 @@ def check_end(view: TurnView, rule: Rule) -> str | None:
     progress = view.progress
     if not view.claims_completion or progress is None:
         return None
-    gave_up = set(view.message.meta.extra.get("gave_up", []))
+    gave_up = set(view.notes.gave_up)
     open_ = [i + 1 for i, s in enumerate(progress.states) if not s.settled and i not in gave_up]
     if open_:
         return f"claims the task is done while subtask {', '.join(map(str, open_))} is still open"
@@ -317,10 +321,10 @@ def check_withhold(view: TurnView, rule: Rule) -> str | None:
     return None
 
 
-def _count_check(pattern: re.Pattern[str], extra_key: str, limit_param: str, what: str) -> Check:
+def _count_check(pattern: re.Pattern[str], note: str, limit_param: str, what: str) -> Check:
     def check(view: TurnView, rule: Rule) -> str | None:
         def marked(m: ChatMessage) -> bool:
-            return bool(m.meta.extra.get(extra_key) or pattern.search(m.text))
+            return bool((m.meta.notes and getattr(m.meta.notes, note)) or pattern.search(m.text))
 
         if not marked(view.message):
             return None

@@ -25,7 +25,7 @@ from typing import IO, Any, Literal
 from pydantic import ValidationError
 
 from turnloom.core.errors import SessionFileError
-from turnloom.core.models import SCHEMA_VERSION, Session
+from turnloom.core.models import SCHEMA_VERSION, Session, upgrade_meta_1
 from turnloom.core.storage.toml_codec import from_toml_data, to_toml_text
 from turnloom.core.untrusted import writable_data
 
@@ -33,6 +33,20 @@ Format = Literal["json", "toml"]
 
 # MIGRATIONS[v] turns a version-v document (a dict in the JSON shape) into version v+1.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def _schema_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
+    """Message meta: task flags renamed, simulator notes and typed keys out of `extra`."""
+    messages = data.get("messages")
+    if isinstance(messages, list):
+        data["messages"] = [
+            {**m, "meta": upgrade_meta_1(m["meta"])} if isinstance(m, dict) and isinstance(m.get("meta"), dict) else m
+            for m in messages
+        ]
+    return data
+
+
+MIGRATIONS[1] = _schema_1_to_2
 
 _TOO_DEEP = "nested too deeply to be a session (a session file is a few levels deep); is it the right file?"
 _TRUNCATED_HINT = "file ends early - it may have been cut off while saving; the journal beside it may hold the rest"

@@ -32,8 +32,8 @@ async def test_a_three_task_user_oriented_dialogue_with_every_role_on_the_server
     reason = await engine.run()
     assert reason is FinishReason.USER_DONE
     assert len(session.tasks) == 3
-    assert sum(m.meta.completes_task for m in session.messages) == 3
-    assert session.messages[-1].meta.is_task_complete
+    assert sum(m.meta.task_done for m in session.messages) == 3
+    assert session.messages[-1].meta.goal_done
     assert any(m.tool_calls for m in session.messages) and any(m.role is Role.TOOL for m in session.messages)
     assert {r.role for r in fake.requests} >= {"task", "user", "assistant"}
     assert session.usage.prompt_tokens > 0

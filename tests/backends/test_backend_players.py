@@ -96,7 +96,7 @@ async def test_the_user_simulator_sees_the_goal_with_the_rules_beneath_it(fake, 
     assert "the goal wins" in first
     assert message.meta.task_index == 0 and message.meta.subtasks == [0]
     assert message.meta.usage.prompt_tokens > 0 and message.meta.backend == "fake"
-    assert set(message.meta.extra["usage_by_role"]) == {"user", "task"}
+    assert message.meta.usage_by_role is not None and set(message.meta.usage_by_role) == {"user", "task"}
 
 
 async def test_task_oriented_mode_uses_its_own_simulator_prompt_without_rules(fake, config):
@@ -119,10 +119,8 @@ async def test_a_task_transition_keeps_the_simulators_prompt_append_only(fake, c
     engine, _ = engine_for(config)
     await engine.run()
     session = engine.session
-    transitions = [
-        m for m in session.messages if m.role is Role.USER and m.meta.completes_task and not m.meta.is_task_complete
-    ]
-    assert len(transitions) == 2 and all("simulator_closing" in m.meta.extra for m in transitions)
+    transitions = [m for m in session.messages if m.role is Role.USER and m.meta.task_done and not m.meta.goal_done]
+    assert len(transitions) == 2 and all(m.meta.notes and m.meta.notes.closing for m in transitions)
     asks = [r.body["messages"] for r in fake.requests_of("user")]
     for earlier, later in zip(asks, asks[1:]):
         assert later[: len(earlier)] == earlier

@@ -47,7 +47,7 @@ class _Player:
     calls: int = 0
 
     def user(self, text: str, subtasks: list[int], done: bool = False) -> None:
-        meta = MessageMeta(task_index=0, subtasks=subtasks, completes_task=done, is_task_complete=done)
+        meta = MessageMeta(task_index=0, subtasks=subtasks, task_done=done, goal_done=done)
         self.messages.append(ChatMessage(role=Role.USER, content=text, meta=meta))
 
     def call(self, name: str, arguments: dict[str, Any]) -> Any:

@@ -67,6 +67,28 @@ json_value = st.recursive(
     max_leaves=15,
 )
 json_object = st.dictionaries(text, json_value, max_size=5)
+# a message meta's free-form `extra`: keys that schema 1 used for typed fields are read into those fields
+meta_extra = st.dictionaries(
+    text.filter(
+        lambda k: (
+            k
+            not in {
+                "verify",
+                "revise",
+                "revised",
+                "gave_up",
+                "digression",
+                "closing",
+                "simulator_closing",
+                "usage_by_role",
+                "requests",
+                "weight",
+            }
+        )
+    ),
+    json_value,
+    max_size=5,
+)
 
 
 def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -195,7 +217,7 @@ def metas(draw: st.DrawFn) -> MessageMeta:
         usage=draw(maybe(st.builds(Usage, prompt_tokens=st.integers(0, 10**6)))),
         latency_ms=draw(maybe(st.floats(allow_nan=False, allow_infinity=False))),
         verdicts=[RuleVerdict(rule_id=draw(text), passed=draw(st.booleans()), detail=draw(text))],
-        extra=draw(json_object),
+        extra=draw(meta_extra),
     )
 
 

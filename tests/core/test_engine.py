@@ -72,9 +72,9 @@ async def test_run_finishes_with_user_done_after_every_task():
     engine = open_engine(session)
     reason = await engine.run()
     assert reason is FinishReason.USER_DONE
-    assert session.messages[-1].meta.is_task_complete
+    assert session.messages[-1].meta.goal_done
     assert len(session.tasks) == 3
-    assert sum(m.meta.completes_task for m in session.messages) == 3
+    assert sum(m.meta.task_done for m in session.messages) == 3
     with pytest.raises(DialogueFinishedError):
         await engine.propose()
     assert await engine.step() is None

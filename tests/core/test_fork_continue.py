@@ -277,7 +277,7 @@ def test_a_transcript_without_tool_use_is_continued_with_one_new_task(tmp_path: 
     [task] = result.tasks
     assert task.introduced_at == 3 and result.messages[3].meta.task_index == 0
     assert result.finish_reason is FinishReason.USER_DONE
-    assert sum(m.meta.completes_task for m in result.messages) == 1
+    assert sum(m.meta.task_done for m in result.messages) == 1
     assert path.read_text().startswith("[")  # the input is untouched
 
 

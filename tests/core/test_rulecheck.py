@@ -126,7 +126,7 @@ async def test_preview_under_changed_rules_shows_a_different_turn_with_its_own_v
 
 async def test_preview_at_a_task_boundary_does_not_add_the_next_task():
     engine = await until_user_turns(engine_under([builtin(r) for r in PAPER], "retail", 1), 1)
-    while not (await preview_user_turn(engine, engine.session.config.rules)).meta.completes_task:
+    while not (await preview_user_turn(engine, engine.session.config.rules)).meta.task_done:
         await engine.step()
         await until_user_turns(engine, 1)
     tasks = len(engine.session.tasks)

@@ -99,10 +99,10 @@ async def test_turn_feedback_reacts_to_every_answer_and_the_check_catches_a_bare
 
 async def test_confirm_before_ending_asks_to_check_each_change_and_the_check_catches_moving_on():
     engine = await run_under(paper(), "retail", 2)
-    verify_turns = [m for m in user_turns(engine) if m.meta.extra.get("verify")]
+    verify_turns = [m for m in user_turns(engine) if m.meta.notes and m.meta.notes.verify]
     assert verify_turns and engine.session.write_log
     without = await run_under([r for r in paper() if r.id != "confirm_before_ending"], "retail", 2)
-    assert not any(m.meta.extra.get("verify") for m in user_turns(without))
+    assert not any(m.meta.notes and m.meta.notes.verify for m in user_turns(without))
     audited = audit_session(without.session, [builtin("confirm_before_ending")], knowledge_for(without.session))
     failures = [v for vs in audited.values() for v in vs if not v.passed]
     assert failures and "without confirming" in failures[0].detail
@@ -114,7 +114,7 @@ async def test_confirm_before_ending_asks_to_check_each_change_and_the_check_cat
 async def test_end_when_all_done_ends_only_when_settled_and_the_check_catches_an_early_goodbye():
     engine = await run_under(paper(), "clinic", 5)
     last = user_turns(engine)[-1]
-    assert last.meta.is_task_complete and len(engine.session.tasks) == 3
+    assert last.meta.goal_done and len(engine.session.tasks) == 3
     early = await until_user_turns(engine_under(paper(), "retail", 2), 1)
     result = verdict(early, builtin("end_when_all_done"), "That solves it, thanks!")
     assert not result.passed and "still open" in result.detail
@@ -222,9 +222,9 @@ async def test_withhold_details_asks_without_the_email_first_and_the_check_catch
 async def test_change_mind_revises_a_change_once_and_the_check_catches_a_second_revision():
     rules = [*paper(), builtin("change_mind", chance=1.0)]
     engine = await run_under(rules, "retail", 4)
-    revisions = [m for m in user_turns(engine) if m.meta.extra.get("revise")]
+    revisions = [m for m in user_turns(engine) if m.meta.notes and m.meta.notes.revise]
     assert len(revisions) == 1
-    new_city = revisions[0].meta.extra["revised"]["new_city"]
+    new_city = revisions[0].meta.notes.revised["new_city"]
     updates = [
         json.loads(c.arguments)
         for m in engine.session.messages
@@ -237,7 +237,7 @@ async def test_change_mind_revises_a_change_once_and_the_check_catches_a_second_
     revised_at = messages.index(revisions[0])
     answer = next(m for m in messages[revised_at + 1 :] if m.role is Role.ASSISTANT and m.content)
     after = user_turns(engine)[user_turns(engine).index(revisions[0]) + 1]
-    assert new_city in answer.content or after.meta.extra.get("verify")
+    assert new_city in answer.content or (after.meta.notes and after.meta.notes.verify)
     assert not any(m.meta.violations for m in user_turns(engine))
     mid = await until_user_turns(engine_under(rules), 3)
     rule = builtin("change_mind", max_revisions=0)
@@ -251,7 +251,7 @@ async def test_change_mind_revises_a_change_once_and_the_check_catches_a_second_
 async def test_digression_adds_one_off_topic_remark_at_most_and_the_check_catches_a_second():
     rules = [*paper(), builtin("digression", chance=1.0)]
     engine = await run_under(rules, "retail", 4)
-    digressions = [m for m in user_turns(engine) if m.meta.extra.get("digression")]
+    digressions = [m for m in user_turns(engine) if m.meta.notes and m.meta.notes.digression]
     assert len(digressions) == 1
     assert "By the way" in digressions[0].content or "Side note" in digressions[0].content
     assert engine.session.finish_reason == "user_done"

@@ -45,7 +45,7 @@ def test_toml_keeps_nulls_inside_schemas_and_arguments() -> None:
     session = simple_session()
     session.tools[0].output_schema = {"type": ["object", "null"], "default": None, "x": [None, {"y": None}]}
     session.config.rule_set = None  # a null whose default is not null
-    session.messages[2].meta.extra = {"weight": 0, "note": None}
+    session.messages[2].meta.extra = {"curator": None, "tags": [None, "ok"]}
     text = store.dumps(session, "toml")
     back = store.loads(text, "toml")
     assert back == session
@@ -112,10 +112,12 @@ def test_an_older_version_is_migrated_step_by_step(monkeypatch: pytest.MonkeyPat
     v0_json = (
         store.dumps(current, "json")
         .replace('"title":', '"name":')
-        .replace('"schema_version": 1', '"schema_version": 0')
+        .replace(f'"schema_version": {SCHEMA_VERSION}', '"schema_version": 0')
     )
     v0_toml = (
-        store.dumps(current, "toml").replace("title = ", "name = ").replace("schema_version = 1", "schema_version = 0")
+        store.dumps(current, "toml")
+        .replace("title = ", "name = ")
+        .replace(f"schema_version = {SCHEMA_VERSION}", "schema_version = 0")
     )
     seen = []
 
@@ -131,9 +133,12 @@ def test_an_older_version_is_migrated_step_by_step(monkeypatch: pytest.MonkeyPat
 
 
 def test_migrate_takes_an_explicit_registry() -> None:
-    doc = {"schema_version": -1, "x": 1}
-    steps = {-1: lambda d: {**d, "x": d["x"] + 1}, 0: lambda d: {**d, "x": d["x"] * 10}}
-    assert store.migrate(doc, migrations=steps) == {"schema_version": 1, "x": 20}
+    doc = {"schema_version": SCHEMA_VERSION - 2, "x": 1}
+    steps = {
+        SCHEMA_VERSION - 2: lambda d: {**d, "x": d["x"] + 1},
+        SCHEMA_VERSION - 1: lambda d: {**d, "x": d["x"] * 10},
+    }
+    assert store.migrate(doc, migrations=steps) == {"schema_version": SCHEMA_VERSION, "x": 20}
 
 
 def test_an_old_version_without_migration_is_a_clear_error() -> None:
@@ -268,3 +273,68 @@ def test_an_inconsistent_transcript_is_explained(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     with pytest.raises(SessionFileError, match=r"t\.session\.json: message 3: tool result answers unknown"):
         store.load_session(path)
+
+
+# ---------------------------------------------------------------- schema 1 -> 2
+
+
+def _schema_1_meta() -> dict:
+    return {
+        "provenance": "simulator",
+        "task_index": 0,
+        "subtasks": [1],
+        "completes_task": True,
+        "is_task_complete": False,
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "reasoning_tokens": 0},
+        "extra": {
+            "verify": [0],
+            "revise": [1],
+            "revised": {"new_city": "Turin"},
+            "gave_up": [2],
+            "digression": True,
+            "simulator_closing": "Thanks, that's all.",
+            "usage_by_role": {
+                "user": {"prompt_tokens": 6, "completion_tokens": 3, "reasoning_tokens": 0},
+                "task": {"prompt_tokens": 4, "completion_tokens": 2, "reasoning_tokens": 0},
+            },
+            "curator": "keep",
+        },
+    }
+
+
+@pytest.mark.parametrize("fmt", ["json", "toml"])
+def test_a_schema_1_file_reads_its_notes_and_flags_into_the_typed_fields(fmt: str) -> None:
+    data = json.loads(store.dumps(simple_session(), "json"))
+    data["schema_version"] = 1
+    user = next(m for m in data["messages"] if m["role"] == "user")
+    user["meta"] = _schema_1_meta()
+    if fmt == "json":
+        text = json.dumps(data)
+    else:  # a TOML file written by schema 1: `extra` is a JSON string there
+        session_toml = tomllib.loads(store.dumps(simple_session(), "toml"))
+        session_toml["schema_version"] = 1
+        old_meta = dict(_schema_1_meta(), extra=json.dumps(_schema_1_meta()["extra"]))
+        next(m for m in session_toml["messages"] if m["role"] == "user")["meta"] = old_meta
+        import tomli_w
+
+        text = tomli_w.dumps(session_toml)
+    session = store.loads(text, fmt)
+    assert session.schema_version == SCHEMA_VERSION == 2
+    meta = next(m for m in session.messages if m.role == "user").meta
+    assert meta.task_done and not meta.goal_done
+    assert meta.notes is not None
+    assert (meta.notes.verify, meta.notes.revise, meta.notes.gave_up) == ([0], [1], [2])
+    assert meta.notes.revised == {"new_city": "Turin"} and meta.notes.digression
+    assert meta.notes.closing == "Thanks, that's all."
+    assert meta.usage_by_role is not None and meta.usage_by_role["task"].prompt_tokens == 4
+    assert meta.extra == {"curator": "keep"}  # what turnloom does not own stays where it was
+    # written back, it is schema 2 and reads the same
+    assert store.loads(store.dumps(session, fmt), fmt) == session
+
+
+def test_a_schema_1_journal_line_reads_into_the_typed_fields() -> None:
+    from turnloom.core.models import ChatMessage
+
+    line = {"role": "user", "content": "Ship it to Turin instead.", "meta": _schema_1_meta()}
+    message = ChatMessage.model_validate(line)
+    assert message.meta.task_done and message.meta.notes and message.meta.notes.revise == [1]

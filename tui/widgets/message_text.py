@@ -70,9 +70,9 @@ def header_text(index: int | None, message: ChatMessage, styles: MessageStyles, 
         parts.append((f"task {meta.task_index + 1}", styles.badge))
     if meta.subtasks:
         parts.append(("subtask " + ",".join(str(i + 1) for i in meta.subtasks), styles.badge))
-    if meta.is_task_complete:
+    if meta.goal_done:
         parts.append(("all tasks done", styles.operator))
-    elif meta.completes_task and meta.task_index:
+    elif meta.task_done and meta.task_index:
         parts.append((f"task {meta.task_index} done", styles.operator))
     if meta.tool_error:
         parts.append(("tool error", styles.error))

@@ -43,7 +43,7 @@ def turn_text(message: ChatMessage) -> Text:
     for verdict in message.meta.violations:
         detail = f" — {verdict.detail}" if verdict.detail else ""
         text.append(f"\n⚠ {verdict.rule_id}{clean(detail)}", style="bold")
-    if message.meta.is_task_complete:
+    if message.meta.goal_done:
         text.append("\n(ends the dialogue)", style="italic")
     return text
 

@@ -169,9 +169,6 @@ class LLMAssistant:
         return calls, None
 
     def _message(self, ctx: RoleContext, result: ChatResult, calls: list[ToolCall], spend: Spend) -> ChatMessage:
-        extra: dict[str, Any] = {}
-        if spend.requests > 1:
-            extra["requests"] = spend.requests
         return ChatMessage(
             role=Role.ASSISTANT,
             content=result.content.strip() or None,
@@ -184,7 +181,7 @@ class LLMAssistant:
                 task_index=_task_index(ctx),
                 usage=spend.usage,
                 latency_ms=spend.latency_ms,
-                extra=extra,
+                requests=spend.requests if spend.requests > 1 else None,
             ),
         )
 

@@ -120,7 +120,7 @@ class LLMTaskGenerator:
             seed=seed_for(session, f"task{index}", ctx.salt),
         )
         reply = await ask_json(self.endpoint, request, check=_check, repair=json_repair)
-        ctx.extra.setdefault("task_spend", []).append(reply.spend)
+        ctx.task_spend.append(reply.spend)
         value = reply.value
         subtasks = [
             Subtask(description=s["description"].strip(), intent="llm")

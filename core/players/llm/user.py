@@ -23,7 +23,7 @@ from typing import Any
 from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.endpoint.exchange import ChatRequest, StreamedField
 from turnloom.core.endpoint.structured import Spend, ask_json
-from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, Session, Task, Usage
+from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, Session, SimulatorNotes, Task, Usage
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.prompts import json_repair, render
 
@@ -37,7 +37,6 @@ USER_SCHEMA: dict[str, Any] = {
     "required": ["user_message", "subtasks", "is_task_complete"],
     "additionalProperties": False,
 }
-CLOSING_KEY = "simulator_closing"
 RESULT_CHARS = 4000  # tool results longer than this are cut in the simulator's view
 
 
@@ -101,7 +100,7 @@ def _own_reply(message: ChatMessage) -> str:
         {
             "user_message": message.text,
             "subtasks": [i + 1 for i in message.meta.subtasks],
-            "is_task_complete": message.meta.is_task_complete,
+            "is_task_complete": message.meta.goal_done,
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -143,7 +142,7 @@ class SimulatorView:
             if message.role is not Role.USER:
                 segment += _turn_lines(message, names)
                 continue
-            closing = message.meta.extra.get(CLOSING_KEY)
+            closing = message.meta.notes.closing if message.meta.notes else None
             early = self.blocks(index, before=closing is not None)
             out.append({"role": "user", "content": _join(segment, early)})
             segment = []
@@ -178,21 +177,20 @@ class LLMUserSimulator:
         messages = view.messages()
         spend = Spend()
         reply = await self._ask(ctx, messages, spend)
-        extra: dict[str, Any] = {}
         value = reply.value
         if value["is_task_complete"]:
             following = await ctx.next_task() if ctx.next_task is not None else None
             if following is None:
-                return self._finish(ctx, value, current, tasks, spend, completes=True, is_complete=True, extra=extra)
-            extra[CLOSING_KEY] = reply.content
+                return self._finish(ctx, value, current, tasks, spend, completes=True, is_complete=True)
+            closing = reply.content
             block = _goal_block(following, first=False, rules=view.rules)
             messages = messages + [{"role": "assistant", "content": reply.content}, {"role": "user", "content": block}]
             reply = await self._ask(ctx, messages, spend)
             value = dict(reply.value, is_task_complete=False)
             return self._finish(
-                ctx, value, current + 1, ctx.task_list(), spend, completes=True, is_complete=False, extra=extra
+                ctx, value, current + 1, ctx.task_list(), spend, completes=True, is_complete=False, closing=closing
             )
-        return self._finish(ctx, value, current, tasks, spend, completes=False, is_complete=False, extra=extra)
+        return self._finish(ctx, value, current, tasks, spend, completes=False, is_complete=False)
 
     async def _ask(self, ctx: RoleContext, messages: list[dict[str, Any]], spend: Spend):
         field = StreamedField("user_message")
@@ -231,19 +229,17 @@ class LLMUserSimulator:
         spend: Spend,
         completes: bool,
         is_complete: bool,
-        extra: dict[str, Any],
+        closing: str | None = None,
     ) -> ChatMessage:
         task = tasks[min(task_index, len(tasks) - 1)]
         subtasks = sorted(
             {n - 1 for n in value.get("subtasks", []) if isinstance(n, int) and 1 <= n <= len(task.subtasks)}
         )
         user_usage, task_usage = spend.usage, Usage()
-        task_spends = ctx.extra.pop("task_spend", [])
+        task_spends, ctx.task_spend = ctx.task_spend, []
         for spent in task_spends:
             task_usage = task_usage + spent.usage
             spend.merge(spent)
-        if task_spends:
-            extra["usage_by_role"] = {"user": user_usage.model_dump(), "task": task_usage.model_dump()}
         return _message(
             value["user_message"].strip(),
             task_index,
@@ -252,7 +248,8 @@ class LLMUserSimulator:
             self.endpoint,
             completes=completes,
             is_complete=is_complete,
-            extra=extra,
+            notes=SimulatorNotes(closing=closing) if closing is not None else None,
+            usage_by_role={"user": user_usage, "task": task_usage} if task_spends else None,
         )
 
 
@@ -277,7 +274,8 @@ def _message(
     endpoint: Endpoint,
     completes: bool = False,
     is_complete: bool = False,
-    extra: dict[str, Any] | None = None,
+    notes: SimulatorNotes | None = None,
+    usage_by_role: dict[str, Usage] | None = None,
 ) -> ChatMessage:
     return ChatMessage(
         role=Role.USER,
@@ -289,10 +287,11 @@ def _message(
             model=spend.model or endpoint.profile.model,
             task_index=task_index,
             subtasks=subtasks,
-            completes_task=completes,
-            is_task_complete=is_complete,
+            task_done=completes,
+            goal_done=is_complete,
             usage=spend.usage if spend.requests else None,
             latency_ms=spend.latency_ms if spend.requests else None,
-            extra=extra or {},
+            notes=notes,
+            usage_by_role=usage_by_role,
         ),
     )

@@ -27,7 +27,7 @@ import random
 
 from turnloom.core.domains.base import Intent
 from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress
-from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, Task
+from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, SimulatorNotes, Task
 from turnloom.core.players.offline.identity import UserIdentity, draw_identity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import (
@@ -58,7 +58,7 @@ class OfflineUserSimulator:
         progress = self.progress(ctx, tasks)
         task = tasks[progress.task_index]
         parts: list[str] = []
-        meta_extra: dict = {}
+        notes = SimulatorNotes()
         if progress.user_turns == 0:
             requested = self._reveal(progress, task, rules, rng)
             if not session.messages and (opening := voice.opening(_topic(task, requested))):
@@ -75,12 +75,12 @@ class OfflineUserSimulator:
             if dropped:
                 for i in dropped:
                     progress.states[i].gave_up = True
-                meta_extra["gave_up"] = dropped
+                notes.gave_up = dropped
                 parts.append(voice.gave_up())
             if retry:
                 lead = voice.rng.choice(("Sure:", "Of course.", "Sure.")) if asked_back else voice.retry()
                 parts.append(f"{lead} {self._requests(task, retry, progress, [], voice, [])}")
-                return self._message(" ".join(parts), progress.task_index, subtasks=retry, extra=meta_extra)
+                return self._message(" ".join(parts), progress.task_index, subtasks=retry, notes=notes)
         elif progress.last_asked and rule_of_kind(rules, "turn_feedback"):
             parts.append(self._feedback(progress, voice, last))
 
@@ -89,18 +89,17 @@ class OfflineUserSimulator:
             i, slots = revision
             text = voice.request(self.knowledge.intent(task.subtasks[i].intent), slots, later=True)
             parts.append(f"{voice.revise()} {_lower_first(text)}")
-            meta_extra.update(
-                revise=[i], revised={k: v for k, v in slots.items() if v != task.subtasks[i].slots.get(k)}
-            )
-            return self._message(" ".join(parts), progress.task_index, extra=meta_extra)
+            notes.revise = [i]
+            notes.revised = {k: v for k, v in slots.items() if v != task.subtasks[i].slots.get(k)}
+            return self._message(" ".join(parts), progress.task_index, notes=notes)
 
         verify = self._needs_verification(progress, task, rules)
         if verify is not None:
             intent = self.knowledge.intent(self.knowledge.intent(task.subtasks[verify].intent).verify or "")
             slots = {k: task.subtasks[verify].slots[k] for k in intent.slots}
             parts.append(f"{voice.confirm()} {voice.request(intent, slots, later=True)}")
-            meta_extra["verify"] = [verify]
-            return self._message(" ".join(parts), progress.task_index, extra=meta_extra)
+            notes.verify = [verify]
+            return self._message(" ".join(parts), progress.task_index, notes=notes)
 
         requested = self._reveal(progress, task, rules, rng)
         if requested:
@@ -110,8 +109,8 @@ class OfflineUserSimulator:
             parts.append(request)
             if self._digress(ctx, rules, rng):
                 parts.append(voice.digression())
-                meta_extra["digression"] = True
-            return self._message(" ".join(parts), progress.task_index, subtasks=requested, extra=meta_extra)
+                notes.digression = True
+            return self._message(" ".join(parts), progress.task_index, subtasks=requested, notes=notes)
 
         # every subtask of this task is settled
         following = await ctx.next_task() if ctx.next_task is not None else None
@@ -125,9 +124,9 @@ class OfflineUserSimulator:
                 progress.task_index + 1,
                 subtasks=first,
                 completes=not progress.closed,
-                extra=meta_extra,
+                notes=notes,
             )
-        return self._message(voice.closing(), progress.task_index, completes=True, is_complete=True, extra=meta_extra)
+        return self._message(voice.closing(), progress.task_index, completes=True, is_complete=True, notes=notes)
 
     def progress(self, ctx: RoleContext, tasks: list[Task]) -> TaskProgress:
         """Re-derive the current task's progress from the transcript."""
@@ -172,7 +171,7 @@ class OfflineUserSimulator:
         rule = rule_of_kind(rules, "change_mind")
         if rule is None or not progress.last_requested:
             return None
-        made = sum(1 for m in ctx.session.messages if m.role is Role.USER and m.meta.extra.get("revise"))
+        made = sum(1 for m in ctx.session.messages if m.role is Role.USER and m.meta.notes and m.meta.notes.revise)
         if made >= int(param(rule, "max_revisions")):
             return None
         template = next((t for t in self.knowledge.pack.templates if t.name == task.template), None)
@@ -194,7 +193,7 @@ class OfflineUserSimulator:
         rule = rule_of_kind(rules, "digression")
         if rule is None:
             return False
-        made = sum(1 for m in ctx.session.messages if m.role is Role.USER and m.meta.extra.get("digression"))
+        made = sum(1 for m in ctx.session.messages if m.role is Role.USER and m.meta.notes and m.meta.notes.digression)
         return made < int(param(rule, "max_digressions")) and rng.random() < float(param(rule, "chance"))
 
     # ------------------------------------------------------------ wording
@@ -266,9 +265,10 @@ class OfflineUserSimulator:
         subtasks: list[int] | None = None,
         completes: bool = False,
         is_complete: bool = False,
-        extra: dict | None = None,
+        notes: SimulatorNotes | None = None,
     ) -> ChatMessage:
-        if not is_complete and (subtasks or extra):
+        noted = notes if notes is not None and notes != SimulatorNotes() else None
+        if not is_complete and (subtasks or noted):
             text = not_a_goodbye(text)
         return ChatMessage(
             role=Role.USER,
@@ -278,9 +278,9 @@ class OfflineUserSimulator:
                 backend="offline",
                 task_index=task_index,
                 subtasks=subtasks or [],
-                completes_task=completes,
-                is_task_complete=is_complete,
-                extra=extra or {},
+                task_done=completes,
+                goal_done=is_complete,
+                notes=noted,
             ),
         )
 
