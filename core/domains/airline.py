@@ -351,6 +351,66 @@ INTENTS = (
         ("bag", "checking", "tag"),
         verify="booking_bags",
     ),
+    Intent(
+        "profile_by_email",
+        "pull up the passenger profile registered to {email}",
+        (
+            "Can you pull up my passenger profile? The email on it is {email}.",
+            "Which passenger is registered under {email}?",
+            "Find the traveller profile with the email address {email}.",
+            "What do you have on file for {email}?",
+        ),
+        {"email": "email"},
+        (S("get_passenger_by_email", {"email": "{email}"}),),
+        ("on file", "registered"),
+    ),
+    Intent(
+        "bookings_by_email",
+        "list the bookings of the passenger with email {email}",
+        (
+            "Which bookings do I have? My email is {email}.",
+            "Show me every booking made under {email}.",
+            "I need the list of reservations for {email}.",
+            "What trips are booked for the passenger {email}?",
+        ),
+        {"email": "email"},
+        (
+            S("get_passenger_by_email", {"email": "{email}"}),
+            S("get_passenger_bookings", {"passenger_id": "$prev.id"}),
+        ),
+        ("trips booked",),
+    ),
+    Intent(
+        "spend_by_email",
+        "find out how much the passenger with email {email} has spent on tickets",
+        (
+            "How much have I spent on tickets so far? I'm {email}.",
+            "What's the total ticket spend for the passenger {email}?",
+            "Give me a spending summary for the traveller with email {email}.",
+        ),
+        {"email": "email"},
+        (
+            S("get_passenger_by_email", {"email": "{email}"}),
+            S("get_passenger_bookings_summary", {"passenger_id": "$prev.id"}),
+        ),
+        ("ticket spend",),
+    ),
+    Intent(
+        "first_booking_bags",
+        "see which bags are checked on the first booking of the passenger with email {email}",
+        (
+            "Which bags are on my first booking? My email is {email}.",
+            "Find the first reservation under {email} and tell me what luggage is checked on it.",
+            "I'm {email}: what bags did I check for the first trip on my account?",
+        ),
+        {"email": "email"},
+        (
+            S("get_passenger_by_email", {"email": "{email}"}),
+            S("get_passenger_bookings", {"passenger_id": "$prev.id"}),
+            S("get_booking_bags", {"booking_id": "$prev.id"}),
+        ),
+        ("first booking", "first trip", "first reservation"),
+    ),
 )
 
 _ACTIVE = "SELECT id AS booking_id FROM bookings WHERE status != 'cancelled' AND passenger_id = :user_id"
@@ -388,17 +448,17 @@ TEMPLATES = (
     TaskTemplate(
         "traveller_review",
         Difficulty.MEDIUM,
-        "You are passenger {passenger_id} and want to see your profile, your bookings and "
-        "what you have spent on tickets.",
-        "SELECT DISTINCT passenger_id FROM bookings WHERE passenger_id = :user_id",
-        ("passenger_profile", "passenger_bookings", "passenger_spend"),
+        "You ({email}) want to see your bookings, what you have spent on tickets and the bags on your first booking.",
+        "SELECT DISTINCT p.email AS email FROM passengers p JOIN bookings b ON b.passenger_id = p.id "
+        "WHERE p.id = :user_id",
+        ("bookings_by_email", "spend_by_email", "first_booking_bags"),
     ),
     TaskTemplate(
         "new_contact",
         Difficulty.MEDIUM,
-        "You are passenger {passenger_id} and want your email changed to {new_email}.",
-        "SELECT id AS passenger_id FROM passengers WHERE id = :user_id",
-        ("passenger_profile", "update_passenger_email"),
+        "You ({email}, passenger {passenger_id}) want to see your profile and have your email changed to {new_email}.",
+        "SELECT id AS passenger_id, email FROM passengers WHERE id = :user_id",
+        ("profile_by_email", "update_passenger_email"),
         {
             "new_email": (
                 "{user_first}.{user_last}@mailbox.org",

@@ -348,6 +348,37 @@ INTENTS = (
         ("book", "new", "reason"),
         verify="patient_appointments",
     ),
+    Intent(
+        "costs_by_email",
+        "find out what the patient with email {email} has paid in consultation fees",
+        (
+            "How much have my visits cost so far? My email is {email}.",
+            "What are the total consultation fees for the patient {email}?",
+            "Give me a summary of the fees on the record registered to {email}.",
+        ),
+        {"email": "email"},
+        (
+            S("get_patient_by_email", {"email": "{email}"}),
+            S("get_patient_appointments_summary", {"patient_id": "$prev.id"}),
+        ),
+        ("cost so far",),
+    ),
+    Intent(
+        "first_visit_prescriptions",
+        "see what was prescribed at the first appointment of the patient with email {email}",
+        (
+            "What was I prescribed at my first appointment? My email is {email}.",
+            "Find the first visit on the record for {email} and list its prescriptions.",
+            "I'm {email}: which medicines came out of my very first appointment?",
+        ),
+        {"email": "email"},
+        (
+            S("get_patient_by_email", {"email": "{email}"}),
+            S("get_patient_appointments", {"patient_id": "$prev.id"}),
+            S("get_appointment_prescriptions", {"appointment_id": "$prev.id"}),
+        ),
+        ("medicines", "first visit", "first appointment"),
+    ),
 )
 
 _DATES = ("2025-11-04", "2025-11-18", "2025-12-02", "2025-12-09", "2025-12-16")
@@ -378,9 +409,10 @@ TEMPLATES = (
     TaskTemplate(
         "patient_history",
         Difficulty.EASY,
-        "You are patient {patient_id} and want to check your record and your appointments.",
-        "SELECT DISTINCT patient_id FROM appointments WHERE patient_id = :user_id",
-        ("patient_record", "patient_appointments"),
+        "You ({email}) want to check your appointments and what you were prescribed at your first visit.",
+        "SELECT DISTINCT p.email AS email FROM patients p JOIN appointments a ON a.patient_id = p.id "
+        "WHERE p.id = :user_id",
+        ("appointments_by_email", "first_visit_prescriptions"),
     ),
     TaskTemplate(
         "move_visit",
@@ -393,10 +425,10 @@ TEMPLATES = (
     TaskTemplate(
         "patient_overview",
         Difficulty.MEDIUM,
-        "You ({email}, patient {patient_id}) want to see your appointments and what your visits have cost.",
+        "You ({email}) want to see your appointments and what your visits have cost.",
         "SELECT p.email AS email, p.id AS patient_id FROM patients p "
         "WHERE p.id = :user_id AND EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = p.id)",
-        ("appointments_by_email", "patient_costs"),
+        ("appointments_by_email", "costs_by_email"),
     ),
     TaskTemplate(
         "new_phone",

@@ -361,6 +361,36 @@ INTENTS = (
         ("log", "appearance", "scored"),
         verify="player_stats",
     ),
+    Intent(
+        "squad_value_by_name",
+        "find out what the squad of {club_name} is worth",
+        (
+            "What is the squad of {club_name} worth altogether?",
+            "How much is the {club_name} roster valued at?",
+            "Look up {club_name} and give me the total market value of its players.",
+        ),
+        {"club_name": "name"},
+        (
+            S("get_club_by_name", {"name": "{club_name}"}),
+            S("get_club_players_summary", {"club_id": "$prev.id"}),
+        ),
+        ("market value",),
+    ),
+    Intent(
+        "position_by_club_name",
+        "list the {position} players of {club_name}",
+        (
+            "Which {position} players do {club_name} have?",
+            "Who plays {position} for {club_name}?",
+            "Find {club_name} and list its players in the {position} position.",
+        ),
+        {"club_name": "name", "position": "word"},
+        (
+            S("get_club_by_name", {"name": "{club_name}"}),
+            S("search_players", {"club_id": "$prev.id", "position": "{position}"}),
+        ),
+        ("players in",),
+    ),
 )
 
 
@@ -368,9 +398,9 @@ TEMPLATES = (
     TaskTemplate(
         "club_lookup",
         Difficulty.EASY,
-        "You want to know where {club_name} play and who is in their squad.",
+        "You want to know where {club_name} play and what their squad is worth.",
         "SELECT name AS club_name FROM clubs",
-        ("club_by_name", "squad_by_club_name"),
+        ("club_by_name", "squad_value_by_name"),
     ),
     TaskTemplate(
         "player_lookup",
@@ -397,9 +427,9 @@ TEMPLATES = (
     TaskTemplate(
         "scouting",
         Difficulty.MEDIUM,
-        "You are scouting club {club_id}: see its squad, its {position}s and what the squad is worth.",
-        "SELECT DISTINCT club_id, position FROM players WHERE club_id IS NOT NULL",
-        ("club_squad", "club_position_players", "squad_value"),
+        "You are scouting {club_name}: see its {position}s and what the squad is worth.",
+        "SELECT DISTINCT c.name AS club_name, p.position AS position FROM players p JOIN clubs c ON c.id = p.club_id",
+        ("position_by_club_name", "squad_value_by_name"),
     ),
     TaskTemplate(
         "revalue",

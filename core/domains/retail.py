@@ -325,6 +325,23 @@ INTENTS = (
         ("register", "sign", "new"),
         verify="customer_by_email",
     ),
+    Intent(
+        "first_order_items",
+        "see what was in the first order on the account with email {email}",
+        (
+            "What was in the first order on my account? It's under {email}.",
+            "Can you find my first order and tell me what was in it? My email is {email}.",
+            "I'm {email}. Which products were in the very first order I placed?",
+            "Look up the account {email}, find its first order and list the items in it.",
+        ),
+        {"email": "email"},
+        (
+            S("get_customer_by_email", {"email": "{email}"}),
+            S("get_customer_orders", {"customer_id": "$prev.id"}),
+            S("get_order_order_items", {"order_id": "$prev.id"}),
+        ),
+        ("first order", "very first"),
+    ),
 )
 
 _NEW_CITIES = ("Seville", "Bordeaux", "Hamburg", "Turin", "Bergen", "Gdansk")
@@ -366,17 +383,17 @@ TEMPLATES = (
     TaskTemplate(
         "order_history",
         Difficulty.EASY,
-        "You are customer {customer_id} and want your order history and your total spend.",
-        "SELECT DISTINCT customer_id FROM orders WHERE customer_id = :user_id",
-        ("customer_orders", "customer_spend"),
+        "You ({email}) want your order history and to know what was in your first order.",
+        "SELECT DISTINCT c.email AS email FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.id = :user_id",
+        ("orders_by_email", "first_order_items"),
     ),
     TaskTemplate(
         "review_account",
         Difficulty.MEDIUM,
-        "You (customer {customer_id}, email {email}) want to review your orders and how much you have spent so far.",
+        "You ({email}) want to review how much you have spent so far and what your first order held.",
         "SELECT c.id AS customer_id, c.email AS email FROM customers c "
         "WHERE c.id = :user_id AND EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id)",
-        ("orders_by_email", "spend_by_email"),
+        ("spend_by_email", "first_order_items"),
     ),
     TaskTemplate(
         "redirect_order",

@@ -360,6 +360,52 @@ INTENTS = (
         ("report", "problem", "ticket"),
         verify="subscriber_tickets",
     ),
+    Intent(
+        "plan_by_phone",
+        "find out which plan the line {phone_number} is on",
+        (
+            "Which plan is the line {phone_number} on?",
+            "What tariff does my number {phone_number} have right now?",
+            "Look up the line {phone_number} and tell me its current plan.",
+            "I forgot what plan I'm on. My number is {phone_number}.",
+        ),
+        {"phone_number": "word"},
+        (
+            S("get_subscriber_by_phone_number", {"phone_number": "{phone_number}"}),
+            S("get_plan_by_id", {"id": "$prev.plan_id"}),
+        ),
+        ("plan is", "plan i'm on"),
+    ),
+    Intent(
+        "billing_by_phone",
+        "get a billing summary for the line {phone_number}",
+        (
+            "How much have I been billed in total on {phone_number}?",
+            "Give me a billing summary for the number {phone_number}.",
+            "What do the bills on line {phone_number} add up to?",
+        ),
+        {"phone_number": "word"},
+        (
+            S("get_subscriber_by_phone_number", {"phone_number": "{phone_number}"}),
+            S("get_subscriber_invoices_summary", {"subscriber_id": "$prev.id"}),
+        ),
+        ("billed", "add up"),
+    ),
+    Intent(
+        "tickets_by_phone",
+        "see the support tickets on the line {phone_number}",
+        (
+            "Which support tickets are open on my line {phone_number}?",
+            "Show me the tickets filed for the number {phone_number}.",
+            "Have I got any support requests on {phone_number}?",
+        ),
+        {"phone_number": "word"},
+        (
+            S("get_subscriber_by_phone_number", {"phone_number": "{phone_number}"}),
+            S("get_subscriber_support_tickets", {"subscriber_id": "$prev.id"}),
+        ),
+        ("support requests", "tickets filed"),
+    ),
 )
 
 _ISSUE_POOL = {
@@ -390,9 +436,9 @@ TEMPLATES = (
     TaskTemplate(
         "whose_line",
         Difficulty.EASY,
-        "You want to know whose line {phone_number} is and which bills it has.",
-        "SELECT phone_number FROM subscribers",
-        ("subscriber_by_phone", "invoices_by_phone"),
+        "You want to know which bills your line {phone_number} has and which plan it is on.",
+        "SELECT phone_number FROM subscribers WHERE id = :user_id",
+        ("invoices_by_phone", "plan_by_phone"),
     ),
     TaskTemplate(
         "settle_bill",
@@ -424,7 +470,7 @@ TEMPLATES = (
         "your invoices and billing summary, open a {category} ticket ({summary}), and check it "
         "was filed.",
         "SELECT id AS subscriber_id, phone_number FROM subscribers WHERE id = :user_id",
-        ("invoices_by_phone", "billing_summary", "open_ticket", "subscriber_tickets"),
+        ("invoices_by_phone", "billing_by_phone", "open_ticket", "subscriber_tickets"),
         _ISSUE_POOL,
     ),
     TaskTemplate(
