@@ -411,6 +411,24 @@ INTENTS = (
         ),
         ("first booking", "first trip", "first reservation"),
     ),
+    Intent(
+        "cancel_my_booking",
+        "cancel a confirmed booking of the passenger with email {email}",
+        (
+            "I have to cancel one of my trips. My email is {email}.",
+            "Please cancel my confirmed booking; it's under {email}.",
+            "My plans fell through, can you cancel my reservation? I'm {email}.",
+            "Find my confirmed flight booking ({email}) and cancel it, please.",
+        ),
+        {"email": "email"},
+        (
+            S("get_passenger_by_email", {"email": "{email}"}),
+            S("search_bookings", {"passenger_id": "$prev.id", "status": "confirmed"}),
+            S("update_booking_status", {"id": "$prev.id", "status": "cancelled"}),
+        ),
+        ("fell through", "one of my trips"),
+        verify="bookings_by_email",
+    ),
 )
 
 _ACTIVE = "SELECT id AS booking_id FROM bookings WHERE status != 'cancelled' AND passenger_id = :user_id"
@@ -501,6 +519,14 @@ TEMPLATES = (
             "weight_kg": (12.5, 18.0, 20.2, 23.0),
             "tag_number": ("BAG-9101", "BAG-9102", "BAG-9103", "BAG-9104", "BAG-9105"),
         },
+    ),
+    TaskTemplate(
+        "cancel_my_trip",
+        Difficulty.MEDIUM,
+        "You ({email}) want to see your bookings and cancel one that is confirmed.",
+        "SELECT p.email AS email FROM passengers p WHERE p.id = :user_id "
+        "AND EXISTS (SELECT 1 FROM bookings b WHERE b.passenger_id = p.id AND b.status = 'confirmed')",
+        ("bookings_by_email", "cancel_my_booking"),
     ),
 )
 

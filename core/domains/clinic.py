@@ -379,6 +379,24 @@ INTENTS = (
         ),
         ("medicines", "first visit", "first appointment"),
     ),
+    Intent(
+        "cancel_my_visit",
+        "cancel a scheduled appointment of the patient with email {email}",
+        (
+            "I need to cancel my upcoming appointment. My email is {email}.",
+            "Please call off my scheduled visit; the record is under {email}.",
+            "Can you find my booked appointment ({email}) and cancel it?",
+            "I can't make my appointment, please cancel it. I'm {email}.",
+        ),
+        {"email": "email"},
+        (
+            S("get_patient_by_email", {"email": "{email}"}),
+            S("search_appointments", {"patient_id": "$prev.id", "status": "scheduled"}),
+            S("update_appointment_status", {"id": "$prev.id", "status": "cancelled"}),
+        ),
+        ("call off", "can't make"),
+        verify="appointments_by_email",
+    ),
 )
 
 _DATES = ("2025-11-04", "2025-11-18", "2025-12-02", "2025-12-09", "2025-12-16")
@@ -458,6 +476,14 @@ TEMPLATES = (
         "FROM appointments a JOIN patients p ON p.id = a.patient_id "
         "WHERE a.status = 'scheduled' AND p.id = :user_id",
         ("appointments_by_email", "appointment_details", "cancel_appointment", "doctor_schedule"),
+    ),
+    TaskTemplate(
+        "drop_a_visit",
+        Difficulty.MEDIUM,
+        "You ({email}) want to see your appointments and cancel one that is scheduled.",
+        "SELECT p.email AS email FROM patients p WHERE p.id = :user_id "
+        "AND EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = p.id AND a.status = 'scheduled')",
+        ("appointments_by_email", "cancel_my_visit"),
     ),
 )
 

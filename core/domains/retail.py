@@ -342,6 +342,24 @@ INTENTS = (
         ),
         ("first order", "very first"),
     ),
+    Intent(
+        "cancel_my_pending",
+        "cancel the pending order on the account with email {email}",
+        (
+            "Please cancel my pending order. My account email is {email}.",
+            "I'd like to cancel the order that hasn't shipped yet, under {email}.",
+            "Can you find the pending order on {email} and cancel it?",
+            "Cancel whatever is still pending on my account, {email}.",
+        ),
+        {"email": "email"},
+        (
+            S("get_customer_by_email", {"email": "{email}"}),
+            S("search_orders", {"customer_id": "$prev.id", "status": "pending"}),
+            S("update_order_status", {"id": "$prev.id", "status": "cancelled"}),
+        ),
+        ("hasn't shipped", "still pending"),
+        verify="orders_by_email",
+    ),
 )
 
 _NEW_CITIES = ("Seville", "Bordeaux", "Hamburg", "Turin", "Bergen", "Gdansk")
@@ -429,6 +447,14 @@ TEMPLATES = (
         "SELECT DISTINCT p.category AS category, p.sku AS sku FROM products p",
         ("register_customer", "customer_by_email", "products_in_category", "product_by_sku"),
         _NEW_PEOPLE,
+    ),
+    TaskTemplate(
+        "cancel_my_pending",
+        Difficulty.MEDIUM,
+        "You ({email}) want to see your orders and cancel the one that is still pending.",
+        "SELECT c.email AS email FROM customers c WHERE c.id = :user_id "
+        "AND EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.status = 'pending')",
+        ("orders_by_email", "cancel_my_pending"),
     ),
 )
 

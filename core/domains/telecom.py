@@ -406,6 +406,24 @@ INTENTS = (
         ),
         ("support requests", "tickets filed"),
     ),
+    Intent(
+        "pay_my_bill",
+        "pay an unpaid bill on the line {phone_number}",
+        (
+            "I'd like to pay my unpaid bill. My number is {phone_number}.",
+            "Please settle the open invoice on line {phone_number}.",
+            "Can you mark the unpaid bill for {phone_number} as paid? I've just transferred the money.",
+            "There's a bill outstanding on {phone_number}, I want to pay it now.",
+        ),
+        {"phone_number": "word"},
+        (
+            S("get_subscriber_by_phone_number", {"phone_number": "{phone_number}"}),
+            S("search_invoices", {"subscriber_id": "$prev.id", "status": "unpaid"}),
+            S("update_invoice_status", {"id": "$prev.id", "status": "paid"}),
+        ),
+        ("outstanding", "open invoice"),
+        verify="invoices_by_phone",
+    ),
 )
 
 _ISSUE_POOL = {
@@ -489,6 +507,14 @@ TEMPLATES = (
                 "{user_first}.{user_last}.home@example.net",
             )
         },
+    ),
+    TaskTemplate(
+        "pay_up",
+        Difficulty.MEDIUM,
+        "You want to see the bills on your line {phone_number} and pay one that is unpaid.",
+        "SELECT s.phone_number AS phone_number FROM subscribers s WHERE s.id = :user_id "
+        "AND EXISTS (SELECT 1 FROM invoices i WHERE i.subscriber_id = s.id AND i.status = 'unpaid')",
+        ("invoices_by_phone", "pay_my_bill"),
     ),
 )
 

@@ -33,6 +33,8 @@ class Outcome:
     result: object = None
     error: str | None = None
     unavailable: bool = False
+    # the records a change could apply to: more than one fit, so the assistant asks which one
+    choices: list[dict] | None = None
 
 
 class OfflineAssistant:
@@ -79,6 +81,11 @@ class OfflineAssistant:
                 tool_calls=calls,
                 meta=MessageMeta(producer="assistant", backend="offline"),
             )
+        asks = [o for o in outcomes if o.choices]
+        if asks:
+            served = [o for o in outcomes if not o.choices]
+            said = answer(served, rng, tools) + "\n\n" if served else ""
+            return self._text(said + which_one(asks[0], rng))
         return self._text(answer(outcomes, rng, tools))
 
     # ------------------------------------------------------------ planning
@@ -148,6 +155,9 @@ class OfflineAssistant:
                 continue
             if step.tool not in available:
                 return Outcome(request, step.tool, unavailable=True)
+            if _ambiguous(step.arguments, previous) and available[step.tool].writes:
+                # a change to "my pending order" when there are several: ask rather than guess
+                return Outcome(request, step.tool, choices=[r for r in previous if isinstance(r, dict)])
             arguments = _arguments(step.arguments, request.slots, previous)
             if arguments is None:
                 return Outcome(request, step.tool, result=None)
@@ -185,6 +195,45 @@ class OfflineAssistant:
     @staticmethod
     def _text(text: str) -> ChatMessage:
         return ChatMessage(role=Role.ASSISTANT, content=text, meta=MessageMeta(producer="assistant", backend="offline"))
+
+
+def _ambiguous(templates: dict[str, str], previous: object) -> bool:
+    """Whether a step takes a record from a list that holds more than one."""
+    return isinstance(previous, list) and len(previous) > 1 and any(t.startswith("$prev.") for t in templates.values())
+
+
+WHICH = (
+    "Which one do you mean?",
+    "Which of these should I go ahead with?",
+    "Which one is it?",
+    "Could you tell me which one?",
+    "Which one would you like me to change?",
+)
+
+
+def which_one(outcome: Outcome, rng: random.Random) -> str:
+    """The clarifying question for a change that fits several records: the records, and which one."""
+    rows = outcome.choices or []
+    noun = _entity(outcome.tool).replace("_", " ")
+    listed = []
+    for row in rows[:5]:
+        detail = next((str(v) for k, v in row.items() if isinstance(v, str) and _DATE.fullmatch(v)), None)
+        listed.append(f"{noun} {row.get('id')}" + (f" ({detail})" if detail else ""))
+    items = ", ".join(listed[:-1]) + f" and {listed[-1]}" if len(listed) > 1 else listed[0]
+    count = len(rows)
+    lead = rng.choice(
+        (f"I found {count} {noun}s that fit: ", f"There are {count} {noun}s it could be: ", f"{count} {noun}s match: ")
+    )
+    return f"{lead}{items}. {rng.choice(WHICH)}"
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _entity(write_tool: str) -> str:
+    """The record a change is about, from its write tool: update_order_status -> order."""
+    name = write_tool.split("_", 1)[1] if "_" in write_tool else write_tool
+    return name.rsplit("_", 1)[0] if name.count("_") else name
 
 
 def _arguments(templates: dict[str, str], slots: dict, previous: object) -> dict | None:

@@ -23,7 +23,9 @@ The rule checks (`rules.check`) read the same view of progress.
 
 from __future__ import annotations
 
+import json
 import random
+import re
 
 from turnloom.core.domains.base import Intent
 from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress
@@ -77,6 +79,11 @@ class OfflineUserSimulator:
                     progress.states[i].gave_up = True
                 notes.gave_up = dropped
                 parts.append(voice.gave_up())
+            choice = self._choose(task, retry, session.messages, voice) if asked_back else None
+            if choice is not None:  # the assistant asked which record a change is for: say which
+                i, text = choice
+                parts.append(text)
+                return self._message(" ".join(parts), progress.task_index, subtasks=[i], notes=notes)
             if retry:
                 lead = voice.rng.choice(("Sure:", "Of course.", "Sure.")) if asked_back else voice.retry()
                 parts.append(f"{lead} {self._requests(task, retry, progress, [], voice, [])}")
@@ -220,6 +227,46 @@ class OfflineUserSimulator:
             sentences.append(voice.request(intent, subtask.slots, phrasing, later=bool(messages)))
         return voice.joined(sentences)
 
+    def _choose(
+        self, task: Task, pending: list[int], messages: list[ChatMessage], voice: Voice
+    ) -> tuple[int, str] | None:
+        """(subtask, answer) when the assistant asked which of several records a requested change is for.
+
+        The user picks one of the records the assistant listed and restates the change for it
+        by its id ("The one from 2025-05-27, please. Cancel order 18."), through the intent that
+        makes the same change by id.
+        """
+        listed = _listed_rows(messages)
+        if not listed:
+            return None
+        text = messages[-1].text
+        for i in pending:
+            intent = self.knowledge.intent(task.subtasks[i].intent)
+            by_id = self._by_id(intent)
+            if by_id is None:
+                continue
+            rows = [r for r in listed if re.search(rf"\b{r.get('id')}\b", text)]
+            if len(rows) < 2:
+                continue
+            n = voice.rng.randrange(len(rows))
+            row = rows[n]
+            slot = next(iter(by_id.slots))
+            request = voice.request(by_id, {slot: row["id"]}, later=True, motive=False)
+            return i, f"{voice.pick_record(n, row)} {request}"
+        return None
+
+    def _by_id(self, intent: Intent) -> Intent | None:
+        """The intent that makes `intent`'s change to one record named by its id (cancel_order for "my pending order")."""
+        last = intent.steps[-1]
+        literal = {k: v for k, v in last.arguments.items() if not v.startswith(("{", "$"))}
+        for other in self.knowledge.pack.intents:
+            step = other.steps[-1]
+            if other is intent or step.tool != last.tool or len(other.slots) != 1:
+                continue
+            if {k: v for k, v in step.arguments.items() if not v.startswith(("{", "$"))} == literal:
+                return other
+        return None
+
     def _spoken_before(self, messages: list[ChatMessage]) -> dict[str, object]:
         """Slot values the latest user turn stated, as the assistant will read them back."""
         last = next((m for m in reversed(messages) if m.role is Role.USER), None)
@@ -283,6 +330,18 @@ class OfflineUserSimulator:
                 notes=noted,
             ),
         )
+
+
+def _listed_rows(messages: list[ChatMessage]) -> list[dict]:
+    """The rows of the latest list a tool returned before the last message."""
+    for message in reversed(messages[-6:]):
+        if message.role is Role.TOOL:
+            try:
+                result = json.loads(message.content or "null")
+            except json.JSONDecodeError:
+                return []
+            return [r for r in result if isinstance(r, dict) and "id" in r] if isinstance(result, list) else []
+    return []
 
 
 def _topic(task: Task, indexes: list[int]) -> str | None:

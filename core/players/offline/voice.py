@@ -219,6 +219,7 @@ ENDINGS = (
     "I'm all set",
     "That's everything I needed",
 )
+ORDINALS = ("first", "second", "third", "fourth", "fifth")
 ENDING_TAILS = ("for now", "for today", "from me", "on my side", "then")
 ECHO_ENDS = (", good.", ", fine.", ", okay.", " - good to know.", ", great.")
 THANKS = (
@@ -421,6 +422,16 @@ class Voice:
                 return self.casualise(f"{_upper_first(said)}{self._pick(ECHO_ENDS)}")
             return self.casualise(f"{ack}, {said}.")
         return self.casualise(f"{ack}.")
+
+    def pick_record(self, n: int, row: dict) -> str:
+        """Which of the records the assistant listed the user means: "The second one." or "The one from 2025-05-27." """
+        date = next((v for v in row.values() if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)), None)
+        options = [f"The {ORDINALS[n]} one.", f"The {ORDINALS[n]} one, please.", f"That would be number {row['id']}."]
+        if date:
+            options += [f"The one from {date}.", f"The {date} one.", f"I mean the one dated {date}."]
+        if self.terse:
+            return self.casualise(f"{row['id']}.")
+        return self.casualise(self._pick(tuple(options)))
 
     def then(self, request: str) -> str:
         """A request that follows a reaction, now and then led in by "Next," or "One more thing:"."""
