@@ -429,6 +429,35 @@ INTENTS = (
         ("fell through", "one of my trips"),
         verify="bookings_by_email",
     ),
+    Intent(
+        "booking_flight",
+        "find out when the flight on booking {booking_id} leaves",
+        (
+            "When does the flight on booking {booking_id} leave?",
+            "What flight am I on with reservation {booking_id}, and when does it depart?",
+            "Look up booking {booking_id} and tell me about its flight.",
+            "Which day do I fly on booking number {booking_id}?",
+        ),
+        {"booking_id": "int"},
+        (S("get_booking_by_id", {"id": "{booking_id}"}), S("get_flight_by_id", {"id": "$prev.flight_id"})),
+        ("when does", "fly on"),
+    ),
+    Intent(
+        "booking_flight_load",
+        "find out how full the flight on booking {booking_id} is",
+        (
+            "How full is the flight on my booking {booking_id}?",
+            "Is the plane for reservation {booking_id} busy? How many people are booked on it?",
+            "Check how many seats are taken on the flight of booking #{booking_id}.",
+        ),
+        {"booking_id": "int"},
+        (
+            S("get_booking_by_id", {"id": "{booking_id}"}),
+            S("get_flight_by_id", {"id": "$prev.flight_id"}),
+            S("get_flight_bookings_summary", {"flight_id": "$prev.id"}),
+        ),
+        ("plane", "seats are taken"),
+    ),
 )
 
 _ACTIVE = "SELECT id AS booking_id FROM bookings WHERE status != 'cancelled' AND passenger_id = :user_id"
@@ -451,16 +480,16 @@ TEMPLATES = (
     TaskTemplate(
         "booking_and_bags",
         Difficulty.EASY,
-        "You want to review booking {booking_id} and the bags checked on it.",
+        "You want to know when the flight on booking {booking_id} leaves and which bags are checked on it.",
         "SELECT DISTINCT g.booking_id FROM bags g JOIN bookings b ON b.id = g.booking_id WHERE b.passenger_id = :user_id",
-        ("booking_details", "booking_bags"),
+        ("booking_flight", "booking_bags"),
     ),
     TaskTemplate(
         "pick_seat",
         Difficulty.MEDIUM,
-        "You want to check booking {booking_id} and move to seat {seat}.",
+        "You want to know how full the flight on booking {booking_id} is and move to seat {seat}.",
         _ACTIVE,
-        ("booking_details", "change_seat"),
+        ("booking_flight_load", "change_seat"),
         {"seat": ("2A", "3C", "7F", "12D", "14C", "21B")},
     ),
     TaskTemplate(

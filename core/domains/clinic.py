@@ -397,6 +397,35 @@ INTENTS = (
         ("call off", "can't make"),
         verify="appointments_by_email",
     ),
+    Intent(
+        "appointment_doctor",
+        "find out which doctor appointment {appointment_id} is with",
+        (
+            "Which doctor am I seeing at appointment {appointment_id}?",
+            "Who is appointment #{appointment_id} with, and what's their specialty?",
+            "Look up appointment {appointment_id} and tell me about the doctor.",
+        ),
+        {"appointment_id": "int"},
+        (S("get_appointment_by_id", {"id": "{appointment_id}"}), S("get_doctor_by_id", {"id": "$prev.doctor_id"})),
+        ("seeing", "which doctor"),
+    ),
+    Intent(
+        "reschedule_my_visit",
+        "move a scheduled appointment of the patient with email {email} to {new_date}",
+        (
+            "I need to move my upcoming appointment to {new_date}. My email is {email}.",
+            "Can you push my scheduled visit to {new_date}? The record is under {email}.",
+            "Please reschedule my appointment for {new_date}; I'm {email}.",
+        ),
+        {"email": "email", "new_date": "date"},
+        (
+            S("get_patient_by_email", {"email": "{email}"}),
+            S("search_appointments", {"patient_id": "$prev.id", "status": "scheduled"}),
+            S("update_appointment_visit_date", {"id": "$prev.id", "visit_date": "{new_date}"}),
+        ),
+        ("push", "move my"),
+        verify="appointments_by_email",
+    ),
 )
 
 _DATES = ("2025-11-04", "2025-11-18", "2025-12-02", "2025-12-09", "2025-12-16")
@@ -435,9 +464,9 @@ TEMPLATES = (
     TaskTemplate(
         "move_visit",
         Difficulty.MEDIUM,
-        "You want to check appointment {appointment_id} and move it to {new_date}.",
+        "You want to know who appointment {appointment_id} is with and move it to {new_date}.",
         "SELECT id AS appointment_id FROM appointments WHERE status = 'scheduled' AND patient_id = :user_id",
-        ("appointment_details", "reschedule"),
+        ("appointment_doctor", "reschedule"),
         {"new_date": _DATES},
     ),
     TaskTemplate(
@@ -484,6 +513,15 @@ TEMPLATES = (
         "SELECT p.email AS email FROM patients p WHERE p.id = :user_id "
         "AND EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = p.id AND a.status = 'scheduled')",
         ("appointments_by_email", "cancel_my_visit"),
+    ),
+    TaskTemplate(
+        "new_date",
+        Difficulty.MEDIUM,
+        "You ({email}) want to see your appointments and move a scheduled one to {new_date}.",
+        "SELECT p.email AS email FROM patients p WHERE p.id = :user_id "
+        "AND EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = p.id AND a.status = 'scheduled')",
+        ("appointments_by_email", "reschedule_my_visit"),
+        {"new_date": _DATES},
     ),
 )
 

@@ -391,6 +391,18 @@ INTENTS = (
         ),
         ("players in",),
     ),
+    Intent(
+        "player_club",
+        "find out which club player {player_id} plays for",
+        (
+            "Which club does player {player_id} play for?",
+            "Who does player #{player_id} play for, and where is the club based?",
+            "Look up player {player_id} and tell me about their club.",
+        ),
+        {"player_id": "int"},
+        (S("get_player_by_id", {"id": "{player_id}"}), S("get_club_by_id", {"id": "$prev.club_id"})),
+        ("play for", "their club"),
+    ),
 )
 
 
@@ -405,9 +417,9 @@ TEMPLATES = (
     TaskTemplate(
         "player_lookup",
         Difficulty.EASY,
-        "You want the profile of player {player_id} and their season statistics.",
-        "SELECT id AS player_id FROM players",
-        ("player_profile", "player_stats"),
+        "You want to know which club player {player_id} plays for and their season statistics.",
+        "SELECT id AS player_id FROM players WHERE club_id IS NOT NULL",
+        ("player_club", "player_stats"),
     ),
     TaskTemplate(
         "club_card",

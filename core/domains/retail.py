@@ -360,6 +360,23 @@ INTENTS = (
         ("hasn't shipped", "still pending"),
         verify="orders_by_email",
     ),
+    Intent(
+        "move_my_pending",
+        "have the pending order on the account with email {email} shipped to {new_city}",
+        (
+            "Please send my pending order to {new_city} instead. My account email is {email}.",
+            "I've moved to {new_city}; can the order that hasn't shipped yet go there? I'm {email}.",
+            "Redirect whatever is still pending on {email} to {new_city}, please.",
+        ),
+        {"email": "email", "new_city": "name"},
+        (
+            S("get_customer_by_email", {"email": "{email}"}),
+            S("search_orders", {"customer_id": "$prev.id", "status": "pending"}),
+            S("update_order_shipping_city", {"id": "$prev.id", "shipping_city": "{new_city}"}),
+        ),
+        ("redirect", "send my"),
+        verify="orders_by_email",
+    ),
 )
 
 _NEW_CITIES = ("Seville", "Bordeaux", "Hamburg", "Turin", "Bergen", "Gdansk")
@@ -455,6 +472,15 @@ TEMPLATES = (
         "SELECT c.email AS email FROM customers c WHERE c.id = :user_id "
         "AND EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.status = 'pending')",
         ("orders_by_email", "cancel_my_pending"),
+    ),
+    TaskTemplate(
+        "move_my_pending",
+        Difficulty.MEDIUM,
+        "You ({email}) want to see what you have spent and have your pending order shipped to {new_city}.",
+        "SELECT c.email AS email FROM customers c WHERE c.id = :user_id "
+        "AND EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.status = 'pending')",
+        ("spend_by_email", "move_my_pending"),
+        {"new_city": _NEW_CITIES},
     ),
 )
 

@@ -19,6 +19,7 @@ from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import Clarification, Request, slot_label
 from turnloom.core.players.offline.replies import answer
 from turnloom.core.players.roles import RoleContext
+from turnloom.core.tools.schema import singular
 
 _CALL_ID = re.compile(r"^call_(\d+)_(\d+)_(\d+)$")
 THANKS = re.compile(r"\b(thanks|thank you|that solves|that's all|that's everything|all set)\b", re.I)
@@ -214,7 +215,7 @@ WHICH = (
 def which_one(outcome: Outcome, rng: random.Random) -> str:
     """The clarifying question for a change that fits several records: the records, and which one."""
     rows = outcome.choices or []
-    noun = _entity(outcome.tool).replace("_", " ")
+    noun = _entity(outcome.request.intent.steps, outcome.tool).replace("_", " ")
     listed = []
     for row in rows[:5]:
         detail = next((str(v) for k, v in row.items() if isinstance(v, str) and _DATE.fullmatch(v)), None)
@@ -230,8 +231,12 @@ def which_one(outcome: Outcome, rng: random.Random) -> str:
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _entity(write_tool: str) -> str:
-    """The record a change is about, from its write tool: update_order_status -> order."""
+def _entity(steps, write_tool: str) -> str:
+    """The record a change is about: what the step before it searched (search_appointments -> appointment)."""
+    tools = [s.tool for s in steps]
+    before = tools[tools.index(write_tool) - 1] if write_tool in tools and tools.index(write_tool) > 0 else ""
+    if before.startswith("search_"):
+        return singular(before.removeprefix("search_"))
     name = write_tool.split("_", 1)[1] if "_" in write_tool else write_tool
     return name.rsplit("_", 1)[0] if name.count("_") else name
 

@@ -242,29 +242,38 @@ class OfflineUserSimulator:
         text = messages[-1].text
         for i in pending:
             intent = self.knowledge.intent(task.subtasks[i].intent)
-            by_id = self._by_id(intent)
-            if by_id is None:
+            found = self._by_id(intent)
+            if found is None:
                 continue
+            by_id, slot = found
             rows = [r for r in listed if re.search(rf"\b{r.get('id')}\b", text)]
             if len(rows) < 2:
                 continue
             n = voice.rng.randrange(len(rows))
             row = rows[n]
-            slot = next(iter(by_id.slots))
-            request = voice.request(by_id, {slot: row["id"]}, later=True, motive=False)
+            slots = {**{k: v for k, v in task.subtasks[i].slots.items() if k in by_id.slots}, slot: row["id"]}
+            request = voice.request(by_id, slots, later=True, motive=False)
             return i, f"{voice.pick_record(n, row)} {request}"
         return None
 
-    def _by_id(self, intent: Intent) -> Intent | None:
-        """The intent that makes `intent`'s change to one record named by its id (cancel_order for "my pending order")."""
+    def _by_id(self, intent: Intent) -> tuple[Intent, str] | None:
+        """The intent making `intent`'s change to one record named by its id, and its id slot.
+
+        cancel_order (order_id) for "cancel my pending order"; change_shipping_city (order_id,
+        new_city) for "send my pending order to Turin": the same last tool with the same fixed
+        arguments, whose slots are `intent`'s new values plus one id.
+        """
         last = intent.steps[-1]
         literal = {k: v for k, v in last.arguments.items() if not v.startswith(("{", "$"))}
         for other in self.knowledge.pack.intents:
             step = other.steps[-1]
-            if other is intent or step.tool != last.tool or len(other.slots) != 1:
+            if other is intent or step.tool != last.tool:
+                continue
+            extra = [name for name in other.slots if name not in intent.slots]
+            if len(extra) != 1 or other.slots[extra[0]] != "int":
                 continue
             if {k: v for k, v in step.arguments.items() if not v.startswith(("{", "$"))} == literal:
-                return other
+                return other, extra[0]
         return None
 
     def _spoken_before(self, messages: list[ChatMessage]) -> dict[str, object]:
