@@ -176,6 +176,9 @@ INTENTS = (
         "booking_details",
         "look up booking {booking_id}",
         (
+            "I'd like to see my reservation {booking_id}.",
+            "What's on booking reference {booking_id}?",
+            "Bring up the reservation with number {booking_id}.",
             "Can you pull up booking {booking_id}?",
             "What are the details of my booking #{booking_id}?",
             "Please check reservation number {booking_id} for me.",
@@ -188,6 +191,8 @@ INTENTS = (
         "passenger_profile",
         "look up the profile of passenger {passenger_id}",
         (
+            "What details do you hold for passenger {passenger_id}?",
+            "Pull up the traveller record of passenger {passenger_id}.",
             "Show me the profile of passenger {passenger_id}.",
             "What do you have on file for passenger #{passenger_id}?",
             "Can you look up passenger number {passenger_id}?",
@@ -200,6 +205,10 @@ INTENTS = (
         "flight_status",
         "check the status of flight {flight_number}",
         (
+            "Is flight {flight_number} on time?",
+            "Any news on flight {flight_number}? Is it running as planned?",
+            "Has flight {flight_number} left yet?",
+            "Is {flight_number} delayed today?",
             "What's the status of flight {flight_number}?",
             "Is flight {flight_number} on time?",
             "When does flight {flight_number} leave?",
@@ -212,6 +221,10 @@ INTENTS = (
         "flights_to_city",
         "find flights to {destination}",
         (
+            "What can I fly to {destination} on?",
+            "Are there any flights to {destination}?",
+            "I'm trying to get to {destination}. What flights do you have?",
+            "List the departures to {destination}.",
             "Which flights go to {destination}?",
             "Do you have any flights to {destination}?",
             "I'm looking for a flight into {destination}.",
@@ -224,6 +237,8 @@ INTENTS = (
         "passenger_bookings",
         "list the bookings of passenger {passenger_id}",
         (
+            "What trips has passenger {passenger_id} booked?",
+            "List the reservations of passenger {passenger_id}.",
             "Which bookings does passenger {passenger_id} have?",
             "List every trip booked by passenger #{passenger_id}.",
             "Show me all reservations for passenger number {passenger_id}.",
@@ -236,6 +251,8 @@ INTENTS = (
         "passenger_spend",
         "find out how much passenger {passenger_id} has spent on bookings",
         (
+            "What has passenger {passenger_id} paid for tickets altogether?",
+            "Sum up the ticket spend of passenger {passenger_id}.",
             "How much has passenger {passenger_id} spent on tickets?",
             "Give me a booking summary for passenger #{passenger_id}.",
             "What's the total ticket spend of passenger number {passenger_id}?",
@@ -248,6 +265,9 @@ INTENTS = (
         "flight_load",
         "see how many bookings flight {flight_number} has",
         (
+            "How many people are booked on flight {flight_number}?",
+            "Is flight {flight_number} fully booked?",
+            "How many seats are sold on {flight_number}?",
             "How full is flight {flight_number}?",
             "How many people are booked on flight {flight_number}?",
             "Give me the passenger count for flight {flight_number}.",
@@ -263,6 +283,9 @@ INTENTS = (
         "booking_bags",
         "list the checked bags on booking {booking_id}",
         (
+            "What luggage is registered on reservation {booking_id}?",
+            "Did my bags for booking {booking_id} get checked in?",
+            "List the bags on reservation number {booking_id}.",
             "Which bags are checked on booking {booking_id}?",
             "Where is my luggage for reservation #{booking_id}?",
             "List the bags attached to booking number {booking_id}.",
@@ -275,6 +298,9 @@ INTENTS = (
         "change_seat",
         "move booking {booking_id} to seat {seat}",
         (
+            "Could I sit in {seat} instead on booking {booking_id}?",
+            "Put me in seat {seat} on reservation {booking_id}.",
+            "I'd rather have {seat} on booking {booking_id}, is that possible?",
             "Please move booking {booking_id} to seat {seat}.",
             "Can I switch to seat {seat} on reservation #{booking_id}?",
             "I'd like seat {seat} instead for booking number {booking_id}.",
@@ -291,6 +317,9 @@ INTENTS = (
         "upgrade_cabin",
         "upgrade booking {booking_id} to {cabin} class",
         (
+            "I'd like to fly {cabin} on booking {booking_id}.",
+            "Move reservation {booking_id} up to {cabin}, please.",
+            "Can you bump booking {booking_id} to {cabin} class?",
             "Please upgrade booking {booking_id} to {cabin} class.",
             "Can reservation #{booking_id} be moved up to the {cabin} cabin?",
             "I want to fly {cabin} on booking number {booking_id}.",
@@ -307,6 +336,9 @@ INTENTS = (
         "cancel_booking",
         "cancel booking {booking_id}",
         (
+            "I won't be travelling on booking {booking_id}, please cancel it.",
+            "Drop reservation {booking_id}, I'm not flying.",
+            "Cancel reservation number {booking_id} for me.",
             "Please cancel booking {booking_id}.",
             "I can't travel anymore, cancel reservation #{booking_id}.",
             "Cancel my booking number {booking_id}, please.",
@@ -323,6 +355,9 @@ INTENTS = (
         "update_passenger_email",
         "change the email of passenger {passenger_id} to {new_email}",
         (
+            "Passenger {passenger_id} has a new email: {new_email}.",
+            "Swap the email on passenger {passenger_id} for {new_email}.",
+            "Update passenger {passenger_id} so the email reads {new_email}.",
             "Please change the email of passenger {passenger_id} to {new_email}.",
             "Update the contact address for passenger #{passenger_id} to {new_email}.",
             "Passenger number {passenger_id} has a new email: {new_email}.",
@@ -339,6 +374,8 @@ INTENTS = (
         "add_bag",
         "add a {weight_kg} kg bag tagged {tag_number} to booking {booking_id}",
         (
+            "I need one more bag on booking {booking_id}: {weight_kg} kg, tag {tag_number}.",
+            "Attach bag {tag_number} ({weight_kg} kg) to reservation {booking_id}.",
             "Please add a {weight_kg} kg bag with tag {tag_number} to booking {booking_id}.",
             "I'm checking a bag of {weight_kg} kg on reservation #{booking_id}, tag {tag_number}.",
             "Register bag {tag_number} weighing {weight_kg} kg for booking number {booking_id}.",
@@ -355,6 +392,8 @@ INTENTS = (
         "profile_by_email",
         "pull up the passenger profile registered to {email}",
         (
+            "Look up the traveller with the email {email}.",
+            "Can you find my profile? I'm registered as {email}.",
             "Can you pull up my passenger profile? The email on it is {email}.",
             "Which passenger is registered under {email}?",
             "Find the traveller profile with the email address {email}.",
@@ -368,6 +407,9 @@ INTENTS = (
         "bookings_by_email",
         "list the bookings of the passenger with email {email}",
         (
+            "List my reservations, please. The account is {email}.",
+            "What have I got booked? My email address is {email}.",
+            "Can you show me the flights I've booked under {email}?",
             "Which bookings do I have? My email is {email}.",
             "Show me every booking made under {email}.",
             "I need the list of reservations for {email}.",
@@ -384,6 +426,8 @@ INTENTS = (
         "spend_by_email",
         "find out how much the passenger with email {email} has spent on tickets",
         (
+            "What have my flights cost me in total? The account is {email}.",
+            "Add up what I've paid for tickets under {email}.",
             "How much have I spent on tickets so far? I'm {email}.",
             "What's the total ticket spend for the passenger {email}?",
             "Give me a spending summary for the traveller with email {email}.",
@@ -399,6 +443,7 @@ INTENTS = (
         "first_booking_bags",
         "see which bags are checked on the first booking of the passenger with email {email}",
         (
+            "Did my bags get checked on my first booking? I'm registered as {email}.",
             "Which bags are on my first booking? My email is {email}.",
             "Find the first reservation under {email} and tell me what luggage is checked on it.",
             "I'm {email}: what bags did I check for the first trip on my account?",
@@ -415,6 +460,8 @@ INTENTS = (
         "cancel_my_booking",
         "cancel a confirmed booking of the passenger with email {email}",
         (
+            "Please cancel one of my bookings, I can't travel. The account is {email}.",
+            "Something came up, I need to cancel a flight I booked under {email}.",
             "I have to cancel one of my trips. My email is {email}.",
             "Please cancel my confirmed booking; it's under {email}.",
             "My plans fell through, can you cancel my reservation? I'm {email}.",
@@ -433,6 +480,8 @@ INTENTS = (
         "booking_flight",
         "find out when the flight on booking {booking_id} leaves",
         (
+            "What time is my flight on booking {booking_id}?",
+            "Remind me when I fly on reservation {booking_id}.",
             "When does the flight on booking {booking_id} leave?",
             "What flight am I on with reservation {booking_id}, and when does it depart?",
             "Look up booking {booking_id} and tell me about its flight.",
@@ -446,6 +495,8 @@ INTENTS = (
         "booking_flight_load",
         "find out how full the flight on booking {booking_id} is",
         (
+            "Will the flight of booking {booking_id} be crowded?",
+            "How booked up is the flight I'm on with reservation {booking_id}?",
             "How full is the flight on my booking {booking_id}?",
             "Is the plane for reservation {booking_id} busy? How many people are booked on it?",
             "Check how many seats are taken on the flight of booking #{booking_id}.",

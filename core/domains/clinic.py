@@ -171,6 +171,10 @@ INTENTS = (
         "appointment_details",
         "check the details of appointment {appointment_id}",
         (
+            "When is appointment {appointment_id}, and is it still on?",
+            "Look into appointment {appointment_id} for me.",
+            "I'd like to know more about appointment {appointment_id}.",
+            "Is appointment {appointment_id} still scheduled?",
             "What are the details of appointment {appointment_id}?",
             "Can you check visit #{appointment_id} for me?",
             "When is appointment number {appointment_id}?",
@@ -183,6 +187,8 @@ INTENTS = (
         "patient_record",
         "look up the record of patient {patient_id}",
         (
+            "What do you have on file for patient {patient_id}?",
+            "Pull up the chart of patient {patient_id}.",
             "Show me the record of patient {patient_id}.",
             "What do you have on file for patient #{patient_id}?",
             "Can you look up patient number {patient_id}?",
@@ -195,6 +201,9 @@ INTENTS = (
         "patient_by_email",
         "find the patient registered with {email}",
         (
+            "Whose record is registered to {email}?",
+            "Look up the patient file for {email}.",
+            "Can you find my patient record? My email is {email}.",
             "Which patient is registered with {email}?",
             "Can you find the patient file for {email}?",
             "Look up the patient whose email is {email}, please.",
@@ -207,6 +216,10 @@ INTENTS = (
         "doctors_by_specialty",
         "find doctors who practise {specialty}",
         (
+            "I need a {specialty} doctor. Who is available?",
+            "Who are your {specialty} specialists?",
+            "Do you have anyone for {specialty}?",
+            "List the doctors in {specialty}.",
             "Which doctors work in {specialty}?",
             "Do you have a specialist in {specialty}?",
             "List the {specialty} doctors at the clinic, please.",
@@ -219,6 +232,8 @@ INTENTS = (
         "patient_appointments",
         "list the appointments of patient {patient_id}",
         (
+            "When are the visits of patient {patient_id}?",
+            "List every appointment for patient {patient_id}.",
             "Which appointments does patient {patient_id} have?",
             "List every visit booked for patient #{patient_id}.",
             "Show me the appointment history of patient number {patient_id}.",
@@ -231,6 +246,9 @@ INTENTS = (
         "doctor_schedule",
         "see the schedule of doctor {doctor_id}",
         (
+            "What is doctor {doctor_id} booked for?",
+            "How busy is doctor {doctor_id}? Which appointments do they have?",
+            "List the visits on the calendar of doctor {doctor_id}.",
             "What does the schedule of doctor {doctor_id} look like?",
             "Which appointments are booked with doctor #{doctor_id}?",
             "Show me the calendar of doctor number {doctor_id}.",
@@ -243,6 +261,8 @@ INTENTS = (
         "patient_costs",
         "find out how many visits patient {patient_id} had and what they cost",
         (
+            "What have the visits of patient {patient_id} cost altogether?",
+            "Sum up the fees for patient {patient_id}.",
             "How much has patient {patient_id} paid for visits?",
             "Give me a visit summary for patient #{patient_id}.",
             "What are the total consultation fees of patient number {patient_id}?",
@@ -255,6 +275,9 @@ INTENTS = (
         "appointments_by_email",
         "see the appointments of the patient with email {email}",
         (
+            "When are my appointments? My email is {email}.",
+            "Can you list my visits? I'm registered as {email}.",
+            "Which visits do I have booked? The record is under {email}.",
             "What appointments are booked under {email}?",
             "Show me every visit for the patient with email {email}.",
             "I need the appointment list for {email}.",
@@ -267,6 +290,9 @@ INTENTS = (
         "appointment_prescriptions",
         "see what was prescribed at appointment {appointment_id}",
         (
+            "Which medicines did I get at appointment {appointment_id}?",
+            "List the prescriptions written at visit {appointment_id}.",
+            "Did the doctor prescribe anything at appointment {appointment_id}?",
             "What was prescribed at appointment {appointment_id}?",
             "Which medications came out of visit #{appointment_id}?",
             "List the prescriptions from appointment number {appointment_id}.",
@@ -279,6 +305,9 @@ INTENTS = (
         "reschedule",
         "move appointment {appointment_id} to {new_date}",
         (
+            "Appointment {appointment_id} doesn't suit me anymore, can we do {new_date}?",
+            "Shift visit {appointment_id} to {new_date}, please.",
+            "Could appointment {appointment_id} happen on {new_date} instead?",
             "Please move appointment {appointment_id} to {new_date}.",
             "Can visit #{appointment_id} be rescheduled for {new_date}?",
             "I need appointment number {appointment_id} on {new_date} instead.",
@@ -295,6 +324,9 @@ INTENTS = (
         "cancel_appointment",
         "cancel appointment {appointment_id}",
         (
+            "I can't come to appointment {appointment_id}, please cancel it.",
+            "Call off visit {appointment_id}, please.",
+            "Cancel appointment number {appointment_id} for me.",
             "Please cancel appointment {appointment_id}.",
             "I can't make it to visit #{appointment_id}, please cancel it.",
             "Cancel appointment number {appointment_id}, please.",
@@ -311,6 +343,9 @@ INTENTS = (
         "update_patient_phone",
         "change the phone number of patient {patient_id} to {phone}",
         (
+            "Patient {patient_id} has a new phone number: {phone}.",
+            "Put {phone} on file as the phone of patient {patient_id}.",
+            "Replace the phone number of patient {patient_id} with {phone}.",
             "Please change the phone number of patient {patient_id} to {phone}.",
             "Patient #{patient_id} has a new phone number: {phone}.",
             "Update the contact number for patient number {patient_id} to {phone}, please.",
@@ -327,6 +362,8 @@ INTENTS = (
         "book_appointment",
         "book patient {patient_id} with doctor {doctor_id} on {visit_date} for {reason}",
         (
+            "Book a visit for patient {patient_id} with doctor {doctor_id} on {visit_date}, the reason is {reason}.",
+            "I'd like patient {patient_id} to see doctor {doctor_id} on {visit_date} about {reason}.",
             "Please book patient {patient_id} with doctor {doctor_id} on {visit_date} for {reason}.",
             "Can patient #{patient_id} see doctor #{doctor_id} on {visit_date}? It's about {reason}.",
             "Schedule a visit for patient number {patient_id} with doctor number {doctor_id} on "
@@ -352,6 +389,8 @@ INTENTS = (
         "costs_by_email",
         "find out what the patient with email {email} has paid in consultation fees",
         (
+            "Add up my consultation fees, please. My email is {email}.",
+            "What have I paid for appointments altogether? I'm registered as {email}.",
             "How much have my visits cost so far? My email is {email}.",
             "What are the total consultation fees for the patient {email}?",
             "Give me a summary of the fees on the record registered to {email}.",
@@ -367,6 +406,7 @@ INTENTS = (
         "first_visit_prescriptions",
         "see what was prescribed at the first appointment of the patient with email {email}",
         (
+            "At my first visit I was given some medicine. What was it? The record is under {email}.",
             "What was I prescribed at my first appointment? My email is {email}.",
             "Find the first visit on the record for {email} and list its prescriptions.",
             "I'm {email}: which medicines came out of my very first appointment?",
@@ -383,6 +423,7 @@ INTENTS = (
         "cancel_my_visit",
         "cancel a scheduled appointment of the patient with email {email}",
         (
+            "Something came up and I can't come in. Please cancel my appointment; I'm registered as {email}.",
             "I need to cancel my upcoming appointment. My email is {email}.",
             "Please call off my scheduled visit; the record is under {email}.",
             "Can you find my booked appointment ({email}) and cancel it?",
@@ -401,6 +442,8 @@ INTENTS = (
         "appointment_doctor",
         "find out which doctor appointment {appointment_id} is with",
         (
+            "Who will I see at appointment {appointment_id}?",
+            "Remind me which doctor visit {appointment_id} is with.",
             "Which doctor am I seeing at appointment {appointment_id}?",
             "Who is appointment #{appointment_id} with, and what's their specialty?",
             "Look up appointment {appointment_id} and tell me about the doctor.",
@@ -413,6 +456,7 @@ INTENTS = (
         "reschedule_my_visit",
         "move a scheduled appointment of the patient with email {email} to {new_date}",
         (
+            "Could my scheduled appointment be on {new_date} instead? The record is under {email}.",
             "I need to move my upcoming appointment to {new_date}. My email is {email}.",
             "Can you push my scheduled visit to {new_date}? The record is under {email}.",
             "Please reschedule my appointment for {new_date}; I'm {email}.",

@@ -343,6 +343,8 @@ class Voice:
                 frames = ASKING_FRAMES if self.rng.random() < 0.55 else TELLING_FRAMES
             if _SAYS_ME.search(body):
                 frames = tuple(f for f in frames if not _IMPERSONAL.match(f))
+            if _has_free_text(intent):  # words after free text would be read as part of it
+                frames = tuple(f for f in frames if f.endswith(("{t}.", "{t}?"))) or ("{B}.",)
             frame = self._pick(frames)
             sentence = frame.format(b=adverb + body, B=_upper_first(adverb + body), t=tail)
         else:
