@@ -108,17 +108,35 @@ LEAD_VERBS = (
 PHRASES = (
     ("details", "info", "information", "particulars"),
     ("right now", "at the moment", "currently"),
-    ("in total", "altogether", "overall"),
-    ("so far", "to date", "up to now"),
+    ("in total", "overall", "in all"),
     ("anymore", "any longer"),
     ("from now on", "going forward", "from today on"),
     ("placed", "made"),
     ("status", "current status", "state"),
     ("how full", "how busy", "how booked up"),
     ("what's", "what is"),
+    # the same record, in the words people use for it
+    ("booking", "reservation"),
+    ("bookings", "reservations"),
+    ("appointment", "visit"),
+    ("appointments", "visits"),
+    ("invoice", "bill"),
+    ("invoices", "bills"),
+    ("club", "team"),
+    ("clubs", "teams"),
+    ("item", "product", "article"),
+    ("items", "products", "articles"),
+    ("doctor", "physician"),
+    ("doctors", "physicians"),
+    ("I'd like", "I want", "I need", "I'd love"),
+    ("email address", "e-mail address", "email", "e-mail"),
+    ("this year", "this season"),
+    ("so far", "to date", "up to now", "until now"),
+    ("altogether", "all told", "combined"),
 )
-_PHRASE_GROUP = {member: group for group in PHRASES for member in group}
+_PHRASE_GROUP = {member.lower(): group for group in PHRASES for member in group}
 _PHRASE_RE = re.compile(r"\b(" + "|".join(sorted(_PHRASE_GROUP, key=len, reverse=True)) + r")\b", re.I)
+_PHRASE_OR_SLOT = re.compile(r"\{\w+\}|" + _PHRASE_RE.pattern, re.I)
 ID_FORMS = ("{}", "{}", "#{}", "number {}", "no. {}")
 _ID_PREFIX = re.compile(r"(?:#|number |no\. )\{(\w+)\}")
 # a wh-question about "the X" is also asked as "tell me the X" (and so takes the grammar's frames)
@@ -155,7 +173,14 @@ def vary_body(body: str, rng: random.Random) -> str:
 
 def vary_phrases(text: str, rng: random.Random) -> str:
     """Interchangeable words ("details", "right now") drawn from their equivalents."""
-    return _PHRASE_RE.sub(lambda m: rng.choice(_PHRASE_GROUP[m.group(1).lower()]), text)
+
+    def swap(match: re.Match[str]) -> str:
+        if match.group(0).startswith("{"):
+            return match.group(0)  # a slot's name is not a word of the sentence
+        drawn = rng.choice(_PHRASE_GROUP[match.group(1).lower()])
+        return drawn[:1].upper() + drawn[1:] if match.group(1)[:1].isupper() else drawn
+
+    return _PHRASE_OR_SLOT.sub(swap, text)
 
 
 def vary_ids(phrasing: str, slots: dict[str, str], rng: random.Random) -> str:

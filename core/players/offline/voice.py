@@ -75,7 +75,7 @@ TELLING_FRAMES = (
     "go ahead and {b}{t}.",
     "I'm asking you to {b}{t}.",
 )
-PLAIN_FRAMES = ("{B}{t}.", "{B}{t}, please.", "please {b}{t}.", "can you {b}{t}?")
+PLAIN_FRAMES = ("{B}{t}.", "{B}{t}.", "{B}{t}, please.", "please {b}{t}.", "can you {b}{t}?", "{B}{t}?")
 # frames whose subject is not "you": "can we let me see ..." reads wrong, so a body that says "me" avoids them
 _IMPERSONAL = re.compile(
     r"^(?:can we|let's|is it possible to|is there a way to|would it be possible to|go ahead and)\b"
@@ -128,7 +128,7 @@ CONNECTORS = (
     "Besides that,",
 )
 NEXT = (
-    *("",) * 8,
+    *("",) * 20,
     "Now,",
     "Next,",
     "Then",
@@ -338,7 +338,7 @@ class Voice:
             if (
                 not self.terse
                 and self.persona.politeness > 0
-                and self.rng.random() < 0.4 + 0.25 * self.persona.verbosity
+                and self.rng.random() < 0.15 * (self.persona.politeness + self.persona.verbosity)
             ):
                 frames = ASKING_FRAMES if self.rng.random() < 0.55 else TELLING_FRAMES
             if _SAYS_ME.search(body):
@@ -349,7 +349,7 @@ class Voice:
             sentence = frame.format(b=adverb + body, B=_upper_first(adverb + body), t=tail)
         else:
             sentence = text
-            if not self.terse and self.rng.random() < (0.12 if later else 0.2):
+            if not self.terse and self.rng.random() < (0.04 if later else 0.08) * (1 + self.persona.verbosity):
                 sentence = self._pick(QUESTION_LEADS) + _lower_first(text)
         sentence = _upper_first(sentence)
         if (
@@ -368,7 +368,9 @@ class Voice:
         """Several requests of one turn, linked by connectors."""
         out = sentences[:1]
         for sentence in sentences[1:]:
-            out.append(f"{self._pick(CONNECTORS)} {_lower_first(sentence)}")
+            # a chatty persona links its requests; others just ask the next thing
+            linked = self.rng.random() < 0.2 + 0.2 * self.persona.verbosity
+            out.append(f"{self._pick(CONNECTORS)} {_lower_first(sentence)}" if linked else sentence)
         return " ".join(out)
 
     def withheld(self, intent: Intent, slots: dict[str, object]) -> str:
