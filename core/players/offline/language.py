@@ -242,7 +242,12 @@ def _literal(text: str) -> str:
 
 
 def _words(text: str) -> str:
-    return r"\s+".join(re.escape(word) if word else "" for word in text.split(" ")) if text else ""
+    # "a"/"an" either way: the user's grammar fixes the article after swapping a word for its synonym
+    return r"\s+".join(_word(word) for word in text.split(" ")) if text else ""
+
+
+def _word(word: str) -> str:
+    return r"an?" if word.lower() in ("a", "an") else re.escape(word) if word else ""
 
 
 @dataclass(frozen=True)

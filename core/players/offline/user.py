@@ -40,8 +40,12 @@ from turnloom.core.players.offline.language import (
 from turnloom.core.players.offline.voice import Persona, Voice, echo_of, not_a_goodbye, personal_slots
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.rules.rule_files import param, rule_of_kind
+from turnloom.core.tools.schema import singular
 
 MAX_ATTEMPTS = 2
+# follow-up questions about a listed record: how often one is asked after a list, and at most how many
+FOLLOW_UP_CHANCE = 0.35
+MAX_FOLLOW_UPS = 2
 
 
 class OfflineUserSimulator:
@@ -88,8 +92,10 @@ class OfflineUserSimulator:
                 lead = voice.rng.choice(("Sure:", "Of course.", "Sure.")) if asked_back else voice.retry()
                 parts.append(f"{lead} {self._requests(task, retry, progress, [], voice, [])}")
                 return self._message(" ".join(parts), progress.task_index, subtasks=retry, notes=notes)
-        elif progress.last_asked and rule_of_kind(rules, "turn_feedback"):
+        elif rule_of_kind(rules, "turn_feedback") and progress.last_asked:
             parts.append(self._feedback(progress, voice, last))
+        elif rule_of_kind(rules, "turn_feedback") and _followed_up(session.messages):
+            parts.append(voice.acknowledgement(echo_of(_last_result(session.messages), last.text if last else "", rng)))
 
         revision = self._revision(progress, task, ctx, rules, rng)
         if revision is not None:
@@ -106,6 +112,11 @@ class OfflineUserSimulator:
             slots = {k: task.subtasks[verify].slots[k] for k in intent.slots}
             parts.append(f"{voice.confirm()} {voice.request(intent, slots, later=True)}")
             notes.verify = [verify]
+            return self._message(" ".join(parts), progress.task_index, notes=notes)
+
+        follow_up = self._follow_up(progress, task, ctx, rules, voice) if progress.last_asked else None
+        if follow_up is not None:  # a question the last answer raised, before going on
+            parts.append(follow_up)
             return self._message(" ".join(parts), progress.task_index, notes=notes)
 
         requested = self._reveal(progress, task, rules, rng)
@@ -133,7 +144,8 @@ class OfflineUserSimulator:
                 completes=not progress.closed,
                 notes=notes,
             )
-        return self._message(voice.closing(), progress.task_index, completes=True, is_complete=True, notes=notes)
+        closing = voice.closing(self._echo(progress, voice, last) if progress.last_asked else None)
+        return self._message(closing, progress.task_index, completes=True, is_complete=True, notes=notes)
 
     def progress(self, ctx: RoleContext, tasks: list[Task]) -> TaskProgress:
         """Re-derive the current task's progress from the transcript."""
@@ -193,6 +205,44 @@ class OfflineUserSimulator:
                     if rng.random() < float(param(rule, "chance")):
                         return i, {**subtask.slots, slot: rng.choice(pool)}
                     return None
+        return None
+
+    def _follow_up(
+        self, progress: TaskProgress, task: Task, ctx: RoleContext, rules: list[Rule], voice: Voice
+    ) -> str | None:
+        """Now and then, a question about one of the records the last answer listed ("What was in order 29?").
+
+        Under the turn-feedback rule (react with an acknowledgement or a follow-up question),
+        at most `MAX_FOLLOW_UPS` per dialogue: a read of something the list did not show about
+        one listed record (its items, its flight, its doctor), through an intent that takes that
+        record's id, that the task does not ask anyway.
+        """
+        if rule_of_kind(rules, "turn_feedback") is None or voice.rng.random() >= FOLLOW_UP_CHANCE:
+            return None
+        made = sum(1 for m in ctx.session.messages if m.role is Role.USER and _is_follow_up(m))
+        if made >= MAX_FOLLOW_UPS:
+            return None
+        asked = {s.intent for s in task.subtasks}
+        for i in progress.last_requested:
+            rows = progress.states[i].result
+            if not isinstance(rows, list) or len(rows) < 2 or not all(isinstance(r, dict) and "id" in r for r in rows):
+                continue
+            entity = singular(self.knowledge.intent(task.subtasks[i].intent).steps[-1].tool.split("_")[-1])
+            slot = f"{entity}_id"
+            options = [
+                intent
+                for intent in self.knowledge.pack.intents
+                if intent.slots == {slot: "int"}
+                and intent.name not in asked
+                and not any(step.tool.startswith(("create_", "update_", "delete_")) for step in intent.steps)
+                # not the record itself again: the list already showed it ("has order 11 shipped?" after "cancelled")
+                and intent.steps[-1].tool != f"get_{entity}_by_id"
+            ]
+            if not options:
+                continue
+            intent = voice.rng.choice(options)
+            row = voice.rng.choice(rows)
+            return voice.request(intent, {slot: row["id"]}, later=True, motive=False)
         return None
 
     @staticmethod
@@ -301,13 +351,17 @@ class OfflineUserSimulator:
         return with_reference(phrasing, slot, voice.rng.choice(REFERENCE_WORDS))
 
     @staticmethod
-    def _feedback(progress: TaskProgress, voice: Voice, last: ChatMessage | None) -> str:
+    def _echo(progress: TaskProgress, voice: Voice, last: ChatMessage | None) -> tuple[str, str] | None:
+        """What the user may take in from the last answer to what they asked (a status, a name, a count)."""
         answer = last.text if last is not None and last.role is Role.ASSISTANT else ""
         for i in progress.last_requested:
-            echo = echo_of(progress.states[i].result, answer)
+            echo = echo_of(progress.states[i].result, answer, voice.rng)
             if echo is not None:
-                return voice.acknowledgement(echo)
-        return voice.acknowledgement(None)
+                return echo
+        return None
+
+    def _feedback(self, progress: TaskProgress, voice: Voice, last: ChatMessage | None) -> str:
+        return voice.acknowledgement(self._echo(progress, voice, last))
 
     def _persona(self, ctx: RoleContext) -> Persona:
         if self._person is None:
@@ -339,6 +393,33 @@ class OfflineUserSimulator:
                 notes=noted,
             ),
         )
+
+
+def _is_follow_up(message: ChatMessage) -> bool:
+    """A user turn that asked about something the last answer raised: no subtask, no simulator note, not a goodbye."""
+    notes = message.meta.notes
+    noted = notes is not None and (notes.verify or notes.revise or notes.gave_up)
+    return (
+        not message.meta.subtasks and not noted and not message.meta.goal_done and message.meta.task_index is not None
+    )
+
+
+def _followed_up(messages: list[ChatMessage]) -> bool:
+    """Whether the latest user turn was a follow-up question (answered since)."""
+    last_user = next((m for m in reversed(messages) if m.role is Role.USER), None)
+    return last_user is not None and _is_follow_up(last_user) and messages[-1].role is Role.ASSISTANT
+
+
+def _last_result(messages: list[ChatMessage]) -> object:
+    for message in reversed(messages):
+        if message.role is Role.TOOL:
+            try:
+                return json.loads(message.content or "null")
+            except json.JSONDecodeError:
+                return None
+        if message.role is Role.USER:
+            break
+    return None
 
 
 def _listed_rows(messages: list[ChatMessage]) -> list[dict]:

@@ -177,6 +177,14 @@ ECHOES = {
         "so the new ID is {v}",
         "ID {v}, I'll write that down",
     ),
+    "item": (
+        "I see {v} there",
+        "{v} is the one I had in mind",
+        "{v}, right",
+        "so {v} is on there",
+        "{v} rings a bell",
+        "{v}, that's what I thought",
+    ),
     "changed": ("that's done then", "good that it's changed", "that's sorted", "that went through then", "done, I see"),
 }
 RETRIES = (
@@ -351,7 +359,7 @@ class Voice:
             sentence = text
             if not self.terse and self.rng.random() < (0.04 if later else 0.08) * (1 + self.persona.verbosity):
                 sentence = self._pick(QUESTION_LEADS) + _lower_first(text)
-        sentence = _upper_first(sentence)
+        sentence = _article(_upper_first(sentence))
         if (
             motive
             and not self.terse
@@ -512,8 +520,15 @@ def not_a_goodbye(text: str) -> str:
     return _upper_first(stripped.strip()) if stripped.strip(" .!,") else text
 
 
-def echo_of(result: object, answer: str) -> tuple[str, str] | None:
-    """Something from a request's result the user may repeat back, only if the answer said it."""
+_COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def echo_of(result: object, answer: str, rng: random.Random | None = None) -> tuple[str, str] | None:
+    """Something from a request's result the user may repeat back, only if the answer said it.
+
+    With `rng`, which of the values the answer stated is drawn (a name, a city, a date, a
+    total), so reactions take in different parts of what was said.
+    """
     lowered = answer.lower()
     if isinstance(result, dict):
         if "rowcount" in result:
@@ -521,18 +536,36 @@ def echo_of(result: object, answer: str) -> tuple[str, str] | None:
                 return "created", format_value(result["lastrowid"])
             return ("changed", "") if result.get("rowcount") else None
         status = result.get("status")
+        said = _stated(result, lowered)
         if isinstance(status, str) and status.replace("_", " ").lower() in lowered:
-            return "status", status.replace("_", " ")
-        for key, value in result.items():
-            if key == "id" or key.endswith("_id") or value is None or isinstance(value, bool):
-                continue
-            written = format_value(value)
-            if len(written) > 2 and written.lower() in lowered and not isinstance(value, int):
-                return "value", written
+            if rng is None or not said or rng.random() < 0.5:
+                return "status", status.replace("_", " ")
+        if said:
+            return "value", rng.choice(said) if rng is not None else said[0]
         return None
-    if isinstance(result, list) and len(result) > 1 and str(len(result)) in answer:
-        return "count", str(len(result))
+    if isinstance(result, list) and len(result) > 1:
+        rows = [r for r in result if isinstance(r, dict)]
+        named = [v for r in rows for v in _stated(r, lowered, numbers=False)]
+        if named and rng is not None and rng.random() < 0.6:
+            return "item", rng.choice(named)
+        count = len(result)
+        if str(count) in answer or (count < len(_COUNT_WORDS) and re.search(rf"\b{_COUNT_WORDS[count]}\b", lowered)):
+            return "count", str(count)
     return None
+
+
+def _stated(row: dict, lowered: str, numbers: bool = True) -> list[str]:
+    """The values of a record an answer states: names, cities, dates (and totals, prices with `numbers`)."""
+    said = []
+    for key, value in row.items():
+        if key == "id" or key.endswith("_id") or value is None or isinstance(value, bool) or key == "status":
+            continue
+        if isinstance(value, (int, float)) and not numbers or isinstance(value, int):
+            continue
+        written = format_value(value)
+        if len(written) > 2 and "@" not in written and written.lower() in lowered:
+            said.append(written)
+    return said
 
 
 def personal_slots(intent: Intent) -> list[str]:
@@ -552,8 +585,9 @@ def _has_free_text(intent: Intent) -> bool:
 
 
 def _article(text: str) -> str:
-    """ "a account" -> "an account"."""
-    return re.sub(r"\ba ([aeiou])", r"an \1", text)
+    """ "a account" -> "an account", "an product" -> "a product" (after a word was swapped for its synonym)."""
+    text = re.sub(r"\b([Aa]) ([aeiouAEIOU])", r"\1n \2", text)
+    return re.sub(r"\b([Aa])n ([b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z])", r"\1 \2", text)
 
 
 def _upper_first(text: str) -> str:
