@@ -10,6 +10,7 @@ chain the way the method's high-density trajectories do.
 
 from __future__ import annotations
 
+import random
 import unicodedata
 
 from turnloom.core.errors import TurnloomError
@@ -25,6 +26,20 @@ DIFFICULTY_WEIGHTS = {Difficulty.EASY: 0.25, Difficulty.MEDIUM: 0.4, Difficulty.
 ROW_ATTEMPTS = 3
 # how often a later task builds on the previous one's records (the method's "natural extension")
 EXTEND_CHANCE = 0.4
+
+
+# tasks per dialogue when the caller does not pin it: mostly one to five, and a tail of long dialogues
+TASK_COUNT_WEIGHTS = {1: 0.2, 2: 0.28, 3: 0.22, 4: 0.14, 5: 0.1, 6: 0.02, 7: 0.015, 8: 0.01, 10: 0.01, 12: 0.005}
+
+
+def task_count(seed: object) -> int:
+    """How many tasks a dialogue of `seed` chains, drawn from `TASK_COUNT_WEIGHTS` (mean about 2.9).
+
+    A pure function of the seed, so a re-run draws the same count; `--tasks` overrides it.
+    """
+    rng = random.Random(f"{seed}:task-count")
+    counts = list(TASK_COUNT_WEIGHTS)
+    return rng.choices(counts, weights=list(TASK_COUNT_WEIGHTS.values()))[0]
 
 
 class OfflineTaskGenerator:
