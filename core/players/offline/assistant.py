@@ -75,6 +75,10 @@ class OfflineAssistant:
                 continue  # the same call is already in this batch; its result serves both next turn
             call_id = f"call_{len(messages)}_{r}_{step_index}"
             calls.append(ToolCall(id=call_id, name=tool, arguments=json.dumps(arguments, ensure_ascii=False)))
+        writes = [c for c in calls if (spec := available.get(c.name)) is not None and spec.writes]
+        if writes and len(writes) < len(calls):
+            # a read in the same step as a write could show the record as it was: change first, read after
+            calls = writes
         if calls:
             return ChatMessage(
                 role=Role.ASSISTANT,

@@ -68,6 +68,7 @@ class OfflineTaskGenerator:
         order = rng.choices(difficulties, weights=list(DIFFICULTY_WEIGHTS.values()), k=1)
         order += [d for d in difficulties if d not in order]
         asked = self._asked(ctx.task_list(), person)
+        used = {t.template for t in ctx.task_list()}
         fallback: Task | None = None
         last_resort: Task | None = None
         independent: Task | None = None
@@ -85,6 +86,8 @@ class OfflineTaskGenerator:
                 personal = ":user_id" in template.sample_sql
                 if personal and person.key is None:
                     continue
+                if template.name in used and self._creates(template):
+                    continue  # one person opens one new account (or books one new visit) per dialogue
                 try:
                     rows = ctx.environment.query(template.sample_sql, params if personal else None)
                 except Exception:  # a template that no longer fits the data is skipped
@@ -139,6 +142,14 @@ class OfflineTaskGenerator:
             difficulty=template.difficulty,
             rubric=self._rubric(subtasks),
             template=template.name,
+        )
+
+    def _creates(self, template) -> bool:
+        """Whether a template's task creates a record."""
+        return any(
+            step.tool.startswith(("create_", "add_"))
+            for name in template.intents
+            for step in self.knowledge.intent(name).steps
         )
 
     def _rubric(self, subtasks: list[Subtask]) -> list[str]:

@@ -59,6 +59,7 @@ class OfflineUserSimulator:
         rng = ctx.rng("user")
         rules = session.config.rules if session.config.mode is Mode.USER_ORIENTED else []
         voice = Voice(rules, rng, self._persona(ctx), self.knowledge.parser.phrasings)
+        voice.found_nothing = _found_nothing(session.messages)
         if not tasks:
             return self._message("Hi! Actually, I think I'm all set. Thanks!", None, is_complete=True)
         progress = self.progress(ctx, tasks)
@@ -393,6 +394,21 @@ class OfflineUserSimulator:
                 notes=noted,
             ),
         )
+
+
+def _found_nothing(messages: list[ChatMessage]) -> bool:
+    """Whether a tool called since the last user turn came back empty (nothing to thank for)."""
+    for message in reversed(messages):
+        if message.role is Role.USER:
+            return False
+        if message.role is Role.TOOL and not message.meta.tool_error:
+            try:
+                result = json.loads(message.content or "null")
+            except json.JSONDecodeError:
+                continue
+            if result is None or result == [] or result == {}:
+                return True
+    return False
 
 
 def _is_follow_up(message: ChatMessage) -> bool:

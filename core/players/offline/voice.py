@@ -263,7 +263,17 @@ DONE_WITH_TASK = (
     "Perfect, that's settled.",
     "Okay, that's handled, thanks.",
 )
+NOTHING_FOUND = (
+    "Hm, nothing at all? Okay.",
+    "Nothing there then, okay.",
+    "Oh, none? Fine.",
+    "So there aren't any. Okay.",
+    "Okay, nothing, I see.",
+    "Hmm, empty. Alright.",
+    "Right, nothing on that then.",
+)
 TERSE = {
+    "empty": ("Nothing? OK.", "None then. Fine.", "OK, nothing."),
     "ack": ("OK.", "Fine.", "Right.", "Got it.", "Okay."),
     "retry": ("No, that's not it.", "Not what I asked.", "Still need this."),
     "gave_up": ("Forget that one.", "Skip it."),
@@ -309,6 +319,8 @@ class Voice:
     rules: list[Rule]
     rng: random.Random
     persona: Persona = field(default_factory=Persona)
+    # the answer just given found nothing: the user takes that in, and does not thank for it
+    found_nothing: bool = False
     # intent name -> the phrasings to draw from (the parser's, which it recognises); the pack's otherwise
     phrasings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -419,6 +431,8 @@ class Voice:
         Thanks are one reaction among several: a plain persona mostly just takes the
         answer in ("Okay, so it's delivered."), and a reaction may be the echo alone.
         """
+        if self.found_nothing:
+            return self.casualise(self._pick(TERSE["empty"] if self.terse else NOTHING_FOUND))
         if self.terse:
             if echo is not None and echo[1] and self.rng.random() < 0.5:
                 said = self._pick(ECHOES[echo[0]]).format(v=echo[1])
@@ -463,6 +477,8 @@ class Voice:
         return self.casualise(self._pick(TERSE["confirm"] if self.terse else CONFIRMS))
 
     def task_done(self) -> str:
+        if self.found_nothing:
+            return self.casualise(self._pick(TERSE["empty"] if self.terse else NOTHING_FOUND))
         return self.casualise(self._pick(TERSE["done"] if self.terse else DONE_WITH_TASK))
 
     def closing(self, echo: tuple[str, str] | None = None) -> str:
@@ -475,7 +491,7 @@ class Voice:
         ending = self._pick(ENDINGS)
         if self.rng.random() < 0.25 * (1 + self.persona.verbosity):
             ending = f"{ending} {self._pick(ENDING_TAILS)}"
-        if self.persona.politeness or self.rng.random() < 0.5:
+        if (self.persona.politeness or self.rng.random() < 0.5) and not self.found_nothing:
             text = f"{ending}, {self._pick(THANKS)}"
         else:  # no thanks: a plain "Okay, that's the lot."
             text = f"{self._pick(ACKS['plain'])}, {_lower_first(ending)}."
