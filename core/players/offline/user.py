@@ -28,7 +28,7 @@ import random
 import re
 
 from turnloom.core.domains.base import Intent
-from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress
+from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress, format_value
 from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, SimulatorNotes, Task
 from turnloom.core.players.offline.identity import UserIdentity, draw_identity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
@@ -111,7 +111,11 @@ class OfflineUserSimulator:
         if verify is not None:
             intent = self.knowledge.intent(self.knowledge.intent(task.subtasks[verify].intent).verify or "")
             slots = {k: task.subtasks[verify].slots[k] for k in intent.slots}
-            parts.append(f"{voice.confirm()} {voice.request(intent, slots, later=True)}")
+            written = self.knowledge.intent(task.subtasks[verify].intent)
+            created = written.steps[-1].tool.startswith(("create_", "add_"))
+            value = _changed_value(written, task.subtasks[verify].slots, created)
+            request = voice.request(intent, slots, later=True, motive=False)
+            parts.append(f"{voice.confirm(value, created)} {request}")
             notes.verify = [verify]
             return self._message(" ".join(parts), progress.task_index, notes=notes)
 
@@ -394,6 +398,20 @@ class OfflineUserSimulator:
                 notes=noted,
             ),
         )
+
+
+def _changed_value(intent: Intent, slots: dict, created: bool) -> str | None:
+    """What a write set, as the user would name it: the new city or date, the new account's name."""
+    if created:
+        name = next((v for k, v in slots.items() if k == "name" or k.endswith("_name")), None)
+        return str(name) if name is not None else None
+    arguments = list(intent.steps[-1].arguments.values())[1:]
+    for template in arguments:
+        if template.startswith("{") and template.endswith("}") and template[1:-1] in slots:
+            return format_value(slots[template[1:-1]])
+        if not template.startswith(("{", "$")):
+            return template.replace("_", " ")
+    return None
 
 
 def _found_nothing(messages: list[ChatMessage]) -> bool:

@@ -206,9 +206,25 @@ REVISIONS = ("On second thought,", "Actually, I've changed my mind:", "Hmm, on s
 CONFIRMS = (
     "Just to be sure it went through:",
     "Before we move on, can you confirm it?",
-    "I'd like to see it's really changed:",
     "Can you check it took effect?",
     "To be safe, let's check:",
+    "I'd rather see it for myself.",
+    "Humour me and double-check it.",
+)
+# a check that names what was changed or made ("Hamburg", "Lena Vogel")
+CONFIRMS_CHANGED = (
+    "I'd like to see {v} on it before we go on.",
+    "Did {v} really stick?",
+    "Let me make sure {v} went through.",
+    "I want to be sure it says {v} now.",
+    "Can you show me it's {v} now?",
+    "Just checking {v} is saved:",
+)
+CONFIRMS_CREATED = (
+    "Just to check the new record for {v} is there:",
+    "Can you make sure {v} was really added?",
+    "Let me see that {v} is in the system now.",
+    "Is {v} really on file now?",
 )
 ENDINGS = (
     "That solves it",
@@ -473,8 +489,13 @@ class Voice:
     def revise(self) -> str:
         return self.casualise(self._pick(TERSE["revise"] if self.terse else REVISIONS))
 
-    def confirm(self) -> str:
-        return self.casualise(self._pick(TERSE["confirm"] if self.terse else CONFIRMS))
+    def confirm(self, value: str | None = None, created: bool = False) -> str:
+        """The lead of a verification turn; it names the new value or record when there is one."""
+        if self.terse:
+            return self.casualise(self._pick(TERSE["confirm"]))
+        if value and self.rng.random() < 0.7:
+            return self.casualise(self._pick(CONFIRMS_CREATED if created else CONFIRMS_CHANGED).format(v=value))
+        return self.casualise(self._pick(CONFIRMS))
 
     def task_done(self) -> str:
         if self.found_nothing:
