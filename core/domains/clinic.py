@@ -247,7 +247,7 @@ INTENTS = (
         "see the schedule of doctor {doctor_id}",
         (
             "What is doctor {doctor_id} booked for?",
-            "How busy is doctor {doctor_id}? Which appointments do they have?",
+            "Is doctor {doctor_id} fully booked? Which appointments do they have?",
             "List the visits on the calendar of doctor {doctor_id}.",
             "What does the schedule of doctor {doctor_id} look like?",
             "Which appointments are booked with doctor #{doctor_id}?",

@@ -263,7 +263,7 @@ INTENTS = (
         (
             "How has player {player_id} been doing this season?",
             "What are the season numbers of player {player_id}?",
-            "How many appearances has player {player_id} made?",
+            "How many appearances does player {player_id} have?",
             "How many goals has player {player_id} scored this season?",
             "Give me the season stats of player #{player_id}.",
             "What are the numbers for player number {player_id} so far?",

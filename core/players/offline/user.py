@@ -45,6 +45,8 @@ from turnloom.core.tools.schema import singular
 MAX_ATTEMPTS = 2
 # follow-up questions about a listed record: how often one is asked after a list, and at most how many
 FOLLOW_UP_CHANCE = 0.35
+# how often a request by id recalls a detail of the record an earlier answer showed
+RECALL_CHANCE = 0.4
 MAX_FOLLOW_UPS = 2
 
 
@@ -279,7 +281,11 @@ class OfflineUserSimulator:
                 sentences.append(voice.withheld(intent, subtask.slots))
                 continue
             phrasing = self._reference(intent, subtask.slots, spoken, voice) if n == 0 else None
-            sentences.append(voice.request(intent, subtask.slots, phrasing, later=bool(messages)))
+            sentence = voice.request(intent, subtask.slots, phrasing, later=bool(messages))
+            seen = _seen_detail(intent, subtask.slots, messages) if phrasing is None else None
+            if seen is not None and voice.rng.random() < RECALL_CHANCE:
+                sentence = f"{sentence} {voice.recall(seen)}"  # "That's the one from 2025-05-27."
+            sentences.append(sentence)
         return voice.joined(sentences)
 
     def _choose(
@@ -411,6 +417,39 @@ def _changed_value(intent: Intent, slots: dict, created: bool) -> str | None:
             return format_value(slots[template[1:-1]])
         if not template.startswith(("{", "$")):
             return template.replace("_", " ")
+    return None
+
+
+def _seen_detail(intent: Intent, slots: dict, messages: list[ChatMessage]) -> str | None:
+    """A detail of the record a request names by id that an earlier answer stated (its date, city or name).
+
+    The user recalls it to say which record they mean ("the one from 2025-05-27"), as people
+    do when they have just seen a list.
+    """
+    ids = [(name[:-3], slots[name]) for name, kind in intent.slots.items() if kind == "int" and name.endswith("_id")]
+    if not ids:
+        return None
+    entity, value = ids[0]
+    answers = " ".join(m.text for m in messages if m.role is Role.ASSISTANT and m.content).lower()
+    for message in reversed(messages):
+        tool = message.name or ""
+        if message.role is not Role.TOOL or not (
+            singular(tool.split("_")[-1]) == entity or tool.startswith(f"get_{entity}_by_")
+        ):
+            continue
+        try:
+            result = json.loads(message.content or "null")
+        except json.JSONDecodeError:
+            continue
+        rows = result if isinstance(result, list) else [result]
+        for row in rows:
+            if isinstance(row, dict) and row.get("id") == value and "email" not in row:  # not a person
+                for key, field in row.items():
+                    text = str(field)
+                    if key in ("status", "email") or key.endswith("_id") or not isinstance(field, str) or len(text) < 4:
+                        continue
+                    if text.lower() in answers:
+                        return text
     return None
 
 

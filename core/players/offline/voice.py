@@ -75,7 +75,7 @@ TELLING_FRAMES = (
     "go ahead and {b}{t}.",
     "I'm asking you to {b}{t}.",
 )
-PLAIN_FRAMES = ("{B}{t}.", "{B}{t}.", "{B}{t}, please.", "please {b}{t}.", "can you {b}{t}?", "{B}{t}?")
+PLAIN_FRAMES = ("{B}{t}.", "{B}{t}.", "{B}{t}, please.", "please {b}{t}.", "can you {b}{t}?")
 # frames whose subject is not "you": "can we let me see ..." reads wrong, so a body that says "me" avoids them
 _IMPERSONAL = re.compile(
     r"^(?:can we|let's|is it possible to|is there a way to|would it be possible to|go ahead and)\b"
@@ -242,6 +242,19 @@ ENDINGS = (
     "That's it for today",
     "I'm all set",
     "That's everything I needed",
+)
+RECALL_DATED = (
+    "That's the one from {v}.",
+    "The {v} one, I mean.",
+    "I mean the one dated {v}.",
+    "It's the one on {v}.",
+    "(The one from {v}.)",
+)
+RECALL_NAMED = (
+    "That's the {v} one.",
+    "The one with {v}, I mean.",
+    "I mean the {v} one.",
+    "(The {v} one.)",
 )
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
 ENDING_TAILS = ("for now", "for today", "from me", "on my side", "then")
@@ -464,6 +477,12 @@ class Voice:
                 return self.casualise(f"{_upper_first(said)}{self._pick(ECHO_ENDS)}")
             return self.casualise(f"{ack}, {said}.")
         return self.casualise(f"{ack}.")
+
+    def recall(self, detail: str) -> str:
+        """Which record the user means, by a detail an earlier answer gave ("That's the one from 2025-05-27.")."""
+        dated = re.fullmatch(r"\d{4}-\d{2}-\d{2}", detail) is not None
+        options = RECALL_DATED if dated else RECALL_NAMED
+        return self.casualise(self._pick(options).format(v=detail))
 
     def pick_record(self, n: int, row: dict) -> str:
         """Which of the records the assistant listed the user means: "The second one." or "The one from 2025-05-27." """
