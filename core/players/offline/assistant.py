@@ -162,7 +162,8 @@ class OfflineAssistant:
                 return Outcome(request, step.tool, unavailable=True)
             if _ambiguous(step.arguments, previous) and available[step.tool].writes:
                 # a change to "my pending order" when there are several: ask rather than guess
-                return Outcome(request, step.tool, choices=[r for r in previous if isinstance(r, dict)])
+                rows = previous if isinstance(previous, list) else []
+                return Outcome(request, step.tool, choices=[r for r in rows if isinstance(r, dict)])
             arguments = _arguments(step.arguments, request.slots, previous)
             if arguments is None:
                 return Outcome(request, step.tool, result=None)

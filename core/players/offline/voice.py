@@ -348,10 +348,10 @@ class Voice:
     rules: list[Rule]
     rng: random.Random
     persona: Persona = field(default_factory=Persona)
-    # the answer just given found nothing: the user takes that in, and does not thank for it
-    found_nothing: bool = False
     # intent name -> the phrasings to draw from (the parser's, which it recognises); the pack's otherwise
     phrasings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # the answer just given found nothing: the user takes that in, and does not thank for it
+    found_nothing: bool = False
 
     @property
     def terse(self) -> bool:
@@ -407,10 +407,8 @@ class Voice:
             and self.persona.verbosity >= 1
             and self.rng.random() < 0.1 * self.persona.verbosity
         ):
-            motive = self._pick(
-                MOTIVES["write" if intent.steps[-1].tool.startswith(("update_", "create_")) else "read"]
-            )
-            sentence = f"{motive} {sentence}" if self.rng.random() < 0.5 else f"{sentence} {motive}"
+            why = self._pick(MOTIVES["write" if intent.steps[-1].tool.startswith(("update_", "create_")) else "read"])
+            sentence = f"{why} {sentence}" if self.rng.random() < 0.5 else f"{sentence} {why}"
         return sentence
 
     def joined(self, sentences: list[str]) -> str:
