@@ -104,7 +104,19 @@ def derive_progress(knowledge: Intents, messages: list[ChatMessage], tasks: list
         elif message.role is Role.TOOL and not message.meta.tool_error:
             name, arguments = calls.get(message.tool_call_id or "", ("", {}))
             _credit(knowledge, task, states, slots, name, arguments, message.content)
+    for i, subtask in enumerate(task.subtasks):
+        if _known_intent(knowledge, subtask.intent) is None:
+            # a task from an older turnloom (or another pack version): nothing here can serve or judge
+            # this subtask; it counts as done once the user closed the task, else as given up
+            states[i].done, states[i].gave_up = progress.closed, not progress.closed
     return progress
+
+
+def _known_intent(knowledge: Intents, name: str) -> Intent | None:
+    try:
+        return knowledge.intent(name)
+    except KeyError:
+        return None
 
 
 def _credit(
@@ -124,27 +136,23 @@ def _credit(
     booking 28 after upgrading it): both are credited, so a read the user asked
     for is never swallowed as a mere confirmation.
     """
-    fitting = [
-        i
-        for i, subtask in enumerate(task.subtasks)
-        if serves(knowledge.intent(subtask.intent), slots[i], tool, arguments)
-    ]
+    known = {i: intent for i, s in enumerate(task.subtasks) if (intent := _known_intent(knowledge, s.intent))}
+    fitting = [i for i, intent in known.items() if serves(intent, slots[i], tool, arguments)]
     for i in fitting:
-        if knowledge.intent(task.subtasks[i].intent).verify is not None:
+        if known[i].verify is not None:
             states[i].verified = False  # a change made (again) now: only what shows it from here on confirms it
     served = [i for i in fitting if not states[i].done]
     if served:
         chosen = min(
             served,
-            key=lambda i: (states[i].requested == 0, -checked_arguments(knowledge.intent(task.subtasks[i].intent)), i),
+            key=lambda i: (states[i].requested == 0, -checked_arguments(known[i]), i),
         )
         states[chosen].done = True
         try:
             states[chosen].result = json.loads(content or "null")
         except json.JSONDecodeError:
             states[chosen].result = None
-    for i, subtask in enumerate(task.subtasks):
-        intent = knowledge.intent(subtask.intent)
+    for i, intent in known.items():
         if i in fitting or not states[i].done or intent.verify is None or states[i].verified:
             continue
         if serves(knowledge.intent(intent.verify), slots[i], tool, arguments):

@@ -184,8 +184,8 @@ class OfflineUserSimulator:
         return True
 
     def _needs_verification(self, progress: TaskProgress, task: Task, rules: list[Rule]) -> int | None:
-        if rule_of_kind(rules, "confirm_before_ending") is None:
-            return None
+        if rule_of_kind(rules, "confirm_before_ending") is None or progress.closed:
+            return None  # a closed task (a finished session continued) has nothing left to confirm
         for i, state in enumerate(progress.states):
             intent = self.knowledge.intent(task.subtasks[i].intent)
             if state.done and intent.verify and not state.verified and not state.verify_asked:
