@@ -184,8 +184,11 @@ class OfflineTaskGenerator:
     def _asked(self, tasks: list[Task], person: UserIdentity) -> set[tuple]:
         """The requests earlier tasks of the dialogue made, with the checks their writes call for."""
         asked: set[tuple] = set()
+        known = {intent.name for intent in self.knowledge.pack.intents}
         for task in tasks:
             for subtask in task.subtasks:
+                if subtask.intent not in known:
+                    continue  # a session made with an older pack (or by a model) may name intents this one lacks
                 asked.add(self._key(subtask, person))
                 verify = self.knowledge.intent(subtask.intent).verify
                 if verify is not None:
