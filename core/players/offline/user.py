@@ -45,6 +45,8 @@ from turnloom.core.tools.schema import singular
 MAX_ATTEMPTS = 2
 # follow-up questions about a listed record: how often one is asked after a list, and at most how many
 FOLLOW_UP_CHANCE = 0.35
+# without the turn-feedback rule, how often the user still reacts before asking for the next task
+UNASKED_REACTION_CHANCE = 0.3
 # how often a request by id recalls a detail of the record an earlier answer showed
 RECALL_CHANCE = 0.4
 MAX_FOLLOW_UPS = 2
@@ -143,9 +145,13 @@ class OfflineUserSimulator:
             fresh = TaskProgress(len(tasks), [SubtaskState() for _ in following.subtasks])
             first = self._reveal(fresh, following, rules, rng)
             request = self._requests(following, first, fresh, rules, voice, [])
-            reaction = self._feedback(progress, voice, last) if voice.rng.random() < 0.5 else voice.task_done()
+            if rule_of_kind(rules, "turn_feedback") or voice.rng.random() < UNASKED_REACTION_CHANCE:
+                reaction = self._feedback(progress, voice, last) if voice.rng.random() < 0.5 else voice.task_done()
+                text = f"{reaction} {voice.then(request)}"
+            else:  # no rule asks for a reaction: often the next thing is simply asked
+                text = request
             return self._message(
-                f"{reaction} {voice.then(request)}",
+                text,
                 progress.task_index + 1,
                 subtasks=first,
                 completes=not progress.closed,
