@@ -274,15 +274,21 @@ class RequestParser:
     def __init__(self, pack: DomainPack) -> None:
         self.pack = pack
         self._patterns: list[tuple[Intent, re.Pattern[str]]] = []
+        # a word every match of a pattern contains (lower case), to skip patterns that cannot match
+        self._anchors: list[str] = []
+        # parses of texts without spoken references, by text: a turn is read again on later turns
+        self._parsed: dict[str, list[Request]] = {}
         # intent name -> what a user may say for it: the pack's phrasings and their imperative forms
         self.phrasings: dict[str, tuple[str, ...]] = {}
         for intent in pack.intents:
             self.phrasings[intent.name] = expanded_phrasings(intent.phrasings)
             for phrasing in self.phrasings[intent.name]:
                 self._patterns.append((intent, _compile(phrasing, intent.slots)))
+                self._anchors.append(_anchor(phrasing))
                 for _, slot in referable(phrasing, intent.slots):
                     spoken = with_reference(phrasing, slot, "{" + _REF_PREFIX + slot + "}")
                     self._patterns.append((intent, _compile(spoken, intent.slots)))
+                    self._anchors.append(_anchor(spoken))
 
     def parse(self, text: str, resolve: Callable[[str], object | None] | None = None) -> list[Request]:
         """Every request in `text`, in order, non-overlapping (longest match wins).
@@ -293,8 +299,13 @@ class RequestParser:
                 no value, such a request is not recognised.
         """
         text = normalise(text)
+        if resolve is None and text in self._parsed:
+            return list(self._parsed[text])
+        lowered = text.lower()
         found: list[Request] = []
-        for intent, pattern in self._patterns:
+        for (intent, pattern), anchor in zip(self._patterns, self._anchors, strict=True):
+            if anchor not in lowered:
+                continue
             for match in pattern.finditer(text):
                 slots: dict[str, object] = {}
                 for name, value in match.groupdict().items():
@@ -314,6 +325,10 @@ class RequestParser:
             if chosen and request.start < chosen[-1].end:
                 continue
             chosen.append(request)
+        if resolve is None:
+            if len(self._parsed) > 4096:
+                self._parsed.clear()
+            self._parsed[text] = list(chosen)
         return chosen
 
     def guess(self, text: str) -> Request | Clarification | None:
@@ -348,6 +363,20 @@ class RequestParser:
         if missing:
             return Clarification(intent, tuple(missing))
         return Request(intent, slots, 0, len(text))
+
+
+def _anchor(phrasing: str) -> str:
+    """The longest word of a phrasing that any text it matches contains as written ('' when none is sure).
+
+    Words a pattern accepts in other forms (interchangeable phrases, lead verbs, id prefixes,
+    articles) and slots are passed over.
+    """
+    kind, body = split_frame(phrasing)
+    if kind == "imperative" and (lead := _lead_class(body)) is not None:
+        body = lead[1]
+    body = _PHRASE_OR_SLOT.sub(" ", body)
+    words = [w for w in re.findall(r"[A-Za-z']+", body) if w.lower() not in ("a", "an", "number", "no")]
+    return max(words, key=len).lower() if words else ""
 
 
 def _convert(value: str, kind: str) -> object:
