@@ -538,9 +538,9 @@ TEMPLATES = (
     TaskTemplate(
         "pick_seat",
         Difficulty.MEDIUM,
-        "You want to know how full the flight on booking {booking_id} is and move to seat {seat}.",
+        "You want to know when the flight on booking {booking_id} leaves and move to seat {seat}.",
         _ACTIVE,
-        ("booking_flight_load", "change_seat"),
+        ("booking_flight", "change_seat"),
         {"seat": ("2A", "3C", "7F", "12D", "14C", "21B")},
     ),
     TaskTemplate(

@@ -80,6 +80,7 @@ PLAIN_FRAMES = ("{B}{t}.", "{B}{t}.", "{B}{t}, please.", "please {b}{t}.", "can 
 _IMPERSONAL = re.compile(
     r"^(?:can we|let's|is it possible to|is there a way to|would it be possible to|go ahead and)\b"
 )
+_WH = re.compile(r"^(?:what|what's|which|how|who|when|where|is|are|has|have|do|does|did|can)\b", re.I)
 _SAYS_ME = re.compile(r"\b(?:me|my)\b", re.I)
 ADVERBS = ("", "", "", "quickly ", "just ")
 TAILS = (
@@ -398,7 +399,8 @@ class Voice:
             sentence = frame.format(b=adverb + body, B=_upper_first(adverb + body), t=tail)
         else:
             sentence = text
-            if not self.terse and self.rng.random() < (0.04 if later else 0.08) * (1 + self.persona.verbosity):
+            asks = _WH.match(text) is not None and text.rstrip().endswith("?")
+            if asks and not self.terse and self.rng.random() < (0.04 if later else 0.08) * (1 + self.persona.verbosity):
                 sentence = self._pick(QUESTION_LEADS) + _lower_first(text)
         sentence = _article(_upper_first(sentence))
         if (
