@@ -172,12 +172,13 @@ class OfflineTaskGenerator:
     def _key(self, subtask: Subtask, person: UserIdentity) -> tuple:
         """What a subtask asks for, whatever its wording: the tool that serves it and the values it names.
 
-        The person's email and their id name the same record, so "my orders (email)" and
-        "orders of customer 7" are one request.
+        The person's email, phone number and id name the same record, so "my orders (email)",
+        "the bills of my line" and "orders of customer 7" name the person alike.
         """
         tool = self.knowledge.intent(subtask.intent).steps[-1].tool
+        own = {str(v) for k, v in person.row.items() if isinstance(v, str) and k != "name"} | {person.email}
         values = sorted(
-            str(person.key) if v == person.email and person.key is not None else str(v) for v in subtask.slots.values()
+            str(person.key) if person.key is not None and str(v) in own else str(v) for v in subtask.slots.values()
         )
         return tool, tuple(values)
 
