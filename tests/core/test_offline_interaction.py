@@ -120,3 +120,26 @@ def test_tasks_per_dialogue_are_drawn_from_the_seed_with_a_tail_of_long_dialogue
     assert sum(n for c, n in counts.items() if c <= 5) / 2000 >= 0.9
     assert sum(n for c, n in counts.items() if c >= 6) > 0
     assert 2.3 <= sum(c * n for c, n in counts.items()) / 2000 <= 3.5
+
+
+async def test_the_user_corrects_a_first_record_the_assistant_took_wrongly():
+    corrected = 0
+    for seed in range(30):
+        session = await _run("retail", seed)
+        messages = session.messages
+        for k, message in enumerate(messages):
+            if message.role is not Role.USER or not re.search(r"first (one|was)|earliest one", message.text):
+                continue
+            before = max(i for i in range(k) if messages[i].role is Role.USER)
+            dated = next(
+                _result(m)
+                for m in messages[before:k]
+                if m.role is Role.TOOL and isinstance(_result(m), list) and "order_date" in (_result(m) or [{}])[0]
+            )
+            earliest = min(dated, key=lambda row: row["order_date"])
+            assert dated[0]["id"] != earliest["id"]  # the chain had taken the first listed, not the earliest
+            assert earliest["order_date"] in message.text
+            call = messages[k + 1].tool_calls[0]
+            assert json.loads(call.arguments) == {"order_id": earliest["id"]}
+            corrected += 1
+    assert corrected >= 3

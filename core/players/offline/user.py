@@ -97,6 +97,11 @@ class OfflineUserSimulator:
                 lead = voice.rng.choice(("Sure:", "Of course.", "Sure.")) if asked_back else voice.retry()
                 parts.append(f"{lead} {self._requests(task, retry, progress, [], voice, [])}")
                 return self._message(" ".join(parts), progress.task_index, subtasks=retry, notes=notes)
+        elif rule_of_kind(rules, "turn_feedback") and (
+            correction := self._correction(task, progress, session.messages, voice)
+        ):
+            i, text = correction  # the assistant took the wrong record of a list: say which one was meant
+            return self._message(text, progress.task_index, subtasks=[i], notes=notes)
         elif rule_of_kind(rules, "turn_feedback") and progress.last_asked:
             parts.append(self._feedback(progress, voice, last))
         elif rule_of_kind(rules, "turn_feedback") and _followed_up(session.messages):
@@ -323,6 +328,35 @@ class OfflineUserSimulator:
             return i, f"{voice.pick_record(n, row)} {request}"
         return None
 
+    def _correction(
+        self, task: Task, progress: TaskProgress, messages: list[ChatMessage], voice: Voice
+    ) -> tuple[int, str] | None:
+        """(subtask, turn) when the assistant answered "my first order" with a record that is not the first.
+
+        A chain that goes on from a list takes its first row; when the list is dated and its
+        first row is not the earliest, the user (who knows their own history) points at the
+        earliest one and asks again for it by id, once per subtask. Under the turn-feedback
+        rule ("point out what is missing").
+        """
+        for i in progress.last_requested:
+            state = progress.states[i]
+            intent = self.knowledge.intent(task.subtasks[i].intent)
+            if not state.done or state.requested > 1 or len(intent.steps) < 3 or "first" not in intent.name:
+                continue
+            found = self._by_id(intent)
+            rows = _dated_list(messages) if found else []
+            dated = [(d, r) for r in rows if (d := _date_of(r)) is not None]
+            if found is None or len(dated) < 2:
+                continue
+            earliest = min(dated, key=lambda pair: pair[0])
+            if earliest[1] is rows[0]:
+                continue
+            by_id, slot = found
+            row = earliest[1]
+            request = voice.request(by_id, {slot: row["id"]}, later=True, motive=False)
+            return i, f"{voice.not_that_one(earliest[0])} {request}"
+        return None
+
     def _by_id(self, intent: Intent) -> tuple[Intent, str] | None:
         """The intent making `intent`'s change to one record named by its id, and its id slot.
 
@@ -410,6 +444,26 @@ class OfflineUserSimulator:
                 notes=noted,
             ),
         )
+
+
+def _dated_list(messages: list[ChatMessage]) -> list[dict]:
+    """The rows of the first dated list a tool returned since the last user turn."""
+    since = next((k for k in range(len(messages) - 1, -1, -1) if messages[k].role is Role.USER), -1)
+    for message in messages[since + 1 :]:
+        if message.role is not Role.TOOL:
+            continue
+        try:
+            result = json.loads(message.content or "null")
+        except json.JSONDecodeError:
+            continue
+        if isinstance(result, list) and result and all(isinstance(r, dict) and _date_of(r) for r in result):
+            return result
+    return []
+
+
+def _date_of(row: dict) -> str | None:
+    """The first date a record holds (an order's date, a booking's, a visit's)."""
+    return next((v for v in row.values() if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)), None)
 
 
 def _changed_value(intent: Intent, slots: dict, created: bool) -> str | None:

@@ -244,6 +244,12 @@ ENDINGS = (
     "I'm all set",
     "That's everything I needed",
 )
+CORRECTIONS = (
+    "Hm, that's not my first one though; my first was on {v}.",
+    "Actually, the first one is the one from {v}, not that one.",
+    "No, my first was earlier, on {v}.",
+    "Hmm, I meant the earliest one, from {v}.",
+)
 RECALL_DATED = (
     "That's the one from {v}.",
     "The {v} one, I mean.",
@@ -477,6 +483,12 @@ class Voice:
                 return self.casualise(f"{_upper_first(said)}{self._pick(ECHO_ENDS)}")
             return self.casualise(f"{ack}, {said}.")
         return self.casualise(f"{ack}.")
+
+    def not_that_one(self, date: str) -> str:
+        """The user points out that the record the assistant took is not the one they meant (their first)."""
+        if self.terse:
+            return self.casualise(f"No, the first one is from {date}.")
+        return self.casualise(self._pick(CORRECTIONS).format(v=date))
 
     def recall(self, detail: str) -> str:
         """Which record the user means, by a detail an earlier answer gave ("That's the one from 2025-05-27.")."""
