@@ -11,8 +11,8 @@ one to five, a tail of long dialogues).
 Then, per mode, where the messages come from: the share of all messages that
 belong to verification turns (the user asks to see a change took effect, under
 the confirm rule), clarifications (the assistant asks which record, and the
-user's answer), follow-ups (a question about a record the last answer listed)
-and the share of user turns that carry feedback on the last answer.
+user's answer), follow-ups (a question about a record the last answer listed),
+corrections (the user points out the assistant took the wrong record) and the share of user turns that carry feedback on the last answer.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ from turnloom.core.quality.metrics import dialogue_stats
 from turnloom.core.rules.check import FEEDBACK
 
 _FIRST_SENTENCE = re.compile(r"^[^.?!:]*[.?!:]")
+_CORRECTION = re.compile(
+    r"\b(?:my first was|the first one is the one from|I meant the earliest one|not my first one)\b"
+)
 
 
 def run(domain: str, seed: int, mode: Mode, tasks: int | None) -> Session:
@@ -69,7 +72,9 @@ def sources(sessions: list[Session]) -> dict[str, float]:
                 counts["clarification"] += span + 1  # the assistant's question and all the answer brings
             elif k and _is_follow_up(m):
                 counts["follow-up"] += span
-    shares = {key: counts[key] / messages for key in ("verification", "clarification", "follow-up")}
+            elif _CORRECTION.search(m.text):
+                counts["correction"] += span  # "that's not my first one": the assistant took the wrong record
+    shares = {key: counts[key] / messages for key in ("verification", "clarification", "follow-up", "correction")}
     shares["feedback (user turns)"] = feedback / user_turns if user_turns else 0.0
     return shares
 
