@@ -1,6 +1,6 @@
 """Headless offline throughput, SQL execution included, on one core.
 
-    python bench/throughput.py [--repeats 5]
+    python bench/throughput.py [--repeats 5] [--rate-only]
 
 Reports committed messages per second over many 3-task dialogues, and the
 per-message cost of dialogues capped at 10, 100 and 1,000 messages (long
@@ -50,6 +50,7 @@ def per_message_us(length: int, dialogues: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rate-only", action="store_true", help="only committed messages/s (no long dialogues)")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -58,6 +59,8 @@ def main() -> None:
         f"committed messages/s on one core: median {statistics.median(rates):,.0f} "
         f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})"
     )
+    if args.rate_only:
+        return
     for length, dialogues in ((10, 20), (100, 4), (1000, 1), (3000, 1)):
         runs = [per_message_us(length, dialogues) for _ in range(args.repeats)]
         print(f"per-message cost, {length:>5}-message dialogues: median {statistics.median(runs):7.1f} µs")

@@ -25,6 +25,7 @@ from collections import Counter
 from turnloom.core.domains import pack_names
 from turnloom.core.lifecycle.dialogue import create_session, run_to_end
 from turnloom.core.models import Mode, Role, Session, ToolExecution
+from turnloom.core.players.offline.tasks import task_count
 
 WORD = re.compile(r"[a-z0-9]+(?:[.@'’-][a-z0-9]+)*")
 
@@ -37,7 +38,8 @@ def corpus(dialogues: int, db: str | None = None) -> list[Session]:
     for n in range(dialogues):
         (domain, path), execution, mode = combos[n % len(combos)]
         seed = n  # every dialogue its own seed: a shared seed would repeat its first turn across combinations
-        session = create_session(domain, db_path=path, mode=mode, execution=execution, seed=seed)
+        tasks = task_count(seed)  # the count drawn per dialogue (mostly 1-5, a tail of long ones)
+        session = create_session(domain, db_path=path, mode=mode, execution=execution, seed=seed, tasks=tasks)
         sessions.append(run_to_end(session))
     return sessions
 

@@ -171,6 +171,10 @@ INTENTS = (
         "appointment_details",
         "check the details of appointment {appointment_id}",
         (
+            "When is appointment {appointment_id}, and is it still on?",
+            "Look into appointment {appointment_id} for me.",
+            "I'd like to know more about appointment {appointment_id}.",
+            "Is appointment {appointment_id} still scheduled?",
             "What are the details of appointment {appointment_id}?",
             "Can you check visit #{appointment_id} for me?",
             "When is appointment number {appointment_id}?",
@@ -183,6 +187,8 @@ INTENTS = (
         "patient_record",
         "look up the record of patient {patient_id}",
         (
+            "What do you have on file for patient {patient_id}?",
+            "Pull up the chart of patient {patient_id}.",
             "Show me the record of patient {patient_id}.",
             "What do you have on file for patient #{patient_id}?",
             "Can you look up patient number {patient_id}?",
@@ -195,6 +201,9 @@ INTENTS = (
         "patient_by_email",
         "find the patient registered with {email}",
         (
+            "Whose record is registered to {email}?",
+            "Look up the patient file for {email}.",
+            "Can you find my patient record? My email is {email}.",
             "Which patient is registered with {email}?",
             "Can you find the patient file for {email}?",
             "Look up the patient whose email is {email}, please.",
@@ -207,6 +216,10 @@ INTENTS = (
         "doctors_by_specialty",
         "find doctors who practise {specialty}",
         (
+            "I need a {specialty} doctor. Who is available?",
+            "Who are your {specialty} specialists?",
+            "Do you have anyone for {specialty}?",
+            "List the doctors in {specialty}.",
             "Which doctors work in {specialty}?",
             "Do you have a specialist in {specialty}?",
             "List the {specialty} doctors at the clinic, please.",
@@ -219,6 +232,8 @@ INTENTS = (
         "patient_appointments",
         "list the appointments of patient {patient_id}",
         (
+            "When are the visits of patient {patient_id}?",
+            "List every appointment for patient {patient_id}.",
             "Which appointments does patient {patient_id} have?",
             "List every visit booked for patient #{patient_id}.",
             "Show me the appointment history of patient number {patient_id}.",
@@ -231,6 +246,9 @@ INTENTS = (
         "doctor_schedule",
         "see the schedule of doctor {doctor_id}",
         (
+            "What is doctor {doctor_id} booked for?",
+            "Is doctor {doctor_id} fully booked? Which appointments do they have?",
+            "List the visits on the calendar of doctor {doctor_id}.",
             "What does the schedule of doctor {doctor_id} look like?",
             "Which appointments are booked with doctor #{doctor_id}?",
             "Show me the calendar of doctor number {doctor_id}.",
@@ -243,6 +261,8 @@ INTENTS = (
         "patient_costs",
         "find out how many visits patient {patient_id} had and what they cost",
         (
+            "What have the visits of patient {patient_id} cost altogether?",
+            "Sum up the fees for patient {patient_id}.",
             "How much has patient {patient_id} paid for visits?",
             "Give me a visit summary for patient #{patient_id}.",
             "What are the total consultation fees of patient number {patient_id}?",
@@ -255,6 +275,9 @@ INTENTS = (
         "appointments_by_email",
         "see the appointments of the patient with email {email}",
         (
+            "When are my appointments? My email is {email}.",
+            "Can you list my visits? I'm registered as {email}.",
+            "Which visits do I have booked? The record is under {email}.",
             "What appointments are booked under {email}?",
             "Show me every visit for the patient with email {email}.",
             "I need the appointment list for {email}.",
@@ -267,6 +290,9 @@ INTENTS = (
         "appointment_prescriptions",
         "see what was prescribed at appointment {appointment_id}",
         (
+            "Which medicines did I get at appointment {appointment_id}?",
+            "List the prescriptions written at visit {appointment_id}.",
+            "Did the doctor prescribe anything at appointment {appointment_id}?",
             "What was prescribed at appointment {appointment_id}?",
             "Which medications came out of visit #{appointment_id}?",
             "List the prescriptions from appointment number {appointment_id}.",
@@ -279,6 +305,9 @@ INTENTS = (
         "reschedule",
         "move appointment {appointment_id} to {new_date}",
         (
+            "Appointment {appointment_id} doesn't suit me anymore, can we do {new_date}?",
+            "Shift visit {appointment_id} to {new_date}, please.",
+            "Could appointment {appointment_id} happen on {new_date} instead?",
             "Please move appointment {appointment_id} to {new_date}.",
             "Can visit #{appointment_id} be rescheduled for {new_date}?",
             "I need appointment number {appointment_id} on {new_date} instead.",
@@ -295,6 +324,9 @@ INTENTS = (
         "cancel_appointment",
         "cancel appointment {appointment_id}",
         (
+            "I can't come to appointment {appointment_id}, please cancel it.",
+            "Call off visit {appointment_id}, please.",
+            "Cancel appointment number {appointment_id} for me.",
             "Please cancel appointment {appointment_id}.",
             "I can't make it to visit #{appointment_id}, please cancel it.",
             "Cancel appointment number {appointment_id}, please.",
@@ -311,6 +343,9 @@ INTENTS = (
         "update_patient_phone",
         "change the phone number of patient {patient_id} to {phone}",
         (
+            "Patient {patient_id} has a new phone number: {phone}.",
+            "Put {phone} on file as the phone of patient {patient_id}.",
+            "Replace the phone number of patient {patient_id} with {phone}.",
             "Please change the phone number of patient {patient_id} to {phone}.",
             "Patient #{patient_id} has a new phone number: {phone}.",
             "Update the contact number for patient number {patient_id} to {phone}, please.",
@@ -327,6 +362,8 @@ INTENTS = (
         "book_appointment",
         "book patient {patient_id} with doctor {doctor_id} on {visit_date} for {reason}",
         (
+            "Book a visit for patient {patient_id} with doctor {doctor_id} on {visit_date}, the reason is {reason}.",
+            "I'd like patient {patient_id} to see doctor {doctor_id} on {visit_date} about {reason}.",
             "Please book patient {patient_id} with doctor {doctor_id} on {visit_date} for {reason}.",
             "Can patient #{patient_id} see doctor #{doctor_id} on {visit_date}? It's about {reason}.",
             "Schedule a visit for patient number {patient_id} with doctor number {doctor_id} on "
@@ -347,6 +384,91 @@ INTENTS = (
         ),
         ("book", "new", "reason"),
         verify="patient_appointments",
+    ),
+    Intent(
+        "costs_by_email",
+        "find out what the patient with email {email} has paid in consultation fees",
+        (
+            "Add up my consultation fees, please. My email is {email}.",
+            "What have I paid for appointments altogether? I'm registered as {email}.",
+            "How much have my visits cost so far? My email is {email}.",
+            "What are the total consultation fees for the patient {email}?",
+            "Give me a summary of the fees on the record registered to {email}.",
+        ),
+        {"email": "email"},
+        (
+            S("get_patient_by_email", {"email": "{email}"}),
+            S("get_patient_appointments_summary", {"patient_id": "$prev.id"}),
+        ),
+        ("cost so far",),
+    ),
+    Intent(
+        "first_visit_prescriptions",
+        "see what was prescribed at the first appointment of the patient with email {email}",
+        (
+            "At my first visit I was given some medicine. What was it? The record is under {email}.",
+            "What was I prescribed at my first appointment? My email is {email}.",
+            "Find the first visit on the record for {email} and list its prescriptions.",
+            "I'm {email}: which medicines came out of my very first appointment?",
+        ),
+        {"email": "email"},
+        (
+            S("get_patient_by_email", {"email": "{email}"}),
+            S("get_patient_appointments", {"patient_id": "$prev.id"}),
+            S("get_appointment_prescriptions", {"appointment_id": "$prev.id"}),
+        ),
+        ("medicines", "first visit", "first appointment"),
+    ),
+    Intent(
+        "cancel_my_visit",
+        "cancel a scheduled appointment of the patient with email {email}",
+        (
+            "Something came up and I can't come in. Please cancel my appointment; I'm registered as {email}.",
+            "I need to cancel my upcoming appointment. My email is {email}.",
+            "Please call off my scheduled visit; the record is under {email}.",
+            "Can you find my booked appointment ({email}) and cancel it?",
+            "I can't make my appointment, please cancel it. I'm {email}.",
+        ),
+        {"email": "email"},
+        (
+            S("get_patient_by_email", {"email": "{email}"}),
+            S("search_appointments", {"patient_id": "$prev.id", "status": "scheduled"}),
+            S("update_appointment_status", {"id": "$prev.id", "status": "cancelled"}),
+        ),
+        ("call off", "can't make"),
+        verify="appointments_by_email",
+    ),
+    Intent(
+        "appointment_doctor",
+        "find out which doctor appointment {appointment_id} is with",
+        (
+            "Who will I see at appointment {appointment_id}?",
+            "Remind me which doctor visit {appointment_id} is with.",
+            "Which doctor am I seeing at appointment {appointment_id}?",
+            "Who is appointment #{appointment_id} with, and what's their specialty?",
+            "Look up appointment {appointment_id} and tell me about the doctor.",
+        ),
+        {"appointment_id": "int"},
+        (S("get_appointment_by_id", {"id": "{appointment_id}"}), S("get_doctor_by_id", {"id": "$prev.doctor_id"})),
+        ("seeing", "which doctor"),
+    ),
+    Intent(
+        "reschedule_my_visit",
+        "move a scheduled appointment of the patient with email {email} to {new_date}",
+        (
+            "Could my scheduled appointment be on {new_date} instead? The record is under {email}.",
+            "I need to move my upcoming appointment to {new_date}. My email is {email}.",
+            "Can you push my scheduled visit to {new_date}? The record is under {email}.",
+            "Please reschedule my appointment for {new_date}; I'm {email}.",
+        ),
+        {"email": "email", "new_date": "date"},
+        (
+            S("get_patient_by_email", {"email": "{email}"}),
+            S("search_appointments", {"patient_id": "$prev.id", "status": "scheduled"}),
+            S("update_appointment_visit_date", {"id": "$prev.id", "visit_date": "{new_date}"}),
+        ),
+        ("push", "move my"),
+        verify="appointments_by_email",
     ),
 )
 
@@ -378,25 +500,26 @@ TEMPLATES = (
     TaskTemplate(
         "patient_history",
         Difficulty.EASY,
-        "You are patient {patient_id} and want to check your record and your appointments.",
-        "SELECT DISTINCT patient_id FROM appointments WHERE patient_id = :user_id",
-        ("patient_record", "patient_appointments"),
+        "You ({email}) want to check your appointments and what you were prescribed at your first visit.",
+        "SELECT DISTINCT p.email AS email FROM patients p JOIN appointments a ON a.patient_id = p.id "
+        "WHERE p.id = :user_id",
+        ("appointments_by_email", "first_visit_prescriptions"),
     ),
     TaskTemplate(
         "move_visit",
         Difficulty.MEDIUM,
-        "You want to check appointment {appointment_id} and move it to {new_date}.",
+        "You want to know who appointment {appointment_id} is with and move it to {new_date}.",
         "SELECT id AS appointment_id FROM appointments WHERE status = 'scheduled' AND patient_id = :user_id",
-        ("appointment_details", "reschedule"),
+        ("appointment_doctor", "reschedule"),
         {"new_date": _DATES},
     ),
     TaskTemplate(
         "patient_overview",
         Difficulty.MEDIUM,
-        "You ({email}, patient {patient_id}) want to see your appointments and what your visits have cost.",
+        "You ({email}) want to see your appointments and what your visits have cost.",
         "SELECT p.email AS email, p.id AS patient_id FROM patients p "
         "WHERE p.id = :user_id AND EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = p.id)",
-        ("appointments_by_email", "patient_costs"),
+        ("appointments_by_email", "costs_by_email"),
     ),
     TaskTemplate(
         "new_phone",
@@ -426,6 +549,23 @@ TEMPLATES = (
         "FROM appointments a JOIN patients p ON p.id = a.patient_id "
         "WHERE a.status = 'scheduled' AND p.id = :user_id",
         ("appointments_by_email", "appointment_details", "cancel_appointment", "doctor_schedule"),
+    ),
+    TaskTemplate(
+        "drop_a_visit",
+        Difficulty.MEDIUM,
+        "You ({email}) want to see your appointments and cancel one that is scheduled.",
+        "SELECT p.email AS email FROM patients p WHERE p.id = :user_id "
+        "AND EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = p.id AND a.status = 'scheduled')",
+        ("appointments_by_email", "cancel_my_visit"),
+    ),
+    TaskTemplate(
+        "new_date",
+        Difficulty.MEDIUM,
+        "You ({email}) want to see your appointments and move a scheduled one to {new_date}.",
+        "SELECT p.email AS email FROM patients p WHERE p.id = :user_id "
+        "AND EXISTS (SELECT 1 FROM appointments a WHERE a.patient_id = p.id AND a.status = 'scheduled')",
+        ("appointments_by_email", "reschedule_my_visit"),
+        {"new_date": _DATES},
     ),
 )
 

@@ -173,6 +173,9 @@ INTENTS = (
         "club_info",
         "look up club {club_id}",
         (
+            "What can you tell me about club {club_id}?",
+            "Give me the basics on club {club_id}.",
+            "Where is club {club_id} based?",
             "Tell me about club {club_id}.",
             "What do you have on club #{club_id}?",
             "Show me the details of club number {club_id}.",
@@ -185,6 +188,9 @@ INTENTS = (
         "player_profile",
         "look up the profile of player {player_id}",
         (
+            "Who is player {player_id}? Give me the basics.",
+            "What do you have on player {player_id}?",
+            "Pull up the file of player {player_id}.",
             "Show me the profile of player {player_id}.",
             "Who is player #{player_id}?",
             "Can you look up player number {player_id}?",
@@ -197,6 +203,9 @@ INTENTS = (
         "club_by_name",
         "find the club called {club_name}",
         (
+            "Where are {club_name} based?",
+            "Tell me about {club_name} as a club.",
+            "Which city do {club_name} come from?",
             "Where do {club_name} play their home games?",
             "Find the club called {club_name}, please.",
             "What can you tell me about the team named {club_name}?",
@@ -209,6 +218,8 @@ INTENTS = (
         "club_position_players",
         "find the {position}s at club {club_id}",
         (
+            "List the {position} players at club {club_id}.",
+            "Who are the {position} options at club {club_id}?",
             "Which players at club {club_id} play as {position}?",
             "Who plays {position} for club #{club_id}?",
             "List every {position} registered with club number {club_id}.",
@@ -221,6 +232,9 @@ INTENTS = (
         "club_squad",
         "list the squad of club {club_id}",
         (
+            "List the players of club {club_id}.",
+            "Which players does club {club_id} have?",
+            "Show me the roster of club {club_id}.",
             "Who is in the squad of club {club_id}?",
             "List the whole roster of club #{club_id}.",
             "Show me every player signed to club number {club_id}.",
@@ -233,6 +247,8 @@ INTENTS = (
         "squad_value",
         "find out what the squad of club {club_id} is worth",
         (
+            "What is the combined market value of club {club_id}?",
+            "Sum up the market values at club {club_id}.",
             "What is the squad of club {club_id} worth?",
             "Give me the total market value of club #{club_id}.",
             "How much is the roster of club number {club_id} valued at?",
@@ -245,6 +261,9 @@ INTENTS = (
         "player_stats",
         "see the season statistics of player {player_id}",
         (
+            "How has player {player_id} been doing this season?",
+            "What are the season numbers of player {player_id}?",
+            "How many appearances does player {player_id} have?",
             "How many goals has player {player_id} scored this season?",
             "Give me the season stats of player #{player_id}.",
             "What are the numbers for player number {player_id} so far?",
@@ -257,6 +276,9 @@ INTENTS = (
         "squad_by_club_name",
         "see the squad of {club_name}",
         (
+            "Who is in the {club_name} squad?",
+            "List the players of {club_name}.",
+            "Give me the {club_name} roster.",
             "Who plays for {club_name}?",
             "List the players of the club {club_name}, please.",
             "Show me the squad that {club_name} have this year.",
@@ -269,6 +291,9 @@ INTENTS = (
         "player_contracts",
         "see the contracts of player {player_id}",
         (
+            "Which deals has player {player_id} signed?",
+            "List the contracts of player {player_id}.",
+            "Is player {player_id} under contract?",
             "What contracts does player {player_id} have?",
             "When does the deal of player #{player_id} run out?",
             "Show me the contract history of player number {player_id}.",
@@ -281,6 +306,9 @@ INTENTS = (
         "contract_details",
         "look up contract {contract_id}",
         (
+            "What does contract {contract_id} say?",
+            "When does contract {contract_id} run out?",
+            "What's the weekly wage on contract {contract_id}?",
             "What are the terms of contract {contract_id}?",
             "Can you check deal #{contract_id} for me?",
             "Show me contract number {contract_id}.",
@@ -293,6 +321,9 @@ INTENTS = (
         "update_market_value",
         "set the market value of player {player_id} to {new_value}",
         (
+            "Player {player_id} is now worth {new_value}, please update it.",
+            "Change the valuation of player {player_id} to {new_value}.",
+            "Mark player {player_id} at a market value of {new_value}.",
             "Please set the market value of player {player_id} to {new_value}.",
             "Player #{player_id} is now worth {new_value}, update it.",
             "Revalue player number {player_id} at {new_value}, please.",
@@ -309,6 +340,8 @@ INTENTS = (
         "transfer_player",
         "transfer player {player_id} to club {club_id}",
         (
+            "Player {player_id} has signed for club {club_id}, please record it.",
+            "Register player {player_id} at club {club_id} from now on.",
             "Please transfer player {player_id} to club {club_id}.",
             "Player #{player_id} has signed for club #{club_id}, record the move.",
             "Move player number {player_id} over to club number {club_id}.",
@@ -325,6 +358,9 @@ INTENTS = (
         "terminate_contract",
         "terminate contract {contract_id}",
         (
+            "End contract {contract_id}, please.",
+            "Contract {contract_id} is over, terminate it.",
+            "We're cancelling contract {contract_id}.",
             "Please terminate contract {contract_id}.",
             "The club is ending deal #{contract_id}, mark it terminated.",
             "Terminate contract number {contract_id}, please.",
@@ -341,6 +377,7 @@ INTENTS = (
         "record_appearance",
         "log {goals} goals for player {player_id} against {opponent} on {match_date}",
         (
+            "Record an appearance: player {player_id} scored {goals} against {opponent} on {match_date}.",
             "Log {goals} goals for player {player_id} against {opponent} on {match_date}.",
             "Player #{player_id} scored {goals} against {opponent} on {match_date}, add the match.",
             "Add an appearance on {match_date} versus {opponent} for player number {player_id} with {goals} goals.",
@@ -361,6 +398,54 @@ INTENTS = (
         ("log", "appearance", "scored"),
         verify="player_stats",
     ),
+    Intent(
+        "squad_value_by_name",
+        "find out what the squad of {club_name} is worth",
+        (
+            "What are {club_name} worth in total?",
+            "Add up the market value of the {club_name} squad.",
+            "What is the squad of {club_name} worth altogether?",
+            "How much is the {club_name} roster valued at?",
+            "Look up {club_name} and give me the total market value of its players.",
+        ),
+        {"club_name": "name"},
+        (
+            S("get_club_by_name", {"name": "{club_name}"}),
+            S("get_club_players_summary", {"club_id": "$prev.id"}),
+        ),
+        ("market value",),
+    ),
+    Intent(
+        "position_by_club_name",
+        "list the {position} players of {club_name}",
+        (
+            "List the {position} players at {club_name}.",
+            "Which {position} players are on the books at {club_name}?",
+            "Which {position} players do {club_name} have?",
+            "Who plays {position} for {club_name}?",
+            "Find {club_name} and list its players in the {position} position.",
+        ),
+        {"club_name": "name", "position": "word"},
+        (
+            S("get_club_by_name", {"name": "{club_name}"}),
+            S("search_players", {"club_id": "$prev.id", "position": "{position}"}),
+        ),
+        ("players in",),
+    ),
+    Intent(
+        "player_club",
+        "find out which club player {player_id} plays for",
+        (
+            "What club is player {player_id} at?",
+            "Where does player {player_id} play his football?",
+            "Which club does player {player_id} play for?",
+            "Who does player #{player_id} play for, and where is the club based?",
+            "Look up player {player_id} and tell me about their club.",
+        ),
+        {"player_id": "int"},
+        (S("get_player_by_id", {"id": "{player_id}"}), S("get_club_by_id", {"id": "$prev.club_id"})),
+        ("play for", "their club"),
+    ),
 )
 
 
@@ -368,16 +453,16 @@ TEMPLATES = (
     TaskTemplate(
         "club_lookup",
         Difficulty.EASY,
-        "You want to know where {club_name} play and who is in their squad.",
+        "You want to know where {club_name} play and what their squad is worth.",
         "SELECT name AS club_name FROM clubs",
-        ("club_by_name", "squad_by_club_name"),
+        ("club_by_name", "squad_value_by_name"),
     ),
     TaskTemplate(
         "player_lookup",
         Difficulty.EASY,
-        "You want the profile of player {player_id} and their season statistics.",
-        "SELECT id AS player_id FROM players",
-        ("player_profile", "player_stats"),
+        "You want to know which club player {player_id} plays for and their season statistics.",
+        "SELECT id AS player_id FROM players WHERE club_id IS NOT NULL",
+        ("player_club", "player_stats"),
     ),
     TaskTemplate(
         "club_card",
@@ -397,9 +482,9 @@ TEMPLATES = (
     TaskTemplate(
         "scouting",
         Difficulty.MEDIUM,
-        "You are scouting club {club_id}: see its squad, its {position}s and what the squad is worth.",
-        "SELECT DISTINCT club_id, position FROM players WHERE club_id IS NOT NULL",
-        ("club_squad", "club_position_players", "squad_value"),
+        "You are scouting {club_name}: see its {position}s and what the squad is worth.",
+        "SELECT DISTINCT c.name AS club_name, p.position AS position FROM players p JOIN clubs c ON c.id = p.club_id",
+        ("position_by_club_name", "squad_value_by_name"),
     ),
     TaskTemplate(
         "revalue",

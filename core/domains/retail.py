@@ -164,6 +164,10 @@ INTENTS = (
         "order_status",
         "check the status of order {order_id}",
         (
+            "Where is my order {order_id}?",
+            "Has order {order_id} been delivered?",
+            "Any news on order {order_id}?",
+            "What's happening with order number {order_id}?",
             "What's the status of order {order_id}?",
             "Could you check on order #{order_id} for me?",
             "Has order number {order_id} shipped yet?",
@@ -177,6 +181,9 @@ INTENTS = (
         "product_details",
         "look up product {product_id}",
         (
+            "What's product {product_id}?",
+            "Give me the details of product {product_id}.",
+            "How much is product {product_id} and is it in stock?",
             "Can you tell me about product {product_id}?",
             "What does product number {product_id} cost?",
             "Show me the details of product #{product_id}.",
@@ -188,7 +195,14 @@ INTENTS = (
     Intent(
         "product_by_sku",
         "find the product with SKU {sku}",
-        ("Look up the item with SKU {sku}, please.", "Which product has the code {sku}?", "Is SKU {sku} in stock?"),
+        (
+            "What is {sku}? I found the code on a receipt.",
+            "Do you have {sku} in stock?",
+            "Find the product with the code {sku}.",
+            "Look up the item with SKU {sku}, please.",
+            "Which product has the code {sku}?",
+            "Is SKU {sku} in stock?",
+        ),
         {"sku": "word"},
         (S("get_product_by_sku", {"sku": "{sku}"}),),
         ("sku", "code", "stock"),
@@ -197,6 +211,9 @@ INTENTS = (
         "customer_by_email",
         "pull up the customer account registered to {email}",
         (
+            "Who is the customer with the email {email}?",
+            "Look up the customer registered as {email}.",
+            "Is there an account for {email}?",
             "Can you pull up the account for {email}?",
             "Which customer is registered under {email}?",
             "Find the customer profile with email address {email}.",
@@ -209,6 +226,10 @@ INTENTS = (
         "products_in_category",
         "browse the {category} products",
         (
+            "What have you got in {category}?",
+            "I'm looking for {category} products. What's available?",
+            "Which {category} items do you carry?",
+            "Anything in {category} at the moment?",
             "Show me the products in the {category} category.",
             "What do you sell in {category}?",
             "List your {category} items, please.",
@@ -221,6 +242,8 @@ INTENTS = (
         "customer_orders",
         "list the orders placed by customer {customer_id}",
         (
+            "What has customer {customer_id} ordered?",
+            "List what customer {customer_id} bought.",
             "Which orders has customer {customer_id} placed?",
             "List all orders for customer number {customer_id}.",
             "Show me the order history of customer #{customer_id}.",
@@ -233,6 +256,8 @@ INTENTS = (
         "customer_spend",
         "find out how much customer {customer_id} has spent",
         (
+            "What has customer {customer_id} spent altogether?",
+            "Add up the orders of customer {customer_id}.",
             "How much has customer {customer_id} spent in total?",
             "Give me a spending summary for customer {customer_id}.",
             "What's the total spend of customer #{customer_id}?",
@@ -245,6 +270,9 @@ INTENTS = (
         "orders_by_email",
         "see every order on the account with email {email}",
         (
+            "What have I ordered so far? My email is {email}.",
+            "List my orders, please. The account is {email}.",
+            "Can you show me my order history? I'm registered as {email}.",
             "What orders are on the account with email {email}?",
             "Show me every order placed under {email}.",
             "I need the list of orders for {email}.",
@@ -257,6 +285,8 @@ INTENTS = (
         "spend_by_email",
         "find out how much the account with email {email} has spent",
         (
+            "What have I spent with you in total? The account is {email}.",
+            "Add up my orders, please. I'm registered as {email}.",
             "How much have I spent so far? My account email is {email}.",
             "What's the total spend on the account under {email}?",
             "Give me a spending summary for the account with email {email}.",
@@ -272,6 +302,9 @@ INTENTS = (
         "order_items",
         "see which items are in order {order_id}",
         (
+            "What did I buy in order {order_id}?",
+            "List the products in order {order_id}.",
+            "What's inside order number {order_id}?",
             "What items are in order {order_id}?",
             "Which products did order #{order_id} contain?",
             "Break down the contents of order number {order_id} for me.",
@@ -284,6 +317,9 @@ INTENTS = (
         "change_shipping_city",
         "have order {order_id} shipped to {new_city} instead",
         (
+            "Order {order_id} needs to go to {new_city} now.",
+            "Redirect order {order_id} to {new_city}, please.",
+            "Send order {order_id} to {new_city} rather than the old address.",
             "Please change the shipping city of order {order_id} to {new_city}.",
             "Can you ship order {order_id} to {new_city} instead?",
             "I moved, so order #{order_id} should go to {new_city} now.",
@@ -300,6 +336,9 @@ INTENTS = (
         "cancel_order",
         "cancel order {order_id}",
         (
+            "Call off order {order_id}, please.",
+            "I changed my mind about order {order_id}, cancel it.",
+            "Stop order {order_id}, I don't need it.",
             "Please cancel order {order_id}.",
             "I don't want order #{order_id} anymore, can you cancel it?",
             "Cancel my order number {order_id}, please.",
@@ -316,6 +355,8 @@ INTENTS = (
         "register_customer",
         "open a new customer account for {name} ({email}) in {city}",
         (
+            "Create a customer account: {name}, email {email}, city {city}.",
+            "Add a new customer named {name} ({email}) from {city}.",
             "Please open a new account for {name} with email {email} in {city}.",
             "I'd like to register {name}, email {email}, living in {city}.",
             "Sign up a new customer: {name}, {email}, based in {city}.",
@@ -324,6 +365,61 @@ INTENTS = (
         (S("create_customer", {"name": "{name}", "email": "{email}", "city": "{city}"}),),
         ("register", "sign", "new"),
         verify="customer_by_email",
+    ),
+    Intent(
+        "first_order_items",
+        "see what was in the first order on the account with email {email}",
+        (
+            "Remind me what my first order with you contained; the account is {email}.",
+            "What was in the first order on my account? It's under {email}.",
+            "Can you find my first order and tell me what was in it? My email is {email}.",
+            "I'm {email}. Which products were in the very first order I placed?",
+            "Look up the account {email}, find its first order and list the items in it.",
+        ),
+        {"email": "email"},
+        (
+            S("get_customer_by_email", {"email": "{email}"}),
+            S("get_customer_orders", {"customer_id": "$prev.id"}),
+            S("get_order_order_items", {"order_id": "$prev.id"}),
+        ),
+        ("first order", "very first"),
+    ),
+    Intent(
+        "cancel_my_pending",
+        "cancel the pending order on the account with email {email}",
+        (
+            "I no longer need the order that's still pending. Please cancel it; I'm registered as {email}.",
+            "Please cancel my pending order. My account email is {email}.",
+            "I'd like to cancel the order that hasn't shipped yet, under {email}.",
+            "Can you find the pending order on {email} and cancel it?",
+            "Cancel whatever is still pending on my account, {email}.",
+        ),
+        {"email": "email"},
+        (
+            S("get_customer_by_email", {"email": "{email}"}),
+            S("search_orders", {"customer_id": "$prev.id", "status": "pending"}),
+            S("update_order_status", {"id": "$prev.id", "status": "cancelled"}),
+        ),
+        ("hasn't shipped", "still pending"),
+        verify="orders_by_email",
+    ),
+    Intent(
+        "move_my_pending",
+        "have the pending order on the account with email {email} shipped to {new_city}",
+        (
+            "My pending order should go to {new_city} now. The account is {email}.",
+            "Please send my pending order to {new_city} instead. My account email is {email}.",
+            "I've moved to {new_city}; can the order that hasn't shipped yet go there? I'm {email}.",
+            "Redirect whatever is still pending on {email} to {new_city}, please.",
+        ),
+        {"email": "email", "new_city": "name"},
+        (
+            S("get_customer_by_email", {"email": "{email}"}),
+            S("search_orders", {"customer_id": "$prev.id", "status": "pending"}),
+            S("update_order_shipping_city", {"id": "$prev.id", "shipping_city": "{new_city}"}),
+        ),
+        ("redirect", "send my"),
+        verify="orders_by_email",
     ),
 )
 
@@ -366,17 +462,17 @@ TEMPLATES = (
     TaskTemplate(
         "order_history",
         Difficulty.EASY,
-        "You are customer {customer_id} and want your order history and your total spend.",
-        "SELECT DISTINCT customer_id FROM orders WHERE customer_id = :user_id",
-        ("customer_orders", "customer_spend"),
+        "You ({email}) want your order history and to know what was in your first order.",
+        "SELECT DISTINCT c.email AS email FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.id = :user_id",
+        ("orders_by_email", "first_order_items"),
     ),
     TaskTemplate(
         "review_account",
         Difficulty.MEDIUM,
-        "You (customer {customer_id}, email {email}) want to review your orders and how much you have spent so far.",
+        "You ({email}) want to review how much you have spent so far and what your first order held.",
         "SELECT c.id AS customer_id, c.email AS email FROM customers c "
         "WHERE c.id = :user_id AND EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id)",
-        ("orders_by_email", "spend_by_email"),
+        ("spend_by_email", "first_order_items"),
     ),
     TaskTemplate(
         "redirect_order",
@@ -412,6 +508,23 @@ TEMPLATES = (
         "SELECT DISTINCT p.category AS category, p.sku AS sku FROM products p",
         ("register_customer", "customer_by_email", "products_in_category", "product_by_sku"),
         _NEW_PEOPLE,
+    ),
+    TaskTemplate(
+        "cancel_my_pending",
+        Difficulty.MEDIUM,
+        "You ({email}) want to see your orders and cancel the one that is still pending.",
+        "SELECT c.email AS email FROM customers c WHERE c.id = :user_id "
+        "AND EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.status = 'pending')",
+        ("orders_by_email", "cancel_my_pending"),
+    ),
+    TaskTemplate(
+        "move_my_pending",
+        Difficulty.MEDIUM,
+        "You ({email}) want to see what you have spent and have your pending order shipped to {new_city}.",
+        "SELECT c.email AS email FROM customers c WHERE c.id = :user_id "
+        "AND EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.status = 'pending')",
+        ("spend_by_email", "move_my_pending"),
+        {"new_city": _NEW_CITIES},
     ),
 )
 

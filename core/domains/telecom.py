@@ -170,6 +170,9 @@ INTENTS = (
         "subscriber_account",
         "look up the account of subscriber {subscriber_id}",
         (
+            "What's on the account of subscriber {subscriber_id}?",
+            "Look up subscriber {subscriber_id} for me.",
+            "Show me the details of subscriber {subscriber_id}.",
             "Can you pull up the account of subscriber {subscriber_id}?",
             "What's on file for subscriber #{subscriber_id}?",
             "Show me the line details for customer number {subscriber_id}.",
@@ -182,6 +185,10 @@ INTENTS = (
         "invoice_details",
         "look up invoice {invoice_id}",
         (
+            "How much is invoice {invoice_id} and when is it due?",
+            "Is invoice {invoice_id} paid?",
+            "Look into invoice {invoice_id}, please.",
+            "What's the status of bill {invoice_id}?",
             "What does invoice {invoice_id} say?",
             "Can you check bill #{invoice_id} for me?",
             "Show me the details of invoice number {invoice_id}.",
@@ -194,6 +201,9 @@ INTENTS = (
         "subscriber_by_phone",
         "find the account for phone number {phone_number}",
         (
+            "Who owns the number {phone_number}?",
+            "Which account is the number {phone_number} on?",
+            "Look up the subscriber with the phone {phone_number}.",
             "Whose line is {phone_number}?",
             "Look up the account for the number {phone_number}, please.",
             "Which subscriber has phone number {phone_number}?",
@@ -206,6 +216,10 @@ INTENTS = (
         "plans_of_kind",
         "browse the {kind} plans",
         (
+            "Which {kind} plans are there?",
+            "I'm interested in a {kind} plan. What are my options?",
+            "List your {kind} tariffs.",
+            "How much are your {kind} plans?",
             "What {kind} plans do you offer?",
             "Show me your {kind} tariffs.",
             "List the {kind} options you have, please.",
@@ -218,6 +232,8 @@ INTENTS = (
         "subscriber_invoices",
         "list the invoices of subscriber {subscriber_id}",
         (
+            "List the bills of subscriber {subscriber_id}.",
+            "What has subscriber {subscriber_id} been invoiced?",
             "Which invoices does subscriber {subscriber_id} have?",
             "List every bill sent to subscriber #{subscriber_id}.",
             "Show me the billing history of customer number {subscriber_id}.",
@@ -230,6 +246,8 @@ INTENTS = (
         "billing_summary",
         "find out how much subscriber {subscriber_id} has been billed",
         (
+            "Add up the bills of subscriber {subscriber_id}.",
+            "What's the billing total for subscriber {subscriber_id}?",
             "How much has subscriber {subscriber_id} been billed in total?",
             "Give me a billing summary for subscriber #{subscriber_id}.",
             "What's the average bill of customer number {subscriber_id}?",
@@ -242,6 +260,9 @@ INTENTS = (
         "invoices_by_phone",
         "see the bills for phone number {phone_number}",
         (
+            "List the invoices on my number {phone_number}.",
+            "Which bills have I had on {phone_number}?",
+            "Can you show me the billing history of {phone_number}?",
             "What bills are there for the line {phone_number}?",
             "Show me the invoices for phone number {phone_number}.",
             "I need the billing history of {phone_number}.",
@@ -257,6 +278,8 @@ INTENTS = (
         "current_plan",
         "find out which plan subscriber {subscriber_id} is on",
         (
+            "What tariff is subscriber {subscriber_id} paying for?",
+            "Which contract plan does subscriber {subscriber_id} have?",
             "Which plan is subscriber {subscriber_id} on?",
             "What tariff does subscriber #{subscriber_id} have right now?",
             "Tell me the current plan of customer number {subscriber_id}.",
@@ -269,6 +292,9 @@ INTENTS = (
         "change_plan",
         "move subscriber {subscriber_id} to plan {plan_id}",
         (
+            "Switch subscriber {subscriber_id} over to plan {plan_id}.",
+            "Subscriber {subscriber_id} wants plan {plan_id} from now on.",
+            "Change the plan of subscriber {subscriber_id} to plan {plan_id}.",
             "Please move subscriber {subscriber_id} to plan {plan_id}.",
             "Switch subscriber #{subscriber_id} over to plan #{plan_id}, please.",
             "I want customer number {subscriber_id} on plan number {plan_id} from now on.",
@@ -285,6 +311,9 @@ INTENTS = (
         "pay_invoice",
         "mark invoice {invoice_id} as paid",
         (
+            "Invoice {invoice_id} has been paid, please record it.",
+            "Settle invoice {invoice_id}, please.",
+            "Set invoice {invoice_id} to paid.",
             "Please mark invoice {invoice_id} as paid.",
             "I've just paid bill #{invoice_id}, can you record that?",
             "Record the payment for invoice number {invoice_id}, please.",
@@ -301,6 +330,9 @@ INTENTS = (
         "suspend_line",
         "suspend the line of subscriber {subscriber_id}",
         (
+            "Block the line of subscriber {subscriber_id}, please.",
+            "Subscriber {subscriber_id} lost their phone; suspend the line.",
+            "Put the line of subscriber {subscriber_id} on hold.",
             "Please suspend the line of subscriber {subscriber_id}.",
             "My phone was stolen, block subscriber #{subscriber_id} right away.",
             "Suspend service for customer number {subscriber_id}, please.",
@@ -317,6 +349,8 @@ INTENTS = (
         "update_subscriber_email",
         "change the email of subscriber {subscriber_id} to {new_email}",
         (
+            "Subscriber {subscriber_id} has a new email: {new_email}.",
+            "Use {new_email} as the email of subscriber {subscriber_id} from now on.",
             "Please change the email of subscriber {subscriber_id} to {new_email}.",
             "Update the contact address for subscriber #{subscriber_id} to {new_email}.",
             "Customer number {subscriber_id} has a new email: {new_email}.",
@@ -333,6 +367,8 @@ INTENTS = (
         "subscriber_tickets",
         "list the support tickets of subscriber {subscriber_id}",
         (
+            "List the tickets of subscriber {subscriber_id}.",
+            "Has subscriber {subscriber_id} reported any problems?",
             "Which support tickets does subscriber {subscriber_id} have?",
             "Show me the open complaints for subscriber #{subscriber_id}.",
             "List the tickets raised by customer number {subscriber_id}.",
@@ -345,6 +381,8 @@ INTENTS = (
         "open_ticket",
         "open a {category} ticket for subscriber {subscriber_id}: {summary}",
         (
+            "File a {category} ticket for subscriber {subscriber_id} saying {summary}.",
+            "Log a {category} complaint for subscriber {subscriber_id}: {summary}.",
             "Please open a {category} ticket for subscriber {subscriber_id}: {summary}.",
             "I need to report a {category} problem on subscriber #{subscriber_id}: {summary}.",
             "File a {category} complaint for customer number {subscriber_id} saying {summary}.",
@@ -359,6 +397,77 @@ INTENTS = (
         ),
         ("report", "problem", "ticket"),
         verify="subscriber_tickets",
+    ),
+    Intent(
+        "plan_by_phone",
+        "find out which plan the line {phone_number} is on",
+        (
+            "Which package is {phone_number} on at the moment?",
+            "Remind me of the plan on my line {phone_number}.",
+            "Which plan is the line {phone_number} on?",
+            "What tariff does my number {phone_number} have right now?",
+            "Look up the line {phone_number} and tell me its current plan.",
+            "I forgot what plan I'm on. My number is {phone_number}.",
+        ),
+        {"phone_number": "word"},
+        (
+            S("get_subscriber_by_phone_number", {"phone_number": "{phone_number}"}),
+            S("get_plan_by_id", {"id": "$prev.plan_id"}),
+        ),
+        ("plan is", "plan i'm on"),
+    ),
+    Intent(
+        "billing_by_phone",
+        "get a billing summary for the line {phone_number}",
+        (
+            "Add up the bills on my number {phone_number}.",
+            "What's the total I've been charged on {phone_number}?",
+            "How much have I been billed in total on {phone_number}?",
+            "Give me a billing summary for the number {phone_number}.",
+            "What do the bills on line {phone_number} add up to?",
+        ),
+        {"phone_number": "word"},
+        (
+            S("get_subscriber_by_phone_number", {"phone_number": "{phone_number}"}),
+            S("get_subscriber_invoices_summary", {"subscriber_id": "$prev.id"}),
+        ),
+        ("billed", "add up"),
+    ),
+    Intent(
+        "tickets_by_phone",
+        "see the support tickets on the line {phone_number}",
+        (
+            "Did my complaints on {phone_number} get logged?",
+            "List the support tickets for line {phone_number}.",
+            "Which support tickets are open on my line {phone_number}?",
+            "Show me the tickets filed for the number {phone_number}.",
+            "Have I got any support requests on {phone_number}?",
+        ),
+        {"phone_number": "word"},
+        (
+            S("get_subscriber_by_phone_number", {"phone_number": "{phone_number}"}),
+            S("get_subscriber_support_tickets", {"subscriber_id": "$prev.id"}),
+        ),
+        ("support requests", "tickets filed"),
+    ),
+    Intent(
+        "pay_my_bill",
+        "pay an unpaid bill on the line {phone_number}",
+        (
+            "I want to clear what I owe on {phone_number}. Please mark the open bill as paid.",
+            "I'd like to pay my unpaid bill. My number is {phone_number}.",
+            "Please settle the open invoice on line {phone_number}.",
+            "Can you mark the unpaid bill for {phone_number} as paid? I've just transferred the money.",
+            "There's a bill outstanding on {phone_number}, I want to pay it now.",
+        ),
+        {"phone_number": "word"},
+        (
+            S("get_subscriber_by_phone_number", {"phone_number": "{phone_number}"}),
+            S("search_invoices", {"subscriber_id": "$prev.id", "status": "unpaid"}),
+            S("update_invoice_status", {"id": "$prev.id", "status": "paid"}),
+        ),
+        ("outstanding", "open invoice"),
+        verify="invoices_by_phone",
     ),
 )
 
@@ -390,9 +499,9 @@ TEMPLATES = (
     TaskTemplate(
         "whose_line",
         Difficulty.EASY,
-        "You want to know whose line {phone_number} is and which bills it has.",
-        "SELECT phone_number FROM subscribers",
-        ("subscriber_by_phone", "invoices_by_phone"),
+        "You want to know which bills your line {phone_number} has and which plan it is on.",
+        "SELECT phone_number FROM subscribers WHERE id = :user_id",
+        ("invoices_by_phone", "plan_by_phone"),
     ),
     TaskTemplate(
         "settle_bill",
@@ -424,7 +533,7 @@ TEMPLATES = (
         "your invoices and billing summary, open a {category} ticket ({summary}), and check it "
         "was filed.",
         "SELECT id AS subscriber_id, phone_number FROM subscribers WHERE id = :user_id",
-        ("invoices_by_phone", "billing_summary", "open_ticket", "subscriber_tickets"),
+        ("invoices_by_phone", "billing_by_phone", "open_ticket", "subscriber_tickets"),
         _ISSUE_POOL,
     ),
     TaskTemplate(
@@ -443,6 +552,14 @@ TEMPLATES = (
                 "{user_first}.{user_last}.home@example.net",
             )
         },
+    ),
+    TaskTemplate(
+        "pay_up",
+        Difficulty.MEDIUM,
+        "You want to see the bills on your line {phone_number} and pay one that is unpaid.",
+        "SELECT s.phone_number AS phone_number FROM subscribers s WHERE s.id = :user_id "
+        "AND EXISTS (SELECT 1 FROM invoices i WHERE i.subscriber_id = s.id AND i.status = 'unpaid')",
+        ("invoices_by_phone", "pay_my_bill"),
     ),
 )
 

@@ -19,6 +19,7 @@ from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import Clarification, Request, slot_label
 from turnloom.core.players.offline.replies import answer
 from turnloom.core.players.roles import RoleContext
+from turnloom.core.tools.schema import singular
 
 _CALL_ID = re.compile(r"^call_(\d+)_(\d+)_(\d+)$")
 THANKS = re.compile(r"\b(thanks|thank you|that solves|that's all|that's everything|all set)\b", re.I)
@@ -33,6 +34,8 @@ class Outcome:
     result: object = None
     error: str | None = None
     unavailable: bool = False
+    # the records a change could apply to: more than one fit, so the assistant asks which one
+    choices: list[dict] | None = None
 
 
 class OfflineAssistant:
@@ -72,6 +75,10 @@ class OfflineAssistant:
                 continue  # the same call is already in this batch; its result serves both next turn
             call_id = f"call_{len(messages)}_{r}_{step_index}"
             calls.append(ToolCall(id=call_id, name=tool, arguments=json.dumps(arguments, ensure_ascii=False)))
+        writes = [c for c in calls if (spec := available.get(c.name)) is not None and spec.writes]
+        if writes and len(writes) < len(calls):
+            # a read in the same step as a write could show the record as it was: change first, read after
+            calls = writes
         if calls:
             return ChatMessage(
                 role=Role.ASSISTANT,
@@ -79,6 +86,11 @@ class OfflineAssistant:
                 tool_calls=calls,
                 meta=MessageMeta(producer="assistant", backend="offline"),
             )
+        asks = [o for o in outcomes if o.choices]
+        if asks:
+            served = [o for o in outcomes if not o.choices]
+            said = answer(served, rng, tools) + "\n\n" if served else ""
+            return self._text(said + which_one(asks[0], rng))
         return self._text(answer(outcomes, rng, tools))
 
     # ------------------------------------------------------------ planning
@@ -148,6 +160,10 @@ class OfflineAssistant:
                 continue
             if step.tool not in available:
                 return Outcome(request, step.tool, unavailable=True)
+            if _ambiguous(step.arguments, previous) and available[step.tool].writes:
+                # a change to "my pending order" when there are several: ask rather than guess
+                rows = previous if isinstance(previous, list) else []
+                return Outcome(request, step.tool, choices=[r for r in rows if isinstance(r, dict)])
             arguments = _arguments(step.arguments, request.slots, previous)
             if arguments is None:
                 return Outcome(request, step.tool, result=None)
@@ -185,6 +201,49 @@ class OfflineAssistant:
     @staticmethod
     def _text(text: str) -> ChatMessage:
         return ChatMessage(role=Role.ASSISTANT, content=text, meta=MessageMeta(producer="assistant", backend="offline"))
+
+
+def _ambiguous(templates: dict[str, str], previous: object) -> bool:
+    """Whether a step takes a record from a list that holds more than one."""
+    return isinstance(previous, list) and len(previous) > 1 and any(t.startswith("$prev.") for t in templates.values())
+
+
+WHICH = (
+    "Which one do you mean?",
+    "Which of these should I go ahead with?",
+    "Which one is it?",
+    "Could you tell me which one?",
+    "Which one would you like me to change?",
+)
+
+
+def which_one(outcome: Outcome, rng: random.Random) -> str:
+    """The clarifying question for a change that fits several records: the records, and which one."""
+    rows = outcome.choices or []
+    noun = _entity(outcome.request.intent.steps, outcome.tool).replace("_", " ")
+    listed = []
+    for row in rows[:5]:
+        detail = next((str(v) for k, v in row.items() if isinstance(v, str) and _DATE.fullmatch(v)), None)
+        listed.append(f"{noun} {row.get('id')}" + (f" ({detail})" if detail else ""))
+    items = ", ".join(listed[:-1]) + f" and {listed[-1]}" if len(listed) > 1 else listed[0]
+    count = len(rows)
+    lead = rng.choice(
+        (f"I found {count} {noun}s that fit: ", f"There are {count} {noun}s it could be: ", f"{count} {noun}s match: ")
+    )
+    return f"{lead}{items}. {rng.choice(WHICH)}"
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _entity(steps, write_tool: str) -> str:
+    """The record a change is about: what the step before it searched (search_appointments -> appointment)."""
+    tools = [s.tool for s in steps]
+    before = tools[tools.index(write_tool) - 1] if write_tool in tools and tools.index(write_tool) > 0 else ""
+    if before.startswith("search_"):
+        return singular(before.removeprefix("search_"))
+    name = write_tool.split("_", 1)[1] if "_" in write_tool else write_tool
+    return name.rsplit("_", 1)[0] if name.count("_") else name
 
 
 def _arguments(templates: dict[str, str], slots: dict, previous: object) -> dict | None:

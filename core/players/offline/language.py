@@ -108,17 +108,35 @@ LEAD_VERBS = (
 PHRASES = (
     ("details", "info", "information", "particulars"),
     ("right now", "at the moment", "currently"),
-    ("in total", "altogether", "overall"),
-    ("so far", "to date", "up to now"),
+    ("in total", "overall", "in all"),
     ("anymore", "any longer"),
     ("from now on", "going forward", "from today on"),
     ("placed", "made"),
     ("status", "current status", "state"),
     ("how full", "how busy", "how booked up"),
     ("what's", "what is"),
+    # the same record, in the words people use for it
+    ("booking", "reservation"),
+    ("bookings", "reservations"),
+    ("appointment", "visit"),
+    ("appointments", "visits"),
+    ("invoice", "bill"),
+    ("invoices", "bills"),
+    ("club", "team"),
+    ("clubs", "teams"),
+    ("item", "product", "article"),
+    ("items", "products", "articles"),
+    ("doctor", "physician"),
+    ("doctors", "physicians"),
+    ("I'd like", "I want", "I need", "I'd love"),
+    ("email address", "e-mail address", "email", "e-mail"),
+    ("this year", "this season"),
+    ("so far", "to date", "up to now", "until now"),
+    ("altogether", "all told", "combined"),
 )
-_PHRASE_GROUP = {member: group for group in PHRASES for member in group}
+_PHRASE_GROUP = {member.lower(): group for group in PHRASES for member in group}
 _PHRASE_RE = re.compile(r"\b(" + "|".join(sorted(_PHRASE_GROUP, key=len, reverse=True)) + r")\b", re.I)
+_PHRASE_OR_SLOT = re.compile(r"\{\w+\}|" + _PHRASE_RE.pattern, re.I)
 ID_FORMS = ("{}", "{}", "#{}", "number {}", "no. {}")
 _ID_PREFIX = re.compile(r"(?:#|number |no\. )\{(\w+)\}")
 # a wh-question about "the X" is also asked as "tell me the X" (and so takes the grammar's frames)
@@ -155,7 +173,14 @@ def vary_body(body: str, rng: random.Random) -> str:
 
 def vary_phrases(text: str, rng: random.Random) -> str:
     """Interchangeable words ("details", "right now") drawn from their equivalents."""
-    return _PHRASE_RE.sub(lambda m: rng.choice(_PHRASE_GROUP[m.group(1).lower()]), text)
+
+    def swap(match: re.Match[str]) -> str:
+        if match.group(0).startswith("{"):
+            return match.group(0)  # a slot's name is not a word of the sentence
+        drawn = rng.choice(_PHRASE_GROUP[match.group(1).lower()])
+        return drawn[:1].upper() + drawn[1:] if match.group(1)[:1].isupper() else drawn
+
+    return _PHRASE_OR_SLOT.sub(swap, text)
 
 
 def vary_ids(phrasing: str, slots: dict[str, str], rng: random.Random) -> str:
@@ -217,7 +242,12 @@ def _literal(text: str) -> str:
 
 
 def _words(text: str) -> str:
-    return r"\s+".join(re.escape(word) if word else "" for word in text.split(" ")) if text else ""
+    # "a"/"an" either way: the user's grammar fixes the article after swapping a word for its synonym
+    return r"\s+".join(_word(word) for word in text.split(" ")) if text else ""
+
+
+def _word(word: str) -> str:
+    return r"an?" if word.lower() in ("a", "an") else re.escape(word) if word else ""
 
 
 @dataclass(frozen=True)
@@ -244,15 +274,21 @@ class RequestParser:
     def __init__(self, pack: DomainPack) -> None:
         self.pack = pack
         self._patterns: list[tuple[Intent, re.Pattern[str]]] = []
+        # a word every match of a pattern contains (lower case), to skip patterns that cannot match
+        self._anchors: list[str] = []
+        # parses of texts without spoken references, by text: a turn is read again on later turns
+        self._parsed: dict[str, list[Request]] = {}
         # intent name -> what a user may say for it: the pack's phrasings and their imperative forms
         self.phrasings: dict[str, tuple[str, ...]] = {}
         for intent in pack.intents:
             self.phrasings[intent.name] = expanded_phrasings(intent.phrasings)
             for phrasing in self.phrasings[intent.name]:
                 self._patterns.append((intent, _compile(phrasing, intent.slots)))
+                self._anchors.append(_anchor(phrasing))
                 for _, slot in referable(phrasing, intent.slots):
                     spoken = with_reference(phrasing, slot, "{" + _REF_PREFIX + slot + "}")
                     self._patterns.append((intent, _compile(spoken, intent.slots)))
+                    self._anchors.append(_anchor(spoken))
 
     def parse(self, text: str, resolve: Callable[[str], object | None] | None = None) -> list[Request]:
         """Every request in `text`, in order, non-overlapping (longest match wins).
@@ -263,8 +299,13 @@ class RequestParser:
                 no value, such a request is not recognised.
         """
         text = normalise(text)
+        if resolve is None and text in self._parsed:
+            return list(self._parsed[text])
+        lowered = text.lower()
         found: list[Request] = []
-        for intent, pattern in self._patterns:
+        for (intent, pattern), anchor in zip(self._patterns, self._anchors, strict=True):
+            if anchor not in lowered:
+                continue
             for match in pattern.finditer(text):
                 slots: dict[str, object] = {}
                 for name, value in match.groupdict().items():
@@ -284,6 +325,10 @@ class RequestParser:
             if chosen and request.start < chosen[-1].end:
                 continue
             chosen.append(request)
+        if resolve is None:
+            if len(self._parsed) > 4096:
+                self._parsed.clear()
+            self._parsed[text] = list(chosen)
         return chosen
 
     def guess(self, text: str) -> Request | Clarification | None:
@@ -318,6 +363,20 @@ class RequestParser:
         if missing:
             return Clarification(intent, tuple(missing))
         return Request(intent, slots, 0, len(text))
+
+
+def _anchor(phrasing: str) -> str:
+    """The longest word of a phrasing that any text it matches contains as written ('' when none is sure).
+
+    Words a pattern accepts in other forms (interchangeable phrases, lead verbs, id prefixes,
+    articles) and slots are passed over.
+    """
+    kind, body = split_frame(phrasing)
+    if kind == "imperative" and (lead := _lead_class(body)) is not None:
+        body = lead[1]
+    body = _PHRASE_OR_SLOT.sub(" ", body)
+    words = [w for w in re.findall(r"[A-Za-z']+", body) if w.lower() not in ("a", "an", "number", "no")]
+    return max(words, key=len).lower() if words else ""
 
 
 def _convert(value: str, kind: str) -> object:

@@ -10,6 +10,7 @@ chain the way the method's high-density trajectories do.
 
 from __future__ import annotations
 
+import random
 import unicodedata
 
 from turnloom.core.errors import TurnloomError
@@ -21,6 +22,24 @@ from turnloom.core.players.roles import RoleContext
 
 # how often each difficulty is drawn
 DIFFICULTY_WEIGHTS = {Difficulty.EASY: 0.25, Difficulty.MEDIUM: 0.4, Difficulty.HARD: 0.35}
+# rows tried per template before it is passed over for asking only what earlier tasks asked
+ROW_ATTEMPTS = 3
+# how often a later task builds on the previous one's records (the method's "natural extension")
+EXTEND_CHANCE = 0.4
+
+
+# tasks per dialogue when the caller does not pin it: mostly one to five, and a tail of long dialogues
+TASK_COUNT_WEIGHTS = {1: 0.2, 2: 0.28, 3: 0.22, 4: 0.14, 5: 0.1, 6: 0.02, 7: 0.015, 8: 0.01, 10: 0.01, 12: 0.005}
+
+
+def task_count(seed: object) -> int:
+    """How many tasks a dialogue of `seed` chains, drawn from `TASK_COUNT_WEIGHTS` (mean about 2.9).
+
+    A pure function of the seed, so a re-run draws the same count; `--tasks` overrides it.
+    """
+    rng = random.Random(f"{seed}:task-count")
+    counts = list(TASK_COUNT_WEIGHTS)
+    return rng.choices(counts, weights=list(TASK_COUNT_WEIGHTS.values()))[0]
 
 
 class OfflineTaskGenerator:
@@ -48,6 +67,15 @@ class OfflineTaskGenerator:
         difficulties = list(DIFFICULTY_WEIGHTS)
         order = rng.choices(difficulties, weights=list(DIFFICULTY_WEIGHTS.values()), k=1)
         order += [d for d in difficulties if d not in order]
+        asked = self._asked(ctx.task_list(), person)
+        used = {t.template for t in ctx.task_list()}
+        fallback: Task | None = None
+        last_resort: Task | None = None
+        independent: Task | None = None
+        extension: Task | None = None  # a task on a record an earlier task named (its order, its product)
+        # now and then the next task extends the last one's outcome rather than starting afresh
+        extend = previous is not None and rng.random() < EXTEND_CHANCE
+        earlier = {str(v) for s in previous.subtasks for v in s.slots.values()} if previous else set()
         for difficulty in order:
             templates = [t for t in pack.templates if t.difficulty is difficulty]
             rng.shuffle(templates)
@@ -58,49 +86,117 @@ class OfflineTaskGenerator:
                 personal = ":user_id" in template.sample_sql
                 if personal and person.key is None:
                     continue
+                if template.name in used and self._creates(template):
+                    continue  # one person opens one new account (or books one new visit) per dialogue
                 try:
                     rows = ctx.environment.query(template.sample_sql, params if personal else None)
                 except Exception:  # a template that no longer fits the data is skipped
                     continue
                 if not rows:
                     continue
-                row = self._pick_row(rows, previous, rng)
-                slots = {**person.slots(), **row}
-                for name, pool in template.values.items():
-                    # a new value must differ from what the row holds ("move it to the date it already has")
-                    choices = [v for v in pool if v not in row.values()]
-                    drawn = _own(rng.choice(choices or list(pool)), person)
-                    if "+" in name:  # values drawn together: a new person's name with their own email
-                        slots.update(zip(name.split("+"), drawn, strict=True))  # type: ignore[call-overload]
-                    else:
-                        slots[name] = drawn
-                subtasks = []
-                for intent_name in template.intents:
-                    intent = self.knowledge.intent(intent_name)
-                    needed = {k: slots[k] for k in intent.slots}
-                    subtasks.append(
-                        Subtask(
-                            description=render(intent.description, needed),
-                            intent=intent.name,
-                            slots=needed,
-                        )
-                    )
-                rubric = [
-                    f"calls {' then '.join(step.tool for step in self.knowledge.intent(s.intent).steps)} "
-                    f"to {s.description}"
-                    for s in subtasks
-                ]
-                return Task(
-                    goal=f"You are {person.name} ({person.email}). {render(template.goal, slots)}",
-                    subtasks=subtasks,
-                    difficulty=template.difficulty,
-                    rubric=rubric,
-                    template=template.name,
-                )
+                for _ in range(min(ROW_ATTEMPTS, len(rows))):
+                    row = self._pick_row(rows, previous, rng)
+                    rows = [r for r in rows if r is not row]
+                    task = self._task(template, row, person, rng)
+                    # never ask again for what an earlier task of the dialogue already asked
+                    fresh = [s for s in task.subtasks if self._key(s, person) not in asked]
+                    related = bool(earlier & {str(v) for s in fresh for v in s.slots.values()})
+                    if len(fresh) == len(task.subtasks) and (related or not extend):
+                        return task
+                    if fresh and related and extension is None:
+                        extension = task if len(fresh) == len(task.subtasks) else self._narrowed(task, fresh, person)
+                    if len(fresh) == len(task.subtasks):
+                        independent = independent or task
+                    elif fresh and (fallback is None or len(fresh) > len(fallback.subtasks)):
+                        fallback = self._narrowed(task, fresh, person)
+                    last_resort = last_resort or task
+        for found in (extension, independent, fallback):
+            if found is not None:
+                return found
+        if last_resort is not None:  # everything there is to ask was asked: ask again rather than stop mid-run
+            return last_resort
         raise TurnloomError(
             f"domain {pack.name!r}: no task template found rows to work on; "
             "the database may be empty or changed beyond what the templates expect"
         )
+
+    def _task(self, template, row: dict, person: UserIdentity, rng) -> Task:
+        """The task `template` makes of `row`, new values drawn from its pools."""
+        slots = {**person.slots(), **row}
+        for name, pool in template.values.items():
+            # a new value must differ from what the row holds ("move it to the date it already has")
+            choices = [v for v in pool if v not in row.values()]
+            drawn = _own(rng.choice(choices or list(pool)), person)
+            if "+" in name:  # values drawn together: a new person's name with their own email
+                slots.update(zip(name.split("+"), drawn, strict=True))  # type: ignore[call-overload]
+            else:
+                slots[name] = drawn
+        subtasks = []
+        for intent_name in template.intents:
+            intent = self.knowledge.intent(intent_name)
+            needed = {k: slots[k] for k in intent.slots}
+            subtasks.append(Subtask(description=render(intent.description, needed), intent=intent.name, slots=needed))
+        return Task(
+            goal=f"You are {person.name} ({person.email}). {render(template.goal, slots)}",
+            subtasks=subtasks,
+            difficulty=template.difficulty,
+            rubric=self._rubric(subtasks),
+            template=template.name,
+        )
+
+    def _creates(self, template) -> bool:
+        """Whether a template's task creates a record."""
+        return any(
+            step.tool.startswith(("create_", "add_"))
+            for name in template.intents
+            for step in self.knowledge.intent(name).steps
+        )
+
+    def _rubric(self, subtasks: list[Subtask]) -> list[str]:
+        return [
+            f"calls {' then '.join(step.tool for step in self.knowledge.intent(s.intent).steps)} to {s.description}"
+            for s in subtasks
+        ]
+
+    def _narrowed(self, task: Task, subtasks: list[Subtask], person: UserIdentity) -> Task:
+        """`task` cut to the subtasks not asked before; its goal restated from what is left."""
+        wanted = _sentence_list([s.description for s in subtasks])
+        return task.model_copy(
+            update={
+                "goal": f"You are {person.name} ({person.email}). You want to {wanted}.",
+                "subtasks": subtasks,
+                "rubric": self._rubric(subtasks),
+            }
+        )
+
+    def _key(self, subtask: Subtask, person: UserIdentity) -> tuple:
+        """What a subtask asks for, whatever its wording: the tool that serves it and the values it names.
+
+        The person's email, phone number and id name the same record, so "my orders (email)",
+        "the bills of my line" and "orders of customer 7" name the person alike.
+        """
+        tool = self.knowledge.intent(subtask.intent).steps[-1].tool
+        own = {str(v) for k, v in person.row.items() if isinstance(v, str) and k != "name"} | {person.email}
+        values = sorted(
+            str(person.key) if person.key is not None and str(v) in own else str(v) for v in subtask.slots.values()
+        )
+        return tool, tuple(values)
+
+    def _asked(self, tasks: list[Task], person: UserIdentity) -> set[tuple]:
+        """The requests earlier tasks of the dialogue made, with the checks their writes call for."""
+        asked: set[tuple] = set()
+        known = {intent.name for intent in self.knowledge.pack.intents}
+        for task in tasks:
+            for subtask in task.subtasks:
+                if subtask.intent not in known:
+                    continue  # a session made with an older pack (or by a model) may name intents this one lacks
+                asked.add(self._key(subtask, person))
+                verify = self.knowledge.intent(subtask.intent).verify
+                if verify is not None:
+                    intent = self.knowledge.intent(verify)
+                    slots = {k: subtask.slots[k] for k in intent.slots if k in subtask.slots}
+                    asked.add(self._key(Subtask(description="", intent=verify, slots=slots), person))
+        return asked
 
     @staticmethod
     def _pick_row(rows: list[dict], previous: Task | None, rng) -> dict:
@@ -122,3 +218,7 @@ def _own(value: object, person: UserIdentity) -> object:
 
 def _ascii(word: str) -> str:
     return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+
+
+def _sentence_list(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -23,10 +23,12 @@ The rule checks (`rules.check`) read the same view of progress.
 
 from __future__ import annotations
 
+import json
 import random
+import re
 
 from turnloom.core.domains.base import Intent
-from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress
+from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress, format_value
 from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, SimulatorNotes, Task
 from turnloom.core.players.offline.identity import UserIdentity, draw_identity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
@@ -38,8 +40,16 @@ from turnloom.core.players.offline.language import (
 from turnloom.core.players.offline.voice import Persona, Voice, echo_of, not_a_goodbye, personal_slots
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.rules.rule_files import param, rule_of_kind
+from turnloom.core.tools.schema import singular
 
 MAX_ATTEMPTS = 2
+# follow-up questions about a listed record: how often one is asked after a list, and at most how many
+FOLLOW_UP_CHANCE = 0.35
+# without the turn-feedback rule, how often the user still reacts before asking for the next task
+UNASKED_REACTION_CHANCE = 0.3
+# how often a request by id recalls a detail of the record an earlier answer showed
+RECALL_CHANCE = 0.4
+MAX_FOLLOW_UPS = 2
 
 
 class OfflineUserSimulator:
@@ -53,6 +63,7 @@ class OfflineUserSimulator:
         rng = ctx.rng("user")
         rules = session.config.rules if session.config.mode is Mode.USER_ORIENTED else []
         voice = Voice(rules, rng, self._persona(ctx), self.knowledge.parser.phrasings)
+        voice.found_nothing = _found_nothing(session.messages)
         if not tasks:
             return self._message("Hi! Actually, I think I'm all set. Thanks!", None, is_complete=True)
         progress = self.progress(ctx, tasks)
@@ -77,12 +88,24 @@ class OfflineUserSimulator:
                     progress.states[i].gave_up = True
                 notes.gave_up = dropped
                 parts.append(voice.gave_up())
+            choice = self._choose(task, retry, session.messages, voice) if asked_back else None
+            if choice is not None:  # the assistant asked which record a change is for: say which
+                i, text = choice
+                parts.append(text)
+                return self._message(" ".join(parts), progress.task_index, subtasks=[i], notes=notes)
             if retry:
                 lead = voice.rng.choice(("Sure:", "Of course.", "Sure.")) if asked_back else voice.retry()
                 parts.append(f"{lead} {self._requests(task, retry, progress, [], voice, [])}")
                 return self._message(" ".join(parts), progress.task_index, subtasks=retry, notes=notes)
-        elif progress.last_asked and rule_of_kind(rules, "turn_feedback"):
+        elif rule_of_kind(rules, "turn_feedback") and (
+            correction := self._correction(task, progress, session.messages, voice)
+        ):
+            i, text = correction  # the assistant took the wrong record of a list: say which one was meant
+            return self._message(text, progress.task_index, subtasks=[i], notes=notes)
+        elif rule_of_kind(rules, "turn_feedback") and progress.last_asked:
             parts.append(self._feedback(progress, voice, last))
+        elif rule_of_kind(rules, "turn_feedback") and _followed_up(session.messages):
+            parts.append(voice.acknowledgement(echo_of(_last_result(session.messages), last.text if last else "", rng)))
 
         revision = self._revision(progress, task, ctx, rules, rng)
         if revision is not None:
@@ -97,8 +120,17 @@ class OfflineUserSimulator:
         if verify is not None:
             intent = self.knowledge.intent(self.knowledge.intent(task.subtasks[verify].intent).verify or "")
             slots = {k: task.subtasks[verify].slots[k] for k in intent.slots}
-            parts.append(f"{voice.confirm()} {voice.request(intent, slots, later=True)}")
+            written = self.knowledge.intent(task.subtasks[verify].intent)
+            created = written.steps[-1].tool.startswith(("create_", "add_"))
+            value = _changed_value(written, task.subtasks[verify].slots, created)
+            request = voice.request(intent, slots, later=True, motive=False)
+            parts.append(f"{voice.confirm(value, created)} {request}")
             notes.verify = [verify]
+            return self._message(" ".join(parts), progress.task_index, notes=notes)
+
+        follow_up = self._follow_up(progress, task, ctx, rules, voice) if progress.last_asked else None
+        if follow_up is not None:  # a question the last answer raised, before going on
+            parts.append(follow_up)
             return self._message(" ".join(parts), progress.task_index, notes=notes)
 
         requested = self._reveal(progress, task, rules, rng)
@@ -118,15 +150,20 @@ class OfflineUserSimulator:
             fresh = TaskProgress(len(tasks), [SubtaskState() for _ in following.subtasks])
             first = self._reveal(fresh, following, rules, rng)
             request = self._requests(following, first, fresh, rules, voice, [])
-            reaction = self._feedback(progress, voice, last) if voice.rng.random() < 0.5 else voice.task_done()
+            if rule_of_kind(rules, "turn_feedback") or voice.rng.random() < UNASKED_REACTION_CHANCE:
+                reaction = self._feedback(progress, voice, last) if voice.rng.random() < 0.5 else voice.task_done()
+                text = f"{reaction} {voice.then(request)}"
+            else:  # no rule asks for a reaction: often the next thing is simply asked
+                text = request
             return self._message(
-                f"{reaction} {voice.then(request)}",
+                text,
                 progress.task_index + 1,
                 subtasks=first,
                 completes=not progress.closed,
                 notes=notes,
             )
-        return self._message(voice.closing(), progress.task_index, completes=True, is_complete=True, notes=notes)
+        closing = voice.closing(self._echo(progress, voice, last) if progress.last_asked else None)
+        return self._message(closing, progress.task_index, completes=True, is_complete=True, notes=notes)
 
     def progress(self, ctx: RoleContext, tasks: list[Task]) -> TaskProgress:
         """Re-derive the current task's progress from the transcript."""
@@ -188,6 +225,44 @@ class OfflineUserSimulator:
                     return None
         return None
 
+    def _follow_up(
+        self, progress: TaskProgress, task: Task, ctx: RoleContext, rules: list[Rule], voice: Voice
+    ) -> str | None:
+        """Now and then, a question about one of the records the last answer listed ("What was in order 29?").
+
+        Under the turn-feedback rule (react with an acknowledgement or a follow-up question),
+        at most `MAX_FOLLOW_UPS` per dialogue: a read of something the list did not show about
+        one listed record (its items, its flight, its doctor), through an intent that takes that
+        record's id, that the task does not ask anyway.
+        """
+        if rule_of_kind(rules, "turn_feedback") is None or voice.rng.random() >= FOLLOW_UP_CHANCE:
+            return None
+        made = sum(1 for m in ctx.session.messages if m.role is Role.USER and _is_follow_up(m))
+        if made >= MAX_FOLLOW_UPS:
+            return None
+        asked = {s.intent for s in task.subtasks}
+        for i in progress.last_requested:
+            rows = progress.states[i].result
+            if not isinstance(rows, list) or len(rows) < 2 or not all(isinstance(r, dict) and "id" in r for r in rows):
+                continue
+            entity = singular(self.knowledge.intent(task.subtasks[i].intent).steps[-1].tool.split("_")[-1])
+            slot = f"{entity}_id"
+            options = [
+                intent
+                for intent in self.knowledge.pack.intents
+                if intent.slots == {slot: "int"}
+                and intent.name not in asked
+                and not any(step.tool.startswith(("create_", "update_", "delete_")) for step in intent.steps)
+                # not the record itself again: the list already showed it ("has order 11 shipped?" after "cancelled")
+                and intent.steps[-1].tool != f"get_{entity}_by_id"
+            ]
+            if not options:
+                continue
+            intent = voice.rng.choice(options)
+            row = voice.rng.choice(rows)
+            return voice.request(intent, {slot: row["id"]}, later=True, motive=False)
+        return None
+
     @staticmethod
     def _digress(ctx: RoleContext, rules: list[Rule], rng: random.Random) -> bool:
         rule = rule_of_kind(rules, "digression")
@@ -217,8 +292,90 @@ class OfflineUserSimulator:
                 sentences.append(voice.withheld(intent, subtask.slots))
                 continue
             phrasing = self._reference(intent, subtask.slots, spoken, voice) if n == 0 else None
-            sentences.append(voice.request(intent, subtask.slots, phrasing, later=bool(messages)))
+            sentence = voice.request(intent, subtask.slots, phrasing, later=bool(messages))
+            seen = _seen_detail(intent, subtask.slots, messages) if phrasing is None else None
+            if seen is not None and voice.rng.random() < RECALL_CHANCE:
+                sentence = f"{sentence} {voice.recall(seen)}"  # "That's the one from 2025-05-27."
+            sentences.append(sentence)
         return voice.joined(sentences)
+
+    def _choose(
+        self, task: Task, pending: list[int], messages: list[ChatMessage], voice: Voice
+    ) -> tuple[int, str] | None:
+        """(subtask, answer) when the assistant asked which of several records a requested change is for.
+
+        The user picks one of the records the assistant listed and restates the change for it
+        by its id ("The one from 2025-05-27, please. Cancel order 18."), through the intent that
+        makes the same change by id.
+        """
+        listed = _listed_rows(messages)
+        if not listed:
+            return None
+        text = messages[-1].text
+        for i in pending:
+            intent = self.knowledge.intent(task.subtasks[i].intent)
+            found = self._by_id(intent)
+            if found is None:
+                continue
+            by_id, slot = found
+            rows = [r for r in listed if re.search(rf"\b{r.get('id')}\b", text)]
+            if len(rows) < 2:
+                continue
+            n = voice.rng.randrange(len(rows))
+            row = rows[n]
+            slots = {**{k: v for k, v in task.subtasks[i].slots.items() if k in by_id.slots}, slot: row["id"]}
+            request = voice.request(by_id, slots, later=True, motive=False)
+            return i, f"{voice.pick_record(n, row)} {request}"
+        return None
+
+    def _correction(
+        self, task: Task, progress: TaskProgress, messages: list[ChatMessage], voice: Voice
+    ) -> tuple[int, str] | None:
+        """(subtask, turn) when the assistant answered "my first order" with a record that is not the first.
+
+        A chain that goes on from a list takes its first row; when the list is dated and its
+        first row is not the earliest, the user (who knows their own history) points at the
+        earliest one and asks again for it by id, once per subtask. Under the turn-feedback
+        rule ("point out what is missing").
+        """
+        for i in progress.last_requested:
+            state = progress.states[i]
+            intent = self.knowledge.intent(task.subtasks[i].intent)
+            if not state.done or state.requested > 1 or len(intent.steps) < 3 or "first" not in intent.name:
+                continue
+            found = self._by_id(intent)
+            rows = _dated_list(messages) if found else []
+            dated = [(d, r) for r in rows if (d := _date_of(r)) is not None]
+            if found is None or len(dated) < 2:
+                continue
+            earliest = min(dated, key=lambda pair: pair[0])
+            if earliest[1] is rows[0]:
+                continue
+            by_id, slot = found
+            row = earliest[1]
+            request = voice.request(by_id, {slot: row["id"]}, later=True, motive=False)
+            return i, f"{voice.not_that_one(earliest[0])} {request}"
+        return None
+
+    def _by_id(self, intent: Intent) -> tuple[Intent, str] | None:
+        """The intent making `intent`'s change to one record named by its id, and its id slot.
+
+        cancel_order (order_id) for "cancel my pending order"; change_shipping_city (order_id,
+        new_city) for "send my pending order to Turin": the same last tool with the same fixed
+        arguments, whose slots are `intent`'s new values plus one id.
+        """
+        last = intent.steps[-1]
+        literal = {k: v for k, v in last.arguments.items() if not v.startswith(("{", "$"))}
+        for other in self.knowledge.pack.intents:
+            step = other.steps[-1]
+            if other is intent or step.tool != last.tool:
+                continue
+            extra = [name for name in other.slots if name not in intent.slots]
+            if len(extra) != 1 or other.slots[extra[0]] != "int":
+                continue
+            if {k: v for k, v in step.arguments.items() if not v.startswith(("{", "$"))} == literal:
+                return other, extra[0]
+        return None
 
     def _spoken_before(self, messages: list[ChatMessage]) -> dict[str, object]:
         """Slot values the latest user turn stated, as the assistant will read them back."""
@@ -245,13 +402,17 @@ class OfflineUserSimulator:
         return with_reference(phrasing, slot, voice.rng.choice(REFERENCE_WORDS))
 
     @staticmethod
-    def _feedback(progress: TaskProgress, voice: Voice, last: ChatMessage | None) -> str:
+    def _echo(progress: TaskProgress, voice: Voice, last: ChatMessage | None) -> tuple[str, str] | None:
+        """What the user may take in from the last answer to what they asked (a status, a name, a count)."""
         answer = last.text if last is not None and last.role is Role.ASSISTANT else ""
         for i in progress.last_requested:
-            echo = echo_of(progress.states[i].result, answer)
+            echo = echo_of(progress.states[i].result, answer, voice.rng)
             if echo is not None:
-                return voice.acknowledgement(echo)
-        return voice.acknowledgement(None)
+                return echo
+        return None
+
+    def _feedback(self, progress: TaskProgress, voice: Voice, last: ChatMessage | None) -> str:
+        return voice.acknowledgement(self._echo(progress, voice, last))
 
     def _persona(self, ctx: RoleContext) -> Persona:
         if self._person is None:
@@ -283,6 +444,127 @@ class OfflineUserSimulator:
                 notes=noted,
             ),
         )
+
+
+def _dated_list(messages: list[ChatMessage]) -> list[dict]:
+    """The rows of the first dated list a tool returned since the last user turn."""
+    since = next((k for k in range(len(messages) - 1, -1, -1) if messages[k].role is Role.USER), -1)
+    for message in messages[since + 1 :]:
+        if message.role is not Role.TOOL:
+            continue
+        try:
+            result = json.loads(message.content or "null")
+        except json.JSONDecodeError:
+            continue
+        if isinstance(result, list) and result and all(isinstance(r, dict) and _date_of(r) for r in result):
+            return result
+    return []
+
+
+def _date_of(row: dict) -> str | None:
+    """The first date a record holds (an order's date, a booking's, a visit's)."""
+    return next((v for v in row.values() if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)), None)
+
+
+def _changed_value(intent: Intent, slots: dict, created: bool) -> str | None:
+    """What a write set, as the user would name it: the new city or date, the new account's name."""
+    if created:
+        name = next((v for k, v in slots.items() if k == "name" or k.endswith("_name")), None)
+        return str(name) if name is not None else None
+    arguments = list(intent.steps[-1].arguments.values())[1:]
+    for template in arguments:
+        if template.startswith("{") and template.endswith("}") and template[1:-1] in slots:
+            return format_value(slots[template[1:-1]])
+        if not template.startswith(("{", "$")):
+            return template.replace("_", " ")
+    return None
+
+
+def _seen_detail(intent: Intent, slots: dict, messages: list[ChatMessage]) -> str | None:
+    """A detail of the record a request names by id that an earlier answer stated (its date, city or name).
+
+    The user recalls it to say which record they mean ("the one from 2025-05-27"), as people
+    do when they have just seen a list.
+    """
+    ids = [(name[:-3], slots[name]) for name, kind in intent.slots.items() if kind == "int" and name.endswith("_id")]
+    if not ids:
+        return None
+    entity, value = ids[0]
+    answers = " ".join(m.text for m in messages if m.role is Role.ASSISTANT and m.content).lower()
+    for message in reversed(messages):
+        tool = message.name or ""
+        if message.role is not Role.TOOL or not (
+            singular(tool.split("_")[-1]) == entity or tool.startswith(f"get_{entity}_by_")
+        ):
+            continue
+        try:
+            result = json.loads(message.content or "null")
+        except json.JSONDecodeError:
+            continue
+        rows = result if isinstance(result, list) else [result]
+        for row in rows:
+            if isinstance(row, dict) and row.get("id") == value and "email" not in row:  # not a person
+                for key, field in row.items():
+                    text = str(field)
+                    if key in ("status", "email") or key.endswith("_id") or not isinstance(field, str) or len(text) < 4:
+                        continue
+                    if text.lower() in answers:
+                        return text
+    return None
+
+
+def _found_nothing(messages: list[ChatMessage]) -> bool:
+    """Whether a tool called since the last user turn came back empty (nothing to thank for)."""
+    for message in reversed(messages):
+        if message.role is Role.USER:
+            return False
+        if message.role is Role.TOOL and not message.meta.tool_error:
+            try:
+                result = json.loads(message.content or "null")
+            except json.JSONDecodeError:
+                continue
+            if result is None or result == [] or result == {}:
+                return True
+    return False
+
+
+def _is_follow_up(message: ChatMessage) -> bool:
+    """A user turn that asked about something the last answer raised: no subtask, no simulator note, not a goodbye."""
+    notes = message.meta.notes
+    noted = notes is not None and (notes.verify or notes.revise or notes.gave_up)
+    return (
+        not message.meta.subtasks and not noted and not message.meta.goal_done and message.meta.task_index is not None
+    )
+
+
+def _followed_up(messages: list[ChatMessage]) -> bool:
+    """Whether the latest user turn was a follow-up question (answered since)."""
+    last_user = next((m for m in reversed(messages) if m.role is Role.USER), None)
+    return last_user is not None and _is_follow_up(last_user) and messages[-1].role is Role.ASSISTANT
+
+
+def _last_result(messages: list[ChatMessage]) -> object:
+    for message in reversed(messages):
+        if message.role is Role.TOOL:
+            try:
+                return json.loads(message.content or "null")
+            except json.JSONDecodeError:
+                return None
+        if message.role is Role.USER:
+            break
+    return None
+
+
+def _listed_rows(messages: list[ChatMessage]) -> list[dict]:
+    """The rows of the latest list a tool returned before the last message."""
+    for message in reversed(messages[-6:]):
+        if message.role is Role.TOOL:
+            try:
+                result = json.loads(message.content or "null")
+            except json.JSONDecodeError:
+                return []
+            return [r for r in result if isinstance(r, dict) and "id" in r] if isinstance(result, list) else []
+    return []
 
 
 def _topic(task: Task, indexes: list[int]) -> str | None:

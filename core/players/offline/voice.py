@@ -38,7 +38,7 @@ PURPOSES = (
     "can you help me with {thing}",
     "I'm trying to sort out {thing}",
 )
-THINGS = ("my {noun}", "a {noun}", "a {noun} of mine", "a couple of things", "something", "a few things")
+THINGS = ("my {noun}", "a {noun}", "a {noun} of mine", "a couple of things", "something", "a few things", "my account")
 ASKING_FRAMES = (
     "could you {b}{t}?",
     "can you {b}{t}?",
@@ -75,7 +75,13 @@ TELLING_FRAMES = (
     "go ahead and {b}{t}.",
     "I'm asking you to {b}{t}.",
 )
-PLAIN_FRAMES = ("{B}{t}.", "{B}{t}, please.", "please {b}{t}.", "can you {b}{t}?")
+PLAIN_FRAMES = ("{B}{t}.", "{B}{t}.", "{B}{t}, please.", "please {b}{t}.", "can you {b}{t}?")
+# frames whose subject is not "you": "can we let me see ..." reads wrong, so a body that says "me" avoids them
+_IMPERSONAL = re.compile(
+    r"^(?:can we|let's|is it possible to|is there a way to|would it be possible to|go ahead and)\b"
+)
+_WH = re.compile(r"^(?:what|what's|which|how|who|when|where|is|are|has|have|do|does|did|can)\b", re.I)
+_SAYS_ME = re.compile(r"\b(?:me|my)\b", re.I)
 ADVERBS = ("", "", "", "quickly ", "just ")
 TAILS = (
     *("",) * 10,
@@ -123,7 +129,7 @@ CONNECTORS = (
     "Besides that,",
 )
 NEXT = (
-    *("",) * 8,
+    *("",) * 20,
     "Now,",
     "Next,",
     "Then",
@@ -152,11 +158,35 @@ ACKS = {
     "warm": ("Thank you so much", "That's really helpful, thanks", "Perfect, thank you", "Great, I appreciate it"),
 }
 ECHOES = {
-    "status": ("so it's {v}", "{v}, good to know", "noted, it's {v}", "okay, {v} then", "so {v}"),
-    "count": ("{v} of them", "that's {v}", "{v} in total, okay"),
-    "value": ("{v}, noted", "so {v}", "{v}, okay", "good to know it's {v}"),
-    "created": ("noted the ID {v}", "ID {v}, got it", "I'll keep ID {v}"),
-    "changed": ("that's done then", "good that it's changed", "that's sorted"),
+    "status": (
+        "so it's {v}",
+        "{v}, good to know",
+        "noted, it's {v}",
+        "{v} then",
+        "so {v}",
+        "it's {v}, I see",
+        "so the status is {v}",
+        "still {v}, I see",
+        "{v} it is",
+    ),
+    "count": ("{v} of them", "that's {v}", "{v} in total", "{v}, I see", "so there are {v}", "{v} altogether"),
+    "value": ("{v}, noted", "so {v}", "{v}, I see", "good to know it's {v}", "{v} then", "so it says {v}"),
+    "created": (
+        "noted the ID {v}",
+        "ID {v}, got it",
+        "I'll keep ID {v}",
+        "so the new ID is {v}",
+        "ID {v}, I'll write that down",
+    ),
+    "item": (
+        "I see {v} there",
+        "{v} is the one I had in mind",
+        "{v}, right",
+        "so {v} is on there",
+        "{v} rings a bell",
+        "{v}, that's what I thought",
+    ),
+    "changed": ("that's done then", "good that it's changed", "that's sorted", "that went through then", "done, I see"),
 }
 RETRIES = (
     "Hmm, that's not what I was after.",
@@ -177,12 +207,35 @@ REVISIONS = ("On second thought,", "Actually, I've changed my mind:", "Hmm, on s
 CONFIRMS = (
     "Just to be sure it went through:",
     "Before we move on, can you confirm it?",
-    "I'd like to see it's really changed:",
     "Can you check it took effect?",
     "To be safe, let's check:",
+    "I'd rather see it for myself.",
+    "Humour me and double-check it.",
+)
+# a check that names what was changed or made ("Hamburg", "Lena Vogel")
+CONFIRMS_CHANGED = (
+    "I'd like to see {v} on it before we go on.",
+    "Did {v} really stick?",
+    "Let me make sure {v} went through.",
+    "I want to be sure it says {v} now.",
+    "Can you show me it's {v} now?",
+    "Just checking {v} is saved:",
+)
+CONFIRMS_CREATED = (
+    "Just to check the new record for {v} is there:",
+    "Can you make sure {v} was really added?",
+    "Let me see that {v} is in the system now.",
+    "Is {v} really on file now?",
 )
 ENDINGS = (
     "That solves it",
+    "That's what I needed",
+    "Nothing else",
+    "We're done",
+    "That was the last thing",
+    "That sorts me out",
+    "That's the lot",
+    "I think that's everything",
     "That's everything",
     "That's all I needed",
     "That covers it",
@@ -191,8 +244,53 @@ ENDINGS = (
     "I'm all set",
     "That's everything I needed",
 )
-THANKS = ("thanks!", "thank you!", "thanks a lot!", "thanks for the help!", "thanks so much!", "many thanks!")
-SIGN_OFFS = ("", "", "Have a good day.", "Bye!", "Take care.", "Have a nice evening.", "Cheers.")
+CORRECTIONS = (
+    "Hm, that's not my first one though; my first was on {v}.",
+    "Actually, the first one is the one from {v}, not that one.",
+    "No, my first was earlier, on {v}.",
+    "Hmm, I meant the earliest one, from {v}.",
+)
+RECALL_DATED = (
+    "That's the one from {v}.",
+    "The {v} one, I mean.",
+    "I mean the one dated {v}.",
+    "It's the one on {v}.",
+    "(The one from {v}.)",
+)
+RECALL_NAMED = (
+    "That's the {v} one.",
+    "The one with {v}, I mean.",
+    "I mean the {v} one.",
+    "(The {v} one.)",
+)
+ORDINALS = ("first", "second", "third", "fourth", "fifth")
+ENDING_TAILS = ("for now", "for today", "from me", "on my side", "then")
+ECHO_ENDS = (", good.", ", fine.", ", okay.", " - good to know.", ", great.")
+THANKS = (
+    "thanks!",
+    "thank you!",
+    "thanks a lot!",
+    "thanks for the help!",
+    "thanks so much!",
+    "many thanks!",
+    "thanks, cheers!",
+    "thanks for sorting it!",
+    "appreciate it!",
+    "thanks for your patience!",
+    "thank you for your help.",
+    "thanks.",
+)
+SIGN_OFFS = (
+    *("",) * 5,
+    "Have a good day.",
+    "Bye!",
+    "Take care.",
+    "Have a nice evening.",
+    "Bye for now.",
+    "Have a good weekend.",
+    "Talk soon.",
+    "All the best.",
+)
 DONE_WITH_TASK = (
     "That's sorted, thanks.",
     "Great, that part is done.",
@@ -201,7 +299,17 @@ DONE_WITH_TASK = (
     "Perfect, that's settled.",
     "Okay, that's handled, thanks.",
 )
+NOTHING_FOUND = (
+    "Hm, nothing at all? Okay.",
+    "Nothing there then, okay.",
+    "Oh, none? Fine.",
+    "So there aren't any. Okay.",
+    "Okay, nothing, I see.",
+    "Hmm, empty. Alright.",
+    "Right, nothing on that then.",
+)
 TERSE = {
+    "empty": ("Nothing? OK.", "None then. Fine.", "OK, nothing."),
     "ack": ("OK.", "Fine.", "Right.", "Got it.", "Okay."),
     "retry": ("No, that's not it.", "Not what I asked.", "Still need this."),
     "gave_up": ("Forget that one.", "Skip it."),
@@ -249,6 +357,8 @@ class Voice:
     persona: Persona = field(default_factory=Persona)
     # intent name -> the phrasings to draw from (the parser's, which it recognises); the pack's otherwise
     phrasings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # the answer just given found nothing: the user takes that in, and does not thank for it
+    found_nothing: bool = False
 
     @property
     def terse(self) -> bool:
@@ -264,7 +374,12 @@ class Voice:
     # ------------------------------------------------------------ requests
 
     def request(
-        self, intent: Intent, slots: dict[str, object], phrasing: str | None = None, later: bool = False
+        self,
+        intent: Intent,
+        slots: dict[str, object],
+        phrasing: str | None = None,
+        later: bool = False,
+        motive: bool = True,
     ) -> str:
         """One request in the persona's words; `phrasing` overrides the drawn one (e.g. a reference)."""
         template = phrasing or self._pick(self.phrasings.get(intent.name, intent.phrasings))
@@ -272,30 +387,45 @@ class Voice:
         kind, body = split_frame(text)
         if kind == "imperative":
             body = vary_body(body, self.rng)
-            tail = "" if self.terse or _has_free_text(intent) else self._pick(TAILS)
-            adverb = "" if self.terse else self._pick(ADVERBS)
+            chatty = not self.terse and self.rng.random() < 0.2 * self.persona.verbosity
+            tail = self._pick(TAILS) if chatty and not _has_free_text(intent) else ""
+            adverb = self._pick(ADVERBS) if chatty else ""
             frames: tuple[str, ...] = PLAIN_FRAMES
-            if not self.terse and self.persona.politeness > 0:
+            if (
+                not self.terse
+                and self.persona.politeness > 0
+                and self.rng.random() < 0.15 * (self.persona.politeness + self.persona.verbosity)
+            ):
                 frames = ASKING_FRAMES if self.rng.random() < 0.55 else TELLING_FRAMES
+            if _SAYS_ME.search(body):
+                frames = tuple(f for f in frames if not _IMPERSONAL.match(f))
+            if _has_free_text(intent):  # words after free text would be read as part of it
+                frames = tuple(f for f in frames if f.endswith(("{t}.", "{t}?"))) or ("{B}.",)
             frame = self._pick(frames)
             sentence = frame.format(b=adverb + body, B=_upper_first(adverb + body), t=tail)
         else:
             sentence = text
-            if not self.terse and self.rng.random() < (0.12 if later else 0.2):
+            asks = _WH.match(text) is not None and text.rstrip().endswith("?")
+            if asks and not self.terse and self.rng.random() < (0.04 if later else 0.08) * (1 + self.persona.verbosity):
                 sentence = self._pick(QUESTION_LEADS) + _lower_first(text)
-        sentence = _upper_first(sentence)
-        if not self.terse and self.persona.verbosity >= 1 and self.rng.random() < 0.12 * self.persona.verbosity:
-            motive = self._pick(
-                MOTIVES["write" if intent.steps[-1].tool.startswith(("update_", "create_")) else "read"]
-            )
-            sentence = f"{motive} {sentence}" if self.rng.random() < 0.5 else f"{sentence} {motive}"
+        sentence = _article(_upper_first(sentence))
+        if (
+            motive
+            and not self.terse
+            and self.persona.verbosity >= 1
+            and self.rng.random() < 0.1 * self.persona.verbosity
+        ):
+            why = self._pick(MOTIVES["write" if intent.steps[-1].tool.startswith(("update_", "create_")) else "read"])
+            sentence = f"{why} {sentence}" if self.rng.random() < 0.5 else f"{sentence} {why}"
         return sentence
 
     def joined(self, sentences: list[str]) -> str:
         """Several requests of one turn, linked by connectors."""
         out = sentences[:1]
         for sentence in sentences[1:]:
-            out.append(f"{self._pick(CONNECTORS)} {_lower_first(sentence)}")
+            # a chatty persona links its requests; others just ask the next thing
+            linked = self.rng.random() < 0.2 + 0.2 * self.persona.verbosity
+            out.append(f"{self._pick(CONNECTORS)} {_lower_first(sentence)}" if linked else sentence)
         return " ".join(out)
 
     def withheld(self, intent: Intent, slots: dict[str, object]) -> str:
@@ -323,7 +453,7 @@ class Voice:
             intro = self._pick(INTRODUCTIONS).format(name=persona.name, first=persona.name.split()[0])
             parts.append(intro)
         if persona.verbosity >= 1 and self.rng.random() < 0.6:
-            thing = self._pick(THINGS).format(noun=noun or "account")
+            thing = _article(self._pick(THINGS).format(noun=noun or "account"))
             parts.append(self._pick(PURPOSES).format(thing=thing))
         if not parts:
             return ""
@@ -331,15 +461,50 @@ class Voice:
         return self.casualise(_upper_first(text) + self._pick((".", "!", ".")))
 
     def acknowledgement(self, echo: tuple[str, str] | None) -> str:
-        """A reaction to an answer that served the request, echoing what it said when there is something to echo."""
+        """A reaction to an answer that served the request, echoing what it said when there is something to echo.
+
+        Thanks are one reaction among several: a plain persona mostly just takes the
+        answer in ("Okay, so it's delivered."), and a reaction may be the echo alone.
+        """
+        if self.found_nothing:
+            return self.casualise(self._pick(TERSE["empty"] if self.terse else NOTHING_FOUND))
         if self.terse:
+            if echo is not None and echo[1] and self.rng.random() < 0.5:
+                said = self._pick(ECHOES[echo[0]]).format(v=echo[1])
+                return self.casualise(f"{self._pick(TERSE['ack']).rstrip('.')}, {said}.")
             return self.casualise(self._pick(TERSE["ack"]))
         level = ("plain", "polite", "warm")[self.persona.politeness]
-        ack = self._pick(ACKS[level])
-        if echo is not None and self.rng.random() < 0.7:
+        thankful = self.rng.random() < (0.15, 0.45, 0.7)[self.persona.politeness]
+        ack = self._pick(ACKS[level] if thankful else ACKS["plain"])
+        if echo is not None and self.rng.random() < 0.8:
             kind, value = echo
-            return self.casualise(f"{ack}, {self._pick(ECHOES[kind]).format(v=value)}.")
+            said = self._pick(ECHOES[kind]).format(v=value)
+            if self.rng.random() < 0.35:
+                return self.casualise(f"{_upper_first(said)}{self._pick(ECHO_ENDS)}")
+            return self.casualise(f"{ack}, {said}.")
         return self.casualise(f"{ack}.")
+
+    def not_that_one(self, date: str) -> str:
+        """The user points out that the record the assistant took is not the one they meant (their first)."""
+        if self.terse:
+            return self.casualise(f"No, the first one is from {date}.")
+        return self.casualise(self._pick(CORRECTIONS).format(v=date))
+
+    def recall(self, detail: str) -> str:
+        """Which record the user means, by a detail an earlier answer gave ("That's the one from 2025-05-27.")."""
+        dated = re.fullmatch(r"\d{4}-\d{2}-\d{2}", detail) is not None
+        options = RECALL_DATED if dated else RECALL_NAMED
+        return self.casualise(self._pick(options).format(v=detail))
+
+    def pick_record(self, n: int, row: dict) -> str:
+        """Which of the records the assistant listed the user means: "The second one." or "The one from 2025-05-27." """
+        date = next((v for v in row.values() if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)), None)
+        options = [f"The {ORDINALS[n]} one.", f"The {ORDINALS[n]} one, please.", f"That would be number {row['id']}."]
+        if date:
+            options += [f"The one from {date}.", f"The {date} one.", f"I mean the one dated {date}."]
+        if self.terse:
+            return self.casualise(f"{row['id']}.")
+        return self.casualise(self._pick(tuple(options)))
 
     def then(self, request: str) -> str:
         """A request that follows a reaction, now and then led in by "Next," or "One more thing:"."""
@@ -355,19 +520,35 @@ class Voice:
     def revise(self) -> str:
         return self.casualise(self._pick(TERSE["revise"] if self.terse else REVISIONS))
 
-    def confirm(self) -> str:
-        return self.casualise(self._pick(TERSE["confirm"] if self.terse else CONFIRMS))
+    def confirm(self, value: str | None = None, created: bool = False) -> str:
+        """The lead of a verification turn; it names the new value or record when there is one."""
+        if self.terse:
+            return self.casualise(self._pick(TERSE["confirm"]))
+        if value and self.rng.random() < 0.7:
+            return self.casualise(self._pick(CONFIRMS_CREATED if created else CONFIRMS_CHANGED).format(v=value))
+        return self.casualise(self._pick(CONFIRMS))
 
     def task_done(self) -> str:
+        if self.found_nothing:
+            return self.casualise(self._pick(TERSE["empty"] if self.terse else NOTHING_FOUND))
         return self.casualise(self._pick(TERSE["done"] if self.terse else DONE_WITH_TASK))
 
-    def closing(self) -> str:
-        """The last message: all done, thanks, and now and then a sign-off."""
+    def closing(self, echo: tuple[str, str] | None = None) -> str:
+        """The last message: all done, thanks, and now and then a sign-off; it may first take in the last answer."""
         if self.terse:
             return self.casualise(self._pick(TERSE["closing"]))
-        text = f"{self._pick(ENDINGS)}, {self._pick(THANKS)}"
+        lead = ""
+        if echo is not None and echo[1] and self.rng.random() < 0.6:
+            lead = _upper_first(self._pick(ECHOES[echo[0]]).format(v=echo[1])) + ". "
+        ending = self._pick(ENDINGS)
+        if self.rng.random() < 0.25 * (1 + self.persona.verbosity):
+            ending = f"{ending} {self._pick(ENDING_TAILS)}"
+        if (self.persona.politeness or self.rng.random() < 0.5) and not self.found_nothing:
+            text = f"{ending}, {self._pick(THANKS)}"
+        else:  # no thanks: a plain "Okay, that's the lot."
+            text = f"{self._pick(ACKS['plain'])}, {_lower_first(ending)}."
         sign_off = self._pick(SIGN_OFFS) if self.persona.politeness else ""
-        return self.casualise(f"{text} {sign_off}".strip())
+        return self.casualise(f"{lead}{text} {sign_off}".strip())
 
     def digression(self) -> str:
         return self._pick(DIGRESSIONS)
@@ -407,8 +588,15 @@ def not_a_goodbye(text: str) -> str:
     return _upper_first(stripped.strip()) if stripped.strip(" .!,") else text
 
 
-def echo_of(result: object, answer: str) -> tuple[str, str] | None:
-    """Something from a request's result the user may repeat back, only if the answer said it."""
+_COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def echo_of(result: object, answer: str, rng: random.Random | None = None) -> tuple[str, str] | None:
+    """Something from a request's result the user may repeat back, only if the answer said it.
+
+    With `rng`, which of the values the answer stated is drawn (a name, a city, a date, a
+    total), so reactions take in different parts of what was said.
+    """
     lowered = answer.lower()
     if isinstance(result, dict):
         if "rowcount" in result:
@@ -416,18 +604,36 @@ def echo_of(result: object, answer: str) -> tuple[str, str] | None:
                 return "created", format_value(result["lastrowid"])
             return ("changed", "") if result.get("rowcount") else None
         status = result.get("status")
+        said = _stated(result, lowered)
         if isinstance(status, str) and status.replace("_", " ").lower() in lowered:
-            return "status", status.replace("_", " ")
-        for key, value in result.items():
-            if key == "id" or key.endswith("_id") or value is None or isinstance(value, bool):
-                continue
-            written = format_value(value)
-            if len(written) > 2 and written.lower() in lowered and not isinstance(value, int):
-                return "value", written
+            if rng is None or not said or rng.random() < 0.5:
+                return "status", status.replace("_", " ")
+        if said:
+            return "value", rng.choice(said) if rng is not None else said[0]
         return None
-    if isinstance(result, list) and len(result) > 1 and str(len(result)) in answer:
-        return "count", str(len(result))
+    if isinstance(result, list) and len(result) > 1:
+        rows = [r for r in result if isinstance(r, dict)]
+        named = [v for r in rows for v in _stated(r, lowered, numbers=False)]
+        if named and rng is not None and rng.random() < 0.6:
+            return "item", rng.choice(named)
+        count = len(result)
+        if str(count) in answer or (count < len(_COUNT_WORDS) and re.search(rf"\b{_COUNT_WORDS[count]}\b", lowered)):
+            return "count", str(count)
     return None
+
+
+def _stated(row: dict, lowered: str, numbers: bool = True) -> list[str]:
+    """The values of a record an answer states: names, cities, dates (and totals, prices with `numbers`)."""
+    said = []
+    for key, value in row.items():
+        if key == "id" or key.endswith("_id") or value is None or isinstance(value, bool) or key == "status":
+            continue
+        if isinstance(value, (int, float)) and not numbers or isinstance(value, int):
+            continue
+        written = format_value(value)
+        if len(written) > 2 and "@" not in written and written.lower() in lowered:
+            said.append(written)
+    return said
 
 
 def personal_slots(intent: Intent) -> list[str]:
@@ -444,6 +650,12 @@ def personal_slots(intent: Intent) -> list[str]:
 def _has_free_text(intent: Intent) -> bool:
     """Whether the intent has a free-text slot (a tail after it would be read as part of it)."""
     return any(kind == "text" for kind in intent.slots.values())
+
+
+def _article(text: str) -> str:
+    """ "a account" -> "an account", "an product" -> "a product" (after a word was swapped for its synonym)."""
+    text = re.sub(r"\b([Aa]) ([aeiouAEIOU])", r"\1n \2", text)
+    return re.sub(r"\b([Aa])n ([b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z])", r"\1 \2", text)
 
 
 def _upper_first(text: str) -> str:
