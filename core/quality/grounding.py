@@ -38,7 +38,8 @@ def ungrounded_values(messages: list[ChatMessage], tool_results_only: bool = Fal
     """Values in assistant text that no earlier tool result (or user message) contains.
 
     Args:
-        tool_results_only: count only tool results as evidence, not what the user said.
+        tool_results_only: count only tool calls and their results as evidence, not what the user
+            said: an id the assistant looked up ("player 27") is grounded by its own call.
     """
     sources = (Role.TOOL,) if tool_results_only else (Role.TOOL, Role.USER, Role.SYSTEM)
     evidence: list[str] = []
@@ -48,6 +49,10 @@ def ungrounded_values(messages: list[ChatMessage], tool_results_only: bool = Fal
         if message.role in sources:
             evidence.append(message.content or "")
             tokens.update(stated_values(message.content or ""))
+        if message.role is Role.ASSISTANT and message.tool_calls:
+            arguments = "\n".join(call.arguments for call in message.tool_calls)
+            evidence.append(arguments)
+            tokens.update(stated_values(arguments))
         elif message.role is Role.ASSISTANT and message.content:
             corpus: str | None = None
             for value in stated_values(message.content):

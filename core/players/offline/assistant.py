@@ -218,21 +218,31 @@ WHICH = (
 
 
 def which_one(outcome: Outcome, rng: random.Random) -> str:
-    """The clarifying question for a change that fits several records: the records, and which one."""
+    """The clarifying question for a change that fits several records: the records, and which one.
+
+    Each record with its status and a date, so the user can tell them apart; a status they all share
+    is said once ("2 confirmed bookings match").
+    """
     rows = outcome.choices or []
     noun = _entity(outcome.request.intent.steps, outcome.tool).replace("_", " ")
+    status = next((k for k in (rows[0] if rows else {}) if _STATUS.search(k)), None)
+    shared = rows[0].get(status) if status and len({str(r.get(status)) for r in rows}) == 1 else None
     listed = []
     for row in rows[:5]:
-        detail = next((str(v) for k, v in row.items() if isinstance(v, str) and _DATE.fullmatch(v)), None)
-        listed.append(f"{noun} {row.get('id')}" + (f" ({detail})" if detail else ""))
+        details = [str(row[status])] if status and shared is None and row.get(status) is not None else []
+        details += [next((str(v) for v in row.values() if isinstance(v, str) and _DATE.fullmatch(v)), "")]
+        details = [d for d in details if d]
+        listed.append(f"{noun} {row.get('id')}" + (f" ({', '.join(details)})" if details else ""))
     items = ", ".join(listed[:-1]) + f" and {listed[-1]}" if len(listed) > 1 else listed[0]
     count = len(rows)
+    kind = f"{shared} {noun}" if shared is not None else noun
     lead = rng.choice(
-        (f"I found {count} {noun}s that fit: ", f"There are {count} {noun}s it could be: ", f"{count} {noun}s match: ")
+        (f"I found {count} {kind}s that fit: ", f"There are {count} {kind}s it could be: ", f"{count} {kind}s match: ")
     )
     return f"{lead}{items}. {rng.choice(WHICH)}"
 
 
+_STATUS = re.compile(r"status|state$|stage$", re.IGNORECASE)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

@@ -345,7 +345,7 @@ def _agrees(stated: str, value: Any) -> bool:
 
 
 _NAMED = re.compile(r"\b([A-Za-z_]+)\s*(?:no\.\s*|#)?(\d+)\b")
-_ID_NAMED = re.compile(r"(\S*)\s*\bid:?\s+(\d+)\b", re.IGNORECASE)
+_ID_NAMED = re.compile(r"\bid:?\s+(\d+)\b", re.IGNORECASE)  # the word before it found by hand: `(\S*)\s*` is quadratic
 
 
 @functools.lru_cache(maxsize=4096)
@@ -356,11 +356,24 @@ def _ids_named(line: str) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
         (singular(word.lower()), number) for word, number in found
     )
     bare = frozenset(
-        number
-        for word, number in _ID_NAMED.findall(line)
-        if not word or not word[-1].isalpha() or word.lower() in ("with", "has", "is", "the", "record", "of", "for")
+        match[1]
+        for match in _ID_NAMED.finditer(line)
+        if not (word := _word_before(line, match.start()))
+        or not word[-1].isalpha()
+        or word.lower() in ("with", "has", "is", "the", "record", "of", "for")
     )
     return pairs, bare
+
+
+def _word_before(line: str, end: int) -> str:
+    """The run of non-space characters before `end`, spaces between skipped ("order id 4" -> "order")."""
+    stop = end
+    while stop > 0 and line[stop - 1].isspace():
+        stop -= 1
+    start = stop
+    while start > 0 and not line[start - 1].isspace():
+        start -= 1
+    return line[start:stop]
 
 
 def _names_id(line: str, value: Any, table: str) -> bool:
