@@ -43,7 +43,13 @@ def check_effects(view: SessionView) -> list[Finding]:
             values = _values(subtask)
             if _is_write(session, task, s, subtask):
                 write = next(
-                    (c for c in calls if c.writes and not c.empty and all(_carries(c.arguments, v) for v in values)),
+                    (
+                        c
+                        for c in calls
+                        if c.writes
+                        and not c.empty
+                        and all(_carries(c.arguments, v) or _chained(c, v, calls) for v in values)
+                    ),
                     None,
                 )
                 if write is None:
@@ -91,6 +97,30 @@ def _answered(view: SessionView, calls: list[CallView], values: list[Any], end: 
         if any(_stated(view, c, end) for c in chain):
             return True
     return False
+
+
+def _chained(write: CallView, value: Any, calls: list[CallView]) -> bool:
+    """The write reaches the value through earlier reads: email -> passenger -> bookings -> cancel booking 17.
+
+    Reads that carry the value start the chain; a read whose arguments carry a value an earlier
+    link returned joins it; the write is chained when one of its arguments is in a link's result.
+    """
+    reads = [c for c in calls if not c.writes and not c.empty and c.step < write.step]
+    links = [c for c in reads if _carries(c.arguments, value) or _in_result(c, value)]
+    while True:
+        joined = [
+            c
+            for c in reads
+            if c not in links and any(_in_result(link, given) for link in links for given in _scalars(c.arguments))
+        ]
+        if not joined:
+            break
+        links += joined
+    return any(_in_result(link, given) for link in links for given in _scalars(write.arguments))
+
+
+def _scalars(arguments: dict[str, Any]) -> list[Any]:
+    return [v for v in arguments.values() if not isinstance(v, (dict, list, bool)) and v is not None]
 
 
 def _in_result(call: CallView, value: Any) -> bool:
