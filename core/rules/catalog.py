@@ -90,6 +90,8 @@ def read_rule_set(
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             return None, [RuleProblem(name, f"cannot read the rule-set file: {exc.strerror}")]
+        except UnicodeDecodeError as exc:
+            return None, [RuleProblem(name, f"not UTF-8 text (byte {exc.start}); is it a rule-set file?")]
     data, problems = parse_toml(name, text)
     if data is None:
         return None, problems

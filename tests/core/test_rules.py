@@ -146,3 +146,12 @@ def test_rules_command_lists_shows_and_checks(isolated_rule_folders, capsys):
     assert main(["rules", "check", str(bad)]) == 2
     assert f"{bad}:3: key 'kind'" in capsys.readouterr().err
     assert main(["rules", "show", "nope"]) == 2
+
+
+def test_a_rule_set_file_that_is_not_utf8_is_a_named_problem(tmp_path, capsys):
+    from turnloom.core.cli import main
+
+    bad = tmp_path / "mine.ruleset.toml"
+    bad.write_bytes(b'name = "x\xff"\n')
+    assert main(["rules", "check", str(bad)]) == 2
+    assert f"{bad}: not UTF-8 text (byte 9)" in capsys.readouterr().err
