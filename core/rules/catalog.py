@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from turnloom.core.errors import ConfigError
 from turnloom.core.models import Rule
-from turnloom.core.rules.rule_files import RULE_KINDS, RuleProblem, line_of, parse_toml, read_rule
+from turnloom.core.rules.rule_files import RULE_KINDS, RuleProblem, line_of, parse_toml, read_rule, read_text
 
 NO_RULE = ("normal", "none", "default")
 SET_SUFFIX = ".ruleset.toml"
@@ -86,12 +86,9 @@ def read_rule_set(
     """Read one `*.ruleset.toml` file; every problem names the file, line and key."""
     name = str(path)
     if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            return None, [RuleProblem(name, f"cannot read the rule-set file: {exc.strerror}")]
-        except UnicodeDecodeError as exc:
-            return None, [RuleProblem(name, f"not UTF-8 text (byte {exc.start}); is it a rule-set file?")]
+        text, problem = read_text(path, "rule-set file")
+        if text is None:
+            return None, [problem] if problem else []
     data, problems = parse_toml(name, text)
     if data is None:
         return None, problems

@@ -140,6 +140,16 @@ def placeholders(template: str) -> list[str] | None:
         return None
 
 
+def read_text(path: str | Path, what: str) -> tuple[str | None, RuleProblem | None]:
+    """A rule or rule-set file's text, or the problem that kept it from being read (named as `what`)."""
+    try:
+        return Path(path).read_text(encoding="utf-8"), None
+    except OSError as exc:
+        return None, RuleProblem(str(path), f"cannot read the {what}: {exc.strerror}")
+    except UnicodeDecodeError as exc:
+        return None, RuleProblem(str(path), f"not UTF-8 text (byte {exc.start}); is it a {what}?")
+
+
 def read_rule(path: str | Path, text: str | None = None, source: str | None = None) -> RuleRead:
     """Read one rule file and report everything wrong with it.
 
@@ -150,12 +160,9 @@ def read_rule(path: str | Path, text: str | None = None, source: str | None = No
     """
     name = str(path)
     if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            return RuleRead(None, [RuleProblem(name, f"cannot read the rule file: {exc.strerror}")])
-        except UnicodeDecodeError as exc:
-            return RuleRead(None, [RuleProblem(name, f"not UTF-8 text (byte {exc.start}); is it a rule file?")])
+        text, problem = read_text(path, "rule file")
+        if text is None:
+            return RuleRead(None, [problem] if problem else [])
     data, problems = parse_toml(name, text)
     if data is None:
         return RuleRead(None, problems)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall, ToolSpec
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import Clarification, Request, slot_label
-from turnloom.core.players.offline.replies import answer
+from turnloom.core.players.offline.nouns import lexicon_for
+from turnloom.core.players.offline.replies import answer, status_field_of
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.tools.schema import singular
 
@@ -90,7 +92,7 @@ class OfflineAssistant:
         if asks:
             served = [o for o in outcomes if not o.choices]
             said = answer(served, rng, tools) + "\n\n" if served else ""
-            return self._text(said + which_one(asks[0], rng))
+            return self._text(said + which_one(asks[0], rng, tools))
         return self._text(answer(outcomes, rng, tools))
 
     # ------------------------------------------------------------ planning
@@ -217,7 +219,7 @@ WHICH = (
 )
 
 
-def which_one(outcome: Outcome, rng: random.Random) -> str:
+def which_one(outcome: Outcome, rng: random.Random, tools: Sequence[ToolSpec] = ()) -> str:
     """The clarifying question for a change that fits several records: the records, and which one.
 
     Each record with its status and a date, so the user can tell them apart; a status they all share
@@ -225,7 +227,7 @@ def which_one(outcome: Outcome, rng: random.Random) -> str:
     """
     rows = outcome.choices or []
     noun = _entity(outcome.request.intent.steps, outcome.tool).replace("_", " ")
-    status = next((k for k in (rows[0] if rows else {}) if _STATUS.search(k)), None)
+    status = status_field_of(rows[0], lexicon_for(tools)) if rows else None
     shared = rows[0].get(status) if status and len({str(r.get(status)) for r in rows}) == 1 else None
     listed = []
     for row in rows[:5]:
@@ -242,7 +244,6 @@ def which_one(outcome: Outcome, rng: random.Random) -> str:
     return f"{lead}{items}. {rng.choice(WHICH)}"
 
 
-_STATUS = re.compile(r"status|state$|stage$", re.IGNORECASE)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

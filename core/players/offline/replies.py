@@ -202,7 +202,7 @@ def record_sentence(row: dict, noun: Noun, asked: set[str], rng: random.Random, 
     """
     subject = _subject(row, noun, lexicon)
     person = _is_person(row, noun)
-    status_field = _status_field(row, lexicon)
+    status_field = status_field_of(row, lexicon)
     status = format_value(row[status_field]) if status_field is not None and row[status_field] is not None else None
     key = _key_of(row, noun)
     wanted = [k for k in row if _matches_asked(k, asked, lexicon) and k not in (status_field, key)]
@@ -240,7 +240,8 @@ def record_sentence(row: dict, noun: Noun, asked: set[str], rng: random.Random, 
     return f"{opening}. {more}."
 
 
-def _status_field(row: dict, lexicon: Lexicon) -> str | None:
+def status_field_of(row: dict, lexicon: Lexicon) -> str | None:
+    """The field of a row that holds its status (`status`, `order_status`, `stage`), if any."""
     return next((k for k in row if _is_status(k, lexicon)), None)
 
 
@@ -434,7 +435,7 @@ def list_summary(rows: list, noun: Noun, asked: set[str], rng: random.Random, le
 
 def _item(row: dict, noun: Noun, asked: set[str], lexicon: Lexicon, skip: frozenset[str] = frozenset()) -> str:
     subject = _subject(row, noun, lexicon)
-    status_field = _status_field(row, lexicon)
+    status_field = status_field_of(row, lexicon)
     parts: list[str] = []
     if status_field is not None and row[status_field] is not None and status_field not in skip:
         parts.append(format_value(row[status_field]))

@@ -107,15 +107,14 @@ def _chained(write: CallView, value: Any, calls: list[CallView]) -> bool:
     """
     reads = [c for c in calls if not c.writes and not c.empty and c.step < write.step]
     links = [c for c in reads if _carries(c.arguments, value) or _in_result(c, value)]
-    while True:
+    rest = [c for c in reads if c not in links]
+    frontier = links
+    while frontier and rest:  # a read joins once: only the links found last round are new to the rest
         joined = [
-            c
-            for c in reads
-            if c not in links and any(_in_result(link, given) for link in links for given in _scalars(c.arguments))
+            c for c in rest if any(_in_result(link, given) for link in frontier for given in _scalars(c.arguments))
         ]
-        if not joined:
-            break
-        links += joined
+        rest = [c for c in rest if c not in joined]
+        links, frontier = links + joined, joined
     return any(_in_result(link, given) for link in links for given in _scalars(write.arguments))
 
 
