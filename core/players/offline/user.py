@@ -124,7 +124,7 @@ class OfflineUserSimulator:
             created = written.steps[-1].tool.startswith(("create_", "add_"))
             value = _changed_value(written, task.subtasks[verify].slots, created)
             request = voice.request(intent, slots, later=True, motive=False)
-            parts.append(f"{voice.confirm(value, created)} {request}")
+            parts.append(voice.confirm(request, value, created))
             notes.verify = [verify]
             return self._message(" ".join(parts), progress.task_index, notes=notes)
 

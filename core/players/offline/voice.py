@@ -265,6 +265,17 @@ RECALL_NAMED = (
 )
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
 ENDING_TAILS = ("for now", "for today", "from me", "on my side", "then")
+# the endings a tail reads well after ("Nothing else from me"; not "That's all I needed from me")
+TAILED_ENDINGS = frozenset(
+    (
+        "Nothing else",
+        "That was the last thing",
+        "That's the lot",
+        "I think that's everything",
+        "That's everything",
+        "That's all",
+    )
+)
 ECHO_ENDS = (", good.", ", fine.", ", okay.", " - good to know.", ", great.")
 THANKS = (
     "thanks!",
@@ -520,13 +531,19 @@ class Voice:
     def revise(self) -> str:
         return self.casualise(self._pick(TERSE["revise"] if self.terse else REVISIONS))
 
-    def confirm(self, value: str | None = None, created: bool = False) -> str:
-        """The lead of a verification turn; it names the new value or record when there is one."""
+    def confirm(self, request: str, value: str | None = None, created: bool = False) -> str:
+        """A verification turn: a lead that names the new value or record when there is one, then the read.
+
+        After a lead ending in a colon the read goes on in lower case ("Just to be sure it went through:
+        bring up ...").
+        """
         if self.terse:
-            return self.casualise(self._pick(TERSE["confirm"]))
-        if value and self.rng.random() < 0.7:
-            return self.casualise(self._pick(CONFIRMS_CREATED if created else CONFIRMS_CHANGED).format(v=value))
-        return self.casualise(self._pick(CONFIRMS))
+            lead = self.casualise(self._pick(TERSE["confirm"]))
+        elif value and self.rng.random() < 0.7:
+            lead = self.casualise(self._pick(CONFIRMS_CREATED if created else CONFIRMS_CHANGED).format(v=value))
+        else:
+            lead = self.casualise(self._pick(CONFIRMS))
+        return f"{lead} {_lower_first(request) if lead.endswith(':') else request}"
 
     def task_done(self) -> str:
         if self.found_nothing:
@@ -541,7 +558,7 @@ class Voice:
         if echo is not None and echo[1] and self.rng.random() < 0.6:
             lead = _upper_first(self._pick(ECHOES[echo[0]]).format(v=echo[1])) + ". "
         ending = self._pick(ENDINGS)
-        if self.rng.random() < 0.25 * (1 + self.persona.verbosity):
+        if ending in TAILED_ENDINGS and self.rng.random() < 0.25 * (1 + self.persona.verbosity):
             ending = f"{ending} {self._pick(ENDING_TAILS)}"
         if (self.persona.politeness or self.rng.random() < 0.5) and not self.found_nothing:
             text = f"{ending}, {self._pick(THANKS)}"
