@@ -66,21 +66,26 @@ class OfflineAssistant:
         executed = self._executed(messages, user_index)
         calls: list[ToolCall] = []
         outcomes: list[Outcome] = []
+        # requests run in the order they were asked, with changes as barriers: reads asked before a
+        # change see the record as it was, reads asked after it see the change; reads between two
+        # changes run side by side
+        blocked = False
         for r, request in enumerate(requests):
             state = self._advance(r, request, executed, available)
             if isinstance(state, Outcome):
                 outcomes.append(state)
                 continue
+            if blocked:
+                continue  # waits for an earlier request's change
             step_index, arguments = state
+            blocked = _writes_from(request, step_index, available)
             tool = request.intent.steps[step_index].tool
+            if available[tool].writes and calls:
+                continue  # a change waits for the reads asked before it
             if any(c.name == tool and c.parsed_arguments() == arguments for c in calls):
                 continue  # the same call is already in this batch; its result serves both next turn
             call_id = f"call_{len(messages)}_{r}_{step_index}"
             calls.append(ToolCall(id=call_id, name=tool, arguments=json.dumps(arguments, ensure_ascii=False)))
-        writes = [c for c in calls if (spec := available.get(c.name)) is not None and spec.writes]
-        if writes and len(writes) < len(calls):
-            # a read in the same step as a write could show the record as it was: change first, read after
-            calls = writes
         if calls:
             return ChatMessage(
                 role=Role.ASSISTANT,
@@ -203,6 +208,11 @@ class OfflineAssistant:
     @staticmethod
     def _text(text: str) -> ChatMessage:
         return ChatMessage(role=Role.ASSISTANT, content=text, meta=MessageMeta(producer="assistant", backend="offline"))
+
+
+def _writes_from(request: Request, step: int, available: dict[str, ToolSpec]) -> bool:
+    """Whether the request still has a write to make from `step` on."""
+    return any((spec := available.get(s.tool)) is not None and spec.writes for s in request.intent.steps[step:])
 
 
 def _ambiguous(templates: dict[str, str], previous: object) -> bool:

@@ -258,6 +258,7 @@ class Request:
     slots: dict[str, object]
     start: int
     end: int
+    said: str = ""  # the words of the message that made the request
 
 
 @dataclass(frozen=True)
@@ -318,7 +319,7 @@ class RequestParser:
                     else:
                         slots[name] = _convert(value, intent.slots.get(name, "text"))
                 else:
-                    found.append(Request(intent, slots, match.start(), match.end()))
+                    found.append(Request(intent, slots, match.start(), match.end(), match.group(0)))
         found.sort(key=lambda r: (r.start, -(r.end - r.start)))
         chosen: list[Request] = []
         for request in found:
@@ -362,7 +363,7 @@ class RequestParser:
                 missing.append(name)
         if missing:
             return Clarification(intent, tuple(missing))
-        return Request(intent, slots, 0, len(text))
+        return Request(intent, slots, 0, len(text), normalise(text))
 
 
 def _anchor(phrasing: str) -> str:

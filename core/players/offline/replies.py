@@ -551,9 +551,14 @@ def summary_sentence(
         ]
     if count == 1:
         parts = [p.replace("a total of ", "").replace("a total ", "a ").replace(" in all", "") for p in parts]
+    if len(parts) > 1:
+        parts = [p.removesuffix(" so far") for p in parts]
     if not parts[0].startswith("worth"):
         parts[0] = "with " + parts[0]
-    listed = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + "; and " + parts[-1]
+    if any("," in p for p in parts):
+        listed = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + "; and " + parts[-1]
+    else:  # simple figures read as one list: "with 90 minutes, no goals, 1 assist and a rating of 8.8"
+        listed = _join(parts)
     return head + rng.choice((", ", " — ")) + listed + "."
 
 
@@ -694,9 +699,16 @@ def write_sentence(outcome: Outcome, noun: Noun, result: dict, rng: random.Rando
 
 
 def _asked_fields(outcome: Outcome) -> set[str]:
-    """Words naming what the request is about, from its intent (name, description, keywords)."""
-    intent = outcome.request.intent
-    text = " ".join((intent.name.replace("_", " "), re.sub(r"\{\w+\}", "", intent.description), *intent.keywords))
+    """Words naming what the request is about: its intent's name and description, and the keywords the user said.
+
+    A keyword the user did not say narrows nothing: "how has player 2 been doing?" asks for every
+    season figure, "how many goals has player 2 scored?" for the goals.
+    """
+    request = outcome.request
+    intent = request.intent
+    said = request.said.lower()
+    keywords = [k for k in intent.keywords if not said or k.lower() in said]
+    text = " ".join((intent.name.replace("_", " "), re.sub(r"\{\w+\}", "", intent.description), *keywords))
     words = {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2}
     for word in list(words):
         words.update(_ASKED.get(word, ()))

@@ -11,6 +11,7 @@ chain the way the method's high-density trajectories do.
 from __future__ import annotations
 
 import random
+from collections import Counter
 import unicodedata
 
 from turnloom.core.errors import TurnloomError
@@ -68,7 +69,8 @@ class OfflineTaskGenerator:
         order = rng.choices(difficulties, weights=list(DIFFICULTY_WEIGHTS.values()), k=1)
         order += [d for d in difficulties if d not in order]
         asked = self._asked(ctx.task_list(), person)
-        used = {t.template for t in ctx.task_list()}
+        uses = Counter(t.template for t in ctx.task_list())
+        used = set(uses)
         fallback: Task | None = None
         last_resort: Task | None = None
         independent: Task | None = None
@@ -80,8 +82,11 @@ class OfflineTaskGenerator:
             templates = [t for t in pack.templates if t.difficulty is difficulty]
             rng.shuffle(templates)
             if previous is not None and len(templates) > 1:
-                # vary the kind of task within a dialogue
-                templates.sort(key=lambda t: t.name == previous.template)
+                # vary the kind of task within a dialogue: the last one's kind last, a kind used before
+                # late, and a change made before (a second new email) later still
+                templates.sort(
+                    key=lambda t: (uses[t.name] * (2 if self._writes(t) else 1), t.name == previous.template)
+                )
             for template in templates:
                 personal = ":user_id" in template.sample_sql
                 if personal and person.key is None:
@@ -142,6 +147,14 @@ class OfflineTaskGenerator:
             difficulty=template.difficulty,
             rubric=self._rubric(subtasks),
             template=template.name,
+        )
+
+    def _writes(self, template) -> bool:
+        """Whether a template's task changes something."""
+        return any(
+            step.tool.startswith(("create_", "add_", "update_", "delete_"))
+            for name in template.intents
+            for step in self.knowledge.intent(name).steps
         )
 
     def _creates(self, template) -> bool:

@@ -241,6 +241,7 @@ class OfflineUserSimulator:
         if made >= MAX_FOLLOW_UPS:
             return None
         asked = {s.intent for s in task.subtasks}
+        called = {(c.name, _canonical(c.parsed_arguments())) for m in ctx.session.messages for c in m.tool_calls}
         for i in progress.last_requested:
             rows = progress.states[i].result
             if not isinstance(rows, list) or len(rows) < 2 or not all(isinstance(r, dict) and "id" in r for r in rows):
@@ -256,10 +257,11 @@ class OfflineUserSimulator:
                 # not the record itself again: the list already showed it ("has order 11 shipped?" after "cancelled")
                 and intent.steps[-1].tool != f"get_{entity}_by_id"
             ]
-            if not options:
+            # never a question the dialogue has already had answered ("when does booking 15 leave?" twice)
+            pairs = [(o, r) for o in options for r in rows if (o.steps[0].tool, _first_arguments(o, slot, r)) not in called]
+            if not pairs:
                 continue
-            intent = voice.rng.choice(options)
-            row = voice.rng.choice(rows)
+            intent, row = voice.rng.choice(pairs)
             return voice.request(intent, {slot: row["id"]}, later=True, motive=False)
         return None
 
@@ -526,6 +528,18 @@ def _found_nothing(messages: list[ChatMessage]) -> bool:
             if result is None or result == [] or result == {}:
                 return True
     return False
+
+
+def _first_arguments(intent: Intent, slot: str, row: dict) -> str:
+    """The arguments of the first call a follow-up about `row` makes, in canonical form."""
+    arguments = {
+        name: row["id"] if template == "{" + slot + "}" else template for name, template in intent.steps[0].arguments.items()
+    }
+    return _canonical(arguments)
+
+
+def _canonical(arguments: object) -> str:
+    return json.dumps(arguments, sort_keys=True, default=str)
 
 
 def _is_follow_up(message: ChatMessage) -> bool:

@@ -410,7 +410,16 @@ def _mentions(text: str, value: Any) -> bool:
 
 
 def _mentions_field(text: str, record: _Record, name: str) -> bool:
-    return any(_mentions(text, v) for v in record.allowed(name))
+    if any(_mentions(text, v) for v in record.allowed(name)):
+        return True
+    return record.row.get(name) == 0 and _says_none(text, name)
+
+
+def _says_none(text: str, name: str) -> bool:
+    """A zero total said in words: "no goals" for total_goals 0, "no assists" for assists_count 0."""
+    measure = human(re.sub(r"^(?:total|sum|count)_|_(?:total|count)$", "", name))
+    stem = re.escape(measure.rstrip("s"))
+    return re.search(rf"\bno\s+{stem}s?\b", text, re.IGNORECASE) is not None
 
 
 def _values_stated(text: str, row: dict, without_id: bool = False) -> int:
