@@ -10,16 +10,19 @@ chain the way the method's high-density trajectories do.
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 import unicodedata
 
 from turnloom.core.errors import TurnloomError
-from turnloom.core.models import Difficulty, Subtask, Task
+from turnloom.core.models import Difficulty, Role, Subtask, Task, ToolCall, ToolExecution, ToolSpec
 from turnloom.core.players.offline.identity import UserIdentity, draw_identity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import render
 from turnloom.core.players.roles import RoleContext
+from turnloom.core.tools.environment import ToolEnvironment
+from turnloom.core.tools.sqlenv import SqlEnvironment
 
 # how often each difficulty is drawn
 DIFFICULTY_WEIGHTS = {Difficulty.EASY: 0.25, Difficulty.MEDIUM: 0.4, Difficulty.HARD: 0.35}
@@ -47,6 +50,8 @@ class OfflineTaskGenerator:
     def __init__(self, knowledge: DomainKnowledge) -> None:
         self.knowledge = knowledge
         self._identity: UserIdentity | None = None
+        # in simulated execution: (session id, the database with the dialogue's writes replayed, messages seen)
+        self._shadow: tuple[str, SqlEnvironment, int] | None = None
 
     def identity(self, ctx: RoleContext) -> UserIdentity:
         """The dialogue's person (drawn once; the draw is stable under the dialogue's own writes)."""
@@ -69,6 +74,7 @@ class OfflineTaskGenerator:
         order = rng.choices(difficulties, weights=list(DIFFICULTY_WEIGHTS.values()), k=1)
         order += [d for d in difficulties if d not in order]
         asked = self._asked(ctx.task_list(), person)
+        database = self._current(ctx)
         uses = Counter(t.template for t in ctx.task_list())
         used = set(uses)
         fallback: Task | None = None
@@ -94,7 +100,7 @@ class OfflineTaskGenerator:
                 if template.name in used and self._creates(template):
                     continue  # one person opens one new account (or books one new visit) per dialogue
                 try:
-                    rows = ctx.environment.query(template.sample_sql, params if personal else None)
+                    rows = database.query(template.sample_sql, params if personal else None)
                 except Exception:  # a template that no longer fits the data is skipped
                     continue
                 if not rows:
@@ -124,6 +130,39 @@ class OfflineTaskGenerator:
             f"domain {pack.name!r}: no task template found rows to work on; "
             "the database may be empty or changed beyond what the templates expect"
         )
+
+    def _current(self, ctx: RoleContext) -> ToolEnvironment | SqlEnvironment:
+        """The database as the dialogue has changed it, for sampling a task's rows.
+
+        In `sql` execution that is the dialogue's own database. In `simulated` execution the tools
+        change a simulated world, not the database, so the dialogue's writes are replayed with the
+        tools' SQL on a copy: a later task never asks to pay a bill an earlier one paid, or to move
+        a seat on a booking an earlier one cancelled. The copy is derived from the transcript alone.
+        """
+        session = ctx.session
+        if session.config.execution is not ToolExecution.SIMULATED:
+            return ctx.environment
+        if self._shadow is not None and (self._shadow[0] != session.id or self._shadow[2] > len(session.messages)):
+            self._shadow[1].close()
+            self._shadow = None
+        seen = self._shadow[2] if self._shadow is not None else 0
+        calls: dict[str, ToolCall] = {c.id: c for m in session.messages[:seen] for c in m.tool_calls}
+        writes: list[tuple[ToolSpec, ToolCall]] = []
+        for message in session.messages[seen:]:
+            calls.update({c.id: c for c in message.tool_calls})
+            call = calls.get(message.tool_call_id or "") if message.role is Role.TOOL else None
+            spec = session.tool(call.name) if call is not None else None
+            if call is None or spec is None or not spec.writes or not spec.sql or message.meta.tool_error:
+                continue
+            if _changed_rows(message.content):
+                writes.append((spec, call))
+        if self._shadow is None and not writes:
+            return ctx.environment  # nothing changed yet: no copy needed
+        shadow = self._shadow[1] if self._shadow is not None else SqlEnvironment(ctx.environment.base_image)
+        for spec, call in writes:
+            shadow.execute(spec, call.parsed_arguments())
+        self._shadow = (session.id, shadow, len(session.messages))
+        return shadow
 
     def _task(self, template, row: dict, person: UserIdentity, rng) -> Task:
         """The task `template` makes of `row`, new values drawn from its pools."""
@@ -219,6 +258,15 @@ class OfflineTaskGenerator:
             if related:
                 return rng.choice(related)
         return rng.choice(rows)
+
+
+def _changed_rows(content: str | None) -> bool:
+    """Whether a write's result says it changed a row (`{"rowcount": 1, ...}`)."""
+    try:
+        result = json.loads(content or "null")
+    except json.JSONDecodeError:
+        return False
+    return isinstance(result, dict) and isinstance(result.get("rowcount"), int) and result["rowcount"] > 0
 
 
 def _own(value: object, person: UserIdentity) -> object:
