@@ -501,8 +501,9 @@ TEMPLATES = (
         "patient_history",
         Difficulty.EASY,
         "You ({email}) want to check your appointments and what you were prescribed at your first visit.",
-        "SELECT DISTINCT p.email AS email FROM patients p JOIN appointments a ON a.patient_id = p.id "
-        "WHERE p.id = :user_id",
+        # the first visit as the listing orders them (by id) must have had something prescribed
+        "SELECT p.email AS email FROM patients p WHERE p.id = :user_id AND EXISTS (SELECT 1 FROM prescriptions r "
+        "WHERE r.appointment_id = (SELECT MIN(a.id) FROM appointments a WHERE a.patient_id = p.id))",
         ("appointments_by_email", "first_visit_prescriptions"),
     ),
     TaskTemplate(

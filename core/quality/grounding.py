@@ -7,6 +7,7 @@ the assistant's message, or in a user message before it.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -49,6 +50,8 @@ def ungrounded_values(messages: list[ChatMessage], tool_results_only: bool = Fal
         if message.role in sources:
             evidence.append(message.content or "")
             tokens.update(stated_values(message.content or ""))
+            if message.role is Role.TOOL and (count := _rows_listed(message.content)) is not None:
+                tokens.add(str(count))  # "3 appointments match" counts the rows a result listed
         if message.role is Role.ASSISTANT and message.tool_calls:
             arguments = "\n".join(call.arguments for call in message.tool_calls)
             evidence.append(arguments)
@@ -62,6 +65,18 @@ def ungrounded_values(messages: list[ChatMessage], tool_results_only: bool = Fal
                 if not _appears(value, corpus):
                     problems.append(UngroundedValue(index, value))
     return problems
+
+
+def _rows_listed(content: str | None) -> int | None:
+    """How many records a tool result lists (a JSON array), or None for any other result."""
+    text = (content or "").lstrip()
+    if not text.startswith("["):
+        return None
+    try:
+        rows = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    return len(rows) if isinstance(rows, list) else None
 
 
 def _appears(value: str, corpus: str) -> bool:

@@ -66,8 +66,9 @@ def check_identity(view: SessionView) -> list[Finding]:
         if not claims:
             continue
         start, end = view.exchange(turn)
+        specific = bool(_NAMED.search(view.messages[turn].text))
         for call in view.calls_between(start, end):
-            if not call.ok or call.writes or not _answers(call, claims):
+            if not call.ok or call.writes or not _answers(call, claims, specific):
                 continue
             for row in call.records():
                 for table, owners in mine.items():
@@ -86,15 +87,20 @@ def check_identity(view: SessionView) -> list[Finding]:
     return findings
 
 
-def _answers(call: CallView, claims: list[str]) -> bool:
+def _answers(call: CallView, claims: list[str], specific: bool) -> bool:
     """Whether the call serves one of the "my ..." sentences: it uses a value the sentence names,
-    or the sentence names none (then it is about whatever the turn asks)."""
+    or the sentence names none and neither does the rest of the turn (then it is about whatever
+    the turn asks). "Something to sort out with an account of mine." before "which appointments
+    has doctor 8?" claims nothing of the doctor's."""
     values = [shown(v) for v in call.arguments.values() if isinstance(v, (str, int, float))]
     for sentence in claims:
-        named = re.findall(r"[\w.@+-]*\d[\w.@+-]*|[\w.+-]+@[\w.-]+", sentence)
-        if not named or any(contains_value(sentence, v) for v in values):
+        named = _NAMED.findall(sentence)
+        if (not named and not specific) or any(contains_value(sentence, v) for v in values):
             return True
     return False
+
+
+_NAMED = re.compile(r"[\w.@+-]*\d[\w.@+-]*|[\w.+-]+@[\w.-]+")
 
 
 def _created(view: SessionView) -> tuple[set[str], set[tuple[str, str]]]:
