@@ -72,8 +72,10 @@ def derive_progress(knowledge: Intents, messages: list[ChatMessage], tasks: list
     calls: dict[str, tuple[str, dict]] = {}
     # the slots each subtask stands for now: a change of mind ("make it Turin") replaces the value asked for
     slots = [dict(subtask.slots) for subtask in task.subtasks]
+    unasked: list[tuple[int, object]] = []  # reads that fit a subtask not asked for yet, with their results
     for message in messages[task.introduced_at :]:
         if message.role is Role.USER:
+            unasked = []
             if message.meta.task_index == task_index or message.meta.provenance != "simulator":
                 progress.user_turns += 1
             if message.meta.goal_done and message.meta.task_index == task_index:
@@ -96,6 +98,10 @@ def derive_progress(knowledge: Intents, messages: list[ChatMessage], tasks: list
         elif message.role is Role.ASSISTANT:
             if message.content and not message.tool_calls:
                 _take_stated_changes(knowledge, task, states, slots, message.content)
+                for i, result in unasked:  # a read the user did not ask for counts once its answer is shown
+                    if not states[i].done and _shows(message.content, result):
+                        states[i].done, states[i].result = True, result
+                unasked = []
             for call in message.tool_calls:
                 try:
                     calls[call.id] = (call.name, json.loads(call.arguments))
@@ -103,7 +109,7 @@ def derive_progress(knowledge: Intents, messages: list[ChatMessage], tasks: list
                     continue
         elif message.role is Role.TOOL and not message.meta.tool_error:
             name, arguments = calls.get(message.tool_call_id or "", ("", {}))
-            _credit(knowledge, task, states, slots, name, arguments, message.content)
+            unasked += _credit(knowledge, task, states, slots, name, arguments, message.content)
     for i, subtask in enumerate(task.subtasks):
         if _known_intent(knowledge, subtask.intent) is None:
             # a task from an older turnloom (or another pack version): nothing here can serve or judge
@@ -127,8 +133,11 @@ def _credit(
     tool: str,
     arguments: dict,
     content: str | None,
-) -> None:
+) -> list[tuple[int, object]]:
     """Count one successful tool call: it completes a subtask it serves, and confirms earlier changes it shows.
+
+    A read that fits only a subtask the user has not asked for yet (the lookup inside a change's
+    chain) is returned instead, with its result: it completes that subtask once a reply shows it.
 
     A call completes at most one subtask: when several fit, one the user asked
     for, then the one whose arguments the call matched most closely (a chain's
@@ -142,21 +151,43 @@ def _credit(
         if known[i].verify is not None:
             states[i].verified = False  # a change made (again) now: only what shows it from here on confirms it
     served = [i for i in fitting if not states[i].done]
+    pending: list[tuple[int, object]] = []
     if served:
         chosen = min(
             served,
             key=lambda i: (states[i].requested == 0, -checked_arguments(known[i]), i),
         )
-        states[chosen].done = True
         try:
-            states[chosen].result = json.loads(content or "null")
+            result = json.loads(content or "null")
         except json.JSONDecodeError:
-            states[chosen].result = None
+            result = None
+        if states[chosen].requested == 0 and not _writes(known[chosen]):
+            pending.append((chosen, result))
+        else:
+            states[chosen].done, states[chosen].result = True, result
     for i, intent in known.items():
         if i in fitting or not states[i].done or intent.verify is None or states[i].verified:
             continue
         if serves(knowledge.intent(intent.verify), slots[i], tool, arguments):
             states[i].verified = True
+    return pending
+
+
+def _writes(intent: Intent) -> bool:
+    return intent.steps[-1].tool.startswith(("create_", "add_", "update_", "delete_"))
+
+
+def _shows(text: str, result: object) -> bool:
+    """Whether a reply states some value of a read's result (a value longer than one character)."""
+    rows = result if isinstance(result, list) else [result]
+    lowered = text.lower()
+    return any(
+        len(shown := format_value(v).lower()) > 1 and shown in lowered
+        for row in rows
+        if isinstance(row, dict)
+        for v in row.values()
+        if v is not None and not isinstance(v, (dict, list))
+    )
 
 
 def _take_stated_changes(

@@ -48,7 +48,7 @@ async def test_a_later_task_never_asks_what_an_earlier_task_asked(domain):
 
 async def test_a_change_that_fits_several_records_is_clarified_then_made_to_the_one_chosen():
     clarified = 0
-    for seed in range(40):
+    for seed in range(60):
         session = await _run("clinic", seed)
         messages = session.messages
         for k, message in enumerate(messages):

@@ -66,9 +66,9 @@ def check_identity(view: SessionView) -> list[Finding]:
         if not claims:
             continue
         start, end = view.exchange(turn)
-        specific = bool(_NAMED.search(view.messages[turn].text))
+        others = [t for t in _SENTENCE.split(view.messages[turn].text) if t not in claims]
         for call in view.calls_between(start, end):
-            if not call.ok or call.writes or not _answers(call, claims, specific):
+            if not call.ok or call.writes or not _answers(call, claims, others):
                 continue
             for row in call.records():
                 for table, owners in mine.items():
@@ -87,17 +87,18 @@ def check_identity(view: SessionView) -> list[Finding]:
     return findings
 
 
-def _answers(call: CallView, claims: list[str], specific: bool) -> bool:
+def _answers(call: CallView, claims: list[str], others: list[str]) -> bool:
     """Whether the call serves one of the "my ..." sentences: it uses a value the sentence names,
-    or the sentence names none and neither does the rest of the turn (then it is about whatever
-    the turn asks). "Something to sort out with an account of mine." before "which appointments
-    has doctor 8?" claims nothing of the doctor's."""
+    or a claim names no value and the call is not for a value another sentence names. In "I've
+    got something to sort out with an account of mine. Which appointments has doctor 8?" the
+    doctor's schedule is not claimed; in "What have I got booked? My email is ana@x.com." the
+    bookings found through the email are."""
     values = [shown(v) for v in call.arguments.values() if isinstance(v, (str, int, float))]
-    for sentence in claims:
-        named = _NAMED.findall(sentence)
-        if (not named and not specific) or any(contains_value(sentence, v) for v in values):
-            return True
-    return False
+    if any(contains_value(sentence, v) for sentence in claims for v in values):
+        return True
+    if any(contains_value(sentence, v) for sentence in others for v in values):
+        return False
+    return any(not _NAMED.findall(sentence) for sentence in claims)
 
 
 _NAMED = re.compile(r"[\w.@+-]*\d[\w.@+-]*|[\w.+-]+@[\w.-]+")

@@ -20,6 +20,7 @@ from typing import Any
 
 from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
 
+_ZERO_MEASURE = re.compile(r"^(?:total|sum)_|_count$")
 _FROM = re.compile(r'\bFROM\s+"?(\w+)"?', re.IGNORECASE)
 _UPDATE = re.compile(r'^\s*UPDATE\s+"?(\w+)"?', re.IGNORECASE)
 _INSERT = re.compile(r'^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+"?(\w+)"?\s*\(([^)]*)\)\s*VALUES\s*\((.*)\)', re.I | re.S)
@@ -100,12 +101,20 @@ class CallView:
         """The result's values as a reply would show them (lower case, one character or more than one)."""
         if not self.records() and self.value is not None and not isinstance(self.value, (dict, list)):
             return frozenset({shown(self.value).lower()})
-        return frozenset(
+        values = {
             shown(v).lower()
             for row in self.records()
             for v in row.values()
             if v is not None and not isinstance(v, (dict, list)) and len(shown(v)) > 1
+        }
+        # a zero total reads as words: total_goals 0 is stated by "no goals"
+        values.update(
+            "no " + _ZERO_MEASURE.sub("", k).replace("_", " ").lower()
+            for row in self.records()
+            for k, v in row.items()
+            if v == 0 and not isinstance(v, bool) and _ZERO_MEASURE.search(k)
         )
+        return frozenset(values)
 
     @property
     def empty(self) -> bool:
