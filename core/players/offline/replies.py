@@ -520,7 +520,7 @@ def summary_sentence(
             (
                 f"{_capital(owner)} has no {children.many} yet.",
                 f"There are no {children.many} for {owner}.",
-                f"I don't see any {children.many} for {owner}.",
+                f"I found no {children.many} for {owner}.",
             )
         )
     asked = _asked_fields(outcome)

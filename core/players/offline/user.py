@@ -241,6 +241,12 @@ class OfflineUserSimulator:
         if made >= MAX_FOLLOW_UPS:
             return None
         asked = {s.intent for s in task.subtasks}
+        # nor one ending in the tool a pending subtask ends in: its answer would pass for that subtask's
+        pending = {
+            self.knowledge.intent(s.intent).steps[-1].tool
+            for s, state in zip(task.subtasks, progress.states, strict=True)
+            if not state.settled
+        }
         called = {(c.name, _canonical(c.parsed_arguments())) for m in ctx.session.messages for c in m.tool_calls}
         for i in progress.last_requested:
             rows = progress.states[i].result
@@ -253,6 +259,7 @@ class OfflineUserSimulator:
                 for intent in self.knowledge.pack.intents
                 if intent.slots == {slot: "int"}
                 and intent.name not in asked
+                and intent.steps[-1].tool not in pending
                 and not any(step.tool.startswith(("create_", "update_", "delete_")) for step in intent.steps)
                 # not the record itself again: the list already showed it ("has order 11 shipped?" after "cancelled")
                 and intent.steps[-1].tool != f"get_{entity}_by_id"

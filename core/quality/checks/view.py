@@ -280,11 +280,16 @@ class SessionView:
         return self.calls[bisect.bisect_left(steps, start) : bisect.bisect_left(steps, end)]
 
     def stated_after(self, call: CallView, end: int) -> bool:
-        """Some value of the call's result appears in an assistant reply after it and before `end`."""
+        """Some value of the call's result appears in an assistant reply after it and before `end`.
+
+        A value the call was asked with does not count: saying the email back is not answering
+        "who is registered under this email?".
+        """
         key = (call.result_index, end)
         known = self._stated.get(key)
         if known is None:
-            values = call.shown_values
+            given = {shown(v).lower() for v in call.arguments.values() if not isinstance(v, (dict, list))}
+            values = call.shown_values - given
             known = bool(values) and any(
                 any(contains_value(self.lowered(index), v) for v in values)
                 for index in self.replies_between(call.result_index + 1, end)
