@@ -74,6 +74,7 @@ class OfflineTaskGenerator:
         order = rng.choices(difficulties, weights=list(DIFFICULTY_WEIGHTS.values()), k=1)
         order += [d for d in difficulties if d not in order]
         asked = self._asked(ctx.task_list(), person)
+        made = _calls_made(ctx.session.messages)
         database = self._current(ctx)
         uses = Counter(t.template for t in ctx.task_list())
         used = set(uses)
@@ -110,7 +111,10 @@ class OfflineTaskGenerator:
                     rows = [r for r in rows if r is not row]
                     task = self._task(template, row, person, rng)
                     # never ask again for what an earlier task of the dialogue already asked
-                    fresh = [s for s in task.subtasks if self._key(s, person) not in asked]
+                    # ... or for what a call the dialogue already made answered ("the items of order 31")
+                    fresh = [
+                        s for s in task.subtasks if self._key(s, person) not in asked and self._call(s) not in made
+                    ]
                     related = bool(earlier & {str(v) for s in fresh for v in s.slots.values()})
                     if len(fresh) == len(task.subtasks) and (related or not extend):
                         return task
@@ -234,6 +238,19 @@ class OfflineTaskGenerator:
         )
         return tool, tuple(values)
 
+    def _call(self, subtask: Subtask) -> tuple[str, str] | None:
+        """The call that serves a subtask, when its slots alone fix it (not through an earlier step's result)."""
+        step = self.knowledge.intent(subtask.intent).steps[-1]
+        arguments: dict = {}
+        for name, template in step.arguments.items():
+            if template.startswith("$"):
+                return None
+            key = template[1:-1] if template.startswith("{") and template.endswith("}") else None
+            if key is not None and key not in subtask.slots:
+                return None
+            arguments[name] = subtask.slots[key] if key is not None else template
+        return step.tool, json.dumps(arguments, sort_keys=True, default=str)
+
     def _asked(self, tasks: list[Task], person: UserIdentity) -> set[tuple]:
         """The requests earlier tasks of the dialogue made, with the checks their writes call for."""
         asked: set[tuple] = set()
@@ -258,6 +275,15 @@ class OfflineTaskGenerator:
             if related:
                 return rng.choice(related)
         return rng.choice(rows)
+
+
+def _calls_made(messages: list) -> set[tuple[str, str]]:
+    """(tool, canonical arguments) of every call the dialogue made."""
+    return {
+        (call.name, json.dumps(call.parsed_arguments(), sort_keys=True, default=str))
+        for message in messages
+        for call in message.tool_calls
+    }
 
 
 def _changed_rows(content: str | None) -> bool:
