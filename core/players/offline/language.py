@@ -187,8 +187,9 @@ def vary_ids(phrasing: str, slots: dict[str, str], rng: random.Random) -> str:
     """A phrasing with each id written as 17, #17, number 17 or no. 17, drawn per id."""
 
     def form(match: re.Match[str]) -> str:
-        if slots.get(match.group(2)) != "int":
-            return match.group(0)
+        name = match.group(2)
+        if slots.get(name) != "int" or not (name == "id" or name.endswith("_id")):
+            return match.group(0)  # a count is a count: "scored 2", never "scored no. 2"
         return match.group(1) + rng.choice(ID_FORMS).format("{" + match.group(2) + "}")
 
     return re.sub(r"(\w )(?:#|number |no\. )?\{(\w+)\}", form, phrasing)

@@ -187,7 +187,89 @@ ECHOES = {
         "{v}, that's what I thought",
     ),
     "changed": ("that's done then", "good that it's changed", "that's sorted", "that went through then", "done, I see"),
+    "date": (
+        "{v} then",
+        "so {v}, okay",
+        "{v} works for me",
+        "{v}, I'll put that in my calendar",
+        "{v}, that's what I had noted",
+        "{v}, good to know",
+        "right, {v}",
+    ),
+    "total": (
+        "{v} in total, okay",
+        "so {v} altogether",
+        "{v}, about what I expected",
+        "{v}? More than I thought",
+        "{v}, that adds up",
+        "{v} all in, I see",
+        "hm, {v}, fair enough",
+    ),
 }
+# reactions to a status that is bad news for the user, said without an acknowledgement before them
+BAD_NEWS = (
+    "Oh no, {v}? That's a shame.",
+    "{V}? That's not great.",
+    "Hm, {v}. I was afraid of that.",
+    "{V}, really? Annoying, but okay.",
+    "That's a pity, {v}.",
+    "Oh, it's {v}. Not what I hoped.",
+    "{V}... well, good that I checked.",
+    "Ugh, {v}. Okay, noted.",
+)
+# a status the user was hoping for
+GOOD_NEWS = (
+    "Great, {v} is what I hoped for.",
+    "Good, {v} is what I wanted to hear.",
+    "{V}, perfect.",
+    "Nice, so it's {v}.",
+    "Glad it's {v}.",
+    "Phew, {v}.",
+    "{V} is good news.",
+    "Good to hear it's {v}.",
+)
+_BAD = frozenset(
+    {
+        "cancelled",
+        "canceled",
+        "delayed",
+        "overdue",
+        "unpaid",
+        "suspended",
+        "no show",
+        "lost",
+        "failed",
+        "terminated",
+        "closed",
+        "rejected",
+        "expired",
+        "injured",
+        "damaged",
+        "blocked",
+        "declined",
+        "refunded",
+    }
+)
+_GOOD = frozenset(
+    {
+        "confirmed",
+        "delivered",
+        "paid",
+        "active",
+        "completed",
+        "shipped",
+        "loaded",
+        "on time",
+        "scheduled",
+        "checked in",
+        "resolved",
+        "approved",
+        "available",
+        "boarding",
+        "landed",
+        "arrived",
+    }
+)
 RETRIES = (
     "Hmm, that's not what I was after.",
     "That doesn't really answer it, I'm afraid.",
@@ -487,6 +569,9 @@ class Voice:
         level = ("plain", "polite", "warm")[self.persona.politeness]
         thankful = self.rng.random() < (0.15, 0.45, 0.7)[self.persona.politeness]
         ack = self._pick(ACKS[level] if thankful else ACKS["plain"])
+        if echo is not None and echo[0] == "status" and echo[1].lower() in _BAD | _GOOD and self.rng.random() < 0.6:
+            news = BAD_NEWS if echo[1].lower() in _BAD else GOOD_NEWS
+            return self.casualise(self._pick(news).format(v=echo[1], V=_upper_first(echo[1])))
         if echo is not None and self.rng.random() < 0.8:
             kind, value = echo
             said = self._pick(ECHOES[kind]).format(v=value)
@@ -605,6 +690,8 @@ def not_a_goodbye(text: str) -> str:
     return _upper_first(stripped.strip()) if stripped.strip(" .!,") else text
 
 
+# dates of something that is going to happen or fell due (a birth date is not put in a calendar)
+_EVENT_DATE = re.compile(r"visit|departure|arrival|due|match|appointment|start|end|expir|deliver", re.I)
 _COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
@@ -626,7 +713,12 @@ def echo_of(result: object, answer: str, rng: random.Random | None = None) -> tu
             if rng is None or not said or rng.random() < 0.5:
                 return "status", status.replace("_", " ")
         if said:
-            return "value", rng.choice(said) if rng is not None else said[0]
+            totals = [format_value(v) for k, v in result.items() if k.startswith("total") and format_value(v) in said]
+            if totals:  # a summary: what the user takes in is the total
+                return "total", totals[0]
+            value = rng.choice(said) if rng is not None else said[0]
+            field = next((k for k, v in result.items() if format_value(v) == value), "")
+            return ("date" if _EVENT_DATE.search(field) else "value"), value
         return None
     if isinstance(result, list) and len(result) > 1:
         rows = [r for r in result if isinstance(r, dict)]
