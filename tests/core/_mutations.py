@@ -302,6 +302,46 @@ def unapplied_write(session: Session) -> Session | None:
     return s
 
 
+def change_after_cancel(session: Session) -> Session | None:
+    """A record the listing showed cancelled is changed anyway: the status update becomes an update of
+    another field of the same record (its seat, its shipping city), and the listing shows it cancelled."""
+    s = _copy(session)
+    calls = _calls(s)
+    write = next((c for c in calls if c.writes and c.intent and c.intent.kind == "update"), None)
+    if write is None:
+        return None
+    key = write.record_key()
+    entity = write.name.removeprefix("update_").removesuffix("_status")
+    listing = next(
+        (
+            c
+            for c in calls
+            if not c.writes and c.result_index < write.result_index and any(r.get("id") == key[1] for r in c.records())
+        ),
+        None,
+    )
+    if listing is None:
+        return None
+    row = next(r for r in listing.records() if r.get("id") == key[1])
+    other = next(
+        (t for t in s.tools if t.writes and t.name in {f"update_{entity}_{f}" for f in row if f != "status"}), None
+    )
+    if other is None:
+        return None
+    field = other.name.removeprefix(f"update_{entity}_")
+    step = s.messages[write.step]
+    changed = [
+        c.model_copy(update={"name": other.name, "arguments": json.dumps({"id": key[1], field: "X1"})})
+        if c.id == write.call_id
+        else c
+        for c in step.tool_calls
+    ]
+    s.messages[write.step] = step.model_copy(update={"tool_calls": changed})
+    rows = [dict(r, status="cancelled") if r.get("id") == key[1] else r for r in listing.records()]
+    _set_content(s, listing.result_index, json.dumps(rows if isinstance(listing.value, list) else rows[0]))
+    return s
+
+
 def repeated_read(session: Session) -> Session | None:
     """The account lookup is made a second time, in a step of its own, with no write in between (a warning)."""
     s = _copy(session)
@@ -435,6 +475,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("stale parallel read", "stale_read", stale_parallel),
     Mutation("write not applied", "effects", unapplied_write),
     Mutation("repeated read", "repeated_read", repeated_read),
+    Mutation("change to a cancelled record", "closed_record", change_after_cancel),
 )
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import random
-from collections import Counter
 import unicodedata
+from collections import Counter
 
 from turnloom.core.errors import TurnloomError
 from turnloom.core.models import Difficulty, Role, Subtask, Task, ToolCall, ToolExecution, ToolSpec

@@ -265,7 +265,9 @@ class OfflineUserSimulator:
                 and intent.steps[-1].tool != f"get_{entity}_by_id"
             ]
             # never a question the dialogue has already had answered ("when does booking 15 leave?" twice)
-            pairs = [(o, r) for o in options for r in rows if (o.steps[0].tool, _first_arguments(o, slot, r)) not in called]
+            pairs = [
+                (o, r) for o in options for r in rows if (o.steps[0].tool, _first_arguments(o, slot, r)) not in called
+            ]
             if not pairs:
                 continue
             intent, row = voice.rng.choice(pairs)
@@ -540,7 +542,8 @@ def _found_nothing(messages: list[ChatMessage]) -> bool:
 def _first_arguments(intent: Intent, slot: str, row: dict) -> str:
     """The arguments of the first call a follow-up about `row` makes, in canonical form."""
     arguments = {
-        name: row["id"] if template == "{" + slot + "}" else template for name, template in intent.steps[0].arguments.items()
+        name: row["id"] if template == "{" + slot + "}" else template
+        for name, template in intent.steps[0].arguments.items()
     }
     return _canonical(arguments)
 

@@ -6,6 +6,7 @@ built-in domains, `--db` databases, simulated execution and LLM-written tasks al
 
     dialogue    finish, tool_errors, grounding, rules
     writes      write_confirmed      a later read of the record agrees with the write
+                closed_record        no change to a record shown cancelled, terminated, closed ...
     effects     effects              every subtask's read answered / write applied (in the DB state)
     feedback    feedback             no thanks after a failure, no complaint after a served request
                 reask                no request again for what was just answered
@@ -32,7 +33,7 @@ from turnloom.core.quality.checks.reads import check_repeated_read, check_stale_
 from turnloom.core.quality.checks.simulated import check_simulated_values
 from turnloom.core.quality.checks.text import check_text_consistent
 from turnloom.core.quality.checks.view import SessionView
-from turnloom.core.quality.checks.writes import check_write_confirmed
+from turnloom.core.quality.checks.writes import check_closed_record, check_write_confirmed
 
 __all__ = ["CHECKS", "CHECK_NAMES", "LENGTH_CHECK", "MAX_MESSAGES", "Check", "Finding", "Severity", "run_checks"]
 
@@ -50,6 +51,7 @@ CHECKS: tuple[Check, ...] = (
     Check("finish", "did the simulated user finish?", check_finish),
     Check("effects", "did every subtask have its effect (reads answered, writes applied)?", check_effects),
     Check("write_confirmed", "do later reads confirm every write?", check_write_confirmed),
+    Check("closed_record", "no change to a record already cancelled or closed?", check_closed_record),
     Check("feedback", "does the user's feedback fit the outcome?", check_feedback),
     Check("reask", "does the user ask again for what was just answered?", check_reask),
     Check("text_consistent", "do replies agree with results and keep key fields?", check_text_consistent),
