@@ -13,6 +13,7 @@ from turnloom.core.domains.base import DomainPack, Intent
 from turnloom.core.errors import TurnloomError
 from turnloom.core.models import Session
 from turnloom.core.players.offline.language import RequestParser
+from turnloom.core.players.offline.naming import searchable_by_tools, searchable_tables, with_name_twins
 
 
 @dataclass
@@ -41,7 +42,7 @@ def knowledge_for(session: Session, environment=None) -> DomainKnowledge:
         return _builtin_knowledge(session.domain)
     from turnloom.core.players.offline.generic import derive_pack
 
-    return DomainKnowledge(derive_pack(session, environment))
+    return DomainKnowledge(with_name_twins(derive_pack(session, environment), searchable_by_tools(session.tools)))
 
 
 def knowledge_or_none(session: Session, environment=None) -> DomainKnowledge | None:
@@ -58,4 +59,5 @@ def _builtin_knowledge(domain: str) -> DomainKnowledge:
     # a domain can share one (compiling its phrasings is ~1 ms; a batch did it twice per dialogue)
     from turnloom.core.domains import get_pack
 
-    return DomainKnowledge(get_pack(domain))
+    pack = get_pack(domain)
+    return DomainKnowledge(with_name_twins(pack, searchable_tables(pack.schema_sql)))

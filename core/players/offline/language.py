@@ -135,6 +135,13 @@ PHRASES = (
     ("altogether", "all told", "combined"),
 )
 _PHRASE_GROUP = {member.lower(): group for group in PHRASES for member in group}
+
+
+def synonyms(word: str) -> tuple[str, ...]:
+    """The words people use for the same thing (`club` -> club, team), the word itself included."""
+    return _PHRASE_GROUP.get(word.lower(), (word,))
+
+
 _PHRASE_RE = re.compile(r"\b(" + "|".join(sorted(_PHRASE_GROUP, key=len, reverse=True)) + r")\b", re.I)
 _PHRASE_OR_SLOT = re.compile(r"\{\w+\}|" + _PHRASE_RE.pattern, re.I)
 ID_FORMS = ("{}", "{}", "#{}", "number {}", "no. {}")

@@ -37,10 +37,11 @@ from turnloom.core.players.offline.language import (
     referable,
     with_reference,
 )
+from turnloom.core.players.offline.naming import twin_name
 from turnloom.core.players.offline.voice import Persona, Voice, echo_of, not_a_goodbye, personal_slots
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.rules.rule_files import param, rule_of_kind
-from turnloom.core.tools.schema import singular
+from turnloom.core.tools.schema import quote_ident, singular
 
 MAX_ATTEMPTS = 2
 # follow-up questions about a listed record: how often one is asked after a list, and at most how many
@@ -50,15 +51,19 @@ UNASKED_REACTION_CHANCE = 0.3
 # how often a request by id recalls a detail of the record an earlier answer showed
 RECALL_CHANCE = 0.4
 MAX_FOLLOW_UPS = 2
+# how often a request about a named record (a player, a product, a doctor) names it rather than its id
+BY_NAME_CHANCE = 0.6
 
 
 class OfflineUserSimulator:
     def __init__(self, knowledge: DomainKnowledge) -> None:
         self.knowledge = knowledge
         self._person: UserIdentity | None = None
+        self._environment = None  # the dialogue's database, for the names of the records asked about
 
     async def propose(self, ctx: RoleContext) -> ChatMessage:
         session = ctx.session
+        self._environment = ctx.environment
         tasks = ctx.task_list()
         rng = ctx.rng("user")
         rules = session.config.rules if session.config.mode is Mode.USER_ORIENTED else []
@@ -302,6 +307,10 @@ class OfflineUserSimulator:
             if withhold and personal_slots(intent) and progress.states[i].requested == 0:
                 sentences.append(voice.withheld(intent, subtask.slots))
                 continue
+            named = self._by_name(intent, subtask.slots, voice) if progress.states[i].requested == 0 else None
+            if named is not None:  # "How has Tiago Henriques been doing?", not "... player 19 ..."
+                sentences.append(voice.request(*named, later=bool(messages)))
+                continue
             phrasing = self._reference(intent, subtask.slots, spoken, voice) if n == 0 else None
             sentence = voice.request(intent, subtask.slots, phrasing, later=bool(messages))
             seen = _seen_detail(intent, subtask.slots, messages) if phrasing is None else None
@@ -397,6 +406,29 @@ class OfflineUserSimulator:
         for request in self.knowledge.parser.parse(last.text):
             values.update(request.slots)
         return values
+
+    def _by_name(self, intent: Intent, slots: dict, voice: Voice) -> tuple[Intent, dict] | None:
+        """The request as made by the record's name, when the pack has a by-name twin and the name is the
+        record's alone (`BY_NAME_CHANCE` of the time)."""
+        try:
+            twin = self.knowledge.intent(twin_name(intent.name))
+        except KeyError:
+            return None
+        if self._environment is None or voice.rng.random() >= BY_NAME_CHANCE:
+            return None
+        (slot,) = [s for s in intent.slots if s not in twin.slots]
+        (name_slot,) = [s for s in twin.slots if s not in intent.slots]
+        table = quote_ident(twin.steps[0].tool.removeprefix("search_"))
+        try:
+            rows = self._environment.query(
+                f"SELECT name FROM {table} t WHERE id = :id AND (SELECT COUNT(*) FROM {table} o WHERE o.name = t.name) = 1",
+                {"id": slots.get(slot)},
+            )
+        except Exception:  # a table or column this database lacks: ask by id
+            return None
+        if not rows or not isinstance(rows[0]["name"], str) or not rows[0]["name"][:1].isupper():
+            return None
+        return twin, {**{k: v for k, v in slots.items() if k != slot}, name_slot: rows[0]["name"]}
 
     @staticmethod
     def _reference(intent: Intent, slots: dict, spoken: dict[str, object], voice: Voice) -> str | None:
