@@ -46,3 +46,23 @@ async def test_users_name_records_and_the_assistant_searches_before_it_answers()
                 assert any(str(found[0]["id"]) in c.arguments for c in following.tool_calls)  # then its id
                 searched += 1
     assert searched >= 5
+
+
+async def test_users_ask_for_their_own_records_by_date_and_email():
+    asked = 0
+    for seed in range(40):
+        session = create_session("airline", seed=seed, tasks=3)
+        await open_engine(session).run()
+        messages = session.messages
+        for k, message in enumerate(messages):
+            for call in message.tool_calls:
+                arguments = json.loads(call.arguments)
+                if call.name != "search_bookings" or set(arguments) != {"passenger_id", "booked_on"}:
+                    continue
+                said = next(m for m in reversed(messages[:k]) if m.role is Role.USER).text
+                assert arguments["booked_on"] in said and "@" in said  # the date and the email the user gave
+                result = next(m for m in messages[k:] if m.role is Role.TOOL and m.tool_call_id == call.id)
+                (booking,) = json.loads(result.content)  # their only booking of that date
+                assert booking["passenger_id"] == arguments["passenger_id"]
+                asked += 1
+    assert asked >= 4

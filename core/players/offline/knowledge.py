@@ -13,7 +13,13 @@ from turnloom.core.domains.base import DomainPack, Intent
 from turnloom.core.errors import TurnloomError
 from turnloom.core.models import Session
 from turnloom.core.players.offline.language import RequestParser
-from turnloom.core.players.offline.naming import searchable_by_tools, searchable_tables, with_name_twins
+from turnloom.core.players.offline.naming import (
+    owned_tables,
+    searchable_by_tools,
+    searchable_tables,
+    with_date_twins,
+    with_name_twins,
+)
 
 
 @dataclass
@@ -60,4 +66,5 @@ def _builtin_knowledge(domain: str) -> DomainKnowledge:
     from turnloom.core.domains import get_pack
 
     pack = get_pack(domain)
-    return DomainKnowledge(with_name_twins(pack, searchable_tables(pack.schema_sql)))
+    named = with_name_twins(pack, searchable_tables(pack.schema_sql))
+    return DomainKnowledge(with_date_twins(named, owned_tables(pack.schema_sql)))

@@ -9,13 +9,18 @@ on the id it found. "How has Tiago Henriques been doing this season?" is two ste
 passengers, patients, subscribers) are not looked up by name: they give their email.
 
 The twin is named `<intent>__by_name`; its slot is `<entity>_name`.
+
+The user's own records (their order, booking, appointment, bill) have no name, but a date and
+an owner: "Cancel my booking from 2025-03-30 under leo@example.com." finds the person by email,
+their record on that date, then runs the chain on its id (`<intent>__by_date`, slots `email` and
+`<entity>_date`).
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from turnloom.core.domains.base import DomainPack, Intent, ToolStep
 from turnloom.core.models import ToolSpec
@@ -24,10 +29,26 @@ from turnloom.core.players.offline.language import synonyms
 from turnloom.core.tools.schema import quote_ident, singular
 
 SUFFIX = "__by_name"
+DATED = "__by_date"
 
 
 def twin_name(intent: str) -> str:
     return intent + SUFFIX
+
+
+def dated_name(intent: str) -> str:
+    return intent + DATED
+
+
+@dataclass(frozen=True)
+class Owned:
+    """A table of records that belong to a person: `orders` by `customer_id`, found by `order_date`."""
+
+    table: str
+    owner: str  # the owner column (customer_id)
+    date: str  # the date column the user remembers (order_date)
+    person_lookup: str  # get_customer_by_email
+    search: str  # search_orders, taking the owner column and the date column
 
 
 def with_name_twins(pack: DomainPack, searchable: dict[str, str]) -> DomainPack:
@@ -41,18 +62,59 @@ def with_name_twins(pack: DomainPack, searchable: dict[str, str]) -> DomainPack:
     return replace(pack, intents=pack.intents + tuple(twins)) if twins else pack
 
 
-def _twin(intent: Intent, by_entity: dict[str, tuple[str, str]]) -> Intent | None:
+def with_date_twins(pack: DomainPack, owned: dict[str, Owned]) -> DomainPack:
+    """`pack` with a by-date twin for each intent about one record of an `owned` table (by its entity)."""
+    twins = [t for t in (_dated(intent, owned) for intent in pack.intents) if t is not None]
+    return replace(pack, intents=pack.intents + tuple(twins)) if twins else pack
+
+
+def _dated(intent: Intent, owned: dict[str, Owned]) -> Intent | None:
+    found = _single_id(intent)
+    if found is None or found[1] not in owned or "email" in intent.slots:
+        return None
+    slot, entity = found
+    info = owned[entity]
+    placeholder = "{" + slot + "}"
+    date_slot = f"{entity}_date"
+    nouns = {entity.replace("_", " "), *synonyms(entity.replace("_", " "))}
+    noun = "|".join(re.escape(n) for n in sorted(nouns, key=len, reverse=True))
+    said = re.compile(rf"\b(?:the\s+|my\s+)?(?P<noun>{noun})\s+(?:#|number\s+|no\.\s*)?\{{{slot}\}}", re.IGNORECASE)
+    mine = "my \\g<noun> from {" + date_slot + "} under {email}"
+    phrasings = tuple(p for p in (said.sub(mine, p, count=1) for p in intent.phrasings) if slot not in p)
+    if not phrasings:
+        return None
+    first, rest = intent.steps[0], intent.steps[1:]
+    steps = (
+        ToolStep(info.person_lookup, {"email": "{email}"}),
+        ToolStep(info.search, {info.owner: "$prev.id", info.date: "{" + date_slot + "}"}),
+        ToolStep(first.tool, {k: "$prev.id" if v == placeholder else v for k, v in first.arguments.items()}),
+        *rest,
+    )
+    slots = {"email": "email", date_slot: "date", **{s: kind for s, kind in intent.slots.items() if s != slot}}
+    description = said.sub(f"their {entity.replace('_', ' ')} from {{{date_slot}}}", intent.description, count=1)
+    return Intent(dated_name(intent.name), description, phrasings, slots, steps, intent.keywords, None)
+
+
+def _single_id(intent: Intent) -> tuple[str, str] | None:
+    """(slot, entity) when the intent takes one record's id, in its first step only."""
     ids = [s for s, kind in intent.slots.items() if kind == "int" and s.endswith("_id")]
     if len(ids) != 1 or not intent.steps:
         return None
-    slot = ids[0]
-    entity = slot.removesuffix("_id")
-    if entity not in by_entity:
+    placeholder = "{" + ids[0] + "}"
+    if placeholder not in intent.steps[0].arguments.values():
         return None
+    if any(placeholder in step.arguments.values() for step in intent.steps[1:]):
+        return None
+    return ids[0], ids[0].removesuffix("_id")
+
+
+def _twin(intent: Intent, by_entity: dict[str, tuple[str, str]]) -> Intent | None:
+    found = _single_id(intent)  # the id must only start the chain
+    if found is None or found[1] not in by_entity:
+        return None
+    slot, entity = found
     placeholder = "{" + slot + "}"
     first, rest = intent.steps[0], intent.steps[1:]
-    if placeholder not in first.arguments.values() or any(placeholder in s.arguments.values() for s in rest):
-        return None  # the id must only start the chain
     name_slot = f"{entity}_name"
     nouns = {entity.replace("_", " "), *synonyms(entity.replace("_", " "))}
     noun = "|".join(re.escape(n) for n in sorted(nouns, key=len, reverse=True))
@@ -98,3 +160,30 @@ def searchable_by_tools(tools: list[ToolSpec]) -> dict[str, str]:
         for spec in tools
         if spec.name.startswith("search_") and not spec.writes and "name" in spec.parameters.get("properties", {})
     }
+
+
+def owned_tables(schema_sql: str) -> dict[str, Owned]:
+    """entity -> how a person finds their records of it, for a schema's tables owned by a people table
+    with an email, that have a date column (`order` -> orders by customer_id and order_date)."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.executescript(schema_sql)
+        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        columns = {
+            t: [(c[1], (c[2] or "").upper()) for c in connection.execute(f"PRAGMA table_info({quote_ident(t)})")]
+            for t in tables
+        }
+    finally:
+        connection.close()
+    owned: dict[str, Owned] = {}
+    for table, cols in columns.items():
+        names = [c for c, _ in cols]
+        dates = [c for c, kind in cols if kind == "DATE" or c.endswith(("_date", "_on"))]
+        for column in names:
+            person = column.removesuffix("_id") + "s"
+            if column.endswith("_id") and person in PEOPLE and "email" in dict(columns.get(person, [])) and dates:
+                owned[singular(table)] = Owned(
+                    table, column, dates[0], f"get_{singular(person)}_by_email", f"search_{table}"
+                )
+                break
+    return owned

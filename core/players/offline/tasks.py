@@ -113,7 +113,7 @@ class OfflineTaskGenerator:
                     # never ask again for what an earlier task of the dialogue already asked
                     # ... or for what a call the dialogue already made answered ("the items of order 31")
                     fresh = [
-                        s for s in task.subtasks if self._key(s, person) not in asked and self._call(s) not in made
+                        s for s in task.subtasks if self._key(s, person) not in asked and not self._answered(s, made)
                     ]
                     related = bool(earlier & {str(v) for s in fresh for v in s.slots.values()})
                     if len(fresh) == len(task.subtasks) and (related or not extend):
@@ -238,18 +238,29 @@ class OfflineTaskGenerator:
         )
         return tool, tuple(values)
 
-    def _call(self, subtask: Subtask) -> tuple[str, str] | None:
-        """The call that serves a subtask, when its slots alone fix it (not through an earlier step's result)."""
-        step = self.knowledge.intent(subtask.intent).steps[-1]
-        arguments: dict = {}
-        for name, template in step.arguments.items():
-            if template.startswith("$"):
-                return None
-            key = template[1:-1] if template.startswith("{") and template.endswith("}") else None
-            if key is not None and key not in subtask.slots:
-                return None
-            arguments[name] = subtask.slots[key] if key is not None else template
-        return step.tool, json.dumps(arguments, sort_keys=True, default=str)
+    def _answered(self, subtask: Subtask, made: dict[tuple[str, str], object]) -> bool:
+        """Whether the dialogue already made every call of the subtask's chain, as the results it got lead
+        ("the bags on my first booking": the person by email, their bookings, the first one's bags)."""
+        previous: object = None
+        for step in self.knowledge.intent(subtask.intent).steps:
+            row = previous[0] if isinstance(previous, list) and previous else previous
+            arguments: dict = {}
+            for name, template in step.arguments.items():
+                if template.startswith("$prev."):
+                    if not isinstance(row, dict) or template[6:] not in row:
+                        return False
+                    arguments[name] = row[template[6:]]
+                elif template.startswith("{") and template.endswith("}"):
+                    if template[1:-1] not in subtask.slots:
+                        return False
+                    arguments[name] = subtask.slots[template[1:-1]]
+                else:
+                    arguments[name] = template
+            key = (step.tool, json.dumps(arguments, sort_keys=True, default=str))
+            if key not in made:
+                return False
+            previous = made[key]
+        return True
 
     def _asked(self, tasks: list[Task], person: UserIdentity) -> set[tuple]:
         """The requests earlier tasks of the dialogue made, with the checks their writes call for."""
@@ -277,13 +288,22 @@ class OfflineTaskGenerator:
         return rng.choice(rows)
 
 
-def _calls_made(messages: list) -> set[tuple[str, str]]:
-    """(tool, canonical arguments) of every call the dialogue made."""
-    return {
-        (call.name, json.dumps(call.parsed_arguments(), sort_keys=True, default=str))
-        for message in messages
-        for call in message.tool_calls
-    }
+def _calls_made(messages: list) -> dict[tuple[str, str], object]:
+    """(tool, canonical arguments) -> the result, for every call the dialogue made that got one."""
+    calls: dict[str, tuple[str, str]] = {}
+    made: dict[tuple[str, str], object] = {}
+    for message in messages:
+        for call in message.tool_calls:
+            try:
+                calls[call.id] = (call.name, json.dumps(call.parsed_arguments(), sort_keys=True, default=str))
+            except (ValueError, RecursionError):
+                continue  # arguments that are not JSON: a call that answered nothing
+        if message.role is Role.TOOL and message.tool_call_id in calls and not message.meta.tool_error:
+            try:
+                made[calls[message.tool_call_id]] = json.loads(message.content or "null")
+            except json.JSONDecodeError:
+                continue
+    return made
 
 
 def _changed_rows(content: str | None) -> bool:

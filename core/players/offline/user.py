@@ -37,7 +37,7 @@ from turnloom.core.players.offline.language import (
     referable,
     with_reference,
 )
-from turnloom.core.players.offline.naming import twin_name
+from turnloom.core.players.offline.naming import dated_name, twin_name
 from turnloom.core.players.offline.voice import Persona, Voice, echo_of, not_a_goodbye, personal_slots
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.rules.rule_files import param, rule_of_kind
@@ -53,6 +53,8 @@ RECALL_CHANCE = 0.4
 MAX_FOLLOW_UPS = 2
 # how often a request about a named record (a player, a product, a doctor) names it rather than its id
 BY_NAME_CHANCE = 0.6
+# how often a request about one of the user's own records names it by its date and their email
+BY_DATE_CHANCE = 0.5
 
 
 class OfflineUserSimulator:
@@ -60,10 +62,12 @@ class OfflineUserSimulator:
         self.knowledge = knowledge
         self._person: UserIdentity | None = None
         self._environment = None  # the dialogue's database, for the names of the records asked about
+        self._messages: list[ChatMessage] = []
 
     async def propose(self, ctx: RoleContext) -> ChatMessage:
         session = ctx.session
         self._environment = ctx.environment
+        self._messages = ctx.session.messages
         tasks = ctx.task_list()
         rng = ctx.rng("user")
         rules = session.config.rules if session.config.mode is Mode.USER_ORIENTED else []
@@ -307,7 +311,9 @@ class OfflineUserSimulator:
             if withhold and personal_slots(intent) and progress.states[i].requested == 0:
                 sentences.append(voice.withheld(intent, subtask.slots))
                 continue
-            named = self._by_name(intent, subtask.slots, voice) if progress.states[i].requested == 0 else None
+            named = None
+            if progress.states[i].requested == 0:
+                named = self._by_name(intent, subtask.slots, voice) or self._by_date(intent, subtask.slots, voice)
             if named is not None:  # "How has Tiago Henriques been doing?", not "... player 19 ..."
                 sentences.append(voice.request(*named, later=bool(messages)))
                 continue
@@ -429,6 +435,46 @@ class OfflineUserSimulator:
         if not rows or not isinstance(rows[0]["name"], str) or not rows[0]["name"][:1].isupper():
             return None
         return twin, {**{k: v for k, v in slots.items() if k != slot}, name_slot: rows[0]["name"]}
+
+    def _by_date(self, intent: Intent, slots: dict, voice: Voice) -> tuple[Intent, dict] | None:
+        """The request about one of the user's own records as they know it: by its date and their email
+        ("my order from 2025-06-13 under ana@example.com"), when it is their only one of that date and the
+        dialogue has not changed it (`BY_DATE_CHANCE` of the time)."""
+        try:
+            twin = self.knowledge.intent(dated_name(intent.name))
+        except KeyError:
+            return None
+        person = self._person
+        if self._environment is None or person is None or person.key is None or not person.email:
+            return None
+        if voice.rng.random() >= BY_DATE_CHANCE:
+            return None
+        (slot,) = [s for s in intent.slots if s not in twin.slots]
+        search = twin.steps[1]
+        owner = next(k for k, v in search.arguments.items() if v == "$prev.id")
+        column = next(k for k in search.arguments if k != owner)
+        record = slots.get(slot)
+        entity = slot.removesuffix("_id")
+        if any(
+            c.name.startswith(("update_", "delete_")) and entity in c.name and f'"id": {record}' in c.arguments
+            for m in self._messages
+            for c in m.tool_calls
+        ):
+            return None  # changed in this dialogue: the date the user remembers may be gone
+        table, owner_q, column_q = (quote_ident(x) for x in (search.tool.removeprefix("search_"), owner, column))
+        try:
+            rows = self._environment.query(
+                f"SELECT t.{column_q} AS d FROM {table} t WHERE t.id = :id AND t.{owner_q} = :me AND "
+                f"(SELECT COUNT(*) FROM {table} o WHERE o.{owner_q} = t.{owner_q} AND o.{column_q} = t.{column_q}) = 1",
+                {"id": record, "me": person.key},
+            )
+        except Exception:  # a table or column this database lacks: ask by id
+            return None
+        if not rows or not isinstance(rows[0]["d"], str):
+            return None
+        rest = {k: v for k, v in slots.items() if k != slot}
+        date_slot = next(s for s in twin.slots if s.endswith("_date") and s not in intent.slots)
+        return twin, {**rest, "email": person.email, date_slot: rows[0]["d"]}
 
     @staticmethod
     def _reference(intent: Intent, slots: dict, spoken: dict[str, object], voice: Voice) -> str | None:
