@@ -118,6 +118,63 @@ MOTIVES = {
         "It has to be done today, ideally.",
     ),
 }
+# why the user asks, in the words of what the request is about (matched on the tools' nouns)
+TOPIC_MOTIVES = (
+    (
+        ("flight", "booking", "bag", "passenger"),
+        (
+            "I fly out soon and want no surprises.",
+            "My travel plans keep shifting.",
+            "I'm sorting out a trip for work.",
+            "My sister is travelling with me.",
+            "I have a connection to catch.",
+            "The airport app wasn't clear about it.",
+            "I want to pack the right way.",
+        ),
+    ),
+    (
+        ("appointment", "prescription", "doctor", "patient"),
+        (
+            "My knee has been bothering me again.",
+            "My insurance asks for the details.",
+            "I keep losing track of my visits.",
+            "I need it for my pharmacy.",
+            "My GP asked me to check.",
+            "I'm arranging time off work for it.",
+        ),
+    ),
+    (
+        ("order", "product", "item", "customer"),
+        (
+            "It's meant to be a birthday present.",
+            "I'm moving house at the end of the month.",
+            "I need it before the weekend.",
+            "My partner placed part of it.",
+            "I'm keeping an eye on my spending.",
+            "The tracking page says nothing useful.",
+        ),
+    ),
+    (
+        ("invoice", "plan", "subscriber", "ticket"),
+        (
+            "My last bill looked higher than usual.",
+            "I'm travelling abroad next month.",
+            "My data runs out far too quickly.",
+            "I'm comparing offers from other providers.",
+            "My bank flagged the direct debit.",
+        ),
+    ),
+    (
+        ("player", "club", "contract", "appearance"),
+        (
+            "The transfer window closes soon.",
+            "We're planning the squad for next season.",
+            "The board wants a report on Friday.",
+            "The coach asked me to look into it.",
+            "Scouting wants the numbers.",
+        ),
+    ),
+)
 CONNECTORS = (
     "Also,",
     "And",
@@ -508,9 +565,16 @@ class Voice:
             and self.persona.verbosity >= 1
             and self.rng.random() < 0.1 * self.persona.verbosity
         ):
-            why = self._pick(MOTIVES["write" if intent.steps[-1].tool.startswith(("update_", "create_")) else "read"])
+            why = self._pick(self._motives(intent))
             sentence = f"{why} {sentence}" if self.rng.random() < 0.5 else f"{sentence} {why}"
         return sentence
+
+    def _motives(self, intent: Intent) -> tuple[str, ...]:
+        """Why one asks: the general reasons, and those of what the request is about."""
+        general = MOTIVES["write" if intent.steps[-1].tool.startswith(("update_", "create_")) else "read"]
+        words = set(re.findall(r"[a-z]+", " ".join(step.tool for step in intent.steps)))
+        topical = next((m for nouns, m in TOPIC_MOTIVES if words & {*nouns, *(n + "s" for n in nouns)}), ())
+        return general + topical
 
     def joined(self, sentences: list[str]) -> str:
         """Several requests of one turn, linked by connectors."""
