@@ -76,6 +76,17 @@ class OfflineTaskGenerator:
         asked = self._asked(ctx.task_list(), person)
         made = _calls_made(ctx.session.messages)
         database = self._current(ctx)
+        sql = database if isinstance(database, SqlEnvironment) else database.db
+        tools = {t.name: t for t in ctx.session.tools}
+
+        def lookup(tool: str, arguments: dict) -> object:
+            """A read of a chain the dialogue did not make itself, run on the database as it is now."""
+            spec = tools.get(tool)
+            if spec is None or spec.writes or not spec.sql:
+                return None
+            result = sql.execute(spec, arguments)
+            return None if result.is_error else json.loads(result.content)
+
         uses = Counter(t.template for t in ctx.task_list())
         used = set(uses)
         fallback: Task | None = None
@@ -113,7 +124,9 @@ class OfflineTaskGenerator:
                     # never ask again for what an earlier task of the dialogue already asked
                     # ... or for what a call the dialogue already made answered ("the items of order 31")
                     fresh = [
-                        s for s in task.subtasks if self._key(s, person) not in asked and not self._answered(s, made)
+                        s
+                        for s in task.subtasks
+                        if self._key(s, person) not in asked and not self._answered(s, made, lookup)
                     ]
                     related = bool(earlier & {str(v) for s in fresh for v in s.slots.values()})
                     if len(fresh) == len(task.subtasks) and (related or not extend):
@@ -238,11 +251,13 @@ class OfflineTaskGenerator:
         )
         return tool, tuple(values)
 
-    def _answered(self, subtask: Subtask, made: dict[tuple[str, str], object]) -> bool:
-        """Whether the dialogue already made every call of the subtask's chain, as the results it got lead
-        ("the bags on my first booking": the person by email, their bookings, the first one's bags)."""
+    def _answered(self, subtask: Subtask, made: dict[tuple[str, str], object], lookup) -> bool:
+        """Whether the dialogue already made the call that ends the subtask's chain, reached as the results
+        it got lead ("the bags on my first booking": the person by email, their bookings, the first one's
+        bags); a link the dialogue reached another way (by date, not by listing) is read from the database."""
         previous: object = None
-        for step in self.knowledge.intent(subtask.intent).steps:
+        steps = self.knowledge.intent(subtask.intent).steps
+        for n, step in enumerate(steps):
             row = previous[0] if isinstance(previous, list) and previous else previous
             arguments: dict = {}
             for name, template in step.arguments.items():
@@ -257,9 +272,12 @@ class OfflineTaskGenerator:
                 else:
                     arguments[name] = template
             key = (step.tool, json.dumps(arguments, sort_keys=True, default=str))
-            if key not in made:
+            if key in made:
+                previous = made[key]
+            elif n < len(steps) - 1:
+                previous = lookup(step.tool, arguments)
+            else:
                 return False
-            previous = made[key]
         return True
 
     def _asked(self, tasks: list[Task], person: UserIdentity) -> set[tuple]:

@@ -67,8 +67,18 @@ def check_identity(view: SessionView) -> list[Finding]:
             continue
         start, end = view.exchange(turn)
         others = [t for t in _SENTENCE.split(view.messages[turn].text) if t not in claims]
+        derived: set[str] = set()  # values found through a request another sentence made (a doctor's id by name)
         for call in view.calls_between(start, end):
-            if not call.ok or call.writes or not _answers(call, claims, others):
+            if not call.ok or call.writes:
+                continue
+            if not _answers(call, claims, others, derived):
+                if _for_others(call, others, derived):
+                    derived.update(
+                        shown(v).lower()
+                        for row in call.records()
+                        for v in row.values()
+                        if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                    )
                 continue
             for row in call.records():
                 for table, owners in mine.items():
@@ -87,18 +97,30 @@ def check_identity(view: SessionView) -> list[Finding]:
     return findings
 
 
-def _answers(call: CallView, claims: list[str], others: list[str]) -> bool:
+def _answers(call: CallView, claims: list[str], others: list[str], derived: set[str]) -> bool:
     """Whether the call serves one of the "my ..." sentences: it uses a value the sentence names,
-    or a claim names no value and the call is not for a value another sentence names. In "I've
-    got something to sort out with an account of mine. Which appointments has doctor 8?" the
-    doctor's schedule is not claimed; in "What have I got booked? My email is ana@x.com." the
-    bookings found through the email are."""
-    values = [shown(v) for v in call.arguments.values() if isinstance(v, (str, int, float))]
+    or a claim names no value and the call is not for a value another sentence names, or found
+    through one. In "I've got something to sort out with an account of mine. Which appointments
+    has doctor 8?" the doctor's schedule is not claimed, nor in "... let me see the calendar of
+    Owen Price" (the doctor found by name); in "What have I got booked? My email is ana@x.com."
+    the bookings found through the email are."""
+    values = _argument_values(call)
     if any(contains_value(sentence, v) for sentence in claims for v in values):
         return True
-    if any(contains_value(sentence, v) for sentence in others for v in values):
+    if _for_others(call, others, derived):
         return False
     return any(not _NAMED.findall(sentence) for sentence in claims)
+
+
+def _for_others(call: CallView, others: list[str], derived: set[str]) -> bool:
+    values = _argument_values(call)
+    return any(v.lower() in derived for v in values) or any(
+        contains_value(sentence, v) for sentence in others for v in values
+    )
+
+
+def _argument_values(call: CallView) -> list[str]:
+    return [shown(v) for v in call.arguments.values() if isinstance(v, (str, int, float))]
 
 
 _NAMED = re.compile(r"[\w.@+-]*\d[\w.@+-]*|[\w.+-]+@[\w.-]+")
