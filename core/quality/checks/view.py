@@ -107,13 +107,16 @@ class CallView:
             for v in row.values()
             if v is not None and not isinstance(v, (dict, list)) and len(shown(v)) > 1
         }
-        # a zero total reads as words: total_goals 0 is stated by "no goals"
-        values.update(
-            "no " + _ZERO_MEASURE.sub("", k).replace("_", " ").lower()
-            for row in self.records()
-            for k, v in row.items()
-            if v == 0 and not isinstance(v, bool) and _ZERO_MEASURE.search(k)
-        )
+        # a total reads with its measure: total_goals 0 is stated by "no goals", 8 by "8 goals"
+        for row in self.records():
+            for k, v in row.items():
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not _ZERO_MEASURE.search(k):
+                    continue
+                measure = _ZERO_MEASURE.sub("", k).replace("_", " ").lower()
+                if v == 0:
+                    values.add("no " + measure)
+                else:
+                    values.update({f"{shown(v)} {measure}", f"{shown(v)} {measure.removesuffix('s')}"})
         return frozenset(values)
 
     @property
