@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from turnloom.core.domains.base import DomainPack, Intent, TaskTemplate, ToolStep
 from turnloom.core.models import Difficulty, Session, ToolSpec
+from turnloom.core.players.offline.identity import PEOPLE
 from turnloom.core.players.offline.nouns import Noun, field_phrase, noun_of, split_words, vocabulary_of
 
 _FROM_WHERE = re.compile(r'FROM\s+("(?:[^"]|"")+"|\w+)\s+WHERE\s+("(?:[^"]|"")+"|\w+)\s*=\s*:(\w+)', re.I)
@@ -117,7 +118,7 @@ def derive_pack(session: Session, environment=None) -> DomainPack:
                 if summary is not None:
                     intents.append(_foreign_key_intent(summary, parent, children, summary=True))
         elif spec.name.startswith("update_") and spec.sql:
-            update = _update(spec, entities, environment, vocabulary)
+            update = _update(spec, entities, environment, vocabulary, set(tools))
             if update is not None:
                 intents.append(update[0])
                 templates.append(update[1])
@@ -207,8 +208,16 @@ def _foreign_key_intent(spec: ToolSpec, parent: _Entity, children: str, summary:
     )
 
 
+# a person's new address, written for the person making the change (as the built-in packs do)
+OWN_EMAILS = (
+    "{user_first}.{user_last}@mailbox.org",
+    "{user_first}{user_last}@inbox.example",
+    "{user_first}.{user_last}@fastmail.example",
+)
+
+
 def _update(
-    spec: ToolSpec, entities: dict[str, _Entity], environment, vocabulary: frozenset[str]
+    spec: ToolSpec, entities: dict[str, _Entity], environment, vocabulary: frozenset[str], tools: set[str]
 ) -> tuple[Intent, TaskTemplate] | None:
     match = _UPDATE.search(spec.sql or "")
     entity = next(
@@ -220,7 +229,11 @@ def _update(
     prop = spec.parameters["properties"].get(field, {})
     if field.endswith("_id") or field == entity.key_param:
         return None  # re-pointing keys makes poor tasks
-    pool: tuple = tuple(prop.get("enum", ()))
+    people = _unquote(entity.table).lower() in PEOPLE
+    unique = f"get_{entity.name}_by_{field}" in tools  # a column that looks records up holds no value twice
+    if unique and not (people and "email" in field):
+        return None  # a new code or number would have to be made up: no task changes it
+    pool: tuple = OWN_EMAILS if unique else tuple(prop.get("enum", ()))
     if not pool and environment is not None:
         try:
             rows = environment.query(
@@ -253,7 +266,9 @@ def _update(
         name=f"update_{entity.name}_{field}",
         difficulty=Difficulty.HARD,
         goal=f"You want to review {noun} {slot} and change its {label} to {{{new}}}.",
-        sample_sql=f"SELECT {entity.key_column} AS {entity.slot} FROM {entity.table}",
+        # a person changes their own record, not another member's
+        sample_sql=f"SELECT {entity.key_column} AS {entity.slot} FROM {entity.table}"
+        + (f" WHERE {entity.key_column} = :user_id" if people else ""),
         intents=(f"lookup_{entity.name}", intent.name),
         values={new: pool},
     )

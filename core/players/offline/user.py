@@ -78,6 +78,7 @@ class OfflineUserSimulator:
         progress = self.progress(ctx, tasks)
         task = tasks[progress.task_index]
         parts: list[str] = []
+        remark = ""  # a correction that needs no new request, said before whatever comes next
         notes = SimulatorNotes()
         if progress.user_turns == 0:
             requested = self._reveal(progress, task, rules, rng)
@@ -110,7 +111,10 @@ class OfflineUserSimulator:
             correction := self._correction(task, progress, session.messages, voice)
         ):
             i, text = correction  # the assistant took the wrong record of a list: say which one was meant
-            return self._message(text, progress.task_index, subtasks=[i], notes=notes)
+            if i is not None:
+                return self._message(text, progress.task_index, subtasks=[i], notes=notes)
+            remark = text  # ... whose answer the dialogue already gave: say so, and go on
+            parts.append(remark)
         elif rule_of_kind(rules, "turn_feedback") and progress.last_asked:
             parts.append(self._feedback(progress, voice, last))
         elif rule_of_kind(rules, "turn_feedback") and _followed_up(session.messages):
@@ -164,6 +168,8 @@ class OfflineUserSimulator:
                 text = f"{reaction} {voice.then(request)}"
             else:  # no rule asks for a reaction: often the next thing is simply asked
                 text = request
+            if remark:
+                text = f"{remark} {voice.then(request)}"
             return self._message(
                 text,
                 progress.task_index + 1,
@@ -172,6 +178,8 @@ class OfflineUserSimulator:
                 notes=notes,
             )
         closing = voice.closing(self._echo(progress, voice, last) if progress.last_asked else None)
+        if remark:
+            closing = f"{remark} {closing}"
         return self._message(closing, progress.task_index, completes=True, is_complete=True, notes=notes)
 
     def progress(self, ctx: RoleContext, tasks: list[Task]) -> TaskProgress:
@@ -356,8 +364,11 @@ class OfflineUserSimulator:
 
     def _correction(
         self, task: Task, progress: TaskProgress, messages: list[ChatMessage], voice: Voice
-    ) -> tuple[int, str] | None:
+    ) -> tuple[int | None, str] | None:
         """(subtask, turn) when the assistant answered "my first order" with a record that is not the first.
+
+        When the dialogue already answered the same question about the right record, the user only
+        says so: (None, the remark), and the turn goes on to what is next.
 
         A chain that goes on from a list takes its first row; when the list is dated and its
         first row is not the earliest, the user (who knows their own history) points at the
@@ -379,9 +390,25 @@ class OfflineUserSimulator:
                 continue
             by_id, slot = found
             row = earliest[1]
+            if self._asked_before(by_id, slot, row["id"], messages):
+                return None, f"{voice.not_that_one(earliest[0])} {voice.already_told()}"
             request = voice.request(by_id, {slot: row["id"]}, later=True, motive=False)
             return i, f"{voice.not_that_one(earliest[0])} {request}"
         return None
+
+    @staticmethod
+    def _asked_before(intent: Intent, slot: str, record: object, messages: list[ChatMessage]) -> bool:
+        """Whether the dialogue already made the call that answers `intent` about `record`."""
+        last = intent.steps[-1]
+        wanted = _canonical({k: record if v == "{" + slot + "}" else v for k, v in last.arguments.items()})
+        for message in messages:
+            for call in message.tool_calls:
+                try:
+                    if call.name == last.tool and _canonical(call.parsed_arguments()) == wanted:
+                        return True
+                except (ValueError, RecursionError):
+                    continue
+        return False
 
     def _by_id(self, intent: Intent) -> tuple[Intent, str] | None:
         """The intent making `intent`'s change to one record named by its id, and its id slot.

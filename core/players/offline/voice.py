@@ -389,6 +389,12 @@ CORRECTIONS = (
     "No, my first was earlier, on {v}.",
     "Hmm, I meant the earliest one, from {v}.",
 )
+ALREADY_TOLD = (
+    "But you already went through that one, so I'm covered.",
+    "You showed me that one earlier, though, so that's fine.",
+    "We looked at that one already, so never mind.",
+    "No need to look again, you told me about it before.",
+)
 RECALL_DATED = (
     "That's the one from {v}.",
     "The {v} one, I mean.",
@@ -649,6 +655,10 @@ class Voice:
         if self.terse:
             return self.casualise(f"No, the first one is from {date}.")
         return self.casualise(self._pick(CORRECTIONS).format(v=date))
+
+    def already_told(self) -> str:
+        """The right record's answer is already on the page: nothing to ask again."""
+        return self.casualise(self._pick(ALREADY_TOLD))
 
     def recall(self, detail: str) -> str:
         """Which record the user means, by a detail an earlier answer gave ("That's the one from 2025-05-27.")."""
