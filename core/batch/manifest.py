@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from turnloom.core.errors import SessionFileError, ToolsetError, UsageError
-from turnloom.core.models import RoleName
+from turnloom.core.models import DEFAULT_MAX_MESSAGES, RoleName
 from turnloom.core.storage.snapshot import atomic_writer
 from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset
 from turnloom.core.untrusted import redact_secrets
@@ -59,7 +59,7 @@ class BatchConfig(BaseModel):
     mode: str = "user-oriented"
     execution: str = "sql"
     tasks: int = 3
-    max_messages: int = 400
+    max_messages: int = DEFAULT_MAX_MESSAGES
     rule_set: str | None = "paper"
     seed_start: int = 0
     roles: dict[str, str] = Field(default_factory=dict)

@@ -34,7 +34,7 @@ from turnloom.core.cli.options import (
 from turnloom.core.cli.render import ProgressLine
 from turnloom.core.config import TurnloomConfig, load_config
 from turnloom.core.errors import UsageError
-from turnloom.core.models import Mode, ToolExecution
+from turnloom.core.models import DEFAULT_MAX_MESSAGES, Mode, ToolExecution
 from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset
 
 # profile fields that shape what a model writes (keys and retries do not)
@@ -80,7 +80,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--tasks", type=non_negative_int, default=3, help="tasks chained per dialogue (default 3)")
     parser.add_argument(
-        "--max-messages", type=positive_int, default=400, help="stop a dialogue at this many messages (default 400)"
+        "--max-messages",
+        type=positive_int,
+        default=DEFAULT_MAX_MESSAGES,
+        help=f"stop a dialogue at this many messages (default {DEFAULT_MAX_MESSAGES:,})",
     )
     parser.add_argument("--rules", default="paper", metavar="SET", help="user-behaviour rule set (default: paper)")
     parser.add_argument(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from turnloom.core.models import Mode, Session, ToolExecution
+from turnloom.core.models import DEFAULT_MAX_MESSAGES, Mode, Session, ToolExecution
 
 if TYPE_CHECKING:
     from turnloom.core.players.setup import BackendSetup
@@ -85,8 +85,8 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-messages",
         type=positive_int,
-        default=DefaultInt(400),
-        help="pause after this many messages (default 400)",
+        default=DefaultInt(DEFAULT_MAX_MESSAGES),
+        help=f"pause after this many messages (default {DEFAULT_MAX_MESSAGES:,})",
     )
     parser.add_argument(
         "--rules", default="paper", metavar="SET", help="user-behaviour rule set (default: paper; `none` for no rules)"

@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Any
 from turnloom.core.domains import get_pack
 from turnloom.core.engine.engine import DialogueEngine, SessionRecorder
 from turnloom.core.errors import DatabaseError, UsageError
-from turnloom.core.models import GenerationConfig, Mode, Session, ToolExecution, Usage, new_session_id
+from turnloom.core.models import (
+    DEFAULT_MAX_MESSAGES,
+    GenerationConfig,
+    Mode,
+    Session,
+    ToolExecution,
+    Usage,
+    new_session_id,
+)
 from turnloom.core.players.forging import ToolSource, derived_tools
 from turnloom.core.players.offline import offline_roles
 from turnloom.core.players.offline.knowledge import knowledge_or_none
@@ -49,7 +57,7 @@ def create_session(
     execution: ToolExecution = ToolExecution.SQL,
     seed: int = 0,
     tasks: int = 3,
-    max_messages: int = 400,
+    max_messages: int = DEFAULT_MAX_MESSAGES,
     rule_set: str | None = "paper",
     session_id: str | None = None,
     created_at: str | None = None,
