@@ -57,7 +57,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--domain", default=None, help="built-in domain pack (see `turnloom domains`; default: retail)")
     source.add_argument("--db", metavar="FILE.sqlite", help="use your own SQLite database instead of a built-in domain")
+    source.add_argument(
+        "--db-dir",
+        metavar="DIR",
+        help="one batch per *.sqlite in DIR, into OUT/<name>/, each with its own toolset; per-database stats at the end",
+    )
     parser.add_argument("--n", type=positive_int, required=True, help="dialogues in the batch")
+    parser.add_argument(
+        "--n-per",
+        choices=("database", "batch"),
+        default="database",
+        help="with --db-dir: --n dialogues for each database (default), or --n in all spread over them",
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     parser.add_argument(
         "--concurrency",
@@ -216,6 +227,10 @@ def _memory_note(note: str | None) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     settings = load_config(getattr(args, "config", None))
+    if args.db_dir:
+        from turnloom.core.cli import db_dir
+
+        return db_dir.handle(args, settings)
     toolset = load_toolset(args.tools) if args.tools else None
     config = batch_config(args, settings, toolset)
     if toolset is None and config.roles.get("forge", "offline") != "offline":
