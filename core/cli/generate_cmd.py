@@ -290,7 +290,9 @@ def _check_toolset(config: BatchConfig) -> None:
 
     toolset = config.toolset()
     assert toolset is not None
-    tools = usable_tools(toolset, ToolSource.resolve(config.domain, config.db).image, ToolExecution(config.execution))
+    tools = usable_tools(
+        toolset, ToolSource.for_tools(config.domain, config.db, toolset).image, ToolExecution(config.execution)
+    )
     warning = offline_players_warning(tools, config.roles)
     if warning:
         print(f"turnloom: warning: {warning}", file=sys.stderr)

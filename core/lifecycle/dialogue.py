@@ -25,13 +25,13 @@ from turnloom.core.models import (
     Usage,
     new_session_id,
 )
-from turnloom.core.players.forging import ToolSource, derived_tools
+from turnloom.core.players.forging import ToolSource, derived_tools, is_pack
 from turnloom.core.players.offline import offline_roles
 from turnloom.core.players.offline.knowledge import knowledge_or_none
 from turnloom.core.players.roles import RoleSet
 from turnloom.core.rules.catalog import rule_config
 from turnloom.core.rules.check import DomainReading, build_rule_checker
-from turnloom.core.tools.dbimage import build_pack_image, load_database_image
+from turnloom.core.tools.dbimage import build_pack_image, empty_database_image, load_database_image
 from turnloom.core.tools.environment import ToolEnvironment
 from turnloom.core.tools.toolset import Toolset, usable_tools
 
@@ -46,6 +46,8 @@ def base_image(session: Session) -> bytes:
         DatabaseError: when the session's database file is missing or unusable.
     """
     if session.db_path is None:
+        if session.config.execution is ToolExecution.SIMULATED and not is_pack(session.domain):
+            return empty_database_image()  # synthetic tools (forged with no database): nothing to query
         return build_pack_image(get_pack(session.domain))
     return load_database_image(session.db_path)
 
@@ -78,7 +80,7 @@ def create_session(
         DomainError: unknown domain. DatabaseError: unusable database file.
         ToolsetError: a toolset whose tools cannot serve this session.
     """
-    source = ToolSource.resolve(domain, db_path)
+    source = ToolSource.for_tools(domain, db_path, toolset)
     if toolset is None:
         tools = derived_tools(source).tools
     else:
