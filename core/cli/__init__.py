@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 
 from turnloom.core.cli import (
+    ablation_cmd,
     check_cmd,
     compare_cmd,
     domains_cmd,
@@ -45,6 +46,7 @@ SUBCOMMANDS = (
     import_db_cmd,
     rules_cmd,
     compare_cmd,
+    ablation_cmd,
     check_cmd,
 )
 
