@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING
 from turnloom.core.cli.options import DefaultStr, given, positive_int, seed_type
 from turnloom.core.cli.render import StageLines
 from turnloom.core.config import load_config
-from turnloom.core.errors import UsageError
+from turnloom.core.errors import TurnloomError, UsageError
 from turnloom.core.models import RoleName, ToolExecution, ToolOrigin, ToolSpec
 from turnloom.core.players.forging import Progress, ToolSource, forge_toolset, offline_toolset
 from turnloom.core.tools.derive import ForgeReport
+from turnloom.core.tools.question_list import load_questions, questions_path, save_questions
 from turnloom.core.tools.seed_tools import load_seed_tools
 from turnloom.core.tools.toolset import Toolset, save_toolset
 
@@ -66,6 +67,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="simulated execution: the example tools question generation starts from, OpenAI function-calling "
         "JSON or JSONL (one tool, or one record with a `tools` list, per line); default: the database's first "
         "search tools",
+    )
+    parser.add_argument(
+        "--questions-file",
+        metavar="FILE",
+        help="simulated execution: make tools for these questions instead of generating them — the "
+        "TOOLS.questions.json a forge writes after its question stage, a JSON array, or one question per line",
     )
     parser.add_argument(
         "--out", required=True, metavar="TOOLS.json", help="the toolset file to write (replaced atomically)"
@@ -124,15 +131,23 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(
             "--seed-tools feeds question generation, which runs in simulated execution; add --execution simulated"
         )
+    if args.questions_file and execution is ToolExecution.SQL:
+        raise UsageError(
+            "--questions-file feeds tool generation, which runs in simulated execution; add --execution simulated"
+        )
     if args.seed_tools:
         load_seed_tools(args.seed_tools)  # a broken file stops the command before any token is spent
+    if args.questions_file:
+        load_questions(args.questions_file)
     source = (
         ToolSource.synthetic(args.synthetic) if args.synthetic is not None else ToolSource.resolve(args.domain, args.db)
     )
     say = None if args.quiet else StageLines()
     if profile is None:
-        if args.seed_tools:
-            raise UsageError("--seed-tools needs the forge role on a profile (--profile NAME or --role forge=PROFILE)")
+        if args.seed_tools or args.questions_file:
+            raise UsageError(
+                "--seed-tools and --questions-file need the forge role on a profile (--profile NAME or --role forge=PROFILE)"
+            )
         if args.cache:
             raise UsageError("--cache needs the forge role on a profile (--profile NAME or --role forge=PROFILE)")
         if args.questions is not None:
@@ -142,16 +157,28 @@ def handle(args: argparse.Namespace) -> int:
         if args.questions is not None and execution is ToolExecution.SQL:
             print("turnloom: note: --questions applies to simulated execution; ignored", file=sys.stderr)
         setup = BackendSetup.create(config, record=exchange_log_path(out), cache=args.cache or None)
-        toolset = forge_with(
-            setup,
-            profile,
-            source,
-            execution,
-            seed=args.seed,
-            questions=args.questions,
-            progress=say,
-            seed_tools=args.seed_tools,
-        )
+        saved = questions_path(out)
+        if not args.questions_file and execution is ToolExecution.SIMULATED:
+            saved.unlink(missing_ok=True)  # only this run's question stage may leave one behind
+        try:
+            toolset = forge_with(
+                setup,
+                profile,
+                source,
+                execution,
+                seed=args.seed,
+                questions=args.questions,
+                progress=say,
+                seed_tools=args.seed_tools,
+                questions_file=args.questions_file,
+                questions_out=None if args.questions_file else saved,
+            )
+        except TurnloomError as exc:
+            if saved.exists() and not args.questions_file:
+                raise type(exc)(
+                    f"{exc}\n  the questions were saved to {saved}; add --questions-file {saved} to resume from them"
+                ) from exc
+            raise
     save_toolset(out, toolset)
     if not args.quiet:
         print(report(toolset))
@@ -171,8 +198,10 @@ def _synthetic_checks(args: argparse.Namespace, profile: str | None) -> ToolExec
         raise UsageError(
             "--synthetic needs the forge role on a profile (--profile NAME): offline has no tools to offer"
         )
-    if not args.seed_tools:
-        raise UsageError("--synthetic needs --seed-tools FILE: the example tools its questions start from")
+    if not (args.seed_tools or args.questions_file):
+        raise UsageError(
+            "--synthetic needs --seed-tools FILE (the example tools its questions start from) or --questions-file FILE"
+        )
     if not args.synthetic.strip():
         raise UsageError("--synthetic TOPIC: name the topic, e.g. --synthetic 'airline customer service'")
     return ToolExecution.SIMULATED
@@ -206,10 +235,14 @@ def forge_with(
     derived: ForgeReport | None = None,
     progress: Progress | None = None,
     seed_tools: str | None = None,
+    questions_file: str | None = None,
+    questions_out: Path | None = None,
 ) -> Toolset:
     """Run the forge on `profile`'s endpoint to the end, in an event loop of its own.
 
-    `seed_tools` names a seed-tools file question generation starts from (`tools.seed_tools`).
+    `seed_tools` names a seed-tools file question generation starts from (`tools.seed_tools`);
+    `questions_file` a question list that replaces the question stage; `questions_out` where the
+    question stage's list is saved as soon as it is made (`tools.question_list`).
 
     The endpoint's HTTP clients are closed before the loop ends (a later loop gets
     new ones); the exchange log stays open for the dialogue that follows.
@@ -219,6 +252,11 @@ def forge_with(
     """
     endpoint = setup.endpoint(profile)
     seeds = load_seed_tools(seed_tools) if seed_tools else None
+    given = load_questions(questions_file) if questions_file else None
+
+    def keep(asked: list[str]) -> None:
+        if questions_out is not None:
+            save_questions(questions_out, source.domain, asked)
 
     async def forge() -> Toolset:
         try:
@@ -232,6 +270,8 @@ def forge_with(
                 progress=progress,
                 seed_tools=seeds,
                 seed_tools_file=str(Path(seed_tools).resolve()) if seed_tools else None,
+                given_questions=given,
+                on_questions=keep,
             )
         finally:
             await endpoint.aclose()

@@ -125,6 +125,8 @@ async def forge_toolset(
     progress: Progress | None = None,
     seed_tools: list[ToolSpec] | None = None,
     seed_tools_file: str | None = None,
+    given_questions: list[str] | None = None,
+    on_questions: Callable[[list[str]], None] | None = None,
 ) -> Toolset:
     """Forge a toolset for `source` on `endpoint` (the forge role's profile).
 
@@ -141,6 +143,10 @@ async def forge_toolset(
         seed_tools: the example tools question generation starts from (simulated);
             None for the first introspected `search_` tools. `seed_tools_file` names
             their file in the toolset.
+        given_questions: questions to make tools for instead of generating them
+            (simulated; a question list file, `tools.question_list`).
+        on_questions: called with the questions as soon as the question stage ends
+            (the forge command saves them, so a stopped forge resumes from there).
 
     Raises:
         DatabaseError: no tool can be derived (sql). BackendError: the endpoint
@@ -150,7 +156,7 @@ async def forge_toolset(
 
     say = progress or (lambda _line, final=True: None)
     synthetic = source.db is None and not is_pack(source.domain)
-    if synthetic and (execution is ToolExecution.SQL or not seed_tools):
+    if synthetic and (execution is ToolExecution.SQL or not (seed_tools or given_questions)):
         raise DatabaseError(
             f"{source.domain}: no database: forge synthetic tools in simulated execution from seed tools"
         )
@@ -167,10 +173,12 @@ async def forge_toolset(
     else:
         searches = [t for t in derived.tools if t.name.startswith("search_")]
         seeds = seed_tools or searches[:SEED_TOOLS] or derived.tools[:SEED_TOOLS]
-        asked = await forge.questions(source.domain, seeds)
+        asked = list(given_questions) if given_questions else await forge.questions(source.domain, seeds)
         if questions is not None:
             asked = asked[:questions]
-        say(f"questions: {len(asked)}")
+        if on_questions is not None and not given_questions:
+            on_questions(asked)
+        say(f"questions: {len(asked)}" + (" (from the file)" if given_questions else ""))
         for number, question in enumerate(asked, start=1):
             tools += await forge.tools_for(source.domain, question, tools)
             say(f"tools: {len(tools)} after question {number}/{len(asked)}", final=number == len(asked))

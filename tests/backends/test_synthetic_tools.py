@@ -96,3 +96,36 @@ def test_synthetic_forge_options_that_cannot_work_are_usage_errors(fake, workdir
     assert main(["forge", *extra, "--out", str(workdir / "x.json")]) == 2
     assert said in capsys.readouterr().err
     assert not fake.requests and not (workdir / "x.json").exists()
+
+
+def test_the_question_stage_is_saved_and_a_stopped_forge_resumes_from_it(fake, workdir, capsys):
+    out = workdir / "travel.tools.json"
+    saved = workdir / "travel.tools.questions.json"
+    fake.push({"status": 400, "body": {"error": {"message": "model overloaded"}}}, role="forge_tools")
+    assert forge_synthetic(out) != 0
+    assert f"--questions-file {saved}" in capsys.readouterr().err
+    assert not out.exists()
+    stored = json.loads(saved.read_text())
+    assert stored["format"] == "turnloom-questions" and len(stored["questions"]) == 3
+    asked_before = len(fake.requests_of("forge_questions"))
+    args = ["forge", "--synthetic", "travel agency", "--questions-file", str(saved), "--profile", "fake"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert len(fake.requests_of("forge_questions")) == asked_before  # the stage was not run again
+    toolset = load_toolset(out)
+    assert toolset.questions == stored["questions"] and toolset.tools
+    assert saved.exists()  # the file it resumed from is left as it was
+
+
+def test_ones_own_questions_replace_the_question_stage(fake, workdir):
+    (workdir / "mine.txt").write_text(
+        "Which flights leave Boston tomorrow?\n\nCan I move my hotel booking to Friday?\n"
+    )
+    out = workdir / "retail.tools.json"
+    args = ["forge", "--domain", "retail", "--execution", "simulated", "--questions-file", "mine.txt"]
+    assert main([*args, "--profile", "fake", "--out", str(out)]) == 0
+    assert not fake.requests_of("forge_questions")
+    assert load_toolset(out).questions == [
+        "Which flights leave Boston tomorrow?",
+        "Can I move my hotel booking to Friday?",
+    ]
+    assert len(fake.requests_of("forge_tools")) == 2
