@@ -432,6 +432,8 @@ class GenerationConfig(_Model):
     violation_retries: int = 2
     # role (a `RoleName` value) -> backend profile name; unmapped roles are offline
     roles: dict[str, str] = Field(default_factory=dict)
+    # tasks from a task list (`--task-file`), handed out in order instead of the task generator's
+    planned_tasks: list[Task] = Field(default_factory=list)
 
     @field_validator("roles")
     @classmethod

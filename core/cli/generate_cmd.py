@@ -25,6 +25,7 @@ from turnloom.core.batch.run import BatchReport, generate
 from turnloom.core.cli.options import (
     DefaultStr,
     add_backend_options,
+    add_task_file_option,
     add_tools_option,
     given,
     non_negative_int,
@@ -35,6 +36,7 @@ from turnloom.core.cli.render import ProgressLine
 from turnloom.core.config import TurnloomConfig, load_config
 from turnloom.core.errors import UsageError
 from turnloom.core.models import DEFAULT_MAX_MESSAGES, Mode, ToolExecution
+from turnloom.core.players.task_list import load_task_list, save_batch_task_list
 from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset
 
 # profile fields that shape what a model writes (keys and retries do not)
@@ -127,6 +129,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--force", action="store_true", help="resume even though the config differs from the folder's")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     add_tools_option(parser)
+    add_task_file_option(parser)
     add_backend_options(parser)
     parser.set_defaults(handler=handle)
 
@@ -164,7 +167,12 @@ def batch_config(args: argparse.Namespace, config: TurnloomConfig, toolset: Tool
             raise UsageError(f"--db {db_arg}: no such file")
         db, db_hash = str(path), hashlib.sha256(path.read_bytes()).hexdigest()
     tools = str(Path(toolset.source).resolve()) if toolset is not None and toolset.source else None
+    task_file = str(Path(args.task_file).resolve()) if getattr(args, "task_file", None) else None
+    if task_file is not None:
+        load_task_list(task_file)  # a malformed list is named before any dialogue starts
     return BatchConfig(
+        task_file=task_file,
+        task_file_sha256=file_sha256(task_file) if task_file else None,
         domain=None if db else (domain or "retail"),
         db=db,
         db_sha256=db_hash,
@@ -237,11 +245,15 @@ def handle(args: argparse.Namespace) -> int:
         config = _with_forged_toolset(args, config, settings)
     if config.tools is not None:
         _check_toolset(config)
+    if config.task_file is not None:
+        _check_task_file(config)
     executor = pick_executor(args, config, settings)
     progress = None if args.quiet else ProgressLine()
     report = asyncio.run(_generate(config, args, executor, progress))
     for note in report.notes:
         print(f"turnloom: note: {note}", file=sys.stderr)
+    if report.complete:
+        save_batch_task_list(Path(args.out))
     print(summary(report, args.out))
     if report.interrupted:
         return 130
@@ -296,6 +308,21 @@ def _check_toolset(config: BatchConfig) -> None:
     warning = offline_players_warning(tools, config.roles)
     if warning:
         print(f"turnloom: warning: {warning}", file=sys.stderr)
+
+
+def _check_task_file(config: BatchConfig) -> None:
+    """Refuse, before any dialogue starts, planned tasks the batch's offline user simulator cannot play.
+
+    Raises:
+        UsageError: naming the task list, the task and the subtask.
+    """
+    from turnloom.core.batch.job import SessionFactory
+    from turnloom.core.players.task_list import offline_user_problem
+
+    session = SessionFactory(config).new(config.seed_start)
+    problem = offline_user_problem(config.task_list(), session)
+    if problem:
+        raise UsageError(f"--task-file {config.task_file}: {problem}")
 
 
 async def _generate(

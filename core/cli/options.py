@@ -124,6 +124,17 @@ def add_tools_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_task_file_option(parser: argparse.ArgumentParser) -> None:
+    """--task-file FILE."""
+    parser.add_argument(
+        "--task-file",
+        metavar="FILE",
+        help="take the dialogues' tasks from this task list (the tasks.jsonl `generate` writes, or your own: "
+        "goal, subtasks, difficulty, rubric per task) instead of the task generator; a batch's dialogues take "
+        "--tasks of them each, in turn",
+    )
+
+
 def backend_setup(args: argparse.Namespace, session: Session, out: Path) -> BackendSetup | None:
     """Apply --profile/--role (over the config's [roles]) to `session`; the shared setup, or None if all offline.
 

@@ -21,6 +21,7 @@ from turnloom.core.models import (
     GenerationConfig,
     Mode,
     Session,
+    Task,
     ToolExecution,
     Usage,
     new_session_id,
@@ -29,6 +30,7 @@ from turnloom.core.players.forging import ToolSource, derived_tools, is_pack
 from turnloom.core.players.offline import offline_roles
 from turnloom.core.players.offline.knowledge import knowledge_or_none
 from turnloom.core.players.roles import RoleSet
+from turnloom.core.players.task_list import PlannedTasks
 from turnloom.core.rules.catalog import rule_config
 from turnloom.core.rules.check import DomainReading, build_rule_checker
 from turnloom.core.tools.dbimage import build_pack_image, empty_database_image, load_database_image
@@ -64,6 +66,7 @@ def create_session(
     session_id: str | None = None,
     created_at: str | None = None,
     toolset: Toolset | None = None,
+    planned_tasks: list[Task] | None = None,
 ) -> Session:
     """A new, empty session with tools derived from the domain's database (or a toolset's).
 
@@ -75,6 +78,8 @@ def create_session(
             recorded session byte for byte; fresh ones when None.
         toolset: use these tools instead of the derived ones, once `check_tools` has
             found them fit for this database and tool execution.
+        planned_tasks: the dialogue's tasks from a task list (`players.task_list`), used in
+            order in place of the task generator; `tasks` becomes their number.
 
     Raises:
         DomainError: unknown domain. DatabaseError: unusable database file.
@@ -95,9 +100,10 @@ def create_session(
         mode=mode,
         execution=execution,
         seed=seed,
-        tasks=tasks,
+        tasks=len(planned_tasks) if planned_tasks else tasks,
         max_messages=max_messages,
         rule_set=rule_set if mode is Mode.USER_ORIENTED else None,
+        planned_tasks=list(planned_tasks or []),
         **drawn,
     )
     identity: dict[str, Any] = {"id": session_id, "created_at": created_at}
@@ -140,6 +146,8 @@ def open_engine(
         roles = build_roles(session, config, environment, backends)
     if roles is None:
         roles = offline_roles(session, environment)
+    if session.config.planned_tasks:
+        roles.tasks = PlannedTasks(session.config.planned_tasks, roles.tasks)
     environment.simulator = roles.tool
     if session.config.execution is ToolExecution.SIMULATED and roles.tool is None:
         raise DatabaseError("simulated execution needs a tool simulator role")

@@ -129,3 +129,18 @@ def test_ones_own_questions_replace_the_question_stage(fake, workdir):
         "Can I move my hotel booking to Friday?",
     ]
     assert len(fake.requests_of("forge_tools")) == 2
+
+
+def test_ones_own_task_list_drives_a_dialogue_on_synthetic_tools(fake, workdir):
+    tools = workdir / "travel.tools.json"
+    assert forge_synthetic(tools) == 0
+    own = workdir / "own.jsonl"
+    task = {"goal": "Plan a weekend in Rome under 500 euros", "subtasks": ["find flights", "reserve a hotel"]}
+    own.write_text(json.dumps({**task, "difficulty": "hard", "rubric": ["a hotel is reserved"]}) + "\n")
+    out = workdir / "own.session.json"
+    args = ["run", "--tools", str(tools), "--task-file", str(own), "--profile", "fake", "--quiet", "--out", str(out)]
+    assert main(args) == 0
+    session = load_session(out)
+    assert [t.goal for t in session.tasks] == [task["goal"]] and session.tasks[0].rubric == ["a hotel is reserved"]
+    assert not fake.requests_of("task")  # the list replaced the task generator
+    assert any(task["goal"] in json.dumps(r.body["messages"]) for r in fake.requests_of("user"))
