@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from turnloom.core.batch.executors import ProcessExecutor
 from turnloom.core.config import TurnloomConfig
 from turnloom.core.errors import TurnloomError, UsageError
 from turnloom.core.models import ToolExecution
@@ -83,32 +84,41 @@ def handle(args: argparse.Namespace, settings: TurnloomConfig) -> int:
     out = Path(args.out)
     runs: list[DatabaseRun] = []
     interrupted = False
-    for file, n in zip(files, split(args.n, len(files), args.n_per), strict=True):
-        if n == 0:
-            continue
-        one = argparse.Namespace(**{**vars(args), "db": str(file), "domain": None, "n": n, "out": str(out / file.stem)})
-        run = DatabaseRun(database=str(file.resolve()), folder=file.stem, n=n)
-        try:
-            config = generate_cmd.batch_config(one, settings)
-            started = time.perf_counter()
-            config = pinned_toolset(one, config, settings)
-            run.forge_s = time.perf_counter() - started
-            toolset = config.toolset()
-            run.tools = len(toolset.tools) if toolset is not None else 0
-            generate_cmd._check_toolset(config)
-            executor = generate_cmd.pick_executor(one, config, settings)
-            if not args.quiet:
-                print(
-                    f"# {file.name}: {n} dialogue(s) into {one.out} ({run.tools} tools, {run.forge_s:.2f} s to forge)"
-                )
-            report = asyncio.run(generate_cmd._generate(config, one, executor, None))
-        except TurnloomError as exc:
-            raise type(exc)(f"{file.name} (batch {one.out}): {exc}") from exc
-        run.done, run.failed, run.ran, run.wall_s = report.done, report.failed, report.ran, report.wall_s
-        runs.append(run)
-        if report.interrupted:
-            interrupted = True
-            break
+    shared: ProcessExecutor | None = None  # one worker pool for every database's batch
+    try:
+        for file, n in zip(files, split(args.n, len(files), args.n_per), strict=True):
+            if n == 0:
+                continue
+            one = argparse.Namespace(
+                **{**vars(args), "db": str(file), "domain": None, "n": n, "out": str(out / file.stem)}
+            )
+            run = DatabaseRun(database=str(file.resolve()), folder=file.stem, n=n)
+            try:
+                config = generate_cmd.batch_config(one, settings)
+                started = time.perf_counter()
+                config = pinned_toolset(one, config, settings)
+                run.forge_s = time.perf_counter() - started
+                toolset = config.toolset()
+                run.tools = len(toolset.tools) if toolset is not None else 0
+                generate_cmd._check_toolset(config)
+                executor = shared or generate_cmd.pick_executor(one, config, settings)
+                if isinstance(executor, ProcessExecutor) and shared is None:
+                    executor.keep_open, shared = True, executor
+                if not args.quiet:
+                    print(
+                        f"# {file.name}: {n} dialogue(s) into {one.out} ({run.tools} tools, {run.forge_s:.2f} s to forge)"
+                    )
+                report = asyncio.run(generate_cmd._generate(config, one, executor, None))
+            except TurnloomError as exc:
+                raise type(exc)(f"{file.name} (batch {one.out}): {exc}") from exc
+            run.done, run.failed, run.ran, run.wall_s = report.done, report.failed, report.ran, report.wall_s
+            runs.append(run)
+            if report.interrupted:
+                interrupted = True
+                break
+    finally:
+        if shared is not None:
+            shared.close()
     figures = summarise(runs, out)
     (out / SUMMARY_FILE).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(render(figures))
