@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from turnloom.core.errors import UsageError
 from turnloom.core.models import RoleName, Session, Task
 from turnloom.core.players.roles import RoleContext, TaskGenerator
+from turnloom.core.tools.artifact_files import read_artifact
 
 TASKS_FORMAT: Final = "turnloom-tasks"
 TASK_LIST_FILE = "tasks.jsonl"
@@ -41,12 +42,7 @@ def load_task_list(path: str | Path) -> list[Task]:
         UsageError: missing or unreadable file, no task, or a malformed task (file, line or index, field).
     """
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"--task-file {file}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--task-file {file}: cannot read it as UTF-8 text ({exc})") from None
+    text = read_artifact(file, "--task-file", UsageError)
     tasks = [_task(file, where, raw) for where, raw in _entries(file, text)]
     if not tasks:
         raise UsageError(f"--task-file {file}: no task in it")

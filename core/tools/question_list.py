@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from turnloom.core.errors import ToolsetError
 from turnloom.core.storage.snapshot import atomic_writer
+from turnloom.core.tools.artifact_files import read_artifact
 
 QUESTIONS_FORMAT: Final = "turnloom-questions"
 QUESTIONS_VERSION = 1
@@ -61,12 +62,7 @@ def load_questions(path: str | Path) -> list[str]:
             non-empty string (naming the file and the line or index).
     """
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ToolsetError(f"--questions-file {file}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ToolsetError(f"--questions-file {file}: cannot read it as UTF-8 text ({exc})") from None
+    text = read_artifact(file, "--questions-file", ToolsetError)
     questions = [_question(file, where, raw) for where, raw in _entries(file, text)]
     if not questions:
         raise ToolsetError(f"--questions-file {file}: no question in it")

@@ -25,6 +25,7 @@ import jsonschema
 
 from turnloom.core.errors import ToolsetError
 from turnloom.core.models import ToolOrigin, ToolSpec
+from turnloom.core.tools.artifact_files import read_artifact
 from turnloom.core.tools.toolset import TOOL_NAME
 
 
@@ -36,12 +37,7 @@ def load_seed_tools(path: str | Path) -> list[ToolSpec]:
             malformed (naming the file, the line or index, and the field).
     """
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ToolsetError(f"--seed-tools {file}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ToolsetError(f"--seed-tools {file}: cannot read it as UTF-8 text ({exc})") from None
+    text = read_artifact(file, "--seed-tools", ToolsetError)
     tools: dict[str, ToolSpec] = {}
     for where, raw in _entries(file, text):
         spec = _tool(file, where, raw)
