@@ -37,6 +37,7 @@ from turnloom.core.config import TurnloomConfig, load_config
 from turnloom.core.errors import UsageError
 from turnloom.core.models import DEFAULT_MAX_MESSAGES, Mode, ToolExecution
 from turnloom.core.players.task_list import load_task_list, save_batch_task_list
+from turnloom.core.tools.question_list import questions_path
 from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset
 
 # profile fields that shape what a model writes (keys and retries do not)
@@ -276,8 +277,16 @@ def _with_forged_toolset(args: argparse.Namespace, config: BatchConfig, settings
         source = ToolSource.resolve(config.domain, config.db)
         setup = BackendSetup.create(settings, record=Path(args.out) / EXCHANGE_LOG, cache=args.cache or None)
         try:
+            # a forge stopped after its question stage left them beside the toolset: start from them
+            asked = questions_path(path)
             toolset = forge_with(
-                setup, config.roles["forge"], source, ToolExecution(config.execution), seed=config.seed_start
+                setup,
+                config.roles["forge"],
+                source,
+                ToolExecution(config.execution),
+                seed=config.seed_start,
+                questions_file=str(asked) if asked.exists() else None,
+                questions_out=None if asked.exists() else asked,
             )
         finally:
             if setup.log is not None:

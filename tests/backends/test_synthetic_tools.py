@@ -144,3 +144,19 @@ def test_ones_own_task_list_drives_a_dialogue_on_synthetic_tools(fake, workdir):
     assert [t.goal for t in session.tasks] == [task["goal"]] and session.tasks[0].rubric == ["a hotel is reserved"]
     assert not fake.requests_of("task")  # the list replaced the task generator
     assert any(task["goal"] in json.dumps(r.body["messages"]) for r in fake.requests_of("user"))
+
+
+def test_a_batch_whose_forge_stopped_after_the_question_stage_resumes_from_its_questions(fake, workdir, capsys):
+    folder = workdir / "batch"
+    args = ["generate", "--domain", "retail", "--execution", "simulated", "--role", "forge=fake", "--tasks", "1"]
+    args += ["--n", "1", "--workers", "1", "--quiet", "--out", str(folder)]
+    fake.push({"status": 400, "body": {"error": {"message": "model overloaded"}}}, role="forge_tools")
+    assert main(args) != 0
+    saved = folder / "toolset.questions.json"
+    assert len(json.loads(saved.read_text())["questions"]) >= 20
+    assert not (folder / "toolset.json").exists()
+    asked = len(fake.requests_of("forge_questions"))
+    capsys.readouterr()
+    assert main(args) == 0
+    assert len(fake.requests_of("forge_questions")) == asked  # the question stage was not run again
+    assert load_toolset(folder / "toolset.json").questions == json.loads(saved.read_text())["questions"]
