@@ -97,7 +97,12 @@ def handle(args: argparse.Namespace) -> int:
     for folder, label, mode, execution in VARIANTS:
         if not args.quiet:
             print(f"# {label}: {args.n} dialogue(s) into {Path(args.out) / folder}", file=sys.stderr)
-        result = main(generate_args(args, folder, mode, execution))
+        argv = generate_args(args, folder, mode, execution)
+        # the two simulated datasets share one forged toolset: only the pipeline differs between them
+        shared = Path(args.out) / VARIANTS[0][0] / "toolset.json"
+        if folder == "user-oriented" and shared.exists() and not args.db_dir:
+            argv += ["--tools", str(shared)]
+        result = main(argv)
         if result in (2, 130):
             return result  # a usage error or an interrupt: the next variants would meet it too
         code = code or result
