@@ -36,7 +36,7 @@ from turnloom.core.cli.render import ProgressLine
 from turnloom.core.config import TurnloomConfig, load_config
 from turnloom.core.errors import UsageError
 from turnloom.core.models import DEFAULT_MAX_MESSAGES, Mode, ToolExecution
-from turnloom.core.players.task_list import load_task_list, save_batch_task_list
+from turnloom.core.players.task_list import TASK_LIST_FILE, load_task_list, save_batch_task_list
 from turnloom.core.tools.question_list import questions_path
 from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset
 
@@ -253,8 +253,14 @@ def handle(args: argparse.Namespace) -> int:
     report = asyncio.run(_generate(config, args, executor, progress))
     for note in report.notes:
         print(f"turnloom: note: {note}", file=sys.stderr)
-    if report.complete:
-        save_batch_task_list(Path(args.out))
+    if report.complete and (report.ran or not (Path(args.out) / TASK_LIST_FILE).exists()):
+        try:
+            save_batch_task_list(Path(args.out))
+        except OSError as exc:  # a folder that can be read but not written (a finished batch reopened)
+            print(
+                f"turnloom: note: {Path(args.out) / TASK_LIST_FILE} not written ({exc.strerror or exc})",
+                file=sys.stderr,
+            )
     print(summary(report, args.out))
     if report.interrupted:
         return 130

@@ -146,8 +146,11 @@ def save_batch_task_list(folder: Path) -> int:
     records.sort(key=lambda record: record[0])
     target = folder / TASK_LIST_FILE
     temp = target.with_name(target.name + ".tmp")
-    temp.write_text("".join(line + "\n" for _, line in records), encoding="utf-8")
-    temp.replace(target)
+    try:
+        temp.write_text("".join(line + "\n" for _, line in records), encoding="utf-8")
+        temp.replace(target)
+    finally:
+        temp.unlink(missing_ok=True)
     return len(records)
 
 
