@@ -240,6 +240,8 @@ def handle(args: argparse.Namespace) -> int:
         from turnloom.core.cli import db_dir
 
         return db_dir.handle(args, settings)
+    if args.n_per != "database":
+        raise UsageError("--n-per spreads --n over the databases of --db-dir; add --db-dir DIR or drop it")
     toolset = load_toolset(args.tools) if args.tools else None
     config = batch_config(args, settings, toolset)
     if toolset is None and config.roles.get("forge", "offline") != "offline":

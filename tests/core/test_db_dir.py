@@ -140,3 +140,9 @@ def test_generate_db_dir_without_databases_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["generate", "--db-dir", str(tmp_path / "empty"), "--n", "1", "--out", str(tmp_path / "o")]) == 2
     assert "no *.sqlite file" in capsys.readouterr().err
+
+
+def test_n_per_without_a_folder_of_databases_is_a_usage_error(tmp_path, capsys):
+    args = ["generate", "--domain", "retail", "--n", "2", "--n-per", "batch", "--out", str(tmp_path / "o")]
+    assert main(args) == 2
+    assert "--n-per" in capsys.readouterr().err and not (tmp_path / "o").exists()
