@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from turnloom.core.cli import generate_cmd
 from turnloom.core.cli.options import non_negative_int, positive_int, seed_type
 from turnloom.core.errors import UsageError
 from turnloom.core.quality.dataset_stats import PAPER_ROWS
@@ -87,8 +88,16 @@ def generate_args(args: argparse.Namespace, folder: str, mode: str, execution: s
     return argv
 
 
+def run_generate(argv: list[str]) -> int:
+    """Run `turnloom generate` with the command line `argv` (after `generate`); its exit code."""
+    parser = argparse.ArgumentParser(prog="turnloom")
+    parser.add_argument("--config")
+    generate_cmd.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return int(args.handler(args) or 0)
+
+
 def handle(args: argparse.Namespace) -> int:
-    from turnloom.core.cli import main
     from turnloom.core.domains import get_pack
 
     if args.domain is not None:
@@ -102,7 +111,7 @@ def handle(args: argparse.Namespace) -> int:
         shared = Path(args.out) / VARIANTS[0][0] / "toolset.json"
         if folder == "user-oriented" and shared.exists() and not args.db_dir:
             argv += ["--tools", str(shared)]
-        result = main(argv)
+        result = run_generate(argv)
         if result in (2, 130):
             return result  # a usage error or an interrupt: the next variants would meet it too
         code = code or result

@@ -19,16 +19,37 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from turnloom.core.batch.executors import ProcessExecutor
+from turnloom.core.batch.executors import Executor, ProcessExecutor
+from turnloom.core.batch.manifest import BatchConfig
+from turnloom.core.batch.run import BatchReport
 from turnloom.core.config import TurnloomConfig
 from turnloom.core.errors import TurnloomError, UsageError
 from turnloom.core.models import ToolExecution
 
 SUMMARY_FILE = "databases.json"
+
+
+@dataclass(frozen=True)
+class BatchSteps:
+    """How `generate` runs one batch, handed in by `generate_cmd` (which this module does not import)."""
+
+    config: Callable[[argparse.Namespace, TurnloomConfig], BatchConfig]
+    """The batch config the options describe."""
+    forged: Callable[[argparse.Namespace, BatchConfig, TurnloomConfig], BatchConfig]
+    """The config with a toolset forged on the forge role's profile (into `OUT/<toolset_file>`)."""
+    check: Callable[[BatchConfig], None]
+    """Refuse a toolset that cannot serve the batch's database."""
+    executor: Callable[[argparse.Namespace, BatchConfig, TurnloomConfig], Executor]
+    """The executor the options and config call for."""
+    run: Callable[[BatchConfig, argparse.Namespace, Executor, Any], Coroutine[Any, Any, BatchReport]]
+    """Run the batch (no progress line: None)."""
+    toolset_file: str
+    """The name of a batch's own toolset file in its folder."""
 
 
 @dataclass
@@ -74,10 +95,8 @@ def split(n: int, count: int, per: str) -> list[int]:
     return [n // count + (1 if index < n % count else 0) for index in range(count)]
 
 
-def handle(args: argparse.Namespace, settings: TurnloomConfig) -> int:
+def handle(args: argparse.Namespace, settings: TurnloomConfig, steps: BatchSteps) -> int:
     """Run one batch per database of `--db-dir`; print and save the per-database and overall figures."""
-    from turnloom.core.cli import generate_cmd
-
     if args.tools:
         raise UsageError("--db-dir makes one toolset per database; drop --tools (or use --db with it)")
     files = databases_in(args.db_dir)
@@ -94,21 +113,21 @@ def handle(args: argparse.Namespace, settings: TurnloomConfig) -> int:
             )
             run = DatabaseRun(database=str(file.resolve()), folder=file.stem, n=n)
             try:
-                config = generate_cmd.batch_config(one, settings)
+                config = steps.config(one, settings)
                 started = time.perf_counter()
-                config = pinned_toolset(one, config, settings)
+                config = pinned_toolset(one, config, settings, steps)
                 run.forge_s = time.perf_counter() - started
                 toolset = config.toolset()
                 run.tools = len(toolset.tools) if toolset is not None else 0
-                generate_cmd._check_toolset(config)
-                executor = shared or generate_cmd.pick_executor(one, config, settings)
+                steps.check(config)
+                executor = shared or steps.executor(one, config, settings)
                 if isinstance(executor, ProcessExecutor) and shared is None:
                     executor.keep_open, shared = True, executor
                 if not args.quiet:
                     print(
                         f"# {file.name}: {n} dialogue(s) into {one.out} ({run.tools} tools, {run.forge_s:.2f} s to forge)"
                     )
-                report = asyncio.run(generate_cmd._generate(config, one, executor, None))
+                report = asyncio.run(steps.run(config, one, executor, None))
             except TurnloomError as exc:
                 raise type(exc)(f"{file.name} (batch {one.out}): {exc}") from exc
             run.done, run.failed, run.ran, run.wall_s = report.done, report.failed, report.ran, report.wall_s
@@ -128,15 +147,16 @@ def handle(args: argparse.Namespace, settings: TurnloomConfig) -> int:
     return 1 if any(run.failed for run in runs) else 0
 
 
-def pinned_toolset(args: argparse.Namespace, config: Any, settings: TurnloomConfig) -> Any:
+def pinned_toolset(
+    args: argparse.Namespace, config: BatchConfig, settings: TurnloomConfig, steps: BatchSteps
+) -> BatchConfig:
     """The batch config with its database's toolset: `OUT/<stem>/toolset.json`, made now unless it exists."""
-    from turnloom.core.cli import generate_cmd
     from turnloom.core.players.forging import ToolSource, offline_toolset
     from turnloom.core.tools.toolset import file_sha256, save_toolset
 
     if config.roles.get("forge", "offline") != "offline":
-        return generate_cmd._with_forged_toolset(args, config, settings)
-    path = (Path(args.out) / generate_cmd.FORGED_TOOLSET).resolve()
+        return steps.forged(args, config, settings)
+    path = (Path(args.out) / steps.toolset_file).resolve()
     if not path.exists():
         toolset = offline_toolset(ToolSource.resolve(None, config.db), ToolExecution(config.execution))
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,8 @@ from turnloom.core.batch.manifest import BatchConfig
 from turnloom.core.batch.memory import default_budget, dialogue_bytes, open_dialogue_cap
 from turnloom.core.batch.progress import format_duration
 from turnloom.core.batch.run import BatchReport, generate
+from turnloom.core.cli import db_dir
+from turnloom.core.cli.db_dir import BatchSteps
 from turnloom.core.cli.options import (
     DefaultStr,
     add_backend_options,
@@ -237,9 +239,8 @@ def _memory_note(note: str | None) -> None:
 def handle(args: argparse.Namespace) -> int:
     settings = load_config(getattr(args, "config", None))
     if args.db_dir:
-        from turnloom.core.cli import db_dir
-
-        return db_dir.handle(args, settings)
+        steps = BatchSteps(batch_config, _with_forged_toolset, _check_toolset, pick_executor, _generate, FORGED_TOOLSET)
+        return db_dir.handle(args, settings, steps)
     if args.n_per != "database":
         raise UsageError("--n-per spreads --n over the databases of --db-dir; add --db-dir DIR or drop it")
     toolset = load_toolset(args.tools) if args.tools else None
