@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from turnloom.core.errors import ConfigError
 from turnloom.core.models import RoleName
@@ -41,7 +41,10 @@ class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     base_url: str
-    """Endpoint base URL, e.g. http://127.0.0.1:8000/v1."""
+    """Endpoint base URL, e.g. http://127.0.0.1:8000/v1 (the first of `base_urls` when only they are given)."""
+    base_urls: list[str] = Field(default_factory=list)
+    """Several instances of the same model: requests are spread over them by load, and one that fails is taken
+    out of rotation and tried again later (`endpoint.pool`); `max_concurrency` counts requests to all of them."""
     model: str
     """Model name sent with every request."""
     api_key_env: str | None = None
@@ -98,6 +101,29 @@ class Profile(BaseModel):
                 "as a variable (e.g. OPENAI_API_KEY) and name that variable here"
             )
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_of_base_urls(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "base_url" not in data and isinstance(data.get("base_urls"), list):
+            if data["base_urls"] and isinstance(data["base_urls"][0], str):
+                return {**data, "base_url": data["base_urls"][0]}
+        return data
+
+    @field_validator("base_urls")
+    @classmethod
+    def _plain_urls(cls, values: list[str]) -> list[str]:
+        for index, value in enumerate(values):
+            try:
+                cls._a_plain_url(value)
+            except ValueError as exc:
+                raise ValueError(f"base_urls[{index}]: {exc}") from None
+        return values
+
+    @property
+    def urls(self) -> list[str]:
+        """Every URL the profile's requests go to: `base_url`, then the other `base_urls`."""
+        return list(dict.fromkeys([self.base_url, *self.base_urls]))
 
     @field_validator("base_url")
     @classmethod

@@ -409,6 +409,10 @@ class ParentRef(_Model):
     at: int
 
 
+DEFAULT_MAX_MESSAGES = 1_000
+"""A dialogue's message cap unless one is given (the paper's longest dialogues reach 780 messages)."""
+
+
 class GenerationConfig(_Model):
     """How a session is generated. Backend profiles are named, never keyed."""
 
@@ -416,7 +420,7 @@ class GenerationConfig(_Model):
     execution: ToolExecution = ToolExecution.SQL
     seed: int = 0
     tasks: int = 3
-    max_messages: int = 400
+    max_messages: int = DEFAULT_MAX_MESSAGES
     tool_error_streak: int = 4
     # bytes one tool result may hold; a bigger result comes back to the assistant as an error
     max_tool_result_bytes: int = Field(default=256 * 1024, ge=256)
@@ -428,6 +432,8 @@ class GenerationConfig(_Model):
     violation_retries: int = 2
     # role (a `RoleName` value) -> backend profile name; unmapped roles are offline
     roles: dict[str, str] = Field(default_factory=dict)
+    # tasks from a task list (`--task-file`), handed out in order instead of the task generator's
+    planned_tasks: list[Task] = Field(default_factory=list)
 
     @field_validator("roles")
     @classmethod

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -162,22 +163,38 @@ class ProcessExecutor:
 
     name = "process"
 
-    def __init__(self, workers: int, chunk: int = 4) -> None:
+    def __init__(self, workers: int, chunk: int = 4, keep_open: bool = False) -> None:
         self.workers = workers
         self.chunk = chunk
+        # `keep_open`: one pool for several batches in a row (`generate --db-dir`), closed by `close()`;
+        # spawning the workers (each imports the core) costs about a second per batch otherwise
+        self.keep_open = keep_open
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        context = multiprocessing.get_context("spawn")
+        return concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=context, initializer=worker_init)
 
     async def run(
         self, config: BatchConfig, jobs: Iterable[DialogueJob], stop: FileStop, on_start: OnStart, on_outcome: OnOutcome
     ) -> None:
         loop = asyncio.get_running_loop()
-        context = multiprocessing.get_context("spawn")
         config_json = config.model_dump_json()
-        with concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=context, initializer=worker_init) as pool:
+        if self.keep_open and self._pool is None:
+            self._pool = self._new_pool()
+        with contextlib.nullcontext(self._pool) if self.keep_open else self._new_pool() as pool:
+            assert pool is not None
 
             def submit(chunk: list[DialogueJob]) -> asyncio.Future:
                 return loop.run_in_executor(pool, run_chunk, config_json, chunk, stop.path)
 
             await _pump(_chunks(jobs, self.chunk), submit, self.workers * 2, stop, on_start, on_outcome)
+
+    def close(self) -> None:
+        """Shut a kept-open pool down (nothing to do otherwise)."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
 
 async def _pump(

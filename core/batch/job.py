@@ -28,7 +28,8 @@ from turnloom.core.batch.manifest import BatchConfig, DialogueStatus
 from turnloom.core.errors import TurnloomError
 from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.lifecycle.live_session import LiveSession, inline
-from turnloom.core.models import FinishReason, Mode, Session, ToolExecution, Usage, new_session_id
+from turnloom.core.models import FinishReason, Mode, Session, Task, ToolExecution, Usage, new_session_id
+from turnloom.core.players.task_list import tasks_for
 from turnloom.core.quality.metrics import session_cost
 from turnloom.core.quality.verdict import settle_verdict
 from turnloom.core.rules.catalog import RuleCatalog, load_catalog, rule_config
@@ -113,16 +114,21 @@ class SessionFactory:
     config: BatchConfig
     _template: Session | None = field(default=None, repr=False)
     _catalog: RuleCatalog | None = field(default=None, repr=False)
+    _task_list: list[Task] | None = field(default=None, repr=False)
 
     def new(self, seed: int) -> Session:
         """A fresh session for `seed`, equal to `create_session(..., seed=seed)` but for id and time."""
         if self._template is None:
             self._template = self._create(self.config.seed_start)
             self._catalog = load_catalog()  # read once per batch worker, not per dialogue
+            self._task_list = self.config.task_list()
         template = self._template
         # the rules are drawn per seed (a rule set may draw a persona), as `create_session` draws them
         user_oriented = template.config.mode is Mode.USER_ORIENTED
         drawn = rule_config(template.config.rule_set, seed, self._catalog) if user_oriented else {}
+        planned = tasks_for(self._task_list or [], seed - self.config.seed_start, self.config.tasks)
+        if planned:  # a task list (`--task-file`): the seed's share of it, in turn
+            drawn = {**drawn, "planned_tasks": planned, "tasks": len(planned)}
         config = template.config.model_copy(update={"seed": seed, "roles": dict(self.config.roles), **drawn})
         return template.model_copy(
             update={

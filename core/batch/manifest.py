@@ -20,7 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from turnloom.core.errors import SessionFileError, ToolsetError, UsageError
-from turnloom.core.models import RoleName
+from turnloom.core.models import DEFAULT_MAX_MESSAGES, RoleName, Task
+from turnloom.core.players.task_list import load_task_list
 from turnloom.core.storage.snapshot import atomic_writer
 from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset
 from turnloom.core.untrusted import redact_secrets
@@ -59,7 +60,7 @@ class BatchConfig(BaseModel):
     mode: str = "user-oriented"
     execution: str = "sql"
     tasks: int = 3
-    max_messages: int = 400
+    max_messages: int = DEFAULT_MAX_MESSAGES
     rule_set: str | None = "paper"
     seed_start: int = 0
     roles: dict[str, str] = Field(default_factory=dict)
@@ -72,6 +73,10 @@ class BatchConfig(BaseModel):
     """A toolset file (absolute path) whose tools replace the derived ones; None for the derived tools."""
     tools_sha256: str | None = None
     """Content hash of `tools`, so a resume with another toolset is refused."""
+    task_file: str | None = None
+    """A task list (absolute path) whose tasks the dialogues take in turn (`--task-file`); None: the task generator."""
+    task_file_sha256: str | None = None
+    """Content hash of `task_file`, so a resume with other tasks is refused."""
 
     @field_validator("profiles")
     @classmethod
@@ -114,6 +119,21 @@ class BatchConfig(BaseModel):
                 "restore it, or start the batch in another folder"
             )
         return toolset
+
+    def task_list(self) -> list[Task]:
+        """The tasks of `task_file` (empty without one).
+
+        Raises:
+            UsageError: the file cannot be read, is malformed, or changed since the batch began.
+        """
+        if self.task_file is None:
+            return []
+        if self.task_file_sha256 is not None and file_sha256(self.task_file) != self.task_file_sha256:
+            raise UsageError(
+                f"--task-file {self.task_file}: the file changed since this batch began; "
+                "restore it, or start the batch in another folder"
+            )
+        return load_task_list(self.task_file)
 
 
 class DialogueEntry(BaseModel):

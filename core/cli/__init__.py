@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 
 from turnloom.core.cli import (
+    ablation_cmd,
     check_cmd,
     compare_cmd,
     domains_cmd,
@@ -24,6 +25,7 @@ from turnloom.core.cli import (
     forge_cmd,
     fork_cmd,
     generate_cmd,
+    import_db_cmd,
     replay_cmd,
     rules_cmd,
     run_cmd,
@@ -41,8 +43,10 @@ SUBCOMMANDS = (
     export_cmd,
     stats_cmd,
     generate_cmd,
+    import_db_cmd,
     rules_cmd,
     compare_cmd,
+    ablation_cmd,
     check_cmd,
 )
 

@@ -36,14 +36,19 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(
             f"no [profiles.{args.profile}] in {config.source or 'any turnloom.toml'}; known profiles: {known}"
         )
-    print(f"# {args.profile}: {profile.base_url} · model {profile.model}")
-    results = asyncio.run(probe(args.profile, profile))
-    for result in results:
-        mark = "yes" if result.supported else "no "
-        print(f"  {result.feature:<20} {mark}  {result.detail}".rstrip())
-    verdict = {r.feature: r.supported for r in results}
-    if not verdict.get("chat"):
-        print("# the endpoint did not answer a plain request; check base_url, model and the key")
+    verdict: dict[str, bool] = {}
+    down = []
+    for url in profile.urls:  # a profile with several `base_urls`: each is probed, the flags fit them all
+        print(f"# {args.profile}: {url} · model {profile.model}")
+        results = asyncio.run(probe(args.profile, profile.model_copy(update={"base_url": url, "base_urls": []})))
+        for result in results:
+            mark = "yes" if result.supported else "no "
+            print(f"  {result.feature:<20} {mark}  {result.detail}".rstrip())
+            verdict[result.feature] = verdict.get(result.feature, True) and result.supported
+        if not any(r.feature == "chat" and r.supported for r in results):
+            down.append(url)
+    if down:
+        print(f"# {', '.join(down)} did not answer a plain request; check the URL, model and the key")
         return 1
     flags = ("json_schema", "strict", "json_object", "tool_choice", "parallel_tool_calls", "stream")
     print(f"# suggested flags for [profiles.{args.profile}]:")

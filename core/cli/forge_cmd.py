@@ -19,13 +19,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from turnloom.core.cli.options import positive_int, seed_type
+from turnloom.core.cli.options import DefaultStr, given, positive_int, seed_type
 from turnloom.core.cli.render import StageLines
 from turnloom.core.config import load_config
-from turnloom.core.errors import UsageError
+from turnloom.core.errors import TurnloomError, UsageError
 from turnloom.core.models import RoleName, ToolExecution, ToolOrigin, ToolSpec
 from turnloom.core.players.forging import Progress, ToolSource, forge_toolset, offline_toolset
 from turnloom.core.tools.derive import ForgeReport
+from turnloom.core.tools.question_list import load_questions, questions_path, save_questions
+from turnloom.core.tools.seed_tools import load_seed_tools
 from turnloom.core.tools.toolset import Toolset, save_toolset
 
 if TYPE_CHECKING:
@@ -47,11 +49,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--domain", help="built-in domain pack (see `turnloom domains`)")
     source.add_argument("--db", metavar="FILE.sqlite", help="your own SQLite database (opened read-only)")
+    source.add_argument(
+        "--synthetic",
+        metavar="TOPIC",
+        help="no database (the paper's synthetic-tool variant): questions about TOPIC from --seed-tools -> tools "
+        "-> expansion -> output schemas; dialogues with them run in simulated execution. Needs a forge profile",
+    )
     parser.add_argument(
         "--execution",
         choices=[e.value for e in ToolExecution],
-        default=ToolExecution.SQL.value,
-        help="the tool execution the tools are for: sql (default) or simulated",
+        default=DefaultStr(ToolExecution.SQL.value),
+        help="the tool execution the tools are for: sql (default; simulated with --synthetic) or simulated",
+    )
+    parser.add_argument(
+        "--seed-tools",
+        metavar="FILE",
+        help="simulated execution: the example tools question generation starts from, OpenAI function-calling "
+        "JSON or JSONL (one tool, or one record with a `tools` list, per line); default: the database's first "
+        "search tools",
+    )
+    parser.add_argument(
+        "--questions-file",
+        metavar="FILE",
+        help="simulated execution: make tools for these questions instead of generating them — the "
+        "TOOLS.questions.json a forge writes after its question stage, a JSON array, or one question per line",
     )
     parser.add_argument(
         "--out", required=True, metavar="TOOLS.json", help="the toolset file to write (replaced atomically)"
@@ -104,9 +125,29 @@ def handle(args: argparse.Namespace) -> int:
     role_args = ([f"forge={args.profile}"] if args.profile else []) + args.role
     profile = resolve_role_map(config, None, role_args).get(RoleName.FORGE)
     execution = ToolExecution(args.execution)
-    source = ToolSource.resolve(args.domain, args.db)
+    if args.synthetic is not None:
+        execution = _synthetic_checks(args, profile)
+    elif args.seed_tools and execution is ToolExecution.SQL:
+        raise UsageError(
+            "--seed-tools feeds question generation, which runs in simulated execution; add --execution simulated"
+        )
+    if args.questions_file and execution is ToolExecution.SQL:
+        raise UsageError(
+            "--questions-file feeds tool generation, which runs in simulated execution; add --execution simulated"
+        )
+    if args.seed_tools:
+        load_seed_tools(args.seed_tools)  # a broken file stops the command before any token is spent
+    if args.questions_file:
+        load_questions(args.questions_file)
+    source = (
+        ToolSource.synthetic(args.synthetic) if args.synthetic is not None else ToolSource.resolve(args.domain, args.db)
+    )
     say = None if args.quiet else StageLines()
     if profile is None:
+        if args.seed_tools or args.questions_file:
+            raise UsageError(
+                "--seed-tools and --questions-file need the forge role on a profile (--profile NAME or --role forge=PROFILE)"
+            )
         if args.cache:
             raise UsageError("--cache needs the forge role on a profile (--profile NAME or --role forge=PROFILE)")
         if args.questions is not None:
@@ -116,12 +157,54 @@ def handle(args: argparse.Namespace) -> int:
         if args.questions is not None and execution is ToolExecution.SQL:
             print("turnloom: note: --questions applies to simulated execution; ignored", file=sys.stderr)
         setup = BackendSetup.create(config, record=exchange_log_path(out), cache=args.cache or None)
-        toolset = forge_with(setup, profile, source, execution, seed=args.seed, questions=args.questions, progress=say)
+        saved = questions_path(out)
+        if not args.questions_file and execution is ToolExecution.SIMULATED:
+            saved.unlink(missing_ok=True)  # only this run's question stage may leave one behind
+        try:
+            toolset = forge_with(
+                setup,
+                profile,
+                source,
+                execution,
+                seed=args.seed,
+                questions=args.questions,
+                progress=say,
+                seed_tools=args.seed_tools,
+                questions_file=args.questions_file,
+                questions_out=None if args.questions_file else saved,
+            )
+        except TurnloomError as exc:
+            if saved.exists() and not args.questions_file:
+                raise type(exc)(
+                    f"{exc}\n  the questions were saved to {saved}; add --questions-file {saved} to resume from them"
+                ) from exc
+            raise
     save_toolset(out, toolset)
     if not args.quiet:
         print(report(toolset))
     print(f"# saved {out} · {len(toolset.tools)} tools · next: turnloom run --tools {out}")
     return 0
+
+
+def _synthetic_checks(args: argparse.Namespace, profile: str | None) -> ToolExecution:
+    """--synthetic: the execution (simulated), once the options it needs are there.
+
+    Raises:
+        UsageError: sql execution, no forge profile, or no --seed-tools.
+    """
+    if given(args.execution) and args.execution != ToolExecution.SIMULATED.value:
+        raise UsageError("--synthetic has no database to run SQL on; its tools run in simulated execution")
+    if profile is None:
+        raise UsageError(
+            "--synthetic needs the forge role on a profile (--profile NAME): offline has no tools to offer"
+        )
+    if not (args.seed_tools or args.questions_file):
+        raise UsageError(
+            "--synthetic needs --seed-tools FILE (the example tools its questions start from) or --questions-file FILE"
+        )
+    if not args.synthetic.strip():
+        raise UsageError("--synthetic TOPIC: name the topic, e.g. --synthetic 'airline customer service'")
+    return ToolExecution.SIMULATED
 
 
 def _checked_out(out: Path) -> Path:
@@ -151,8 +234,15 @@ def forge_with(
     questions: int | None = None,
     derived: ForgeReport | None = None,
     progress: Progress | None = None,
+    seed_tools: str | None = None,
+    questions_file: str | None = None,
+    questions_out: Path | None = None,
 ) -> Toolset:
     """Run the forge on `profile`'s endpoint to the end, in an event loop of its own.
+
+    `seed_tools` names a seed-tools file question generation starts from (`tools.seed_tools`);
+    `questions_file` a question list that replaces the question stage; `questions_out` where the
+    question stage's list is saved as soon as it is made (`tools.question_list`).
 
     The endpoint's HTTP clients are closed before the loop ends (a later loop gets
     new ones); the exchange log stays open for the dialogue that follows.
@@ -161,11 +251,27 @@ def forge_with(
         ConfigError: unknown profile or unset key. BackendError: the endpoint failed.
     """
     endpoint = setup.endpoint(profile)
+    seeds = load_seed_tools(seed_tools) if seed_tools else None
+    given = load_questions(questions_file) if questions_file else None
+
+    def keep(asked: list[str]) -> None:
+        if questions_out is not None:
+            save_questions(questions_out, source.domain, asked)
 
     async def forge() -> Toolset:
         try:
             return await forge_toolset(
-                source, execution, endpoint, seed=seed, questions=questions, derived=derived, progress=progress
+                source,
+                execution,
+                endpoint,
+                seed=seed,
+                questions=questions,
+                derived=derived,
+                progress=progress,
+                seed_tools=seeds,
+                seed_tools_file=str(Path(seed_tools).resolve()) if seed_tools else None,
+                given_questions=given,
+                on_questions=keep,
             )
         finally:
             await endpoint.aclose()

@@ -22,9 +22,12 @@ from turnloom.core.batch.manifest import BatchConfig
 from turnloom.core.batch.memory import default_budget, dialogue_bytes, open_dialogue_cap
 from turnloom.core.batch.progress import format_duration
 from turnloom.core.batch.run import BatchReport, generate
+from turnloom.core.cli import db_dir
+from turnloom.core.cli.db_dir import BatchSteps
 from turnloom.core.cli.options import (
     DefaultStr,
     add_backend_options,
+    add_task_file_option,
     add_tools_option,
     given,
     non_negative_int,
@@ -34,7 +37,9 @@ from turnloom.core.cli.options import (
 from turnloom.core.cli.render import ProgressLine
 from turnloom.core.config import TurnloomConfig, load_config
 from turnloom.core.errors import UsageError
-from turnloom.core.models import Mode, ToolExecution
+from turnloom.core.models import DEFAULT_MAX_MESSAGES, Mode, ToolExecution
+from turnloom.core.players.task_list import TASK_LIST_FILE, load_task_list, save_batch_task_list
+from turnloom.core.tools.question_list import questions_path
 from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset
 
 # profile fields that shape what a model writes (keys and retries do not)
@@ -57,7 +62,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--domain", default=None, help="built-in domain pack (see `turnloom domains`; default: retail)")
     source.add_argument("--db", metavar="FILE.sqlite", help="use your own SQLite database instead of a built-in domain")
+    source.add_argument(
+        "--db-dir",
+        metavar="DIR",
+        help="one batch per *.sqlite in DIR, into OUT/<name>/, each with its own toolset; per-database stats at the end",
+    )
     parser.add_argument("--n", type=positive_int, required=True, help="dialogues in the batch")
+    parser.add_argument(
+        "--n-per",
+        choices=("database", "batch"),
+        default="database",
+        help="with --db-dir: --n dialogues for each database (default), or --n in all spread over them",
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     parser.add_argument(
         "--concurrency",
@@ -80,7 +96,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--tasks", type=non_negative_int, default=3, help="tasks chained per dialogue (default 3)")
     parser.add_argument(
-        "--max-messages", type=positive_int, default=400, help="stop a dialogue at this many messages (default 400)"
+        "--max-messages",
+        type=positive_int,
+        default=DEFAULT_MAX_MESSAGES,
+        help=f"stop a dialogue at this many messages (default {DEFAULT_MAX_MESSAGES:,})",
     )
     parser.add_argument("--rules", default="paper", metavar="SET", help="user-behaviour rule set (default: paper)")
     parser.add_argument(
@@ -113,6 +132,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--force", action="store_true", help="resume even though the config differs from the folder's")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     add_tools_option(parser)
+    add_task_file_option(parser)
     add_backend_options(parser)
     parser.set_defaults(handler=handle)
 
@@ -150,7 +170,12 @@ def batch_config(args: argparse.Namespace, config: TurnloomConfig, toolset: Tool
             raise UsageError(f"--db {db_arg}: no such file")
         db, db_hash = str(path), hashlib.sha256(path.read_bytes()).hexdigest()
     tools = str(Path(toolset.source).resolve()) if toolset is not None and toolset.source else None
+    task_file = str(Path(args.task_file).resolve()) if getattr(args, "task_file", None) else None
+    if task_file is not None:
+        load_task_list(task_file)  # a malformed list is named before any dialogue starts
     return BatchConfig(
+        task_file=task_file,
+        task_file_sha256=file_sha256(task_file) if task_file else None,
         domain=None if db else (domain or "retail"),
         db=db,
         db_sha256=db_hash,
@@ -213,17 +238,32 @@ def _memory_note(note: str | None) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     settings = load_config(getattr(args, "config", None))
+    if args.db_dir:
+        steps = BatchSteps(batch_config, _with_forged_toolset, _check_toolset, pick_executor, _generate, FORGED_TOOLSET)
+        return db_dir.handle(args, settings, steps)
+    if args.n_per != "database":
+        raise UsageError("--n-per spreads --n over the databases of --db-dir; add --db-dir DIR or drop it")
     toolset = load_toolset(args.tools) if args.tools else None
     config = batch_config(args, settings, toolset)
     if toolset is None and config.roles.get("forge", "offline") != "offline":
         config = _with_forged_toolset(args, config, settings)
     if config.tools is not None:
         _check_toolset(config)
+    if config.task_file is not None:
+        _check_task_file(config)
     executor = pick_executor(args, config, settings)
     progress = None if args.quiet else ProgressLine()
     report = asyncio.run(_generate(config, args, executor, progress))
     for note in report.notes:
         print(f"turnloom: note: {note}", file=sys.stderr)
+    if report.complete and (report.ran or not (Path(args.out) / TASK_LIST_FILE).exists()):
+        try:
+            save_batch_task_list(Path(args.out))
+        except OSError as exc:  # a folder that can be read but not written (a finished batch reopened)
+            print(
+                f"turnloom: note: {Path(args.out) / TASK_LIST_FILE} not written ({exc.strerror or exc})",
+                file=sys.stderr,
+            )
     print(summary(report, args.out))
     if report.interrupted:
         return 130
@@ -246,8 +286,16 @@ def _with_forged_toolset(args: argparse.Namespace, config: BatchConfig, settings
         source = ToolSource.resolve(config.domain, config.db)
         setup = BackendSetup.create(settings, record=Path(args.out) / EXCHANGE_LOG, cache=args.cache or None)
         try:
+            # a forge stopped after its question stage left them beside the toolset: start from them
+            asked = questions_path(path)
             toolset = forge_with(
-                setup, config.roles["forge"], source, ToolExecution(config.execution), seed=config.seed_start
+                setup,
+                config.roles["forge"],
+                source,
+                ToolExecution(config.execution),
+                seed=config.seed_start,
+                questions_file=str(asked) if asked.exists() else None,
+                questions_out=None if asked.exists() else asked,
             )
         finally:
             if setup.log is not None:
@@ -272,10 +320,27 @@ def _check_toolset(config: BatchConfig) -> None:
 
     toolset = config.toolset()
     assert toolset is not None
-    tools = usable_tools(toolset, ToolSource.resolve(config.domain, config.db).image, ToolExecution(config.execution))
+    tools = usable_tools(
+        toolset, ToolSource.for_tools(config.domain, config.db, toolset).image, ToolExecution(config.execution)
+    )
     warning = offline_players_warning(tools, config.roles)
     if warning:
         print(f"turnloom: warning: {warning}", file=sys.stderr)
+
+
+def _check_task_file(config: BatchConfig) -> None:
+    """Refuse, before any dialogue starts, planned tasks the batch's offline user simulator cannot play.
+
+    Raises:
+        UsageError: naming the task list, the task and the subtask.
+    """
+    from turnloom.core.batch.job import SessionFactory
+    from turnloom.core.players.task_list import offline_user_problem
+
+    session = SessionFactory(config).new(config.seed_start)
+    problem = offline_user_problem(config.task_list(), session)
+    if problem:
+        raise UsageError(f"--task-file {config.task_file}: {problem}")
 
 
 async def _generate(

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from turnloom.core.models import Mode, Session, ToolExecution
+from turnloom.core.models import DEFAULT_MAX_MESSAGES, Mode, Session, ToolExecution
 
 if TYPE_CHECKING:
     from turnloom.core.players.setup import BackendSetup
@@ -85,8 +85,8 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-messages",
         type=positive_int,
-        default=DefaultInt(400),
-        help="pause after this many messages (default 400)",
+        default=DefaultInt(DEFAULT_MAX_MESSAGES),
+        help=f"pause after this many messages (default {DEFAULT_MAX_MESSAGES:,})",
     )
     parser.add_argument(
         "--rules", default="paper", metavar="SET", help="user-behaviour rule set (default: paper; `none` for no rules)"
@@ -121,6 +121,17 @@ def add_tools_option(parser: argparse.ArgumentParser) -> None:
         metavar="TOOLS.json",
         help="use the tools of this toolset file (made by `turnloom forge`) instead of deriving them; "
         "checked against the database first. Its domain and execution are the defaults",
+    )
+
+
+def add_task_file_option(parser: argparse.ArgumentParser) -> None:
+    """--task-file FILE."""
+    parser.add_argument(
+        "--task-file",
+        metavar="FILE",
+        help="take the dialogues' tasks from this task list (the tasks.jsonl `generate` writes, or your own: "
+        "goal, subtasks, difficulty, rubric per task) instead of the task generator; a batch's dialogues take "
+        "--tasks of them each, in turn",
     )
 
 

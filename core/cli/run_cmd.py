@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from turnloom.core.cli.options import (
     add_backend_options,
     add_generation_options,
+    add_task_file_option,
     add_tools_option,
     backend_setup,
     given,
@@ -33,7 +34,7 @@ from turnloom.core.engine.engine import MessageCommitted
 from turnloom.core.errors import SessionFileError, UsageError
 from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.lifecycle.live_session import LiveSession
-from turnloom.core.models import FinishReason, Mode, RoleName, Session, ToolExecution
+from turnloom.core.models import FinishReason, Mode, RoleName, Session, Task, ToolExecution
 from turnloom.core.quality.metrics import dialogue_stats
 from turnloom.core.storage.session_folder import file_name_part
 from turnloom.core.storage.snapshot import load_session
@@ -65,6 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="print only the summary line")
     add_tools_option(parser)
+    add_task_file_option(parser)
     add_backend_options(parser)
     parser.set_defaults(handler=handle)
 
@@ -91,10 +93,17 @@ def handle(args: argparse.Namespace) -> int:
             max_messages=args.max_messages,
             rule_set=args.rules,
             toolset=toolset,
+            planned_tasks=_planned_tasks(args),
         )
         out = Path(args.out) if args.out else default_output(session)
     refuse_replacing_another_session(out, session, Path(args.from_file) if args.from_file else None)
     backends = backend_setup(args, session, out)
+    if not args.from_file and session.config.planned_tasks:
+        from turnloom.core.players.task_list import offline_user_problem
+
+        problem = offline_user_problem(session.config.planned_tasks, session)
+        if problem:
+            raise UsageError(f"--task-file {args.task_file}: {problem}")
     if backends is not None and not args.from_file and not args.tools:
         _forge_tools(session, backends, args.quiet)
     if not args.from_file:
@@ -104,6 +113,16 @@ def handle(args: argparse.Namespace) -> int:
         if warning:
             print(f"turnloom: warning: {warning}", file=sys.stderr)
     return run_and_save(session, out, quiet=args.quiet, backends=backends)
+
+
+def _planned_tasks(args: argparse.Namespace) -> list[Task] | None:
+    """--task-file: its first --tasks tasks (all of them when --tasks is not given); None without one."""
+    if not args.task_file:
+        return None
+    from turnloom.core.players.task_list import load_task_list
+
+    tasks = load_task_list(args.task_file)
+    return tasks[: int(args.tasks)] if given(args.tasks) else tasks
 
 
 def _source(args: argparse.Namespace, toolset: Toolset | None) -> tuple[str | None, str | None, ToolExecution]:

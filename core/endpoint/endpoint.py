@@ -59,6 +59,7 @@ from turnloom.core.endpoint.exchange import (
     split_think,
 )
 from turnloom.core.endpoint.exchange_log import ExchangeCache, ExchangeLog
+from turnloom.core.endpoint.pool import EndpointPool
 from turnloom.core.endpoint.retry import RetryPolicy
 from turnloom.core.endpoint.wire import (
     AiohttpWire,
@@ -313,13 +314,22 @@ class Endpoint:
         if self._wire is None or self._loop is not loop:
             self._loop = loop
             key, profile = self._key(), self.profile
-            if self.client == "aiohttp":
-                self._wire = AiohttpWire(profile.base_url, key, profile.timeout, profile.deadline, self.where)
+            urls = profile.urls
+            if len(urls) > 1:  # several instances: spread and fail over (`pool`)
+                self._wire = EndpointPool(
+                    urls, lambda url: self._wire_for(profile.model_copy(update={"base_url": url}), key)
+                )
             else:
-                self._wire = SdkWire(profile, key, self.where)
+                self._wire = self._wire_for(profile, key)
             self._semaphore = asyncio.Semaphore(self.max_in_flight)
         assert self._wire is not None and self._semaphore is not None
         return self._wire, self._semaphore
+
+    def _wire_for(self, profile: Profile, key: str) -> Wire:
+        where = f"profile {self.name!r} ({profile.base_url}, model {profile.model})"
+        if self.client == "aiohttp":
+            return AiohttpWire(profile.base_url, key, profile.timeout, profile.deadline, where)
+        return SdkWire(profile, key, where)
 
     @property
     def max_in_flight(self) -> int:

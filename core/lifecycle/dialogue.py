@@ -16,14 +16,24 @@ from typing import TYPE_CHECKING, Any
 from turnloom.core.domains import get_pack
 from turnloom.core.engine.engine import DialogueEngine, SessionRecorder
 from turnloom.core.errors import DatabaseError, UsageError
-from turnloom.core.models import GenerationConfig, Mode, Session, ToolExecution, Usage, new_session_id
-from turnloom.core.players.forging import ToolSource, derived_tools
+from turnloom.core.models import (
+    DEFAULT_MAX_MESSAGES,
+    GenerationConfig,
+    Mode,
+    Session,
+    Task,
+    ToolExecution,
+    Usage,
+    new_session_id,
+)
+from turnloom.core.players.forging import ToolSource, derived_tools, is_pack
 from turnloom.core.players.offline import offline_roles
 from turnloom.core.players.offline.knowledge import knowledge_or_none
 from turnloom.core.players.roles import RoleSet
+from turnloom.core.players.task_list import PlannedTasks
 from turnloom.core.rules.catalog import rule_config
 from turnloom.core.rules.check import DomainReading, build_rule_checker
-from turnloom.core.tools.dbimage import build_pack_image, load_database_image
+from turnloom.core.tools.dbimage import build_pack_image, empty_database_image, load_database_image
 from turnloom.core.tools.environment import ToolEnvironment
 from turnloom.core.tools.toolset import Toolset, usable_tools
 
@@ -38,6 +48,8 @@ def base_image(session: Session) -> bytes:
         DatabaseError: when the session's database file is missing or unusable.
     """
     if session.db_path is None:
+        if session.config.execution is ToolExecution.SIMULATED and not is_pack(session.domain):
+            return empty_database_image()  # synthetic tools (forged with no database): nothing to query
         return build_pack_image(get_pack(session.domain))
     return load_database_image(session.db_path)
 
@@ -49,11 +61,12 @@ def create_session(
     execution: ToolExecution = ToolExecution.SQL,
     seed: int = 0,
     tasks: int = 3,
-    max_messages: int = 400,
+    max_messages: int = DEFAULT_MAX_MESSAGES,
     rule_set: str | None = "paper",
     session_id: str | None = None,
     created_at: str | None = None,
     toolset: Toolset | None = None,
+    planned_tasks: list[Task] | None = None,
 ) -> Session:
     """A new, empty session with tools derived from the domain's database (or a toolset's).
 
@@ -65,12 +78,14 @@ def create_session(
             recorded session byte for byte; fresh ones when None.
         toolset: use these tools instead of the derived ones, once `check_tools` has
             found them fit for this database and tool execution.
+        planned_tasks: the dialogue's tasks from a task list (`players.task_list`), used in
+            order in place of the task generator; `tasks` becomes their number.
 
     Raises:
         DomainError: unknown domain. DatabaseError: unusable database file.
         ToolsetError: a toolset whose tools cannot serve this session.
     """
-    source = ToolSource.resolve(domain, db_path)
+    source = ToolSource.for_tools(domain, db_path, toolset)
     if toolset is None:
         tools = derived_tools(source).tools
     else:
@@ -85,9 +100,10 @@ def create_session(
         mode=mode,
         execution=execution,
         seed=seed,
-        tasks=tasks,
+        tasks=len(planned_tasks) if planned_tasks else tasks,
         max_messages=max_messages,
         rule_set=rule_set if mode is Mode.USER_ORIENTED else None,
+        planned_tasks=list(planned_tasks or []),
         **drawn,
     )
     identity: dict[str, Any] = {"id": session_id, "created_at": created_at}
@@ -130,6 +146,8 @@ def open_engine(
         roles = build_roles(session, config, environment, backends)
     if roles is None:
         roles = offline_roles(session, environment)
+    if session.config.planned_tasks:
+        roles.tasks = PlannedTasks(session.config.planned_tasks, roles.tasks)
     environment.simulator = roles.tool
     if session.config.execution is ToolExecution.SIMULATED and roles.tool is None:
         raise DatabaseError("simulated execution needs a tool simulator role")

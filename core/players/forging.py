@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from turnloom.core.domains import get_pack
+from turnloom.core.domains import get_pack, pack_names
 from turnloom.core.errors import BackendError, DatabaseError
 from turnloom.core.models import Session, ToolExecution, ToolSpec
-from turnloom.core.tools.dbimage import build_pack_image, load_database_image
+from turnloom.core.tools.dbimage import build_pack_image, empty_database_image, load_database_image
 from turnloom.core.tools.derive import ForgeReport, derive_tools
 from turnloom.core.tools.toolset import DroppedTool, Toolset
 
@@ -60,8 +60,29 @@ class ToolSource:
         return cls(pack.name, None, build_pack_image(pack))
 
     @classmethod
+    def synthetic(cls, topic: str) -> ToolSource:
+        """No database (the paper's synthetic-tool variant): tools come from questions about `topic`."""
+        return cls(topic, None, empty_database_image())
+
+    @classmethod
+    def for_tools(cls, domain: str | None, db: str | Path | None, toolset: Toolset | None) -> ToolSource:
+        """The database a dialogue with `toolset` runs on: none for a synthetic toolset, else as `resolve`.
+
+        Raises:
+            DomainError: unknown domain. DatabaseError: unusable database file.
+        """
+        if toolset is not None and toolset.synthetic and db is None and domain in (None, toolset.domain):
+            return cls.synthetic(toolset.domain)
+        return cls.resolve(domain, db)
+
+    @classmethod
     def of_session(cls, session: Session, image: bytes) -> ToolSource:
         return cls(session.domain, session.db_path, image)
+
+
+def is_pack(name: str) -> bool:
+    """Whether `name` is a built-in domain pack."""
+    return name in pack_names()
 
 
 def derived_tools(source: ToolSource) -> ForgeReport:
@@ -102,6 +123,10 @@ async def forge_toolset(
     questions: int | None = None,
     derived: ForgeReport | None = None,
     progress: Progress | None = None,
+    seed_tools: list[ToolSpec] | None = None,
+    seed_tools_file: str | None = None,
+    given_questions: list[str] | None = None,
+    on_questions: Callable[[list[str]], None] | None = None,
 ) -> Toolset:
     """Forge a toolset for `source` on `endpoint` (the forge role's profile).
 
@@ -115,6 +140,13 @@ async def forge_toolset(
         derived: the introspected tools, when already at hand.
         progress: called with a short line after each stage (and each question,
             with `final=False` until the last).
+        seed_tools: the example tools question generation starts from (simulated);
+            None for the first introspected `search_` tools. `seed_tools_file` names
+            their file in the toolset.
+        given_questions: questions to make tools for instead of generating them
+            (simulated; a question list file, `tools.question_list`).
+        on_questions: called with the questions as soon as the question stage ends
+            (the forge command saves them, so a stopped forge resumes from there).
 
     Raises:
         DatabaseError: no tool can be derived (sql). BackendError: the endpoint
@@ -123,7 +155,12 @@ async def forge_toolset(
     from turnloom.core.players.llm.forge import LLMForge
 
     say = progress or (lambda _line, final=True: None)
-    derived = derived or derived_tools(source)
+    synthetic = source.db is None and not is_pack(source.domain)
+    if synthetic and (execution is ToolExecution.SQL or not (seed_tools or given_questions)):
+        raise DatabaseError(
+            f"{source.domain}: no database: forge synthetic tools in simulated execution from seed tools"
+        )
+    derived = derived or (ForgeReport(tools=[], dropped=[]) if synthetic else derived_tools(source))
     forge = LLMForge(endpoint, seed=seed)
     dropped = [DroppedTool(name=n, reason=r, stage="derive") for n, r in derived.dropped]
     asked: list[str] = []
@@ -134,11 +171,14 @@ async def forge_toolset(
         dropped += [DroppedTool(name=n, reason=r, stage="sql_tools") for n, r in report.dropped]
         say(f"sql tools: {len(report.tools)} kept, {len(report.dropped)} dropped")
     else:
-        seeds = [t for t in derived.tools if t.name.startswith("search_")][:SEED_TOOLS] or derived.tools[:SEED_TOOLS]
-        asked = await forge.questions(source.domain, seeds)
+        searches = [t for t in derived.tools if t.name.startswith("search_")]
+        seeds = seed_tools or searches[:SEED_TOOLS] or derived.tools[:SEED_TOOLS]
+        asked = list(given_questions) if given_questions else await forge.questions(source.domain, seeds)
         if questions is not None:
             asked = asked[:questions]
-        say(f"questions: {len(asked)}")
+        if on_questions is not None and not given_questions:
+            on_questions(asked)
+        say(f"questions: {len(asked)}" + (" (from the file)" if given_questions else ""))
         for number, question in enumerate(asked, start=1):
             tools += await forge.tools_for(source.domain, question, tools)
             say(f"tools: {len(tools)} after question {number}/{len(asked)}", final=number == len(asked))
@@ -157,6 +197,8 @@ async def forge_toolset(
         domain=source.domain,
         db=source.db,
         execution=execution,
+        synthetic=synthetic,
+        seed_tools=seed_tools_file if execution is ToolExecution.SIMULATED else None,
         forge=endpoint.name,
         model=endpoint.profile.model,
         seed=seed,

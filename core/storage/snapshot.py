@@ -334,7 +334,10 @@ def _parse_json(text: str, source: str | os.PathLike[str]) -> Any:
     except RecursionError:
         raise SessionFileError(f"{source}: {_TOO_DEEP}") from None
     except json.JSONDecodeError as exc:
-        at_end = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        rest = text[exc.pos :].rstrip()
+        # a cut inside a literal (`nul`, `tr`) leaves a prefix of it where a value was expected
+        cut_literal = exc.msg == "Expecting value" and any(word.startswith(rest) for word in ("true", "false", "null"))
+        at_end = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string") or cut_literal
         if at_end:
             raise SessionFileError(f"{source}: line {exc.lineno}, column {exc.colno}: {_TRUNCATED_HINT}") from None
         raise SessionFileError(f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None

@@ -22,6 +22,16 @@ from turnloom.core.errors import DatabaseError
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
+def empty_database_image() -> bytes:
+    """A database with no tables: what a dialogue on synthetic tools (no database) runs over."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.execute("PRAGMA user_version = 1")  # an untouched database has no pages to serialize
+        return connection.serialize()
+    finally:
+        connection.close()
+
+
 def load_database_image(path: str | Path, *, timeout: float = 1.0) -> bytes:
     """Read a user's SQLite file into memory, opening it read-only.
 

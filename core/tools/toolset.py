@@ -69,6 +69,11 @@ class Toolset(BaseModel):
     """The user-supplied SQLite file the tools were forged for (absolute path); None for a domain."""
     execution: ToolExecution = ToolExecution.SQL
     """The tool execution the tools were forged for."""
+    synthetic: bool = False
+    """Forged with no database (the paper's synthetic-tool variant): `domain` is a topic, not a pack, and
+    dialogues run in simulated execution over an empty database."""
+    seed_tools: str | None = None
+    """The seed-tools file question generation started from (`--seed-tools`); None for the introspected tools."""
     forge: str = "offline"
     """The profile that played the forge role, or `offline` (introspection only)."""
     model: str | None = None

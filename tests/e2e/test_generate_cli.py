@@ -91,7 +91,8 @@ def test_a_thousand_dialogues_survive_ctrl_c_and_sigkill_and_resume_without_loss
     assert f"{N}/{N} done" in done.stdout
 
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted([*(session_file_name(s) for s in range(N)), "manifest.json"])
+    # the sessions, the manifest, and the batch's task list (the task stage's artifact, `--task-file`)
+    assert names == sorted([*(session_file_name(s) for s in range(N)), "manifest.json", "tasks.jsonl"])
     manifest = load_manifest(out)
     assert [e.seed for e in manifest.dialogues] == list(range(N))
     assert {e.status.value for e in manifest.dialogues} == {"done"}

@@ -44,7 +44,9 @@ class DomainKnowledge:
 
 def knowledge_for(session: Session, environment=None) -> DomainKnowledge:
     """The domain knowledge for a session: its built-in pack, or one derived from its tools."""
-    if session.db_path is None:
+    from turnloom.core.domains import pack_names
+
+    if session.db_path is None and session.domain in pack_names():
         return _builtin_knowledge(session.domain)
     from turnloom.core.players.offline.generic import derive_pack
 
