@@ -108,6 +108,21 @@ def check_messages(messages: list[ChatMessage], tools: Mapping[str, ToolSpec]) -
         raise RecordRejected(f"tool call(s) {', '.join(map(repr, pending))} have no result")
 
 
+def check_reasoning(messages: list[ChatMessage]) -> None:
+    """Reasoning traces an export keeps: no stop tokens, no reasoning markup of their own.
+
+    Raises:
+        RecordRejected: naming the first offending message.
+    """
+    for index, message in enumerate(messages):
+        reasoning = message.reasoning or ""
+        for token in STOP_TOKENS:
+            if token in reasoning:
+                raise RecordRejected(f"message {index} ({message.role}): its reasoning contains the stop token {token}")
+        if markup := REASONING.search(reasoning):
+            raise RecordRejected(f"message {index} ({message.role}): its reasoning contains the markup {markup[0]}")
+
+
 def _check_arguments(where: str, name: str, arguments: str, tools: Mapping[str, ToolSpec]) -> None:
     spec = tools.get(name)
     if spec is None:
