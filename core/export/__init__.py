@@ -138,7 +138,7 @@ def build_record(
         messages = cut_before_unweighted(messages, fmt)
     if options.system:
         messages = with_system_prompt(session, messages)
-    if options.parallel_calls is ParallelCalls.SEQUENTIAL:
+    if options.parallel_calls == ParallelCalls.SEQUENTIAL:
         messages = sequential_calls(messages)
     tools = listed_tools(session, messages, options.tools)
     secrets = secret_env_values() if env_values is None else env_values

@@ -9,7 +9,8 @@ Hostile text cannot break the tags:
 - the JSON inside `<tools>`, `<tool_call>` and `<tool_response>` writes `<`, `>` and `&` as
   `\u003c`, `\u003e`, `\u0026` (the same JSON once parsed), so no argument or result can close a
   tag early or start one;
-- message text may not contain the tags this format uses for structure, and the text an
+- user, system and assistant text may not contain the tags this format uses for structure
+  (a tool result may: it is written inside that escaped JSON), and the text an
   assistant writes beside its calls may not hold `<` or `&`: Hermes' own call extractor parses
   that turn as XML, where either one is an error. Such records are skipped with the reason.
 
@@ -59,7 +60,7 @@ def build(
     """
     check_chat_order(messages)
     for index, message in enumerate(messages):
-        for tag in TAGS:
+        for tag in TAGS if message.role is not Role.TOOL else ():  # results go inside escaped JSON
             if tag in message.text:
                 raise RecordRejected(f"message {index} ({message.role}) contains the tag {tag}")
         if message.tool_calls and ("<" in message.text or "&" in message.text):
