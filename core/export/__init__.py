@@ -23,6 +23,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from turnloom.core.export import hermes, hf, openai, sharegpt
@@ -64,6 +65,7 @@ __all__ = [
     "build_record",
     "check_options",
     "export_sessions",
+    "sources_path",
     "training_messages",
 ]
 
@@ -190,7 +192,8 @@ def export_sessions(
         options: how to shape every record (default: `ExportOptions()`).
 
     Returns:
-        How many records were written, and each skipped session id with its reason.
+        How many records were written, and each skipped session id with its reason. Beside
+        the output, `sources_path(out_path)` lists each record's session, domain and database.
 
     Raises:
         ValueError: unknown format, or options it cannot honour (`check_options`).
@@ -202,6 +205,7 @@ def export_sessions(
     report = ExportReport()
     seen: set[str] = set()
     lines: list[str] = []
+    origins: list[dict[str, str | None]] = []
     for session in sessions:
         if only_finished and session.finish_reason is not FinishReason.USER_DONE:
             reason = session.finish_reason.value if session.finish_reason else "not finished"
@@ -214,6 +218,7 @@ def export_sessions(
         try:
             record = build_record(session, fmt, secrets, options)
             lines.append(jsonl_line(record))
+            origins.append({"session": session.id, "domain": session.domain, "db": session.db_path})
         except RecordRejected as exc:
             report.skipped.append((session.id, str(exc)))
             continue
@@ -222,5 +227,19 @@ def export_sessions(
             continue
     with atomic_writer(out_path) as out:
         out.writelines(lines)
+    with atomic_writer(sources_path(out_path)) as out:
+        json.dump({"format": fmt, "records": origins}, out, ensure_ascii=False, indent=1)
+        out.write("\n")
     report.written = len(lines)
     return report
+
+
+def sources_path(out_path: str | os.PathLike[str]) -> Path:
+    """The file beside an export naming each record's session, domain and database (line by line).
+
+    `run --from EXPORT.jsonl --record N` reads it to continue a record where it was made. Its
+    name ends in `.sources`, not `.json`, so a loader given the export's folder does not read
+    it as data.
+    """
+    path = Path(out_path)
+    return path.with_name(path.name + ".sources")
