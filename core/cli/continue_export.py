@@ -88,7 +88,9 @@ def record_origin(source: Path, record: int | None) -> dict[str, Any] | None:
     return origin
 
 
-def choose_source(source: Path, record: int | None, domain: str | None, db: str | None) -> tuple[str | None, str | None]:
+def choose_source(
+    source: Path, record: int | None, domain: str | None, db: str | None
+) -> tuple[str | None, str | None]:
     """The domain and database to continue an exported record in.
 
     Args:

@@ -18,6 +18,7 @@ checks (`record_checks`), the formats.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from turnloom.core.export.options import ToolSelection
 from turnloom.core.export.record_checks import RecordRejected
@@ -52,7 +53,7 @@ def sequential_calls(messages: list[ChatMessage]) -> list[ChatMessage]:
             results.append(messages[index])
             index += 1
         for n, result in enumerate(results):
-            update = {"tool_calls": [calls[result.tool_call_id or ""]]}
+            update: dict[str, Any] = {"tool_calls": [calls[result.tool_call_id or ""]]}
             if n:
                 update |= {"content": None, "reasoning": None}
             out.append(message.model_copy(update=update))

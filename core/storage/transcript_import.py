@@ -147,7 +147,9 @@ def _message(raw: Any, index: int, source: str | os.PathLike[str]) -> ChatMessag
     reasoning = raw.get("reasoning", raw.get("reasoning_content"))
     weight = raw.get("weight")
     if weight is not None and (role is not Role.ASSISTANT or isinstance(weight, bool) or weight not in (0, 1)):
-        raise TranscriptError(f"{where}: weight must be 0 or 1 on an assistant message, not {weight!r} on a {role_name}")
+        raise TranscriptError(
+            f"{where}: weight must be 0 or 1 on an assistant message, not {weight!r} on a {role_name}"
+        )
     if role is Role.TOOL and not raw.get("tool_call_id"):
         raise TranscriptError(f'{where}: a tool message needs "tool_call_id" (the id of the call it answers)')
     try:

@@ -264,7 +264,10 @@ def test_sharegpt_merges_and_drops_as_documented(tmp_path: Path) -> None:
         {"name": "get_weather", "arguments": {"city": "Paris 0"}},
         {"name": "get_weather", "arguments": {"city": "Oslo 0"}},
     ]
-    assert turns[2]["value"] == '{"temp_c": 20, "sky": "clear"}\n</tool_response>\n<tool_response>\n{"temp_c": 20, "sky": "clear"}'
+    assert (
+        turns[2]["value"]
+        == '{"temp_c": 20, "sky": "clear"}\n</tool_response>\n<tool_response>\n{"temp_c": 20, "sky": "clear"}'
+    )
     assert record["system"] == "You are a helpful assistant."
 
 

@@ -259,7 +259,9 @@ def llamafactory_default_tool_formatter(tools: list[dict[str, Any]]) -> str:
         for name, param in tool["parameters"]["properties"].items():
             required = ", required" if name in tool["parameters"].get("required", []) else ""
             enum = ", should be one of [{}]".format(", ".join(param["enum"])) if param.get("enum") else ""
-            items = ", where each item should be {}".format(param["items"].get("type", "")) if param.get("items") else ""
+            items = (
+                ", where each item should be {}".format(param["items"].get("type", "")) if param.get("items") else ""
+            )
             param_text += "  - {name} ({type}{required}): {desc}{enum}{items}\n".format(
                 name=name,
                 type=param.get("type", ""),
@@ -268,7 +270,9 @@ def llamafactory_default_tool_formatter(tools: list[dict[str, Any]]) -> str:
                 enum=enum,
                 items=items,
             )
-        text += f"> Tool Name: {tool['name']}\nTool Description: {tool.get('description', '')}\nTool Args:\n{param_text}\n"
+        text += (
+            f"> Tool Name: {tool['name']}\nTool Description: {tool.get('description', '')}\nTool Args:\n{param_text}\n"
+        )
     return text
 
 
