@@ -33,10 +33,10 @@ from turnloom.core.export.record_checks import (
     check_messages,
     check_reasoning,
     check_secrets,
+    check_tool_secrets,
     secret_env_values,
     strings_in,
 )
-from turnloom.core.export.schemas import portable_function
 from turnloom.core.export.shaping import cut_before_unweighted, listed_tools, sequential_calls, with_system_prompt
 from turnloom.core.models import ChatMessage, FinishReason, Role, Session, ToolSpec
 from turnloom.core.storage.snapshot import atomic_writer
@@ -149,10 +149,11 @@ def build_record(
     sources += [
         (f"message {i}: arguments of {c.name!r}", c.arguments) for i, m in enumerate(messages) for c in m.tool_calls
     ]
-    sources += [(f"tool {s.name!r}", json.dumps(portable_function(s), ensure_ascii=False)) for s in tools]
     check_secrets(sources, secrets)
+    check_tool_secrets(((f"tool {s.name!r}", json.dumps(s.to_openai(), ensure_ascii=False)) for s in tools), secrets)
     record = builder(session, messages, tools, options)
-    check_secrets(strings_in(record, "record"), secrets)
+    # what the builder added (system prompt, tags, separators); the tools were checked above
+    check_secrets(strings_in({k: v for k, v in record.items() if k != "tools"}, "record"), secrets)
     return record
 
 
