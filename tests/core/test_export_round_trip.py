@@ -6,16 +6,15 @@ continues in (or why it cannot).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 from pathlib import Path
 
 import pytest
+from test_fork_continue import generated
 
 from turnloom.core.cli import main
 from turnloom.core.export import ExportOptions, export_sessions, sources_path
-from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import Provenance, Role, Session
 from turnloom.core.storage.snapshot import load_session
 
@@ -25,17 +24,9 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-def generated(domain: str, seed: int, db_path: Path | None = None) -> Session:
-    session = create_session(None if db_path else domain, db_path=db_path, seed=seed, tasks=1)
-    engine = open_engine(session)
-    asyncio.run(engine.run())
-    engine.environment.close()
-    return session
-
-
 @pytest.fixture(scope="module")
 def airline() -> Session:
-    session = generated("airline", 2)
+    session = generated("airline", 2, tasks=1)
     replies = [m for m in session.messages if m.role is Role.ASSISTANT and not m.tool_calls]
     replies[1].meta.weight = 0  # the curator masked the second reply
     return session
@@ -49,7 +40,7 @@ def _continued(out: str) -> Session:
 def test_an_exported_record_continues_in_its_domain_with_its_weights(
     airline: Session, fmt: str, strings: bool | None
 ) -> None:
-    retail = generated("retail", 3)
+    retail = generated("retail", 3, tasks=1)
     options = ExportOptions(json_strings=strings)
     export_sessions([retail, airline], fmt, "train.jsonl", env={}, options=options)
     assert main(["run", "--quiet", "--from", "train.jsonl", "--record", "2", "--out", "c.session.json"]) == 0
@@ -101,7 +92,7 @@ def test_a_record_made_on_a_database_continues_there_or_refuses_when_it_is_gone(
 ) -> None:
     db = tmp_path / "mine.sqlite"
     shutil.copy(sql_shop_path, db)
-    session = generated("", 4, db_path=db)
+    session = generated(None, 4, db_path=db, tasks=1)
     export_sessions([session], "openai", "train.jsonl", env={})
     assert json.loads(sources_path("train.jsonl").read_text())["records"][0]["db"] == str(db.resolve())
     assert main(["run", "--quiet", "--from", "train.jsonl", "--out", "c.session.json"]) == 0
