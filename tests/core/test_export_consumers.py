@@ -158,10 +158,19 @@ def load_with_datasets(path: Path, cache: Path) -> list[dict[str, Any]]:
     return [dict(row) for row in loaded]
 
 
-@pytest.mark.parametrize(("fmt", "strings"), [("hf", None), ("openai", True)])
+def _datasets_version() -> tuple[int, int]:
+    datasets = pytest.importorskip("datasets", reason="datasets is not installed (not in the test extra: ~400 MB)")
+    major, minor = datasets.__version__.split(".")[:2]
+    return int(major), int(minor)
+
+
+@pytest.mark.parametrize(("fmt", "strings"), [("hf", None), ("openai", True), ("hf", False), ("openai", None)])
 def test_a_datasets_round_trip_gives_back_every_record_as_written(
     tmp_path: Path, fmt: str, strings: bool | None
 ) -> None:
+    if strings is not True and fmt == "openai" or strings is False:
+        if _datasets_version() < (4, 7):
+            pytest.skip("nested objects load faithfully from datasets 4.7 on (see the test below for 4.0)")
     records = export(tmp_path, both_shapes(), fmt, json_strings=strings)
     rows = load_with_datasets(tmp_path / f"{fmt}.jsonl", tmp_path / "cache")
     for record, row in zip(records, rows, strict=True):
@@ -173,8 +182,7 @@ def test_a_datasets_round_trip_gives_back_every_record_as_written(
 
 def test_a_datasets_round_trip_of_nested_objects_is_not_faithful_before_4_7(tmp_path: Path) -> None:
     records = export(tmp_path, both_shapes(), "hf", json_strings=False)
-    datasets = pytest.importorskip("datasets", reason="datasets is not installed (not in the test extra: ~400 MB)")
-    if tuple(int(p) for p in datasets.__version__.split(".")[:2]) >= (4, 7):
+    if _datasets_version() >= (4, 7):
         pytest.skip("datasets >= 4.7 keeps nested objects with its Json() type")
     try:
         rows = load_with_datasets(tmp_path / "hf.jsonl", tmp_path / "cache")
