@@ -1,9 +1,10 @@
 """`turnloom run --from FILE [--at N] [--tasks K] [--out NEW]`: the session a continued run starts from.
 
 FILE is either a saved session (`*.session.json`/`*.session.toml`, its journal
-recovered) or a plain OpenAI-style transcript (`{"messages": [...]}` or a bare
-list; see `transcript`). `run_cmd` calls `session_to_continue(args)` and drives
-the result with the same engine as a new run.
+recovered), a plain OpenAI-style transcript (`{"messages": [...]}` or a bare
+list; see `transcript`), or an openai/hf export (`*.jsonl`, one record picked
+with `--record N`; see `continue_export`). `run_cmd` calls
+`session_to_continue(args)` and drives the result with the same engine as a new run.
 
 Saved sessions continue after their last message, or from message N (the rest
 dropped, the database rebuilt to that point). `--tasks K` adds K tasks to the
@@ -15,8 +16,10 @@ session keeps its own seed and limits unless `--seed`/`--max-messages` are
 given; a session stopped at its message limit gets room for as many messages
 again (`DEFAULT_ROOM`).
 
-A transcript becomes a new session for `--domain`/`--db` (default retail) whose
-messages are marked `provenance=imported`, with K tasks (default 1).
+A transcript becomes a new session for `--domain`/`--db` (default retail, said
+in a note) whose messages are marked `provenance=imported`, with K tasks
+(default 1). An exported record continues in the domain or database its
+export's sources file names.
 
 The output is a new file next to FILE unless `--out` names one; a new file is a
 new session whose `parent` notes FILE and the cut. Only `--out FILE` itself
@@ -30,6 +33,7 @@ import json
 import sys
 from pathlib import Path
 
+from turnloom.core.cli.continue_export import choose_source, exported_record
 from turnloom.core.cli.loading import checked_at, load_for_command
 from turnloom.core.cli.options import given
 from turnloom.core.errors import UsageError
@@ -37,6 +41,7 @@ from turnloom.core.lifecycle.dialogue import base_image, create_session, fork_se
 from turnloom.core.models import FinishReason, Mode, Session, ToolExecution
 from turnloom.core.storage.snapshot import format_for, read_text
 from turnloom.core.storage.transcript_import import (
+    Transcript,
     TranscriptError,
     load_transcript,
     looks_like_transcript,
@@ -65,11 +70,14 @@ def session_to_continue(args: argparse.Namespace) -> tuple[Session, Path]:
         DatabaseError, DomainError: the session's database cannot be rebuilt.
     """
     source = Path(args.from_file)
-    format_for(source)  # .json or .toml only
-    if _is_transcript(source):
-        session = _from_transcript(source, args)
+    record = getattr(args, "record", None)
+    if source.suffix.lower() == ".jsonl":
+        session = _from_export(source, record, args)
+    elif record is not None:
+        raise UsageError("--record N picks a record of an exported .jsonl file; FILE is not one")
     else:
-        session = _from_session(source, args)
+        format_for(source)  # .json or .toml only
+        session = _from_transcript(source, args) if _is_transcript(source) else _from_session(source, args)
     out = Path(args.out) if args.out else continuation_path(source, session)
     # fail before any file is written if the database is gone or the log no longer fits it
     SqlEnvironment.rebuilt(base_image(session), session.write_log).close()
@@ -149,19 +157,39 @@ def _is_transcript(source: Path) -> bool:
     return looks_like_transcript(data)
 
 
+def _from_export(source: Path, record: int | None, args: argparse.Namespace) -> Session:
+    transcript, name = exported_record(source, record)
+    domain, db = choose_source(source, record, args.domain, args.db)
+    return _session_around(transcript, name, args, domain, db)
+
+
 def _from_transcript(source: Path, args: argparse.Namespace) -> Session:
-    transcript = load_transcript(source)
+    if args.domain is None and args.db is None:
+        print(
+            f"turnloom: note: a transcript records no domain; continuing {source.name} in the default domain "
+            "(--domain or --db to choose)",
+            file=sys.stderr,
+        )
+    return _session_around(load_transcript(source), str(source), args, args.domain, args.db)
+
+
+def _session_around(
+    transcript: Transcript, source: str, args: argparse.Namespace, domain: str | None, db: str | None
+) -> Session:
     if args.at is not None:
         if args.at > len(transcript.messages):
             raise UsageError(f"--at {args.at} is outside the transcript (0..{len(transcript.messages)} messages)")
         data = [m.to_openai() for m in transcript.messages[: args.at]]
         try:
-            transcript.messages = parse_transcript(data, f"{source} (first {args.at} messages)").messages
+            kept = parse_transcript(data, f"{source} (first {args.at} messages)").messages
         except TranscriptError as exc:
             raise UsageError(str(exc)) from None
+        for message, original in zip(kept, transcript.messages, strict=False):
+            message.meta = original.meta  # weights survive the cut
+        transcript.messages = kept
     session = create_session(
-        domain=args.domain,
-        db_path=args.db,
+        domain=domain,
+        db_path=db,
         mode=Mode(args.mode),
         execution=ToolExecution(args.execution),
         seed=int(args.seed),
@@ -172,7 +200,7 @@ def _from_transcript(source: Path, args: argparse.Namespace) -> Session:
     known = {t.name for t in session.tools}
     session.tools += [t for t in transcript.tools if t.name not in known]
     session.messages = transcript.messages
-    session.title = f"imported from {source.name}"
+    session.title = f"imported from {Path(source).name}"
     if not given(args.max_messages) and len(session.messages) >= session.config.max_messages:
         session.config.max_messages = len(session.messages) + DEFAULT_ROOM
     _set_room(session, args)

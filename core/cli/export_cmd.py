@@ -41,8 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="keep only sessions whose verdict accepts them (the named checks, and the rubric judge "
         "where mapped; see turnloom.core.quality.verdict)",
     )
+    from turnloom.core.cli.export_options import add_export_options
     from turnloom.core.cli.verdicts import add_judge_option
 
+    add_export_options(parser)
     add_judge_option(parser)
     parser.set_defaults(handler=run)
 
@@ -80,6 +82,9 @@ def read_named_sessions(paths: list[str]) -> list[tuple[Path, Session]]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the export; print counts and every skip reason."""
+    from turnloom.core.cli.export_options import export_options_from
+
+    options = export_options_from(args)
     out = Path(args.out)
     if not out.parent.is_dir():
         raise UsageError(f"{args.out}: folder {out.parent} does not exist")
@@ -97,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         verdicts = [(session, verdict_for(session, max_messages=limit)) for session in sessions]
         sessions = [session for session, verdict in verdicts if verdict.accepted]
         invalid = [(s.id, "invalid: " + "; ".join(reasons(v))) for s, v in verdicts if not v.accepted]
-    report = export_sessions(sessions, args.fmt, out, only_finished=args.only_finished)
+    report = export_sessions(sessions, args.fmt, out, only_finished=args.only_finished, options=options)
     report.skipped[:0] = invalid
     print(f"wrote {report.written} record(s) to {out} ({args.fmt}); skipped {len(report.skipped)}")
     for session_id, reason in report.skipped:

@@ -28,6 +28,7 @@ from turnloom.core.cli.options import (
     backend_setup,
     given,
     non_negative_int,
+    positive_int,
 )
 from turnloom.core.cli.render import console, message_text, print_header
 from turnloom.core.engine.engine import MessageCommitted
@@ -63,6 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--from", dest="from_file", metavar="FILE", help="continue this saved session or transcript")
     parser.add_argument(
         "--at", type=non_negative_int, metavar="N", help="with --from: continue from message N (drop the rest)"
+    )
+    parser.add_argument(
+        "--record", type=positive_int, metavar="N", help="with --from EXPORT.jsonl: continue the record on line N"
     )
     parser.add_argument("--quiet", action="store_true", help="print only the summary line")
     add_tools_option(parser)

@@ -6,8 +6,13 @@ shared checks in `record_checks` (pairing, argument schemas, role order, empty t
 tokens, reasoning, secrets) before it is written; a session that fails is skipped with its
 reason, never written half-valid. The output file is replaced atomically.
 
+`ExportOptions` (`options`) shape every record the same way: JSON strings, parallel calls kept
+or split (`shaping`), which tools are listed, an added system prompt, kept reasoning. Tool
+schemas are always written with string-only enums (`schemas`). A message's `weight` 0 is
+written as OpenAI's `weight`; formats with no per-turn mask end the record before it.
+
 Owns: this module (`export_sessions`, `build_record`), one builder per format (`openai`,
-`hf`, `sharegpt`, `hermes`), `record_checks`.
+`hf`, `sharegpt`, `hermes`), `record_checks`, `options`, `shaping`, `schemas`.
 Leaves to others: reading session files (`storage.journal.open_session`), deciding which
 dialogues are fit to train on (quality), the `export` command (cli).
 """
@@ -18,20 +23,25 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from turnloom.core.export import hermes, hf, openai, sharegpt
+from turnloom.core.export.options import ExportOptions, ParallelCalls, ToolSelection
 from turnloom.core.export.record_checks import (
     RecordRejected,
     check_messages,
+    check_reasoning,
     check_secrets,
+    check_tool_secrets,
     secret_env_values,
     strings_in,
 )
+from turnloom.core.export.shaping import cut_before_unweighted, listed_tools, sequential_calls, with_system_prompt
 from turnloom.core.models import ChatMessage, FinishReason, Role, Session, ToolSpec
 from turnloom.core.storage.snapshot import atomic_writer
 
-Builder = Callable[[Session, list[ChatMessage], list[ToolSpec]], dict[str, Any]]
+Builder = Callable[[Session, list[ChatMessage], list[ToolSpec], ExportOptions], dict[str, Any]]
 
 FORMATS: dict[str, Builder] = {
     "openai": openai.build,
@@ -40,7 +50,24 @@ FORMATS: dict[str, Builder] = {
     "hermes": hermes.build,
 }
 
-__all__ = ["FORMATS", "ExportReport", "RecordRejected", "build_record", "export_sessions", "training_messages"]
+# formats with a place for reasoning traces (OpenAI's fine-tuning format has none)
+KEEPS_REASONING = frozenset({"hf", "sharegpt", "hermes"})
+# formats whose `tools` (and tool-call arguments) `ExportOptions.json_strings` switches
+JSON_STRING_FORMATS = frozenset({"hf", "openai"})
+
+__all__ = [
+    "FORMATS",
+    "ExportOptions",
+    "ExportReport",
+    "ParallelCalls",
+    "RecordRejected",
+    "ToolSelection",
+    "build_record",
+    "check_options",
+    "export_sessions",
+    "sources_path",
+    "training_messages",
+]
 
 
 @dataclass
@@ -64,13 +91,36 @@ def training_messages(session: Session) -> list[ChatMessage]:
     raise RecordRejected("no assistant reply to learn from")
 
 
-def build_record(session: Session, fmt: str, env_values: Mapping[str, str] | None = None) -> dict[str, Any]:
+def check_options(fmt: str, options: ExportOptions) -> None:
+    """Refuse options the format cannot honour.
+
+    Raises:
+        ValueError: unknown format, reasoning kept where the format has no place for it, or
+            `json_strings` set for a format it does not apply to (the message says which).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if options.keep_reasoning and fmt not in KEEPS_REASONING:
+        raise ValueError(
+            f"--keep-reasoning: the {fmt} format has no place for reasoning; use {', '.join(sorted(KEEPS_REASONING))}"
+        )
+    if options.json_strings is not None and fmt not in JSON_STRING_FORMATS:
+        raise ValueError(f"--json-strings applies to {' and '.join(sorted(JSON_STRING_FORMATS))}, not {fmt}")
+
+
+def build_record(
+    session: Session,
+    fmt: str,
+    env_values: Mapping[str, str] | None = None,
+    options: ExportOptions | None = None,
+) -> dict[str, Any]:
     """Convert and validate one session.
 
     Args:
         session: the session.
         fmt: a key of `FORMATS`.
         env_values: secret values to refuse (default: `secret_env_values()` now).
+        options: how to shape the record (default: `ExportOptions()`).
 
     Returns:
         The record, ready to be written as one JSON line.
@@ -80,21 +130,30 @@ def build_record(session: Session, fmt: str, env_values: Mapping[str, str] | Non
         KeyError: unknown format.
     """
     builder = FORMATS[fmt]
+    options = options or ExportOptions()
     messages = training_messages(session)
     by_name = {spec.name: spec for spec in session.tools}
     check_messages(messages, by_name)
-    called = {call.name for m in messages for call in m.tool_calls}
-    disabled = set(session.disabled_tools)
-    tools = [s for s in session.tools if s.name not in disabled or s.name in called]
+    if options.keep_reasoning:
+        check_reasoning(messages)
+    if fmt != "openai":  # the only format with a per-turn loss mask (`weight`)
+        messages = cut_before_unweighted(messages, fmt)
+    if options.system:
+        messages = with_system_prompt(session, messages)
+    if options.parallel_calls == ParallelCalls.SEQUENTIAL:
+        messages = sequential_calls(messages)
+    tools = listed_tools(session, messages, options.tools)
     secrets = secret_env_values() if env_values is None else env_values
     sources = [(f"message {i} ({m.role})", m.text) for i, m in enumerate(messages)]
+    sources += [(f"message {i} reasoning", m.reasoning or "") for i, m in enumerate(messages) if options.keep_reasoning]
     sources += [
         (f"message {i}: arguments of {c.name!r}", c.arguments) for i, m in enumerate(messages) for c in m.tool_calls
     ]
-    sources += [(f"tool {s.name!r}", json.dumps(s.to_openai(), ensure_ascii=False)) for s in tools]
     check_secrets(sources, secrets)
-    record = builder(session, messages, tools)
-    check_secrets(strings_in(record, "record"), secrets)
+    check_tool_secrets(((f"tool {s.name!r}", json.dumps(s.to_openai(), ensure_ascii=False)) for s in tools), secrets)
+    record = builder(session, messages, tools, options)
+    # what the builder added (system prompt, tags, separators); the tools were checked above
+    check_secrets(strings_in({k: v for k, v in record.items() if k != "tools"}, "record"), secrets)
     return record
 
 
@@ -120,6 +179,7 @@ def export_sessions(
     out_path: str | os.PathLike[str],
     only_finished: bool = False,
     env: Mapping[str, str] | None = None,
+    options: ExportOptions | None = None,
 ) -> ExportReport:
     """Write one validated JSONL record per exportable session.
 
@@ -130,20 +190,23 @@ def export_sessions(
         only_finished: keep only sessions whose finish reason is `user_done`.
         env: the environment whose `*_API_KEY`/`*_TOKEN` values count as secrets
             (default: `os.environ` at call time).
+        options: how to shape every record (default: `ExportOptions()`).
 
     Returns:
-        How many records were written, and each skipped session id with its reason.
+        How many records were written, and each skipped session id with its reason. Beside
+        the output, `sources_path(out_path)` lists each record's session, domain and database.
 
     Raises:
-        ValueError: unknown format.
+        ValueError: unknown format, or options it cannot honour (`check_options`).
         SessionFileError: the output cannot be written (any old file is intact).
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
+    options = options or ExportOptions()
+    check_options(fmt, options)
     secrets = secret_env_values(env)
     report = ExportReport()
     seen: set[str] = set()
     lines: list[str] = []
+    origins: list[dict[str, str | None]] = []
     for session in sessions:
         if only_finished and session.finish_reason is not FinishReason.USER_DONE:
             reason = session.finish_reason.value if session.finish_reason else "not finished"
@@ -154,8 +217,9 @@ def export_sessions(
             continue
         seen.add(session.id)
         try:
-            record = build_record(session, fmt, secrets)
+            record = build_record(session, fmt, secrets, options)
             lines.append(jsonl_line(record))
+            origins.append({"session": session.id, "domain": session.domain, "db": session.db_path})
         except RecordRejected as exc:
             report.skipped.append((session.id, str(exc)))
             continue
@@ -164,5 +228,19 @@ def export_sessions(
             continue
     with atomic_writer(out_path) as out:
         out.writelines(lines)
+    with atomic_writer(sources_path(out_path)) as out:
+        json.dump({"format": fmt, "records": origins}, out, ensure_ascii=False, indent=1)
+        out.write("\n")
     report.written = len(lines)
     return report
+
+
+def sources_path(out_path: str | os.PathLike[str]) -> Path:
+    """The file beside an export naming each record's session, domain and database (line by line).
+
+    `run --from EXPORT.jsonl --record N` reads it to continue a record where it was made. Its
+    name ends in `.sources`, not `.json`, so a loader given the export's folder does not read
+    it as data.
+    """
+    path = Path(out_path)
+    return path.with_name(path.name + ".sources")

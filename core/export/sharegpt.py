@@ -7,14 +7,21 @@ So, deliberately:
 - an assistant message with tool calls becomes one `function_call` whose value is the JSON
   text `{"name", "arguments": {...}}` (a JSON list of those for parallel calls); any text
   the assistant wrote beside its calls is dropped, since the format has no place for it;
-- the results of those calls become one `observation`: the result text for a single call, a
-  JSON list of the results (each parsed when it is JSON) for parallel calls, in call order;
+- the results of those calls become one `observation` (the format allows no two in a row):
+  the result text for a single call; for parallel calls the results in the order they ran,
+  separated as `result\n</tool_response>\n<tool_response>\nresult`, so the templates that wrap
+  an observation in one `<tool_response>` block (qwen, qwen3, hermes-style) render one block
+  per result, as those models were trained. A result holding those tags is refused. For a
+  template without them (llama3, glm4), export with `--parallel-calls sequential`: each call
+  is then its own `function_call` -> `observation` pair;
 - consecutive user messages are merged into one `human` turn, and consecutive assistant
   replies into one `gpt` turn (joined by a blank line); assistant text directly followed by
   an assistant's calls is dropped like text beside calls;
 - a leading system message becomes `system`; a system message anywhere else, or a first
   turn that is not the user's, rejects the record;
-- `tools` is a JSON string of the function schemas (name, description, parameters).
+- `tools` is a JSON string of the function schemas (name, description, parameters);
+- a kept reasoning trace opens its `gpt` turn as `<think>\n...\n</think>\n\n` (LLaMA-Factory's
+  reasoning templates read it there); a `function_call` has no room for one, so it is dropped.
 """
 
 from __future__ import annotations
@@ -22,23 +29,32 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from turnloom.core.export.options import ExportOptions
 from turnloom.core.export.record_checks import RecordRejected, check_sharegpt_order
+from turnloom.core.export.schemas import portable_function
 from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
 
+RESPONSE_TAGS = ("<tool_response>", "</tool_response>")
+RESULT_SEPARATOR = "\n</tool_response>\n<tool_response>\n"
 
-def build(session: Session, messages: list[ChatMessage], tools: list[ToolSpec]) -> dict[str, Any]:
+
+def build(
+    session: Session, messages: list[ChatMessage], tools: list[ToolSpec], options: ExportOptions
+) -> dict[str, Any]:
     """One training example.
 
     Args:
         session: the session (for context only).
         messages: the transcript to export (already checked by `check_messages`).
         tools: the tool specs to list.
+        options: the export's options (`keep_reasoning`).
 
     Returns:
         The JSON-ready record.
 
     Raises:
-        RecordRejected: a misplaced system message, or turns that cannot alternate.
+        RecordRejected: a misplaced system message, turns that cannot alternate, or a
+            parallel call's result holding a `<tool_response>` tag.
     """
     system = ""
     if messages and messages[0].role is Role.SYSTEM:
@@ -56,6 +72,8 @@ def build(session: Session, messages: list[ChatMessage], tools: list[ToolSpec]) 
             )
         if message.role is Role.TOOL:
             results.append(message.content or "")
+            if any(tag in results[-1] for tag in RESPONSE_TAGS):
+                raise RecordRejected(f"message {index + (1 if system else 0)} (tool) contains a <tool_response> tag")
         elif message.role is Role.USER:
             _add(turns, "human", message.text)
         elif message.tool_calls:
@@ -64,12 +82,14 @@ def build(session: Session, messages: list[ChatMessage], tools: list[ToolSpec]) 
                 turns.pop()  # text then calls: the format cannot hold both
             payload: Any = calls[0] if len(calls) == 1 else calls
             turns.append({"from": "function_call", "value": json.dumps(payload, ensure_ascii=False)})
+        elif options.keep_reasoning and message.reasoning and not (turns and turns[-1]["from"] == "gpt"):
+            _add(turns, "gpt", f"<think>\n{message.reasoning}\n</think>\n\n{message.text}")
         else:
             _add(turns, "gpt", message.text)
     if results:
         turns.append({"from": "observation", "value": _observation(results)})
     check_sharegpt_order(turns)
-    functions = [spec.to_openai()["function"] for spec in tools]
+    functions = [portable_function(spec)["function"] for spec in tools]
     return {"conversations": turns, "system": system, "tools": json.dumps(functions, ensure_ascii=False)}
 
 
@@ -81,13 +101,4 @@ def _add(turns: list[dict[str, str]], side: str, text: str) -> None:
 
 
 def _observation(results: list[str]) -> str:
-    if len(results) == 1:
-        return results[0]
-    return json.dumps([_maybe_json(r) for r in results], ensure_ascii=False)
-
-
-def _maybe_json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
+    return RESULT_SEPARATOR.join(results)

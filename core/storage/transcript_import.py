@@ -6,7 +6,9 @@ Chat Completions tools shape) or a bare list of messages. Roles are
 calls may be in the API's nested form (`{"id", "type", "function": {"name",
 "arguments"}}`) or flat (`{"id", "name", "arguments"}`); arguments may be a JSON
 string or an object. Content may be a string, null, or a list of text parts.
-Unknown keys (`refusal`, `weight`, ...) are ignored.
+`tools` may also be one JSON string of that list (as hf exports write it). An
+assistant message's `weight` (0 or 1, OpenAI's training mask) is kept in its
+meta. Other keys (`refusal`, ...) are ignored.
 
 Every message comes back marked `provenance=imported`. Errors name the file,
 the index of the offending message and what is wrong. Building a session
@@ -90,6 +92,11 @@ def parse_transcript(data: Any, source: str | os.PathLike[str] = "<transcript>")
         if "messages" not in data:
             raise TranscriptError(f'{source}: expected {{"messages": [...]}} or a list of messages')
         raw_messages, tools_data = data["messages"], data.get("tools") or []
+        if isinstance(tools_data, str):
+            try:
+                tools_data = json.loads(tools_data)
+            except json.JSONDecodeError as exc:
+                raise TranscriptError(f'{source}: "tools" is a string but not JSON ({exc.msg})') from None
     else:
         raw_messages = data
     if not isinstance(raw_messages, list):
@@ -138,6 +145,11 @@ def _message(raw: Any, index: int, source: str | os.PathLike[str]) -> ChatMessag
     if calls and role is not Role.ASSISTANT:
         raise TranscriptError(f"{where}: a {role_name} message cannot carry tool_calls")
     reasoning = raw.get("reasoning", raw.get("reasoning_content"))
+    weight = raw.get("weight")
+    if weight is not None and (role is not Role.ASSISTANT or isinstance(weight, bool) or weight not in (0, 1)):
+        raise TranscriptError(
+            f"{where}: weight must be 0 or 1 on an assistant message, not {weight!r} on a {role_name}"
+        )
     if role is Role.TOOL and not raw.get("tool_call_id"):
         raise TranscriptError(f'{where}: a tool message needs "tool_call_id" (the id of the call it answers)')
     try:
@@ -148,7 +160,7 @@ def _message(raw: Any, index: int, source: str | os.PathLike[str]) -> ChatMessag
             tool_call_id=str(raw["tool_call_id"]) if role is Role.TOOL else None,
             name=raw.get("name") if role is Role.TOOL and isinstance(raw.get("name"), str) else None,
             reasoning=reasoning if isinstance(reasoning, str) else None,
-            meta=MessageMeta(provenance=Provenance.IMPORTED),
+            meta=MessageMeta(provenance=Provenance.IMPORTED, weight=weight),
         )
     except ValidationError as exc:
         reason = exc.errors()[0]["msg"].removeprefix("Value error, ")

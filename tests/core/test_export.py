@@ -31,6 +31,7 @@ from turnloom.core.storage import snapshot as store
 def openai_check(record: dict[str, Any]) -> None:
     """OpenAI chat fine-tuning format checks (as in OpenAI's data-validation recipe, with tools)."""
     assert set(record) <= {"messages", "tools", "parallel_tool_calls"}
+    assert isinstance(record["tools"], list), "OpenAI takes tools as a list of objects"
     messages = record["messages"]
     assert isinstance(messages, list) and messages
     calls: dict[str, str] = {}
@@ -82,9 +83,29 @@ QWEN_LIKE_TEMPLATE = """\
 {%- endfor %}"""
 
 
+def decoded_hf(record: dict[str, Any]) -> dict[str, Any]:
+    """An hf record as a trainer hands it to `apply_chat_template`: JSON-string tools and arguments decoded."""
+    tools = json.loads(record["tools"]) if isinstance(record["tools"], str) else record["tools"]
+    messages = []
+    for message in record["messages"]:
+        message = dict(message)
+        if "tool_calls" in message:
+            message["tool_calls"] = [
+                {**call, "function": {**call["function"], "arguments": _maybe_loads(call["function"]["arguments"])}}
+                for call in message["tool_calls"]
+            ]
+        messages.append(message)
+    return {"messages": messages, "tools": tools}
+
+
+def _maybe_loads(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def hf_check(record: dict[str, Any]) -> str:
     """TRL-style checks plus a render through a Qwen-like chat template (as apply_chat_template does)."""
     assert set(record) == {"messages", "tools"}
+    record = decoded_hf(record)
     names: dict[str, str] = {}
     for message in record["messages"]:
         assert message["role"] in ("system", "user", "assistant", "tool")
@@ -217,6 +238,8 @@ def test_openai_keeps_arguments_as_strings_and_weight_from_meta(tmp_path: Path) 
 
 def test_hf_renders_tool_calls_as_objects(tmp_path: Path) -> None:
     (record,), _ = export_one(tmp_path, simple_session(parallel=True), "hf")
+    assert isinstance(record["tools"], str)  # the portable default: JSON strings
+    assert record["messages"][2]["tool_calls"][1]["function"]["arguments"] == '{"city": "Oslo 0"}'
     rendered = hf_check(record)
     assert '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Oslo 0"}}\n</tool_call>' in rendered
     assert record["messages"][3] == {
@@ -241,7 +264,10 @@ def test_sharegpt_merges_and_drops_as_documented(tmp_path: Path) -> None:
         {"name": "get_weather", "arguments": {"city": "Paris 0"}},
         {"name": "get_weather", "arguments": {"city": "Oslo 0"}},
     ]
-    assert json.loads(turns[2]["value"]) == [{"temp_c": 20, "sky": "clear"}] * 2
+    assert (
+        turns[2]["value"]
+        == '{"temp_c": 20, "sky": "clear"}\n</tool_response>\n<tool_response>\n{"temp_c": 20, "sky": "clear"}'
+    )
     assert record["system"] == "You are a helpful assistant."
 
 

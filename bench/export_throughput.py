@@ -1,0 +1,80 @@
+"""Export throughput on one core: sessions per second for each format (issue 17).
+
+Generates offline dialogues across the built-in domains (user-oriented, SQL execution, 3 tasks),
+then times `export_sessions` on them, every check included, writing a real JSONL file: once
+with the defaults and once with the shaping options (`--parallel-calls sequential
+--tools used+5 --system`). The process is pinned to one core. Reading session files is timed
+separately (`read`), since `turnloom export` pays it too.
+
+    python bench/export_throughput.py --sessions 300 --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from turnloom.core.domains import pack_names
+from turnloom.core.export import FORMATS, ExportOptions, ParallelCalls, ToolSelection, export_sessions
+from turnloom.core.lifecycle.dialogue import create_session, open_engine
+from turnloom.core.models import Session
+from turnloom.core.storage.snapshot import load_session, save_session
+
+SHAPED = ExportOptions(parallel_calls=ParallelCalls.SEQUENTIAL, tools=ToolSelection(True, 5), system=True)
+
+
+def generate(count: int) -> list[Session]:
+    sessions = []
+    domains = pack_names()
+    for seed in range(count):
+        session = create_session(domains[seed % len(domains)], seed=seed, tasks=3)
+        engine = open_engine(session)
+        asyncio.run(engine.run())
+        engine.environment.close()
+        sessions.append(session)
+    return sessions
+
+
+def timed(run: object, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    sessions = generate(args.sessions)
+    messages = sum(len(s.messages) for s in sessions)
+    print(f"{len(sessions)} sessions, {messages / len(sessions):.1f} messages each on average; one core")
+    with tempfile.TemporaryDirectory() as folder:
+        paths = [Path(folder) / f"{s.id}.session.json" for s in sessions]
+        for session, path in zip(sessions, paths, strict=True):
+            save_session(session, path)
+        read = timed(lambda: [load_session(p) for p in paths], args.repeats)
+        print(f"{'read':>10}: {len(sessions) / statistics.median(read):8,.0f} sessions/s")
+        for label, options in (("defaults", ExportOptions()), ("shaped", SHAPED)):
+            for fmt in FORMATS:
+                out = Path(folder) / f"{fmt}.jsonl"
+                runs = timed(lambda: export_sessions(sessions, fmt, out, env={}, options=options), args.repeats)  # noqa: B023
+                rates = [len(sessions) / t for t in runs]
+                print(
+                    f"{fmt:>10} {label:>8}: median {statistics.median(rates):8,.0f} sessions/s "
+                    f"(runs: {', '.join(f'{r:,.0f}' for r in rates)})"
+                )
+
+
+if __name__ == "__main__":
+    main()
