@@ -125,14 +125,14 @@ def _twin(intent: Intent, by_entity: dict[str, tuple[str, str]]) -> Intent | Non
     if not phrasings:
         return None
     search = ToolStep(by_entity[entity][1], {"name": "{" + name_slot + "}"})
-    found = ToolStep(first.tool, {k: "$prev.id" if v == placeholder else v for k, v in first.arguments.items()})
+    lookup = ToolStep(first.tool, {k: "$prev.id" if v == placeholder else v for k, v in first.arguments.items()})
     slots = {(name_slot if s == slot else s): ("name" if s == slot else kind) for s, kind in intent.slots.items()}
     return Intent(
         twin_name(intent.name),
         said.sub("{" + name_slot + "}", intent.description, count=1),
         phrasings,
         slots,
-        (search, found, *rest),
+        (search, lookup, *rest),
         intent.keywords,
         None,
     )

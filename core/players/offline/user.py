@@ -41,6 +41,7 @@ from turnloom.core.players.offline.naming import dated_name, twin_name
 from turnloom.core.players.offline.voice import Persona, Voice, echo_of, not_a_goodbye, personal_slots
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.rules.rule_files import param, rule_of_kind
+from turnloom.core.tools.environment import ToolEnvironment
 from turnloom.core.tools.schema import quote_ident, singular
 
 MAX_ATTEMPTS = 2
@@ -61,7 +62,9 @@ class OfflineUserSimulator:
     def __init__(self, knowledge: DomainKnowledge) -> None:
         self.knowledge = knowledge
         self._person: UserIdentity | None = None
-        self._environment = None  # the dialogue's database, for the names of the records asked about
+        self._environment: ToolEnvironment | None = (
+            None  # the dialogue's database, for the names of the records asked about
+        )
         self._messages: list[ChatMessage] = []
 
     async def propose(self, ctx: RoleContext) -> ChatMessage:
@@ -110,9 +113,9 @@ class OfflineUserSimulator:
         elif rule_of_kind(rules, "turn_feedback") and (
             correction := self._correction(task, progress, session.messages, voice)
         ):
-            i, text = correction  # the assistant took the wrong record of a list: say which one was meant
-            if i is not None:
-                return self._message(text, progress.task_index, subtasks=[i], notes=notes)
+            corrected, text = correction  # the assistant took the wrong record of a list: say which one was meant
+            if corrected is not None:
+                return self._message(text, progress.task_index, subtasks=[corrected], notes=notes)
             remark = text  # ... whose answer the dialogue already gave: say so, and go on
             parts.append(remark)
         elif rule_of_kind(rules, "turn_feedback") and progress.last_asked:
