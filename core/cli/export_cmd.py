@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from turnloom.core.cli.outputs import add_force_option, checked_output
 from turnloom.core.errors import SessionFileError, UsageError
 from turnloom.core.export import FORMATS, export_sessions
 from turnloom.core.models import Session
@@ -32,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--format", required=True, choices=sorted(FORMATS), dest="fmt", help="output format")
     parser.add_argument("--out", required=True, metavar="FILE.jsonl", help="the JSONL file to write")
+    add_force_option(parser)
     parser.add_argument(
         "--only-finished", action="store_true", help="keep only sessions the simulated user finished (user_done)"
     )
@@ -80,9 +82,7 @@ def read_named_sessions(paths: list[str]) -> list[tuple[Path, Session]]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the export; print counts and every skip reason."""
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise UsageError(f"{args.out}: folder {out.parent} does not exist")
+    out = checked_output(Path(args.out), args.force)
     if getattr(args, "only_valid", False):
         from turnloom.core.cli.verdicts import judge_pending
 

@@ -56,3 +56,42 @@ def test_generate_refuses_a_typo_before_making_the_folder_and_takes_the_fix(tmp_
     assert named in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
     assert main(["generate", "--quiet", "--n", "1", "--tasks", "1", "--workers", "1", "--out", "b"]) == 0
+
+
+def _existing(tmp_path, name):
+    path = tmp_path / name
+    path.write_text("keep me\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [
+        (["run", "--quiet", "--tasks", "1"], "a.session.json"),
+        (["export", "--format", "openai"], "train.jsonl"),
+        (["forge", "--domain", "retail"], "retail.tools.json"),
+    ],
+)
+def test_every_command_keeps_an_existing_out_file_unless_forced(tmp_path, capsys, command, name):
+    if command[0] == "export":
+        main(["run", "--quiet", "--tasks", "1", "--out", str(tmp_path / "s.session.json")])
+        command = [*command[:1], str(tmp_path / "s.session.json"), *command[1:]]
+    out = _existing(tmp_path, name)
+    assert main([*command, "--out", str(out)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == "keep me\n"
+    assert main([*command, "--out", str(out), "--force"]) == 0
+    assert out.read_text(encoding="utf-8") != "keep me\n"
+
+
+def test_export_makes_the_out_folder_as_run_and_forge_do(tmp_path):
+    session = tmp_path / "s.session.json"
+    main(["run", "--quiet", "--tasks", "1", "--out", str(session)])
+    assert main(["export", str(session), "--format", "openai", "--out", str(tmp_path / "new" / "t.jsonl")]) == 0
+    assert (tmp_path / "new" / "t.jsonl").is_file()
+
+
+def test_run_help_says_tasks_are_added_to_a_continued_session(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert "with run --from, tasks to add" in " ".join(capsys.readouterr().out.split())
