@@ -20,6 +20,8 @@ from turnloom.tui.screens.dialogs import ChoiceScreen
 from turnloom.tui.screens.help import HelpScreen
 from turnloom.tui.screens.main import MainScreen
 
+QUIT_QUESTION = "quit-question"
+
 
 class TurnloomApp(App[None]):
     """The curator's workbench."""
@@ -74,9 +76,19 @@ class TurnloomApp(App[None]):
         self.theme = names[(position + 1) % len(names)]
         self.notify(f"Theme: {self.theme}", timeout=2)
 
+    async def action_quit(self) -> None:
+        """Textual's own quit (`ctrl+q`, the palette's "Quit") asks first like `q` does."""
+        self.action_quit_app()
+
+    def action_help_quit(self) -> None:
+        """`ctrl+c` outside a text field quits (asking first), rather than naming another key."""
+        self.action_quit_app()
+
     def action_quit_app(self) -> None:
         main = self.main_screen
-        if main is None or not main.bench.unsaved:
+        asking = isinstance(self.screen, ChoiceScreen) and self.screen.id == QUIT_QUESTION
+        if main is None or not main.bench.unsaved or asking:
+            # a second quit while the question is up means it: the journal keeps the work
             self._close_and_exit()
             return
         question = ChoiceScreen(
@@ -84,6 +96,7 @@ class TurnloomApp(App[None]):
             "This session has unsaved changes (kept in its autosave journal).",
             [("save", "Save and quit"), ("quit", "Quit"), ("cancel", "Cancel")],
             keys={"s": "save", "q": "quit", "c": "cancel"},
+            id=QUIT_QUESTION,
         )
         self.push_screen(question, self._quit_answer)
 
