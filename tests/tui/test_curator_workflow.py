@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 from _tui_helpers import idle, main_screen, wait_for
+from rich.console import Console
 from textual.command import CommandPalette
+from textual.widgets._toast import Toast
 
 from turnloom.tui.screens.dialogs import ChoiceScreen
+from turnloom.tui.screens.help import HelpScreen, help_table
 
 
 @pytest.mark.parametrize("key", ["ctrl+q", "ctrl+c"])
@@ -39,3 +42,56 @@ async def test_the_palettes_quit_asks_about_unsaved_work(make_app):
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
         assert app.is_running and main_screen(app).bench.unsaved
+
+
+def _notes(app):
+    return [n.message for n in app._notifications]
+
+
+async def test_a_remap_that_takes_another_actions_key_names_the_action_left_without_one(make_app):
+    app = make_app(keys={"step": "e"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await idle(pilot)
+        notes = _notes(app)
+        assert any("step = 'e'" in n and "edit" in n and "[keys]" in n for n in notes), notes
+
+
+async def test_a_nonsense_key_name_is_refused_with_a_note_and_the_default_kept(make_app):
+    app = make_app(keys={"step": "[/x]", "save": "ctrl+nope"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await idle(pilot)
+        notes = _notes(app)
+        assert any("'[/x]'" in n and "not a key name" in n for n in notes), notes
+        assert any("ctrl+nope" in n for n in notes)
+        await pilot.press("n")  # step kept its default key
+        await idle(pilot)
+        assert len(main_screen(app).bench.session.messages) == 1
+
+
+async def test_notifications_show_config_text_literally(make_app):
+    app = make_app(keys={"no_such_binding": "z"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await idle(pilot)
+        shown = [Toast(n).render().plain for n in app._notifications if not n.title]
+        assert any("[keys] names unknown binding id(s): no_such_binding" in text for text in shown), shown
+
+
+async def test_help_lists_the_binding_ids_to_remap(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f1")
+        await idle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=200, record=True)
+        console.print(help_table(app.key_remaps))
+        text = console.export_text()
+        assert "Binding id" in text and "auto_run" in text and "replay_branch" in text
+
+
+def test_key_names_textual_can_send_are_accepted():
+    from turnloom.tui.keymap import is_key_name
+
+    for good in ("n", "ctrl+s", "f5", "question_mark", "shift+right", "?", "escape", "ctrl+shift+up", "space"):
+        assert is_key_name(good), good
+    for bad in ("[/x]", "ctrl+nope", "", "ctrl+", "hyperdrive"):
+        assert not is_key_name(bad), bad

@@ -93,7 +93,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
 
     def _empty_hint(self) -> str:
         """What an empty Conversation pane says, with the keys as the config maps them."""
-        keymap = dict(self.app.config.keys)  # type: ignore[attr-defined]  # a TurnloomApp
+        keymap = dict(self.app.key_remaps)  # type: ignore[attr-defined]  # a TurnloomApp: the checked remaps
         key = {spec.id: effective_key(spec, keymap).replace("question_mark", "?") for spec in ACTIONS}
         return (
             f"No messages yet. Press {key['step']} to step one message, {key['auto_run']} to auto-run, "
