@@ -70,6 +70,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Drop the selected message and everything after it, then generate it again (or draw a held proposal again)",
     ),
     ActionSpec(
+        "undo",
+        "ctrl+z",
+        "undo",
+        "Dialogue",
+        "Undo",
+        "Go back to before the last edit, regenerate, override or cut; what replaced it is kept as a branch",
+        show=False,
+    ),
+    ActionSpec(
         "commit_held",
         "c",
         "commit_held",

@@ -95,3 +95,35 @@ def test_key_names_textual_can_send_are_accepted():
         assert is_key_name(good), good
     for bad in ("[/x]", "ctrl+nope", "", "ctrl+", "hyperdrive"):
         assert not is_key_name(bad), bad
+
+
+async def _steps(pilot, app, n):
+    for _ in range(n):
+        await pilot.press("n")
+        await idle(pilot)
+    return main_screen(app).bench
+
+
+async def test_regenerate_shows_old_and_new_side_by_side_and_keep_old_changes_nothing(make_app):
+    from turnloom.tui.screens.regenerate_compare import RegenerateCompareScreen
+
+    app = make_app()
+    async with app.run_test(size=(140, 45)) as pilot:
+        bench = await _steps(pilot, app, 10)
+        before = [m.model_dump() for m in bench.session.messages]
+        await pilot.press("r")  # the last message: a user turn
+        await wait_for(pilot, lambda: isinstance(app.screen, RegenerateCompareScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RegenerateCompareScreen))
+        await idle(pilot)
+        assert [m.model_dump() for m in bench.session.messages] == before
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RegenerateCompareScreen))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, RegenerateCompareScreen))
+        await idle(pilot)
+        assert bench.session.messages[-1].content != before[-1]["content"]
+        await pilot.press("ctrl+z")
+        await idle(pilot)
+        assert [m.model_dump() for m in bench.session.messages] == before
+        assert main_screen(app).transcript.message_count == len(before)

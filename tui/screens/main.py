@@ -42,6 +42,7 @@ from turnloom.tui.rule_sources import available_rules
 from turnloom.tui.screens.dialogs import confirm
 from turnloom.tui.screens.editor import EditorScreen
 from turnloom.tui.screens.held_proposal import HeldProposalFlow
+from turnloom.tui.screens.regenerate_compare import RegenerateCompareScreen
 from turnloom.tui.screens.rule_preview_flow import RulePreviewFlow
 from turnloom.tui.screens.session_flows import SessionFlows
 from turnloom.tui.widgets.rule_preview import RulePreview
@@ -356,7 +357,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
             and await self.app.push_screen_wait(
                 confirm(
                     "Edit message",
-                    f"Editing message {index} drops the {later} message(s) after it and rebuilds the database to that point.",
+                    f"Editing message {index} drops the {later} message(s) after it (kept as a branch: ctrl+z brings them back) and rebuilds the database to that point.",
                     yes="Edit",
                 )
             )
@@ -379,20 +380,45 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
 
     @work(exclusive=True, group=ENGINE, exit_on_error=False)
     async def regenerate_worker(self, index: int) -> None:
-        later = len(self.bench.session.messages) - index - 1
-        if (
-            later
-            and await self.app.push_screen_wait(
-                confirm(
-                    "Regenerate",
-                    f"Regenerating message {index} drops the {later} message(s) after it.",
-                    yes="Regenerate",
-                )
-            )
-            != "yes"
-        ):
+        """Draw message `index` again and show both before committing; the old messages stay a branch."""
+        bench = self.bench
+        old = bench.session.messages[index]
+        later = len(bench.session.messages) - index - 1
+        while True:
+            proposal = await bench.propose_regeneration(index)
+            self.transcript.set_pending(None)
+            choice = await self.app.push_screen_wait(RegenerateCompareScreen(index, old, proposal.message, later))
+            if choice == "new":
+                await bench.commit(proposal)
+                self.notify(f"Message {index} regenerated; ctrl+z goes back to the old one", timeout=4)
+                return
+            bench.undo()
+            self.reload_transcript()
+            if choice != "again":
+                return
+
+    def action_undo(self) -> None:
+        if self.busy():
+            self.notify("Busy generating; press escape to pause first", severity="warning")
             return
-        await self.bench.regenerate(index)
+        branch = self.bench.undo()
+        if branch is None:
+            self.notify("Nothing to undo: no edit, regenerate, override or cut yet", severity="information")
+            return
+        self.reload_transcript()
+        what = f"{len(branch.messages)} message(s) back" if branch.action != "override" else "the override removed"
+        self.notify(
+            f"Undid the {branch.action} at message {branch.at}: {what}; what replaced it is kept as a branch",
+            timeout=4,
+        )
+
+    def reload_transcript(self) -> None:
+        """Show the session again after the transcript changed outside the engine's events (undo)."""
+        self.transcript.load(self.bench.session.messages)
+        self.transcript.set_quality({})
+        self.query_one(ToolsPane).show_tools(self.bench.session)
+        self._show_verdict()
+        self.update_status()
 
     def action_expand(self) -> None:
         index = self.transcript.selected_or_last()
