@@ -28,12 +28,14 @@ from turnloom.core.config import TurnloomConfig
 from turnloom.core.engine.engine import DialogueEngine, MessageCommitted, Proposal
 from turnloom.core.lifecycle.branches import cut_branch, last_undoable, override_branch, restore_branch
 from turnloom.core.lifecycle.dialogue import create_session, fork_session, open_engine
+from turnloom.core.lifecycle.tool_call_edit import read_tool_call_document, tool_call_document
 from turnloom.core.models import (
     DIALOGUE_ROLES,
     ChatMessage,
     DroppedBranch,
     FinishReason,
     Mode,
+    Role,
     RoleName,
     Rule,
     Session,
@@ -343,11 +345,29 @@ class LiveSession:
         return message
 
     def edit(self, index: int, text: str) -> ChatMessage:
-        """Replace the text of message `index`; later messages are dropped and kept as a branch."""
+        """Replace the text of message `index`; later messages are dropped and kept as a branch.
+
+        An assistant turn with tool calls is edited as its `tool_call_edit` document (text and
+        calls); the calls run again with the edited arguments when the dialogue steps on.
+
+        Raises:
+            TurnloomError: a tool result, or an edit that does not make a valid message.
+        """
+        original = self.session.messages[index]
+        calls = None
+        if original.role is Role.ASSISTANT and original.tool_calls:
+            text, calls = read_tool_call_document(text, original, self.session)
         branch = cut_branch(self.session, index, "edit")
-        message = self.engine.edit(index, text)
+        message = self.engine.edit(index, text, tool_calls=calls)
         self._keep(branch)
         return message
+
+    def editable_text(self, index: int) -> str:
+        """What the editor opens with for message `index`: its text, or an assistant turn's call document."""
+        message = self.session.messages[index]
+        if message.role is Role.ASSISTANT and message.tool_calls:
+            return tool_call_document(message)
+        return message.text
 
     def truncate(self, at: int) -> None:
         """Drop the messages from `at` on, keeping them as a branch."""

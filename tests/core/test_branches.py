@@ -86,3 +86,44 @@ async def test_branches_survive_the_journal_and_both_file_formats(tmp_path):
     for name in ("s.session.json", "s.session.toml"):
         save_session(bench.session, tmp_path / name)
         assert load_session(tmp_path / name).dropped_branches == bench.session.dropped_branches
+
+
+async def _tool_call_turn(tmp_path):
+    bench = await _bench(tmp_path)
+    index = next(i for i, m in enumerate(bench.session.messages) if m.tool_calls)
+    return bench, index
+
+
+async def test_a_tool_call_turn_is_edited_as_its_calls_and_the_tool_runs_with_the_new_arguments(tmp_path):
+    import json
+
+    bench, index = await _tool_call_turn(tmp_path)
+    document = json.loads(bench.editable_text(index))
+    call = document["tool_calls"][0]
+    assert call["name"] == bench.session.messages[index].tool_calls[0].name and call["arguments"]
+    key = next(iter(call["arguments"]))
+    call["arguments"][key] = "someone.else@example.com" if isinstance(call["arguments"][key], str) else 99999
+    edited = bench.edit(index, json.dumps(document))
+    assert edited.tool_calls and edited.tool_calls[0].parsed_arguments() == call["arguments"]
+    assert edited.tool_calls[0].id == bench.session.dropped_branches[-1].messages[0].tool_calls[0].id
+    result = await bench.step()
+    assert result is not None and result.role is Role.TOOL and result.tool_call_id == edited.tool_calls[0].id
+
+
+async def test_a_tool_call_edit_that_cannot_run_is_refused_and_changes_nothing(tmp_path):
+    import json
+
+    import pytest
+
+    from turnloom.core.errors import TurnloomError
+
+    bench, index = await _tool_call_turn(tmp_path)
+    before = [m.model_dump() for m in bench.session.messages]
+    for bad, said in (
+        ("{ not json", "line 1"),
+        (json.dumps({"tool_calls": [{"name": "no_such_tool", "arguments": {}}]}), "no_such_tool"),
+        (json.dumps({"tool_calls": [{"name": before[index]["tool_calls"][0]["name"], "arguments": {"x": 1}}]}), "x"),
+    ):
+        with pytest.raises(TurnloomError, match=said):
+            bench.edit(index, bad)
+    assert [m.model_dump() for m in bench.session.messages] == before

@@ -127,3 +127,29 @@ async def test_regenerate_shows_old_and_new_side_by_side_and_keep_old_changes_no
         await idle(pilot)
         assert [m.model_dump() for m in bench.session.messages] == before
         assert main_screen(app).transcript.message_count == len(before)
+
+
+async def test_editing_a_tool_call_turn_opens_its_calls_and_keeps_them(make_app):
+    from textual.widgets import TextArea
+
+    from turnloom.tui.screens.editor import EditorScreen
+
+    app = make_app()
+    async with app.run_test(size=(140, 45)) as pilot:
+        bench = await _steps(pilot, app, 3)
+        index = next(i for i, m in enumerate(bench.session.messages) if m.tool_calls)
+        name = bench.session.messages[index].tool_calls[0].name
+        main_screen(app).transcript.select(index)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen))
+        area = app.screen.query_one(TextArea)
+        assert f'"name": "{name}"' in area.text
+        area.text = area.text.replace('"text": ""', '"text": "Let me look that up."')
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, EditorScreen))
+        if isinstance(app.screen, ChoiceScreen):
+            await pilot.press("y")
+        await idle(pilot)
+        edited = bench.session.messages[index]
+        assert edited.content == "Let me look that up." and edited.tool_calls[0].name == name
+        assert main_screen(app).transcript.selected == index

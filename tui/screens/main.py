@@ -348,26 +348,35 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
     async def edit_worker(self, index: int) -> None:
         session = self.bench.session
         original = session.messages[index]
-        text = await self.app.push_screen_wait(EditorScreen(f"Edit message {index} ({original.role})", original.text))
-        if text is None or text == original.text:
-            return
+        text = start = self.bench.editable_text(index)
+        hint = (
+            "Edit the text and the tool calls (name, arguments); the tools run again with them when you step on."
+            if original.tool_calls
+            else ""
+        )
         later = len(session.messages) - index - 1
-        if (
-            later
-            and await self.app.push_screen_wait(
-                confirm(
+        asked = False
+        while True:
+            text = await self.app.push_screen_wait(EditorScreen(f"Edit message {index} ({original.role})", text, hint))
+            if text is None or text == start:
+                return
+            if later and not asked:
+                question = confirm(
                     "Edit message",
-                    f"Editing message {index} drops the {later} message(s) after it (kept as a branch: ctrl+z brings them back) and rebuilds the database to that point.",
+                    f"Editing message {index} drops the {later} message(s) after it (kept as a branch: "
+                    "ctrl+z brings them back) and rebuilds the database to that point.",
                     yes="Edit",
                 )
-            )
-            != "yes"
-        ):
+                if await self.app.push_screen_wait(question) != "yes":
+                    return
+                asked = True
+            try:
+                self.bench.edit(index, text)
+            except TurnloomError as exc:
+                self.notify(f"Not committed: {exc}", severity="error", timeout=8)
+                continue  # back to the editor with the text as written: nothing typed is lost
+            self.transcript.select(index)
             return
-        try:
-            self.bench.edit(index, text)
-        except TurnloomError as exc:
-            self.notify(str(exc), severity="error")
 
     def action_regenerate(self) -> None:
         index = self.transcript.selected_or_last()
