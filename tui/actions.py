@@ -54,6 +54,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Write the next user turn yourself, starting from the simulator's proposal",
     ),
     ActionSpec(
+        "more_task",
+        "t",
+        "more_task",
+        "Dialogue",
+        "One more task",
+        "Add another task to the dialogue, a finished one too; the simulator brings it up next",
+        show=False,
+    ),
+    ActionSpec(
         "edit",
         "e",
         "edit",

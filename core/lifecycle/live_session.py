@@ -395,6 +395,17 @@ class LiveSession:
         proposal = await self.propose_regeneration(index)
         return await self.engine.commit(proposal)
 
+    def add_task(self) -> None:
+        """One more task for the dialogue, finished or not: the simulator introduces it when the current work is done.
+
+        A finished dialogue is reopened; one that stopped at its message limit gets room for
+        as many messages again.
+        """
+        session = self.session
+        room = session.config.max_messages if len(session.messages) >= session.config.max_messages else 0
+        self.engine.resume(extra_tasks=1, extra_messages=room)
+        self._record_session()
+
     def undo(self) -> DroppedBranch | None:
         """Go back to before the last edit, regenerate, override or truncation; None if there is none.
 

@@ -153,3 +153,37 @@ async def test_editing_a_tool_call_turn_opens_its_calls_and_keeps_them(make_app)
         edited = bench.session.messages[index]
         assert edited.content == "Let me look that up." and edited.tool_calls[0].name == name
         assert main_screen(app).transcript.selected == index
+
+
+async def _finished_bench(sessions_dir):
+    from turnloom.core.lifecycle.live_session import LiveSession
+
+    bench = LiveSession.new(sessions_dir, domain="retail", seed=1, tasks=1)
+    await bench.run()
+    assert bench.session.finish_reason == "user_done"
+    return bench
+
+
+@pytest.mark.parametrize("how", ["key", "palette"])
+async def test_one_more_task_goes_on_from_a_finished_dialogue(make_app, sessions_dir, how):
+    bench = await _finished_bench(sessions_dir)
+    length = len(bench.session.messages)
+    app = make_app(workbench=bench)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("o")  # no dead end: the note names the way on
+        await idle(pilot)
+        assert any("one more task" in n for n in _notes(app))
+        if how == "key":
+            await pilot.press("t")
+        else:
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+            await pilot.press(*"one more task")
+            await idle(pilot)
+            await pilot.press("enter")
+        await wait_for(pilot, lambda: bench.session.finish_reason is None)
+        for _ in range(4):
+            await pilot.press("n")
+            await idle(pilot)
+        assert len(bench.session.messages) > length + 2
+        assert len(bench.session.tasks) == 2

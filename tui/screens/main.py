@@ -94,8 +94,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
 
     def _empty_hint(self) -> str:
         """What an empty Conversation pane says, with the keys as the config maps them."""
-        keymap = dict(self.app.key_remaps)  # type: ignore[attr-defined]  # a TurnloomApp: the checked remaps
-        key = {spec.id: effective_key(spec, keymap).replace("question_mark", "?") for spec in ACTIONS}
+        key = {spec.id: self._key(spec.id) for spec in ACTIONS}
         return (
             f"No messages yet. Press {key['step']} to step one message, {key['auto_run']} to auto-run, "
             f"{key['override']} to write the first user turn yourself, {key['help_alt']} or {key['help']} for help."
@@ -244,8 +243,9 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
             why = (
                 f"{session.finish_reason}: {session.finish_detail}" if session.finish_detail else session.finish_reason
             )
+            key = self._key("more_task")
             self.notify(
-                f"The dialogue has finished ({why}). Override a user turn (o), edit or regenerate to go on.",
+                f"The dialogue has finished ({why}). {key}: one more task · e/r: edit or regenerate · ctrl+z: undo",
                 severity="warning",
             )
             return True
@@ -309,6 +309,8 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         engine = self.bench.engine
         if self.held is not None:
             self.override_held_worker()
+        elif engine.finished and engine.next_role() is not Role.USER:
+            self._refuse_if_finished()
         elif engine.next_role() is not Role.USER:
             self.notify(f"It is the {engine.next_role()}'s turn; step (n) until the user's turn", severity="warning")
         else:
@@ -332,6 +334,23 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
             await bench.commit(proposal, edited_text=text)
         else:
             await bench.commit_user_text(text)
+
+    def action_more_task(self) -> None:
+        if self.busy():
+            self.notify("Busy generating; press escape to pause first", severity="warning")
+            return
+        self.bench.add_task()
+        self.update_status()
+        self.notify(
+            f"One more task ({self.bench.session.config.tasks} in all); step ({self._key('step')}) or auto-run to go on",
+            timeout=4,
+        )
+
+    def _key(self, action_id: str) -> str:
+        """The key `action_id` answers to, as the config maps it."""
+        keymap = dict(self.app.key_remaps)  # type: ignore[attr-defined]  # a TurnloomApp: the checked remaps
+        spec = next(spec for spec in ACTIONS if spec.id == action_id)
+        return effective_key(spec, keymap).replace("question_mark", "?")
 
     def action_edit(self) -> None:
         index = self.transcript.selected_or_last()
