@@ -141,9 +141,18 @@ def build_app(
     return TurnloomApp(config, workbench, theme_dirs)
 
 
-def main(args: argparse.Namespace) -> int:
-    """`turnloom` with no subcommand: open the TUI on a new offline session."""
+def main(args: argparse.Namespace, session_path: str | None = None) -> int:
+    """`turnloom [FILE]` with no subcommand: open the TUI on FILE, or on a new offline session.
+
+    Raises:
+        SessionFileError: FILE cannot be opened (before the TUI starts).
+    """
     config = load_config(getattr(args, "config", None))
-    app = build_app(config)
+    workbench = None
+    if session_path is not None:
+        from turnloom.core.lifecycle.session_paths import session_file
+
+        workbench = LiveSession.open(session_file(session_path), config)
+    app = build_app(config, workbench)
     app.run()
     return app.return_code or 0

@@ -95,3 +95,80 @@ def test_run_help_says_tasks_are_added_to_a_continued_session(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     assert "with run --from, tasks to add" in " ".join(capsys.readouterr().out.split())
+
+
+def test_version_prints_the_installed_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"turnloom {version('turnloom')}"
+
+
+@pytest.mark.parametrize(
+    ("argv", "suggestion"),
+    [
+        (["rnu"], "did you mean run?"),
+        (["run", "--seeed", "3"], "did you mean --seed?"),
+        (["run", "--mode", "task"], "did you mean task-oriented?"),
+    ],
+)
+def test_a_usage_error_is_one_line_with_a_suggestion(capsys, argv, suggestion):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith("turnloom") and suggestion in error and "--help" in error
+
+
+def test_no_color_and_color_never_print_no_escape_codes_even_on_a_terminal(tmp_path, monkeypatch):
+    import io
+
+    from turnloom.core.cli.render import console
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for env, flag in (({"NO_COLOR": "1"}, None), ({}, "never")):
+        monkeypatch.delenv("TURNLOOM_COLOR", raising=False)
+        monkeypatch.delenv("NO_COLOR", raising=False)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        if flag:
+            main(["--color", flag, "domains", "--json"])
+        out = Terminal()
+        console(out).print("styled", style="bold red")
+        assert "\x1b[" not in out.getvalue() and "styled" in out.getvalue()
+    monkeypatch.setenv("TURNLOOM_COLOR", "always")
+    piped = io.StringIO()
+    console(piped).print("styled", style="bold red")
+    assert "\x1b[" in piped.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda p: p.mkdir() or p, "is a folder"),
+        (lambda p: p.with_suffix(".jsonl"), "turnloom run --from"),
+        (lambda p: p.with_name("notes.txt"), "not a session file"),
+        (lambda p: p.with_name("gone.session.json"), "no such file"),
+    ],
+)
+def test_one_rule_for_session_paths_names_what_to_give(tmp_path, capsys, make, said):
+    path = make(tmp_path / "some")
+    if path.suffix == ".txt":
+        path.write_text("hello")
+    for command in (["replay", str(path)], ["fork", str(path), "--at", "0", "--out", str(tmp_path / "f.session.json")]):
+        assert main(command) == 2
+        error = capsys.readouterr().err
+        assert said in error and "(no suffix)" not in error
+
+
+def test_a_session_is_named_by_its_journal_too(tmp_path, capsys):
+    out = tmp_path / "a.session.json"
+    main(["run", "--quiet", "--tasks", "1", "--out", str(out)])
+    (tmp_path / "a.session.journal").write_text("")  # an empty journal beside the snapshot
+    assert main(["replay", str(tmp_path / "a.session.journal")]) == 0
+    assert "user_done" in capsys.readouterr().out
