@@ -490,10 +490,10 @@ class Session(_Model):
     # error's cause: a missing key, a refused connection, an HTTP status, ...)
     finish_detail: str | None = None
     usage: Usage = Field(default_factory=Usage)
-    # the quality verdict and the digest of what it judged (`quality.verdict`); stale once the session changes
-    verdict: DialogueVerdict | None = None
     # what edits, regenerations, overrides and truncations cut from the transcript, oldest first
     dropped_branches: list[DroppedBranch] = Field(default_factory=list)
+    # the quality verdict and the digest of what it judged (`quality.verdict`); stale once the session changes
+    verdict: DialogueVerdict | None = None
 
     @model_validator(mode="after")
     def _tool_results_answer_calls(self) -> Session:

@@ -1,20 +1,24 @@
 """`turnloom export`: saved sessions -> a validated JSONL training file.
 
-Reads session files (recovering any journal beside them) and folders of them, and hands the
-sessions to `export.export_sessions`; formats and checks live there.
+Reads session files (recovering any journal beside them) and folders of them on every core
+(`session_pool`): each worker turns its sessions into JSONL lines with `export.build_record`
+(formats and record checks live there), and the lines are written here, in the files' order.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from turnloom.core.cli.outputs import add_force_option, checked_output
-from turnloom.core.errors import SessionFileError, UsageError
-from turnloom.core.export import FORMATS, export_sessions
-from turnloom.core.models import Session
-from turnloom.core.storage.session_folder import find_sessions, read_sessions
+from turnloom.core.cli.session_pool import found_sessions, found_subset, map_sessions, readable
+from turnloom.core.export import FORMATS, build_record, jsonl_line
+from turnloom.core.export.record_checks import RecordRejected, secret_env_values
+from turnloom.core.models import FinishReason, Session
+from turnloom.core.storage.snapshot import atomic_writer
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,57 +53,95 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def read_named_sessions(paths: list[str]) -> list[tuple[Path, Session]]:
-    """The sessions `paths` name (folders searched, journal-only ones too); a bad file is skipped with its reason.
+@dataclass
+class ExportItem:
+    """One session as the export needs it, made where it was read: its JSONL line, or why it is left out."""
 
-    Raises:
-        UsageError: a path that does not exist, or no session files at all.
-        SessionFileError: none of the files can be read (naming the first one's problem).
-    """
+    session_id: str
+    line: str | None = None
+    invalid: str | None = None  # rejected by its verdict (--only-valid)
+    skipped: str | None = None  # not finished, or a record the checks refuse
+    judge: str | None = None  # the judge profile it must see first
+
+
+def export_item(
+    path: Path,
+    session: Session,
+    *,
+    fmt: str,
+    only_valid: bool,
+    only_finished: bool,
+    max_messages: int,
+    secrets: dict[str, str],
+    judge: str | None,
+) -> ExportItem:
+    """The export's work on one session (run in a worker process); the same checks `export_sessions` makes."""
+    from turnloom.core.cli.verdicts import judge_profile
+
+    if only_valid:
+        from turnloom.core.quality.verdict import reasons, verdict_for
+
+        profile = judge_profile(session, judge)
+        if profile is not None:
+            return ExportItem(session.id, judge=profile)
+        verdict = verdict_for(session, max_messages=max_messages)
+        if not verdict.accepted:
+            return ExportItem(session.id, invalid="invalid: " + "; ".join(reasons(verdict)))
+    if only_finished and session.finish_reason is not FinishReason.USER_DONE:
+        reason = session.finish_reason.value if session.finish_reason else "not finished"
+        return ExportItem(session.id, skipped=f"not finished by the user ({reason})")
     try:
-        found = find_sessions(paths)
-    except SessionFileError as exc:
-        raise UsageError(str(exc)) from None
-    if not found.paths:
-        raise UsageError(f"no *.session.json or *.session.toml files in {', '.join(paths)}")
-    skipped = [(str(path), reason) for path, reason in found.skipped]
-    sessions: list[tuple[Path, Session]] = []
-    for read in read_sessions(found):
-        for warning in read.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        if read.session is None:
-            skipped.append((str(read.path), read.problem or "cannot be read"))
-        else:
-            sessions.append((read.path, read.session))
-    if not sessions:
-        problems = [reason if reason.startswith(path) else f"{path}: {reason}" for path, reason in skipped]
-        more = f" (and {len(problems) - 1} more file(s) that cannot be read)" if len(problems) > 1 else ""
-        raise SessionFileError((problems[0] if problems else "no session could be read") + more)
-    for path, reason in skipped:
-        print(f"skipped {path}: {reason}", file=sys.stderr)
-    return sessions
+        return ExportItem(session.id, line=jsonl_line(build_record(session, fmt, secrets)))
+    except RecordRejected as exc:
+        return ExportItem(session.id, skipped=str(exc))
+    except ValueError as exc:  # NaN or Infinity somewhere in the record
+        return ExportItem(session.id, skipped=f"not strict JSON ({exc})")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the export; print counts and every skip reason."""
+    """Run the export on every core; print counts and every skip reason."""
+    from turnloom.core.config import load_config
+
     out = checked_output(Path(args.out), args.force)
-    if getattr(args, "only_valid", False):
+    found = found_sessions(args.paths)
+    work = partial(
+        export_item,
+        fmt=args.fmt,
+        only_valid=bool(getattr(args, "only_valid", False)),
+        only_finished=args.only_finished,
+        max_messages=load_config(getattr(args, "config", None)).quality_max_messages,
+        secrets=secret_env_values(),
+        judge=getattr(args, "judge", None),
+    )
+    results, unreadable = readable(list(map_sessions(found, work, "exporting")))
+    to_judge = [item.path for item in results if item.result is not None and item.result.judge]
+    if to_judge:
         from turnloom.core.cli.verdicts import judge_pending
 
-        judge_pending(args)
-    sessions = [session for _, session in read_named_sessions(args.paths)]
-    invalid: list[tuple[str, str]] = []
-    if getattr(args, "only_valid", False):
-        from turnloom.core.config import load_config
-        from turnloom.core.quality.verdict import reasons, verdict_for
-
-        limit = load_config(getattr(args, "config", None)).quality_max_messages
-        verdicts = [(session, verdict_for(session, max_messages=limit)) for session in sessions]
-        sessions = [session for session, verdict in verdicts if verdict.accepted]
-        invalid = [(s.id, "invalid: " + "; ".join(reasons(v))) for s, v in verdicts if not v.accepted]
-    report = export_sessions(sessions, args.fmt, out, only_finished=args.only_finished)
-    report.skipped[:0] = invalid
-    print(f"wrote {report.written} record(s) to {out} ({args.fmt}); skipped {len(report.skipped)}")
-    for session_id, reason in report.skipped:
+        judge_pending(args, to_judge)
+        again = {item.path: item for item in map_sessions(found_subset(found, to_judge), work)}
+        results = [again.get(item.path, item) for item in results]
+    for path, reason in unreadable:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    items = [item.result for item in results if item.result is not None]
+    invalid = [(item.session_id, item.invalid) for item in items if item.invalid]
+    skipped: list[tuple[str, str]] = []
+    lines: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        if item.invalid:
+            continue
+        if item.skipped:
+            skipped.append((item.session_id, item.skipped))
+        elif item.session_id in seen:
+            skipped.append((item.session_id, "duplicate session id; exported once already"))
+        elif item.line is not None:
+            seen.add(item.session_id)
+            lines.append(item.line)
+    with atomic_writer(out) as stream:
+        stream.writelines(lines)
+    skipped[:0] = invalid
+    print(f"wrote {len(lines)} record(s) to {out} ({args.fmt}); skipped {len(skipped)}")
+    for session_id, reason in skipped:
         print(f"  skipped {session_id}: {reason}")
     return 0

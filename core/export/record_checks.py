@@ -7,6 +7,7 @@ checks on what they built, and `check_secrets` last. Conversion is the formats' 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -108,6 +109,16 @@ def check_messages(messages: list[ChatMessage], tools: Mapping[str, ToolSpec]) -
         raise RecordRejected(f"tool call(s) {', '.join(map(repr, pending))} have no result")
 
 
+@functools.lru_cache(maxsize=512)
+def _checked_validator(schema_json: str) -> Any:
+    """A validator for a parameter schema checked against its metaschema, once per schema (most of the
+    export's time went to checking the same few schemas again for every call)."""
+    schema = json.loads(schema_json)
+    validator_cls = jsonschema.validators.validator_for(schema)
+    validator_cls.check_schema(schema)
+    return validator_cls(schema)
+
+
 def _check_arguments(where: str, name: str, arguments: str, tools: Mapping[str, ToolSpec]) -> None:
     spec = tools.get(name)
     if spec is None:
@@ -122,11 +133,10 @@ def _check_arguments(where: str, name: str, arguments: str, tools: Mapping[str, 
     if not isinstance(parsed, dict):
         raise RecordRejected(f"{where}: arguments of {name!r} are not a JSON object")
     try:
-        validator_cls = jsonschema.validators.validator_for(spec.parameters)
-        validator_cls.check_schema(spec.parameters)
+        validator = _checked_validator(json.dumps(spec.parameters, sort_keys=True))
     except SchemaError as exc:
         raise RecordRejected(f"tool {name!r}: parameters are not a valid JSON Schema ({exc.message})") from None
-    error = jsonschema.exceptions.best_match(validator_cls(spec.parameters).iter_errors(parsed))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(parsed))
     if error is not None:
         raise RecordRejected(
             f"{where}: arguments of {name!r} do not fit its schema at {error.json_path}: {error.message}"

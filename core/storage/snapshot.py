@@ -102,6 +102,10 @@ def dumps(session: Session, fmt: Format) -> str:
     return to_toml_text(Session, session.model_dump(mode="json"))
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_NUMBER_START = re.compile(r"-?[0-9.eE+-]*")
+
+
 def loads(text: str, fmt: Format, source: str | os.PathLike[str] = "<string>") -> Session:
     """Parse, migrate and validate a session.
 
@@ -120,10 +124,16 @@ def loads(text: str, fmt: Format, source: str | os.PathLike[str] = "<string>") -
     if not text.strip():
         raise SessionFileError(f"{source}: file is empty; {_TRUNCATED_HINT}")
     data = _parse_json(text, source) if fmt == "json" else _parse_toml(text, source)
-    return session_from_dict(data, source)
+    # a lone surrogate can only come from a `\\uD800`-`\\uDFFF` escape in JSON text (TOML refuses them);
+    # without one there is nothing for `writable_data` to replace, and walking every string costs
+    # half of reading a session
+    surrogates = fmt == "json" and _SURROGATE_ESCAPE.search(text) is not None
+    return session_from_dict(data, source, may_hold_surrogates=surrogates)
 
 
-def session_from_dict(data: Any, source: str | os.PathLike[str] = "<data>") -> Session:
+def session_from_dict(
+    data: Any, source: str | os.PathLike[str] = "<data>", may_hold_surrogates: bool = True
+) -> Session:
     """Migrate and validate a session given in the JSON shape.
 
     Args:
@@ -139,7 +149,7 @@ def session_from_dict(data: Any, source: str | os.PathLike[str] = "<data>") -> S
     if not isinstance(data, dict):
         raise SessionFileError(f"{source}: a session file must hold an object at the top level")
     # the boundary where a file enters: a lone surrogate (no file can hold it) read as U+FFFD
-    data = migrate(writable_data(data), source)
+    data = migrate(writable_data(data) if may_hold_surrogates else data, source)
     try:
         session = Session.model_validate(data)
     except ValidationError as exc:
@@ -334,7 +344,10 @@ def _parse_json(text: str, source: str | os.PathLike[str]) -> Any:
     except RecursionError:
         raise SessionFileError(f"{source}: {_TOO_DEEP}") from None
     except json.JSONDecodeError as exc:
-        at_end = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        # cut off: nothing after the error, or only the start of a literal (`fal`, `nu`, `-1.`) or a string
+        tail = text[exc.pos :].rstrip()
+        cut_literal = any(word.startswith(tail) for word in ("true", "false", "null")) or _NUMBER_START.fullmatch(tail)
+        at_end = not tail or bool(cut_literal) or exc.msg.startswith("Unterminated string")
         if at_end:
             raise SessionFileError(f"{source}: line {exc.lineno}, column {exc.colno}: {_TRUNCATED_HINT}") from None
         raise SessionFileError(f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
