@@ -124,15 +124,20 @@ def loads(text: str, fmt: Format, source: str | os.PathLike[str] = "<string>") -
     if not text.strip():
         raise SessionFileError(f"{source}: file is empty; {_TRUNCATED_HINT}")
     data = _parse_json(text, source) if fmt == "json" else _parse_toml(text, source)
-    # a lone surrogate can only come from a `\\uD800`-`\\uDFFF` escape in JSON text (TOML refuses them);
-    # without one there is nothing for `writable_data` to replace, and walking every string costs
-    # half of reading a session
-    surrogates = fmt == "json" and _SURROGATE_ESCAPE.search(text) is not None
-    return session_from_dict(data, source, may_hold_surrogates=surrogates)
+    # in a JSON file a lone surrogate can only come from a `\\uD800`-`\\uDFFF` escape; without one
+    # there is nothing for `writable_data` to replace, and walking every string costs half of
+    # reading a session (a TOML file's free-form fields are JSON inside strings: always walked)
+    surrogates = fmt != "json" or _SURROGATE_ESCAPE.search(text) is not None
+    # likewise a schema `$ref`: in JSON without \u escapes the key can only be written `$ref`
+    refs = fmt != "json" or "$ref" in text or "\\u" in text
+    return session_from_dict(data, source, may_hold_surrogates=surrogates, may_hold_refs=refs)
 
 
 def session_from_dict(
-    data: Any, source: str | os.PathLike[str] = "<data>", may_hold_surrogates: bool = True
+    data: Any,
+    source: str | os.PathLike[str] = "<data>",
+    may_hold_surrogates: bool = True,
+    may_hold_refs: bool = True,
 ) -> Session:
     """Migrate and validate a session given in the JSON shape.
 
@@ -156,17 +161,17 @@ def session_from_dict(
         raise SessionFileError(f"{source}: {_describe_validation(exc)}") from None
     except RecursionError:
         raise SessionFileError(f"{source}: {_TOO_DEEP}") from None
-    _refuse_unsafe_parts(session, source)
+    _refuse_unsafe_parts(session, source, may_hold_refs)
     return session
 
 
-def _refuse_unsafe_parts(session: Session, source: str | os.PathLike[str]) -> None:
+def _refuse_unsafe_parts(session: Session, source: str | os.PathLike[str], may_hold_refs: bool = True) -> None:
     """Refuse what a well-formed file can still hold to hurt whoever reads it.
 
     A tool schema whose `$ref` would be fetched from the network or loops for ever, and a
     rule prompt whose format spec asks for a width of hundreds of megabytes.
     """
-    for index, spec in enumerate(session.tools):
+    for index, spec in enumerate(session.tools if may_hold_refs else ()):
         for label, schema in (("parameters", spec.parameters), ("output_schema", spec.output_schema)):
             try:
                 check_schema_refs(schema)
