@@ -69,13 +69,13 @@ def manifest_wall_times(paths: list[str]) -> dict[Path, float]:
 
 
 def stats_item(
-    path: Path, session: Session, *, walls: dict[Path, float], prices: dict, max_messages: int, judge: str | None
+    path: Path, session: Session, *, prices: dict, max_messages: int, judge: str | None
 ) -> DialogueRecord | str:
     """One session's record for `collect_records`, or the judge profile it must see first (run in a worker)."""
     profile = judge_profile(session, judge)
     if profile is not None:
         return profile
-    return dialogue_record(session, walls.get(path.resolve()), prices, max_messages)
+    return dialogue_record(session, None, prices, max_messages)
 
 
 def collect_paths(args: argparse.Namespace) -> DatasetStats:
@@ -84,7 +84,6 @@ def collect_paths(args: argparse.Namespace) -> DatasetStats:
     found = found_sessions(args.paths)
     work = partial(
         stats_item,
-        walls=manifest_wall_times(args.paths),
         prices=dict(config.prices),
         max_messages=config.quality_max_messages,
         judge=getattr(args, "judge", None),
@@ -97,7 +96,13 @@ def collect_paths(args: argparse.Namespace) -> DatasetStats:
         results = [again.get(item.path, item) if isinstance(item.result, str) else item for item in results]
     for path, reason in skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
-    return collect_records(item.result for item in results if isinstance(item.result, DialogueRecord))
+    walls = manifest_wall_times(args.paths)  # measured by the batch: better than the summed latencies
+    records = [item.result for item in results if isinstance(item.result, DialogueRecord)]
+    for item in results:
+        wall = walls.get(item.path.resolve()) if walls else None
+        if wall is not None and isinstance(item.result, DialogueRecord):
+            item.result.stats["wall_s"] = wall
+    return collect_records(records)
 
 
 def handle(args: argparse.Namespace) -> int:
