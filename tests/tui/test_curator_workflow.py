@@ -187,3 +187,13 @@ async def test_one_more_task_goes_on_from_a_finished_dialogue(make_app, sessions
             await idle(pilot)
         assert len(bench.session.messages) > length + 2
         assert len(bench.session.tasks) == 2
+
+
+def test_the_readme_lists_every_binding_id():
+    from pathlib import Path
+
+    from turnloom.tui.actions import ACTIONS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    listed = readme.split("Binding ids:", 1)[1].split("Themes are", 1)[0]
+    assert [a.id for a in ACTIONS if f"`{a.id}`" not in listed] == []
