@@ -59,9 +59,11 @@ def found_subset(found: FoundSessions, paths: list[Path]) -> FoundSessions:
     return FoundSessions(paths=list(paths), journal_only=found.journal_only & set(paths))
 
 
-def _work_on_chunk(paths: list[Path], journal_only: set[Path], work: Callable[[Path, Session], T]) -> list:
+def _work_on_chunk(
+    paths: list[Path], journal_only: set[Path], work: Callable[[Path, Session], T]
+) -> list[SessionResult[T]]:
     found = FoundSessions(paths=list(paths), journal_only=set(journal_only) & set(paths))
-    results = []
+    results: list[SessionResult[T]] = []
     for read in read_sessions(found):
         if read.session is None:
             results.append(SessionResult(read.path, problem=read.problem or "cannot be read"))

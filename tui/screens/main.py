@@ -367,7 +367,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
     async def edit_worker(self, index: int) -> None:
         session = self.bench.session
         original = session.messages[index]
-        text = start = self.bench.editable_text(index)
+        draft = start = self.bench.editable_text(index)
         hint = (
             "Edit the text and the tool calls (name, arguments); the tools run again with them when you step on."
             if original.tool_calls
@@ -376,9 +376,10 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         later = len(session.messages) - index - 1
         asked = False
         while True:
-            text = await self.app.push_screen_wait(EditorScreen(f"Edit message {index} ({original.role})", text, hint))
+            text = await self.app.push_screen_wait(EditorScreen(f"Edit message {index} ({original.role})", draft, hint))
             if text is None or text == start:
                 return
+            draft = text
             if later and not asked:
                 question = confirm(
                     "Edit message",
