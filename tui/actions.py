@@ -185,6 +185,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
         show=False,
     ),
     ActionSpec(
+        "replay_expand",
+        "x",
+        "expand",
+        "Replay",
+        "Expand or collapse",
+        "Show the selected message in full, or truncate it again",
+        scope="replay",
+        show=False,
+    ),
+    ActionSpec(
         "replay_branch",
         "b",
         "branch",

@@ -24,9 +24,9 @@ from turnloom.core.export import hermes, hf, openai, sharegpt
 from turnloom.core.export.record_checks import (
     RecordRejected,
     check_messages,
+    check_record_secrets,
     check_secrets,
     secret_env_values,
-    strings_in,
 )
 from turnloom.core.models import ChatMessage, FinishReason, Role, Session, ToolSpec
 from turnloom.core.storage.snapshot import atomic_writer
@@ -94,7 +94,7 @@ def build_record(session: Session, fmt: str, env_values: Mapping[str, str] | Non
     sources += [(f"tool {s.name!r}", json.dumps(s.to_openai(), ensure_ascii=False)) for s in tools]
     check_secrets(sources, secrets)
     record = builder(session, messages, tools)
-    check_secrets(strings_in(record, "record"), secrets)
+    check_record_secrets(record, secrets)
     return record
 
 

@@ -218,8 +218,7 @@ def check_secrets(strings: Iterable[tuple[str, str]], env_values: Mapping[str, s
     joined = "\n".join(text for _, text in strings)
     # one scan of all the text first: what a string holds, the joined text holds too, so a clean
     # scan clears them all (a hit is looked for again string by string, to name where it is)
-    marked = any(mark in joined for mark in _SECRET_MARKS) or any(m in joined.lower() for m in _SECRET_MARKS_LOWER)
-    if not marked and not any(value in joined for value in env_values.values()):
+    if not _may_hold_secret(joined, env_values):
         return
     for where, text in strings:
         for pattern, kind in SECRET_PATTERNS:
@@ -228,6 +227,31 @@ def check_secrets(strings: Iterable[tuple[str, str]], env_values: Mapping[str, s
         for name, value in env_values.items():
             if value in text:
                 raise RecordRejected(f"{where} contains the value of ${name}")
+
+
+def check_record_secrets(record: Any, env_values: Mapping[str, str]) -> None:
+    """`check_secrets` over every string of a built record, naming paths only when something is found.
+
+    Raises:
+        RecordRejected: as `check_secrets`, the path into the record named `record...`.
+    """
+    texts: list[str] = []
+    stack = [record]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            texts.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    if _may_hold_secret("\n".join(texts), env_values):
+        check_secrets(strings_in(record, "record"), env_values)
+
+
+def _may_hold_secret(joined: str, env_values: Mapping[str, str]) -> bool:
+    marked = any(mark in joined for mark in _SECRET_MARKS) or any(m in joined.lower() for m in _SECRET_MARKS_LOWER)
+    return marked or any(value in joined for value in env_values.values())
 
 
 def strings_in(value: Any, where: str) -> Iterable[tuple[str, str]]:

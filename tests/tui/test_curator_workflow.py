@@ -197,3 +197,75 @@ def test_the_readme_lists_every_binding_id():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     listed = readme.split("Binding ids:", 1)[1].split("Themes are", 1)[0]
     assert [a.id for a in ACTIONS if f"`{a.id}`" not in listed] == []
+
+
+async def test_enter_in_the_new_session_form_creates_it_on_retail_by_default(make_app):
+    from textual.widgets import Input
+
+    from turnloom.tui.screens.new_session import NewSessionScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NewSessionScreen))
+        assert app.screen.query_one("#domain").value == "retail"
+        app.screen.query_one("#seed", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is main_screen(app))
+        assert main_screen(app).bench.session.domain == "retail"
+
+
+async def test_enter_in_the_export_form_exports(make_app, tmp_path):
+    from textual.widgets import Input
+
+    from turnloom.tui.screens.export import ExportScreen
+
+    out = tmp_path / "out.jsonl"
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        bench = await _steps(pilot, app, 10)
+        assert any(m.role == "assistant" and m.content for m in bench.session.messages)
+        await main_screen(app).run_action("export")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen) and bool(app.screen.query("#out")))
+        field = app.screen.query_one("#out", Input)
+        field.value = str(out)
+        field.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: out.exists())
+
+
+async def test_fork_names_the_selected_message_and_the_status_counts_one_msg(make_app):
+    from turnloom.tui.widgets.status_line import StatusLine
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _steps(pilot, app, 1)
+        assert "1 msg ·" in str(app.screen.query_one(StatusLine).render()) or "1 msg " in str(
+            app.screen.query_one(StatusLine).render()
+        )
+        await _steps(pilot, app, 3)
+        main_screen(app).transcript.select(2)
+        await pilot.press("f")
+        await idle(pilot)
+        assert any("after message 2 (3 message(s) kept)" in n for n in _notes(app))
+
+
+async def test_x_expands_a_long_message_in_replay(make_app, sessions_dir):
+    from turnloom.core.lifecycle.live_session import LiveSession
+    from turnloom.tui.screens.replay import ReplayScreen
+    from turnloom.tui.widgets.transcript import Transcript
+
+    bench = LiveSession.new(sessions_dir, domain="retail", seed=1)
+    for _ in range(3):
+        await bench.step()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(ReplayScreen(bench.session, bench.path))
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        await pilot.press("shift+right")
+        transcript = app.screen.query_one(Transcript)
+        last = transcript.selected_or_last()
+        expanded = transcript._entries[last].expanded
+        await pilot.press("x")
+        await idle(pilot)
+        assert transcript._entries[last].expanded is not expanded
