@@ -413,6 +413,26 @@ DEFAULT_MAX_MESSAGES = 1_000
 """A dialogue's message cap unless one is given (the paper's longest dialogues reach 780 messages)."""
 
 
+class DroppedBranch(_Model):
+    """Messages an operator action cut from the transcript, kept so nothing the curator did is lost.
+
+    An edit, a regenerate, an override or a truncation replaces the messages from `at` on; what
+    they were is kept here with the writes and tasks that came with them, so `ctrl+z` can put
+    them back and a preference pair can set the kept turn (`messages[0]`) against its
+    replacement. `action` names what cut them; `undone` marks the replacement an undo cut away
+    in turn (kept, but not restored by a further undo).
+    """
+
+    at: int
+    action: Literal["edit", "regenerate", "override", "truncate", "undone"]
+    messages: list[ChatMessage] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
+    write_log: list[WriteRecord] = Field(default_factory=list)
+    finish_reason: FinishReason | None = None
+    finish_detail: str | None = None
+    created_at: str = Field(default_factory=lambda: _now())
+
+
 class GenerationConfig(_Model):
     """How a session is generated. Backend profiles are named, never keyed."""
 
@@ -476,6 +496,8 @@ class Session(_Model):
     # error's cause: a missing key, a refused connection, an HTTP status, ...)
     finish_detail: str | None = None
     usage: Usage = Field(default_factory=Usage)
+    # what edits, regenerations, overrides and truncations cut from the transcript, oldest first
+    dropped_branches: list[DroppedBranch] = Field(default_factory=list)
     # the quality verdict and the digest of what it judged (`quality.verdict`); stale once the session changes
     verdict: DialogueVerdict | None = None
 

@@ -107,3 +107,28 @@ def test_offline_start_does_not_load_the_openai_client():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_python_dash_m_turnloom_runs_the_command_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "turnloom", "--version"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("turnloom ")
+
+
+def test_turnloom_with_a_session_path_that_cannot_be_opened_says_so_before_the_tui(tmp_path):
+    from turnloom.tui.launch import main
+
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    assert main([f"{folder}/"]) == 2
+    assert main([str(tmp_path / "gone.session.json")]) == 2
+
+
+def test_the_first_word_is_a_session_to_open_when_it_reads_as_a_path():
+    from turnloom.tui.launch import session_argument
+
+    assert session_argument(["--config", "t.toml", "x.session.json"]) == ("x.session.json", ["--config", "t.toml"])
+    assert session_argument(["run", "--out", "x.session.json"]) == (None, ["run", "--out", "x.session.json"])
+    assert session_argument(["--color", "never", "replay", "x.session.json"])[0] is None

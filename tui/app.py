@@ -10,15 +10,19 @@ import argparse
 from pathlib import Path
 
 from textual.app import App
+from textual.notifications import SeverityLevel
 
 from turnloom.core.config import TurnloomConfig, load_config
 from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.themes import DEFAULT_THEME, load_themes
-from turnloom.tui.actions import ACTIONS, bindings_for
+from turnloom.tui.actions import bindings_for
 from turnloom.tui.commands import ActionCommands
+from turnloom.tui.keymap import checked_keymap
 from turnloom.tui.screens.dialogs import ChoiceScreen
 from turnloom.tui.screens.help import HelpScreen
 from turnloom.tui.screens.main import MainScreen
+
+QUIT_QUESTION = "quit-question"
 
 
 class TurnloomApp(App[None]):
@@ -46,16 +50,27 @@ class TurnloomApp(App[None]):
             self._startup_notes.append((f"Unknown theme {wanted!r}; using {DEFAULT_THEME}", "warning"))
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
-        known = {spec.id for spec in ACTIONS}
-        unknown = sorted(set(config.keys) - known)
-        if unknown:
-            self._startup_notes.append((f"[keys] names unknown binding id(s): {', '.join(unknown)}", "warning"))
-        self.set_keymap({k: v for k, v in config.keys.items() if k in known})
+        keymap, notes = checked_keymap(config.keys)
+        self._startup_notes.extend((note, "warning") for note in notes)
+        self.key_remaps = keymap
+        self.set_keymap(keymap)
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen(self._workbench))
         for message, severity in self._startup_notes:
             self.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification is plain text: what it shows comes from files, models and the user (`[keys]`)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     @property
     def main_screen(self) -> MainScreen | None:
@@ -66,7 +81,7 @@ class TurnloomApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(dict(self.config.keys)))
+            self.push_screen(HelpScreen(dict(self.key_remaps)))
 
     def action_next_theme(self) -> None:
         names = self.theme_names or [self.theme]
@@ -74,9 +89,19 @@ class TurnloomApp(App[None]):
         self.theme = names[(position + 1) % len(names)]
         self.notify(f"Theme: {self.theme}", timeout=2)
 
+    async def action_quit(self) -> None:
+        """Textual's own quit (`ctrl+q`, the palette's "Quit") asks first like `q` does."""
+        self.action_quit_app()
+
+    def action_help_quit(self) -> None:
+        """`ctrl+c` outside a text field quits (asking first), rather than naming another key."""
+        self.action_quit_app()
+
     def action_quit_app(self) -> None:
         main = self.main_screen
-        if main is None or not main.bench.unsaved:
+        asking = isinstance(self.screen, ChoiceScreen) and self.screen.id == QUIT_QUESTION
+        if main is None or not main.bench.unsaved or asking:
+            # a second quit while the question is up means it: the journal keeps the work
             self._close_and_exit()
             return
         question = ChoiceScreen(
@@ -84,6 +109,7 @@ class TurnloomApp(App[None]):
             "This session has unsaved changes (kept in its autosave journal).",
             [("save", "Save and quit"), ("quit", "Quit"), ("cancel", "Cancel")],
             keys={"s": "save", "q": "quit", "c": "cancel"},
+            id=QUIT_QUESTION,
         )
         self.push_screen(question, self._quit_answer)
 
@@ -115,8 +141,18 @@ def build_app(
     return TurnloomApp(config, workbench, theme_dirs)
 
 
-def main(args: argparse.Namespace) -> int:
-    """`turnloom` with no subcommand: open the TUI on a new offline session."""
+def main(args: argparse.Namespace, session_path: str | None = None) -> int:
+    """`turnloom [FILE]` with no subcommand: open the TUI on FILE, or on a new offline session.
+
+    Raises:
+        SessionFileError: FILE cannot be opened (before the TUI starts).
+    """
     config = load_config(getattr(args, "config", None))
-    build_app(config).run()
-    return 0
+    workbench = None
+    if session_path is not None:
+        from turnloom.core.lifecycle.session_paths import session_file
+
+        workbench = LiveSession.open(session_file(session_path), config)
+    app = build_app(config, workbench)
+    app.run()
+    return app.return_code or 0

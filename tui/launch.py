@@ -8,17 +8,57 @@ loads Textual) when none is given. The core never names the TUI.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from functools import partial
 
 from turnloom.core import cli
+from turnloom.core.errors import TurnloomError
+
+# what marks the first word as a session to open rather than a command
+SESSION_NAME_ENDINGS = (".json", ".toml", ".journal")
 
 
-def open_workbench(args: argparse.Namespace) -> int:
-    """`turnloom` with no command: the TUI on a new offline session."""
+def open_workbench(args: argparse.Namespace, session_path: str | None = None) -> int:
+    """`turnloom` with no command: the TUI on a new offline session, or on `session_path`."""
     from turnloom.tui import app
 
-    return app.main(args)
+    return app.main(args, session_path)
+
+
+def session_argument(argv: list[str]) -> tuple[str | None, list[str]]:
+    """`turnloom [OPTIONS] FILE.session.json`: the session to open and the other arguments.
+
+    The first word that is not an option (or an option's value) is a session when it reads as
+    a path — a session suffix, a folder separator, or an existing file (no command name is
+    any of these); anything else is left to the command line's parser.
+    """
+    skip_next = False
+    for position, word in enumerate(argv):
+        if skip_next:
+            skip_next = False
+            continue
+        if word in ("--config", "--color"):
+            skip_next = True
+            continue
+        if word.startswith("-"):
+            continue
+        if word.lower().endswith(SESSION_NAME_ENDINGS) or os.sep in word or os.path.isfile(word):
+            return word, argv[:position] + argv[position + 1 :]
+        return None, argv
+    return None, argv
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `turnloom` console script (and of `python -m turnloom.tui`)."""
-    return cli.main(argv, no_command=open_workbench)
+    """Entry point of the `turnloom` console script (and of `python -m turnloom`)."""
+    argv = sys.argv[1:] if argv is None else argv
+    path, rest = session_argument(argv)
+    if path is not None:
+        from turnloom.core.lifecycle.session_paths import session_file
+
+        try:
+            session_file(path)  # a bad path is one line and exit 2, before the TUI starts
+        except TurnloomError as exc:
+            print(f"turnloom: error: {exc}", file=sys.stderr)
+            return exc.exit_code
+    return cli.main(rest, no_command=partial(open_workbench, session_path=path))

@@ -31,6 +31,7 @@ from turnloom.core.cli import (
     run_cmd,
     stats_cmd,
 )
+from turnloom.core.cli.usage import CommandParser, add_global_options, apply_color
 from turnloom.core.errors import TurnloomError, UsageError
 
 # in the order `--help` lists them
@@ -55,7 +56,7 @@ NoCommand = Callable[[argparse.Namespace], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="turnloom",
         description=(
             "A terminal workbench for multi-turn, tool-using dialogue data. "
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", metavar="FILE", help="config file (default: ./turnloom.toml, then the user config dir)"
     )
+    add_global_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in SUBCOMMANDS:
         module.register(subparsers)
@@ -81,6 +83,7 @@ def main(argv: list[str] | None = None, no_command: NoCommand | None = None) -> 
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    apply_color(args.color)
     try:
         if args.command is None:
             if no_command is None:

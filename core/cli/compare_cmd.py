@@ -25,7 +25,7 @@ from turnloom.core.lifecycle.dialogue import create_session, run_to_end
 from turnloom.core.models import Rule, Session
 from turnloom.core.players.offline.knowledge import knowledge_or_none
 from turnloom.core.quality.metrics import dialogue_stats
-from turnloom.core.rules.catalog import RuleCatalog, draw_rule_set, load_catalog, read_rule_set, set_problems
+from turnloom.core.rules.catalog import RuleCatalog, draw_rule_set, find_rule_set, load_catalog, set_problems
 from turnloom.core.rules.check import audit_session
 
 
@@ -75,15 +75,10 @@ def _catalog_with(names: list[str]) -> tuple[RuleCatalog, list[str]]:
     """The catalog plus any rule-set files named on the command line; the set names to use."""
     catalog = load_catalog()
     resolved = []
-    for name in names:
-        if name.endswith(".toml"):
-            ruleset, problems = read_rule_set(Path(name))
-            if ruleset is None:
-                raise UsageError("; ".join(str(p) for p in problems))
-            catalog.sets[ruleset.name] = ruleset
-            name = ruleset.name
-        if name not in catalog.sets:
-            raise UsageError(f"unknown rule set {name!r}; known rule sets: {', '.join(sorted(catalog.sets))}")
+    for given_name in names:
+        ruleset = find_rule_set(given_name, catalog)
+        name = ruleset.name
+        catalog.sets[name] = ruleset
         problems = set_problems(catalog.sets[name], catalog)
         if problems:
             raise UsageError("; ".join(str(p) for p in problems))

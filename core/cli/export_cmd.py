@@ -1,19 +1,26 @@
 """`turnloom export`: saved sessions -> a validated JSONL training file.
 
-Reads session files (recovering any journal beside them) and folders of them, and hands the
-sessions to `export.export_sessions`; formats and checks live there.
+Reads session files (recovering any journal beside them) and folders of them on every core
+(`session_pool`): each worker turns its sessions into JSONL lines with `export.build_record`
+(formats and record checks live there), and the lines are written here, in the files' order.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from turnloom.core.errors import SessionFileError, UsageError
-from turnloom.core.export import FORMATS, export_sessions
-from turnloom.core.models import Session
-from turnloom.core.storage.session_folder import find_sessions, read_sessions
+from turnloom.core.cli.outputs import add_force_option, checked_output
+from turnloom.core.cli.session_pool import found_sessions, found_subset, map_sessions, readable
+from turnloom.core.export import FORMATS, build_record, jsonl_line, sources_path
+from turnloom.core.export.options import ExportOptions
+from turnloom.core.export.record_checks import RecordRejected, secret_env_values
+from turnloom.core.models import FinishReason, Session
+from turnloom.core.storage.snapshot import atomic_writer
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--format", required=True, choices=sorted(FORMATS), dest="fmt", help="output format")
     parser.add_argument("--out", required=True, metavar="FILE.jsonl", help="the JSONL file to write")
+    add_force_option(parser)
     parser.add_argument(
         "--only-finished", action="store_true", help="keep only sessions the simulated user finished (user_done)"
     )
@@ -49,62 +57,108 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def read_named_sessions(paths: list[str]) -> list[tuple[Path, Session]]:
-    """The sessions `paths` name (folders searched, journal-only ones too); a bad file is skipped with its reason.
+@dataclass
+class ExportItem:
+    """One session as the export needs it, made where it was read: its JSONL line, or why it is left out."""
 
-    Raises:
-        UsageError: a path that does not exist, or no session files at all.
-        SessionFileError: none of the files can be read (naming the first one's problem).
-    """
+    session_id: str
+    line: str | None = None
+    invalid: str | None = None  # rejected by its verdict (--only-valid)
+    skipped: str | None = None  # not finished, or a record the checks refuse
+    judge: str | None = None  # the judge profile it must see first
+    origin: dict[str, str | None] | None = None  # where the record was made, for `run --from EXPORT --record N`
+
+
+def export_item(
+    path: Path,
+    session: Session,
+    *,
+    fmt: str,
+    only_valid: bool,
+    only_finished: bool,
+    max_messages: int,
+    secrets: dict[str, str],
+    judge: str | None,
+    options: ExportOptions,
+) -> ExportItem:
+    """The export's work on one session (run in a worker process); the same checks `export_sessions` makes."""
+    from turnloom.core.cli.verdicts import judge_profile
+
+    if only_valid:
+        from turnloom.core.quality.verdict import reasons, verdict_for
+
+        profile = judge_profile(session, judge)
+        if profile is not None:
+            return ExportItem(session.id, judge=profile)
+        verdict = verdict_for(session, max_messages=max_messages)
+        if not verdict.accepted:
+            return ExportItem(session.id, invalid="invalid: " + "; ".join(reasons(verdict)))
+    if only_finished and session.finish_reason is not FinishReason.USER_DONE:
+        reason = session.finish_reason.value if session.finish_reason else "not finished"
+        return ExportItem(session.id, skipped=f"not finished by the user ({reason})")
     try:
-        found = find_sessions(paths)
-    except SessionFileError as exc:
-        raise UsageError(str(exc)) from None
-    if not found.paths:
-        raise UsageError(f"no *.session.json or *.session.toml files in {', '.join(paths)}")
-    skipped = [(str(path), reason) for path, reason in found.skipped]
-    sessions: list[tuple[Path, Session]] = []
-    for read in read_sessions(found):
-        for warning in read.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        if read.session is None:
-            skipped.append((str(read.path), read.problem or "cannot be read"))
-        else:
-            sessions.append((read.path, read.session))
-    if not sessions:
-        problems = [reason if reason.startswith(path) else f"{path}: {reason}" for path, reason in skipped]
-        more = f" (and {len(problems) - 1} more file(s) that cannot be read)" if len(problems) > 1 else ""
-        raise SessionFileError((problems[0] if problems else "no session could be read") + more)
-    for path, reason in skipped:
-        print(f"skipped {path}: {reason}", file=sys.stderr)
-    return sessions
+        line = jsonl_line(build_record(session, fmt, secrets, options))
+        return ExportItem(
+            session.id, line=line, origin={"session": session.id, "domain": session.domain, "db": session.db_path}
+        )
+    except RecordRejected as exc:
+        return ExportItem(session.id, skipped=str(exc))
+    except ValueError as exc:  # NaN or Infinity somewhere in the record
+        return ExportItem(session.id, skipped=f"not strict JSON ({exc})")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the export; print counts and every skip reason."""
+    """Run the export on every core; print counts and every skip reason."""
     from turnloom.core.cli.export_options import export_options_from
+    from turnloom.core.config import load_config
 
-    options = export_options_from(args)
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise UsageError(f"{args.out}: folder {out.parent} does not exist")
-    if getattr(args, "only_valid", False):
+    options = export_options_from(args)  # checked against --format
+    out = checked_output(Path(args.out), args.force)
+    found = found_sessions(args.paths)
+    work = partial(
+        export_item,
+        fmt=args.fmt,
+        only_valid=bool(getattr(args, "only_valid", False)),
+        only_finished=args.only_finished,
+        max_messages=load_config(getattr(args, "config", None)).quality_max_messages,
+        secrets=secret_env_values(),
+        judge=getattr(args, "judge", None),
+        options=options,
+    )
+    results, unreadable = readable(list(map_sessions(found, work, "exporting")))
+    to_judge = [item.path for item in results if item.result is not None and item.result.judge]
+    if to_judge:
         from turnloom.core.cli.verdicts import judge_pending
 
-        judge_pending(args)
-    sessions = [session for _, session in read_named_sessions(args.paths)]
-    invalid: list[tuple[str, str]] = []
-    if getattr(args, "only_valid", False):
-        from turnloom.core.config import load_config
-        from turnloom.core.quality.verdict import reasons, verdict_for
-
-        limit = load_config(getattr(args, "config", None)).quality_max_messages
-        verdicts = [(session, verdict_for(session, max_messages=limit)) for session in sessions]
-        sessions = [session for session, verdict in verdicts if verdict.accepted]
-        invalid = [(s.id, "invalid: " + "; ".join(reasons(v))) for s, v in verdicts if not v.accepted]
-    report = export_sessions(sessions, args.fmt, out, only_finished=args.only_finished, options=options)
-    report.skipped[:0] = invalid
-    print(f"wrote {report.written} record(s) to {out} ({args.fmt}); skipped {len(report.skipped)}")
-    for session_id, reason in report.skipped:
+        judge_pending(args, to_judge)
+        again = {item.path: item for item in map_sessions(found_subset(found, to_judge), work)}
+        results = [again.get(item.path, item) for item in results]
+    for path, reason in unreadable:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    items = [item.result for item in results if item.result is not None]
+    invalid = [(item.session_id, item.invalid) for item in items if item.invalid]
+    skipped: list[tuple[str, str]] = []
+    lines: list[str] = []
+    origins: list[dict[str, str | None]] = []
+    seen: set[str] = set()
+    for item in items:
+        if item.invalid:
+            continue
+        if item.skipped:
+            skipped.append((item.session_id, item.skipped))
+        elif item.session_id in seen:
+            skipped.append((item.session_id, "duplicate session id; exported once already"))
+        elif item.line is not None:
+            seen.add(item.session_id)
+            lines.append(item.line)
+            origins.append(item.origin or {"session": item.session_id, "domain": None, "db": None})
+    with atomic_writer(out) as stream:
+        stream.writelines(lines)
+    with atomic_writer(sources_path(out)) as stream:
+        json.dump({"format": args.fmt, "records": origins}, stream, ensure_ascii=False, indent=1)
+        stream.write("\n")
+    skipped[:0] = invalid
+    print(f"wrote {len(lines)} record(s) to {out} ({args.fmt}); skipped {len(skipped)}")
+    for session_id, reason in skipped:
         print(f"  skipped {session_id}: {reason}")
     return 0

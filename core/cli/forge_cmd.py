@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from turnloom.core.cli.options import DefaultStr, given, positive_int, seed_type
+from turnloom.core.cli.outputs import add_force_option, checked_output
 from turnloom.core.cli.render import StageLines
 from turnloom.core.config import load_config
 from turnloom.core.errors import TurnloomError, UsageError
@@ -75,7 +75,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "TOOLS.questions.json a forge writes after its question stage, a JSON array, or one question per line",
     )
     parser.add_argument(
-        "--out", required=True, metavar="TOOLS.json", help="the toolset file to write (replaced atomically)"
+        "--out",
+        required=True,
+        metavar="TOOLS.json",
+        help="the toolset file to write (an existing one only with --force)",
     )
     parser.add_argument(
         "--questions",
@@ -84,6 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="simulated execution on a profile: make tools for the first N questions only (default: all, 20-30)",
     )
     parser.add_argument("--seed", type=seed_type, default=0, help="seed sent with every forge request (default 0)")
+    add_force_option(parser)
     parser.add_argument(
         "--config",
         default=argparse.SUPPRESS,
@@ -119,7 +123,7 @@ def handle(args: argparse.Namespace) -> int:
         role = item.partition("=")[0].strip()
         if role != RoleName.FORGE:
             raise UsageError(f"--role {item!r}: `turnloom forge` plays only the forge role (--role forge=PROFILE)")
-    out = _checked_out(Path(args.out))
+    out = checked_output(Path(args.out), args.force)
     config = load_config(getattr(args, "config", None))
     # only the forge role matters here: --profile P means --role forge=P
     role_args = ([f"forge={args.profile}"] if args.profile else []) + args.role
@@ -205,23 +209,6 @@ def _synthetic_checks(args: argparse.Namespace, profile: str | None) -> ToolExec
     if not args.synthetic.strip():
         raise UsageError("--synthetic TOPIC: name the topic, e.g. --synthetic 'airline customer service'")
     return ToolExecution.SIMULATED
-
-
-def _checked_out(out: Path) -> Path:
-    """`--out` made ready before any token is spent: its folder exists and is writable.
-
-    Raises:
-        UsageError: a folder given as the file, or a folder that cannot be written.
-    """
-    if out.is_dir():
-        raise UsageError(f"--out {out}: is a folder; give a file name, e.g. {out / 'tools.json'}")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot create its folder ({exc.strerror or exc})") from None
-    if not os.access(out.parent, os.W_OK):
-        raise UsageError(f"--out {out}: the folder {out.parent} is not writable")
-    return out
 
 
 def forge_with(

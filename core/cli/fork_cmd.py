@@ -13,6 +13,7 @@ from pathlib import Path
 
 from turnloom.core.cli.loading import checked_at, load_for_command
 from turnloom.core.cli.options import non_negative_int
+from turnloom.core.cli.outputs import add_force_option, checked_output
 from turnloom.core.errors import UsageError
 from turnloom.core.lifecycle.dialogue import base_image, fork_session
 from turnloom.core.storage.journal import compact
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", required=True, metavar="NEW", help="the new session file (.session.json or .session.toml)"
     )
-    parser.add_argument("--force", action="store_true", help="overwrite NEW if it exists")
+    add_force_option(parser)
     parser.set_defaults(handler=handle)
 
 
@@ -45,10 +46,7 @@ def handle(args: argparse.Namespace) -> int:
     format_for(out)
     if out.exists() and _same_file(source, out):
         raise UsageError(f"--out {out} is the parent file; a fork is always a new file")
-    if out.exists() and not args.force:
-        raise UsageError(f"--out {out} already exists; pass --force to overwrite it")
-    if not out.parent.is_dir():
-        raise UsageError(f"--out {out}: folder {out.parent} does not exist")
+    checked_output(out, args.force)
     parent = load_for_command(args.file)
     checked_at(parent, args.at)
     fork = fork_session(parent, args.at, str(source.resolve()))

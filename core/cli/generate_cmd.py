@@ -249,6 +249,7 @@ def handle(args: argparse.Namespace) -> int:
         config = _with_forged_toolset(args, config, settings)
     if config.tools is not None:
         _check_toolset(config)
+    _check_sources(config)
     if config.task_file is not None:
         _check_task_file(config)
     executor = pick_executor(args, config, settings)
@@ -306,6 +307,20 @@ def _with_forged_toolset(args: argparse.Namespace, config: BatchConfig, settings
             print(report(toolset))
             print(f"# saved {path} (reused when the batch resumes)")
     return config.model_copy(update={"tools": str(path), "tools_sha256": file_sha256(path)})
+
+
+def _check_sources(config: BatchConfig) -> None:
+    """Refuse a mistyped --domain, --db or --rules before the folder or its manifest is written.
+
+    Builds the first seed's session the way every dialogue is built, so whatever would fail
+    each seed fails once, here, with its own message.
+
+    Raises:
+        DomainError, DatabaseError, ConfigError: naming the option's value at fault.
+    """
+    from turnloom.core.batch.job import SessionFactory
+
+    SessionFactory(config).new(config.seed_start)
 
 
 def _check_toolset(config: BatchConfig) -> None:

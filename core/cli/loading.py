@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from turnloom.core.errors import UsageError
+from turnloom.core.lifecycle.session_paths import session_file
 from turnloom.core.models import Session
 from turnloom.core.storage.journal import open_session
 
@@ -17,10 +18,13 @@ from turnloom.core.storage.journal import open_session
 def load_for_command(path: str | Path) -> Session:
     """Open a session file, recovering its journal; recovery warnings go to stderr.
 
+    `path` follows `lifecycle.session_paths`: a snapshot, or its journal.
+
     Raises:
-        SessionFileError: missing, corrupt or mismatched snapshot or journal.
+        SessionFileError: a path that is not a session (a folder, another suffix), or a
+            missing, corrupt or mismatched snapshot or journal.
     """
-    session, warnings = open_session(Path(path))
+    session, warnings = open_session(session_file(path))
     for warning in warnings:
         print(f"turnloom: warning: {warning}", file=sys.stderr)
     return session

@@ -80,7 +80,10 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
         help="random seed; the same seed reproduces the dialogue (default 0)",
     )
     parser.add_argument(
-        "--tasks", type=non_negative_int, default=DefaultInt(3), help="tasks chained in the dialogue (default 3)"
+        "--tasks",
+        type=non_negative_int,
+        default=DefaultInt(3),
+        help="tasks chained in a new dialogue (default 3); with run --from, tasks to add to it",
     )
     parser.add_argument(
         "--max-messages",

@@ -1,6 +1,6 @@
 """What the command line prints: transcripts, tables and live progress, drawn with rich.
 
-On a terminal, styles (unless `NO_COLOR` is set: rich honours it) and lines redrawn in
+On a terminal, styles (none with `NO_COLOR` or `--color never`; `--color always` styles a pipe too) and lines redrawn in
 place; anywhere else (a pipe, a log file, the tests' captured output) plain text, never
 wrapped, and a progress line every few seconds instead of a redrawn one. The TUI renders
 with Textual; this is for the headless commands. The command line is the only part of the
@@ -44,11 +44,15 @@ def console(stream: TextIO | None = None, terminal: bool | None = None) -> Conso
     """
     from rich.console import Console
 
+    from turnloom.core.cli.usage import color_mode
+
     stream = sys.stdout if stream is None else stream
     terminal = is_terminal(stream) if terminal is None else terminal
+    mode = color_mode()
     return Console(
         file=stream,
-        force_terminal=terminal,
+        force_terminal=terminal or mode == "always",
+        color_system=None if mode == "never" else ("truecolor" if mode == "always" and not terminal else "auto"),
         width=None if terminal else _PLAIN_WIDTH,
         markup=False,
         emoji=False,

@@ -30,6 +30,7 @@ from turnloom.core.cli.options import (
     non_negative_int,
     positive_int,
 )
+from turnloom.core.cli.outputs import add_force_option, checked_output
 from turnloom.core.cli.render import console, message_text, print_header
 from turnloom.core.engine.engine import MessageCommitted
 from turnloom.core.errors import SessionFileError, UsageError
@@ -68,6 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--record", type=positive_int, metavar="N", help="with --from EXPORT.jsonl: continue the record on line N"
     )
+    add_force_option(parser)
     parser.add_argument("--quiet", action="store_true", help="print only the summary line")
     add_tools_option(parser)
     add_task_file_option(parser)
@@ -100,7 +102,7 @@ def handle(args: argparse.Namespace) -> int:
             planned_tasks=_planned_tasks(args),
         )
         out = Path(args.out) if args.out else default_output(session)
-    refuse_replacing_another_session(out, session, Path(args.from_file) if args.from_file else None)
+    refuse_replacing_another_session(out, session, Path(args.from_file) if args.from_file else None, args.force)
     backends = backend_setup(args, session, out)
     if not args.from_file and session.config.planned_tasks:
         from turnloom.core.players.task_list import offline_user_problem
@@ -179,28 +181,31 @@ def _forge_tools(session: Session, backends: BackendSetup, quiet: bool) -> None:
         )
 
 
-def refuse_replacing_another_session(out: Path, session: Session, source: Path | None = None) -> None:
-    """Refuse an --out that holds another session: saving over it would lose its committed messages.
+def refuse_replacing_another_session(
+    out: Path, session: Session, source: Path | None = None, force: bool = False
+) -> None:
+    """Refuse an --out that already exists unless `force` (the rule of `outputs.checked_output`).
 
     A file holding this same session (a run continued in place) is fine; so is the file the
     run continues from. Its journal, if any, is guarded by the journal itself.
 
     Raises:
-        SessionFileError: `out` is another session, or a file that cannot be read as one.
+        UsageError: `out` is a folder, or a file that is not this session and `force` is off.
     """
-    if not out.is_file() or (source is not None and out.resolve() == source.resolve()):
+    if out.is_dir():
+        raise UsageError(f"--out {out}: is a folder; give a file name in it")
+    if force or not out.is_file() or (source is not None and out.resolve() == source.resolve()):
         return
     try:
         existing = load_session(out)
-    except SessionFileError as exc:
-        raise SessionFileError(
-            f"--out {out}: already there and not a session turnloom can read ({exc}); "
-            "move it aside or choose another --out, then run again"
-        ) from None
+    except SessionFileError:
+        checked_output(out, force)
+        return
     if existing.id != session.id:
-        raise SessionFileError(
+        raise UsageError(
             f"--out {out}: already holds session {existing.id!r} ({len(existing.messages)} messages), which "
-            f"saving there would replace; continue it with `turnloom run --from {out}`, or choose another --out"
+            f"saving there would replace; continue it with `turnloom run --from {out}`, choose another --out, "
+            "or pass --force to replace it"
         )
 
 

@@ -10,14 +10,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from functools import partial
 from pathlib import Path
 
 from turnloom.core.batch.manifest import load_manifest
-from turnloom.core.cli.export_cmd import read_named_sessions
-from turnloom.core.cli.verdicts import add_judge_option, judge_pending
+from turnloom.core.cli.session_pool import found_sessions, found_subset, map_sessions, readable
+from turnloom.core.cli.verdicts import add_judge_option, judge_pending, judge_profile
 from turnloom.core.config import load_config
 from turnloom.core.models import Session
-from turnloom.core.quality.dataset_stats import collect, render, render_failures
+from turnloom.core.quality.dataset_stats import (
+    DatasetStats,
+    DialogueRecord,
+    collect_records,
+    dialogue_record,
+    render,
+    render_failures,
+)
+from turnloom.core.storage.session_folder import read_sessions
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,10 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-def load_sessions(paths: list[str]) -> tuple[list[Session], dict[str, float]]:
-    """The sessions named by `paths`, and wall times from any batch manifests among them."""
-    sessions: list[Session] = []
-    walls: dict[str, float] = {}
+def manifest_wall_times(paths: list[str]) -> dict[Path, float]:
+    """Measured wall seconds per session file, from the batch manifests among `paths`."""
     by_file: dict[Path, float] = {}
     for raw in paths:
         folder = Path(raw)
@@ -58,19 +66,65 @@ def load_sessions(paths: list[str]) -> tuple[list[Session], dict[str, float]]:
                 for entry in manifest.dialogues:
                     if entry.wall_s is not None:
                         by_file[(folder / entry.file).resolve()] = entry.wall_s
-    for path, session in read_named_sessions(paths):
-        sessions.append(session)
-        wall = by_file.get(path.resolve())
+    return by_file
+
+
+def load_sessions(paths: list[str]) -> tuple[list[Session], dict[str, float]]:
+    """The sessions `paths` names, read in this process, and their measured wall times by session id
+    (for commands that need the sessions themselves: `ablation`, `generate --db-dir`)."""
+    walls_by_file = manifest_wall_times(paths)
+    sessions: list[Session] = []
+    walls: dict[str, float] = {}
+    for read in read_sessions(found_sessions(paths)):
+        if read.session is None:
+            print(f"skipped {read.path}: {read.problem}", file=sys.stderr)
+            continue
+        sessions.append(read.session)
+        wall = walls_by_file.get(read.path.resolve())
         if wall is not None:
-            walls[session.id] = wall
+            walls[read.session.id] = wall
     return sessions, walls
 
 
-def handle(args: argparse.Namespace) -> int:
-    judge_pending(args)
-    sessions, walls = load_sessions(args.paths)
+def stats_item(
+    path: Path, session: Session, *, prices: dict, max_messages: int, judge: str | None
+) -> DialogueRecord | str:
+    """One session's record for `collect_records`, or the judge profile it must see first (run in a worker)."""
+    profile = judge_profile(session, judge)
+    if profile is not None:
+        return profile
+    return dialogue_record(session, None, prices, max_messages)
+
+
+def collect_paths(args: argparse.Namespace) -> DatasetStats:
+    """Read the sessions `args.paths` names on every core, judge those that need it, and aggregate."""
     config = load_config(getattr(args, "config", None))
-    stats = collect(sessions, walls, config.prices, config.quality_max_messages)
+    found = found_sessions(args.paths)
+    work = partial(
+        stats_item,
+        prices=dict(config.prices),
+        max_messages=config.quality_max_messages,
+        judge=getattr(args, "judge", None),
+    )
+    results, skipped = readable(list(map_sessions(found, work, "reading sessions")))
+    to_judge = [item.path for item in results if isinstance(item.result, str)]
+    if to_judge:
+        judge_pending(args, to_judge)
+        again = {item.path: item for item in map_sessions(found_subset(found, to_judge), work)}
+        results = [again.get(item.path, item) if isinstance(item.result, str) else item for item in results]
+    for path, reason in skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    walls = manifest_wall_times(args.paths)  # measured by the batch: better than the summed latencies
+    records = [item.result for item in results if isinstance(item.result, DialogueRecord)]
+    for item in results:
+        wall = walls.get(item.path.resolve()) if walls else None
+        if wall is not None and isinstance(item.result, DialogueRecord):
+            item.result.stats["wall_s"] = wall
+    return collect_records(records)
+
+
+def handle(args: argparse.Namespace) -> int:
+    stats = collect_paths(args)
     if args.json:
         print(json.dumps(stats.to_dict(), indent=2))
     else:

@@ -32,8 +32,16 @@ def add_judge_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def judge_pending(args: argparse.Namespace) -> int:
-    """Run the judge over the sessions in `args.paths` that need it; how many it ruled on.
+def judge_profile(session: Session, chosen: str | None) -> str | None:
+    """The profile that should judge `session` now (`--judge`, else its own judge role), or None."""
+    profile = chosen or session.config.roles.get(JUDGE_CHECK)
+    if profile and profile != "offline" and chosen != "offline" and needs_judge(session):
+        return profile
+    return None
+
+
+def judge_pending(args: argparse.Namespace, paths: list[Path] | None = None) -> int:
+    """Run the judge over the sessions in `paths` (default `args.paths`) that need it; how many it ruled on.
 
     Raises:
         UsageError / ConfigError: no such paths, an unknown profile. BackendError: the judge failed.
@@ -42,13 +50,12 @@ def judge_pending(args: argparse.Namespace) -> int:
     if chosen == "offline":
         return 0
     pending: list[tuple[Path, Session, str]] = []
-    for read in read_sessions(find_sessions(args.paths)):
+    for read in read_sessions(find_sessions(paths if paths is not None else args.paths)):
         if read.session is None:
             continue  # the command that follows reports it
-        path, session = read.path, read.session
-        profile = chosen or session.config.roles.get(JUDGE_CHECK)
-        if profile and profile != "offline" and needs_judge(session):
-            pending.append((path, session, profile))
+        profile = judge_profile(read.session, chosen)
+        if profile is not None:
+            pending.append((read.path, read.session, profile))
     if not pending:
         return 0
     return asyncio.run(_judge_all(pending, getattr(args, "config", None)))

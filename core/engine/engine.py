@@ -37,6 +37,7 @@ from turnloom.core.models import (
     Role,
     Session,
     Task,
+    ToolCall,
     WriteRecord,
 )
 from turnloom.core.players.roles import RoleContext, RoleSet
@@ -399,8 +400,12 @@ class DialogueEngine:
             self.recorder.record_finish(None)
         self._emit(Truncated(at))
 
-    def edit(self, index: int, text: str) -> ChatMessage:
-        """Replace the text of message `index`; later messages are dropped.
+    def edit(self, index: int, text: str, tool_calls: list[ToolCall] | None = None) -> ChatMessage:
+        """Replace the text of message `index` (and an assistant turn's tool calls); later messages are dropped.
+
+        Args:
+            tool_calls: an assistant turn's calls as edited (the tools run again with these
+                arguments at the next step); None turns an assistant turn with calls into text.
 
         Raises:
             TurnloomError: for tool results, or a message that would become invalid.
@@ -408,13 +413,18 @@ class DialogueEngine:
         original = self.session.messages[index]
         if original.role is Role.TOOL:
             raise TurnloomError("tool results come from the environment and cannot be edited")
+        if tool_calls and original.role is not Role.ASSISTANT:
+            raise TurnloomError("only an assistant turn makes tool calls")
         meta = original.meta.model_copy(update={"provenance": Provenance.EDITED})
         try:
-            edited = original.model_copy(update={"content": text, "meta": meta})
+            update: dict[str, object] = {"content": text, "meta": meta}
+            if tool_calls:
+                update["tool_calls"] = list(tool_calls)
+            edited = original.model_copy(update=update)
             ChatMessage.model_validate(edited.model_dump())
         except ValueError as exc:
             raise TurnloomError(f"the edited message is not valid: {exc}") from exc
-        if original.role is Role.ASSISTANT and original.tool_calls:
+        if original.role is Role.ASSISTANT and original.tool_calls and not tool_calls:
             # keep the calls only if they are still answered: they are not, since later
             # messages go; an edited assistant turn becomes plain text
             edited = edited.model_copy(update={"tool_calls": []})

@@ -26,12 +26,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from turnloom.core.config import TurnloomConfig
 from turnloom.core.engine.engine import DialogueEngine, MessageCommitted, Proposal
+from turnloom.core.lifecycle.branches import cut_branch, last_undoable, override_branch, restore_branch
 from turnloom.core.lifecycle.dialogue import create_session, fork_session, open_engine
+from turnloom.core.lifecycle.tool_call_edit import read_tool_call_document, tool_call_document
 from turnloom.core.models import (
     DIALOGUE_ROLES,
     ChatMessage,
+    DroppedBranch,
     FinishReason,
     Mode,
+    Role,
     RoleName,
     Rule,
     Session,
@@ -153,6 +157,8 @@ class LiveSession:
         self.engine.watched = watched
         # a journal already beside the snapshot means the snapshot is behind: saving is owed
         self._recovered = journal_path(path).exists() if isinstance(recorder, LazyJournal) else False
+        # message index -> the last regeneration draw used there (see `propose_regeneration`)
+        self._draws: dict[int, int] = {}
 
     # ------------------------------------------------------------ starting
 
@@ -324,20 +330,103 @@ class LiveSession:
         return await self.engine.propose()
 
     async def commit(self, proposal: Proposal, edited_text: str | None = None) -> ChatMessage:
-        """Commit `proposal`, or the operator's text in its place."""
-        return await self.engine.commit(proposal, edited_text=edited_text)
+        """Commit `proposal`, or the operator's text in its place (an override, which undo can take back)."""
+        at = len(self.session.messages)
+        message = await self.engine.commit(proposal, edited_text=edited_text)
+        if edited_text is not None and edited_text != proposal.message.content:
+            self._keep(override_branch(at, proposal.message))
+        return message
 
     async def commit_user_text(self, text: str) -> ChatMessage:
-        """Commit the operator's own user turn (no proposal to start from)."""
-        return await self.engine.commit_user_text(text)
+        """Commit the operator's own user turn (no proposal to start from); undo can take it back."""
+        at = len(self.session.messages)
+        message = await self.engine.commit_user_text(text)
+        self._keep(override_branch(at, None))
+        return message
 
     def edit(self, index: int, text: str) -> ChatMessage:
-        """Replace the text of message `index`; later messages are dropped."""
-        return self.engine.edit(index, text)
+        """Replace the text of message `index`; later messages are dropped and kept as a branch.
+
+        An assistant turn with tool calls is edited as its `tool_call_edit` document (text and
+        calls); the calls run again with the edited arguments when the dialogue steps on.
+
+        Raises:
+            TurnloomError: a tool result, or an edit that does not make a valid message.
+        """
+        original = self.session.messages[index]
+        calls = None
+        if original.role is Role.ASSISTANT and original.tool_calls:
+            text, calls = read_tool_call_document(text, original, self.session)
+        branch = cut_branch(self.session, index, "edit")
+        message = self.engine.edit(index, text, tool_calls=calls)
+        self._keep(branch)
+        return message
+
+    def editable_text(self, index: int) -> str:
+        """What the editor opens with for message `index`: its text, or an assistant turn's call document."""
+        message = self.session.messages[index]
+        if message.role is Role.ASSISTANT and message.tool_calls:
+            return tool_call_document(message)
+        return message.text
+
+    def truncate(self, at: int) -> None:
+        """Drop the messages from `at` on, keeping them as a branch."""
+        branch = cut_branch(self.session, at, "truncate")
+        self.engine.truncate(at)
+        self._keep(branch)
+
+    async def propose_regeneration(self, index: int) -> Proposal:
+        """Drop message `index` and what follows (kept as a branch), then draw that message anew.
+
+        Each regeneration at an index draws with a salt the earlier ones did not use, so it
+        differs from the message it replaces (offline) or is a new sample (on an endpoint).
+        Commit the proposal with `commit`, or `undo` to put the old messages back.
+        """
+        kept = sum(1 for b in self.session.dropped_branches if b.at == index and b.action == "regenerate")
+        attempt = max(kept, self._draws.get(index, 0)) + 1  # a draw put back by undo still counts
+        self._draws[index] = attempt
+        branch = cut_branch(self.session, index, "regenerate")
+        self.engine.truncate(index)
+        self._keep(branch)
+        return await self.engine.propose_again(attempt)
 
     async def regenerate(self, index: int) -> ChatMessage | None:
-        """Drop message `index` and what follows, then step once."""
-        return await self.engine.regenerate(index)
+        """Drop message `index` and what follows (kept as a branch), then commit a new draw of it."""
+        proposal = await self.propose_regeneration(index)
+        return await self.engine.commit(proposal)
+
+    def add_task(self) -> None:
+        """One more task for the dialogue, finished or not: the simulator introduces it when the current work is done.
+
+        A finished dialogue is reopened; one that stopped at its message limit gets room for
+        as many messages again.
+        """
+        session = self.session
+        room = session.config.max_messages if len(session.messages) >= session.config.max_messages else 0
+        self.engine.resume(extra_tasks=1, extra_messages=room)
+        self._record_session()
+
+    def undo(self) -> DroppedBranch | None:
+        """Go back to before the last edit, regenerate, override or truncation; None if there is none.
+
+        What stood in the branch's place is kept as an `undone` branch, so nothing is lost.
+        """
+        branch = last_undoable(self.session)
+        if branch is None:
+            return None
+        replacement = cut_branch(self.session, branch.at, "undone")
+        self.engine.truncate(branch.at)
+        restore_branch(self.session, branch)
+        if replacement.messages:
+            self.session.dropped_branches.append(replacement)
+        self.engine.environment.reset_to(self.session)
+        self._record_session()
+        return branch
+
+    def _keep(self, branch: DroppedBranch) -> None:
+        """Add a dropped branch to the session, journaled."""
+        self.session.dropped_branches.append(branch)
+        self._record_session()
 
     async def redraw_held(self, attempt: int) -> Proposal:
         """Draw the held user turn again (`attempt` varies the draw); the new draw stays held for review."""

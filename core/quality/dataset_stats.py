@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from turnloom.core.models import Session, ToolExecution
+from turnloom.core.models import CheckFailure, Session, ToolExecution
 from turnloom.core.quality.checks import MAX_MESSAGES
 from turnloom.core.quality.metrics import dialogue_stats, session_cost
 from turnloom.core.quality.verdict import ALL_CHECKS, verdict_for
@@ -104,6 +104,52 @@ def paradigm(session: Session) -> str:
     return f"{name} + sql" if session.config.execution is ToolExecution.SQL and name == "user-oriented" else name
 
 
+@dataclass
+class DialogueRecord:
+    """What `collect` needs of one dialogue: small, so it can be made where the session is read (another process)."""
+
+    session_id: str
+    group: tuple[str, str]  # (paradigm, domain): its Table 1 row
+    stats: dict[str, Any]
+    accepted: bool
+    judged: bool
+    failures: list[CheckFailure]
+    warnings: list[CheckFailure]
+    cost: float | None
+    rule_violations: list[str]
+    sql: bool
+
+
+def dialogue_record(
+    session: Session,
+    wall_s: float | None = None,
+    prices: Mapping[str, Any] | None = None,
+    max_messages: int = MAX_MESSAGES,
+) -> DialogueRecord:
+    """One dialogue's share of the statistics.
+
+    Args:
+        wall_s: its measured wall seconds (a batch manifest's); else its summed message latencies.
+        prices: model -> price per million tokens, for cost.
+        max_messages: the checks' transcript-length limit.
+    """
+    stats = dialogue_stats(session)
+    stats["wall_s"] = stats["generation_s"] if wall_s is None else wall_s
+    verdict = verdict_for(session, max_messages=max_messages)
+    return DialogueRecord(
+        session_id=session.id,
+        group=(paradigm(session), session.domain),
+        stats=stats,
+        accepted=verdict.accepted,
+        judged=verdict.judge is not None,
+        failures=list(verdict.failures),
+        warnings=list(verdict.warnings),
+        cost=session_cost(session, prices or {}),
+        rule_violations=[v.rule_id for message in session.messages for v in message.meta.violations],
+        sql=session.config.execution is ToolExecution.SQL,
+    )
+
+
 def collect(
     sessions: Iterable[Session],
     wall_times: Mapping[str, float] | None = None,
@@ -119,6 +165,11 @@ def collect(
         max_messages: the checks' transcript-length limit.
     """
     wall_times = wall_times or {}
+    return collect_records(dialogue_record(s, wall_times.get(s.id), prices, max_messages) for s in sessions)
+
+
+def collect_records(records: Iterable[DialogueRecord]) -> DatasetStats:
+    """Aggregate statistics over dialogue records (`dialogue_record`), in order."""
     per: list[dict[str, Any]] = []
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     reasons: Counter[str] = Counter()
@@ -130,31 +181,27 @@ def collect(
     cost: float | None = 0.0
     rule_counts: Counter[str] = Counter()
     sql_calls = sql_errors = 0
-    for session in sessions:
-        stats = dialogue_stats(session)
-        stats["wall_s"] = wall_times.get(session.id, stats["generation_s"])
+    for record in records:
+        stats = record.stats
         per.append(stats)
-        groups.setdefault((paradigm(session), session.domain), []).append(stats)
+        groups.setdefault(record.group, []).append(stats)
         reasons[stats["finish_reason"] or "unfinished"] += 1
-        verdict = verdict_for(session, max_messages=max_messages)
-        accepted += verdict.accepted
-        judged += verdict.judge is not None
-        failed.update({f.check for f in verdict.failures})
-        for finding in verdict.failures + verdict.warnings:
+        accepted += record.accepted
+        judged += record.judged
+        failed.update({f.check for f in record.failures})
+        for finding in record.failures + record.warnings:
             entry = check_counts.setdefault(finding.check, {"dialogues": 0, "findings": 0, "warning": finding.warning})
             entry["findings"] += 1
-            if finding.check not in counted.setdefault(session.id, set()):
-                counted[session.id].add(finding.check)
+            if finding.check not in counted.setdefault(record.session_id, set()):
+                counted[record.session_id].add(finding.check)
                 entry["dialogues"] += 1
         failures += [
-            {"session": session.id, "check": f.check, "messages": f.messages, "reason": f.reason}
-            for f in verdict.failures
+            {"session": record.session_id, "check": f.check, "messages": f.messages, "reason": f.reason}
+            for f in record.failures
         ]
-        one = session_cost(session, prices or {})
-        cost = None if one is None or cost is None else cost + one
-        for message in session.messages:
-            rule_counts.update(v.rule_id for v in message.meta.violations)
-        if session.config.execution is ToolExecution.SQL:
+        cost = None if record.cost is None or cost is None else cost + record.cost
+        rule_counts.update(record.rule_violations)
+        if record.sql:
             sql_calls += stats["tool_calls"]
             sql_errors += stats["tool_errors"]
     out = DatasetStats(

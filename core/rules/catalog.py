@@ -207,18 +207,41 @@ def set_problems(ruleset: RuleSet, catalog: RuleCatalog) -> list[RuleProblem]:
     return problems
 
 
+def names_a_file(name: str) -> bool:
+    """Whether a `--rules` value is a rule-set file (`mine.ruleset.toml`, `sets/x.toml`) rather than a set name."""
+    return name.endswith(".toml") or "/" in name or "\\" in name
+
+
+def find_rule_set(name: str, catalog: RuleCatalog) -> RuleSet:
+    """The rule set called `name` in `catalog`, or read from the file `name` names.
+
+    Raises:
+        ConfigError: an unknown name (listing the known ones), or a file that is missing or
+            unreadable (naming the file, line and key).
+    """
+    ruleset = catalog.sets.get(name)
+    if ruleset is not None:
+        return ruleset
+    if names_a_file(name):
+        ruleset, problems = read_rule_set(Path(name))
+        if ruleset is None:
+            raise ConfigError("; ".join(str(p) for p in problems))
+        return ruleset
+    known = ", ".join(sorted(catalog.sets))
+    raise ConfigError(f"unknown rule set {name!r}; known rule sets: {known} (or a FILE.ruleset.toml)")
+
+
 def draw_rule_set(name: str, seed: int = 0, catalog: RuleCatalog | None = None) -> DrawnRules:
     """Resolve rule set `name` for the dialogue with `seed`: its rules, parameters and persona draws.
+
+    `name` is a set in the catalog or a rule-set file's path (see `find_rule_set`).
 
     Raises:
         ConfigError: for an unknown set (listing the known ones), or a set whose rules or
             persona options cannot be resolved (naming the set's file and key).
     """
     catalog = catalog or load_catalog()
-    ruleset = catalog.sets.get(name)
-    if ruleset is None:
-        known = ", ".join(sorted(catalog.sets))
-        raise ConfigError(f"unknown rule set {name!r}; known rule sets: {known}")
+    ruleset = find_rule_set(name, catalog)
     problems = set_problems(ruleset, catalog)
     if problems:
         broken = [p for p in catalog.problems if any(rid in p.message or rid in p.path for rid in ruleset.rules)]

@@ -102,6 +102,10 @@ def dumps(session: Session, fmt: Format) -> str:
     return to_toml_text(Session, session.model_dump(mode="json"))
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_NUMBER_START = re.compile(r"-?[0-9.eE+-]*")
+
+
 def loads(text: str, fmt: Format, source: str | os.PathLike[str] = "<string>") -> Session:
     """Parse, migrate and validate a session.
 
@@ -120,10 +124,21 @@ def loads(text: str, fmt: Format, source: str | os.PathLike[str] = "<string>") -
     if not text.strip():
         raise SessionFileError(f"{source}: file is empty; {_TRUNCATED_HINT}")
     data = _parse_json(text, source) if fmt == "json" else _parse_toml(text, source)
-    return session_from_dict(data, source)
+    # in a JSON file a lone surrogate can only come from a `\\uD800`-`\\uDFFF` escape; without one
+    # there is nothing for `writable_data` to replace, and walking every string costs half of
+    # reading a session (a TOML file's free-form fields are JSON inside strings: always walked)
+    surrogates = fmt != "json" or _SURROGATE_ESCAPE.search(text) is not None
+    # likewise a schema `$ref`: in JSON without \u escapes the key can only be written `$ref`
+    refs = fmt != "json" or "$ref" in text or "\\u" in text
+    return session_from_dict(data, source, may_hold_surrogates=surrogates, may_hold_refs=refs)
 
 
-def session_from_dict(data: Any, source: str | os.PathLike[str] = "<data>") -> Session:
+def session_from_dict(
+    data: Any,
+    source: str | os.PathLike[str] = "<data>",
+    may_hold_surrogates: bool = True,
+    may_hold_refs: bool = True,
+) -> Session:
     """Migrate and validate a session given in the JSON shape.
 
     Args:
@@ -139,24 +154,24 @@ def session_from_dict(data: Any, source: str | os.PathLike[str] = "<data>") -> S
     if not isinstance(data, dict):
         raise SessionFileError(f"{source}: a session file must hold an object at the top level")
     # the boundary where a file enters: a lone surrogate (no file can hold it) read as U+FFFD
-    data = migrate(writable_data(data), source)
+    data = migrate(writable_data(data) if may_hold_surrogates else data, source)
     try:
         session = Session.model_validate(data)
     except ValidationError as exc:
         raise SessionFileError(f"{source}: {_describe_validation(exc)}") from None
     except RecursionError:
         raise SessionFileError(f"{source}: {_TOO_DEEP}") from None
-    _refuse_unsafe_parts(session, source)
+    _refuse_unsafe_parts(session, source, may_hold_refs)
     return session
 
 
-def _refuse_unsafe_parts(session: Session, source: str | os.PathLike[str]) -> None:
+def _refuse_unsafe_parts(session: Session, source: str | os.PathLike[str], may_hold_refs: bool = True) -> None:
     """Refuse what a well-formed file can still hold to hurt whoever reads it.
 
     A tool schema whose `$ref` would be fetched from the network or loops for ever, and a
     rule prompt whose format spec asks for a width of hundreds of megabytes.
     """
-    for index, spec in enumerate(session.tools):
+    for index, spec in enumerate(session.tools if may_hold_refs else ()):
         for label, schema in (("parameters", spec.parameters), ("output_schema", spec.output_schema)):
             try:
                 check_schema_refs(schema)
@@ -334,10 +349,10 @@ def _parse_json(text: str, source: str | os.PathLike[str]) -> Any:
     except RecursionError:
         raise SessionFileError(f"{source}: {_TOO_DEEP}") from None
     except json.JSONDecodeError as exc:
-        rest = text[exc.pos :].rstrip()
-        # a cut inside a literal (`nul`, `tr`) leaves a prefix of it where a value was expected
-        cut_literal = exc.msg == "Expecting value" and any(word.startswith(rest) for word in ("true", "false", "null"))
-        at_end = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string") or cut_literal
+        # cut off: nothing after the error, or only the start of a literal (`fal`, `nu`, `-1.`) or a string
+        tail = text[exc.pos :].rstrip()
+        cut_literal = any(word.startswith(tail) for word in ("true", "false", "null")) or _NUMBER_START.fullmatch(tail)
+        at_end = not tail or bool(cut_literal) or exc.msg.startswith("Unterminated string")
         if at_end:
             raise SessionFileError(f"{source}: line {exc.lineno}, column {exc.colno}: {_TRUNCATED_HINT}") from None
         raise SessionFileError(f"{source}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None

@@ -65,7 +65,7 @@ def test_run_survives_hostile_text_and_nan_arguments_and_its_files_read_back(fak
             strict(call.arguments)  # the NaN call was asked again, never committed
     exported = tmp_path / "out" / "h.jsonl"
     for fmt in ("openai", "hf", "sharegpt", "hermes"):
-        assert main(["export", str(out), "--format", fmt, "--out", str(exported)]) in (0, None)
+        assert main(["export", str(out), "--format", fmt, "--out", str(exported), "--force"]) in (0, None)
         for line in exported.read_text(encoding="utf-8").splitlines():
             strict(line)
     for command in (["replay", str(out)], ["fork", str(out), "--at", "2", "--out", str(tmp_path / "f.session.json")]):

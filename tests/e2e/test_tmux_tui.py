@@ -74,7 +74,7 @@ def test_step_override_save_quit_in_a_real_terminal(tmux):
     term.wait_for(lambda s: "Conversation" in s and "Tools" in s and "Rules" in s)
     for count in range(1, 4):
         term.keys("n")
-        term.wait_for(lambda s, c=count: f"{c} msgs" in s)
+        term.wait_for(lambda s, c=count: f"{c} msg{'' if c == 1 else 's'}" in s)
     # step on until it is the user's turn, then override it
     for _ in range(12):
         term.keys("o")

@@ -8,6 +8,7 @@ from textual.widgets import TextArea
 from turnloom.core.models import Provenance, Role, check_transcript
 from turnloom.tui.screens.dialogs import ChoiceScreen
 from turnloom.tui.screens.editor import EditorScreen
+from turnloom.tui.screens.regenerate_compare import RegenerateCompareScreen
 
 
 async def test_step_commits_exactly_one_message(make_app):
@@ -172,9 +173,9 @@ async def test_regenerate_replaces_the_selected_message_and_drops_the_rest(make_
             await pilot.press("n")
             await idle(pilot)
         await pilot.press("home", "down")  # message 1
-        await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
-        await pilot.click("#yes")
+        await pilot.press("r")  # old and new side by side; the later messages are kept as a branch
+        await wait_for(pilot, lambda: isinstance(app.screen, RegenerateCompareScreen))
+        await pilot.click("#compare-new")
         await idle(pilot)
         messages = screen.bench.session.messages
         assert len(messages) == 2

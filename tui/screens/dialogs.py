@@ -29,8 +29,9 @@ class ChoiceScreen(ModalScreen[str | None]):
         *,
         primary: str | None = None,
         keys: dict[str, str] | None = None,
+        id: str | None = None,
     ) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__(id=id, classes="dialog-screen")
         self._title = title
         self._question = question
         self._choices = choices

@@ -38,6 +38,14 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
         if event.button.id == "cancel":
             self.dismiss(None)
             return
+        self.action_export()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the file name exports, as the Export button does."""
+        event.stop()
+        self.action_export()
+
+    def action_export(self) -> None:
         out = self.query_one("#out", Input).value.strip()
         if not out:
             self.notify("Give an output file", severity="error")

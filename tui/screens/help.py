@@ -18,12 +18,14 @@ def help_table(keymap: dict[str, str]) -> Table:
     table.add_column("Key", no_wrap=True, style="bold")
     table.add_column("Action", no_wrap=True)
     table.add_column("What it does", ratio=1)
+    table.add_column("Binding id", no_wrap=True, style="dim")
     for spec in ACTIONS:
-        table.add_row(Text(effective_key(spec, keymap)), Text(spec.palette_name), Text(spec.help))
+        table.add_row(Text(effective_key(spec, keymap)), Text(spec.palette_name), Text(spec.help), Text(spec.id))
     table.add_row(
         Text("up/down, j/k"),
         Text("Conversation: Select"),
         Text("Move the selection; click selects, double-click expands"),
+        Text(""),
     )
     return table
 
@@ -39,7 +41,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog help-dialog") as box:
-            box.border_title = "Help — remap keys in turnloom.toml \\[keys] by binding id (see README)"
+            box.border_title = 'Help — remap a key in turnloom.toml: \\[keys] binding_id = "key"'
             with VerticalScroll():
                 yield Static(help_table(self._keymap))
 

@@ -42,6 +42,7 @@ from turnloom.tui.rule_sources import available_rules
 from turnloom.tui.screens.dialogs import confirm
 from turnloom.tui.screens.editor import EditorScreen
 from turnloom.tui.screens.held_proposal import HeldProposalFlow
+from turnloom.tui.screens.regenerate_compare import RegenerateCompareScreen
 from turnloom.tui.screens.rule_preview_flow import RulePreviewFlow
 from turnloom.tui.screens.session_flows import SessionFlows
 from turnloom.tui.widgets.rule_preview import RulePreview
@@ -93,8 +94,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
 
     def _empty_hint(self) -> str:
         """What an empty Conversation pane says, with the keys as the config maps them."""
-        keymap = dict(self.app.config.keys)  # type: ignore[attr-defined]  # a TurnloomApp
-        key = {spec.id: effective_key(spec, keymap).replace("question_mark", "?") for spec in ACTIONS}
+        key = {spec.id: self._key(spec.id) for spec in ACTIONS}
         return (
             f"No messages yet. Press {key['step']} to step one message, {key['auto_run']} to auto-run, "
             f"{key['override']} to write the first user turn yourself, {key['help_alt']} or {key['help']} for help."
@@ -243,8 +243,9 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
             why = (
                 f"{session.finish_reason}: {session.finish_detail}" if session.finish_detail else session.finish_reason
             )
+            key = self._key("more_task")
             self.notify(
-                f"The dialogue has finished ({why}). Override a user turn (o), edit or regenerate to go on.",
+                f"The dialogue has finished ({why}). {key}: one more task · e/r: edit or regenerate · ctrl+z: undo",
                 severity="warning",
             )
             return True
@@ -308,6 +309,8 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         engine = self.bench.engine
         if self.held is not None:
             self.override_held_worker()
+        elif engine.finished and engine.next_role() is not Role.USER:
+            self._refuse_if_finished()
         elif engine.next_role() is not Role.USER:
             self.notify(f"It is the {engine.next_role()}'s turn; step (n) until the user's turn", severity="warning")
         else:
@@ -332,6 +335,23 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         else:
             await bench.commit_user_text(text)
 
+    def action_more_task(self) -> None:
+        if self.busy():
+            self.notify("Busy generating; press escape to pause first", severity="warning")
+            return
+        self.bench.add_task()
+        self.update_status()
+        self.notify(
+            f"One more task ({self.bench.session.config.tasks} in all); step ({self._key('step')}) or auto-run to go on",
+            timeout=4,
+        )
+
+    def _key(self, action_id: str) -> str:
+        """The key `action_id` answers to, as the config maps it."""
+        keymap = dict(self.app.key_remaps)  # type: ignore[attr-defined]  # a TurnloomApp: the checked remaps
+        spec = next(spec for spec in ACTIONS if spec.id == action_id)
+        return effective_key(spec, keymap).replace("question_mark", "?")
+
     def action_edit(self) -> None:
         index = self.transcript.selected_or_last()
         if index is None:
@@ -347,26 +367,36 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
     async def edit_worker(self, index: int) -> None:
         session = self.bench.session
         original = session.messages[index]
-        text = await self.app.push_screen_wait(EditorScreen(f"Edit message {index} ({original.role})", original.text))
-        if text is None or text == original.text:
-            return
+        draft = start = self.bench.editable_text(index)
+        hint = (
+            "Edit the text and the tool calls (name, arguments); the tools run again with them when you step on."
+            if original.tool_calls
+            else ""
+        )
         later = len(session.messages) - index - 1
-        if (
-            later
-            and await self.app.push_screen_wait(
-                confirm(
+        asked = False
+        while True:
+            text = await self.app.push_screen_wait(EditorScreen(f"Edit message {index} ({original.role})", draft, hint))
+            if text is None or text == start:
+                return
+            draft = text
+            if later and not asked:
+                question = confirm(
                     "Edit message",
-                    f"Editing message {index} drops the {later} message(s) after it and rebuilds the database to that point.",
+                    f"Editing message {index} drops the {later} message(s) after it (kept as a branch: "
+                    "ctrl+z brings them back) and rebuilds the database to that point.",
                     yes="Edit",
                 )
-            )
-            != "yes"
-        ):
+                if await self.app.push_screen_wait(question) != "yes":
+                    return
+                asked = True
+            try:
+                self.bench.edit(index, text)
+            except TurnloomError as exc:
+                self.notify(f"Not committed: {exc}", severity="error", timeout=8)
+                continue  # back to the editor with the text as written: nothing typed is lost
+            self.transcript.select(index)
             return
-        try:
-            self.bench.edit(index, text)
-        except TurnloomError as exc:
-            self.notify(str(exc), severity="error")
 
     def action_regenerate(self) -> None:
         index = self.transcript.selected_or_last()
@@ -379,20 +409,45 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
 
     @work(exclusive=True, group=ENGINE, exit_on_error=False)
     async def regenerate_worker(self, index: int) -> None:
-        later = len(self.bench.session.messages) - index - 1
-        if (
-            later
-            and await self.app.push_screen_wait(
-                confirm(
-                    "Regenerate",
-                    f"Regenerating message {index} drops the {later} message(s) after it.",
-                    yes="Regenerate",
-                )
-            )
-            != "yes"
-        ):
+        """Draw message `index` again and show both before committing; the old messages stay a branch."""
+        bench = self.bench
+        old = bench.session.messages[index]
+        later = len(bench.session.messages) - index - 1
+        while True:
+            proposal = await bench.propose_regeneration(index)
+            self.transcript.set_pending(None)
+            choice = await self.app.push_screen_wait(RegenerateCompareScreen(index, old, proposal.message, later))
+            if choice == "new":
+                await bench.commit(proposal)
+                self.notify(f"Message {index} regenerated; ctrl+z goes back to the old one", timeout=4)
+                return
+            bench.undo()
+            self.reload_transcript()
+            if choice != "again":
+                return
+
+    def action_undo(self) -> None:
+        if self.busy():
+            self.notify("Busy generating; press escape to pause first", severity="warning")
             return
-        await self.bench.regenerate(index)
+        branch = self.bench.undo()
+        if branch is None:
+            self.notify("Nothing to undo: no edit, regenerate, override or cut yet", severity="information")
+            return
+        self.reload_transcript()
+        what = f"{len(branch.messages)} message(s) back" if branch.action != "override" else "the override removed"
+        self.notify(
+            f"Undid the {branch.action} at message {branch.at}: {what}; what replaced it is kept as a branch",
+            timeout=4,
+        )
+
+    def reload_transcript(self) -> None:
+        """Show the session again after the transcript changed outside the engine's events (undo)."""
+        self.transcript.load(self.bench.session.messages)
+        self.transcript.set_quality({})
+        self.query_one(ToolsPane).show_tools(self.bench.session)
+        self._show_verdict()
+        self.update_status()
 
     def action_expand(self) -> None:
         index = self.transcript.selected_or_last()

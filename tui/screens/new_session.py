@@ -46,7 +46,7 @@ class NewSessionScreen(ModalScreen[NewSessionSpec | None]):
                 yield Label("Domain")
                 yield Select(
                     [(d, d) for d in self._domains],
-                    value=self._domains[0],
+                    value="retail" if "retail" in self._domains else self._domains[0],  # as everywhere else
                     allow_blank=False,
                     id="domain",
                     compact=True,
@@ -90,6 +90,11 @@ class NewSessionScreen(ModalScreen[NewSessionSpec | None]):
             self.action_create()
         else:
             self.action_cancel()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in a field creates the session, as the Create button does."""
+        event.stop()
+        self.action_create()
 
     def action_create(self) -> None:
         try:

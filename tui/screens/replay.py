@@ -81,6 +81,13 @@ class ReplayScreen(Screen[Session | None]):
     def action_to_start(self) -> None:
         self.position = 0
 
+    def action_expand(self) -> None:
+        """Show the selected (or last shown) message in full, or truncate it again, as in the workbench."""
+        transcript = self.query_one(Transcript)
+        index = transcript.selected_or_last()
+        if index is not None:
+            transcript.toggle_expanded(index)
+
     def action_branch(self) -> None:
         self.dismiss(fork_session(self.session, self.position, str(self.path)))
 

@@ -59,7 +59,11 @@ class SessionFlows(_Flows):
             return
         self.attach(child)  # type: ignore[attr-defined]
         self.notify(
-            f"Forked at message {at} into {child.path.name}; the parent is untouched", title="Forked", timeout=6
+            f"Forked after message {at - 1} ({at} message(s) kept) into {child.path.name}; the parent is untouched"
+            if at
+            else f"Forked before the first message into {child.path.name}; the parent is untouched",
+            title="Forked",
+            timeout=6,
         )
 
     def action_new(self) -> None:

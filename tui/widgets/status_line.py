@@ -67,7 +67,7 @@ class StatusLine(Static):
         parts = [
             session.domain,
             f"task {task}/{planned}" + (f" ({asked}/{subtasks} subtasks)" if subtasks else ""),
-            f"{len(session.messages)} msgs",
+            f"{len(session.messages)} msg{'' if len(session.messages) == 1 else 's'}",
             f"{steps} tool steps",
             f"{violations} violation{'' if violations == 1 else 's'}",
         ]

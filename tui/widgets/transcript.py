@@ -365,6 +365,11 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
             self._select(len(self._entries) - 1 if end else 0)
             self.follow = bool(end)
 
+    def select(self, index: int) -> None:
+        """Select message `index` and scroll it into view (after an edit, the edited message)."""
+        if 0 <= index < len(self._entries):
+            self._select(index)
+
     def _select(self, index: int) -> None:
         self.selected = index
         self.follow = index == len(self._entries) - 1
