@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Any
 
 from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
+from turnloom.core.quality.grounding import stands_in
 
 _FROM = re.compile(r'\bFROM\s+"?(\w+)"?', re.IGNORECASE)
 _UPDATE = re.compile(r'^\s*UPDATE\s+"?(\w+)"?', re.IGNORECASE)
@@ -330,16 +331,3 @@ def shown(value: Any) -> str:
 def contains_value(text: str, value: str) -> bool:
     """Whether `value` stands in `text` as a value (not inside a longer word or number); case-insensitive."""
     return stands_in(text.lower(), value.lower())
-
-
-def stands_in(haystack: str, needle: str) -> bool:
-    """`contains_value` on text and value already in lower case."""
-    start = haystack.find(needle)
-    while start >= 0:
-        before = haystack[start - 1] if start else " "
-        end = start + len(needle)
-        after = haystack[end] if end < len(haystack) else " "
-        if not (before.isalnum() or before in "._") and not (after.isalnum() or after == "_"):
-            return True
-        start = haystack.find(needle, start + 1)
-    return False
