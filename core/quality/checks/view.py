@@ -278,8 +278,9 @@ class SessionView:
         if known is None:
             values = call.shown_values
             known = bool(values) and any(
-                any(contains_value(self.lowered(index), v) for v in values)
-                for index in self.replies_between(call.result_index + 1, end)
+                # both in lower case already; a value not in the text at all needs no boundary look
+                any(v in text and stands_in(text, v) for v in values)
+                for text in map(self.lowered, self.replies_between(call.result_index + 1, end))
             )
             self._stated[key] = known
         return known
