@@ -43,27 +43,17 @@ def ungrounded_values(messages: list[ChatMessage], tool_results_only: bool = Fal
             said: an id the assistant looked up ("player 27") is grounded by its own call.
     """
     sources = (Role.TOOL,) if tool_results_only else (Role.TOOL, Role.USER, Role.SYSTEM)
-    evidence: list[str] = []
-    tokens: set[str] = set()  # the values the evidence states: most lookups end here, without a scan
+    evidence = _Evidence()
     problems: list[UngroundedValue] = []
     for index, message in enumerate(messages):
         if message.role in sources:
-            evidence.append(message.content or "")
-            tokens.update(stated_values(message.content or ""))
+            evidence.add(message.content or "")
             if message.role is Role.TOOL and (count := _rows_listed(message.content)) is not None:
-                tokens.add(str(count))  # "3 appointments match" counts the rows a result listed
+                evidence.tokens.add(str(count))  # "3 appointments match" counts the rows a result listed
         if message.role is Role.ASSISTANT and message.tool_calls:
-            arguments = "\n".join(call.arguments for call in message.tool_calls)
-            evidence.append(arguments)
-            tokens.update(stated_values(arguments))
+            evidence.add("\n".join(call.arguments for call in message.tool_calls))
         elif message.role is Role.ASSISTANT and message.content:
-            corpus: str | None = None
-            for value in stated_values(message.content):
-                if value in tokens:
-                    continue
-                corpus = "\n".join(evidence) if corpus is None else corpus
-                if not _appears(value, corpus):
-                    problems.append(UngroundedValue(index, value))
+            problems += [UngroundedValue(index, v) for v in stated_values(message.content) if not evidence.holds(v)]
     return problems
 
 
@@ -79,5 +69,56 @@ def _rows_listed(content: str | None) -> int | None:
     return len(rows) if isinstance(rows, list) else None
 
 
-def _appears(value: str, corpus: str) -> bool:
-    return re.search(rf"(?<![\w.]){re.escape(value)}(?![\w])", corpus) is not None
+# evidence up to this size is searched for each value a reply states (a few values against a few
+# kilobytes: cheaper than finding every value in every result); past it every piece is tokenised
+# once and looked up, as searching a growing corpus for every value would be quadratic
+DIRECT_SEARCH_CHARS = 200_000
+
+
+class _Evidence:
+    """The texts a reply may take its values from, so far: a value is grounded when some text
+    states it (`stated_values` of that text holds it) or it stands in them as a value."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.size = 0
+        self.tokens: set[str] = set()  # `stated_values` of pieces[:tokenised]
+        self.tokenised = 0
+        self._corpus, self._joined = "", 0  # "\n".join(pieces[:_joined])
+
+    def add(self, text: str) -> None:
+        self.pieces.append(text)
+        self.size += len(text) + 1
+
+    def holds(self, value: str) -> bool:
+        if self.size > DIRECT_SEARCH_CHARS:
+            self._tokenise()
+        if value in self.tokens:
+            return True
+        if self._joined < len(self.pieces):
+            self._corpus, self._joined = "\n".join(self.pieces), len(self.pieces)
+        if value not in self._corpus:
+            return False  # every stated value is a substring of its text: no text states it either
+        if stands_in(self._corpus, value):  # as `(?<![\w.])value(?![\w])` would find it
+            return True
+        self._tokenise()  # a value some text states though it does not stand alone there ("x2025-01-01")
+        return value in self.tokens
+
+    def _tokenise(self) -> None:
+        for piece in self.pieces[self.tokenised :]:
+            self.tokens.update(stated_values(piece))
+        self.tokenised = len(self.pieces)
+
+
+def stands_in(haystack: str, needle: str) -> bool:
+    """Whether `needle` occurs in `haystack` with no word character or "." right before it and no
+    word character right after it (callers that ignore case pass both in lower case)."""
+    start = haystack.find(needle)
+    while start >= 0:
+        before = haystack[start - 1] if start else " "
+        end = start + len(needle)
+        after = haystack[end] if end < len(haystack) else " "
+        if not (before.isalnum() or before in "._") and not (after.isalnum() or after == "_"):
+            return True
+        start = haystack.find(needle, start + 1)
+    return False

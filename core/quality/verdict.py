@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from turnloom.core.models import (
     CheckFailure,
@@ -56,17 +56,18 @@ def session_digest(session: Session, max_messages: int = MAX_MESSAGES) -> str:
 
 
 # a batch's dialogues share their domain's tools: comparing with the last few seen (a C-level comparison of
-# the specs' fields) is a third of the cost of serialising them again for every dialogue
-_TOOLS_SEEN: list[tuple[list[ToolSpec], str]] = []
+# the specs' field values, which are all the JSON holds) is a fraction of the cost of serialising them again
+_TOOLS_SEEN: list[tuple[list[dict[str, Any]], str]] = []
 
 
 def _tools_digest(tools: list[ToolSpec]) -> str:
+    fields = [spec.__dict__ for spec in tools]
     for seen, digest in _TOOLS_SEEN:
-        if seen == tools:
+        if seen == fields:
             return digest
     body = "[" + ",".join(spec.model_dump_json() for spec in tools) + "]"
     digest = hashlib.sha256(body.encode()).hexdigest()
-    _TOOLS_SEEN.insert(0, ([spec.model_copy(deep=True) for spec in tools], digest))
+    _TOOLS_SEEN.insert(0, ([spec.model_copy(deep=True).__dict__ for spec in tools], digest))
     del _TOOLS_SEEN[8:]
     return digest
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import jsonschema
 import pytest
 
 from turnloom.core.models import ToolOrigin
+from turnloom.core.tools.dbimage import load_database_image
 from turnloom.core.tools.derive import derive_tools, singular, value_schema
 from turnloom.core.tools.sqlenv import SqlEnvironment
 
@@ -288,3 +290,61 @@ def test_same_image_same_report(sql_shop_image):
     first, second = derive_tools(sql_shop_image), derive_tools(bytes(sql_shop_image))
     assert [t.model_dump() for t in first.tools] == [t.model_dump() for t in second.tools]
     assert first.dropped == second.dropped
+
+
+PROBE_SCRIPT = """
+CREATE TABLE cache_probe_rooms (id INTEGER PRIMARY KEY, label TEXT NOT NULL UNIQUE, seats INTEGER NOT NULL);
+INSERT INTO cache_probe_rooms (label, seats) VALUES ('Aster', 4), ('Birch', 10);
+"""
+
+
+@pytest.fixture
+def derivations(monkeypatch):
+    """How many times the forge really derived (dry runs included): the real `_derive`, counted."""
+    from turnloom.core.tools import derive
+
+    calls: list[int] = []
+
+    def counted(image: bytes):
+        calls.append(len(image))
+        return real(image)
+
+    real = derive._derive
+    monkeypatch.setattr(derive, "_derive", counted)
+    return calls
+
+
+def test_the_same_database_content_is_derived_once_whatever_its_path(sql_image_from, derivations):
+    first = derive_tools(sql_image_from(PROBE_SCRIPT, "a.sqlite"))
+    second = derive_tools(sql_image_from(PROBE_SCRIPT, "elsewhere.sqlite"))
+    assert len(derivations) == 1
+    assert [t.model_dump() for t in first.tools] == [t.model_dump() for t in second.tools]
+    assert "update_cache_probe_room_seats" in [t.name for t in second.tools]
+
+
+def test_a_changed_database_at_the_same_path_is_derived_again(tmp_path, derivations):
+    path = tmp_path / "same.sqlite"
+    images = []
+    own = "INSERT INTO cache_probe_rooms (label, seats) VALUES ('Cedar', 6);"  # content no other test derives
+    for extra in (own, own + "CREATE TABLE cache_probe_desks (id INTEGER PRIMARY KEY, room TEXT NOT NULL);"):
+        path.unlink(missing_ok=True)
+        with sqlite3.connect(path) as conn:
+            conn.executescript(PROBE_SCRIPT + extra)
+        conn.close()
+        images.append(load_database_image(path))
+    before, after = derive_tools(images[0]), derive_tools(images[1])
+    assert len(derivations) == 2
+    assert "search_cache_probe_desks" not in [t.name for t in before.tools]
+    assert "search_cache_probe_desks" in [t.name for t in after.tools]
+
+
+def test_each_caller_gets_its_own_copy_of_the_derived_tools(sql_shop_image):
+    first = derive_tools(sql_shop_image)
+    pristine = [t.model_dump() for t in first.tools]
+    first.tools[0].parameters["properties"].clear()
+    first.tools[1].description = "edited by one session"
+    first.tools.pop()
+    first.dropped.append(("x", "y"))
+    again = derive_tools(sql_shop_image)
+    assert [t.model_dump() for t in again.tools] == pristine
+    assert ("x", "y") not in again.dropped

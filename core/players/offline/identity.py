@@ -14,6 +14,7 @@ records through `:user_id`); how they introduce themselves is the voice's.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import re
@@ -111,19 +112,22 @@ _COLUMN = re.compile(r'^\s*"?(\w+)"?\s+\w+', re.M)
 _NOT_COLUMNS = {"primary", "foreign", "unique", "check", "constraint"}
 
 
-def _foreign_keys(create_sql: str) -> list[tuple[str, str, str]]:
+# parsed once per CREATE statement in a process: every dialogue draws its person from the same schema
+@functools.lru_cache(maxsize=512)
+def _foreign_keys(create_sql: str) -> tuple[tuple[str, str, str], ...]:
     body = create_sql[create_sql.find("(") + 1 :]
     found = [(m.group(1), m.group(2), m.group(3)) for m in _TABLE_FK.finditer(body)]
     for line in body.split(","):
         match = _INLINE_FK.search(line)
         if match and match.group(1).lower() not in _NOT_COLUMNS:
             found.append((match.group(1), match.group(2), match.group(3)))
-    return found
+    return tuple(found)
 
 
-def _columns(create_sql: str) -> list[str]:
+@functools.lru_cache(maxsize=512)
+def _columns(create_sql: str) -> tuple[str, ...]:
     body = create_sql[create_sql.find("(") + 1 :]
-    return [m.group(1) for m in _COLUMN.finditer(body) if m.group(1).lower() not in _NOT_COLUMNS]
+    return tuple(m.group(1) for m in _COLUMN.finditer(body) if m.group(1).lower() not in _NOT_COLUMNS)
 
 
 def _digest(*parts: object) -> int:

@@ -287,6 +287,8 @@ class RequestParser:
         self._anchors: list[str] = []
         # parses of texts without spoken references, by text: a turn is read again on later turns
         self._parsed: dict[str, list[Request]] = {}
+        # every phrasing's matches, by text, before spoken references are resolved (see `_matches`)
+        self._matched: dict[str, list[tuple[Intent, tuple[tuple[str, str], ...], int, int]]] = {}
         # intent name -> what a user may say for it: the pack's phrasings and their imperative forms
         self.phrasings: dict[str, tuple[str, ...]] = {}
         for intent in pack.intents:
@@ -310,24 +312,20 @@ class RequestParser:
         text = normalise(text)
         if resolve is None and text in self._parsed:
             return list(self._parsed[text])
-        lowered = text.lower()
         found: list[Request] = []
-        for (intent, pattern), anchor in zip(self._patterns, self._anchors, strict=True):
-            if anchor not in lowered:
-                continue
-            for match in pattern.finditer(text):
-                slots: dict[str, object] = {}
-                for name, value in match.groupdict().items():
-                    if name.startswith(_REF_PREFIX):
-                        name = name[len(_REF_PREFIX) :]
-                        resolved = resolve(name) if resolve is not None else None
-                        if resolved is None:
-                            break
-                        slots[name] = resolved
-                    else:
-                        slots[name] = _convert(value, intent.slots.get(name, "text"))
+        for intent, groups, start, end in self._matches(text):
+            slots: dict[str, object] = {}
+            for name, value in groups:
+                if name.startswith(_REF_PREFIX):
+                    name = name[len(_REF_PREFIX) :]
+                    resolved = resolve(name) if resolve is not None else None
+                    if resolved is None:
+                        break
+                    slots[name] = resolved
                 else:
-                    found.append(Request(intent, slots, match.start(), match.end(), match.group(0)))
+                    slots[name] = _convert(value, intent.slots.get(name, "text"))
+            else:
+                found.append(Request(intent, slots, start, end, text[start:end]))
         found.sort(key=lambda r: (r.start, -(r.end - r.start)))
         chosen: list[Request] = []
         for request in found:
@@ -339,6 +337,26 @@ class RequestParser:
                 self._parsed.clear()
             self._parsed[text] = list(chosen)
         return chosen
+
+    def _matches(self, text: str) -> list[tuple[Intent, tuple[tuple[str, str], ...], int, int]]:
+        """Every phrasing's matches in the normalised `text`: (intent, named groups, start, end).
+
+        Kept by text: the assistant reads the same user turn again at each step that serves it,
+        with a `resolve` that only the spoken references depend on.
+        """
+        matches = self._matched.get(text)
+        if matches is None:
+            lowered = text.lower()
+            matches = [
+                (intent, tuple(match.groupdict().items()), match.start(), match.end())
+                for (intent, pattern), anchor in zip(self._patterns, self._anchors, strict=True)
+                if anchor in lowered
+                for match in pattern.finditer(text)
+            ]
+            if len(self._matched) > 4096:
+                self._matched.clear()
+            self._matched[text] = matches
+        return matches
 
     def guess(self, text: str) -> Request | Clarification | None:
         """When no phrasing matches: the intent the keywords point at, filled by typed values.

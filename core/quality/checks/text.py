@@ -272,13 +272,16 @@ def _stated_fields(line: str, fields: list[str]) -> list[tuple[str, str, str | N
         if _human(name) not in lowered:
             continue
         pattern = _field_pattern(name)
+        matched = False
         for match in pattern.finditer(masked):
+            matched = True
             ref = match.group("ref")
             value = match.group("v") if ref is not None else match.group("v2")
             if value is None:
                 continue
             out.append((name, value.strip().strip("'\""), ref.strip() if ref else None))
-        masked = pattern.sub(lambda m: "\0" * len(m.group(0)), masked)
+        if matched:  # nothing to mask where the field states nothing
+            masked = pattern.sub(lambda m: "\0" * len(m.group(0)), masked)
     return out
 
 
@@ -341,7 +344,8 @@ class _Index:
 def _agrees(stated: str, value: Any) -> bool:
     text = shown(value).lower()
     said = stated.lower()
-    return same_value(said, value) or said.startswith(text) or text.startswith(said)
+    # the prefix tests first: same_value's number parse fails slowly (an exception) on most text
+    return said.startswith(text) or text.startswith(said) or same_value(said, value)
 
 
 _NAMED = re.compile(r"\b([A-Za-z_]+)\s*(?:no\.\s*|#)?(\d+)\b")
@@ -401,6 +405,8 @@ def _line_naming(candidates: list[str], record: _Record) -> str | None:
         if line not in seen and _values_stated(line, row, without_id=True) > 0:
             lines.append(line)
         seen.add(line)
+    if len(lines) < 2:
+        return lines[0] if lines else None
     # on a tie the later line: a reply reports what it read last after what it listed first
     return max(reversed(lines), key=lambda line: _values_stated(line, row), default=None)
 
@@ -424,7 +430,7 @@ def _says_none(text: str, name: str) -> bool:
 
 def _values_stated(text: str, row: dict, without_id: bool = False) -> int:
     hay = text.lower()
-    return sum(1 for v in _needles(row, without_id) if stands_in(hay, v))
+    return sum(1 for v in _needles(row, without_id) if v in hay and stands_in(hay, v))
 
 
 def _needles(row: dict, without_id: bool) -> list[str]:

@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Any
 
 from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
+from turnloom.core.quality.grounding import stands_in
 
 _ZERO_MEASURE = re.compile(r"^(?:total|sum)_|_count$")
 _FROM = re.compile(r'\bFROM\s+"?(\w+)"?', re.IGNORECASE)
@@ -294,8 +295,9 @@ class SessionView:
             given = {shown(v).lower() for v in call.arguments.values() if not isinstance(v, (dict, list))}
             values = call.shown_values - given
             known = bool(values) and any(
-                any(contains_value(self.lowered(index), v) for v in values)
-                for index in self.replies_between(call.result_index + 1, end)
+                # both in lower case already; a value not in the text at all needs no boundary look
+                any(v in text and stands_in(text, v) for v in values)
+                for text in map(self.lowered, self.replies_between(call.result_index + 1, end))
             )
             self._stated[key] = known
         return known
@@ -347,16 +349,3 @@ def shown(value: Any) -> str:
 def contains_value(text: str, value: str) -> bool:
     """Whether `value` stands in `text` as a value (not inside a longer word or number); case-insensitive."""
     return stands_in(text.lower(), value.lower())
-
-
-def stands_in(haystack: str, needle: str) -> bool:
-    """`contains_value` on text and value already in lower case."""
-    start = haystack.find(needle)
-    while start >= 0:
-        before = haystack[start - 1] if start else " "
-        end = start + len(needle)
-        after = haystack[end] if end < len(haystack) else " "
-        if not (before.isalnum() or before in "._") and not (after.isalnum() or after == "_"):
-            return True
-        start = haystack.find(needle, start + 1)
-    return False
