@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
 import statistics
@@ -199,8 +198,9 @@ def http_floor(base_url: str, out: Path, in_flight: int, rounds: int) -> float:
     from turnloom.core.cli.generate_cmd import EXCHANGE_LOG
     from turnloom.core.endpoint.endpoint import Endpoint
     from turnloom.core.endpoint.exchange import ChatRequest
+    from turnloom.core.endpoint.exchange_log import read_exchanges
 
-    records = [json.loads(line) for line in (out / EXCHANGE_LOG).read_text().splitlines()]
+    records = list(read_exchanges(out / EXCHANGE_LOG))
     requests = [
         ChatRequest(
             role=r["role"],

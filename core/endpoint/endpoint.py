@@ -406,7 +406,7 @@ class Endpoint:
                 "latency_ms": result.latency_ms,
                 "cached": result.cached,
             },
-            encoded={"request": encoded.logical},
+            request=encoded,
         )
 
     async def _send_with_retries(

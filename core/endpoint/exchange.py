@@ -94,6 +94,8 @@ class EncodedRequest:
     messages: str
     tools: str | None
     logical: str
+    # the logical request's other fields (model, schema, seed, ...), each as canonical JSON
+    options: dict[str, str] = field(default_factory=dict, repr=False)
     _key: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -103,18 +105,22 @@ class EncodedRequest:
             tools = None
         else:
             tools = request.tools_json if request.tools_json is not None else canonical_json(request.tools)
-        # json.dumps(sort_keys=True) of a dict is its items in key order joined with these separators
-        parts = {
+        options = {
             "max_tokens": canonical_json(max_tokens),
-            "messages": messages,
             "model": canonical_json(model),
             "schema": canonical_json(request.schema),
             "seed": canonical_json(request.seed),
             "temperature": canonical_json(temperature),
-            "tools": tools if tools is not None else "null",
         }
+        return cls.assemble(messages, tools, options)
+
+    @classmethod
+    def assemble(cls, messages: str, tools: str | None, options: dict[str, str]) -> EncodedRequest:
+        """The encoded request of these encoded parts (`options`: the other fields' canonical JSON)."""
+        # json.dumps(sort_keys=True) of a dict is its items in key order joined with these separators
+        parts = {**options, "messages": messages, "tools": tools if tools is not None else "null"}
         logical = "{" + ",".join(f'"{name}":{parts[name]}' for name in sorted(parts)) + "}"
-        return cls(messages, tools, logical)
+        return cls(messages, tools, logical, options)
 
     @property
     def key(self) -> str:
