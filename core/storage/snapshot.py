@@ -120,15 +120,24 @@ def loads(text: str, fmt: Format, source: str | os.PathLike[str] = "<string>") -
     if not text.strip():
         raise SessionFileError(f"{source}: file is empty; {_TRUNCATED_HINT}")
     data = _parse_json(text, source) if fmt == "json" else _parse_toml(text, source)
-    return session_from_dict(data, source)
+    # a lone surrogate reaches parsed data only through a JSON \uD800-\uDFFF escape (in a JSON file
+    # or in a TOML file's JSON-bearing field; UTF-8 cannot hold one, TOML's own strings refuse it),
+    # so without one in the text the walk over every string is skipped
+    surrogates = _SURROGATE_ESCAPE.search(text) is not None
+    return session_from_dict(data, source, surrogates=surrogates)
 
 
-def session_from_dict(data: Any, source: str | os.PathLike[str] = "<data>") -> Session:
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def session_from_dict(data: Any, source: str | os.PathLike[str] = "<data>", surrogates: bool = True) -> Session:
     """Migrate and validate a session given in the JSON shape.
 
     Args:
         data: a dict as `Session.model_dump(mode="json")` gives (of any known version).
         source: the file name to put in error messages.
+        surrogates: whether `data` may hold lone surrogates (False only when its source
+            text is known to have none), which are read as U+FFFD.
 
     Returns:
         The validated session.
@@ -139,7 +148,7 @@ def session_from_dict(data: Any, source: str | os.PathLike[str] = "<data>") -> S
     if not isinstance(data, dict):
         raise SessionFileError(f"{source}: a session file must hold an object at the top level")
     # the boundary where a file enters: a lone surrogate (no file can hold it) read as U+FFFD
-    data = migrate(writable_data(data), source)
+    data = migrate(writable_data(data) if surrogates else data, source)
     try:
         session = Session.model_validate(data)
     except ValidationError as exc:
