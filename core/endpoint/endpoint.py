@@ -55,6 +55,7 @@ from turnloom.core.endpoint.exchange import (
     EncodedRequest,
     MalformedReplyError,
     ReplyToolCall,
+    RequestEncoder,
     ThinkFilter,
     split_think,
 )
@@ -290,6 +291,7 @@ class Endpoint:
         self.name = name
         self.profile = profile
         self.cache = cache
+        self._encoder = RequestEncoder()
         self.log = log
         self.client = resolve_client(profile.client, batch)
         self.capabilities = Capabilities.of(profile)
@@ -370,7 +372,7 @@ class Endpoint:
                 or sent nothing usable (`MalformedReplyError`).
         """
         profile = self.profile
-        encoded = EncodedRequest.of(request, profile.model, profile.temperature, profile.max_tokens)
+        encoded = self._encoder.encode(request, profile.model, profile.temperature, profile.max_tokens)
         if self.cache is not None:
             cached = self.cache.lookup(encoded.key, f"{self.where}, role {request.role}")
             if cached is not None:

@@ -31,6 +31,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pydantic_core
+
 from turnloom.core.endpoint.exchange import ChatResult, EncodedRequest, canonical_json
 from turnloom.core.errors import BackendError, SessionFileError
 
@@ -92,7 +94,7 @@ class ExchangeLog:
         Raises:
             SessionFileError: the file cannot be written, naming it.
         """
-        line = json.dumps(entry, ensure_ascii=False, sort_keys=True)
+        line = _json(entry)
         with self._lock:
             try:
                 fd = self._open(truncate=self._replace)
@@ -120,9 +122,9 @@ class ExchangeLog:
                 best, shared = base, length
         if best is not None and bases is not None and shared > 0:
             bases.remove(best)
-            field = f'{{"after":"{best[0]}","chars":{shared},"text":{_json_string(messages[shared:])}}}'
+            field = f'{{"after":"{best[0]}","chars":{shared},"text":{_json(messages[shared:])}}}'
         else:
-            field = f'{{"text":{_json_string(messages)}}}'
+            field = f'{{"text":{_json(messages)}}}'
         if bases is None:
             bases = self._threads[thread] = []
             if len(self._threads) > _THREADS:
@@ -138,7 +140,7 @@ class ExchangeLog:
             tools_field = f'{{"as":"{self._tool_lists[tools]}"}}'
             self._tool_lists.move_to_end(tools)
         else:
-            tools_field = f'{{"text":{_json_string(tools)}}}'
+            tools_field = f'{{"text":{_json(tools)}}}'
             self._tool_lists[tools] = ident
             if len(self._tool_lists) > _TOOL_LISTS:
                 self._tool_lists.popitem(last=False)
@@ -192,8 +194,12 @@ def _lines(path: Path) -> list[str]:
     return lines
 
 
-def _json_string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+def _json(value: Any) -> str:
+    """`value` as JSON text, in Rust (json's encoder is most of a record's cost)."""
+    try:
+        return pydantic_core.to_json(value).decode("utf-8")
+    except pydantic_core.PydanticSerializationError:  # a lone surrogate, which only json escapes
+        return json.dumps(value, ensure_ascii=False)
 
 
 def _thread_end(messages: str) -> int:

@@ -223,18 +223,19 @@ def migrate(
 # ---------------------------------------------------------------- files
 
 
-def save_session(session: Session, path: str | os.PathLike[str]) -> None:
+def save_session(session: Session, path: str | os.PathLike[str], sync_folder: bool = True) -> None:
     """Write a session atomically, in the format its suffix names.
 
     Args:
         session: the session.
         path: the target file; its folder must exist.
+        sync_folder: fsync the folder after the rename (see `atomic_writer`).
 
     Raises:
         SessionFileError: unknown suffix, or the write failed (the old file is intact).
     """
     text = dumps(session, format_for(path))
-    with atomic_writer(path) as handle:
+    with atomic_writer(path, sync_folder=sync_folder) as handle:
         handle.write(text)
 
 
@@ -267,7 +268,7 @@ def read_text(path: str | os.PathLike[str]) -> str:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str], *, durable: bool = True) -> Iterator[IO[str]]:
+def atomic_writer(path: str | os.PathLike[str], *, durable: bool = True, sync_folder: bool = True) -> Iterator[IO[str]]:
     """Open a text stream whose content replaces `path` only if the block succeeds.
 
     The data goes to a temp file in the same folder, which is flushed, fsynced and renamed
@@ -278,6 +279,9 @@ def atomic_writer(path: str | os.PathLike[str], *, durable: bool = True) -> Iter
         path: the file to (re)place.
         durable: fsync the file and the folder (survives power loss); without it the
             replacement is still all-or-nothing for a killed process.
+        sync_folder: with `durable`, also fsync the folder now; False leaves the rename's
+            durability to a later fsync of the same folder (a batch's manifest save makes
+            all its dialogues' renames durable at once).
 
     Yields:
         A UTF-8 text stream (newlines written verbatim).
@@ -307,7 +311,7 @@ def atomic_writer(path: str | os.PathLike[str], *, durable: bool = True) -> Iter
                 f"{target}: cannot write: {exc.strerror or exc}; the previous file is unchanged"
             ) from None
         raise
-    if durable:
+    if durable and sync_folder:
         fsync_dir(target.parent)
 
 
