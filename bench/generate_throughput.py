@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
 import statistics
@@ -199,8 +198,9 @@ def http_floor(base_url: str, out: Path, in_flight: int, rounds: int) -> float:
     from turnloom.core.cli.generate_cmd import EXCHANGE_LOG
     from turnloom.core.endpoint.endpoint import Endpoint
     from turnloom.core.endpoint.exchange import ChatRequest
+    from turnloom.core.endpoint.exchange_log import read_exchanges
 
-    records = [json.loads(line) for line in (out / EXCHANGE_LOG).read_text().splitlines()]
+    records = list(read_exchanges(out / EXCHANGE_LOG))
     requests = [
         ChatRequest(
             role=r["role"],
@@ -234,7 +234,7 @@ def http_floor(base_url: str, out: Path, in_flight: int, rounds: int) -> float:
 
 def bench_breakdown(args) -> None:
     """Client CPU per request, split: whole dialogues, without journal/snapshot/log files, HTTP alone."""
-    import turnloom.core.batch.job as batchjob
+    import turnloom.core.lifecycle.live_session as live_session
 
     proc, base_url = start_server(args.latency, args.server)
     c = args.concurrency[0]
@@ -251,15 +251,16 @@ def bench_breakdown(args) -> None:
                 rows["dialogues"].append(full["cpu"] / full["requests"] * 1000)
                 rows["server"].append(full["server_cpu"] / full["requests"] * 1000)
                 rows["HTTP alone"].append(http_floor(base_url, Path(tmp), c, 8))
-            saved = batchjob.Journal.open, batchjob.compact
-            batchjob.Journal.open = lambda *a, **k: _NoFiles()
-            batchjob.compact = lambda *a, **k: None
+            # a batch dialogue's journal and snapshot go through its LiveSession
+            saved = live_session.Journal.open, live_session.compact
+            live_session.Journal.open = lambda *a, **k: _NoFiles()  # type: ignore[method-assign]
+            live_session.compact = lambda *a, **k: None
             try:
                 with tempfile.TemporaryDirectory() as tmp:
                     bare = fake_run(base_url, c, n, Path(tmp), proc.pid, processes=1, record=False)
                     rows["without files"].append(bare["cpu"] / bare["requests"] * 1000)
             finally:
-                batchjob.Journal.open, batchjob.compact = saved
+                live_session.Journal.open, live_session.compact = saved  # type: ignore[method-assign]
     finally:
         proc.terminate()
     print(f"client CPU per request, one event loop, {c} in flight, medians of {args.runs} runs")

@@ -12,50 +12,45 @@ names the TUI. `python -m turnloom.core COMMAND` runs a command without it.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable
 
-from turnloom.core.cli import (
-    ablation_cmd,
-    check_cmd,
-    compare_cmd,
-    domains_cmd,
-    export_cmd,
-    forge_cmd,
-    fork_cmd,
-    generate_cmd,
-    import_db_cmd,
-    replay_cmd,
-    rules_cmd,
-    run_cmd,
-    stats_cmd,
-)
 from turnloom.core.cli.usage import CommandParser, add_global_options, apply_color
 from turnloom.core.errors import TurnloomError, UsageError
 
-# in the order `--help` lists them
-SUBCOMMANDS = (
-    run_cmd,
-    domains_cmd,
-    forge_cmd,
-    replay_cmd,
-    fork_cmd,
-    export_cmd,
-    stats_cmd,
-    generate_cmd,
-    import_db_cmd,
-    rules_cmd,
-    compare_cmd,
-    ablation_cmd,
-    check_cmd,
-)
+# each command: its module and the line `turnloom --help` shows for it, in the order listed there.
+# A module (and all it imports) loads only when its command runs or shows its own help, so
+# `turnloom --help` starts in a tenth of the time; a test keeps these lines equal to the modules' own.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("run_cmd", "generate one dialogue headless and save it"),
+    "domains": ("domains_cmd", "list the built-in domains"),
+    "forge": ("forge_cmd", "make a toolset file (tools for a domain or database) for run/generate --tools"),
+    "replay": ("replay_cmd", "print a saved dialogue with provenance; --verify re-runs its tool calls"),
+    "fork": ("fork_cmd", "save the first N messages of a session as a new session"),
+    "export": ("export_cmd", "export sessions as training JSONL (openai, hf, sharegpt, hermes)"),
+    "stats": ("stats_cmd", "Table 1 statistics (Step, Turn, Task, Samples) and quality metrics of sessions"),
+    "generate": ("generate_cmd", "generate a batch of dialogues into a folder (concurrent, resumable)"),
+    "import-db": ("import_db_cmd", "convert τ2-style JSON databases (tables as lists of records) to SQLite"),
+    "rules": ("rules_cmd", "list user-behaviour rules and rule sets; show or check one"),
+    "compare": ("compare_cmd", "run two rule sets on the same seeds and compare the dialogues"),
+    "ablation": ("ablation_cmd", "the paper's Table 3: three size-matched datasets and their statistics side by side"),
+    "check": ("check_cmd", "probe what an endpoint supports"),
+}
+_EVERY_COMMAND = "*"
 
 # what `turnloom` does with no command: given the parsed options, returns an exit code
 NoCommand = Callable[[argparse.Namespace], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = _EVERY_COMMAND) -> argparse.ArgumentParser:
+    """The command line's parser.
+
+    Args:
+        command: the subcommand whose module is loaded to parse its options; the others get
+            a placeholder with their `--help` line. By default every command is loaded.
+    """
     parser = CommandParser(
         prog="turnloom",
         description=(
@@ -68,9 +63,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_global_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in SUBCOMMANDS:
-        module.register(subparsers)
+    for name, (module, summary) in COMMANDS.items():
+        if command in (name, _EVERY_COMMAND):
+            importlib.import_module(f"{__name__}.{module}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary)
     return parser
+
+
+def _command_named(argv: list[str]) -> str | None:
+    """The subcommand `argv` names (the first word that is not an option or --config's value)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def main(argv: list[str] | None = None, no_command: NoCommand | None = None) -> int:
@@ -81,7 +90,9 @@ def main(argv: list[str] | None = None, no_command: NoCommand | None = None) -> 
         no_command: what to do when no subcommand is given (the TUI's launcher opens the
             workbench); None makes it a usage error.
     """
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(_command_named(argv))
     args = parser.parse_args(argv)
     apply_color(args.color)
     try:

@@ -162,4 +162,6 @@ def backend_setup(args: argparse.Namespace, session: Session, out: Path) -> Back
     from turnloom.core.endpoint.exchange_log import exchange_log_path
     from turnloom.core.players.setup import BackendSetup
 
-    return BackendSetup.create(config, record=exchange_log_path(out), cache=args.cache or None)
+    # a new dialogue replaces the exchanges of whatever was saved at `out` before; a continued one adds to them
+    fresh = not getattr(args, "from_file", None)
+    return BackendSetup.create(config, record=exchange_log_path(out), cache=args.cache or None, replace_record=fresh)

@@ -55,6 +55,7 @@ from turnloom.core.endpoint.exchange import (
     EncodedRequest,
     MalformedReplyError,
     ReplyToolCall,
+    RequestEncoder,
     ThinkFilter,
     split_think,
 )
@@ -291,6 +292,7 @@ class Endpoint:
         self.name = name
         self.profile = profile
         self.cache = cache
+        self._encoder = RequestEncoder()
         self.log = log
         self.client = resolve_client(profile.client, batch)
         self.capabilities = Capabilities.of(profile)
@@ -380,7 +382,7 @@ class Endpoint:
                 or sent nothing usable (`MalformedReplyError`).
         """
         profile = self.profile
-        encoded = EncodedRequest.of(request, profile.model, profile.temperature, profile.max_tokens)
+        encoded = self._encoder.encode(request, profile.model, profile.temperature, profile.max_tokens)
         if self.cache is not None:
             cached = self.cache.lookup(encoded.key, f"{self.where}, role {request.role}")
             if cached is not None:
@@ -416,7 +418,7 @@ class Endpoint:
                 "latency_ms": result.latency_ms,
                 "cached": result.cached,
             },
-            encoded={"request": encoded.logical},
+            request=encoded,
         )
 
     async def _send_with_retries(

@@ -94,27 +94,38 @@ class EncodedRequest:
     messages: str
     tools: str | None
     logical: str
+    # the logical request's other fields (model, schema, seed, ...), each as canonical JSON
+    options: dict[str, str] = field(default_factory=dict, repr=False)
     _key: str | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, request: ChatRequest, model: str, temperature: float | None, max_tokens: int | None) -> EncodedRequest:
+        options = {
+            "max_tokens": canonical_json(max_tokens),
+            "model": canonical_json(model),
+            "schema": canonical_json(request.schema),
+            "seed": canonical_json(request.seed),
+            "temperature": canonical_json(temperature),
+        }
+        return cls.of_options(request, options)
+
+    @classmethod
+    def of_options(cls, request: ChatRequest, options: dict[str, str]) -> EncodedRequest:
+        """The encoded request, given its other fields already encoded (see `RequestEncoder`)."""
         messages = request.messages_json if request.messages_json is not None else canonical_json(request.messages)
         if request.tools is None:
             tools = None
         else:
             tools = request.tools_json if request.tools_json is not None else canonical_json(request.tools)
+        return cls.assemble(messages, tools, options)
+
+    @classmethod
+    def assemble(cls, messages: str, tools: str | None, options: dict[str, str]) -> EncodedRequest:
+        """The encoded request of these encoded parts (`options`: the other fields' canonical JSON)."""
         # json.dumps(sort_keys=True) of a dict is its items in key order joined with these separators
-        parts = {
-            "max_tokens": canonical_json(max_tokens),
-            "messages": messages,
-            "model": canonical_json(model),
-            "schema": canonical_json(request.schema),
-            "seed": canonical_json(request.seed),
-            "temperature": canonical_json(temperature),
-            "tools": tools if tools is not None else "null",
-        }
+        parts = {**options, "messages": messages, "tools": tools if tools is not None else "null"}
         logical = "{" + ",".join(f'"{name}":{parts[name]}' for name in sorted(parts)) + "}"
-        return cls(messages, tools, logical)
+        return cls(messages, tools, logical, options)
 
     @property
     def key(self) -> str:
@@ -130,6 +141,41 @@ class EncodedRequest:
         if with_tools and self.tools is not None:
             head += ',"tools":' + self.tools
         return (head + ("," + rest[1:] if rest != "{}" else "}")).encode("utf-8")
+
+
+class RequestEncoder:
+    """Encodes an endpoint's requests, each field that repeats encoded once.
+
+    The model, temperature and max_tokens are the profile's, and a role's schema is one
+    object for every request it makes (`USER_SCHEMA`), so their canonical JSON is kept
+    (by identity for a schema, which is held so its id stays its own); a seed is an int.
+    """
+
+    def __init__(self) -> None:
+        self._fixed: tuple[tuple[str, float | None, int | None], dict[str, str]] | None = None
+        self._schemas: dict[int, tuple[dict[str, Any], str]] = {}
+
+    def encode(
+        self, request: ChatRequest, model: str, temperature: float | None, max_tokens: int | None
+    ) -> EncodedRequest:
+        """`EncodedRequest.of(request, model, temperature, max_tokens)`, the same bytes, with less work."""
+        fixed = (model, temperature, max_tokens)
+        if self._fixed is None or self._fixed[0] != fixed:
+            texts = {"max_tokens": canonical_json(max_tokens), "model": canonical_json(model)}
+            self._fixed = (fixed, texts | {"temperature": canonical_json(temperature)})
+        schema = request.schema
+        if schema is None:
+            schema_text = "null"
+        else:
+            known = self._schemas.get(id(schema))
+            if known is None or known[0] is not schema:
+                if len(self._schemas) >= 64:
+                    self._schemas.clear()
+                known = self._schemas[id(schema)] = (schema, canonical_json(schema))
+            schema_text = known[1]
+        seed = request.seed
+        seed_text = str(seed) if type(seed) is int else canonical_json(seed)
+        return EncodedRequest.of_options(request, {**self._fixed[1], "schema": schema_text, "seed": seed_text})
 
 
 @dataclass

@@ -20,6 +20,7 @@ How a dialogue is planned, printed or shown is left to its callers; building the
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -475,7 +476,9 @@ class LiveSession:
         """
         if self._fresh:
             self.recorder.close()
-            await offload(compact, self.path, self.session)
+            # the snapshot's data is fsynced; its rename becomes durable with the batch's next
+            # manifest save (an fsync of the same folder), which is what records it as done
+            await offload(functools.partial(compact, sync_folder=False), self.path, self.session)
         else:
             await offload(self.recorder.compact, self.session)
 

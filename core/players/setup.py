@@ -78,16 +78,22 @@ class BackendSetup:
         cache: list[str | Path] | None = None,
         cache_only: bool = False,
         batch: bool = False,
+        replace_record: bool = False,
     ) -> BackendSetup:
         """A setup recording to `record` and answering from the `cache` files first.
+
+        `replace_record` starts the `record` file afresh at its first exchange (a new run with
+        the same output) instead of appending; the cache files are read now, so `record` may be
+        one of them.
 
         Raises:
             SessionFileError: a cache file that cannot be read.
         """
+        loaded = ExchangeCache(list(cache), only=cache_only) if cache else None
         return cls(
             config=config,
-            log=ExchangeLog(record) if record is not None else None,
-            cache=ExchangeCache(list(cache), only=cache_only) if cache else None,
+            log=ExchangeLog(record, replace=replace_record) if record is not None else None,
+            cache=loaded,
             cache_files=tuple(Path(c) for c in cache or ()),
             cache_only=cache_only,
             batch=batch,

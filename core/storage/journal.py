@@ -278,7 +278,7 @@ class Journal:
         self.close()
 
 
-def compact(snapshot_path: str | os.PathLike[str], session: Session) -> None:
+def compact(snapshot_path: str | os.PathLike[str], session: Session, sync_folder: bool = True) -> None:
     """Save `session` atomically as the snapshot, then remove its (now folded-in) journal.
 
     Use `Journal.compact` instead while a journal is open for writing.
@@ -286,11 +286,13 @@ def compact(snapshot_path: str | os.PathLike[str], session: Session) -> None:
     Args:
         snapshot_path: the snapshot file.
         session: the current session.
+        sync_folder: fsync the folder after the rename; a batch leaves it to its next
+            manifest save, which fsyncs the same folder (see `atomic_writer`).
 
     Raises:
         SessionFileError: the snapshot cannot be written (the journal is then kept).
     """
-    save_session(session, snapshot_path)
+    save_session(session, snapshot_path, sync_folder=sync_folder)
     with contextlib.suppress(FileNotFoundError):
         journal_path(snapshot_path).unlink()
 

@@ -144,6 +144,8 @@ def session_from_dict(
     Args:
         data: a dict as `Session.model_dump(mode="json")` gives (of any known version).
         source: the file name to put in error messages.
+        surrogates: whether `data` may hold lone surrogates (False only when its source
+            text is known to have none), which are read as U+FFFD.
 
     Returns:
         The validated session.
@@ -229,18 +231,19 @@ def migrate(
 # ---------------------------------------------------------------- files
 
 
-def save_session(session: Session, path: str | os.PathLike[str]) -> None:
+def save_session(session: Session, path: str | os.PathLike[str], sync_folder: bool = True) -> None:
     """Write a session atomically, in the format its suffix names.
 
     Args:
         session: the session.
         path: the target file; its folder must exist.
+        sync_folder: fsync the folder after the rename (see `atomic_writer`).
 
     Raises:
         SessionFileError: unknown suffix, or the write failed (the old file is intact).
     """
     text = dumps(session, format_for(path))
-    with atomic_writer(path) as handle:
+    with atomic_writer(path, sync_folder=sync_folder) as handle:
         handle.write(text)
 
 
@@ -273,7 +276,7 @@ def read_text(path: str | os.PathLike[str]) -> str:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike[str], *, durable: bool = True) -> Iterator[IO[str]]:
+def atomic_writer(path: str | os.PathLike[str], *, durable: bool = True, sync_folder: bool = True) -> Iterator[IO[str]]:
     """Open a text stream whose content replaces `path` only if the block succeeds.
 
     The data goes to a temp file in the same folder, which is flushed, fsynced and renamed
@@ -284,6 +287,9 @@ def atomic_writer(path: str | os.PathLike[str], *, durable: bool = True) -> Iter
         path: the file to (re)place.
         durable: fsync the file and the folder (survives power loss); without it the
             replacement is still all-or-nothing for a killed process.
+        sync_folder: with `durable`, also fsync the folder now; False leaves the rename's
+            durability to a later fsync of the same folder (a batch's manifest save makes
+            all its dialogues' renames durable at once).
 
     Yields:
         A UTF-8 text stream (newlines written verbatim).
@@ -313,7 +319,7 @@ def atomic_writer(path: str | os.PathLike[str], *, durable: bool = True) -> Iter
                 f"{target}: cannot write: {exc.strerror or exc}; the previous file is unchanged"
             ) from None
         raise
-    if durable:
+    if durable and sync_folder:
         fsync_dir(target.parent)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 from backend_support import quick_profile
@@ -13,6 +12,7 @@ from turnloom.core.batch.executors import AsyncExecutor
 from turnloom.core.batch.manifest import BatchConfig, DialogueStatus, load_manifest
 from turnloom.core.batch.run import STOP_FILE, generate
 from turnloom.core.config import Profile, TurnloomConfig
+from turnloom.core.endpoint.exchange_log import read_exchanges
 from turnloom.core.players.setup import BackendSetup
 from turnloom.core.storage.journal import journal_path, load_session
 
@@ -61,8 +61,7 @@ def test_dialogues_spread_over_two_event_loops_are_the_dialogues_one_loop_makes(
     manifest = load_manifest(tmp_path / "two")
     assert all(e.status is DialogueStatus.DONE and e.tokens > 0 for e in manifest.dialogues)
     # both loops appended to one exchange log, a whole JSON line per request
-    lines = (tmp_path / "two" / "exchanges.llm.jsonl").read_text().splitlines()
-    records = [json.loads(line) for line in lines]
+    records = list(read_exchanges(tmp_path / "two" / "exchanges.llm.jsonl"))  # each checked against its key
     assert len(records) == len((tmp_path / "one" / "exchanges.llm.jsonl").read_text().splitlines())
     assert {r["role"] for r in records} == {"task", "user", "assistant"}
     assert all(r["request"]["messages"] for r in records)

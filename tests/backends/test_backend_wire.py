@@ -198,7 +198,7 @@ async def test_a_retried_stream_tells_the_caller_to_start_its_text_over(fake, ke
 
 
 def test_the_encoded_request_keys_and_records_exactly_as_the_logical_request():
-    from turnloom.core.endpoint.exchange import EncodedRequest, canonical_json, request_key
+    from turnloom.core.endpoint.exchange import EncodedRequest, RequestEncoder, canonical_json, request_key
 
     request = ChatRequest(
         role="user",
@@ -207,11 +207,16 @@ def test_the_encoded_request_keys_and_records_exactly_as_the_logical_request():
         schema=SCHEMA,
         seed=7,
     )
-    for model, temperature, max_tokens in (("m", None, None), ("m2", 0.3, 512)):
-        logical = request.logical(model, temperature, max_tokens)
-        encoded = EncodedRequest.of(request, model, temperature, max_tokens)
-        assert encoded.logical == canonical_json(logical)
-        assert encoded.key == request_key(logical)
+    encoder = RequestEncoder()
+    other = ChatRequest(role="user", messages=request.messages, schema={"type": "object"}, seed=None)
+    for model, temperature, max_tokens in (("m", None, None), ("m2", 0.3, 512), ("m2", 0.3, 512), ("m", 1e-7, 3)):
+        for asked in (request, other, request):
+            logical = asked.logical(model, temperature, max_tokens)
+            encoded = EncodedRequest.of(asked, model, temperature, max_tokens)
+            assert encoded.logical == canonical_json(logical)
+            assert encoded.key == request_key(logical)
+            assert encoder.encode(asked, model, temperature, max_tokens).logical == encoded.logical
+    encoded = EncodedRequest.of(request, "m2", 0.3, 512)
     body = json.loads(encoded.body({"model": "m2", "seed": 7}, with_tools=True))
     assert body == {"model": "m2", "seed": 7, "messages": request.messages, "tools": request.tools}
     assert "tools" not in json.loads(encoded.body({"model": "m2"}, with_tools=False))

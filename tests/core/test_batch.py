@@ -264,3 +264,24 @@ def test_a_finished_dialogue_is_freed_when_it_ends_not_left_for_a_full_collectio
         gc.enable()
     assert all(o.status is DialogueStatus.DONE for o in outcomes)
     assert not left & {"DialogueEngine", "Session", "RoleContext", "SqlEnvironment", "ChatMessage", "Journal"}, left
+
+
+def test_a_batch_syncs_its_folder_once_per_manifest_save_not_once_per_dialogue(tmp_path, monkeypatch):
+    import os as os_module
+
+    from turnloom.core.storage import snapshot
+
+    synced: list[str] = []
+    fsync = os_module.fsync
+
+    def counting_fsync(fd: int) -> None:
+        if os_module.path.isdir(f"/proc/self/fd/{fd}"):
+            synced.append(os_module.readlink(f"/proc/self/fd/{fd}"))
+        fsync(fd)
+
+    monkeypatch.setattr(snapshot.os, "fsync", counting_fsync)
+    report = batch(tmp_path, 12, BatchConfig(domain="retail", tasks=1))
+    assert report.done == 12
+    # each snapshot's data is fsynced; the folder once at the manifest save that records them done
+    assert 1 <= synced.count(str(tmp_path)) <= 3
+    assert len(list(tmp_path.glob("*.session.json"))) == 12

@@ -315,9 +315,9 @@ def test_a_schema_1_file_reads_its_notes_and_flags_into_the_typed_fields(fmt: st
         session_toml["schema_version"] = 1
         old_meta = dict(_schema_1_meta(), extra=json.dumps(_schema_1_meta()["extra"]))
         next(m for m in session_toml["messages"] if m["role"] == "user")["meta"] = old_meta
-        import tomli_w
+        import rtoml
 
-        text = tomli_w.dumps(session_toml)
+        text = rtoml.dumps(session_toml, pretty=True)
     session = store.loads(text, fmt)
     assert session.schema_version == SCHEMA_VERSION == 2
     meta = next(m for m in session.messages if m.role == "user").meta

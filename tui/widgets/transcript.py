@@ -1,7 +1,10 @@
 """The Conversation pane's transcript: a virtual scroll view that paints only visible lines.
 
 Each message is rendered once per width into strips (Textual's line API), so appending to
-a 2,000-message session renders one message, and scrolling renders none. Long bodies are
+a 2,000-message session renders one message. A message is rendered when it first comes into
+view: until then its height is estimated from its text, so opening a long session renders
+one screenful, and scrolling renders what it reveals (the offsets below are corrected as
+estimates give way to rendered heights). Long bodies are
 truncated until expanded (`x`); the simulator's pending proposal is shown after the
 last message, distinctly, until it is committed, with a note of what the curator can do
 with it. An empty transcript shows `empty_hint`. Messages a failed quality check points at
@@ -37,7 +40,8 @@ class _Entry:
     message: ChatMessage
     index: int | None  # None: the pending proposal
     expanded: bool = False
-    strips: list[Strip] | None = None
+    strips: list[Strip] | None = None  # None: not rendered at this width yet
+    height: int = 0  # lines: len(strips) once rendered, an estimate before
     stream_text: str | None = None  # a proposal still streaming
     note: str | None = None  # under a pending proposal: what the curator can do with it
 
@@ -221,8 +225,20 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
         strips.append(Strip.blank(width))
         return strips
 
+    def _estimate(self, entry: _Entry, width: int) -> int:
+        """The lines `entry` will take, from its text alone (a rendered entry knows exactly)."""
+        message = entry.message
+        text = entry.stream_text if entry.stream_text is not None else message.content or ""
+        wrap = max(1, width - 5)
+        body = sum(1 + len(part) // wrap for part in text.split("\n")) if text else 0
+        body += len(message.tool_calls)
+        if not entry.expanded and body > COLLAPSED_LINES:
+            body = COLLAPSED_LINES + 1  # the "more" line
+        marks = 1 if entry.index is not None and entry.index in self._quality else 0
+        return 1 + marks + body + (1 if entry.note else 0) + 1
+
     def _relayout(self, from_entry: int = 0, keep_scroll: bool = False) -> None:
-        """Recompute line offsets from `from_entry` on and resize the virtual canvas."""
+        """Recompute line offsets from `from_entry` on, resize the virtual canvas, render what is in view."""
         width = self.scrollable_content_region.width
         if width <= 0:
             return  # not laid out yet; on_resize lays out
@@ -232,21 +248,69 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
             self._line_cache.clear()
             for entry in self._all_entries():
                 entry.strips = None
+        for entry in self._all_entries()[from_entry:]:
+            if entry.strips is None:
+                entry.height = self._estimate(entry, width)
+        self._place_from(from_entry)
+        following = self.follow and not keep_scroll
+        self._render_in_view(following)
+        self._set_virtual_height(width, self._lines)
+        if following:
+            self.scroll_to(y=max(0, self._lines - self.scrollable_content_region.height), animate=False, immediate=True)
+        self.refresh()
+
+    def _place_from(self, from_entry: int) -> None:
+        """Line offsets of the entries from `from_entry` on, from their heights."""
         entries = self._all_entries()
         if from_entry < len(self._offsets):
             self._forget_lines_from(self._offsets[from_entry])
         del self._offsets[from_entry:]
-        line = self._offsets[-1] + len(entries[from_entry - 1].strips or []) if from_entry else 0
+        line = self._offsets[-1] + entries[from_entry - 1].height if from_entry else 0
         for entry in entries[from_entry:]:
-            if entry.strips is None:
-                entry.strips = self._render_entry(entry, width)
             self._offsets.append(line)
-            line += len(entry.strips)
+            line += entry.height
         self._lines = line
-        self._set_virtual_height(width, line)
-        if self.follow and not keep_scroll:
-            self.scroll_to(y=max(0, line - self.scrollable_content_region.height), animate=False, immediate=True)
-        self.refresh()
+
+    def _render_in_view(self, following: bool) -> bool:
+        """Render the entries in view (the last screenful when `following`) that only have an estimated height.
+
+        A corrected height moves what follows it, and when following the end, the view with
+        it, so this repeats until the view holds only rendered entries (a few passes at most).
+
+        Returns:
+            Whether any entry's height changed (the canvas must be resized).
+        """
+        width = self._width
+        entries = self._all_entries()
+        view = max(1, self.scrollable_content_region.height)
+        changed = False
+        for _ in range(16):
+            top = max(0, self._lines - view) if following else int(self.scroll_offset.y)
+            position = max(0, bisect_right(self._offsets, top) - 1)
+            moved: int | None = None
+            while position < len(entries) and self._offsets[position] < top + view:
+                entry = entries[position]
+                if entry.strips is None:
+                    entry.strips = self._render_entry(entry, width)
+                    if len(entry.strips) != entry.height:
+                        entry.height = len(entry.strips)
+                        moved = position if moved is None else moved
+                position += 1
+            if moved is None:
+                return changed
+            changed = True
+            self._place_from(moved + 1)
+        return changed
+
+    def _reveal(self) -> None:
+        """Render what scrolling brought into view; resize the canvas if estimates were off."""
+        if self._width > 0 and self._offsets and self._render_in_view(following=False):
+            self._set_virtual_height(self._width, self._lines)
+            self.refresh()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._reveal()
 
     def _forget_lines_from(self, first_line: int) -> None:
         for key in [k for k in self._line_cache.keys() if k[0] >= first_line]:
@@ -305,6 +369,10 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
         position = bisect_right(self._offsets, line_no) - 1
         entries = self._all_entries()
         entry = entries[position]
+        if entry.strips is None:  # in view before the scroll watcher ran (the first frames): render it now
+            self._reveal()
+            position = bisect_right(self._offsets, line_no) - 1
+            entry = entries[position]
         strips = entry.strips or []
         offset = line_no - self._offsets[position]
         if offset >= len(strips):
@@ -374,7 +442,7 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
         self.selected = index
         self.follow = index == len(self._entries) - 1
         top = self._offsets[index]
-        height = len(self._entries[index].strips or [])
+        height = self._entries[index].height
         view_top = int(self.scroll_offset.y)
         view_height = self.scrollable_content_region.height
         if top < view_top:
