@@ -29,6 +29,7 @@ from turnloom.core.errors import TurnloomError
 from turnloom.core.lifecycle.dialogue import create_session
 from turnloom.core.lifecycle.live_session import LiveSession, inline
 from turnloom.core.models import FinishReason, Mode, Session, Task, ToolExecution, Usage, new_session_id
+from turnloom.core.players.offline.tasks import task_count
 from turnloom.core.players.task_list import tasks_for
 from turnloom.core.quality.metrics import session_cost
 from turnloom.core.quality.verdict import settle_verdict
@@ -36,6 +37,8 @@ from turnloom.core.rules.catalog import RuleCatalog, load_catalog, rule_config
 from turnloom.core.storage.journal import compact, journal_path, open_session
 
 T = TypeVar("T")
+# tasks each dialogue takes from a task list (`--task-file`) when --tasks does not say
+TASK_FILE_SHARE = 3
 
 
 class StopSignal(Protocol):
@@ -126,9 +129,12 @@ class SessionFactory:
         # the rules are drawn per seed (a rule set may draw a persona), as `create_session` draws them
         user_oriented = template.config.mode is Mode.USER_ORIENTED
         drawn = rule_config(template.config.rule_set, seed, self._catalog) if user_oriented else {}
-        planned = tasks_for(self._task_list or [], seed - self.config.seed_start, self.config.tasks)
+        share = self.config.tasks if self.config.tasks is not None else TASK_FILE_SHARE
+        planned = tasks_for(self._task_list or [], seed - self.config.seed_start, share)
         if planned:  # a task list (`--task-file`): the seed's share of it, in turn
             drawn = {**drawn, "planned_tasks": planned, "tasks": len(planned)}
+        elif self.config.tasks is None:  # no --tasks: each dialogue draws its number, as `create_session` does
+            drawn = {**drawn, "tasks": task_count(seed)}
         config = template.config.model_copy(update={"seed": seed, "roles": dict(self.config.roles), **drawn})
         return template.model_copy(
             update={

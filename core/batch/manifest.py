@@ -59,7 +59,7 @@ class BatchConfig(BaseModel):
     """Content hash of `db`, so a changed database is noticed."""
     mode: str = "user-oriented"
     execution: str = "sql"
-    tasks: int = 3
+    tasks: int | None = None  # None: each dialogue draws its number from its seed
     max_messages: int = DEFAULT_MAX_MESSAGES
     rule_set: str | None = "paper"
     seed_start: int = 0

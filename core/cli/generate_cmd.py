@@ -94,7 +94,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=DefaultStr(ToolExecution.SQL.value),
         help="sql: tools run on a real SQLite copy (default, or the --tools file's); simulated: schema-shaped results",
     )
-    parser.add_argument("--tasks", type=non_negative_int, default=3, help="tasks chained per dialogue (default 3)")
+    parser.add_argument(
+        "--tasks",
+        type=non_negative_int,
+        default=None,
+        help="tasks chained per dialogue (default: drawn from each dialogue's seed, mostly 1-5 with a tail of long ones)",
+    )
     parser.add_argument(
         "--max-messages",
         type=positive_int,

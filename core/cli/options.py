@@ -82,8 +82,9 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tasks",
         type=non_negative_int,
-        default=DefaultInt(3),
-        help="tasks chained in a new dialogue (default 3); with run --from, tasks to add to it",
+        default=None,
+        help="tasks chained in a new dialogue (default: drawn from the seed, mostly 1-5 with a tail of "
+        "long dialogues); with run --from, tasks to add to it",
     )
     parser.add_argument(
         "--max-messages",

@@ -29,6 +29,7 @@ from turnloom.core.models import (
 from turnloom.core.players.forging import ToolSource, derived_tools, is_pack
 from turnloom.core.players.offline import offline_roles
 from turnloom.core.players.offline.knowledge import knowledge_or_none
+from turnloom.core.players.offline.tasks import task_count
 from turnloom.core.players.roles import RoleSet
 from turnloom.core.players.task_list import PlannedTasks
 from turnloom.core.rules.catalog import rule_config
@@ -60,7 +61,7 @@ def create_session(
     mode: Mode = Mode.USER_ORIENTED,
     execution: ToolExecution = ToolExecution.SQL,
     seed: int = 0,
-    tasks: int = 3,
+    tasks: int | None = 3,
     max_messages: int = DEFAULT_MAX_MESSAGES,
     rule_set: str | None = "paper",
     session_id: str | None = None,
@@ -78,6 +79,8 @@ def create_session(
             recorded session byte for byte; fresh ones when None.
         toolset: use these tools instead of the derived ones, once `check_tools` has
             found them fit for this database and tool execution.
+        tasks: how many tasks the dialogue chains; None draws the number from the seed
+            (`players.offline.tasks.task_count`: mostly one to five, a tail of long dialogues).
         planned_tasks: the dialogue's tasks from a task list (`players.task_list`), used in
             order in place of the task generator; `tasks` becomes their number.
 
@@ -100,7 +103,7 @@ def create_session(
         mode=mode,
         execution=execution,
         seed=seed,
-        tasks=len(planned_tasks) if planned_tasks else tasks,
+        tasks=len(planned_tasks) if planned_tasks else tasks if tasks is not None else task_count(seed),
         max_messages=max_messages,
         rule_set=rule_set if mode is Mode.USER_ORIENTED else None,
         planned_tasks=list(planned_tasks or []),
