@@ -29,7 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "forge": ("forge_cmd", "make a toolset file (tools for a domain or database) for run/generate --tools"),
     "replay": ("replay_cmd", "print a saved dialogue with provenance; --verify re-runs its tool calls"),
     "fork": ("fork_cmd", "save the first N messages of a session as a new session"),
-    "export": ("export_cmd", "export sessions as training JSONL (openai, hf, sharegpt, hermes)"),
+    "export": (
+        "export_cmd",
+        "export sessions as training JSONL (openai, hf, sharegpt, hermes; dpo: the curator's preference pairs)",
+    ),
     "stats": ("stats_cmd", "Table 1 statistics (Step, Turn, Task, Samples) and quality metrics of sessions"),
     "generate": ("generate_cmd", "generate a batch of dialogues into a folder (concurrent, resumable)"),
     "import-db": ("import_db_cmd", "convert τ2-style JSON databases (tables as lists of records) to SQLite"),
@@ -72,10 +75,10 @@ def build_parser(command: str | None = _EVERY_COMMAND) -> argparse.ArgumentParse
 
 
 def _command_named(argv: list[str]) -> str | None:
-    """The subcommand `argv` names (the first word that is not an option or --config's value)."""
+    """The subcommand `argv` names (the first word that is not an option or a global option's value)."""
     words = iter(argv)
     for word in words:
-        if word == "--config":
+        if word in ("--config", "--color"):
             next(words, None)
         elif not word.startswith("-"):
             return word

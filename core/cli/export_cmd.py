@@ -16,7 +16,7 @@ from pathlib import Path
 
 from turnloom.core.cli.outputs import add_force_option, checked_output
 from turnloom.core.cli.session_pool import found_sessions, found_subset, map_sessions, readable
-from turnloom.core.export import FORMATS, build_record, jsonl_line, sources_path
+from turnloom.core.export import EVERY_FORMAT, build_records, jsonl_line, sources_path
 from turnloom.core.export.options import ExportOptions
 from turnloom.core.export.record_checks import RecordRejected, secret_env_values
 from turnloom.core.models import FinishReason, Session
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `export` subcommand."""
     parser = subparsers.add_parser(
         "export",
-        help="export sessions as training JSONL (openai, hf, sharegpt, hermes)",
+        help="export sessions as training JSONL (openai, hf, sharegpt, hermes; dpo: the curator's preference pairs)",
         description="Export saved sessions as JSONL training data. Each record is validated "
         "first; sessions that fail are skipped with their reason.",
     )
@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="FILE_OR_FOLDER",
         help="session files, or folders searched for *.session.json / *.session.toml",
     )
-    parser.add_argument("--format", required=True, choices=sorted(FORMATS), dest="fmt", help="output format")
+    parser.add_argument("--format", required=True, choices=EVERY_FORMAT, dest="fmt", help="output format")
     parser.add_argument("--out", required=True, metavar="FILE.jsonl", help="the JSONL file to write")
     add_force_option(parser)
     parser.add_argument(
@@ -67,6 +67,7 @@ class ExportItem:
     skipped: str | None = None  # not finished, or a record the checks refuse
     judge: str | None = None  # the judge profile it must see first
     origin: dict[str, str | None] | None = None  # where the record was made, for `run --from EXPORT --record N`
+    records: int = 1  # records in `line` (a preference export writes one per curator choice)
 
 
 def export_item(
@@ -97,10 +98,9 @@ def export_item(
         reason = session.finish_reason.value if session.finish_reason else "not finished"
         return ExportItem(session.id, skipped=f"not finished by the user ({reason})")
     try:
-        line = jsonl_line(build_record(session, fmt, secrets, options))
-        return ExportItem(
-            session.id, line=line, origin={"session": session.id, "domain": session.domain, "db": session.db_path}
-        )
+        records = build_records(session, fmt, secrets, options)
+        origin = {"session": session.id, "domain": session.domain, "db": session.db_path}
+        return ExportItem(session.id, line="".join(map(jsonl_line, records)), origin=origin, records=len(records))
     except RecordRejected as exc:
         return ExportItem(session.id, skipped=str(exc))
     except ValueError as exc:  # NaN or Infinity somewhere in the record
@@ -151,14 +151,14 @@ def run(args: argparse.Namespace) -> int:
         elif item.line is not None:
             seen.add(item.session_id)
             lines.append(item.line)
-            origins.append(item.origin or {"session": item.session_id, "domain": None, "db": None})
+            origins += [item.origin or {"session": item.session_id, "domain": None, "db": None}] * item.records
     with atomic_writer(out) as stream:
         stream.writelines(lines)
     with atomic_writer(sources_path(out)) as stream:
         json.dump({"format": args.fmt, "records": origins}, stream, ensure_ascii=False, indent=1)
         stream.write("\n")
     skipped[:0] = invalid
-    print(f"wrote {len(lines)} record(s) to {out} ({args.fmt}); skipped {len(skipped)}")
+    print(f"wrote {len(origins)} record(s) to {out} ({args.fmt}); skipped {len(skipped)}")
     for session_id, reason in skipped:
         print(f"  skipped {session_id}: {reason}")
     return 0

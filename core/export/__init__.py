@@ -28,6 +28,7 @@ from typing import Any
 
 from turnloom.core.export import hermes, hf, openai, sharegpt
 from turnloom.core.export.options import ExportOptions, ParallelCalls, ToolSelection
+from turnloom.core.export.preference import preference_pairs
 from turnloom.core.export.record_checks import (
     RecordRejected,
     check_messages,
@@ -53,7 +54,10 @@ FORMATS: dict[str, Builder] = {
 # formats with a place for reasoning traces (OpenAI's fine-tuning format has none)
 KEEPS_REASONING = frozenset({"hf", "sharegpt", "hermes"})
 # formats whose `tools` (and tool-call arguments) `ExportOptions.json_strings` switches
-JSON_STRING_FORMATS = frozenset({"hf", "openai"})
+JSON_STRING_FORMATS = frozenset({"hf", "openai", "dpo"})
+# formats of preference pairs from the curator's choices (`preference`): any number of records a session
+PREFERENCE_FORMATS = frozenset({"dpo"})
+EVERY_FORMAT = (*FORMATS, *sorted(PREFERENCE_FORMATS))
 
 __all__ = [
     "FORMATS",
@@ -62,7 +66,10 @@ __all__ = [
     "ParallelCalls",
     "RecordRejected",
     "ToolSelection",
+    "EVERY_FORMAT",
+    "PREFERENCE_FORMATS",
     "build_record",
+    "build_records",
     "check_options",
     "export_sessions",
     "sources_path",
@@ -98,8 +105,8 @@ def check_options(fmt: str, options: ExportOptions) -> None:
         ValueError: unknown format, reasoning kept where the format has no place for it, or
             `json_strings` set for a format it does not apply to (the message says which).
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if fmt not in FORMATS and fmt not in PREFERENCE_FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(EVERY_FORMAT)}")
     if options.keep_reasoning and fmt not in KEEPS_REASONING:
         raise ValueError(
             f"--keep-reasoning: the {fmt} format has no place for reasoning; use {', '.join(sorted(KEEPS_REASONING))}"
@@ -155,6 +162,26 @@ def build_record(
     # what the builder added (system prompt, tags, separators); the tools were checked above
     check_secrets(strings_in({k: v for k, v in record.items() if k != "tools"}, "record"), secrets)
     return record
+
+
+def build_records(
+    session: Session,
+    fmt: str,
+    env_values: Mapping[str, str] | None = None,
+    options: ExportOptions | None = None,
+) -> list[dict[str, Any]]:
+    """The records one session gives: one for a training format, one per curator choice for `dpo`.
+
+    Raises:
+        RecordRejected: the reason the session gives no record in this format.
+    """
+    if fmt not in PREFERENCE_FORMATS:
+        return [build_record(session, fmt, env_values, options)]
+    records = preference_pairs(session, options or ExportOptions())
+    secrets = secret_env_values() if env_values is None else env_values
+    for number, record in enumerate(records):
+        check_secrets(strings_in(record, f"pair {number + 1}"), secrets)
+    return records
 
 
 # characters that str.splitlines() and some JSONL readers treat as line breaks
@@ -217,9 +244,9 @@ def export_sessions(
             continue
         seen.add(session.id)
         try:
-            record = build_record(session, fmt, secrets, options)
-            lines.append(jsonl_line(record))
-            origins.append({"session": session.id, "domain": session.domain, "db": session.db_path})
+            records = [jsonl_line(record) for record in build_records(session, fmt, secrets, options)]
+            lines += records
+            origins += [{"session": session.id, "domain": session.domain, "db": session.db_path}] * len(records)
         except RecordRejected as exc:
             report.skipped.append((session.id, str(exc)))
             continue

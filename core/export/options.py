@@ -78,4 +78,4 @@ class ExportOptions:
 
 # hf: JSON strings are the only encoding every `datasets` release loads faithfully (nested objects
 # need datasets >= 4.7's Json() type); openai: OpenAI's fine-tuning API takes `tools` as objects.
-FORMAT_JSON_STRINGS = {"hf": True, "openai": False}
+FORMAT_JSON_STRINGS = {"hf": True, "openai": False, "dpo": True}
