@@ -112,7 +112,8 @@ def check_options(fmt: str, options: ExportOptions) -> None:
             f"--keep-reasoning: the {fmt} format has no place for reasoning; use {', '.join(sorted(KEEPS_REASONING))}"
         )
     if options.json_strings is not None and fmt not in JSON_STRING_FORMATS:
-        raise ValueError(f"--json-strings applies to {' and '.join(sorted(JSON_STRING_FORMATS))}, not {fmt}")
+        names = sorted(JSON_STRING_FORMATS)
+        raise ValueError(f"--json-strings applies to {', '.join(names[:-1])} and {names[-1]}, not {fmt}")
 
 
 def build_record(

@@ -448,7 +448,7 @@ def test_cli_passes_the_shaping_options_through(tmp_path: Path) -> None:
     ("extra", "message"),
     [
         (["--format", "openai", "--keep-reasoning"], "the openai format has no place for reasoning"),
-        (["--format", "sharegpt", "--json-strings"], "--json-strings applies to hf and openai, not sharegpt"),
+        (["--format", "sharegpt", "--json-strings"], "--json-strings applies to dpo, hf and openai, not sharegpt"),
     ],
 )
 def test_cli_refuses_options_a_format_cannot_honour(
