@@ -18,6 +18,7 @@ import jsonschema
 from jsonschema.exceptions import SchemaError
 
 from turnloom.core.models import ChatMessage, Role, ToolSpec
+from turnloom.core.untrusted import SchemaRefError, check_schema_refs, offline_registry
 
 STOP_TOKENS = (
     "<|im_start|>",
@@ -143,6 +144,8 @@ def _check_arguments(where: str, name: str, arguments: str, tools: Mapping[str, 
         validator = _validator(json.dumps(spec.parameters, sort_keys=True))
     except SchemaError as exc:
         raise RecordRejected(f"tool {name!r}: parameters are not a valid JSON Schema ({exc.message})") from None
+    except SchemaRefError as exc:
+        raise RecordRejected(f"tool {name!r}: parameters {exc}") from None
     error = jsonschema.exceptions.best_match(validator.iter_errors(parsed))
     if error is not None:
         raise RecordRejected(
@@ -155,12 +158,13 @@ def _validator(schema_text: str) -> Any:
     """A checked validator for a schema, made once per distinct schema (checking one costs ~2 ms).
 
     Raises:
-        SchemaError: not a valid JSON Schema.
+        SchemaError: not a valid JSON Schema. SchemaRefError: a remote, dangling or looping reference.
     """
     schema = json.loads(schema_text)
     validator_cls = jsonschema.validators.validator_for(schema)
     validator_cls.check_schema(schema)
-    return validator_cls(schema)
+    check_schema_refs(schema)  # references resolved offline only: nothing fetched, loops refused
+    return validator_cls(schema, registry=offline_registry(schema))
 
 
 def check_chat_order(messages: list[ChatMessage]) -> None:

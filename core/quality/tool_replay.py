@@ -27,6 +27,7 @@ from turnloom.core.lifecycle.dialogue import base_image
 from turnloom.core.models import ChatMessage, Provenance, Role, Session, ToolCall, ToolExecution, WriteRecord
 from turnloom.core.tools.environment import call_arguments, error_result
 from turnloom.core.tools.sqlenv import SqlEnvironment, ToolResult, WriteEffect, validate_arguments
+from turnloom.core.untrusted import SchemaRefError, offline_validator
 
 
 @dataclass(frozen=True)
@@ -206,10 +207,12 @@ def _output_misfit(schema: dict[str, Any], content: str | None) -> str | None:
     except json.JSONDecodeError as exc:
         return f"not JSON ({exc})"
     try:
-        validator = jsonschema.Draft202012Validator(schema)
+        validator = offline_validator(schema)  # references resolved offline only: nothing fetched
         error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     except jsonschema.SchemaError as exc:
         return f"the tool's output schema is invalid: {exc.message}"
+    except SchemaRefError as exc:
+        return f"the tool's output schema {exc}"
     if error is None:
         return None
     where = "/".join(str(p) for p in error.absolute_path)
