@@ -76,9 +76,7 @@ def _dated(intent: Intent, owned: dict[str, Owned]) -> Intent | None:
     info = owned[entity]
     placeholder = "{" + slot + "}"
     date_slot = f"{entity}_date"
-    nouns = {entity.replace("_", " "), *synonyms(entity.replace("_", " "))}
-    noun = "|".join(re.escape(n) for n in sorted(nouns, key=len, reverse=True))
-    said = re.compile(rf"\b(?:the\s+|my\s+)?(?P<noun>{noun})\s+(?:#|number\s+|no\.\s*)?\{{{slot}\}}", re.IGNORECASE)
+    said = _mention(entity, slot, ("the", "my"))
     mine = "my \\g<noun> from {" + date_slot + "} under {email}"
     phrasings = tuple(p for p in (said.sub(mine, p, count=1) for p in intent.phrasings) if slot not in p)
     if not phrasings:
@@ -93,6 +91,16 @@ def _dated(intent: Intent, owned: dict[str, Owned]) -> Intent | None:
     slots = {"email": "email", date_slot: "date", **{s: kind for s, kind in intent.slots.items() if s != slot}}
     description = said.sub(f"their {entity.replace('_', ' ')} from {{{date_slot}}}", intent.description, count=1)
     return Intent(dated_name(intent.name), description, phrasings, slots, steps, intent.keywords, None)
+
+
+def _mention(entity: str, slot: str, leads: tuple[str, ...]) -> re.Pattern[str]:
+    """How a phrasing names the record by id: "(the) player #{player_id}", "(my) reservation {booking_id}"
+    (the entity's word or a synonym, group `noun`)."""
+    word = entity.replace("_", " ")
+    nouns = sorted({word, *synonyms(word)}, key=len, reverse=True)
+    noun = "|".join(re.escape(n) for n in nouns)
+    lead = "|".join(rf"{w}\s+" for w in leads)
+    return re.compile(rf"\b(?:{lead})?(?P<noun>{noun})\s+(?:#|number\s+|no\.\s*)?\{{{slot}\}}", re.IGNORECASE)
 
 
 def _single_id(intent: Intent) -> tuple[str, str] | None:
@@ -116,9 +124,7 @@ def _twin(intent: Intent, by_entity: dict[str, tuple[str, str]]) -> Intent | Non
     placeholder = "{" + slot + "}"
     first, rest = intent.steps[0], intent.steps[1:]
     name_slot = f"{entity}_name"
-    nouns = {entity.replace("_", " "), *synonyms(entity.replace("_", " "))}
-    noun = "|".join(re.escape(n) for n in sorted(nouns, key=len, reverse=True))
-    said = re.compile(rf"\b(?:the\s+)?(?:{noun})\s+(?:#|number\s+|no\.\s*)?\{{{slot}\}}", re.IGNORECASE)
+    said = _mention(entity, slot, ("the",))
     phrasings = tuple(
         p for p in (said.sub("{" + name_slot + "}", p, count=1) for p in intent.phrasings) if slot not in p
     )

@@ -17,6 +17,7 @@ from collections import Counter
 
 from turnloom.core.errors import TurnloomError
 from turnloom.core.models import Difficulty, Role, Subtask, Task, ToolCall, ToolExecution, ToolSpec
+from turnloom.core.players.offline.calls_made import call_key, calls_made
 from turnloom.core.players.offline.identity import UserIdentity, draw_identity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import render
@@ -74,7 +75,7 @@ class OfflineTaskGenerator:
         order = rng.choices(difficulties, weights=list(DIFFICULTY_WEIGHTS.values()), k=1)
         order += [d for d in difficulties if d not in order]
         asked = self._asked(ctx.task_list(), person)
-        made = _calls_made(ctx.session.messages)
+        made = calls_made(ctx.session.messages)
         database = self._current(ctx)
         sql = database if isinstance(database, SqlEnvironment) else database.db
         tools = {t.name: t for t in ctx.session.tools}
@@ -271,7 +272,7 @@ class OfflineTaskGenerator:
                     arguments[name] = subtask.slots[template[1:-1]]
                 else:
                     arguments[name] = template
-            key = (step.tool, json.dumps(arguments, sort_keys=True, default=str))
+            key = call_key(step.tool, arguments)
             if key in made:
                 previous = made[key]
             elif n < len(steps) - 1:
@@ -304,24 +305,6 @@ class OfflineTaskGenerator:
             if related:
                 return rng.choice(related)
         return rng.choice(rows)
-
-
-def _calls_made(messages: list) -> dict[tuple[str, str], object]:
-    """(tool, canonical arguments) -> the result, for every call the dialogue made that got one."""
-    calls: dict[str, tuple[str, str]] = {}
-    made: dict[tuple[str, str], object] = {}
-    for message in messages:
-        for call in message.tool_calls:
-            try:
-                calls[call.id] = (call.name, json.dumps(call.parsed_arguments(), sort_keys=True, default=str))
-            except (ValueError, RecursionError):
-                continue  # arguments that are not JSON: a call that answered nothing
-        if message.role is Role.TOOL and message.tool_call_id in calls and not message.meta.tool_error:
-            try:
-                made[calls[message.tool_call_id]] = json.loads(message.content or "null")
-            except json.JSONDecodeError:
-                continue
-    return made
 
 
 def _changed_rows(content: str | None) -> bool:

@@ -30,6 +30,7 @@ import re
 from turnloom.core.domains.base import Intent
 from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress, format_value
 from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, SimulatorNotes, Task
+from turnloom.core.players.offline.calls_made import CallKey, call_key, calls_made
 from turnloom.core.players.offline.identity import UserIdentity, draw_identity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import (
@@ -267,7 +268,7 @@ class OfflineUserSimulator:
             for s, state in zip(task.subtasks, progress.states, strict=True)
             if not state.settled
         }
-        called = {(c.name, _canonical(c.parsed_arguments())) for m in ctx.session.messages for c in m.tool_calls}
+        called = calls_made(ctx.session.messages)
         for i in progress.last_requested:
             rows = progress.states[i].result
             if not isinstance(rows, list) or len(rows) < 2 or not all(isinstance(r, dict) and "id" in r for r in rows):
@@ -285,9 +286,7 @@ class OfflineUserSimulator:
                 and intent.steps[-1].tool != f"get_{entity}_by_id"
             ]
             # never a question the dialogue has already had answered ("when does booking 15 leave?" twice)
-            pairs = [
-                (o, r) for o in options for r in rows if (o.steps[0].tool, _first_arguments(o, slot, r)) not in called
-            ]
+            pairs = [(o, r) for o in options for r in rows if _first_call(o, slot, r) not in called]
             if not pairs:
                 continue
             intent, row = voice.rng.choice(pairs)
@@ -403,15 +402,8 @@ class OfflineUserSimulator:
     def _asked_before(intent: Intent, slot: str, record: object, messages: list[ChatMessage]) -> bool:
         """Whether the dialogue already made the call that answers `intent` about `record`."""
         last = intent.steps[-1]
-        wanted = _canonical({k: record if v == "{" + slot + "}" else v for k, v in last.arguments.items()})
-        for message in messages:
-            for call in message.tool_calls:
-                try:
-                    if call.name == last.tool and _canonical(call.parsed_arguments()) == wanted:
-                        return True
-                except (ValueError, RecursionError):
-                    continue
-        return False
+        arguments = {k: record if v == "{" + slot + "}" else v for k, v in last.arguments.items()}
+        return call_key(last.tool, arguments) in calls_made(messages)
 
     def _by_id(self, intent: Intent) -> tuple[Intent, str] | None:
         """The intent making `intent`'s change to one record named by its id, and its id slot.
@@ -647,17 +639,10 @@ def _found_nothing(messages: list[ChatMessage]) -> bool:
     return False
 
 
-def _first_arguments(intent: Intent, slot: str, row: dict) -> str:
-    """The arguments of the first call a follow-up about `row` makes, in canonical form."""
-    arguments = {
-        name: row["id"] if template == "{" + slot + "}" else template
-        for name, template in intent.steps[0].arguments.items()
-    }
-    return _canonical(arguments)
-
-
-def _canonical(arguments: object) -> str:
-    return json.dumps(arguments, sort_keys=True, default=str)
+def _first_call(intent: Intent, slot: str, row: dict) -> CallKey:
+    """The first call a follow-up about `row` makes."""
+    first = intent.steps[0]
+    return call_key(first.tool, {k: row["id"] if v == "{" + slot + "}" else v for k, v in first.arguments.items()})
 
 
 def _is_follow_up(message: ChatMessage) -> bool:
