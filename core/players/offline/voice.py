@@ -784,7 +784,8 @@ def echo_of(result: object, answer: str, rng: random.Random | None = None) -> tu
         status = result.get("status")
         said = _stated(result, lowered)
         if isinstance(status, str) and status.replace("_", " ").lower() in lowered:
-            if rng is None or not said or rng.random() < 0.5:
+            # bad news is what the user takes in first ("cancelled?"), never a fare beside it
+            if rng is None or not said or status.replace("_", " ").lower() in _BAD or rng.random() < 0.5:
                 return "status", status.replace("_", " ")
         if said:
             totals = [format_value(v) for k, v in result.items() if k.startswith("total") and format_value(v) in said]
