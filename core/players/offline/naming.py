@@ -78,7 +78,10 @@ def _dated(intent: Intent, owned: dict[str, Owned]) -> Intent | None:
     date_slot = f"{entity}_date"
     said = _mention(entity, slot, ("the", "my"))
     mine = "my \\g<noun> from {" + date_slot + "} under {email}"
-    phrasings = tuple(p for p in (said.sub(mine, p, count=1) for p in intent.phrasings) if slot not in p)
+    # a question about when the record is answers itself once the record is named by its date
+    phrasings = tuple(
+        p for p in (said.sub(mine, p, count=1) for p in intent.phrasings) if slot not in p and not _ASKS_WHEN.match(p)
+    )
     if not phrasings:
         return None
     first, rest = intent.steps[0], intent.steps[1:]
@@ -91,6 +94,9 @@ def _dated(intent: Intent, owned: dict[str, Owned]) -> Intent | None:
     slots = {"email": "email", date_slot: "date", **{s: kind for s, kind in intent.slots.items() if s != slot}}
     description = said.sub(f"their {entity.replace('_', ' ')} from {{{date_slot}}}", intent.description, count=1)
     return Intent(dated_name(intent.name), description, phrasings, slots, steps, intent.keywords, None)
+
+
+_ASKS_WHEN = re.compile(r"\s*(?:when|what date|which day|what day)\b", re.IGNORECASE)
 
 
 def _mention(entity: str, slot: str, leads: tuple[str, ...]) -> re.Pattern[str]:
