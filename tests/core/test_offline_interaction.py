@@ -16,7 +16,7 @@ from turnloom.core.models import FinishReason, Role
 from turnloom.core.players.offline.knowledge import knowledge_for
 from turnloom.core.players.offline.tasks import task_count
 from turnloom.core.players.offline.user import _is_follow_up
-from turnloom.core.players.offline.voice import ALREADY_TOLD
+from turnloom.core.players.offline.voice_words import ALREADY_TOLD
 
 THANKS = re.compile(r"\b(thanks?|thank you|thx|appreciate)\b", re.I)
 

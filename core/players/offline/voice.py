@@ -24,267 +24,56 @@ from dataclasses import dataclass, field
 from turnloom.core.domains.base import Intent
 from turnloom.core.models import Rule
 from turnloom.core.players.offline.language import format_value, render, split_frame, vary_body, vary_ids, vary_phrases
+from turnloom.core.players.offline.voice_words import (
+    ACKS,
+    ADVERBS,
+    ALREADY_TOLD,
+    ASKING_FRAMES,
+    BAD_NEWS,
+    CONFIRMS,
+    CONFIRMS_CHANGED,
+    CONFIRMS_CREATED,
+    CONNECTORS,
+    CORRECTIONS,
+    DIGRESSIONS,
+    DONE_WITH_TASK,
+    ECHO_ENDS,
+    ECHOES,
+    ENDING_TAILS,
+    ENDINGS,
+    GAVE_UP,
+    GOOD_NEWS,
+    GREETINGS,
+    INTRODUCTIONS,
+    MOTIVES,
+    NEXT,
+    NOTHING_FOUND,
+    ORDINALS,
+    PLAIN_FRAMES,
+    PURPOSES,
+    QUESTION_LEADS,
+    RECALL_DATED,
+    RECALL_NAMED,
+    RETRIES,
+    REVISIONS,
+    SIGN_OFFS,
+    TAILED_ENDINGS,
+    TAILS,
+    TELLING_FRAMES,
+    TERSE,
+    THANKS,
+    THINGS,
+    TOPIC_MOTIVES,
+    WITHHELD,
+)
 from turnloom.core.rules.rule_files import param, rule_of_kind
 
-GREETINGS = ("Hi", "Hello", "Hey", "Hi there", "Hello there", "Good morning", "Good afternoon", "Morning", "Hey there")
-INTRODUCTIONS = ("this is {name}", "{first} here", "my name is {name}", "it's {name}", "I'm {name}")
-PURPOSES = (
-    "I have a question about {thing}",
-    "I need a hand with {thing}",
-    "I'm hoping you can help with {thing}",
-    "I'd like some help with {thing}",
-    "I've got something to sort out with {thing}",
-    "I'm getting in touch about {thing}",
-    "can you help me with {thing}",
-    "I'm trying to sort out {thing}",
-)
-THINGS = ("my {noun}", "a {noun}", "a {noun} of mine", "a couple of things", "something", "a few things", "my account")
-ASKING_FRAMES = (
-    "could you {b}{t}?",
-    "can you {b}{t}?",
-    "would you {b}{t}?",
-    "would you be able to {b}{t}?",
-    "are you able to {b}{t}?",
-    "any chance you could {b}{t}?",
-    "could you please {b}{t}?",
-    "can you please {b}{t}?",
-    "is it possible to {b}{t}?",
-    "could I ask you to {b}{t}?",
-    "do you think you could {b}{t}?",
-    "would you mind if I asked you to {b}{t}?",
-    "can I get you to {b}{t}?",
-    "could you maybe {b}{t}?",
-    "is there a way to {b}{t}?",
-    "can we {b}{t}?",
-    "would it be possible to {b}{t}?",
-)
-TELLING_FRAMES = (
-    "please {b}{t}.",
-    "I'd like you to {b}{t}.",
-    "I need you to {b}{t}.",
-    "I was hoping you could {b}{t}.",
-    "I'd appreciate it if you could {b}{t}.",
-    "{B}{t}, please.",
-    "if you could {b}{t}, that would be great.",
-    "it would help if you could {b}{t}.",
-    "I'd be glad if you could {b}{t}.",
-    "I'd love it if you could {b}{t}.",
-    "let's {b}{t}.",
-    "I want you to {b}{t}.",
-    "what I need is for you to {b}{t}.",
-    "go ahead and {b}{t}.",
-    "I'm asking you to {b}{t}.",
-)
-PLAIN_FRAMES = ("{B}{t}.", "{B}{t}.", "{B}{t}, please.", "please {b}{t}.", "can you {b}{t}?")
 # frames whose subject is not "you": "can we let me see ..." reads wrong, so a body that says "me" avoids them
 _IMPERSONAL = re.compile(
     r"^(?:can we|let's|is it possible to|is there a way to|would it be possible to|go ahead and)\b"
 )
 _WH = re.compile(r"^(?:what|what's|which|how|who|when|where|is|are|has|have|do|does|did|can)\b", re.I)
 _SAYS_ME = re.compile(r"\b(?:me|my)\b", re.I)
-ADVERBS = ("", "", "", "quickly ", "just ")
-TAILS = (
-    *("",) * 10,
-    " for me",
-    " when you get a chance",
-    " if you can",
-    " if possible",
-    " when you have a sec",
-    " while I wait",
-    " if that's okay",
-    " if it's no trouble",
-)
-QUESTION_LEADS = (
-    "quick question: ",
-    "I'm wondering: ",
-    "something I'd like to know: ",
-    "one thing I'm curious about: ",
-    "let me ask: ",
-)
-MOTIVES = {
-    "read": (
-        "I want to make sure everything is in order.",
-        "I'm trying to keep track of things.",
-        "It's for my records.",
-        "I'm planning ahead a bit.",
-        "I just want to be sure where things stand.",
-        "I couldn't find it anywhere myself.",
-    ),
-    "write": (
-        "Plans changed on my end.",
-        "Something came up.",
-        "That works better for me.",
-        "I've thought it over.",
-        "It has to be done today, ideally.",
-    ),
-}
-# why the user asks, in the words of what the request is about (matched on the tools' nouns)
-TOPIC_MOTIVES = (
-    (
-        ("flight", "booking", "bag", "passenger"),
-        (
-            "I fly out soon and want no surprises.",
-            "My travel plans keep shifting.",
-            "I'm sorting out a trip for work.",
-            "My sister is travelling with me.",
-            "I have a connection to catch.",
-            "The airport app wasn't clear about it.",
-            "I want to pack the right way.",
-        ),
-    ),
-    (
-        ("appointment", "prescription", "doctor", "patient"),
-        (
-            "My knee has been bothering me again.",
-            "My insurance asks for the details.",
-            "I keep losing track of my visits.",
-            "I need it for my pharmacy.",
-            "My GP asked me to check.",
-            "I'm arranging time off work for it.",
-        ),
-    ),
-    (
-        ("order", "product", "item", "customer"),
-        (
-            "It's meant to be a birthday present.",
-            "I'm moving house at the end of the month.",
-            "I need it before the weekend.",
-            "My partner placed part of it.",
-            "I'm keeping an eye on my spending.",
-            "The tracking page says nothing useful.",
-        ),
-    ),
-    (
-        ("invoice", "plan", "subscriber", "ticket"),
-        (
-            "My last bill looked higher than usual.",
-            "I'm travelling abroad next month.",
-            "My data runs out far too quickly.",
-            "I'm comparing offers from other providers.",
-            "My bank flagged the direct debit.",
-        ),
-    ),
-    (
-        ("player", "club", "contract", "appearance"),
-        (
-            "The transfer window closes soon.",
-            "We're planning the squad for next season.",
-            "The board wants a report on Friday.",
-            "The coach asked me to look into it.",
-            "Scouting wants the numbers.",
-        ),
-    ),
-)
-CONNECTORS = (
-    "Also,",
-    "And",
-    "Plus,",
-    "On top of that,",
-    "While you're at it,",
-    "Oh, and",
-    "Separately,",
-    "Besides that,",
-)
-NEXT = (
-    *("",) * 20,
-    "Now,",
-    "Next,",
-    "Then",
-    "One more thing:",
-    "After that,",
-    "Moving on,",
-    "Another thing:",
-    "Also,",
-    "Next up:",
-    "Right, now",
-    "Then, if you would,",
-    "Second thing:",
-)
-ACKS = {
-    "plain": ("OK", "Okay", "Alright", "Right", "Got it", "Fine", "Good", "Cool", "Understood", "Sure"),
-    "polite": (
-        "Thanks",
-        "Great",
-        "Perfect",
-        "Great, thanks",
-        "Okay, thanks",
-        "Thank you",
-        "Nice, thanks",
-        "Good, thanks",
-    ),
-    "warm": ("Thank you so much", "That's really helpful, thanks", "Perfect, thank you", "Great, I appreciate it"),
-}
-ECHOES = {
-    "status": (
-        "so it's {v}",
-        "{v}, good to know",
-        "noted, it's {v}",
-        "{v} then",
-        "so {v}",
-        "it's {v}, I see",
-        "so the status is {v}",
-        "still {v}, I see",
-        "{v} it is",
-    ),
-    "count": ("{v} of them", "that's {v}", "{v} in total", "{v}, I see", "so there are {v}", "{v} altogether"),
-    "value": ("{v}, noted", "so {v}", "{v}, I see", "good to know it's {v}", "{v} then", "so it says {v}"),
-    "created": (
-        "noted the ID {v}",
-        "ID {v}, got it",
-        "I'll keep ID {v}",
-        "so the new ID is {v}",
-        "ID {v}, I'll write that down",
-    ),
-    "item": (
-        "I see {v} there",
-        "{v} is the one I had in mind",
-        "{v}, right",
-        "so {v} is on there",
-        "{v} rings a bell",
-        "{v}, that's what I thought",
-    ),
-    "changed": ("that's done then", "good that it's changed", "that's sorted", "that went through then", "done, I see"),
-    "date": (
-        "{v} then",
-        "so {v}, okay",
-        "{v} works for me",
-        "{v}, I'll put that in my calendar",
-        "{v}, that's what I had noted",
-        "{v}, good to know",
-        "right, {v}",
-    ),
-    "total": (
-        "{v} in total, okay",
-        "so {v} altogether",
-        "{v}, about what I expected",
-        "{v}? More than I thought",
-        "{v}, that adds up",
-        "{v} all in, I see",
-        "hm, {v}, fair enough",
-    ),
-}
-# reactions to a status that is bad news for the user, said without an acknowledgement before them
-BAD_NEWS = (
-    "Oh no, {v}? That's a shame.",
-    "{V}? That's not great.",
-    "Hm, {v}. I was afraid of that.",
-    "{V}, really? Annoying, but okay.",
-    "That's a pity, {v}.",
-    "Oh, it's {v}. Not what I hoped.",
-    "{V}... well, good that I checked.",
-    "Ugh, {v}. Okay, noted.",
-)
-# a status the user was hoping for
-GOOD_NEWS = (
-    "Great, {v} is what I hoped for.",
-    "Good, {v} is what I wanted to hear.",
-    "{V}, perfect.",
-    "Nice, so it's {v}.",
-    "Glad it's {v}.",
-    "Phew, {v}.",
-    "{V} is good news.",
-    "Good to hear it's {v}.",
-)
 _BAD = frozenset(
     {
         "cancelled",
@@ -327,161 +116,6 @@ _GOOD = frozenset(
         "arrived",
     }
 )
-RETRIES = (
-    "Hmm, that's not what I was after.",
-    "That doesn't really answer it, I'm afraid.",
-    "I don't think that covered it.",
-    "That's not quite it.",
-    "Sorry, that's not what I meant.",
-    "Hm, I still need that one.",
-)
-GAVE_UP = (
-    "Okay, never mind that one.",
-    "Fine, let's skip that.",
-    "Forget that one then.",
-    "Okay, we can leave that.",
-    "No worries, let's skip it.",
-)
-REVISIONS = ("On second thought,", "Actually, I've changed my mind:", "Hmm, on second thought,", "I changed my mind:")
-CONFIRMS = (
-    "Just to be sure it went through:",
-    "Before we move on, can you confirm it?",
-    "Can you check it took effect?",
-    "To be safe, let's check:",
-    "I'd rather see it for myself.",
-    "Humour me and double-check it.",
-)
-# a check that names what was changed or made ("Hamburg", "Lena Vogel")
-CONFIRMS_CHANGED = (
-    "I'd like to see {v} on it before we go on.",
-    "Did {v} really stick?",
-    "Let me make sure {v} went through.",
-    "I want to be sure it says {v} now.",
-    "Can you show me it's {v} now?",
-    "Just checking {v} is saved:",
-)
-CONFIRMS_CREATED = (
-    "Just to check the new record for {v} is there:",
-    "Can you make sure {v} was really added?",
-    "Let me see that {v} is in the system now.",
-    "Is {v} really on file now?",
-)
-ENDINGS = (
-    "That solves it",
-    "That's what I needed",
-    "Nothing else",
-    "We're done",
-    "That was the last thing",
-    "That sorts me out",
-    "That's the lot",
-    "I think that's everything",
-    "That's everything",
-    "That's all I needed",
-    "That covers it",
-    "That's all",
-    "That's it for today",
-    "I'm all set",
-    "That's everything I needed",
-)
-CORRECTIONS = (
-    "Hm, that's not my first one though; my first was on {v}.",
-    "Actually, the first one is the one from {v}, not that one.",
-    "No, my first was earlier, on {v}.",
-    "Hmm, I meant the earliest one, from {v}.",
-)
-ALREADY_TOLD = (
-    "But you already went through that one, so I'm covered.",
-    "You showed me that one earlier, though, so that's fine.",
-    "We looked at that one already, so never mind.",
-    "No need to look again, you told me about it before.",
-)
-RECALL_DATED = (
-    "That's the one from {v}.",
-    "The {v} one, I mean.",
-    "I mean the one dated {v}.",
-    "It's the one on {v}.",
-    "(The one from {v}.)",
-)
-RECALL_NAMED = (
-    "That's the {v} one.",
-    "The one with {v}, I mean.",
-    "I mean the {v} one.",
-    "(The {v} one.)",
-)
-ORDINALS = ("first", "second", "third", "fourth", "fifth")
-ENDING_TAILS = ("for now", "for today", "from me", "on my side", "then")
-# the endings a tail reads well after ("Nothing else from me"; not "That's all I needed from me")
-TAILED_ENDINGS = frozenset(
-    (
-        "Nothing else",
-        "That was the last thing",
-        "That's the lot",
-        "I think that's everything",
-        "That's everything",
-        "That's all",
-    )
-)
-ECHO_ENDS = (", good.", ", fine.", ", okay.", " - good to know.", ", great.")
-THANKS = (
-    "thanks!",
-    "thank you!",
-    "thanks a lot!",
-    "thanks for the help!",
-    "thanks so much!",
-    "many thanks!",
-    "thanks, cheers!",
-    "thanks for sorting it!",
-    "appreciate it!",
-    "thanks for your patience!",
-    "thank you for your help.",
-    "thanks.",
-)
-SIGN_OFFS = (
-    *("",) * 5,
-    "Have a good day.",
-    "Bye!",
-    "Take care.",
-    "Have a nice evening.",
-    "Bye for now.",
-    "Have a good weekend.",
-    "Talk soon.",
-    "All the best.",
-)
-DONE_WITH_TASK = (
-    "That's sorted, thanks.",
-    "Great, that part is done.",
-    "Thanks, that takes care of it.",
-    "Good, that's one thing off my list.",
-    "Perfect, that's settled.",
-    "Okay, that's handled, thanks.",
-)
-NOTHING_FOUND = (
-    "Hm, nothing at all? Okay.",
-    "Nothing there then, okay.",
-    "Oh, none? Fine.",
-    "So there aren't any. Okay.",
-    "Okay, nothing, I see.",
-    "Hmm, empty. Alright.",
-    "Right, nothing on that then.",
-)
-TERSE = {
-    "empty": ("Nothing? OK.", "None then. Fine.", "OK, nothing."),
-    "ack": ("OK.", "Fine.", "Right.", "Got it.", "Okay."),
-    "retry": ("No, that's not it.", "Not what I asked.", "Still need this."),
-    "gave_up": ("Forget that one.", "Skip it."),
-    "revise": ("Wait, changed my mind:", "No, actually, I changed my mind:"),
-    "confirm": ("Confirm it worked:", "Check it went through:"),
-    "done": ("OK, done with that.", "Fine, that's sorted."),
-    "closing": ("That's all. Thanks.", "Done, thanks.", "That's it, thanks."),
-}
-DIGRESSIONS = (
-    "By the way, sorry if I'm slow to reply, I'm typing this on the train.",
-    "By the way, this chat is a lot quicker than waiting on hold.",
-    "Side note: it's been one of those weeks, so I appreciate the patience.",
-    "By the way, I've been meaning to sort this out for ages.",
-    "Side note: my internet keeps dropping, so bear with me.",
-)
-WITHHELD = ("I'd like to {x}. What do you need from me?", "Could you help me {x}?", "Can you {x} for me?")
 _CASUAL_WORDS = ((r"\bthank you\b", "thx"), (r"\bthanks\b", "thx"), (r"\bplease\b", "pls"), (r"\bokay\b", "ok"))
 _TRAILING_WORDS = {"with", "to", "for", "under", "registered", "email", "address", "of", "by", "named", "at", "(", "is"}
 
