@@ -401,6 +401,16 @@ class DialogueVerdict(_Model):
     judged_at: str | None = None
 
 
+class SessionLabel(_Model):
+    """A curator's call on a whole session in review: it overrides the automatic verdict
+    in exports and stats (`keep` exports a rejected dialogue, `drop` leaves out an accepted one)."""
+
+    kind: Literal["keep", "drop", "needs-fix"]
+    reason: str = ""
+    tags: list[str] = Field(default_factory=list)
+    at: str = Field(default_factory=lambda: _now())
+
+
 class ParentRef(_Model):
     """Where a forked or continued session came from."""
 
@@ -500,6 +510,8 @@ class Session(_Model):
     dropped_branches: list[DroppedBranch] = Field(default_factory=list)
     # the quality verdict and the digest of what it judged (`quality.verdict`); stale once the session changes
     verdict: DialogueVerdict | None = None
+    # the curator's label from review (`turnloom review`); None until someone labels it
+    label: SessionLabel | None = None
 
     @model_validator(mode="after")
     def _tool_results_answer_calls(self) -> Session:
