@@ -12,7 +12,7 @@ from _session_builders import deep, sessions, simple_session
 from hypothesis import HealthCheck, given, settings
 
 from turnloom.core.errors import SessionFileError
-from turnloom.core.models import SCHEMA_VERSION, Session, ToolCall, ToolSpec
+from turnloom.core.models import SCHEMA_VERSION, Session, SessionLabel, ToolCall, ToolSpec
 from turnloom.core.storage import snapshot as store
 
 PROPERTY = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -96,6 +96,19 @@ def test_save_and_load_choose_the_format_by_suffix(tmp_path: Path, name: str) ->
     assert store.load_session(path) == session
     raw = path.read_text(encoding="utf-8")
     (json.loads if name.endswith(".json") else tomllib.loads)(raw)
+
+
+@pytest.mark.parametrize("name", ["a.session.json", "a.session.toml"])
+def test_a_curators_label_survives_both_formats(tmp_path: Path, name: str) -> None:
+    session = simple_session()
+    session.label = SessionLabel(kind="needs-fix", reason="total is off by one", tags=["math", "retail"])
+    path = tmp_path / name
+    store.save_session(session, path)
+    loaded = store.load_session(path)
+    assert loaded.label == session.label
+    loaded.label = None
+    store.save_session(loaded, path)
+    assert store.load_session(path).label is None
 
 
 def test_unknown_suffix_is_refused(tmp_path: Path) -> None:
