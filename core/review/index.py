@@ -192,14 +192,18 @@ def messages_span(data: bytes) -> tuple[int, int]:
 def _row_work(path: Path, session: Session, *, folder: Path, max_messages: int) -> ReviewRow:
     # runs in a worker: the stamp is set by the caller (taken before the file was read); a file
     # changed since is read again at the next load (its stamp differs), and the search checks the span
-    row = row_for(relative(folder, path), session, (0, 0), max_messages)
-    if path.name.endswith(".json") and not journal_path(path).exists():
-        try:
-            start, end = messages_span(path.read_bytes())
-        except OSError:
-            return row
-        row = replace(row, messages_from=start, messages_to=end)
-    return row
+    return with_messages_span(row_for(relative(folder, path), session, (0, 0), max_messages), path)
+
+
+def with_messages_span(row: ReviewRow, path: Path) -> ReviewRow:
+    """`row` with where the messages lie in its file, when it is a JSON snapshot with no journal."""
+    if not path.name.endswith(".json") or journal_path(path).exists():
+        return row
+    try:
+        start, end = messages_span(path.read_bytes())
+    except OSError:
+        return row
+    return replace(row, messages_from=start, messages_to=end)
 
 
 def load_index(

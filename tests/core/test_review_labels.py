@@ -97,3 +97,11 @@ def test_label_counts_tally_each_kind_and_the_progress(folder):
     (folder / "broken.session.json").write_text("{")
     counts = label_counts(load_index(folder))
     assert counts == {"keep": 2, "drop": 1, "needs-fix": 0, "unlabelled": 3, "labelled": 3, "total": 7}
+
+
+def test_a_labelled_row_still_knows_where_its_messages_are_for_the_search(folder):
+    rows = load_index(folder)
+    row = set_label(folder, rows[0].path, SessionLabel(kind="keep"))
+    data = (folder / rows[0].path).read_bytes()
+    assert row.messages_to > row.messages_from > 0 and data[row.messages_from : row.messages_from + 1] == b"["
+    assert load_index(folder)[0] == row
