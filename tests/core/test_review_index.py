@@ -12,6 +12,8 @@ from _review_helpers import generated_folder, spoil, stored_rows
 from turnloom.core.errors import SessionFileError
 from turnloom.core.review import index as review_index
 from turnloom.core.review.index import INDEX_NAME, load_index, refresh_row
+from turnloom.core.storage.journal import Journal
+from turnloom.core.storage.session_folder import find_sessions
 from turnloom.core.storage.snapshot import load_session, save_session
 
 
@@ -148,3 +150,19 @@ def test_progress_is_told_how_many_changed_files_are_read_and_silent_when_none_c
     seen.clear()
     load_index(folder, progress=lambda done, total: seen.append((done, total)))
     assert seen == []
+
+
+def test_the_index_lists_the_files_stats_and_export_read(folder):
+    rows = load_index(folder)
+    (folder / "nested" / "deeper").mkdir(parents=True)
+    save_session(load_session(folder / rows[0].path), folder / "nested" / "deeper" / "twin.session.toml")
+    (folder / "linked.session.json").symlink_to(folder / rows[1].path)  # a link inside: skipped, as there
+    crashed = load_session(folder / rows[2].path)
+    Journal.open(folder / "nested" / "crashed.session.json", crashed).close()  # a journal, no snapshot yet
+    (folder / "notes.json").write_text("{}")
+    listed = [row.path for row in load_index(folder)]
+    expected = sorted(path.relative_to(folder).as_posix() for path in find_sessions([folder]).paths)
+    assert listed == expected and "nested/crashed.session.json" in listed
+    assert "nested/deeper/twin.session.toml" in listed and "linked.session.json" not in listed
+    crashed_row = next(row for row in load_index(folder) if row.path == "nested/crashed.session.json")
+    assert crashed_row.session_id == crashed.id and crashed_row.problem is None
