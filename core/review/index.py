@@ -349,8 +349,13 @@ def session_path(folder: Path, relpath: str) -> Path:
 
 
 def update_index(folder: Path, relpath: str, row: ReviewRow | None, max_messages: int = MAX_MESSAGES) -> None:
-    """Put `row` (None: no row) for `relpath` into the folder's index file, keeping the others."""
+    """Put `row` (None: no row) for `relpath` into the folder's index file, keeping the others.
+
+    With no usable index nothing is written: the next `load_index` builds the whole of it.
+    """
     rows = read_index(folder, max_messages)
+    if not rows:
+        return
     if row is None:
         rows.pop(relpath, None)
     else:
