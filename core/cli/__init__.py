@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("compare_cmd", "run two rule sets on the same seeds and compare the dialogues"),
     "ablation": ("ablation_cmd", "the paper's Table 3: three size-matched datasets and their statistics side by side"),
     "check": ("check_cmd", "probe what an endpoint supports"),
+    "completion": ("completion_cmd", "print the shell completion script (bash, zsh or fish)"),
 }
 _EVERY_COMMAND = "*"
 
@@ -95,6 +96,10 @@ def main(argv: list[str] | None = None, no_command: NoCommand | None = None) -> 
     """
     if argv is None:
         argv = sys.argv[1:]
+    if "_ARGCOMPLETE" in os.environ:  # the shell asking for TAB completions: answered, then exit
+        from turnloom.core.cli.completion_cmd import complete_if_asked
+
+        complete_if_asked(build_parser)
     parser = build_parser(_command_named(argv))
     args = parser.parse_args(argv)
     apply_color(args.color)

@@ -82,8 +82,8 @@ def first_difference(recorded: Session, regenerated: Session, upto: int | None =
         "in length: the recording has 5 messages, the re-run 7", "in write_log".
     """
     a, b = normalised(recorded), normalised(regenerated)
-    whole = upto is None or upto >= len(a["messages"])
-    wanted = len(a["messages"]) if whole else upto
+    wanted = len(a["messages"]) if upto is None else min(upto, len(a["messages"]))
+    whole = wanted == len(a["messages"])
     for index, (left, right) in enumerate(zip(a["messages"][:wanted], b["messages"][:wanted])):
         if left != right:
             fields = [k for k in left if left.get(k) != right.get(k)]
