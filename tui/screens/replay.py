@@ -14,11 +14,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from turnloom.core.lifecycle.dialogue import fork_session
 from turnloom.core.models import Session
 from turnloom.tui.actions import bindings_for
+from turnloom.tui.widgets.key_footer import KeyFooter
 from turnloom.tui.widgets.transcript import Transcript
 
 
@@ -40,7 +41,7 @@ class ReplayScreen(Screen[Session | None]):
             pane.border_title = f"Conversation — replay of {self.path.name} (read-only)"
             yield Transcript(id="replay-transcript")
         yield Static(id="replay-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(Transcript).focus()
