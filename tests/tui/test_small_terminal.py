@@ -6,6 +6,7 @@ from __future__ import annotations
 from _tui_helpers import idle, main_screen, wait_for
 from textual.widgets._footer import FooterKey
 
+from turnloom.tui.screens.replay import ReplayScreen
 from turnloom.tui.widgets.key_footer import KeyFooter, key_width
 from turnloom.tui.widgets.rules_pane import RulesPane, RuleToggle
 from turnloom.tui.widgets.status_line import StatusLine
@@ -27,7 +28,7 @@ async def _footer_keys(pilot) -> list[FooterKey]:
     """The footer's keys once it has been laid out again for the terminal's width."""
 
     def keys() -> list[FooterKey]:
-        return list(main_screen(pilot.app).query_one(KeyFooter).query(FooterKey))
+        return list(pilot.app.screen.query_one(KeyFooter).query(FooterKey))
 
     def settled() -> bool:
         shown = keys()
@@ -107,3 +108,21 @@ async def test_a_long_rule_title_wraps_at_a_word_in_the_narrow_pane(make_app):
             assert all(len(line.rstrip()) <= toggle.size.width for line in lines)
             title = " ".join(line[3:].strip() for line in lines)
             assert title == str(toggle.label).strip()  # every word shown, none cut
+
+
+async def test_the_replay_screen_at_80x24_keeps_close_help_and_quit_and_cuts_no_hint(make_app, tmp_path):
+    from pathlib import Path
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        for _ in range(4):
+            await pilot.press("n")
+            await idle(pilot)
+        await app.push_screen(ReplayScreen(main_screen(app).bench.session, Path("demo.session.json")))
+        keys = await _footer_keys(pilot)
+        assert {"close", "help", "quit_app", "forward", "back"} <= {key.action for key in keys}
+        status = app.screen.query_one("#replay-status")
+        text = str(status.render())
+        assert len(text) <= status.content_region.width and text.endswith("   b branch here")
+        await pilot.resize_terminal(140, 45)
+        await wait_for(pilot, lambda: "esc close" in str(status.render()))

@@ -67,8 +67,17 @@ class ReplayScreen(Screen[Session | None]):
             else ""
         )
         line = Text(f"replay {self.position}/{self.total} · {self.session.domain} · {self.session.config.mode}{reason}")
-        line.append("   ← back · → forward · b branch here · esc close", style="dim")
-        self.query_one("#replay-status", Static).update(line)
+        status = self.query_one("#replay-status", Static)
+        room = status.content_region.width or self.app.size.width - 2
+        # whole or not at all; a narrow footer leaves out Branch first, so the hint keeps it longest
+        for hint in ("   ← back · → forward · b branch here · esc close", "   b branch here"):
+            if len(line) + len(hint) <= room:
+                line.append(hint, style="dim")
+                break
+        status.update(line)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_status)  # once the status line has its new width
 
     def action_forward(self) -> None:
         self.position = min(self.total, self.position + 1)

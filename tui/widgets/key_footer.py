@@ -2,8 +2,8 @@
 
 Textual's footer lays every shown binding out in a row and cuts the row at the screen's edge,
 so at 80 columns Help and Quit fell off and the last key was cut mid-word. `KeyFooter` keeps
-the keys a curator cannot do without (help and quit, and the command palette docked on the
-right, which reaches every action) and drops the other keys from the right end, whole, until
+the keys a curator cannot do without (help, quit, closing the replay, and the command palette
+docked on the right, which reaches every action) and drops the other keys from the right end, whole, until
 the row fits; it lays itself out again when the terminal is resized.
 """
 
@@ -14,8 +14,8 @@ from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-# the actions whose keys stay in the footer at any width
-ESSENTIAL_ACTIONS = frozenset({"help", "quit_app"})
+# the actions whose keys stay in the footer at any width (`close` leaves the replay screen)
+ESSENTIAL_ACTIONS = frozenset({"help", "quit_app", "close"})
 
 
 def key_width(key: FooterKey) -> int:
