@@ -90,22 +90,32 @@ _NEAR_DB_CLIMB = 2
 
 
 def stored_db_path(db_path: str, folder: Path) -> str:
-    """How a session file in `folder` names its database `db_path` (see `_NEAR_DB_CLIMB`)."""
-    if not os.path.isabs(db_path):
-        return db_path
+    """How a session file in `folder` names its database `db_path` (see `_NEAR_DB_CLIMB`).
+
+    Only an existing database named by its canonical absolute path (as `--db` stores it) is
+    made relative, so reading the file back (`read_db_path`) gives the same path again.
+    """
     try:
-        relative = os.path.relpath(db_path, folder.resolve())
-    except ValueError:  # another drive (Windows)
+        path = Path(db_path)
+        if not path.is_absolute() or path.resolve() != path or not path.is_file():
+            return db_path
+        relative = Path(os.path.relpath(path, folder.resolve()))
+    except (OSError, ValueError):  # a name the OS cannot take (a NUL byte), another drive (Windows)
         return db_path
-    climbs = Path(relative).parts.count("..")
-    return Path(relative).as_posix() if climbs <= _NEAR_DB_CLIMB else db_path
+    return relative.as_posix() if relative.parts.count("..") <= _NEAR_DB_CLIMB else db_path
 
 
 def read_db_path(db_path: str, folder: Path) -> str:
-    """The absolute path of a database a session file in `folder` names (relative: to that folder)."""
-    if os.path.isabs(db_path) or db_path.startswith("~"):
+    """The database a session file in `folder` names: a relative path is read against that folder
+    when the database is there (else left as written, for the working folder to resolve)."""
+    try:
+        path = Path(db_path)
+        if path.is_absolute() or db_path.startswith("~"):
+            return db_path
+        beside = (folder / path).resolve()
+        return str(beside) if beside.is_file() else db_path
+    except (OSError, ValueError):
         return db_path
-    return str((folder / db_path).resolve())
 
 
 def dumps(session: Session, fmt: Format, folder: Path | None = None) -> str:
