@@ -102,18 +102,26 @@ def stored_db_path(db_path: str, folder: Path) -> str:
         relative = Path(os.path.relpath(path, folder.resolve()))
     except (OSError, ValueError):  # a name the OS cannot take (a NUL byte), another drive (Windows)
         return db_path
-    return relative.as_posix() if relative.parts.count("..") <= _NEAR_DB_CLIMB else db_path
+    if relative.parts.count("..") > _NEAR_DB_CLIMB:
+        return db_path
+    # always `./` or `../`: marks a path written relative to the session file (`read_db_path`)
+    return relative.as_posix() if relative.parts[0] == ".." else f"./{relative.as_posix()}"
 
 
 def read_db_path(db_path: str, folder: Path) -> str:
-    """The database a session file in `folder` names: a relative path is read against that folder
-    when the database is there (else left as written, for the working folder to resolve)."""
+    """The database a session file in `folder` names, as an absolute path.
+
+    A path starting `./` or `../` (as `stored_db_path` writes it) is read against that folder,
+    there or not (a missing database is then named in full); another relative path (written
+    by hand) is read there when the database is there, else left for the working folder.
+    """
     try:
         path = Path(db_path)
         if path.is_absolute() or db_path.startswith("~"):
             return db_path
         beside = (folder / path).resolve()
-        return str(beside) if beside.is_file() else db_path
+        written_here = db_path.startswith(("./", "../"))
+        return str(beside) if written_here or beside.is_file() else db_path
     except (OSError, ValueError):
         return db_path
 

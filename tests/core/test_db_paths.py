@@ -52,7 +52,7 @@ def test_a_database_far_from_the_session_keeps_its_absolute_path(tmp_path: Path,
     save_session(session, deep / "s.session.json")
     assert f'"{session.db_path}"' in read_text(deep / "s.session.json")
     save_session(session, tmp_path / "s.session.json")  # beside it: relative
-    assert '"shop.sqlite"' in read_text(tmp_path / "s.session.json")
+    assert '"./shop.sqlite"' in read_text(tmp_path / "s.session.json")
     assert load_session(tmp_path / "s.session.json") == session
 
 
