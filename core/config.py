@@ -184,14 +184,80 @@ class TurnloomConfig(BaseModel):
 
 
 def config_candidates() -> list[Path]:
-    from platformdirs import user_config_dir
-
     paths = []
     if os.environ.get("TURNLOOM_CONFIG"):
         paths.append(Path(os.environ["TURNLOOM_CONFIG"]))
     paths.append(Path.cwd() / CONFIG_NAME)
-    paths.append(Path(user_config_dir("turnloom")) / CONFIG_NAME)
+    paths.append(user_config_path())
     return paths
+
+
+def user_config_path() -> Path:
+    """The user config dir's turnloom.toml (`~/.config/turnloom/turnloom.toml` on Linux), existing or not."""
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("turnloom")) / CONFIG_NAME
+
+
+def settings_path(config: TurnloomConfig) -> Path:
+    """Where a setting the user changes in the TUI (the theme) is saved so the next start reads it back.
+
+    The file the config came from, since only the first file found is read; with none, the user
+    config dir's turnloom.toml (made then).
+    """
+    return Path(config.source) if config.source else user_config_path()
+
+
+_TABLE_HEADER = re.compile(r"\s*\[")
+
+
+def save_setting(path: Path, key: str, value: str) -> None:
+    """Set the top-level string `key` of the TOML file `path` to `value`, keeping every other line.
+
+    An existing `key = ...` line before the first table is replaced; otherwise the key is added
+    before the first table (top-level keys must come first). The file is replaced atomically,
+    and only if the result parses with the new value.
+
+    Raises:
+        ConfigError: the file cannot be read, its text does not parse, or it cannot be written.
+    """
+    import json
+    import tempfile
+
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror}") from None
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    setting = f"{key} = {json.dumps(value)}\n"  # a JSON string is a TOML basic string
+    first_table = next((i for i, line in enumerate(lines) if _TABLE_HEADER.match(line)), len(lines))
+    own = re.compile(rf"\s*{re.escape(key)}\s*=")
+    at = next((i for i in range(first_table) if own.match(lines[i])), None)
+    if at is None:
+        lines.insert(first_table, setting)
+    else:
+        lines[at] = setting
+    updated = "".join(lines)
+    try:
+        if tomllib.loads(updated).get(key) != value:
+            raise ConfigError(f"{path}: key {key!r} could not be set (a multi-line value?); set it by hand")
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}; fix the file to save {key!r}") from None
+    temp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(updated)
+        os.replace(temp, path)
+        temp = None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot save {key!r}: {exc.strerror or exc}") from None
+    finally:
+        if temp is not None:
+            Path(temp).unlink(missing_ok=True)
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> TurnloomConfig:

@@ -27,6 +27,7 @@ class ActionSpec:
     help: str
     scope: Scope = "main"
     show: bool = True
+    label: str = ""  # the footer's shorter word for it (default: the title); the footer has 80 columns at worst
 
     @property
     def palette_name(self) -> str:
@@ -52,6 +53,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Dialogue",
         "Override user turn",
         "Write the next user turn yourself, starting from the simulator's proposal",
+        label="Override",
     ),
     ActionSpec(
         "more_task",
@@ -69,6 +71,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Dialogue",
         "Edit message",
         "Edit the selected message; later messages are dropped and the database rebuilt",
+        label="Edit",
     ),
     ActionSpec(
         "regenerate",
@@ -243,6 +246,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Search every action by name",
         scope="app",
         show=False,
+        label="Palette",
     ),
     ActionSpec("quit", "q", "quit_app", "App", "Quit", "Quit (asks first if something is unsaved)", scope="app"),
 )
@@ -251,7 +255,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
 def bindings_for(scope: Scope) -> list[BindingType]:
     """Textual bindings for the actions of `scope`, each with its id for remapping."""
     return [
-        Binding(a.key, a.action, a.title, show=a.show, id=a.id, tooltip=a.help) for a in ACTIONS if a.scope == scope
+        Binding(a.key, a.action, a.label or a.title, show=a.show, id=a.id, tooltip=a.help)
+        for a in ACTIONS
+        if a.scope == scope
     ]
 
 

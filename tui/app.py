@@ -11,8 +11,10 @@ from pathlib import Path
 
 from textual.app import App
 from textual.notifications import SeverityLevel
+from textual.theme import Theme
 
-from turnloom.core.config import TurnloomConfig, load_config
+from turnloom.core.config import TurnloomConfig, load_config, save_setting, settings_path
+from turnloom.core.errors import ConfigError
 from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.themes import DEFAULT_THEME, load_themes
 from turnloom.tui.actions import bindings_for
@@ -33,9 +35,16 @@ class TurnloomApp(App[None]):
     BINDINGS = bindings_for("app")
     COMMANDS = App.COMMANDS | {ActionCommands}
 
-    def __init__(self, config: TurnloomConfig, workbench: LiveSession, theme_dirs: list[Path] | None = None) -> None:
+    def __init__(
+        self,
+        config: TurnloomConfig,
+        workbench: LiveSession,
+        theme_dirs: list[Path] | None = None,
+        settings_file: Path | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
+        self.settings_file = settings_file  # where a theme picked here is saved (None: not saved)
         self.sessions_dir = Path(config.sessions_dir or "sessions").expanduser()
         self._workbench = workbench
         self._startup_notes: list[tuple[str, str]] = []
@@ -50,12 +59,14 @@ class TurnloomApp(App[None]):
             self._startup_notes.append((f"Unknown theme {wanted!r}; using {DEFAULT_THEME}", "warning"))
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
+        self._saved_theme = wanted
         keymap, notes = checked_keymap(config.keys)
         self._startup_notes.extend((note, "warning") for note in notes)
         self.key_remaps = keymap
         self.set_keymap(keymap)
 
     def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._save_theme)
         self.push_screen(MainScreen(self._workbench))
         for message, severity in self._startup_notes:
             self.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
@@ -88,6 +99,17 @@ class TurnloomApp(App[None]):
         position = names.index(self.theme) if self.theme in names else -1
         self.theme = names[(position + 1) % len(names)]
         self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def _save_theme(self, theme: Theme) -> None:
+        """Keep the theme picked (ctrl+t or the palette) for the next start, in the config in force."""
+        if self.settings_file is None or theme.name == self._saved_theme:
+            return
+        try:
+            save_setting(self.settings_file, "theme", theme.name)
+        except ConfigError as exc:
+            self.notify(f"Theme not saved: {exc}", severity="warning", timeout=8)
+            return
+        self._saved_theme = theme.name
 
     async def action_quit(self) -> None:
         """Textual's own quit (`ctrl+q`, the palette's "Quit") asks first like `q` does."""
@@ -131,14 +153,21 @@ class TurnloomApp(App[None]):
 
 
 def build_app(
-    config: TurnloomConfig | None = None, workbench: LiveSession | None = None, theme_dirs: list[Path] | None = None
+    config: TurnloomConfig | None = None,
+    workbench: LiveSession | None = None,
+    theme_dirs: list[Path] | None = None,
+    settings_file: Path | None = None,
 ) -> TurnloomApp:
-    """The app on `workbench`, or on a new offline retail session in the sessions folder."""
+    """The app on `workbench`, or on a new offline retail session in the sessions folder.
+
+    `settings_file` is where a theme picked in the app is saved (`turnloom` passes the config in
+    force, `config.settings_path`); without it nothing is written.
+    """
     config = config or TurnloomConfig()
     if workbench is None:
         folder = Path(config.sessions_dir or "sessions").expanduser()
         workbench = LiveSession.new(folder, config=config)
-    return TurnloomApp(config, workbench, theme_dirs)
+    return TurnloomApp(config, workbench, theme_dirs, settings_file)
 
 
 def main(args: argparse.Namespace, session_path: str | None = None) -> int:
@@ -153,6 +182,6 @@ def main(args: argparse.Namespace, session_path: str | None = None) -> int:
         from turnloom.core.lifecycle.session_paths import session_file
 
         workbench = LiveSession.open(session_file(session_path), config)
-    app = build_app(config, workbench)
+    app = build_app(config, workbench, settings_file=settings_path(config))
     app.run()
     return app.return_code or 0

@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "review_cmd",
         "review a folder of sessions: list them with verdicts and labels, label them, or open the review view",
     ),
+    "completion": ("completion_cmd", "print the shell completion script (bash, zsh or fish)"),
 }
 _EVERY_COMMAND = "*"
 
@@ -106,6 +107,10 @@ def main(
     """
     if argv is None:
         argv = sys.argv[1:]
+    if "_ARGCOMPLETE" in os.environ:  # the shell asking for TAB completions: answered, then exit
+        from turnloom.core.cli.completion_cmd import complete_if_asked
+
+        complete_if_asked(build_parser)
     parser = build_parser(_command_named(argv))
     args = parser.parse_args(argv)
     apply_color(args.color)

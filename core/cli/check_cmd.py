@@ -37,7 +37,7 @@ def handle(args: argparse.Namespace) -> int:
             f"no [profiles.{args.profile}] in {config.source or 'any turnloom.toml'}; known profiles: {known}"
         )
     verdict: dict[str, bool] = {}
-    down = []
+    down: list[str] = []
     for url in profile.urls:  # a profile with several `base_urls`: each is probed, the flags fit them all
         print(f"# {args.profile}: {url} · model {profile.model}")
         results = asyncio.run(probe(args.profile, profile.model_copy(update={"base_url": url, "base_urls": []})))
@@ -45,10 +45,12 @@ def handle(args: argparse.Namespace) -> int:
             mark = "yes" if result.supported else "no "
             print(f"  {result.feature:<20} {mark}  {result.detail}".rstrip())
             verdict[result.feature] = verdict.get(result.feature, True) and result.supported
-        if not any(r.feature == "chat" and r.supported for r in results):
-            down.append(url)
+        if results[0].unreachable:
+            down.append(f"# {url}: {results[0].detail}")
+        elif not any(r.feature == "chat" and r.supported for r in results):
+            down.append(f"# {url} did not answer a plain request; check the URL, model and the key")
     if down:
-        print(f"# {', '.join(down)} did not answer a plain request; check the URL, model and the key")
+        print("\n".join(down))
         return 1
     flags = ("json_schema", "strict", "json_object", "tool_choice", "parallel_tool_calls", "stream")
     print(f"# suggested flags for [profiles.{args.profile}]:")

@@ -40,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--rerun",
         action="store_true",
-        help="also generate the dialogue again from its recorded seed and report where it differs",
+        help="also generate the dialogue again from its recorded seed, as far as the recording (or --at) goes, "
+        "and report where it differs (exit 1 if it does)",
     )
     parser.add_argument("--no-provenance", action="store_true", help="leave out the per-message provenance badges")
     parser.set_defaults(handler=handle)
@@ -66,10 +67,8 @@ def handle(args: argparse.Namespace) -> int:
         print_report(report)
         status = 0 if report.ok else 1
     if args.rerun:
-        difference = first_difference(session, rerun_session(session))
-        print(
-            f"# rerun from seed {session.config.seed}: " + (f"differs at {difference}" if difference else "identical")
-        )
+        difference = first_difference(session, rerun_session(session, upto), upto)
+        print(f"# rerun from seed {session.config.seed}: " + (f"differs {difference}" if difference else "identical"))
         status = status or (1 if difference else 0)
     if not (args.verify or args.rerun):
         _warn_if_database_missing(session)

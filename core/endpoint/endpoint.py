@@ -72,6 +72,7 @@ from turnloom.core.endpoint.wire import (
     Wire,
     error_message,
     keeps_deadline,
+    refused,
     reply_object,
     resolve_client,
     status_failure,
@@ -259,9 +260,11 @@ def _sdk_failures() -> Iterator[None]:
         message = error_message(exc.body, str(exc.message))
         raise status_failure(exc.status_code, message, exc.response.headers) from exc
     except openai.APITimeoutError as exc:
+        if refused(exc):  # the SDK's aiohttp transport reports a refused connection as a connect timeout
+            raise ConnectionFailed("connection refused") from exc
         raise RequestTimedOut(str(exc)) from exc
     except openai.APIConnectionError as exc:
-        raise ConnectionFailed(str(exc.__cause__ or exc)) from exc
+        raise ConnectionFailed("connection refused" if refused(exc) else str(exc.__cause__ or exc)) from exc
 
 
 def _aiohttp_client() -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 from turnloom.core.config import Profile
 from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.endpoint.exchange import ChatRequest, extract_json
+from turnloom.core.endpoint.wire import ConnectionFailed
 from turnloom.core.errors import BackendError
 
 SCHEMA: dict[str, Any] = {
@@ -39,6 +40,7 @@ class ProbeResult:
     feature: str
     supported: bool
     detail: str = ""
+    unreachable: bool = False  # the request could not connect (refused, no route, bad host)
 
 
 def _asks(text: str) -> list[dict[str, Any]]:
@@ -49,7 +51,9 @@ async def probe(name: str, profile: Profile) -> list[ProbeResult]:
     """Probe every capability of `profile` (named `name` in messages).
 
     Returns:
-        One result per feature, in a fixed order; `chat` first.
+        One result per feature, in a fixed order; `chat` first. When the endpoint cannot
+        be reached at all (`chat` failed to connect), only `chat`: every other probe would
+        wait out the same retries to say the same.
     """
     quick = profile.model_copy(update={"max_retries": min(profile.max_retries, 1), "max_reasks": 0})
     results: list[ProbeResult] = []
@@ -62,7 +66,8 @@ async def probe(name: str, profile: Profile) -> list[ProbeResult]:
         try:
             reply = await endpoint.chat(request, seen.append)
         except BackendError as exc:
-            results.append(ProbeResult(feature, False, str(exc).split(": ", 1)[-1][:160]))
+            unreachable = isinstance(exc.__cause__, ConnectionFailed)
+            results.append(ProbeResult(feature, False, str(exc).split(": ", 1)[-1][:160], unreachable))
             return
         finally:
             await endpoint.aclose()
@@ -88,6 +93,8 @@ async def probe(name: str, profile: Profile) -> list[ProbeResult]:
         None,
         lambda r, _: None if r.content.strip() else "empty reply",
     )
+    if results[0].unreachable:
+        return results
     await run(
         "stream",
         ChatRequest("check", _asks("Count from 1 to 5."), stream=True),

@@ -69,6 +69,18 @@ class ConnectionFailed(Exception):
     """The endpoint could not be reached."""
 
 
+def refused(exc: BaseException) -> bool:
+    """Whether a refused connection (nothing listening at the address) is behind `exc`."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 class StreamBroken(Exception):
     """A streamed body ended early, stalled or carried an error event; `Endpoint` sends it again."""
 
@@ -231,7 +243,7 @@ class AiohttpWire:
                 raise DeadlinePassed(f"no whole reply within {self.deadline:g} s") from exc
             raise RequestTimedOut(str(exc) or "timed out") from exc
         except aiohttp.ClientError as exc:
-            raise ConnectionFailed(str(exc) or type(exc).__name__) from exc
+            raise ConnectionFailed("connection refused" if refused(exc) else str(exc) or type(exc).__name__) from exc
         try:
             detail = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):

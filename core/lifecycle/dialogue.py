@@ -167,11 +167,16 @@ def domain_reading(session: Session) -> DomainReading | None:
     return knowledge_or_none(session)
 
 
-def run_to_end(session: Session) -> Session:
-    """Drive `session` offline (or on its mapped roles) until it finishes or pauses; returns it."""
+def run_to_end(session: Session, max_messages: int | None = None) -> Session:
+    """Drive `session` offline (or on its mapped roles) until it finishes or pauses; returns it.
+
+    Args:
+        max_messages: stop once the transcript has this many messages, if it comes first.
+    """
     engine = open_engine(session)
+    steps = None if max_messages is None else max(0, max_messages - len(session.messages))
     try:
-        asyncio.run(engine.run())
+        asyncio.run(engine.run(max_steps=steps))
     finally:
         engine.environment.close()
     return session

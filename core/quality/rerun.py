@@ -42,16 +42,18 @@ def normalised_text(session: Session, fmt: str = "json") -> str:
     return dumps(Session.model_validate(normalised(session)), fmt)  # type: ignore[arg-type]
 
 
-def rerun_session(session: Session) -> Session:
+def rerun_session(session: Session, upto: int | None = None) -> Session:
     """Generate `session` again from its recorded config, tools and seed, offline.
 
     The re-run keeps the recording's id, created_at, title and parent, so its file
-    differs from the recording only in message latencies. Only sessions generated in
-    one go reproduce: operator turns, edits, imported history and continuations with
-    extra tasks are not replayed.
+    differs from the recording only in message latencies. It stops where the recording
+    stops (a fork or a paused dialogue is not run past its last message). Only sessions
+    generated in one go reproduce: operator turns, edits, imported history and
+    continuations with extra tasks are not replayed.
 
     Args:
         session: the recorded session (not changed).
+        upto: generate at most this many messages (default: as many as the recording has).
 
     Returns:
         The regenerated session.
@@ -62,23 +64,36 @@ def rerun_session(session: Session) -> Session:
     fresh = fork_session(session, 0)
     for key in ("id", "created_at", "title", "parent"):
         setattr(fresh, key, getattr(session, key))
-    return run_to_end(fresh)
+    limit = len(session.messages) if upto is None else min(upto, len(session.messages))
+    return run_to_end(fresh, max_messages=limit)
 
 
-def first_difference(recorded: Session, regenerated: Session) -> str | None:
+def first_difference(recorded: Session, regenerated: Session, upto: int | None = None) -> str | None:
     """Where two sessions first differ, ignoring the volatile fields; None if they do not.
 
+    Args:
+        recorded: the recording.
+        regenerated: its re-run.
+        upto: compare only the first `upto` messages (the rest of the session — tasks,
+            writes, finish — is compared only when `upto` covers the whole recording).
+
     Returns:
-        A short description ("message 12: content differs", "write_log differs", ...).
+        What follows "differs " in a sentence: "at message 12 (content)",
+        "in length: the recording has 5 messages, the re-run 7", "in write_log".
     """
     a, b = normalised(recorded), normalised(regenerated)
-    for index, (left, right) in enumerate(zip(a["messages"], b["messages"])):
+    wanted = len(a["messages"]) if upto is None else min(upto, len(a["messages"]))
+    whole = wanted == len(a["messages"])
+    for index, (left, right) in enumerate(zip(a["messages"][:wanted], b["messages"][:wanted])):
         if left != right:
             fields = [k for k in left if left.get(k) != right.get(k)]
-            return f"message {index}: {', '.join(fields)} differ(s)"
-    if len(a["messages"]) != len(b["messages"]):
-        return f"the recording has {len(a['messages'])} messages, the re-run {len(b['messages'])}"
+            return f"at message {index} ({', '.join(fields)})"
+    short = len(b["messages"]) < wanted
+    if short or (whole and len(b["messages"]) != wanted):
+        return f"in length: the recording has {len(a['messages'])} messages, the re-run {len(b['messages'])}"
+    if not whole:
+        return None
     for key in a:
         if a[key] != b[key]:
-            return f"{key} differs"
+            return f"in {key}"
     return None

@@ -241,7 +241,7 @@ class Journal:
             SessionFileError: the snapshot or journal cannot be written; if the snapshot
                 failed, the old snapshot and this journal are intact.
         """
-        text = dumps(session, format_for(self.snapshot_path))
+        text = dumps(session, format_for(self.snapshot_path), self.snapshot_path.parent)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         # if we crash between the snapshot rename and the journal restart, this marker
         # tells `recover` that the old journal is already inside the new snapshot

@@ -83,16 +83,64 @@ def format_for(path: str | os.PathLike[str]) -> Format:
     )
 
 
-def dumps(session: Session, fmt: Format) -> str:
+# a `--db` file is stored relative to the session file's folder when it is this close to it (beside
+# it, below it, or up to two folders up, as in a project folder), so the two can move together and
+# be read from any working folder; a database farther away keeps its absolute path
+_NEAR_DB_CLIMB = 2
+
+
+def stored_db_path(db_path: str, folder: Path) -> str:
+    """How a session file in `folder` names its database `db_path` (see `_NEAR_DB_CLIMB`).
+
+    Only an existing database named by its canonical absolute path (as `--db` stores it) is
+    made relative, so reading the file back (`read_db_path`) gives the same path again.
+    """
+    try:
+        path = Path(db_path)
+        if not path.is_absolute() or path.resolve() != path or not path.is_file():
+            return db_path
+        relative = Path(os.path.relpath(path, folder.resolve()))
+    except (OSError, ValueError):  # a name the OS cannot take (a NUL byte), another drive (Windows)
+        return db_path
+    if relative.parts.count("..") > _NEAR_DB_CLIMB:
+        return db_path
+    # always `./` or `../`: marks a path written relative to the session file (`read_db_path`)
+    return relative.as_posix() if relative.parts[0] == ".." else f"./{relative.as_posix()}"
+
+
+def read_db_path(db_path: str, folder: Path) -> str:
+    """The database a session file in `folder` names, as an absolute path.
+
+    A path starting `./` or `../` (as `stored_db_path` writes it) is read against that folder,
+    there or not (a missing database is then named in full); another relative path (written
+    by hand) is read there when the database is there, else left for the working folder.
+    """
+    try:
+        path = Path(db_path)
+        if path.is_absolute() or db_path.startswith("~"):
+            return db_path
+        beside = (folder / path).resolve()
+        written_here = db_path.startswith(("./", "../"))
+        return str(beside) if written_here or beside.is_file() else db_path
+    except (OSError, ValueError):
+        return db_path
+
+
+def dumps(session: Session, fmt: Format, folder: Path | None = None) -> str:
     """Serialise a session.
 
     Args:
         session: the session.
         fmt: "json" or "toml".
+        folder: the folder of the file it goes to: a database near it is named relative to it.
 
     Returns:
         The file text, ending in a newline.
     """
+    if folder is not None and session.db_path:
+        stored = stored_db_path(session.db_path, folder)
+        if stored != session.db_path:
+            session = session.model_copy(update={"db_path": stored})
     if session.finish_detail and redact_secrets(session.finish_detail) != session.finish_detail:
         # a backend error's words may quote a base_url with its password: never written as it is
         session = session.model_copy(update={"finish_detail": redact_secrets(session.finish_detail)})
@@ -130,7 +178,10 @@ def loads(text: str, fmt: Format, source: str | os.PathLike[str] = "<string>") -
     surrogates = fmt != "json" or _SURROGATE_ESCAPE.search(text) is not None
     # likewise a schema `$ref`: in JSON without \u escapes the key can only be written `$ref`
     refs = fmt != "json" or "$ref" in text or "\\u" in text
-    return session_from_dict(data, source, may_hold_surrogates=surrogates, may_hold_refs=refs)
+    session = session_from_dict(data, source, may_hold_surrogates=surrogates, may_hold_refs=refs)
+    if session.db_path and not str(source).startswith("<"):
+        session.db_path = read_db_path(session.db_path, Path(source).parent)
+    return session
 
 
 def session_from_dict(
@@ -242,7 +293,7 @@ def save_session(session: Session, path: str | os.PathLike[str], sync_folder: bo
     Raises:
         SessionFileError: unknown suffix, or the write failed (the old file is intact).
     """
-    text = dumps(session, format_for(path))
+    text = dumps(session, format_for(path), Path(path).parent)
     with atomic_writer(path, sync_folder=sync_folder) as handle:
         handle.write(text)
 

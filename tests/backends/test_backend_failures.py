@@ -78,8 +78,19 @@ def test_a_refused_connection_names_the_profile_and_is_kept(key, tmp_path, capsy
     out = tmp_path / "d.session.json"
     assert main([*RUN, "--out", str(out)]) == 1
     error = capsys.readouterr().err
-    assert "turnloom: error: profile 'fake'" in error
+    assert "turnloom: error: profile 'fake'" in error and "connection refused" in error
     assert "profile 'fake'" in (load_session(out).finish_detail or "")
+
+
+@pytest.mark.parametrize("client", ["openai", "aiohttp"])
+def test_check_calls_a_refused_connection_refused_and_names_the_url(client, key, tmp_path, capsys):
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    _config(tmp_path, url, client=client)
+    assert main(["check", "--profile", "fake"]) == 1
+    out = capsys.readouterr().out
+    assert f"# {url}: cannot connect after 1 retries (connection refused)" in out
+    assert "no reply within" not in out and "timeout" not in out
+    assert "stream " not in out  # the other probes would only wait out the same retries
 
 
 def test_a_missing_key_names_the_variable_to_export(fake, tmp_path, monkeypatch, capsys):

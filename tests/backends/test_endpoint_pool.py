@@ -150,7 +150,7 @@ def test_check_probes_each_endpoint_of_a_profile(key, tmp_path, capsys):
         dead = f"http://127.0.0.1:{port}/v1"
         path.write_text(path.read_text().replace(json.dumps(urls), json.dumps([one.base_url, dead])))
         assert main(["--config", str(path), "check", "--profile", "pool"]) == 1
-        assert f"{dead} did not answer" in capsys.readouterr().out
+        assert f"# {dead}: cannot connect after 0 retries (connection refused)" in capsys.readouterr().out
 
 
 def test_a_malformed_url_in_base_urls_is_named(tmp_path):

@@ -176,6 +176,36 @@ def test_replay_verify_and_rerun_pass_on_a_clean_session(tmp_path: Path, retail:
     assert ": all match" in out and "# rerun from seed 2: identical" in out
 
 
+def test_replay_rerun_of_a_fork_stops_where_the_recording_stops(tmp_path: Path, retail: Session, capsys) -> None:
+    fork = retail.model_copy(deep=True)
+    fork.cut(5)
+    path = tmp_path / "fork.session.json"
+    save_session(fork, path)
+    assert main(["replay", str(path), "--rerun"]) == 0
+    assert "# rerun from seed 2: identical" in capsys.readouterr().out
+
+
+def test_replay_rerun_names_the_first_changed_message_and_exits_1(tmp_path: Path, retail: Session, capsys) -> None:
+    changed = retail.model_copy(deep=True)
+    changed.messages[3].content = "something else"
+    path = tmp_path / "changed.session.json"
+    save_session(changed, path)
+    assert main(["replay", str(path), "--rerun"]) == 1
+    assert "# rerun from seed 2: differs at message 3 (content)" in capsys.readouterr().out
+    assert main(["replay", str(path), "--rerun", "--at", "3"]) == 0  # only the first 3 messages are compared
+    assert "# rerun from seed 2: identical" in capsys.readouterr().out
+
+
+def test_replay_rerun_reports_a_recording_longer_than_its_rerun(tmp_path: Path, retail: Session, capsys) -> None:
+    longer = retail.model_copy(deep=True)
+    longer.messages.append(ChatMessage(role=Role.USER, content="One more thing.", meta={"provenance": "operator"}))
+    path = tmp_path / "longer.session.json"
+    save_session(longer, path)
+    assert main(["replay", str(path), "--rerun"]) == 1
+    line = f"differs in length: the recording has {len(longer.messages)} messages, the re-run {len(retail.messages)}"
+    assert line in capsys.readouterr().out
+
+
 def test_replay_recovers_a_journal_and_warns_about_a_torn_line(tmp_path: Path, capsys) -> None:
     path = tmp_path / "live.session.json"
     session = create_session("clinic", seed=3)

@@ -159,3 +159,30 @@ async def test_an_empty_conversation_says_how_to_start_with_the_keys_as_mapped(m
         await pilot.press("s")
         await idle(pilot)
         assert "No messages yet" not in screen_text(screen.transcript)
+
+
+async def test_a_theme_picked_in_the_app_is_there_after_a_restart(tmp_path):
+    from turnloom.core.config import load_config
+    from turnloom.core.lifecycle.live_session import LiveSession
+    from turnloom.tui.app import build_app
+
+    config_file = tmp_path / "turnloom.toml"
+    config_file.write_text('# mine\n[keys]\nstep = "n"\n', encoding="utf-8")
+
+    def start():
+        config = load_config(config_file)
+        bench = LiveSession.new(tmp_path / "sessions", domain="retail", seed=1)
+        return build_app(config, bench, theme_dirs=[tmp_path / "none"], settings_file=config_file)
+
+    app = start()
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.theme == "turnloom-dark"
+        await pilot.press("ctrl+t")
+        picked = app.theme
+        await wait_for(pilot, lambda: f'theme = "{picked}"' in config_file.read_text(encoding="utf-8"))
+        await pilot.press("q")
+    assert picked != "turnloom-dark"
+    assert config_file.read_text(encoding="utf-8").startswith('# mine\ntheme = "')
+    again = start()
+    async with again.run_test(size=(120, 40)):
+        assert again.theme == picked

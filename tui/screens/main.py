@@ -19,7 +19,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from turnloom.core.engine.engine import (
@@ -45,6 +44,7 @@ from turnloom.tui.screens.held_proposal import HeldProposalFlow
 from turnloom.tui.screens.regenerate_compare import RegenerateCompareScreen
 from turnloom.tui.screens.rule_preview_flow import RulePreviewFlow
 from turnloom.tui.screens.session_flows import SessionFlows
+from turnloom.tui.widgets.key_footer import KeyFooter
 from turnloom.tui.widgets.rule_preview import RulePreview
 from turnloom.tui.widgets.rules_pane import RulesPane
 from turnloom.tui.widgets.status_line import StatusLine
@@ -85,7 +85,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
                 rules.border_title = "Rules"
                 yield rules
         yield StatusLine(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.transcript.empty_hint = self._empty_hint()

@@ -14,11 +14,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from turnloom.core.lifecycle.dialogue import fork_session
 from turnloom.core.models import Session
 from turnloom.tui.actions import bindings_for
+from turnloom.tui.widgets.key_footer import KeyFooter
 from turnloom.tui.widgets.transcript import Transcript
 
 
@@ -40,7 +41,7 @@ class ReplayScreen(Screen[Session | None]):
             pane.border_title = f"Conversation — replay of {self.path.name} (read-only)"
             yield Transcript(id="replay-transcript")
         yield Static(id="replay-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(Transcript).focus()
@@ -66,8 +67,17 @@ class ReplayScreen(Screen[Session | None]):
             else ""
         )
         line = Text(f"replay {self.position}/{self.total} · {self.session.domain} · {self.session.config.mode}{reason}")
-        line.append("   ← back · → forward · b branch here · esc close", style="dim")
-        self.query_one("#replay-status", Static).update(line)
+        status = self.query_one("#replay-status", Static)
+        room = status.content_region.width or self.app.size.width - 2
+        # whole or not at all; a narrow footer leaves out Branch first, so the hint keeps it longest
+        for hint in ("   ← back · → forward · b branch here · esc close", "   b branch here"):
+            if len(line) + len(hint) <= room:
+                line.append(hint, style="dim")
+                break
+        status.update(line)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_status)  # once the status line has its new width
 
     def action_forward(self) -> None:
         self.position = min(self.total, self.position + 1)

@@ -15,6 +15,8 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Static
 
@@ -42,6 +44,37 @@ def parse_param(original: Any, text: str) -> Any:
     return text
 
 
+class RuleToggle(Checkbox):
+    """A rule's on/off box that reads without colour: `✓` inside when the rule is on, blank when off.
+
+    Textual's checkbox draws the same `X` either way and tells on from off by colour alone,
+    which a colour-blind curator or a terminal under NO_COLOR cannot see.
+    """
+
+    ON_MARK = "✓"
+    OFF_MARK = " "
+
+    @property
+    def _button(self) -> Content:
+        self.BUTTON_INNER = self.ON_MARK if self.value else self.OFF_MARK
+        return super()._button
+
+    def _title_lines(self, width: int) -> list[Content]:
+        """The title wrapped at words to the room beside the box (Textual's toggles cut it at the edge)."""
+        label = self._label.pad(1, 1).stylize_before(self.get_visual_style("toggle--label"))
+        room = max(1, width - len(self.BUTTON_LEFT + self.BUTTON_INNER + self.BUTTON_RIGHT))
+        return label.wrap(room) or [Content("")]
+
+    def render(self) -> Content:
+        button = self._button
+        lines = self._title_lines(self.content_region.width or self.size.width)
+        indent = Content(" " * (button.cell_length + 1))  # under the title, past its leading space
+        return Content("\n").join([button + lines[0], *(indent + line for line in lines[1:])])
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._title_lines(width))
+
+
 class RuleRow(Vertical):
     """One rule: a checkbox with its title, then one input per parameter."""
 
@@ -50,7 +83,7 @@ class RuleRow(Vertical):
         self.rule = rule
 
     def compose(self) -> ComposeResult:
-        yield Checkbox(Text(clean(self.rule.title)), self.rule.enabled, tooltip=clean(self.rule.description))
+        yield RuleToggle(Text(clean(self.rule.title)), self.rule.enabled, tooltip=clean(self.rule.description))
         for name, value in self.rule.params.items():
             with Horizontal(classes="rule-param"):
                 yield Label(Text(clean(name)), classes="rule-param-name")

@@ -36,6 +36,11 @@ def backend_label(backends: dict[str, str]) -> str:
     return " · ".join(f"{backend}: {','.join(roles)}" for backend, roles in groups.items())
 
 
+def _joined(parts: list[str], of: int) -> str:
+    """`parts` as the status line shows them after the state; `…` stands for the `of - len(parts)` left out."""
+    return "  " + " · ".join(parts) + (" · …" if len(parts) < of else "")
+
+
 class StatusLine(Static):
     """One line about the session; the screen calls `show` after every change."""
 
@@ -43,6 +48,7 @@ class StatusLine(Static):
         super().__init__(id=id)
         # (session id, messages counted, tool steps, rule violations, id of the last message counted)
         self._counted: tuple[str, int, int, int, int] = ("", 0, 0, 0, 0)
+        self._shown: tuple[str, list[str]] = ("", [])  # the state and the parts last shown
 
     def _counts(self, session: Session) -> tuple[int, int]:
         """(tool-calling assistant messages, rule violations), counted incrementally as the transcript grows."""
@@ -78,7 +84,21 @@ class StatusLine(Static):
             str(config.execution),
             backend_label(backends),
         ]
+        self._shown = (reason, parts)
+        self._draw()
+
+    def _draw(self) -> None:
+        """The line at the current width: the parts that fit, each whole, then `…` for those left out."""
+        reason, parts = self._shown
         # the state first: it is what the curator looks for, and it survives a narrow terminal
         line = Text(f" {reason} ", style="reverse")
-        line.append("  " + " · ".join(parts))
+        room = self.content_region.width or self.app.size.width - 2
+        kept = list(parts)
+        while kept and len(line) + len(_joined(kept, len(parts))) > room:
+            kept.pop()
+        line.append(_joined(kept, len(parts)))
         self.update(line, layout=False)  # one line, always: no need to lay out the screen again
+
+    def on_resize(self) -> None:
+        if self._shown[1]:
+            self._draw()
