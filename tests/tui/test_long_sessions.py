@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 
 from _tui_helpers import main_screen
+from textual.app import App
 
 from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall
@@ -86,3 +87,21 @@ async def test_the_first_session_is_frozen_without_a_full_collection_and_a_switc
         gc.callbacks.remove(count)
         gc.enable()
         gc.unfreeze()
+
+
+async def test_an_opened_session_shows_its_last_messages_in_the_first_frame(make_app, sessions_dir, monkeypatch):
+    """Laying out only on `Resize` (sent after the first frame) painted a blank pane first."""
+    first_frame: list[str] = []
+    display = App._display
+
+    def probe(self, screen, renderable) -> None:  # Textual's, watched: what its first frame holds
+        if renderable is not None and not first_frame:
+            transcript = main_screen(self).transcript
+            first_frame.extend(transcript.render_line(y).text for y in range(transcript.size.height))
+        display(self, screen, renderable)
+
+    monkeypatch.setattr(App, "_display", probe)
+    app = make_app(workbench=_long_bench(sessions_dir, 800))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+    assert "answer 199" in " ".join(first_frame)
