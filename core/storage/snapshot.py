@@ -169,19 +169,68 @@ def loads(text: str, fmt: Format, source: str | os.PathLike[str] = "<string>") -
         SessionFileError: syntax error (with line and column), truncated file, missing or
             invalid field (with its path), or a schema version this build cannot read.
     """
+    if fmt == "json":
+        # in a JSON file a lone surrogate can only come from a `\\uD800`-`\\uDFFF` escape; without one
+        # there is nothing for `writable_data` to replace, and walking every string costs half of
+        # reading a session (a TOML file's free-form fields are JSON inside strings: always walked)
+        surrogates = _SURROGATE_ESCAPE.search(text) is not None
+        # likewise a schema `$ref`: in JSON without \u escapes the key can only be written `$ref`
+        refs = "$ref" in text or "\\u" in text
+        return _loads_flagged(text, fmt, source, surrogates, refs)
+    return _loads_flagged(text, fmt, source, True, True)
+
+
+def _loads_flagged(text: str, fmt: Format, source: str | os.PathLike[str], surrogates: bool, refs: bool) -> Session:
+    """`loads`, told whether the text may hold a lone surrogate escape or a `$ref` (see `loads`)."""
     if not text.strip():
         raise SessionFileError(f"{source}: file is empty; {_TRUNCATED_HINT}")
     data = _parse_json(text, source) if fmt == "json" else _parse_toml(text, source)
-    # in a JSON file a lone surrogate can only come from a `\\uD800`-`\\uDFFF` escape; without one
-    # there is nothing for `writable_data` to replace, and walking every string costs half of
-    # reading a session (a TOML file's free-form fields are JSON inside strings: always walked)
-    surrogates = fmt != "json" or _SURROGATE_ESCAPE.search(text) is not None
-    # likewise a schema `$ref`: in JSON without \u escapes the key can only be written `$ref`
-    refs = fmt != "json" or "$ref" in text or "\\u" in text
-    session = session_from_dict(data, source, may_hold_surrogates=surrogates, may_hold_refs=refs)
+    return _db_path_read(session_from_dict(data, source, may_hold_surrogates=surrogates, may_hold_refs=refs), source)
+
+
+def _db_path_read(session: Session, source: str | os.PathLike[str]) -> Session:
+    """The session with a `--db` path written relative to its file read against the file's folder."""
     if session.db_path and not str(source).startswith("<"):
         session.db_path = read_db_path(session.db_path, Path(source).parent)
     return session
+
+
+# what `dumps` writes first in a JSON file of this build's schema version
+_CURRENT_JSON_START = b'{\n  "schema_version": %d,' % SCHEMA_VERSION
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def loads_json_bytes(data: bytes, source: str | os.PathLike[str] = "<bytes>") -> Session:
+    """`loads` of a JSON session's UTF-8 bytes, as the file holds them (the faster way to read one).
+
+    A file as this build saves it (current schema version, no lone surrogate escape) is
+    validated straight from its bytes: no Python JSON tree is built, and the searches for
+    escapes run over bytes, not over a decoded string (which for text with any character past
+    U+00FF is several times slower). Anything else, and any file that fails, takes the path
+    `loads` takes, so the session and every error message are the same as `loads` gives.
+
+    Raises:
+        SessionFileError: as `loads`, and for bytes that are not UTF-8.
+    """
+    escape = data.find(b"\\u")  # most files have none: one search answers both questions then
+    surrogates = escape >= 0 and _SURROGATE_ESCAPE_BYTES.search(data, escape) is not None
+    refs = escape >= 0 or b"$ref" in data
+    if data.startswith(_CURRENT_JSON_START) and not surrogates:
+        try:
+            session = Session.model_validate_json(data)
+        except (ValueError, RecursionError):  # loads below names the problem, as it always has
+            session = None
+        # a later duplicate `schema_version` key wins in JSON: then the migrations must run
+        if session is not None and session.schema_version == SCHEMA_VERSION:
+            _refuse_unsafe_parts(session, source, refs)
+            return _db_path_read(session, source)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SessionFileError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+    if "\r" in text:  # as `read_text` gives it (universal newlines), so positions in messages agree
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _loads_flagged(text, "json", source, surrogates, refs)
 
 
 def session_from_dict(
@@ -311,6 +360,8 @@ def load_session(path: str | os.PathLike[str]) -> Session:
         SessionFileError: missing, unreadable or invalid file (see `loads`).
     """
     fmt = format_for(path)
+    if fmt == "json":
+        return loads_json_bytes(read_bytes(path), source=path)
     return loads(read_text(path), fmt, source=path)
 
 
@@ -318,12 +369,24 @@ def read_text(path: str | os.PathLike[str]) -> str:
     """Read a UTF-8 file, turning OS and decoding errors into `SessionFileError`."""
     try:
         return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SessionFileError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
         raise SessionFileError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
-        raise SessionFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise _read_problem(path, exc) from None
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """Read a file's bytes, turning OS errors into `SessionFileError`."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise _read_problem(path, exc) from None
+
+
+def _read_problem(path: str | os.PathLike[str], exc: OSError) -> SessionFileError:
+    if isinstance(exc, FileNotFoundError):
+        return SessionFileError(f"{path}: no such file")
+    return SessionFileError(f"{path}: cannot read: {exc.strerror or exc}")
 
 
 @contextlib.contextmanager

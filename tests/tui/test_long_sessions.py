@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+
 from _tui_helpers import main_screen
+from textual.app import App
 
 from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall
@@ -59,3 +62,46 @@ async def test_a_long_session_renders_one_screenful_to_open_and_the_rest_as_it_s
         selected = transcript.selected
         assert selected is not None and entries[selected].strips is not None
         assert f"{selected} " in " ".join(_painted(transcript))
+
+
+async def test_the_first_session_is_frozen_without_a_full_collection_and_a_switch_collects(make_app, sessions_dir):
+    """A full collection at opening walks the whole heap while the first screen paints (~0.1 s at 2,000 messages)."""
+    collections: list[int] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    first = _long_bench(sessions_dir, 400)
+    app = make_app(workbench=first)
+    gc.disable()  # only the screen's own collections are counted
+    gc.callbacks.append(count)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert collections == [] and gc.get_freeze_count() > 0
+            main_screen(app).attach(LiveSession.new(sessions_dir, seed=2))  # the old session may be freed
+            await pilot.pause()
+            assert collections == [2]
+    finally:
+        gc.callbacks.remove(count)
+        gc.enable()
+        gc.unfreeze()
+
+
+async def test_an_opened_session_shows_its_last_messages_in_the_first_frame(make_app, sessions_dir, monkeypatch):
+    """Laying out only on `Resize` (sent after the first frame) painted a blank pane first."""
+    first_frame: list[str] = []
+    display = App._display
+
+    def probe(self, screen, renderable) -> None:  # Textual's, watched: what its first frame holds
+        if renderable is not None and not first_frame:
+            transcript = main_screen(self).transcript
+            first_frame.extend(transcript.render_line(y).text for y in range(transcript.size.height))
+        display(self, screen, renderable)
+
+    monkeypatch.setattr(App, "_display", probe)
+    app = make_app(workbench=_long_bench(sessions_dir, 800))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+    assert "answer 199" in " ".join(first_frame)

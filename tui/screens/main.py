@@ -113,7 +113,8 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         """Show `bench` (closing the previous workbench if it is another one)."""
         if self._unsubscribe is not None:
             self._unsubscribe()
-        if bench is not self.bench:
+        switching = bench is not self.bench
+        if switching:
             self.workers.cancel_group(self, ENGINE)
             self.bench.close()
             self.run_worker(self.bench.close_backends(), group="close", exit_on_error=False)
@@ -127,7 +128,7 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
         self.query_one(RulesPane).show_rules(session.config.rules, rules, errors)
         self.reset_rule_baseline()
         self.state = "ready"
-        self.call_after_refresh(self._settle_heap)  # after the transcript has painted its lines
+        self.call_after_refresh(self._settle_heap, switching)  # after the transcript has painted its lines
         for warning in bench.warnings:
             self.notify(warning, title="Opened with a notice", severity="warning", timeout=8)
         if session.finish_detail:
@@ -155,16 +156,19 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
             )
 
     @staticmethod
-    def _settle_heap() -> None:
+    def _settle_heap(switched: bool) -> None:
         """Move the loaded session out of the collector's way.
 
         A big session is hundreds of thousands of long-lived objects; every full collection
         walks them all (100-300 ms with 2,000 messages), which shows up as a stalled frame
-        while auto-running. Freezing them after a collection keeps full collections cheap;
-        switching sessions unfreezes first so the old session can still be freed.
+        while auto-running. Freezing them keeps full collections cheap. Switching sessions
+        unfreezes and collects first so the old session can be freed; the first session
+        is frozen as it is (a collection then would walk the whole heap, at the moment the
+        first screen is being painted, to free little more than start-up leftovers).
         """
-        gc.unfreeze()
-        gc.collect()
+        if switched:
+            gc.unfreeze()
+            gc.collect()
         gc.freeze()
 
     def update_status(self) -> None:

@@ -334,6 +334,18 @@ class Transcript(ScrollView, can_focus=True, inherit_bindings=False):
         self.set_reactive(Transcript.virtual_size, size)
         self._scroll_update(size)  # pinned Textual 8.2.8: updates the scrollbar's window
 
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        """Lay out as soon as the width is known, so the frame being composed already shows messages.
+
+        Textual sizes a widget during the screen's layout pass and paints it in the same
+        frame, but sends `Resize` only afterwards: laying out on `Resize` alone leaves the
+        first frame of an opened session blank and shows the messages one frame later.
+        """
+        resized = super()._size_updated(size, virtual_size, container_size, layout)
+        if self._entries and self.scrollable_content_region.width not in (self._width, 0):
+            self._relayout()
+        return resized
+
     def on_resize(self, event: events.Resize) -> None:
         self._relayout()
 

@@ -8,6 +8,7 @@ typed values when no phrasing matches exactly.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections.abc import Callable
@@ -282,7 +283,7 @@ class RequestParser:
 
     def __init__(self, pack: DomainPack) -> None:
         self.pack = pack
-        self._patterns: list[tuple[Intent, re.Pattern[str]]] = []
+        self._sources: list[tuple[Intent, str]] = []  # compiled on the first parse: see `_patterns`
         # a word every match of a pattern contains (lower case), to skip patterns that cannot match
         self._anchors: list[str] = []
         # parses of texts without spoken references, by text: a turn is read again on later turns
@@ -294,12 +295,18 @@ class RequestParser:
         for intent in pack.intents:
             self.phrasings[intent.name] = expanded_phrasings(intent.phrasings)
             for phrasing in self.phrasings[intent.name]:
-                self._patterns.append((intent, _compile(phrasing, intent.slots)))
+                self._sources.append((intent, phrasing))
                 self._anchors.append(_anchor(phrasing))
                 for _, slot in referable(phrasing, intent.slots):
                     spoken = with_reference(phrasing, slot, "{" + _REF_PREFIX + slot + "}")
-                    self._patterns.append((intent, _compile(spoken, intent.slots)))
+                    self._sources.append((intent, spoken))
                     self._anchors.append(_anchor(spoken))
+
+    @functools.cached_property
+    def _patterns(self) -> list[tuple[Intent, re.Pattern[str]]]:
+        """Every phrasing as a pattern, compiled when first needed: ~160 of them take 50-100 ms, which
+        opening a saved session in the TUI would otherwise pay before its first frame."""
+        return [(intent, _compile(phrasing, intent.slots)) for intent, phrasing in self._sources]
 
     def parse(self, text: str, resolve: Callable[[str], object | None] | None = None) -> list[Request]:
         """Every request in `text`, in order, non-overlapping (longest match wins).
