@@ -290,7 +290,8 @@ def _stated_fields(line: str, fields: list[str]) -> list[tuple[str, str, str | N
                 continue
             out.append((name, value.strip().strip("'\""), ref.strip() if ref else None))
         if spans:  # the matches masked, as `pattern.sub` would replace them (nothing where none matched)
-            pieces, at = [], 0
+            pieces: list[str] = []
+            at = 0
             for start, end in spans:
                 pieces += (masked[at:start], "\0" * (end - start))
                 at = end
