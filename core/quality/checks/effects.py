@@ -30,6 +30,8 @@ _WRITE_WORDS = re.compile(
     re.IGNORECASE,
 )
 
+_WORD = re.compile(r"\w+")
+
 
 def check_effects(view: SessionView) -> list[Finding]:
     findings: list[Finding] = []
@@ -73,7 +75,7 @@ def _values(subtask: Subtask) -> list[Any]:
 
 def _is_write(session: Any, task: Task, index: int, subtask: Subtask) -> bool:
     if len(task.rubric) == len(task.subtasks):
-        words = set(re.findall(r"\w+", task.rubric[index]))
+        words = set(_WORD.findall(task.rubric[index]))
         named = [spec for spec in session.tools if spec.name in words]
         if named:
             return any(spec.writes for spec in named)
@@ -148,6 +150,7 @@ def _in_database(view: SessionView, applied: dict[str, CallView]) -> list[Findin
         env = SqlEnvironment(base_image(view.session))
     except TurnloomError as exc:
         return findings + [Finding("effects", (0,), f"the database cannot be rebuilt: {exc}")]
+    tables: list[str] | None = None
     try:
         for record in view.session.write_log:
             try:
@@ -157,7 +160,9 @@ def _in_database(view: SessionView, applied: dict[str, CallView]) -> list[Findin
                 break
             served = applied.get(record.tool_call_id)
             if served is not None:
-                problem = _state_problem(env, served)
+                if tables is None:
+                    tables = env.table_names()  # a logged write can create no table (the authorizer)
+                problem = _state_problem(env, served, tables)
                 if problem:
                     findings.append(Finding("effects", (served.result_index,), problem))
     finally:
@@ -165,11 +170,11 @@ def _in_database(view: SessionView, applied: dict[str, CallView]) -> list[Findin
     return findings
 
 
-def _state_problem(env: SqlEnvironment, call: CallView) -> str | None:
+def _state_problem(env: SqlEnvironment, call: CallView, tables: list[str]) -> str | None:
     intent, key = call.intent, call.record_key()
     if intent is None or key is None or not re.fullmatch(r"\w+", key[0]):
         return None
-    table = next((t for t in env.table_names() if singular(t.lower()) == intent.table), None)
+    table = next((t for t in tables if singular(t.lower()) == intent.table), None)
     if table is None:
         return None
     rows = env.query(f'SELECT * FROM "{table}" WHERE "{key[0]}" = :key', {"key": key[1]})

@@ -166,8 +166,11 @@ def _contradictions(index: int, text: str, records: list[_Record]) -> list[Findi
             )
             if not about:
                 continue
-            known = [v for r in about for v in r.allowed(name)] + index_of.aggregates(name)
-            if known and not any(_agrees(stated, v) for v in known):
+            allowed = [v for r in about for v in r.allowed(name)]
+            # a summary's values are looked at only when no value of the records agrees
+            agrees = any(_agrees(stated, v) for v in allowed)
+            known = allowed if agrees else allowed + index_of.aggregates(name)
+            if known and not (agrees or any(_agrees(stated, v) for v in known[len(allowed) :])):
                 findings.append(
                     Finding(
                         "text_consistent",

@@ -103,10 +103,10 @@ class CallView:
         if not self.records() and self.value is not None and not isinstance(self.value, (dict, list)):
             return frozenset({shown(self.value).lower()})
         values = {
-            shown(v).lower()
+            text.lower()
             for row in self.records()
             for v in row.values()
-            if v is not None and not isinstance(v, (dict, list)) and len(shown(v)) > 1
+            if v is not None and not isinstance(v, (dict, list)) and len(text := shown(v)) > 1
         }
         # a total reads with its measure: total_goals 0 is stated by "no goals", 8 by "8 goals"
         for row in self.records():
