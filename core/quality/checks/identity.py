@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from typing import Any
@@ -58,15 +59,12 @@ def check_identity(view: SessionView) -> list[Finding]:
             )
     mine = {table: {shown(v) for v, _ in seen} for table, seen in ids.items()}
     for turn in view.user_turns():
-        claims = [
-            sentence
-            for sentence in _SENTENCE.split(view.messages[turn].text)
-            if _MINE.search(_NOT_MINE.sub("", sentence))
-        ]
+        sentences = _SENTENCE.split(view.messages[turn].text)
+        claims = [sentence for sentence in sentences if _MINE.search(_NOT_MINE.sub("", sentence))]
         if not claims:
             continue
         start, end = view.exchange(turn)
-        others = [t for t in _SENTENCE.split(view.messages[turn].text) if t not in claims]
+        others = [t for t in sentences if t not in claims]
         derived: set[str] = set()  # values found through a request another sentence made (a doctor's id by name)
         for call in view.calls_between(start, end):
             if not call.ok or call.writes:
@@ -164,7 +162,7 @@ def _user_ids(view: SessionView, people: set[str]) -> dict[str, list[tuple[Any, 
         for clause in _YOU.findall(task.goal):
             emails.update(_EMAIL.findall(clause))
             for table in people:
-                for number in re.findall(rf"\b{table}\s*#?(\d+)\b", clause, re.IGNORECASE):
+                for number in _numbered(table).findall(clause):
                     ids[table].append((int(number), task.introduced_at))
     for call in view.calls:
         if not call.ok or call.writes:
@@ -176,6 +174,12 @@ def _user_ids(view: SessionView, people: set[str]) -> dict[str, list[tuple[Any, 
             if (call.table, shown(call.value["id"])) not in new_records:
                 ids[call.table].append((call.value["id"], call.result_index))
     return ids
+
+
+@functools.lru_cache(maxsize=256)
+def _numbered(table: str) -> re.Pattern[str]:
+    """ "customer 16", "patient #6": the table's name and a number."""
+    return re.compile(rf"\b{table}\s*#?(\d+)\b", re.IGNORECASE)
 
 
 def _created_records(view: SessionView) -> list[Finding]:

@@ -359,6 +359,8 @@ def same_value(a: Any, b: Any) -> bool:
 
 def shown(value: Any) -> str:
     """A value as a message would show it."""
+    if type(value) is str:  # most values: nothing to convert
+        return value
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
