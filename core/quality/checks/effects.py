@@ -37,13 +37,16 @@ def check_effects(view: SessionView) -> list[Finding]:
     findings: list[Finding] = []
     session = view.session
     applied: dict[str, CallView] = {}  # call id -> the write that serves a write subtask
+    writes: dict[str, bool] = {}
+    for spec in session.tools:
+        writes[spec.name] = writes.get(spec.name, False) or spec.writes
     for t, task in enumerate(session.tasks):
         start, end = view.task_window(t)
         calls = [c for c in view.calls_between(start, end) if c.ok]
         for s, subtask in enumerate(task.subtasks):
             label = f"task {t + 1} subtask {s + 1} ({subtask.description})"
             values = _values(subtask)
-            if _is_write(session, task, s, subtask):
+            if _is_write(session, task, s, subtask, writes):
                 write = next(
                     (
                         c
@@ -73,12 +76,12 @@ def _values(subtask: Subtask) -> list[Any]:
     return [v for v in subtask.slots.values() if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
 
 
-def _is_write(session: Any, task: Task, index: int, subtask: Subtask) -> bool:
+def _is_write(session: Any, task: Task, index: int, subtask: Subtask, writes: dict[str, bool]) -> bool:
+    """`writes`: tool name -> whether some tool of that name writes (names can repeat in a hand-made file)."""
     if len(task.rubric) == len(task.subtasks):
-        words = set(_WORD.findall(task.rubric[index]))
-        named = [spec for spec in session.tools if spec.name in words]
+        named = [writes[word] for word in set(_WORD.findall(task.rubric[index])) if word in writes]
         if named:
-            return any(spec.writes for spec in named)
+            return any(named)
     if any(name.startswith("new_") for name in subtask.slots):
         return True
     return bool(_WRITE_WORDS.match(subtask.description.strip()))

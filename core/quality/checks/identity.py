@@ -27,6 +27,7 @@ _MINE = re.compile(r"\b(my|mine|I have|I booked|I ordered)\b", re.IGNORECASE)
 _SELF = re.compile(
     r"\b(?:I'm|I am|my name is|I manage|I run|I own|I represent)\s+([A-Z][\w'-]*(?:[ \t]+(?:[A-Z][\w'-]*|\d+\b))*)"
 )
+_SELF_OPENINGS = ("I'm", "I am", "my name is", "I manage", "I run", "I own", "I represent")
 # who the goal says the user is: "You are Ana Lopez (ana@x.com)", "You (555-0101, subscriber 4)",
 # "You are passenger 7 and want ...", "You manage Faro Mariners (club 3)": the name and its parentheses only
 _YOU = re.compile(
@@ -153,9 +154,11 @@ def _person_tables(view: SessionView) -> set[str]:
 def _user_ids(view: SessionView, people: set[str]) -> dict[str, list[tuple[Any, int]]]:
     """Person table -> (the user's id there, the message that shows it) for every sign of who the user is."""
     said = " ".join(m.text for m in view.messages if m.role is Role.USER)
-    emails = set(_EMAIL.findall(said))
+    # each pattern is tried at every character: a text without an "@" (or an "I'm ...") has no match to find
+    emails = set(_EMAIL.findall(said)) if "@" in said else set()
     # names the user gives as their own ("I'm Ana Lopez", "I manage Faro Mariners") identify them too
-    emails.update(name.strip().rstrip(".") for name in _SELF.findall(said))
+    if any(opening in said for opening in _SELF_OPENINGS):
+        emails.update(name.strip().rstrip(".") for name in _SELF.findall(said))
     ids: dict[str, list[tuple[Any, int]]] = defaultdict(list)
     new_emails, new_records = _created(view)
     for task in view.session.tasks:
