@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from turnloom.core.models import ChatMessage, Role
@@ -35,12 +36,16 @@ def stated_values(text: str) -> list[str]:
     return [value.rstrip(".") for value in (_VALUE if "@" in text else _NO_EMAIL).findall(text)]
 
 
-def ungrounded_values(messages: list[ChatMessage], tool_results_only: bool = False) -> list[UngroundedValue]:
+def ungrounded_values(
+    messages: list[ChatMessage], tool_results_only: bool = False, listed: Mapping[int, int] | None = None
+) -> list[UngroundedValue]:
     """Values in assistant text that no earlier tool result (or user message) contains.
 
     Args:
         tool_results_only: count only tool calls and their results as evidence, not what the user
             said: an id the assistant looked up ("player 27") is grounded by its own call.
+        listed: message index -> how many rows that tool result's JSON array holds, for results
+            the caller has parsed already (the others are parsed here).
     """
     sources = (Role.TOOL,) if tool_results_only else (Role.TOOL, Role.USER, Role.SYSTEM)
     evidence = _Evidence()
@@ -48,13 +53,19 @@ def ungrounded_values(messages: list[ChatMessage], tool_results_only: bool = Fal
     for index, message in enumerate(messages):
         if message.role in sources:
             evidence.add(message.content or "")
-            if message.role is Role.TOOL and (count := _rows_listed(message.content)) is not None:
+            if message.role is Role.TOOL and (count := _listed(index, message.content, listed)) is not None:
                 evidence.tokens.add(str(count))  # "3 appointments match" counts the rows a result listed
         if message.role is Role.ASSISTANT and message.tool_calls:
             evidence.add("\n".join(call.arguments for call in message.tool_calls))
         elif message.role is Role.ASSISTANT and message.content:
             problems += [UngroundedValue(index, v) for v in stated_values(message.content) if not evidence.holds(v)]
     return problems
+
+
+def _listed(index: int, content: str | None, listed: Mapping[int, int] | None) -> int | None:
+    if listed is not None and index in listed:
+        return listed[index]
+    return _rows_listed(content)
 
 
 def _rows_listed(content: str | None) -> int | None:

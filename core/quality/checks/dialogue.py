@@ -60,7 +60,9 @@ def check_tool_errors(view: SessionView) -> list[Finding]:
 
 
 def check_grounding(view: SessionView) -> list[Finding]:
-    problems = ungrounded_values(view.messages)
+    # the results the view parsed already: a JSON array there is the one `ungrounded_values` would count
+    listed = {c.result_index: len(c.value) for c in view.calls if c.result_index >= 0 and isinstance(c.value, list)}
+    problems = ungrounded_values(view.messages, listed=listed)
     by_message: dict[int, list[str]] = {}
     for problem in problems:
         by_message.setdefault(problem.message_index, []).append(problem.value)

@@ -30,18 +30,23 @@ _WRITE_WORDS = re.compile(
     re.IGNORECASE,
 )
 
+_WORD = re.compile(r"\w+")
+
 
 def check_effects(view: SessionView) -> list[Finding]:
     findings: list[Finding] = []
     session = view.session
     applied: dict[str, CallView] = {}  # call id -> the write that serves a write subtask
+    writes: dict[str, bool] = {}
+    for spec in session.tools:
+        writes[spec.name] = writes.get(spec.name, False) or spec.writes
     for t, task in enumerate(session.tasks):
         start, end = view.task_window(t)
         calls = [c for c in view.calls_between(start, end) if c.ok]
         for s, subtask in enumerate(task.subtasks):
             label = f"task {t + 1} subtask {s + 1} ({subtask.description})"
             values = _values(subtask)
-            if _is_write(session, task, s, subtask):
+            if _is_write(session, task, s, subtask, writes):
                 write = next(
                     (
                         c
@@ -71,12 +76,12 @@ def _values(subtask: Subtask) -> list[Any]:
     return [v for v in subtask.slots.values() if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
 
 
-def _is_write(session: Any, task: Task, index: int, subtask: Subtask) -> bool:
+def _is_write(session: Any, task: Task, index: int, subtask: Subtask, writes: dict[str, bool]) -> bool:
+    """`writes`: tool name -> whether some tool of that name writes (names can repeat in a hand-made file)."""
     if len(task.rubric) == len(task.subtasks):
-        words = set(re.findall(r"\w+", task.rubric[index]))
-        named = [spec for spec in session.tools if spec.name in words]
+        named = [writes[word] for word in set(_WORD.findall(task.rubric[index])) if word in writes]
         if named:
-            return any(spec.writes for spec in named)
+            return any(named)
     if any(name.startswith("new_") for name in subtask.slots):
         return True
     return bool(_WRITE_WORDS.match(subtask.description.strip()))
@@ -148,6 +153,7 @@ def _in_database(view: SessionView, applied: dict[str, CallView]) -> list[Findin
         env = SqlEnvironment(base_image(view.session))
     except TurnloomError as exc:
         return findings + [Finding("effects", (0,), f"the database cannot be rebuilt: {exc}")]
+    tables: list[str] | None = None
     try:
         for record in view.session.write_log:
             try:
@@ -157,7 +163,9 @@ def _in_database(view: SessionView, applied: dict[str, CallView]) -> list[Findin
                 break
             served = applied.get(record.tool_call_id)
             if served is not None:
-                problem = _state_problem(env, served)
+                if tables is None:
+                    tables = env.table_names()  # a logged write can create no table (the authorizer)
+                problem = _state_problem(env, served, tables)
                 if problem:
                     findings.append(Finding("effects", (served.result_index,), problem))
     finally:
@@ -165,11 +173,11 @@ def _in_database(view: SessionView, applied: dict[str, CallView]) -> list[Findin
     return findings
 
 
-def _state_problem(env: SqlEnvironment, call: CallView) -> str | None:
+def _state_problem(env: SqlEnvironment, call: CallView, tables: list[str]) -> str | None:
     intent, key = call.intent, call.record_key()
     if intent is None or key is None or not re.fullmatch(r"\w+", key[0]):
         return None
-    table = next((t for t in env.table_names() if singular(t.lower()) == intent.table), None)
+    table = next((t for t in tables if singular(t.lower()) == intent.table), None)
     if table is None:
         return None
     rows = env.query(f'SELECT * FROM "{table}" WHERE "{key[0]}" = :key', {"key": key[1]})

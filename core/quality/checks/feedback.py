@@ -130,8 +130,8 @@ def check_reask(view: SessionView) -> list[Finding]:
             if call.ok and call.writes:
                 for signature in [s for s, c in answered.items() if c.table == call.table]:
                     del answered[signature]
-            elif call.ok and not call.empty and _stated_after(view, call, end):
-                answered.setdefault(call.signature, call)
+            elif call.ok and not call.empty and call.signature not in answered and _stated_after(view, call, end):
+                answered[call.signature] = call  # the first answer stays: a repeat of it is the re-ask
     return findings
 
 

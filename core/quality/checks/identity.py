@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from typing import Any
@@ -26,6 +27,7 @@ _MINE = re.compile(r"\b(my|mine|I have|I booked|I ordered)\b", re.IGNORECASE)
 _SELF = re.compile(
     r"\b(?:I'm|I am|my name is|I manage|I run|I own|I represent)\s+([A-Z][\w'-]*(?:[ \t]+(?:[A-Z][\w'-]*|\d+\b))*)"
 )
+_SELF_OPENINGS = ("I'm", "I am", "my name is", "I manage", "I run", "I own", "I represent")
 # who the goal says the user is: "You are Ana Lopez (ana@x.com)", "You (555-0101, subscriber 4)",
 # "You are passenger 7 and want ...", "You manage Faro Mariners (club 3)": the name and its parentheses only
 _YOU = re.compile(
@@ -58,15 +60,12 @@ def check_identity(view: SessionView) -> list[Finding]:
             )
     mine = {table: {shown(v) for v, _ in seen} for table, seen in ids.items()}
     for turn in view.user_turns():
-        claims = [
-            sentence
-            for sentence in _SENTENCE.split(view.messages[turn].text)
-            if _MINE.search(_NOT_MINE.sub("", sentence))
-        ]
+        sentences = _SENTENCE.split(view.messages[turn].text)
+        claims = [sentence for sentence in sentences if _MINE.search(_NOT_MINE.sub("", sentence))]
         if not claims:
             continue
         start, end = view.exchange(turn)
-        others = [t for t in _SENTENCE.split(view.messages[turn].text) if t not in claims]
+        others = [t for t in sentences if t not in claims]
         derived: set[str] = set()  # values found through a request another sentence made (a doctor's id by name)
         for call in view.calls_between(start, end):
             if not call.ok or call.writes:
@@ -155,16 +154,18 @@ def _person_tables(view: SessionView) -> set[str]:
 def _user_ids(view: SessionView, people: set[str]) -> dict[str, list[tuple[Any, int]]]:
     """Person table -> (the user's id there, the message that shows it) for every sign of who the user is."""
     said = " ".join(m.text for m in view.messages if m.role is Role.USER)
-    emails = set(_EMAIL.findall(said))
+    # each pattern is tried at every character: a text without an "@" (or an "I'm ...") has no match to find
+    emails = set(_EMAIL.findall(said)) if "@" in said else set()
     # names the user gives as their own ("I'm Ana Lopez", "I manage Faro Mariners") identify them too
-    emails.update(name.strip().rstrip(".") for name in _SELF.findall(said))
+    if any(opening in said for opening in _SELF_OPENINGS):
+        emails.update(name.strip().rstrip(".") for name in _SELF.findall(said))
     ids: dict[str, list[tuple[Any, int]]] = defaultdict(list)
     new_emails, new_records = _created(view)
     for task in view.session.tasks:
         for clause in _YOU.findall(task.goal):
             emails.update(_EMAIL.findall(clause))
             for table in people:
-                for number in re.findall(rf"\b{table}\s*#?(\d+)\b", clause, re.IGNORECASE):
+                for number in _numbered(table).findall(clause):
                     ids[table].append((int(number), task.introduced_at))
     for call in view.calls:
         if not call.ok or call.writes:
@@ -176,6 +177,12 @@ def _user_ids(view: SessionView, people: set[str]) -> dict[str, list[tuple[Any, 
             if (call.table, shown(call.value["id"])) not in new_records:
                 ids[call.table].append((call.value["id"], call.result_index))
     return ids
+
+
+@functools.lru_cache(maxsize=256)
+def _numbered(table: str) -> re.Pattern[str]:
+    """ "customer 16", "patient #6": the table's name and a number."""
+    return re.compile(rf"\b{table}\s*#?(\d+)\b", re.IGNORECASE)
 
 
 def _created_records(view: SessionView) -> list[Finding]:

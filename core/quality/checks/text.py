@@ -166,8 +166,11 @@ def _contradictions(index: int, text: str, records: list[_Record]) -> list[Findi
             )
             if not about:
                 continue
-            known = [v for r in about for v in r.allowed(name)] + index_of.aggregates(name)
-            if known and not any(_agrees(stated, v) for v in known):
+            allowed = [v for r in about for v in r.allowed(name)]
+            # a summary's values are looked at only when no value of the records agrees
+            agrees = any(_agrees(stated, v) for v in allowed)
+            known = allowed if agrees else allowed + index_of.aggregates(name)
+            if known and not (agrees or any(_agrees(stated, v) for v in known[len(allowed) :])):
                 findings.append(
                     Finding(
                         "text_consistent",
@@ -203,6 +206,11 @@ def _key(record: _Record) -> tuple[str, str]:
 
 def _left_out(index: int, text: str, records: list[_Record]) -> list[Finding]:
     findings: list[Finding] = []
+    # only a record with a status (a listed row), or a status, key field or date (a record reported
+    # alone), can miss one: the others need no look for the lines about them
+    judged = [r for r in records if not r.earlier and _has_key_fields(r)]
+    if not judged:
+        return findings
     lines = text.splitlines()
     naming: dict[tuple[str, str], list[str]] = {}  # (table, id) -> the lines that name it
     bare: dict[str, list[str]] = {}  # id -> the lines that name it as "ID 41"
@@ -214,9 +222,7 @@ def _left_out(index: int, text: str, records: list[_Record]) -> list[Finding]:
             bare.setdefault(number, []).append(line)
     named_lines = {line for group in (*naming.values(), *bare.values()) for line in group}
     summary: str | None = None
-    for record in records:
-        if record.earlier:
-            continue
+    for record in judged:
         row = record.row
         candidates: list[str] = []
         if "id" in row:
@@ -251,6 +257,13 @@ def _left_out(index: int, text: str, records: list[_Record]) -> list[Finding]:
     return findings
 
 
+def _has_key_fields(record: _Record) -> bool:
+    """Whether the record has a field `_left_out` asks a reply for: a status for a listed row; a status,
+    key field or date for a record reported alone."""
+    kinds = ("status",) if record.listed else ("status", "key", "date")
+    return any(v is not None and _kind(f) in kinds for f, v in record.row.items())
+
+
 @functools.lru_cache(maxsize=4096)
 def _kind(name: str) -> str:
     """What a field is to a reader: status, key (totals, prices), date, or other (ids are other)."""
@@ -271,17 +284,22 @@ def _stated_fields(line: str, fields: list[str]) -> list[tuple[str, str, str | N
     for name in fields:
         if _human(name) not in lowered:
             continue
-        pattern = _field_pattern(name)
-        matched = False
-        for match in pattern.finditer(masked):
-            matched = True
+        spans: list[tuple[int, int]] = []
+        for match in _field_pattern(name).finditer(masked):
+            spans.append(match.span())
             ref = match.group("ref")
             value = match.group("v") if ref is not None else match.group("v2")
             if value is None:
                 continue
             out.append((name, value.strip().strip("'\""), ref.strip() if ref else None))
-        if matched:  # nothing to mask where the field states nothing
-            masked = pattern.sub(lambda m: "\0" * len(m.group(0)), masked)
+        if spans:  # the matches masked, as `pattern.sub` would replace them (nothing where none matched)
+            pieces: list[str] = []
+            at = 0
+            for start, end in spans:
+                pieces += (masked[at:start], "\0" * (end - start))
+                at = end
+            pieces.append(masked[at:])
+            masked = "".join(pieces)
     return out
 
 

@@ -103,10 +103,10 @@ class CallView:
         if not self.records() and self.value is not None and not isinstance(self.value, (dict, list)):
             return frozenset({shown(self.value).lower()})
         values = {
-            shown(v).lower()
+            text.lower()
             for row in self.records()
             for v in row.values()
-            if v is not None and not isinstance(v, (dict, list)) and len(shown(v)) > 1
+            if v is not None and not isinstance(v, (dict, list)) and len(text := shown(v)) > 1
         }
         # a total reads with its measure: total_goals 0 is stated by "no goals", 8 by "8 goals"
         for row in self.records():
@@ -220,18 +220,30 @@ def singular(word: str) -> str:
 
 
 @dataclass
+class _ReplyScan:
+    """How far the replies after one call were read for its values (`SessionView.stated_after`)."""
+
+    values: frozenset[str]  # the result's values as shown, less those the call was asked with
+    scanned: int  # replies before this message index were read; none stated a value
+    found: int | None = None  # the first reply that states one
+
+
+@dataclass
 class SessionView:
     """The session's calls, user turns and texts, indexed once for every check."""
 
     session: Session
     live: bool = False  # just ended under the engine: the rule verdicts on its user turns are fresh
     calls: list[CallView] = field(default_factory=list)
-    _stated: dict[tuple[int, int], bool] = field(default_factory=dict, repr=False)
+    _stated: dict[int, _ReplyScan] = field(default_factory=dict, repr=False)
     _lowered: dict[int, str] = field(default_factory=dict, repr=False)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         by_id: dict[str, CallView] = {}
+        specs: dict[str, ToolSpec] = {}
+        for spec in reversed(self.session.tools):  # the first spec of a name wins, as in `Session.tool`
+            specs[spec.name] = spec
         for index, message in enumerate(self.session.messages):
             if message.role is Role.ASSISTANT:
                 for call in message.tool_calls:
@@ -239,7 +251,7 @@ class SessionView:
                         arguments = json.loads(call.arguments)
                     except json.JSONDecodeError:
                         arguments = {}
-                    view = CallView(index, -1, call.id, call.name, arguments, self.session.tool(call.name))
+                    view = CallView(index, -1, call.id, call.name, arguments, specs.get(call.name))
                     by_id[call.id] = view
                     self.calls.append(view)
             elif message.role is Role.TOOL and message.tool_call_id in by_id:
@@ -289,18 +301,24 @@ class SessionView:
         A value the call was asked with does not count: saying the email back is not answering
         "who is registered under this email?".
         """
-        key = (call.result_index, end)
-        known = self._stated.get(key)
-        if known is None:
+        # checks ask this with different ends (the exchange's, the task's): each call's replies are
+        # read once, in order, up to the first that states a value or the furthest end asked so far
+        scan = self._stated.get(call.result_index)
+        if scan is None:
             given = {shown(v).lower() for v in call.arguments.values() if not isinstance(v, (dict, list))}
-            values = call.shown_values - given
-            known = bool(values) and any(
-                # both in lower case already; a value not in the text at all needs no boundary look
-                any(v in text and stands_in(text, v) for v in values)
-                for text in map(self.lowered, self.replies_between(call.result_index + 1, end))
-            )
-            self._stated[key] = known
-        return known
+            scan = self._stated[call.result_index] = _ReplyScan(call.shown_values - given, call.result_index + 1)
+        if scan.found is not None:
+            return scan.found < end
+        if not scan.values or scan.scanned >= end:
+            return False
+        for reply in self.replies_between(scan.scanned, end):
+            text = self.lowered(reply)
+            # both in lower case already; a value not in the text at all needs no boundary look
+            if any(v in text and stands_in(text, v) for v in scan.values):
+                scan.found = reply
+                return True
+        scan.scanned = end
+        return False
 
     def memo(self, name: str, compute: Callable[[], Any]) -> Any:
         """What `compute` returns, computed once per view (a check another check builds on)."""
@@ -341,6 +359,8 @@ def same_value(a: Any, b: Any) -> bool:
 
 def shown(value: Any) -> str:
     """A value as a message would show it."""
+    if type(value) is str:  # most values: nothing to convert
+        return value
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -1,0 +1,116 @@
+"""The gate's shortcuts give the answers of the plain computations they replace.
+
+Speed work on the checks (issue 13's cost figure) reads each call's later replies once whatever
+end a check asks about, masks a field's matches without a second regex pass, counts listed rows
+from results the view parsed, and skips records that have no key field. Each is checked here
+against the plain computation on real offline dialogues (every domain, both executions and
+modes), in shuffled order where order could matter. bench/verdict_regression.py compares whole
+verdicts byte for byte over 2,372 sessions.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from turnloom.core.domains import pack_names
+from turnloom.core.lifecycle.dialogue import create_session, run_to_end
+from turnloom.core.models import Mode, Role, ToolExecution
+from turnloom.core.quality.checks import text
+from turnloom.core.quality.checks.view import SessionView, shown
+from turnloom.core.quality.grounding import stands_in, ungrounded_values
+
+
+@pytest.fixture(scope="module")
+def sessions():
+    out = []
+    for n, domain in enumerate(pack_names()):
+        for execution in ToolExecution:
+            for mode in Mode:
+                out.append(run_to_end(create_session(domain, mode=mode, execution=execution, seed=700 + n, tasks=3)))
+    return out
+
+
+def _stated_after_plainly(view: SessionView, call, end: int) -> bool:
+    given = {shown(v).lower() for v in call.arguments.values() if not isinstance(v, (dict, list))}
+    values = call.shown_values - given
+    return any(
+        any(stands_in(view.messages[i].text.lower(), v) for v in values)
+        for i in range(call.result_index + 1, end)
+        if view.messages[i].role is Role.ASSISTANT and view.messages[i].text.strip()
+    )
+
+
+def test_stated_after_answers_every_end_in_any_order_as_a_fresh_scan_does(sessions):
+    rng = random.Random(13)
+    asked = 0
+    for session in sessions:
+        view = SessionView(session)
+        questions = [(c, end) for c in view.calls if c.ok for end in range(c.result_index, len(session.messages) + 1)]
+        rng.shuffle(questions)
+        for call, end in questions:
+            assert view.stated_after(call, end) == _stated_after_plainly(view, call, end), (call.name, end)
+            asked += 1
+    assert asked > 1000
+
+
+def _stated_fields_plainly(line: str, fields: list[str]):
+    out, masked = [], line
+    for name in fields:
+        if text._human(name) not in line.lower():
+            continue
+        pattern = text._field_pattern(name)
+        for match in pattern.finditer(masked):
+            ref = match.group("ref")
+            value = match.group("v") if ref is not None else match.group("v2")
+            if value is not None:
+                out.append((name, value.strip().strip("'\""), ref.strip() if ref else None))
+        masked = pattern.sub(lambda m: "\0" * len(m.group(0)), masked)
+    return out
+
+
+def test_a_fields_matches_are_masked_as_a_substitution_masks_them(sessions):
+    lines = [
+        "Booking 2: status confirmed, status of booking 3 is cancelled; total 12.5 and total: 13",
+        "the status is paid, the status is paid, price 4 price 5",
+    ]
+    lines += [line for s in sessions for m in s.messages if m.role is Role.ASSISTANT for line in m.text.splitlines()]
+    fields = ["status", "total", "price", "departure_date", "base_fare", "email", "name", "seat", "cabin"]
+    fields.sort(key=lambda f: -len(f))
+    stated = 0
+    for line in lines:
+        expected = _stated_fields_plainly(line, fields)
+        assert text._stated_fields(line, fields) == expected, line
+        stated += len(expected)
+    assert stated > 50
+
+
+def test_grounding_counts_the_rows_the_view_parsed_as_it_counts_them_itself(sessions):
+    for session in sessions:
+        view = SessionView(session)
+        listed = {c.result_index: len(c.value) for c in view.calls if isinstance(c.value, list)}
+        assert listed or session.config.execution is ToolExecution.SIMULATED
+        assert ungrounded_values(session.messages, listed=listed) == ungrounded_values(session.messages)
+    # a count the caller gives is the one used: the shortcut is really taken
+    reply = next(i for i, m in enumerate(sessions[0].messages) if m.role is Role.TOOL and m.text.startswith("["))
+    assert ungrounded_values(sessions[0].messages[: reply + 1], listed={reply: 7}) == []
+
+
+def test_a_record_without_a_key_field_is_never_reported_as_missing_one():
+    # the early exit in `_left_out` is sound: with no status, key field or date there is nothing to miss
+    view_text = "Customer 4: name Ana Lopez, city Porto"
+    row = {"id": 4, "name": "Ana Lopez", "city": "Porto", "status": None}
+
+    class _Call:
+        result_index = 1
+        value = row
+
+    record = text._Record("customer", row, _Call(), listed=False)  # type: ignore[arg-type]
+    assert not text._has_key_fields(record)
+    assert text._left_out(2, view_text, [record]) == []
+    with_status = text._Record("customer", {**row, "status": "active"}, _Call(), listed=False)  # type: ignore[arg-type]
+    assert text._has_key_fields(with_status)
+    (finding,) = text._left_out(2, view_text, [with_status])
+    assert re.search(r"without its status \(active\)", finding.reason)
