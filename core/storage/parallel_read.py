@@ -44,7 +44,12 @@ def _work_on_chunk(
         if read.session is None:
             results.append(SessionResult(read.path, problem=read.problem or "cannot be read"))
         else:
-            results.append(SessionResult(read.path, work(read.path, read.session), warnings=list(read.warnings)))
+            try:
+                result = work(read.path, read.session)
+            except RecursionError:  # JSON in a message (a tool result) nested deeper than Python parses
+                results.append(SessionResult(read.path, problem="a message holds JSON nested too deeply to read"))
+                continue
+            results.append(SessionResult(read.path, result, warnings=list(read.warnings)))
     return results
 
 

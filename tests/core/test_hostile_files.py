@@ -306,3 +306,21 @@ def test_run_out_over_another_finished_session_is_refused_and_in_place_continuat
     assert main(["run", "--quiet", "--from", str(out), "--out", str(out)]) == 0
     assert load_session(out).messages[: len(kept.messages)] == kept.messages
     assert main(["run", "--quiet", "--from", str(out), "--at", "3", "--out", str(out)]) == 0
+
+
+def test_a_tool_result_of_deeply_nested_json_is_judged_not_a_crash(tmp_path: Path, monkeypatch, capsys):
+    """The file is fine (the nesting is inside a string); the quality checks parse it and must not crash."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--quiet", "--domain", "retail", "--seed", "3", "--tasks", "1", "--out", "s.session.json"]) == 0
+    session = load_session(tmp_path / "s.session.json")
+    deep = "[" * 100_000 + "]" * 100_000
+    next(m for m in session.messages if m.role.value == "tool").content = deep
+    session.verdict = None
+    save_session(session, tmp_path / "s.session.json")
+    capsys.readouterr()
+    assert main(["stats", "s.session.json", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["acceptance"]["failed_checks"] == {"readable": 1}
+    assert main(["export", "s.session.json", "--format", "hermes", "--out", "h.jsonl"]) == 2
+    assert "nested too deeply" in capsys.readouterr().err
+    assert main(["export", "s.session.json", "--format", "sharegpt", "--out", "s.jsonl"]) == 0

@@ -68,7 +68,9 @@ CHECKS: tuple[Check, ...] = (
 # from holding up `stats` over a whole corpus
 MAX_MESSAGES = 10_000
 LENGTH_CHECK = "length"
-CHECK_NAMES: tuple[str, ...] = (*(check.name for check in CHECKS), LENGTH_CHECK)
+# the finding of a transcript whose JSON the checks cannot parse (nested past the recursion limit)
+READABLE_CHECK = "readable"
+CHECK_NAMES: tuple[str, ...] = (*(check.name for check in CHECKS), LENGTH_CHECK, READABLE_CHECK)
 
 
 def run_checks(session: Session, *, live: bool = False, max_messages: int = MAX_MESSAGES) -> list[Finding]:
@@ -88,5 +90,8 @@ def run_checks(session: Session, *, live: bool = False, max_messages: int = MAX_
                 "(quality_max_messages in turnloom.toml): not judged",
             )
         ]
-    view = SessionView(session, live=live)
-    return [finding for check in CHECKS for finding in check.run(view)]
+    try:
+        view = SessionView(session, live=live)
+        return [finding for check in CHECKS for finding in check.run(view)]
+    except RecursionError:  # JSON in a message nested deeper than Python parses: nothing can be checked
+        return [Finding(READABLE_CHECK, (), "a message holds JSON nested too deeply to read: not judged")]
