@@ -9,6 +9,18 @@ latency per reply), maps the task, user and assistant roles to one profile whose
 Ideal = concurrency / (latency x requests per dialogue), as bench/generate_throughput.py.
 Then the same batch again with one endpoint killed (SIGKILL) once a quarter of the
 dialogues are done: every dialogue must finish, each seed exactly once. Medians of --runs.
+Each batch line also says how much CPU the client and the servers used per second of
+wall time: at 200 ms per reply and 256 in flight the client needs ~1,280 requests/s x its
+CPU per request, more than this loaded 2-core machine gives it.
+
+    python bench/endpoint_pool.py --pool-only [--endpoints 4] [--concurrency 256] [--rounds 20]
+
+isolates the pool from the dialogues: `--concurrency` lanes each send `--rounds` requests
+one after another through one `Endpoint` (the profile listing every URL, as generate uses
+it: its semaphore, encoding, the pool, the aiohttp wire, reply parsing), replaying the
+requests of a small batch run first. Ideal = concurrency / latency requests per second.
+Printed for the pool over `--endpoints` servers and for one server alone, with how many
+requests each URL took.
 """
 
 from __future__ import annotations
@@ -25,7 +37,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate_throughput import Sampler, start_server  # noqa: E402
+from generate_throughput import Sampler, cpu_now, cpu_seconds, start_server  # noqa: E402
 
 from turnloom.core.batch.executors import AsyncExecutor  # noqa: E402
 from turnloom.core.batch.manifest import BatchConfig, DialogueStatus, load_manifest  # noqa: E402
@@ -50,7 +62,9 @@ class KillAt(Sampler):
             self.killed_at = progress.done
 
 
-def run_batch(urls: list[str], concurrency: int, n: int, out: Path, victim=None) -> dict:
+def run_batch(
+    urls: list[str], concurrency: int, n: int, out: Path, victim=None, servers=(), processes: int | None = None
+) -> dict:
     from turnloom.core.players.setup import BackendSetup
 
     profile = Profile(base_urls=urls, model="fake", max_concurrency=concurrency, stream=False, timeout=5)
@@ -58,7 +72,7 @@ def run_batch(urls: list[str], concurrency: int, n: int, out: Path, victim=None)
     roles = {role: "fake" for role in ("task", "user", "assistant")}
     config = BatchConfig(domain="retail", tasks=1, roles=roles, profiles={"fake": {"base_url": urls[0]}})
     backends = BackendSetup.create(settings, record=out / EXCHANGE_LOG, batch=True)
-    executor = AsyncExecutor(concurrency, backends=backends)
+    executor = AsyncExecutor(concurrency, backends=backends, processes=processes)
     sampler = KillAt(victim, n // 4)
 
     async def go():
@@ -67,9 +81,12 @@ def run_batch(urls: list[str], concurrency: int, n: int, out: Path, victim=None)
         finally:
             await backends.aclose()
 
-    started = time.perf_counter()
+    server0 = sum(cpu_seconds(pid) for pid in servers)
+    cpu0, started = cpu_now(), time.perf_counter()
     report = asyncio.run(go())
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, cpu_now() - cpu0
+    # a killed server's CPU is gone with it: count the survivors' (the victim's share is missing)
+    server = sum(cpu_seconds(pid) for pid in servers if os.path.exists(f"/proc/{pid}")) - server0
     requests = len((out / EXCHANGE_LOG).read_bytes().splitlines())
     manifest = load_manifest(out)
     seeds = Counter(entry.seed for entry in manifest.dialogues)
@@ -81,6 +98,8 @@ def run_batch(urls: list[str], concurrency: int, n: int, out: Path, victim=None)
     keys = Counter(json.loads(line)["key"] for line in (out / EXCHANGE_LOG).read_text().splitlines())
     return {
         "wall": wall,
+        "cpu": cpu,
+        "server_cpu": server,
         "steady": sampler.steady_rate(n),
         "requests": requests,
         "n": n,
@@ -94,6 +113,82 @@ def run_batch(urls: list[str], concurrency: int, n: int, out: Path, victim=None)
     }
 
 
+def batch_requests(urls: list[str]) -> list:
+    """The requests of a small batch (every role, every step of a dialogue), to replay."""
+    from turnloom.core.endpoint.exchange import ChatRequest
+    from turnloom.core.endpoint.exchange_log import read_exchanges
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run_batch(urls, 32, 64, Path(tmp))
+        records = list(read_exchanges(Path(tmp) / EXCHANGE_LOG))
+    return [
+        ChatRequest(
+            role=r["role"],
+            messages=r["request"]["messages"],
+            tools=r["request"]["tools"],
+            schema=r["request"]["schema"],
+            seed=r["request"]["seed"],
+        )
+        for r in records
+    ]
+
+
+def pool_only(urls: list[str], requests: list, concurrency: int, rounds: int) -> dict:
+    """`concurrency` lanes of `rounds` requests each through one Endpoint over `urls`: wall, CPU, spread."""
+    from turnloom.core.endpoint.endpoint import Endpoint
+    from turnloom.core.endpoint.pool import EndpointPool
+
+    profile = Profile(base_urls=urls, model="fake", max_concurrency=concurrency, stream=False, timeout=5)
+    endpoint = Endpoint("fake", profile, batch=True)
+
+    async def go() -> dict:
+        async def lane(start: int) -> None:
+            for k in range(rounds):
+                await endpoint.chat(requests[(start + k * concurrency) % len(requests)])
+
+        await asyncio.gather(*(endpoint.chat(requests[i % len(requests)]) for i in range(concurrency)))  # connect
+        cpu0, started = cpu_now(), time.perf_counter()
+        await asyncio.gather(*(lane(i) for i in range(concurrency)))
+        wall, cpu = time.perf_counter() - started, cpu_now() - cpu0
+        wire = endpoint._wire
+        spread = [m["sent"] for m in wire.state()] if isinstance(wire, EndpointPool) else [concurrency * (rounds + 1)]
+        await endpoint.aclose()
+        return {"wall": wall, "cpu": cpu, "spread": spread}
+
+    return asyncio.run(go())
+
+
+def bench_pool_only(args) -> None:
+    sent = args.concurrency * args.rounds
+    ideal = args.concurrency / args.latency
+    print(
+        f"pool alone: {args.concurrency} lanes x {args.rounds} requests, latency {args.latency * 1000:.0f} ms, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, medians of {args.runs} runs; "
+        f"ideal {ideal:,.0f} requests/s"
+    )
+    for count in (args.endpoints, 1):
+        rows = []
+        for _ in range(args.runs):
+            servers = [start_server(args.latency) for _ in range(count)]
+            try:
+                urls = [url for _, url in servers]
+                requests = batch_requests(urls)
+                server0 = sum(cpu_seconds(proc.pid) for proc, _ in servers)
+                rows.append(pool_only(urls, requests, args.concurrency, args.rounds))
+                rows[-1]["server_cpu"] = sum(cpu_seconds(proc.pid) for proc, _ in servers) - server0
+            finally:
+                for proc, _ in servers:
+                    proc.kill()
+                    proc.wait()
+        rate = statistics.median(sent / r["wall"] for r in rows)
+        cpu = statistics.median(r["cpu"] / sent * 1000 for r in rows)
+        server = statistics.median(r["server_cpu"] / r["wall"] for r in rows)
+        print(
+            f"{count} endpoint{'s' if count > 1 else ' '} {rate:>8,.0f} requests/s ({rate / ideal:.1%} of ideal) · "
+            f"client {cpu:.2f} ms CPU/request · servers {server:.2f} cores · sent per URL {rows[0]['spread']}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoints", type=int, default=4)
@@ -102,7 +197,13 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-kill", action="store_true")
+    parser.add_argument("--processes", type=int, default=None, help="event loops (default: as generate picks)")
+    parser.add_argument("--pool-only", action="store_true", help="requests through the pool alone, no dialogues")
+    parser.add_argument("--rounds", type=int, default=20, help="--pool-only: requests per lane")
     args = parser.parse_args()
+    if args.pool_only:
+        bench_pool_only(args)
+        return
     n = args.concurrency * args.waves
     print(
         f"{args.endpoints} fake endpoints, latency {args.latency * 1000:.0f} ms, {os.cpu_count()} cores, "
@@ -115,7 +216,9 @@ def main() -> None:
             try:
                 with tempfile.TemporaryDirectory() as tmp:
                     victim = servers[-1][0] if kill else None
-                    rows.append(run_batch([url for _, url in servers], args.concurrency, n, Path(tmp), victim))
+                    urls = [url for _, url in servers]
+                    pids = [proc.pid for proc, _ in servers] if not kill else []
+                    rows.append(run_batch(urls, args.concurrency, n, Path(tmp), victim, pids, args.processes))
             finally:
                 for proc, _ in servers:
                     proc.kill()
@@ -129,6 +232,14 @@ def main() -> None:
             f"{label:<18} ideal {ideal:,.0f} dlg/min · whole batch {rate:,.0f} ({rate / ideal:.1%}) · "
             f"steady {steady:,.0f} ({steady / ideal:.1%}) · {per_dialogue:.2f} req/dlg"
         )
+        if not kill:  # CPU the batch needed per second of wall time, against the cores there are
+            client = statistics.median(r["cpu"] / r["wall"] for r in rows)
+            server = statistics.median(r["server_cpu"] / r["wall"] for r in rows)
+            per_request = statistics.median(r["cpu"] / r["requests"] * 1000 for r in rows)
+            print(
+                f"{'':<18} CPU: client {client:.2f} cores ({per_request:.2f} ms/request) · servers {server:.2f} "
+                f"cores · {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
+            )
         for r in rows:
             print(
                 f"  run: done {r['done']}/{r['n']}, finished sessions {r['finished']}, files {r['sessions']}, "
