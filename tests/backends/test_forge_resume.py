@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 
 import pytest
 from backend_support import write_config
+from fake_openai import FakeOpenAI
 
 from turnloom.core.cli import main
 from turnloom.core.tools.toolset import load_toolset
@@ -159,3 +163,25 @@ def test_generate_questions_file_options_that_cannot_work_are_usage_errors(fake,
     assert code == 2
     assert said in capsys.readouterr().err
     assert not fake.requests
+
+
+def test_a_forge_killed_mid_stage_resumes_from_the_last_request_it_saved(key, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with FakeOpenAI(latency=0.05) as server:
+        write_config(tmp_path, server)
+        command = [sys.executable, "-m", "turnloom.core", "forge", "--domain", "retail", "--execution", "simulated"]
+        command += ["--profile", "fake", "--questions", "6", "--out", "tools.json"]
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        progress = tmp_path / "tools.progress.json"
+        deadline = time.monotonic() + 60
+        while not (progress.exists() and json.loads(progress.read_text())["answered"] >= 2):
+            assert proc.poll() is None and time.monotonic() < deadline, "the forge saved no progress"
+            time.sleep(0.01)
+        proc.kill()
+        proc.wait(timeout=30)
+        answered = json.loads(progress.read_text())["answered"]  # written atomically: whole or not at all
+        assert answered < 6, "the forge got past the tool stage before the kill"
+        before = len(server.requests_of("forge_tools"))
+        assert main([*command[3:], "--questions-file", "tools.questions.json"]) == 0
+        assert len(server.requests_of("forge_tools")) - before == 6 - answered
+    assert len(load_toolset(tmp_path / "tools.json").questions) == 6
