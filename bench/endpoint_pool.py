@@ -39,7 +39,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate_throughput import ROOT, Sampler, cpu_now, cpu_seconds  # noqa: E402
+from generate_throughput import ROOT, Sampler, cpu_now, cpu_seconds, recorded_requests  # noqa: E402
 
 from turnloom.core.batch.executors import AsyncExecutor  # noqa: E402
 from turnloom.core.batch.manifest import BatchConfig, DialogueStatus, load_manifest  # noqa: E402
@@ -124,22 +124,9 @@ def run_batch(
 
 def batch_requests(urls: list[str]) -> list:
     """The requests of a small batch (every role, every step of a dialogue), to replay."""
-    from turnloom.core.endpoint.exchange import ChatRequest
-    from turnloom.core.endpoint.exchange_log import read_exchanges
-
     with tempfile.TemporaryDirectory() as tmp:
         run_batch(urls, 32, 64, Path(tmp))
-        records = list(read_exchanges(Path(tmp) / EXCHANGE_LOG))
-    return [
-        ChatRequest(
-            role=r["role"],
-            messages=r["request"]["messages"],
-            tools=r["request"]["tools"],
-            schema=r["request"]["schema"],
-            seed=r["request"]["seed"],
-        )
-        for r in records
-    ]
+        return recorded_requests(Path(tmp) / EXCHANGE_LOG)
 
 
 def pool_only(urls: list[str], requests: list, concurrency: int, seconds: float) -> dict:
