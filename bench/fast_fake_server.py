@@ -1,6 +1,6 @@
 """A lean OpenAI-compatible endpoint for throughput benchmarks: asyncio, keep-alive, fixed latency.
 
-    python bench/fast_fake_server.py [--latency 0.2] [--port 0]     prints its base URL
+    python bench/fast_fake_server.py [--latency 0.2] [--jitter 0] [--port 0]     prints its base URL
 
 `tests/backends/fake_openai.py` is the test server: a thread per connection,
 fault scripts, every request kept for inspection. At a thousand requests a
@@ -12,6 +12,11 @@ keep-alive, each reply written once, `loop.call_later` for the latency (no
 thread, no task per request). It serves `POST .../chat/completions` only, plain
 JSON or one-shot SSE, without fault injection; usage is estimated from the body
 size rather than by re-serialising the messages.
+
+`--jitter J` draws each reply's latency uniformly from latency x [1 - J, 1 + J] (same
+mean; seeded, so runs repeat). With a fixed latency, requests sent together come back
+together, so a client's CPU per reply, times the replies in one burst, is added to every
+round trip; a real model's replies vary in length and spread out.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import socket
 import sys
 from pathlib import Path
@@ -85,9 +91,11 @@ class Counter:
 class Connection(asyncio.Protocol):
     """One client connection: requests one after another, each answered after `latency`."""
 
-    def __init__(self, latency: float, counter: Counter) -> None:
+    def __init__(self, latency: float, counter: Counter, jitter: float = 0.0, rng: random.Random | None = None) -> None:
         self.latency = latency
         self.counter = counter
+        self.jitter = jitter
+        self.rng = rng or random.Random(0)
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
         self.loop = asyncio.get_running_loop()
@@ -126,10 +134,11 @@ class Connection(asyncio.Protocol):
         self.counter.value += 1
         body = json.loads(raw or b"{}")
         data = completion(body, len(raw), self.counter.value)
+        wait = self.latency * (1 + self.jitter * (2 * self.rng.random() - 1)) if self.jitter else self.latency
         if body.get("stream"):
-            self.loop.call_later(self.latency, self.send, 200, "text/event-stream", as_stream(data))
+            self.loop.call_later(wait, self.send, 200, "text/event-stream", as_stream(data))
         else:
-            self.loop.call_later(self.latency, self.send, 200, "application/json", json.dumps(data).encode())
+            self.loop.call_later(wait, self.send, 200, "application/json", json.dumps(data).encode())
 
     def send(self, status: int, kind: str, payload: bytes) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -142,11 +151,14 @@ class Connection(asyncio.Protocol):
         self.transport = None
 
 
-async def serve(latency: float, port: int = 0, ready: asyncio.Future | None = None) -> None:
+async def serve(latency: float, port: int = 0, ready: asyncio.Future | None = None, jitter: float = 0.0) -> None:
     """Serve on 127.0.0.1:`port` until cancelled; `ready` gets the base URL."""
     loop = asyncio.get_running_loop()
     counter = Counter()
-    server = await loop.create_server(lambda: Connection(latency, counter), "127.0.0.1", port, backlog=4096)
+    rng = random.Random(f"{port}:{latency}:{jitter}")
+    server = await loop.create_server(
+        lambda: Connection(latency, counter, jitter, rng), "127.0.0.1", port, backlog=4096
+    )
     url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1"
     if ready is not None:
         ready.set_result(url)
@@ -160,9 +172,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="lean fake OpenAI-compatible server (auto replies, fixed latency)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--jitter", type=float, default=0.0, help="latency x [1-J, 1+J], uniform (default 0)")
     args = parser.parse_args()
+    if not 0 <= args.jitter < 1:
+        parser.error("--jitter must be in [0, 1)")
     try:
-        asyncio.run(serve(args.latency, args.port))
+        asyncio.run(serve(args.latency, args.port, jitter=args.jitter))
     except KeyboardInterrupt:
         pass
 

@@ -193,15 +193,12 @@ class _NoFiles:
         return lambda *args, **kwargs: None
 
 
-def http_floor(base_url: str, out: Path, in_flight: int, rounds: int) -> float:
-    """Client CPU ms per `Endpoint.chat` alone, replaying the batch's own requests (from its exchange log)."""
-    from turnloom.core.cli.generate_cmd import EXCHANGE_LOG
-    from turnloom.core.endpoint.endpoint import Endpoint
+def recorded_requests(log: Path) -> list:
+    """The `ChatRequest`s of an exchange log, in order, to replay."""
     from turnloom.core.endpoint.exchange import ChatRequest
     from turnloom.core.endpoint.exchange_log import read_exchanges
 
-    records = list(read_exchanges(out / EXCHANGE_LOG))
-    requests = [
+    return [
         ChatRequest(
             role=r["role"],
             messages=r["request"]["messages"],
@@ -209,8 +206,16 @@ def http_floor(base_url: str, out: Path, in_flight: int, rounds: int) -> float:
             schema=r["request"]["schema"],
             seed=r["request"]["seed"],
         )
-        for r in records
+        for r in read_exchanges(log)
     ]
+
+
+def http_floor(base_url: str, out: Path, in_flight: int, rounds: int) -> float:
+    """Client CPU ms per `Endpoint.chat` alone, replaying the batch's own requests (from its exchange log)."""
+    from turnloom.core.cli.generate_cmd import EXCHANGE_LOG
+    from turnloom.core.endpoint.endpoint import Endpoint
+
+    requests = recorded_requests(out / EXCHANGE_LOG)
     endpoint = Endpoint(
         "fake",
         Profile(base_url=base_url, model="fake", api_key_env=None, max_concurrency=in_flight, stream=False),

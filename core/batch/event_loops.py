@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import gc
 import multiprocessing
 import os
-import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,11 +23,11 @@ from typing import TYPE_CHECKING
 
 from turnloom.core.batch.job import DialogueJob, DialogueOutcome, FileStop, SessionFactory, run_dialogue
 from turnloom.core.batch.manifest import BatchConfig, DialogueStatus
+from turnloom.core.batch.pool_worker import worker_init
 
 if TYPE_CHECKING:
     from turnloom.core.players.setup import BackendSpec
 
-_PR_SET_PDEATHSIG = 1  # prctl option: a signal to receive when the parent dies
 OnStart = Callable[[list[DialogueJob]], None]
 OnOutcome = Callable[[DialogueOutcome], None]
 
@@ -120,7 +118,7 @@ async def run_on_loops(
             ours, theirs = context.Pipe(duplex=True)
             process = context.Process(
                 target=_loop_worker,
-                args=(theirs, config_json, setup, prices, stop.path),
+                args=(theirs, os.getpid(), config_json, setup, prices, stop.path),
                 name="turnloom-loop",
                 daemon=True,
             )
@@ -146,7 +144,9 @@ async def run_on_loops(
             worker.conn.close()
 
 
-def _loop_worker(conn: Connection, config_json: str, setup: BackendSpec, prices: dict | None, stop_path: str) -> None:
+def _loop_worker(
+    conn: Connection, parent: int, config_json: str, setup: BackendSpec, prices: dict | None, stop_path: str
+) -> None:
     """A worker process: run the dialogues `conn` sends on one event loop; send back each outcome.
 
     When the loop is done, every file it wrote is closed (snapshots fsynced, journal and
@@ -155,7 +155,7 @@ def _loop_worker(conn: Connection, config_json: str, setup: BackendSpec, prices:
     (0.6 s while dialogues were still left for the cyclic collector), which the parent
     spent waiting in `join` before `generate` could return.
     """
-    worker_init()
+    worker_init(parent)
     with batch_collector():
         asyncio.run(_serve(conn, BatchConfig.model_validate_json(config_json), setup, prices, stop_path))
     sys.stdout.flush()
@@ -235,13 +235,3 @@ class MemoizedStop:
                 self._checked = now
                 self._set = self.stop.is_set()
         return self._set
-
-
-def worker_init() -> None:
-    """Set up a pool worker: Ctrl-C belongs to the parent, and the worker dies with it."""
-    # the parent owns Ctrl-C and tells workers to stop through the stop file
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        # a killed parent must not leave workers writing files a resumed run is writing too
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

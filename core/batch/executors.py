@@ -41,10 +41,10 @@ from turnloom.core.batch.event_loops import (
     OnStart,
     batch_collector,
     run_on_loops,
-    worker_init,
 )
 from turnloom.core.batch.job import DialogueJob, FileStop, SessionFactory, run_chunk, run_dialogue
 from turnloom.core.batch.manifest import BatchConfig
+from turnloom.core.batch.pool_worker import worker_init
 from turnloom.core.errors import UsageError
 
 if TYPE_CHECKING:
@@ -173,7 +173,9 @@ class ProcessExecutor:
 
     def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
-        return concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=context, initializer=worker_init)
+        return concurrent.futures.ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=worker_init, initargs=(os.getpid(),)
+        )
 
     async def run(
         self, config: BatchConfig, jobs: Iterable[DialogueJob], stop: FileStop, on_start: OnStart, on_outcome: OnOutcome

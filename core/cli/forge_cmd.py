@@ -24,6 +24,7 @@ from turnloom.core.cli.render import StageLines
 from turnloom.core.config import load_config
 from turnloom.core.errors import TurnloomError, UsageError
 from turnloom.core.models import RoleName, ToolExecution, ToolOrigin, ToolSpec
+from turnloom.core.players.forge_progress import ForgeCheckpoint, progress_path
 from turnloom.core.players.forging import Progress, ToolSource, forge_toolset, offline_toolset
 from turnloom.core.tools.derive import ForgeReport
 from turnloom.core.tools.question_list import load_questions, questions_path, save_questions
@@ -161,9 +162,13 @@ def handle(args: argparse.Namespace) -> int:
         if args.questions is not None and execution is ToolExecution.SQL:
             print("turnloom: note: --questions applies to simulated execution; ignored", file=sys.stderr)
         setup = BackendSetup.create(config, record=exchange_log_path(out), cache=args.cache or None)
-        saved = questions_path(out)
+        saved, progress = questions_path(out), ForgeCheckpoint(progress_path(out))
         if not args.questions_file and execution is ToolExecution.SIMULATED:
-            saved.unlink(missing_ok=True)  # only this run's question stage may leave one behind
+            # only this run's question stage may leave questions behind, and its progress builds on them
+            saved.unlink(missing_ok=True)
+            progress.clear()
+        elif execution is ToolExecution.SIMULATED:
+            progress.load()  # a damaged progress file stops the command before any token is spent
         try:
             toolset = forge_with(
                 setup,
@@ -176,14 +181,22 @@ def handle(args: argparse.Namespace) -> int:
                 seed_tools=args.seed_tools,
                 questions_file=args.questions_file,
                 questions_out=None if args.questions_file else saved,
+                checkpoint=progress if execution is ToolExecution.SIMULATED else None,
             )
         except TurnloomError as exc:
             if saved.exists() and not args.questions_file:
+                kept = f"{saved} and {progress.path}" if progress.path.exists() else str(saved)
                 raise type(exc)(
-                    f"{exc}\n  the questions were saved to {saved}; add --questions-file {saved} to resume from them"
+                    f"{exc}\n  what was made so far is in {kept}; add --questions-file {saved} to resume from there"
+                ) from exc
+            if progress.path.exists():
+                raise type(exc)(
+                    f"{exc}\n  what was made so far is in {progress.path}; run the same command to resume"
                 ) from exc
             raise
     save_toolset(out, toolset)
+    if profile is not None:
+        ForgeCheckpoint(progress_path(out)).clear()  # the toolset holds all of it now
     if not args.quiet:
         print(report(toolset))
     print(f"# saved {out} · {len(toolset.tools)} tools · next: turnloom run --tools {out}")
@@ -224,12 +237,14 @@ def forge_with(
     seed_tools: str | None = None,
     questions_file: str | None = None,
     questions_out: Path | None = None,
+    checkpoint: ForgeCheckpoint | None = None,
 ) -> Toolset:
     """Run the forge on `profile`'s endpoint to the end, in an event loop of its own.
 
     `seed_tools` names a seed-tools file question generation starts from (`tools.seed_tools`);
     `questions_file` a question list that replaces the question stage; `questions_out` where the
-    question stage's list is saved as soon as it is made (`tools.question_list`).
+    question stage's list is saved as soon as it is made (`tools.question_list`); `checkpoint`
+    where the later stages save their progress and resume from (`players.forge_progress`).
 
     The endpoint's HTTP clients are closed before the loop ends (a later loop gets
     new ones); the exchange log stays open for the dialogue that follows.
@@ -259,6 +274,7 @@ def forge_with(
                 seed_tools_file=str(Path(seed_tools).resolve()) if seed_tools else None,
                 given_questions=given,
                 on_questions=keep,
+                checkpoint=checkpoint,
             )
         finally:
             await endpoint.aclose()

@@ -39,7 +39,7 @@ from turnloom.core.config import TurnloomConfig, load_config
 from turnloom.core.errors import UsageError
 from turnloom.core.models import DEFAULT_MAX_MESSAGES, Mode, ToolExecution
 from turnloom.core.players.task_list import TASK_LIST_FILE, load_task_list, save_batch_task_list
-from turnloom.core.tools.question_list import questions_path
+from turnloom.core.tools.question_list import load_questions, questions_path
 from turnloom.core.tools.toolset import Toolset, file_sha256, load_toolset
 
 # profile fields that shape what a model writes (keys and retries do not)
@@ -137,6 +137,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--force", action="store_true", help="resume even though the config differs from the folder's")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     add_tools_option(parser)
+    parser.add_argument(
+        "--questions-file",
+        metavar="FILE",
+        help="with the forge role on a profile, in simulated execution: forge the batch's toolset from these "
+        "questions instead of generating them (a question list: the TOOLS.questions.json a forge writes, "
+        "a JSON array, or one question per line)",
+    )
     add_task_file_option(parser)
     add_backend_options(parser)
     parser.set_defaults(handler=handle)
@@ -243,13 +250,22 @@ def _memory_note(note: str | None) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     settings = load_config(getattr(args, "config", None))
+    if args.questions_file and args.db_dir:
+        raise UsageError(
+            "--questions-file holds one database's questions; with --db-dir each database's forge asks its own "
+            "(forge each with `turnloom forge --db FILE --questions-file ...` and pass --tools instead)"
+        )
     if args.db_dir:
         steps = BatchSteps(batch_config, _with_forged_toolset, _check_toolset, pick_executor, _generate, FORGED_TOOLSET)
         return db_dir.handle(args, settings, steps)
     if args.n_per != "database":
         raise UsageError("--n-per spreads --n over the databases of --db-dir; add --db-dir DIR or drop it")
+    if args.questions_file and args.tools:
+        raise UsageError("--questions-file makes the batch's toolset and --tools gives one; pass only one of them")
     toolset = load_toolset(args.tools) if args.tools else None
     config = batch_config(args, settings, toolset)
+    if args.questions_file:
+        _check_questions_file(args, config)
     if toolset is None and config.roles.get("forge", "offline") != "offline":
         config = _with_forged_toolset(args, config, settings)
     if config.tools is not None:
@@ -283,35 +299,69 @@ def _with_forged_toolset(args: argparse.Namespace, config: BatchConfig, settings
     (delete the file to forge again). The requests go to the batch's exchange log.
     """
     from turnloom.core.cli.forge_cmd import forge_with, report
+    from turnloom.core.cli.render import StageLines
+    from turnloom.core.players.forge_progress import ForgeCheckpoint, progress_path
     from turnloom.core.players.forging import ToolSource
     from turnloom.core.players.setup import BackendSetup
     from turnloom.core.tools.toolset import save_toolset
 
     path = (Path(args.out) / FORGED_TOOLSET).resolve()
+    own = getattr(args, "questions_file", None)
     if not path.exists():
         source = ToolSource.resolve(config.domain, config.db)
         setup = BackendSetup.create(settings, record=Path(args.out) / EXCHANGE_LOG, cache=args.cache or None)
+        progress = ForgeCheckpoint(progress_path(path))
+        progress.load()  # a damaged progress file stops the command before any token is spent
         try:
-            # a forge stopped after its question stage left them beside the toolset: start from them
+            # a forge stopped after its question stage left them beside the toolset: start from them,
+            # and from what it made after them (`progress`) when that was for the same questions
             asked = questions_path(path)
+            given_file = own or (str(asked) if asked.exists() else None)
             toolset = forge_with(
                 setup,
                 config.roles["forge"],
                 source,
                 ToolExecution(config.execution),
                 seed=config.seed_start,
-                questions_file=str(asked) if asked.exists() else None,
-                questions_out=None if asked.exists() else asked,
+                progress=None if args.quiet else StageLines(),
+                questions_file=given_file,
+                questions_out=None if given_file else asked,
+                checkpoint=progress if config.execution == ToolExecution.SIMULATED.value else None,
             )
         finally:
             if setup.log is not None:
                 setup.log.close()
         path.parent.mkdir(parents=True, exist_ok=True)
         save_toolset(path, toolset)
+        progress.clear()  # the toolset holds all of it now
         if not args.quiet:
             print(report(toolset))
             print(f"# saved {path} (reused when the batch resumes)")
+    elif own and load_toolset(path, "the batch's toolset").questions != load_questions(own):
+        raise UsageError(
+            f"--questions-file {own}: {path} was forged from other questions and the batch uses it; "
+            "drop --questions-file to resume, or use another --out to forge from these"
+        )
     return config.model_copy(update={"tools": str(path), "tools_sha256": file_sha256(path)})
+
+
+def _check_questions_file(args: argparse.Namespace, config: BatchConfig) -> None:
+    """Refuse a --questions-file the batch would not use, and a malformed one, before any request.
+
+    Raises:
+        UsageError: no forge profile, or sql execution. ToolsetError: the file, naming
+            its line or index.
+    """
+    if config.roles.get("forge", "offline") == "offline":
+        raise UsageError(
+            "--questions-file feeds the forge's tool stage: play the forge role on a profile "
+            "(--role forge=PROFILE or --profile NAME)"
+        )
+    if config.execution != ToolExecution.SIMULATED.value:
+        raise UsageError(
+            "--questions-file feeds tool generation, which runs in simulated execution; add --execution simulated"
+        )
+    load_questions(args.questions_file)
 
 
 def _check_sources(config: BatchConfig) -> None:

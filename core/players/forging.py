@@ -10,6 +10,8 @@
   schemas, predicted in one multi-turn conversation. The introspected tools are
   the seed tools the questions start from; the toolset is the LLM's tools.
 
+A simulated forge saves what it made after every request (`forge_progress`), so one
+stopped during the tools, expansion or output-schema stage resumes where it stopped.
 The stages themselves are `players.llm.forge`; the file format and the checks
 are `toolset`'s.
 """
@@ -19,17 +21,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from turnloom.core.domains import get_pack, pack_names
 from turnloom.core.errors import BackendError, DatabaseError
 from turnloom.core.models import Session, ToolExecution, ToolSpec
+from turnloom.core.players.forge_progress import ForgeCheckpoint, ForgeProgress
 from turnloom.core.tools.dbimage import build_pack_image, empty_database_image, load_database_image
 from turnloom.core.tools.derive import ForgeReport, derive_tools
 from turnloom.core.tools.toolset import DroppedTool, Toolset
 
 if TYPE_CHECKING:
     from turnloom.core.endpoint.endpoint import Endpoint
+    from turnloom.core.players.llm.forge import LLMForge
 
 SEED_TOOLS = 12  # introspected tools shown to the question stage
 # a line after each stage; `final=False` marks an update the next line replaces (per question)
@@ -127,6 +131,7 @@ async def forge_toolset(
     seed_tools_file: str | None = None,
     given_questions: list[str] | None = None,
     on_questions: Callable[[list[str]], None] | None = None,
+    checkpoint: ForgeCheckpoint | None = None,
 ) -> Toolset:
     """Forge a toolset for `source` on `endpoint` (the forge role's profile).
 
@@ -147,6 +152,9 @@ async def forge_toolset(
             (simulated; a question list file, `tools.question_list`).
         on_questions: called with the questions as soon as the question stage ends
             (the forge command saves them, so a stopped forge resumes from there).
+        checkpoint: where the stages after the questions save what they made after
+            every request, and where a forge of the same questions resumes from
+            (simulated; `forge_progress`).
 
     Raises:
         DatabaseError: no tool can be derived (sql). BackendError: the endpoint
@@ -179,19 +187,7 @@ async def forge_toolset(
         if on_questions is not None and not given_questions:
             on_questions(asked)
         say(f"questions: {len(asked)}" + (" (from the file)" if given_questions else ""))
-        for number, question in enumerate(asked, start=1):
-            tools += await forge.tools_for(source.domain, question, tools)
-            say(f"tools: {len(tools)} after question {number}/{len(asked)}", final=number == len(asked))
-        more = await forge.expand(source.domain, tools)
-        say(f"expansion: {len(more)} more")
-        tools += more
-        if not tools:
-            reasons = (
-                "; ".join(f"{name}: {reason}" for _, name, reason in forge.dropped[:3]) or "the replies held no tools"
-            )
-            raise BackendError(f"{endpoint.where}: the forge produced no usable tool ({reasons})")
-        tools = await forge.output_schemas(source.domain, tools)
-        say(f"output schemas: {len(tools)}")
+        tools = await _tool_preparation(forge, source.domain, asked, checkpoint, say)
         dropped += [DroppedTool(name=name, reason=reason, stage=stage) for stage, name, reason in forge.dropped]
     return Toolset(
         domain=source.domain,
@@ -208,3 +204,52 @@ async def forge_toolset(
         usage=forge.spend.usage,
         requests=forge.spend.requests,
     )
+
+
+async def _tool_preparation(
+    forge: LLMForge, domain: str, asked: list[str], checkpoint: ForgeCheckpoint | None, say: Progress
+) -> list[ToolSpec]:
+    """Tools for each question -> expansion -> output schemas, resumed from `checkpoint` where it matches.
+
+    Raises:
+        BackendError: the endpoint failed, or the stages ended with no usable tool.
+    """
+    model = forge.endpoint.profile.model
+    progress = checkpoint.load() if checkpoint is not None else None
+    if checkpoint is not None and progress is not None and progress.matches(domain, forge.seed, model, asked):
+        say(f"resuming from {checkpoint.path}: {progress.where()}")
+        forge.dropped += [(d.stage, d.name, d.reason) for d in progress.dropped]
+        forge.spend.usage, forge.spend.requests = progress.usage, progress.requests
+    else:
+        if checkpoint is not None and progress is not None:
+            say(f"{checkpoint.path} is another forge's progress (other questions, seed or model): starting over")
+        progress = ForgeProgress(domain=domain, seed=forge.seed, model=model, questions=asked)
+
+    def keep() -> None:
+        if checkpoint is not None:
+            progress.dropped = [DroppedTool(name=n, reason=r, stage=stage) for stage, n, r in forge.dropped]
+            progress.usage, progress.requests = forge.spend.usage, forge.spend.requests
+            checkpoint.save(progress)
+
+    for number, question in enumerate(asked[progress.answered :], start=progress.answered + 1):
+        progress.tools += await forge.tools_for(domain, question, progress.tools)
+        progress.answered = number
+        keep()
+        say(f"tools: {len(progress.tools)} after question {number}/{len(asked)}", final=number == len(asked))
+    if not progress.expanded:
+        more = await forge.expand(domain, progress.tools)
+        progress.tools += more
+        progress.expanded, progress.expansion = True, len(more)
+        keep()
+    say(f"expansion: {progress.expansion} more")
+    if not progress.tools:
+        reasons = "; ".join(f"{name}: {reason}" for _, name, reason in forge.dropped[:3]) or "the replies held no tools"
+        raise BackendError(f"{forge.endpoint.where}: the forge produced no usable tool ({reasons})")
+
+    def schema_made(index: int, reply: dict[str, Any]) -> None:
+        progress.schema_replies[index:] = [reply]
+        keep()
+
+    tools = await forge.output_schemas(domain, progress.tools, done=progress.schema_replies, on_reply=schema_made)
+    say(f"output schemas: {len(tools)}")
+    return tools

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from typing import Any, Literal
 
 import jsonschema
@@ -155,13 +156,29 @@ class LLMForge:
         )
         return self._new_tools("expansion", reply.value["tools"], tools)[:MAX_EXPANSION]
 
-    async def output_schemas(self, domain: str, tools: list[ToolSpec]) -> list[ToolSpec]:
-        """Every tool with its predicted output schema, from one growing conversation."""
+    async def output_schemas(
+        self,
+        domain: str,
+        tools: list[ToolSpec],
+        done: list[dict[str, Any]] | None = None,
+        on_reply: Callable[[int, dict[str, Any]], None] | None = None,
+    ) -> list[ToolSpec]:
+        """Every tool with its predicted output schema, from one growing conversation.
+
+        Args:
+            domain: what the tools are for.
+            tools: the toolset, in order.
+            done: the replies of an interrupted conversation over the same tools, one per
+                tool from the first: they are its turns again and are not asked for.
+            on_reply: called with each new reply and its tool's index as it comes (the forge
+                saves its progress).
+        """
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": render("forge_output_schemas.md", domain=domain)}
         ]
+        given = list(done or [])
         out = []
-        for spec in tools:
+        for index, spec in enumerate(tools):
             messages.append(
                 {
                     "role": "user",
@@ -170,10 +187,15 @@ class LLMForge:
                     ),
                 }
             )
-            reply = await self._ask("output_schema", messages, _has_schema)
-            schema = reply.value["output_schema"]
-            messages.append({"role": "assistant", "content": json.dumps(reply.value, ensure_ascii=False)})
-            out.append(spec.model_copy(update={"output_schema": schema}))
+            if index < len(given) and _has_schema(given[index]) is None:
+                value = given[index]
+            else:
+                given = []  # a reply that does not hold a schema: the conversation goes on from here
+                value = (await self._ask("output_schema", messages, _has_schema)).value
+                if on_reply is not None:
+                    on_reply(index, value)
+            messages.append({"role": "assistant", "content": json.dumps(value, ensure_ascii=False)})
+            out.append(spec.model_copy(update={"output_schema": value["output_schema"]}))
         return out
 
     async def sql_tools(self, image: bytes, existing: list[ToolSpec], limit: int = 20) -> ForgeReport:
