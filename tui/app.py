@@ -11,6 +11,7 @@ from pathlib import Path
 
 from textual.app import App
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 
 from turnloom.core.config import TurnloomConfig, load_config
 from turnloom.core.lifecycle.live_session import LiveSession
@@ -33,7 +34,9 @@ class TurnloomApp(App[None]):
     BINDINGS = bindings_for("app")
     COMMANDS = App.COMMANDS | {ActionCommands}
 
-    def __init__(self, config: TurnloomConfig, workbench: LiveSession, theme_dirs: list[Path] | None = None) -> None:
+    def __init__(
+        self, config: TurnloomConfig, workbench: LiveSession | None, theme_dirs: list[Path] | None = None
+    ) -> None:
         super().__init__()
         self.config = config
         self.sessions_dir = Path(config.sessions_dir or "sessions").expanduser()
@@ -55,8 +58,14 @@ class TurnloomApp(App[None]):
         self.key_remaps = keymap
         self.set_keymap(keymap)
 
+    def first_screen(self) -> Screen[None]:
+        """The screen the app opens on: the workbench on its session (`tui.review` opens a folder instead)."""
+        if self._workbench is None:
+            raise ValueError("the workbench needs a session")
+        return MainScreen(self._workbench)
+
     def on_mount(self) -> None:
-        self.push_screen(MainScreen(self._workbench))
+        self.push_screen(self.first_screen())
         for message, severity in self._startup_notes:
             self.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
 
@@ -74,10 +83,12 @@ class TurnloomApp(App[None]):
 
     @property
     def main_screen(self) -> MainScreen | None:
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                return screen
-        return None
+        return next(iter(self.main_screens), None)
+
+    @property
+    def main_screens(self) -> list[MainScreen]:
+        """Every screen holding a session: the workbench, and a dialogue opened from a review list over it."""
+        return [screen for screen in self.screen_stack if isinstance(screen, MainScreen)]
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -98,9 +109,9 @@ class TurnloomApp(App[None]):
         self.action_quit_app()
 
     def action_quit_app(self) -> None:
-        main = self.main_screen
+        unsaved = any(main.bench.unsaved for main in self.main_screens)
         asking = isinstance(self.screen, ChoiceScreen) and self.screen.id == QUIT_QUESTION
-        if main is None or not main.bench.unsaved or asking:
+        if not unsaved or asking:
             # a second quit while the question is up means it: the journal keeps the work
             self._close_and_exit()
             return
@@ -114,16 +125,16 @@ class TurnloomApp(App[None]):
         self.push_screen(question, self._quit_answer)
 
     def _quit_answer(self, answer: str | None) -> None:
-        main = self.main_screen
-        if answer == "save" and main is not None:
-            main.action_save()
+        if answer == "save":
+            for main in self.main_screens:
+                if main.bench.unsaved:
+                    main.action_save()
             self._close_and_exit()
         elif answer == "quit":
             self._close_and_exit()
 
     def _close_and_exit(self) -> None:
-        main = self.main_screen
-        if main is not None:
+        for main in self.main_screens:
             main.bench.pause()
             main.workers.cancel_group(main, "engine")
             main.bench.close()

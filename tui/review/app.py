@@ -1,0 +1,28 @@
+"""The app opened on a review list instead of the workbench: same themes, keys, palette, help and quit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.screen import Screen
+
+from turnloom.core.config import TurnloomConfig
+from turnloom.tui.app import TurnloomApp
+from turnloom.tui.review.screen import ReviewScreen
+
+
+class ReviewApp(TurnloomApp):
+    """`turnloom review DIR`: the review list of `folder`; opening a row works as in the workbench."""
+
+    def __init__(self, folder: Path, config: TurnloomConfig, theme_dirs: list[Path] | None = None) -> None:
+        super().__init__(config, None, theme_dirs)
+        self.folder = folder
+        self.sub_title = f"review {folder}"
+
+    def first_screen(self) -> Screen[None]:
+        return ReviewScreen(self.folder, self.config)
+
+
+def build_review_app(folder: Path, config: TurnloomConfig | None = None, theme_dirs: list[Path] | None = None) -> ReviewApp:
+    """The review app on `folder` (the factory `launch`, the tests and the benchmark use)."""
+    return ReviewApp(folder, config or TurnloomConfig(), theme_dirs)
