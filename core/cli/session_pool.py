@@ -1,40 +1,27 @@
-"""Reading many session files on every core, with a progress line on a terminal.
+"""Reading many session files on every core for a command, with a progress line on a terminal.
 
-`stats` and `export` open thousands of sessions; opening one (parse, migrate, validate,
-check) costs milliseconds of CPU, so they are opened in a process pool, a chunk of files
-per task, and each worker hands back only what the command needs of a session (`work`'s
-small result), not the session. Results come back in the files' order. A few files are
-read in this process (starting workers would cost more than it saves).
+The pool itself is `storage.parallel_read` (the review index reads through it too); this
+module adds what a command needs around it: the files named on the command line (a usage
+error when there are none), a progress line on stderr, and the unreadable files reported.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from turnloom.core.errors import SessionFileError, UsageError
 from turnloom.core.models import Session
-from turnloom.core.storage.session_folder import FoundSessions, find_sessions, read_sessions
+from turnloom.core.storage import parallel_read
+from turnloom.core.storage.parallel_read import INLINE_BELOW, SessionResult
+from turnloom.core.storage.session_folder import FoundSessions, find_sessions
+
+__all__ = ["SessionResult", "found_sessions", "found_subset", "map_sessions", "readable"]
 
 T = TypeVar("T")
-CHUNK = 48  # files per task: big enough to amortise the hand-off, small enough to spread the load
-INLINE_BELOW = 64  # fewer files than this are read in this process
-
-
-@dataclass
-class SessionResult(Generic[T]):
-    """One file's outcome: `work`'s result, or the problem that kept the file from being read."""
-
-    path: Path
-    result: T | None = None
-    problem: str | None = None
-    warnings: list[str] = field(default_factory=list)
 
 
 def found_sessions(paths: list[str]) -> FoundSessions:
@@ -59,41 +46,14 @@ def found_subset(found: FoundSessions, paths: list[Path]) -> FoundSessions:
     return FoundSessions(paths=list(paths), journal_only=found.journal_only & set(paths))
 
 
-def _work_on_chunk(
-    paths: list[Path], journal_only: set[Path], work: Callable[[Path, Session], T]
-) -> list[SessionResult[T]]:
-    found = FoundSessions(paths=list(paths), journal_only=set(journal_only) & set(paths))
-    results: list[SessionResult[T]] = []
-    for read in read_sessions(found):
-        if read.session is None:
-            results.append(SessionResult(read.path, problem=read.problem or "cannot be read"))
-        else:
-            results.append(SessionResult(read.path, work(read.path, read.session), warnings=list(read.warnings)))
-    return results
-
-
 def map_sessions(
     found: FoundSessions, work: Callable[[Path, Session], T], label: str = "reading sessions"
 ) -> Iterator[SessionResult[T]]:
-    """`work(path, session)` for every found session, on every core; results in the files' order.
-
-    `work` must be a module-level function (or a `functools.partial` of one): it runs in
-    worker processes. A progress line is drawn on stderr when it is a terminal.
-    """
-    paths = found.paths
-    workers = min(os.cpu_count() or 1, max(1, len(paths) // CHUNK))
-    progress = _Progress(label, len(paths))
+    """`work(path, session)` for every found session, on every core (`parallel_read.map_sessions`);
+    results in the files' order, a progress line on stderr when it is a terminal."""
+    progress = _Progress(label, len(found.paths))
     try:
-        if len(paths) < INLINE_BELOW or workers == 1:
-            for path in paths:
-                yield from _work_on_chunk([path], found.journal_only, work)
-                progress.advance(1)
-            return
-        chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for results in pool.map(_work_on_chunk, chunks, [found.journal_only] * len(chunks), [work] * len(chunks)):
-                yield from results
-                progress.advance(len(results))
+        yield from parallel_read.map_sessions(found, work, progress.advance)
     finally:
         progress.stop()
 
