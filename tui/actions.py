@@ -249,8 +249,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
         show=False,
     ),
     # labels, in the review list and in a dialogue opened from it
-    ActionSpec("label_keep", "1", "label('keep')", "Label", "Keep", "Label the session keep (saved at once)", scope="label"),
-    ActionSpec("label_drop", "2", "label('drop')", "Label", "Drop", "Label the session drop (saved at once)", scope="label"),
+    ActionSpec(
+        "label_keep", "1", "label('keep')", "Label", "Keep", "Label the session keep (saved at once)", scope="label"
+    ),
+    ActionSpec(
+        "label_drop", "2", "label('drop')", "Label", "Drop", "Label the session drop (saved at once)", scope="label"
+    ),
     ActionSpec(
         "label_fix",
         "3",

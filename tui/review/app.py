@@ -14,6 +14,10 @@ from turnloom.tui.review.screen import ReviewScreen
 class ReviewApp(TurnloomApp):
     """`turnloom review DIR`: the review list of `folder`; opening a row works as in the workbench."""
 
+    CSS_PATH = str(
+        Path(__file__).parents[1] / "app.tcss"
+    )  # the workbench's (a relative one is read beside this module)
+
     def __init__(self, folder: Path, config: TurnloomConfig, theme_dirs: list[Path] | None = None) -> None:
         super().__init__(config, None, theme_dirs)
         self.folder = folder
@@ -23,6 +27,8 @@ class ReviewApp(TurnloomApp):
         return ReviewScreen(self.folder, self.config)
 
 
-def build_review_app(folder: Path, config: TurnloomConfig | None = None, theme_dirs: list[Path] | None = None) -> ReviewApp:
+def build_review_app(
+    folder: Path, config: TurnloomConfig | None = None, theme_dirs: list[Path] | None = None
+) -> ReviewApp:
     """The review app on `folder` (the factory `launch`, the tests and the benchmark use)."""
     return ReviewApp(folder, config or TurnloomConfig(), theme_dirs)

@@ -23,7 +23,7 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("title", "session", 0),
+    Column("path", "session", 0),
     Column("domain", "domain", 9),
     Column("mode", "mode", 5),
     Column("messages", "len", 5),

@@ -49,7 +49,9 @@ class LabelNoteScreen(ModalScreen[SessionLabel | None]):
         kind = row.label or "needs-fix"
         with Vertical(classes="dialog label-dialog") as box:
             box.border_title = f"Label {row.path}"
-            yield Static("What the curator says of this session: the kind, why, and tags to group it by.", classes="dialog-hint")
+            yield Static(
+                "What the curator says of this session: the kind, why, and tags to group it by.", classes="dialog-hint"
+            )
             with RadioSet(id="label-kind"):
                 for name in LABEL_KINDS:
                     yield RadioButton(name, value=name == kind, id=f"kind-{name}")

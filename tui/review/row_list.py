@@ -182,7 +182,7 @@ class ReviewList(ScrollView, can_focus=True, inherit_bindings=False):
 class ReviewHeader(Widget):
     """The column titles over the list, the sort column marked ▲/▼; a click asks to sort by a column."""
 
-    sort_key: reactive[str] = reactive("title")
+    sort_key: reactive[str] = reactive("path")
     reverse: reactive[bool] = reactive(False)
 
     @dataclass

@@ -64,7 +64,7 @@ class ReviewScreen(Screen[None]):
         self.closable = closable
         self.rows: list[ReviewRow] = []  # every session of the folder, in index order
         self.filter = ReviewFilter()
-        self.sort_key = "title"
+        self.sort_key = "path"
         self.reverse = False
         self.loaded = False
         self._needle = ""  # the search box's text
