@@ -1,7 +1,8 @@
 """The review list's columns: what each shows of a `ReviewRow`, how wide it is, what it sorts by.
 
 One table drives the header, the painted rows and sorting, so a column cannot be shown
-without a sort key or sorted without a title. The first column takes the width left over.
+without a sort key or sorted without a title. The session and label columns share the width
+the others leave.
 """
 
 from __future__ import annotations
@@ -10,34 +11,34 @@ from dataclasses import dataclass
 
 from turnloom.core.review.index import ReviewRow
 
-FLEX_MIN = 16  # the session/title column never gets narrower than this
-
-
 @dataclass(frozen=True)
 class Column:
-    """`key` is what `core.review.filters.sort_rows` sorts by; `width` 0 takes the space left."""
+    """`key` is what `core.review.filters.sort_rows` sorts by; `share`: of the width the fixed columns leave."""
 
     key: str
     title: str
-    width: int
+    width: int  # the fixed width, or the least width of a column with a share
+    share: int = 0
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("path", "session", 0),
+    Column("path", "session", 24, share=3),
     Column("domain", "domain", 9),
     Column("mode", "mode", 5),
     Column("messages", "len", 5),
     Column("done", "tasks", 6),
     Column("verdict", "verdict", 10),
     Column("checks", "failed checks", 18),
-    Column("label", "label", 22),
+    Column("label", "label", 14, share=2),
 )
 
 
 def widths(total: int) -> list[int]:
     """Each column's width (a space between columns) for a list `total` cells wide."""
-    fixed = sum(c.width + 1 for c in COLUMNS if c.width)
-    return [c.width or max(FLEX_MIN, total - fixed) for c in COLUMNS]
+    fixed = sum(c.width for c in COLUMNS if not c.share) + len(COLUMNS) - 1
+    left = max(0, total - fixed)
+    shares = sum(c.share for c in COLUMNS)
+    return [max(c.width, left * c.share // shares) if c.share else c.width for c in COLUMNS]
 
 
 def verdict_text(row: ReviewRow) -> str:
