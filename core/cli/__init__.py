@@ -4,9 +4,9 @@ Owns: one module per subcommand (`*_cmd.py`), each exposing `register(subparsers
 which adds its parser and sets `handler` (a function taking the parsed namespace and returning
 an exit code); what they print (`render`: tables, transcripts and live progress, drawn with
 rich; the only part of core allowed to import it); reading the files they are given (`loading`).
-Leaves to others: what a command does (every layer below), and `turnloom` with no command,
-which the TUI's launcher (`turnloom.tui.launch`) handles before deferring here: the core never
-names the TUI. `python -m turnloom.core COMMAND` runs a command without it.
+Leaves to others: what a command does (every layer below), and `turnloom` with no command
+and `turnloom review DIR` (the review view), which the TUI's launcher (`turnloom.tui.launch`)
+handles by passing `no_command` and `open_review` to `main`: the core never names the TUI. `python -m turnloom.core COMMAND` runs a command without it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from turnloom.core.cli.usage import CommandParser, add_global_options, apply_color
 from turnloom.core.errors import TurnloomError, UsageError
@@ -40,6 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("compare_cmd", "run two rule sets on the same seeds and compare the dialogues"),
     "ablation": ("ablation_cmd", "the paper's Table 3: three size-matched datasets and their statistics side by side"),
     "check": ("check_cmd", "probe what an endpoint supports"),
+    "review": (
+        "review_cmd",
+        "review a folder of sessions: list them with verdicts and labels, label them, or open the review view",
+    ),
 }
 _EVERY_COMMAND = "*"
 
@@ -85,19 +90,26 @@ def _command_named(argv: list[str]) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None, no_command: NoCommand | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    no_command: NoCommand | None = None,
+    open_review: Callable[[Path], int] | None = None,
+) -> int:
     """Run the command line `argv` (default: this process's arguments).
 
     Args:
         argv: the arguments after the program name.
         no_command: what to do when no subcommand is given (the TUI's launcher opens the
             workbench); None makes it a usage error.
+        open_review: what `turnloom review DIR` (with neither --list nor --label) calls with
+            the folder (the TUI's launcher opens the review view); None makes it a usage error.
     """
     if argv is None:
         argv = sys.argv[1:]
     parser = build_parser(_command_named(argv))
     args = parser.parse_args(argv)
     apply_color(args.color)
+    args.open_review = open_review
     try:
         if args.command is None:
             if no_command is None:

@@ -62,6 +62,9 @@ class DatasetStats:
     # one entry per finding of a rejected dialogue: session id, title, check, messages, reason
     failures: list[dict[str, Any]] = field(default_factory=list)
     judged: int = 0  # dialogues the rubric judge ruled on
+    # the curator's labels (`Session.label`): counts per kind (and unlabelled), per "kind: reason", per tag,
+    # and `kept`: the dialogues a label-aware export keeps (labelled keep, or unlabelled and accepted)
+    labels: dict[str, Any] = field(default_factory=dict)
     tool_calls: dict[str, Any] = field(default_factory=dict)
     violations: dict[str, Any] = field(default_factory=dict)
     tokens: dict[str, Any] = field(default_factory=dict)
@@ -85,6 +88,7 @@ class DatasetStats:
                 "judged": self.judged,
             },
             "failures": self.failures,
+            "labels": self.labels,
             "tool_calls": self.tool_calls,
             "rule_violations": self.violations,
             "tokens": self.tokens,
@@ -118,6 +122,9 @@ class DialogueRecord:
     cost: float | None
     rule_violations: list[str]
     sql: bool
+    label: str | None = None  # the curator's label kind
+    label_reason: str = ""
+    label_tags: tuple[str, ...] = ()
 
 
 def dialogue_record(
@@ -147,6 +154,9 @@ def dialogue_record(
         cost=session_cost(session, prices or {}),
         rule_violations=[v.rule_id for message in session.messages for v in message.meta.violations],
         sql=session.config.execution is ToolExecution.SQL,
+        label=session.label.kind if session.label else None,
+        label_reason=session.label.reason if session.label else "",
+        label_tags=tuple(session.label.tags) if session.label else (),
     )
 
 
@@ -181,7 +191,9 @@ def collect_records(records: Iterable[DialogueRecord]) -> DatasetStats:
     cost: float | None = 0.0
     rule_counts: Counter[str] = Counter()
     sql_calls = sql_errors = 0
+    labels = _LabelTally()
     for record in records:
+        labels.add(record)
         stats = record.stats
         per.append(stats)
         groups.setdefault(record.group, []).append(stats)
@@ -212,6 +224,7 @@ def collect_records(records: Iterable[DialogueRecord]) -> DatasetStats:
         checks={name: check_counts[name] for name in (*ALL_CHECKS, *sorted(check_counts)) if name in check_counts},
         failures=failures,
         judged=judged,
+        labels=labels.as_dict(),
     )
     for (name, source), rows in sorted(groups.items()):
         out.rows.append(_row(name, source, rows))
@@ -247,6 +260,33 @@ def collect_records(records: Iterable[DialogueRecord]) -> DatasetStats:
         "tasks": histogram([s["tasks_done"] for s in per], integer=True),
     }
     return out
+
+
+class _LabelTally:
+    """The curator's labels over the dialogues: per kind, per reason, per tag, and what an export keeps."""
+
+    def __init__(self) -> None:
+        self.kinds: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.tags: Counter[str] = Counter()
+        self.kept = 0
+
+    def add(self, record: DialogueRecord) -> None:
+        self.kinds[record.label or "unlabelled"] += 1
+        if record.label:
+            self.reasons[f"{record.label}: {record.label_reason.strip() or '(no reason)'}"] += 1
+            self.tags.update(record.label_tags)
+        # a label overrides the verdict: keep keeps a rejected dialogue, drop and needs-fix leave out an accepted one
+        self.kept += record.label == "keep" or (record.label is None and record.accepted)
+
+    def as_dict(self) -> dict[str, Any]:
+        kinds = {kind: self.kinds[kind] for kind in ("keep", "drop", "needs-fix", "unlabelled")}
+        return {
+            "by_label": kinds,
+            "by_reason": dict(self.reasons.most_common()),
+            "by_tag": dict(self.tags.most_common()),
+            "kept": self.kept,
+        }
 
 
 def _row(name: str, source: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -311,6 +351,9 @@ def render(stats: DatasetStats, bar_width: int = 40) -> str:
         f"Acceptance: {stats.accepted}/{stats.samples} ({stats.acceptance_rate:.1%})"
         + (f"; failed checks: {failed}" if failed else "")
     )
+    labelled = stats.samples - stats.labels.get("by_label", {}).get("unlabelled", stats.samples)
+    if labelled:
+        lines += _label_lines(stats)
     if stats.judged:
         lines.append(f"Rubric judge: ruled on {stats.judged}/{stats.samples} dialogue(s)")
     if stats.checks:
@@ -345,6 +388,16 @@ def render(stats: DatasetStats, bar_width: int = 40) -> str:
             bar = "█" * round(count / peak * bar_width)
             lines.append(f"  {label:>{label_width}} │{bar} {count}")
     return "\n".join(lines)
+
+
+def _label_lines(stats: DatasetStats) -> list[str]:
+    labels = stats.labels
+    kinds = ", ".join(f"{kind} {n}" for kind, n in labels["by_label"].items())
+    lines = [f"Labels: {kinds}; kept after labels {labels['kept']}/{stats.samples} (a label overrides the verdict)"]
+    lines += [f"  {n:>5}  {reason}" for reason, n in labels["by_reason"].items()]
+    if labels["by_tag"]:
+        lines.append("  tags: " + ", ".join(f"{tag} {n}" for tag, n in labels["by_tag"].items()))
+    return lines
 
 
 def render_failures(stats: DatasetStats) -> str:
