@@ -257,3 +257,16 @@ async def test_the_workbench_open_screen_lists_a_batch_folder_and_opens_it_in_re
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.main_screen
+
+
+def test_turnloom_review_dir_hands_the_folder_and_the_config_to_the_review_view(folder, tmp_path, monkeypatch):
+    from turnloom.tui import launch, review
+
+    opened: list[tuple[Path, str | None]] = []
+    monkeypatch.setattr(review, "launch", lambda where, config_path=None: opened.append((where, config_path)) or 0)
+    config = tmp_path / "turnloom.toml"
+    config.write_text('theme = "turnloom-light"\n')
+    assert launch.main(["--config", str(config), "review", str(folder)]) == 0
+    assert opened == [(folder, str(config))]
+    assert launch.main(["review", str(tmp_path / "missing")]) == 2  # a usage error, before any TUI
+    assert len(opened) == 1
