@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from turnloom.core.review.index import ReviewRow
 
+
 @dataclass(frozen=True)
 class Column:
     """`key` is what `core.review.filters.sort_rows` sorts by; `share`: of the width the fixed columns leave."""
