@@ -90,13 +90,25 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _rows(folder: Path, args: argparse.Namespace) -> list[ReviewRow]:
+    from turnloom.core.cli.session_pool import ProgressLine
     from turnloom.core.config import load_config
 
     max_messages = load_config(getattr(args, "config", None)).quality_max_messages
+    line: ProgressLine | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal line
+        if line is None:
+            line = ProgressLine("indexing sessions", total)
+        line.advance(done - line.done)
+
     try:
-        rows = load_index(folder, max_messages=max_messages)
+        rows = load_index(folder, max_messages=max_messages, progress=progress)
     except SessionFileError as exc:
         raise UsageError(str(exc)) from None
+    finally:
+        if line is not None:
+            line.stop()
     if not rows:
         raise UsageError(f"no *.session.json or *.session.toml files in {folder}")
     return rows

@@ -19,7 +19,7 @@ from turnloom.core.storage import parallel_read
 from turnloom.core.storage.parallel_read import INLINE_BELOW, SessionResult
 from turnloom.core.storage.session_folder import FoundSessions, find_sessions
 
-__all__ = ["SessionResult", "found_sessions", "found_subset", "map_sessions", "readable"]
+__all__ = ["ProgressLine", "SessionResult", "found_sessions", "found_subset", "map_sessions", "readable"]
 
 T = TypeVar("T")
 
@@ -51,14 +51,14 @@ def map_sessions(
 ) -> Iterator[SessionResult[T]]:
     """`work(path, session)` for every found session, on every core (`parallel_read.map_sessions`);
     results in the files' order, a progress line on stderr when it is a terminal."""
-    progress = _Progress(label, len(found.paths))
+    progress = ProgressLine(label, len(found.paths))
     try:
         yield from parallel_read.map_sessions(found, work, progress.advance)
     finally:
         progress.stop()
 
 
-class _Progress:
+class ProgressLine:
     """`label: done/total` redrawn on a terminal (stderr), at most ten times a second; nothing elsewhere."""
 
     def __init__(self, label: str, total: int) -> None:

@@ -15,6 +15,7 @@ A journal beside a snapshot counts as part of the file (its size and time are in
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -163,13 +164,17 @@ def _row_work(path: Path, session: Session, *, folder: Path, max_messages: int) 
     return row_for(relative(folder, path), session, (0, 0), max_messages)
 
 
-def load_index(folder: Path, *, max_messages: int = MAX_MESSAGES) -> list[ReviewRow]:
+def load_index(
+    folder: Path, *, max_messages: int = MAX_MESSAGES, progress: Callable[[int, int], None] | None = None
+) -> list[ReviewRow]:
     """Every session file of `folder` as a row, in path order, reading only what changed since the index.
 
     Args:
         folder: a folder of session files (a `generate` folder, or any other).
         max_messages: the checks' transcript-length limit (the config's `quality_max_messages`);
             an index built with another limit is rebuilt.
+        progress: told (files read so far, files to read) as the changed files are read; not
+            called when nothing changed. A cold build of 10,000 files takes minutes on 2 cores.
 
     Returns:
         The rows; unreadable files have a row with `problem` set.
@@ -192,7 +197,7 @@ def load_index(folder: Path, *, max_messages: int = MAX_MESSAGES) -> list[Review
         else:
             stale.append(path)
     if stale:
-        rows.update(_read_rows(folder, found, stale, stamps, max_messages))
+        rows.update(_read_rows(folder, found, stale, stamps, max_messages, progress))
     ordered = [rows[relative(folder, path)] for path in found.paths]
     if stale or len(cached) != len(ordered):
         write_index(folder, ordered, max_messages)
@@ -200,12 +205,25 @@ def load_index(folder: Path, *, max_messages: int = MAX_MESSAGES) -> list[Review
 
 
 def _read_rows(
-    folder: Path, found: FoundSessions, paths: list[Path], stamps: dict[Path, tuple[int, int]], max_messages: int
+    folder: Path,
+    found: FoundSessions,
+    paths: list[Path],
+    stamps: dict[Path, tuple[int, int]],
+    max_messages: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, ReviewRow]:
     subset = FoundSessions(paths=paths, journal_only=found.journal_only & set(paths))
     work = partial(_row_work, folder=folder, max_messages=max_messages)
     rows: dict[str, ReviewRow] = {}
-    for item in map_sessions(subset, work):
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, len(paths))
+
+    for item in map_sessions(subset, work, advance):
         rel = relative(folder, item.path)
         stamp = stamps[item.path]
         if item.result is None:

@@ -131,3 +131,12 @@ def test_a_journal_beside_a_snapshot_counts_as_a_change(folder, monkeypatch):
 def test_a_missing_folder_is_an_error_naming_it(tmp_path):
     with pytest.raises(SessionFileError, match="no such folder"):
         load_index(tmp_path / "nowhere")
+
+
+def test_progress_is_told_how_many_changed_files_are_read_and_silent_when_none_changed(folder):
+    seen: list[tuple[int, int]] = []
+    load_index(folder, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (6, 6) and [done for done, _ in seen] == sorted(done for done, _ in seen)
+    seen.clear()
+    load_index(folder, progress=lambda done, total: seen.append((done, total)))
+    assert seen == []
