@@ -43,6 +43,11 @@ async def loaded(pilot) -> ReviewScreen:
     return app.screen
 
 
+async def labels_saved(pilot, screen: ReviewScreen) -> None:
+    """Wait until every label given is written to its session file (a worker thread writes them)."""
+    await wait_for(pilot, lambda: screen.pending_labels == 0)
+
+
 def line(screen: ReviewScreen, y: int) -> str:
     return screen.row_list.render_line(y).text
 
@@ -71,6 +76,7 @@ async def test_filters_narrow_the_list_and_going_back_from_a_dialogue_keeps_them
         assert screen.filter.check is None and screen.filter.domain == "retail"
         assert len(screen.row_list.rows) == 6
         await pilot.press("down", "down", "1", "u")  # label one: unlabelled only hides it
+        await labels_saved(pilot, screen)
         assert screen.filter.unlabelled and len(screen.row_list.rows) == 5
         cursor_path = screen.row_list.row.path
         await pilot.press("enter")
@@ -124,9 +130,11 @@ async def test_label_keys_save_in_the_session_file_at_once_and_move_on(folder, t
         screen = await loaded(pilot)
         first, second = screen.row_list.rows[0], screen.row_list.rows[1]
         await pilot.press("1")
+        assert screen.row_list.row.path == second.path  # at once, before the file is written
+        await labels_saved(pilot, screen)
         assert load_session(folder / first.path).label.kind == "keep"
-        assert screen.row_list.row.path == second.path
         await pilot.press("3")
+        await labels_saved(pilot, screen)
         assert load_session(folder / second.path).label.kind == "needs-fix"
         assert "labelled 2/6 (keep 1 · drop 0 · needs-fix 1)" in screen.progress_text()
         assert "keep" in line(screen, 0)
@@ -135,6 +143,7 @@ async def test_label_keys_save_in_the_session_file_at_once_and_move_on(folder, t
         await pilot.press("left_square_bracket")
         assert "No unlabelled session above" in list(pilot.app._notifications)[-1].message
         await pilot.press("home", "0")
+        await labels_saved(pilot, screen)
         assert load_session(folder / first.path).label is None
         assert {row.path for row in load_index(folder) if row.label} == {second.path}
 
@@ -146,11 +155,13 @@ async def test_the_reason_and_tags_dialog_saves_them_with_the_label(folder, tmp_
         await pilot.press("w")
         await pilot.press(*"rude", "tab", *"tone, #tone feedback")
         await pilot.press("enter")
+        await labels_saved(pilot, screen)
         label = load_session(folder / path).label
         assert label.kind == "needs-fix" and label.reason == "rude"
         assert label.tags == ["tone", "feedback"]
         assert "needs-fix: rude #tone #feedback" in line(screen, 0)
         await pilot.press("2")  # another kind keeps what was written
+        await labels_saved(pilot, screen)
         label = load_session(folder / path).label
         assert label.kind == "drop" and label.reason == "rude" and label.tags == ["tone", "feedback"]
 
@@ -177,6 +188,7 @@ async def test_labels_work_with_a_dialogue_open_and_the_next_unlabelled_opens_in
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ReviewDialogueScreen))
         dialogue = pilot.app.screen
         await pilot.press("2")
+        await labels_saved(pilot, screen)
         assert load_session(folder / first.path).label.kind == "drop"
         assert "Review 1/6 labelled" in str(dialogue.query_one("#review-summary").render())
         assert "drop" in line(screen, 0)
@@ -270,3 +282,16 @@ def test_turnloom_review_dir_hands_the_folder_and_the_config_to_the_review_view(
     assert opened == [(folder, str(config))]
     assert launch.main(["review", str(tmp_path / "missing")]) == 2  # a usage error, before any TUI
     assert len(opened) == 1
+
+
+async def test_a_label_that_cannot_be_saved_is_taken_back_and_says_why(folder, tmp_path):
+    async with review_app(folder, tmp_path).run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        gone = screen.row_list.rows[1]
+        (folder / gone.path).unlink()  # removed behind the list's back
+        await pilot.press("down", "1")
+        await labels_saved(pilot, screen)
+        assert isinstance(pilot.app.screen, ErrorScreen)
+        assert "no such session file" in str(pilot.app.screen.query_one(".dialog-text", Static).render())
+        assert next(row for row in screen.rows if row.path == gone.path).label is None
+        assert "labelled 0/6" in screen.progress_text()

@@ -138,9 +138,8 @@ class ReviewDialogueScreen(MainScreen):
         if self.bench.unsaved or self._journal_open():
             self.action_save()  # the label goes into the file with the fixes made so far
             return
-        saved = self.review.save_label(self.row, label, advance=False)
-        if saved is not None:
-            self._saved(saved)
+        self.row = self.review.save_label(self.row, label, advance=False)
+        self.show_summary()
 
     def action_label(self, kind: str) -> None:
         self.label_session(relabelled(self.row, kind))

@@ -5,12 +5,15 @@ worker thread so the screen paints at once); filtering and sorting are
 `core.review.filters`' and run on every change (a few ms for 10,000 rows); the text search
 reads the sessions' messages, so it runs in a worker a moment after the typing stops and
 the newest search wins. Labels are saved in the session file as they are given
-(`core.review.labels.set_label`), and the cursor moves on to the next session. A dialogue
+(`core.review.labels.set_label`, in a worker thread: it rewrites the index), and the cursor
+moves on to the next session at once. A dialogue
 opens in `ReviewDialogueScreen` over this screen, which keeps its filters and cursor.
 """
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,6 +73,8 @@ class ReviewScreen(Screen[None]):
         self._needle = ""  # the search box's text
         self._matches: set[str] | None = None  # what the search found for `filter.text`
         self._search_timer: Timer | None = None
+        self._label_lock = threading.Lock()
+        self.pending_labels = 0  # labels shown but not yet written to their files
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="review-bar"):
@@ -276,19 +281,50 @@ class ReviewScreen(Screen[None]):
         if label is not None:
             self.save_label(row, label, advance=False)
 
-    def save_label(self, row: ReviewRow, label: SessionLabel | None, advance: bool) -> ReviewRow | None:
-        """Save `label` in `row`'s session file; `advance`: the cursor moves on to the next row."""
-        try:
-            saved = set_label(self.folder, row.path, label, max_messages=self.max_messages)
-        except (TurnloomError, OSError) as exc:
-            self.app.push_screen(ErrorScreen("Label not saved", str(exc)))
-            return None
+    def save_label(self, row: ReviewRow, label: SessionLabel | None, advance: bool) -> ReviewRow:
+        """Show `label` on `row` now and save it in the session file in a worker; `advance`: move on a row.
+
+        Saving rewrites the folder's index too (half a second at 10,000 sessions), so the list
+        never waits for it: the row shows the label at once, and the saved row replaces it when
+        the file is written (or the old row comes back, with the reason, if it cannot be).
+
+        Returns:
+            The row as shown until the save is done.
+        """
         shown = self.shown()
         position = self.row_list.cursor
         following = shown[position + 1].path if advance and position + 1 < len(shown) else row.path
-        self.update_row(saved)
+        labelled = replace(
+            row,
+            label=label.kind if label else None,
+            reason=label.reason if label else "",
+            tags=tuple(label.tags) if label else (),
+        )
+        self.update_row(labelled)
         self.refilter(keep=following, fallback=position)
-        return saved
+        self.pending_labels += 1
+        self.write_label(row, label)
+        return labelled
+
+    @work(thread=True, group="review-labels", exit_on_error=False)
+    def write_label(self, row: ReviewRow, label: SessionLabel | None) -> None:
+        """Save one label (one at a time: each rewrites the folder's index)."""
+        with self._label_lock:
+            try:
+                saved = set_label(self.folder, row.path, label, max_messages=self.max_messages)
+            except (TurnloomError, OSError) as exc:
+                self.app.call_from_thread(self._label_failed, row, str(exc))
+                return
+            self.app.call_from_thread(self._label_saved, saved)
+
+    def _label_saved(self, row: ReviewRow) -> None:
+        self.pending_labels -= 1
+        self.update_row(row)
+
+    def _label_failed(self, row: ReviewRow, problem: str) -> None:
+        self.pending_labels -= 1
+        self.update_row(row)
+        self.app.push_screen(ErrorScreen("Label not saved", problem))
 
     def action_unlabelled(self, direction: int) -> None:
         current = self.row_list.row
