@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from turnloom.core.config import TurnloomConfig, load_config
-from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.themes import DEFAULT_THEME, load_themes
 from turnloom.tui.actions import bindings_for
 from turnloom.tui.commands import ActionCommands
 from turnloom.tui.keymap import checked_keymap
 from turnloom.tui.screens.dialogs import ChoiceScreen
 from turnloom.tui.screens.help import HelpScreen
-from turnloom.tui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from turnloom.core.lifecycle.live_session import LiveSession
+    from turnloom.tui.screens.main import MainScreen
 
 QUIT_QUESTION = "quit-question"
 
@@ -60,6 +63,8 @@ class TurnloomApp(App[None]):
 
     def first_screen(self) -> Screen[None]:
         """The screen the app opens on: the workbench on its session (`tui.review` opens a folder instead)."""
+        from turnloom.tui.screens.main import MainScreen
+
         if self._workbench is None:
             raise ValueError("the workbench needs a session")
         return MainScreen(self._workbench)
@@ -88,7 +93,16 @@ class TurnloomApp(App[None]):
     @property
     def main_screens(self) -> list[MainScreen]:
         """Every screen holding a session: the workbench, and a dialogue opened from a review list over it."""
+        # imported here: the review list starts without the workbench's engine (it loads when a dialogue opens)
+        from turnloom.tui.screens.main import MainScreen
+
         return [screen for screen in self.screen_stack if isinstance(screen, MainScreen)]
+
+    def open_review(self, folder: Path) -> None:
+        """Show the review list of `folder` over the current screen (escape comes back)."""
+        from turnloom.tui.review.screen import ReviewScreen
+
+        self.push_screen(ReviewScreen(folder, self.config, closable=True))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -145,6 +159,8 @@ def build_app(
     config: TurnloomConfig | None = None, workbench: LiveSession | None = None, theme_dirs: list[Path] | None = None
 ) -> TurnloomApp:
     """The app on `workbench`, or on a new offline retail session in the sessions folder."""
+    from turnloom.core.lifecycle.live_session import LiveSession
+
     config = config or TurnloomConfig()
     if workbench is None:
         folder = Path(config.sessions_dir or "sessions").expanduser()
@@ -158,6 +174,8 @@ def main(args: argparse.Namespace, session_path: str | None = None) -> int:
     Raises:
         SessionFileError: FILE cannot be opened (before the TUI starts).
     """
+    from turnloom.core.lifecycle.live_session import LiveSession
+
     config = load_config(getattr(args, "config", None))
     workbench = None
     if session_path is not None:

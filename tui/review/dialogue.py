@@ -14,7 +14,7 @@ workbench.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -33,7 +33,32 @@ from turnloom.tui.screens.dialogs import ErrorScreen
 from turnloom.tui.screens.main import MainScreen
 
 if TYPE_CHECKING:
-    from turnloom.tui.review.screen import ReviewScreen
+    from pathlib import Path
+
+    from turnloom.core.lifecycle.live_session import LiveSession as _LiveSession
+    from turnloom.tui.review.row_list import ReviewList
+
+
+class ReviewListScreen(Protocol):
+    """What a dialogue needs of the review list it was opened from (`screen.ReviewScreen`)."""
+
+    folder: Path
+    rows: list[ReviewRow]
+
+    @property
+    def max_messages(self) -> int: ...
+
+    @property
+    def row_list(self) -> ReviewList: ...
+
+    def update_row(self, row: ReviewRow) -> None: ...
+
+    def save_label(self, row: ReviewRow, label: SessionLabel | None, advance: bool) -> ReviewRow: ...
+
+    def neighbour_unlabelled(self, path: str | None, direction: int) -> ReviewRow | None: ...
+
+    def open_bench(self, row: ReviewRow) -> _LiveSession | None: ...
+
 
 LEFT_TO_THE_WORKBENCH = "Not in review: go back to the list (escape) and open the session in the workbench for that"
 
@@ -54,7 +79,7 @@ class ReviewDialogueScreen(MainScreen):
     BINDINGS = bindings_for("label")
     ACTION_SCOPES = ("main", "label")
 
-    def __init__(self, bench: LiveSession, review: ReviewScreen, row: ReviewRow) -> None:
+    def __init__(self, bench: LiveSession, review: ReviewListScreen, row: ReviewRow) -> None:
         super().__init__(bench)
         self.review = review
         self.row = row

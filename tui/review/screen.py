@@ -28,11 +28,10 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from turnloom.core.errors import TurnloomError
-from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.core.models import SessionLabel
 from turnloom.core.quality.verdict import ALL_CHECKS
 from turnloom.core.review.filters import ReviewFilter, apply, search_text, sort_rows
-from turnloom.core.review.index import ReviewRow, load_index, session_path
+from turnloom.core.review.index import ReviewRow, load_index, read_index, session_path
 from turnloom.core.review.labels import label_counts, set_label
 from turnloom.tui.actions import bindings_for
 from turnloom.tui.review.columns import COLUMNS
@@ -42,6 +41,7 @@ from turnloom.tui.screens.dialogs import ErrorScreen
 
 if TYPE_CHECKING:
     from turnloom.core.config import TurnloomConfig
+    from turnloom.core.lifecycle.live_session import LiveSession
 
 SEARCH_DELAY = 0.25  # seconds of no typing before the messages are searched
 
@@ -75,6 +75,7 @@ class ReviewScreen(Screen[None]):
         self._search_timer: Timer | None = None
         self._label_lock = threading.Lock()
         self.pending_labels = 0  # labels shown but not yet written to their files
+        self._labelled: set[str] = set()  # paths labelled here before the index was brought up to date
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="review-bar"):
@@ -100,7 +101,11 @@ class ReviewScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="review-index", exit_on_error=False)
     def load_rows(self) -> None:
-        """Read the folder's index (rebuilding the rows of changed files) off the event loop."""
+        """Read the folder's index off the event loop: the rows as last indexed are shown at once,
+        then the index brought up to date (every file's stamp checked, changed files read again)."""
+        cached = list(read_index(self.folder, self.max_messages).values())
+        if cached:
+            self.app.call_from_thread(self._loaded, sorted(cached, key=lambda row: row.path), False)
         try:
             rows = load_index(self.folder, max_messages=self.max_messages)
         except (TurnloomError, OSError) as exc:
@@ -108,9 +113,13 @@ class ReviewScreen(Screen[None]):
             return
         self.app.call_from_thread(self._loaded, rows)
 
-    def _loaded(self, rows: list[ReviewRow]) -> None:
+    def _loaded(self, rows: list[ReviewRow], checked: bool = True) -> None:
+        """Show the folder's rows; `checked`: brought up to date with the files (else as last indexed)."""
+        if self._labelled:  # labels given while the files were being checked: what the list shows is newer
+            shown = {row.path: row for row in self.rows if row.path in self._labelled}
+            rows = [shown.get(row.path, row) for row in rows]
         self.rows = rows
-        self.loaded = True
+        self.loaded = checked
         self.row_list.empty_text = "No session matches the filters." if rows else f"No sessions in {self.folder}."
         self.refilter()
 
@@ -152,7 +161,7 @@ class ReviewScreen(Screen[None]):
 
     def progress_text(self) -> str:
         """`labelled 12/30 (keep 8 · drop 3 · needs-fix 1) · showing 30 · 4 rejected`."""
-        if not self.loaded:
+        if not self.rows and not self.loaded:
             return f"Reading {self.folder}…"
         counts = label_counts(self.rows)
         rejected = sum(1 for row in self.rows if row.accepted is False)
@@ -160,6 +169,7 @@ class ReviewScreen(Screen[None]):
             f"labelled {counts['labelled']}/{counts['total']} "
             f"(keep {counts['keep']} · drop {counts['drop']} · needs-fix {counts['needs-fix']})"
             f"  ·  showing {len(self.shown())}  ·  {rejected} rejected  ·  {self.folder}"
+            + ("" if self.loaded else "  ·  checking the files…")
         )
 
     def update_row(self, row: ReviewRow) -> None:
@@ -301,6 +311,8 @@ class ReviewScreen(Screen[None]):
             tags=tuple(label.tags) if label else (),
         )
         self.update_row(labelled)
+        if not self.loaded:
+            self._labelled.add(row.path)
         self.refilter(keep=following, fallback=position)
         self.pending_labels += 1
         self.write_label(row, label)
@@ -351,6 +363,8 @@ class ReviewScreen(Screen[None]):
 
     def open_bench(self, row: ReviewRow) -> LiveSession | None:
         """The session of `row`, opened to work on; None (and the reason shown) if it cannot be."""
+        from turnloom.core.lifecycle.live_session import LiveSession  # the engine loads with the first dialogue
+
         try:
             return LiveSession.open(session_path(self.folder, row.path), self.config)
         except Exception as exc:  # noqa: BLE001 - any unreadable file is reported, never fatal

@@ -123,9 +123,7 @@ class SessionFlows(_Flows):
                 )
             )
             return
-        from turnloom.tui.review.screen import ReviewScreen
-
-        self.app.push_screen(ReviewScreen(folder, self.app.config, closable=True))  # type: ignore[attr-defined]
+        self.app.open_review(folder)  # type: ignore[attr-defined]  # a TurnloomApp
 
     def action_replay(self) -> None:
         self.app.push_screen(
