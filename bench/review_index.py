@@ -73,7 +73,10 @@ def main() -> None:
     make_folder(folder, args.n, args.base)
     index = folder / INDEX_NAME
     figures: dict[str, float] = {}
-    print(f"{args.n} sessions, {os.cpu_count()} core(s); median of {args.repeats} run(s)", flush=True)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"{args.n} sessions, {os.cpu_count()} core(s), load average {load}; median of {args.repeats} run(s)", flush=True
+    )
 
     figures["cold build (no index)"] = median_of(
         args.repeats, lambda: load_index(folder), lambda: index.unlink(missing_ok=True)
@@ -112,6 +115,7 @@ def main() -> None:
     for name, seconds in figures.items():
         print(f"  {name:<66} {seconds * 1000:>9.1f} ms")
     print(f"  index file: {index.stat().st_size / 1e6:.1f} MB; search hits: {hits}")
+    print(f"  load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

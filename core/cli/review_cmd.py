@@ -19,7 +19,7 @@ from turnloom.core.errors import SessionFileError, UsageError
 from turnloom.core.models import SessionLabel
 from turnloom.core.quality.verdict import ALL_CHECKS
 from turnloom.core.review.filters import SORT_KEYS, ReviewFilter, apply, search_text, sort_rows
-from turnloom.core.review.index import ReviewRow, load_index
+from turnloom.core.review.index import ReviewRow, index_path, load_index
 from turnloom.core.review.labels import LABEL_KINDS, label_counts, set_label
 
 # what `turnloom review DIR` with neither --list nor --label calls with the folder (the TUI's review screen)
@@ -164,16 +164,31 @@ def _set_label(folder: Path, args: argparse.Namespace) -> int:
         label: SessionLabel | None = SessionLabel(kind=kind, reason=args.reason, tags=list(args.tag))
     else:
         named, label = args.unlabel, None
-    row = _named_row(folder, _rows(folder, args), named)
+    # a file is found without the index (whose first build reads every session); an id needs the rows
+    relpath = _named_file(folder, named) or _named_row(folder, _rows(folder, args), named).path
     max_messages = load_config(getattr(args, "config", None)).quality_max_messages
     try:
-        row = set_label(folder, row.path, label, max_messages=max_messages)
+        row = set_label(folder, relpath, label, max_messages=max_messages)
     except SessionFileError as exc:
         raise UsageError(str(exc)) from None
-    counts = label_counts(load_index(folder, max_messages=max_messages))
     done = f"labelled {row.label}" if row.label else "unlabelled"
-    print(f"{row.path} ({row.session_id}): {done} · {counts['labelled']}/{counts['total']} session(s) labelled")
+    progress = ""
+    if index_path(folder).exists():
+        counts = label_counts(load_index(folder, max_messages=max_messages))
+        progress = f" · {counts['labelled']}/{counts['total']} session(s) labelled"
+    print(f"{row.path} ({row.session_id}): {done}{progress}")
     return 0
+
+
+def _named_file(folder: Path, named: str) -> str | None:
+    """`named` as a session file inside `folder` (given relative to it, or as a path), relative to it; else None."""
+    inside = folder.resolve()
+    for candidate in (folder / named, Path(named)):
+        if candidate.name.endswith((".session.json", ".session.toml")) and candidate.is_file():
+            resolved = candidate.resolve()
+            if resolved.is_relative_to(inside):
+                return resolved.relative_to(inside).as_posix()
+    return None
 
 
 def _named_row(folder: Path, rows: list[ReviewRow], named: str) -> ReviewRow:

@@ -11,16 +11,16 @@ and texts that JSON would escape are read the slow, certain way (the whole sessi
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import Session
-from turnloom.core.review.index import ReviewRow
-from turnloom.core.storage.journal import journal_path, open_session
+from turnloom.core.review.index import MESSAGES_KEY, NEXT_KEY, ReviewRow, messages_span
+from turnloom.core.storage.journal import open_session
 
 # the columns `sort_rows` orders by, and how a row is keyed for each (None sorts last)
 SORT_KEYS: dict[str, str] = {
@@ -40,10 +40,7 @@ SORT_KEYS: dict[str, str] = {
     "size": "size",
 }
 
-# what opens the `messages` array of a snapshot written by `snapshot.dumps` (indent 2), and what
-# opens the next top-level key (a string never holds a raw newline, so only a key starts a line so)
-_MESSAGES_KEY = b'\n  "messages": '
-_NEXT_KEY = b'\n  "'
+_Text = TypeVar("_Text", str, bytes)
 
 
 @dataclass
@@ -116,6 +113,11 @@ def sort_rows(rows: Iterable[ReviewRow], key: str, reverse: bool = False) -> lis
 def search_text(folder: Path, rows: Sequence[ReviewRow], needle: str) -> set[str]:
     """The paths of the rows whose messages contain `needle`, ignoring case.
 
+    Searched: each message's text, reasoning and tool name, and its tool calls' names and
+    arguments. A JSON snapshot is searched in place: only the bytes of its `messages` array
+    (where the row says they are), and only in the lines that hold those values, so nothing is
+    parsed; TOML files, sessions with a journal and texts JSON would escape open the session.
+
     Args:
         folder: the folder the rows' paths are relative to.
         rows: the rows to search (unreadable ones never match).
@@ -126,14 +128,15 @@ def search_text(folder: Path, rows: Sequence[ReviewRow], needle: str) -> set[str
         return {row.path for row in rows}
     # JSON writes `"`, `\` and control characters escaped: the raw bytes cannot be searched for them
     raw_searchable = not any(ch in folded for ch in '"\\') and all(ord(ch) >= 0x20 for ch in folded)
+    base = os.fspath(folder)
     found: set[str] = set()
     for row in rows:
         if row.problem is not None:
             continue
-        path = Path(folder) / row.path
+        path = os.path.join(base, row.path)
         try:
-            if raw_searchable and path.name.endswith(".json") and not journal_path(path).exists():
-                hit = _json_file_has(path, folded)
+            if raw_searchable and path.endswith(".json") and not os.path.exists(path[: -len(".json")] + ".journal"):
+                hit = _json_file_has(path, row, folded)
             else:
                 hit = _session_has(open_session(path)[0], folded)
         except (OSError, SessionFileError):
@@ -143,36 +146,81 @@ def search_text(folder: Path, rows: Sequence[ReviewRow], needle: str) -> set[str
     return found
 
 
-def _json_file_has(path: Path, folded: str) -> bool:
-    data = path.read_bytes()
-    start = data.find(_MESSAGES_KEY)
-    if start < 0:  # not written by turnloom's own writer: read it whole
-        return _session_has(open_session(path)[0], folded)
-    start += len(_MESSAGES_KEY)
-    end = data.find(_NEXT_KEY, start)
-    section = data[start:end].rstrip().rstrip(b",") if end > 0 else data[start:].rstrip().rstrip(b"}")
+def _json_file_has(path: str, row: ReviewRow, folded: str) -> bool:
+    section = None
+    if row.messages_to > row.messages_from > len(MESSAGES_KEY):
+        with open(path, "rb") as stream:
+            stream.seek(row.messages_from - len(MESSAGES_KEY))
+            chunk = stream.read(row.messages_to - row.messages_from + len(MESSAGES_KEY) + len(NEXT_KEY))
+        if chunk.startswith(MESSAGES_KEY) and chunk.endswith(NEXT_KEY):  # else the file changed since
+            section = chunk[len(MESSAGES_KEY) : -len(NEXT_KEY)]
+    if section is None:
+        with open(path, "rb") as stream:
+            data = stream.read()
+        start, end = messages_span(data)
+        if not end:  # not written by turnloom's own writer: read it whole
+            return _session_has(open_session(path)[0], folded)
+        section = data[start:end]
     if folded.isascii():
-        if folded.encode() not in section.lower():
-            return False
-    elif folded not in section.decode("utf-8", "replace").casefold():
-        return False
-    try:
-        messages = json.loads(section)
-    except ValueError:
-        return _session_has(open_session(path)[0], folded)
-    return isinstance(messages, list) and any(folded in text.casefold() for text in _texts(messages))
+        return _lines_hold(section.lower(), folded.encode(), _VALUE_LINES, b'\n"\\')
+    return _lines_hold(section.decode("utf-8", "replace").casefold(), folded, _VALUE_LINES_TEXT, '\n"\\')
+
+
+# the lines of a messages array (indent 2 inside the session) that hold searched values: a message's
+# content, reasoning and name (6 spaces), a tool call's name and arguments (10 spaces)
+_VALUE_LINES = (
+    b'      "content": "',
+    b'      "reasoning": "',
+    b'      "name": "',
+    b'          "name": "',
+    b'          "arguments": "',
+)
+_VALUE_LINES_TEXT = tuple(prefix.decode() for prefix in _VALUE_LINES)
+
+
+def _lines_hold(section: _Text, needle: _Text, prefixes: tuple[_Text, ...], marks: _Text) -> bool:
+    """Whether `needle` occurs inside a searched value of `section` (both already case-folded).
+
+    `marks` is newline, quote and backslash, as `section`'s type spells them.
+    """
+    newline, quote, backslash = marks[0:1], marks[1:2], marks[2:3]
+    at = section.find(needle)
+    while at >= 0:
+        line_start = section.rfind(newline, 0, at) + 1
+        line_end = section.find(newline, at)
+        closing = section.rfind(quote, at, len(section) if line_end < 0 else line_end)
+        head = section[line_start:at]
+        for prefix in prefixes:
+            # inside the value: after its opening quote, before its closing one, not the letter of an escape (\n)
+            if (
+                head.startswith(prefix)
+                and closing >= at + len(needle)
+                and not _escaped(section, at, backslash, line_start + len(prefix))
+            ):
+                return True
+        at = section.find(needle, at + 1)
+    return False
+
+
+def _escaped(text: _Text, at: int, backslash: _Text, floor: int) -> bool:
+    """Whether the character at `at` follows an odd run of backslashes (it is part of an escape)."""
+    run = 0
+    while at - run - 1 >= floor and text[at - run - 1 : at - run] == backslash:
+        run += 1
+    return run % 2 == 1
 
 
 def _texts(messages: list[Any]) -> Iterable[str]:
     for message in messages:
         if not isinstance(message, dict):
             continue
-        for key in ("content", "reasoning"):
+        for key in ("content", "reasoning", "name"):
             if isinstance(message.get(key), str):
                 yield message[key]
         for call in message.get("tool_calls") or ():
             if isinstance(call, dict):
-                yield f"{call.get('name', '')} {call.get('arguments', '')}"
+                yield str(call.get("name", ""))
+                yield str(call.get("arguments", ""))
 
 
 def _session_has(session: Session, folded: str) -> bool:

@@ -19,7 +19,15 @@ from turnloom.core.errors import SessionFileError
 from turnloom.core.models import SessionLabel
 from turnloom.core.quality.checks import MAX_MESSAGES
 from turnloom.core.quality.verdict import verdict_for
-from turnloom.core.review.index import ReviewRow, file_stamp, relative, row_for, session_path, update_index
+from turnloom.core.review.index import (
+    ReviewRow,
+    file_stamp,
+    relative,
+    row_for,
+    session_path,
+    update_index,
+    with_messages_span,
+)
 from turnloom.core.storage.journal import compact, journal_path, open_session
 
 LABEL_KINDS = ("keep", "drop", "needs-fix")
@@ -52,7 +60,7 @@ def set_label(folder: Path, relpath: str, label: SessionLabel | None, *, max_mes
     verdict_for(session, max_messages=max_messages)  # a session fixed since its verdict is judged again
     compact(path, session)
     rel = relative(folder, path)
-    row = row_for(rel, session, file_stamp(path), max_messages)
+    row = with_messages_span(row_for(rel, session, file_stamp(path), max_messages), path)
     update_index(folder, rel, row, max_messages)
     return row
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 from turnloom.core.cli import main
 from turnloom.core.models import Role, Session
+from turnloom.core.review.index import INDEX_NAME
 from turnloom.core.storage.snapshot import load_session, save_session
 
 _MADE: dict[str, Path] = {}
@@ -30,3 +32,9 @@ def spoil(path: Path) -> Session:
     session.messages[at] = session.messages[at].model_copy(update={"content": "That's not quite what I asked."})
     save_session(session, path)
     return session
+
+
+def stored_rows(folder: Path) -> list[dict]:
+    """The index file's rows, as field -> value."""
+    data = json.loads((folder / INDEX_NAME).read_text())
+    return [dict(zip(data["header"]["fields"], row, strict=True)) for row in data["rows"]]

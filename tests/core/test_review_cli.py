@@ -9,7 +9,7 @@ import pytest
 from _review_helpers import generated_folder, spoil
 
 from turnloom.core.cli import main
-from turnloom.core.review.index import load_index
+from turnloom.core.review.index import INDEX_NAME, load_index
 from turnloom.core.storage.snapshot import load_session
 
 
@@ -120,3 +120,13 @@ def test_with_neither_list_nor_label_the_folder_goes_to_the_review_view(folder):
     assert main(["review", str(folder)], open_review=open_review) == 7
     assert opened == [folder]
     assert main(["review", str(folder), "--list"], open_review=open_review) == 0 and opened == [folder]
+
+
+def test_labelling_a_file_needs_no_index_and_an_id_builds_it(folder, capsys):
+    paths = sorted(p.name for p in folder.glob("*.session.json"))
+    assert main(["review", str(folder), "--label", paths[0], "keep"]) == 0
+    assert capsys.readouterr().out.strip().endswith(": labelled keep")  # no count: no index to count from
+    assert not (folder / INDEX_NAME).exists() and load_session(folder / paths[0]).label.kind == "keep"
+    second = load_session(folder / paths[1]).id
+    assert main(["review", str(folder), "--label", second, "drop"]) == 0
+    assert capsys.readouterr().out.strip().endswith(f"labelled drop · 2/{len(paths)} session(s) labelled")

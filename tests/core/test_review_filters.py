@@ -91,3 +91,43 @@ def test_text_search_skips_unreadable_rows_and_files_gone_since(folder):
     (folder / rows[0].path).unlink()
     found = search_text(folder, rows, "a")
     assert "broken.session.json" not in found and rows[0].path not in found and rows[1].path in found
+
+
+def _reference(folder: Path, rows, needle: str) -> set[str]:
+    """What the search must find, the slow and certain way: every session opened, its texts compared."""
+    found = set()
+    for row in rows:
+        session = load_session(folder / row.path)
+        texts = [t for m in session.messages for t in (m.content, m.reasoning, m.name) if t]
+        texts += [t for m in session.messages for c in m.tool_calls for t in (c.name, c.arguments)]
+        if any(needle.casefold() in text.casefold() for text in texts):
+            found.add(row.path)
+    return found
+
+
+@pytest.mark.parametrize(
+    "needle", ["order", "Toys", "provenance", "simulator", "offline", "user", "null", "task_done", ",", "ok"]
+)
+def test_the_in_place_search_finds_exactly_what_opening_every_session_finds(folder, needle):
+    rows = load_index(folder)
+    assert search_text(folder, rows, needle) == _reference(folder, rows, needle)
+
+
+def test_an_escape_in_a_message_is_not_text_and_a_key_is_not_a_value(folder):
+    rows = load_index(folder)
+    session = load_session(folder / rows[0].path)
+    session.messages[0] = session.messages[0].model_copy(update={"content": "line one\nnext line"})
+    save_session(session, folder / rows[0].path)
+    rows = load_index(folder)
+    assert rows[0].path in search_text(folder, rows, "one")
+    assert search_text(folder, rows, "nnext") == set()  # the `n` of `\n` is not a letter of the text
+    assert search_text(folder, rows, "content") == _reference(folder, rows, "content")
+
+
+def test_a_file_changed_since_the_index_was_read_is_searched_as_it_is_now(folder):
+    rows = load_index(folder)
+    session = load_session(folder / rows[0].path)
+    session.tools = session.tools[:3]  # the messages move to another place in the file
+    session.messages[0] = session.messages[0].model_copy(update={"content": "A tangerine umbrella, please."})
+    save_session(session, folder / rows[0].path)
+    assert search_text(folder, rows, "tangerine umbrella") == {rows[0].path}  # rows read before the change

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 import pytest
-from _review_helpers import generated_folder, spoil
+from _review_helpers import generated_folder, spoil, stored_rows
 
 from turnloom.core.errors import SessionFileError
 from turnloom.core.review import index as review_index
 from turnloom.core.review.index import INDEX_NAME, load_index, refresh_row
+from turnloom.core.storage.journal import Journal
+from turnloom.core.storage.session_folder import find_sessions
 from turnloom.core.storage.snapshot import load_session, save_session
 
 
 @pytest.fixture
 def folder(tmp_path_factory, tmp_path) -> Path:
     return generated_folder(tmp_path_factory.getbasetemp() / "review-made", tmp_path / "batch")
+
+
+def _with_first_row(text: str, **values: object) -> str:
+    data = json.loads(text)
+    fields = data["header"]["fields"]
+    for name, value in values.items():
+        data["rows"][0][fields.index(name)] = value
+    return json.dumps(data)
 
 
 def _count_reads(monkeypatch) -> list[str]:
@@ -73,19 +82,21 @@ def test_a_warm_load_reads_no_session_and_a_changed_added_or_removed_file_is_all
     [
         lambda text: text[: len(text) // 2],  # truncated mid-write
         lambda text: "not json at all",
-        lambda text: json.dumps({"header": json.loads(text)["header"], "rows": [{"path": 3}]}),
-        lambda text: re.sub(r'"messages":\d+', '"messages":"many"', text, count=1),
+        lambda text: json.dumps({"header": json.loads(text)["header"], "rows": [[3]]}),
+        lambda text: _with_first_row(text, messages="many"),
         lambda text: json.dumps({"header": {**json.loads(text)["header"], "checks": "0.0"}, "rows": []}),
         lambda text: "",
+        lambda text: _with_first_row(text, size=True),
+        lambda text: _with_first_row(text, tags=[1]),
     ],
-    ids=["truncated", "garbage", "bad-row", "wrong-type", "older-checks", "empty"],
+    ids=["truncated", "garbage", "bad-row", "wrong-type", "older-checks", "empty", "bool-for-int", "tag-not-text"],
 )
 def test_a_malformed_or_outdated_index_is_rebuilt_not_trusted(folder, damage):
     rows = load_index(folder)
     index = folder / INDEX_NAME
     index.write_text(damage(index.read_text()))
     assert load_index(folder) == rows
-    assert json.loads(index.read_text())["rows"][0]["path"] == rows[0].path
+    assert stored_rows(folder)[0]["path"] == rows[0].path
 
 
 def test_a_malformed_session_file_is_a_row_that_says_so(folder):
@@ -115,8 +126,7 @@ def test_refresh_row_refuses_a_path_outside_the_folder_and_drops_a_removed_file(
     (folder / rows[0].path).unlink()
     with pytest.raises(SessionFileError, match="no such session file"):
         refresh_row(folder, rows[0].path)
-    stored = json.loads((folder / INDEX_NAME).read_text())["rows"]
-    assert rows[0].path not in [r["path"] for r in stored]
+    assert rows[0].path not in [r["path"] for r in stored_rows(folder)]
 
 
 def test_a_journal_beside_a_snapshot_counts_as_a_change(folder, monkeypatch):
@@ -140,3 +150,19 @@ def test_progress_is_told_how_many_changed_files_are_read_and_silent_when_none_c
     seen.clear()
     load_index(folder, progress=lambda done, total: seen.append((done, total)))
     assert seen == []
+
+
+def test_the_index_lists_the_files_stats_and_export_read(folder):
+    rows = load_index(folder)
+    (folder / "nested" / "deeper").mkdir(parents=True)
+    save_session(load_session(folder / rows[0].path), folder / "nested" / "deeper" / "twin.session.toml")
+    (folder / "linked.session.json").symlink_to(folder / rows[1].path)  # a link inside: skipped, as there
+    crashed = load_session(folder / rows[2].path)
+    Journal.open(folder / "nested" / "crashed.session.json", crashed).close()  # a journal, no snapshot yet
+    (folder / "notes.json").write_text("{}")
+    listed = [row.path for row in load_index(folder)]
+    expected = sorted(path.relative_to(folder).as_posix() for path in find_sessions([folder]).paths)
+    assert listed == expected and "nested/crashed.session.json" in listed
+    assert "nested/deeper/twin.session.toml" in listed and "linked.session.json" not in listed
+    crashed_row = next(row for row in load_index(folder) if row.path == "nested/crashed.session.json")
+    assert crashed_row.session_id == crashed.id and crashed_row.problem is None

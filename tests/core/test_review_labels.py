@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from _review_helpers import generated_folder, spoil
+from _review_helpers import generated_folder, spoil, stored_rows
 
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import ChatMessage, Role, SessionLabel
 from turnloom.core.quality.verdict import current_verdict, session_digest
-from turnloom.core.review.index import INDEX_NAME, load_index
+from turnloom.core.review.index import load_index
 from turnloom.core.review.labels import label_counts, set_label
 from turnloom.core.storage.journal import Journal, journal_path
 from turnloom.core.storage.snapshot import load_session, save_session
@@ -28,7 +28,7 @@ def test_a_label_is_saved_in_the_session_file_and_its_row(folder):
     row = set_label(folder, rows[0].path, label)
     assert (row.label, row.reason, row.tags) == ("drop", "asks twice", ("loop", "retail"))
     assert load_session(folder / rows[0].path).label == label
-    stored = json.loads((folder / INDEX_NAME).read_text())["rows"][0]
+    stored = stored_rows(folder)[0]
     assert stored["label"] == "drop" and stored["tags"] == ["loop", "retail"]
     assert load_index(folder)[0] == row
     cleared = set_label(folder, rows[0].path, None)
@@ -97,3 +97,11 @@ def test_label_counts_tally_each_kind_and_the_progress(folder):
     (folder / "broken.session.json").write_text("{")
     counts = label_counts(load_index(folder))
     assert counts == {"keep": 2, "drop": 1, "needs-fix": 0, "unlabelled": 3, "labelled": 3, "total": 7}
+
+
+def test_a_labelled_row_still_knows_where_its_messages_are_for_the_search(folder):
+    rows = load_index(folder)
+    row = set_label(folder, rows[0].path, SessionLabel(kind="keep"))
+    data = (folder / rows[0].path).read_bytes()
+    assert row.messages_to > row.messages_from > 0 and data[row.messages_from : row.messages_from + 1] == b"["
+    assert load_index(folder)[0] == row
