@@ -295,3 +295,14 @@ async def test_a_label_that_cannot_be_saved_is_taken_back_and_says_why(folder, t
         assert "no such session file" in str(pilot.app.screen.query_one(".dialog-text", Static).render())
         assert next(row for row in screen.rows if row.path == gone.path).label is None
         assert "labelled 0/6" in screen.progress_text()
+
+
+async def test_a_session_changed_since_the_index_was_written_shows_as_it_is_now(folder, tmp_path):
+    rows = load_index(folder)  # the index file now says every session but the first is accepted
+    changed = rows[2]
+    spoil(folder / changed.path)
+    async with review_app(folder, tmp_path).run_test(size=SIZE) as pilot:
+        screen = await loaded(pilot)
+        row = next(row for row in screen.rows if row.path == changed.path)
+        assert row.accepted is False and row.failed_checks == ("feedback",)
+        assert "checking the files" not in screen.progress_text()
