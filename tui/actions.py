@@ -12,7 +12,8 @@ from typing import Literal
 
 from textual.binding import Binding, BindingType
 
-Scope = Literal["app", "main", "replay"]
+# "review": the review list; "label": the review list and a dialogue opened from it
+Scope = Literal["app", "main", "replay", "review", "label"]
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,139 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Session",
         "Export",
         "Export this session as training data (OpenAI, HF, ShareGPT, Hermes)",
+        show=False,
+    ),
+    ActionSpec(
+        "truncate",
+        "delete",
+        "truncate",
+        "Dialogue",
+        "Cut here",
+        "Drop the selected message and everything after it (kept as a branch: ctrl+z brings them back)",
+        show=False,
+    ),
+    # review list (turnloom review DIR)
+    ActionSpec(
+        "review_search",
+        "slash",
+        "focus_search",
+        "Review",
+        "Search messages",
+        "Type a text to find in the sessions' messages (enter or escape goes back to the list)",
+        scope="review",
+    ),
+    ActionSpec(
+        "review_rejected",
+        "v",
+        "toggle_rejected",
+        "Review",
+        "Rejected only",
+        "Show only the sessions the quality verdict rejected, or all again",
+        scope="review",
+    ),
+    ActionSpec(
+        "review_unlabelled",
+        "u",
+        "toggle_unlabelled",
+        "Review",
+        "Unlabelled only",
+        "Show only the sessions with no label yet, or all again",
+        scope="review",
+    ),
+    ActionSpec(
+        "review_check",
+        "c",
+        "next_check",
+        "Review",
+        "Filter by check",
+        "Show only the sessions a given check rejected; press again for the next check, then all",
+        scope="review",
+        show=False,
+    ),
+    ActionSpec(
+        "review_domain",
+        "d",
+        "next_domain",
+        "Review",
+        "Filter by domain",
+        "Show only one domain's sessions; press again for the next domain, then all",
+        scope="review",
+        show=False,
+    ),
+    ActionSpec(
+        "review_sort",
+        "s",
+        "next_sort",
+        "Review",
+        "Sort by next column",
+        "Sort the list by the next column (a click on a column title sorts by it)",
+        scope="review",
+    ),
+    ActionSpec(
+        "review_reverse",
+        "S",
+        "reverse_sort",
+        "Review",
+        "Reverse sort",
+        "Reverse the order of the list",
+        scope="review",
+        show=False,
+    ),
+    ActionSpec(
+        "review_close",
+        "escape",
+        "close",
+        "Review",
+        "Back",
+        "Leave the search box; from the list, go back to the workbench it was opened from",
+        scope="review",
+        show=False,
+    ),
+    # labels, in the review list and in a dialogue opened from it
+    ActionSpec(
+        "label_keep", "1", "label('keep')", "Label", "Keep", "Label the session keep (saved at once)", scope="label"
+    ),
+    ActionSpec(
+        "label_drop", "2", "label('drop')", "Label", "Drop", "Label the session drop (saved at once)", scope="label"
+    ),
+    ActionSpec(
+        "label_fix",
+        "3",
+        "label('needs-fix')",
+        "Label",
+        "Needs fix",
+        "Label the session needs-fix (saved at once)",
+        scope="label",
+    ),
+    ActionSpec(
+        "label_clear", "0", "label('')", "Label", "Clear", "Remove the session's label", scope="label", show=False
+    ),
+    ActionSpec(
+        "label_reason",
+        "w",
+        "label_reason",
+        "Label",
+        "Reason and tags",
+        "Write why (a reason) and tags for the session's label",
+        scope="label",
+    ),
+    ActionSpec(
+        "next_unlabelled",
+        "right_square_bracket",
+        "unlabelled(1)",
+        "Label",
+        "Next unlabelled",
+        "Go to the next session with no label in the list",
+        scope="label",
+    ),
+    ActionSpec(
+        "prev_unlabelled",
+        "left_square_bracket",
+        "unlabelled(-1)",
+        "Label",
+        "Previous unlabelled",
+        "Go to the previous session with no label in the list",
+        scope="label",
         show=False,
     ),
     # replay screen

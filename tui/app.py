@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.theme import Theme
 
 from turnloom.core.config import TurnloomConfig, load_config, save_setting, settings_path
 from turnloom.core.errors import ConfigError
-from turnloom.core.lifecycle.live_session import LiveSession
 from turnloom.themes import DEFAULT_THEME, load_themes
 from turnloom.tui.actions import bindings_for
 from turnloom.tui.commands import ActionCommands
 from turnloom.tui.keymap import checked_keymap
 from turnloom.tui.screens.dialogs import ChoiceScreen
 from turnloom.tui.screens.help import HelpScreen
-from turnloom.tui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from turnloom.core.lifecycle.live_session import LiveSession
+    from turnloom.tui.screens.main import MainScreen
 
 QUIT_QUESTION = "quit-question"
 
@@ -38,7 +42,7 @@ class TurnloomApp(App[None]):
     def __init__(
         self,
         config: TurnloomConfig,
-        workbench: LiveSession,
+        workbench: LiveSession | None,
         theme_dirs: list[Path] | None = None,
         settings_file: Path | None = None,
     ) -> None:
@@ -65,9 +69,17 @@ class TurnloomApp(App[None]):
         self.key_remaps = keymap
         self.set_keymap(keymap)
 
+    def first_screen(self) -> Screen[None]:
+        """The screen the app opens on: the workbench on its session (`tui.review` opens a folder instead)."""
+        from turnloom.tui.screens.main import MainScreen
+
+        if self._workbench is None:
+            raise ValueError("the workbench needs a session")
+        return MainScreen(self._workbench)
+
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._save_theme)
-        self.push_screen(MainScreen(self._workbench))
+        self.push_screen(self.first_screen())
         for message, severity in self._startup_notes:
             self.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
 
@@ -85,10 +97,21 @@ class TurnloomApp(App[None]):
 
     @property
     def main_screen(self) -> MainScreen | None:
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                return screen
-        return None
+        return next(iter(self.main_screens), None)
+
+    @property
+    def main_screens(self) -> list[MainScreen]:
+        """Every screen holding a session: the workbench, and a dialogue opened from a review list over it."""
+        # imported here: the review list starts without the workbench's engine (it loads when a dialogue opens)
+        from turnloom.tui.screens.main import MainScreen
+
+        return [screen for screen in self.screen_stack if isinstance(screen, MainScreen)]
+
+    def open_review(self, folder: Path) -> None:
+        """Show the review list of `folder` over the current screen (escape comes back)."""
+        from turnloom.tui.review.screen import ReviewScreen
+
+        self.push_screen(ReviewScreen(folder, self.config, closable=True))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -120,9 +143,9 @@ class TurnloomApp(App[None]):
         self.action_quit_app()
 
     def action_quit_app(self) -> None:
-        main = self.main_screen
+        unsaved = any(main.bench.unsaved for main in self.main_screens)
         asking = isinstance(self.screen, ChoiceScreen) and self.screen.id == QUIT_QUESTION
-        if main is None or not main.bench.unsaved or asking:
+        if not unsaved or asking:
             # a second quit while the question is up means it: the journal keeps the work
             self._close_and_exit()
             return
@@ -136,16 +159,16 @@ class TurnloomApp(App[None]):
         self.push_screen(question, self._quit_answer)
 
     def _quit_answer(self, answer: str | None) -> None:
-        main = self.main_screen
-        if answer == "save" and main is not None:
-            main.action_save()
+        if answer == "save":
+            for main in self.main_screens:
+                if main.bench.unsaved:
+                    main.action_save()
             self._close_and_exit()
         elif answer == "quit":
             self._close_and_exit()
 
     def _close_and_exit(self) -> None:
-        main = self.main_screen
-        if main is not None:
+        for main in self.main_screens:
             main.bench.pause()
             main.workers.cancel_group(main, "engine")
             main.bench.close()
@@ -163,6 +186,8 @@ def build_app(
     `settings_file` is where a theme picked in the app is saved (`turnloom` passes the config in
     force, `config.settings_path`); without it nothing is written.
     """
+    from turnloom.core.lifecycle.live_session import LiveSession
+
     config = config or TurnloomConfig()
     if workbench is None:
         folder = Path(config.sessions_dir or "sessions").expanduser()
@@ -176,6 +201,8 @@ def main(args: argparse.Namespace, session_path: str | None = None) -> int:
     Raises:
         SessionFileError: FILE cannot be opened (before the TUI starts).
     """
+    from turnloom.core.lifecycle.live_session import LiveSession
+
     config = load_config(getattr(args, "config", None))
     workbench = None
     if session_path is not None:

@@ -14,14 +14,14 @@ class ActionCommands(Provider):
 
     def _specs(self) -> list[tuple[ActionSpec, object]]:
         screen = self.screen
-        scope = getattr(screen, "ACTION_SCOPE", None)
+        scopes = getattr(screen, "ACTION_SCOPES", (getattr(screen, "ACTION_SCOPE", None),))
         found: list[tuple[ActionSpec, object]] = []
         for spec in ACTIONS:
             if spec.id in ("palette", "help_alt"):
                 continue
             if spec.scope == "app":
                 found.append((spec, self.app))
-            elif spec.scope == scope:
+            elif spec.scope in scopes:
                 found.append((spec, screen))
         return found
 

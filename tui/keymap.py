@@ -16,8 +16,9 @@ from textual.keys import Keys, key_to_character
 from turnloom.tui.actions import ACTIONS, ActionSpec, effective_key
 
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
-# the scopes whose bindings are live at the same time (app-wide ones are live on every screen)
-LIVE_TOGETHER = (("main", "app"), ("replay", "app"))
+# the scopes whose bindings are live at the same time (app-wide ones are live on every screen; labels
+# in the review list and in a dialogue opened from it)
+LIVE_TOGETHER = (("main", "label", "app"), ("review", "label", "app"), ("replay", "app"))
 
 
 def _base_key_names() -> frozenset[str]:

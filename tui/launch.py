@@ -2,7 +2,8 @@
 
 The TUI sits above the command line in the layers: this module hands every subcommand to
 `turnloom.core.cli` and only opens the app (imported on demand, so a headless command never
-loads Textual) when none is given. The core never names the TUI.
+loads Textual) when none is given, or when `turnloom review DIR` asks for the review view.
+The core never names the TUI.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import os
 import sys
 from functools import partial
+from pathlib import Path
 
 from turnloom.core import cli
 from turnloom.core.errors import TurnloomError
@@ -24,6 +26,23 @@ def open_workbench(args: argparse.Namespace, session_path: str | None = None) ->
     from turnloom.tui import app
 
     return app.main(args, session_path)
+
+
+def open_review(folder: Path, config_path: str | None = None) -> int:
+    """`turnloom review DIR`: the TUI on the review list of `folder`."""
+    from turnloom.tui import review
+
+    return review.launch(folder, config_path)
+
+
+def config_argument(argv: list[str]) -> str | None:
+    """The value of the global `--config FILE` option in `argv`, if given."""
+    for position, word in enumerate(argv):
+        if word == "--config" and position + 1 < len(argv):
+            return argv[position + 1]
+        if word.startswith("--config="):
+            return word.split("=", 1)[1]
+    return None
 
 
 def session_argument(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -61,4 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         except TurnloomError as exc:
             print(f"turnloom: error: {exc}", file=sys.stderr)
             return exc.exit_code
-    return cli.main(rest, no_command=partial(open_workbench, session_path=path))
+    return cli.main(
+        rest,
+        no_command=partial(open_workbench, session_path=path),
+        open_review=partial(open_review, config_path=config_argument(rest)),
+    )

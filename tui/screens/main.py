@@ -430,6 +430,30 @@ class MainScreen(SessionFlows, RulePreviewFlow, HeldProposalFlow, Screen):
             if choice != "again":
                 return
 
+    def action_truncate(self) -> None:
+        index = self.transcript.selected_or_last()
+        if self.busy():
+            self.notify("Busy generating; press escape to pause first", severity="warning")
+        elif index is None:
+            self.notify("No message to cut yet", severity="warning")
+        else:
+            self.truncate_worker(index)
+
+    @work(exclusive=True, group=ENGINE, exit_on_error=False)
+    async def truncate_worker(self, index: int) -> None:
+        """Cut the transcript before message `index`, once the curator confirms; the cut stays a branch."""
+        count = len(self.bench.session.messages) - index
+        question = confirm(
+            "Cut here",
+            f"Drop message {index} and the {count - 1} message(s) after it? They are kept as a branch "
+            "(ctrl+z brings them back) and the database is rebuilt to that point.",
+            yes="Cut",
+        )
+        if await self.app.push_screen_wait(question) != "yes":
+            return
+        self.bench.truncate(index)
+        self.notify(f"Cut {count} message(s) from message {index}; ctrl+z brings them back", timeout=4)
+
     def action_undo(self) -> None:
         if self.busy():
             self.notify("Busy generating; press escape to pause first", severity="warning")

@@ -1,8 +1,10 @@
-"""A picker over the sessions folder (or any path typed in); dismisses with the chosen file.
+"""A picker over the sessions folder (or any path typed in); dismisses with the chosen file or folder.
 
 Snapshots (`*.session.json`, `*.session.toml`) are listed newest first; a journal whose
 snapshot is missing (a session that crashed before its first save) is listed as its
-snapshot path, marked "unsaved", since opening that path recovers it.
+snapshot path, marked "unsaved", since opening that path recovers it. Batch folders (a
+`manifest.json` inside, made by `turnloom generate`) are listed after them: the caller
+opens those in review.
 """
 
 from __future__ import annotations
@@ -50,6 +52,24 @@ def session_files(folder: Path) -> list[tuple[Path, str]]:
     return [(p, note) for p, (_, note) in sorted(found.items(), key=lambda item: -item[1][0])]
 
 
+def batch_folders(folder: Path) -> list[Path]:
+    """The folders in `folder` that hold a batch's manifest (`turnloom generate --out`), by name."""
+    from turnloom.core.batch.manifest import manifest_path
+
+    try:
+        entries = sorted(folder.iterdir()) if folder.is_dir() else []
+    except OSError:
+        return []
+    found = []
+    for path in entries:
+        try:
+            if not path.is_symlink() and path.is_dir() and manifest_path(path).is_file():
+                found.append(path)
+        except OSError:
+            continue
+    return found
+
+
 def _modified(path: Path) -> str:
     try:
         return time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
@@ -58,13 +78,14 @@ def _modified(path: Path) -> str:
 
 
 class OpenSessionScreen(ModalScreen[Path | None]):
-    """Pick a session file from `folder`, or type a path."""
+    """Pick a session file (or, with `folders`, a batch folder) from `folder`, or type a path."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
 
-    def __init__(self, folder: Path, title: str = "Open session") -> None:
+    def __init__(self, folder: Path, title: str = "Open session", folders: bool = True) -> None:
         super().__init__(classes="dialog-screen")
         self._folder = folder
+        self._folders = folders  # list batch folders too (to open in review)
         self._title = title
         self._files: list[Path] = []
 
@@ -73,7 +94,10 @@ class OpenSessionScreen(ModalScreen[Path | None]):
             box.border_title = self._title
             yield Static(Text(f"Sessions in {self._folder}"), classes="dialog-hint")
             yield OptionList(id="session-files")
-            yield Input(placeholder="…or type a path and press enter", id="session-path")
+            yield Input(
+                placeholder="…or type a path (a session file, or a batch folder to review) and press enter",
+                id="session-path",
+            )
 
     def on_mount(self) -> None:
         option_list = self.query_one(OptionList)
@@ -84,6 +108,11 @@ class OpenSessionScreen(ModalScreen[Path | None]):
             label.append(f"  {when}", style="dim")
             if note:
                 label.append(f"  {note}", style="italic")
+            option_list.add_option(Option(label))
+        for path in batch_folders(self._folder) if self._folders else []:
+            self._files.append(path)
+            label = Text(f"{path.name}/")
+            label.append("  batch folder: opens in review", style="italic")
             option_list.add_option(Option(label))
         if self._files:
             option_list.highlighted = 0

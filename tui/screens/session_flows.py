@@ -99,6 +99,9 @@ class SessionFlows(_Flows):
     def _open_file(self, path: Path | None) -> None:
         if path is None:
             return
+        if path.is_dir():
+            self.review_folder(path)
+            return
         try:
             bench = LiveSession.open(path, config=self.app.config)  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - any unreadable file is reported, never fatal
@@ -107,8 +110,25 @@ class SessionFlows(_Flows):
         self.attach(bench)  # type: ignore[attr-defined]
         self.notify(f"Opened {path.name} ({len(bench.session.messages)} messages)", timeout=3)
 
+    def review_folder(self, folder: Path) -> None:
+        """Open the review list of a batch folder over the workbench (escape comes back)."""
+        from turnloom.core.batch.manifest import MANIFEST_NAME, manifest_path
+
+        if not manifest_path(folder).is_file():
+            self.app.push_screen(
+                ErrorScreen(
+                    "Not a batch folder",
+                    f"{folder} has no {MANIFEST_NAME}: give a session file (*.session.json or *.session.toml), "
+                    "or a folder made by `turnloom generate --out DIR` to review it.",
+                )
+            )
+            return
+        self.app.open_review(folder)  # type: ignore[attr-defined]  # a TurnloomApp
+
     def action_replay(self) -> None:
-        self.app.push_screen(OpenSessionScreen(self.sessions_dir, title="Replay session"), self._replay_file)
+        self.app.push_screen(
+            OpenSessionScreen(self.sessions_dir, title="Replay session", folders=False), self._replay_file
+        )
 
     def _replay_file(self, path: Path | None) -> None:
         if path is None:
