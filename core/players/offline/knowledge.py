@@ -15,9 +15,11 @@ from turnloom.core.models import Session
 from turnloom.core.players.offline.language import RequestParser
 from turnloom.core.players.offline.naming import (
     owned_tables,
+    people_lookups,
     searchable_by_tools,
     searchable_tables,
     with_date_twins,
+    with_email_twins,
     with_name_twins,
 )
 
@@ -69,4 +71,5 @@ def _builtin_knowledge(domain: str) -> DomainKnowledge:
 
     pack = get_pack(domain)
     named = with_name_twins(pack, searchable_tables(pack.schema_sql))
-    return DomainKnowledge(with_date_twins(named, owned_tables(pack.schema_sql)))
+    dated = with_date_twins(named, owned_tables(pack.schema_sql))
+    return DomainKnowledge(with_email_twins(dated, people_lookups(pack.schema_sql)))

@@ -23,6 +23,7 @@ The rule checks (`rules.check`) read the same view of progress.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -36,10 +37,18 @@ from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import (
     REFERENCE_WORDS,
     referable,
+    synonyms,
     with_reference,
 )
-from turnloom.core.players.offline.naming import dated_name, twin_name
-from turnloom.core.players.offline.voice import Persona, Voice, echo_of, not_a_goodbye, personal_slots
+from turnloom.core.players.offline.naming import dated_name, emailed_name, twin_name
+from turnloom.core.players.offline.voice import (
+    Persona,
+    Voice,
+    echo_of,
+    lower_first,
+    not_a_goodbye,
+    personal_slots,
+)
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.rules.rule_files import param, rule_of_kind
 from turnloom.core.tools.environment import ToolEnvironment
@@ -128,7 +137,7 @@ class OfflineUserSimulator:
         if revision is not None:
             i, slots = revision
             text = voice.request(self.knowledge.intent(task.subtasks[i].intent), slots, later=True)
-            parts.append(f"{voice.revise()} {_lower_first(text)}")
+            parts.append(f"{voice.revise()} {lower_first(text)}")
             notes.revise = [i]
             notes.revised = {k: v for k, v in slots.items() if v != task.subtasks[i].slots.get(k)}
             return self._message(" ".join(parts), progress.task_index, notes=notes)
@@ -140,6 +149,10 @@ class OfflineUserSimulator:
             written = self.knowledge.intent(task.subtasks[verify].intent)
             created = written.steps[-1].tool.startswith(("create_", "add_"))
             value = _changed_value(written, task.subtasks[verify].slots, created)
+            if not any(_shown(s.removesuffix("_id"), slots[s], session.messages) for s in slots if s.endswith("_id")):
+                # the change was asked by name or date: so is the check (the user never heard its id)
+                named = self._by_name(intent, slots, voice) or self._by_date(intent, slots, voice, chance=1.0)
+                intent, slots = named or (intent, slots)
             request = voice.request(intent, slots, later=True, motive=False)
             parts.append(voice.confirm(request, value, created))
             notes.verify = [verify]
@@ -285,8 +298,11 @@ class OfflineUserSimulator:
                 # not the record itself again: the list already showed it ("has order 11 shipped?" after "cancelled")
                 and intent.steps[-1].tool != f"get_{entity}_by_id"
             ]
-            # never a question the dialogue has already had answered ("when does booking 15 leave?" twice)
-            pairs = [(o, r) for o in options for r in rows if _first_call(o, slot, r) not in called]
+            # never a question the dialogue has already had answered ("when does booking 15 leave?" twice),
+            # and only about a record the answer showed (not one of the "three more" it left out)
+            messages = ctx.session.messages
+            shown = [r for r in rows if _shown(entity, r["id"], messages)]
+            pairs = [(o, r) for o in options for r in shown if _first_call(o, slot, r) not in called]
             if not pairs:
                 continue
             intent, row = voice.rng.choice(pairs)
@@ -323,7 +339,11 @@ class OfflineUserSimulator:
                 continue
             named = None
             if progress.states[i].requested == 0:
-                named = self._by_name(intent, subtask.slots, voice) or self._by_date(intent, subtask.slots, voice)
+                named = (
+                    self._by_name(intent, subtask.slots, voice)
+                    or self._by_date(intent, subtask.slots, voice)
+                    or self._by_email(intent, subtask.slots)
+                )
             if named is not None:  # "How has Tiago Henriques been doing?", not "... player 19 ..."
                 sentences.append(voice.request(*named, later=bool(messages)))
                 continue
@@ -442,9 +462,12 @@ class OfflineUserSimulator:
             twin = self.knowledge.intent(twin_name(intent.name))
         except KeyError:
             return None
-        if self._environment is None or voice.rng.random() >= BY_NAME_CHANCE:
+        if self._environment is None:
             return None
         (slot,) = [s for s in intent.slots if s not in twin.slots]
+        # a record's row id is something the user knows only once the conversation showed it
+        if _shown(slot.removesuffix("_id"), slots.get(slot), self._messages) and voice.rng.random() >= BY_NAME_CHANCE:
+            return None
         (name_slot,) = [s for s in twin.slots if s not in intent.slots]
         table = quote_ident(twin.steps[0].tool.removeprefix("search_"))
         try:
@@ -458,7 +481,24 @@ class OfflineUserSimulator:
             return None
         return twin, {**{k: v for k, v in slots.items() if k != slot}, name_slot: rows[0]["name"]}
 
-    def _by_date(self, intent: Intent, slots: dict, voice: Voice) -> tuple[Intent, dict] | None:
+    def _by_email(self, intent: Intent, slots: dict) -> tuple[Intent, dict] | None:
+        """The request about the user's own person record as they know it, by their email ("the patient
+        under ana@…", not "patient 2"), when the dialogue has not shown them their id."""
+        try:
+            twin = self.knowledge.intent(emailed_name(intent.name))
+        except KeyError:
+            return None
+        person = self._person
+        (slot,) = [s for s in intent.slots if s not in twin.slots]
+        if person is None or not person.email or person.key is None or slots.get(slot) != person.key:
+            return None
+        if _shown(slot.removesuffix("_id"), person.key, self._messages):
+            return None
+        return twin, {**{k: v for k, v in slots.items() if k != slot}, "email": person.email}
+
+    def _by_date(
+        self, intent: Intent, slots: dict, voice: Voice, chance: float = BY_DATE_CHANCE
+    ) -> tuple[Intent, dict] | None:
         """The request about one of the user's own records as they know it: by its date and their email
         ("my order from 2025-06-13 under ana@example.com"), when it is their only one of that date and the
         dialogue has not changed it (`BY_DATE_CHANCE` of the time)."""
@@ -469,7 +509,7 @@ class OfflineUserSimulator:
         person = self._person
         if self._environment is None or person is None or person.key is None or not person.email:
             return None
-        if voice.rng.random() >= BY_DATE_CHANCE:
+        if voice.rng.random() >= chance:
             return None
         (slot,) = [s for s in intent.slots if s not in twin.slots]
         search = twin.steps[1]
@@ -478,11 +518,14 @@ class OfflineUserSimulator:
         record = slots.get(slot)
         entity = slot.removesuffix("_id")
         if any(
-            c.name.startswith(("update_", "delete_")) and entity in c.name and f'"id": {record}' in c.arguments
+            c.name.startswith(("update_", "delete_"))
+            and entity in c.name
+            and f'"id": {record}' in c.arguments
+            and (c.name.startswith("delete_") or f'"{column}"' in c.arguments)
             for m in self._messages
             for c in m.tool_calls
         ):
-            return None  # changed in this dialogue: the date the user remembers may be gone
+            return None  # its date changed in this dialogue: the date the user remembers is gone
         table, owner_q, column_q = (quote_ident(x) for x in (search.tool.removeprefix("search_"), owner, column))
         try:
             rows = self._environment.query(
@@ -624,6 +667,20 @@ def _seen_detail(intent: Intent, slots: dict, messages: list[ChatMessage]) -> st
     return None
 
 
+def _shown(entity: str, record: object, messages: list[ChatMessage]) -> bool:
+    """Whether a user or assistant text of the dialogue named the record by its id ("product 17", "order #18")."""
+    if record is None:
+        return False
+    said = _id_mention(entity, str(record))
+    return any(m.role in (Role.USER, Role.ASSISTANT) and m.content and said.search(m.content) for m in messages)
+
+
+@functools.lru_cache(maxsize=1024)
+def _id_mention(entity: str, record: str) -> re.Pattern[str]:
+    nouns = "|".join(re.escape(n) for n in sorted({entity.replace("_", " "), *synonyms(entity.replace("_", " "))}))
+    return re.compile(rf"\b(?:{nouns})s?\s+(?:#|no\.\s*|number\s+)?{re.escape(record)}\b", re.I)
+
+
 def _found_nothing(messages: list[ChatMessage]) -> bool:
     """Whether a tool called since the last user turn came back empty (nothing to thank for)."""
     for message in reversed(messages):
@@ -691,11 +748,3 @@ def _topic(task: Task, indexes: list[int]) -> str | None:
             if slot.endswith("_id"):
                 return slot[:-3].replace("_", " ")
     return None
-
-
-def _lower_first(text: str) -> str:
-    """Lower-case a sentence's first letter after a connector ("Also, could you...")."""
-    first = text.split(" ", 1)[0]
-    if first in ("I", "I'm", "I've", "I'd") or (len(first) > 1 and first[1:2].isupper()):
-        return text
-    return text[:1].lower() + text[1:]

@@ -197,7 +197,7 @@ class Voice:
             sentence = text
             asks = _WH.match(text) is not None and text.rstrip().endswith("?")
             if asks and not self.terse and self.rng.random() < (0.04 if later else 0.08) * (1 + self.persona.verbosity):
-                sentence = self._pick(QUESTION_LEADS) + _lower_first(text)
+                sentence = self._pick(QUESTION_LEADS) + lower_first(text)
         sentence = _article(_upper_first(sentence))
         if (
             motive
@@ -222,7 +222,7 @@ class Voice:
         for sentence in sentences[1:]:
             # a chatty persona links its requests; others just ask the next thing
             linked = self.rng.random() < 0.2 + 0.2 * self.persona.verbosity
-            out.append(f"{self._pick(CONNECTORS)} {_lower_first(sentence)}" if linked else sentence)
+            out.append(f"{self._pick(CONNECTORS)} {lower_first(sentence)}" if linked else sentence)
         return " ".join(out)
 
     def withheld(self, intent: Intent, slots: dict[str, object]) -> str:
@@ -313,7 +313,7 @@ class Voice:
     def then(self, request: str) -> str:
         """A request that follows a reaction, now and then led in by "Next," or "One more thing:"."""
         lead = self._pick(NEXT)
-        return f"{lead} {_lower_first(request)}" if lead else request
+        return f"{lead} {lower_first(request)}" if lead else request
 
     def retry(self) -> str:
         return self.casualise(self._pick(TERSE["retry"] if self.terse else RETRIES))
@@ -336,7 +336,7 @@ class Voice:
             lead = self.casualise(self._pick(CONFIRMS_CREATED if created else CONFIRMS_CHANGED).format(v=value))
         else:
             lead = self.casualise(self._pick(CONFIRMS))
-        return f"{lead} {_lower_first(request) if lead.endswith(':') else request}"
+        return f"{lead} {lower_first(request) if lead.endswith(':') else request}"
 
     def task_done(self) -> str:
         if self.found_nothing:
@@ -356,7 +356,7 @@ class Voice:
         if (self.persona.politeness or self.rng.random() < 0.5) and not self.found_nothing:
             text = f"{ending}, {self._pick(THANKS)}"
         else:  # no thanks: a plain "Okay, that's the lot."
-            text = f"{self._pick(ACKS['plain'])}, {_lower_first(ending)}."
+            text = f"{self._pick(ACKS['plain'])}, {lower_first(ending)}."
         sign_off = self._pick(SIGN_OFFS) if self.persona.politeness else ""
         return self.casualise(f"{lead}{text} {sign_off}".strip())
 
@@ -480,9 +480,12 @@ def _upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _lower_first(text: str) -> str:
-    """Lower-case a sentence's first letter after a connector ("Also, could you...")."""
-    first = text.split(" ", 1)[0]
+def lower_first(text: str) -> str:
+    """Lower-case a sentence's first letter after a connector ("Also, could you..."), never a name's
+    ("Then Bruno Ramos is now worth ...")."""
+    first, _, rest = text.partition(" ")
     if first in ("I", "I'm", "I've", "I'd") or (len(first) > 1 and first[1:2].isupper()):
         return text
+    if first[:1].isupper() and rest[:1].isupper() and first.isalpha():
+        return text  # two capitalised words: a name opens the sentence
     return text[:1].lower() + text[1:]
