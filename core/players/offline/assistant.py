@@ -19,7 +19,7 @@ from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall, ToolS
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import Clarification, Request, slot_label
 from turnloom.core.players.offline.nouns import lexicon_for
-from turnloom.core.players.offline.replies import answer, status_field_of
+from turnloom.core.players.offline.replies import answer, closed_status, status_field_of
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.tools.schema import singular
 
@@ -38,6 +38,9 @@ class Outcome:
     unavailable: bool = False
     # the records a change could apply to: more than one fit, so the assistant asks which one
     choices: list[dict] | None = None
+    # a record the chain went through whose status changes what the answer means (the cancelled
+    # booking whose flight was asked for): (the tool that read it, its row)
+    caveat: tuple[str, dict] | None = None
 
 
 class OfflineAssistant:
@@ -151,6 +154,7 @@ class OfflineAssistant:
         """The next (step, arguments) of a request, or its Outcome when it has ended."""
         steps = request.intent.steps
         previous: object = None
+        caveat: tuple[str, dict] | None = None
         for s, step in enumerate(steps):
             known = executed.get((r, s))
             if known is None:
@@ -163,6 +167,8 @@ class OfflineAssistant:
                     return Outcome(request, step.tool, error=error)
                 if result is None or result == []:
                     return Outcome(request, step.tool, result=result)
+                if s < len(steps) - 1 and isinstance(result, dict) and closed_status(result) is not None:
+                    caveat = (step.tool, result)
                 previous = result
                 continue
             if step.tool not in available:
@@ -175,7 +181,8 @@ class OfflineAssistant:
             if arguments is None:
                 return Outcome(request, step.tool, result=None)
             return s, arguments
-        return Outcome(request, steps[-1].tool, result=previous)
+        written = (spec := available.get(steps[-1].tool)) is not None and spec.writes
+        return Outcome(request, steps[-1].tool, result=previous, caveat=None if written else caveat)
 
     # ------------------------------------------------------------ wording
 

@@ -35,6 +35,17 @@ class Outcome(Protocol):
     result: object
     error: str | None
     unavailable: bool
+    caveat: tuple[str, dict] | None
+
+
+# statuses of a record that change what an answer about something reached through it means
+_CLOSED = frozenset({"cancelled", "canceled", "terminated", "closed", "suspended", "expired", "inactive", "void"})
+
+
+def closed_status(row: dict) -> str | None:
+    """The record's status when it is one that ends the record (cancelled, terminated, ...), else None."""
+    status = next((v for k, v in row.items() if _STATUS.search(k) and isinstance(v, str)), None)
+    return status if status is not None and status.lower() in _CLOSED else None
 
 
 MAX_LISTED = 3  # items a list reply names before it summarises the rest
@@ -169,8 +180,17 @@ def describe(
     if isinstance(result, dict):
         if _is_summary(result):
             return summary_sentence(outcome, result, rng, lexicon, names or {})
-        return record_sentence(result, noun, asked, rng, lexicon)
+        return _with_caveat(outcome, record_sentence(result, noun, asked, rng, lexicon), rng, lexicon)
     return f"The result was {format_value(result)}."
+
+
+def _with_caveat(outcome: Outcome, text: str, rng: random.Random, lexicon: Lexicon) -> str:
+    """`text` after what the user must know first: the record it was reached through is cancelled."""
+    if outcome.caveat is None:
+        return text
+    tool, row = outcome.caveat
+    lead = rng.choice(("Before anything else: ", "One thing first: ", "Note: ", "Just so you know: "))
+    return f"{lead}{record_sentence(row, lexicon.noun(tool), set(), rng, lexicon)} {text}"
 
 
 _CONSTRAINT = re.compile(r"(UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(?::\s*(?:[\w\"]+\.)?([\w\"]+))?", re.I)

@@ -331,6 +331,7 @@ class OfflineUserSimulator:
         withhold = rule_of_kind(rules, "withhold_details") is not None
         spoken = self._spoken_before(messages)
         sentences = []
+        emailed = False
         for n, i in enumerate(indexes):
             subtask = task.subtasks[i]
             intent = self.knowledge.intent(subtask.intent)
@@ -339,14 +340,14 @@ class OfflineUserSimulator:
                 continue
             named = None
             if progress.states[i].requested == 0:
-                named = (
-                    self._by_name(intent, subtask.slots, voice)
-                    or self._by_date(intent, subtask.slots, voice)
-                    or self._by_email(intent, subtask.slots)
-                )
+                named = self._by_name(intent, subtask.slots, voice)
+                if named is None and not emailed:  # one sentence of a turn gives the email, not every one
+                    named = self._by_date(intent, subtask.slots, voice) or self._by_email(intent, subtask.slots)
             if named is not None:  # "How has Tiago Henriques been doing?", not "... player 19 ..."
                 sentences.append(voice.request(*named, later=bool(messages)))
+                emailed = emailed or "email" in named[1]
                 continue
+            emailed = emailed or any(kind == "email" for kind in intent.slots.values())
             phrasing = self._reference(intent, subtask.slots, spoken, voice) if n == 0 else None
             sentence = voice.request(intent, subtask.slots, phrasing, later=bool(messages))
             seen = _seen_detail(intent, subtask.slots, messages) if phrasing is None else None
@@ -481,6 +482,21 @@ class OfflineUserSimulator:
             return None
         return twin, {**{k: v for k, v in slots.items() if k != slot}, name_slot: rows[0]["name"]}
 
+    def _email(self) -> str | None:
+        """The email the user's record has now: the one they changed it to in this dialogue, if they did."""
+        person = self._person
+        if person is None or person.table is None:
+            return person.email if person is not None else None
+        change = f"update_{singular(person.table)}_email"
+        email = person.email
+        for message in self._messages:
+            for call in message.tool_calls:
+                if call.name == change:
+                    arguments = call.parsed_arguments()
+                    if arguments.get("id") == person.key and isinstance(arguments.get("email"), str):
+                        email = arguments["email"]
+        return email
+
     def _by_email(self, intent: Intent, slots: dict) -> tuple[Intent, dict] | None:
         """The request about the user's own person record as they know it, by their email ("the patient
         under ana@…", not "patient 2"), when the dialogue has not shown them their id."""
@@ -494,7 +510,7 @@ class OfflineUserSimulator:
             return None
         if _shown(slot.removesuffix("_id"), person.key, self._messages):
             return None
-        return twin, {**{k: v for k, v in slots.items() if k != slot}, "email": person.email}
+        return twin, {**{k: v for k, v in slots.items() if k != slot}, "email": self._email()}
 
     def _by_date(
         self, intent: Intent, slots: dict, voice: Voice, chance: float = BY_DATE_CHANCE
@@ -539,7 +555,7 @@ class OfflineUserSimulator:
             return None
         rest = {k: v for k, v in slots.items() if k != slot}
         date_slot = next(s for s in twin.slots if s.endswith("_date") and s not in intent.slots)
-        return twin, {**rest, "email": person.email, date_slot: rows[0]["d"]}
+        return twin, {**rest, "email": self._email(), date_slot: rows[0]["d"]}
 
     @staticmethod
     def _reference(intent: Intent, slots: dict, spoken: dict[str, object], voice: Voice) -> str | None:
@@ -571,7 +587,7 @@ class OfflineUserSimulator:
     def _persona(self, ctx: RoleContext) -> Persona:
         if self._person is None:
             self._person = draw_identity(ctx.environment, ctx.session.config.seed)
-        return Persona.drawn(ctx.session.config.seed, self._person.name, self._person.email)
+        return Persona.drawn(ctx.session.config.seed, self._person.name, self._person.email, self._person.facts())
 
     @staticmethod
     def _message(

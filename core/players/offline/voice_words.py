@@ -21,6 +21,13 @@ PURPOSES = (
     "I'm trying to sort out {thing}",
 )
 
+# what a person says about themselves in an opening, from their own record
+ABOUT_ME = {
+    "city": ("I live in {v}", "I'm based in {v}", "I'm over in {v}", "I'm writing from {v}"),
+    "tier": ("I'm a {v} member", "I'm on your {v} tier", "I have {v} status with you"),
+    "since": ("I've been with you since {v}", "I signed up back on {v}", "my account dates from {v}"),
+}
+
 THINGS = ("my {noun}", "a {noun}", "a {noun} of mine", "a couple of things", "something", "a few things", "my account")
 
 ASKING_FRAMES = (
