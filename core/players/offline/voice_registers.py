@@ -95,8 +95,17 @@ REGISTERS: dict[str, dict[str, tuple[str, ...]]] = {
             "For my peace of mind, please verify it:",
             "I would like to confirm the change:",
         ),
-        "good_news": ("Good, {v} is what I expected.", "Very good, {v}.", "{V}, excellent.", "Good, I am glad it is {v}."),
-        "bad_news": ("{V}? I see; that is unfortunate.", "I see, {v}. That is disappointing.", "I see, {v}. Most inconvenient."),
+        "good_news": (
+            "Good, {v} is what I expected.",
+            "Very good, {v}.",
+            "{V}, excellent.",
+            "Good, I am glad it is {v}.",
+        ),
+        "bad_news": (
+            "{V}? I see; that is unfortunate.",
+            "I see, {v}. That is disappointing.",
+            "I see, {v}. Most inconvenient.",
+        ),
         "echo_ends": (", very good.", ", noted.", ", thank you.", ", understood."),
     },
     "brisk": {
