@@ -23,7 +23,6 @@ The rule checks (`rules.check`) read the same view of progress.
 
 from __future__ import annotations
 
-import functools
 import json
 import random
 import re
@@ -37,10 +36,9 @@ from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import (
     REFERENCE_WORDS,
     referable,
-    synonyms,
     with_reference,
 )
-from turnloom.core.players.offline.naming import dated_name, emailed_name, twin_name
+from turnloom.core.players.offline.references import RecordReferences, seen_detail, shown
 from turnloom.core.players.offline.voice import (
     Persona,
     Voice,
@@ -52,7 +50,7 @@ from turnloom.core.players.offline.voice import (
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.rules.rule_files import param, rule_of_kind
 from turnloom.core.tools.environment import ToolEnvironment
-from turnloom.core.tools.schema import quote_ident, singular
+from turnloom.core.tools.schema import singular
 
 MAX_ATTEMPTS = 2
 # follow-up questions about a listed record: how often one is asked after a list, and at most how many
@@ -62,10 +60,6 @@ UNASKED_REACTION_CHANCE = 0.3
 # how often a request by id recalls a detail of the record an earlier answer showed
 RECALL_CHANCE = 0.4
 MAX_FOLLOW_UPS = 2
-# how often a request about a named record (a player, a product, a doctor) names it rather than its id
-BY_NAME_CHANCE = 0.6
-# how often a request about one of the user's own records names it by its date and their email
-BY_DATE_CHANCE = 0.5
 
 
 class OfflineUserSimulator:
@@ -149,9 +143,11 @@ class OfflineUserSimulator:
             written = self.knowledge.intent(task.subtasks[verify].intent)
             created = written.steps[-1].tool.startswith(("create_", "add_"))
             value = _changed_value(written, task.subtasks[verify].slots, created)
-            if not any(_shown(s.removesuffix("_id"), slots[s], session.messages) for s in slots if s.endswith("_id")):
+            if not any(shown(s.removesuffix("_id"), slots[s], session.messages) for s in slots if s.endswith("_id")):
                 # the change was asked by name or date: so is the check (the user never heard its id)
-                named = self._by_name(intent, slots, voice) or self._by_date(intent, slots, voice, chance=1.0)
+                named = self._refs().by_name(intent, slots, voice) or self._refs().by_date(
+                    intent, slots, voice, chance=1.0
+                )
                 intent, slots = named or (intent, slots)
             request = voice.request(intent, slots, later=True, motive=False)
             parts.append(voice.confirm(request, value, created))
@@ -198,6 +194,9 @@ class OfflineUserSimulator:
         if remark:
             closing = f"{remark} {closing}"
         return self._message(closing, progress.task_index, completes=True, is_complete=True, notes=notes)
+
+    def _refs(self) -> RecordReferences:
+        return RecordReferences(self.knowledge, self._environment, self._person, self._messages)
 
     def progress(self, ctx: RoleContext, tasks: list[Task]) -> TaskProgress:
         """Re-derive the current task's progress from the transcript."""
@@ -301,8 +300,8 @@ class OfflineUserSimulator:
             # never a question the dialogue has already had answered ("when does booking 15 leave?" twice),
             # and only about a record the answer showed (not one of the "three more" it left out)
             messages = ctx.session.messages
-            shown = [r for r in rows if _shown(entity, r["id"], messages)]
-            pairs = [(o, r) for o in options for r in shown if _first_call(o, slot, r) not in called]
+            visible = [r for r in rows if shown(entity, r["id"], messages)]
+            pairs = [(o, r) for o in options for r in visible if _first_call(o, slot, r) not in called]
             if not pairs:
                 continue
             intent, row = voice.rng.choice(pairs)
@@ -340,9 +339,11 @@ class OfflineUserSimulator:
                 continue
             named = None
             if progress.states[i].requested == 0:
-                named = self._by_name(intent, subtask.slots, voice)
+                named = self._refs().by_name(intent, subtask.slots, voice)
                 if named is None and not emailed:  # one sentence of a turn gives the email, not every one
-                    named = self._by_date(intent, subtask.slots, voice) or self._by_email(intent, subtask.slots)
+                    named = self._refs().by_date(intent, subtask.slots, voice) or self._refs().by_email(
+                        intent, subtask.slots
+                    )
             if named is not None:  # "How has Tiago Henriques been doing?", not "... player 19 ..."
                 sentences.append(voice.request(*named, later=bool(messages)))
                 emailed = emailed or "email" in named[1]
@@ -350,7 +351,7 @@ class OfflineUserSimulator:
             emailed = emailed or any(kind == "email" for kind in intent.slots.values())
             phrasing = self._reference(intent, subtask.slots, spoken, voice) if n == 0 else None
             sentence = voice.request(intent, subtask.slots, phrasing, later=bool(messages))
-            seen = _seen_detail(intent, subtask.slots, messages) if phrasing is None else None
+            seen = seen_detail(intent, subtask.slots, messages) if phrasing is None else None
             if seen is not None and voice.rng.random() < RECALL_CHANCE:
                 sentence = f"{sentence} {voice.recall(seen)}"  # "That's the one from 2025-05-27."
             sentences.append(sentence)
@@ -456,107 +457,6 @@ class OfflineUserSimulator:
             values.update(request.slots)
         return values
 
-    def _by_name(self, intent: Intent, slots: dict, voice: Voice) -> tuple[Intent, dict] | None:
-        """The request as made by the record's name, when the pack has a by-name twin and the name is the
-        record's alone (`BY_NAME_CHANCE` of the time)."""
-        try:
-            twin = self.knowledge.intent(twin_name(intent.name))
-        except KeyError:
-            return None
-        if self._environment is None:
-            return None
-        (slot,) = [s for s in intent.slots if s not in twin.slots]
-        # a record's row id is something the user knows only once the conversation showed it
-        if _shown(slot.removesuffix("_id"), slots.get(slot), self._messages) and voice.rng.random() >= BY_NAME_CHANCE:
-            return None
-        (name_slot,) = [s for s in twin.slots if s not in intent.slots]
-        table = quote_ident(twin.steps[0].tool.removeprefix("search_"))
-        try:
-            rows = self._environment.query(
-                f"SELECT name FROM {table} t WHERE id = :id AND (SELECT COUNT(*) FROM {table} o WHERE o.name = t.name) = 1",
-                {"id": slots.get(slot)},
-            )
-        except Exception:  # a table or column this database lacks: ask by id
-            return None
-        if not rows or not isinstance(rows[0]["name"], str) or not rows[0]["name"][:1].isupper():
-            return None
-        return twin, {**{k: v for k, v in slots.items() if k != slot}, name_slot: rows[0]["name"]}
-
-    def _email(self) -> str | None:
-        """The email the user's record has now: the one they changed it to in this dialogue, if they did."""
-        person = self._person
-        if person is None or person.table is None:
-            return person.email if person is not None else None
-        change = f"update_{singular(person.table)}_email"
-        email = person.email
-        for message in self._messages:
-            for call in message.tool_calls:
-                if call.name == change:
-                    arguments = call.parsed_arguments()
-                    if arguments.get("id") == person.key and isinstance(arguments.get("email"), str):
-                        email = arguments["email"]
-        return email
-
-    def _by_email(self, intent: Intent, slots: dict) -> tuple[Intent, dict] | None:
-        """The request about the user's own person record as they know it, by their email ("the patient
-        under ana@…", not "patient 2"), when the dialogue has not shown them their id."""
-        try:
-            twin = self.knowledge.intent(emailed_name(intent.name))
-        except KeyError:
-            return None
-        person = self._person
-        (slot,) = [s for s in intent.slots if s not in twin.slots]
-        if person is None or not person.email or person.key is None or slots.get(slot) != person.key:
-            return None
-        if _shown(slot.removesuffix("_id"), person.key, self._messages):
-            return None
-        return twin, {**{k: v for k, v in slots.items() if k != slot}, "email": self._email()}
-
-    def _by_date(
-        self, intent: Intent, slots: dict, voice: Voice, chance: float = BY_DATE_CHANCE
-    ) -> tuple[Intent, dict] | None:
-        """The request about one of the user's own records as they know it: by its date and their email
-        ("my order from 2025-06-13 under ana@example.com"), when it is their only one of that date and the
-        dialogue has not changed it (`BY_DATE_CHANCE` of the time)."""
-        try:
-            twin = self.knowledge.intent(dated_name(intent.name))
-        except KeyError:
-            return None
-        person = self._person
-        if self._environment is None or person is None or person.key is None or not person.email:
-            return None
-        if voice.rng.random() >= chance:
-            return None
-        (slot,) = [s for s in intent.slots if s not in twin.slots]
-        search = twin.steps[1]
-        owner = next(k for k, v in search.arguments.items() if v == "$prev.id")
-        column = next(k for k in search.arguments if k != owner)
-        record = slots.get(slot)
-        entity = slot.removesuffix("_id")
-        if any(
-            c.name.startswith(("update_", "delete_"))
-            and entity in c.name
-            and f'"id": {record}' in c.arguments
-            and (c.name.startswith("delete_") or f'"{column}"' in c.arguments)
-            for m in self._messages
-            for c in m.tool_calls
-        ):
-            return None  # its date changed in this dialogue: the date the user remembers is gone
-        table, owner_q, column_q = (quote_ident(x) for x in (search.tool.removeprefix("search_"), owner, column))
-        try:
-            rows = self._environment.query(
-                f"SELECT t.{column_q} AS d FROM {table} t WHERE t.id = :id AND t.{owner_q} = :me AND "
-                f"(SELECT COUNT(*) FROM {table} o WHERE o.{owner_q} = t.{owner_q} AND o.{column_q} = t.{column_q}) = 1",
-                {"id": record, "me": person.key},
-            )
-        except Exception:  # a table or column this database lacks: ask by id
-            return None
-        if not rows or not isinstance(rows[0]["d"], str):
-            return None
-        rest = {k: v for k, v in slots.items() if k != slot}
-        date_slot = next(s for s in twin.slots if s.endswith("_date") and s not in intent.slots)
-        return twin, {**rest, "email": self._email(), date_slot: rows[0]["d"]}
-
     @staticmethod
     def _reference(intent: Intent, slots: dict, spoken: dict[str, object], voice: Voice) -> str | None:
         """A phrasing that names an id the last turn stated as "that order", half the time it can."""
@@ -648,53 +548,6 @@ def _changed_value(intent: Intent, slots: dict, created: bool) -> str | None:
         if not template.startswith(("{", "$")):
             return template.replace("_", " ")
     return None
-
-
-def _seen_detail(intent: Intent, slots: dict, messages: list[ChatMessage]) -> str | None:
-    """A detail of the record a request names by id that an earlier answer stated (its date, city or name).
-
-    The user recalls it to say which record they mean ("the one from 2025-05-27"), as people
-    do when they have just seen a list.
-    """
-    ids = [(name[:-3], slots[name]) for name, kind in intent.slots.items() if kind == "int" and name.endswith("_id")]
-    if not ids:
-        return None
-    entity, value = ids[0]
-    answers = " ".join(m.text for m in messages if m.role is Role.ASSISTANT and m.content).lower()
-    for message in reversed(messages):
-        tool = message.name or ""
-        if message.role is not Role.TOOL or not (
-            singular(tool.split("_")[-1]) == entity or tool.startswith(f"get_{entity}_by_")
-        ):
-            continue
-        try:
-            result = json.loads(message.content or "null")
-        except json.JSONDecodeError:
-            continue
-        rows = result if isinstance(result, list) else [result]
-        for row in rows:
-            if isinstance(row, dict) and row.get("id") == value and "email" not in row:  # not a person
-                for key, field in row.items():
-                    text = str(field)
-                    if key in ("status", "email") or key.endswith("_id") or not isinstance(field, str) or len(text) < 4:
-                        continue
-                    if text.lower() in answers:
-                        return text
-    return None
-
-
-def _shown(entity: str, record: object, messages: list[ChatMessage]) -> bool:
-    """Whether a user or assistant text of the dialogue named the record by its id ("product 17", "order #18")."""
-    if record is None:
-        return False
-    said = _id_mention(entity, str(record))
-    return any(m.role in (Role.USER, Role.ASSISTANT) and m.content and said.search(m.content) for m in messages)
-
-
-@functools.lru_cache(maxsize=1024)
-def _id_mention(entity: str, record: str) -> re.Pattern[str]:
-    nouns = "|".join(re.escape(n) for n in sorted({entity.replace("_", " "), *synonyms(entity.replace("_", " "))}))
-    return re.compile(rf"\b(?:{nouns})s?\s+(?:#|no\.\s*|number\s+)?{re.escape(record)}\b", re.I)
 
 
 def _found_nothing(messages: list[ChatMessage]) -> bool:
