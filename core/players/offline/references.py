@@ -22,11 +22,13 @@ from turnloom.core.domains.base import Intent
 from turnloom.core.models import ChatMessage, Role
 from turnloom.core.players.offline.identity import UserIdentity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
-from turnloom.core.players.offline.language import synonyms
+from turnloom.core.players.offline.language import format_value, synonyms
 from turnloom.core.players.offline.naming import dated_name, emailed_name, twin_name
 from turnloom.core.players.offline.voice import Voice
 from turnloom.core.tools.schema import quote_ident, singular
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONEY = re.compile(r"total|price|amount|fee|fare|cost", re.I)
 # how often a request about a named record (a player, a product, a doctor) whose id the user has
 # seen still names it rather than its id
 BY_NAME_CHANCE = 0.6
@@ -68,6 +70,69 @@ class RecordReferences:
         if not rows or not isinstance(rows[0]["name"], str) or not rows[0]["name"][:1].isupper():
             return None
         return twin, {**{k: v for k, v in slots.items() if k != slot}, name_slot: rows[0]["name"]}
+
+    def among_theirs(self, intent: Intent, slots: dict) -> tuple[Intent, dict, str] | None:
+        """(the list of the user's records of that kind by their email, its slots, the kind's plural) for a
+        read of one of the user's own records (`order_status` of order 18 -> `orders_by_email`), or None."""
+        ids = [s for s in intent.slots if s.endswith("_id")]
+        person = self.person
+        if len(ids) != 1 or person is None or person.table is None or person.key is None or self.environment is None:
+            return None
+        entity, record = ids[0].removesuffix("_id"), slots.get(ids[0])
+        lookup = f"get_{singular(person.table)}_by_email"
+        for listing in self.knowledge.pack.intents:
+            steps = listing.steps
+            if listing.slots != {"email": "email"} or len(steps) != 2 or steps[0].tool != lookup:
+                continue
+            table = steps[1].tool.removeprefix(f"get_{singular(person.table)}_")
+            owner = [k for k, v in steps[1].arguments.items() if v == "$prev.id"]
+            if table == steps[1].tool or singular(table) != entity or len(owner) != 1:
+                continue
+            try:
+                rows = self.environment.query(
+                    f"SELECT {quote_ident(owner[0])} AS o FROM {quote_ident(table)} WHERE id = :id", {"id": record}
+                )
+            except Exception:  # a table or column this database lacks
+                return None
+            if rows and rows[0]["o"] == person.key:
+                return listing, {"email": self.email()}, table.replace("_", " ")
+        return None
+
+    def own_detail(self, intent: Intent, slots: dict) -> tuple[str, str, str] | None:
+        """(kind: `date` | `amount`, value, noun) of the one record a request names by id, when it is the
+        user's own: what they know of it without being told (when they made it, what it came to)."""
+        ids = [s for s in intent.slots if s.endswith("_id")]
+        person = self.person
+        if len(ids) != 1 or person is None or not person.foreign_key or self.environment is None:
+            return None
+        entity = ids[0].removesuffix("_id")
+        table = self._table_of(entity)
+        if table is None:
+            return None
+        try:
+            rows = self.environment.query(
+                f"SELECT * FROM {quote_ident(table)} WHERE id = :id AND {quote_ident(person.foreign_key)} = :me",
+                {"id": slots.get(ids[0]), "me": person.key},
+            )
+        except Exception:  # a table or column this database lacks
+            return None
+        if not rows:
+            return None
+        row = rows[0]
+        noun = entity.replace("_", " ")
+        date = next((v for k, v in row.items() if isinstance(v, str) and _DATE.fullmatch(v)), None)
+        amount = next((v for k, v in row.items() if _MONEY.search(k) and isinstance(v, (int, float)) and v), None)
+        if date is not None and (amount is None or len(str(slots.get(ids[0]))) % 2):
+            return "date", date, noun
+        return ("amount", format_value(amount), noun) if amount is not None else None
+
+    def _table_of(self, entity: str) -> str | None:
+        """The table whose rows are `entity` records, as the pack's tools name it (`get_order_by_id` reads orders)."""
+        for intent in self.knowledge.pack.intents:
+            for step in intent.steps:
+                if step.tool.startswith("search_") and singular(step.tool.removeprefix("search_")) == entity:
+                    return step.tool.removeprefix("search_")
+        return None
 
     def email(self) -> str | None:
         """The email the user's record has now: the one they changed it to in this dialogue, if they did."""

@@ -60,6 +60,11 @@ UNASKED_REACTION_CHANCE = 0.3
 # how often a request by id recalls a detail of the record an earlier answer showed
 RECALL_CHANCE = 0.4
 MAX_FOLLOW_UPS = 2
+# how often (times 1 + the persona's verbosity) a request about one of the user's own records says
+# something they know of it (its date, what it came to)
+OWN_DETAIL_CHANCE = 0.15
+# how often a check of a change to one of the user's own records asks to see it among their others
+COMPARE_CHANCE = 0.5
 
 
 class OfflineUserSimulator:
@@ -143,6 +148,14 @@ class OfflineUserSimulator:
             written = self.knowledge.intent(task.subtasks[verify].intent)
             created = written.steps[-1].tool.startswith(("create_", "add_"))
             value = _changed_value(written, task.subtasks[verify].slots, created)
+            among = None
+            if not rule_of_kind(rules, "withhold_details") and voice.rng.random() < COMPARE_CHANCE:
+                among = self._refs().among_theirs(intent, slots)
+            if among is not None:  # the changed record among the user's others: "show me all my bookings again"
+                request = voice.request(among[0], among[1], later=True, motive=False)
+                parts.append(voice.compare(request, among[2]))
+                notes.verify = [verify]
+                return self._message(" ".join(parts), progress.task_index, notes=notes)
             if not any(shown(s.removesuffix("_id"), slots[s], session.messages) for s in slots if s.endswith("_id")):
                 # the change was asked by name or date: so is the check (the user never heard its id)
                 named = self._refs().by_name(intent, slots, voice) or self._refs().by_date(
@@ -354,6 +367,10 @@ class OfflineUserSimulator:
             seen = seen_detail(intent, subtask.slots, messages) if phrasing is None else None
             if seen is not None and voice.rng.random() < RECALL_CHANCE:
                 sentence = f"{sentence} {voice.recall(seen)}"  # "That's the one from 2025-05-27."
+            elif phrasing is None and voice.rng.random() < OWN_DETAIL_CHANCE * (1 + voice.persona.verbosity):
+                own = self._refs().own_detail(intent, subtask.slots)
+                if own is not None:  # what they know of their own order: "I placed it on 2025-05-27."
+                    sentence = f"{sentence} {voice.context(*own)}"
             sentences.append(sentence)
         return voice.joined(sentences)
 

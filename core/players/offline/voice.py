@@ -32,6 +32,7 @@ from turnloom.core.players.offline.voice_words import (
     ALREADY_TOLD,
     ASKING_FRAMES,
     BAD_NEWS,
+    COMPARES,
     CONFIRMS,
     CONFIRMS_CHANGED,
     CONFIRMS_CREATED,
@@ -51,6 +52,7 @@ from turnloom.core.players.offline.voice_words import (
     NEXT,
     NOTHING_FOUND,
     ORDINALS,
+    OWN_DETAILS,
     PLAIN_FRAMES,
     PURPOSES,
     QUESTION_LEADS,
@@ -334,6 +336,10 @@ class Voice:
         options = RECALL_DATED if dated else RECALL_NAMED
         return self.casualise(self._pick(options).format(v=detail))
 
+    def context(self, kind: str, value: str, noun: str) -> str:
+        """Something the user knows of their own record, said beside the request ("I placed it on 2025-05-27.")."""
+        return self.casualise(self._pick(OWN_DETAILS[kind]).format(v=value, noun=noun))
+
     def pick_record(self, n: int, row: dict) -> str:
         """Which of the records the assistant listed the user means: "The second one." or "The one from 2025-05-27." """
         date = next((v for v in row.values() if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)), None)
@@ -370,6 +376,11 @@ class Voice:
             lead = self.casualise(self._pick(CONFIRMS_CREATED if created else CONFIRMS_CHANGED).format(v=value))
         else:
             lead = self.casualise(self._pick(self._words("confirms", CONFIRMS)))
+        return f"{lead} {lower_first(request) if lead.endswith(':') else request}"
+
+    def compare(self, request: str, many: str) -> str:
+        """A check that sees a change among the user's other records: a lead, then the list's request."""
+        lead = self.casualise(self._pick(COMPARES).format(many=many))
         return f"{lead} {lower_first(request) if lead.endswith(':') else request}"
 
     def task_done(self) -> str:

@@ -312,6 +312,16 @@ CONFIRMS = (
     "Humour me and double-check it.",
 )
 
+# a check that looks at a change among the user's other records, to compare
+COMPARES = (
+    "I'd like to see it next to my other {many}:",
+    "Can I see the whole list again, so I can compare?",
+    "Let me check it against the rest of my {many}:",
+    "To be sure nothing else moved, show me all of them:",
+    "Could you list my {many} again so I can see it in context?",
+    "I want to compare it with my other {many}.",
+)
+
 # a check that names what was changed or made ("Hamburg", "Lena Vogel")
 CONFIRMS_CHANGED = (
     "I'd like to see {v} on it before we go on.",
@@ -375,6 +385,26 @@ RECALL_NAMED = (
     "I mean the {v} one.",
     "(The {v} one.)",
 )
+
+# what a user knows of their own record, said beside a request about it
+OWN_DETAILS = {
+    "date": (
+        "It's the {noun} from {v}.",
+        "I made it on {v}, if that helps.",
+        "That's my {noun} of {v}.",
+        "It should be dated {v}.",
+        "It goes back to {v}, I think.",
+        "The {noun} is from {v}.",
+        "I'm fairly sure it's from {v}.",
+    ),
+    "amount": (
+        "It came to {v}.",
+        "The one for {v}.",
+        "It was {v}, if I remember right.",
+        "It's the {v} one.",
+        "That's the one that cost {v}.",
+    ),
+}
 
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
