@@ -78,7 +78,7 @@ FEEDBACK = re.compile(
     r"understood|hmm|not (quite|what|it)|still|never ?mind|forget|that's|that helps|useful|appreciate|"
     r"so it's|wait|actually|no|yes|hm+|noted|i see|cheers|ta|lovely|brilliant|excellent|certainly|obliged|"
     r"grateful|phew|relief|fair enough|very well|fantastic|amazing|blimey|crikey|ugh|yay|oh|ah|"
-    r"doesn't really answer|don't think that)\b",
+    r"doesn't really answer|don't think that|sorted)\b",
     _I,
 )
 CLOSING = re.compile(r"\b(that solves it|that's (all|everything|it)|all set|nothing else|goodbye|bye)\b", _I)

@@ -9,6 +9,7 @@ import re
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import Mode, Role
 from turnloom.core.players.offline.identity import draw_identity
+from turnloom.core.players.offline.knowledge import knowledge_for
 from turnloom.core.players.offline.voice import Persona, Voice
 from turnloom.core.players.offline.voice_registers import REGISTERS
 from turnloom.core.players.offline.voice_words import GREETINGS
@@ -112,3 +113,38 @@ async def test_one_sentence_of_a_turn_gives_the_email_when_the_user_names_their_
                         r"(?:\d{4}-\d{2}-\d{2}|the (?:subscriber|patient|passenger)) under \S+@", message.text
                     )
                     assert len(named) <= 1, message.text
+
+
+async def test_a_user_whose_email_the_conversation_has_leaves_it_out_and_the_assistant_still_finds_them():
+    """'List my orders, please.' after the email was given: the assistant takes it from the conversation."""
+    elided = 0
+    for domain in ("retail", "airline"):
+        for seed in range(12):
+            session = create_session(domain, seed=seed, tasks=3)
+            await open_engine(session).run()
+            messages = session.messages
+            for k, message in enumerate(messages):
+                if message.role is not Role.USER:
+                    continue
+                step = next((m for m in messages[k + 1 :] if m.role is Role.ASSISTANT), None)
+                for call in step.tool_calls if step is not None else []:
+                    email = json.loads(call.arguments).get("email")
+                    if not call.name.endswith("_by_email") or email is None or email in message.text:
+                        continue
+                    assert any(m.role is Role.USER and email in m.text for m in messages[:k]), message.text
+                    result = next(m for m in messages if m.role is Role.TOOL and m.tool_call_id == call.id)
+                    assert json.loads(result.content)  # the person was found
+                    elided += 1
+    assert elided >= 5
+
+
+def test_a_phrasing_without_the_email_reads_as_a_whole_sentence():
+    from turnloom.core.players.offline.language import elided
+
+    assert elided("What have I ordered so far? My email is {email}.") == "What have I ordered so far?"
+    assert elided("What orders are on the account with email {email}?") == "What orders are on my account?"
+    assert elided("Cancel my booking from {booking_date} under {email}.") == "Cancel my booking from {booking_date}."
+    assert elided("Show me order {order_id}.") is None
+    knowledge = knowledge_for(create_session("retail", seed=0))
+    assert "orders_by_email" in knowledge.parser.without_email
+    assert "customer_by_email" not in knowledge.parser.without_email  # a look-up of the person is its email

@@ -38,8 +38,9 @@ class Outcome:
     unavailable: bool = False
     # the records a change could apply to: more than one fit, so the assistant asks which one
     choices: list[dict] | None = None
-    # a record the chain went through whose status changes what the answer means (the cancelled
-    # booking whose flight was asked for): (the tool that read it, its row)
+    # a record the chain went through that the answer names first: one whose status changes what the
+    # answer means (the cancelled booking whose flight was asked for), or one found from what the user
+    # said of it ("my booking from 2025-05-19": which booking that is): (the tool that read it, its row)
     caveat: tuple[str, dict] | None = None
 
 
@@ -117,7 +118,7 @@ class OfflineAssistant:
                     if slot in request.slots:
                         return request.slots[slot]
                 looked += 1
-                if looked == 4:
+                if looked == 4 and slot != "email":  # a person's email holds for the whole conversation
                     break
             return None
 
@@ -167,8 +168,10 @@ class OfflineAssistant:
                     return Outcome(request, step.tool, error=error)
                 if result is None or result == []:
                     return Outcome(request, step.tool, result=result)
-                if s < len(steps) - 1 and isinstance(result, dict) and closed_status(result) is not None:
-                    caveat = (step.tool, result)
+                found_by_search = s > 0 and steps[s - 1].tool.startswith("search_")
+                if s < len(steps) - 1 and isinstance(result, dict) and "id" in result:
+                    if closed_status(result) is not None or found_by_search:
+                        caveat = (step.tool, result)  # cancelled, or found from what the user said of it
                 previous = result
                 continue
             if step.tool not in available:

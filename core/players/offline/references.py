@@ -243,6 +243,11 @@ def seen_detail(intent: Intent, slots: dict, messages: list[ChatMessage]) -> str
     return None
 
 
+def said_in(entity: str, record: object, texts: list[str]) -> bool:
+    """Whether one of `texts` names the record by its id ("visit number 24")."""
+    return record is not None and any(_id_mention(entity, str(record)).search(t) for t in texts)
+
+
 def shown(entity: str, record: object, messages: list[ChatMessage]) -> bool:
     """Whether a user or assistant text of the dialogue named the record by its id ("product 17", "order #18")."""
     if record is None:

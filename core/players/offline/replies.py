@@ -185,11 +185,15 @@ def describe(
 
 
 def _with_caveat(outcome: Outcome, text: str, rng: random.Random, lexicon: Lexicon) -> str:
-    """`text` after what the user must know first: the record it was reached through is cancelled."""
+    """`text` after the record it was reached through, when the user must know it first: it is cancelled,
+    or the user named it by a date and hears here which one it is."""
     if outcome.caveat is None:
         return text
     tool, row = outcome.caveat
-    lead = rng.choice(("Before anything else: ", "One thing first: ", "Note: ", "Just so you know: "))
+    if closed_status(row) is not None:
+        lead = rng.choice(("Before anything else: ", "One thing first: ", "Note: ", "Just so you know: "))
+    else:
+        lead = rng.choice(("I found it. ", "Here's the one I found. ", "", "That one's on file. "))
     return f"{lead}{record_sentence(row, lexicon.noun(tool), set(), rng, lexicon)} {text}"
 
 

@@ -38,7 +38,7 @@ from turnloom.core.players.offline.language import (
     referable,
     with_reference,
 )
-from turnloom.core.players.offline.references import RecordReferences, seen_detail, shown
+from turnloom.core.players.offline.references import BY_DATE_CHANCE, RecordReferences, said_in, seen_detail, shown
 from turnloom.core.players.offline.voice import (
     Persona,
     Voice,
@@ -63,6 +63,8 @@ MAX_FOLLOW_UPS = 2
 # how often (times 1 + the persona's verbosity) a request about one of the user's own records says
 # something they know of it (its date, what it came to)
 OWN_DETAIL_CHANCE = 0.15
+# how often a request leaves out the email the user already gave ("What have I spent so far?")
+ELIDE_CHANCE = 0.8
 # how often a check of a change to one of the user's own records asks to see it among their others
 COMPARE_CHANCE = 0.5
 
@@ -343,7 +345,9 @@ class OfflineUserSimulator:
         withhold = rule_of_kind(rules, "withhold_details") is not None
         spoken = self._spoken_before(messages)
         sentences = []
-        emailed = False
+        emailed = False  # whether this turn has given the user's email already
+        dated: set[object] = set()  # the records this turn named by their date
+        email = self._refs().email()
         for n, i in enumerate(indexes):
             subtask = task.subtasks[i]
             intent = self.knowledge.intent(subtask.intent)
@@ -351,19 +355,33 @@ class OfflineUserSimulator:
                 sentences.append(voice.withheld(intent, subtask.slots))
                 continue
             named = None
-            if progress.states[i].requested == 0:
+            ids = [(k.removesuffix("_id"), v) for k, v in subtask.slots.items() if k.endswith("_id")]
+            if progress.states[i].requested == 0 and not any(said_in(e, v, sentences) for e, v in ids):
+                # (a record this turn already named by id is named so again, not by its date as well)
                 named = self._refs().by_name(intent, subtask.slots, voice)
-                if named is None and not emailed:  # one sentence of a turn gives the email, not every one
-                    named = self._refs().by_date(intent, subtask.slots, voice) or self._refs().by_email(
+                if named is None:  # a record this turn named by its date is named by its date again
+                    again = 1.0 if any(v in dated for _, v in ids) else BY_DATE_CHANCE
+                    named = self._refs().by_date(intent, subtask.slots, voice, again) or self._refs().by_email(
                         intent, subtask.slots
                     )
+                if named is not None and any(s.endswith("_date") for s in named[1]):
+                    dated.update(v for _, v in ids)
             if named is not None:  # "How has Tiago Henriques been doing?", not "... player 19 ..."
-                sentences.append(voice.request(*named, later=bool(messages)))
-                emailed = emailed or "email" in named[1]
-                continue
-            emailed = emailed or any(kind == "email" for kind in intent.slots.values())
+                short = None
+                if emailed or self._gave_email(messages, named[1]):
+                    short = self._without_email(named[0], named[1], voice, certain=emailed)
+                if "email" in named[1] and emailed and short is None:
+                    named = None  # the turn gave the email already and this request cannot do without it
+                else:
+                    sentence = voice.request(*named, short, later=bool(messages))
+                    emailed = emailed or bool(email) and str(email) in sentence
+                    sentences.append(sentence)
+                    continue
             phrasing = self._reference(intent, subtask.slots, spoken, voice) if n == 0 else None
+            if phrasing is None and (emailed or self._gave_email(messages, subtask.slots)):
+                phrasing = self._without_email(intent, subtask.slots, voice)  # "List my orders." once it has it
             sentence = voice.request(intent, subtask.slots, phrasing, later=bool(messages))
+            emailed = emailed or bool(email) and str(email) in sentence
             seen = seen_detail(intent, subtask.slots, messages) if phrasing is None else None
             if seen is not None and voice.rng.random() < RECALL_CHANCE:
                 sentence = f"{sentence} {voice.recall(seen)}"  # "That's the one from 2025-05-27."
@@ -373,6 +391,23 @@ class OfflineUserSimulator:
                     sentence = f"{sentence} {voice.context(*own)}"
             sentences.append(sentence)
         return voice.joined(sentences)
+
+    def _gave_email(self, messages: list[ChatMessage], slots: dict) -> bool:
+        """Whether an earlier user turn gave the email these slots carry, and it is the user's still."""
+        email = slots.get("email")
+        if not email or email != self._refs().email():
+            return False
+        return any(m.role is Role.USER and str(email) in m.text for m in messages)
+
+    def _without_email(self, intent: Intent, slots: dict, voice: Voice, certain: bool = False) -> str | None:
+        """A phrasing of the request that leaves out the user's email the conversation already has (always
+        when `certain`: the same turn just gave it)."""
+        short = self.knowledge.parser.without_email.get(intent.name, ())
+        if not short or slots.get("email") != self._refs().email():
+            return None
+        if not certain and voice.rng.random() >= ELIDE_CHANCE:
+            return None
+        return voice.rng.choice(short)
 
     def _choose(
         self, task: Task, pending: list[int], messages: list[ChatMessage], voice: Voice
