@@ -45,8 +45,9 @@ async def test_users_name_records_and_the_assistant_searches_before_it_answers()
                 result = next(m for m in messages[k:] if m.role is Role.TOOL and m.tool_call_id in ids)
                 found = json.loads(result.content)
                 assert [row["name"] for row in found] == [name]  # a name that is the record's alone
-                following = next(m for m in messages[k + 1 :] if m.role is Role.ASSISTANT)
-                assert any(str(found[0]["id"]) in c.arguments for c in following.tool_calls)  # then its id
+                end = next((j for j in range(k + 1, len(messages)) if messages[j].role is Role.USER), len(messages))
+                later = [c for m in messages[k + 1 : end] for c in m.tool_calls]
+                assert any(str(found[0]["id"]) in c.arguments for c in later)  # then its id
                 searched += 1
     assert searched >= 5
 
@@ -164,3 +165,27 @@ async def test_users_ask_about_their_own_account_by_email_not_by_a_row_id():
 def test_a_name_that_opens_a_request_keeps_its_capital_after_a_connector():
     assert lower_first("Bruno Ramos is now worth 6500000.0, please update it.").startswith("Bruno Ramos")
     assert lower_first("Order 18 needs to go to Turin now.").startswith("order 18")
+
+
+async def test_a_request_about_two_records_names_both_and_the_assistant_finds_each_before_the_change():
+    """'Switch my account over to Smart 30': the user by email, the plan by name, then the change on both ids."""
+    changes = 0
+    for seed in range(30):
+        session = create_session("telecom", seed=seed, tasks=3)
+        await open_engine(session).run()
+        messages = session.messages
+        for k, message in enumerate(messages):
+            change = next((c for c in message.tool_calls if c.name == "update_subscriber_plan_id"), None)
+            if change is None:
+                continue
+            before = [c for m in messages[:k] for c in m.tool_calls]
+            plan = json.loads(change.arguments)["plan_id"]
+            searched = [c for c in before if c.name == "search_plans" and "name" in json.loads(c.arguments)]
+            if not searched:
+                continue
+            result = next(m for m in messages if m.role is Role.TOOL and m.tool_call_id == searched[-1].id)
+            assert [row["id"] for row in json.loads(result.content)] == [plan]  # the plan named, and only it
+            said = next(m for m in reversed(messages[:k]) if m.role is Role.USER).text
+            assert json.loads(searched[-1].arguments)["name"] in said
+            changes += 1
+    assert changes >= 2

@@ -155,11 +155,12 @@ class OfflineAssistant:
         """The next (step, arguments) of a request, or its Outcome when it has ended."""
         steps = request.intent.steps
         previous: object = None
+        results: list[object] = []  # each step's result so far, for a step taking an earlier one's (`$0.id`)
         caveat: tuple[str, dict] | None = None
         for s, step in enumerate(steps):
             known = executed.get((r, s))
             if known is None:
-                arguments = _arguments(step.arguments, request.slots, previous)
+                arguments = _arguments(step.arguments, request.slots, previous, results)
                 if arguments is not None:
                     known = executed.get((step.tool, json.dumps(arguments, sort_keys=True)))
             if known is not None:
@@ -173,14 +174,15 @@ class OfflineAssistant:
                     if closed_status(result) is not None or found_by_search:
                         caveat = (step.tool, result)  # cancelled, or found from what the user said of it
                 previous = result
+                results.append(result)
                 continue
             if step.tool not in available:
                 return Outcome(request, step.tool, unavailable=True)
-            if _ambiguous(step.arguments, previous) and available[step.tool].writes:
+            if _ambiguous(step.arguments, previous, results) and available[step.tool].writes:
                 # a change to "my pending order" when there are several: ask rather than guess
                 rows = previous if isinstance(previous, list) else []
                 return Outcome(request, step.tool, choices=[r for r in rows if isinstance(r, dict)])
-            arguments = _arguments(step.arguments, request.slots, previous)
+            arguments = _arguments(step.arguments, request.slots, previous, results)
             if arguments is None:
                 return Outcome(request, step.tool, result=None)
             return s, arguments
@@ -225,9 +227,22 @@ def _writes_from(request: Request, step: int, available: dict[str, ToolSpec]) ->
     return any((spec := available.get(s.tool)) is not None and spec.writes for s in request.intent.steps[step:])
 
 
-def _ambiguous(templates: dict[str, str], previous: object) -> bool:
+def _ambiguous(templates: dict[str, str], previous: object, results: Sequence[object] = ()) -> bool:
     """Whether a step takes a record from a list that holds more than one."""
-    return isinstance(previous, list) and len(previous) > 1 and any(t.startswith("$prev.") for t in templates.values())
+    for template in templates.values():
+        source = previous if template.startswith("$prev.") else _earlier(template, results)
+        if template.startswith("$") and isinstance(source, list) and len(source) > 1:
+            return True
+    return False
+
+
+_EARLIER = re.compile(r"^\$(\d+)\.(\w+)$")
+
+
+def _earlier(template: str, results: Sequence[object]) -> object:
+    """The result of the step a `$<n>.field` template names (None for any other template)."""
+    match = _EARLIER.match(template)
+    return results[int(match.group(1))] if match and int(match.group(1)) < len(results) else None
 
 
 WHICH = (
@@ -277,7 +292,7 @@ def _entity(steps, write_tool: str) -> str:
     return name.rsplit("_", 1)[0] if name.count("_") else name
 
 
-def _arguments(templates: dict[str, str], slots: dict, previous: object) -> dict | None:
+def _arguments(templates: dict[str, str], slots: dict, previous: object, results: Sequence[object] = ()) -> dict | None:
     arguments: dict = {}
     row = previous[0] if isinstance(previous, list) and previous else previous
     for name, template in templates.items():
@@ -285,6 +300,12 @@ def _arguments(templates: dict[str, str], slots: dict, previous: object) -> dict
             if not isinstance(row, dict) or template[6:] not in row:
                 return None
             arguments[name] = row[template[6:]]
+        elif (match := _EARLIER.match(template)) is not None:
+            earlier = _earlier(template, results)
+            record = earlier[0] if isinstance(earlier, list) and earlier else earlier
+            if not isinstance(record, dict) or match.group(2) not in record:
+                return None
+            arguments[name] = record[match.group(2)]
         elif template.startswith("{") and template.endswith("}"):
             key = template[1:-1]
             if key not in slots:

@@ -21,6 +21,7 @@ from turnloom.core.players.offline.naming import (
     with_date_twins,
     with_email_twins,
     with_name_twins,
+    with_pair_twins,
 )
 
 
@@ -72,4 +73,6 @@ def _builtin_knowledge(domain: str) -> DomainKnowledge:
     pack = get_pack(domain)
     named = with_name_twins(pack, searchable_tables(pack.schema_sql))
     dated = with_date_twins(named, owned_tables(pack.schema_sql))
-    return DomainKnowledge(with_email_twins(dated, people_lookups(pack.schema_sql)))
+    people = people_lookups(pack.schema_sql)
+    paired = with_pair_twins(dated, searchable_tables(pack.schema_sql), people)
+    return DomainKnowledge(with_email_twins(paired, people))

@@ -23,7 +23,8 @@ SLOT_PATTERNS = {
     "float": r"\d+(?:\.\d+)?",
     "email": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
     "date": r"\d{4}-\d{2}-\d{2}",
-    "name": r"(?-i:[A-Z][\w'-]*(?:[ ][A-Z][\w'-]*)*)",
+    # capitalised words, and a number that is part of the name ("Smart 30"), never a date or amount
+    "name": r"(?-i:[A-Z][\w'-]*(?:[ ](?:[A-Z][\w'-]*|\d+(?![\w.,-]\w)))*)",
     "word": r"[\w#][\w./#-]*\w|\w",
     "text": r"[^.?!\n]+?",
     # a spoken reference to a value named earlier ("that order"), resolved from the conversation

@@ -32,6 +32,7 @@ from turnloom.core.tools.schema import quote_ident, singular
 SUFFIX = "__by_name"
 DATED = "__by_date"
 EMAILED = "__by_email"
+PAIRED = "__by_names"
 
 
 def twin_name(intent: str) -> str:
@@ -44,6 +45,10 @@ def dated_name(intent: str) -> str:
 
 def emailed_name(intent: str) -> str:
     return intent + EMAILED
+
+
+def paired_name(intent: str) -> str:
+    return intent + PAIRED
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,53 @@ def with_email_twins(pack: DomainPack, people: dict[str, str]) -> DomainPack:
     """
     twins = [t for t in (_emailed(intent, people) for intent in pack.intents) if t is not None]
     return replace(pack, intents=pack.intents + tuple(twins)) if twins else pack
+
+
+def with_pair_twins(pack: DomainPack, searchable: dict[str, str], people: dict[str, str]) -> DomainPack:
+    """`pack` with a twin for each request about two records by id ("move player 25 to club 2") that names
+    them as people know them: by name, and the user's own account by email ("move Rafa Dias to Porto
+    Athletic"). The assistant finds each record first, then makes the request on their ids.
+
+    Args:
+        searchable: table -> its search tool that takes a `name`.
+        people: entity -> how a person is found by email.
+    """
+    by_entity = {singular(table): tool for table, tool in searchable.items() if table not in PEOPLE}
+    twins = [t for t in (_pair(intent, by_entity, people) for intent in pack.intents) if t is not None]
+    return replace(pack, intents=pack.intents + tuple(twins)) if twins else pack
+
+
+def _pair(intent: Intent, by_entity: dict[str, str], people: dict[str, str]) -> Intent | None:
+    ids = [s for s, kind in intent.slots.items() if kind == "int" and s.endswith("_id")]
+    if len(ids) != 2 or "email" in intent.slots:
+        return None
+    lookups: list[ToolStep] = []
+    slots = dict(intent.slots)
+    phrasings = intent.phrasings
+    description = intent.description
+    references: dict[str, str] = {}  # "{player_id}" -> "$0.id"
+    for slot in sorted(ids, key=lambda s: s.removesuffix("_id") not in people):  # the person first
+        entity = slot.removesuffix("_id")
+        if entity in people:
+            lookups.append(ToolStep(people[entity], {"email": "{email}"}))
+            said, new_slot, words = _mention(entity, slot, ("the", "my")), "email", f"the {entity} under {{email}}"
+        elif entity in by_entity:
+            lookups.append(ToolStep(by_entity[entity], {"name": f"{{{entity}_name}}"}))
+            said, new_slot, words = _mention(entity, slot, ("the",)), f"{entity}_name", f"{{{entity}_name}}"
+        else:
+            return None
+        references["{" + slot + "}"] = f"${len(lookups) - 1}.id"
+        phrasings = tuple(said.sub(lambda _m, w=words: w, p, count=1) for p in phrasings)
+        description = said.sub(lambda _m, w=words: w, description, count=1)
+        del slots[slot]
+        slots[new_slot] = "email" if new_slot == "email" else "name"
+    phrasings = tuple(p for p in phrasings if not any(s in p for s in ids))
+    if not phrasings:
+        return None
+    steps = tuple(
+        ToolStep(step.tool, {k: references.get(v, v) for k, v in step.arguments.items()}) for step in intent.steps
+    )
+    return Intent(paired_name(intent.name), description, phrasings, slots, (*lookups, *steps), intent.keywords, None)
 
 
 def _emailed(intent: Intent, people: dict[str, str]) -> Intent | None:

@@ -23,7 +23,7 @@ from turnloom.core.models import ChatMessage, Role
 from turnloom.core.players.offline.identity import UserIdentity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import format_value, synonyms
-from turnloom.core.players.offline.naming import dated_name, emailed_name, twin_name
+from turnloom.core.players.offline.naming import dated_name, emailed_name, paired_name, twin_name
 from turnloom.core.players.offline.voice import Voice
 from turnloom.core.tools.schema import quote_ident, singular
 
@@ -97,6 +97,51 @@ class RecordReferences:
             if rows and rows[0]["o"] == person.key:
                 return listing, {"email": self.email()}, table.replace("_", " ")
         return None
+
+    def by_names(self, intent: Intent, slots: dict, voice: Voice) -> tuple[Intent, dict] | None:
+        """A request about two records by id as people make it: each by its name, the user's own account by
+        their email ("Switch the subscriber under ana@… over to Smart Unlimited"), when each name is its
+        record's alone; always while an id is one the user has not seen, else `BY_NAME_CHANCE` of the time."""
+        try:
+            twin = self.knowledge.intent(paired_name(intent.name))
+        except KeyError:
+            return None
+        ids = [s for s in intent.slots if s not in twin.slots]
+        if self.environment is None or not ids:
+            return None
+        if all(shown(s.removesuffix("_id"), slots.get(s), self.messages) for s in ids):
+            if voice.rng.random() >= BY_NAME_CHANCE:
+                return None
+        said = {k: v for k, v in slots.items() if k not in ids}
+        for slot in ids:
+            entity = slot.removesuffix("_id")
+            if f"{entity}_name" in twin.slots:
+                name = self._unique_name(twin, entity, slots.get(slot))
+                if name is None:
+                    return None
+                said[f"{entity}_name"] = name
+            elif self.person is None or self.person.key is None or slots.get(slot) != self.person.key:
+                return None  # someone else's account: not theirs to name by their email
+            else:
+                said["email"] = self.email()
+        return twin, said
+
+    def _unique_name(self, twin: Intent, entity: str, record: object) -> str | None:
+        """The record's name when no other record of its table has it (the table the twin searches by name)."""
+        search = next((s for s in twin.steps if s.arguments == {"name": f"{{{entity}_name}}"}), None)
+        if search is None or self.environment is None:
+            return None
+        table = quote_ident(search.tool.removeprefix("search_"))
+        try:
+            rows = self.environment.query(
+                f"SELECT name FROM {table} t WHERE id = :id AND (SELECT COUNT(*) FROM {table} o WHERE o.name = t.name) = 1",
+                {"id": record},
+            )
+        except Exception:  # a table or column this database lacks: ask by id
+            return None
+        if not rows or not isinstance(rows[0]["name"], str) or not rows[0]["name"][:1].isupper():
+            return None
+        return rows[0]["name"]
 
     def own_detail(self, intent: Intent, slots: dict) -> tuple[str, str, str] | None:
         """(kind: `date` | `amount`, value, noun) of the one record a request names by id, when it is the

@@ -358,7 +358,9 @@ class OfflineUserSimulator:
             ids = [(k.removesuffix("_id"), v) for k, v in subtask.slots.items() if k.endswith("_id")]
             if progress.states[i].requested == 0 and not any(said_in(e, v, sentences) for e, v in ids):
                 # (a record this turn already named by id is named so again, not by its date as well)
-                named = self._refs().by_name(intent, subtask.slots, voice)
+                named = self._refs().by_name(intent, subtask.slots, voice) or self._refs().by_names(
+                    intent, subtask.slots, voice
+                )
                 if named is None:  # a record this turn named by its date is named by its date again
                     again = 1.0 if any(v in dated for _, v in ids) else BY_DATE_CHANCE
                     named = self._refs().by_date(intent, subtask.slots, voice, again) or self._refs().by_email(
