@@ -123,8 +123,9 @@ def _pair(intent: Intent, by_entity: dict[str, str], people: dict[str, str]) -> 
         else:
             return None
         references["{" + slot + "}"] = f"${len(lookups) - 1}.id"
-        phrasings = tuple(said.sub(lambda _m, w=words: w, p, count=1) for p in phrasings)
-        description = said.sub(lambda _m, w=words: w, description, count=1)
+        literal = words.replace("\\", "\\\\")  # a replacement said as it is
+        phrasings = tuple(said.sub(literal, p, count=1) for p in phrasings)
+        description = said.sub(literal, description, count=1)
         del slots[slot]
         slots[new_slot] = "email" if new_slot == "email" else "name"
     phrasings = tuple(p for p in phrasings if not any(s in p for s in ids))
