@@ -160,8 +160,10 @@ class OfflineUserSimulator:
                 return self._message(" ".join(parts), progress.task_index, notes=notes)
             if not any(shown(s.removesuffix("_id"), slots[s], session.messages) for s in slots if s.endswith("_id")):
                 # the change was asked by name or date: so is the check (the user never heard its id)
-                named = self._refs().by_name(intent, slots, voice) or self._refs().by_date(
-                    intent, slots, voice, chance=1.0
+                named = (
+                    self._refs().by_name(intent, slots, voice)
+                    or self._refs().by_date(intent, slots, voice, chance=1.0)
+                    or self._refs().by_email(intent, slots)
                 )
                 intent, slots = named or (intent, slots)
             request = voice.request(intent, slots, later=True, motive=False)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from turnloom.core.domains.base import Intent
 from turnloom.core.models import Rule
 from turnloom.core.players.offline.language import format_value, render, split_frame, vary_body, vary_ids, vary_phrases
-from turnloom.core.players.offline.voice_registers import REGISTER_WEIGHTS, REGISTERS
+from turnloom.core.players.offline.voice_registers import FRAME_RATE, REGISTER_WEIGHTS, REGISTERS
 from turnloom.core.players.offline.voice_words import (
     ABOUT_ME,
     ACKS,
@@ -205,11 +205,9 @@ class Voice:
             tail = self._pick(TAILS) if chatty and not _has_free_text(intent) else ""
             adverb = self._pick(ADVERBS) if chatty else ""
             frames: tuple[str, ...] = PLAIN_FRAMES
-            if (
-                not self.terse
-                and self.persona.politeness > 0
-                and self.rng.random() < 0.15 * (self.persona.politeness + self.persona.verbosity)
-            ):
+            # how often a request is put indirectly: the register's habit, else by politeness and verbosity
+            indirect = FRAME_RATE.get(self.persona.register, 0.15 * (self.persona.politeness + self.persona.verbosity))
+            if not self.terse and self.persona.politeness > 0 and self.rng.random() < indirect:
                 frames = (
                     self._words("asking_frames", ASKING_FRAMES)
                     if self.rng.random() < 0.55

@@ -14,10 +14,133 @@ grammar's placeholders: `{b}` the request body, `{B}` the same capitalised, `{t}
 from __future__ import annotations
 
 # register -> how likely a persona writes in it
-REGISTER_WEIGHTS = {"everyday": 0.32, "formal": 0.16, "brisk": 0.2, "chatty": 0.16, "anxious": 0.16}
+REGISTER_WEIGHTS = {
+    "everyday": 0.24,
+    "formal": 0.13,
+    "brisk": 0.16,
+    "chatty": 0.13,
+    "anxious": 0.12,
+    "professional": 0.11,
+    "courteous": 0.11,
+}
+
+# how often a register puts a request indirectly ("could you ..."); the others: by the persona's politeness
+FRAME_RATE: dict[str, float] = {"brisk": 0.1}
 
 REGISTERS: dict[str, dict[str, tuple[str, ...]]] = {
     "everyday": {},
+    # someone who handles this for work: action items, confirmations, "thanks in advance"
+    "professional": {
+        "greetings": ("Hi team", "Hello", "Hi", "Good morning"),
+        "introductions": ("{name} here", "this is {name}", "{first} from the office here"),
+        "purposes": (
+            "I have a few items on {thing}",
+            "I need to action a couple of things on {thing}",
+            "following up on {thing}",
+            "a few admin points on {thing}",
+        ),
+        "asking_frames": ("can you {b}{t}?", "could you {b}{t}?", "can you action this and {b}{t}?"),
+        "telling_frames": (
+            "please {b}{t}.",
+            "action item: {b}{t}.",
+            "I need you to {b}{t}.",
+            "next step is to {b}{t}.",
+            "{B}{t}, please, and confirm once done.",
+        ),
+        "plain": ("Noted", "Understood", "Okay, noted", "Right", "Got it", "Okay, clear"),
+        "polite": ("Thanks", "Thanks, noted", "Great, thanks", "Perfect, thanks", "Thanks for confirming"),
+        "warm": ("Thanks, that's exactly what I needed", "Great, much appreciated", "Perfect, appreciate it"),
+        "connectors": ("Also,", "Second,", "Separately,", "In parallel,", "Additionally,"),
+        "next": (*("",) * 14, "Next item:", "Moving on:", "Next point:", "Following on from that,"),
+        "endings": (
+            "That covers my list",
+            "That's everything on my list",
+            "That closes it off",
+            "All items done",
+            "That's all my points",
+        ),
+        "thanks": ("thanks in advance.", "thanks for the quick turnaround.", "thanks, much appreciated.", "thanks."),
+        "sign_offs": ("Best.", "Cheers.", "", "Thanks again."),
+        "done": ("Great, that's closed.", "Noted, that one's done.", "Good, tick that off.", "Okay, that's actioned."),
+        "nothing_found": ("Noted, nothing on file.", "Okay, none then.", "Right, nothing there."),
+        "question_leads": ("Quick check: ", "For the record: ", "One point to clarify: "),
+        "confirms": ("Please confirm it's saved:", "Can you double-check the record?", "Let's verify the change:"),
+        "good_news": ("Good, {v} as expected.", "{V}, good.", "Noted, {v}. Good."),
+        "bad_news": ("{V}? Noted, not ideal.", "Hm, {v}. I'll flag that.", "{V}. Okay, noted."),
+        "echo_ends": (", noted.", ", good.", ", thanks.", ", okay."),
+        "echo_status": ("status {v}, noted", "so it's {v}", "{v}, as expected"),
+        "echo_count": ("{v} in total, noted", "{v} of them", "so {v}"),
+        "echo_value": ("{v}, noted", "{v}, logged", "so {v}"),
+        "echo_date": ("{v}, I'll log that", "{v}, noted in the calendar", "{v}, noted"),
+        "echo_total": ("{v} total, noted", "{v}, I'll log that", "{v} overall"),
+        "echo_item": ("{v} is the one", "{v}, yes", "{v}, that's on my list"),
+        "echo_created": ("reference {v}, logged", "ID {v}, noted"),
+        "echo_changed": ("change logged", "that's actioned"),
+    },
+    # an older, very courteous writer
+    "courteous": {
+        "greetings": ("Good morning", "Good afternoon", "Hello there", "Hello"),
+        "introductions": ("my name is {name}", "it's {name} here", "this is {name}"),
+        "purposes": (
+            "I wonder if you might help me with {thing}",
+            "I hope you don't mind me asking about {thing}",
+            "I'd be so grateful for a hand with {thing}",
+            "I've a question about {thing}, if I may",
+        ),
+        "asking_frames": (
+            "I wonder if you might {b}{t}?",
+            "would you be so kind as to {b}{t}?",
+            "might you {b}{t}?",
+            "could I trouble you to {b}{t}?",
+        ),
+        "telling_frames": ("I'd be ever so grateful if you could {b}{t}.", "please {b}{t}, if you'd be so kind."),
+        "plain": ("Oh, I see", "Right you are", "I see, yes", "Alright then", "Very good"),
+        "polite": ("Thank you kindly", "Oh, thank you", "Thank you, dear", "How kind, thank you"),
+        "warm": ("That's ever so kind of you", "Thank you so very much", "Thank you, you've been ever so helpful"),
+        "connectors": ("And also,", "Oh, and", "Now, also,", "And while I have you,"),
+        "next": (
+            *("",) * 14,
+            "Now then,",
+            "There was one other thing:",
+            "If I might, next,",
+            "While I think of it,",
+        ),
+        "endings": (
+            "I think that's everything for now",
+            "That's all I needed to ask",
+            "That's put my mind at ease",
+            "I shan't keep you any longer",
+        ),
+        "thanks": (
+            "thank you ever so much.",
+            "thank you kindly for your help.",
+            "you've been very patient, thank you.",
+        ),
+        "sign_offs": ("Have a lovely day.", "Take care now.", "All the very best.", "Goodbye for now."),
+        "done": (
+            "Oh good, that's seen to, thank you.",
+            "Thank you, that's sorted then.",
+            "Lovely, that's one thing done.",
+        ),
+        "nothing_found": ("Oh, nothing at all? Well, alright.", "Oh dear, none. Never mind.", "I see, nothing there."),
+        "question_leads": ("I wonder: ", "If I may ask: ", "I've been meaning to ask: "),
+        "confirms": (
+            "Would you mind checking it took, just so I know?",
+            "Could you make sure it's gone through, dear?",
+            "Might you double-check that for me?",
+        ),
+        "good_news": ("Oh, {v}, how lovely.", "{V}? Oh good.", "Oh, that's a relief, {v}.", "Oh, wonderful, {v}."),
+        "bad_news": ("Oh dear, {v}? What a shame.", "Oh no, {v}. Never mind.", "{V}? Oh, that is a pity."),
+        "echo_ends": (", how lovely.", ", oh good.", ", thank you.", ", very good."),
+        "echo_status": ("oh, it's {v}", "{v}, I see", "so it's {v}, is it"),
+        "echo_count": ("{v} of them, I see", "oh, {v}", "{v}, goodness"),
+        "echo_value": ("{v}, I see", "oh, {v}", "{v}, is it"),
+        "echo_date": ("{v}, I'll write it on the calendar", "{v}, I'll make a note", "oh, {v}"),
+        "echo_total": ("{v} altogether, goodness", "{v}, I see", "{v} in all, oh my"),
+        "echo_item": ("oh, {v}, yes", "{v}, I remember that one", "{v}, that's it"),
+        "echo_created": ("number {v}, I'll write that down", "{v}, I'll keep a note of it"),
+        "echo_changed": ("that's changed then, lovely", "oh good, all done"),
+    },
     "formal": {
         "echo_status": ("so it is {v}", "I note that it is {v}", "{v}, I understand", "it is {v}, then"),
         "echo_count": ("{v} in all, I see", "so there are {v}", "{v}, understood"),
@@ -169,7 +292,7 @@ REGISTERS: dict[str, dict[str, tuple[str, ...]]] = {
             "I was wondering if you could {b}{t}.",
             "if you could {b}{t}, that'd be lovely.",
         ),
-        "plain": ("Oh okay", "Ah, right", "Okay then", "Ah, I see", "Oh right", "Okey-dokey"),
+        "plain": ("Oh okay", "Ah, right", "Okay then", "Ah, I see", "Oh right", "Okey-dokey, right"),
         "polite": ("Oh lovely, thanks", "Brilliant, thanks", "Ah, thank you", "Lovely", "Oh great, thanks"),
         "warm": ("You're a star, thank you", "Oh that's brilliant, thank you so much", "Amazing, thanks a million"),
         "connectors": ("Oh, and", "Oh, and while I think of it,", "And actually,", "Oh, also,", "And one more thing,"),
