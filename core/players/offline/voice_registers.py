@@ -271,7 +271,7 @@ REGISTERS: dict[str, dict[str, tuple[str, ...]]] = {
         "echo_created": ("ID {v}, I'll jot that down", "ooh, ID {v}, noted"),
         "echo_changed": ("that's done then, lovely", "oh good, it's changed"),
         "greetings": ("Hiya", "Hi there", "Hello hello", "Hey there", "Hi again", "Hello there"),
-        "introductions": ("it's {name} here", "{first} here, hi", "my name's {name}", "I'm {name}, by the way"),
+        "introductions": ("it's {name} here", "{first} here, hi", "my name's {name}", "I'm {name}, hello"),
         "purposes": (
             "I'm hoping you can sort something out for me with {thing}",
             "I've got a bit of a question about {thing}",
@@ -295,7 +295,7 @@ REGISTERS: dict[str, dict[str, tuple[str, ...]]] = {
         "plain": ("Oh okay", "Ah, right", "Okay then", "Ah, I see", "Oh right", "Okey-dokey, right"),
         "polite": ("Oh lovely, thanks", "Brilliant, thanks", "Ah, thank you", "Lovely", "Oh great, thanks"),
         "warm": ("You're a star, thank you", "Oh that's brilliant, thank you so much", "Amazing, thanks a million"),
-        "connectors": ("Oh, and", "Oh, and while I think of it,", "And actually,", "Oh, also,", "And one more thing,"),
+        "connectors": ("Oh, and", "Oh, and while I think of it,", "Oh, also,", "And one more thing,"),
         "next": (
             *("",) * 14,
             "Oh, and now",
