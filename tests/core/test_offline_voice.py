@@ -148,3 +148,13 @@ def test_a_phrasing_without_the_email_reads_as_a_whole_sentence():
     knowledge = knowledge_for(create_session("retail", seed=0))
     assert "orders_by_email" in knowledge.parser.without_email
     assert "customer_by_email" not in knowledge.parser.without_email  # a look-up of the person is its email
+
+
+def test_a_check_of_a_transfer_does_not_name_the_new_club_by_its_row_id():
+    from turnloom.core.players.offline.user import _changed_value
+
+    knowledge = knowledge_for(create_session("football", seed=0))
+    transfer = knowledge.intent("transfer_player")
+    assert _changed_value(transfer, {"player_id": 4, "club_id": 5}, created=False) is None
+    value = knowledge.intent("update_market_value")
+    assert _changed_value(value, {"player_id": 4, "new_value": 6500000.0}, created=False) == "6500000.0"

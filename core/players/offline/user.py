@@ -372,7 +372,7 @@ class OfflineUserSimulator:
                     dated.update(v for _, v in ids)
             if named is not None:  # "How has Tiago Henriques been doing?", not "... player 19 ..."
                 short = None
-                if emailed or self._gave_email(messages, named[1]):
+                if emailed or self._gave_email(self._messages, named[1]):
                     short = self._without_email(named[0], named[1], voice, certain=emailed)
                 if "email" in named[1] and emailed and short is None:
                     named = None  # the turn gave the email already and this request cannot do without it
@@ -382,7 +382,7 @@ class OfflineUserSimulator:
                     sentences.append(sentence)
                     continue
             phrasing = self._reference(intent, subtask.slots, spoken, voice) if n == 0 else None
-            if phrasing is None and (emailed or self._gave_email(messages, subtask.slots)):
+            if phrasing is None and (emailed or self._gave_email(self._messages, subtask.slots)):
                 phrasing = self._without_email(intent, subtask.slots, voice)  # "List my orders." once it has it
             sentence = voice.request(intent, subtask.slots, phrasing, later=bool(messages))
             emailed = emailed or bool(email) and str(email) in sentence
@@ -600,6 +600,8 @@ def _changed_value(intent: Intent, slots: dict, created: bool) -> str | None:
     arguments = list(intent.steps[-1].arguments.values())[1:]
     for template in arguments:
         if template.startswith("{") and template.endswith("}") and template[1:-1] in slots:
+            if template[1:-1].endswith("_id"):
+                return None  # a row id is no value a person checks for ("make sure 5 went through")
             return format_value(slots[template[1:-1]])
         if not template.startswith(("{", "$")):
             return template.replace("_", " ")

@@ -292,7 +292,7 @@ REGISTERS: dict[str, dict[str, tuple[str, ...]]] = {
             "I was wondering if you could {b}{t}.",
             "if you could {b}{t}, that'd be lovely.",
         ),
-        "plain": ("Oh okay", "Ah, right", "Okay then", "Ah, I see", "Oh right", "Okey-dokey, right"),
+        "plain": ("Oh okay", "Ah, right", "Okay then", "Ah, I see", "Oh right", "Ah, okay"),
         "polite": ("Oh lovely, thanks", "Brilliant, thanks", "Ah, thank you", "Lovely", "Oh great, thanks"),
         "warm": ("You're a star, thank you", "Oh that's brilliant, thank you so much", "Amazing, thanks a million"),
         "connectors": ("Oh, and", "Oh, and while I think of it,", "Oh, also,", "And one more thing,"),
