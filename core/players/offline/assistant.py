@@ -112,6 +112,12 @@ class OfflineAssistant:
         def resolve(slot: str) -> object | None:
             looked = 0
             for message in reversed(messages[:user_index]):
+                if slot == "email":  # the user's email changed since they gave it: the new one is theirs
+                    changed = [
+                        c for c in message.tool_calls if c.name.startswith("update_") and c.name.endswith("_email")
+                    ]
+                    if changed and isinstance(email := changed[-1].parsed_arguments().get("email"), str):
+                        return email
                 if message.role is not Role.USER:
                     continue
                 for request in reversed(self.knowledge.parser.parse(message.text)):

@@ -395,7 +395,10 @@ class Voice:
         lead = ""
         if echo is not None and echo[1] and self.rng.random() < 0.6:
             lead = _upper_first(self._pick(self._words(f"echo_{echo[0]}", ECHOES[echo[0]])).format(v=echo[1])) + ". "
-        ending = self._pick(self._words("endings", ENDINGS))
+        endings = self._words("endings", ENDINGS)
+        if self.found_nothing:  # nothing to be pleased about: no "that solves it" after an empty answer
+            endings = tuple(e for e in endings if not _PLEASED.search(e)) or ("That's all",)
+        ending = self._pick(endings)
         if ending in TAILED_ENDINGS and self.rng.random() < 0.25 * (1 + self.persona.verbosity):
             ending = f"{ending} {self._pick(ENDING_TAILS)}"
         if (self.persona.politeness or self.rng.random() < 0.5) and not self.found_nothing:
@@ -428,6 +431,7 @@ class Voice:
         return text
 
 
+_PLEASED = re.compile(r"everything|solves|sorts me|sorted|covers|needed|mind at ease|answers", re.I)
 _THANKS_WORDS = re.compile(r"(?:,\s*)?\b(?:thanks so much|thanks a lot|thank you so much|thank you|thanks|thx)\b", re.I)
 _CLOSING_LIKE = re.compile(r"\b(that solves it|that's (all|everything|it)|all set|nothing else|goodbye|bye)\b", re.I)
 
