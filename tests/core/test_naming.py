@@ -165,6 +165,7 @@ async def test_users_ask_about_their_own_account_by_email_not_by_a_row_id():
 def test_a_name_that_opens_a_request_keeps_its_capital_after_a_connector():
     assert lower_first("Bruno Ramos is now worth 6500000.0, please update it.").startswith("Bruno Ramos")
     assert lower_first("Order 18 needs to go to Turin now.").startswith("order 18")
+    assert lower_first("Could I trouble you to mark Bruno Dias at 8000000.0?").startswith("could I trouble")
 
 
 async def test_a_request_about_two_records_names_both_and_the_assistant_finds_each_before_the_change():

@@ -529,12 +529,16 @@ def _upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+_I_WORDS = ("I", "I'm", "I've", "I'd", "I'll")
+
+
 def lower_first(text: str) -> str:
     """Lower-case a sentence's first letter after a connector ("Also, could you..."), never a name's
     ("Then Bruno Ramos is now worth ...")."""
     first, _, rest = text.partition(" ")
-    if first in ("I", "I'm", "I've", "I'd") or (len(first) > 1 and first[1:2].isupper()):
+    if first in _I_WORDS or (len(first) > 1 and first[1:2].isupper()):
         return text
-    if first[:1].isupper() and rest[:1].isupper() and first.isalpha():
-        return text  # two capitalised words: a name opens the sentence
+    second = rest.split(" ", 1)[0]
+    if first[:1].isupper() and second[:1].isupper() and first.isalpha() and second not in _I_WORDS:
+        return text  # two capitalised words: a name opens the sentence ("Could I ..." is no name)
     return text[:1].lower() + text[1:]
