@@ -162,3 +162,17 @@ def test_a_check_of_a_transfer_does_not_name_the_new_club_by_its_row_id():
     assert _changed_value(transfer, {"player_id": 4, "club_id": 5}, created=False) is None
     value = knowledge.intent("update_market_value")
     assert _changed_value(value, {"player_id": 4, "new_value": 6500000.0}, created=False) == "6500000.0"
+
+
+def test_every_phrasing_without_the_email_still_makes_the_whole_request():
+    """Leaving out the email never leaves out the request ("It's about headaches." alone), nor makes the
+    account the one who does something ("Can my account see Dr Lindholm?")."""
+    from turnloom.core.domains import pack_names
+
+    for domain in pack_names():
+        knowledge = knowledge_for(create_session(domain, seed=0))
+        for name, phrasings in knowledge.parser.without_email.items():
+            slots = {s for s in knowledge.intent(name).slots if s != "email"}
+            for phrasing in phrasings:
+                assert {s for s in slots if "{" + s + "}" in phrasing} == slots, (name, phrasing)
+                assert not re.search(r"\b(?:can|like) my account\b|\bme\b.*\bfor me\b", phrasing, re.I), phrasing

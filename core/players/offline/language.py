@@ -106,6 +106,10 @@ _EMAIL_ACCOUNT = re.compile(
     r" (?:with (?:the )?e-?mail(?: address)?|under|registered (?:as|to|under)) \{email\}",
     re.I,
 )
+_ACCOUNT_AS_PERSON = re.compile(
+    r"\b(?:can|like|would|does|did|has|when) my account\b|\bmy account (?:to |see\b|has\b|wants\b|lost\b|is\b|needs\b)",
+    re.I,
+)
 _EMAIL_QUALIFIER = re.compile(r",?\s+(?:under|for|on) (?:the account |my account |account )?\{email\}", re.I)
 
 
@@ -120,11 +124,15 @@ def elided(phrasing: str) -> str | None:
     if "{email}" not in phrasing:
         return None
     sentences = re.split(r"(?<=[.?!;])\s+", phrasing.strip())
-    kept = [x for x in sentences if not _EMAIL_SENTENCE.match(x)]
+    # a sentence that only gives the email ("My email is {email}."), never one that asks something too
+    kept = [x for x in sentences if not (_EMAIL_SENTENCE.match(x) and len(_SLOT.findall(x)) == 1 and "?" not in x)]
     if kept and len(kept) < len(sentences) and "{email}" not in " ".join(kept):
         text = " ".join(kept)
         return text[:-1] + "." if text.endswith(";") else text
     text = _EMAIL_ACCOUNT.sub("my account", phrasing, count=1)
+    text = re.sub(r"\b(for|book) my account\b", r"\1 me", text, flags=re.I)  # "Book a visit for me with ..."
+    if _ACCOUNT_AS_PERSON.search(text) or len(re.findall(r"\bme\b", text, re.I)) > 1:
+        return None  # "Can my account see Dr Lindholm?", "Show me every visit for me."
     if "{email}" in text:
         text = _EMAIL_QUALIFIER.sub("", text, count=1)
     return text if "{email}" not in text and text != phrasing else None
