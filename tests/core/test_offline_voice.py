@@ -122,8 +122,8 @@ async def test_one_sentence_of_a_turn_gives_the_email_when_the_user_names_their_
 async def test_a_user_whose_email_the_conversation_has_leaves_it_out_and_the_assistant_still_finds_them():
     """'List my orders, please.' after the email was given: the assistant takes it from the conversation."""
     elided = 0
-    for domain in ("retail", "airline"):
-        for seed in range(12):
+    for domain in ("retail", "airline", "telecom"):
+        for seed in range(16):
             session = create_session(domain, seed=seed, tasks=3)
             await open_engine(session).run()
             messages = session.messages
@@ -136,6 +136,13 @@ async def test_a_user_whose_email_the_conversation_has_leaves_it_out_and_the_ass
                     if not call.name.endswith("_by_email") or email is None or email in message.text:
                         continue
                     assert any(m.role is Role.USER and email in m.text for m in messages[:k]), message.text
+                    created = {
+                        json.loads(c.arguments).get("email")
+                        for m in messages[:k]
+                        for c in m.tool_calls
+                        if c.name.startswith("create_")
+                    }
+                    assert email not in created, message.text  # not the account they opened for someone
                     result = next(m for m in messages if m.role is Role.TOOL and m.tool_call_id == call.id)
                     assert json.loads(result.content)  # the person was found
                     elided += 1
@@ -176,3 +183,19 @@ def test_every_phrasing_without_the_email_still_makes_the_whole_request():
             for phrasing in phrasings:
                 assert {s for s in slots if "{" + s + "}" in phrasing} == slots, (name, phrasing)
                 assert not re.search(r"\b(?:can|like) my account\b|\bme\b.*\bfor me\b", phrasing, re.I), phrasing
+
+
+def test_the_email_a_user_goes_by_is_theirs_not_that_of_an_account_they_opened():
+    from turnloom.core.models import ChatMessage
+    from turnloom.core.players.offline.assistant import OfflineAssistant
+
+    assistant = OfflineAssistant(knowledge_for(create_session("retail", seed=0)))
+
+    def user(text: str) -> ChatMessage:
+        return ChatMessage(role=Role.USER, content=text)
+
+    opened = user("Please open a new account for Lena Vogel with email lena.vogel@example.com in Turin.")
+    checked = user("Is there an account for lena.vogel@example.com?")
+    assert assistant._users_email([opened, checked]) is None
+    mine = user("What have I ordered so far? My email is ana.lopez@example.com.")
+    assert assistant._users_email([opened, checked, mine]) == "ana.lopez@example.com"

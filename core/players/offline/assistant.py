@@ -110,25 +110,45 @@ class OfflineAssistant:
         """Resolves a spoken reference ("that order") to the value the latest earlier user turn gave that slot."""
 
         def resolve(slot: str) -> object | None:
+            if slot == "email":
+                return self._users_email(messages[:user_index])
             looked = 0
             for message in reversed(messages[:user_index]):
-                if slot == "email":  # the user's email changed since they gave it: the new one is theirs
-                    changed = [
-                        c for c in message.tool_calls if c.name.startswith("update_") and c.name.endswith("_email")
-                    ]
-                    if changed and isinstance(email := changed[-1].parsed_arguments().get("email"), str):
-                        return email
                 if message.role is not Role.USER:
                     continue
                 for request in reversed(self.knowledge.parser.parse(message.text)):
                     if slot in request.slots:
                         return request.slots[slot]
                 looked += 1
-                if looked == 4 and slot != "email":  # a person's email holds for the whole conversation
+                if looked == 4:
                     break
             return None
 
         return resolve
+
+    def _users_email(self, messages: list[ChatMessage]) -> str | None:
+        """The email the user goes by: the first they gave for themselves (not a new account's), or what
+        they changed it to since."""
+        email: str | None = None
+        others: set[str] = set()  # the emails of accounts the user opened for someone else
+        for message in messages:
+            changed = [c for c in message.tool_calls if c.name.startswith("update_") and c.name.endswith("_email")]
+            if email is not None and changed and isinstance(new := changed[-1].parsed_arguments().get("email"), str):
+                email = new  # the user changed their email: the new one is theirs
+            if email is not None or message.role is not Role.USER:
+                continue
+            for request in self.knowledge.parser.parse(message.text):
+                given = request.slots.get("email")
+                if not isinstance(given, str):
+                    continue
+                if any(
+                    s.tool.startswith("create_") and "{email}" in s.arguments.values() for s in request.intent.steps
+                ):
+                    others.add(given)  # the email of a record being created ("register Iris, iris@…")
+                elif given not in others:
+                    email = given
+                    break
+        return email
 
     @staticmethod
     def _executed(

@@ -264,7 +264,7 @@ REGISTERS: dict[str, dict[str, tuple[str, ...]]] = {
     "chatty": {
         "echo_status": ("so it's {v}, oh okay", "ah, {v}", "{v}, oh right", "oh, it's {v} then"),
         "echo_count": ("{v} of them, wow", "oh, {v}", "{v}, more than I remembered", "{v}, fair enough"),
-        "echo_value": ("oh, {v}", "{v}, ah okay", "{v}, I'd forgotten that"),
+        "echo_value": ("oh, {v}", "{v}, oh right", "{v}, I'd forgotten that"),
         "echo_date": ("{v}, I'll pop that in my diary", "ah, {v}", "{v}, good to know"),
         "echo_total": ("{v} all together, crikey", "{v}? Blimey", "ooh, {v} in total"),
         "echo_item": ("oh, {v}, I remember that one", "{v}, that's the one", "ah, {v}"),
