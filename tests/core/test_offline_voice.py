@@ -186,7 +186,7 @@ def test_every_phrasing_without_the_email_still_makes_the_whole_request():
 
 
 def test_the_email_a_user_goes_by_is_theirs_not_that_of_an_account_they_opened():
-    from turnloom.core.models import ChatMessage
+    from turnloom.core.models import ChatMessage, ToolCall
     from turnloom.core.players.offline.assistant import OfflineAssistant
 
     assistant = OfflineAssistant(knowledge_for(create_session("retail", seed=0)))
@@ -199,3 +199,9 @@ def test_the_email_a_user_goes_by_is_theirs_not_that_of_an_account_they_opened()
     assert assistant._users_email([opened, checked]) is None
     mine = user("What have I ordered so far? My email is ana.lopez@example.com.")
     assert assistant._users_email([opened, checked, mine]) == "ana.lopez@example.com"
+    # a user known by their phone who changed their email goes by the new one
+    change = ChatMessage(
+        role=Role.ASSISTANT,
+        tool_calls=[ToolCall(id="c1", name="update_customer_email", arguments='{"id": 4, "email": "ana@new.example"}')],
+    )
+    assert assistant._users_email([change]) == "ana@new.example"

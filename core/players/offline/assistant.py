@@ -133,7 +133,7 @@ class OfflineAssistant:
         others: set[str] = set()  # the emails of accounts the user opened for someone else
         for message in messages:
             changed = [c for c in message.tool_calls if c.name.startswith("update_") and c.name.endswith("_email")]
-            if email is not None and changed and isinstance(new := changed[-1].parsed_arguments().get("email"), str):
+            if changed and isinstance(new := changed[-1].parsed_arguments().get("email"), str):
                 email = new  # the user changed their email: the new one is theirs
             if email is not None or message.role is not Role.USER:
                 continue
