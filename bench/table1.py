@@ -1,6 +1,6 @@
 """Table 1 statistics of offline dialogues: user-oriented vs task-oriented on the same seeds.
 
-    python bench/table1.py [--seeds 20] [--tasks N]
+    python bench/table1.py [--seeds 20] [--seed-start 0] [--tasks N]
 
 Counts as the paper does: Turn = every message (user, assistant, tool call, tool
 output); Step = tool-calling assistant messages per user request (and per
@@ -27,7 +27,7 @@ from turnloom.core.domains import pack_names
 from turnloom.core.lifecycle.dialogue import create_session, run_to_end
 from turnloom.core.models import Mode, Role, Session
 from turnloom.core.players.offline.tasks import task_count
-from turnloom.core.players.offline.user import _is_follow_up
+from turnloom.core.players.offline.transcript_reading import is_follow_up
 from turnloom.core.quality.metrics import dialogue_stats
 from turnloom.core.rules.check import FEEDBACK
 
@@ -70,7 +70,7 @@ def sources(sessions: list[Session]) -> dict[str, float]:
                 counts["verification"] += span
             elif asked_back and k > 1:
                 counts["clarification"] += span + 1  # the assistant's question and all the answer brings
-            elif k and _is_follow_up(m):
+            elif k and is_follow_up(m):
                 counts["follow-up"] += span
             elif _CORRECTION.search(m.text):
                 counts["correction"] += span  # "that's not my first one": the assistant took the wrong record
@@ -82,6 +82,7 @@ def sources(sessions: list[Session]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--seed-start", type=int, default=0, help="first seed (another window of dialogues)")
     parser.add_argument("--tasks", type=int, default=None, help="pin the tasks per dialogue (default: drawn)")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -95,7 +96,9 @@ def main() -> None:
             if domain == "all":
                 stats = all_stats
             else:
-                sessions = [run(domain, seed, mode, args.tasks) for seed in range(args.seeds)]
+                sessions = [
+                    run(domain, seed, mode, args.tasks) for seed in range(args.seed_start, args.seed_start + args.seeds)
+                ]
                 all_sessions.extend(sessions)
                 stats = [dialogue_stats(s) for s in sessions]
                 all_stats.extend(stats)

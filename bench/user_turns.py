@@ -1,6 +1,6 @@
 """Variety of offline user turns over a corpus: distinct-2 and exact duplicates.
 
-    python bench/user_turns.py [--dialogues 300] [--db FILE]
+    python bench/user_turns.py [--dialogues 300] [--seed-start 0] [--db FILE]
 
 The corpus covers every built-in domain, both tool executions (sql, simulated)
 and both modes (user-oriented, task-oriented) in equal parts, seeds 0, 1, 2...
@@ -30,14 +30,14 @@ from turnloom.core.players.offline.tasks import task_count
 WORD = re.compile(r"[a-z0-9]+(?:[.@'’-][a-z0-9]+)*")
 
 
-def corpus(dialogues: int, db: str | None = None) -> list[Session]:
+def corpus(dialogues: int, db: str | None = None, start: int = 0) -> list[Session]:
     """`dialogues` finished sessions spread evenly over domains, executions and modes."""
     sources: list[tuple[str | None, str | None]] = [(None, db)] if db else [(d, None) for d in pack_names()]
     combos = list(itertools.product(sources, ToolExecution, Mode))
     sessions = []
     for n in range(dialogues):
         (domain, path), execution, mode = combos[n % len(combos)]
-        seed = n  # every dialogue its own seed: a shared seed would repeat its first turn across combinations
+        seed = start + n  # every dialogue its own seed: a shared seed would repeat its first turn across combinations
         tasks = task_count(seed)  # the count drawn per dialogue (mostly 1-5, a tail of long ones)
         session = create_session(domain, db_path=path, mode=mode, execution=execution, seed=seed, tasks=tasks)
         sessions.append(run_to_end(session))
@@ -78,10 +78,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dialogues", type=int, default=300)
     parser.add_argument("--db", default=None, help="a SQLite file instead of the built-in domains")
+    parser.add_argument("--seed-start", type=int, default=0, help="first seed (another corpus of the same make-up)")
     parser.add_argument("--show", type=int, default=0, help="print the N most repeated user turns")
     args = parser.parse_args()
     started = time.perf_counter()
-    sessions = corpus(args.dialogues, args.db)
+    sessions = corpus(args.dialogues, args.db, args.seed_start)
     turns = user_turns(sessions)
     first = openings(sessions)
     print(f"dialogues {len(sessions)}, user turns {len(turns)}")

@@ -76,7 +76,9 @@ _I = re.IGNORECASE
 FEEDBACK = re.compile(
     r"\b(thanks?|thank you|thx|ty|great|perfect|got it|ok(ay)?|good|fine|right|sure|nice|cool|alright|"
     r"understood|hmm|not (quite|what|it)|still|never ?mind|forget|that's|that helps|useful|appreciate|"
-    r"so it's|wait|actually|no|yes|hm+)\b",
+    r"so it's|wait|actually|no|yes|hm+|noted|i see|cheers|ta|lovely|brilliant|excellent|certainly|obliged|"
+    r"grateful|phew|relief|fair enough|very well|fantastic|amazing|blimey|crikey|ugh|yay|oh|ah|"
+    r"doesn't really answer|don't think that|sorted)\b",
     _I,
 )
 CLOSING = re.compile(r"\b(that solves it|that's (all|everything|it)|all set|nothing else|goodbye|bye)\b", _I)

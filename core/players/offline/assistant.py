@@ -19,7 +19,7 @@ from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall, ToolS
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import Clarification, Request, slot_label
 from turnloom.core.players.offline.nouns import lexicon_for
-from turnloom.core.players.offline.replies import answer, status_field_of
+from turnloom.core.players.offline.replies import answer, closed_status, status_field_of
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.tools.schema import singular
 
@@ -38,6 +38,10 @@ class Outcome:
     unavailable: bool = False
     # the records a change could apply to: more than one fit, so the assistant asks which one
     choices: list[dict] | None = None
+    # a record the chain went through that the answer names first: one whose status changes what the
+    # answer means (the cancelled booking whose flight was asked for), or one found from what the user
+    # said of it ("my booking from 2025-05-19": which booking that is): (the tool that read it, its row)
+    caveat: tuple[str, dict] | None = None
 
 
 class OfflineAssistant:
@@ -106,6 +110,8 @@ class OfflineAssistant:
         """Resolves a spoken reference ("that order") to the value the latest earlier user turn gave that slot."""
 
         def resolve(slot: str) -> object | None:
+            if slot == "email":
+                return self._users_email(messages[:user_index])
             looked = 0
             for message in reversed(messages[:user_index]):
                 if message.role is not Role.USER:
@@ -119,6 +125,30 @@ class OfflineAssistant:
             return None
 
         return resolve
+
+    def _users_email(self, messages: list[ChatMessage]) -> str | None:
+        """The email the user goes by: the first they gave for themselves (not a new account's), or what
+        they changed it to since."""
+        email: str | None = None
+        others: set[str] = set()  # the emails of accounts the user opened for someone else
+        for message in messages:
+            changed = [c for c in message.tool_calls if c.name.startswith("update_") and c.name.endswith("_email")]
+            if changed and isinstance(new := changed[-1].parsed_arguments().get("email"), str):
+                email = new  # the user changed their email: the new one is theirs
+            if email is not None or message.role is not Role.USER:
+                continue
+            for request in self.knowledge.parser.parse(message.text):
+                given = request.slots.get("email")
+                if not isinstance(given, str):
+                    continue
+                if any(
+                    s.tool.startswith("create_") and "{email}" in s.arguments.values() for s in request.intent.steps
+                ):
+                    others.add(given)  # the email of a record being created ("register Iris, iris@…")
+                elif given not in others:
+                    email = given
+                    break
+        return email
 
     @staticmethod
     def _executed(
@@ -151,10 +181,12 @@ class OfflineAssistant:
         """The next (step, arguments) of a request, or its Outcome when it has ended."""
         steps = request.intent.steps
         previous: object = None
+        results: list[object] = []  # each step's result so far, for a step taking an earlier one's (`$0.id`)
+        caveat: tuple[str, dict] | None = None
         for s, step in enumerate(steps):
             known = executed.get((r, s))
             if known is None:
-                arguments = _arguments(step.arguments, request.slots, previous)
+                arguments = _arguments(step.arguments, request.slots, previous, results)
                 if arguments is not None:
                     known = executed.get((step.tool, json.dumps(arguments, sort_keys=True)))
             if known is not None:
@@ -163,19 +195,25 @@ class OfflineAssistant:
                     return Outcome(request, step.tool, error=error)
                 if result is None or result == []:
                     return Outcome(request, step.tool, result=result)
+                found_by_search = s > 0 and steps[s - 1].tool.startswith("search_")
+                if s < len(steps) - 1 and isinstance(result, dict) and "id" in result:
+                    if closed_status(result) is not None or found_by_search:
+                        caveat = (step.tool, result)  # cancelled, or found from what the user said of it
                 previous = result
+                results.append(result)
                 continue
             if step.tool not in available:
                 return Outcome(request, step.tool, unavailable=True)
-            if _ambiguous(step.arguments, previous) and available[step.tool].writes:
+            if _ambiguous(step.arguments, previous, results) and available[step.tool].writes:
                 # a change to "my pending order" when there are several: ask rather than guess
                 rows = previous if isinstance(previous, list) else []
                 return Outcome(request, step.tool, choices=[r for r in rows if isinstance(r, dict)])
-            arguments = _arguments(step.arguments, request.slots, previous)
+            arguments = _arguments(step.arguments, request.slots, previous, results)
             if arguments is None:
                 return Outcome(request, step.tool, result=None)
             return s, arguments
-        return Outcome(request, steps[-1].tool, result=previous)
+        written = (spec := available.get(steps[-1].tool)) is not None and spec.writes
+        return Outcome(request, steps[-1].tool, result=previous, caveat=None if written else caveat)
 
     # ------------------------------------------------------------ wording
 
@@ -215,9 +253,22 @@ def _writes_from(request: Request, step: int, available: dict[str, ToolSpec]) ->
     return any((spec := available.get(s.tool)) is not None and spec.writes for s in request.intent.steps[step:])
 
 
-def _ambiguous(templates: dict[str, str], previous: object) -> bool:
+def _ambiguous(templates: dict[str, str], previous: object, results: Sequence[object] = ()) -> bool:
     """Whether a step takes a record from a list that holds more than one."""
-    return isinstance(previous, list) and len(previous) > 1 and any(t.startswith("$prev.") for t in templates.values())
+    for template in templates.values():
+        source = previous if template.startswith("$prev.") else _earlier(template, results)
+        if template.startswith("$") and isinstance(source, list) and len(source) > 1:
+            return True
+    return False
+
+
+_EARLIER = re.compile(r"^\$(\d+)\.(\w+)$")
+
+
+def _earlier(template: str, results: Sequence[object]) -> object:
+    """The result of the step a `$<n>.field` template names (None for any other template)."""
+    match = _EARLIER.match(template)
+    return results[int(match.group(1))] if match and int(match.group(1)) < len(results) else None
 
 
 WHICH = (
@@ -267,7 +318,7 @@ def _entity(steps, write_tool: str) -> str:
     return name.rsplit("_", 1)[0] if name.count("_") else name
 
 
-def _arguments(templates: dict[str, str], slots: dict, previous: object) -> dict | None:
+def _arguments(templates: dict[str, str], slots: dict, previous: object, results: Sequence[object] = ()) -> dict | None:
     arguments: dict = {}
     row = previous[0] if isinstance(previous, list) and previous else previous
     for name, template in templates.items():
@@ -275,6 +326,12 @@ def _arguments(templates: dict[str, str], slots: dict, previous: object) -> dict
             if not isinstance(row, dict) or template[6:] not in row:
                 return None
             arguments[name] = row[template[6:]]
+        elif (match := _EARLIER.match(template)) is not None:
+            earlier = _earlier(template, results)
+            record = earlier[0] if isinstance(earlier, list) and earlier else earlier
+            if not isinstance(record, dict) or match.group(2) not in record:
+                return None
+            arguments[name] = record[match.group(2)]
         elif template.startswith("{") and template.endswith("}"):
             key = template[1:-1]
             if key not in slots:

@@ -24,6 +24,16 @@ from typing import Any
 PEOPLE = ("customers", "passengers", "patients", "subscribers", "users", "members", "clients", "guests", "students")
 NAME_COLUMNS = ("name", "full_name", "customer_name", "display_name")
 EMAIL_COLUMNS = ("email", "email_address", "mail")
+# columns of a person's row they may mention about themselves, and what each says
+_FACT_COLUMNS = {
+    "city": "city",
+    "home_city": "city",
+    "tier": "tier",
+    "loyalty_tier": "tier",
+    "joined_on": "since",
+    "activated_on": "since",
+    "member_since": "since",
+}
 PERSONA_FIRST = ("Alex", "Maria", "Sam", "Priya", "Jonas", "Lea", "Tomás", "Aiko", "Nadia", "Oscar", "Ruth", "Kemal")
 PERSONA_LAST = ("Ferreira", "Lindqvist", "Okoye", "Brandt", "Moreno", "Sato", "Keller", "Varga", "Nolan", "Duarte")
 
@@ -45,6 +55,19 @@ class UserIdentity:
     key: Any = None
     foreign_key: str | None = None
     row: dict[str, Any] = field(default_factory=dict)
+
+    def facts(self) -> tuple[tuple[str, str], ...]:
+        """What the person may say about themselves, from their row: (`city` | `tier` | `since`, value)."""
+        found: list[tuple[str, str]] = []
+        for column, value in self.row.items():
+            if not isinstance(value, str) or not value.strip():
+                continue
+            kind = _FACT_COLUMNS.get(column.lower())
+            if kind == "tier" and value.lower() in ("none", "standard", "basic"):
+                continue  # nothing one mentions
+            if kind is not None and all(k != kind for k, _ in found):
+                found.append((kind, value.replace("_", " ")))
+        return tuple(found)
 
     def slots(self) -> dict[str, Any]:
         """Slot values a task can take from the person: `user_id`, their key by its foreign-key name, email, name."""

@@ -15,10 +15,13 @@ from turnloom.core.models import Session
 from turnloom.core.players.offline.language import RequestParser
 from turnloom.core.players.offline.naming import (
     owned_tables,
+    people_lookups,
     searchable_by_tools,
     searchable_tables,
     with_date_twins,
+    with_email_twins,
     with_name_twins,
+    with_pair_twins,
 )
 
 
@@ -69,4 +72,7 @@ def _builtin_knowledge(domain: str) -> DomainKnowledge:
 
     pack = get_pack(domain)
     named = with_name_twins(pack, searchable_tables(pack.schema_sql))
-    return DomainKnowledge(with_date_twins(named, owned_tables(pack.schema_sql)))
+    dated = with_date_twins(named, owned_tables(pack.schema_sql))
+    people = people_lookups(pack.schema_sql)
+    paired = with_pair_twins(dated, searchable_tables(pack.schema_sql), people)
+    return DomainKnowledge(with_email_twins(paired, people))

@@ -24,7 +24,8 @@ SLOT_PATTERNS = {
     "float": r"\d+(?:\.\d+)?",
     "email": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
     "date": r"\d{4}-\d{2}-\d{2}",
-    "name": r"(?-i:[A-Z][\w'-]*(?:[ ][A-Z][\w'-]*)*)",
+    # capitalised words, and a number that is part of the name ("Smart 30"), never a date or amount
+    "name": r"(?-i:[A-Z][\w'-]*(?:[ ](?:[A-Z][\w'-]*|\d+(?![\w.,-]\w)))*)",
     "word": r"[\w#][\w./#-]*\w|\w",
     "text": r"[^.?!\n]+?",
     # a spoken reference to a value named earlier ("that order"), resolved from the conversation
@@ -97,6 +98,45 @@ def referable(phrasing: str, slots: dict[str, str]) -> list[tuple[str, str]]:
 def with_reference(phrasing: str, slot: str, word: str) -> str:
     """The phrasing with `noun {slot}` spoken as `<word> noun` ("that order")."""
     return re.sub(rf"\b(\w+) (?:#|number )?\{{{slot}\}}", lambda m: f"{word} {m.group(1)}", phrasing, count=1)
+
+
+# how a phrasing gives the user's own email, and what it says once the email is known
+_EMAIL_SENTENCE = re.compile(r"^[^.?!;]*\{email\}[^.?!;]*[.?!]?$")
+_EMAIL_ACCOUNT = re.compile(
+    r"\b(?:the|an?) (?:account|customer|passenger|patient|subscriber)(?: account)?"
+    r" (?:with (?:the )?e-?mail(?: address)?|under|registered (?:as|to|under)) \{email\}",
+    re.I,
+)
+_ACCOUNT_AS_PERSON = re.compile(
+    r"\b(?:can|like|would|does|did|has|when) my account\b|\bmy account (?:to |see\b|has\b|wants\b|lost\b|is\b|needs\b)",
+    re.I,
+)
+_EMAIL_QUALIFIER = re.compile(r",?\s+(?:under|for|on) (?:the account |my account |account )?\{email\}", re.I)
+
+
+def elided(phrasing: str) -> str | None:
+    """The phrasing as said by someone whose email the conversation already has: the email left out.
+
+    "What have I ordered so far? My email is {email}." -> "What have I ordered so far?";
+    "What orders are on the account with email {email}?" -> "What orders are on my account?";
+    "Cancel my booking from {booking_date} under {email}." -> "Cancel my booking from {booking_date}."
+    None when the phrasing cannot do without it.
+    """
+    if "{email}" not in phrasing:
+        return None
+    sentences = re.split(r"(?<=[.?!;])\s+", phrasing.strip())
+    # a sentence that only gives the email ("My email is {email}."), never one that asks something too
+    kept = [x for x in sentences if not (_EMAIL_SENTENCE.match(x) and len(_SLOT.findall(x)) == 1 and "?" not in x)]
+    if kept and len(kept) < len(sentences) and "{email}" not in " ".join(kept):
+        text = " ".join(kept)
+        return text[:-1] + "." if text.endswith(";") else text
+    text = _EMAIL_ACCOUNT.sub("my account", phrasing, count=1)
+    text = re.sub(r"\b(for|book) my account\b", r"\1 me", text, flags=re.I)  # "Book a visit for me with ..."
+    if _ACCOUNT_AS_PERSON.search(text) or len(re.findall(r"\bme\b", text, re.I)) > 1:
+        return None  # "Can my account see Dr Lindholm?", "Show me every visit for me."
+    if "{email}" in text:
+        text = _EMAIL_QUALIFIER.sub("", text, count=1)
+    return text if "{email}" not in text and text != phrasing else None
 
 
 # interchangeable words: the user's grammar draws one, the assistant accepts any
@@ -292,6 +332,10 @@ class RequestParser:
         self._matched: dict[str, list[tuple[Intent, tuple[tuple[str, str], ...], int, int]]] = {}
         # intent name -> what a user may say for it: the pack's phrasings and their imperative forms
         self.phrasings: dict[str, tuple[str, ...]] = {}
+        # intent name -> its phrasings without the user's email, for when the conversation has it (`elided`)
+        self.without_email: dict[str, tuple[str, ...]] = {}
+        # pattern index -> the slot its phrasing leaves out (the email), which the conversation must give
+        self._left_out: dict[int, str] = {}
         for intent in pack.intents:
             self.phrasings[intent.name] = expanded_phrasings(intent.phrasings)
             for phrasing in self.phrasings[intent.name]:
@@ -301,6 +345,13 @@ class RequestParser:
                     spoken = with_reference(phrasing, slot, "{" + _REF_PREFIX + slot + "}")
                     self._sources.append((intent, spoken))
                     self._anchors.append(_anchor(spoken))
+            if _finds_the_user_by_email(intent):
+                short = tuple(dict.fromkeys(e for p in intent.phrasings if (e := elided(p)) is not None))
+                self.without_email[intent.name] = short
+                for phrasing in short:
+                    self._left_out[len(self._patterns)] = "email"
+                    self._patterns.append((intent, _compile(phrasing, intent.slots)))
+                    self._anchors.append(_anchor(phrasing))
 
     @functools.cached_property
     def _patterns(self) -> list[tuple[Intent, re.Pattern[str]]]:
@@ -320,12 +371,19 @@ class RequestParser:
         if resolve is None and text in self._parsed:
             return list(self._parsed[text])
         found: list[Request] = []
-        for intent, groups, start, end in self._matches(text):
+        matches = self._matches(text)
+        # what the text itself says of a slot before a match that leaves it out ("... under ana@x.com. And
+        # what have I spent?"), else what the conversation said
+        given = [(start, name, value) for _, groups, start, _ in matches for name, value in groups if value]
+        for intent, groups, start, end in matches:
             slots: dict[str, object] = {}
             for name, value in groups:
                 if name.startswith(_REF_PREFIX):
                     name = name[len(_REF_PREFIX) :]
-                    resolved = resolve(name) if resolve is not None else None
+                    said = [v for at, n, v in given if n == name and at < start] if not value else []
+                    resolved = _convert(said[-1], intent.slots[name]) if said else None
+                    if resolved is None:
+                        resolved = resolve(name) if resolve is not None else None
                     if resolved is None:
                         break
                     slots[name] = resolved
@@ -355,8 +413,8 @@ class RequestParser:
         if matches is None:
             lowered = text.lower()
             matches = [
-                (intent, tuple(match.groupdict().items()), match.start(), match.end())
-                for (intent, pattern), anchor in zip(self._patterns, self._anchors, strict=True)
+                (intent, tuple(match.groupdict().items()) + self._left_out_group(k), match.start(), match.end())
+                for k, ((intent, pattern), anchor) in enumerate(zip(self._patterns, self._anchors, strict=True))
                 if anchor in lowered
                 for match in pattern.finditer(text)
             ]
@@ -364,6 +422,10 @@ class RequestParser:
                 self._matched.clear()
             self._matched[text] = matches
         return matches
+
+    def _left_out_group(self, k: int) -> tuple[tuple[str, str], ...]:
+        slot = self._left_out.get(k)
+        return ((_REF_PREFIX + slot, ""),) if slot is not None else ()
 
     def guess(self, text: str) -> Request | Clarification | None:
         """When no phrasing matches: the intent the keywords point at, filled by typed values.
@@ -397,6 +459,11 @@ class RequestParser:
         if missing:
             return Clarification(intent, tuple(missing))
         return Request(intent, slots, 0, len(text), normalise(text))
+
+
+def _finds_the_user_by_email(intent: Intent) -> bool:
+    """Whether the intent starts by finding the user from their email and goes on from there."""
+    return intent.slots.get("email") == "email" and len(intent.steps) > 1 and intent.steps[0].tool.endswith("_by_email")
 
 
 def _anchor(phrasing: str) -> str:

@@ -18,6 +18,7 @@ their record on that date, then runs the chain on its id (`<intent>__by_date`, s
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from dataclasses import dataclass, replace
@@ -30,6 +31,8 @@ from turnloom.core.tools.schema import quote_ident, singular
 
 SUFFIX = "__by_name"
 DATED = "__by_date"
+EMAILED = "__by_email"
+PAIRED = "__by_names"
 
 
 def twin_name(intent: str) -> str:
@@ -38,6 +41,14 @@ def twin_name(intent: str) -> str:
 
 def dated_name(intent: str) -> str:
     return intent + DATED
+
+
+def emailed_name(intent: str) -> str:
+    return intent + EMAILED
+
+
+def paired_name(intent: str) -> str:
+    return intent + PAIRED
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,91 @@ def with_date_twins(pack: DomainPack, owned: dict[str, Owned]) -> DomainPack:
     return replace(pack, intents=pack.intents + tuple(twins)) if twins else pack
 
 
+def with_email_twins(pack: DomainPack, people: dict[str, str]) -> DomainPack:
+    """`pack` with a by-email twin for each intent about one person's record by its id ("patient 2").
+
+    Args:
+        people: entity -> how a person is found by email (`patient` -> `get_patient_by_email`).
+    """
+    twins = [t for t in (_emailed(intent, people) for intent in pack.intents) if t is not None]
+    return replace(pack, intents=pack.intents + tuple(twins)) if twins else pack
+
+
+def with_pair_twins(pack: DomainPack, searchable: dict[str, str], people: dict[str, str]) -> DomainPack:
+    """`pack` with a twin for each request about two records by id ("move player 25 to club 2") that names
+    them as people know them: by name, and the user's own account by email ("move Rafa Dias to Porto
+    Athletic"). The assistant finds each record first, then makes the request on their ids.
+
+    Args:
+        searchable: table -> its search tool that takes a `name`.
+        people: entity -> how a person is found by email.
+    """
+    by_entity = {singular(table): tool for table, tool in searchable.items() if table not in PEOPLE}
+    twins = [t for t in (_pair(intent, by_entity, people) for intent in pack.intents) if t is not None]
+    return replace(pack, intents=pack.intents + tuple(twins)) if twins else pack
+
+
+def _pair(intent: Intent, by_entity: dict[str, str], people: dict[str, str]) -> Intent | None:
+    ids = [s for s, kind in intent.slots.items() if kind == "int" and s.endswith("_id")]
+    if len(ids) != 2 or "email" in intent.slots:
+        return None
+    lookups: list[ToolStep] = []
+    slots = dict(intent.slots)
+    phrasings = intent.phrasings
+    description = intent.description
+    references: dict[str, str] = {}  # "{player_id}" -> "$0.id"
+    for slot in sorted(ids, key=lambda s: s.removesuffix("_id") not in people):  # the person first
+        entity = slot.removesuffix("_id")
+        if entity in people:
+            lookups.append(ToolStep(people[entity], {"email": "{email}"}))
+            said, new_slot, words = _mention(entity, slot, ("the", "my")), "email", f"the {entity} under {{email}}"
+        elif entity in by_entity:
+            lookups.append(ToolStep(by_entity[entity], {"name": f"{{{entity}_name}}"}))
+            said, new_slot, words = _mention(entity, slot, ("the",)), f"{entity}_name", f"{{{entity}_name}}"
+        else:
+            return None
+        references["{" + slot + "}"] = f"${len(lookups) - 1}.id"
+        literal = words.replace("\\", "\\\\")  # a replacement said as it is
+        phrasings = tuple(said.sub(literal, p, count=1) for p in phrasings)
+        description = said.sub(literal, description, count=1)
+        del slots[slot]
+        slots[new_slot] = "email" if new_slot == "email" else "name"
+    phrasings = tuple(p for p in phrasings if not any(s in p for s in ids))
+    if not phrasings:
+        return None
+    steps = tuple(
+        ToolStep(step.tool, {k: references.get(v, v) for k, v in step.arguments.items()}) for step in intent.steps
+    )
+    return Intent(paired_name(intent.name), description, phrasings, slots, (*lookups, *steps), intent.keywords, None)
+
+
+def _emailed(intent: Intent, people: dict[str, str]) -> Intent | None:
+    found = _single_id(intent)
+    if found is None or found[1] not in people or "email" in intent.slots:
+        return None
+    slot, entity = found
+    placeholder = "{" + slot + "}"
+    lookup = ToolStep(people[entity], {"email": "{email}"})
+    first = intent.steps[0]
+    if first.tool == f"get_{entity}_by_id" and first.arguments == {"id": placeholder}:
+        if len(intent.steps) == 1:
+            return None  # the look-up by email is the whole request: the pack's own intent for it
+        steps = (lookup, *_found_by_prev(intent.steps[1:], placeholder))  # the record found by email is the one
+    else:
+        steps = (lookup, *_found_by_prev(intent.steps, placeholder))
+    said = _mention(entity, slot, ("the", "my"))
+
+    def theirs(match: re.Match[str]) -> str:
+        return f"the {match.group('noun').lower()} under {{email}}"
+
+    phrasings = tuple(p for p in (said.sub(theirs, p, count=1) for p in intent.phrasings) if slot not in p)
+    if not phrasings:
+        return None
+    slots = {"email": "email", **{s: kind for s, kind in intent.slots.items() if s != slot}}
+    description = said.sub(f"the {entity.replace('_', ' ')} with email {{email}}", intent.description, count=1)
+    return Intent(emailed_name(intent.name), description, phrasings, slots, steps, intent.keywords, None)
+
+
 def _dated(intent: Intent, owned: dict[str, Owned]) -> Intent | None:
     found = _single_id(intent)
     if found is None or found[1] not in owned or "email" in intent.slots:
@@ -77,19 +173,20 @@ def _dated(intent: Intent, owned: dict[str, Owned]) -> Intent | None:
     placeholder = "{" + slot + "}"
     date_slot = f"{entity}_date"
     said = _mention(entity, slot, ("the", "my"))
-    mine = "my \\g<noun> from {" + date_slot + "} under {email}"
+
+    def mine(match: re.Match[str]) -> str:
+        return f"my {match.group('noun').lower()} from {{{date_slot}}} under {{email}}"
+
     # a question about when the record is answers itself once the record is named by its date
     phrasings = tuple(
         p for p in (said.sub(mine, p, count=1) for p in intent.phrasings) if slot not in p and not _ASKS_WHEN.match(p)
     )
     if not phrasings:
         return None
-    first, rest = intent.steps[0], intent.steps[1:]
     steps = (
         ToolStep(info.person_lookup, {"email": "{email}"}),
         ToolStep(info.search, {info.owner: "$prev.id", info.date: "{" + date_slot + "}"}),
-        ToolStep(first.tool, {k: "$prev.id" if v == placeholder else v for k, v in first.arguments.items()}),
-        *rest,
+        *_found_by_prev(intent.steps, placeholder),
     )
     slots = {"email": "email", date_slot: "date", **{s: kind for s, kind in intent.slots.items() if s != slot}}
     description = said.sub(f"their {entity.replace('_', ' ')} from {{{date_slot}}}", intent.description, count=1)
@@ -110,16 +207,25 @@ def _mention(entity: str, slot: str, leads: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _single_id(intent: Intent) -> tuple[str, str] | None:
-    """(slot, entity) when the intent takes one record's id, in its first step only."""
+    """(slot, entity) when the intent takes one record's id, in its first step, and later only right after
+    a step that fetched that record by it (a change: `get_order_by_id`, then `update_order_status` of it)."""
     ids = [s for s, kind in intent.slots.items() if kind == "int" and s.endswith("_id")]
     if len(ids) != 1 or not intent.steps:
         return None
     placeholder = "{" + ids[0] + "}"
     if placeholder not in intent.steps[0].arguments.values():
         return None
-    if any(placeholder in step.arguments.values() for step in intent.steps[1:]):
-        return None
+    for before, step in itertools.pairwise(intent.steps):
+        if placeholder in step.arguments.values() and before.arguments.get("id") != placeholder:
+            return None
     return ids[0], ids[0].removesuffix("_id")
+
+
+def _found_by_prev(steps: tuple[ToolStep, ...], placeholder: str) -> tuple[ToolStep, ...]:
+    """`steps` with the record's id taken from the step before each (the record that step found)."""
+    return tuple(
+        ToolStep(s.tool, {k: "$prev.id" if v == placeholder else v for k, v in s.arguments.items()}) for s in steps
+    )
 
 
 def _twin(intent: Intent, by_entity: dict[str, tuple[str, str]]) -> Intent | None:
@@ -128,7 +234,6 @@ def _twin(intent: Intent, by_entity: dict[str, tuple[str, str]]) -> Intent | Non
         return None
     slot, entity = found
     placeholder = "{" + slot + "}"
-    first, rest = intent.steps[0], intent.steps[1:]
     name_slot = f"{entity}_name"
     said = _mention(entity, slot, ("the",))
     phrasings = tuple(
@@ -137,14 +242,13 @@ def _twin(intent: Intent, by_entity: dict[str, tuple[str, str]]) -> Intent | Non
     if not phrasings:
         return None
     search = ToolStep(by_entity[entity][1], {"name": "{" + name_slot + "}"})
-    lookup = ToolStep(first.tool, {k: "$prev.id" if v == placeholder else v for k, v in first.arguments.items()})
     slots = {(name_slot if s == slot else s): ("name" if s == slot else kind) for s, kind in intent.slots.items()}
     return Intent(
         twin_name(intent.name),
         said.sub("{" + name_slot + "}", intent.description, count=1),
         phrasings,
         slots,
-        (search, lookup, *rest),
+        (search, *_found_by_prev(intent.steps, placeholder)),
         intent.keywords,
         None,
     )
@@ -172,6 +276,21 @@ def searchable_by_tools(tools: list[ToolSpec]) -> dict[str, str]:
         for spec in tools
         if spec.name.startswith("search_") and not spec.writes and "name" in spec.parameters.get("properties", {})
     }
+
+
+def people_lookups(schema_sql: str) -> dict[str, str]:
+    """entity -> `get_<entity>_by_email`, for a schema's people tables with an email column (`patient`)."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.executescript(schema_sql)
+        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {
+            singular(t): f"get_{singular(t)}_by_email"
+            for t in tables
+            if t in PEOPLE and any(c[1] == "email" for c in connection.execute(f"PRAGMA table_info({quote_ident(t)})"))
+        }
+    finally:
+        connection.close()
 
 
 def owned_tables(schema_sql: str) -> dict[str, Owned]:

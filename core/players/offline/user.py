@@ -23,14 +23,13 @@ The rule checks (`rules.check`) read the same view of progress.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 
 from turnloom.core.domains.base import Intent
-from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress, format_value
+from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress
 from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, SimulatorNotes, Task
-from turnloom.core.players.offline.calls_made import CallKey, call_key, calls_made
+from turnloom.core.players.offline.calls_made import call_key, calls_made
 from turnloom.core.players.offline.identity import UserIdentity, draw_identity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import (
@@ -38,12 +37,31 @@ from turnloom.core.players.offline.language import (
     referable,
     with_reference,
 )
-from turnloom.core.players.offline.naming import dated_name, twin_name
-from turnloom.core.players.offline.voice import Persona, Voice, echo_of, not_a_goodbye, personal_slots
+from turnloom.core.players.offline.references import BY_DATE_CHANCE, RecordReferences, said_in, seen_detail, shown
+from turnloom.core.players.offline.transcript_reading import (
+    changed_value,
+    date_of,
+    dated_list,
+    first_call,
+    followed_up,
+    found_nothing,
+    is_follow_up,
+    last_result,
+    listed_rows,
+    topic,
+)
+from turnloom.core.players.offline.voice import (
+    Persona,
+    Voice,
+    echo_of,
+    lower_first,
+    not_a_goodbye,
+    personal_slots,
+)
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.rules.rule_files import param, rule_of_kind
 from turnloom.core.tools.environment import ToolEnvironment
-from turnloom.core.tools.schema import quote_ident, singular
+from turnloom.core.tools.schema import singular
 
 MAX_ATTEMPTS = 2
 # follow-up questions about a listed record: how often one is asked after a list, and at most how many
@@ -53,10 +71,13 @@ UNASKED_REACTION_CHANCE = 0.3
 # how often a request by id recalls a detail of the record an earlier answer showed
 RECALL_CHANCE = 0.4
 MAX_FOLLOW_UPS = 2
-# how often a request about a named record (a player, a product, a doctor) names it rather than its id
-BY_NAME_CHANCE = 0.6
-# how often a request about one of the user's own records names it by its date and their email
-BY_DATE_CHANCE = 0.5
+# how often (times 1 + the persona's verbosity) a request about one of the user's own records says
+# something they know of it (its date, what it came to)
+OWN_DETAIL_CHANCE = 0.15
+# how often a request leaves out the email the user already gave ("What have I spent so far?")
+ELIDE_CHANCE = 0.8
+# how often a check of a change to one of the user's own records asks to see it among their others
+COMPARE_CHANCE = 0.5
 
 
 class OfflineUserSimulator:
@@ -76,7 +97,7 @@ class OfflineUserSimulator:
         rng = ctx.rng("user")
         rules = session.config.rules if session.config.mode is Mode.USER_ORIENTED else []
         voice = Voice(rules, rng, self._persona(ctx), self.knowledge.parser.phrasings)
-        voice.found_nothing = _found_nothing(session.messages)
+        voice.found_nothing = found_nothing(session.messages)
         if not tasks:
             return self._message("Hi! Actually, I think I'm all set. Thanks!", None, is_complete=True)
         progress = self.progress(ctx, tasks)
@@ -86,7 +107,7 @@ class OfflineUserSimulator:
         notes = SimulatorNotes()
         if progress.user_turns == 0:
             requested = self._reveal(progress, task, rules, rng)
-            if not session.messages and (opening := voice.opening(_topic(task, requested))):
+            if not session.messages and (opening := voice.opening(topic(task, requested))):
                 parts.append(opening)
             parts.append(self._requests(task, requested, progress, rules, voice, session.messages))
             return self._message(" ".join(parts), progress.task_index, subtasks=requested)
@@ -121,14 +142,14 @@ class OfflineUserSimulator:
             parts.append(remark)
         elif rule_of_kind(rules, "turn_feedback") and progress.last_asked:
             parts.append(self._feedback(progress, voice, last))
-        elif rule_of_kind(rules, "turn_feedback") and _followed_up(session.messages):
-            parts.append(voice.acknowledgement(echo_of(_last_result(session.messages), last.text if last else "", rng)))
+        elif rule_of_kind(rules, "turn_feedback") and followed_up(session.messages):
+            parts.append(voice.acknowledgement(echo_of(last_result(session.messages), last.text if last else "", rng)))
 
         revision = self._revision(progress, task, ctx, rules, rng)
         if revision is not None:
             i, slots = revision
             text = voice.request(self.knowledge.intent(task.subtasks[i].intent), slots, later=True)
-            parts.append(f"{voice.revise()} {_lower_first(text)}")
+            parts.append(f"{voice.revise()} {lower_first(text)}")
             notes.revise = [i]
             notes.revised = {k: v for k, v in slots.items() if v != task.subtasks[i].slots.get(k)}
             return self._message(" ".join(parts), progress.task_index, notes=notes)
@@ -139,7 +160,23 @@ class OfflineUserSimulator:
             slots = {k: task.subtasks[verify].slots[k] for k in intent.slots}
             written = self.knowledge.intent(task.subtasks[verify].intent)
             created = written.steps[-1].tool.startswith(("create_", "add_"))
-            value = _changed_value(written, task.subtasks[verify].slots, created)
+            value = changed_value(written, task.subtasks[verify].slots, created)
+            among = None
+            if not rule_of_kind(rules, "withhold_details") and voice.rng.random() < COMPARE_CHANCE:
+                among = self._refs().among_theirs(intent, slots)
+            if among is not None:  # the changed record among the user's others: "show me all my bookings again"
+                request = voice.request(among[0], among[1], later=True, motive=False)
+                parts.append(voice.compare(request, among[2]))
+                notes.verify = [verify]
+                return self._message(" ".join(parts), progress.task_index, notes=notes)
+            if not any(shown(s.removesuffix("_id"), slots[s], session.messages) for s in slots if s.endswith("_id")):
+                # the change was asked by name or date: so is the check (the user never heard its id)
+                named = (
+                    self._refs().by_name(intent, slots, voice)
+                    or self._refs().by_date(intent, slots, voice, chance=1.0)
+                    or self._refs().by_email(intent, slots)
+                )
+                intent, slots = named or (intent, slots)
             request = voice.request(intent, slots, later=True, motive=False)
             parts.append(voice.confirm(request, value, created))
             notes.verify = [verify]
@@ -185,6 +222,9 @@ class OfflineUserSimulator:
         if remark:
             closing = f"{remark} {closing}"
         return self._message(closing, progress.task_index, completes=True, is_complete=True, notes=notes)
+
+    def _refs(self) -> RecordReferences:
+        return RecordReferences(self.knowledge, self._environment, self._person, self._messages)
 
     def progress(self, ctx: RoleContext, tasks: list[Task]) -> TaskProgress:
         """Re-derive the current task's progress from the transcript."""
@@ -258,7 +298,7 @@ class OfflineUserSimulator:
         """
         if rule_of_kind(rules, "turn_feedback") is None or voice.rng.random() >= FOLLOW_UP_CHANCE:
             return None
-        made = sum(1 for m in ctx.session.messages if m.role is Role.USER and _is_follow_up(m))
+        made = sum(1 for m in ctx.session.messages if m.role is Role.USER and is_follow_up(m))
         if made >= MAX_FOLLOW_UPS:
             return None
         asked = {s.intent for s in task.subtasks}
@@ -285,8 +325,11 @@ class OfflineUserSimulator:
                 # not the record itself again: the list already showed it ("has order 11 shipped?" after "cancelled")
                 and intent.steps[-1].tool != f"get_{entity}_by_id"
             ]
-            # never a question the dialogue has already had answered ("when does booking 15 leave?" twice)
-            pairs = [(o, r) for o in options for r in rows if _first_call(o, slot, r) not in called]
+            # never a question the dialogue has already had answered ("when does booking 15 leave?" twice),
+            # and only about a record the answer showed (not one of the "three more" it left out)
+            messages = ctx.session.messages
+            visible = [r for r in rows if shown(entity, r["id"], messages)]
+            pairs = [(o, r) for o in options for r in visible if first_call(o, slot, r) not in called]
             if not pairs:
                 continue
             intent, row = voice.rng.choice(pairs)
@@ -315,6 +358,9 @@ class OfflineUserSimulator:
         withhold = rule_of_kind(rules, "withhold_details") is not None
         spoken = self._spoken_before(messages)
         sentences = []
+        emailed = False  # whether this turn has given the user's email already
+        dated: set[object] = set()  # the records this turn named by their date
+        email = self._refs().email()
         for n, i in enumerate(indexes):
             subtask = task.subtasks[i]
             intent = self.knowledge.intent(subtask.intent)
@@ -322,18 +368,61 @@ class OfflineUserSimulator:
                 sentences.append(voice.withheld(intent, subtask.slots))
                 continue
             named = None
-            if progress.states[i].requested == 0:
-                named = self._by_name(intent, subtask.slots, voice) or self._by_date(intent, subtask.slots, voice)
+            ids = [(k.removesuffix("_id"), v) for k, v in subtask.slots.items() if k.endswith("_id")]
+            if progress.states[i].requested == 0 and not any(said_in(e, v, sentences) for e, v in ids):
+                # (a record this turn already named by id is named so again, not by its date as well)
+                named = self._refs().by_name(intent, subtask.slots, voice) or self._refs().by_names(
+                    intent, subtask.slots, voice
+                )
+                if named is None:  # a record this turn named by its date is named by its date again
+                    again = 1.0 if any(v in dated for _, v in ids) else BY_DATE_CHANCE
+                    named = self._refs().by_date(intent, subtask.slots, voice, again) or self._refs().by_email(
+                        intent, subtask.slots
+                    )
+                if named is not None and any(s.endswith("_date") for s in named[1]):
+                    dated.update(v for _, v in ids)
             if named is not None:  # "How has Tiago Henriques been doing?", not "... player 19 ..."
-                sentences.append(voice.request(*named, later=bool(messages)))
-                continue
+                short = None
+                if emailed or self._gave_email(self._messages, named[1]):
+                    short = self._without_email(named[0], named[1], voice, certain=emailed)
+                if "email" in named[1] and emailed and short is None:
+                    named = None  # the turn gave the email already and this request cannot do without it
+                else:
+                    sentence = voice.request(*named, short, later=bool(messages))
+                    emailed = emailed or bool(email) and str(email) in sentence
+                    sentences.append(sentence)
+                    continue
             phrasing = self._reference(intent, subtask.slots, spoken, voice) if n == 0 else None
+            if phrasing is None and (emailed or self._gave_email(self._messages, subtask.slots)):
+                phrasing = self._without_email(intent, subtask.slots, voice)  # "List my orders." once it has it
             sentence = voice.request(intent, subtask.slots, phrasing, later=bool(messages))
-            seen = _seen_detail(intent, subtask.slots, messages) if phrasing is None else None
+            emailed = emailed or bool(email) and str(email) in sentence
+            seen = seen_detail(intent, subtask.slots, messages) if phrasing is None else None
             if seen is not None and voice.rng.random() < RECALL_CHANCE:
                 sentence = f"{sentence} {voice.recall(seen)}"  # "That's the one from 2025-05-27."
+            elif phrasing is None and voice.rng.random() < OWN_DETAIL_CHANCE * (1 + voice.persona.verbosity):
+                own = self._refs().own_detail(intent, subtask.slots)
+                if own is not None:  # what they know of their own order: "I placed it on 2025-05-27."
+                    sentence = f"{sentence} {voice.context(*own)}"
             sentences.append(sentence)
         return voice.joined(sentences)
+
+    def _gave_email(self, messages: list[ChatMessage], slots: dict) -> bool:
+        """Whether an earlier user turn gave the email these slots carry, and it is the user's still."""
+        email = slots.get("email")
+        if not email or email != self._refs().email():
+            return False
+        return any(m.role is Role.USER and str(email) in m.text for m in messages)
+
+    def _without_email(self, intent: Intent, slots: dict, voice: Voice, certain: bool = False) -> str | None:
+        """A phrasing of the request that leaves out the user's email the conversation already has (always
+        when `certain`: the same turn just gave it)."""
+        short = self.knowledge.parser.without_email.get(intent.name, ())
+        if not short or slots.get("email") != self._refs().email():
+            return None
+        if not certain and voice.rng.random() >= ELIDE_CHANCE:
+            return None
+        return voice.rng.choice(short)
 
     def _choose(
         self, task: Task, pending: list[int], messages: list[ChatMessage], voice: Voice
@@ -344,7 +433,7 @@ class OfflineUserSimulator:
         by its id ("The one from 2025-05-27, please. Cancel order 18."), through the intent that
         makes the same change by id.
         """
-        listed = _listed_rows(messages)
+        listed = listed_rows(messages)
         if not listed:
             return None
         text = messages[-1].text
@@ -383,8 +472,8 @@ class OfflineUserSimulator:
             if not state.done or state.requested > 1 or len(intent.steps) < 3 or "first" not in intent.name:
                 continue
             found = self._by_id(intent)
-            rows = _dated_list(messages) if found else []
-            dated = [(d, r) for r in rows if (d := _date_of(r)) is not None]
+            rows = dated_list(messages) if found else []
+            dated = [(d, r) for r in rows if (d := date_of(r)) is not None]
             if found is None or len(dated) < 2:
                 continue
             earliest = min(dated, key=lambda pair: pair[0])
@@ -435,69 +524,6 @@ class OfflineUserSimulator:
             values.update(request.slots)
         return values
 
-    def _by_name(self, intent: Intent, slots: dict, voice: Voice) -> tuple[Intent, dict] | None:
-        """The request as made by the record's name, when the pack has a by-name twin and the name is the
-        record's alone (`BY_NAME_CHANCE` of the time)."""
-        try:
-            twin = self.knowledge.intent(twin_name(intent.name))
-        except KeyError:
-            return None
-        if self._environment is None or voice.rng.random() >= BY_NAME_CHANCE:
-            return None
-        (slot,) = [s for s in intent.slots if s not in twin.slots]
-        (name_slot,) = [s for s in twin.slots if s not in intent.slots]
-        table = quote_ident(twin.steps[0].tool.removeprefix("search_"))
-        try:
-            rows = self._environment.query(
-                f"SELECT name FROM {table} t WHERE id = :id AND (SELECT COUNT(*) FROM {table} o WHERE o.name = t.name) = 1",
-                {"id": slots.get(slot)},
-            )
-        except Exception:  # a table or column this database lacks: ask by id
-            return None
-        if not rows or not isinstance(rows[0]["name"], str) or not rows[0]["name"][:1].isupper():
-            return None
-        return twin, {**{k: v for k, v in slots.items() if k != slot}, name_slot: rows[0]["name"]}
-
-    def _by_date(self, intent: Intent, slots: dict, voice: Voice) -> tuple[Intent, dict] | None:
-        """The request about one of the user's own records as they know it: by its date and their email
-        ("my order from 2025-06-13 under ana@example.com"), when it is their only one of that date and the
-        dialogue has not changed it (`BY_DATE_CHANCE` of the time)."""
-        try:
-            twin = self.knowledge.intent(dated_name(intent.name))
-        except KeyError:
-            return None
-        person = self._person
-        if self._environment is None or person is None or person.key is None or not person.email:
-            return None
-        if voice.rng.random() >= BY_DATE_CHANCE:
-            return None
-        (slot,) = [s for s in intent.slots if s not in twin.slots]
-        search = twin.steps[1]
-        owner = next(k for k, v in search.arguments.items() if v == "$prev.id")
-        column = next(k for k in search.arguments if k != owner)
-        record = slots.get(slot)
-        entity = slot.removesuffix("_id")
-        if any(
-            c.name.startswith(("update_", "delete_")) and entity in c.name and f'"id": {record}' in c.arguments
-            for m in self._messages
-            for c in m.tool_calls
-        ):
-            return None  # changed in this dialogue: the date the user remembers may be gone
-        table, owner_q, column_q = (quote_ident(x) for x in (search.tool.removeprefix("search_"), owner, column))
-        try:
-            rows = self._environment.query(
-                f"SELECT t.{column_q} AS d FROM {table} t WHERE t.id = :id AND t.{owner_q} = :me AND "
-                f"(SELECT COUNT(*) FROM {table} o WHERE o.{owner_q} = t.{owner_q} AND o.{column_q} = t.{column_q}) = 1",
-                {"id": record, "me": person.key},
-            )
-        except Exception:  # a table or column this database lacks: ask by id
-            return None
-        if not rows or not isinstance(rows[0]["d"], str):
-            return None
-        rest = {k: v for k, v in slots.items() if k != slot}
-        date_slot = next(s for s in twin.slots if s.endswith("_date") and s not in intent.slots)
-        return twin, {**rest, "email": person.email, date_slot: rows[0]["d"]}
-
     @staticmethod
     def _reference(intent: Intent, slots: dict, spoken: dict[str, object], voice: Voice) -> str | None:
         """A phrasing that names an id the last turn stated as "that order", half the time it can."""
@@ -528,7 +554,7 @@ class OfflineUserSimulator:
     def _persona(self, ctx: RoleContext) -> Persona:
         if self._person is None:
             self._person = draw_identity(ctx.environment, ctx.session.config.seed)
-        return Persona.drawn(ctx.session.config.seed, self._person.name, self._person.email)
+        return Persona.drawn(ctx.session.config.seed, self._person.name, self._person.email, self._person.facts())
 
     @staticmethod
     def _message(
@@ -555,147 +581,3 @@ class OfflineUserSimulator:
                 notes=noted,
             ),
         )
-
-
-def _dated_list(messages: list[ChatMessage]) -> list[dict]:
-    """The rows of the first dated list a tool returned since the last user turn."""
-    since = next((k for k in range(len(messages) - 1, -1, -1) if messages[k].role is Role.USER), -1)
-    for message in messages[since + 1 :]:
-        if message.role is not Role.TOOL:
-            continue
-        try:
-            result = json.loads(message.content or "null")
-        except json.JSONDecodeError:
-            continue
-        if isinstance(result, list) and result and all(isinstance(r, dict) and _date_of(r) for r in result):
-            return result
-    return []
-
-
-def _date_of(row: dict) -> str | None:
-    """The first date a record holds (an order's date, a booking's, a visit's)."""
-    return next((v for v in row.values() if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)), None)
-
-
-def _changed_value(intent: Intent, slots: dict, created: bool) -> str | None:
-    """What a write set, as the user would name it: the new city or date, the new account's name."""
-    if created:
-        name = next((v for k, v in slots.items() if k == "name" or k.endswith("_name")), None)
-        return str(name) if name is not None else None
-    arguments = list(intent.steps[-1].arguments.values())[1:]
-    for template in arguments:
-        if template.startswith("{") and template.endswith("}") and template[1:-1] in slots:
-            return format_value(slots[template[1:-1]])
-        if not template.startswith(("{", "$")):
-            return template.replace("_", " ")
-    return None
-
-
-def _seen_detail(intent: Intent, slots: dict, messages: list[ChatMessage]) -> str | None:
-    """A detail of the record a request names by id that an earlier answer stated (its date, city or name).
-
-    The user recalls it to say which record they mean ("the one from 2025-05-27"), as people
-    do when they have just seen a list.
-    """
-    ids = [(name[:-3], slots[name]) for name, kind in intent.slots.items() if kind == "int" and name.endswith("_id")]
-    if not ids:
-        return None
-    entity, value = ids[0]
-    answers = " ".join(m.text for m in messages if m.role is Role.ASSISTANT and m.content).lower()
-    for message in reversed(messages):
-        tool = message.name or ""
-        if message.role is not Role.TOOL or not (
-            singular(tool.split("_")[-1]) == entity or tool.startswith(f"get_{entity}_by_")
-        ):
-            continue
-        try:
-            result = json.loads(message.content or "null")
-        except json.JSONDecodeError:
-            continue
-        rows = result if isinstance(result, list) else [result]
-        for row in rows:
-            if isinstance(row, dict) and row.get("id") == value and "email" not in row:  # not a person
-                for key, field in row.items():
-                    text = str(field)
-                    if key in ("status", "email") or key.endswith("_id") or not isinstance(field, str) or len(text) < 4:
-                        continue
-                    if text.lower() in answers:
-                        return text
-    return None
-
-
-def _found_nothing(messages: list[ChatMessage]) -> bool:
-    """Whether a tool called since the last user turn came back empty (nothing to thank for)."""
-    for message in reversed(messages):
-        if message.role is Role.USER:
-            return False
-        if message.role is Role.TOOL and not message.meta.tool_error:
-            try:
-                result = json.loads(message.content or "null")
-            except json.JSONDecodeError:
-                continue
-            if result is None or result == [] or result == {}:
-                return True
-    return False
-
-
-def _first_call(intent: Intent, slot: str, row: dict) -> CallKey:
-    """The first call a follow-up about `row` makes."""
-    first = intent.steps[0]
-    return call_key(first.tool, {k: row["id"] if v == "{" + slot + "}" else v for k, v in first.arguments.items()})
-
-
-def _is_follow_up(message: ChatMessage) -> bool:
-    """A user turn that asked about something the last answer raised: no subtask, no simulator note, not a goodbye."""
-    notes = message.meta.notes
-    noted = notes is not None and (notes.verify or notes.revise or notes.gave_up)
-    return (
-        not message.meta.subtasks and not noted and not message.meta.goal_done and message.meta.task_index is not None
-    )
-
-
-def _followed_up(messages: list[ChatMessage]) -> bool:
-    """Whether the latest user turn was a follow-up question (answered since)."""
-    last_user = next((m for m in reversed(messages) if m.role is Role.USER), None)
-    return last_user is not None and _is_follow_up(last_user) and messages[-1].role is Role.ASSISTANT
-
-
-def _last_result(messages: list[ChatMessage]) -> object:
-    for message in reversed(messages):
-        if message.role is Role.TOOL:
-            try:
-                return json.loads(message.content or "null")
-            except json.JSONDecodeError:
-                return None
-        if message.role is Role.USER:
-            break
-    return None
-
-
-def _listed_rows(messages: list[ChatMessage]) -> list[dict]:
-    """The rows of the latest list a tool returned before the last message."""
-    for message in reversed(messages[-6:]):
-        if message.role is Role.TOOL:
-            try:
-                result = json.loads(message.content or "null")
-            except json.JSONDecodeError:
-                return []
-            return [r for r in result if isinstance(r, dict) and "id" in r] if isinstance(result, list) else []
-    return []
-
-
-def _topic(task: Task, indexes: list[int]) -> str | None:
-    """What the first request is about, as a noun for the opening ("a booking"): its first id slot's entity."""
-    for i in indexes[:1]:
-        for slot in task.subtasks[i].slots:
-            if slot.endswith("_id"):
-                return slot[:-3].replace("_", " ")
-    return None
-
-
-def _lower_first(text: str) -> str:
-    """Lower-case a sentence's first letter after a connector ("Also, could you...")."""
-    first = text.split(" ", 1)[0]
-    if first in ("I", "I'm", "I've", "I'd") or (len(first) > 1 and first[1:2].isupper()):
-        return text
-    return text[:1].lower() + text[1:]

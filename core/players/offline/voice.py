@@ -24,12 +24,15 @@ from dataclasses import dataclass, field
 from turnloom.core.domains.base import Intent
 from turnloom.core.models import Rule
 from turnloom.core.players.offline.language import format_value, render, split_frame, vary_body, vary_ids, vary_phrases
+from turnloom.core.players.offline.voice_registers import FRAME_RATE, REGISTER_WEIGHTS, REGISTERS
 from turnloom.core.players.offline.voice_words import (
+    ABOUT_ME,
     ACKS,
     ADVERBS,
     ALREADY_TOLD,
     ASKING_FRAMES,
     BAD_NEWS,
+    COMPARES,
     CONFIRMS,
     CONFIRMS_CHANGED,
     CONFIRMS_CREATED,
@@ -49,6 +52,7 @@ from turnloom.core.players.offline.voice_words import (
     NEXT,
     NOTHING_FOUND,
     ORDINALS,
+    OWN_DETAILS,
     PLAIN_FRAMES,
     PURPOSES,
     QUESTION_LEADS,
@@ -128,14 +132,29 @@ class Persona:
     email: str | None = None
     politeness: int = 1  # 0 plain, 1 polite, 2 warm
     verbosity: int = 1  # 0 brief, 1 normal, 2 chatty
+    register: str = "everyday"  # how they write: everyday, formal, brisk, chatty, anxious (`voice_registers`)
+    facts: tuple[tuple[str, str], ...] = ()  # what they may say about themselves: (city | tier | since, value)
 
     @staticmethod
-    def drawn(seed: object, name: str | None = None, email: str | None = None) -> Persona:
-        """The persona of a dialogue, drawn from its seed."""
+    def drawn(
+        seed: object, name: str | None = None, email: str | None = None, facts: tuple[tuple[str, str], ...] = ()
+    ) -> Persona:
+        """The persona of a dialogue, drawn from its seed.
+
+        The register bends the rest: a formal writer is never plain, a brisk one never chatty,
+        a chatty one never brief.
+        """
         rng = random.Random(f"{seed}:persona")
         politeness = rng.choices((0, 1, 2), weights=(0.3, 0.5, 0.2))[0]
         verbosity = rng.choices((0, 1, 2), weights=(0.3, 0.5, 0.2))[0]
-        return Persona(name, email, politeness, verbosity)
+        register = rng.choices(tuple(REGISTER_WEIGHTS), weights=tuple(REGISTER_WEIGHTS.values()))[0]
+        if register == "formal":
+            politeness = max(politeness, 1)
+        elif register == "brisk":
+            verbosity = min(verbosity, 1)
+        elif register in ("chatty", "anxious"):
+            verbosity = max(verbosity, 1)
+        return Persona(name, email, politeness, verbosity, register, facts)
 
 
 @dataclass
@@ -161,6 +180,11 @@ class Voice:
     def _pick(self, options: tuple[str, ...]) -> str:
         return self.rng.choice(options)
 
+    def _words(self, key: str, everyday: tuple[str, ...]) -> tuple[str, ...]:
+        """The persona's register's words for `key`, or the everyday ones (a casual rule writes everyday)."""
+        register = "everyday" if self.casual and self.persona.register == "formal" else self.persona.register
+        return REGISTERS.get(register, {}).get(key, everyday)
+
     # ------------------------------------------------------------ requests
 
     def request(
@@ -181,12 +205,14 @@ class Voice:
             tail = self._pick(TAILS) if chatty and not _has_free_text(intent) else ""
             adverb = self._pick(ADVERBS) if chatty else ""
             frames: tuple[str, ...] = PLAIN_FRAMES
-            if (
-                not self.terse
-                and self.persona.politeness > 0
-                and self.rng.random() < 0.15 * (self.persona.politeness + self.persona.verbosity)
-            ):
-                frames = ASKING_FRAMES if self.rng.random() < 0.55 else TELLING_FRAMES
+            # how often a request is put indirectly: the register's habit, else by politeness and verbosity
+            indirect = FRAME_RATE.get(self.persona.register, 0.15 * (self.persona.politeness + self.persona.verbosity))
+            if not self.terse and self.persona.politeness > 0 and self.rng.random() < indirect:
+                frames = (
+                    self._words("asking_frames", ASKING_FRAMES)
+                    if self.rng.random() < 0.55
+                    else self._words("telling_frames", TELLING_FRAMES)
+                )
             if _SAYS_ME.search(body):
                 frames = tuple(f for f in frames if not _IMPERSONAL.match(f))
             if _has_free_text(intent):  # words after free text would be read as part of it
@@ -197,7 +223,7 @@ class Voice:
             sentence = text
             asks = _WH.match(text) is not None and text.rstrip().endswith("?")
             if asks and not self.terse and self.rng.random() < (0.04 if later else 0.08) * (1 + self.persona.verbosity):
-                sentence = self._pick(QUESTION_LEADS) + _lower_first(text)
+                sentence = self._pick(self._words("question_leads", QUESTION_LEADS)) + lower_first(text)
         sentence = _article(_upper_first(sentence))
         if (
             motive
@@ -222,7 +248,8 @@ class Voice:
         for sentence in sentences[1:]:
             # a chatty persona links its requests; others just ask the next thing
             linked = self.rng.random() < 0.2 + 0.2 * self.persona.verbosity
-            out.append(f"{self._pick(CONNECTORS)} {_lower_first(sentence)}" if linked else sentence)
+            connector = self._pick(self._words("connectors", CONNECTORS))
+            out.append(f"{connector} {lower_first(sentence)}" if linked else sentence)
         return " ".join(out)
 
     def withheld(self, intent: Intent, slots: dict[str, object]) -> str:
@@ -245,13 +272,18 @@ class Voice:
             return self.casualise(f"{persona.name} here.") if persona.name and self.rng.random() < 0.3 else ""
         parts: list[str] = []
         if self.rng.random() < 0.85:
-            parts.append(self._pick(GREETINGS))
+            parts.append(self._pick(self._words("greetings", GREETINGS)))
         if persona.name and self.rng.random() < 0.6:
-            intro = self._pick(INTRODUCTIONS).format(name=persona.name, first=persona.name.split()[0])
+            intro = self._pick(self._words("introductions", INTRODUCTIONS)).format(
+                name=persona.name, first=persona.name.split()[0]
+            )
             parts.append(intro)
+        if persona.facts and self.rng.random() < 0.25 * persona.verbosity:
+            kind, value = self.rng.choice(persona.facts)  # "I live in Lyon", "I've been with you since 2024-03-02"
+            parts.append(self._pick(ABOUT_ME[kind]).format(v=value))
         if persona.verbosity >= 1 and self.rng.random() < 0.6:
             thing = _article(self._pick(THINGS).format(noun=noun or "account"))
-            parts.append(self._pick(PURPOSES).format(thing=thing))
+            parts.append(self._pick(self._words("purposes", PURPOSES)).format(thing=thing))
         if not parts:
             return ""
         text = ", ".join([parts[0], *parts[1:]]) if len(parts) > 1 else parts[0]
@@ -264,23 +296,25 @@ class Voice:
         answer in ("Okay, so it's delivered."), and a reaction may be the echo alone.
         """
         if self.found_nothing:
-            return self.casualise(self._pick(TERSE["empty"] if self.terse else NOTHING_FOUND))
+            return self.casualise(
+                self._pick(TERSE["empty"] if self.terse else self._words("nothing_found", NOTHING_FOUND))
+            )
         if self.terse:
             if echo is not None and echo[1] and self.rng.random() < 0.5:
-                said = self._pick(ECHOES[echo[0]]).format(v=echo[1])
+                said = self._pick(self._words(f"echo_{echo[0]}", ECHOES[echo[0]])).format(v=echo[1])
                 return self.casualise(f"{self._pick(TERSE['ack']).rstrip('.')}, {said}.")
             return self.casualise(self._pick(TERSE["ack"]))
         level = ("plain", "polite", "warm")[self.persona.politeness]
         thankful = self.rng.random() < (0.15, 0.45, 0.7)[self.persona.politeness]
-        ack = self._pick(ACKS[level] if thankful else ACKS["plain"])
+        ack = self._pick(self._words(level, ACKS[level]) if thankful else self._words("plain", ACKS["plain"]))
         if echo is not None and echo[0] == "status" and echo[1].lower() in _BAD | _GOOD and self.rng.random() < 0.6:
-            news = BAD_NEWS if echo[1].lower() in _BAD else GOOD_NEWS
+            news = self._words("bad_news", BAD_NEWS) if echo[1].lower() in _BAD else self._words("good_news", GOOD_NEWS)
             return self.casualise(self._pick(news).format(v=echo[1], V=_upper_first(echo[1])))
         if echo is not None and self.rng.random() < 0.8:
             kind, value = echo
-            said = self._pick(ECHOES[kind]).format(v=value)
+            said = self._pick(self._words(f"echo_{kind}", ECHOES[kind])).format(v=value)
             if self.rng.random() < 0.35:
-                return self.casualise(f"{_upper_first(said)}{self._pick(ECHO_ENDS)}")
+                return self.casualise(f"{_upper_first(said)}{self._pick(self._words('echo_ends', ECHO_ENDS))}")
             return self.casualise(f"{ack}, {said}.")
         return self.casualise(f"{ack}.")
 
@@ -300,6 +334,10 @@ class Voice:
         options = RECALL_DATED if dated else RECALL_NAMED
         return self.casualise(self._pick(options).format(v=detail))
 
+    def context(self, kind: str, value: str, noun: str) -> str:
+        """Something the user knows of their own record, said beside the request ("I placed it on 2025-05-27.")."""
+        return self.casualise(self._pick(OWN_DETAILS[kind]).format(v=value, noun=noun))
+
     def pick_record(self, n: int, row: dict) -> str:
         """Which of the records the assistant listed the user means: "The second one." or "The one from 2025-05-27." """
         date = next((v for v in row.values() if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)), None)
@@ -312,8 +350,8 @@ class Voice:
 
     def then(self, request: str) -> str:
         """A request that follows a reaction, now and then led in by "Next," or "One more thing:"."""
-        lead = self._pick(NEXT)
-        return f"{lead} {_lower_first(request)}" if lead else request
+        lead = self._pick(self._words("next", NEXT))
+        return f"{lead} {lower_first(request)}" if lead else request
 
     def retry(self) -> str:
         return self.casualise(self._pick(TERSE["retry"] if self.terse else RETRIES))
@@ -335,13 +373,20 @@ class Voice:
         elif value and self.rng.random() < 0.7:
             lead = self.casualise(self._pick(CONFIRMS_CREATED if created else CONFIRMS_CHANGED).format(v=value))
         else:
-            lead = self.casualise(self._pick(CONFIRMS))
-        return f"{lead} {_lower_first(request) if lead.endswith(':') else request}"
+            lead = self.casualise(self._pick(self._words("confirms", CONFIRMS)))
+        return f"{lead} {lower_first(request) if lead.endswith(':') else request}"
+
+    def compare(self, request: str, many: str) -> str:
+        """A check that sees a change among the user's other records: a lead, then the list's request."""
+        lead = self.casualise(self._pick(COMPARES).format(many=many))
+        return f"{lead} {lower_first(request) if lead.endswith(':') else request}"
 
     def task_done(self) -> str:
         if self.found_nothing:
-            return self.casualise(self._pick(TERSE["empty"] if self.terse else NOTHING_FOUND))
-        return self.casualise(self._pick(TERSE["done"] if self.terse else DONE_WITH_TASK))
+            return self.casualise(
+                self._pick(TERSE["empty"] if self.terse else self._words("nothing_found", NOTHING_FOUND))
+            )
+        return self.casualise(self._pick(TERSE["done"] if self.terse else self._words("done", DONE_WITH_TASK)))
 
     def closing(self, echo: tuple[str, str] | None = None) -> str:
         """The last message: all done, thanks, and now and then a sign-off; it may first take in the last answer."""
@@ -349,15 +394,18 @@ class Voice:
             return self.casualise(self._pick(TERSE["closing"]))
         lead = ""
         if echo is not None and echo[1] and self.rng.random() < 0.6:
-            lead = _upper_first(self._pick(ECHOES[echo[0]]).format(v=echo[1])) + ". "
-        ending = self._pick(ENDINGS)
+            lead = _upper_first(self._pick(self._words(f"echo_{echo[0]}", ECHOES[echo[0]])).format(v=echo[1])) + ". "
+        endings = self._words("endings", ENDINGS)
+        if self.found_nothing:  # nothing to be pleased about: no "that solves it" after an empty answer
+            endings = tuple(e for e in endings if not _PLEASED.search(e)) or ("That's all",)
+        ending = self._pick(endings)
         if ending in TAILED_ENDINGS and self.rng.random() < 0.25 * (1 + self.persona.verbosity):
             ending = f"{ending} {self._pick(ENDING_TAILS)}"
         if (self.persona.politeness or self.rng.random() < 0.5) and not self.found_nothing:
-            text = f"{ending}, {self._pick(THANKS)}"
+            text = f"{ending}, {self._pick(self._words('thanks', THANKS))}"
         else:  # no thanks: a plain "Okay, that's the lot."
-            text = f"{self._pick(ACKS['plain'])}, {_lower_first(ending)}."
-        sign_off = self._pick(SIGN_OFFS) if self.persona.politeness else ""
+            text = f"{self._pick(self._words('plain', ACKS['plain']))}, {lower_first(ending)}."
+        sign_off = self._pick(self._words("sign_offs", SIGN_OFFS)) if self.persona.politeness else ""
         return self.casualise(f"{lead}{text} {sign_off}".strip())
 
     def digression(self) -> str:
@@ -383,6 +431,7 @@ class Voice:
         return text
 
 
+_PLEASED = re.compile(r"everything|solves|sorts me|sorted|covers|needed|mind at ease|answers", re.I)
 _THANKS_WORDS = re.compile(r"(?:,\s*)?\b(?:thanks so much|thanks a lot|thank you so much|thank you|thanks|thx)\b", re.I)
 _CLOSING_LIKE = re.compile(r"\b(that solves it|that's (all|everything|it)|all set|nothing else|goodbye|bye)\b", re.I)
 
@@ -480,9 +529,16 @@ def _upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _lower_first(text: str) -> str:
-    """Lower-case a sentence's first letter after a connector ("Also, could you...")."""
-    first = text.split(" ", 1)[0]
-    if first in ("I", "I'm", "I've", "I'd") or (len(first) > 1 and first[1:2].isupper()):
+_I_WORDS = ("I", "I'm", "I've", "I'd", "I'll")
+
+
+def lower_first(text: str) -> str:
+    """Lower-case a sentence's first letter after a connector ("Also, could you..."), never a name's
+    ("Then Bruno Ramos is now worth ...")."""
+    first, _, rest = text.partition(" ")
+    if first in _I_WORDS or (len(first) > 1 and first[1:2].isupper()):
         return text
+    second = rest.split(" ", 1)[0]
+    if first[:1].isupper() and second[:1].isupper() and first.isalpha() and second not in _I_WORDS:
+        return text  # two capitalised words: a name opens the sentence ("Could I ..." is no name)
     return text[:1].lower() + text[1:]

@@ -21,6 +21,13 @@ PURPOSES = (
     "I'm trying to sort out {thing}",
 )
 
+# what a person says about themselves in an opening, from their own record
+ABOUT_ME = {
+    "city": ("I live in {v}", "I'm based in {v}", "I'm over in {v}", "I'm writing from {v}"),
+    "tier": ("I'm a {v} member", "I'm on your {v} tier", "I have {v} status with you"),
+    "since": ("I've been with you since {v}", "I signed up back on {v}", "my account dates from {v}"),
+}
+
 THINGS = ("my {noun}", "a {noun}", "a {noun} of mine", "a couple of things", "something", "a few things", "my account")
 
 ASKING_FRAMES = (
@@ -305,6 +312,16 @@ CONFIRMS = (
     "Humour me and double-check it.",
 )
 
+# a check that looks at a change among the user's other records, to compare
+COMPARES = (
+    "I'd like to see it next to my other {many}:",
+    "Can I see the whole list again, so I can compare?",
+    "Let me check it against the rest of my {many}:",
+    "To be sure nothing else moved, show me all of them:",
+    "Could you list my {many} again so I can see it in context?",
+    "I want to compare it with my other {many}.",
+)
+
 # a check that names what was changed or made ("Hamburg", "Lena Vogel")
 CONFIRMS_CHANGED = (
     "I'd like to see {v} on it before we go on.",
@@ -368,6 +385,26 @@ RECALL_NAMED = (
     "I mean the {v} one.",
     "(The {v} one.)",
 )
+
+# what a user knows of their own record, said beside a request about it
+OWN_DETAILS = {
+    "date": (
+        "It's the {noun} from {v}.",
+        "I made it on {v}, if that helps.",
+        "That's my {noun} of {v}.",
+        "It should be dated {v}.",
+        "It goes back to {v}, I think.",
+        "The {noun} is from {v}.",
+        "I'm fairly sure it's from {v}.",
+    ),
+    "amount": (
+        "It came to {v}.",
+        "The one for {v}.",
+        "It was {v}, if I remember right.",
+        "It's the {v} one.",
+        "That's the one that cost {v}.",
+    ),
+}
 
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
