@@ -27,7 +27,7 @@ from turnloom.core.domains import pack_names
 from turnloom.core.lifecycle.dialogue import create_session, run_to_end
 from turnloom.core.models import Mode, Role, Session
 from turnloom.core.players.offline.tasks import task_count
-from turnloom.core.players.offline.transcript_reading import is_follow_up
+from turnloom.core.players.offline.user import _is_follow_up
 from turnloom.core.quality.metrics import dialogue_stats
 from turnloom.core.rules.check import FEEDBACK
 
@@ -70,7 +70,7 @@ def sources(sessions: list[Session]) -> dict[str, float]:
                 counts["verification"] += span
             elif asked_back and k > 1:
                 counts["clarification"] += span + 1  # the assistant's question and all the answer brings
-            elif k and is_follow_up(m):
+            elif k and _is_follow_up(m):
                 counts["follow-up"] += span
             elif _CORRECTION.search(m.text):
                 counts["correction"] += span  # "that's not my first one": the assistant took the wrong record

@@ -15,7 +15,7 @@ from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import FinishReason, Role
 from turnloom.core.players.offline.knowledge import knowledge_for
 from turnloom.core.players.offline.tasks import task_count
-from turnloom.core.players.offline.transcript_reading import is_follow_up
+from turnloom.core.players.offline.user import _is_follow_up
 from turnloom.core.players.offline.voice_words import ALREADY_TOLD
 
 THANKS = re.compile(r"\b(thanks?|thank you|thx|appreciate)\b", re.I)
@@ -77,7 +77,7 @@ async def test_follow_ups_ask_about_a_listed_record_for_what_the_list_did_not_sh
             knowledge = knowledge_for(session)
             messages = session.messages
             for k, message in enumerate(messages):
-                if k == 0 or message.role is not Role.USER or not is_follow_up(message):
+                if k == 0 or message.role is not Role.USER or not _is_follow_up(message):
                     continue
                 before = max(i for i in range(k) if messages[i].role is Role.USER)
                 listed = [

@@ -162,13 +162,13 @@ def test_a_phrasing_without_the_email_reads_as_a_whole_sentence():
 
 
 def test_a_check_of_a_transfer_does_not_name_the_new_club_by_its_row_id():
-    from turnloom.core.players.offline.transcript_reading import changed_value
+    from turnloom.core.players.offline.user import _changed_value
 
     knowledge = knowledge_for(create_session("football", seed=0))
     transfer = knowledge.intent("transfer_player")
-    assert changed_value(transfer, {"player_id": 4, "club_id": 5}, created=False) is None
+    assert _changed_value(transfer, {"player_id": 4, "club_id": 5}, created=False) is None
     value = knowledge.intent("update_market_value")
-    assert changed_value(value, {"player_id": 4, "new_value": 6500000.0}, created=False) == "6500000.0"
+    assert _changed_value(value, {"player_id": 4, "new_value": 6500000.0}, created=False) == "6500000.0"
 
 
 def test_every_phrasing_without_the_email_still_makes_the_whole_request():

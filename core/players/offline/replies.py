@@ -23,7 +23,7 @@ from typing import Protocol
 
 from turnloom.core.models import ToolSpec
 from turnloom.core.players.offline.language import Request, format_value
-from turnloom.core.players.offline.nouns import Lexicon, Noun, lexicon_for
+from turnloom.core.players.offline.nouns import Lexicon, Noun, field_phrase, lexicon_for, pluralise, split_words
 from turnloom.core.tools.schema import singular
 
 
@@ -173,18 +173,12 @@ def describe(
             )
         )
     if outcome.tool.startswith(("create_", "update_", "delete_")) and isinstance(result, dict) and "rowcount" in result:
-        # changes are worded in their own module, which builds on this one's helpers
-        from turnloom.core.players.offline.changes import write_sentence
-
         return write_sentence(outcome, noun, result, rng, lexicon)
     asked = _asked_fields(outcome) - set(noun.one.split()) - set(noun.many.split())
     if isinstance(result, list):
         return list_summary(result, noun, asked, rng, lexicon)
     if isinstance(result, dict):
         if _is_summary(result):
-            # summaries are worded in their own module, which builds on this one's helpers
-            from turnloom.core.players.offline.summaries import summary_sentence
-
             return summary_sentence(outcome, result, rng, lexicon, names or {})
         return _with_caveat(outcome, record_sentence(result, noun, asked, rng, lexicon), rng, lexicon)
     return f"The result was {format_value(result)}."
@@ -528,6 +522,204 @@ def _common(rows: list[dict], lexicon: Lexicon) -> tuple[str, str | None]:
 
 
 # ------------------------------------------------------------ summaries and writes
+
+# money measures said as what the records are worth, not by the field's name ("worth 200.8 in all")
+_WORTH = frozenset({"total", "price", "amount", "cost", "value", "market value", "spend", "revenue", "sales"})
+
+
+def summary_sentence(
+    outcome: Outcome, result: dict, rng: random.Random, lexicon: Lexicon, names: dict[tuple[str, str], str]
+) -> str:
+    """Counts, totals and averages of a summary tool, stated as the result gives them.
+
+    A measure's name is never followed by anything but its own value or punctuation ("a total of
+    3 goals, 1.5 per appearance on average"), so no reader takes a total for a record's field.
+    """
+    count_field = next((k for k in result if k.endswith("count")), None)
+    children = lexicon.noun(outcome.tool)
+    owner = _owner(outcome, lexicon, names)
+    count = result.get(count_field) if count_field else None
+    if count == 0:
+        return rng.choice(
+            (
+                f"{_capital(owner)} has no {children.many} yet.",
+                f"There are no {children.many} for {owner}.",
+                f"I found no {children.many} for {owner}.",
+            )
+        )
+    asked = _asked_fields(outcome)
+    measures = [k for k in result if k != count_field and result[k] is not None]
+    focus = [k for k in measures if _matches_asked(_measure(k), asked, lexicon)]
+    if not focus:  # nothing named: the totals, and an average only for money or a single measure
+        totals = [k for k in measures if not k.startswith(("avg_", "average_"))]
+        focus = [k for k in measures if k in totals or len(totals) <= 1 or _MONEY.search(lexicon.label(k))]
+    by_measure: dict[str, dict[str, object]] = {}
+    for field in focus:
+        kind = "avg" if field.startswith(("avg_", "average_")) else "total" if field.startswith("total_") else field
+        by_measure.setdefault(_measure(field), {})[kind] = result[field]
+    parts = [_aggregate(measure, values, children, lexicon) for measure, values in by_measure.items()]
+    things = children.one if count == 1 else children.many
+    if count is None:
+        return f"For {owner}: " + "; ".join(parts) + "." if parts else f"I found nothing to sum up for {owner}."
+    head = rng.choice(
+        (
+            f"{_capital(owner)} has {format_value(count)} {things}",
+            f"There {'is' if count == 1 else 'are'} {format_value(count)} {things} for {owner}",
+        )
+    )
+    if not parts:
+        return head + "."
+    if count == 1:  # one record: its total is its value, an average says nothing more
+        parts = [
+            _aggregate(m, {"total": v.get("total", v.get("avg"))}, children, lexicon) for m, v in by_measure.items()
+        ]
+    if count == 1:
+        parts = [p.replace("a total of ", "").replace("a total ", "a ").replace(" in all", "") for p in parts]
+    if len(parts) > 1:
+        parts = [p.removesuffix(" so far") for p in parts]
+    if not parts[0].startswith("worth"):
+        parts[0] = "with " + parts[0]
+    if any("," in p for p in parts):
+        listed = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + "; and " + parts[-1]
+    else:  # simple figures read as one list: "with 90 minutes, no goals, 1 assist and a rating of 8.8"
+        listed = _join(parts)
+    return head + rng.choice((", ", " — ")) + listed + "."
+
+
+def _measure(field: str) -> str:
+    return re.sub(r"^(total|avg|average|sum|min|max)_", "", field)
+
+
+def _aggregate(measure_field: str, values: dict[str, object], children: Noun, lexicon: Lexicon) -> str:
+    """One measure's total and average in words: "worth 200.8 in all, 100.4 per order on average".
+
+    Plural measures are counted ("a total of 3 goals"), others named with their unit ("a total
+    weight of 4.2 kg"); a money measure is what the records are worth.
+    """
+    words = _label(measure_field, None, lexicon).split()
+    unit = _UNITS.get(words[-1]) if len(words) > 1 else None
+    measure = " ".join(words[:-1] if unit else words)
+    after = f" {unit}" if unit else ""
+    money = _MONEY.search(measure) is not None or measure.endswith("value")
+    plural = " " not in measure and singular(measure) != measure
+    total, average = values.get("total"), values.get("avg")
+    clauses: list[str] = []
+    if total is not None:
+        shown = format_value(total)
+        if money and (measure in _WORTH or words[-1] in _WORTH):
+            clauses.append(f"worth {shown} in all")
+        elif money:
+            clauses.append(f"{pluralise_label(measure)} of {shown} in all")
+        elif plural and total == 0:
+            return f"no {measure} so far"
+        elif plural:
+            clauses.append(f"a total of {shown} {singular(measure) if total == 1 else measure}")
+        else:
+            clauses.append(f"a total {measure} of {shown}{after}")
+    if average is not None:
+        shown = format_value(average)
+        if total is not None or money:
+            clauses.append(f"{shown}{after} per {children.one} on average")
+        elif plural:
+            clauses.append(f"an average of {shown} {measure} per {children.one}")
+        else:
+            clauses.append(f"an average {measure} of {shown}{after}")
+    for kind, value in values.items():
+        if kind not in ("total", "avg"):
+            clauses.append(f"{lexicon.label(kind)}: {format_value(value)}")
+    return ", ".join(clauses)
+
+
+def pluralise_label(label: str) -> str:
+    """A measure named in the plural ("fees", "weekly wages"), so it never reads as a record's own field."""
+    words = label.split()
+    return " ".join([*words[:-1], pluralise(words[-1])])
+
+
+def _owner(outcome: Outcome, lexicon: Lexicon, names: dict[tuple[str, str], str]) -> str:
+    """Who a summary is about: "Fabio Pires (player 34)", "flight TL269", "the account under ana@…", "that club"."""
+    slots = outcome.request.slots
+    first = outcome.request.intent.steps[0].tool
+    for slot, value in slots.items():
+        words = split_words(slot, lexicon.vocabulary)
+        if not words or value is None:
+            continue
+        owner = " ".join(words[:-1]) if len(words) > 1 else lexicon.noun(first).one
+        shown = format_value(value)
+        if words[-1] in ("id", "number", "code", "no"):
+            # the id the user gave for what they asked about ("player 34"), named with the record's name if shown
+            name = names.get((owner, shown))
+            return f"{name} ({owner} {shown})" if name else f"{owner} {shown}"
+        if words[-1] == "email":
+            if owner in ("customer", "subscriber", "user", "member", "client", "account"):
+                return f"the account under {shown}"
+            return f"the {owner} with email {shown}"
+        if words[-1] in ("name", "title") and isinstance(value, str):
+            return value
+    return f"that {lexicon.noun(first).one}"
+
+
+def write_sentence(outcome: Outcome, noun: Noun, result: dict, rng: random.Random, lexicon: Lexicon) -> str:
+    """What a create, update or delete did.
+
+    A changed field's name ends its clause ("I've updated that passenger's email."), so no reader
+    takes the words after it for the field's value in a record read before the change.
+    """
+    tool = outcome.tool
+    if not result.get("rowcount", 0):
+        return rng.choice(
+            (
+                f"Nothing was changed: I couldn't find a matching {noun.one}.",
+                f"I couldn't find that {noun.one}, so nothing was changed.",
+            )
+        )
+    if tool.startswith("create_"):
+        new_id = result.get("lastrowid")
+        if new_id is not None:
+            return rng.choice(
+                (
+                    f"Done! I've created the {noun.one}; its ID is {format_value(new_id)}.",
+                    f"All set: the new {noun.one} is in, and its ID is {format_value(new_id)}.",
+                    f"That's done. The {noun.one} is created, with {format_value(new_id)} as its ID.",
+                )
+            )
+        return f"Done! The new {noun.one} has been created."
+    if tool.startswith("delete_"):
+        return rng.choice((f"Done. The {noun.one} has been removed.", f"That {noun.one} is deleted now."))
+    step = outcome.request.intent.steps[-1]
+    # the first argument of an update names the record, the rest are what changed
+    fields = list(step.arguments)[1:] if step.tool == tool else []
+    if len(fields) == 1:
+        label = field_phrase(_label(fields[0], noun, lexicon))
+        its = "their" if noun.one.split()[-1] in _PEOPLE else "its"
+        template = step.arguments[fields[0]]
+        value = outcome.request.slots.get(template.strip("{}")) if template.startswith("{") else template
+        if isinstance(value, str) and value and not _CHECKED_VALUE.search(value):  # only what results show is stated
+            if _is_status(fields[0], lexicon):
+                return rng.choice(
+                    (
+                        f"Done: that {noun.one} is now {value}.",
+                        f"All set, I've marked that {noun.one} as {value}.",
+                        f"That {noun.one} is {value} now.",
+                    )
+                )
+            return rng.choice(
+                (
+                    f"Done. That {noun.one} now has {value} as {its} {label}.",
+                    f"All set: {value} is the new {label}.",
+                    f"I've made the change: the {noun.one} now shows {value} for {its} {label}.",
+                )
+            )
+        return rng.choice(
+            (
+                f"Done. I've updated that {noun.one}'s {label}.",
+                f"That's changed: I've updated the {label}.",
+            )
+        )
+    return f"Done. The {noun.one} has been updated."
+
+
+# ------------------------------------------------------------ helpers
 
 
 def _asked_fields(outcome: Outcome) -> set[str]:
