@@ -123,13 +123,22 @@ class _Evidence:
 
 def stands_in(haystack: str, needle: str) -> bool:
     """Whether `needle` occurs in `haystack` with no word character or "." right before it and no
-    word character right after it (callers that ignore case pass both in lower case)."""
+    word character right after it (callers that ignore case pass both in lower case). A number is
+    not one when it is a piece of a date, time or code: the `10` of `2025-10-21`, `10:30` or `3/10`."""
+    number = needle.isdigit()
     start = haystack.find(needle)
     while start >= 0:
         before = haystack[start - 1] if start else " "
         end = start + len(needle)
         after = haystack[end] if end < len(haystack) else " "
         if not (before.isalnum() or before in "._") and not (after.isalnum() or after == "_"):
-            return True
+            if not (number and _joins_digits(haystack, start - 1, -1) or number and _joins_digits(haystack, end, 1)):
+                return True
         start = haystack.find(needle, start + 1)
     return False
+
+
+def _joins_digits(text: str, at: int, step: int) -> bool:
+    """Whether text[at] is a "-", "/" or ":" with a digit beyond it (in the direction of `step`)."""
+    beyond = at + step
+    return 0 <= at < len(text) and 0 <= beyond < len(text) and text[at] in "-/:" and text[beyond].isdigit()

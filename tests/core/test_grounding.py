@@ -13,13 +13,15 @@ from turnloom.core.models import ChatMessage, Role, ToolExecution
 from turnloom.core.quality import grounding
 from turnloom.core.quality.grounding import stands_in, ungrounded_values
 
-TEXT = st.text(alphabet="01239.-_aZ @x\n", max_size=40)
+TEXT = st.text(alphabet="01239.-_aZ @x:/\n", max_size=40)
 
 
 @settings(max_examples=400, deadline=None)
 @given(haystack=TEXT, needle=st.text(alphabet="0129.-aZx@", min_size=1, max_size=5))
 def test_stands_in_finds_what_the_boundary_pattern_finds(haystack: str, needle: str) -> None:
     pattern = rf"(?<![\w.]){re.escape(needle)}(?![\w])"
+    if needle.isdigit():  # a number is not one inside a date, time or code (the 10 of 2025-10-21)
+        pattern = rf"(?<![\w.])(?<!\d[-/:]){re.escape(needle)}(?![\w])(?![-/:]\d)"
     assert stands_in(haystack, needle) is (re.search(pattern, haystack) is not None)
 
 
@@ -54,3 +56,20 @@ def test_searching_and_tokenising_the_evidence_agree_on_real_dialogues(monkeypat
         monkeypatch.undo()
         assert searched == tokenised
         assert searched[-1].message_index == len(messages) - 1
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("cancel my appointment from 2025-10-21?", False),  # clinic seed 224: the date is not doctor 10
+        ("at 10:30 tomorrow", False),
+        ("on 3/10 or later", False),
+        ("doctor 10, please", True),
+        ("is it id 10.", True),
+        ("-10 degrees", True),
+    ],
+)
+def test_a_number_inside_a_date_time_or_decimal_does_not_stand_in_for_itself(text: str, found: bool) -> None:
+    from turnloom.core.quality.grounding import stands_in
+
+    assert stands_in(text, "10") is found

@@ -349,8 +349,8 @@ class RequestParser:
                 short = tuple(dict.fromkeys(e for p in intent.phrasings if (e := elided(p)) is not None))
                 self.without_email[intent.name] = short
                 for phrasing in short:
-                    self._left_out[len(self._patterns)] = "email"
-                    self._patterns.append((intent, _compile(phrasing, intent.slots)))
+                    self._left_out[len(self._sources)] = "email"
+                    self._sources.append((intent, phrasing))
                     self._anchors.append(_anchor(phrasing))
 
     @functools.cached_property
