@@ -132,7 +132,7 @@ def stands_in(haystack: str, needle: str) -> bool:
         end = start + len(needle)
         after = haystack[end] if end < len(haystack) else " "
         if not (before.isalnum() or before in "._") and not (after.isalnum() or after == "_"):
-            if not (number and _joins_digits(haystack, start - 1, -1) or number and _joins_digits(haystack, end, 1)):
+            if not number or not (_joins_digits(haystack, start - 1, -1) or _joins_digits(haystack, end, 1)):
                 return True
         start = haystack.find(needle, start + 1)
     return False
