@@ -39,10 +39,11 @@ from turnloom.core.export.record_checks import (
     strings_in,
 )
 from turnloom.core.export.shaping import cut_before_unweighted, listed_tools, sequential_calls, with_system_prompt
-from turnloom.core.models import ChatMessage, FinishReason, Role, Session, ToolSpec
+from turnloom.core.export.toolsets import ListedTools, ToolList, ToolsText, escape_line_breaks, portable_tools
+from turnloom.core.models import ChatMessage, FinishReason, Role, Session
 from turnloom.core.storage.snapshot import atomic_writer
 
-Builder = Callable[[Session, list[ChatMessage], list[ToolSpec], ExportOptions], dict[str, Any]]
+Builder = Callable[[Session, list[ChatMessage], ListedTools, ExportOptions], dict[str, Any]]
 
 FORMATS: dict[str, Builder] = {
     "openai": openai.build,
@@ -131,7 +132,8 @@ def build_record(
         options: how to shape the record (default: `ExportOptions()`).
 
     Returns:
-        The record, ready to be written as one JSON line.
+        The record, ready to be written as one JSON line. Its `tools` (a `toolsets.ToolList` or
+        `ToolsText`) is shared with other records of the same toolset: copy it to change it.
 
     Raises:
         RecordRejected: the reason the session cannot be exported in this format.
@@ -150,7 +152,7 @@ def build_record(
         messages = with_system_prompt(session, messages)
     if options.parallel_calls == ParallelCalls.SEQUENTIAL:
         messages = sequential_calls(messages)
-    tools = listed_tools(session, messages, options.tools)
+    tools = portable_tools(session.tools, listed_tools(session, messages, options.tools))
     secrets = secret_env_values() if env_values is None else env_values
     sources = [(f"message {i} ({m.role})", m.text) for i, m in enumerate(messages)]
     sources += [(f"message {i} reasoning", m.reasoning or "") for i, m in enumerate(messages) if options.keep_reasoning]
@@ -158,7 +160,7 @@ def build_record(
         (f"message {i}: arguments of {c.name!r}", c.arguments) for i, m in enumerate(messages) for c in m.tool_calls
     ]
     check_secrets(sources, secrets)
-    check_tool_secrets(((f"tool {s.name!r}", json.dumps(s.to_openai(), ensure_ascii=False)) for s in tools), secrets)
+    check_tool_secrets(((f"tool {tool.name!r}", tool.openai_text) for tool in tools), secrets)
     record = builder(session, messages, tools, options)
     # what the builder added (system prompt, tags, separators); the tools were checked above
     check_secrets(strings_in({k: v for k, v in record.items() if k != "tools"}, "record"), secrets)
@@ -185,20 +187,26 @@ def build_records(
     return records
 
 
-# characters that str.splitlines() and some JSONL readers treat as line breaks
-_LINE_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-
-
 def jsonl_line(record: dict[str, Any]) -> str:
     """One JSONL line: strict UTF-8 JSON with every Unicode line break escaped, ending in a newline.
 
     Raises:
         ValueError: the record holds NaN or Infinity (strict JSON readers refuse them).
     """
-    line = json.dumps(record, ensure_ascii=False, allow_nan=False)
-    for char, escaped in _LINE_BREAKS.items():
-        line = line.replace(char, escaped)
-    return line + "\n"
+    tools = record.get("tools")
+    if isinstance(tools, (ToolList, ToolsText)) and tools.line_text is not None and all(map(_is_str, record)):
+        # what json.dumps writes for the record, with the tools' text made once per toolset (`toolsets`)
+        parts = (
+            f"{json.dumps(key, ensure_ascii=False)}: "
+            + (tools.line_text if value is tools else json.dumps(value, ensure_ascii=False, allow_nan=False))
+            for key, value in record.items()
+        )
+        return escape_line_breaks("{" + ", ".join(parts) + "}") + "\n"
+    return escape_line_breaks(json.dumps(record, ensure_ascii=False, allow_nan=False)) + "\n"
+
+
+def _is_str(key: object) -> bool:
+    return isinstance(key, str)
 
 
 def export_sessions(

@@ -24,8 +24,8 @@ from typing import Any
 
 from turnloom.core.export.options import ExportOptions
 from turnloom.core.export.record_checks import RecordRejected, check_chat_order
-from turnloom.core.export.schemas import portable_function
-from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
+from turnloom.core.export.toolsets import ListedTools
+from turnloom.core.models import ChatMessage, Role, Session
 
 TAGS = ("<tools>", "</tools>", "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>")
 TOOL_PREAMBLE = (
@@ -40,15 +40,13 @@ TOOL_PREAMBLE = (
 _XML_SPECIAL = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
-def build(
-    session: Session, messages: list[ChatMessage], tools: list[ToolSpec], options: ExportOptions
-) -> dict[str, Any]:
+def build(session: Session, messages: list[ChatMessage], tools: ListedTools, options: ExportOptions) -> dict[str, Any]:
     """One training example.
 
     Args:
         session: the session (for context only).
         messages: the transcript to export (already checked by `check_messages`).
-        tools: the tool specs to list.
+        tools: the tools to list (made portable once per toolset: `toolsets`).
         options: the export's options (`keep_reasoning`).
 
     Returns:
@@ -68,7 +66,7 @@ def build(
                 f"message {index} (assistant): its text beside tool calls holds '<' or '&', "
                 "which Hermes' XML extraction of tool calls refuses"
             )
-    listed = "\n".join(_json(portable_function(spec)) for spec in tools)
+    listed = "\n".join(tool.function_text.translate(_XML_SPECIAL) for tool in tools)  # `_json` of each
     system = TOOL_PREAMBLE.format(tools=listed)
     if messages and messages[0].role is Role.SYSTEM:
         system = f"{messages[0].text}\n\n{system}"

@@ -21,19 +21,17 @@ from typing import Any
 
 from turnloom.core.export.options import ExportOptions
 from turnloom.core.export.record_checks import check_chat_order
-from turnloom.core.export.schemas import portable_function
-from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
+from turnloom.core.export.toolsets import ListedTools
+from turnloom.core.models import ChatMessage, Role, Session
 
 
-def build(
-    session: Session, messages: list[ChatMessage], tools: list[ToolSpec], options: ExportOptions
-) -> dict[str, Any]:
+def build(session: Session, messages: list[ChatMessage], tools: ListedTools, options: ExportOptions) -> dict[str, Any]:
     """One training example.
 
     Args:
         session: the session (for context only).
         messages: the transcript to export (already checked by `check_messages`).
-        tools: the tool specs to list.
+        tools: the tools to list (made portable once per toolset: `toolsets`).
         options: the export's options (`json_strings`, `keep_reasoning`).
 
     Returns:
@@ -66,5 +64,4 @@ def build(
             item["tool_call_id"] = message.tool_call_id
             item["name"] = names[message.tool_call_id or ""]
         out.append(item)
-    functions = [portable_function(spec) for spec in tools]
-    return {"messages": out, "tools": json.dumps(functions, ensure_ascii=False) if strings else functions}
+    return {"messages": out, "tools": tools.json_text() if strings else tools.objects()}

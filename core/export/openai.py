@@ -8,24 +8,21 @@ function objects, as OpenAI's API takes it; with `json_strings` it is one JSON s
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from turnloom.core.export.options import ExportOptions
 from turnloom.core.export.record_checks import RecordRejected, check_chat_order
-from turnloom.core.export.schemas import portable_function
-from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
+from turnloom.core.export.toolsets import ListedTools
+from turnloom.core.models import ChatMessage, Role, Session
 
 
-def build(
-    session: Session, messages: list[ChatMessage], tools: list[ToolSpec], options: ExportOptions
-) -> dict[str, Any]:
+def build(session: Session, messages: list[ChatMessage], tools: ListedTools, options: ExportOptions) -> dict[str, Any]:
     """One training example.
 
     Args:
         session: the session (for context only).
         messages: the transcript to export (already checked by `check_messages`).
-        tools: the tool specs to list.
+        tools: the tools to list (made portable once per toolset: `toolsets`).
         options: the export's options (`json_strings`).
 
     Returns:
@@ -44,9 +41,8 @@ def build(
                 raise RecordRejected(f"message {index}: weight must be 0 or 1, not {weight!r}")
             item["weight"] = weight
         out.append(item)
-    functions = [portable_function(spec) for spec in tools]
     return {
         "messages": out,
-        "tools": json.dumps(functions, ensure_ascii=False) if options.strings_for("openai") else functions,
+        "tools": tools.json_text() if options.strings_for("openai") else tools.objects(),
         "parallel_tool_calls": any(len(m.tool_calls) > 1 for m in messages),
     }

@@ -18,13 +18,12 @@ and give no pair.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from turnloom.core.export.options import ExportOptions
 from turnloom.core.export.record_checks import RecordRejected, check_messages
-from turnloom.core.export.schemas import portable_function
 from turnloom.core.export.shaping import listed_tools
+from turnloom.core.export.toolsets import portable_tools
 from turnloom.core.models import ChatMessage, DroppedBranch, Role, Session
 
 # the actions that replace an assistant turn with another the curator preferred
@@ -46,15 +45,13 @@ def preference_pairs(session: Session, options: ExportOptions) -> list[dict[str,
         prompt, chosen, rejected = pair
         check_messages([*prompt, chosen], by_name)
         check_messages([*prompt, rejected], by_name)
-        functions = [
-            portable_function(spec) for spec in listed_tools(session, [*prompt, chosen, rejected], options.tools)
-        ]
+        tools = portable_tools(session.tools, listed_tools(session, [*prompt, chosen, rejected], options.tools))
         records.append(
             {
                 "prompt": [m.to_openai() for m in prompt],
                 "chosen": [chosen.to_openai()],
                 "rejected": [rejected.to_openai()],
-                "tools": json.dumps(functions, ensure_ascii=False) if options.strings_for("dpo") else functions,
+                "tools": tools.json_text() if options.strings_for("dpo") else tools.objects(),
             }
         )
     if not records:

@@ -36,13 +36,14 @@ def portable_function(spec: ToolSpec) -> dict[str, Any]:
     Returns:
         `{"type": "function", "function": {name, description, parameters}}`.
     """
+    return portable_function_of(spec.name, spec.description, spec.parameters)
+
+
+def portable_function_of(name: str, description: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """`portable_function` of a tool given by its parts (`export.toolsets` keeps no `ToolSpec`)."""
     return {
         "type": "function",
-        "function": {
-            "name": spec.name,
-            "description": spec.description,
-            "parameters": portable_schema(spec.parameters),
-        },
+        "function": {"name": name, "description": description, "parameters": portable_schema(parameters)},
     }
 
 

@@ -31,22 +31,20 @@ from typing import Any
 
 from turnloom.core.export.options import ExportOptions
 from turnloom.core.export.record_checks import RecordRejected, check_sharegpt_order
-from turnloom.core.export.schemas import portable_function
-from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
+from turnloom.core.export.toolsets import ListedTools
+from turnloom.core.models import ChatMessage, Role, Session
 
 RESPONSE_TAGS = ("<tool_response>", "</tool_response>")
 RESULT_SEPARATOR = "\n</tool_response>\n<tool_response>\n"
 
 
-def build(
-    session: Session, messages: list[ChatMessage], tools: list[ToolSpec], options: ExportOptions
-) -> dict[str, Any]:
+def build(session: Session, messages: list[ChatMessage], tools: ListedTools, options: ExportOptions) -> dict[str, Any]:
     """One training example.
 
     Args:
         session: the session (for context only).
         messages: the transcript to export (already checked by `check_messages`).
-        tools: the tool specs to list.
+        tools: the tools to list (made portable once per toolset: `toolsets`).
         options: the export's options (`keep_reasoning`).
 
     Returns:
@@ -89,8 +87,7 @@ def build(
     if results:
         turns.append({"from": "observation", "value": _observation(results)})
     check_sharegpt_order(turns)
-    functions = [portable_function(spec)["function"] for spec in tools]
-    return {"conversations": turns, "system": system, "tools": json.dumps(functions, ensure_ascii=False)}
+    return {"conversations": turns, "system": system, "tools": tools.inner_json_text()}
 
 
 def _add(turns: list[dict[str, str]], side: str, text: str) -> None:
