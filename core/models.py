@@ -132,7 +132,7 @@ class ToolCall(_Model):
     def _arguments_are_json_object(cls, value: str) -> str:
         value = fix_json_escapes(value)  # a lone surrogate escape would parse into text no file can hold
         try:
-            parsed = strict_loads(value)
+            parsed = strict_loads(value, writable=False)  # only its type is kept: no need to clean its strings
         except StrictJsonError as exc:
             raise ValueError(f"tool-call arguments are not strict JSON: {exc}") from exc
         except (json.JSONDecodeError, RecursionError) as exc:

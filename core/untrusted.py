@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 REPLACEMENT = "\ufffd"
@@ -145,8 +146,14 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def strict_loads(text: str | bytes) -> Any:
+def strict_loads(text: str | bytes, *, writable: bool = True) -> Any:
     """Parse JSON strictly, with no string in it that could not be written as UTF-8.
+
+    Args:
+        text: the JSON text.
+        writable: also read any lone surrogate the text holds as such (not as an escape) as
+            U+FFFD (`writable_data`); a caller that keeps only the text it parsed, not the
+            document, can skip that walk.
 
     Returns:
         The document, lone surrogate escapes read as U+FFFD (see `writable_data`).
@@ -158,8 +165,16 @@ def strict_loads(text: str | bytes) -> Any:
     """
     if isinstance(text, bytes):
         text = text.decode("utf-8")
-    value = json.loads(fix_json_escapes(text), parse_constant=_refuse_constant, parse_float=_finite_float)
-    return writable_data(value)
+    text = fix_json_escapes(text)
+    if text.startswith("\ufeff"):  # as json.loads refuses it (its decoder alone would not)
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    value = _strict_decoder().decode(text)  # json.loads would make the decoder anew for every text
+    return writable_data(value) if writable else value
+
+
+@lru_cache(maxsize=1)
+def _strict_decoder() -> json.JSONDecoder:
+    return json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
 
 
 def strict_dumps(value: Any, **options: Any) -> str:

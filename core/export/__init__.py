@@ -35,11 +35,11 @@ from turnloom.core.export.record_checks import (
     check_reasoning,
     check_secrets,
     check_tool_secrets,
+    check_value_secrets,
     secret_env_values,
-    strings_in,
 )
 from turnloom.core.export.shaping import cut_before_unweighted, listed_tools, sequential_calls, with_system_prompt
-from turnloom.core.export.toolsets import ListedTools, ToolList, ToolsText, escape_line_breaks, portable_tools
+from turnloom.core.export.toolsets import ListedTools, ToolList, ToolsText, escape_line_breaks, portable_tools, toolset
 from turnloom.core.models import ChatMessage, FinishReason, Role, Session
 from turnloom.core.storage.snapshot import atomic_writer
 
@@ -143,7 +143,7 @@ def build_record(
     options = options or ExportOptions()
     messages = training_messages(session)
     by_name = {spec.name: spec for spec in session.tools}
-    check_messages(messages, by_name)
+    check_messages(messages, by_name, toolset(session.tools).schema_texts)
     if options.keep_reasoning:
         check_reasoning(messages)
     if fmt != "openai":  # the only format with a per-turn loss mask (`weight`)
@@ -163,7 +163,7 @@ def build_record(
     check_tool_secrets(((f"tool {tool.name!r}", tool.openai_text) for tool in tools), secrets)
     record = builder(session, messages, tools, options)
     # what the builder added (system prompt, tags, separators); the tools were checked above
-    check_secrets(strings_in({k: v for k, v in record.items() if k != "tools"}, "record"), secrets)
+    check_value_secrets({k: v for k, v in record.items() if k != "tools"}, "record", secrets)
     return record
 
 
@@ -183,7 +183,7 @@ def build_records(
     records = preference_pairs(session, options or ExportOptions())
     secrets = secret_env_values() if env_values is None else env_values
     for number, record in enumerate(records):
-        check_secrets(strings_in(record, f"pair {number + 1}"), secrets)
+        check_value_secrets(record, f"pair {number + 1}", secrets)
     return records
 
 

@@ -52,6 +52,10 @@ SECRET_PATTERNS = (
 )
 # the literal every secret pattern starts with: a string without one needs no other search (5x faster)
 _SECRET_HINT = re.compile(r"sk-|Bearer|AKIA|ASIA|(?i:aws_secret_access_key)|gh[pousr]_|hf_")
+# joins texts searched in one go: a NUL is no word character, so a `\b` at a text's edge holds in the
+# join as at the text's start or end, and a match inside one text is a match in the join too (one
+# across two texts may be found as well: then each text is searched on its own)
+_JOINER = "\x00"
 _SECRET_ENV_SUFFIXES = ("_API_KEY", "_TOKEN")
 _MIN_SECRET_LENGTH = 8  # shorter values ("1", "true") would match everywhere
 
@@ -77,17 +81,22 @@ def secret_env_values(env: Mapping[str, str] | None = None) -> dict[str, str]:
     }
 
 
-def check_messages(messages: list[ChatMessage], tools: Mapping[str, ToolSpec]) -> None:
+def check_messages(
+    messages: list[ChatMessage], tools: Mapping[str, ToolSpec], schema_texts: Mapping[str, str] | None = None
+) -> None:
     """Check pairing, arguments, emptiness, stop tokens and reasoning leaks.
 
     Args:
         messages: the transcript to export.
         tools: the session's tools by name.
+        schema_texts: tool name -> `json.dumps(parameters, sort_keys=True)` where already made
+            (`toolsets`: once per toolset); the rest are made here.
 
     Raises:
         RecordRejected: naming the first offending message.
     """
     pending: dict[str, str] = {}
+    texts = dict(schema_texts or {})
     for index, message in enumerate(messages):
         where = f"message {index} ({message.role})"
         content = message.content or ""
@@ -103,7 +112,7 @@ def check_messages(messages: list[ChatMessage], tools: Mapping[str, ToolSpec]) -
             if call.id in pending:
                 raise RecordRejected(f"{where} reuses tool call id {call.id!r}")
             pending[call.id] = call.name
-            _check_arguments(where, call.name, call.arguments, tools)
+            _check_arguments(where, call.name, call.arguments, tools, texts)
         if message.role is Role.TOOL:
             if message.tool_call_id not in pending:
                 raise RecordRejected(f"{where} answers no open tool call ({message.tool_call_id!r})")
@@ -127,7 +136,9 @@ def check_reasoning(messages: list[ChatMessage]) -> None:
             raise RecordRejected(f"message {index} ({message.role}): its reasoning contains the markup {markup[0]}")
 
 
-def _check_arguments(where: str, name: str, arguments: str, tools: Mapping[str, ToolSpec]) -> None:
+def _check_arguments(
+    where: str, name: str, arguments: str, tools: Mapping[str, ToolSpec], schema_texts: dict[str, str]
+) -> None:
     spec = tools.get(name)
     if spec is None:
         raise RecordRejected(f"{where} calls unknown tool {name!r}")
@@ -141,7 +152,9 @@ def _check_arguments(where: str, name: str, arguments: str, tools: Mapping[str, 
     if not isinstance(parsed, dict):
         raise RecordRejected(f"{where}: arguments of {name!r} are not a JSON object")
     try:
-        validator = _validator(json.dumps(spec.parameters, sort_keys=True))
+        if name not in schema_texts:
+            schema_texts[name] = json.dumps(spec.parameters, sort_keys=True)
+        validator = _validator(schema_texts[name])
     except SchemaError as exc:
         raise RecordRejected(f"tool {name!r}: parameters are not a valid JSON Schema ({exc.message})") from None
     except SchemaRefError as exc:
@@ -235,9 +248,38 @@ def check_secrets(strings: Iterable[tuple[str, str]], env_values: Mapping[str, s
         RecordRejected: naming where and what kind of secret (never the secret itself).
     """
     values = tuple(env_values.items())
-    for where, text in strings:
+    pairs = list(strings)
+    # one search over all the texts first: a secret in any of them is one in their join (see `_JOINER`)
+    if _secret_in(_JOINER.join(text for _, text in pairs), values) is None:
+        return
+    for where, text in pairs:
         if found := _secret_in(text, values):
             raise RecordRejected(f"{where} contains {found}")
+
+
+def check_value_secrets(value: Any, where: str, env_values: Mapping[str, str]) -> None:
+    """`check_secrets` of every string inside a JSON-like value (`strings_in`), walked once without paths first.
+
+    Raises:
+        RecordRejected: as `check_secrets`, naming the string's path in `value`.
+    """
+    if _secret_in(_JOINER.join(_strings_of(value)), tuple(env_values.items())) is not None:
+        check_secrets(strings_in(value, where), env_values)
+
+
+def _strings_of(value: Any) -> list[str]:
+    """The strings `strings_in` yields, in any order, without their paths (an explicit stack: no recursion)."""
+    out: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return out
 
 
 def check_tool_secrets(tools: Iterable[tuple[str, str]], env_values: Mapping[str, str]) -> None:

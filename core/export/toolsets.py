@@ -108,6 +108,12 @@ class Toolset:
         self.tools = tools
         self._listings: dict[tuple[str, tuple[int, ...]], ToolList | ToolsText] = {}
 
+    @cached_property
+    def schema_texts(self) -> dict[str, str]:
+        """Tool name -> its parameters as `json.dumps(..., sort_keys=True)`, what `record_checks` keys
+        its validators by (of two tools with one name, the last: as `build_record`'s tools by name)."""
+        return {tool.name: json.dumps(tool.parameters, sort_keys=True) for tool in self.tools}
+
     def places(self, every: Sequence[ToolSpec], chosen: Sequence[ToolSpec]) -> tuple[int, ...]:
         """Where each of `chosen` (some of `every`, the specs this toolset was made of) sits in it."""
         if len(chosen) == len(every):
