@@ -39,7 +39,7 @@ from turnloom.core.export.record_checks import (
     secret_env_values,
 )
 from turnloom.core.export.shaping import cut_before_unweighted, listed_tools, sequential_calls, with_system_prompt
-from turnloom.core.export.toolsets import ListedTools, ToolList, ToolsText, escape_line_breaks, portable_tools, toolset
+from turnloom.core.export.toolsets import ListedTools, ToolList, ToolsText, escape_line_breaks, toolset
 from turnloom.core.models import ChatMessage, FinishReason, Role, Session
 from turnloom.core.storage.snapshot import atomic_writer
 
@@ -143,7 +143,8 @@ def build_record(
     options = options or ExportOptions()
     messages = training_messages(session)
     by_name = {spec.name: spec for spec in session.tools}
-    check_messages(messages, by_name, toolset(session.tools).schema_texts)
+    portable = toolset(session.tools)  # made once per distinct toolset in this process
+    check_messages(messages, by_name, portable.schema_texts)
     if options.keep_reasoning:
         check_reasoning(messages)
     if fmt != "openai":  # the only format with a per-turn loss mask (`weight`)
@@ -152,7 +153,7 @@ def build_record(
         messages = with_system_prompt(session, messages)
     if options.parallel_calls == ParallelCalls.SEQUENTIAL:
         messages = sequential_calls(messages)
-    tools = portable_tools(session.tools, listed_tools(session, messages, options.tools))
+    tools = portable.listed(session.tools, listed_tools(session, messages, options.tools))
     secrets = secret_env_values() if env_values is None else env_values
     sources = [(f"message {i} ({m.role})", m.text) for i, m in enumerate(messages)]
     sources += [(f"message {i} reasoning", m.reasoning or "") for i, m in enumerate(messages) if options.keep_reasoning]

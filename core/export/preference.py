@@ -23,7 +23,7 @@ from typing import Any
 from turnloom.core.export.options import ExportOptions
 from turnloom.core.export.record_checks import RecordRejected, check_messages
 from turnloom.core.export.shaping import listed_tools
-from turnloom.core.export.toolsets import portable_tools
+from turnloom.core.export.toolsets import toolset
 from turnloom.core.models import ChatMessage, DroppedBranch, Role, Session
 
 # the actions that replace an assistant turn with another the curator preferred
@@ -45,7 +45,9 @@ def preference_pairs(session: Session, options: ExportOptions) -> list[dict[str,
         prompt, chosen, rejected = pair
         check_messages([*prompt, chosen], by_name)
         check_messages([*prompt, rejected], by_name)
-        tools = portable_tools(session.tools, listed_tools(session, [*prompt, chosen, rejected], options.tools))
+        tools = toolset(session.tools).listed(
+            session.tools, listed_tools(session, [*prompt, chosen, rejected], options.tools)
+        )
         records.append(
             {
                 "prompt": [m.to_openai() for m in prompt],

@@ -103,10 +103,9 @@ def check_messages(
         if message.role is not Role.ASSISTANT or not message.tool_calls:
             if not content.strip():
                 raise RecordRejected(f"{where} is empty")
-        for token in STOP_TOKENS:
-            if token in content:
-                raise RecordRejected(f"{where} contains the stop token {token}")
-        if message.role in (Role.USER, Role.ASSISTANT) and (markup := REASONING.search(content)):
+        if token := _stop_token_in(content):
+            raise RecordRejected(f"{where} contains the stop token {token}")
+        if message.role in (Role.USER, Role.ASSISTANT) and "<" in content and (markup := REASONING.search(content)):
             raise RecordRejected(f"{where} contains reasoning markup ({markup[0]})")
         for call in message.tool_calls:
             if call.id in pending:
@@ -121,6 +120,16 @@ def check_messages(
         raise RecordRejected(f"tool call(s) {', '.join(map(repr, pending))} have no result")
 
 
+def _stop_token_in(text: str) -> str | None:
+    """The first of `STOP_TOKENS` in `text`, or None (each holds a `<` or a `[`: text with neither holds none)."""
+    if "<" not in text and "[" not in text:
+        return None
+    for token in STOP_TOKENS:
+        if token in text:
+            return token
+    return None
+
+
 def check_reasoning(messages: list[ChatMessage]) -> None:
     """Reasoning traces an export keeps: no stop tokens, no reasoning markup of their own.
 
@@ -129,9 +138,8 @@ def check_reasoning(messages: list[ChatMessage]) -> None:
     """
     for index, message in enumerate(messages):
         reasoning = message.reasoning or ""
-        for token in STOP_TOKENS:
-            if token in reasoning:
-                raise RecordRejected(f"message {index} ({message.role}): its reasoning contains the stop token {token}")
+        if token := _stop_token_in(reasoning):
+            raise RecordRejected(f"message {index} ({message.role}): its reasoning contains the stop token {token}")
         if markup := REASONING.search(reasoning):
             raise RecordRejected(f"message {index} ({message.role}): its reasoning contains the markup {markup[0]}")
 
@@ -142,9 +150,8 @@ def _check_arguments(
     spec = tools.get(name)
     if spec is None:
         raise RecordRejected(f"{where} calls unknown tool {name!r}")
-    for token in STOP_TOKENS:
-        if token in arguments:
-            raise RecordRejected(f"{where}: arguments of {name!r} contain the stop token {token}")
+    if token := _stop_token_in(arguments):
+        raise RecordRejected(f"{where}: arguments of {name!r} contain the stop token {token}")
     try:
         parsed = json.loads(arguments)
     except json.JSONDecodeError as exc:

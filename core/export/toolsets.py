@@ -16,7 +16,7 @@ done once per process (`toolset`), and each record reuses the tools' text:
   writes the record without encoding the tools again. Their function objects are shared between
   records: read them, copy before changing them.
 
-Owns: `portable_tools`, `toolset`, `PortableTool`, `ToolList`, `ToolsText`. Leaves to others: what a portable schema
+Owns: `toolset`, `Toolset`, `PortableTool`, `ToolList`, `ToolsText`. Leaves to others: what a portable schema
 is (`schemas`), which tools a record lists (`shaping.listed_tools`), the formats.
 """
 
@@ -114,12 +114,12 @@ class Toolset:
         its validators by (of two tools with one name, the last: as `build_record`'s tools by name)."""
         return {tool.name: json.dumps(tool.parameters, sort_keys=True) for tool in self.tools}
 
-    def places(self, every: Sequence[ToolSpec], chosen: Sequence[ToolSpec]) -> tuple[int, ...]:
-        """Where each of `chosen` (some of `every`, the specs this toolset was made of) sits in it."""
+    def listed(self, every: Sequence[ToolSpec], chosen: Sequence[ToolSpec]) -> ListedTools:
+        """The portable form of `chosen`, some of `every` (the specs this toolset was made of, in order)."""
         if len(chosen) == len(every):
-            return tuple(range(len(every)))
+            return ListedTools(self, tuple(range(len(every))))
         place = {id(spec): index for index, spec in enumerate(every)}
-        return tuple(place[id(spec)] for spec in chosen)
+        return ListedTools(self, tuple(place[id(spec)] for spec in chosen))
 
     def at(self, places: tuple[int, ...]) -> list[PortableTool]:
         """The tools at `places`."""
@@ -167,12 +167,6 @@ class ListedTools:
     def inner_json_text(self) -> ToolsText:
         """As one JSON string of the functions' own objects (`Toolset.inner_json_text`)."""
         return self.toolset.inner_json_text(self.places)
-
-
-def portable_tools(every: Sequence[ToolSpec], chosen: Sequence[ToolSpec]) -> ListedTools:
-    """The portable form of `chosen`, some of `every` (a session's tools, in its order)."""
-    tools = toolset(every)
-    return ListedTools(tools, tools.places(every, chosen))
 
 
 def _objects(tools: Sequence[PortableTool]) -> ToolList:

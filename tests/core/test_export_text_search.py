@@ -1,9 +1,14 @@
-"""The secret checks search all of a record's texts in one go first: the verdict and reason stay each text's own.
+"""The record checks' quicker searches give the answers the plain ones gave.
+
+Secrets: `record_checks.check_secrets` searches all of a record's texts in one go first; the
+verdict and the reason stay each text's own.
 
 `record_checks.check_secrets` searches the texts joined by NUL before it searches them one by one.
 The reference here searches each text with every pattern and every secret value, in order, as
 the checks always did; random texts built from pieces of keys, tokens, boundaries and NULs must get
 the same reason (or none) both ways, including a token whose parts sit in two neighbouring texts.
+
+Stop tokens: a text with no `<` and no `[` is not searched for each token.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from hypothesis import strategies as st
 
 from turnloom.core.export.record_checks import (
     SECRET_PATTERNS,
+    STOP_TOKENS,
     RecordRejected,
+    _stop_token_in,
     check_secrets,
     check_value_secrets,
     strings_in,
@@ -93,3 +100,16 @@ def test_a_token_split_across_two_texts_is_no_secret_in_either() -> None:
         reason(check_secrets, [("a", "Bearer abcdefghijklmnopqrstuvwxyz")])
         == "a contains what looks like a bearer token"
     )
+
+
+def test_every_stop_token_holds_the_marks_a_text_is_first_searched_for() -> None:
+    assert all("<" in token or "[" in token for token in STOP_TOKENS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([*STOP_TOKENS, "<", "[", "|", "im_end", "INST", "/"]) | st.text(max_size=3), max_size=5)
+)
+def test_the_first_stop_token_found_is_the_one_the_plain_search_finds(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert _stop_token_in(text) == next((token for token in STOP_TOKENS if token in text), None)
