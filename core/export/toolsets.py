@@ -34,10 +34,8 @@ from pydantic_core import PydanticSerializationError
 from turnloom.core.export.schemas import portable_function_of
 from turnloom.core.models import ToolSpec
 
-# what the key of a toolset holds: each tool's name, description and parameters, in order
-_KEY = TypeAdapter(list[tuple[str, str, dict[str, Any]]], config=ConfigDict(ser_json_inf_nan="constants"))
 _TOOLSETS_KEPT = 64  # distinct toolsets remembered per process (a domain has one)
-_LISTINGS_KEPT = 256  # distinct tool listings remembered per toolset (`--tools used` varies them)
+_LISTINGS_KEPT = 8  # listings remembered per toolset: all its tools, mostly (`--tools used` makes one a record)
 # characters that str.splitlines() and some JSONL readers treat as line breaks (`export.jsonl_line`)
 LINE_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -185,10 +183,18 @@ def _text(parts: list[str]) -> ToolsText:
 def toolset(tools: Sequence[ToolSpec]) -> Toolset:
     """The portable tools of `tools` (a session's), made once per distinct toolset in this process."""
     try:
-        key = _KEY.dump_json([(spec.name, spec.description, spec.parameters) for spec in tools], warnings=False)
+        key = _key_adapter().dump_json(
+            [(spec.name, spec.description, spec.parameters) for spec in tools], warnings=False
+        )
     except PydanticSerializationError:  # no JSON form to key it by: made for this record only
         return Toolset(tuple(PortableTool(spec.name, spec.description, spec.parameters) for spec in tools))
     return _toolset(key)
+
+
+@lru_cache(maxsize=1)
+def _key_adapter() -> TypeAdapter[list[tuple[str, str, dict[str, Any]]]]:
+    """What a toolset's key holds: each tool's name, description and parameters, in order (made on first use)."""
+    return TypeAdapter(list[tuple[str, str, dict[str, Any]]], config=ConfigDict(ser_json_inf_nan="constants"))
 
 
 @lru_cache(maxsize=_TOOLSETS_KEPT)

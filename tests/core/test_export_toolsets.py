@@ -19,11 +19,12 @@ from _session_builders import simple_session, weather_tool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from turnloom.core.export import FORMATS, ExportOptions, ToolSelection, build_record, jsonl_line
+from turnloom.core.export import FORMATS, ExportOptions, ToolSelection, build_record, build_records, jsonl_line
 from turnloom.core.export.hermes import _XML_SPECIAL
 from turnloom.core.export.schemas import portable_function
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
-from turnloom.core.models import Session, ToolSpec
+from turnloom.core.lifecycle.live_session import LiveSession
+from turnloom.core.models import Role, Session, ToolSpec
 
 LINE_BREAKS = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 OPTIONS = [
@@ -65,7 +66,12 @@ def uncached_line(session: Session, fmt: str, options: ExportOptions, record: di
         expected["tools"] = json.dumps(functions, ensure_ascii=False)
     else:
         expected["tools"] = functions
-    line = json.dumps(expected, ensure_ascii=False, allow_nan=False)
+    return plain_line(expected)
+
+
+def plain_line(record: dict[str, Any]) -> str:
+    """`export.jsonl_line` as it was: json.dumps of the whole record, line breaks escaped."""
+    line = json.dumps(record, ensure_ascii=False, allow_nan=False)
     for char, escaped in LINE_BREAKS.items():
         line = line.replace(char, escaped)
     return line + "\n"
@@ -112,6 +118,24 @@ def test_a_record_lists_its_tools_as_a_plain_list_or_string(offline_sessions) ->
     assert objects == [portable_function(spec) for spec in session.tools] and isinstance(objects, list)
     assert text == json.dumps(objects, ensure_ascii=False) and isinstance(text, str)
     assert json.loads(jsonl_line({"tools": objects})) == {"tools": objects}
+
+
+async def test_preference_pairs_write_their_tools_byte_for_byte_as_encoding_anew(tmp_path) -> None:
+    bench = LiveSession.new(tmp_path / "sessions", domain="retail", seed=1)
+    for _ in range(12):
+        await bench.step()
+    replies = [i for i, m in enumerate(bench.session.messages) if m.role is Role.ASSISTANT and not m.tool_calls]
+    bench.edit(replies[0], "Here is what I found, stated plainly.")
+    for options in (ExportOptions(), ExportOptions(json_strings=False), OPTIONS[3]):
+        for _ in range(2):  # the second time from the cache
+            (record,) = build_records(bench.session, "dpo", {}, options)
+            specs = listed_specs(bench.session, record, "dpo")
+            functions = [portable_function(spec) for spec in specs]
+            expected = {
+                **record,
+                "tools": json.dumps(functions, ensure_ascii=False) if options.strings_for("dpo") else functions,
+            }
+            assert jsonl_line(record) == plain_line(expected)
 
 
 def weather_with(**extra: Any) -> Session:
