@@ -52,9 +52,9 @@ class SessionEncoder:
 
     def _tools_text(self, tools: list[ToolSpec], indent: int | None) -> str:
         key = tuple(tools)
-        for items, texts in self._recent:
-            if len(items) == len(key) and all(a is b for a, b in zip(items, key)):
-                break
+        found = [t for items, t in self._recent if len(items) == len(key) and all(a is b for a, b in zip(items, key))]
+        if found:
+            texts = found[0]
         else:
             texts = {}
             self._recent = [*self._recent[1 - _RECENT :], (key, texts)]

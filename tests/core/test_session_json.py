@@ -67,4 +67,4 @@ def test_the_snapshot_and_the_journal_header_carry_the_same_text_as_before() -> 
     session = create_session("retail", seed=9, tasks=2)
     assert store.dumps(session, "json") == session.model_dump_json(indent=2) + "\n"
     line = _line({"ev": "header", "session_id": session.id}, {"session": session})
-    assert line == '{"ev":"header","session_id":"%s","session":%s}\n' % (session.id, session.model_dump_json())
+    assert line == '{"ev":"header","session_id":"' + session.id + '","session":' + session.model_dump_json() + "}\n"
