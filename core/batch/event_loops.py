@@ -156,8 +156,8 @@ def _loop_worker(
     spent waiting in `join` before `generate` could return.
     """
     worker_init(parent)
-    with batch_collector():
-        asyncio.run(_serve(conn, BatchConfig.model_validate_json(config_json), setup, prices, stop_path))
+    with batch_collector(), asyncio.Runner(loop_factory=fast_loop_factory()) as runner:
+        runner.run(_serve(conn, BatchConfig.model_validate_json(config_json), setup, prices, stop_path))
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
@@ -198,6 +198,26 @@ async def _serve(conn: Connection, config: BatchConfig, spec: BackendSpec, price
             loop.remove_reader(conn.fileno())
         await backends.aclose()
         conn.close()
+
+
+def fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop for a batch worker when it is installed (`pip install turnloom[fast]`), else None.
+
+    A batch loop spends much of its CPU in the event loop and its socket transports
+    (hundreds of replies a second); uvloop runs them in C. `TURNLOOM_UVLOOP=0` keeps
+    asyncio's own loop. Only batch workers use it: they run no code of a user's.
+
+    Returns:
+        A loop factory for `asyncio.Runner`, or None for asyncio's default loop.
+    """
+    if os.environ.get("TURNLOOM_UVLOOP", "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
 
 
 @contextlib.contextmanager

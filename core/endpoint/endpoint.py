@@ -387,7 +387,9 @@ class Endpoint:
         profile = self.profile
         encoded = self._encoder.encode(request, profile.model, profile.temperature, profile.max_tokens)
         if self.cache is not None:
-            cached = self.cache.lookup(encoded.key, f"{self.where}, role {request.role}")
+            cached = self.cache.lookup(
+                encoded.key, f"{self.where}, role {request.role}", legacy=lambda: encoded.legacy_key
+            )
             if cached is not None:
                 if on_text is not None and cached.content:
                     on_text(cached.content)

@@ -76,9 +76,34 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+# a key of this version: the logical request's sha256 with its tool list stood in for by the list's own
+# sha256 (a tool list is ~40 KB and the same for every request of a batch; hashing it for each request was
+# most of a key's cost); keys without the prefix are the older whole-request sha256 (`legacy_request_key`)
+KEY_PREFIX = "2:"
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _tools_stand_in(digest: str) -> str:
+    return '{"sha256":"' + digest + '"}'
+
+
 def request_key(logical: dict[str, Any]) -> str:
-    """A stable sha256 over a logical request (see `ChatRequest.logical`)."""
-    return hashlib.sha256(canonical_json(logical).encode("utf-8")).hexdigest()
+    """A stable key over a logical request (see `ChatRequest.logical`): `KEY_PREFIX` + a sha256.
+
+    The sha256 is over the request's canonical JSON with its `tools` replaced by
+    `{"sha256": <the tool list's canonical JSON's sha256>}`.
+    """
+    tools = logical.get("tools")
+    keyed = logical if tools is None else {**logical, "tools": {"sha256": _sha256(canonical_json(tools))}}
+    return KEY_PREFIX + _sha256(canonical_json(keyed))
+
+
+def legacy_request_key(logical: dict[str, Any]) -> str:
+    """The key recordings made before `KEY_PREFIX` carry: a sha256 over the whole logical request."""
+    return _sha256(canonical_json(logical))
 
 
 @dataclass
@@ -96,6 +121,8 @@ class EncodedRequest:
     logical: str
     # the logical request's other fields (model, schema, seed, ...), each as canonical JSON
     options: dict[str, str] = field(default_factory=dict, repr=False)
+    # the sha256 of `tools`, when the caller already has it (`RequestEncoder` keeps it per tool list)
+    tools_sha256: str | None = field(default=None, repr=False)
     _key: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -110,29 +137,43 @@ class EncodedRequest:
         return cls.of_options(request, options)
 
     @classmethod
-    def of_options(cls, request: ChatRequest, options: dict[str, str]) -> EncodedRequest:
+    def of_options(
+        cls, request: ChatRequest, options: dict[str, str], tools_sha256: str | None = None
+    ) -> EncodedRequest:
         """The encoded request, given its other fields already encoded (see `RequestEncoder`)."""
         messages = request.messages_json if request.messages_json is not None else canonical_json(request.messages)
         if request.tools is None:
             tools = None
         else:
             tools = request.tools_json if request.tools_json is not None else canonical_json(request.tools)
-        return cls.assemble(messages, tools, options)
+        return cls.assemble(messages, tools, options, tools_sha256)
 
     @classmethod
-    def assemble(cls, messages: str, tools: str | None, options: dict[str, str]) -> EncodedRequest:
+    def assemble(
+        cls, messages: str, tools: str | None, options: dict[str, str], tools_sha256: str | None = None
+    ) -> EncodedRequest:
         """The encoded request of these encoded parts (`options`: the other fields' canonical JSON)."""
-        # json.dumps(sort_keys=True) of a dict is its items in key order joined with these separators
-        parts = {**options, "messages": messages, "tools": tools if tools is not None else "null"}
-        logical = "{" + ",".join(f'"{name}":{parts[name]}' for name in sorted(parts)) + "}"
-        return cls(messages, tools, logical, options)
+        logical = _joined({**options, "messages": messages, "tools": tools if tools is not None else "null"})
+        return cls(messages, tools, logical, options, tools_sha256 if tools is not None else None)
 
     @property
     def key(self) -> str:
         """The request key (see `request_key`), computed on first use."""
         if self._key is None:
-            self._key = hashlib.sha256(self.logical.encode("utf-8")).hexdigest()
+            if self.tools is None:
+                keyed = self.logical
+            else:
+                if self.tools_sha256 is None:
+                    self.tools_sha256 = _sha256(self.tools)
+                parts = {**self.options, "messages": self.messages, "tools": _tools_stand_in(self.tools_sha256)}
+                keyed = _joined(parts)
+            self._key = KEY_PREFIX + _sha256(keyed)
         return self._key
+
+    @property
+    def legacy_key(self) -> str:
+        """The key an older recording of this request carries (see `legacy_request_key`)."""
+        return _sha256(self.logical)
 
     def body(self, fields: dict[str, Any], with_tools: bool) -> bytes:
         """The HTTP body: `fields` (model, options; not messages or tools) with the encoded prompt spliced in."""
@@ -141,6 +182,12 @@ class EncodedRequest:
         if with_tools and self.tools is not None:
             head += ',"tools":' + self.tools
         return (head + ("," + rest[1:] if rest != "{}" else "}")).encode("utf-8")
+
+
+def _joined(parts: dict[str, str]) -> str:
+    """The canonical JSON of an object whose fields' canonical JSON is `parts`."""
+    # json.dumps(sort_keys=True) of a dict is its items in key order joined with these separators
+    return "{" + ",".join(f'"{name}":{parts[name]}' for name in sorted(parts)) + "}"
 
 
 class RequestEncoder:
@@ -154,6 +201,8 @@ class RequestEncoder:
     def __init__(self) -> None:
         self._fixed: tuple[tuple[str, float | None, int | None], dict[str, str]] | None = None
         self._schemas: dict[int, tuple[dict[str, Any], str]] = {}
+        # a role player's tool-list text (one string object per list, `ChatRequest.tools_json`) -> its sha256
+        self._tool_digests: dict[int, tuple[str, str]] = {}
 
     def encode(
         self, request: ChatRequest, model: str, temperature: float | None, max_tokens: int | None
@@ -175,7 +224,17 @@ class RequestEncoder:
             schema_text = known[1]
         seed = request.seed
         seed_text = str(seed) if type(seed) is int else canonical_json(seed)
-        return EncodedRequest.of_options(request, {**self._fixed[1], "schema": schema_text, "seed": seed_text})
+        options = {**self._fixed[1], "schema": schema_text, "seed": seed_text}
+        tools_json = request.tools_json
+        if request.tools is None or tools_json is None:
+            return EncodedRequest.of_options(request, options)
+        known_tools = self._tool_digests.get(id(tools_json))
+        if known_tools is None or known_tools[0] is not tools_json:
+            if len(self._tool_digests) >= 16:
+                self._tool_digests.clear()
+            # the text is held beside its digest, so its id cannot pass to another string
+            known_tools = self._tool_digests[id(tools_json)] = (tools_json, _sha256(tools_json))
+        return EncodedRequest.of_options(request, options, known_tools[1])
 
 
 @dataclass

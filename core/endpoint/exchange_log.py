@@ -21,19 +21,18 @@ logs, whose records hold whole requests, read the same way.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import secrets
 import threading
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pydantic_core
 
-from turnloom.core.endpoint.exchange import ChatResult, EncodedRequest, canonical_json
+from turnloom.core.endpoint.exchange import KEY_PREFIX, ChatResult, EncodedRequest, canonical_json
 from turnloom.core.errors import BackendError, SessionFileError
 
 SUFFIX = ".llm.jsonl"
@@ -281,7 +280,8 @@ def _whole_request(
     else:
         tools = tool_lists[ident] = packed_tools["text"]
     encoded = EncodedRequest.assemble(messages, tools, {name: canonical_json(value) for name, value in request.items()})
-    if hashlib.sha256(encoded.logical.encode("utf-8")).hexdigest() != key:
+    # a record made before keys had a version carries the whole request's sha256
+    if (encoded.key if key.startswith(KEY_PREFIX) else encoded.legacy_key) != key:
         raise ValueError("the request put back together does not match its key")
     return json.loads(encoded.logical)
 
@@ -299,6 +299,7 @@ class ExchangeCache:
         self.only = only
         self._answers: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
         self._last: dict[str, dict[str, Any]] = {}
+        self._legacy = False  # holds keys of the older version (see `exchange.legacy_request_key`)
         self.hits = 0
         for path in paths:
             self._load(Path(path))
@@ -323,13 +324,22 @@ class ExchangeCache:
                     continue  # a torn last line from a killed run
                 raise SessionFileError(f"{path}:{number}: not an exchange record") from None
             self._answers[key].append(response)
+            self._legacy = self._legacy or not str(key).startswith(KEY_PREFIX)
 
-    def lookup(self, key: str, describe: str) -> ChatResult | None:
+    def lookup(self, key: str, describe: str, legacy: Callable[[], str] | None = None) -> ChatResult | None:
         """The recorded reply for `key`, in recording order; the last one again when used up.
+
+        Args:
+            key: the request's key.
+            describe: where the request comes from, for the error.
+            legacy: the request's key of the older version, asked for only when `key` was not
+                recorded and the recordings hold keys of that version.
 
         Raises:
             BackendError: in `only` mode, when the request was never recorded.
         """
+        if legacy is not None and self._legacy and key not in self._answers and key not in self._last:
+            key = legacy()
         queue = self._answers.get(key)
         if queue:
             response = queue.popleft()

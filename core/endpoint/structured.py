@@ -68,11 +68,29 @@ class JsonReply:
     spend: Spend
 
 
+# the validators of the schemas replies were checked against lately, by the schema's identity: a
+# role asks with one schema object for every request (`USER_SCHEMA`), and building a validator
+# (it walks the schema) cost more than checking a reply with it
+_VALIDATORS: dict[int, tuple[dict[str, Any], jsonschema.Draft202012Validator]] = {}
+
+
+def _validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    known = _VALIDATORS.get(id(schema))
+    if known is None or known[0] is not schema:
+        if len(_VALIDATORS) >= 64:
+            _VALIDATORS.clear()
+        # the schema is held beside its validator, so its id cannot pass to another object
+        known = _VALIDATORS[id(schema)] = (schema, jsonschema.Draft202012Validator(schema))
+    return known[1]
+
+
 def schema_problem(value: Any, schema: dict[str, Any] | None) -> str | None:
     """Why `value` does not fit `schema` (the first, most specific error), or None."""
     if schema is None:
         return None
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _validator(schema)
+    if validator.is_valid(value):  # the usual case: no error objects to build and rank
+        return None
     error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     if error is None:
         return None
@@ -120,9 +138,9 @@ async def ask_json(
             problem = str(exc)
             continue
         spend.add(result)
-        problem = _problem(result.content, request.schema, check)
+        value, problem = _checked(result.content, request.schema, check)
         if problem is None:
-            return JsonReply(_parsed(result.content), result.content, spend)
+            return JsonReply(value, result.content, spend)
         messages = messages + [
             {"role": "assistant", "content": result.content or "(empty)"},
             {"role": "user", "content": repair(problem)},
@@ -146,16 +164,13 @@ def _with_messages(request: ChatRequest, messages: list[dict[str, Any]]) -> Chat
     )
 
 
-def _parsed(content: str) -> Any:
-    return extract_json(content)
-
-
-def _problem(content: str, schema: dict[str, Any] | None, check: Check | None) -> str | None:
+def _checked(content: str, schema: dict[str, Any] | None, check: Check | None) -> tuple[Any, str | None]:
+    """The reply's JSON value, parsed once, and what is wrong with it (None when it fits)."""
     try:
         value = extract_json(content)
     except ValueError as exc:
-        return f"it is not valid JSON ({exc})"
+        return None, f"it is not valid JSON ({exc})"
     problem = schema_problem(value, schema)
     if problem is None and check is not None:
         problem = check(value)
-    return problem
+    return value, problem

@@ -34,6 +34,7 @@ from pydantic import BaseModel
 
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import ChatMessage, FinishReason, Session, Task, WriteRecord
+from turnloom.core.storage.session_json import dumps_session
 from turnloom.core.storage.snapshot import (
     atomic_writer,
     dumps,
@@ -95,11 +96,12 @@ def _line(event: dict[str, Any], models: dict[str, BaseModel | Sequence[BaseMode
     if models:
         parts = [text[:-1]]
         for key, value in models.items():
-            dumped = (
-                value.model_dump_json()
-                if isinstance(value, BaseModel)
-                else "[" + ",".join(item.model_dump_json() for item in value) + "]"
-            )
+            if isinstance(value, Session):  # a header or a replaced session: its tool list encoded once
+                dumped = dumps_session(value)
+            elif isinstance(value, BaseModel):
+                dumped = value.model_dump_json()
+            else:
+                dumped = "[" + ",".join(item.model_dump_json() for item in value) + "]"
             parts.append(f',"{key}":{dumped}')
         text = "".join(parts) + "}"
     return text + "\n"

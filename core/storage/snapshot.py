@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import SCHEMA_VERSION, Session, upgrade_meta_1
+from turnloom.core.storage.session_json import dumps_session
 from turnloom.core.storage.toml_codec import from_toml_data, to_toml_text
 from turnloom.core.untrusted import (
     SchemaRefError,
@@ -146,7 +147,7 @@ def dumps(session: Session, fmt: Format, folder: Path | None = None) -> str:
         session = session.model_copy(update={"finish_detail": redact_secrets(session.finish_detail)})
     if fmt == "json":
         # pydantic's serializer writes what json.dumps(indent=2, ensure_ascii=False) would, ~9x faster
-        return session.model_dump_json(indent=2) + "\n"
+        return dumps_session(session, indent=2) + "\n"
     return to_toml_text(Session, session.model_dump(mode="json"))
 
 

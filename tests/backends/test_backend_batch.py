@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from backend_support import quick_profile
 from fake_openai import FakeOpenAI
 
+from turnloom.core.batch.event_loops import fast_loop_factory
 from turnloom.core.batch.executors import AsyncExecutor
 from turnloom.core.batch.manifest import BatchConfig, DialogueStatus, load_manifest
 from turnloom.core.batch.run import STOP_FILE, generate
@@ -65,6 +67,29 @@ def test_dialogues_spread_over_two_event_loops_are_the_dialogues_one_loop_makes(
     assert len(records) == len((tmp_path / "one" / "exchanges.llm.jsonl").read_text().splitlines())
     assert {r["role"] for r in records} == {"task", "user", "assistant"}
     assert all(r["request"]["messages"] for r in records)
+
+
+def test_worker_loops_make_the_same_dialogues_on_uvloop_and_on_asyncios_loop(key, tmp_path, monkeypatch):
+    pytest.importorskip("uvloop")
+    with FakeOpenAI() as server:
+        monkeypatch.setenv("TURNLOOM_UVLOOP", "0")
+        plain = asyncio.run(run_batch(server, tmp_path / "asyncio", 6, processes=2))
+        monkeypatch.setenv("TURNLOOM_UVLOOP", "1")
+        fast = asyncio.run(run_batch(server, tmp_path / "uvloop", 6, processes=2))
+    assert plain.complete and fast.complete and fast.ran == 6
+    assert transcripts(tmp_path / "uvloop") == transcripts(tmp_path / "asyncio")
+    assert len(list(read_exchanges(tmp_path / "uvloop" / "exchanges.llm.jsonl"))) == len(
+        list(read_exchanges(tmp_path / "asyncio" / "exchanges.llm.jsonl"))
+    )
+
+
+def test_the_fast_loop_is_uvloops_unless_turned_off(monkeypatch):
+    uvloop = pytest.importorskip("uvloop")
+    monkeypatch.delenv("TURNLOOM_UVLOOP", raising=False)
+    assert fast_loop_factory() is uvloop.new_event_loop
+    for off in ("0", "off", "False"):
+        monkeypatch.setenv("TURNLOOM_UVLOOP", off)
+        assert fast_loop_factory() is None
 
 
 def test_a_stop_saves_dialogues_in_flight_on_every_loop_and_a_rerun_finishes_them_once(key, tmp_path):

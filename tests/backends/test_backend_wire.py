@@ -198,7 +198,13 @@ async def test_a_retried_stream_tells_the_caller_to_start_its_text_over(fake, ke
 
 
 def test_the_encoded_request_keys_and_records_exactly_as_the_logical_request():
-    from turnloom.core.endpoint.exchange import EncodedRequest, RequestEncoder, canonical_json, request_key
+    from turnloom.core.endpoint.exchange import (
+        EncodedRequest,
+        RequestEncoder,
+        canonical_json,
+        legacy_request_key,
+        request_key,
+    )
 
     request = ChatRequest(
         role="user",
@@ -215,7 +221,18 @@ def test_the_encoded_request_keys_and_records_exactly_as_the_logical_request():
             encoded = EncodedRequest.of(asked, model, temperature, max_tokens)
             assert encoded.logical == canonical_json(logical)
             assert encoded.key == request_key(logical)
+            assert encoded.legacy_key == legacy_request_key(logical)
             assert encoder.encode(asked, model, temperature, max_tokens).logical == encoded.logical
+            # a role player's pre-encoded tool list: its digest is kept by the encoder, the key is the same
+            given = ChatRequest(
+                role=asked.role,
+                messages=asked.messages,
+                tools=asked.tools,
+                schema=asked.schema,
+                seed=asked.seed,
+                tools_json=None if asked.tools is None else canonical_json(asked.tools),
+            )
+            assert encoder.encode(given, model, temperature, max_tokens).key == encoded.key
     encoded = EncodedRequest.of(request, "m2", 0.3, 512)
     body = json.loads(encoded.body({"model": "m2", "seed": 7}, with_tools=True))
     assert body == {"model": "m2", "seed": 7, "messages": request.messages, "tools": request.tools}

@@ -7,7 +7,14 @@ import json
 from backend_support import write_config
 
 from turnloom.core.cli import main
-from turnloom.core.endpoint.exchange import ChatRequest, EncodedRequest, canonical_json, request_key
+from turnloom.core.endpoint.exchange import (
+    KEY_PREFIX,
+    ChatRequest,
+    EncodedRequest,
+    canonical_json,
+    legacy_request_key,
+    request_key,
+)
 from turnloom.core.endpoint.exchange_log import ExchangeCache, ExchangeLog, exchange_log_path, read_exchanges
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.players.setup import BackendSetup
@@ -111,3 +118,45 @@ def test_a_new_run_with_the_same_out_replaces_the_log_and_a_continued_one_adds_t
     assert main(continued) == 0
     assert len(log.read_bytes().splitlines()) > len(first.splitlines())
     assert log.read_bytes().startswith(again)
+
+
+def _dialogue(config, log=None, cache=None) -> list[tuple[str, str | None]]:
+    import asyncio
+
+    session = create_session(domain="retail", seed=5, tasks=2, max_messages=400)
+    session.config.roles = {"task": "fake", "user": "fake", "assistant": "fake"}
+    setup = BackendSetup(config=config, log=ExchangeLog(log) if log else None, cache=cache)
+
+    async def go() -> None:
+        await open_engine(session, backends=setup).run()
+        await setup.aclose()
+
+    asyncio.run(go())
+    return [(str(m.role), m.content) for m in session.messages]
+
+
+def test_a_key_stands_the_tool_list_in_by_its_digest_and_an_older_recording_still_replays(fake, config, tmp_path):
+    log = tmp_path / "new.llm.jsonl"
+    recorded = _dialogue(config, log=log)
+    sent = len(fake.requests)
+    records = list(read_exchanges(log))
+    assert all(r["key"].startswith(KEY_PREFIX) for r in records)
+    with_tools = next(r for r in records if r["request"]["tools"])
+    # the same request with another tool list has another key; the key is not the whole request's sha256
+    other = {**with_tools["request"], "tools": with_tools["request"]["tools"][:-1]}
+    assert request_key(other) != with_tools["key"] != legacy_request_key(with_tools["request"])
+
+    # the same log as a turnloom before key versions wrote it: every key the whole request's sha256
+    old = tmp_path / "old.llm.jsonl"
+    lines = log.read_text(encoding="utf-8").split("\n")[:-1]
+    rewritten = []
+    for line, record in zip(lines, records, strict=True):
+        entry = json.loads(line)
+        entry["key"] = legacy_request_key(record["request"])
+        rewritten.append(json.dumps(entry, ensure_ascii=False))
+    old.write_text("\n".join(rewritten) + "\n", encoding="utf-8")
+    assert [r["request"] for r in read_exchanges(old)] == [r["request"] for r in records]  # each checked by its key
+
+    cache = ExchangeCache([old], only=True)  # a request not in the recording fails the dialogue
+    assert _dialogue(config, cache=cache) == recorded
+    assert len(fake.requests) == sent and cache.hits == len(records)
