@@ -75,6 +75,9 @@ def test_a_fields_matches_are_masked_as_a_substitution_masks_them(sessions):
     lines = [
         "Booking 2: status confirmed, status of booking 3 is cancelled; total 12.5 and total: 13",
         "the status is paid, the status is paid, price 4 price 5",
+        "statuses: status paid; substatus 4, status: 5 and Status of order 7 is STATUS open",
+        "ſtatus paid, status open",  # a long s matches "s" ignoring case, and lower() leaves it: scanned
+        "İstanbul: status paid, total 4",  # lower() makes two characters of one: scanned
     ]
     lines += [line for s in sessions for m in s.messages if m.role is Role.ASSISTANT for line in m.text.splitlines()]
     fields = ["status", "total", "price", "departure_date", "base_fare", "email", "name", "seat", "cabin"]

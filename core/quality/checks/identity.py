@@ -122,6 +122,15 @@ def _argument_values(call: CallView) -> list[str]:
     return [shown(v) for v in call.arguments.values() if isinstance(v, (str, int, float))]
 
 
+def _emails_in(text: str) -> set[str]:
+    """`_EMAIL.findall(text)` as a set, searching only the whitespace-separated pieces that hold an "@": the
+    pattern has no lookaround and matches no space, so it finds the same in a piece as in the whole text
+    (where it is tried at every character)."""
+    if "@" not in text:
+        return set()
+    return {email for piece in text.split() if "@" in piece for email in _EMAIL.findall(piece)}
+
+
 _NAMED = re.compile(r"[\w.@+-]*\d[\w.@+-]*|[\w.+-]+@[\w.-]+")
 
 
@@ -155,7 +164,7 @@ def _user_ids(view: SessionView, people: set[str]) -> dict[str, list[tuple[Any, 
     """Person table -> (the user's id there, the message that shows it) for every sign of who the user is."""
     said = " ".join(m.text for m in view.messages if m.role is Role.USER)
     # each pattern is tried at every character: a text without an "@" (or an "I'm ...") has no match to find
-    emails = set(_EMAIL.findall(said)) if "@" in said else set()
+    emails = _emails_in(said)
     # names the user gives as their own ("I'm Ana Lopez", "I manage Faro Mariners") identify them too
     if any(opening in said for opening in _SELF_OPENINGS):
         emails.update(name.strip().rstrip(".") for name in _SELF.findall(said))

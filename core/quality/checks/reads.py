@@ -64,6 +64,7 @@ def check_repeated_read(view: SessionView) -> list[Finding]:
         signature = call.signature
         first = seen.get(signature)
         keyed = _keyed_rows(call)
+        records = frozenset(keyed) if keyed else None
         if first is not None and first.step != call.step:
             findings.append(
                 Finding(
@@ -74,10 +75,9 @@ def check_repeated_read(view: SessionView) -> list[Finding]:
                     Severity.WARNING,
                 )
             )
-        elif keyed:
-            before = returned.get(frozenset(keyed))
-            if before is not None and before[0].step != call.step and _nothing_new(keyed, before[1]):
-                earlier = before[0]
+        elif records is not None and (before := returned.get(records)) is not None:
+            earlier = before[0]
+            if earlier.step != call.step and _nothing_new(keyed, before[1]):
                 findings.append(
                     Finding(
                         "repeated_read",
@@ -87,26 +87,24 @@ def check_repeated_read(view: SessionView) -> list[Finding]:
                         Severity.WARNING,
                     )
                 )
-        seen.setdefault(signature, call)
-        if keyed:
-            returned[frozenset(keyed)] = (call, keyed)
+        if first is None:
+            seen[signature] = call
+        if records is not None:
+            returned[records] = (call, keyed)
     return findings
 
 
 def _keyed_rows(call: CallView) -> dict[tuple[str, str], dict[str, Any]]:
     """The result's rows by record (table, primary key: `id`, else `<table>_id`); empty when one has neither."""
-    rows = call.records()
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in rows:
-        key = None
-        for column in ("id", f"{call.table}_id"):
-            value = row.get(column)
-            if value is not None and not isinstance(value, (dict, list)):
-                key = (call.table, shown(value))
-                break
-        if key is None:
-            return {}
-        out[key] = row
+    table = call.table
+    for row in call.records():
+        value = row.get("id")
+        if value is None or isinstance(value, (dict, list)):
+            value = row.get(f"{table}_id")
+            if value is None or isinstance(value, (dict, list)):
+                return {}
+        out[(table, shown(value))] = row
     return out
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -281,11 +282,14 @@ def _stated_fields(line: str, fields: list[str]) -> list[tuple[str, str, str | N
     out: list[tuple[str, str, str | None]] = []
     masked = line
     lowered = line.lower()
+    ascii_line = line.isascii()
     for name in fields:
-        if _human(name) not in lowered:
+        said = _human(name)
+        if said not in lowered:
             continue
         spans: list[tuple[int, int]] = []
-        for match in _field_pattern(name).finditer(masked):
+        pattern = _field_pattern(name)
+        for match in _matches_at(pattern, masked, lowered, said) if ascii_line else pattern.finditer(masked):
             spans.append(match.span())
             ref = match.group("ref")
             value = match.group("v") if ref is not None else match.group("v2")
@@ -301,6 +305,24 @@ def _stated_fields(line: str, fields: list[str]) -> list[tuple[str, str, str | N
             pieces.append(masked[at:])
             masked = "".join(pieces)
     return out
+
+
+def _matches_at(pattern: re.Pattern[str], masked: str, lowered: str, said: str) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(masked)` for an ASCII line, tried only where the field's name occurs in it.
+
+    A match starts with the field's name, ignoring case: in ASCII text `lowered` has the name at the
+    same places (`masked` is the line with earlier matches blanked), so matching there finds the same
+    matches as trying the pattern at every character; `match(masked, at)` sees the character before
+    `at` for the word boundary, as a scan does.
+    """
+    at = lowered.find(said)
+    while at >= 0:
+        match = pattern.match(masked, at)
+        if match is None:
+            at = lowered.find(said, at + 1)
+        else:
+            yield match
+            at = lowered.find(said, match.end())
 
 
 _END = r"(?=\s*(?:[,;\n]|\.\s|\.$|$)|\s+and\s|\s+\()"
@@ -452,19 +474,28 @@ def _values_stated(text: str, row: dict, without_id: bool = False) -> int:
 
 
 def _needles(row: dict, without_id: bool) -> list[str]:
-    """The row's values as a reply shows them, lower case, longer than one character (cached per row)."""
-    key = (id(row), without_id)
-    cached = _NEEDLES.get(key)
+    """The row's values as a reply shows them, lower case, longer than one character (cached per row,
+    with and without its id: both are asked of most rows)."""
+    cached = _NEEDLES.get(id(row))
     if cached is None or cached[0] is not row:
-        values = [shown(v).lower() for k, v in row.items() if v is not None and not (without_id and k == "id")]
-        cached = _NEEDLES[key] = (row, [v for v in values if len(v) > 1])
+        rest: list[str] = []
+        every: list[str] = []
+        for k, v in row.items():
+            if v is None:
+                continue
+            text = shown(v).lower()
+            if len(text) > 1:
+                every.append(text)
+                if k != "id":
+                    rest.append(text)
+        cached = _NEEDLES[id(row)] = (row, rest, every)
         if len(_NEEDLES) > 4096:
             _NEEDLES.clear()
-            _NEEDLES[key] = cached
-    return cached[1]
+            _NEEDLES[id(row)] = cached
+    return cached[1] if without_id else cached[2]
 
 
-_NEEDLES: dict[tuple[int, bool], tuple[dict, list[str]]] = {}
+_NEEDLES: dict[int, tuple[dict, list[str], list[str]]] = {}
 
 
 def _name(record: _Record) -> str:
