@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from turnloom.core.models import Role
 from turnloom.core.quality.checks.finding import Finding
 from turnloom.core.quality.checks.view import (
     CallView,
@@ -74,30 +73,31 @@ class _Record:
 
 def check_text_consistent(view: SessionView) -> list[Finding]:
     findings: list[Finding] = []
-    last_user = -1
+    users = view.user_turns()
+    turn = 0  # user turns before the reply
     latest: dict[tuple[str, str], tuple[CallView, dict]] = {}  # (table, id) -> the last row read of it
-    done = 0  # calls folded into `latest`
-    for index, message in enumerate(view.messages):
-        if message.role is Role.USER:
-            last_user = index
-            while done < len(view.calls) and view.calls[done].step < index:
-                call = view.calls[done]
-                done += 1
-                if call.ok and not call.writes:
-                    for row in call.records():
-                        if "id" in row:
-                            latest[(call.table, shown(row["id"]))] = (call, row)
-            continue
-        if message.role is not Role.ASSISTANT or not message.text.strip():
-            continue
+    done = 0  # calls folded into `latest`: those made before the last user turn so far
+    all_calls = view.calls
+    for index in view.replies_between(0, len(view.messages)):
+        while turn < len(users) and users[turn] < index:
+            turn += 1
+        last_user = users[turn - 1] if turn else -1
+        while done < len(all_calls) and all_calls[done].step < last_user:
+            call = all_calls[done]
+            done += 1
+            if call.ok and not call.writes:
+                for row in call.records():
+                    if "id" in row:
+                        latest[(call.table, shown(row["id"]))] = (call, row)
         calls = [c for c in view.calls_between(last_user + 1, index) if c.ok and c.result_index < index]
         if not calls:
             continue
         records = _records(calls, latest)
         if not records:
             continue
-        findings += _contradictions(index, message.text, records)
-        findings += _left_out(index, message.text, records)
+        text = view.messages[index].text
+        findings += _contradictions(index, text, records)
+        findings += _left_out(index, text, records)
     return findings
 
 

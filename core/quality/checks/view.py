@@ -100,24 +100,23 @@ class CallView:
     @cached_property
     def shown_values(self) -> frozenset[str]:
         """The result's values as a reply would show them (lower case, one character or more than one)."""
-        if not self.records() and self.value is not None and not isinstance(self.value, (dict, list)):
+        rows = self.records()
+        if not rows and self.value is not None and not isinstance(self.value, (dict, list)):
             return frozenset({shown(self.value).lower()})
-        values = {
-            text.lower()
-            for row in self.records()
-            for v in row.values()
-            if v is not None and not isinstance(v, (dict, list)) and len(text := shown(v)) > 1
-        }
-        # a total reads with its measure: total_goals 0 is stated by "no goals", 8 by "8 goals"
-        for row in self.records():
+        values: set[str] = set()
+        for row in rows:
             for k, v in row.items():
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not _ZERO_MEASURE.search(k):
+                if v is None or isinstance(v, (dict, list)):
                     continue
-                measure = _ZERO_MEASURE.sub("", k).replace("_", " ").lower()
+                if len(text := shown(v)) > 1:
+                    values.add(text.lower())
+                # a total reads with its measure: total_goals 0 is stated by "no goals", 8 by "8 goals"
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or (measure := _measure(k)) is None:
+                    continue
                 if v == 0:
                     values.add("no " + measure)
                 else:
-                    values.update({f"{shown(v)} {measure}", f"{shown(v)} {measure.removesuffix('s')}"})
+                    values.update({f"{text} {measure}", f"{text} {measure.removesuffix('s')}"})
         return frozenset(values)
 
     @property
@@ -163,6 +162,14 @@ class CallView:
         if isinstance(self.value, dict) and self.value.get("lastrowid") is not None:
             return ("id", self.value["lastrowid"])
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _measure(key: str) -> str | None:
+    """What a total or count field measures, as a reply says it (`total_goals` -> "goals"); None for another field."""
+    if not _ZERO_MEASURE.search(key):
+        return None
+    return _ZERO_MEASURE.sub("", key).replace("_", " ").lower()
 
 
 @functools.lru_cache(maxsize=4096)
