@@ -117,3 +117,65 @@ def test_a_record_without_a_key_field_is_never_reported_as_missing_one():
     assert text._has_key_fields(with_status)
     (finding,) = text._left_out(2, view_text, [with_status])
     assert re.search(r"without its status \(active\)", finding.reason)
+
+
+def _same_value_plainly(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, bool) or isinstance(b, bool):
+        return str(a).lower() == str(b).lower()
+    try:
+        return abs(float(a) - float(b)) < 0.005 + 1e-9 * abs(float(a))
+    except (TypeError, ValueError):
+        return str(a).strip().lower() == str(b).strip().lower()
+
+
+def test_same_value_compares_numberless_text_as_text_as_the_number_parse_would_fall_back_to(sessions):
+    from turnloom.core.quality.checks.view import same_value
+
+    values = [
+        "Paid",
+        "paid ",
+        "12",
+        "12.0",
+        " 12 ",
+        "1_000",
+        "1000",
+        "nan",
+        "NaN",
+        "inf",
+        "-Infinity",
+        "Ninja",
+        "info",
+        "\u0661\u0662",
+        "12",
+        "x1",
+        "",
+        " ",
+        "1e3",
+        12,
+        12.0,
+        12.004,
+        1000,
+        10**9,
+        10**9 + 1,
+        0.0,
+        -0.0,
+        True,
+        False,
+        None,
+        [1],
+        {"a": 1},
+        float("nan"),
+        float("inf"),
+        "None",
+        "true",
+    ]
+    values += [v for s in sessions[:4] for c in SessionView(s).calls for row in c.records() for v in row.values()]
+    compared = 0
+    for a in values:
+        for b in values[:40]:
+            assert same_value(a, b) == _same_value_plainly(a, b), (a, b)
+            assert same_value(b, a) == _same_value_plainly(b, a), (b, a)
+            compared += 2
+    assert compared > 10_000

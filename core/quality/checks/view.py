@@ -358,10 +358,35 @@ def same_value(a: Any, b: Any) -> bool:
         return a is b
     if isinstance(a, bool) or isinstance(b, bool):
         return str(a).lower() == str(b).lower()
+    # text that cannot be a number compares as text: the number parse below would fail on it, slowly
+    # (an exception); `b` is parsed second, so only when parsing `a` cannot raise anything else first
+    if (type(a) is str and _numberless(a)) or (type(b) is str and _numberless(b) and _parses_quietly(a)):
+        return (
+            a.strip().lower() == b.strip().lower()
+            if type(a) is type(b)
+            else str(a).strip().lower() == str(b).strip().lower()
+        )
     try:
         return abs(float(a) - float(b)) < 0.005 + 1e-9 * abs(float(a))
     except (TypeError, ValueError):
         return str(a).strip().lower() == str(b).strip().lower()
+
+
+_DIGIT = re.compile(r"\d")
+
+
+@functools.lru_cache(maxsize=8192)
+def _numberless(text: str) -> bool:
+    """Whether `float(text)` must fail: no digit, and no "nan" or "inf" (the only digitless numbers)."""
+    if _DIGIT.search(text):
+        return False
+    lowered = text.lower()
+    return "nan" not in lowered and "inf" not in lowered
+
+
+def _parses_quietly(value: Any) -> bool:
+    """Whether `float(value)` returns or raises ValueError or TypeError (not OverflowError, for a huge int)."""
+    return type(value) is not int or -(2**63) <= value < 2**63
 
 
 def shown(value: Any) -> str:
