@@ -179,3 +179,16 @@ def test_same_value_compares_numberless_text_as_text_as_the_number_parse_would_f
             assert same_value(b, a) == _same_value_plainly(b, a), (b, a)
             compared += 2
     assert compared > 10_000
+
+
+def test_a_sentence_without_my_has_nothing_the_not_mine_pattern_removes(sessions):
+    from turnloom.core.quality.checks import identity
+
+    sentences = ["For MY records, thanks.", "My name is Ana.", "Off my list", "in My Files", "Nothing here.", "amy"]
+    sentences += [part for s in sessions for m in s.messages if m.role is Role.USER for part in m.text.split(". ")]
+    removed = 0
+    for sentence in sentences:
+        expected = identity._NOT_MINE.sub("", sentence)
+        assert identity._not_mine_removed(sentence) == expected, sentence
+        removed += expected != sentence
+    assert removed >= 3

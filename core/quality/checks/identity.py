@@ -61,7 +61,7 @@ def check_identity(view: SessionView) -> list[Finding]:
     mine = {table: {shown(v) for v, _ in seen} for table, seen in ids.items()}
     for turn in view.user_turns():
         sentences = _SENTENCE.split(view.messages[turn].text)
-        claims = [sentence for sentence in sentences if _MINE.search(_NOT_MINE.sub("", sentence))]
+        claims = [sentence for sentence in sentences if _MINE.search(_not_mine_removed(sentence))]
         if not claims:
             continue
         start, end = view.exchange(turn)
@@ -94,6 +94,13 @@ def check_identity(view: SessionView) -> list[Finding]:
                         )
     findings += _created_records(view)
     return findings
+
+
+def _not_mine_removed(sentence: str) -> str:
+    """`_NOT_MINE.sub("", sentence)`: an ASCII sentence without "my" in any case has nothing to remove."""
+    if sentence.isascii() and "my" not in sentence.lower():
+        return sentence
+    return _NOT_MINE.sub("", sentence)
 
 
 def _answers(call: CallView, claims: list[str], others: list[str], derived: set[str]) -> bool:
@@ -154,10 +161,16 @@ def _person_tables(view: SessionView) -> set[str]:
     for spec in view.session.tools:
         props = spec.parameters.get("properties", {})
         if spec.writes and "email" in props and "name" in props and spec.sql:
-            match = re.search(r'INTO\s+"?(\w+)"?', spec.sql, re.IGNORECASE)
-            if match:
-                tables.add(singular(match.group(1).lower()))
+            table = _inserted_table(spec.sql)
+            if table is not None:
+                tables.add(table)
     return tables
+
+
+@functools.lru_cache(maxsize=1024)
+def _inserted_table(sql: str) -> str | None:
+    match = re.search(r'INTO\s+"?(\w+)"?', sql, re.IGNORECASE)
+    return singular(match.group(1).lower()) if match else None
 
 
 def _user_ids(view: SessionView, people: set[str]) -> dict[str, list[tuple[Any, int]]]:
