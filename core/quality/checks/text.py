@@ -41,6 +41,7 @@ _NOT_A_VALUE = re.compile(
     r"on\b|of\b|for\b|that\b|this\b|the\b|a\b|an\b)",
     re.IGNORECASE,
 )
+_DIGIT = re.compile(r"\d")
 _REF_ID = re.compile(r"\b([A-Za-z_]+)\s*(?:no\.|#|number)?\s*#?([A-Z]{0,4}-?\d+)\b")
 
 
@@ -146,10 +147,6 @@ def _contradictions(index: int, text: str, records: list[_Record]) -> list[Findi
         return []
     names = tuple(_human(f) for f in every)
     index_of = _Index(records)
-    with_field: dict[str, list[_Record]] = {}
-    for r in records:
-        for f in r.row:
-            with_field.setdefault(f, []).append(r)
     announced: set[tuple[tuple[str, str], str]] = set()  # (record, field) whose written value the reply already stated
     for line in text.splitlines():
         statements = _stated_fields(line, fields)
@@ -163,7 +160,9 @@ def _contradictions(index: int, text: str, records: list[_Record]) -> list[Findi
                 continue
             named = [r for r in (index_of.about(ref) if ref is not None else line_about) if name in r.row]
             about = named or (
-                with_field.get(name, []) if ref is None or ref.lower().startswith(("that", "this", "the")) else []
+                [r for r in records if name in r.row]
+                if ref is None or ref.lower().startswith(("that", "this", "the"))
+                else []
             )
             if not about:
                 continue
@@ -346,23 +345,32 @@ class _Index:
     def __init__(self, records: list[_Record]) -> None:
         self.records = records
         self._parts: dict[str, list[Any]] | None = None
-        self.by_id: dict[tuple[str, str], list[_Record]] = {}
-        self.by_text: dict[str, list[_Record]] = {}
-        for record in records:
+        self._by_id: dict[tuple[str, str], list[_Record]] | None = None
+        self._by_text: dict[str, list[_Record]] = {}
+
+    def _build(self) -> dict[tuple[str, str], list[_Record]]:
+        by_id: dict[tuple[str, str], list[_Record]] = {}
+        by_text = self._by_text
+        for record in self.records:
             if "id" in record.row:
-                self.by_id.setdefault((record.table, shown(record.row["id"])), []).append(record)
+                by_id.setdefault((record.table, shown(record.row["id"])), []).append(record)
             for k, v in record.row.items():
                 if isinstance(v, str) and k != "id":
-                    bucket = self.by_text.setdefault(v.lower(), [])
+                    bucket = by_text.setdefault(v.lower(), [])
                     if not bucket or bucket[-1] is not record:
                         bucket.append(record)
+        self._by_id = by_id
+        return by_id
 
     def about(self, ref: str) -> list[_Record]:
         """The records a reference names: "booking 2", "flight TL269", "Ana Lopez (customer 4)"."""
         out: list[_Record] = []
+        if not _DIGIT.search(ref):
+            return out  # a reference names a record by a number
+        by_id = self._by_id if self._by_id is not None else self._build()
         for word, value in _REF_ID.findall(ref):
-            out += self.by_id.get((singular(word.lower()), value), [])
-            out += [r for r in self.by_text.get(value.lower(), []) if not any(r is o for o in out)]
+            out += by_id.get((singular(word.lower()), value), [])
+            out += [r for r in self._by_text.get(value.lower(), []) if not any(r is o for o in out)]
         return out
 
     def aggregates(self, name: str) -> list[Any]:
