@@ -15,8 +15,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
 from turnloom.core.quality.grounding import stands_in
@@ -34,6 +33,34 @@ _WRITE_VERB = re.compile(
 _VERB_PREFIX = re.compile(
     r"^(get|list|search|find|lookup|fetch|count|create|add|insert|update|set|change|delete|remove)_"
 )
+
+
+T = TypeVar("T")
+
+
+class cached_property(Generic[T]):  # noqa: N801 - used as `functools.cached_property` is
+    """`functools.cached_property` without its lock (Python 3.11 takes one on every first read, a
+    large part of computing a call's table or signature): a view is read by one thread."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_property[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | cached_property[T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)  # later reads find it there first
+        return value
 
 
 @dataclass(frozen=True)
