@@ -25,7 +25,6 @@ from turnloom.core.quality.checks.finding import Finding
 from turnloom.core.quality.checks.view import (
     CallView,
     SessionView,
-    contains_value,
     same_value,
     shown,
     singular,
@@ -460,7 +459,11 @@ def _line_naming(candidates: list[str], record: _Record) -> str | None:
 
 
 def _mentions(text: str, value: Any) -> bool:
-    return contains_value(text, shown(value))
+    return stands_in(_lowered(text), shown(value).lower())  # `contains_value`, the text lowered once
+
+
+# a reply's line (or the reply) is asked about several fields and values in a row
+_lowered = functools.lru_cache(maxsize=256)(str.lower)
 
 
 def _mentions_field(text: str, record: _Record, name: str) -> bool:
