@@ -1,6 +1,8 @@
 """What the quality gate costs `generate`: offline throughput with the verdict vs without.
 
     python bench/quality_cost.py [--n 100] [--runs 5] [--profile]
+    PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
+        python bench/quality_cost.py --pass warmup|without|with [--n 100]
 
 Runs `batch.generate` offline in this process (the `--workers 1` path: AsyncExecutor, no model)
 over every built-in domain, both executions and both modes, `--n` dialogues a run: each shape
@@ -12,6 +14,11 @@ the median of the per-pair cost ratios (1 - without/with time), and the verdict 
 measured directly: the time `verdict.evaluate(live=True)` (the checks and the digest, as `generate`
 runs them) takes over the same sessions, over that plus generate's time without it. `--profile` prints the top of a
 cProfile of the checks alone over the corpus.
+
+`--pass` makes one pass for an instruction count, which the shared machine's load does not move:
+the warm-up (one dialogue of every shape, no verdict) and then, unless `warmup`, `--n` dialogues
+with or without the verdict. (with - warmup) / n and (without - warmup) / n are the instructions
+per dialogue; 1 - without / with is the throughput cost, as the CPU-time runs pair it.
 """
 
 from __future__ import annotations
@@ -77,7 +84,19 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--pass", dest="one_pass", choices=("warmup", "without", "with"))
     args = parser.parse_args()
+    if args.one_pass:
+        root = Path(tempfile.mkdtemp(prefix="quality_cost_"))
+        for i, (domain, execution, mode) in enumerate(SHAPES):  # imports, pack images, compiled patterns
+            config = BatchConfig(domain=domain, execution=execution, mode=mode, seed_start=99_999 + i * 1000)
+            _one(config, root / "warmup" / str(i), 1, verdict=False)
+        if args.one_pass != "warmup":
+            per = max(1, args.n // len(SHAPES))
+            for i, (domain, execution, mode) in enumerate(SHAPES):
+                config = BatchConfig(domain=domain, execution=execution, mode=mode, seed_start=i * 1000)
+                _one(config, root / "pass" / str(i), per, verdict=args.one_pass == "with")
+        return
     ratios, with_rates, without_rates, check_shares = [], [], [], []
     run(len(SHAPES), seed=99_999, first=True)  # warm-up, not counted: imports, pack images, compiled patterns
     for r in range(args.runs):

@@ -10,7 +10,8 @@ bench/quality_mutations.py at 5 seeds (120 clean dialogues and every defect clas
 into each: about 2,000 sessions). For every session it writes one line: the session's digest
 (`session_digest`), and every failure and warning (check, messages, reason) of the verdict as
 `stats` computes it and as `generate` does when a dialogue ends (`live=True`). It prints the
-SHA-256 of those lines; `--save` keeps them, `--compare` names the first lines that differ.
+SHA-256 of those lines; `--save` keeps them, `--compare` names the first lines that differ and
+counts what they differ in (digests; findings gone or new, per check; `?` marks a warning).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import hashlib
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -77,6 +79,24 @@ def lines(folder: Path) -> list[str]:
     return out
 
 
+def summary(differ: list[tuple[str, str]]) -> str:
+    """What the differing lines differ in: digests, and findings gone or new per check (stats and live views)."""
+    digests = sum(1 for a, b in differ if a.split("\t")[1] != b.split("\t")[1])
+    gone: Counter[str] = Counter()
+    new: Counter[str] = Counter()
+    for a, b in differ:
+        for column in (2, 3):
+            before = set(filter(None, a.split("\t")[column].split(" | ")))
+            after = set(filter(None, b.split("\t")[column].split(" | ")))
+            gone.update(f.split(" ", 1)[0] for f in before - after)
+            new.update(f.split(" ", 1)[0] for f in after - before)
+    # a check name ending in "?" is a warning; the stats and live views each count
+    return (
+        f"digests differ on {digests} lines; findings gone {dict(sorted(gone.items())) or 'none'}, "
+        f"new {dict(sorted(new.items())) or 'none'}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -104,6 +124,8 @@ def main() -> None:
         print(f"{'SAME' if not differ and len(expected) == len(result) else 'DIFFERENT'}: {len(differ)} lines differ")
         for a, b in differ[: args.show]:
             print(f"- expected {a}\n+ got      {b}")
+        if differ:
+            print(summary(differ))
         if differ or len(expected) != len(result):
             sys.exit(1)
 

@@ -96,12 +96,16 @@ class _Evidence:
         self.tokens: set[str] = set()  # `stated_values` of pieces[:tokenised]
         self.tokenised = 0
         self._corpus, self._joined = "", 0  # "\n".join(pieces[:_joined])
+        # values found to hold: evidence only grows (a piece joins the end after a "\n"), so they hold for good
+        self._held: set[str] = set()
 
     def add(self, text: str) -> None:
         self.pieces.append(text)
         self.size += len(text) + 1
 
     def holds(self, value: str) -> bool:
+        if value in self._held:
+            return True
         if self.size > DIRECT_SEARCH_CHARS:
             self._tokenise()
         if value in self.tokens:
@@ -111,6 +115,7 @@ class _Evidence:
         if value not in self._corpus:
             return False  # every stated value is a substring of its text: no text states it either
         if stands_in(self._corpus, value):  # as `(?<![\w.])value(?![\w])` would find it
+            self._held.add(value)
             return True
         self._tokenise()  # a value some text states though it does not stand alone there ("x2025-01-01")
         return value in self.tokens

@@ -15,8 +15,10 @@ from typing import Any
 
 from _clean_dialogues import render
 
-from turnloom.core.models import ChatMessage, MessageMeta, Role, Session, ToolCall
-from turnloom.core.quality.checks.view import SessionView, same_value, shown
+from turnloom.core.lifecycle.dialogue import base_image
+from turnloom.core.models import ChatMessage, MessageMeta, Role, Session, ToolCall, ToolSpec
+from turnloom.core.quality.checks.view import CallView, SessionView, same_value, shown
+from turnloom.core.tools.sqlenv import SqlEnvironment
 
 
 @dataclass(frozen=True)
@@ -366,6 +368,55 @@ def repeated_read(session: Session) -> Session | None:
     return Session.model_validate(s.model_dump())
 
 
+def same_record_again(session: Session) -> Session | None:
+    """The account the first lookup showed is looked up again, in a step of its own, under another key
+    (by id after by email) with no write in between: the tool really runs, and returns the same record."""
+    view = SessionView(session)
+    lookup = view.calls[0]
+    rows = lookup.records()
+    if not isinstance(lookup.value, dict) or len(rows) != 1:
+        return None
+    row = rows[0]
+    other = next(
+        (
+            spec
+            for spec in session.tools
+            if not spec.writes
+            and spec.name != lookup.name
+            and "_by_" in spec.name
+            and spec.parameters.get("required")
+            and set(spec.parameters["required"]) <= set(row)
+            and _table_of_spec(spec) == lookup.table
+        ),
+        None,
+    )
+    if other is None:
+        return None
+    arguments = {name: row[name] for name in other.parameters["required"]}
+    with SqlEnvironment(base_image(session)) as db:  # the first lookup comes before any write
+        result = db.execute(other, arguments)
+    at = lookup.result_index + 1
+    again = [
+        ChatMessage(
+            role=Role.ASSISTANT,
+            tool_calls=[ToolCall(id="call_other_key", name=other.name, arguments=json.dumps(arguments))],
+        ),
+        ChatMessage(
+            role=Role.TOOL,
+            tool_call_id="call_other_key",
+            name=other.name,
+            content=result.content,
+            meta=MessageMeta(task_index=0),
+        ),
+    ]
+    return _insert(_copy(session), at, again)
+
+
+def _table_of_spec(spec: ToolSpec) -> str:
+    """The table a call of the tool touches, as the checks read it."""
+    return CallView(0, -1, "", spec.name, {}, spec).table
+
+
 def _insert(s: Session, at: int, messages: list[ChatMessage]) -> Session:
     """`messages` put in at index `at`; the write log and the tasks' starts move with what follows."""
     s.messages[at:at] = messages
@@ -475,6 +526,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("stale parallel read", "stale_read", stale_parallel),
     Mutation("write not applied", "effects", unapplied_write),
     Mutation("repeated read", "repeated_read", repeated_read),
+    Mutation("same record read under another key", "repeated_read", same_record_again),
     Mutation("change to a cancelled record", "closed_record", change_after_cancel),
 )
 

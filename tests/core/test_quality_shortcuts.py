@@ -75,6 +75,9 @@ def test_a_fields_matches_are_masked_as_a_substitution_masks_them(sessions):
     lines = [
         "Booking 2: status confirmed, status of booking 3 is cancelled; total 12.5 and total: 13",
         "the status is paid, the status is paid, price 4 price 5",
+        "statuses: status paid; substatus 4, status: 5 and Status of order 7 is STATUS open",
+        "ſtatus paid, status open",  # a long s matches "s" ignoring case, and lower() leaves it: scanned
+        "İstanbul: status paid, total 4",  # lower() makes two characters of one: scanned
     ]
     lines += [line for s in sessions for m in s.messages if m.role is Role.ASSISTANT for line in m.text.splitlines()]
     fields = ["status", "total", "price", "departure_date", "base_fare", "email", "name", "seat", "cabin"]
@@ -114,3 +117,78 @@ def test_a_record_without_a_key_field_is_never_reported_as_missing_one():
     assert text._has_key_fields(with_status)
     (finding,) = text._left_out(2, view_text, [with_status])
     assert re.search(r"without its status \(active\)", finding.reason)
+
+
+def _same_value_plainly(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, bool) or isinstance(b, bool):
+        return str(a).lower() == str(b).lower()
+    try:
+        return abs(float(a) - float(b)) < 0.005 + 1e-9 * abs(float(a))
+    except (TypeError, ValueError):
+        return str(a).strip().lower() == str(b).strip().lower()
+
+
+def test_same_value_compares_numberless_text_as_text_as_the_number_parse_would_fall_back_to(sessions):
+    from turnloom.core.quality.checks.view import same_value
+
+    values = [
+        "Paid",
+        "paid ",
+        "12",
+        "12.0",
+        " 12 ",
+        "1_000",
+        "1000",
+        "nan",
+        "NaN",
+        "inf",
+        "-Infinity",
+        "Ninja",
+        "info",
+        "\u0661\u0662",
+        "12",
+        "x1",
+        "",
+        " ",
+        "1e3",
+        12,
+        12.0,
+        12.004,
+        1000,
+        10**9,
+        10**9 + 1,
+        0.0,
+        -0.0,
+        True,
+        False,
+        None,
+        [1],
+        {"a": 1},
+        float("nan"),
+        float("inf"),
+        "None",
+        "true",
+    ]
+    values += [v for s in sessions[:4] for c in SessionView(s).calls for row in c.records() for v in row.values()]
+    compared = 0
+    for a in values:
+        for b in values[:40]:
+            assert same_value(a, b) == _same_value_plainly(a, b), (a, b)
+            assert same_value(b, a) == _same_value_plainly(b, a), (b, a)
+            compared += 2
+    assert compared > 10_000
+
+
+def test_a_sentence_without_my_has_nothing_the_not_mine_pattern_removes(sessions):
+    from turnloom.core.quality.checks import identity
+
+    sentences = ["For MY records, thanks.", "My name is Ana.", "Off my list", "in My Files", "Nothing here.", "amy"]
+    sentences += [part for s in sessions for m in s.messages if m.role is Role.USER for part in m.text.split(". ")]
+    removed = 0
+    for sentence in sentences:
+        expected = identity._NOT_MINE.sub("", sentence)
+        assert identity._not_mine_removed(sentence) == expected, sentence
+        removed += expected != sentence
+    assert removed >= 3

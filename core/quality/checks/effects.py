@@ -153,7 +153,7 @@ def _in_database(view: SessionView, applied: dict[str, CallView]) -> list[Findin
         env = SqlEnvironment(base_image(view.session))
     except TurnloomError as exc:
         return findings + [Finding("effects", (0,), f"the database cannot be rebuilt: {exc}")]
-    tables: list[str] | None = None
+    tables: dict[str, str] | None = None  # singular lower-case name -> the table
     try:
         for record in view.session.write_log:
             try:
@@ -163,8 +163,10 @@ def _in_database(view: SessionView, applied: dict[str, CallView]) -> list[Findin
                 break
             served = applied.get(record.tool_call_id)
             if served is not None:
-                if tables is None:
-                    tables = env.table_names()  # a logged write can create no table (the authorizer)
+                if tables is None:  # a logged write can create no table (the authorizer)
+                    tables = {}
+                    for name in env.table_names():
+                        tables.setdefault(singular(name.lower()), name)  # the first by name, as a scan would find
                 problem = _state_problem(env, served, tables)
                 if problem:
                     findings.append(Finding("effects", (served.result_index,), problem))
@@ -173,11 +175,11 @@ def _in_database(view: SessionView, applied: dict[str, CallView]) -> list[Findin
     return findings
 
 
-def _state_problem(env: SqlEnvironment, call: CallView, tables: list[str]) -> str | None:
+def _state_problem(env: SqlEnvironment, call: CallView, tables: dict[str, str]) -> str | None:
     intent, key = call.intent, call.record_key()
     if intent is None or key is None or not re.fullmatch(r"\w+", key[0]):
         return None
-    table = next((t for t in tables if singular(t.lower()) == intent.table), None)
+    table = tables.get(intent.table)
     if table is None:
         return None
     rows = env.query(f'SELECT * FROM "{table}" WHERE "{key[0]}" = :key', {"key": key[1]})

@@ -61,7 +61,7 @@ def check_identity(view: SessionView) -> list[Finding]:
     mine = {table: {shown(v) for v, _ in seen} for table, seen in ids.items()}
     for turn in view.user_turns():
         sentences = _SENTENCE.split(view.messages[turn].text)
-        claims = [sentence for sentence in sentences if _MINE.search(_NOT_MINE.sub("", sentence))]
+        claims = [sentence for sentence in sentences if _MINE.search(_not_mine_removed(sentence))]
         if not claims:
             continue
         start, end = view.exchange(turn)
@@ -96,6 +96,13 @@ def check_identity(view: SessionView) -> list[Finding]:
     return findings
 
 
+def _not_mine_removed(sentence: str) -> str:
+    """`_NOT_MINE.sub("", sentence)`: an ASCII sentence without "my" in any case has nothing to remove."""
+    if sentence.isascii() and "my" not in sentence.lower():
+        return sentence
+    return _NOT_MINE.sub("", sentence)
+
+
 def _answers(call: CallView, claims: list[str], others: list[str], derived: set[str]) -> bool:
     """Whether the call serves one of the "my ..." sentences: it uses a value the sentence names,
     or a claim names no value and the call is not for a value another sentence names, or found
@@ -122,6 +129,15 @@ def _argument_values(call: CallView) -> list[str]:
     return [shown(v) for v in call.arguments.values() if isinstance(v, (str, int, float))]
 
 
+def _emails_in(text: str) -> set[str]:
+    """`_EMAIL.findall(text)` as a set, searching only the whitespace-separated pieces that hold an "@": the
+    pattern has no lookaround and matches no space, so it finds the same in a piece as in the whole text
+    (where it is tried at every character)."""
+    if "@" not in text:
+        return set()
+    return {email for piece in text.split() if "@" in piece for email in _EMAIL.findall(piece)}
+
+
 _NAMED = re.compile(r"[\w.@+-]*\d[\w.@+-]*|[\w.+-]+@[\w.-]+")
 
 
@@ -145,17 +161,23 @@ def _person_tables(view: SessionView) -> set[str]:
     for spec in view.session.tools:
         props = spec.parameters.get("properties", {})
         if spec.writes and "email" in props and "name" in props and spec.sql:
-            match = re.search(r'INTO\s+"?(\w+)"?', spec.sql, re.IGNORECASE)
-            if match:
-                tables.add(singular(match.group(1).lower()))
+            table = _inserted_table(spec.sql)
+            if table is not None:
+                tables.add(table)
     return tables
+
+
+@functools.lru_cache(maxsize=1024)
+def _inserted_table(sql: str) -> str | None:
+    match = re.search(r'INTO\s+"?(\w+)"?', sql, re.IGNORECASE)
+    return singular(match.group(1).lower()) if match else None
 
 
 def _user_ids(view: SessionView, people: set[str]) -> dict[str, list[tuple[Any, int]]]:
     """Person table -> (the user's id there, the message that shows it) for every sign of who the user is."""
     said = " ".join(m.text for m in view.messages if m.role is Role.USER)
     # each pattern is tried at every character: a text without an "@" (or an "I'm ...") has no match to find
-    emails = set(_EMAIL.findall(said)) if "@" in said else set()
+    emails = _emails_in(said)
     # names the user gives as their own ("I'm Ana Lopez", "I manage Faro Mariners") identify them too
     if any(opening in said for opening in _SELF_OPENINGS):
         emails.update(name.strip().rstrip(".") for name in _SELF.findall(said))

@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from turnloom.core.models import Role
 from turnloom.core.quality.checks.finding import Finding
 from turnloom.core.quality.checks.view import (
     CallView,
     SessionView,
-    contains_value,
     same_value,
     shown,
     singular,
@@ -41,6 +40,7 @@ _NOT_A_VALUE = re.compile(
     r"on\b|of\b|for\b|that\b|this\b|the\b|a\b|an\b)",
     re.IGNORECASE,
 )
+_DIGIT = re.compile(r"\d")
 _REF_ID = re.compile(r"\b([A-Za-z_]+)\s*(?:no\.|#|number)?\s*#?([A-Z]{0,4}-?\d+)\b")
 
 
@@ -73,30 +73,31 @@ class _Record:
 
 def check_text_consistent(view: SessionView) -> list[Finding]:
     findings: list[Finding] = []
-    last_user = -1
+    users = view.user_turns()
+    turn = 0  # user turns before the reply
     latest: dict[tuple[str, str], tuple[CallView, dict]] = {}  # (table, id) -> the last row read of it
-    done = 0  # calls folded into `latest`
-    for index, message in enumerate(view.messages):
-        if message.role is Role.USER:
-            last_user = index
-            while done < len(view.calls) and view.calls[done].step < index:
-                call = view.calls[done]
-                done += 1
-                if call.ok and not call.writes:
-                    for row in call.records():
-                        if "id" in row:
-                            latest[(call.table, shown(row["id"]))] = (call, row)
-            continue
-        if message.role is not Role.ASSISTANT or not message.text.strip():
-            continue
+    done = 0  # calls folded into `latest`: those made before the last user turn so far
+    all_calls = view.calls
+    for index in view.replies_between(0, len(view.messages)):
+        while turn < len(users) and users[turn] < index:
+            turn += 1
+        last_user = users[turn - 1] if turn else -1
+        while done < len(all_calls) and all_calls[done].step < last_user:
+            call = all_calls[done]
+            done += 1
+            if call.ok and not call.writes:
+                for row in call.records():
+                    if "id" in row:
+                        latest[(call.table, shown(row["id"]))] = (call, row)
         calls = [c for c in view.calls_between(last_user + 1, index) if c.ok and c.result_index < index]
         if not calls:
             continue
         records = _records(calls, latest)
         if not records:
             continue
-        findings += _contradictions(index, message.text, records)
-        findings += _left_out(index, message.text, records)
+        text = view.messages[index].text
+        findings += _contradictions(index, text, records)
+        findings += _left_out(index, text, records)
     return findings
 
 
@@ -145,10 +146,6 @@ def _contradictions(index: int, text: str, records: list[_Record]) -> list[Findi
         return []
     names = tuple(_human(f) for f in every)
     index_of = _Index(records)
-    with_field: dict[str, list[_Record]] = {}
-    for r in records:
-        for f in r.row:
-            with_field.setdefault(f, []).append(r)
     announced: set[tuple[tuple[str, str], str]] = set()  # (record, field) whose written value the reply already stated
     for line in text.splitlines():
         statements = _stated_fields(line, fields)
@@ -162,7 +159,9 @@ def _contradictions(index: int, text: str, records: list[_Record]) -> list[Findi
                 continue
             named = [r for r in (index_of.about(ref) if ref is not None else line_about) if name in r.row]
             about = named or (
-                with_field.get(name, []) if ref is None or ref.lower().startswith(("that", "this", "the")) else []
+                [r for r in records if name in r.row]
+                if ref is None or ref.lower().startswith(("that", "this", "the"))
+                else []
             )
             if not about:
                 continue
@@ -281,11 +280,14 @@ def _stated_fields(line: str, fields: list[str]) -> list[tuple[str, str, str | N
     out: list[tuple[str, str, str | None]] = []
     masked = line
     lowered = line.lower()
+    ascii_line = line.isascii()
     for name in fields:
-        if _human(name) not in lowered:
+        said = _human(name)
+        if said not in lowered:
             continue
         spans: list[tuple[int, int]] = []
-        for match in _field_pattern(name).finditer(masked):
+        pattern = _field_pattern(name)
+        for match in _matches_at(pattern, masked, lowered, said) if ascii_line else pattern.finditer(masked):
             spans.append(match.span())
             ref = match.group("ref")
             value = match.group("v") if ref is not None else match.group("v2")
@@ -301,6 +303,24 @@ def _stated_fields(line: str, fields: list[str]) -> list[tuple[str, str, str | N
             pieces.append(masked[at:])
             masked = "".join(pieces)
     return out
+
+
+def _matches_at(pattern: re.Pattern[str], masked: str, lowered: str, said: str) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(masked)` for an ASCII line, tried only where the field's name occurs in it.
+
+    A match starts with the field's name, ignoring case: in ASCII text `lowered` has the name at the
+    same places (`masked` is the line with earlier matches blanked), so matching there finds the same
+    matches as trying the pattern at every character; `match(masked, at)` sees the character before
+    `at` for the word boundary, as a scan does.
+    """
+    at = lowered.find(said)
+    while at >= 0:
+        match = pattern.match(masked, at)
+        if match is None:
+            at = lowered.find(said, at + 1)
+        else:
+            yield match
+            at = lowered.find(said, match.end())
 
 
 _END = r"(?=\s*(?:[,;\n]|\.\s|\.$|$)|\s+and\s|\s+\()"
@@ -324,23 +344,32 @@ class _Index:
     def __init__(self, records: list[_Record]) -> None:
         self.records = records
         self._parts: dict[str, list[Any]] | None = None
-        self.by_id: dict[tuple[str, str], list[_Record]] = {}
-        self.by_text: dict[str, list[_Record]] = {}
-        for record in records:
+        self._by_id: dict[tuple[str, str], list[_Record]] | None = None
+        self._by_text: dict[str, list[_Record]] = {}
+
+    def _build(self) -> dict[tuple[str, str], list[_Record]]:
+        by_id: dict[tuple[str, str], list[_Record]] = {}
+        by_text = self._by_text
+        for record in self.records:
             if "id" in record.row:
-                self.by_id.setdefault((record.table, shown(record.row["id"])), []).append(record)
+                by_id.setdefault((record.table, shown(record.row["id"])), []).append(record)
             for k, v in record.row.items():
                 if isinstance(v, str) and k != "id":
-                    bucket = self.by_text.setdefault(v.lower(), [])
+                    bucket = by_text.setdefault(v.lower(), [])
                     if not bucket or bucket[-1] is not record:
                         bucket.append(record)
+        self._by_id = by_id
+        return by_id
 
     def about(self, ref: str) -> list[_Record]:
         """The records a reference names: "booking 2", "flight TL269", "Ana Lopez (customer 4)"."""
         out: list[_Record] = []
+        if not _DIGIT.search(ref):
+            return out  # a reference names a record by a number
+        by_id = self._by_id if self._by_id is not None else self._build()
         for word, value in _REF_ID.findall(ref):
-            out += self.by_id.get((singular(word.lower()), value), [])
-            out += [r for r in self.by_text.get(value.lower(), []) if not any(r is o for o in out)]
+            out += by_id.get((singular(word.lower()), value), [])
+            out += [r for r in self._by_text.get(value.lower(), []) if not any(r is o for o in out)]
         return out
 
     def aggregates(self, name: str) -> list[Any]:
@@ -430,7 +459,11 @@ def _line_naming(candidates: list[str], record: _Record) -> str | None:
 
 
 def _mentions(text: str, value: Any) -> bool:
-    return contains_value(text, shown(value))
+    return stands_in(_lowered(text), shown(value).lower())  # `contains_value`, the text lowered once
+
+
+# a reply's line (or the reply) is asked about several fields and values in a row
+_lowered = functools.lru_cache(maxsize=256)(str.lower)
 
 
 def _mentions_field(text: str, record: _Record, name: str) -> bool:
@@ -452,19 +485,28 @@ def _values_stated(text: str, row: dict, without_id: bool = False) -> int:
 
 
 def _needles(row: dict, without_id: bool) -> list[str]:
-    """The row's values as a reply shows them, lower case, longer than one character (cached per row)."""
-    key = (id(row), without_id)
-    cached = _NEEDLES.get(key)
+    """The row's values as a reply shows them, lower case, longer than one character (cached per row,
+    with and without its id: both are asked of most rows)."""
+    cached = _NEEDLES.get(id(row))
     if cached is None or cached[0] is not row:
-        values = [shown(v).lower() for k, v in row.items() if v is not None and not (without_id and k == "id")]
-        cached = _NEEDLES[key] = (row, [v for v in values if len(v) > 1])
+        rest: list[str] = []
+        every: list[str] = []
+        for k, v in row.items():
+            if v is None:
+                continue
+            text = shown(v).lower()
+            if len(text) > 1:
+                every.append(text)
+                if k != "id":
+                    rest.append(text)
+        cached = _NEEDLES[id(row)] = (row, rest, every)
         if len(_NEEDLES) > 4096:
             _NEEDLES.clear()
-            _NEEDLES[key] = cached
-    return cached[1]
+            _NEEDLES[id(row)] = cached
+    return cached[1] if without_id else cached[2]
 
 
-_NEEDLES: dict[tuple[int, bool], tuple[dict, list[str]]] = {}
+_NEEDLES: dict[int, tuple[dict, list[str], list[str]]] = {}
 
 
 def _name(record: _Record) -> str:

@@ -15,8 +15,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from turnloom.core.models import ChatMessage, Role, Session, ToolSpec
 from turnloom.core.quality.grounding import stands_in
@@ -34,6 +33,34 @@ _WRITE_VERB = re.compile(
 _VERB_PREFIX = re.compile(
     r"^(get|list|search|find|lookup|fetch|count|create|add|insert|update|set|change|delete|remove)_"
 )
+
+
+T = TypeVar("T")
+
+
+class cached_property(Generic[T]):  # noqa: N801 - used as `functools.cached_property` is
+    """`functools.cached_property` without its lock (Python 3.11 takes one on every first read, a
+    large part of computing a call's table or signature): a view is read by one thread."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_property[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> T | cached_property[T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)  # later reads find it there first
+        return value
 
 
 @dataclass(frozen=True)
@@ -100,24 +127,23 @@ class CallView:
     @cached_property
     def shown_values(self) -> frozenset[str]:
         """The result's values as a reply would show them (lower case, one character or more than one)."""
-        if not self.records() and self.value is not None and not isinstance(self.value, (dict, list)):
+        rows = self.records()
+        if not rows and self.value is not None and not isinstance(self.value, (dict, list)):
             return frozenset({shown(self.value).lower()})
-        values = {
-            text.lower()
-            for row in self.records()
-            for v in row.values()
-            if v is not None and not isinstance(v, (dict, list)) and len(text := shown(v)) > 1
-        }
-        # a total reads with its measure: total_goals 0 is stated by "no goals", 8 by "8 goals"
-        for row in self.records():
+        values: set[str] = set()
+        for row in rows:
             for k, v in row.items():
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not _ZERO_MEASURE.search(k):
+                if v is None or isinstance(v, (dict, list)):
                     continue
-                measure = _ZERO_MEASURE.sub("", k).replace("_", " ").lower()
+                if len(text := shown(v)) > 1:
+                    values.add(text.lower())
+                # a total reads with its measure: total_goals 0 is stated by "no goals", 8 by "8 goals"
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or (measure := _measure(k)) is None:
+                    continue
                 if v == 0:
                     values.add("no " + measure)
                 else:
-                    values.update({f"{shown(v)} {measure}", f"{shown(v)} {measure.removesuffix('s')}"})
+                    values.update({f"{text} {measure}", f"{text} {measure.removesuffix('s')}"})
         return frozenset(values)
 
     @property
@@ -163,6 +189,14 @@ class CallView:
         if isinstance(self.value, dict) and self.value.get("lastrowid") is not None:
             return ("id", self.value["lastrowid"])
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _measure(key: str) -> str | None:
+    """What a total or count field measures, as a reply says it (`total_goals` -> "goals"); None for another field."""
+    if not _ZERO_MEASURE.search(key):
+        return None
+    return _ZERO_MEASURE.sub("", key).replace("_", " ").lower()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -351,10 +385,35 @@ def same_value(a: Any, b: Any) -> bool:
         return a is b
     if isinstance(a, bool) or isinstance(b, bool):
         return str(a).lower() == str(b).lower()
+    # text that cannot be a number compares as text: the number parse below would fail on it, slowly
+    # (an exception); `b` is parsed second, so only when parsing `a` cannot raise anything else first
+    if (type(a) is str and _numberless(a)) or (type(b) is str and _numberless(b) and _parses_quietly(a)):
+        return (
+            a.strip().lower() == b.strip().lower()
+            if type(a) is type(b)
+            else str(a).strip().lower() == str(b).strip().lower()
+        )
     try:
         return abs(float(a) - float(b)) < 0.005 + 1e-9 * abs(float(a))
     except (TypeError, ValueError):
         return str(a).strip().lower() == str(b).strip().lower()
+
+
+_DIGIT = re.compile(r"\d")
+
+
+@functools.lru_cache(maxsize=8192)
+def _numberless(text: str) -> bool:
+    """Whether `float(text)` must fail: no digit, and no "nan" or "inf" (the only digitless numbers)."""
+    if _DIGIT.search(text):
+        return False
+    lowered = text.lower()
+    return "nan" not in lowered and "inf" not in lowered
+
+
+def _parses_quietly(value: Any) -> bool:
+    """Whether `float(value)` returns or raises ValueError or TypeError (not OverflowError, for a huge int)."""
+    return type(value) is not int or -(2**63) <= value < 2**63
 
 
 def shown(value: Any) -> str:

@@ -12,6 +12,8 @@ that did not take it, fails here. Stale reads inside one parallel step are `read
 
 from __future__ import annotations
 
+import functools
+
 from turnloom.core.quality.checks.finding import Finding
 from turnloom.core.quality.checks.view import CallView, SessionView, same_value, shown
 
@@ -107,5 +109,6 @@ def check_closed_record(view: SessionView) -> list[Finding]:
     return findings
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_status(field: str) -> bool:
     return field.lower() == "status" or field.lower().endswith("_status")
