@@ -137,7 +137,9 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
     bag_id = 0
     for i in range(1, 41):
         flight_id = rng.randint(1, 16)
-        fare = conn.execute("SELECT base_fare FROM flights WHERE id = ?", (flight_id,)).fetchone()[0]
+        fare, flight_status = conn.execute(
+            "SELECT base_fare, status FROM flights WHERE id = ?", (flight_id,)
+        ).fetchone()
         cabin = rng.choice(("economy", "economy", "economy", "premium", "business"))
         factor = {"economy": 1.0, "premium": 1.6, "business": 2.8}[cabin]
         status = ("confirmed", "confirmed", "checked_in", "cancelled")[i % 4]
@@ -156,17 +158,22 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
             ),
         )
         for _ in range(rng.randint(0, 2)):
+            weight = round(rng.uniform(8, 23), 1)
+            drawn = rng.choice(("checked", "loaded", "delivered"))
+            if status == "cancelled":
+                continue  # a cancelled booking has no bags on the way
             bag_id += 1
             conn.execute(
                 "INSERT INTO bags (id, booking_id, tag_number, weight_kg, status) VALUES (?,?,?,?,?)",
-                (
-                    bag_id,
-                    i,
-                    f"BAG-{7000 + bag_id * 3}",
-                    round(rng.uniform(8, 23), 1),
-                    rng.choice(("checked", "loaded", "delivered")),
-                ),
+                (bag_id, i, f"BAG-{7000 + bag_id * 3}", weight, _bag_status(drawn, flight_status)),
             )
+
+
+def _bag_status(drawn: str, flight_status: str) -> str:
+    """A bag's status that fits its flight: loaded or delivered once the flight left, checked before."""
+    if flight_status == "departed":
+        return "loaded" if drawn == "checked" else drawn
+    return "checked"  # the flight has not left (or never will): the bag is checked in, no further
 
 
 S = ToolStep

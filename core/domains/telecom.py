@@ -182,6 +182,20 @@ INTENTS = (
         ("account", "line", "subscriber"),
     ),
     Intent(
+        "account_by_email",
+        "look up the account registered with {email}",
+        (
+            "What's on my account? It's under {email}.",
+            "Can you pull up the account registered to {email}?",
+            "Can you check my account details? My email is {email}.",
+            "Look up my account, please. The email on it is {email}.",
+            "I'd like to see my account details. I'm {email}.",
+        ),
+        {"email": "email"},
+        (S("get_subscriber_by_email", {"email": "{email}"}),),
+        ("registered", "details"),
+    ),
+    Intent(
         "invoice_details",
         "look up invoice {invoice_id}",
         (
@@ -542,8 +556,9 @@ TEMPLATES = (
         "You are subscriber {subscriber_id}: check your account, update your email to "
         "{new_email}, see which plan you are on, pay invoice {invoice_id} and review your "
         "billing summary.",
-        "SELECT subscriber_id, id AS invoice_id FROM invoices WHERE status != 'paid' AND subscriber_id = :user_id",
-        ("subscriber_account", "update_subscriber_email", "current_plan", "pay_invoice", "billing_summary"),
+        "SELECT i.subscriber_id, i.id AS invoice_id, s.email FROM invoices i JOIN subscribers s ON s.id ="
+        " i.subscriber_id WHERE i.status != 'paid' AND i.subscriber_id = :user_id",
+        ("account_by_email", "update_subscriber_email", "current_plan", "pay_invoice", "billing_summary"),
         {
             "new_email": (
                 "{user_first}.{user_last}@mailbox.org",

@@ -179,9 +179,15 @@ def describe(
         return list_summary(result, noun, asked, rng, lexicon)
     if isinstance(result, dict):
         if _is_summary(result):
-            return summary_sentence(outcome, result, rng, lexicon, names or {})
+            text = summary_sentence(outcome, result, rng, lexicon, names or {})
+            return _with_caveat(outcome, text, rng, lexicon) if _closed_caveat(outcome) else text
         return _with_caveat(outcome, record_sentence(result, noun, asked, rng, lexicon), rng, lexicon)
     return f"The result was {format_value(result)}."
+
+
+def _closed_caveat(outcome: Outcome) -> bool:
+    """Whether the record a request went through is closed (a cancelled booking): said before any answer."""
+    return outcome.caveat is not None and closed_status(outcome.caveat[1]) is not None
 
 
 def _with_caveat(outcome: Outcome, text: str, rng: random.Random, lexicon: Lexicon) -> str:
@@ -639,7 +645,12 @@ def pluralise_label(label: str) -> str:
 def _owner(outcome: Outcome, lexicon: Lexicon, names: dict[tuple[str, str], str]) -> str:
     """Who a summary is about: "Fabio Pires (player 34)", "flight TL269", "the account under ana@…", "that club"."""
     slots = outcome.request.slots
-    first = outcome.request.intent.steps[0].tool
+    steps = outcome.request.intent.steps
+    first = steps[0].tool
+    reached = len(steps) > 2 and any(v.startswith("$") for v in steps[-2].arguments.values())
+    if reached and any(v.startswith("$prev.") for v in steps[-1].arguments.values()):
+        # summed over the record the step before found ("the flight of booking 3"), not the one the user named
+        return f"that {lexicon.noun(steps[-2].tool).one}"
     for slot, value in slots.items():
         words = split_words(slot, lexicon.vocabulary)
         if not words or value is None:
@@ -678,9 +689,9 @@ def write_sentence(outcome: Outcome, noun: Noun, result: dict, rng: random.Rando
         if new_id is not None:
             return rng.choice(
                 (
-                    f"Done! I've created the {noun.one}; its ID is {format_value(new_id)}.",
-                    f"All set: the new {noun.one} is in, and its ID is {format_value(new_id)}.",
-                    f"That's done. The {noun.one} is created, with {format_value(new_id)} as its ID.",
+                    f"Done! I've created the {noun.one}; it's {noun.one} {format_value(new_id)}.",
+                    f"All set: the new {noun.one} is in, under number {format_value(new_id)}.",
+                    f"That's done. The {noun.one} is created, with number {format_value(new_id)}.",
                 )
             )
         return f"Done! The new {noun.one} has been created."
@@ -708,6 +719,22 @@ def write_sentence(outcome: Outcome, noun: Noun, result: dict, rng: random.Rando
                     f"Done. That {noun.one} now has {value} as {its} {label}.",
                     f"All set: {value} is the new {label}.",
                     f"I've made the change: the {noun.one} now shows {value} for {its} {label}.",
+                )
+            )
+        if label.endswith(" ID"):
+            # a link to another record: "plan 3" or "the new plan", never "plan ID"
+            other = label.removesuffix(" ID")
+            if isinstance(value, int) and not isinstance(value, bool):
+                return rng.choice(
+                    (
+                        f"Done. That {noun.one}'s {other} is now {other} {value}.",
+                        f"All set: I've switched that {noun.one} to {other} {value}.",
+                    )
+                )
+            return rng.choice(
+                (
+                    f"Done. I've switched that {noun.one} to the new {other}.",
+                    f"All set: that {noun.one} has a new {other}.",
                 )
             )
         return rng.choice(

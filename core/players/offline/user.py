@@ -132,7 +132,8 @@ class OfflineUserSimulator:
         elif rule_of_kind(rules, "turn_feedback") and progress.last_asked:
             parts.append(self._feedback(progress, voice, last))
         elif rule_of_kind(rules, "turn_feedback") and _followed_up(session.messages):
-            parts.append(voice.acknowledgement(echo_of(_last_result(session.messages), last.text if last else "", rng)))
+            echo = echo_of(_last_result(session.messages), last.text if last else "", rng, self._own())
+            parts.append(voice.acknowledgement(echo))
 
         revision = self._revision(progress, task, ctx, rules, rng)
         if revision is not None:
@@ -158,7 +159,10 @@ class OfflineUserSimulator:
                 parts.append(voice.compare(request, among[2]))
                 notes.verify = [verify]
                 return self._message(" ".join(parts), progress.task_index, notes=notes)
-            if not any(shown(s.removesuffix("_id"), slots[s], session.messages) for s in slots if s.endswith("_id")):
+            own = self._refs().by_email(intent, slots) or self._refs().own_lookup(intent, slots)
+            if own is not None:  # their own record: "what do you have on file for me now?", never "patient 2"
+                intent, slots = own
+            elif not any(shown(s.removesuffix("_id"), slots[s], session.messages) for s in slots if s.endswith("_id")):
                 # the change was asked by name or date: so is the check (the user never heard its id)
                 named = (
                     self._refs().by_name(intent, slots, voice)
@@ -166,7 +170,8 @@ class OfflineUserSimulator:
                     or self._refs().by_email(intent, slots)
                 )
                 intent, slots = named or (intent, slots)
-            request = voice.request(intent, slots, later=True, motive=False)
+            short = self._without_email(intent, slots, voice) if self._gave_email(self._messages, slots) else None
+            request = voice.request(intent, slots, short, later=True, motive=False)  # "my file", once they said it
             parts.append(voice.confirm(request, value, created))
             notes.verify = [verify]
             return self._message(" ".join(parts), progress.task_index, notes=notes)
@@ -527,12 +532,16 @@ class OfflineUserSimulator:
         phrasing, slot = voice.rng.choice(options)
         return with_reference(phrasing, slot, voice.rng.choice(REFERENCE_WORDS))
 
-    @staticmethod
-    def _echo(progress: TaskProgress, voice: Voice, last: ChatMessage | None) -> tuple[str, str] | None:
+    def _own(self) -> frozenset[str]:
+        """What identifies the user (their name, email, phone): never echoed back to the assistant."""
+        return self._person.identifiers() if self._person is not None else frozenset()
+
+    def _echo(self, progress: TaskProgress, voice: Voice, last: ChatMessage | None) -> tuple[str, str] | None:
         """What the user may take in from the last answer to what they asked (a status, a name, a count)."""
         answer = last.text if last is not None and last.role is Role.ASSISTANT else ""
+        own = self._own()
         for i in progress.last_requested:
-            echo = echo_of(progress.states[i].result, answer, voice.rng)
+            echo = echo_of(progress.states[i].result, answer, voice.rng, own)
             if echo is not None:
                 return echo
         return None

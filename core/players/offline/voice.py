@@ -452,20 +452,30 @@ _EVENT_DATE = re.compile(r"visit|departure|arrival|due|match|appointment|start|e
 _COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
-def echo_of(result: object, answer: str, rng: random.Random | None = None) -> tuple[str, str] | None:
+def echo_of(
+    result: object, answer: str, rng: random.Random | None = None, own: frozenset[str] = frozenset()
+) -> tuple[str, str] | None:
     """Something from a request's result the user may repeat back, only if the answer said it.
 
     With `rng`, which of the values the answer stated is drawn (a name, a city, a date, a
-    total), so reactions take in different parts of what was said.
+    total), so reactions take in different parts of what was said. `own` is what identifies
+    the user (their name, email, phone, lower-cased): nobody takes in their own name ("Thank
+    you, Simon Ekman, understood."), and of their own record only its news (a status, a total)
+    is worth repeating, never what they told it about themselves (their city, their birth date).
     """
     lowered = answer.lower()
+    if isinstance(result, dict) and own and _is_own(result, own):
+        status = result.get("status")
+        if isinstance(status, str) and status.replace("_", " ").lower() in lowered:
+            return "status", status.replace("_", " ")
+        return None
     if isinstance(result, dict):
         if "rowcount" in result:
             if result.get("lastrowid") is not None and format_value(result["lastrowid"]) in answer:
                 return "created", format_value(result["lastrowid"])
             return ("changed", "") if result.get("rowcount") else None
         status = result.get("status")
-        said = _stated(result, lowered)
+        said = [v for v in _stated(result, lowered) if v.lower() not in own]
         if isinstance(status, str) and status.replace("_", " ").lower() in lowered:
             # bad news is what the user takes in first ("cancelled?"), never a fare beside it
             if rng is None or not said or status.replace("_", " ").lower() in _BAD or rng.random() < 0.5:
@@ -480,13 +490,18 @@ def echo_of(result: object, answer: str, rng: random.Random | None = None) -> tu
         return None
     if isinstance(result, list) and len(result) > 1:
         rows = [r for r in result if isinstance(r, dict)]
-        named = [v for r in rows for v in _stated(r, lowered, numbers=False)]
+        named = [v for r in rows for v in _stated(r, lowered, numbers=False) if v.lower() not in own]
         if named and rng is not None and rng.random() < 0.6:
             return "item", rng.choice(named)
         count = len(result)
         if str(count) in answer or (count < len(_COUNT_WORDS) and re.search(rf"\b{_COUNT_WORDS[count]}\b", lowered)):
             return "count", str(count)
     return None
+
+
+def _is_own(row: dict, own: frozenset[str]) -> bool:
+    """Whether a record is the user's own: it carries their name, email or phone."""
+    return any(isinstance(v, str) and v.lower() in own for v in row.values())
 
 
 def _stated(row: dict, lowered: str, numbers: bool = True) -> list[str]:
