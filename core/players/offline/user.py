@@ -66,7 +66,7 @@ OWN_DETAIL_CHANCE = 0.15
 # how often a request leaves out the email the user already gave ("What have I spent so far?")
 ELIDE_CHANCE = 0.8
 # how often a check of a change to one of the user's own records asks to see it among their others
-COMPARE_CHANCE = 0.5
+COMPARE_CHANCE = 0.8
 
 
 class OfflineUserSimulator:

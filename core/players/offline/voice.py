@@ -476,6 +476,9 @@ def echo_of(
             return ("changed", "") if result.get("rowcount") else None
         status = result.get("status")
         said = [v for v in _stated(result, lowered) if v.lower() not in own]
+        both = _two_of(result, answer, lowered)
+        if both is not None and rng is not None and rng.random() < 0.5:
+            return both  # "so Rome to Dublin", "2025-10-26 at 21:10": what the answer said, put together
         if isinstance(status, str) and status.replace("_", " ").lower() in lowered:
             # bad news is what the user takes in first ("cancelled?"), never a fare beside it
             if rng is None or not said or status.replace("_", " ").lower() in _BAD or rng.random() < 0.5:
@@ -496,6 +499,31 @@ def echo_of(
         count = len(result)
         if str(count) in answer or (count < len(_COUNT_WORDS) and re.search(rf"\b{_COUNT_WORDS[count]}\b", lowered)):
             return "count", str(count)
+    return None
+
+
+_TIME = re.compile(r"^\d{1,2}:\d{2}$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_COUNTED = re.compile(r"_count$|^count$|^n_")
+
+
+def _two_of(row: dict, answer: str, lowered: str) -> tuple[str, str] | None:
+    """Two values of a record the answer stated, as a person puts them together: a route ("Rome to
+    Dublin"), a moment ("2025-10-26 at 21:10"), or a summary's count and total ("279.09 over 2 orders")."""
+    origin, destination = row.get("origin"), row.get("destination")
+    if isinstance(origin, str) and isinstance(destination, str) and origin in answer and destination in answer:
+        return "route", f"{origin} to {destination}"
+    day = next((v for v in row.values() if isinstance(v, str) and _DAY.match(v) and v in answer), None)
+    time = next((v for v in row.values() if isinstance(v, str) and _TIME.match(v) and v in answer), None)
+    if day and time:
+        return "when", f"{day} at {time}"
+    count = next((v for k, v in row.items() if _COUNTED.search(k) and isinstance(v, int)), None)
+    total = next((v for k, v in row.items() if k.startswith("total") and isinstance(v, (int, float))), None)
+    if count and count > 1 and total is not None and format_value(total) in answer:
+        noun = next(k for k, v in row.items() if v == count and _COUNTED.search(k)).removesuffix("_count")
+        words = noun.replace("_", " ").split()
+        if words and words[-1].isalpha():
+            return "sum", f"{format_value(total)} over {count} {' '.join(words)}"
     return None
 
 

@@ -225,12 +225,16 @@ ECHOES = {
     "count": ("{v} of them", "that's {v}", "{v} in total", "{v}, I see", "so there are {v}", "{v} altogether"),
     "value": ("{v}, noted", "so {v}", "{v}, I see", "good to know it's {v}", "{v} then", "so it says {v}"),
     "created": (
-        "noted the ID {v}",
-        "ID {v}, got it",
-        "I'll keep ID {v}",
-        "so the new ID is {v}",
-        "ID {v}, I'll write that down",
+        "noted, number {v}",
+        "{v}, got it",
+        "I'll keep {v} as the reference",
+        "so the new one is number {v}",
+        "number {v}, I'll write that down",
     ),
+    # what a reaction restates of an answer, two of its values together (`voice.echo_of`)
+    "route": ("so {v}", "{v}, right", "{v}, that's the one", "okay, {v}", "{v}, as I thought"),
+    "when": ("so {v}", "{v}, I'll note that", "{v}, okay", "right, {v}", "{v} then, good to know"),
+    "sum": ("{v}", "so {v}", "{v}, I see", "{v}, okay", "{v}, more or less what I thought"),
     "item": (
         "I see {v} there",
         "{v} is the one I had in mind",
