@@ -167,7 +167,7 @@ def test_a_phrasing_without_the_email_reads_as_a_whole_sentence():
 
 
 def test_a_check_of_a_transfer_does_not_name_the_new_club_by_its_row_id():
-    from turnloom.core.players.offline.user import _changed_value
+    from turnloom.core.players.offline.transcript_reading import changed_value as _changed_value
 
     knowledge = knowledge_for(create_session("football", seed=0))
     transfer = knowledge.intent("transfer_player")

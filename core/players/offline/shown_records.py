@@ -16,8 +16,6 @@ import re
 
 from turnloom.core.models import ChatMessage, Role, ToolSpec
 
-# the key of `shown_records`' entry in the assistant's map of known results
-SHOWN = "shown"
 _FROM = re.compile(r"\bFROM\s+[\"`\[]?(\w+)", re.I)
 
 
@@ -34,11 +32,9 @@ def _table(sql: str) -> str | None:
 
 def shown_records(
     messages: list[ChatMessage], user_index: int, available: dict[str, ToolSpec]
-) -> dict[str, list[tuple[str, dict]]]:
-    """{SHOWN: [(table, record), ...]}: single records read before `user_index`, nothing written since.
-
-    The latest first; an empty map when the transcript wrote after them or read none.
-    """
+) -> list[tuple[str, dict]]:
+    """(table, record) of the single records read before `user_index` with nothing written since, the
+    latest first (none when the transcript wrote after them or read none)."""
     found: list[tuple[str, dict]] = []
     for message in reversed(messages[:user_index]):  # back to the last write
         if message.role is not Role.TOOL or message.meta.tool_error:
@@ -60,4 +56,4 @@ def shown_records(
             continue
         if table is not None and isinstance(result, dict) and "id" in result:
             found.append((table, result))
-    return {SHOWN: found} if found else {}
+    return found

@@ -22,7 +22,7 @@ from turnloom.core.players.offline.calls_made import call_key, calls_made
 from turnloom.core.players.offline.identity import UserIdentity, draw_identity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import render
-from turnloom.core.players.offline.shown_records import SHOWN, shown_records
+from turnloom.core.players.offline.shown_records import shown_records
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.tools.environment import ToolEnvironment
 from turnloom.core.tools.sqlenv import SqlEnvironment
@@ -80,7 +80,7 @@ class OfflineTaskGenerator:
         made = calls_made(ctx.session.messages)
         tools = {t.name: t for t in ctx.session.tools}
         # records the conversation shows as they stand: nobody asks to see again what they were just shown
-        standing = [r for _, r in shown_records(ctx.session.messages, len(ctx.session.messages), tools).get(SHOWN, [])]
+        standing = [r for _, r in shown_records(ctx.session.messages, len(ctx.session.messages), tools)]
         database = self._current(ctx)
         sql = database if isinstance(database, SqlEnvironment) else database.db
 
@@ -299,7 +299,7 @@ class OfflineTaskGenerator:
                 previous = lookup(step.tool, arguments)
             else:  # the record it would show, the conversation shows as it stands ("my file", just shown)
                 found = lookup(step.tool, arguments) if standing else None
-                return isinstance(found, dict) and "id" in found and found in standing
+                return isinstance(found, dict) and "id" in found and found in (standing or [])
         return True
 
     def _asked(self, tasks: list[Task], person: UserIdentity) -> set[tuple]:

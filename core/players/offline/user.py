@@ -23,14 +23,13 @@ The rule checks (`rules.check`) read the same view of progress.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 
 from turnloom.core.domains.base import Intent
-from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress, format_value
+from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress
 from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, SimulatorNotes, Task
-from turnloom.core.players.offline.calls_made import CallKey, call_key, calls_made
+from turnloom.core.players.offline.calls_made import call_key, calls_made
 from turnloom.core.players.offline.identity import UserIdentity, draw_identity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import (
@@ -39,6 +38,18 @@ from turnloom.core.players.offline.language import (
     with_reference,
 )
 from turnloom.core.players.offline.references import BY_DATE_CHANCE, RecordReferences, said_in, seen_detail, shown
+from turnloom.core.players.offline.transcript_reading import (
+    changed_value,
+    date_of,
+    dated_list,
+    first_call,
+    followed_up,
+    found_nothing,
+    is_follow_up,
+    last_result,
+    listed_rows,
+    topic,
+)
 from turnloom.core.players.offline.voice import (
     Persona,
     Voice,
@@ -86,7 +97,7 @@ class OfflineUserSimulator:
         rng = ctx.rng("user")
         rules = session.config.rules if session.config.mode is Mode.USER_ORIENTED else []
         voice = Voice(rules, rng, self._persona(ctx), self.knowledge.parser.phrasings)
-        voice.found_nothing = _found_nothing(session.messages)
+        voice.found_nothing = found_nothing(session.messages)
         if not tasks:
             return self._message("Hi! Actually, I think I'm all set. Thanks!", None, is_complete=True)
         progress = self.progress(ctx, tasks)
@@ -96,7 +107,7 @@ class OfflineUserSimulator:
         notes = SimulatorNotes()
         if progress.user_turns == 0:
             requested = self._reveal(progress, task, rules, rng)
-            if not session.messages and (opening := voice.opening(_topic(task, requested))):
+            if not session.messages and (opening := voice.opening(topic(task, requested))):
                 parts.append(opening)
             parts.append(self._requests(task, requested, progress, rules, voice, session.messages))
             return self._message(" ".join(parts), progress.task_index, subtasks=requested)
@@ -131,8 +142,8 @@ class OfflineUserSimulator:
             parts.append(remark)
         elif rule_of_kind(rules, "turn_feedback") and progress.last_asked:
             parts.append(self._feedback(progress, voice, last))
-        elif rule_of_kind(rules, "turn_feedback") and _followed_up(session.messages):
-            echo = echo_of(_last_result(session.messages), last.text if last else "", rng, self._own())
+        elif rule_of_kind(rules, "turn_feedback") and followed_up(session.messages):
+            echo = echo_of(last_result(session.messages), last.text if last else "", rng, self._own())
             parts.append(voice.acknowledgement(echo))
 
         revision = self._revision(progress, task, ctx, rules, rng)
@@ -150,7 +161,7 @@ class OfflineUserSimulator:
             slots = {k: task.subtasks[verify].slots[k] for k in intent.slots}
             written = self.knowledge.intent(task.subtasks[verify].intent)
             created = written.steps[-1].tool.startswith(("create_", "add_"))
-            value = _changed_value(written, task.subtasks[verify].slots, created)
+            value = changed_value(written, task.subtasks[verify].slots, created)
             among = None
             if not rule_of_kind(rules, "withhold_details") and voice.rng.random() < COMPARE_CHANCE:
                 among = self._refs().among_theirs(intent, slots)
@@ -292,7 +303,7 @@ class OfflineUserSimulator:
         """
         if rule_of_kind(rules, "turn_feedback") is None or voice.rng.random() >= FOLLOW_UP_CHANCE:
             return None
-        made = sum(1 for m in ctx.session.messages if m.role is Role.USER and _is_follow_up(m))
+        made = sum(1 for m in ctx.session.messages if m.role is Role.USER and is_follow_up(m))
         if made >= MAX_FOLLOW_UPS:
             return None
         asked = {s.intent for s in task.subtasks}
@@ -323,7 +334,7 @@ class OfflineUserSimulator:
             # and only about a record the answer showed (not one of the "three more" it left out)
             messages = ctx.session.messages
             visible = [r for r in rows if shown(entity, r["id"], messages)]
-            pairs = [(o, r) for o in options for r in visible if _first_call(o, slot, r) not in called]
+            pairs = [(o, r) for o in options for r in visible if first_call(o, slot, r) not in called]
             if not pairs:
                 continue
             intent, row = voice.rng.choice(pairs)
@@ -427,7 +438,7 @@ class OfflineUserSimulator:
         by its id ("The one from 2025-05-27, please. Cancel order 18."), through the intent that
         makes the same change by id.
         """
-        listed = _listed_rows(messages)
+        listed = listed_rows(messages)
         if not listed:
             return None
         text = messages[-1].text
@@ -466,8 +477,8 @@ class OfflineUserSimulator:
             if not state.done or state.requested > 1 or len(intent.steps) < 3 or "first" not in intent.name:
                 continue
             found = self._by_id(intent)
-            rows = _dated_list(messages) if found else []
-            dated = [(d, r) for r in rows if (d := _date_of(r)) is not None]
+            rows = dated_list(messages) if found else []
+            dated = [(d, r) for r in rows if (d := date_of(r)) is not None]
             if found is None or len(dated) < 2:
                 continue
             earliest = min(dated, key=lambda pair: pair[0])
@@ -579,108 +590,3 @@ class OfflineUserSimulator:
                 notes=noted,
             ),
         )
-
-
-def _dated_list(messages: list[ChatMessage]) -> list[dict]:
-    """The rows of the first dated list a tool returned since the last user turn."""
-    since = next((k for k in range(len(messages) - 1, -1, -1) if messages[k].role is Role.USER), -1)
-    for message in messages[since + 1 :]:
-        if message.role is not Role.TOOL:
-            continue
-        try:
-            result = json.loads(message.content or "null")
-        except json.JSONDecodeError:
-            continue
-        if isinstance(result, list) and result and all(isinstance(r, dict) and _date_of(r) for r in result):
-            return result
-    return []
-
-
-def _date_of(row: dict) -> str | None:
-    """The first date a record holds (an order's date, a booking's, a visit's)."""
-    return next((v for v in row.values() if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)), None)
-
-
-def _changed_value(intent: Intent, slots: dict, created: bool) -> str | None:
-    """What a write set, as the user would name it: the new city or date, the new account's name."""
-    if created:
-        name = next((v for k, v in slots.items() if k == "name" or k.endswith("_name")), None)
-        return str(name) if name is not None else None
-    arguments = list(intent.steps[-1].arguments.values())[1:]
-    for template in arguments:
-        if template.startswith("{") and template.endswith("}") and template[1:-1] in slots:
-            if template[1:-1].endswith("_id"):
-                return None  # a row id is no value a person checks for ("make sure 5 went through")
-            return format_value(slots[template[1:-1]])
-        if not template.startswith(("{", "$")):
-            return template.replace("_", " ")
-    return None
-
-
-def _found_nothing(messages: list[ChatMessage]) -> bool:
-    """Whether a tool called since the last user turn came back empty (nothing to thank for)."""
-    for message in reversed(messages):
-        if message.role is Role.USER:
-            return False
-        if message.role is Role.TOOL and not message.meta.tool_error:
-            try:
-                result = json.loads(message.content or "null")
-            except json.JSONDecodeError:
-                continue
-            if result is None or result == [] or result == {}:
-                return True
-    return False
-
-
-def _first_call(intent: Intent, slot: str, row: dict) -> CallKey:
-    """The first call a follow-up about `row` makes."""
-    first = intent.steps[0]
-    return call_key(first.tool, {k: row["id"] if v == "{" + slot + "}" else v for k, v in first.arguments.items()})
-
-
-def _is_follow_up(message: ChatMessage) -> bool:
-    """A user turn that asked about something the last answer raised: no subtask, no simulator note, not a goodbye."""
-    notes = message.meta.notes
-    noted = notes is not None and (notes.verify or notes.revise or notes.gave_up)
-    return (
-        not message.meta.subtasks and not noted and not message.meta.goal_done and message.meta.task_index is not None
-    )
-
-
-def _followed_up(messages: list[ChatMessage]) -> bool:
-    """Whether the latest user turn was a follow-up question (answered since)."""
-    last_user = next((m for m in reversed(messages) if m.role is Role.USER), None)
-    return last_user is not None and _is_follow_up(last_user) and messages[-1].role is Role.ASSISTANT
-
-
-def _last_result(messages: list[ChatMessage]) -> object:
-    for message in reversed(messages):
-        if message.role is Role.TOOL:
-            try:
-                return json.loads(message.content or "null")
-            except json.JSONDecodeError:
-                return None
-        if message.role is Role.USER:
-            break
-    return None
-
-
-def _listed_rows(messages: list[ChatMessage]) -> list[dict]:
-    """The rows of the latest list a tool returned before the last message."""
-    for message in reversed(messages[-6:]):
-        if message.role is Role.TOOL:
-            try:
-                result = json.loads(message.content or "null")
-            except json.JSONDecodeError:
-                return []
-            return [r for r in result if isinstance(r, dict) and "id" in r] if isinstance(result, list) else []
-    return []
-
-
-def _topic(task: Task, indexes: list[int]) -> str | None:
-    """What the first request is about, as a noun for the opening ("a booking"): its first id slot's entity."""
-    for i in indexes[:1]:
-        for slot in task.subtasks[i].slots:
-            if slot.endswith("_id"):
-                return slot[:-3].replace("_", " ")
-    return None
