@@ -139,6 +139,7 @@ def _with_caveat(outcome: Outcome, text: str, rng: random.Random, lexicon: Lexic
         lead = rng.choice(("Before anything else: ", "One thing first: ", "Note: ", "Just so you know: "))
     else:
         lead = rng.choice(("I found it. ", "Here's the one I found. ", "", "That one's on file. "))
+    text = text.removeprefix("Sure. ")  # what was asked goes on from the record before it, no fresh "Sure."
     return f"{lead}{record_sentence(row, lexicon.noun(tool), set(), rng, lexicon)} {text}"
 
 

@@ -76,6 +76,8 @@ MAX_FOLLOW_UPS = 2
 OWN_DETAIL_CHANCE = 0.15
 # how often a request leaves out the email the user already gave ("What have I spent so far?")
 ELIDE_CHANCE = 0.8
+# how often a request about one of the user's own records the conversation has not shown names it by its date
+UNSEEN_BY_DATE_CHANCE = 0.85
 # how often a check of a change to one of the user's own records asks to see it among their others
 COMPARE_CHANCE = 0.8
 
@@ -380,7 +382,12 @@ class OfflineUserSimulator:
                     intent, subtask.slots, voice
                 )
                 if named is None:  # a record this turn named by its date is named by its date again
-                    again = 1.0 if any(v in dated for _, v in ids) else BY_DATE_CHANCE
+                    # a record the conversation showed is named as shown (by its number); one it did not is
+                    # mostly named as its owner knows it, by its date (an order number from an email aside)
+                    seen = any(shown(e, v, messages) for e, v in ids)
+                    again = (
+                        1.0 if any(v in dated for _, v in ids) else BY_DATE_CHANCE if seen else UNSEEN_BY_DATE_CHANCE
+                    )
                     named = self._refs().by_date(intent, subtask.slots, voice, again) or self._refs().by_email(
                         intent, subtask.slots
                     )

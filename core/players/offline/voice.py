@@ -505,6 +505,7 @@ def echo_of(
 _TIME = re.compile(r"^\d{1,2}:\d{2}$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COUNTED = re.compile(r"_count$|^count$|^n_")
+_SPENT = re.compile(r"price|amount|fee|fare|cost|value|spend|total_total|wage|budget", re.I)
 
 
 def _two_of(row: dict, answer: str, lowered: str) -> tuple[str, str] | None:
@@ -518,7 +519,9 @@ def _two_of(row: dict, answer: str, lowered: str) -> tuple[str, str] | None:
     if day and time:
         return "when", f"{day} at {time}"
     count = next((v for k, v in row.items() if _COUNTED.search(k) and isinstance(v, int)), None)
-    total = next((v for k, v in row.items() if k.startswith("total") and isinstance(v, (int, float))), None)
+    total = next(  # money summed over the records (1511.49 over 4 bookings), not minutes or ratings
+        (v for k, v in row.items() if k.startswith("total") and _SPENT.search(k) and isinstance(v, (int, float))), None
+    )
     if count and count > 1 and total is not None and format_value(total) in answer:
         noun = next(k for k, v in row.items() if v == count and _COUNTED.search(k)).removesuffix("_count")
         words = noun.replace("_", " ").split()
