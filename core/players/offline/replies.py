@@ -140,7 +140,10 @@ def _with_caveat(outcome: Outcome, text: str, rng: random.Random, lexicon: Lexic
     else:
         lead = rng.choice(("I found it. ", "Here's the one I found. ", "", "That one's on file. "))
     text = text.removeprefix("Sure. ")  # what was asked goes on from the record before it, no fresh "Sure."
-    return f"{lead}{record_sentence(row, lexicon.noun(tool), set(), rng, lexicon)} {text}"
+    said = record_sentence(row, lexicon.noun(tool), set(), rng, lexicon)
+    if lead.endswith(": ") and said.startswith(("Right now ", "Here's ", "For ")):
+        said = said[:1].lower() + said[1:]  # "Just so you know: right now ..."
+    return f"{lead}{said} {text}"
 
 
 _CONSTRAINT = re.compile(r"(UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(?::\s*(?:[\w\"]+\.)?([\w\"]+))?", re.I)
@@ -422,10 +425,14 @@ def _common(rows: list[dict], lexicon: Lexicon) -> tuple[str, str | None]:
             return f"in {value}", field
         if last in ("specialty", "speciality", "department", "field") and isinstance(value, str):
             return f"in {value}", field
-        if last in ("category", "type", "genre", "kind", "class", "tier", "cabin") and isinstance(value, str):
+        if last in ("kind", "type") and isinstance(value, str):
+            return value, field  # "both prepaid"
+        if last in ("category", "genre", "class", "tier", "cabin") and isinstance(value, str):
             return f"in the {value} {last}", field
         if isinstance(value, (int, float)) and _MONEY.search(label):
             return f"for {format_value(value)}", field  # "all for 14.99"
+        if len(label.split()) > 1 and label.split()[-1] in ("on", "at") and isinstance(value, str):
+            return f"{label} {value}", field  # "both issued on 2025-04-18", never "both with issued on ..."
         if isinstance(value, (int, float)) or (isinstance(value, str) and len(value) <= 40):
             return f"with {label} {format_value(value)}", field
     return "", None

@@ -199,6 +199,8 @@ class Voice:
         template = phrasing or self._pick(self.phrasings.get(intent.name, intent.phrasings))
         text = render(vary_phrases(vary_ids(template, intent.slots, self.rng), self.rng), slots)
         kind, body = split_frame(text)
+        if kind == "imperative" and re.search(r"[.?!] ", body):
+            kind = "sentences"  # "Can you find my record? My email is ...": two sentences keep their own frame
         if kind == "imperative":
             body = vary_body(body, self.rng)
             chatty = not self.terse and self.rng.random() < 0.2 * self.persona.verbosity
