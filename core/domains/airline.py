@@ -276,8 +276,9 @@ INTENTS = (
             "Is flight {flight_number} fully booked?",
             "How many seats are sold on {flight_number}?",
             "How full is flight {flight_number}?",
-            "How many people are booked on flight {flight_number}?",
+            "Are there still seats left on {flight_number}?",
             "Give me the passenger count for flight {flight_number}.",
+            "How many passengers have booked {flight_number} so far?",
         ),
         {"flight_number": "word"},
         (
@@ -454,6 +455,8 @@ INTENTS = (
             "Which bags are on my first booking? My email is {email}.",
             "Find the first reservation under {email} and tell me what luggage is checked on it.",
             "I'm {email}: what bags did I check for the first trip on my account?",
+            "What luggage went on my first booking? The account is {email}.",
+            "Can you check the bags on the first trip I booked? My email is {email}.",
         ),
         {"email": "email"},
         (

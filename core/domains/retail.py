@@ -375,6 +375,8 @@ INTENTS = (
             "Can you find my first order and tell me what was in it? My email is {email}.",
             "I'm {email}. Which products were in the very first order I placed?",
             "Look up the account {email}, find its first order and list the items in it.",
+            "What did I buy in my first order? My email is {email}.",
+            "Which items came in the first order I ever placed? I'm registered as {email}.",
         ),
         {"email": "email"},
         (

@@ -297,6 +297,8 @@ INTENTS = (
             "Which plan is subscriber {subscriber_id} on?",
             "What tariff does subscriber #{subscriber_id} have right now?",
             "Tell me the current plan of customer number {subscriber_id}.",
+            "What package is subscriber {subscriber_id} on?",
+            "Which plan has subscriber {subscriber_id} got at the moment?",
         ),
         {"subscriber_id": "int"},
         (S("get_subscriber_by_id", {"id": "{subscriber_id}"}), S("get_plan_by_id", {"id": "$prev.plan_id"})),

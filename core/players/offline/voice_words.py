@@ -100,6 +100,14 @@ MOTIVES = {
         "I'm planning ahead a bit.",
         "I just want to be sure where things stand.",
         "I couldn't find it anywhere myself.",
+        "I lost the confirmation email.",
+        "My partner asked me about it this morning.",
+        "The website kept timing out on me.",
+        "I'd rather hear it from you than guess.",
+        "I'm doing my monthly paperwork.",
+        "Someone at the counter told me to call.",
+        "I only have my phone with me right now.",
+        "It came up while I was tidying my files.",
     ),
     "write": (
         "Plans changed on my end.",
@@ -107,6 +115,10 @@ MOTIVES = {
         "That works better for me.",
         "I've thought it over.",
         "It has to be done today, ideally.",
+        "My schedule changed last minute.",
+        "I talked it over at home.",
+        "It's been on my to-do list for a week.",
+        "Better to fix it now than forget.",
     ),
 }
 
@@ -334,6 +346,10 @@ CONFIRMS_CHANGED = (
     "I want to be sure it says {v} now.",
     "Can you show me it's {v} now?",
     "Just checking {v} is saved:",
+    "Does it show {v} on your side now?",
+    "Could you confirm it's {v} in the system?",
+    "I'd feel better seeing {v} there:",
+    "Humour me, is it {v} now?",
 )
 
 CONFIRMS_CREATED = (
