@@ -178,6 +178,8 @@ INTENTS = (
             "What are the details of appointment {appointment_id}?",
             "Can you check visit #{appointment_id} for me?",
             "When is appointment number {appointment_id}?",
+            "Is visit {appointment_id} still going ahead?",
+            "What day is appointment {appointment_id} on again?",
         ),
         {"appointment_id": "int"},
         (S("get_appointment_by_id", {"id": "{appointment_id}"}),),

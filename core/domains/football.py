@@ -360,6 +360,8 @@ INTENTS = (
             "Please transfer player {player_id} to club {club_id}.",
             "Player #{player_id} has signed for club #{club_id}, record the move.",
             "Move player number {player_id} over to club number {club_id}.",
+            "We've agreed a deal: player {player_id} joins club {club_id}.",
+            "Player {player_id} now belongs to club {club_id}; update the records.",
         ),
         {"player_id": "int", "club_id": "int"},
         (
@@ -422,6 +424,8 @@ INTENTS = (
             "What is the squad of {club_name} worth altogether?",
             "How much is the {club_name} roster valued at?",
             "Look up {club_name} and give me the total market value of its players.",
+            "Roughly what is the {club_name} squad worth?",
+            "Put a figure on the {club_name} squad for me, in market value.",
         ),
         {"club_name": "name"},
         (
