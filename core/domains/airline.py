@@ -281,6 +281,8 @@ INTENTS = (
             "Are there still seats left on {flight_number}?",
             "Give me the passenger count for flight {flight_number}.",
             "How many passengers have booked {flight_number} so far?",
+            "Will {flight_number} be a crowded flight?",
+            "How much of {flight_number} is sold out?",
         ),
         {"flight_number": "word"},
         (

@@ -398,6 +398,9 @@ INTENTS = (
             "Log {goals} goals for player {player_id} against {opponent} on {match_date}.",
             "Player #{player_id} scored {goals} against {opponent} on {match_date}, add the match.",
             "Add an appearance on {match_date} versus {opponent} for player number {player_id} with {goals} goals.",
+            "On {match_date} player {player_id} played {opponent} and scored {goals}; please log it.",
+            "Please add the {opponent} game on {match_date} for player {player_id}: {goals} goals.",
+            "Enter a match for player {player_id}: {opponent}, {match_date}, {goals} goals scored.",
         ),
         {"goals": "int", "player_id": "int", "opponent": "name", "match_date": "date"},
         (

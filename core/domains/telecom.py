@@ -307,6 +307,7 @@ INTENTS = (
             "Tell me the current plan of customer number {subscriber_id}.",
             "What package is subscriber {subscriber_id} on?",
             "Which plan has subscriber {subscriber_id} got at the moment?",
+            "What am I paying for each month on the line of subscriber {subscriber_id}?",
         ),
         {"subscriber_id": "int"},
         (S("get_subscriber_by_id", {"id": "{subscriber_id}"}), S("get_plan_by_id", {"id": "$prev.plan_id"})),
