@@ -168,3 +168,29 @@ def test_the_user_is_drawn_with_what_identifies_them():
     session = create_session("clinic", seed=5, tasks=1)
     person = draw_identity(open_engine(session).environment, 5)
     assert {person.name.lower(), person.email.lower(), str(person.row["phone"]).lower()} <= person.identifiers()
+
+
+_NAMED_BY_ID = re.compile(r"\b(?:player|club|doctor|product|plan)\s*(?:#|no\.\s*|number\s+)?\d+\b", re.I)
+
+
+def test_a_check_of_a_change_asked_by_name_names_the_record_by_name_too():
+    checked = 0
+    for session in _dialogues(("football", "telecom", "clinic"), range(20)):
+        users = [m for m in session.messages if m.role is Role.USER]
+        for k, turn in enumerate(users):
+            if not (turn.meta.notes and turn.meta.notes.verify):
+                continue
+            subtask = turn.meta.notes.verify[0]
+            asked = next(
+                (
+                    m
+                    for m in reversed(users[:k])
+                    if subtask in m.meta.subtasks and m.meta.task_index == turn.meta.task_index
+                ),
+                None,
+            )
+            if asked is None or _NAMED_BY_ID.search(asked.text):
+                continue
+            checked += 1
+            assert not _NAMED_BY_ID.search(turn.text), (session.config.seed, asked.text, turn.text)
+    assert checked >= 5

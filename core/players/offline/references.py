@@ -45,9 +45,11 @@ class RecordReferences:
     person: UserIdentity | None
     messages: list[ChatMessage] = field(default_factory=list)
 
-    def by_name(self, intent: Intent, slots: dict, voice: Voice) -> tuple[Intent, dict] | None:
+    def by_name(
+        self, intent: Intent, slots: dict, voice: Voice, chance: float = BY_NAME_CHANCE
+    ) -> tuple[Intent, dict] | None:
         """The request as made by the record's name, when the pack has a by-name twin and the name is the
-        record's alone (`BY_NAME_CHANCE` of the time)."""
+        record's alone (always while its id is one the user has not seen, else `chance` of the time)."""
         try:
             twin = self.knowledge.intent(twin_name(intent.name))
         except KeyError:
@@ -56,7 +58,7 @@ class RecordReferences:
             return None
         (slot,) = [s for s in intent.slots if s not in twin.slots]
         # a record's row id is something the user knows only once the conversation showed it
-        if shown(slot.removesuffix("_id"), slots.get(slot), self.messages) and voice.rng.random() >= BY_NAME_CHANCE:
+        if shown(slot.removesuffix("_id"), slots.get(slot), self.messages) and voice.rng.random() >= chance:
             return None
         (name_slot,) = [s for s in twin.slots if s not in intent.slots]
         table = quote_ident(twin.steps[0].tool.removeprefix("search_"))

@@ -175,10 +175,10 @@ class OfflineUserSimulator:
             own = self._refs().by_email(intent, slots) or self._refs().own_lookup(intent, slots)
             if own is not None:  # their own record: "what do you have on file for me now?", never "patient 2"
                 intent, slots = own
-            elif not any(shown(s.removesuffix("_id"), slots[s], session.messages) for s in slots if s.endswith("_id")):
-                # the change was asked by name or date: so is the check (the user never heard its id)
+            elif not self._asked_by_id(verify, slots, session.messages):
+                # the change was asked by name or date: so is the check ("Is Fabio Pires now worth ...?")
                 named = (
-                    self._refs().by_name(intent, slots, voice)
+                    self._refs().by_name(intent, slots, voice, chance=1.0)
                     or self._refs().by_date(intent, slots, voice, chance=1.0)
                     or self._refs().by_email(intent, slots)
                 )
@@ -418,6 +418,16 @@ class OfflineUserSimulator:
                     sentence = f"{sentence} {voice.context(*own)}"
             sentences.append(sentence)
         return voice.joined(sentences)
+
+    @staticmethod
+    def _asked_by_id(subtask: int, slots: dict, messages: list[ChatMessage]) -> bool:
+        """Whether the user turn that asked for the subtask named its record by id ("player 16"), as
+        against by its name or date; without that turn, whether the conversation showed the id."""
+        ids = [(s.removesuffix("_id"), slots[s]) for s in slots if s.endswith("_id")]
+        asked = next((m.text for m in reversed(messages) if m.role is Role.USER and subtask in m.meta.subtasks), None)
+        if asked is None:
+            return any(shown(entity, record, messages) for entity, record in ids)
+        return any(said_in(entity, record, [asked]) for entity, record in ids)
 
     def _gave_email(self, messages: list[ChatMessage], slots: dict) -> bool:
         """Whether an earlier user turn gave the email these slots carry, and it is the user's still."""

@@ -234,7 +234,9 @@ class Voice:
             and self.rng.random() < 0.1 * self.persona.verbosity
         ):
             why = self._pick(self._motives(intent))
-            sentence = f"{why} {sentence}" if self.rng.random() < 0.5 else f"{sentence} {why}"
+            # a later request may follow a lead ("Right, now"): its reason goes after it
+            first = self.rng.random() < 0.5 and not later
+            sentence = f"{why} {sentence}" if first else f"{sentence} {why}"
         return sentence
 
     def _motives(self, intent: Intent) -> tuple[str, ...]:
