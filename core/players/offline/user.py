@@ -384,9 +384,9 @@ class OfflineUserSimulator:
                 if named is None:  # a record this turn named by its date is named by its date again
                     # a record the conversation showed is named as shown (by its number); one it did not is
                     # mostly named as its owner knows it, by its date (an order number from an email aside)
-                    seen = any(shown(e, v, messages) for e, v in ids)
+                    on_page = any(shown(e, v, messages) for e, v in ids)
                     again = (
-                        1.0 if any(v in dated for _, v in ids) else BY_DATE_CHANCE if seen else UNSEEN_BY_DATE_CHANCE
+                        1.0 if any(v in dated for _, v in ids) else BY_DATE_CHANCE if on_page else UNSEEN_BY_DATE_CHANCE
                     )
                     named = self._refs().by_date(intent, subtask.slots, voice, again) or self._refs().by_email(
                         intent, subtask.slots
