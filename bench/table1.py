@@ -27,7 +27,7 @@ from turnloom.core.domains import pack_names
 from turnloom.core.lifecycle.dialogue import create_session, run_to_end
 from turnloom.core.models import Mode, Role, Session
 from turnloom.core.players.offline.tasks import task_count
-from turnloom.core.players.offline.user import _is_follow_up
+from turnloom.core.players.offline.transcript_reading import is_follow_up as _is_follow_up
 from turnloom.core.quality.metrics import dialogue_stats
 from turnloom.core.rules.check import FEEDBACK
 

@@ -137,7 +137,9 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
     bag_id = 0
     for i in range(1, 41):
         flight_id = rng.randint(1, 16)
-        fare = conn.execute("SELECT base_fare FROM flights WHERE id = ?", (flight_id,)).fetchone()[0]
+        fare, flight_status = conn.execute(
+            "SELECT base_fare, status FROM flights WHERE id = ?", (flight_id,)
+        ).fetchone()
         cabin = rng.choice(("economy", "economy", "economy", "premium", "business"))
         factor = {"economy": 1.0, "premium": 1.6, "business": 2.8}[cabin]
         status = ("confirmed", "confirmed", "checked_in", "cancelled")[i % 4]
@@ -156,17 +158,22 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
             ),
         )
         for _ in range(rng.randint(0, 2)):
+            weight = round(rng.uniform(8, 23), 1)
+            drawn = rng.choice(("checked", "loaded", "delivered"))
+            if status == "cancelled":
+                continue  # a cancelled booking has no bags on the way
             bag_id += 1
             conn.execute(
                 "INSERT INTO bags (id, booking_id, tag_number, weight_kg, status) VALUES (?,?,?,?,?)",
-                (
-                    bag_id,
-                    i,
-                    f"BAG-{7000 + bag_id * 3}",
-                    round(rng.uniform(8, 23), 1),
-                    rng.choice(("checked", "loaded", "delivered")),
-                ),
+                (bag_id, i, f"BAG-{7000 + bag_id * 3}", weight, _bag_status(drawn, flight_status)),
             )
+
+
+def _bag_status(drawn: str, flight_status: str) -> str:
+    """A bag's status that fits its flight: loaded or delivered once the flight left, checked before."""
+    if flight_status == "departed":
+        return "loaded" if drawn == "checked" else drawn
+    return "checked"  # the flight has not left (or never will): the bag is checked in, no further
 
 
 S = ToolStep
@@ -212,6 +219,8 @@ INTENTS = (
             "What's the status of flight {flight_number}?",
             "Is flight {flight_number} on time?",
             "When does flight {flight_number} leave?",
+            "Is everything still on track with {flight_number}?",
+            "Should I expect any delay on {flight_number}?",
         ),
         {"flight_number": "word"},
         (S("get_flight_by_flight_number", {"flight_number": "{flight_number}"}),),
@@ -269,8 +278,11 @@ INTENTS = (
             "Is flight {flight_number} fully booked?",
             "How many seats are sold on {flight_number}?",
             "How full is flight {flight_number}?",
-            "How many people are booked on flight {flight_number}?",
+            "Are there still seats left on {flight_number}?",
             "Give me the passenger count for flight {flight_number}.",
+            "How many passengers have booked {flight_number} so far?",
+            "Will {flight_number} be a crowded flight?",
+            "How much of {flight_number} is sold out?",
         ),
         {"flight_number": "word"},
         (
@@ -304,6 +316,8 @@ INTENTS = (
             "Please move booking {booking_id} to seat {seat}.",
             "Can I switch to seat {seat} on reservation #{booking_id}?",
             "I'd like seat {seat} instead for booking number {booking_id}.",
+            "Is {seat} free? I'd like it on booking {booking_id}.",
+            "Change my seat on reservation {booking_id} to {seat}, please.",
         ),
         {"booking_id": "int", "seat": "word"},
         (
@@ -447,6 +461,8 @@ INTENTS = (
             "Which bags are on my first booking? My email is {email}.",
             "Find the first reservation under {email} and tell me what luggage is checked on it.",
             "I'm {email}: what bags did I check for the first trip on my account?",
+            "What luggage went on my first booking? The account is {email}.",
+            "Can you check the bags on the first trip I booked? My email is {email}.",
         ),
         {"email": "email"},
         (
@@ -486,6 +502,8 @@ INTENTS = (
             "What flight am I on with reservation {booking_id}, and when does it depart?",
             "Look up booking {booking_id} and tell me about its flight.",
             "Which day do I fly on booking number {booking_id}?",
+            "I've forgotten my departure time; it's reservation {booking_id}.",
+            "When am I leaving on booking {booking_id}?",
         ),
         {"booking_id": "int"},
         (S("get_booking_by_id", {"id": "{booking_id}"}), S("get_flight_by_id", {"id": "$prev.flight_id"})),

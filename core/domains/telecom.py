@@ -182,6 +182,20 @@ INTENTS = (
         ("account", "line", "subscriber"),
     ),
     Intent(
+        "account_by_email",
+        "look up the account registered with {email}",
+        (
+            "What's on my account? It's under {email}.",
+            "Can you pull up the account registered to {email}?",
+            "Can you check my account details? My email is {email}.",
+            "Look up my account, please. The email on it is {email}.",
+            "I'd like to see my account details. I'm {email}.",
+        ),
+        {"email": "email"},
+        (S("get_subscriber_by_email", {"email": "{email}"}),),
+        ("registered", "details"),
+    ),
+    Intent(
         "invoice_details",
         "look up invoice {invoice_id}",
         (
@@ -192,6 +206,8 @@ INTENTS = (
             "What does invoice {invoice_id} say?",
             "Can you check bill #{invoice_id} for me?",
             "Show me the details of invoice number {invoice_id}.",
+            "Has bill {invoice_id} been settled?",
+            "What do I owe on invoice {invoice_id}?",
         ),
         {"invoice_id": "int"},
         (S("get_invoice_by_id", {"id": "{invoice_id}"}),),
@@ -223,6 +239,9 @@ INTENTS = (
             "What {kind} plans do you offer?",
             "Show me your {kind} tariffs.",
             "List the {kind} options you have, please.",
+            "What would a {kind} plan cost me?",
+            "I'm thinking of switching to {kind}. What do you have?",
+            "Are there any {kind} deals at the moment?",
         ),
         {"kind": "word"},
         (S("search_plans", {"kind": "{kind}"}),),
@@ -266,6 +285,9 @@ INTENTS = (
             "What bills are there for the line {phone_number}?",
             "Show me the invoices for phone number {phone_number}.",
             "I need the billing history of {phone_number}.",
+            "What have I been billed on {phone_number}?",
+            "Could you pull the bills for {phone_number}?",
+            "I'd like to go over the invoices on {phone_number}.",
         ),
         {"phone_number": "word"},
         (
@@ -283,6 +305,9 @@ INTENTS = (
             "Which plan is subscriber {subscriber_id} on?",
             "What tariff does subscriber #{subscriber_id} have right now?",
             "Tell me the current plan of customer number {subscriber_id}.",
+            "What package is subscriber {subscriber_id} on?",
+            "Which plan has subscriber {subscriber_id} got at the moment?",
+            "What am I paying for each month on the line of subscriber {subscriber_id}?",
         ),
         {"subscriber_id": "int"},
         (S("get_subscriber_by_id", {"id": "{subscriber_id}"}), S("get_plan_by_id", {"id": "$prev.plan_id"})),
@@ -372,6 +397,8 @@ INTENTS = (
             "Which support tickets does subscriber {subscriber_id} have?",
             "Show me the open complaints for subscriber #{subscriber_id}.",
             "List the tickets raised by customer number {subscriber_id}.",
+            "Are there any complaints on file for subscriber {subscriber_id}?",
+            "What issues has subscriber {subscriber_id} reported so far?",
         ),
         {"subscriber_id": "int"},
         (S("get_subscriber_support_tickets", {"subscriber_id": "{subscriber_id}"}),),
@@ -425,6 +452,8 @@ INTENTS = (
             "How much have I been billed in total on {phone_number}?",
             "Give me a billing summary for the number {phone_number}.",
             "What do the bills on line {phone_number} add up to?",
+            "What have I paid altogether on {phone_number}?",
+            "Sum up what {phone_number} has cost me so far.",
         ),
         {"phone_number": "word"},
         (
@@ -542,8 +571,9 @@ TEMPLATES = (
         "You are subscriber {subscriber_id}: check your account, update your email to "
         "{new_email}, see which plan you are on, pay invoice {invoice_id} and review your "
         "billing summary.",
-        "SELECT subscriber_id, id AS invoice_id FROM invoices WHERE status != 'paid' AND subscriber_id = :user_id",
-        ("subscriber_account", "update_subscriber_email", "current_plan", "pay_invoice", "billing_summary"),
+        "SELECT i.subscriber_id, i.id AS invoice_id, s.email FROM invoices i JOIN subscribers s ON s.id ="
+        " i.subscriber_id WHERE i.status != 'paid' AND i.subscriber_id = :user_id",
+        ("account_by_email", "update_subscriber_email", "current_plan", "pay_invoice", "billing_summary"),
         {
             "new_email": (
                 "{user_first}.{user_last}@mailbox.org",

@@ -15,7 +15,7 @@ from turnloom.core.lifecycle.dialogue import create_session, open_engine
 from turnloom.core.models import FinishReason, Role
 from turnloom.core.players.offline.knowledge import knowledge_for
 from turnloom.core.players.offline.tasks import task_count
-from turnloom.core.players.offline.user import _is_follow_up
+from turnloom.core.players.offline.transcript_reading import is_follow_up as _is_follow_up
 from turnloom.core.players.offline.voice_words import ALREADY_TOLD
 
 THANKS = re.compile(r"\b(thanks?|thank you|thx|appreciate)\b", re.I)

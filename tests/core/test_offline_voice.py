@@ -73,12 +73,17 @@ async def test_a_user_who_changed_their_email_gives_the_new_one_from_then_on():
                 if c.name == "get_subscriber_by_email"
             ]
             old = lookups[-1] if lookups else None
-            later = [m.text for m in messages[k:] if m.role is Role.USER]
+            # until the next change of email, if they change it again
+            until = next(
+                (j for j in range(k + 1, len(messages)) if any(c.name == change.name for c in messages[j].tool_calls)),
+                len(messages),
+            )
+            later = [m.text for m in messages[k:until] if m.role is Role.USER]
             new = json.loads(change.arguments)["email"]
             if old is not None and old != new:
                 assert not any(f"under {old}" in text for text in later), later
                 # and when they leave it out, the assistant looks them up by the new one
-                looked = [c for m in messages[k:] for c in m.tool_calls if c.name == "get_subscriber_by_email"]
+                looked = [c for m in messages[k:until] for c in m.tool_calls if c.name == "get_subscriber_by_email"]
                 assert all(json.loads(c.arguments)["email"] == new for c in looked)
                 changed += 1
     assert changed >= 1
@@ -162,7 +167,7 @@ def test_a_phrasing_without_the_email_reads_as_a_whole_sentence():
 
 
 def test_a_check_of_a_transfer_does_not_name_the_new_club_by_its_row_id():
-    from turnloom.core.players.offline.user import _changed_value
+    from turnloom.core.players.offline.transcript_reading import changed_value as _changed_value
 
     knowledge = knowledge_for(create_session("football", seed=0))
     transfer = knowledge.intent("transfer_player")

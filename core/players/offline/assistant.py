@@ -19,7 +19,9 @@ from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall, ToolS
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import Clarification, Request, slot_label
 from turnloom.core.players.offline.nouns import lexicon_for
-from turnloom.core.players.offline.replies import answer, closed_status, status_field_of
+from turnloom.core.players.offline.replies import answer
+from turnloom.core.players.offline.reply_words import closed_status, status_field_of
+from turnloom.core.players.offline.shown_records import shown_records, table_of
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.tools.schema import singular
 
@@ -68,6 +70,7 @@ class OfflineAssistant:
 
         available = {t.name: t for t in tools}
         executed = self._executed(messages, user_index)
+        shown = shown_records(messages, user_index, available)
         calls: list[ToolCall] = []
         outcomes: list[Outcome] = []
         # requests run in the order they were asked, with changes as barriers: reads asked before a
@@ -75,7 +78,7 @@ class OfflineAssistant:
         # changes run side by side
         blocked = False
         for r, request in enumerate(requests):
-            state = self._advance(r, request, executed, available)
+            state = self._advance(r, request, executed, available, shown)
             if isinstance(state, Outcome):
                 outcomes.append(state)
                 continue
@@ -177,7 +180,9 @@ class OfflineAssistant:
                 done[(tool, json.dumps(arguments, sort_keys=True))] = (arguments, result, error)
         return done
 
-    def _advance(self, r: int, request: Request, executed, available: dict[str, ToolSpec]):
+    def _advance(
+        self, r: int, request: Request, executed, available: dict[str, ToolSpec], shown: list[tuple[str, dict]]
+    ):
         """The next (step, arguments) of a request, or its Outcome when it has ended."""
         steps = request.intent.steps
         previous: object = None
@@ -189,6 +194,10 @@ class OfflineAssistant:
                 arguments = _arguments(step.arguments, request.slots, previous, results)
                 if arguments is not None:
                     known = executed.get((step.tool, json.dumps(arguments, sort_keys=True)))
+                if known is None and arguments is not None and _carried(steps, s):
+                    # a record on the way to what was asked that the conversation shows as it stands
+                    # (read, and nothing written since) is not read again: "my file you just showed"
+                    known = _shown(shown, step.tool, arguments, available)
             if known is not None:
                 _, result, error = known
                 if error is not None:
@@ -197,7 +206,8 @@ class OfflineAssistant:
                     return Outcome(request, step.tool, result=result)
                 found_by_search = s > 0 and steps[s - 1].tool.startswith("search_")
                 if s < len(steps) - 1 and isinstance(result, dict) and "id" in result:
-                    if closed_status(result) is not None or found_by_search:
+                    kept = caveat is not None and closed_status(caveat[1]) is not None  # the first closed one
+                    if (closed_status(result) is not None or found_by_search) and not kept:
                         caveat = (step.tool, result)  # cancelled, or found from what the user said of it
                 previous = result
                 results.append(result)
@@ -246,6 +256,29 @@ class OfflineAssistant:
     @staticmethod
     def _text(text: str) -> ChatMessage:
         return ChatMessage(role=Role.ASSISTANT, content=text, meta=MessageMeta(producer="assistant", backend="offline"))
+
+
+def _carried(steps, s: int) -> bool:
+    """Whether step `s` leads on to more (it is not what was asked) and what the user said it with goes on
+    in a later step: "{patient_id}" read, then changed by that same id. Such a read may be taken from the
+    transcript; one that turns what the user said into something else (booking 25 -> its flight) stays,
+    as the read that answers for what the user said."""
+    if s >= len(steps) - 1:
+        return False
+    later = {v for step in steps[s + 1 :] for v in step.arguments.values()}
+    return all(v.startswith("$") or v in later for v in steps[s].arguments.values())
+
+
+def _shown(shown: list[tuple[str, dict]], tool: str, arguments: dict, available: dict[str, ToolSpec]):
+    """A record read before this turn, with nothing written since, that a look-up with these arguments
+    would return: one of the same table whose fields hold the arguments' values."""
+    spec = available.get(tool)
+    if spec is None or spec.writes or spec.returns != "one":
+        return None  # only a look-up of one record is answered by one record
+    for table, record in shown:
+        if table == table_of(spec) and all(record.get(k) == v for k, v in arguments.items()):
+            return arguments, record, None
+    return None
 
 
 def _writes_from(request: Request, step: int, available: dict[str, ToolSpec]) -> bool:

@@ -69,6 +69,14 @@ class UserIdentity:
                 found.append((kind, value.replace("_", " ")))
         return tuple(found)
 
+    def identifiers(self) -> frozenset[str]:
+        """What identifies the person, lower-cased: their name, email and phone (what they never echo back)."""
+        found = {self.name.lower(), self.email.lower()}
+        for column, value in self.row.items():
+            if isinstance(value, str) and value.strip() and ("phone" in column.lower() or "email" in column.lower()):
+                found.add(value.lower())
+        return frozenset(found)
+
     def slots(self) -> dict[str, Any]:
         """Slot values a task can take from the person: `user_id`, their key by its foreign-key name, email, name."""
         slots: dict[str, Any] = {"user_name": self.name, "user_email": self.email}

@@ -45,9 +45,11 @@ class RecordReferences:
     person: UserIdentity | None
     messages: list[ChatMessage] = field(default_factory=list)
 
-    def by_name(self, intent: Intent, slots: dict, voice: Voice) -> tuple[Intent, dict] | None:
+    def by_name(
+        self, intent: Intent, slots: dict, voice: Voice, chance: float = BY_NAME_CHANCE
+    ) -> tuple[Intent, dict] | None:
         """The request as made by the record's name, when the pack has a by-name twin and the name is the
-        record's alone (`BY_NAME_CHANCE` of the time)."""
+        record's alone (always while its id is one the user has not seen, else `chance` of the time)."""
         try:
             twin = self.knowledge.intent(twin_name(intent.name))
         except KeyError:
@@ -56,7 +58,7 @@ class RecordReferences:
             return None
         (slot,) = [s for s in intent.slots if s not in twin.slots]
         # a record's row id is something the user knows only once the conversation showed it
-        if shown(slot.removesuffix("_id"), slots.get(slot), self.messages) and voice.rng.random() >= BY_NAME_CHANCE:
+        if shown(slot.removesuffix("_id"), slots.get(slot), self.messages) and voice.rng.random() >= chance:
             return None
         (name_slot,) = [s for s in twin.slots if s not in intent.slots]
         table = quote_ident(twin.steps[0].tool.removeprefix("search_"))
@@ -196,7 +198,7 @@ class RecordReferences:
 
     def by_email(self, intent: Intent, slots: dict) -> tuple[Intent, dict] | None:
         """The request about the user's own person record as they know it, by their email ("the patient
-        under ana@…", not "patient 2"), when the dialogue has not shown them their id."""
+        under ana@…", or "my" once they gave it; never "patient 2")."""
         try:
             twin = self.knowledge.intent(emailed_name(intent.name))
         except KeyError:
@@ -205,9 +207,23 @@ class RecordReferences:
         (slot,) = [s for s in intent.slots if s not in twin.slots]
         if person is None or not person.email or person.key is None or slots.get(slot) != person.key:
             return None
-        if shown(slot.removesuffix("_id"), person.key, self.messages):
-            return None
+        # (even once the conversation showed their id: one says "my phone", not "the phone of patient 2")
         return twin, {**{k: v for k, v in slots.items() if k != slot}, "email": self.email()}
+
+    def own_lookup(self, intent: Intent, slots: dict) -> tuple[Intent, dict] | None:
+        """A look-up of the user's own person record by id ("patient 2") as the pack's look-up of them by
+        email (for a check of a change to it: "what do you have on file for me now?")."""
+        person = self.person
+        if len(intent.steps) != 1 or len(slots) != 1 or person is None or person.key is None or not person.email:
+            return None
+        tool = intent.steps[0].tool
+        if list(slots.values()) != [person.key] or not (tool.startswith("get_") and tool.endswith("_by_id")):
+            return None
+        wanted = [tool.removesuffix("_by_id") + "_by_email"]
+        for other in self.knowledge.pack.intents:
+            if other.slots == {"email": "email"} and [s.tool for s in other.steps] == wanted:
+                return other, {"email": self.email()}
+        return None
 
     def by_date(
         self, intent: Intent, slots: dict, voice: Voice, chance: float = BY_DATE_CHANCE

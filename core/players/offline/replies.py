@@ -19,100 +19,39 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
-from typing import Protocol
 
 from turnloom.core.models import ToolSpec
-from turnloom.core.players.offline.language import Request, format_value
-from turnloom.core.players.offline.nouns import Lexicon, Noun, field_phrase, lexicon_for, pluralise, split_words
-from turnloom.core.tools.schema import singular
-
-
-class Outcome(Protocol):
-    """What a reply reads of one request's outcome (the assistant's `Outcome`)."""
-
-    request: Request
-    tool: str
-    result: object
-    error: str | None
-    unavailable: bool
-    caveat: tuple[str, dict] | None
-
-
-# statuses of a record that change what an answer about something reached through it means
-_CLOSED = frozenset({"cancelled", "canceled", "terminated", "closed", "suspended", "expired", "inactive", "void"})
-
-
-def closed_status(row: dict) -> str | None:
-    """The record's status when it is one that ends the record (cancelled, terminated, ...), else None."""
-    status = next((v for k, v in row.items() if _STATUS.search(k) and isinstance(v, str)), None)
-    return status if status is not None and status.lower() in _CLOSED else None
-
-
-MAX_LISTED = 3  # items a list reply names before it summarises the rest
-MAX_DETAILS = 4  # details a record's sentence carries besides its status and what was asked
-_NUMBER_WORDS = (
-    "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
-)  # fmt: skip
-_STATUS = re.compile(r"(^|_)(status|state|stage)$", re.I)
-_NAME = re.compile(r"^(name|full_?name|title|label|display_?name|[a-z]*_?name)$", re.I)
-_MONEY = re.compile(r"price|amount|total|cost|fee|balance|salary|fare|charge|budget|revenue", re.I)
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# the fields a reader expects whenever a record is reported (as quality.checks.text asks for them)
-_KEY_FIELD = re.compile(r"(status|total|price|fare|fee|amount|cost|balance|wage|date|_on$)", re.I)
-_PEOPLE = frozenset(
-    "customer passenger patient player subscriber doctor member employee user person client guest student "
-    "artist author driver agent manager staff contact owner seller buyer traveller traveler".split()
+from turnloom.core.players.offline.language import format_value
+from turnloom.core.players.offline.nouns import Lexicon, Noun, lexicon_for
+from turnloom.core.players.offline.reply_changes import write_sentence
+from turnloom.core.players.offline.reply_summaries import summary_sentence
+from turnloom.core.players.offline.reply_words import (
+    _ACTIVE_VERBS,
+    _DATE,
+    _DATES_FROM,
+    _KEY_FIELD,
+    _MONEY,
+    _NAME,
+    _PEOPLE,
+    _UNITS,
+    MAX_DETAILS,
+    MAX_LISTED,
+    Outcome,
+    _asked_fields,
+    _capital,
+    _count,
+    _counted,
+    _is_count,
+    _is_key,
+    _is_listing,
+    _is_status,
+    _is_summary,
+    _join,
+    _label,
+    _matches_asked,
+    closed_status,
+    status_field_of,
 )
-_UNITS = {
-    "kg": "kg",
-    "g": "g",
-    "gb": "GB",
-    "mb": "MB",
-    "km": "km",
-    "cm": "cm",
-    "min": "minutes",
-    "minutes": "minutes",
-    "hours": "hours",
-    "days": "days",
-    "pct": "%",
-    "percent": "%",
-    "kwh": "kWh",
-    "usd": "USD",
-    "eur": "EUR",
-}
-_ACRONYMS = {
-    "qty": "quantity",
-    "amt": "amount",
-    "desc": "description",
-    "num": "number",
-    "dob": "date of birth",
-    "sku": "SKU",
-    "vat": "VAT",
-    "iban": "IBAN",
-    "url": "URL",
-    "imei": "IMEI",
-    "pin": "PIN",
-    "iso": "ISO",
-}
-_DATES_FROM = frozenset({"founded", "established", "built", "opened"})
-_ACTIVE_VERBS = frozenset({"joined", "signed", "registered", "enrolled", "started", "ended", "left"})
-_CHECKABLE = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$|^\d{4}-\d{2}-\d{2}|^-?\d+(?:\.\d+)?$")
-# the values a reader checks against tool results (as quality.grounding finds them): emails, dates, numbers
-_CHECKED_VALUE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\d{4}-\d{2}-\d{2}|(?<![\w.])\d+(?:\.\d+)?(?![\w])")
-# words a request uses for a field it is about, beyond the field's own words
-_ASKED = {
-    "leave": ("depart", "departure"),
-    "depart": ("departure",),
-    "spent": ("total", "amount"),
-    "stock": ("stock", "quantity"),
-    "cost": ("price", "cost", "amount"),
-    "price": ("price",),
-    "shipped": ("status",),
-    "paid": ("status", "paid"),
-    "time": ("time", "departure", "arrival"),
-    "when": ("date", "time"),
-}
 
 
 def answer(outcomes: Sequence[Outcome], rng: random.Random, tools: Sequence[ToolSpec] = ()) -> str:
@@ -179,9 +118,15 @@ def describe(
         return list_summary(result, noun, asked, rng, lexicon)
     if isinstance(result, dict):
         if _is_summary(result):
-            return summary_sentence(outcome, result, rng, lexicon, names or {})
+            text = summary_sentence(outcome, result, rng, lexicon, names or {})
+            return _with_caveat(outcome, text, rng, lexicon) if _closed_caveat(outcome) else text
         return _with_caveat(outcome, record_sentence(result, noun, asked, rng, lexicon), rng, lexicon)
     return f"The result was {format_value(result)}."
+
+
+def _closed_caveat(outcome: Outcome) -> bool:
+    """Whether the record a request went through is closed (a cancelled booking): said before any answer."""
+    return outcome.caveat is not None and closed_status(outcome.caveat[1]) is not None
 
 
 def _with_caveat(outcome: Outcome, text: str, rng: random.Random, lexicon: Lexicon) -> str:
@@ -194,7 +139,11 @@ def _with_caveat(outcome: Outcome, text: str, rng: random.Random, lexicon: Lexic
         lead = rng.choice(("Before anything else: ", "One thing first: ", "Note: ", "Just so you know: "))
     else:
         lead = rng.choice(("I found it. ", "Here's the one I found. ", "", "That one's on file. "))
-    return f"{lead}{record_sentence(row, lexicon.noun(tool), set(), rng, lexicon)} {text}"
+    text = text.removeprefix("Sure. ")  # what was asked goes on from the record before it, no fresh "Sure."
+    said = record_sentence(row, lexicon.noun(tool), set(), rng, lexicon)
+    if lead.endswith(": ") and said.startswith(("Right now ", "Here's ", "For ")):
+        said = said[:1].lower() + said[1:]  # "Just so you know: right now ..."
+    return f"{lead}{said} {text}"
 
 
 _CONSTRAINT = re.compile(r"(UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(?::\s*(?:[\w\"]+\.)?([\w\"]+))?", re.I)
@@ -262,25 +211,6 @@ def record_sentence(row: dict, noun: Noun, asked: set[str], rng: random.Random, 
         return rng.choice((f"I found {subject}.", f"Yes, {subject} is on file."))
     opening = rng.choice((f"Here's {subject}", f"I found {subject}", f"Here's what's on file for {subject}"))
     return f"{opening}. {more}."
-
-
-def status_field_of(row: dict, lexicon: Lexicon) -> str | None:
-    """The field of a row that holds its status (`status`, `order_status`, `stage`), if any."""
-    return next((k for k in row if _is_status(k, lexicon)), None)
-
-
-def _is_status(field: str, lexicon: Lexicon) -> bool:
-    """`status`, `order_status`, `AccountStatus`, `orderStatus`, `stage`."""
-    return _STATUS.search(field) is not None or lexicon.label(field).split()[-1] in ("status", "state", "stage")
-
-
-def _label(field: str, noun: Noun | None, lexicon: Lexicon) -> str:
-    """A field's words without the record's own noun: "total" for `OrderTotal` on a purchase order."""
-    words = lexicon.label(field).split()
-    own = set(noun.one.split()) if noun is not None else set()
-    while len(words) > 1 and words[0] in own:
-        words = words[1:]
-    return " ".join(_ACRONYMS.get(w, w) for w in words)
 
 
 def _is_person(row: dict, noun: Noun) -> bool:
@@ -394,23 +324,6 @@ def _clause(
     return f"{det} {label} is {shown}"
 
 
-def _is_count(field: str, value: object, lexicon: Lexicon) -> bool:
-    """A number of things named by a plural field ("goals", "assists", "minutes")."""
-    label = lexicon.label(field)
-    return (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and " " not in label
-        and singular(label) != label
-        and not _MONEY.search(label)
-    )
-
-
-def _counted(field: str, value: object, lexicon: Lexicon) -> str:
-    label = lexicon.label(field)
-    return f"{format_value(value)} {singular(label) if value == 1 else label}"
-
-
 # ------------------------------------------------------------ lists
 
 
@@ -512,10 +425,14 @@ def _common(rows: list[dict], lexicon: Lexicon) -> tuple[str, str | None]:
             return f"in {value}", field
         if last in ("specialty", "speciality", "department", "field") and isinstance(value, str):
             return f"in {value}", field
-        if last in ("category", "type", "genre", "kind", "class", "tier", "cabin") and isinstance(value, str):
+        if last in ("kind", "type") and isinstance(value, str):
+            return value, field  # "both prepaid"
+        if last in ("category", "genre", "class", "tier", "cabin") and isinstance(value, str):
             return f"in the {value} {last}", field
         if isinstance(value, (int, float)) and _MONEY.search(label):
             return f"for {format_value(value)}", field  # "all for 14.99"
+        if len(label.split()) > 1 and label.split()[-1] in ("on", "at") and isinstance(value, str):
+            return f"{label} {value}", field  # "both issued on 2025-04-18", never "both with issued on ..."
         if isinstance(value, (int, float)) or (isinstance(value, str) and len(value) <= 40):
             return f"with {label} {format_value(value)}", field
     return "", None
@@ -523,255 +440,5 @@ def _common(rows: list[dict], lexicon: Lexicon) -> tuple[str, str | None]:
 
 # ------------------------------------------------------------ summaries and writes
 
-# money measures said as what the records are worth, not by the field's name ("worth 200.8 in all")
-_WORTH = frozenset({"total", "price", "amount", "cost", "value", "market value", "spend", "revenue", "sales"})
-
-
-def summary_sentence(
-    outcome: Outcome, result: dict, rng: random.Random, lexicon: Lexicon, names: dict[tuple[str, str], str]
-) -> str:
-    """Counts, totals and averages of a summary tool, stated as the result gives them.
-
-    A measure's name is never followed by anything but its own value or punctuation ("a total of
-    3 goals, 1.5 per appearance on average"), so no reader takes a total for a record's field.
-    """
-    count_field = next((k for k in result if k.endswith("count")), None)
-    children = lexicon.noun(outcome.tool)
-    owner = _owner(outcome, lexicon, names)
-    count = result.get(count_field) if count_field else None
-    if count == 0:
-        return rng.choice(
-            (
-                f"{_capital(owner)} has no {children.many} yet.",
-                f"There are no {children.many} for {owner}.",
-                f"I found no {children.many} for {owner}.",
-            )
-        )
-    asked = _asked_fields(outcome)
-    measures = [k for k in result if k != count_field and result[k] is not None]
-    focus = [k for k in measures if _matches_asked(_measure(k), asked, lexicon)]
-    if not focus:  # nothing named: the totals, and an average only for money or a single measure
-        totals = [k for k in measures if not k.startswith(("avg_", "average_"))]
-        focus = [k for k in measures if k in totals or len(totals) <= 1 or _MONEY.search(lexicon.label(k))]
-    by_measure: dict[str, dict[str, object]] = {}
-    for field in focus:
-        kind = "avg" if field.startswith(("avg_", "average_")) else "total" if field.startswith("total_") else field
-        by_measure.setdefault(_measure(field), {})[kind] = result[field]
-    parts = [_aggregate(measure, values, children, lexicon) for measure, values in by_measure.items()]
-    things = children.one if count == 1 else children.many
-    if count is None:
-        return f"For {owner}: " + "; ".join(parts) + "." if parts else f"I found nothing to sum up for {owner}."
-    head = rng.choice(
-        (
-            f"{_capital(owner)} has {format_value(count)} {things}",
-            f"There {'is' if count == 1 else 'are'} {format_value(count)} {things} for {owner}",
-        )
-    )
-    if not parts:
-        return head + "."
-    if count == 1:  # one record: its total is its value, an average says nothing more
-        parts = [
-            _aggregate(m, {"total": v.get("total", v.get("avg"))}, children, lexicon) for m, v in by_measure.items()
-        ]
-    if count == 1:
-        parts = [p.replace("a total of ", "").replace("a total ", "a ").replace(" in all", "") for p in parts]
-    if len(parts) > 1:
-        parts = [p.removesuffix(" so far") for p in parts]
-    if not parts[0].startswith("worth"):
-        parts[0] = "with " + parts[0]
-    if any("," in p for p in parts):
-        listed = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + "; and " + parts[-1]
-    else:  # simple figures read as one list: "with 90 minutes, no goals, 1 assist and a rating of 8.8"
-        listed = _join(parts)
-    return head + rng.choice((", ", " — ")) + listed + "."
-
-
-def _measure(field: str) -> str:
-    return re.sub(r"^(total|avg|average|sum|min|max)_", "", field)
-
-
-def _aggregate(measure_field: str, values: dict[str, object], children: Noun, lexicon: Lexicon) -> str:
-    """One measure's total and average in words: "worth 200.8 in all, 100.4 per order on average".
-
-    Plural measures are counted ("a total of 3 goals"), others named with their unit ("a total
-    weight of 4.2 kg"); a money measure is what the records are worth.
-    """
-    words = _label(measure_field, None, lexicon).split()
-    unit = _UNITS.get(words[-1]) if len(words) > 1 else None
-    measure = " ".join(words[:-1] if unit else words)
-    after = f" {unit}" if unit else ""
-    money = _MONEY.search(measure) is not None or measure.endswith("value")
-    plural = " " not in measure and singular(measure) != measure
-    total, average = values.get("total"), values.get("avg")
-    clauses: list[str] = []
-    if total is not None:
-        shown = format_value(total)
-        if money and (measure in _WORTH or words[-1] in _WORTH):
-            clauses.append(f"worth {shown} in all")
-        elif money:
-            clauses.append(f"{pluralise_label(measure)} of {shown} in all")
-        elif plural and total == 0:
-            return f"no {measure} so far"
-        elif plural:
-            clauses.append(f"a total of {shown} {singular(measure) if total == 1 else measure}")
-        else:
-            clauses.append(f"a total {measure} of {shown}{after}")
-    if average is not None:
-        shown = format_value(average)
-        if total is not None or money:
-            clauses.append(f"{shown}{after} per {children.one} on average")
-        elif plural:
-            clauses.append(f"an average of {shown} {measure} per {children.one}")
-        else:
-            clauses.append(f"an average {measure} of {shown}{after}")
-    for kind, value in values.items():
-        if kind not in ("total", "avg"):
-            clauses.append(f"{lexicon.label(kind)}: {format_value(value)}")
-    return ", ".join(clauses)
-
-
-def pluralise_label(label: str) -> str:
-    """A measure named in the plural ("fees", "weekly wages"), so it never reads as a record's own field."""
-    words = label.split()
-    return " ".join([*words[:-1], pluralise(words[-1])])
-
-
-def _owner(outcome: Outcome, lexicon: Lexicon, names: dict[tuple[str, str], str]) -> str:
-    """Who a summary is about: "Fabio Pires (player 34)", "flight TL269", "the account under ana@…", "that club"."""
-    slots = outcome.request.slots
-    first = outcome.request.intent.steps[0].tool
-    for slot, value in slots.items():
-        words = split_words(slot, lexicon.vocabulary)
-        if not words or value is None:
-            continue
-        owner = " ".join(words[:-1]) if len(words) > 1 else lexicon.noun(first).one
-        shown = format_value(value)
-        if words[-1] in ("id", "number", "code", "no"):
-            # the id the user gave for what they asked about ("player 34"), named with the record's name if shown
-            name = names.get((owner, shown))
-            return f"{name} ({owner} {shown})" if name else f"{owner} {shown}"
-        if words[-1] == "email":
-            if owner in ("customer", "subscriber", "user", "member", "client", "account"):
-                return f"the account under {shown}"
-            return f"the {owner} with email {shown}"
-        if words[-1] in ("name", "title") and isinstance(value, str):
-            return value
-    return f"that {lexicon.noun(first).one}"
-
-
-def write_sentence(outcome: Outcome, noun: Noun, result: dict, rng: random.Random, lexicon: Lexicon) -> str:
-    """What a create, update or delete did.
-
-    A changed field's name ends its clause ("I've updated that passenger's email."), so no reader
-    takes the words after it for the field's value in a record read before the change.
-    """
-    tool = outcome.tool
-    if not result.get("rowcount", 0):
-        return rng.choice(
-            (
-                f"Nothing was changed: I couldn't find a matching {noun.one}.",
-                f"I couldn't find that {noun.one}, so nothing was changed.",
-            )
-        )
-    if tool.startswith("create_"):
-        new_id = result.get("lastrowid")
-        if new_id is not None:
-            return rng.choice(
-                (
-                    f"Done! I've created the {noun.one}; its ID is {format_value(new_id)}.",
-                    f"All set: the new {noun.one} is in, and its ID is {format_value(new_id)}.",
-                    f"That's done. The {noun.one} is created, with {format_value(new_id)} as its ID.",
-                )
-            )
-        return f"Done! The new {noun.one} has been created."
-    if tool.startswith("delete_"):
-        return rng.choice((f"Done. The {noun.one} has been removed.", f"That {noun.one} is deleted now."))
-    step = outcome.request.intent.steps[-1]
-    # the first argument of an update names the record, the rest are what changed
-    fields = list(step.arguments)[1:] if step.tool == tool else []
-    if len(fields) == 1:
-        label = field_phrase(_label(fields[0], noun, lexicon))
-        its = "their" if noun.one.split()[-1] in _PEOPLE else "its"
-        template = step.arguments[fields[0]]
-        value = outcome.request.slots.get(template.strip("{}")) if template.startswith("{") else template
-        if isinstance(value, str) and value and not _CHECKED_VALUE.search(value):  # only what results show is stated
-            if _is_status(fields[0], lexicon):
-                return rng.choice(
-                    (
-                        f"Done: that {noun.one} is now {value}.",
-                        f"All set, I've marked that {noun.one} as {value}.",
-                        f"That {noun.one} is {value} now.",
-                    )
-                )
-            return rng.choice(
-                (
-                    f"Done. That {noun.one} now has {value} as {its} {label}.",
-                    f"All set: {value} is the new {label}.",
-                    f"I've made the change: the {noun.one} now shows {value} for {its} {label}.",
-                )
-            )
-        return rng.choice(
-            (
-                f"Done. I've updated that {noun.one}'s {label}.",
-                f"That's changed: I've updated the {label}.",
-            )
-        )
-    return f"Done. The {noun.one} has been updated."
-
 
 # ------------------------------------------------------------ helpers
-
-
-def _asked_fields(outcome: Outcome) -> set[str]:
-    """Words naming what the request is about: its intent's name and description, and the keywords the user said.
-
-    A keyword the user did not say narrows nothing: "how has player 2 been doing?" asks for every
-    season figure, "how many goals has player 2 scored?" for the goals.
-    """
-    request = outcome.request
-    intent = request.intent
-    said = request.said.lower()
-    keywords = [k for k in intent.keywords if not said or k.lower() in said]
-    text = " ".join((intent.name.replace("_", " "), re.sub(r"\{\w+\}", "", intent.description), *keywords))
-    words = {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2}
-    for word in list(words):
-        words.update(_ASKED.get(word, ()))
-    return words
-
-
-def _matches_asked(field: str, asked: set[str], lexicon: Lexicon) -> bool:
-    if _is_key(field) or _NAME.match(field):
-        return False
-    words = lexicon.label(field).lower().split()
-    return any(w in asked or w.rstrip("s") in asked or w + "s" in asked for w in words)
-
-
-def _is_key(field: str) -> bool:
-    low = field.lower()
-    return low == "id" or low.endswith("_id") or (low.endswith("id") and len(low) > 4 and low[-3] != "_")
-
-
-def _is_summary(result: dict) -> bool:
-    return any(k.endswith("count") for k in result) and all(
-        isinstance(v, (int, float)) or v is None for v in result.values()
-    )
-
-
-def _is_listing(outcome: Outcome) -> bool:
-    return bool(re.match(r"^(list|search|find)", outcome.request.intent.name)) or outcome.request.intent.name.endswith(
-        "s"
-    )
-
-
-def _count(n: int) -> str:
-    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else "more than twenty"
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _join(clauses: list[str]) -> str:
-    if len(clauses) <= 1:
-        return "".join(clauses)
-    return ", ".join(clauses[:-1]) + " and " + clauses[-1]

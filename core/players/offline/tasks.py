@@ -15,12 +15,14 @@ import random
 import unicodedata
 from collections import Counter
 
+from turnloom.core.domains.base import Intent
 from turnloom.core.errors import TurnloomError
 from turnloom.core.models import Difficulty, Role, Subtask, Task, ToolCall, ToolExecution, ToolSpec
 from turnloom.core.players.offline.calls_made import call_key, calls_made
 from turnloom.core.players.offline.identity import UserIdentity, draw_identity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import render
+from turnloom.core.players.offline.shown_records import shown_records
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.tools.environment import ToolEnvironment
 from turnloom.core.tools.sqlenv import SqlEnvironment
@@ -76,9 +78,11 @@ class OfflineTaskGenerator:
         order += [d for d in difficulties if d not in order]
         asked = self._asked(ctx.task_list(), person)
         made = calls_made(ctx.session.messages)
+        tools = {t.name: t for t in ctx.session.tools}
+        # records the conversation shows as they stand: nobody asks to see again what they were just shown
+        standing = [r for _, r in shown_records(ctx.session.messages, len(ctx.session.messages), tools)]
         database = self._current(ctx)
         sql = database if isinstance(database, SqlEnvironment) else database.db
-        tools = {t.name: t for t in ctx.session.tools}
 
         def lookup(tool: str, arguments: dict) -> object:
             """A read of a chain the dialogue did not make itself, run on the database as it is now."""
@@ -127,7 +131,7 @@ class OfflineTaskGenerator:
                     fresh = [
                         s
                         for s in task.subtasks
-                        if self._key(s, person) not in asked and not self._answered(s, made, lookup)
+                        if self._key(s, person) not in asked and not self._answered(s, made, lookup, standing)
                     ]
                     related = bool(earlier & {str(v) for s in fresh for v in s.slots.values()})
                     if len(fresh) == len(task.subtasks) and (related or not extend):
@@ -195,7 +199,7 @@ class OfflineTaskGenerator:
                 slots[name] = drawn
         subtasks = []
         for intent_name in template.intents:
-            intent = self.knowledge.intent(intent_name)
+            intent = self._as_they_know_it(self.knowledge.intent(intent_name), slots, person)
             needed = {k: slots[k] for k in intent.slots}
             subtasks.append(Subtask(description=render(intent.description, needed), intent=intent.name, slots=needed))
         return Task(
@@ -205,6 +209,20 @@ class OfflineTaskGenerator:
             rubric=self._rubric(subtasks),
             template=template.name,
         )
+
+    def _as_they_know_it(self, intent: Intent, slots: dict, person: UserIdentity) -> Intent:
+        """A look-up of the user's own person record by its id ("patient 2") becomes the look-up by their
+        email: nobody knows their own row id, and the email is what they give."""
+        step = intent.steps[0]
+        own = person.key is not None and person.email and slots.get(next(iter(intent.slots), "")) == person.key
+        if len(intent.steps) != 1 or len(intent.slots) != 1 or not own or not step.tool.endswith("_by_id"):
+            return intent
+        wanted = [step.tool.removesuffix("_by_id") + "_by_email"]
+        for other in self.knowledge.pack.intents:
+            if other.slots == {"email": "email"} and [s.tool for s in other.steps] == wanted:
+                slots.setdefault("email", person.email)
+                return other
+        return intent
 
     def _writes(self, template) -> bool:
         """Whether a template's task changes something."""
@@ -252,7 +270,9 @@ class OfflineTaskGenerator:
         )
         return tool, tuple(values)
 
-    def _answered(self, subtask: Subtask, made: dict[tuple[str, str], object], lookup) -> bool:
+    def _answered(
+        self, subtask: Subtask, made: dict[tuple[str, str], object], lookup, standing: list[dict] | None = None
+    ) -> bool:
         """Whether the dialogue already made the call that ends the subtask's chain, reached as the results
         it got lead ("the bags on my first booking": the person by email, their bookings, the first one's
         bags); a link the dialogue reached another way (by date, not by listing) is read from the database."""
@@ -277,8 +297,9 @@ class OfflineTaskGenerator:
                 previous = made[key]
             elif n < len(steps) - 1:
                 previous = lookup(step.tool, arguments)
-            else:
-                return False
+            else:  # the record it would show, the conversation shows as it stands ("my file", just shown)
+                found = lookup(step.tool, arguments) if standing else None
+                return isinstance(found, dict) and "id" in found and found in (standing or [])
         return True
 
     def _asked(self, tasks: list[Task], person: UserIdentity) -> set[tuple]:

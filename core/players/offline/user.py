@@ -23,14 +23,13 @@ The rule checks (`rules.check`) read the same view of progress.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 
 from turnloom.core.domains.base import Intent
-from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress, format_value
+from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress
 from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, SimulatorNotes, Task
-from turnloom.core.players.offline.calls_made import CallKey, call_key, calls_made
+from turnloom.core.players.offline.calls_made import call_key, calls_made
 from turnloom.core.players.offline.identity import UserIdentity, draw_identity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import (
@@ -39,6 +38,18 @@ from turnloom.core.players.offline.language import (
     with_reference,
 )
 from turnloom.core.players.offline.references import BY_DATE_CHANCE, RecordReferences, said_in, seen_detail, shown
+from turnloom.core.players.offline.transcript_reading import (
+    changed_value,
+    date_of,
+    dated_list,
+    first_call,
+    followed_up,
+    found_nothing,
+    is_follow_up,
+    last_result,
+    listed_rows,
+    topic,
+)
 from turnloom.core.players.offline.voice import (
     Persona,
     Voice,
@@ -65,8 +76,10 @@ MAX_FOLLOW_UPS = 2
 OWN_DETAIL_CHANCE = 0.15
 # how often a request leaves out the email the user already gave ("What have I spent so far?")
 ELIDE_CHANCE = 0.8
+# how often a request about one of the user's own records the conversation has not shown names it by its date
+UNSEEN_BY_DATE_CHANCE = 0.85
 # how often a check of a change to one of the user's own records asks to see it among their others
-COMPARE_CHANCE = 0.5
+COMPARE_CHANCE = 0.8
 
 
 class OfflineUserSimulator:
@@ -86,7 +99,7 @@ class OfflineUserSimulator:
         rng = ctx.rng("user")
         rules = session.config.rules if session.config.mode is Mode.USER_ORIENTED else []
         voice = Voice(rules, rng, self._persona(ctx), self.knowledge.parser.phrasings)
-        voice.found_nothing = _found_nothing(session.messages)
+        voice.found_nothing = found_nothing(session.messages)
         if not tasks:
             return self._message("Hi! Actually, I think I'm all set. Thanks!", None, is_complete=True)
         progress = self.progress(ctx, tasks)
@@ -96,7 +109,7 @@ class OfflineUserSimulator:
         notes = SimulatorNotes()
         if progress.user_turns == 0:
             requested = self._reveal(progress, task, rules, rng)
-            if not session.messages and (opening := voice.opening(_topic(task, requested))):
+            if not session.messages and (opening := voice.opening(topic(task, requested))):
                 parts.append(opening)
             parts.append(self._requests(task, requested, progress, rules, voice, session.messages))
             return self._message(" ".join(parts), progress.task_index, subtasks=requested)
@@ -131,8 +144,9 @@ class OfflineUserSimulator:
             parts.append(remark)
         elif rule_of_kind(rules, "turn_feedback") and progress.last_asked:
             parts.append(self._feedback(progress, voice, last))
-        elif rule_of_kind(rules, "turn_feedback") and _followed_up(session.messages):
-            parts.append(voice.acknowledgement(echo_of(_last_result(session.messages), last.text if last else "", rng)))
+        elif rule_of_kind(rules, "turn_feedback") and followed_up(session.messages):
+            echo = echo_of(last_result(session.messages), last.text if last else "", rng, self._own())
+            parts.append(voice.acknowledgement(echo))
 
         revision = self._revision(progress, task, ctx, rules, rng)
         if revision is not None:
@@ -149,7 +163,7 @@ class OfflineUserSimulator:
             slots = {k: task.subtasks[verify].slots[k] for k in intent.slots}
             written = self.knowledge.intent(task.subtasks[verify].intent)
             created = written.steps[-1].tool.startswith(("create_", "add_"))
-            value = _changed_value(written, task.subtasks[verify].slots, created)
+            value = changed_value(written, task.subtasks[verify].slots, created)
             among = None
             if not rule_of_kind(rules, "withhold_details") and voice.rng.random() < COMPARE_CHANCE:
                 among = self._refs().among_theirs(intent, slots)
@@ -158,15 +172,19 @@ class OfflineUserSimulator:
                 parts.append(voice.compare(request, among[2]))
                 notes.verify = [verify]
                 return self._message(" ".join(parts), progress.task_index, notes=notes)
-            if not any(shown(s.removesuffix("_id"), slots[s], session.messages) for s in slots if s.endswith("_id")):
-                # the change was asked by name or date: so is the check (the user never heard its id)
+            own = self._refs().by_email(intent, slots) or self._refs().own_lookup(intent, slots)
+            if own is not None:  # their own record: "what do you have on file for me now?", never "patient 2"
+                intent, slots = own
+            elif not self._asked_by_id(verify, slots, session.messages):
+                # the change was asked by name or date: so is the check ("Is Fabio Pires now worth ...?")
                 named = (
-                    self._refs().by_name(intent, slots, voice)
+                    self._refs().by_name(intent, slots, voice, chance=1.0)
                     or self._refs().by_date(intent, slots, voice, chance=1.0)
                     or self._refs().by_email(intent, slots)
                 )
                 intent, slots = named or (intent, slots)
-            request = voice.request(intent, slots, later=True, motive=False)
+            short = self._without_email(intent, slots, voice) if self._gave_email(self._messages, slots) else None
+            request = voice.request(intent, slots, short, later=True, motive=False)  # "my file", once they said it
             parts.append(voice.confirm(request, value, created))
             notes.verify = [verify]
             return self._message(" ".join(parts), progress.task_index, notes=notes)
@@ -287,7 +305,7 @@ class OfflineUserSimulator:
         """
         if rule_of_kind(rules, "turn_feedback") is None or voice.rng.random() >= FOLLOW_UP_CHANCE:
             return None
-        made = sum(1 for m in ctx.session.messages if m.role is Role.USER and _is_follow_up(m))
+        made = sum(1 for m in ctx.session.messages if m.role is Role.USER and is_follow_up(m))
         if made >= MAX_FOLLOW_UPS:
             return None
         asked = {s.intent for s in task.subtasks}
@@ -318,7 +336,7 @@ class OfflineUserSimulator:
             # and only about a record the answer showed (not one of the "three more" it left out)
             messages = ctx.session.messages
             visible = [r for r in rows if shown(entity, r["id"], messages)]
-            pairs = [(o, r) for o in options for r in visible if _first_call(o, slot, r) not in called]
+            pairs = [(o, r) for o in options for r in visible if first_call(o, slot, r) not in called]
             if not pairs:
                 continue
             intent, row = voice.rng.choice(pairs)
@@ -364,7 +382,12 @@ class OfflineUserSimulator:
                     intent, subtask.slots, voice
                 )
                 if named is None:  # a record this turn named by its date is named by its date again
-                    again = 1.0 if any(v in dated for _, v in ids) else BY_DATE_CHANCE
+                    # a record the conversation showed is named as shown (by its number); one it did not is
+                    # mostly named as its owner knows it, by its date (an order number from an email aside)
+                    on_page = any(shown(e, v, messages) for e, v in ids)
+                    again = (
+                        1.0 if any(v in dated for _, v in ids) else BY_DATE_CHANCE if on_page else UNSEEN_BY_DATE_CHANCE
+                    )
                     named = self._refs().by_date(intent, subtask.slots, voice, again) or self._refs().by_email(
                         intent, subtask.slots
                     )
@@ -396,6 +419,16 @@ class OfflineUserSimulator:
             sentences.append(sentence)
         return voice.joined(sentences)
 
+    @staticmethod
+    def _asked_by_id(subtask: int, slots: dict, messages: list[ChatMessage]) -> bool:
+        """Whether the user turn that asked for the subtask named its record by id ("player 16"), as
+        against by its name or date; without that turn, whether the conversation showed the id."""
+        ids = [(s.removesuffix("_id"), slots[s]) for s in slots if s.endswith("_id")]
+        asked = next((m.text for m in reversed(messages) if m.role is Role.USER and subtask in m.meta.subtasks), None)
+        if asked is None:
+            return any(shown(entity, record, messages) for entity, record in ids)
+        return any(said_in(entity, record, [asked]) for entity, record in ids)
+
     def _gave_email(self, messages: list[ChatMessage], slots: dict) -> bool:
         """Whether an earlier user turn gave the email these slots carry, and it is the user's still."""
         email = slots.get("email")
@@ -422,7 +455,7 @@ class OfflineUserSimulator:
         by its id ("The one from 2025-05-27, please. Cancel order 18."), through the intent that
         makes the same change by id.
         """
-        listed = _listed_rows(messages)
+        listed = listed_rows(messages)
         if not listed:
             return None
         text = messages[-1].text
@@ -461,8 +494,8 @@ class OfflineUserSimulator:
             if not state.done or state.requested > 1 or len(intent.steps) < 3 or "first" not in intent.name:
                 continue
             found = self._by_id(intent)
-            rows = _dated_list(messages) if found else []
-            dated = [(d, r) for r in rows if (d := _date_of(r)) is not None]
+            rows = dated_list(messages) if found else []
+            dated = [(d, r) for r in rows if (d := date_of(r)) is not None]
             if found is None or len(dated) < 2:
                 continue
             earliest = min(dated, key=lambda pair: pair[0])
@@ -527,12 +560,16 @@ class OfflineUserSimulator:
         phrasing, slot = voice.rng.choice(options)
         return with_reference(phrasing, slot, voice.rng.choice(REFERENCE_WORDS))
 
-    @staticmethod
-    def _echo(progress: TaskProgress, voice: Voice, last: ChatMessage | None) -> tuple[str, str] | None:
+    def _own(self) -> frozenset[str]:
+        """What identifies the user (their name, email, phone): never echoed back to the assistant."""
+        return self._person.identifiers() if self._person is not None else frozenset()
+
+    def _echo(self, progress: TaskProgress, voice: Voice, last: ChatMessage | None) -> tuple[str, str] | None:
         """What the user may take in from the last answer to what they asked (a status, a name, a count)."""
         answer = last.text if last is not None and last.role is Role.ASSISTANT else ""
+        own = self._own()
         for i in progress.last_requested:
-            echo = echo_of(progress.states[i].result, answer, voice.rng)
+            echo = echo_of(progress.states[i].result, answer, voice.rng, own)
             if echo is not None:
                 return echo
         return None
@@ -570,108 +607,3 @@ class OfflineUserSimulator:
                 notes=noted,
             ),
         )
-
-
-def _dated_list(messages: list[ChatMessage]) -> list[dict]:
-    """The rows of the first dated list a tool returned since the last user turn."""
-    since = next((k for k in range(len(messages) - 1, -1, -1) if messages[k].role is Role.USER), -1)
-    for message in messages[since + 1 :]:
-        if message.role is not Role.TOOL:
-            continue
-        try:
-            result = json.loads(message.content or "null")
-        except json.JSONDecodeError:
-            continue
-        if isinstance(result, list) and result and all(isinstance(r, dict) and _date_of(r) for r in result):
-            return result
-    return []
-
-
-def _date_of(row: dict) -> str | None:
-    """The first date a record holds (an order's date, a booking's, a visit's)."""
-    return next((v for v in row.values() if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)), None)
-
-
-def _changed_value(intent: Intent, slots: dict, created: bool) -> str | None:
-    """What a write set, as the user would name it: the new city or date, the new account's name."""
-    if created:
-        name = next((v for k, v in slots.items() if k == "name" or k.endswith("_name")), None)
-        return str(name) if name is not None else None
-    arguments = list(intent.steps[-1].arguments.values())[1:]
-    for template in arguments:
-        if template.startswith("{") and template.endswith("}") and template[1:-1] in slots:
-            if template[1:-1].endswith("_id"):
-                return None  # a row id is no value a person checks for ("make sure 5 went through")
-            return format_value(slots[template[1:-1]])
-        if not template.startswith(("{", "$")):
-            return template.replace("_", " ")
-    return None
-
-
-def _found_nothing(messages: list[ChatMessage]) -> bool:
-    """Whether a tool called since the last user turn came back empty (nothing to thank for)."""
-    for message in reversed(messages):
-        if message.role is Role.USER:
-            return False
-        if message.role is Role.TOOL and not message.meta.tool_error:
-            try:
-                result = json.loads(message.content or "null")
-            except json.JSONDecodeError:
-                continue
-            if result is None or result == [] or result == {}:
-                return True
-    return False
-
-
-def _first_call(intent: Intent, slot: str, row: dict) -> CallKey:
-    """The first call a follow-up about `row` makes."""
-    first = intent.steps[0]
-    return call_key(first.tool, {k: row["id"] if v == "{" + slot + "}" else v for k, v in first.arguments.items()})
-
-
-def _is_follow_up(message: ChatMessage) -> bool:
-    """A user turn that asked about something the last answer raised: no subtask, no simulator note, not a goodbye."""
-    notes = message.meta.notes
-    noted = notes is not None and (notes.verify or notes.revise or notes.gave_up)
-    return (
-        not message.meta.subtasks and not noted and not message.meta.goal_done and message.meta.task_index is not None
-    )
-
-
-def _followed_up(messages: list[ChatMessage]) -> bool:
-    """Whether the latest user turn was a follow-up question (answered since)."""
-    last_user = next((m for m in reversed(messages) if m.role is Role.USER), None)
-    return last_user is not None and _is_follow_up(last_user) and messages[-1].role is Role.ASSISTANT
-
-
-def _last_result(messages: list[ChatMessage]) -> object:
-    for message in reversed(messages):
-        if message.role is Role.TOOL:
-            try:
-                return json.loads(message.content or "null")
-            except json.JSONDecodeError:
-                return None
-        if message.role is Role.USER:
-            break
-    return None
-
-
-def _listed_rows(messages: list[ChatMessage]) -> list[dict]:
-    """The rows of the latest list a tool returned before the last message."""
-    for message in reversed(messages[-6:]):
-        if message.role is Role.TOOL:
-            try:
-                result = json.loads(message.content or "null")
-            except json.JSONDecodeError:
-                return []
-            return [r for r in result if isinstance(r, dict) and "id" in r] if isinstance(result, list) else []
-    return []
-
-
-def _topic(task: Task, indexes: list[int]) -> str | None:
-    """What the first request is about, as a noun for the opening ("a booking"): its first id slot's entity."""
-    for i in indexes[:1]:
-        for slot in task.subtasks[i].slots:
-            if slot.endswith("_id"):
-                return slot[:-3].replace("_", " ")
-    return None

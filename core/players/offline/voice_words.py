@@ -100,6 +100,14 @@ MOTIVES = {
         "I'm planning ahead a bit.",
         "I just want to be sure where things stand.",
         "I couldn't find it anywhere myself.",
+        "I lost the confirmation email.",
+        "My partner asked me about it this morning.",
+        "The website kept timing out on me.",
+        "I'd rather hear it from you than guess.",
+        "I'm doing my monthly paperwork.",
+        "Someone at the counter told me to call.",
+        "I only have my phone with me right now.",
+        "It came up while I was tidying my files.",
     ),
     "write": (
         "Plans changed on my end.",
@@ -107,6 +115,10 @@ MOTIVES = {
         "That works better for me.",
         "I've thought it over.",
         "It has to be done today, ideally.",
+        "My schedule changed last minute.",
+        "I talked it over at home.",
+        "It's been on my to-do list for a week.",
+        "Better to fix it now than forget.",
     ),
 }
 
@@ -225,12 +237,16 @@ ECHOES = {
     "count": ("{v} of them", "that's {v}", "{v} in total", "{v}, I see", "so there are {v}", "{v} altogether"),
     "value": ("{v}, noted", "so {v}", "{v}, I see", "good to know it's {v}", "{v} then", "so it says {v}"),
     "created": (
-        "noted the ID {v}",
-        "ID {v}, got it",
-        "I'll keep ID {v}",
-        "so the new ID is {v}",
-        "ID {v}, I'll write that down",
+        "noted, number {v}",
+        "{v}, got it",
+        "I'll keep {v} as the reference",
+        "so the new one is number {v}",
+        "number {v}, I'll write that down",
     ),
+    # what a reaction restates of an answer, two of its values together (`voice.echo_of`)
+    "route": ("so {v}", "{v}, right", "{v}, that's the one", "okay, {v}", "{v}, as I thought"),
+    "when": ("so {v}", "{v}, I'll note that", "{v}, okay", "right, {v}", "{v} then, good to know"),
+    "sum": ("{v}", "so {v}", "{v}, I see", "{v}, okay", "{v}, more or less what I thought"),
     "item": (
         "I see {v} there",
         "{v} is the one I had in mind",
@@ -330,6 +346,10 @@ CONFIRMS_CHANGED = (
     "I want to be sure it says {v} now.",
     "Can you show me it's {v} now?",
     "Just checking {v} is saved:",
+    "Does it show {v} on your side now?",
+    "Could you confirm it's {v} in the system?",
+    "I'd feel better seeing {v} there:",
+    "Humour me, is it {v} now?",
 )
 
 CONFIRMS_CREATED = (

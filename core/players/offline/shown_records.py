@@ -1,0 +1,59 @@
+"""Records the conversation already shows as they stand: what the offline assistant need not read again.
+
+A record one tool call returned (one row, as an object) stands until something is written:
+a chain that passes through it ("change my phone" after the user's file was shown: the
+patient, then the change) takes it from the transcript instead of reading it a second time
+under the same or another key. Only single-record results count (a list may leave fields
+out), only reads of a table the tool's SQL names, and only since the last successful write.
+The assistant decides when to use them (`assistant`); this module only finds them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+
+from turnloom.core.models import ChatMessage, Role, ToolSpec
+
+_FROM = re.compile(r"\bFROM\s+[\"`\[]?(\w+)", re.I)
+
+
+def table_of(spec: ToolSpec) -> str | None:
+    """The table a read tool's SQL selects from (None for a tool without SQL)."""
+    return _table(spec.sql or "")
+
+
+@functools.lru_cache(maxsize=1024)
+def _table(sql: str) -> str | None:
+    match = _FROM.search(sql)
+    return match.group(1).lower() if match else None
+
+
+def shown_records(
+    messages: list[ChatMessage], user_index: int, available: dict[str, ToolSpec]
+) -> list[tuple[str, dict]]:
+    """(table, record) of the single records read before `user_index` with nothing written since, the
+    latest first (none when the transcript wrote after them or read none)."""
+    found: list[tuple[str, dict]] = []
+    for message in reversed(messages[:user_index]):  # back to the last write
+        if message.role is not Role.TOOL or message.meta.tool_error:
+            continue
+        spec = available.get(message.name or "")
+        content = message.content or ""
+        if spec is None:
+            continue
+        if spec.writes:
+            if '"rowcount": 0' not in content:
+                break  # something changed: what was shown before may be stale
+            continue
+        if spec.returns != "one" or not content.startswith("{"):
+            continue  # lists leave fields out; errors and empty answers show nothing
+        table = table_of(spec)
+        try:
+            result = json.loads(content)
+        except json.JSONDecodeError:
+            continue
+        if table is not None and isinstance(result, dict) and "id" in result:
+            found.append((table, result))
+    return found
