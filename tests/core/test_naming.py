@@ -156,8 +156,23 @@ async def test_users_ask_about_their_own_account_by_email_not_by_a_row_id():
         for k, message in enumerate(messages):
             if message.role is not Role.USER or "the subscriber under " not in message.text:
                 continue
-            first = next(m for m in messages[k:] if m.role is Role.ASSISTANT and m.tool_calls)
-            assert any(c.name == "get_subscriber_by_email" for c in first.tool_calls)
+            # looked up by that email, or, found in an earlier turn, named by their id in this turn's calls
+            email = re.search(r"the subscriber under (\S+@[\w.-]*\w)", message.text).group(1)
+            found = [
+                json.loads(m.content)
+                for m in messages[:k]
+                if m.role is Role.TOOL
+                and (m.name or "").startswith("get_subscriber_by_")
+                and email in (m.content or "")
+            ]
+            values = {v for record in found for n, v in record.items() if n == "id" or n.endswith("_id")}
+            turn = next((j for j in range(k + 1, len(messages)) if messages[j].role is Role.USER), len(messages))
+            calls = [c for m in messages[k:turn] for c in m.tool_calls]
+            # their record's ids (their own, their plan's) go on where the transcript already shows them
+            assert any(
+                c.name == "get_subscriber_by_email" or any(v in values for v in c.parsed_arguments().values())
+                for c in calls
+            ), message.text
             asked += 1
     assert asked >= 5
 

@@ -148,3 +148,34 @@ async def test_the_user_corrects_a_first_record_the_assistant_took_wrongly():
             assert json.loads(call.arguments) == wanted
             corrected += 1
     assert corrected >= 3
+
+
+async def test_a_person_found_once_is_not_looked_up_again_until_something_changes_them():
+    """'List my orders' after the customer was found: straight to their orders, not the email lookup again.
+
+    A lookup by email repeats only when the user named that email again in the turn (they asked
+    about it), or after a change to that kind of record (a new email, a new name).
+    """
+    repeats = lookups = 0
+    for domain in ("retail", "airline", "clinic", "telecom"):
+        for seed in range(10):
+            session = create_session(domain, seed=seed, tasks=3)
+            await open_engine(session).run()
+            seen: set[tuple[str, str]] = set()
+            user_text = ""
+            for message in session.messages:
+                if message.role is Role.USER:
+                    user_text = message.text
+                for call in message.tool_calls:
+                    if not call.name.endswith("_by_email"):
+                        if not call.name.startswith(("get_", "search_", "list_")):  # a write: forget that kind
+                            seen = {s for s in seen if s[0].split("_by_")[0].removeprefix("get_") not in call.name}
+                        continue
+                    lookups += 1
+                    key = (call.name, call.arguments)
+                    email = json.loads(call.arguments)["email"]
+                    if key in seen and email not in user_text:
+                        repeats += 1
+                    seen.add(key)
+    assert lookups >= 40
+    assert repeats == 0

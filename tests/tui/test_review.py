@@ -108,17 +108,26 @@ async def test_the_text_search_finds_the_sessions_whose_messages_hold_the_text(f
     rows = load_index(folder)
     target = rows[3]
 
-    def words(path: str) -> set[str]:
-        text = " ".join(message.text for message in load_session(folder / path).messages)
-        return {token for token in text.replace('"', " ").split() if len(token) > 5 and token.isalpha()}
+    def searched(path: str) -> str:
+        """What the search reads of a session: texts, reasoning, tool names and arguments."""
+        parts = []
+        for message in load_session(folder / path).messages:
+            parts += [message.text, message.reasoning or "", message.name or ""]
+            parts += [f"{call.name} {call.arguments}" for call in message.tool_calls]
+        return " ".join(parts).casefold()
 
-    others = set().union(*(words(row.path) for row in rows if row is not target))
-    word = sorted(words(target.path) - others)[0].upper()  # found whatever its case
+    held = {row.path: searched(row.path) for row in rows}
+    candidates = {token for token in held[target.path].replace('"', " ").split() if len(token) > 5 and token.isalpha()}
+    # the target's rarest word: the rows holding it anywhere (even inside a longer word) are what the search must find
+    word = min(sorted(candidates), key=lambda w: sum(w in text for text in held.values()))
+    expected = sorted(path for path, text in held.items() if word in text)
+    assert target.path in expected and len(expected) < len(rows)
+    word = word.upper()  # found whatever its case
     async with review_app(folder, tmp_path).run_test(size=SIZE) as pilot:
         screen = await loaded(pilot)
         await pilot.press("slash", *word)
         await wait_for(pilot, lambda: screen.filter.text == word)
-        assert [row.path for row in screen.row_list.rows] == [target.path]
+        assert sorted(row.path for row in screen.row_list.rows) == expected
         await pilot.press("enter")
         assert screen.focused is screen.row_list
         await pilot.press("slash", *["backspace"] * len(word))  # clearing the box shows every row again

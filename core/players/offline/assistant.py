@@ -194,7 +194,7 @@ class OfflineAssistant:
                 arguments = _arguments(step.arguments, request.slots, previous, results)
                 if arguments is not None:
                     known = executed.get((step.tool, json.dumps(arguments, sort_keys=True)))
-                if known is None and arguments is not None and _carried(steps, s):
+                if known is None and arguments is not None and s < len(steps) - 1:
                     # a record on the way to what was asked that the conversation shows as it stands
                     # (read, and nothing written since) is not read again: "my file you just showed"
                     known = _shown(shown, step.tool, arguments, available)
@@ -256,17 +256,6 @@ class OfflineAssistant:
     @staticmethod
     def _text(text: str) -> ChatMessage:
         return ChatMessage(role=Role.ASSISTANT, content=text, meta=MessageMeta(producer="assistant", backend="offline"))
-
-
-def _carried(steps, s: int) -> bool:
-    """Whether step `s` leads on to more (it is not what was asked) and what the user said it with goes on
-    in a later step: "{patient_id}" read, then changed by that same id. Such a read may be taken from the
-    transcript; one that turns what the user said into something else (booking 25 -> its flight) stays,
-    as the read that answers for what the user said."""
-    if s >= len(steps) - 1:
-        return False
-    later = {v for step in steps[s + 1 :] for v in step.arguments.values()}
-    return all(v.startswith("$") or v in later for v in steps[s].arguments.values())
 
 
 def _shown(shown: list[tuple[str, dict]], tool: str, arguments: dict, available: dict[str, ToolSpec]):

@@ -24,8 +24,10 @@ SLOT_PATTERNS = {
     "float": r"\d+(?:\.\d+)?",
     "email": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
     "date": r"\d{4}-\d{2}-\d{2}",
-    # capitalised words, and a number that is part of the name ("Smart 30"), never a date or amount
-    "name": r"(?-i:[A-Z][\w'-]*(?:[ ](?:[A-Z][\w'-]*|\d+(?![\w.,-]\w)))*)",
+    # capitalised words, and a number that is part of the name ("Smart 30"), never a date or amount, nor
+    # a word that links a request to the one before ("Then Tiago Esteves has signed ..." names Tiago Esteves)
+    "name": r"(?-i:(?!(?:Then|And|Plus|Now|Next|Also|So|Oh|Right|But|Well|Okay|Lastly|Finally)\b)"
+    r"[A-Z][\w'-]*(?:[ ](?:[A-Z][\w'-]*|\d+(?![\w.,-]\w)))*)",
     "word": r"[\w#][\w./#-]*\w|\w",
     "text": r"[^.?!\n]+?",
     # a spoken reference to a value named earlier ("that order"), resolved from the conversation

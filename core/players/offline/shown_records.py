@@ -17,6 +17,7 @@ import re
 from turnloom.core.models import ChatMessage, Role, ToolSpec
 
 _FROM = re.compile(r"\bFROM\s+[\"`\[]?(\w+)", re.I)
+_WRITTEN = re.compile(r"\b(?:UPDATE|INTO|FROM)\s+[\"`\[]?(\w+)", re.I)
 
 
 def table_of(spec: ToolSpec) -> str | None:
@@ -33,10 +34,11 @@ def _table(sql: str) -> str | None:
 def shown_records(
     messages: list[ChatMessage], user_index: int, available: dict[str, ToolSpec]
 ) -> list[tuple[str, dict]]:
-    """(table, record) of the single records read before `user_index` with nothing written since, the
-    latest first (none when the transcript wrote after them or read none)."""
+    """(table, record) of the single records read before `user_index` with nothing written to their table
+    since, the latest first."""
     found: list[tuple[str, dict]] = []
-    for message in reversed(messages[:user_index]):  # back to the last write
+    stale: set[str] = set()  # tables written after the records still to come (going back in time)
+    for message in reversed(messages[:user_index]):
         if message.role is not Role.TOOL or message.meta.tool_error:
             continue
         spec = available.get(message.name or "")
@@ -45,7 +47,10 @@ def shown_records(
             continue
         if spec.writes:
             if '"rowcount": 0' not in content:
-                break  # something changed: what was shown before may be stale
+                written = _written(spec.sql or "")
+                if written is None:
+                    break  # a change to who knows what: anything shown before may be stale
+                stale.add(written)
             continue
         if spec.returns != "one" or not content.startswith("{"):
             continue  # lists leave fields out; errors and empty answers show nothing
@@ -54,6 +59,13 @@ def shown_records(
             result = json.loads(content)
         except json.JSONDecodeError:
             continue
-        if table is not None and isinstance(result, dict) and "id" in result:
+        if table is not None and table not in stale and isinstance(result, dict) and "id" in result:
             found.append((table, result))
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _written(sql: str) -> str | None:
+    """The table a write's SQL changes (UPDATE x, INSERT INTO x, DELETE FROM x)."""
+    match = _WRITTEN.search(sql)
+    return match.group(1).lower() if match else None

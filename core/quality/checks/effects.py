@@ -14,6 +14,7 @@ This holds for built-in domains, `--db` databases and LLM-written tasks alike.
 from __future__ import annotations
 
 import re
+from collections import deque
 from typing import Any
 
 from turnloom.core.errors import TurnloomError
@@ -40,12 +41,16 @@ def check_effects(view: SessionView) -> list[Finding]:
     writes: dict[str, bool] = {}
     for spec in session.tools:
         writes[spec.name] = writes.get(spec.name, False) or spec.writes
+    # reads of earlier tasks: a record found then (the customer an email named) need not be read again
+    earlier = _EarlierReads([c for c in view.calls if c.ok and not c.writes and not c.empty])
     for t, task in enumerate(session.tasks):
         start, end = view.task_window(t)
         calls = [c for c in view.calls_between(start, end) if c.ok]
+        earlier.add_until(start)
         for s, subtask in enumerate(task.subtasks):
             label = f"task {t + 1} subtask {s + 1} ({subtask.description})"
             values = _values(subtask)
+            before = earlier.with_any(values)
             if _is_write(session, task, s, subtask, writes):
                 write = next(
                     (
@@ -53,7 +58,7 @@ def check_effects(view: SessionView) -> list[Finding]:
                         for c in calls
                         if c.writes
                         and not c.empty
-                        and all(_carries(c.arguments, v) or _chained(c, v, calls) for v in values)
+                        and all(_carries(c.arguments, v) or _chained(c, v, calls, before) for v in values)
                     ),
                     None,
                 )
@@ -61,7 +66,7 @@ def check_effects(view: SessionView) -> list[Finding]:
                     findings.append(Finding("effects", (start,), f"{label}: no successful write with {_list(values)}"))
                 else:
                     applied[write.call_id] = write
-            elif not _answered(view, calls, values, end):
+            elif not _answered(view, calls, values, end, before):
                 findings.append(
                     Finding(
                         "effects", (start,), f"{label}: no read with {_list(values)} returned data the reply states"
@@ -70,6 +75,46 @@ def check_effects(view: SessionView) -> list[Finding]:
     if session.config.execution is ToolExecution.SQL and applied:
         findings += _in_database(view, applied)
     return findings
+
+
+class _EarlierReads:
+    """The reads before a point of the dialogue, found by a value they were asked with or returned.
+
+    Indexed once as the tasks go by, and only the latest few reads of a value are kept (the same
+    customer looked up in each of a thousand tasks), so judging stays linear in the transcript's length."""
+
+    KEPT = 8
+
+    def __init__(self, reads: list[CallView]) -> None:
+        self._reads = reads
+        self._added = 0
+        self._by_value: dict[str, deque[CallView]] = {}
+
+    def add_until(self, start: int) -> None:
+        while self._added < len(self._reads) and self._reads[self._added].step < start:
+            call = self._reads[self._added]
+            scalars = {*_scalars(call.arguments)}
+            scalars.update(v for row in call.records() for v in row.values() if not isinstance(v, (dict, list, bool)))
+            for key in {_value_key(v) for v in scalars if v is not None}:
+                self._by_value.setdefault(key, deque(maxlen=self.KEPT)).append(call)
+            self._added += 1
+
+    def with_any(self, values: list[Any]) -> list[CallView]:
+        """The reads that carry or returned one of the values (each checked as `same_value` compares)."""
+        found: dict[int, CallView] = {}
+        for value in values:
+            for call in self._by_value.get(_value_key(value), ()):
+                if _carries(call.arguments, value) or _in_result(call, value):
+                    found.setdefault(id(call), call)
+        return list(found.values())
+
+
+def _value_key(value: Any) -> str:
+    """A key equal for values `same_value` calls equal (numbers to the cent, text without case or edge spaces)."""
+    try:
+        return f"n{round(float(value), 2)}"
+    except (TypeError, ValueError):
+        return "s" + str(value).strip().lower()
 
 
 def _values(subtask: Subtask) -> list[Any]:
@@ -91,11 +136,16 @@ def _carries(arguments: dict[str, Any], value: Any) -> bool:
     return any(same_value(given, value) for given in arguments.values() if not isinstance(given, (dict, list)))
 
 
-def _answered(view: SessionView, calls: list[CallView], values: list[Any], end: int) -> bool:
+def _answered(view: SessionView, calls: list[CallView], values: list[Any], end: int, before=()) -> bool:
+    """`before`: the reads of earlier tasks that carry or returned one of the values."""
     for call in calls:
         if call.writes or call.empty:
             continue
-        if values and not any(_carries(call.arguments, v) or _in_result(call, v) for v in values):
+        if (
+            values
+            and not any(_carries(call.arguments, v) or _in_result(call, v) for v in values)
+            and not any(_takes_id_of(call, earlier) for earlier in before)
+        ):
             continue
         # the user may have named a value found only through a chain: later calls of the chain count
         chain = [c for c in calls if c.step >= call.step and not c.writes and not c.empty]
@@ -104,14 +154,16 @@ def _answered(view: SessionView, calls: list[CallView], values: list[Any], end: 
     return False
 
 
-def _chained(write: CallView, value: Any, calls: list[CallView]) -> bool:
+def _chained(write: CallView, value: Any, calls: list[CallView], before: list[CallView] = ()) -> bool:
     """The write reaches the value through earlier reads: email -> passenger -> bookings -> cancel booking 17.
 
-    Reads that carry the value start the chain; a read whose arguments carry a value an earlier
-    link returned joins it; the write is chained when one of its arguments is in a link's result.
+    Reads that carry the value start the chain (reads of earlier tasks too: the passenger an email
+    named in task 1); a read whose arguments carry a value an earlier link returned joins it; the
+    write is chained when one of its arguments is in a link's result.
     """
     reads = [c for c in calls if not c.writes and not c.empty and c.step < write.step]
-    links = [c for c in reads if _carries(c.arguments, value) or _in_result(c, value)]
+    links = [c for c in [*before, *reads] if _carries(c.arguments, value) or _in_result(c, value)]
+    reads = [*before, *reads]
     rest = [c for c in reads if c not in links]
     frontier = links
     while frontier and rest:  # a read joins once: only the links found last round are new to the rest
@@ -121,6 +173,22 @@ def _chained(write: CallView, value: Any, calls: list[CallView]) -> bool:
         rest = [c for c in rest if c not in joined]
         links, frontier = links + joined, joined
     return any(_in_result(link, given) for link in links for given in _scalars(write.arguments))
+
+
+def _takes_id_of(call: CallView, earlier: CallView) -> bool:
+    """The call names, by an id argument, a record the earlier read returned or pointed to
+    (customer_id 15 after customer 15; flight 15 after booking 34 on flight 15)."""
+    ids = [v for row in earlier.records() for k, v in row.items() if _is_id(k) and not isinstance(v, (dict, list))]
+    return any(
+        same_value(given, found)
+        for name, given in call.arguments.items()
+        if _is_id(name) and not isinstance(given, (dict, list))
+        for found in ids
+    )
+
+
+def _is_id(name: str) -> bool:
+    return name == "id" or name.endswith("_id")
 
 
 def _scalars(arguments: dict[str, Any]) -> list[Any]:
