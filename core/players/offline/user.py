@@ -78,8 +78,9 @@ MAX_FOLLOW_UPS = 2
 OWN_DETAIL_CHANCE = 0.15
 # how often a request leaves out the email the user already gave ("What have I spent so far?")
 ELIDE_CHANCE = 0.8
-# how often a request about one of the user's own records the conversation has not shown names it by its date
-UNSEEN_BY_DATE_CHANCE = 0.85
+# how often a request about one of the user's own records the conversation has not shown names it by its
+# date: always (nobody knows a row id the conversation never showed them)
+UNSEEN_BY_DATE_CHANCE = 1.0
 # how often a check of a change to one of the user's own records asks to see it among their others
 COMPARE_CHANCE = 0.8
 
@@ -384,8 +385,8 @@ class OfflineUserSimulator:
                     intent, subtask.slots, voice
                 )
                 if named is None:  # a record this turn named by its date is named by its date again
-                    # a record the conversation showed is named as shown (by its number); one it did not is
-                    # mostly named as its owner knows it, by its date (an order number from an email aside)
+                    # a record the conversation showed is named as shown (by its number) or by its date; one
+                    # it did not is named as its owner knows it, by its date
                     on_page = any(shown(e, v, messages) for e, v in ids)
                     again = (
                         1.0 if any(v in dated for _, v in ids) else BY_DATE_CHANCE if on_page else UNSEEN_BY_DATE_CHANCE
