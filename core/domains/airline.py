@@ -158,22 +158,24 @@ def populate(conn: sqlite3.Connection, rng: random.Random) -> None:
             ),
         )
         for _ in range(rng.randint(0, 2)):
+            bag_id += 1
             weight = round(rng.uniform(8, 23), 1)
             drawn = rng.choice(("checked", "loaded", "delivered"))
-            if status == "cancelled":
-                continue  # a cancelled booking has no bags on the way
-            bag_id += 1
             conn.execute(
                 "INSERT INTO bags (id, booking_id, tag_number, weight_kg, status) VALUES (?,?,?,?,?)",
-                (bag_id, i, f"BAG-{7000 + bag_id * 3}", weight, _bag_status(drawn, flight_status)),
+                (bag_id, i, f"BAG-{7000 + bag_id * 3}", weight, _bag_status(drawn, status, flight_status)),
             )
 
 
-def _bag_status(drawn: str, flight_status: str) -> str:
-    """A bag's status that fits its flight: loaded or delivered once the flight left, checked before."""
+def _bag_status(drawn: str, booking_status: str, flight_status: str) -> str:
+    """A bag's status that fits its booking and flight (the rows and draws stay those of earlier data, so
+    saved sessions replay): a cancelled booking's bags went back to their owner (delivered), never on
+    board; once the flight left they are loaded or delivered; before, they are checked in, no further."""
+    if booking_status == "cancelled":
+        return "delivered"
     if flight_status == "departed":
         return "loaded" if drawn == "checked" else drawn
-    return "checked"  # the flight has not left (or never will): the bag is checked in, no further
+    return "checked"
 
 
 S = ToolStep

@@ -141,8 +141,10 @@ def _with_caveat(outcome: Outcome, text: str, rng: random.Random, lexicon: Lexic
         lead = rng.choice(("I found it. ", "Here's the one I found. ", "", "That one's on file. "))
     text = text.removeprefix("Sure. ")  # what was asked goes on from the record before it, no fresh "Sure."
     said = record_sentence(row, lexicon.noun(tool), set(), rng, lexicon)
-    if lead.endswith(": ") and said.startswith(("Right now ", "Here's ", "For ")):
-        said = said[:1].lower() + said[1:]  # "Just so you know: right now ..."
+    if lead.endswith(": "):  # "Just so you know: right now ...", "Note: booking 7 is cancelled." (one colon)
+        said = re.sub(r"^I checked ([^:]+): it's ", r"\1 is ", said)
+        if said.startswith(("Right now ", "Here's ", "For ")):
+            said = said[:1].lower() + said[1:]
     return f"{lead}{said} {text}"
 
 

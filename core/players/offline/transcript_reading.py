@@ -2,7 +2,8 @@
 
 Small readings the user simulator (`user`) makes of the conversation so far: the latest list a
 tool returned and its dated rows, whether the last answer found nothing, whether the latest turn
-was a follow-up question, what a write set as a person names it, what a request is about.
+was a follow-up question, what a write set as a person names it, what a request is about, how a
+request named its record and whether its call was already made.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import re
 from turnloom.core.domains.base import Intent
 from turnloom.core.domains.progress import format_value
 from turnloom.core.models import ChatMessage, Role, Task
-from turnloom.core.players.offline.calls_made import CallKey, call_key
+from turnloom.core.players.offline.calls_made import CallKey, call_key, calls_made
+from turnloom.core.players.offline.references import said_in, shown
 
 
 def dated_list(messages: list[ChatMessage]) -> list[dict]:
@@ -119,3 +121,20 @@ def topic(task: Task, indexes: list[int]) -> str | None:
             if slot.endswith("_id"):
                 return slot[:-3].replace("_", " ")
     return None
+
+
+def asked_by_id(subtask: int, slots: dict, messages: list[ChatMessage]) -> bool:
+    """Whether the user turn that asked for the subtask named its record by id ("player 16"), as
+    against by its name or date; without that turn, whether the conversation showed the id."""
+    ids = [(s.removesuffix("_id"), slots[s]) for s in slots if s.endswith("_id")]
+    asked = next((m.text for m in reversed(messages) if m.role is Role.USER and subtask in m.meta.subtasks), None)
+    if asked is None:
+        return any(shown(entity, record, messages) for entity, record in ids)
+    return any(said_in(entity, record, [asked]) for entity, record in ids)
+
+
+def asked_before(intent: Intent, slot: str, record: object, messages: list[ChatMessage]) -> bool:
+    """Whether the dialogue already made the call that answers `intent` about `record`."""
+    last = intent.steps[-1]
+    arguments = {k: record if v == "{" + slot + "}" else v for k, v in last.arguments.items()}
+    return call_key(last.tool, arguments) in calls_made(messages)

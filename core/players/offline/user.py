@@ -29,7 +29,7 @@ import re
 from turnloom.core.domains.base import Intent
 from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress
 from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, SimulatorNotes, Task
-from turnloom.core.players.offline.calls_made import call_key, calls_made
+from turnloom.core.players.offline.calls_made import calls_made
 from turnloom.core.players.offline.identity import UserIdentity, draw_identity
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import (
@@ -39,6 +39,8 @@ from turnloom.core.players.offline.language import (
 )
 from turnloom.core.players.offline.references import BY_DATE_CHANCE, RecordReferences, said_in, seen_detail, shown
 from turnloom.core.players.offline.transcript_reading import (
+    asked_before,
+    asked_by_id,
     changed_value,
     date_of,
     dated_list,
@@ -76,8 +78,9 @@ MAX_FOLLOW_UPS = 2
 OWN_DETAIL_CHANCE = 0.15
 # how often a request leaves out the email the user already gave ("What have I spent so far?")
 ELIDE_CHANCE = 0.8
-# how often a request about one of the user's own records the conversation has not shown names it by its date
-UNSEEN_BY_DATE_CHANCE = 0.85
+# how often a request about one of the user's own records the conversation has not shown names it by its
+# date: always (nobody knows a row id the conversation never showed them)
+UNSEEN_BY_DATE_CHANCE = 1.0
 # how often a check of a change to one of the user's own records asks to see it among their others
 COMPARE_CHANCE = 0.8
 
@@ -175,7 +178,7 @@ class OfflineUserSimulator:
             own = self._refs().by_email(intent, slots) or self._refs().own_lookup(intent, slots)
             if own is not None:  # their own record: "what do you have on file for me now?", never "patient 2"
                 intent, slots = own
-            elif not self._asked_by_id(verify, slots, session.messages):
+            elif not asked_by_id(verify, slots, session.messages):
                 # the change was asked by name or date: so is the check ("Is Fabio Pires now worth ...?")
                 named = (
                     self._refs().by_name(intent, slots, voice, chance=1.0)
@@ -382,8 +385,8 @@ class OfflineUserSimulator:
                     intent, subtask.slots, voice
                 )
                 if named is None:  # a record this turn named by its date is named by its date again
-                    # a record the conversation showed is named as shown (by its number); one it did not is
-                    # mostly named as its owner knows it, by its date (an order number from an email aside)
+                    # a record the conversation showed is named as shown (by its number) or by its date; one
+                    # it did not is named as its owner knows it, by its date
                     on_page = any(shown(e, v, messages) for e, v in ids)
                     again = (
                         1.0 if any(v in dated for _, v in ids) else BY_DATE_CHANCE if on_page else UNSEEN_BY_DATE_CHANCE
@@ -418,16 +421,6 @@ class OfflineUserSimulator:
                     sentence = f"{sentence} {voice.context(*own)}"
             sentences.append(sentence)
         return voice.joined(sentences)
-
-    @staticmethod
-    def _asked_by_id(subtask: int, slots: dict, messages: list[ChatMessage]) -> bool:
-        """Whether the user turn that asked for the subtask named its record by id ("player 16"), as
-        against by its name or date; without that turn, whether the conversation showed the id."""
-        ids = [(s.removesuffix("_id"), slots[s]) for s in slots if s.endswith("_id")]
-        asked = next((m.text for m in reversed(messages) if m.role is Role.USER and subtask in m.meta.subtasks), None)
-        if asked is None:
-            return any(shown(entity, record, messages) for entity, record in ids)
-        return any(said_in(entity, record, [asked]) for entity, record in ids)
 
     def _gave_email(self, messages: list[ChatMessage], slots: dict) -> bool:
         """Whether an earlier user turn gave the email these slots carry, and it is the user's still."""
@@ -503,18 +496,11 @@ class OfflineUserSimulator:
                 continue
             by_id, slot = found
             row = earliest[1]
-            if self._asked_before(by_id, slot, row["id"], messages):
+            if asked_before(by_id, slot, row["id"], messages):
                 return None, f"{voice.not_that_one(earliest[0])} {voice.already_told()}"
             request = voice.request(by_id, {slot: row["id"]}, later=True, motive=False)
             return i, f"{voice.not_that_one(earliest[0])} {request}"
         return None
-
-    @staticmethod
-    def _asked_before(intent: Intent, slot: str, record: object, messages: list[ChatMessage]) -> bool:
-        """Whether the dialogue already made the call that answers `intent` about `record`."""
-        last = intent.steps[-1]
-        arguments = {k: record if v == "{" + slot + "}" else v for k, v in last.arguments.items()}
-        return call_key(last.tool, arguments) in calls_made(messages)
 
     def _by_id(self, intent: Intent) -> tuple[Intent, str] | None:
         """The intent making `intent`'s change to one record named by its id, and its id slot.
