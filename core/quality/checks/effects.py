@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from turnloom.core.errors import TurnloomError
@@ -136,7 +137,9 @@ def _carries(arguments: dict[str, Any], value: Any) -> bool:
     return any(same_value(given, value) for given in arguments.values() if not isinstance(given, (dict, list)))
 
 
-def _answered(view: SessionView, calls: list[CallView], values: list[Any], end: int, before=()) -> bool:
+def _answered(
+    view: SessionView, calls: list[CallView], values: list[Any], end: int, before: Sequence[CallView] = ()
+) -> bool:
     """`before`: the reads of earlier tasks that carry or returned one of the values."""
     for call in calls:
         if call.writes or call.empty:
@@ -154,7 +157,7 @@ def _answered(view: SessionView, calls: list[CallView], values: list[Any], end: 
     return False
 
 
-def _chained(write: CallView, value: Any, calls: list[CallView], before: list[CallView] = ()) -> bool:
+def _chained(write: CallView, value: Any, calls: list[CallView], before: Sequence[CallView] = ()) -> bool:
     """The write reaches the value through earlier reads: email -> passenger -> bookings -> cancel booking 17.
 
     Reads that carry the value start the chain (reads of earlier tasks too: the passenger an email
