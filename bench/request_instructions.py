@@ -12,8 +12,9 @@ per request, start-up removed. Variants, one event loop, the batch path of `gene
 
 - dialogues: whole dialogues (task, user, assistant roles on the endpoint, SQL tools, `--tasks 1`)
 - without files: the same with the journal, snapshot and exchange log left out
-- HTTP alone: `Endpoint.chat` replaying the batch's own requests (the request path without
-  the dialogue: encoding, key, the wire, reply parsing, the exchange log)
+- HTTP alone: `Endpoint.chat` replaying the batch's own requests with no exchange log (the
+  request path without the dialogue: encoding, the aiohttp wire, reply parsing; no key, which
+  only a log or a cache asks for)
 
 `--python` runs another checkout's interpreter (e.g. main's .venv/bin/python) on the same
 script, for before/after. Valgrind runs the client ~50x slower, so the server's latency
