@@ -14,7 +14,7 @@ import pytest
 from turnloom.core.cli import main
 from turnloom.core.domains import pack_names
 from turnloom.core.lifecycle.dialogue import create_session, open_engine
-from turnloom.core.models import FinishReason, Provenance
+from turnloom.core.models import FinishReason, Provenance, Role
 from turnloom.core.storage.journal import Journal, journal_path
 from turnloom.core.storage.snapshot import load_session, save_session
 
@@ -45,7 +45,12 @@ def test_fork_continue_replay_and_export_on_every_domain(domain: str, tmp_path: 
     out = capsys.readouterr().out
     assert ": all match" in out and "identical" in out
 
-    at = len(session.messages) // 2
+    # mid-way, just after an answer (a fork must hold an assistant reply to be exported)
+    at = next(
+        k + 1
+        for k in range(len(session.messages) // 2, len(session.messages))
+        if session.messages[k].role is Role.ASSISTANT and session.messages[k].text
+    )
     fork = tmp_path / "data" / f"{domain}-fork.session.toml"
     ok("fork", str(original), "--at", str(at), "--out", str(fork))
     ok("run", "--quiet", "--from", str(fork), "--out", str(tmp_path / "data" / f"{domain}-regen.session.json"))
