@@ -338,7 +338,7 @@ def list_summary(rows: list, noun: Noun, asked: set[str], rng: random.Random, le
     things = noun.one if count == 1 else noun.many
     if count == 1:
         return (
-            rng.choice(("There's just one — ", "I found one — ", "Only one matches — "))
+            rng.choice(("There's just one — ", "I found one — ", "Just the one — "))
             + _item(rows[0], noun, asked, lexicon)
             + "."
         )
