@@ -9,10 +9,11 @@ cannot resolve a request it asks a clarifying question instead of guessing.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall, ToolSpec
@@ -70,7 +71,8 @@ class OfflineAssistant:
 
         available = {t.name: t for t in tools}
         executed = self._executed(messages, user_index)
-        shown = shown_records(messages, user_index, available)
+        # read back through the transcript only if a chain needs it
+        shown = functools.cache(lambda: shown_records(messages, user_index, available))
         calls: list[ToolCall] = []
         outcomes: list[Outcome] = []
         # requests run in the order they were asked, with changes as barriers: reads asked before a
@@ -181,7 +183,12 @@ class OfflineAssistant:
         return done
 
     def _advance(
-        self, r: int, request: Request, executed, available: dict[str, ToolSpec], shown: list[tuple[str, dict]]
+        self,
+        r: int,
+        request: Request,
+        executed,
+        available: dict[str, ToolSpec],
+        shown: Callable[[], list[tuple[str, dict]]],
     ):
         """The next (step, arguments) of a request, or its Outcome when it has ended."""
         steps = request.intent.steps
@@ -196,8 +203,8 @@ class OfflineAssistant:
                     known = executed.get((step.tool, json.dumps(arguments, sort_keys=True)))
                 if known is None and arguments is not None and s < len(steps) - 1:
                     # a record on the way to what was asked that the conversation shows as it stands
-                    # (read, and nothing written since) is not read again: "my file you just showed"
-                    known = _shown(shown, step.tool, arguments, available)
+                    # (read, and nothing written to its table since) is not read again: "my file you just showed"
+                    known = _shown(shown(), step.tool, arguments, available)
             if known is not None:
                 _, result, error = known
                 if error is not None:
@@ -259,7 +266,7 @@ class OfflineAssistant:
 
 
 def _shown(shown: list[tuple[str, dict]], tool: str, arguments: dict, available: dict[str, ToolSpec]):
-    """A record read before this turn, with nothing written since, that a look-up with these arguments
+    """A record read before this turn, with nothing written to its table since, that a look-up with these arguments
     would return: one of the same table whose fields hold the arguments' values."""
     spec = available.get(tool)
     if spec is None or spec.writes or spec.returns != "one":
