@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from turnloom.core.cli.forge_inputs import add_forge_input_options, check_forge_inputs
 from turnloom.core.cli.options import DefaultStr, given, positive_int, seed_type
 from turnloom.core.cli.outputs import add_force_option, checked_output
 from turnloom.core.cli.render import StageLines
@@ -62,19 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=DefaultStr(ToolExecution.SQL.value),
         help="the tool execution the tools are for: sql (default; simulated with --synthetic) or simulated",
     )
-    parser.add_argument(
-        "--seed-tools",
-        metavar="FILE",
-        help="simulated execution: the example tools question generation starts from, OpenAI function-calling "
-        "JSON or JSONL (one tool, or one record with a `tools` list, per line); default: the database's first "
-        "search tools",
-    )
-    parser.add_argument(
-        "--questions-file",
-        metavar="FILE",
-        help="simulated execution: make tools for these questions instead of generating them — the "
-        "TOOLS.questions.json a forge writes after its question stage, a JSON array, or one question per line",
-    )
+    add_forge_input_options(parser, needs_profile=False)
     parser.add_argument(
         "--out",
         required=True,
@@ -132,27 +121,12 @@ def handle(args: argparse.Namespace) -> int:
     execution = ToolExecution(args.execution)
     if args.synthetic is not None:
         execution = _synthetic_checks(args, profile)
-    elif args.seed_tools and execution is ToolExecution.SQL:
-        raise UsageError(
-            "--seed-tools feeds question generation, which runs in simulated execution; add --execution simulated"
-        )
-    if args.questions_file and execution is ToolExecution.SQL:
-        raise UsageError(
-            "--questions-file feeds tool generation, which runs in simulated execution; add --execution simulated"
-        )
-    if args.seed_tools:
-        load_seed_tools(args.seed_tools)  # a broken file stops the command before any token is spent
-    if args.questions_file:
-        load_questions(args.questions_file)
+    check_forge_inputs(args, profile, execution)
     source = (
         ToolSource.synthetic(args.synthetic) if args.synthetic is not None else ToolSource.resolve(args.domain, args.db)
     )
     say = None if args.quiet else StageLines()
     if profile is None:
-        if args.seed_tools or args.questions_file:
-            raise UsageError(
-                "--seed-tools and --questions-file need the forge role on a profile (--profile NAME or --role forge=PROFILE)"
-            )
         if args.cache:
             raise UsageError("--cache needs the forge role on a profile (--profile NAME or --role forge=PROFILE)")
         if args.questions is not None:

@@ -24,6 +24,7 @@ from turnloom.core.batch.progress import format_duration
 from turnloom.core.batch.run import BatchReport, generate
 from turnloom.core.cli import db_dir
 from turnloom.core.cli.db_dir import BatchSteps
+from turnloom.core.cli.forge_inputs import add_forge_input_options, check_forge_inputs, refuse_with_tools
 from turnloom.core.cli.options import (
     DefaultStr,
     add_backend_options,
@@ -137,13 +138,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--force", action="store_true", help="resume even though the config differs from the folder's")
     parser.add_argument("--quiet", action="store_true", help="no progress line")
     add_tools_option(parser)
-    parser.add_argument(
-        "--questions-file",
-        metavar="FILE",
-        help="with the forge role on a profile, in simulated execution: forge the batch's toolset from these "
-        "questions instead of generating them (a question list: the TOOLS.questions.json a forge writes, "
-        "a JSON array, or one question per line)",
-    )
+    add_forge_input_options(parser, needs_profile=True)
     add_task_file_option(parser)
     add_backend_options(parser)
     parser.set_defaults(handler=handle)
@@ -256,16 +251,15 @@ def handle(args: argparse.Namespace) -> int:
             "(forge each with `turnloom forge --db FILE --questions-file ...` and pass --tools instead)"
         )
     if args.db_dir:
+        check_forge_inputs(args, role_map(args, settings).get("forge"), ToolExecution(args.execution))
         steps = BatchSteps(batch_config, _with_forged_toolset, _check_toolset, pick_executor, _generate, FORGED_TOOLSET)
         return db_dir.handle(args, settings, steps)
     if args.n_per != "database":
         raise UsageError("--n-per spreads --n over the databases of --db-dir; add --db-dir DIR or drop it")
-    if args.questions_file and args.tools:
-        raise UsageError("--questions-file makes the batch's toolset and --tools gives one; pass only one of them")
+    refuse_with_tools(args)
     toolset = load_toolset(args.tools) if args.tools else None
     config = batch_config(args, settings, toolset)
-    if args.questions_file:
-        _check_questions_file(args, config)
+    check_forge_inputs(args, config.roles.get("forge"), ToolExecution(config.execution))
     if toolset is None and config.roles.get("forge", "offline") != "offline":
         config = _with_forged_toolset(args, config, settings)
     if config.tools is not None:
@@ -324,6 +318,7 @@ def _with_forged_toolset(args: argparse.Namespace, config: BatchConfig, settings
                 ToolExecution(config.execution),
                 seed=config.seed_start,
                 progress=None if args.quiet else StageLines(),
+                seed_tools=args.seed_tools,
                 questions_file=given_file,
                 questions_out=None if given_file else asked,
                 checkpoint=progress if config.execution == ToolExecution.SIMULATED.value else None,
@@ -342,26 +337,14 @@ def _with_forged_toolset(args: argparse.Namespace, config: BatchConfig, settings
             f"--questions-file {own}: {path} was forged from other questions and the batch uses it; "
             "drop --questions-file to resume, or use another --out to forge from these"
         )
+    elif args.seed_tools and load_toolset(path, "the batch's toolset").seed_tools != str(
+        Path(args.seed_tools).resolve()
+    ):
+        raise UsageError(
+            f"--seed-tools {args.seed_tools}: {path} was forged from other seed tools and the batch uses it; "
+            "drop --seed-tools to resume, or use another --out to forge from these"
+        )
     return config.model_copy(update={"tools": str(path), "tools_sha256": file_sha256(path)})
-
-
-def _check_questions_file(args: argparse.Namespace, config: BatchConfig) -> None:
-    """Refuse a --questions-file the batch would not use, and a malformed one, before any request.
-
-    Raises:
-        UsageError: no forge profile, or sql execution. ToolsetError: the file, naming
-            its line or index.
-    """
-    if config.roles.get("forge", "offline") == "offline":
-        raise UsageError(
-            "--questions-file feeds the forge's tool stage: play the forge role on a profile "
-            "(--role forge=PROFILE or --profile NAME)"
-        )
-    if config.execution != ToolExecution.SIMULATED.value:
-        raise UsageError(
-            "--questions-file feeds tool generation, which runs in simulated execution; add --execution simulated"
-        )
-    load_questions(args.questions_file)
 
 
 def _check_sources(config: BatchConfig) -> None:

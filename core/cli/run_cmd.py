@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from turnloom.core.cli.forge_inputs import add_forge_input_options, check_forge_inputs, named, refuse_with_tools
 from turnloom.core.cli.options import (
     add_backend_options,
     add_generation_options,
@@ -72,6 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_force_option(parser)
     parser.add_argument("--quiet", action="store_true", help="print only the summary line")
     add_tools_option(parser)
+    add_forge_input_options(parser, needs_profile=True)
     add_task_file_option(parser)
     add_backend_options(parser)
     parser.set_defaults(handler=handle)
@@ -79,14 +81,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     if args.from_file:
-        if args.tools:
-            raise UsageError("--tools starts a new dialogue; a session continued with --from keeps its own tools")
+        tool_options = (["--tools"] if args.tools else []) + named(args)
+        if tool_options:
+            raise UsageError(
+                f"{tool_options[0]} starts a new dialogue; a session continued with --from keeps its own tools"
+            )
         from turnloom.core.cli.continue_session import session_to_continue
 
         session, out = session_to_continue(args)
     else:
         if args.at is not None:
             raise UsageError("--at needs --from FILE")
+        refuse_with_tools(args)
         toolset = load_toolset(args.tools) if args.tools else None
         domain, db, execution = _source(args, toolset)
         session = create_session(
@@ -110,8 +116,10 @@ def handle(args: argparse.Namespace) -> int:
         problem = offline_user_problem(session.config.planned_tasks, session)
         if problem:
             raise UsageError(f"--task-file {args.task_file}: {problem}")
+    if not args.from_file:
+        check_forge_inputs(args, session.config.roles.get(RoleName.FORGE), session.config.execution)
     if backends is not None and not args.from_file and not args.tools:
-        _forge_tools(session, backends, args.quiet)
+        _forge_tools(session, backends, args, out)
     if not args.from_file:
         from turnloom.core.cli.forge_cmd import offline_players_warning
 
@@ -148,32 +156,50 @@ def _source(args: argparse.Namespace, toolset: Toolset | None) -> tuple[str | No
     return args.domain, args.db, execution
 
 
-def _forge_tools(session: Session, backends: BackendSetup, quiet: bool) -> None:
+def _forge_tools(session: Session, backends: BackendSetup, args: argparse.Namespace, out: Path) -> None:
     """With the forge role on a profile, forge the session's tools before its first message.
 
     In sql execution the LLM's SQL tools join the derived ones (one request); in
-    simulated execution the whole pipeline replaces them. The requests go to the
-    session's exchange log, so `--cache` replays them at zero tokens.
+    simulated execution the whole pipeline replaces them, starting from --seed-tools or
+    --questions-file when given. The requests go to the session's exchange log, so
+    `--cache` replays them at zero tokens. A simulated forge keeps its question list
+    beside `out` until the tools are made, so a forge that fails later resumes from it.
     """
     profile = session.config.roles.get(RoleName.FORGE)
     if profile is None or profile == "offline":
         return
     from turnloom.core.cli.forge_cmd import forge_with
+    from turnloom.core.errors import TurnloomError
     from turnloom.core.lifecycle.dialogue import base_image
     from turnloom.core.players.forging import ToolSource
     from turnloom.core.tools.derive import ForgeReport
+    from turnloom.core.tools.question_list import questions_path
 
     source = ToolSource.of_session(session, base_image(session))
-    toolset = forge_with(
-        backends,
-        profile,
-        source,
-        session.config.execution,
-        seed=session.config.seed,
-        derived=ForgeReport(tools=list(session.tools)),
-    )
+    saved = questions_path(out)
+    keep = session.config.execution is ToolExecution.SIMULATED and not args.questions_file
+    try:
+        toolset = forge_with(
+            backends,
+            profile,
+            source,
+            session.config.execution,
+            seed=session.config.seed,
+            derived=ForgeReport(tools=list(session.tools)),
+            seed_tools=args.seed_tools,
+            questions_file=args.questions_file,
+            questions_out=saved if keep else None,
+        )
+    except TurnloomError as exc:
+        if keep and saved.exists():
+            raise type(exc)(
+                f"{exc}\n  its questions are in {saved}; add --questions-file {saved} to start from them"
+            ) from exc
+        raise
+    if keep:
+        saved.unlink(missing_ok=True)  # the tools are made: the session holds what the questions were for
     session.tools = toolset.tools
-    if not quiet:
+    if not args.quiet:
         counts = ", ".join(f"{n} {origin}" for origin, n in toolset.counts().items())
         print(
             f"# forge on {profile}: {len(toolset.tools)} tools ({counts}), {len(toolset.dropped)} dropped · "

@@ -160,3 +160,63 @@ def test_a_batch_whose_forge_stopped_after_the_question_stage_resumes_from_its_q
     assert main(args) == 0
     assert len(fake.requests_of("forge_questions")) == asked  # the question stage was not run again
     assert load_toolset(folder / "toolset.json").questions == json.loads(saved.read_text())["questions"]
+
+
+def test_run_forges_its_tools_from_ones_own_questions_or_seed_tools(fake, workdir):
+    (workdir / "mine.txt").write_text("Where is my order 12?\nCan I change the email on my account?\n")
+    base = ["run", "--domain", "retail", "--execution", "simulated", "--tasks", "1", "--quiet"]
+    out = workdir / "own.session.json"
+    assert main([*base, "--role", "forge=fake", "--questions-file", "mine.txt", "--out", str(out)]) == 0
+    assert not fake.requests_of("forge_questions") and len(fake.requests_of("forge_tools")) == 2
+    assert all(t.output_schema for t in load_session(out).tools)
+    assert not (workdir / "own.session.questions.json").exists()  # the tools are made: nothing to resume
+
+    seeded = workdir / "seeded.session.json"
+    assert main([*base, "--role", "forge=fake", "--seed-tools", "seeds.jsonl", "--out", str(seeded)]) == 0
+    asked = json.dumps(fake.requests_of("forge_questions")[-1].body["messages"])
+    assert "search_flights" in asked and "reserve_hotel_room" in asked
+
+
+def test_a_run_whose_forge_failed_after_its_questions_says_how_to_start_from_them(fake, workdir, capsys):
+    fake.push({"status": 400, "body": {"error": {"message": "model overloaded"}}}, role="forge_tools")
+    out = workdir / "one.session.json"
+    args = ["run", "--domain", "retail", "--execution", "simulated", "--tasks", "1", "--role", "forge=fake"]
+    assert main([*args, "--quiet", "--out", str(out)]) != 0
+    saved = workdir / "one.session.questions.json"
+    assert f"add --questions-file {saved}" in capsys.readouterr().err
+    asked = len(fake.requests_of("forge_questions"))
+    assert main([*args, "--quiet", "--questions-file", str(saved), "--out", str(out)]) == 0
+    assert len(fake.requests_of("forge_questions")) == asked  # started from the saved questions
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        (["--role", "forge=offline", "--seed-tools", "seeds.jsonl"], "play the forge role on a profile"),
+        (["--role", "forge=fake", "--execution", "sql", "--seed-tools", "seeds.jsonl"], "add --execution simulated"),
+        (["--role", "forge=fake", "--questions-file", "missing.txt"], "missing.txt"),
+        (["--role", "forge=fake", "--tools", "t.json", "--seed-tools", "seeds.jsonl"], "pass only one of them"),
+        (["--from", "x.session.json", "--seed-tools", "seeds.jsonl"], "--seed-tools starts a new dialogue"),
+    ],
+)
+def test_run_forge_inputs_that_cannot_work_are_usage_errors(fake, workdir, capsys, extra, said):
+    (workdir / "t.json").write_text("{}")
+    args = ["run", "--domain", "retail", "--tasks", "1", "--quiet", "--out", str(workdir / "x.session.json")]
+    if "--execution" not in extra and "--from" not in extra:
+        args += ["--execution", "simulated"]
+    assert main([*args, *extra]) == 2
+    assert said in capsys.readouterr().err
+    assert not fake.requests
+
+
+def test_generate_forges_the_batch_toolset_from_seed_tools_and_resumes_only_with_them(fake, workdir, capsys):
+    args = ["generate", "--domain", "retail", "--execution", "simulated", "--role", "forge=fake", "--tasks", "1"]
+    args += ["--n", "1", "--workers", "1", "--quiet", "--out", str(workdir / "batch")]
+    assert main([*args, "--seed-tools", "seeds.jsonl"]) == 0
+    asked = json.dumps(fake.requests_of("forge_questions")[0].body["messages"])
+    assert "search_flights" in asked
+    assert load_toolset(workdir / "batch" / "toolset.json").seed_tools == str(workdir / "seeds.jsonl")
+    (workdir / "other.jsonl").write_text(json.dumps(SEEDS[0]) + "\n")
+    capsys.readouterr()
+    assert main([*args, "--seed-tools", "other.jsonl"]) == 2
+    assert "forged from other seed tools" in capsys.readouterr().err
