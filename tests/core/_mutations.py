@@ -509,6 +509,106 @@ def stale_after_change(session: Session) -> Session | None:
     return None
 
 
+# what a real model does when a role slips: caught by `in_role`
+
+
+def _turns(session: Session, role: Role) -> list[int]:
+    """The indices of `role`'s messages with text (the assistant's replies, not its calls)."""
+    return [i for i, m in enumerate(session.messages) if m.role is role and m.text and not m.tool_calls]
+
+
+def _later_user_turn(session: Session) -> int | None:
+    turns = _turns(session, Role.USER)
+    return turns[1] if len(turns) > 1 else None
+
+
+def _with_user_text(session: Session, make: Callable[[str], str]) -> Session | None:
+    s = _copy(session)
+    at = _later_user_turn(s)
+    if at is None:
+        return None
+    _set_content(s, at, make(s.messages[at].text))
+    return s
+
+
+def user_as_assistant(session: Session) -> Session | None:
+    """A user turn in the agent's voice: the simulator answered as the assistant."""
+    return _with_user_text(session, lambda _: "Is there anything else I can help you with today?")
+
+
+def simulator_json(session: Session) -> Session | None:
+    """The user simulator's structured reply was taken as the user's words, unpacked by nobody."""
+    return _with_user_text(
+        session, lambda text: json.dumps({"user_message": text, "subtasks": [2], "is_task_complete": False})
+    )
+
+
+def subtask_leak(session: Session) -> Session | None:
+    """The user turn reads out its hidden task's step."""
+    return _with_user_text(session, lambda text: f"Subtask 2: {text}")
+
+
+def _with_reply_text(session: Session, make: Callable[[Session, int], str]) -> Session | None:
+    s = _copy(session)
+    replies = _turns(s, Role.ASSISTANT)
+    if not replies:
+        return None
+    _set_content(s, replies[0], make(s, replies[0]))
+    return s
+
+
+def tool_call_as_text(session: Session) -> Session | None:
+    """The model wrote its next tool call into the reply instead of making it (a template without a parser)."""
+
+    def text(s: Session, at: int) -> str:
+        call = next((m.tool_calls[0] for m in s.messages[at:] if m.tool_calls), None)
+        name, arguments = (call.name, call.arguments) if call else ("get_record", "{}")
+        return f'<tool_call>{{"name": "{name}", "arguments": {arguments}}}</tool_call>'
+
+    return _with_reply_text(session, text)
+
+
+def reasoning_in_reply(session: Session) -> Session | None:
+    """A reasoning model's trace left in the reply's text."""
+    return _with_reply_text(
+        session, lambda s, at: "<think>The user asked for this; I have the result.</think>\n" + s.messages[at].text
+    )
+
+
+def empty_reply(session: Session) -> Session | None:
+    """A reply with neither text nor a tool call (an empty completion)."""
+    return _with_reply_text(session, lambda s, at: "")
+
+
+def assistant_as_user(session: Session) -> Session | None:
+    """The assistant signs off as if it were the user."""
+    return _with_reply_text(session, lambda s, at: "Thanks, that's all I needed. Bye!")
+
+
+def repeated_reply(session: Session) -> Session | None:
+    """A reply repeats an earlier one word for word, with values its own results do not hold."""
+    s = _copy(session)
+    replies = _turns(s, Role.ASSISTANT)
+    for first, later in zip(replies, replies[1:], strict=False):
+        since = max(i for i in range(later) if s.messages[i].role is Role.USER)
+        results = "\n".join(m.text for m in s.messages[since:later] if m.role is Role.TOOL)
+        values = re.findall(r"\d[\d.:-]*\d|\d", s.messages[first].text)
+        if results and any(v not in results for v in values) and len(s.messages[first].text.split()) >= 6:
+            _set_content(s, later, s.messages[first].text)
+            return s
+    return None
+
+
+def user_repeats_a_turn(session: Session) -> Session | None:
+    """The user says an earlier turn again, word for word (a simulator in a loop)."""
+    s = _copy(session)
+    turns = [i for i in _turns(s, Role.USER) if len(s.messages[i].text.split()) >= 6]
+    if len(turns) < 2:
+        return None
+    _set_content(s, turns[-1], s.messages[turns[0]].text)
+    return s
+
+
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation("unpersisted write", "write_confirmed", unpersisted_write),
     Mutation("thanks after a failure", "feedback", thanks_after_failure),
@@ -528,6 +628,15 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("repeated read", "repeated_read", repeated_read),
     Mutation("same record read under another key", "repeated_read", same_record_again),
     Mutation("change to a cancelled record", "closed_record", change_after_cancel),
+    Mutation("user speaks as the assistant", "in_role", user_as_assistant),
+    Mutation("simulator JSON as the user's words", "in_role", simulator_json),
+    Mutation("hidden subtask read out", "in_role", subtask_leak),
+    Mutation("tool call written as text", "in_role", tool_call_as_text),
+    Mutation("reasoning left in the reply", "in_role", reasoning_in_reply),
+    Mutation("empty reply", "in_role", empty_reply),
+    Mutation("assistant speaks as the user", "in_role", assistant_as_user),
+    Mutation("reply repeated from another exchange", "in_role", repeated_reply),
+    Mutation("user repeats a turn word for word", "in_role", user_repeats_a_turn),
 )
 
 

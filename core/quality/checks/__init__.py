@@ -14,6 +14,8 @@ built-in domains, `--db` databases, simulated execution and LLM-written tasks al
     reads       stale_read, repeated_read (a warning)
     identity    identity             one user; "my ..." records are theirs; created records cohere
     simulated   simulated_values     stable ids, no placeholders, aggregates that add up
+    roles       in_role              each turn in its own role: no simulator scaffolding, no tool call
+                                     written as text, no empty or word-for-word repeated turn
 
 `run_checks` runs them all; turning findings into a stored verdict is `quality.verdict`'s job.
 """
@@ -30,6 +32,7 @@ from turnloom.core.quality.checks.feedback import check_feedback, check_reask
 from turnloom.core.quality.checks.finding import Finding, Severity
 from turnloom.core.quality.checks.identity import check_identity
 from turnloom.core.quality.checks.reads import check_repeated_read, check_stale_read
+from turnloom.core.quality.checks.roles import check_in_role
 from turnloom.core.quality.checks.simulated import check_simulated_values
 from turnloom.core.quality.checks.text import check_text_consistent
 from turnloom.core.quality.checks.view import SessionView
@@ -58,6 +61,7 @@ CHECKS: tuple[Check, ...] = (
     Check("stale_read", "no stale read inside one parallel step?", check_stale_read),
     Check("repeated_read", "no identical read repeated with no write between? (warning)", check_repeated_read),
     Check("identity", "one user, whose records are theirs; created records coherent?", check_identity),
+    Check("in_role", "does every turn speak in its own role, with words, without repeating itself?", check_in_role),
     Check("simulated_values", "stable ids, no placeholders, aggregates that add up?", check_simulated_values),
     Check("tool_errors", "no tool error ignored?", check_tool_errors),
     Check("grounding", "is every stated value grounded?", check_grounding),
