@@ -15,6 +15,10 @@
   differ and do not hold the values it states (it answers from the other results).
 
 One pass over the transcript with a few anchored patterns, so the check costs little beside the others.
+The user-behaviour rules "Stay the user" and "No reasoning or markup" (core/rules/check.py) look for
+more (a user's "you're welcome", any mention of subtasks), but only under a rule set that has them
+and with flagged violations allowed; these patterns are the narrow set that holds for every
+dialogue, on any database (a `subtasks` table is a thing a user may ask about; "Subtask 2:" is not).
 """
 
 from __future__ import annotations
