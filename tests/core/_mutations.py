@@ -575,11 +575,6 @@ def reasoning_in_reply(session: Session) -> Session | None:
     )
 
 
-def empty_reply(session: Session) -> Session | None:
-    """A reply with neither text nor a tool call (an empty completion)."""
-    return _with_reply_text(session, lambda s, at: "")
-
-
 def assistant_as_user(session: Session) -> Session | None:
     """The assistant signs off as if it were the user."""
     return _with_reply_text(session, lambda s, at: "Thanks, that's all I needed. Bye!")
@@ -633,7 +628,6 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("hidden subtask read out", "in_role", subtask_leak),
     Mutation("tool call written as text", "in_role", tool_call_as_text),
     Mutation("reasoning left in the reply", "in_role", reasoning_in_reply),
-    Mutation("empty reply", "in_role", empty_reply),
     Mutation("assistant speaks as the user", "in_role", assistant_as_user),
     Mutation("reply repeated from another exchange", "in_role", repeated_reply),
     Mutation("user repeats a turn word for word", "in_role", user_repeats_a_turn),
