@@ -214,6 +214,35 @@ def test_query_is_read_only(env):
         env.query("DELETE FROM orders")
 
 
+def test_reads_of_an_untouched_database_are_shared_by_its_image_and_a_written_one_reads_its_own(
+    sql_shop_image, monkeypatch
+):
+    count = "SELECT COUNT(*) AS n FROM customers"
+    with SqlEnvironment(sql_shop_image) as first, SqlEnvironment(sql_shop_image) as second:
+        assert first.query(count) == [{"n": 3}]
+        ran: list[str] = []
+        real_run = SqlEnvironment._run
+
+        def counting_run(self, sql, *args, **kwargs):
+            ran.append(sql)
+            return real_run(self, sql, *args, **kwargs)
+
+        monkeypatch.setattr(SqlEnvironment, "_run", counting_run)
+        rows = second.query(count)
+        assert rows == [{"n": 3}] and ran == []  # the first environment's answer: same image, nothing written
+        rows[0]["n"] = 99  # a caller's copy: the shared answer is not changed through it
+        assert first.query(count) == [{"n": 3}]
+        second.execute(CREATE_CUSTOMER, {"name": "Dee", "email": "dee@example.com"})
+        assert second.query(count) == [{"n": 4}] and ran[-1] == count  # written to: its own database answers
+        assert first.query(count) == [{"n": 3}]
+
+
+def test_shared_reads_tell_values_of_different_types_apart(sql_shop_image):
+    with SqlEnvironment(sql_shop_image) as env:
+        answers = [env.query("SELECT :v AS v", {"v": value})[0]["v"] for value in (1, 1.0, True, "1")]
+    assert [type(a) for a in answers] == [int, float, int, str]
+
+
 # -- isolation and replay -----------------------------------------------------
 
 
