@@ -100,6 +100,23 @@ def _validator(schema_json: str) -> jsonschema.Draft202012Validator:
     return validator
 
 
+# the validators of the parameter schemas called lately, by the schema's identity: a batch's dialogues
+# share their `ToolSpec`s (`SessionFactory`), and encoding the schema for `_validator`'s key cost as much
+# as checking the arguments
+_BY_IDENTITY: dict[int, tuple[dict[str, Any], jsonschema.Draft202012Validator]] = {}
+
+
+def _validator_of(parameters: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    known = _BY_IDENTITY.get(id(parameters))
+    if known is None or known[0] is not parameters:
+        validator = _validator(json.dumps(parameters, sort_keys=True))  # equal schemas share one validator
+        if len(_BY_IDENTITY) >= 256:
+            _BY_IDENTITY.clear()
+        # the schema is held beside its validator, so its id cannot pass to another object
+        known = _BY_IDENTITY[id(parameters)] = (parameters, validator)
+    return known[1]
+
+
 def validate_arguments(spec: ToolSpec, arguments: Any) -> str | None:
     """Check a call's arguments against the tool's parameter schema (JSON Schema 2020-12).
 
@@ -114,7 +131,7 @@ def validate_arguments(spec: ToolSpec, arguments: Any) -> str | None:
     if not isinstance(arguments, dict):
         return "arguments must be a JSON object"
     try:
-        validator = _validator(json.dumps(spec.parameters, sort_keys=True))
+        validator = _validator_of(spec.parameters)
     except jsonschema.SchemaError as exc:
         return f"the tool's parameter schema is invalid: {exc.message}"
     except SchemaRefError as exc:

@@ -132,6 +132,17 @@ def test_arguments_not_fitting_the_schema_are_an_error_naming_the_argument(env, 
     assert validate_arguments(CREATE_CUSTOMER, arguments) is not None
 
 
+def test_each_tool_is_checked_against_its_own_schema_however_often_they_alternate():
+    renamed = CREATE_CUSTOMER.model_copy(
+        update={"name": "create_client", "parameters": params({"label": {"type": "string"}}, ["label"])}
+    )
+    for _ in range(3):
+        assert validate_arguments(CREATE_CUSTOMER, {"name": "Dee", "email": "d@example.com"}) is None
+        assert "label" in (validate_arguments(renamed, {"name": "Dee", "email": "d@example.com"}) or "")
+        assert validate_arguments(renamed, {"label": "x"}) is None
+        assert "email" in (validate_arguments(CREATE_CUSTOMER, {"label": "x"}) or "")
+
+
 def test_constraint_violation_is_an_error_and_leaves_the_database_unchanged(env):
     before = env.state_digest()
     result = env.execute(CREATE_CUSTOMER, {"name": "Copy", "email": "ana@example.com"})
