@@ -28,6 +28,8 @@ from turnloom.core.batch.manifest import BatchConfig, DialogueStatus
 from turnloom.core.batch.pool_worker import worker_init
 
 if TYPE_CHECKING:
+    from multiprocessing.context import ForkContext, SpawnContext
+
     from turnloom.core.players.setup import BackendSpec
 
 OnStart = Callable[[list[DialogueJob]], None]
@@ -151,7 +153,7 @@ async def run_on_loops(
             worker.conn.close()
 
 
-def worker_context() -> multiprocessing.context.BaseContext:
+def worker_context() -> ForkContext | SpawnContext:
     """How event-loop workers start: forked where the platform forks (Linux), spawned elsewhere.
 
     A spawned worker imports the core, aiohttp and uvloop before its first request
