@@ -182,8 +182,18 @@ def _forget_parent(inherited: tuple[int, ...]) -> None:
     which the fork shares: a signal to the worker would wake the parent as if it
     were the parent's. The parent's ends of the job pipes would keep the worker's
     own pipe (and the other workers') from seeing the parent go. A thread pool the
-    parent made has no threads here.
+    parent made has no threads here, and a lock one of the parent's other threads held
+    at the fork (its progress line writing to stdout, say) stays held in the copies of
+    stdout and stderr, so the worker writes through new ones on the same descriptors.
     """
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file (a test's capture): left as it is
+            continue
+        fresh = open(fd, "w", buffering=1, encoding=stream.encoding, errors=stream.errors, closefd=False)  # noqa: SIM115
+        setattr(sys, name, fresh)
     signal.set_wakeup_fd(-1)
     for number in signal.valid_signals():
         with contextlib.suppress(OSError, ValueError, RuntimeError):
