@@ -273,6 +273,39 @@ def bench_breakdown(args) -> None:
         print(f"  {name:<14} {statistics.median(values):6.2f} ms")
 
 
+def bench_startup(args) -> None:
+    """What starting the event-loop workers costs: a one-wave batch (every dialogue at once), spawned vs forked.
+
+    Each run is `--concurrency` dialogues over two loops, as many as request slots, so the
+    batch lasts one dialogue's length (8 requests x latency) plus the workers' start-up and
+    the dialogues' own work; spawned and forked runs alternate, `--runs` of each. Wall is
+    `generate` from call to return; CPU is this process and its reaped workers.
+    """
+    proc, base_url = start_server(args.latency, args.server)
+    c = args.concurrency[0]
+    rows: dict[str, list[tuple[float, float]]] = {"spawn": [], "fork": []}
+    try:
+        for _ in range(args.runs):
+            for how in ("spawn", "fork"):
+                os.environ["TURNLOOM_WORKER_START"] = how
+                with tempfile.TemporaryDirectory() as tmp:
+                    r = fake_run(base_url, c, c, Path(tmp), proc.pid, processes=2)
+                rows[how].append((r["wall"], r["cpu"]))
+                print(
+                    f"  {how:<5} wall {r['wall']:.2f} s  CPU {r['cpu']:.2f} s  load {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
+    finally:
+        os.environ.pop("TURNLOOM_WORKER_START", None)
+        proc.terminate()
+    ideal = args.latency * 8
+    print(f"{c} dialogues on 2 loops, one wave (a dialogue alone: ~{ideal:.1f} s of waiting), medians of {args.runs}")
+    for how, values in rows.items():
+        wall = statistics.median(v[0] for v in values)
+        cpu = statistics.median(v[1] for v in values)
+        print(f"  {how:<5} wall {wall:.2f} s  CPU {cpu:.2f} s")
+
+
 def rss_kib() -> int:
     """This process's resident set now (not the peak), KiB."""
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
@@ -355,7 +388,7 @@ def bench_local(args, kind: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=("fake", "breakdown", "memory", "offline", "ray"))
+    parser.add_argument("what", choices=("fake", "breakdown", "startup", "memory", "offline", "ray"))
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument(
         "--server",
@@ -379,6 +412,8 @@ def main() -> None:
         bench_fake(args)
     elif args.what == "breakdown":
         bench_breakdown(args)
+    elif args.what == "startup":
+        bench_startup(args)
     elif args.what == "memory":
         bench_memory(args)
     else:

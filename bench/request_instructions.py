@@ -46,7 +46,10 @@ def _loop_factory(kind: str):
 
 def client(variant: str, phase: str, url: str, dialogues: int, in_flight: int, loop: str) -> None:
     """What runs under valgrind: warm up, then (phase `eval`) the measured batch; prints its request count."""
-    sys.path.insert(0, str(HERE))
+    import turnloom.core
+
+    # the fake_run of the checkout this interpreter runs (an older checkout's bench follows its own layout)
+    sys.path.insert(0, str(Path(turnloom.core.__file__).resolve().parent.parent / "bench"))
     import generate_throughput as gt
 
     factory = _loop_factory(loop)

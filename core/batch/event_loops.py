@@ -1,8 +1,9 @@
 """One event loop per core: `AsyncExecutor`'s worker processes and how it feeds them.
 
-The parent spawns one worker per loop, sends it jobs over a pipe as its slots free
+The parent starts one worker per loop, sends it jobs over a pipe as its slots free
 up and gets every `DialogueOutcome` back the same way; a worker that dies fails
-only the dialogues it held. Each worker builds its own endpoints from a
+only the dialogues it held. Where the platform can, workers are forked from the
+parent, which has imported the core already (`worker_context`). Each worker builds its own endpoints from a
 `BackendSpec` and runs `job.run_dialogue`, so files, journals and resume
 semantics are those of a single loop. Which executor to use, and when more than
 one loop pays, is `executors`' business.
@@ -15,17 +16,20 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
-from turnloom.core.batch.job import DialogueJob, DialogueOutcome, FileStop, SessionFactory, run_dialogue
+from turnloom.core.batch.job import DialogueJob, DialogueOutcome, FileStop, SessionFactory, file_threads, run_dialogue
 from turnloom.core.batch.manifest import BatchConfig, DialogueStatus
 from turnloom.core.batch.pool_worker import worker_init
 
 if TYPE_CHECKING:
+    from multiprocessing.context import ForkContext, SpawnContext
+
     from turnloom.core.players.setup import BackendSpec
 
 OnStart = Callable[[list[DialogueJob]], None]
@@ -60,7 +64,10 @@ async def run_on_loops(
     Each worker builds its endpoints from `setup` (the executor's backends, shared `count` ways).
     """
     loop = asyncio.get_running_loop()
-    context = multiprocessing.get_context("spawn")
+    context = worker_context()
+    forked = context.get_start_method() == "fork"
+    if forked:
+        preload()
     sizes = [opened // count + (1 if i < opened % count else 0) for i in range(count)]
     config_json = config.model_dump_json()
     pending = iter(jobs)
@@ -116,9 +123,11 @@ async def run_on_loops(
     try:
         for slots in sizes:
             ours, theirs = context.Pipe(duplex=True)
+            # a forked worker holds copies of the parent's ends of every pipe made so far: it closes them
+            inherited = tuple(w.conn.fileno() for w in workers) + (ours.fileno(),) if forked else ()
             process = context.Process(
                 target=_loop_worker,
-                args=(theirs, os.getpid(), config_json, setup, prices, stop.path),
+                args=(theirs, os.getpid(), config_json, setup, prices, stop.path, inherited),
                 name="turnloom-loop",
                 daemon=True,
             )
@@ -144,10 +153,71 @@ async def run_on_loops(
             worker.conn.close()
 
 
+def worker_context() -> ForkContext | SpawnContext:
+    """How event-loop workers start: forked where the platform forks (Linux), spawned elsewhere.
+
+    A spawned worker imports the core, aiohttp and uvloop before its first request
+    (~0.8 s of CPU each, and as long before the batch's first requests go out); a
+    forked one starts from the parent, which has them already. The parent runs no
+    dialogue and holds no client, and the worker drops what it must not share
+    (`_forget_parent`). `TURNLOOM_WORKER_START=spawn` spawns anyway.
+    """
+    wanted = os.environ.get("TURNLOOM_WORKER_START", "").strip().lower()
+    if wanted != "spawn" and sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def preload() -> None:
+    """Import in the parent what every forked worker would otherwise import itself (the HTTP client, uvloop)."""
+    import turnloom.core.endpoint.wire  # noqa: F401 - aiohttp, for every worker's endpoints
+
+    fast_loop_factory()
+
+
+def _forget_parent(inherited: tuple[int, ...]) -> None:
+    """In a forked worker: let go of what belongs to the parent.
+
+    The parent's event loop had its signal handlers write to its own wake-up socket,
+    which the fork shares: a signal to the worker would wake the parent as if it
+    were the parent's. The parent's ends of the job pipes would keep the worker's
+    own pipe (and the other workers') from seeing the parent go. A thread pool the
+    parent made has no threads here, and a lock one of the parent's other threads held
+    at the fork (its progress line writing to stdout, say) stays held in the copies of
+    stdout and stderr, so the worker writes through new ones on the same descriptors.
+    """
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file (a test's capture): left as it is
+            continue
+        fresh = open(fd, "w", buffering=1, encoding=stream.encoding, errors=stream.errors, closefd=False)  # noqa: SIM115
+        setattr(sys, name, fresh)
+    signal.set_wakeup_fd(-1)
+    for number in signal.valid_signals():
+        with contextlib.suppress(OSError, ValueError, RuntimeError):
+            handler = signal.getsignal(number)
+            if callable(handler) and handler is not signal.default_int_handler:
+                signal.signal(number, signal.SIG_DFL)
+    for fd in inherited:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    file_threads.cache_clear()
+
+
 def _loop_worker(
-    conn: Connection, parent: int, config_json: str, setup: BackendSpec, prices: dict | None, stop_path: str
+    conn: Connection,
+    parent: int,
+    config_json: str,
+    setup: BackendSpec,
+    prices: dict | None,
+    stop_path: str,
+    inherited: tuple[int, ...] = (),
 ) -> None:
     """A worker process: run the dialogues `conn` sends on one event loop; send back each outcome.
+
+    `inherited`: descriptors of the parent's a forked worker closes first (none when spawned).
 
     When the loop is done, every file it wrote is closed (snapshots fsynced, journal and
     exchange-log lines written unbuffered) and the parent has every outcome, so the worker
@@ -155,6 +225,8 @@ def _loop_worker(
     (0.6 s while dialogues were still left for the cyclic collector), which the parent
     spent waiting in `join` before `generate` could return.
     """
+    if inherited:
+        _forget_parent(inherited)
     worker_init(parent)
     with batch_collector(), asyncio.Runner(loop_factory=fast_loop_factory()) as runner:
         runner.run(_serve(conn, BatchConfig.model_validate_json(config_json), setup, prices, stop_path))

@@ -11,9 +11,10 @@ so files, journals and resume semantics are identical whichever runs them.
   saving) goes at once to another's request. Each request still costs the client
   CPU (HTTP, JSON, the engine, journaling), so at high concurrency one event loop
   saturates one core: from `PER_PROCESS_MIN` requests in flight per core, the seeds
-  are spread over one event loop per core (a spawned worker process each, the open
-  dialogues and the request slots split evenly). This process hands out jobs as
-  dialogues end and gets every outcome back over a pipe.
+  are spread over one event loop per core (a worker process each, forked from this
+  one where the platform forks; the open dialogues and the request slots split
+  evenly). This process hands out jobs as dialogues end and gets every outcome back
+  over a pipe.
 - `ProcessExecutor`: offline dialogues are CPU-bound, so they run in a pool of
   worker processes, a few dialogues per submission.
 - `RayExecutor`: the same chunks as Ray tasks, on a local Ray instance or an

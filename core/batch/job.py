@@ -283,11 +283,11 @@ async def _settle_verdict(session: Session, backends: BackendSetup | None) -> li
 
 
 async def _in_thread(function: Callable[..., T], *args: Any) -> T:
-    return await asyncio.get_running_loop().run_in_executor(_file_threads(), functools.partial(function, *args))
+    return await asyncio.get_running_loop().run_in_executor(file_threads(), functools.partial(function, *args))
 
 
 @functools.lru_cache(maxsize=1)
-def _file_threads() -> concurrent.futures.ThreadPoolExecutor:
+def file_threads() -> concurrent.futures.ThreadPoolExecutor:
     """Threads for snapshot writes, enough for a batch's dialogues to end together.
 
     A snapshot waits mostly on two fsyncs; asyncio's default pool (a handful of

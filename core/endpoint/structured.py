@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema
 
+from turnloom.core.endpoint import plain_schema
 from turnloom.core.endpoint.endpoint import Endpoint
 from turnloom.core.endpoint.exchange import ChatRequest, ChatResult, MalformedReplyError, extract_json
 from turnloom.core.errors import BackendError
@@ -70,26 +71,33 @@ class JsonReply:
 
 # the validators of the schemas replies were checked against lately, by the schema's identity: a
 # role asks with one schema object for every request (`USER_SCHEMA`), and building a validator
-# (it walks the schema) cost more than checking a reply with it
-_VALIDATORS: dict[int, tuple[dict[str, Any], jsonschema.Draft202012Validator]] = {}
+# (it walks the schema) cost more than checking a reply with it; beside each, the schema's quick
+# check when it is a plain one (`plain_schema`)
+_VALIDATORS: dict[int, tuple[dict[str, Any], jsonschema.Draft202012Validator, plain_schema.Check | None]] = {}
 
 
-def _validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+def _validator(schema: dict[str, Any]) -> tuple[jsonschema.Draft202012Validator, plain_schema.Check | None]:
     known = _VALIDATORS.get(id(schema))
     if known is None or known[0] is not schema:
         if len(_VALIDATORS) >= 64:
             _VALIDATORS.clear()
         # the schema is held beside its validator, so its id cannot pass to another object
-        known = _VALIDATORS[id(schema)] = (schema, jsonschema.Draft202012Validator(schema))
-    return known[1]
+        known = _VALIDATORS[id(schema)] = (
+            schema,
+            jsonschema.Draft202012Validator(schema),
+            plain_schema.plain_check(schema),
+        )
+    return known[1], known[2]
 
 
 def schema_problem(value: Any, schema: dict[str, Any] | None) -> str | None:
     """Why `value` does not fit `schema` (the first, most specific error), or None."""
     if schema is None:
         return None
-    validator = _validator(schema)
-    if validator.is_valid(value):  # the usual case: no error objects to build and rank
+    validator, quick = _validator(schema)
+    if quick is not None and quick(value):  # the usual case, a plain schema and a fitting reply
+        return None
+    if validator.is_valid(value):  # no error objects to build and rank
         return None
     error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     if error is None:

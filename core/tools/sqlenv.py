@@ -7,6 +7,12 @@ refuses ATTACH/DETACH, pragmas, extension loading, schema changes, VACUUM,
 transaction control and non-deterministic functions (so every write replays
 exactly). Tool failures come back as error results, never as exceptions.
 
+Reads by the roles (`query`) on a database nothing has written to yet are shared
+between the environments of one base image (`PristineReads`): a batch's dialogues
+all start from the same image, and their task generators and offline players ask it
+the same questions. Every statement is deterministic (the authorizer and the clock
+guard see to that), so a read of the untouched image has one answer.
+
 Base images come from `dbimage`; deriving tools from a schema is left to
 `forge`; turning a `WriteEffect` into a logged `WriteRecord` is left to the engine.
 """
@@ -20,6 +26,7 @@ import json
 import re
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +100,23 @@ def _validator(schema_json: str) -> jsonschema.Draft202012Validator:
     return validator
 
 
+# the validators of the parameter schemas called lately, by the schema's identity: a batch's dialogues
+# share their `ToolSpec`s (`SessionFactory`), and encoding the schema for `_validator`'s key cost as much
+# as checking the arguments
+_BY_IDENTITY: dict[int, tuple[dict[str, Any], jsonschema.Draft202012Validator]] = {}
+
+
+def _validator_of(parameters: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    known = _BY_IDENTITY.get(id(parameters))
+    if known is None or known[0] is not parameters:
+        validator = _validator(json.dumps(parameters, sort_keys=True))  # equal schemas share one validator
+        if len(_BY_IDENTITY) >= 256:
+            _BY_IDENTITY.clear()
+        # the schema is held beside its validator, so its id cannot pass to another object
+        known = _BY_IDENTITY[id(parameters)] = (parameters, validator)
+    return known[1]
+
+
 def validate_arguments(spec: ToolSpec, arguments: Any) -> str | None:
     """Check a call's arguments against the tool's parameter schema (JSON Schema 2020-12).
 
@@ -107,7 +131,7 @@ def validate_arguments(spec: ToolSpec, arguments: Any) -> str | None:
     if not isinstance(arguments, dict):
         return "arguments must be a JSON object"
     try:
-        validator = _validator(json.dumps(spec.parameters, sort_keys=True))
+        validator = _validator_of(spec.parameters)
     except jsonschema.SchemaError as exc:
         return f"the tool's parameter schema is invalid: {exc.message}"
     except SchemaRefError as exc:
@@ -133,6 +157,49 @@ def _bindable(value: Any) -> Any:
     return value
 
 
+class PristineReads:
+    """Answers of `SqlEnvironment.query` on base images nothing has written to, shared per image.
+
+    At most `IMAGES` images (least recently used out first; an image's entry keeps its bytes,
+    which its sessions' environments hold anyway) and `PER_IMAGE` statements each; results of
+    more than `MAX_ROWS` rows are not kept. Entries are whole results: callers get copies.
+    """
+
+    IMAGES = 4
+    PER_IMAGE = 1024
+    MAX_ROWS = 256
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._images: OrderedDict[bytes, OrderedDict[tuple, list[dict[str, Any]]]] = OrderedDict()
+
+    def get(self, image: bytes, key: tuple) -> list[dict[str, Any]] | None:
+        with self._lock:
+            reads = self._images.get(image)
+            rows = reads.get(key) if reads is not None else None
+            if rows is None:
+                return None
+            self._images.move_to_end(image)
+            reads.move_to_end(key)  # type: ignore[union-attr]
+        return [dict(row) for row in rows]
+
+    def put(self, image: bytes, key: tuple, rows: list[dict[str, Any]]) -> None:
+        if len(rows) > self.MAX_ROWS:
+            return
+        kept = [dict(row) for row in rows]
+        with self._lock:
+            reads = self._images.get(image)
+            if reads is None:
+                reads = self._images[image] = OrderedDict()
+                if len(self._images) > self.IMAGES:
+                    self._images.popitem(last=False)
+            else:
+                self._images.move_to_end(image)
+            reads[key] = kept
+            if len(reads) > self.PER_IMAGE:
+                reads.popitem(last=False)
+
+
 class SqlEnvironment:
     """One dialogue's database: an in-memory copy of a base image.
 
@@ -146,6 +213,8 @@ class SqlEnvironment:
     def __init__(self, base_image: bytes, *, max_result_bytes: int = MAX_RESULT_BYTES) -> None:
         self._lock = threading.RLock()
         self.max_result_bytes = max_result_bytes
+        # the key of its reads while nothing is written (`PristineReads`)
+        self._image = base_image if type(base_image) is bytes else None
         self._conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         self._conn.deserialize(bytes(base_image))
         self._conn.execute("PRAGMA foreign_keys = ON")
@@ -288,8 +357,17 @@ class SqlEnvironment:
         Raises:
             DatabaseError: the SQL fails or tries to write.
         """
+        image, key = self._image, None
         try:
+            # nothing written through this connection yet (a refused or rolled-back write counts too):
+            # the database is its base image, whose answers are shared (`PristineReads`)
+            if image is not None and self._conn.total_changes == 0:
+                key = _read_key(sql, params)
+                if key is not None and (cached := _PRISTINE_READS.get(image, key)) is not None:
+                    return cached
             rows, _, _ = self._run(sql, dict(params or {}), allow_writes=False, max_rows=None)
+            if key is not None and self._conn.total_changes == 0:
+                _PRISTINE_READS.put(image, key, rows)  # type: ignore[arg-type]
         except (sqlite3.Error, _Refused) as exc:
             raise DatabaseError(f"query failed ({exc}): {sql!r}") from exc
         return rows
@@ -402,6 +480,20 @@ class SqlEnvironment:
         """The current database, serialized (usable as another environment's base image)."""
         with self._lock:
             return self._conn.serialize()
+
+
+def _read_key(sql: str, params: dict[str, Any] | None) -> tuple | None:
+    """A statement and its values as a key (each value with its type: 1, 1.0 and True read apart); None if unhashable."""
+    key = (sql, tuple((name, type(value).__name__, value) for name, value in sorted((params or {}).items())))
+    try:
+        hash(key)
+    except TypeError:  # a list or dict value, which the query refuses anyway
+        return None
+    return key
+
+
+# one per process: what every environment of a base image shares (see the module's docstring)
+_PRISTINE_READS = PristineReads()
 
 
 def _ident(name: str) -> str:

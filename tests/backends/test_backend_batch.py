@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 from pathlib import Path
 
 import pytest
 from backend_support import quick_profile
 from fake_openai import FakeOpenAI
 
-from turnloom.core.batch.event_loops import fast_loop_factory
+from turnloom.core.batch.event_loops import fast_loop_factory, worker_context
 from turnloom.core.batch.executors import AsyncExecutor
 from turnloom.core.batch.manifest import BatchConfig, DialogueStatus, load_manifest
 from turnloom.core.batch.run import STOP_FILE, generate
@@ -25,7 +28,14 @@ def batch_config(server: FakeOpenAI) -> BatchConfig:
     return BatchConfig(domain="retail", tasks=1, roles=ROLES, profiles={"fake": {"base_url": server.base_url}})
 
 
-async def run_batch(server: FakeOpenAI, out: Path, n: int, processes: int, stop_after: float | None = None):
+async def run_batch(
+    server: FakeOpenAI,
+    out: Path,
+    n: int,
+    processes: int,
+    stop_after: float | None = None,
+    handle_signals: bool = False,
+):
     settings = TurnloomConfig(profiles={"fake": quick_profile(server, max_concurrency=8, timeout=5)})
     backends = BackendSetup.create(settings, record=out / "exchanges.llm.jsonl")
     executor = AsyncExecutor(4, backends=backends, processes=processes)
@@ -36,7 +46,7 @@ async def run_batch(server: FakeOpenAI, out: Path, n: int, processes: int, stop_
 
     stopper = asyncio.create_task(stop_later()) if stop_after is not None else None
     try:
-        return await generate(batch_config(server), out, n, executor, handle_signals=False)
+        return await generate(batch_config(server), out, n, executor, handle_signals=handle_signals)
     finally:
         if stopper is not None:
             stopper.cancel()
@@ -90,6 +100,57 @@ def test_the_fast_loop_is_uvloops_unless_turned_off(monkeypatch):
     for off in ("0", "off", "False"):
         monkeypatch.setenv("TURNLOOM_UVLOOP", off)
         assert fast_loop_factory() is None
+
+
+def test_worker_loops_are_forked_where_the_platform_forks_unless_spawning_is_asked(monkeypatch):
+    monkeypatch.delenv("TURNLOOM_WORKER_START", raising=False)
+    expected = "fork" if sys.platform.startswith("linux") else "spawn"
+    assert worker_context().get_start_method() == expected
+    monkeypatch.setenv("TURNLOOM_WORKER_START", "spawn")
+    assert worker_context().get_start_method() == "spawn"
+
+
+def test_forked_and_spawned_worker_loops_make_the_same_dialogues(key, tmp_path, monkeypatch):
+    with FakeOpenAI() as server:
+        monkeypatch.setenv("TURNLOOM_WORKER_START", "spawn")
+        spawned = asyncio.run(run_batch(server, tmp_path / "spawned", 6, processes=2))
+        monkeypatch.delenv("TURNLOOM_WORKER_START")
+        forked = asyncio.run(run_batch(server, tmp_path / "forked", 6, processes=2))
+    assert spawned.complete and forked.complete and forked.ran == 6
+    assert transcripts(tmp_path / "forked") == transcripts(tmp_path / "spawned")
+    assert len(list(read_exchanges(tmp_path / "forked" / "exchanges.llm.jsonl"))) == len(
+        list(read_exchanges(tmp_path / "spawned" / "exchanges.llm.jsonl"))
+    )
+
+
+def test_a_signal_to_a_forked_worker_is_the_workers_not_the_parents(key, tmp_path):
+    """The parent's loop handles SIGTERM as "stop the batch"; a forked worker must not pass its own on."""
+    out = tmp_path / "batch"
+
+    async def terminate_one_worker_soon() -> None:
+        import multiprocessing
+
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            children = [c for c in multiprocessing.active_children() if c.name == "turnloom-loop"]
+            if children:
+                await asyncio.sleep(0.4)
+                os.kill(children[0].pid, signal.SIGTERM)
+                return
+
+    async def first_run(server: FakeOpenAI):
+        killer = asyncio.create_task(terminate_one_worker_soon())
+        try:
+            return await run_batch(server, out, 12, processes=2, handle_signals=True)
+        finally:
+            killer.cancel()
+
+    with FakeOpenAI(latency=0.05) as server:
+        first = asyncio.run(first_run(server))
+    # the worker died of its SIGTERM (its dialogues failed); the parent did not stop: the other loop ran on
+    assert first.failed > 0 and all("worker process" in error for _, error in first.errors)
+    assert first.pending == 0 and first.done + first.failed == 12
+    assert not (out / STOP_FILE).exists()
 
 
 def test_a_stop_saves_dialogues_in_flight_on_every_loop_and_a_rerun_finishes_them_once(key, tmp_path):

@@ -132,6 +132,17 @@ def test_arguments_not_fitting_the_schema_are_an_error_naming_the_argument(env, 
     assert validate_arguments(CREATE_CUSTOMER, arguments) is not None
 
 
+def test_each_tool_is_checked_against_its_own_schema_however_often_they_alternate():
+    renamed = CREATE_CUSTOMER.model_copy(
+        update={"name": "create_client", "parameters": params({"label": {"type": "string"}}, ["label"])}
+    )
+    for _ in range(3):
+        assert validate_arguments(CREATE_CUSTOMER, {"name": "Dee", "email": "d@example.com"}) is None
+        assert "label" in (validate_arguments(renamed, {"name": "Dee", "email": "d@example.com"}) or "")
+        assert validate_arguments(renamed, {"label": "x"}) is None
+        assert "email" in (validate_arguments(CREATE_CUSTOMER, {"label": "x"}) or "")
+
+
 def test_constraint_violation_is_an_error_and_leaves_the_database_unchanged(env):
     before = env.state_digest()
     result = env.execute(CREATE_CUSTOMER, {"name": "Copy", "email": "ana@example.com"})
@@ -212,6 +223,35 @@ def test_query_is_read_only(env):
     assert env.query("SELECT COUNT(*) AS n FROM orders WHERE customer_id = :c", {"c": 1}) == [{"n": 2}]
     with pytest.raises(DatabaseError, match="read-only"):
         env.query("DELETE FROM orders")
+
+
+def test_reads_of_an_untouched_database_are_shared_by_its_image_and_a_written_one_reads_its_own(
+    sql_shop_image, monkeypatch
+):
+    count = "SELECT COUNT(*) AS n FROM customers"
+    with SqlEnvironment(sql_shop_image) as first, SqlEnvironment(sql_shop_image) as second:
+        assert first.query(count) == [{"n": 3}]
+        ran: list[str] = []
+        real_run = SqlEnvironment._run
+
+        def counting_run(self, sql, *args, **kwargs):
+            ran.append(sql)
+            return real_run(self, sql, *args, **kwargs)
+
+        monkeypatch.setattr(SqlEnvironment, "_run", counting_run)
+        rows = second.query(count)
+        assert rows == [{"n": 3}] and ran == []  # the first environment's answer: same image, nothing written
+        rows[0]["n"] = 99  # a caller's copy: the shared answer is not changed through it
+        assert first.query(count) == [{"n": 3}]
+        second.execute(CREATE_CUSTOMER, {"name": "Dee", "email": "dee@example.com"})
+        assert second.query(count) == [{"n": 4}] and ran[-1] == count  # written to: its own database answers
+        assert first.query(count) == [{"n": 3}]
+
+
+def test_shared_reads_tell_values_of_different_types_apart(sql_shop_image):
+    with SqlEnvironment(sql_shop_image) as env:
+        answers = [env.query("SELECT :v AS v", {"v": value})[0]["v"] for value in (1, 1.0, True, "1")]
+    assert [type(a) for a in answers] == [int, float, int, str]
 
 
 # -- isolation and replay -----------------------------------------------------
