@@ -36,6 +36,22 @@ SLOT_PATTERNS = {
 _REF_PREFIX = "ref__"
 
 
+def said_status(value: str, article: bool = False, plural: bool = False) -> str:
+    """A stored status in words: "checked_in" -> "checked in", "no_show" -> "no-show".
+
+    A status that is a noun ("no_show": the patient was a no-show) takes an article after "is"
+    (`article`) and an "s" for several records (`plural`: "both no-shows"); the others read as
+    adjectives either way ("checked in", "in progress").
+    """
+    if "_" not in value:
+        return value
+    head, _, rest = value.partition("_")
+    if head.lower() == "no":
+        word = f"{head}-{rest.replace('_', '-')}"
+        return word + "s" if plural else f"a {word}" if article else word
+    return value.replace("_", " ")
+
+
 def normalise(text: str) -> str:
     return text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
 
