@@ -27,8 +27,7 @@ _STORED = re.compile(r"\b(?:no_show|checked_in)\b")
 
 def _dialogues(domain: str, seeds: range, mode: Mode = Mode.USER_ORIENTED) -> list[Session]:
     return [
-        run_to_end(create_session(domain, mode=mode, execution=ToolExecution.SQL, seed=seed, tasks=3))
-        for seed in seeds
+        run_to_end(create_session(domain, mode=mode, execution=ToolExecution.SQL, seed=seed, tasks=3)) for seed in seeds
     ]
 
 
@@ -91,9 +90,7 @@ def test_no_user_turn_says_again_a_sentence_of_the_users_latest_turns():
     combos = list(itertools.product(pack_names(), ToolExecution, Mode))
     for seed in range(60):
         domain, execution, mode = combos[seed % len(combos)]
-        session = run_to_end(
-            create_session(domain, mode=mode, execution=execution, seed=seed, tasks=task_count(seed))
-        )
+        session = run_to_end(create_session(domain, mode=mode, execution=execution, seed=seed, tasks=task_count(seed)))
         users = [m.text for m in session.messages if m.role is Role.USER]
         for i, text in enumerate(users):
             earlier = set().union(*(_sentences(t) for t in users[max(0, i - 12) : i]))
@@ -108,3 +105,18 @@ def test_a_reaction_is_never_one_the_user_just_gave():
         voice.said = frozenset(sentence_keys(said))
         assert voice.task_done() != said
         assert "that one ticked off" not in voice.acknowledgement(None)
+
+
+def test_the_text_check_reads_several_no_shows_as_their_status():
+    # clinic task-oriented simulated seed 6: "Two appointments match, both no-shows."
+    session = run_to_end(
+        create_session(
+            "clinic", mode=Mode.TASK_ORIENTED, execution=ToolExecution.SIMULATED, seed=6, tasks=task_count(6)
+        )
+    )
+    index = next(i for i, m in enumerate(session.messages) if m.role is Role.ASSISTANT and "no-shows" in m.text)
+    assert not [f for f in check_text_consistent(SessionView(session)) if index in f.messages]
+    wrong = session.model_copy(deep=True)
+    text = wrong.messages[index].text.replace("both no-shows", "both completed")
+    wrong.messages[index] = wrong.messages[index].model_copy(update={"content": text})
+    assert [f for f in check_text_consistent(SessionView(wrong)) if index in f.messages], text

@@ -191,7 +191,7 @@ PHRASES = (
     ("email address", "e-mail address", "email", "e-mail"),
     ("this year", "this season"),
     ("so far", "to date", "up to now", "until now"),
-    ("altogether", "all told", "combined"),
+    ("altogether", "all told"),  # adverbs: "the combined market value" stays as it is
 )
 _PHRASE_GROUP = {member.lower(): group for group in PHRASES for member in group}
 
@@ -232,7 +232,7 @@ def _lead_class(body: str) -> tuple[tuple[str, ...], str] | None:
 def vary_body(body: str, rng: random.Random) -> str:
     """An imperative body with its opening verb drawn from its equivalents."""
     lead = _lead_class(body)
-    if lead is not None:
+    if lead is not None and not lead[1].startswith(("on ", "up ", "in ", "out ")):  # "check on ...": a verb of its own
         body = f"{rng.choice(lead[0])} {lead[1]}"
     return body
 

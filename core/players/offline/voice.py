@@ -157,13 +157,14 @@ class Voice:
                 return self.rng.choice(fresh)
         return self.rng.choice(options)
 
-    def _fresh(self, make: Callable[[], str]) -> str:
-        """`make()`, drawn again (a few times at most) while it says a sentence of the user's latest turns."""
+    def _fresh(self, make: Callable[[], str], *fallbacks: Callable[[], str]) -> str:
+        """`make()`, drawn again (a few times at most) while it says a sentence of the user's latest turns;
+        then each of `fallbacks` (when a long dialogue has used up a short list)."""
         text = make()
-        for _ in range(3):
+        for draw in (make, make, make, *fallbacks):
             if not self.said or not any(key in self.said for key in sentence_keys(text)):
                 break
-            text = make()
+            text = draw()
         return text
 
     def _words(self, key: str, everyday: tuple[str, ...]) -> tuple[str, ...]:
@@ -304,7 +305,7 @@ class Voice:
         if self.terse:
             if echo is not None and echo[1] and self.rng.random() < 0.5:
                 said = self._pick(self._words(f"echo_{echo[0]}", ECHOES[echo[0]])).format(v=echo[1])
-                return self.casualise(f"{self._pick(TERSE['ack']).rstrip('.')}, {said}.")
+                return self.casualise(_ended(f"{self._pick(TERSE['ack']).rstrip('.')}, {said}"))
             return self.casualise(self._pick(TERSE["ack"]))
         level = ("plain", "polite", "warm")[self.persona.politeness]
         thankful = self.rng.random() < (0.15, 0.45, 0.7)[self.persona.politeness]
@@ -315,9 +316,9 @@ class Voice:
         if echo is not None and self.rng.random() < 0.8:
             kind, value = echo
             said = self._pick(self._words(f"echo_{kind}", ECHOES[kind])).format(v=value)
-            if self.rng.random() < 0.35:
+            if self.rng.random() < 0.35 and not said.endswith("?"):  # never "right?, good."
                 return self.casualise(f"{_upper_first(said)}{self._pick(self._words('echo_ends', ECHO_ENDS))}")
-            return self.casualise(f"{ack}, {said}.")
+            return self.casualise(_ended(f"{ack}, {said}"))  # "Alright, it says active, right?"
         return self.casualise(f"{ack}.")
 
     def not_that_one(self, date: str) -> str:
@@ -384,7 +385,7 @@ class Voice:
         return f"{lead} {lower_first(request) if lead.endswith(':') else request}"
 
     def task_done(self) -> str:
-        return self._fresh(self._task_done)
+        return self._fresh(self._task_done, lambda: self._acknowledgement(None))  # used up: a plain "Okay."
 
     def _task_done(self) -> str:
         if self.found_nothing:
@@ -402,7 +403,10 @@ class Voice:
             return self.casualise(self._pick(TERSE["closing"]))
         lead = ""
         if echo is not None and echo[1] and self.rng.random() < 0.6:
-            lead = _upper_first(self._pick(self._words(f"echo_{echo[0]}", ECHOES[echo[0]])).format(v=echo[1])) + ". "
+            lead = (
+                _ended(_upper_first(self._pick(self._words(f"echo_{echo[0]}", ECHOES[echo[0]])).format(v=echo[1])))
+                + " "
+            )
         endings = self._words("endings", ENDINGS)
         if self.found_nothing:  # nothing to be pleased about: no "that solves it" after an empty answer
             endings = tuple(e for e in endings if not _PLEASED.search(e)) or ("That's all",)
@@ -503,6 +507,11 @@ def _article(text: str) -> str:
     """ "a account" -> "an account", "an product" -> "a product" (after a word was swapped for its synonym)."""
     text = re.sub(r"\b([Aa]) ([aeiouAEIOU])", r"\1n \2", text)
     return re.sub(r"\b([Aa])n ([b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z])", r"\1 \2", text)
+
+
+def _ended(text: str) -> str:
+    """A sentence with its full stop, unless it already asks or exclaims ("it says active, right?")."""
+    return text if text.endswith(("?", "!", ".")) else text + "."
 
 
 def _upper_first(text: str) -> str:

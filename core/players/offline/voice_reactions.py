@@ -9,7 +9,30 @@ complaint before the dialogue's end.
 from __future__ import annotations
 
 ACKS = {
-    "plain": ("OK", "Okay", "Alright", "Right", "Got it", "Fine", "Good", "Cool", "Understood", "Sure"),
+    "plain": (
+        "OK",
+        "Okay",
+        "Alright",
+        "Right",
+        "Got it",
+        "Fine",
+        "Good",
+        "Cool",
+        "Understood",
+        "Sure",
+        "Ah, good",
+        "Mm, right",
+        "Ah, okay",
+        "Mm, okay",
+        "Okay, good",
+        "Right, I see",
+        "Oh right",
+        "Fair enough",
+        "Okay, clear",
+        "Good to know",
+        "Makes sense",
+        "Ah, right",
+    ),
     "polite": (
         "Thanks",
         "Great",
@@ -19,8 +42,27 @@ ACKS = {
         "Thank you",
         "Nice, thanks",
         "Good, thanks",
+        "Right, thanks",
+        "Thanks for that",
+        "Okay, thank you",
+        "Brilliant, thanks",
+        "Lovely, thanks",
+        "Thanks for checking",
+        "Ah, thanks",
+        "Cheers for that",
     ),
-    "warm": ("Thank you so much", "That's really helpful, thanks", "Perfect, thank you", "Great, I appreciate it"),
+    "warm": (
+        "Thank you so much",
+        "That's really helpful, thanks",
+        "Perfect, thank you",
+        "Great, I appreciate it",
+        "Oh, that's a big help, thank you",
+        "Thanks, you've made this easy",
+        "Wonderful, thank you",
+        "Thank you, that's just what I was hoping to hear",
+        "That's kind of you to check, thanks",
+        "Really appreciate you looking, thanks",
+    ),
 }
 
 ECHOES = {
@@ -34,20 +76,82 @@ ECHOES = {
         "so the status is {v}",
         "still {v}, I see",
         "{v} it is",
+        "so right now it's {v}",
+        "it shows {v}, okay",
+        "{v}, that's useful to know",
+        "{v} at the moment, I see",
+        "so it's down as {v}",
+        "{v}, as far as you can see",
     ),
-    "count": ("{v} of them", "that's {v}", "{v} in total", "{v}, I see", "so there are {v}", "{v} altogether"),
-    "value": ("{v}, noted", "so {v}", "{v}, I see", "good to know it's {v}", "{v} then", "so it says {v}"),
+    "count": (
+        "{v} of them",
+        "that's {v}",
+        "{v} in total",
+        "{v}, I see",
+        "so there are {v}",
+        "{v} altogether",
+        "{v}, more than I remembered",
+        "only {v}, okay",
+        "{v} of those, good to know",
+        "so {v} on the list",
+        "{v}, that sounds about right",
+    ),
+    "value": (
+        "{v}, noted",
+        "so {v}",
+        "{v}, I see",
+        "good to know it's {v}",
+        "{v} then",
+        "so it says {v}",
+        "{v}, I'll remember that",
+        "okay, {v} it says",
+        "{v}, that's what I needed",
+        "{v}, that rings true",
+        "{v}, I wasn't sure about that",
+    ),
     "created": (
         "noted, number {v}",
         "{v}, got it",
         "I'll keep {v} as the reference",
         "so the new one is number {v}",
         "number {v}, I'll write that down",
+        "{v} is the number then",
+        "I've jotted down {v}",
+        "new number {v}, noted",
+        "{v}, I'll keep that handy",
     ),
     # what a reaction restates of an answer, two of its values together (`voice.echo_of`)
-    "route": ("so {v}", "{v}, right", "{v}, that's the one", "okay, {v}", "{v}, as I thought"),
-    "when": ("so {v}", "{v}, I'll note that", "{v}, okay", "right, {v}", "{v} then, good to know"),
-    "sum": ("{v}", "so {v}", "{v}, I see", "{v}, okay", "{v}, more or less what I thought"),
+    "route": (
+        "so {v}",
+        "{v}, right",
+        "{v}, that's the one",
+        "okay, {v}",
+        "{v}, as I thought",
+        "{v}, that's the trip I meant",
+        "right, {v} it is",
+        "{v}, good, that matches my plans",
+    ),
+    "when": (
+        "so {v}",
+        "{v}, I'll note that",
+        "{v}, okay",
+        "right, {v}",
+        "{v} then, good to know",
+        "{v}, I'll set a reminder",
+        "{v}, that suits me",
+        "got it, {v}",
+        "{v}, I'd better not forget",
+    ),
+    "sum": (
+        "{v}",
+        "so {v}",
+        "{v}, I see",
+        "{v}, okay",
+        "{v}, more or less what I thought",
+        "{v}, that's a fair amount",
+        "{v}, I'll check that against my notes",
+        "right, {v}",
+    ),
     "item": (
         "I see {v} there",
         "{v} is the one I had in mind",
@@ -55,8 +159,24 @@ ECHOES = {
         "so {v} is on there",
         "{v} rings a bell",
         "{v}, that's what I thought",
+        "oh, {v} is on there",
+        "{v}, I remember that one",
+        "I'd forgotten about {v}",
+        "{v}, yes, that's familiar",
+        "{v} sounds right",
     ),
-    "changed": ("that's done then", "good that it's changed", "that's sorted", "that went through then", "done, I see"),
+    "changed": (
+        "that's done then",
+        "good that it's changed",
+        "that's sorted",
+        "that went through then",
+        "done, I see",
+        "so the change is in",
+        "good, it's updated",
+        "that's changed then",
+        "the change took, good",
+        "so it's gone through",
+    ),
     "date": (
         "{v} then",
         "so {v}, okay",
@@ -65,6 +185,10 @@ ECHOES = {
         "{v}, that's what I had noted",
         "{v}, good to know",
         "right, {v}",
+        "{v}, I'll keep that day free",
+        "{v}, I'll plan around that",
+        "so it's {v}, noted",
+        "{v}, I'll write it down",
     ),
     "total": (
         "{v} in total, okay",
@@ -74,6 +198,11 @@ ECHOES = {
         "{v}, that adds up",
         "{v} all in, I see",
         "hm, {v}, fair enough",
+        "{v} overall, I see",
+        "so it comes to {v}",
+        "{v}, that's roughly what I'd worked out",
+        "{v} in all, noted",
+        "{v}, a bit more than I'd like",
     ),
 }
 
@@ -87,6 +216,13 @@ BAD_NEWS = (
     "Oh, it's {v}. Not what I hoped.",
     "{V}... well, good that I checked.",
     "Ugh, {v}. Okay, noted.",
+    "Oh, {v}. That's a bit of a blow.",
+    "{V}? Hm, I didn't expect that.",
+    "Right, {v}. Not ideal, but thanks for telling me.",
+    "Oh dear, {v}. Okay.",
+    "{V}? Well, at least I know now.",
+    "Hm, so it's {v}. That changes things a bit.",
+    "Oh, {v}? Okay, I'll deal with it.",
 )
 
 # a status the user was hoping for
@@ -99,6 +235,13 @@ GOOD_NEWS = (
     "Phew, {v}.",
     "{V} is good news.",
     "Good to hear it's {v}.",
+    "Oh good, {v}.",
+    "{V}, just as I hoped.",
+    "Right, {v}, that's a relief.",
+    "Ah, {v}. Good news.",
+    "So it's {v}, lovely.",
+    "{V}? Oh, that's good.",
+    "Good, {v} is exactly right.",
 )
 
 ENDINGS = (
@@ -117,6 +260,14 @@ ENDINGS = (
     "That's it for today",
     "I'm all set",
     "That's everything I needed",
+    "That's me done",
+    "That's all I had",
+    "That was everything on my list",
+    "That's all I wanted to check",
+    "I've got what I needed",
+    "That wraps it up",
+    "That's the last of it",
+    "I don't need anything else",
 )
 
 ENDING_TAILS = ("for now", "for today", "from me", "on my side", "then")
@@ -130,10 +281,24 @@ TAILED_ENDINGS = frozenset(
         "I think that's everything",
         "That's everything",
         "That's all",
+        "That's me done",
+        "That's all I had",
+        "That's the last of it",
     )
 )
 
-ECHO_ENDS = (", good.", ", fine.", ", okay.", " - good to know.", ", great.")
+ECHO_ENDS = (
+    ", good.",
+    ", fine.",
+    ", okay.",
+    " - good to know.",
+    ", great.",
+    ", right.",
+    ", I see.",
+    " - noted.",
+    ", okay then.",
+    ", good stuff.",
+)
 
 THANKS = (
     "thanks!",
@@ -148,6 +313,14 @@ THANKS = (
     "thanks for your patience!",
     "thank you for your help.",
     "thanks.",
+    "thanks for going through it all!",
+    "thank you for your time.",
+    "thanks for bearing with me!",
+    "thanks for the quick answers!",
+    "thanks, that was easy!",
+    "thank you, that was a big help.",
+    "cheers for the help!",
+    "thanks for looking into it all.",
 )
 
 SIGN_OFFS = (
@@ -160,6 +333,11 @@ SIGN_OFFS = (
     "Have a good weekend.",
     "Talk soon.",
     "All the best.",
+    "Have a nice day.",
+    "Speak soon.",
+    "Enjoy the rest of your day.",
+    "See you.",
+    "Have a good one.",
 )
 
 DONE_WITH_TASK = (
@@ -169,6 +347,14 @@ DONE_WITH_TASK = (
     "Good, that's one thing off my list.",
     "Perfect, that's settled.",
     "Okay, that's handled, thanks.",
+    "Right, that one's done.",
+    "Good, that's out of the way.",
+    "Okay, that's that part done.",
+    "Thanks, that's one less thing to think about.",
+    "Good, I can cross that off.",
+    "Right, that's taken care of.",
+    "Okay, good, that's dealt with.",
+    "Thanks, that clears that up.",
 )
 
 NOTHING_FOUND = (
@@ -179,4 +365,8 @@ NOTHING_FOUND = (
     "Okay, nothing, I see.",
     "Hmm, empty. Alright.",
     "Right, nothing on that then.",
+    "Oh, nothing? Okay, good to know.",
+    "Hm, so there's nothing there. Alright.",
+    "None at all? Okay then.",
+    "Right, so that's empty. Fine.",
 )

@@ -398,9 +398,10 @@ def _agrees(stated: str, value: Any) -> bool:
     return said.startswith(text) or text.startswith(said) or same_value(said, value)
 
 
-def _said_forms(text: str) -> tuple[str, str, str]:
-    """A stored value with underscores as a reply may write it: as stored, in words, hyphenated."""
-    return text, text.replace("_", " "), text.replace("_", "-")
+def _said_forms(text: str) -> tuple[str, ...]:
+    """A stored value with underscores as a reply may write it: as stored, in words, hyphenated (a noun,
+    of several records too: "both no-shows")."""
+    return text, text.replace("_", " "), text.replace("_", "-"), text.replace("_", "-") + "s"
 
 
 _NAMED = re.compile(r"\b([A-Za-z_]+)\s*(?:no\.\s*|#)?(\d+)\b")
