@@ -266,6 +266,9 @@ INTENTS = (
             "Which bookings does passenger {passenger_id} have?",
             "List every trip booked by passenger #{passenger_id}.",
             "Show me all reservations for passenger number {passenger_id}.",
+            "Go through the bookings of passenger {passenger_id}.",
+            "Has passenger {passenger_id} got any trips coming up?",
+            "Tell me which flights passenger {passenger_id} has reserved.",
         ),
         {"passenger_id": "int"},
         (S("get_passenger_bookings", {"passenger_id": "{passenger_id}"}),),
@@ -363,6 +366,9 @@ INTENTS = (
             "Please upgrade booking {booking_id} to {cabin} class.",
             "Can reservation #{booking_id} be moved up to the {cabin} cabin?",
             "I want to fly {cabin} on booking number {booking_id}.",
+            "Could booking {booking_id} go to {cabin} instead?",
+            "I'd love to sit in {cabin} on reservation {booking_id}.",
+            "Switch booking {booking_id} to the {cabin} cabin.",
         ),
         {"booking_id": "int", "cabin": "word"},
         (
@@ -382,6 +388,9 @@ INTENTS = (
             "Please cancel booking {booking_id}.",
             "I can't travel anymore, cancel reservation #{booking_id}.",
             "Cancel my booking number {booking_id}, please.",
+            "My trip on booking {booking_id} is off; cancel it, please.",
+            "I need booking {booking_id} cancelled.",
+            "Scrap reservation {booking_id}, please.",
         ),
         {"booking_id": "int"},
         (
@@ -401,6 +410,8 @@ INTENTS = (
             "Please change the email of passenger {passenger_id} to {new_email}.",
             "Update the contact address for passenger #{passenger_id} to {new_email}.",
             "Passenger number {passenger_id} has a new email: {new_email}.",
+            "From now on the email of passenger {passenger_id} is {new_email}.",
+            "Put {new_email} on passenger {passenger_id} as the email.",
         ),
         {"passenger_id": "int", "new_email": "email"},
         (
@@ -419,6 +430,8 @@ INTENTS = (
             "Please add a {weight_kg} kg bag with tag {tag_number} to booking {booking_id}.",
             "I'm checking a bag of {weight_kg} kg on reservation #{booking_id}, tag {tag_number}.",
             "Register bag {tag_number} weighing {weight_kg} kg for booking number {booking_id}.",
+            "Add bag {tag_number} to booking {booking_id}; it weighs {weight_kg} kg.",
+            "There's an extra {weight_kg} kg bag for reservation {booking_id}, tag {tag_number}.",
         ),
         {"booking_id": "int", "weight_kg": "float", "tag_number": "word"},
         (
@@ -438,6 +451,8 @@ INTENTS = (
             "Which passenger is registered under {email}?",
             "Find the traveller profile with the email address {email}.",
             "What do you have on file for {email}?",
+            "Is there a traveller on file under {email}?",
+            "Check what you hold for the passenger with the email {email}.",
         ),
         {"email": "email"},
         (S("get_passenger_by_email", {"email": "{email}"}),),
@@ -475,6 +490,8 @@ INTENTS = (
             "How much have I spent on tickets so far? I'm {email}.",
             "What's the total ticket spend for the passenger {email}?",
             "Give me a spending summary for the traveller with email {email}.",
+            "How much have I put into flights with you? My email is {email}.",
+            "Total up my tickets, please. I'm registered as {email}.",
         ),
         {"email": "email"},
         (
@@ -493,6 +510,8 @@ INTENTS = (
             "I'm {email}: what bags did I check for the first trip on my account?",
             "What luggage went on my first booking? The account is {email}.",
             "Can you check the bags on the first trip I booked? My email is {email}.",
+            "What happened to the bags on my first trip? The account is {email}.",
+            "Look at my first booking and list its bags. My email is {email}.",
         ),
         {"email": "email"},
         (
@@ -552,6 +571,8 @@ INTENTS = (
             "How full is the flight on my booking {booking_id}?",
             "Is the plane for reservation {booking_id} busy? How many people are booked on it?",
             "Check how many seats are taken on the flight of booking #{booking_id}.",
+            "Is the flight on reservation {booking_id} going to be packed?",
+            "How many people are on the same flight as booking {booking_id}?",
         ),
         {"booking_id": "int"},
         (

@@ -19,6 +19,11 @@ PURPOSES = (
     "I'm getting in touch about {thing}",
     "can you help me with {thing}",
     "I'm trying to sort out {thing}",
+    "I'm hoping you can clear something up about {thing}",
+    "I've got a question or two about {thing}",
+    "I could use some help with {thing}",
+    "I want to check on {thing}",
+    "I'm after some information on {thing}",
 )
 
 # what a person says about themselves in an opening, from their own record
@@ -28,7 +33,19 @@ ABOUT_ME = {
     "since": ("I've been with you since {v}", "I signed up back on {v}", "my account dates from {v}"),
 }
 
-THINGS = ("my {noun}", "a {noun}", "a {noun} of mine", "a couple of things", "something", "a few things", "my account")
+THINGS = (
+    "my {noun}",
+    "a {noun}",
+    "a {noun} of mine",
+    "a couple of things",
+    "something",
+    "a few things",
+    "my account",
+    "my {noun} with you",
+    "something on my account",
+    "a {noun} I have with you",
+    "a couple of questions",
+)
 
 ASKING_FRAMES = (
     "could you {b}{t}?",
@@ -90,6 +107,11 @@ QUESTION_LEADS = (
     "something I'd like to know: ",
     "one thing I'm curious about: ",
     "let me ask: ",
+    "I've been meaning to ask: ",
+    "here's what I want to know: ",
+    "quick one: ",
+    "tell me something: ",
+    "before I forget: ",
 )
 
 MOTIVES = {
@@ -108,6 +130,14 @@ MOTIVES = {
         "Someone at the counter told me to call.",
         "I only have my phone with me right now.",
         "It came up while I was tidying my files.",
+        "I'm trying to get my paperwork straight.",
+        "I want to double-check before I make plans.",
+        "A friend asked and I wasn't sure.",
+        "I'd like to have it written down somewhere.",
+        "My memory isn't what it was.",
+        "I'm putting together a budget.",
+        "I got a bit confused by the last email.",
+        "I'd like to know before the weekend.",
     ),
     "write": (
         "Plans changed on my end.",
@@ -119,6 +149,12 @@ MOTIVES = {
         "I talked it over at home.",
         "It's been on my to-do list for a week.",
         "Better to fix it now than forget.",
+        "I'd rather sort it out while I remember.",
+        "It saves me a headache later.",
+        "My circumstances have changed.",
+        "I promised I'd get it done today.",
+        "It's simpler this way for me.",
+        "I only just realised it needs changing.",
     ),
 }
 
@@ -189,6 +225,12 @@ CONNECTORS = (
     "Oh, and",
     "Separately,",
     "Besides that,",
+    "Another thing,",
+    "And also,",
+    "Oh, one more:",
+    "Then,",
+    "As well as that,",
+    "And then,",
 )
 
 NEXT = (
@@ -205,6 +247,11 @@ NEXT = (
     "Right, now",
     "Then, if you would,",
     "Second thing:",
+    "And another thing:",
+    "Next question:",
+    "Now for something else:",
+    "On another note,",
+    "Okay, next:",
 )
 
 
@@ -215,6 +262,10 @@ RETRIES = (
     "That's not quite it.",
     "Sorry, that's not what I meant.",
     "Hm, I still need that one.",
+    "That's not quite what I was asking about.",
+    "Hm, I think we got our wires crossed.",
+    "I was after something else, sorry.",
+    "That's not the bit I needed.",
 )
 
 GAVE_UP = (
@@ -223,9 +274,19 @@ GAVE_UP = (
     "Forget that one then.",
     "Okay, we can leave that.",
     "No worries, let's skip it.",
+    "Alright, let's drop that one.",
+    "Okay, never mind, moving on.",
+    "Fine, I'll sort that one out later.",
 )
 
-REVISIONS = ("On second thought,", "Actually, I've changed my mind:", "Hmm, on second thought,", "I changed my mind:")
+REVISIONS = (
+    "On second thought,",
+    "Actually, I've changed my mind:",
+    "Hmm, on second thought,",
+    "I changed my mind:",
+    "Wait, actually, I've changed my mind:",
+    "Hmm, I changed my mind on that:",
+)
 
 CONFIRMS = (
     "Just to be sure it went through:",
@@ -234,6 +295,11 @@ CONFIRMS = (
     "To be safe, let's check:",
     "I'd rather see it for myself.",
     "Humour me and double-check it.",
+    "Could you double-check that it saved?",
+    "Can you make sure it's really in the system?",
+    "Mind checking that it went through?",
+    "I'd like to see it for myself now.",
+    "Can we check that it stuck?",
 )
 
 # a check that looks at a change among the user's other records, to compare
@@ -244,6 +310,9 @@ COMPARES = (
     "To be sure nothing else moved, show me all of them:",
     "Could you list my {many} again so I can see it in context?",
     "I want to compare it with my other {many}.",
+    "Show me the full list again so I can compare:",
+    "I'd like to see all my {many} side by side:",
+    "Let me look at it among my other {many}:",
 )
 
 # a check that names what was changed or made ("Hamburg", "Lena Vogel")
@@ -258,6 +327,10 @@ CONFIRMS_CHANGED = (
     "Could you confirm it's {v} in the system?",
     "I'd feel better seeing {v} there:",
     "Humour me, is it {v} now?",
+    "Can you check it shows {v} now?",
+    "Is {v} there now? Let me see:",
+    "Does the record say {v} now?",
+    "I'd like to be sure {v} is saved:",
 )
 
 CONFIRMS_CREATED = (
@@ -265,6 +338,9 @@ CONFIRMS_CREATED = (
     "Can you make sure {v} was really added?",
     "Let me see that {v} is in the system now.",
     "Is {v} really on file now?",
+    "Could you check {v} is on file now?",
+    "I'd like to see {v} in the system:",
+    "Can you confirm {v} was added?",
 )
 
 
@@ -273,6 +349,9 @@ CORRECTIONS = (
     "Actually, the first one is the one from {v}, not that one.",
     "No, my first was earlier, on {v}.",
     "Hmm, I meant the earliest one, from {v}.",
+    "That's not the first one, though; mine was on {v}.",
+    "Hang on, my first one was the one from {v}.",
+    "No, I meant the earliest, the one on {v}.",
 )
 
 ALREADY_TOLD = (
@@ -280,6 +359,8 @@ ALREADY_TOLD = (
     "You showed me that one earlier, though, so that's fine.",
     "We looked at that one already, so never mind.",
     "No need to look again, you told me about it before.",
+    "You already told me about that one, so it's fine.",
+    "We covered that one before, so no need.",
 )
 
 RECALL_DATED = (
@@ -288,6 +369,8 @@ RECALL_DATED = (
     "I mean the one dated {v}.",
     "It's the one on {v}.",
     "(The one from {v}.)",
+    "The one dated {v}, that is.",
+    "I mean the one on {v}.",
 )
 
 RECALL_NAMED = (
@@ -295,6 +378,8 @@ RECALL_NAMED = (
     "The one with {v}, I mean.",
     "I mean the {v} one.",
     "(The {v} one.)",
+    "The one for {v}, that is.",
+    "I mean the one with {v}.",
 )
 
 # what a user knows of their own record, said beside a request about it
