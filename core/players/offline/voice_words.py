@@ -28,9 +28,29 @@ PURPOSES = (
 
 # what a person says about themselves in an opening, from their own record
 ABOUT_ME = {
-    "city": ("I live in {v}", "I'm based in {v}", "I'm over in {v}", "I'm writing from {v}"),
-    "tier": ("I'm a {v} member", "I'm on your {v} tier", "I have {v} status with you"),
-    "since": ("I've been with you since {v}", "I signed up back on {v}", "my account dates from {v}"),
+    "city": (
+        "I live in {v}",
+        "I'm based in {v}",
+        "I'm over in {v}",
+        "I'm writing from {v}",
+        "I'm in {v}, by the way",
+        "home for me is {v}",
+        "I'm a {v} local",
+    ),
+    "tier": (
+        "I'm a {v} member",
+        "I'm on your {v} tier",
+        "I have {v} status with you",
+        "my membership is {v}",
+        "I'm one of your {v} customers",
+    ),
+    "since": (
+        "I've been with you since {v}",
+        "I signed up back on {v}",
+        "my account dates from {v}",
+        "I've been a customer since {v}",
+        "I joined on {v}",
+    ),
 }
 
 THINGS = (
@@ -392,6 +412,10 @@ OWN_DETAILS = {
         "It goes back to {v}, I think.",
         "The {noun} is from {v}.",
         "I'm fairly sure it's from {v}.",
+        "I think it was {v}.",
+        "If I remember right, it's dated {v}.",
+        "It should say {v} on it.",
+        "That one's from {v}, I believe.",
     ),
     "amount": (
         "It came to {v}.",
@@ -399,6 +423,9 @@ OWN_DETAILS = {
         "It was {v}, if I remember right.",
         "It's the {v} one.",
         "That's the one that cost {v}.",
+        "It was about {v}, I think.",
+        "The total was {v}.",
+        "I paid {v} for it.",
     ),
 }
 
