@@ -338,6 +338,9 @@ INTENTS = (
             "Remind me which plan subscriber {subscriber_id} has.",
             "What's subscriber {subscriber_id} signed up to?",
             "Tell me the tariff of subscriber {subscriber_id}.",
+            "Which tariff has subscriber {subscriber_id} signed up for?",
+            "Find out the plan of subscriber {subscriber_id}.",
+            "What's subscriber {subscriber_id} on at the moment?",
         ),
         {"subscriber_id": "int"},
         (S("get_subscriber_by_id", {"id": "{subscriber_id}"}), S("get_plan_by_id", {"id": "$prev.plan_id"})),
@@ -460,6 +463,8 @@ INTENTS = (
             "Open a {category} case for subscriber {subscriber_id}: {summary}.",
             "Raise a {category} ticket on subscriber {subscriber_id} about this: {summary}.",
             "Subscriber {subscriber_id} has a {category} issue to report: {summary}.",
+            "Please log a {category} issue for subscriber {subscriber_id}: {summary}.",
+            "Report a {category} fault on subscriber {subscriber_id}: {summary}.",
         ),
         {"category": "word", "subscriber_id": "int", "summary": "text"},
         (

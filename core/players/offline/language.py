@@ -191,6 +191,9 @@ PHRASES = (
     ("email address", "e-mail address", "email", "e-mail"),
     ("this year", "this season"),
     ("so far", "to date", "up to now", "until now"),
+    # how a user says where their record is (the sentence the email goes in)
+    ("I'm registered as", "I'm signed up as", "I'm on file as"),
+    ("the record is under", "my record is under", "my file is under"),
     ("altogether", "all told"),  # adverbs: "the combined market value" stays as it is
 )
 _PHRASE_GROUP = {member.lower(): group for group in PHRASES for member in group}

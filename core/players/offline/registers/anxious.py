@@ -123,6 +123,9 @@ WORDS: dict[str, tuple[str, ...]] = {
         "Right, okay",
         "Okay, I see",
         "Oh, I see",
+        "Okay, I think that's fine",
+        "Oh, okay, right",
+        "Alright, okay",
     ),
     "polite": (
         "Thank you",
@@ -151,6 +154,8 @@ WORDS: dict[str, tuple[str, ...]] = {
         "And also, sorry,",
         "Um, also,",
         "And, sorry, one more,",
+        "Oh, and one more, sorry,",
+        "Sorry, and,",
     ),
     "next": (
         *("",) * 14,

@@ -145,6 +145,8 @@ WORDS: dict[str, tuple[str, ...]] = {
         "Next:",
         "Plus:",
         "And:",
+        "Then",
+        "Oh, and",
     ),
     "next": (
         *("",) * 16,

@@ -121,6 +121,9 @@ WORDS: dict[str, tuple[str, ...]] = {
         "Oh, fair enough",
         "Ah, gotcha",
         "Oh, okay then",
+        "Oh, okay, cool",
+        "Ah, right, gotcha",
+        "Oh, I see, okay",
     ),
     "polite": (
         "Oh lovely, thanks",
@@ -151,6 +154,8 @@ WORDS: dict[str, tuple[str, ...]] = {
         "Oh, while I'm here,",
         "Ooh, and",
         "And, oh, also,",
+        "Oh, and actually,",
+        "And ooh, also,",
     ),
     "next": (
         *("",) * 14,

@@ -60,6 +60,10 @@ WORDS: dict[str, tuple[str, ...]] = {
         "Oh, is that so",
         "Well, alright",
         "Oh, very well",
+        "Oh, I understand",
+        "Ah, yes, I see",
+        "Oh, how interesting",
+        "Right you are, dear",
     ),
     "polite": (
         "Thank you kindly",
@@ -88,6 +92,8 @@ WORDS: dict[str, tuple[str, ...]] = {
         "Oh, and also,",
         "And if I may,",
         "Now, on another matter,",
+        "Oh, and before I forget,",
+        "And there's one more thing,",
     ),
     "next": (
         *("",) * 14,

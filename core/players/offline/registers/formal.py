@@ -130,6 +130,9 @@ WORDS: dict[str, tuple[str, ...]] = {
         "I see, that clarifies it",
         "Understood, then",
         "Understood, indeed",
+        "I see, very well",
+        "Noted, very good",
+        "Very well, I understand",
     ),
     "polite": (
         "Thank you",
@@ -160,6 +163,8 @@ WORDS: dict[str, tuple[str, ...]] = {
         "Likewise,",
         "In the same vein,",
         "As a further matter,",
+        "Equally,",
+        "Further,",
     ),
     "next": (
         *("",) * 12,

@@ -95,6 +95,8 @@ WORDS: dict[str, tuple[str, ...]] = {
         "One more item:",
         "Related to that,",
         "Also, for the file,",
+        "Next point,",
+        "Also, separately,",
     ),
     "next": (
         *("",) * 14,
