@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import random
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -345,8 +346,6 @@ class RequestParser:
     def __init__(self, pack: DomainPack) -> None:
         self.pack = pack
         self._sources: list[tuple[Intent, str]] = []  # compiled on the first parse: see `_patterns`
-        # a word every match of a pattern contains (lower case), to skip patterns that cannot match
-        self._anchors: list[str] = []
         # parses of texts without spoken references, by text: a turn is read again on later turns
         self._parsed: dict[str, list[Request]] = {}
         # every phrasing's matches, by text, before spoken references are resolved (see `_matches`)
@@ -361,18 +360,17 @@ class RequestParser:
             self.phrasings[intent.name] = expanded_phrasings(intent.phrasings)
             for phrasing in self.phrasings[intent.name]:
                 self._sources.append((intent, phrasing))
-                self._anchors.append(_anchor(phrasing))
                 for _, slot in referable(phrasing, intent.slots):
                     spoken = with_reference(phrasing, slot, "{" + _REF_PREFIX + slot + "}")
                     self._sources.append((intent, spoken))
-                    self._anchors.append(_anchor(spoken))
             if _finds_the_user_by_email(intent):
                 short = tuple(dict.fromkeys(e for p in intent.phrasings if (e := elided(p)) is not None))
                 self.without_email[intent.name] = short
                 for phrasing in short:
                     self._left_out[len(self._sources)] = "email"
                     self._sources.append((intent, phrasing))
-                    self._anchors.append(_anchor(phrasing))
+        # a word every match of a pattern contains (lower case), to skip patterns that cannot match
+        self._anchors = _anchors(self._sources)
 
     @functools.cached_property
     def _patterns(self) -> list[tuple[Intent, re.Pattern[str]]]:
@@ -487,8 +485,8 @@ def _finds_the_user_by_email(intent: Intent) -> bool:
     return intent.slots.get("email") == "email" and len(intent.steps) > 1 and intent.steps[0].tool.endswith("_by_email")
 
 
-def _anchor(phrasing: str) -> str:
-    """The longest word of a phrasing that any text it matches contains as written ('' when none is sure).
+def _anchor_words(phrasing: str) -> list[str]:
+    """The words of a phrasing that any text it matches contains as written, lower case.
 
     Words a pattern accepts in other forms (interchangeable phrases, lead verbs, id prefixes,
     articles) and slots are passed over.
@@ -497,8 +495,16 @@ def _anchor(phrasing: str) -> str:
     if kind == "imperative" and (lead := _lead_class(body)) is not None:
         body = lead[1]
     body = _PHRASE_OR_SLOT.sub(" ", body)
-    words = [w for w in re.findall(r"[A-Za-z']+", body) if w.lower() not in ("a", "an", "number", "no")]
-    return max(words, key=len).lower() if words else ""
+    return [w.lower() for w in re.findall(r"[A-Za-z']+", body) if w.lower() not in ("a", "an", "number", "no")]
+
+
+def _anchors(sources: list[tuple[Intent, str]]) -> list[str]:
+    """For each phrasing, the word a text must hold for the phrasing to match it ('' when none is sure):
+    of its sure words, the one fewest of the pack's phrasings use (then the longest), so that a text
+    goes through few patterns ("booked" rather than "subscriber", which half the pack says)."""
+    words = [_anchor_words(phrasing) for _, phrasing in sources]
+    used = Counter(w for ws in words for w in set(ws))
+    return [min(ws, key=lambda w: (used[w], -len(w))) if ws else "" for ws in words]
 
 
 def _convert(value: str, kind: str) -> object:

@@ -152,7 +152,8 @@ class Voice:
     def _pick(self, options: tuple[str, ...]) -> str:
         """One of `options`, never one the user said as a sentence of their latest turns (unless all were)."""
         if self.said:
-            fresh = tuple(o for o in options if _sentence_key(o) not in self.said)
+            said = self.said
+            fresh = [o for o, key in zip(options, _option_keys(options)) if key not in said]
             if fresh and len(fresh) < len(options):
                 return self.rng.choice(fresh)
         return self.rng.choice(options)
@@ -461,9 +462,15 @@ def said_before(messages: list[ChatMessage]) -> frozenset[str]:
     return frozenset(keys)
 
 
-def sentence_keys(text: str) -> list[str]:
+@functools.lru_cache(maxsize=1024)  # each user turn is read again by the next twelve
+def sentence_keys(text: str) -> tuple[str, ...]:
     """Each sentence of `text` by its words, lower-cased ("Okay, thanks!" and "okay thanks" are one)."""
-    return [_sentence_key(sentence) for sentence in _SENTENCE_END.split(text) if sentence]
+    return tuple(_sentence_key(sentence) for sentence in _SENTENCE_END.split(text) if sentence)
+
+
+@functools.lru_cache(maxsize=1024)  # the lexicon's lists: a few hundred, drawn from over and over
+def _option_keys(options: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_sentence_key(option) for option in options)
 
 
 @functools.lru_cache(maxsize=4096)
