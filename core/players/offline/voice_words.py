@@ -64,7 +64,6 @@ THINGS = (
     "my {noun} with you",
     "something on my account",
     "a {noun} I have with you",
-    "a couple of questions",
 )
 
 ASKING_FRAMES = (
