@@ -249,7 +249,7 @@ INTENTS = (
             "Do you have any flights to {destination}?",
             "I'm looking for a flight into {destination}.",
             "How can I get to {destination} by air?",
-            "Show me what flies to {destination}.",
+            "Show me the flights that go to {destination}.",
             "Is anything going to {destination} soon?",
             "I have to be in {destination} shortly. Which flights go there?",
         ),

@@ -256,7 +256,7 @@ INTENTS = (
             "Who plays for club {club_id} these days?",
             "Which players are on the books at club {club_id}?",
             "Go through the squad of club {club_id} with me.",
-            "Who does club {club_id} have on the team?",
+            "Who does club {club_id} have in the squad?",
             "Tell me the players at club {club_id}.",
             "Which players are registered to club {club_id}?",
             "Give me the player list of club {club_id}.",

@@ -160,7 +160,7 @@ def elided(phrasing: str) -> str | None:
 
 # interchangeable words: the user's grammar draws one, the assistant accepts any
 LEAD_VERBS = (
-    ("show me", "give me", "pull up", "bring up", "get me", "let me see", "find me", "fetch", "dig out", "call up"),
+    ("show me", "give me", "pull up", "bring up", "get me", "let me see", "find me", "fetch"),
     ("list", "go through", "run through", "walk me through", "take me through", "talk me through", "go over"),
     ("look up", "check", "find", "look into"),
     ("tell me", "find out", "let me know"),

@@ -189,6 +189,9 @@ TOPIC_MOTIVES = (
             "I have a connection to catch.",
             "The airport app wasn't clear about it.",
             "I want to pack the right way.",
+            "I'm meeting family at the other end.",
+            "My boss needs my travel dates.",
+            "I'd like to plan the drive to the airport.",
         ),
     ),
     (
@@ -200,6 +203,9 @@ TOPIC_MOTIVES = (
             "I need it for my pharmacy.",
             "My GP asked me to check.",
             "I'm arranging time off work for it.",
+            "My daughter is driving me there.",
+            "I want to put it in my diary properly.",
+            "The clinic letter got lost in the post.",
         ),
     ),
     (
@@ -211,6 +217,9 @@ TOPIC_MOTIVES = (
             "My partner placed part of it.",
             "I'm keeping an eye on my spending.",
             "The tracking page says nothing useful.",
+            "I'm tidying up my receipts.",
+            "A friend wants the same thing.",
+            "I'm doing my monthly budget.",
         ),
     ),
     (
@@ -221,6 +230,9 @@ TOPIC_MOTIVES = (
             "My data runs out far too quickly.",
             "I'm comparing offers from other providers.",
             "My bank flagged the direct debit.",
+            "My contract is up for renewal soon.",
+            "The kids keep using up the data.",
+            "I'm sorting out the household bills.",
         ),
     ),
     (
@@ -231,6 +243,9 @@ TOPIC_MOTIVES = (
             "The board wants a report on Friday.",
             "The coach asked me to look into it.",
             "Scouting wants the numbers.",
+            "The chairman asked for an update.",
+            "I'm preparing for the next board meeting.",
+            "We're reviewing the wage bill.",
         ),
     ),
 )
