@@ -282,8 +282,12 @@ class Voice:
             kind, value = self.rng.choice(persona.facts)  # "I live in Lyon", "I've been with you since 2024-03-02"
             parts.append(self._pick(ABOUT_ME[kind]).format(v=value))
         if persona.verbosity >= 1 and self.rng.random() < 0.6:
-            thing = _article(self._pick(THINGS).format(noun=noun or "account"))
-            parts.append(self._pick(self._words("purposes", PURPOSES)).format(thing=thing))
+            purpose = self._pick(self._words("purposes", PURPOSES))
+            things = THINGS  # never "something to sort out with something", "a few things on a couple of things"
+            if re.search(r"thing", purpose.replace("{thing}", "")):
+                things = tuple(t for t in THINGS if "thing" not in t)
+            thing = _article(self._pick(things).format(noun=noun or "account"))
+            parts.append(purpose.format(thing=thing))
         if not parts:
             return ""
         text = ", ".join([parts[0], *parts[1:]]) if len(parts) > 1 else parts[0]

@@ -62,7 +62,6 @@ THINGS = (
     "a few things",
     "my account",
     "my {noun} with you",
-    "something on my account",
     "a {noun} I have with you",
 )
 

@@ -84,7 +84,7 @@ WORDS: dict[str, tuple[str, ...]] = {
         "need a hand with {thing}",
         "question on {thing}",
         "two minutes on {thing}",
-        "something on {thing}",
+        "a query on {thing}",
         "a few bits on {thing}",
     ),
     "asking_frames": (
