@@ -297,7 +297,7 @@ RETRIES = (
     "Hm, I still need that one.",
     "That's not quite what I was asking about.",
     "Hm, I think we got our wires crossed.",
-    "I was after something else, sorry.",
+    "Hm, I was after something else, sorry.",
     "That's not the bit I needed.",
 )
 
@@ -383,7 +383,7 @@ CORRECTIONS = (
     "No, my first was earlier, on {v}.",
     "Hmm, I meant the earliest one, from {v}.",
     "That's not the first one, though; mine was on {v}.",
-    "Hang on, my first one was the one from {v}.",
+    "Hang on, no, my first one was the one from {v}.",
     "No, I meant the earliest, the one on {v}.",
 )
 
