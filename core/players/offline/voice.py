@@ -283,7 +283,9 @@ class Voice:
             parts.append(self._pick(ABOUT_ME[kind]).format(v=value))
         if persona.verbosity >= 1 and self.rng.random() < 0.6:
             purpose = self._pick(self._words("purposes", PURPOSES))
-            things = THINGS  # never "something to sort out with something", "a few things on a couple of things"
+            things: tuple[str, ...] = (
+                THINGS  # never "something to sort out with something", "a few things on a couple of things"
+            )
             if re.search(r"thing", purpose.replace("{thing}", "")):
                 things = tuple(t for t in THINGS if "thing" not in t)
             thing = _article(self._pick(things).format(noun=noun or "account"))
