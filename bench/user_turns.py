@@ -1,6 +1,6 @@
 """Variety of offline user turns over a corpus: distinct-2 and exact duplicates.
 
-    python bench/user_turns.py [--dialogues 300] [--seed-start 0] [--db FILE]
+    python bench/user_turns.py [--dialogues 300] [--seed-start 0] [--db FILE] [--show N] [--shapes N]
 
 The corpus covers every built-in domain, both tool executions (sql, simulated)
 and both modes (user-oriented, task-oriented) in equal parts, seeds 0, 1, 2...
@@ -11,7 +11,9 @@ distinct-2 is the number of distinct word bigrams over all user turns divided by
 the number of bigrams (bigrams never cross turns); words are lower-cased runs of
 letters, digits and the characters . @ ' - inside them. A duplicate is a user turn
 whose normalised text another user turn of the corpus already had; turns of three
-words or fewer are left out of that count ("ok thanks" may repeat).
+words or fewer are left out of that count ("ok thanks" may repeat). `--shapes N` prints the
+N sentence shapes (emails, dates, numbers and names masked) that hold the most bigrams, and
+their share: where repetition is, to widen first.
 """
 
 from __future__ import annotations
@@ -74,12 +76,38 @@ def openings(sessions: list[Session]) -> Counter[str]:
     return Counter(re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0] for text in first)
 
 
+# values a sentence's shape leaves out: emails, dates, numbers, capitalised names after the first word
+_MASKS = (
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "EMAIL"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}"), "DATE"),
+    (re.compile(r"\b\d+(?:\.\d+)?\b"), "N"),
+    (re.compile(r"(?<=[a-z,:] )[A-Z][\w'-]*(?: [A-Z][\w'-]*)*"), "NAME"),
+)
+
+
+def shapes(turns: list[str]) -> tuple[Counter[str], Counter[str], int]:
+    """Sentence shapes (values masked): how often each is said, its bigrams, and all bigrams of the turns."""
+    said: Counter[str] = Counter()
+    bigrams: Counter[str] = Counter()
+    total = 0
+    for text in turns:
+        total += max(len(words(text)) - 1, 0)
+        for sentence in re.split(r"(?<=[.!?])\s+", text):
+            shape = sentence
+            for pattern, mask in _MASKS:
+                shape = pattern.sub(mask, shape)
+            said[shape.lower()] += 1
+            bigrams[shape.lower()] += max(len(words(sentence)) - 1, 0)
+    return said, bigrams, total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dialogues", type=int, default=300)
     parser.add_argument("--db", default=None, help="a SQLite file instead of the built-in domains")
     parser.add_argument("--seed-start", type=int, default=0, help="first seed (another corpus of the same make-up)")
     parser.add_argument("--show", type=int, default=0, help="print the N most repeated user turns")
+    parser.add_argument("--shapes", type=int, default=0, help="print the N sentence shapes holding most bigrams")
     args = parser.parse_args()
     started = time.perf_counter()
     sessions = corpus(args.dialogues, args.db, args.seed_start)
@@ -94,6 +122,14 @@ def main() -> None:
         counts = Counter(" ".join(words(t)) for t in turns if len(words(t)) > 3)
         for text, n in counts.most_common(args.show):
             print(f"{n:4d}  {text}")
+    if args.shapes:
+        said, held, total = shapes(turns)
+        top = sorted(held, key=lambda k: -held[k])[: args.shapes]
+        print(
+            f"the {len(top)} sentence shapes holding most bigrams hold {sum(held[k] for k in top) / total:.1%} of them"
+        )
+        for shape in top:
+            print(f"{said[shape]:4d}  {held[shape] / total:.2%}  {shape}")
     print(f"elapsed {time.perf_counter() - started:.1f}s")
 
 

@@ -234,7 +234,7 @@ def _written_forms(value: object) -> set[str]:
     if isinstance(value, float):
         forms |= {f"{value:,.2f}", f"{value:,.0f}" if value.is_integer() else f"{value:g}", f"{value:g}"}
     elif isinstance(value, str):
-        forms.add(value.lower().replace("_", " "))
+        forms |= {value.lower().replace("_", " "), value.lower().replace("_", "-")}  # "checked in", "no-show"
     return forms
 
 

@@ -169,7 +169,7 @@ def test_intents_are_well_formed(pack):
     slot_types: dict[str, str] = {}
     for intent in pack.intents:
         assert intent.steps and 1 <= len(intent.keywords) <= 4
-        assert 3 <= len(intent.phrasings) <= 10
+        assert 3 <= len(intent.phrasings) <= 16
         assert set(intent.slots.values()) <= set(SLOT_TYPES)
         assert sorted(fields(intent.description)) == sorted(intent.slots)
         for slot, kind in intent.slots.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import random
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +35,22 @@ SLOT_PATTERNS = {
     "ref": r"(?:that|the same|this)",
 }
 _REF_PREFIX = "ref__"
+
+
+def said_status(value: str, article: bool = False, plural: bool = False) -> str:
+    """A stored status in words: "checked_in" -> "checked in", "no_show" -> "no-show".
+
+    A status that is a noun ("no_show": the patient was a no-show) takes an article after "is"
+    (`article`) and an "s" for several records (`plural`: "both no-shows"); the others read as
+    adjectives either way ("checked in", "in progress").
+    """
+    if "_" not in value:
+        return value
+    head, _, rest = value.partition("_")
+    if head.lower() == "no":
+        word = f"{head}-{rest.replace('_', '-')}"
+        return word + "s" if plural else f"a {word}" if article else word
+    return value.replace("_", " ")
 
 
 def normalise(text: str) -> str:
@@ -144,7 +161,7 @@ def elided(phrasing: str) -> str | None:
 # interchangeable words: the user's grammar draws one, the assistant accepts any
 LEAD_VERBS = (
     ("show me", "give me", "pull up", "bring up", "get me", "let me see", "find me", "fetch"),
-    ("list", "go through", "run through", "walk me through"),
+    ("list", "go through", "run through", "walk me through", "take me through", "talk me through", "go over"),
     ("look up", "check", "find", "look into"),
     ("tell me", "find out", "let me know"),
 )
@@ -175,7 +192,10 @@ PHRASES = (
     ("email address", "e-mail address", "email", "e-mail"),
     ("this year", "this season"),
     ("so far", "to date", "up to now", "until now"),
-    ("altogether", "all told", "combined"),
+    # how a user says where their record is (the sentence the email goes in)
+    ("I'm registered as", "I'm signed up as", "I'm on file as"),
+    ("the record is under", "my record is under", "my file is under"),
+    ("altogether", "all told"),  # adverbs: "the combined market value" stays as it is
 )
 _PHRASE_GROUP = {member.lower(): group for group in PHRASES for member in group}
 
@@ -216,7 +236,7 @@ def _lead_class(body: str) -> tuple[tuple[str, ...], str] | None:
 def vary_body(body: str, rng: random.Random) -> str:
     """An imperative body with its opening verb drawn from its equivalents."""
     lead = _lead_class(body)
-    if lead is not None:
+    if lead is not None and not lead[1].startswith(("on ", "up ", "in ", "out ")):  # "check on ...": a verb of its own
         body = f"{rng.choice(lead[0])} {lead[1]}"
     return body
 
@@ -326,8 +346,6 @@ class RequestParser:
     def __init__(self, pack: DomainPack) -> None:
         self.pack = pack
         self._sources: list[tuple[Intent, str]] = []  # compiled on the first parse: see `_patterns`
-        # a word every match of a pattern contains (lower case), to skip patterns that cannot match
-        self._anchors: list[str] = []
         # parses of texts without spoken references, by text: a turn is read again on later turns
         self._parsed: dict[str, list[Request]] = {}
         # every phrasing's matches, by text, before spoken references are resolved (see `_matches`)
@@ -342,18 +360,17 @@ class RequestParser:
             self.phrasings[intent.name] = expanded_phrasings(intent.phrasings)
             for phrasing in self.phrasings[intent.name]:
                 self._sources.append((intent, phrasing))
-                self._anchors.append(_anchor(phrasing))
                 for _, slot in referable(phrasing, intent.slots):
                     spoken = with_reference(phrasing, slot, "{" + _REF_PREFIX + slot + "}")
                     self._sources.append((intent, spoken))
-                    self._anchors.append(_anchor(spoken))
             if _finds_the_user_by_email(intent):
                 short = tuple(dict.fromkeys(e for p in intent.phrasings if (e := elided(p)) is not None))
                 self.without_email[intent.name] = short
                 for phrasing in short:
                     self._left_out[len(self._sources)] = "email"
                     self._sources.append((intent, phrasing))
-                    self._anchors.append(_anchor(phrasing))
+        # a word every match of a pattern contains (lower case), to skip patterns that cannot match
+        self._anchors = _anchors(self._sources)
 
     @functools.cached_property
     def _patterns(self) -> list[tuple[Intent, re.Pattern[str]]]:
@@ -468,8 +485,8 @@ def _finds_the_user_by_email(intent: Intent) -> bool:
     return intent.slots.get("email") == "email" and len(intent.steps) > 1 and intent.steps[0].tool.endswith("_by_email")
 
 
-def _anchor(phrasing: str) -> str:
-    """The longest word of a phrasing that any text it matches contains as written ('' when none is sure).
+def _anchor_words(phrasing: str) -> list[str]:
+    """The words of a phrasing that any text it matches contains as written, lower case.
 
     Words a pattern accepts in other forms (interchangeable phrases, lead verbs, id prefixes,
     articles) and slots are passed over.
@@ -478,8 +495,16 @@ def _anchor(phrasing: str) -> str:
     if kind == "imperative" and (lead := _lead_class(body)) is not None:
         body = lead[1]
     body = _PHRASE_OR_SLOT.sub(" ", body)
-    words = [w for w in re.findall(r"[A-Za-z']+", body) if w.lower() not in ("a", "an", "number", "no")]
-    return max(words, key=len).lower() if words else ""
+    return [w.lower() for w in re.findall(r"[A-Za-z']+", body) if w.lower() not in ("a", "an", "number", "no")]
+
+
+def _anchors(sources: list[tuple[Intent, str]]) -> list[str]:
+    """For each phrasing, the word a text must hold for the phrasing to match it ('' when none is sure):
+    of its sure words, the one fewest of the pack's phrasings use (then the longest), so that a text
+    goes through few patterns ("booked" rather than "subscriber", which half the pack says)."""
+    words = [_anchor_words(phrasing) for _, phrasing in sources]
+    used = Counter(w for ws in words for w in set(ws))
+    return [min(ws, key=lambda w: (used[w], -len(w))) if ws else "" for ws in words]
 
 
 def _convert(value: str, kind: str) -> object:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from turnloom.core.domains.base import DomainPack, Intent, ToolStep
@@ -174,12 +175,16 @@ def _dated(intent: Intent, owned: dict[str, Owned]) -> Intent | None:
     date_slot = f"{entity}_date"
     said = _mention(entity, slot, ("the", "my"))
 
-    def mine(match: re.Match[str]) -> str:
-        return f"my {match.group('noun').lower()} from {{{date_slot}}} under {{email}}"
+    def mine(n: int) -> Callable[[re.Match[str]], str]:
+        # how people name a record of theirs by its date, one way per phrasing ("my booking of 2025-03-06")
+        word = _DATED_BY[n % len(_DATED_BY)]
+        return lambda match: f"my {match.group('noun').lower()} {word} {{{date_slot}}} under {{email}}"
 
     # a question about when the record is answers itself once the record is named by its date
     phrasings = tuple(
-        p for p in (said.sub(mine, p, count=1) for p in intent.phrasings) if slot not in p and not _ASKS_WHEN.match(p)
+        p
+        for p in (said.sub(mine(n), p, count=1) for n, p in enumerate(intent.phrasings))
+        if slot not in p and not _ASKS_WHEN.match(p)
     )
     if not phrasings:
         return None
@@ -193,6 +198,7 @@ def _dated(intent: Intent, owned: dict[str, Owned]) -> Intent | None:
     return Intent(dated_name(intent.name), description, phrasings, slots, steps, intent.keywords, None)
 
 
+_DATED_BY = ("from", "of", "from", "dated")
 _ASKS_WHEN = re.compile(r"\s*(?:when|what date|which day|what day)\b", re.IGNORECASE)
 
 

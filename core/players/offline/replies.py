@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 
 from turnloom.core.models import ToolSpec
-from turnloom.core.players.offline.language import format_value
+from turnloom.core.players.offline.language import format_value, said_status
 from turnloom.core.players.offline.nouns import Lexicon, Noun, lexicon_for
 from turnloom.core.players.offline.reply_changes import write_sentence
 from turnloom.core.players.offline.reply_summaries import summary_sentence
@@ -178,7 +178,8 @@ def record_sentence(row: dict, noun: Noun, asked: set[str], rng: random.Random, 
     subject = _subject(row, noun, lexicon)
     person = _is_person(row, noun)
     status_field = status_field_of(row, lexicon)
-    status = format_value(row[status_field]) if status_field is not None and row[status_field] is not None else None
+    stored = row[status_field] if status_field is not None else None
+    status = said_status(format_value(stored), article=True) if stored is not None else None
     key = _key_of(row, noun)
     wanted = [k for k in row if _matches_asked(k, asked, lexicon) and k not in (status_field, key)]
     salient = [k for k in _salient(row, lexicon) if k not in wanted and k not in (status_field, key)]
@@ -377,7 +378,7 @@ def _item(row: dict, noun: Noun, asked: set[str], lexicon: Lexicon, skip: frozen
     status_field = status_field_of(row, lexicon)
     parts: list[str] = []
     if status_field is not None and row[status_field] is not None and status_field not in skip:
-        parts.append(format_value(row[status_field]))
+        parts.append(said_status(format_value(row[status_field])))
     wanted = [k for k in row if _matches_asked(k, asked, lexicon) and k != status_field and k not in skip]
     details = [k for k in _salient(row, lexicon) if k not in wanted and k != status_field and k not in skip]
     keys = [k for k in details if _KEY_FIELD.search(k)]  # prices, totals and dates are never left out
@@ -415,7 +416,7 @@ def _common(rows: list[dict], lexicon: Lexicon) -> tuple[str, str | None]:
     fields = _common_fields(rows)
     status = next((k for k in fields if _is_status(k, lexicon)), None)
     if status is not None:
-        return format_value(rows[0][status]), status
+        return said_status(format_value(rows[0][status]), plural=True), status
     for field in fields:
         value, label = rows[0][field], lexicon.label(field)
         if _NAME.match(field):

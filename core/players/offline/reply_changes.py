@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 
-from turnloom.core.players.offline.language import format_value
+from turnloom.core.players.offline.language import format_value, said_status
 from turnloom.core.players.offline.nouns import Lexicon, Noun, field_phrase
 from turnloom.core.players.offline.reply_words import (
     _CHECKED_VALUE,
@@ -55,6 +55,7 @@ def write_sentence(outcome: Outcome, noun: Noun, result: dict, rng: random.Rando
         value = outcome.request.slots.get(template.strip("{}")) if template.startswith("{") else template
         if isinstance(value, str) and value and not _CHECKED_VALUE.search(value):  # only what results show is stated
             if _is_status(fields[0], lexicon):
+                value = said_status(value, article=True)
                 return rng.choice(
                     (
                         f"Done: that {noun.one} is now {value}.",

@@ -59,6 +59,7 @@ from turnloom.core.players.offline.voice import (
     lower_first,
     not_a_goodbye,
     personal_slots,
+    said_before,
 )
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.rules.rule_files import param, rule_of_kind
@@ -103,6 +104,7 @@ class OfflineUserSimulator:
         rules = session.config.rules if session.config.mode is Mode.USER_ORIENTED else []
         voice = Voice(rules, rng, self._persona(ctx), self.knowledge.parser.phrasings)
         voice.found_nothing = found_nothing(session.messages)
+        voice.said = said_before(session.messages)  # small talk is never said twice
         if not tasks:
             return self._message("Hi! Actually, I think I'm all set. Thanks!", None, is_complete=True)
         progress = self.progress(ctx, tasks)

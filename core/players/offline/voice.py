@@ -17,21 +17,43 @@ words it.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from turnloom.core.domains.base import Intent
-from turnloom.core.models import Rule
-from turnloom.core.players.offline.language import format_value, render, split_frame, vary_body, vary_ids, vary_phrases
+from turnloom.core.models import ChatMessage, Role, Rule
+from turnloom.core.players.offline.language import (
+    render,
+    split_frame,
+    vary_body,
+    vary_ids,
+    vary_phrases,
+)
+from turnloom.core.players.offline.voice_echo import BAD, GOOD
+from turnloom.core.players.offline.voice_echo import echo_of as echo_of  # its home before the split
+from turnloom.core.players.offline.voice_reactions import (
+    ACKS,
+    BAD_NEWS,
+    DONE_WITH_TASK,
+    ECHO_ENDS,
+    ECHOES,
+    ENDING_TAILS,
+    ENDINGS,
+    GOOD_NEWS,
+    NOTHING_FOUND,
+    SIGN_OFFS,
+    TAILED_ENDINGS,
+    THANKS,
+)
 from turnloom.core.players.offline.voice_registers import FRAME_RATE, REGISTER_WEIGHTS, REGISTERS
 from turnloom.core.players.offline.voice_words import (
     ABOUT_ME,
-    ACKS,
     ADVERBS,
     ALREADY_TOLD,
     ASKING_FRAMES,
-    BAD_NEWS,
     COMPARES,
     CONFIRMS,
     CONFIRMS_CHANGED,
@@ -39,18 +61,11 @@ from turnloom.core.players.offline.voice_words import (
     CONNECTORS,
     CORRECTIONS,
     DIGRESSIONS,
-    DONE_WITH_TASK,
-    ECHO_ENDS,
-    ECHOES,
-    ENDING_TAILS,
-    ENDINGS,
     GAVE_UP,
-    GOOD_NEWS,
     GREETINGS,
     INTRODUCTIONS,
     MOTIVES,
     NEXT,
-    NOTHING_FOUND,
     ORDINALS,
     OWN_DETAILS,
     PLAIN_FRAMES,
@@ -60,12 +75,9 @@ from turnloom.core.players.offline.voice_words import (
     RECALL_NAMED,
     RETRIES,
     REVISIONS,
-    SIGN_OFFS,
-    TAILED_ENDINGS,
     TAILS,
     TELLING_FRAMES,
     TERSE,
-    THANKS,
     THINGS,
     TOPIC_MOTIVES,
     WITHHELD,
@@ -78,48 +90,6 @@ _IMPERSONAL = re.compile(
 )
 _WH = re.compile(r"^(?:what|what's|which|how|who|when|where|is|are|has|have|do|does|did|can)\b", re.I)
 _SAYS_ME = re.compile(r"\b(?:me|my)\b", re.I)
-_BAD = frozenset(
-    {
-        "cancelled",
-        "canceled",
-        "delayed",
-        "overdue",
-        "unpaid",
-        "suspended",
-        "no show",
-        "lost",
-        "failed",
-        "terminated",
-        "closed",
-        "rejected",
-        "expired",
-        "injured",
-        "damaged",
-        "blocked",
-        "declined",
-        "refunded",
-    }
-)
-_GOOD = frozenset(
-    {
-        "confirmed",
-        "delivered",
-        "paid",
-        "active",
-        "completed",
-        "shipped",
-        "loaded",
-        "on time",
-        "scheduled",
-        "checked in",
-        "resolved",
-        "approved",
-        "available",
-        "boarding",
-        "landed",
-        "arrived",
-    }
-)
 _CASUAL_WORDS = ((r"\bthank you\b", "thx"), (r"\bthanks\b", "thx"), (r"\bplease\b", "pls"), (r"\bokay\b", "ok"))
 _TRAILING_WORDS = {"with", "to", "for", "under", "registered", "email", "address", "of", "by", "named", "at", "(", "is"}
 
@@ -168,6 +138,8 @@ class Voice:
     phrasings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # the answer just given found nothing: the user takes that in, and does not thank for it
     found_nothing: bool = False
+    # the sentences of the user's latest turns (`said_before`): small talk never says one of them again
+    said: frozenset[str] = frozenset()
 
     @property
     def terse(self) -> bool:
@@ -178,7 +150,23 @@ class Voice:
         return rule_of_kind(self.rules, "casual") is not None
 
     def _pick(self, options: tuple[str, ...]) -> str:
+        """One of `options`, never one the user said as a sentence of their latest turns (unless all were)."""
+        if self.said:
+            said = self.said
+            fresh = [o for o, key in zip(options, _option_keys(options)) if key not in said]
+            if fresh and len(fresh) < len(options):
+                return self.rng.choice(fresh)
         return self.rng.choice(options)
+
+    def _fresh(self, make: Callable[[], str], *fallbacks: Callable[[], str]) -> str:
+        """`make()`, drawn again (a few times at most) while it says a sentence of the user's latest turns;
+        then each of `fallbacks` (when a long dialogue has used up a short list)."""
+        text = make()
+        for draw in (make, make, make, *fallbacks):
+            if not self.said or not any(key in self.said for key in sentence_keys(text)):
+                break
+            text = draw()
+        return text
 
     def _words(self, key: str, everyday: tuple[str, ...]) -> tuple[str, ...]:
         """The persona's register's words for `key`, or the everyday ones (a casual rule writes everyday)."""
@@ -195,7 +183,15 @@ class Voice:
         later: bool = False,
         motive: bool = True,
     ) -> str:
-        """One request in the persona's words; `phrasing` overrides the drawn one (e.g. a reference)."""
+        """One request in the persona's words; `phrasing` overrides the drawn one (e.g. a reference).
+
+        Worded otherwise when it would say a sentence of the user's latest turns again.
+        """
+        return self._fresh(lambda: self._request(intent, slots, phrasing, later, motive))
+
+    def _request(
+        self, intent: Intent, slots: dict[str, object], phrasing: str | None, later: bool, motive: bool
+    ) -> str:
         template = phrasing or self._pick(self.phrasings.get(intent.name, intent.phrasings))
         text = render(vary_phrases(vary_ids(template, intent.slots, self.rng), self.rng), slots)
         kind, body = split_frame(text)
@@ -286,8 +282,14 @@ class Voice:
             kind, value = self.rng.choice(persona.facts)  # "I live in Lyon", "I've been with you since 2024-03-02"
             parts.append(self._pick(ABOUT_ME[kind]).format(v=value))
         if persona.verbosity >= 1 and self.rng.random() < 0.6:
-            thing = _article(self._pick(THINGS).format(noun=noun or "account"))
-            parts.append(self._pick(self._words("purposes", PURPOSES)).format(thing=thing))
+            purpose = self._pick(self._words("purposes", PURPOSES))
+            things: tuple[str, ...] = (
+                THINGS  # never "something to sort out with something", "a few things on a couple of things"
+            )
+            if re.search(r"thing", purpose.replace("{thing}", "")):
+                things = tuple(t for t in THINGS if "thing" not in t)
+            thing = _article(self._pick(things).format(noun=noun or "account"))
+            parts.append(purpose.format(thing=thing))
         if not parts:
             return ""
         text = ", ".join([parts[0], *parts[1:]]) if len(parts) > 1 else parts[0]
@@ -297,8 +299,12 @@ class Voice:
         """A reaction to an answer that served the request, echoing what it said when there is something to echo.
 
         Thanks are one reaction among several: a plain persona mostly just takes the
-        answer in ("Okay, so it's delivered."), and a reaction may be the echo alone.
+        answer in ("Okay, so it's delivered."), and a reaction may be the echo alone. Never a
+        reaction the user gave in their latest turns ("Ah good, that's that one ticked off." twice).
         """
+        return self._fresh(lambda: self._acknowledgement(echo))
+
+    def _acknowledgement(self, echo: tuple[str, str] | None) -> str:
         if self.found_nothing:
             return self.casualise(
                 self._pick(TERSE["empty"] if self.terse else self._words("nothing_found", NOTHING_FOUND))
@@ -306,20 +312,20 @@ class Voice:
         if self.terse:
             if echo is not None and echo[1] and self.rng.random() < 0.5:
                 said = self._pick(self._words(f"echo_{echo[0]}", ECHOES[echo[0]])).format(v=echo[1])
-                return self.casualise(f"{self._pick(TERSE['ack']).rstrip('.')}, {said}.")
+                return self.casualise(_ended(f"{self._pick(TERSE['ack']).rstrip('.')}, {said}"))
             return self.casualise(self._pick(TERSE["ack"]))
         level = ("plain", "polite", "warm")[self.persona.politeness]
         thankful = self.rng.random() < (0.15, 0.45, 0.7)[self.persona.politeness]
         ack = self._pick(self._words(level, ACKS[level]) if thankful else self._words("plain", ACKS["plain"]))
-        if echo is not None and echo[0] == "status" and echo[1].lower() in _BAD | _GOOD and self.rng.random() < 0.6:
-            news = self._words("bad_news", BAD_NEWS) if echo[1].lower() in _BAD else self._words("good_news", GOOD_NEWS)
+        if echo is not None and echo[0] == "status" and echo[1].lower() in BAD | GOOD and self.rng.random() < 0.6:
+            news = self._words("bad_news", BAD_NEWS) if echo[1].lower() in BAD else self._words("good_news", GOOD_NEWS)
             return self.casualise(self._pick(news).format(v=echo[1], V=_upper_first(echo[1])))
         if echo is not None and self.rng.random() < 0.8:
             kind, value = echo
             said = self._pick(self._words(f"echo_{kind}", ECHOES[kind])).format(v=value)
-            if self.rng.random() < 0.35:
+            if self.rng.random() < 0.35 and not said.endswith("?"):  # never "right?, good."
                 return self.casualise(f"{_upper_first(said)}{self._pick(self._words('echo_ends', ECHO_ENDS))}")
-            return self.casualise(f"{ack}, {said}.")
+            return self.casualise(_ended(f"{ack}, {said}"))  # "Alright, it says active, right?"
         return self.casualise(f"{ack}.")
 
     def not_that_one(self, date: str) -> str:
@@ -386,6 +392,9 @@ class Voice:
         return f"{lead} {lower_first(request) if lead.endswith(':') else request}"
 
     def task_done(self) -> str:
+        return self._fresh(self._task_done, lambda: self._acknowledgement(None))  # used up: a plain "Okay."
+
+    def _task_done(self) -> str:
         if self.found_nothing:
             return self.casualise(
                 self._pick(TERSE["empty"] if self.terse else self._words("nothing_found", NOTHING_FOUND))
@@ -394,11 +403,17 @@ class Voice:
 
     def closing(self, echo: tuple[str, str] | None = None) -> str:
         """The last message: all done, thanks, and now and then a sign-off; it may first take in the last answer."""
+        return self._fresh(lambda: self._closing(echo))
+
+    def _closing(self, echo: tuple[str, str] | None) -> str:
         if self.terse:
             return self.casualise(self._pick(TERSE["closing"]))
         lead = ""
         if echo is not None and echo[1] and self.rng.random() < 0.6:
-            lead = _upper_first(self._pick(self._words(f"echo_{echo[0]}", ECHOES[echo[0]])).format(v=echo[1])) + ". "
+            lead = (
+                _ended(_upper_first(self._pick(self._words(f"echo_{echo[0]}", ECHOES[echo[0]])).format(v=echo[1])))
+                + " "
+            )
         endings = self._words("endings", ENDINGS)
         if self.found_nothing:  # nothing to be pleased about: no "that solves it" after an empty answer
             endings = tuple(e for e in endings if not _PLEASED.search(e)) or ("That's all",)
@@ -435,6 +450,40 @@ class Voice:
         return text
 
 
+_RECENT_TURNS = 12  # how far back the user remembers what they said (a long dialogue costs no more per turn)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_KEY_WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
+
+
+def said_before(messages: list[ChatMessage]) -> frozenset[str]:
+    """The sentences of the user's latest turns, as `sentence_keys` writes them."""
+    keys: set[str] = set()
+    turns = 0
+    for message in reversed(messages):
+        if message.role is Role.USER:
+            keys.update(sentence_keys(message.text))
+            turns += 1
+            if turns == _RECENT_TURNS:
+                break
+    return frozenset(keys)
+
+
+@functools.lru_cache(maxsize=1024)  # each user turn is read again by the next twelve
+def sentence_keys(text: str) -> tuple[str, ...]:
+    """Each sentence of `text` by its words, lower-cased ("Okay, thanks!" and "okay thanks" are one)."""
+    return tuple(_sentence_key(sentence) for sentence in _SENTENCE_END.split(text) if sentence)
+
+
+@functools.lru_cache(maxsize=1024)  # the lexicon's lists: a few hundred, drawn from over and over
+def _option_keys(options: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_sentence_key(option) for option in options)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sentence_key(sentence: str) -> str:
+    return " ".join(_KEY_WORD.findall(sentence.lower()))
+
+
 _PLEASED = re.compile(r"everything|solves|sorts me|sorted|covers|needed|mind at ease|answers", re.I)
 _THANKS_WORDS = re.compile(r"(?:,\s*)?\b(?:thanks so much|thanks a lot|thank you so much|thank you|thanks|thx)\b", re.I)
 _CLOSING_LIKE = re.compile(r"\b(that solves it|that's (all|everything|it)|all set|nothing else|goodbye|bye)\b", re.I)
@@ -449,108 +498,6 @@ def not_a_goodbye(text: str) -> str:
         stripped = "Okay" + stripped
     stripped = re.sub(r"\s+([.,!])", r"\1", stripped).replace("..", ".")
     return _upper_first(stripped.strip()) if stripped.strip(" .!,") else text
-
-
-# dates of something that is going to happen or fell due (a birth date is not put in a calendar)
-_EVENT_DATE = re.compile(r"visit|departure|arrival|due|match|appointment|start|end|expir|deliver", re.I)
-_COUNT_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-
-
-def echo_of(
-    result: object, answer: str, rng: random.Random | None = None, own: frozenset[str] = frozenset()
-) -> tuple[str, str] | None:
-    """Something from a request's result the user may repeat back, only if the answer said it.
-
-    With `rng`, which of the values the answer stated is drawn (a name, a city, a date, a
-    total), so reactions take in different parts of what was said. `own` is what identifies
-    the user (their name, email, phone, lower-cased): nobody takes in their own name ("Thank
-    you, Simon Ekman, understood."), and of their own record only its news (a status, a total)
-    is worth repeating, never what they told it about themselves (their city, their birth date).
-    """
-    lowered = answer.lower()
-    if isinstance(result, dict) and own and _is_own(result, own):
-        status = result.get("status")
-        if isinstance(status, str) and status.replace("_", " ").lower() in lowered:
-            return "status", status.replace("_", " ")
-        return None
-    if isinstance(result, dict):
-        if "rowcount" in result:
-            if result.get("lastrowid") is not None and format_value(result["lastrowid"]) in answer:
-                return "created", format_value(result["lastrowid"])
-            return ("changed", "") if result.get("rowcount") else None
-        status = result.get("status")
-        said = [v for v in _stated(result, lowered) if v.lower() not in own]
-        both = _two_of(result, answer, lowered)
-        if both is not None and rng is not None and rng.random() < 0.5:
-            return both  # "so Rome to Dublin", "2025-10-26 at 21:10": what the answer said, put together
-        if isinstance(status, str) and status.replace("_", " ").lower() in lowered:
-            # bad news is what the user takes in first ("cancelled?"), never a fare beside it
-            if rng is None or not said or status.replace("_", " ").lower() in _BAD or rng.random() < 0.5:
-                return "status", status.replace("_", " ")
-        if said:
-            totals = [format_value(v) for k, v in result.items() if k.startswith("total") and format_value(v) in said]
-            if totals:  # a summary: what the user takes in is the total
-                return "total", totals[0]
-            value = rng.choice(said) if rng is not None else said[0]
-            field = next((k for k, v in result.items() if format_value(v) == value), "")
-            return ("date" if _EVENT_DATE.search(field) else "value"), value
-        return None
-    if isinstance(result, list) and len(result) > 1:
-        rows = [r for r in result if isinstance(r, dict)]
-        named = [v for r in rows for v in _stated(r, lowered, numbers=False) if v.lower() not in own]
-        if named and rng is not None and rng.random() < 0.6:
-            return "item", rng.choice(named)
-        count = len(result)
-        if str(count) in answer or (count < len(_COUNT_WORDS) and re.search(rf"\b{_COUNT_WORDS[count]}\b", lowered)):
-            return "count", str(count)
-    return None
-
-
-_TIME = re.compile(r"^\d{1,2}:\d{2}$")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_COUNTED = re.compile(r"_count$|^count$|^n_")
-_SPENT = re.compile(r"price|amount|fee|fare|cost|value|spend|total_total|wage|budget", re.I)
-
-
-def _two_of(row: dict, answer: str, lowered: str) -> tuple[str, str] | None:
-    """Two values of a record the answer stated, as a person puts them together: a route ("Rome to
-    Dublin"), a moment ("2025-10-26 at 21:10"), or a summary's count and total ("279.09 over 2 orders")."""
-    origin, destination = row.get("origin"), row.get("destination")
-    if isinstance(origin, str) and isinstance(destination, str) and origin in answer and destination in answer:
-        return "route", f"{origin} to {destination}"
-    day = next((v for v in row.values() if isinstance(v, str) and _DAY.match(v) and v in answer), None)
-    time = next((v for v in row.values() if isinstance(v, str) and _TIME.match(v) and v in answer), None)
-    if day and time:
-        return "when", f"{day} at {time}"
-    count = next((v for k, v in row.items() if _COUNTED.search(k) and isinstance(v, int)), None)
-    total = next(  # money summed over the records (1511.49 over 4 bookings), not minutes or ratings
-        (v for k, v in row.items() if k.startswith("total") and _SPENT.search(k) and isinstance(v, (int, float))), None
-    )
-    if count and count > 1 and total is not None and format_value(total) in answer:
-        noun = next(k for k, v in row.items() if v == count and _COUNTED.search(k)).removesuffix("_count")
-        words = noun.replace("_", " ").split()
-        if words and words[-1].isalpha():
-            return "sum", f"{format_value(total)} over {count} {' '.join(words)}"
-    return None
-
-
-def _is_own(row: dict, own: frozenset[str]) -> bool:
-    """Whether a record is the user's own: it carries their name, email or phone."""
-    return any(isinstance(v, str) and v.lower() in own for v in row.values())
-
-
-def _stated(row: dict, lowered: str, numbers: bool = True) -> list[str]:
-    """The values of a record an answer states: names, cities, dates (and totals, prices with `numbers`)."""
-    said = []
-    for key, value in row.items():
-        if key == "id" or key.endswith("_id") or value is None or isinstance(value, bool) or key == "status":
-            continue
-        if isinstance(value, (int, float)) and not numbers or isinstance(value, int):
-            continue
-        written = format_value(value)
-        if len(written) > 2 and "@" not in written and written.lower() in lowered:
-            said.append(written)
-    return said
 
 
 def personal_slots(intent: Intent) -> list[str]:
@@ -573,6 +520,11 @@ def _article(text: str) -> str:
     """ "a account" -> "an account", "an product" -> "a product" (after a word was swapped for its synonym)."""
     text = re.sub(r"\b([Aa]) ([aeiouAEIOU])", r"\1n \2", text)
     return re.sub(r"\b([Aa])n ([b-df-hj-np-tv-zB-DF-HJ-NP-TV-Z])", r"\1 \2", text)
+
+
+def _ended(text: str) -> str:
+    """A sentence with its full stop, unless it already asks or exclaims ("it says active, right?")."""
+    return text if text.endswith(("?", "!", ".")) else text + "."
 
 
 def _upper_first(text: str) -> str:

@@ -19,16 +19,51 @@ PURPOSES = (
     "I'm getting in touch about {thing}",
     "can you help me with {thing}",
     "I'm trying to sort out {thing}",
+    "I'm hoping you can clear something up about {thing}",
+    "I've got a question or two about {thing}",
+    "I could use some help with {thing}",
+    "I want to check on {thing}",
+    "I'm after some information on {thing}",
 )
 
 # what a person says about themselves in an opening, from their own record
 ABOUT_ME = {
-    "city": ("I live in {v}", "I'm based in {v}", "I'm over in {v}", "I'm writing from {v}"),
-    "tier": ("I'm a {v} member", "I'm on your {v} tier", "I have {v} status with you"),
-    "since": ("I've been with you since {v}", "I signed up back on {v}", "my account dates from {v}"),
+    "city": (
+        "I live in {v}",
+        "I'm based in {v}",
+        "I'm over in {v}",
+        "I'm writing from {v}",
+        "I'm in {v}, by the way",
+        "home for me is {v}",
+        "I'm a {v} local",
+    ),
+    "tier": (
+        "I'm a {v} member",
+        "I'm on your {v} tier",
+        "I have {v} status with you",
+        "my membership is {v}",
+        "I'm one of your {v} customers",
+    ),
+    "since": (
+        "I've been with you since {v}",
+        "I signed up back on {v}",
+        "my account dates from {v}",
+        "I've been a customer since {v}",
+        "I joined on {v}",
+    ),
 }
 
-THINGS = ("my {noun}", "a {noun}", "a {noun} of mine", "a couple of things", "something", "a few things", "my account")
+THINGS = (
+    "my {noun}",
+    "a {noun}",
+    "a {noun} of mine",
+    "a couple of things",
+    "something",
+    "a few things",
+    "my account",
+    "my {noun} with you",
+    "a {noun} I have with you",
+)
 
 ASKING_FRAMES = (
     "could you {b}{t}?",
@@ -90,6 +125,11 @@ QUESTION_LEADS = (
     "something I'd like to know: ",
     "one thing I'm curious about: ",
     "let me ask: ",
+    "I've been meaning to ask: ",
+    "here's what I want to know: ",
+    "quick one: ",
+    "tell me something: ",
+    "before I forget: ",
 )
 
 MOTIVES = {
@@ -108,6 +148,14 @@ MOTIVES = {
         "Someone at the counter told me to call.",
         "I only have my phone with me right now.",
         "It came up while I was tidying my files.",
+        "I'm trying to get my paperwork straight.",
+        "I want to double-check before I make plans.",
+        "A friend asked and I wasn't sure.",
+        "I'd like to have it written down somewhere.",
+        "My memory isn't what it was.",
+        "I'm putting together a budget.",
+        "I got a bit confused by the last email.",
+        "I'd like to know before the weekend.",
     ),
     "write": (
         "Plans changed on my end.",
@@ -119,6 +167,12 @@ MOTIVES = {
         "I talked it over at home.",
         "It's been on my to-do list for a week.",
         "Better to fix it now than forget.",
+        "I'd rather sort it out while I remember.",
+        "It saves me a headache later.",
+        "My circumstances have changed.",
+        "I promised I'd get it done today.",
+        "It's simpler this way for me.",
+        "I only just realised it needs changing.",
     ),
 }
 
@@ -134,6 +188,9 @@ TOPIC_MOTIVES = (
             "I have a connection to catch.",
             "The airport app wasn't clear about it.",
             "I want to pack the right way.",
+            "I'm meeting family at the other end.",
+            "My boss needs my travel dates.",
+            "I'd like to plan the drive to the airport.",
         ),
     ),
     (
@@ -145,6 +202,9 @@ TOPIC_MOTIVES = (
             "I need it for my pharmacy.",
             "My GP asked me to check.",
             "I'm arranging time off work for it.",
+            "My daughter is driving me there.",
+            "I want to put it in my diary properly.",
+            "The clinic letter got lost in the post.",
         ),
     ),
     (
@@ -156,6 +216,9 @@ TOPIC_MOTIVES = (
             "My partner placed part of it.",
             "I'm keeping an eye on my spending.",
             "The tracking page says nothing useful.",
+            "I'm tidying up my receipts.",
+            "A friend wants the same thing.",
+            "I'm doing my monthly budget.",
         ),
     ),
     (
@@ -166,6 +229,9 @@ TOPIC_MOTIVES = (
             "My data runs out far too quickly.",
             "I'm comparing offers from other providers.",
             "My bank flagged the direct debit.",
+            "My contract is up for renewal soon.",
+            "The kids keep using up the data.",
+            "I'm sorting out the household bills.",
         ),
     ),
     (
@@ -176,6 +242,9 @@ TOPIC_MOTIVES = (
             "The board wants a report on Friday.",
             "The coach asked me to look into it.",
             "Scouting wants the numbers.",
+            "The chairman asked for an update.",
+            "I'm preparing for the next board meeting.",
+            "We're reviewing the wage bill.",
         ),
     ),
 )
@@ -189,6 +258,12 @@ CONNECTORS = (
     "Oh, and",
     "Separately,",
     "Besides that,",
+    "Another thing,",
+    "And also,",
+    "Oh, one more:",
+    "Then,",
+    "As well as that,",
+    "And then,",
 )
 
 NEXT = (
@@ -205,100 +280,13 @@ NEXT = (
     "Right, now",
     "Then, if you would,",
     "Second thing:",
+    "And another thing:",
+    "Next question:",
+    "Now for something else:",
+    "On another note,",
+    "Okay, next:",
 )
 
-ACKS = {
-    "plain": ("OK", "Okay", "Alright", "Right", "Got it", "Fine", "Good", "Cool", "Understood", "Sure"),
-    "polite": (
-        "Thanks",
-        "Great",
-        "Perfect",
-        "Great, thanks",
-        "Okay, thanks",
-        "Thank you",
-        "Nice, thanks",
-        "Good, thanks",
-    ),
-    "warm": ("Thank you so much", "That's really helpful, thanks", "Perfect, thank you", "Great, I appreciate it"),
-}
-
-ECHOES = {
-    "status": (
-        "so it's {v}",
-        "{v}, good to know",
-        "noted, it's {v}",
-        "{v} then",
-        "so {v}",
-        "it's {v}, I see",
-        "so the status is {v}",
-        "still {v}, I see",
-        "{v} it is",
-    ),
-    "count": ("{v} of them", "that's {v}", "{v} in total", "{v}, I see", "so there are {v}", "{v} altogether"),
-    "value": ("{v}, noted", "so {v}", "{v}, I see", "good to know it's {v}", "{v} then", "so it says {v}"),
-    "created": (
-        "noted, number {v}",
-        "{v}, got it",
-        "I'll keep {v} as the reference",
-        "so the new one is number {v}",
-        "number {v}, I'll write that down",
-    ),
-    # what a reaction restates of an answer, two of its values together (`voice.echo_of`)
-    "route": ("so {v}", "{v}, right", "{v}, that's the one", "okay, {v}", "{v}, as I thought"),
-    "when": ("so {v}", "{v}, I'll note that", "{v}, okay", "right, {v}", "{v} then, good to know"),
-    "sum": ("{v}", "so {v}", "{v}, I see", "{v}, okay", "{v}, more or less what I thought"),
-    "item": (
-        "I see {v} there",
-        "{v} is the one I had in mind",
-        "{v}, right",
-        "so {v} is on there",
-        "{v} rings a bell",
-        "{v}, that's what I thought",
-    ),
-    "changed": ("that's done then", "good that it's changed", "that's sorted", "that went through then", "done, I see"),
-    "date": (
-        "{v} then",
-        "so {v}, okay",
-        "{v} works for me",
-        "{v}, I'll put that in my calendar",
-        "{v}, that's what I had noted",
-        "{v}, good to know",
-        "right, {v}",
-    ),
-    "total": (
-        "{v} in total, okay",
-        "so {v} altogether",
-        "{v}, about what I expected",
-        "{v}? More than I thought",
-        "{v}, that adds up",
-        "{v} all in, I see",
-        "hm, {v}, fair enough",
-    ),
-}
-
-# reactions to a status that is bad news for the user, said without an acknowledgement before them
-BAD_NEWS = (
-    "Oh no, {v}? That's a shame.",
-    "{V}? That's not great.",
-    "Hm, {v}. I was afraid of that.",
-    "{V}, really? Annoying, but okay.",
-    "That's a pity, {v}.",
-    "Oh, it's {v}. Not what I hoped.",
-    "{V}... well, good that I checked.",
-    "Ugh, {v}. Okay, noted.",
-)
-
-# a status the user was hoping for
-GOOD_NEWS = (
-    "Great, {v} is what I hoped for.",
-    "Good, {v} is what I wanted to hear.",
-    "{V}, perfect.",
-    "Nice, so it's {v}.",
-    "Glad it's {v}.",
-    "Phew, {v}.",
-    "{V} is good news.",
-    "Good to hear it's {v}.",
-)
 
 RETRIES = (
     "Hmm, that's not what I was after.",
@@ -307,6 +295,10 @@ RETRIES = (
     "That's not quite it.",
     "Sorry, that's not what I meant.",
     "Hm, I still need that one.",
+    "That's not quite what I was asking about.",
+    "Hm, I think we got our wires crossed.",
+    "Hm, I was after something else, sorry.",
+    "That's not the bit I needed.",
 )
 
 GAVE_UP = (
@@ -315,9 +307,19 @@ GAVE_UP = (
     "Forget that one then.",
     "Okay, we can leave that.",
     "No worries, let's skip it.",
+    "Alright, let's drop that one.",
+    "Okay, never mind, moving on.",
+    "Fine, I'll sort that one out later.",
 )
 
-REVISIONS = ("On second thought,", "Actually, I've changed my mind:", "Hmm, on second thought,", "I changed my mind:")
+REVISIONS = (
+    "On second thought,",
+    "Actually, I've changed my mind:",
+    "Hmm, on second thought,",
+    "I changed my mind:",
+    "Wait, actually, I've changed my mind:",
+    "Hmm, I changed my mind on that:",
+)
 
 CONFIRMS = (
     "Just to be sure it went through:",
@@ -326,6 +328,11 @@ CONFIRMS = (
     "To be safe, let's check:",
     "I'd rather see it for myself.",
     "Humour me and double-check it.",
+    "Could you double-check that it saved?",
+    "Can you make sure it's really in the system?",
+    "Mind checking that it went through?",
+    "I'd like to see it for myself now.",
+    "Can we check that it stuck?",
 )
 
 # a check that looks at a change among the user's other records, to compare
@@ -336,6 +343,9 @@ COMPARES = (
     "To be sure nothing else moved, show me all of them:",
     "Could you list my {many} again so I can see it in context?",
     "I want to compare it with my other {many}.",
+    "Show me the full list again so I can compare:",
+    "I'd like to see all my {many} side by side:",
+    "Let me look at it among my other {many}:",
 )
 
 # a check that names what was changed or made ("Hamburg", "Lena Vogel")
@@ -350,6 +360,10 @@ CONFIRMS_CHANGED = (
     "Could you confirm it's {v} in the system?",
     "I'd feel better seeing {v} there:",
     "Humour me, is it {v} now?",
+    "Can you check it shows {v} now?",
+    "Is {v} there now? Let me see:",
+    "Does the record say {v} now?",
+    "I'd like to be sure {v} is saved:",
 )
 
 CONFIRMS_CREATED = (
@@ -357,31 +371,20 @@ CONFIRMS_CREATED = (
     "Can you make sure {v} was really added?",
     "Let me see that {v} is in the system now.",
     "Is {v} really on file now?",
+    "Could you check {v} is on file now?",
+    "I'd like to see {v} in the system:",
+    "Can you confirm {v} was added?",
 )
 
-ENDINGS = (
-    "That solves it",
-    "That's what I needed",
-    "Nothing else",
-    "We're done",
-    "That was the last thing",
-    "That sorts me out",
-    "That's the lot",
-    "I think that's everything",
-    "That's everything",
-    "That's all I needed",
-    "That covers it",
-    "That's all",
-    "That's it for today",
-    "I'm all set",
-    "That's everything I needed",
-)
 
 CORRECTIONS = (
     "Hm, that's not my first one though; my first was on {v}.",
     "Actually, the first one is the one from {v}, not that one.",
     "No, my first was earlier, on {v}.",
     "Hmm, I meant the earliest one, from {v}.",
+    "That's not the first one, though; mine was on {v}.",
+    "Hang on, no, my first one was the one from {v}.",
+    "No, I meant the earliest, the one on {v}.",
 )
 
 ALREADY_TOLD = (
@@ -389,6 +392,8 @@ ALREADY_TOLD = (
     "You showed me that one earlier, though, so that's fine.",
     "We looked at that one already, so never mind.",
     "No need to look again, you told me about it before.",
+    "You already told me about that one, so it's fine.",
+    "We covered that one before, so no need.",
 )
 
 RECALL_DATED = (
@@ -397,6 +402,8 @@ RECALL_DATED = (
     "I mean the one dated {v}.",
     "It's the one on {v}.",
     "(The one from {v}.)",
+    "The one dated {v}, that is.",
+    "I mean the one on {v}.",
 )
 
 RECALL_NAMED = (
@@ -404,6 +411,8 @@ RECALL_NAMED = (
     "The one with {v}, I mean.",
     "I mean the {v} one.",
     "(The {v} one.)",
+    "The one for {v}, that is.",
+    "I mean the one with {v}.",
 )
 
 # what a user knows of their own record, said beside a request about it
@@ -416,6 +425,10 @@ OWN_DETAILS = {
         "It goes back to {v}, I think.",
         "The {noun} is from {v}.",
         "I'm fairly sure it's from {v}.",
+        "I think it was {v}.",
+        "If I remember right, it's dated {v}.",
+        "It should say {v} on it.",
+        "That one's from {v}, I believe.",
     ),
     "amount": (
         "It came to {v}.",
@@ -423,72 +436,14 @@ OWN_DETAILS = {
         "It was {v}, if I remember right.",
         "It's the {v} one.",
         "That's the one that cost {v}.",
+        "It was about {v}, I think.",
+        "The total was {v}.",
+        "I paid {v} for it.",
     ),
 }
 
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
-ENDING_TAILS = ("for now", "for today", "from me", "on my side", "then")
-
-# the endings a tail reads well after ("Nothing else from me"; not "That's all I needed from me")
-TAILED_ENDINGS = frozenset(
-    (
-        "Nothing else",
-        "That was the last thing",
-        "That's the lot",
-        "I think that's everything",
-        "That's everything",
-        "That's all",
-    )
-)
-
-ECHO_ENDS = (", good.", ", fine.", ", okay.", " - good to know.", ", great.")
-
-THANKS = (
-    "thanks!",
-    "thank you!",
-    "thanks a lot!",
-    "thanks for the help!",
-    "thanks so much!",
-    "many thanks!",
-    "thanks, cheers!",
-    "thanks for sorting it!",
-    "appreciate it!",
-    "thanks for your patience!",
-    "thank you for your help.",
-    "thanks.",
-)
-
-SIGN_OFFS = (
-    *("",) * 5,
-    "Have a good day.",
-    "Bye!",
-    "Take care.",
-    "Have a nice evening.",
-    "Bye for now.",
-    "Have a good weekend.",
-    "Talk soon.",
-    "All the best.",
-)
-
-DONE_WITH_TASK = (
-    "That's sorted, thanks.",
-    "Great, that part is done.",
-    "Thanks, that takes care of it.",
-    "Good, that's one thing off my list.",
-    "Perfect, that's settled.",
-    "Okay, that's handled, thanks.",
-)
-
-NOTHING_FOUND = (
-    "Hm, nothing at all? Okay.",
-    "Nothing there then, okay.",
-    "Oh, none? Fine.",
-    "So there aren't any. Okay.",
-    "Okay, nothing, I see.",
-    "Hmm, empty. Alright.",
-    "Right, nothing on that then.",
-)
 
 TERSE = {
     "empty": ("Nothing? OK.", "None then. Fine.", "OK, nothing."),

@@ -391,8 +391,17 @@ class _Index:
 def _agrees(stated: str, value: Any) -> bool:
     text = shown(value).lower()
     said = stated.lower()
+    if "_" in text:  # a stored "no_show" or "checked_in" said in words: "a no-show", "checked in"
+        said = said.removeprefix("a ").removeprefix("an ")
+        return any(said.startswith(form) or form.startswith(said) for form in _said_forms(text))
     # the prefix tests first: same_value's number parse fails slowly (an exception) on most text
     return said.startswith(text) or text.startswith(said) or same_value(said, value)
+
+
+def _said_forms(text: str) -> tuple[str, ...]:
+    """A stored value with underscores as a reply may write it: as stored, in words, hyphenated (a noun,
+    of several records too: "both no-shows")."""
+    return text, text.replace("_", " "), text.replace("_", "-"), text.replace("_", "-") + "s"
 
 
 _NAMED = re.compile(r"\b([A-Za-z_]+)\s*(?:no\.\s*|#)?(\d+)\b")
@@ -459,7 +468,10 @@ def _line_naming(candidates: list[str], record: _Record) -> str | None:
 
 
 def _mentions(text: str, value: Any) -> bool:
-    return stands_in(_lowered(text), shown(value).lower())  # `contains_value`, the text lowered once
+    needle = shown(value).lower()
+    if "_" in needle:  # "no_show" is mentioned by "a no-show", "checked_in" by "checked in"
+        return any(stands_in(_lowered(text), form) for form in _said_forms(needle))
+    return stands_in(_lowered(text), needle)  # `contains_value`, the text lowered once
 
 
 # a reply's line (or the reply) is asked about several fields and values in a row
