@@ -248,21 +248,6 @@ INTENTS = (
         ("appointments", "visits", "history"),
     ),
     Intent(
-        "doctor_schedule",
-        "see the schedule of doctor {doctor_id}",
-        (
-            "What is doctor {doctor_id} booked for?",
-            "Is doctor {doctor_id} fully booked? Which appointments do they have?",
-            "List the visits on the calendar of doctor {doctor_id}.",
-            "What does the schedule of doctor {doctor_id} look like?",
-            "Which appointments are booked with doctor #{doctor_id}?",
-            "Show me the calendar of doctor number {doctor_id}.",
-        ),
-        {"doctor_id": "int"},
-        (S("get_doctor_appointments", {"doctor_id": "{doctor_id}"}),),
-        ("schedule", "calendar", "doctor"),
-    ),
-    Intent(
         "patient_costs",
         "find out how many visits patient {patient_id} had and what they cost",
         (
@@ -552,12 +537,14 @@ TEMPLATES = (
     TaskTemplate(
         "cancel_and_review",
         Difficulty.HARD,
-        "You ({email}) want to review your appointments, check appointment {appointment_id}, "
-        "cancel it, and see doctor {doctor_id}'s schedule to pick another day.",
-        "SELECT p.email AS email, a.id AS appointment_id, a.doctor_id AS doctor_id "
+        "You ({email}) want to review your appointments, find out which doctor appointment {appointment_id} "
+        "is with, cancel it, and book that doctor (doctor {doctor_id}) on {visit_date} for {reason} instead.",
+        # (not the doctor's calendar: it lists other patients' visits)
+        "SELECT p.email AS email, p.id AS patient_id, a.id AS appointment_id, a.doctor_id AS doctor_id "
         "FROM appointments a JOIN patients p ON p.id = a.patient_id "
         "WHERE a.status = 'scheduled' AND p.id = :user_id",
-        ("appointments_by_email", "appointment_details", "cancel_appointment", "doctor_schedule"),
+        ("appointments_by_email", "appointment_doctor", "cancel_appointment", "book_appointment"),
+        {"visit_date": _DATES, "reason": ("a follow-up on my last visit", "recurring headaches", "a second opinion")},
     ),
     TaskTemplate(
         "drop_a_visit",

@@ -18,8 +18,8 @@ from collections import Counter
 from turnloom.core.domains.base import Intent
 from turnloom.core.errors import TurnloomError
 from turnloom.core.models import Difficulty, Role, Subtask, Task, ToolCall, ToolExecution, ToolSpec
-from turnloom.core.players.offline.calls_made import call_key, calls_made
-from turnloom.core.players.offline.identity import UserIdentity, draw_identity
+from turnloom.core.players.offline.calls_made import CallsMade, call_key
+from turnloom.core.players.offline.identity import UserIdentity, draw_identity, shows_others
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import render
 from turnloom.core.players.offline.shown_records import shown_records
@@ -55,6 +55,7 @@ class OfflineTaskGenerator:
         self._identity: UserIdentity | None = None
         # in simulated execution: (session id, the database with the dialogue's writes replayed, messages seen)
         self._shadow: tuple[str, SqlEnvironment, int] | None = None
+        self._calls = CallsMade()  # the calls the dialogue made, read as it grows
 
     def identity(self, ctx: RoleContext) -> UserIdentity:
         """The dialogue's person (drawn once; the draw is stable under the dialogue's own writes)."""
@@ -77,7 +78,7 @@ class OfflineTaskGenerator:
         order = rng.choices(difficulties, weights=list(DIFFICULTY_WEIGHTS.values()), k=1)
         order += [d for d in difficulties if d not in order]
         asked = self._asked(ctx.task_list(), person)
-        made = calls_made(ctx.session.messages)
+        made = self._calls.of(ctx.session.messages)
         tools = {t.name: t for t in ctx.session.tools}
         # records the conversation shows as they stand: nobody asks to see again what they were just shown
         standing = [r for _, r in shown_records(ctx.session.messages, len(ctx.session.messages), tools)]
@@ -116,6 +117,8 @@ class OfflineTaskGenerator:
                     continue
                 if template.name in used and self._creates(template):
                     continue  # one person opens one new account (or books one new visit) per dialogue
+                if any(shows_others(self.knowledge.intent(name), tools) for name in template.intents):
+                    continue  # a doctor's calendar lists other patients' visits: not the user's to ask for
                 try:
                     rows = database.query(template.sample_sql, params if personal else None)
                 except Exception:  # a template that no longer fits the data is skipped
