@@ -565,12 +565,54 @@ TEMPLATES = (
     ),
 )
 
+# Requests made from what the user has or knows (their own record, a record they name), whose answer takes
+# a chain of look-ups: their plan, then plans that compare with it; the product of their order, then others
+# like it. Each step uses what the one before found.
+FROM_WHAT_THEY_HAVE = (
+    Intent(
+        "second_opinion",
+        "find the doctors in the specialty of the doctor the patient with email {email} saw on {seen_on}",
+        (
+            "I'd like a second opinion on my visit of {seen_on}. Who practises the same specialty as the doctor "
+            "I saw? I'm {email}.",
+            "Which doctors work in the same field as the one I saw on {seen_on}? My email is {email}.",
+            "Who else could I see for what I came in for on {seen_on}? The record is under {email}.",
+            "List the specialists in the same area as my doctor from {seen_on}, please. I'm registered as {email}.",
+        ),
+        {"seen_on": "date", "email": "email"},
+        (
+            S("get_patient_by_email", {"email": "{email}"}),
+            S("search_appointments", {"patient_id": "$prev.id", "visit_date": "{seen_on}"}),
+            S("get_doctor_by_id", {"id": "$prev.doctor_id"}),
+            S("search_doctors", {"specialty": "$prev.specialty"}),
+        ),
+        ("second opinion", "same field", "same specialty"),
+    ),
+)
+
+FROM_WHAT_THEY_HAVE_TASKS = (
+    TaskTemplate(
+        "second_look",
+        Difficulty.MEDIUM,
+        "You ({email}, patient {patient_id}) want a second opinion on your visit of {seen_on}: see who practises "
+        "the same specialty and book doctor {doctor_id} on {visit_date} for {reason}.",
+        # a completed visit, the patient's only one that day, and another doctor of its specialty
+        "SELECT p.email AS email, p.id AS patient_id, a.visit_date AS seen_on, o.id AS doctor_id "
+        "FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN doctors d ON d.id = a.doctor_id "
+        "JOIN doctors o ON o.specialty = d.specialty AND o.id != d.id "
+        "WHERE p.id = :user_id AND a.status = 'completed' "
+        "AND (SELECT COUNT(*) FROM appointments s WHERE s.patient_id = p.id AND s.visit_date = a.visit_date) = 1",
+        ("second_opinion", "book_appointment"),
+        {"visit_date": _DATES, "reason": ("a second opinion", "a follow-up on my last visit")},
+    ),
+)
+
 PACK = DomainPack(
     name="clinic",
     title="Outpatient clinic",
     description="An outpatient clinic: doctors, patients, appointments and prescriptions.",
     schema_sql=SCHEMA_SQL,
     populate=populate,
-    intents=INTENTS,
-    templates=TEMPLATES,
+    intents=INTENTS + FROM_WHAT_THEY_HAVE,
+    templates=TEMPLATES + FROM_WHAT_THEY_HAVE_TASKS,
 )

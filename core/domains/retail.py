@@ -544,12 +544,77 @@ TEMPLATES = (
     ),
 )
 
+# Requests made from what the user has or knows (their own record, a record they name), whose answer takes
+# a chain of look-ups: their plan, then plans that compare with it; the product of their order, then others
+# like it. Each step uses what the one before found.
+FROM_WHAT_THEY_HAVE = (
+    Intent(
+        "more_like_my_order",
+        "find products in the same category as what the customer with email {email} ordered on {order_date}",
+        (
+            "I was happy with what I ordered on {order_date}. What else do you sell in that category? I'm {email}.",
+            "Do you have anything else like the thing I ordered on {order_date}? My email is {email}.",
+            "What other products are in the same category as my purchase of {order_date}? The account is {email}.",
+            "Show me more of the kind of thing I bought on {order_date}, please. I'm registered as {email}.",
+        ),
+        {"order_date": "date", "email": "email"},
+        (
+            S("get_customer_by_email", {"email": "{email}"}),
+            S("search_orders", {"customer_id": "$prev.id", "order_date": "{order_date}"}),
+            S("get_order_order_items", {"order_id": "$prev.id"}),
+            S("get_product_by_id", {"id": "$prev.product_id"}),
+            S("search_products", {"category": "$prev.category"}),
+        ),
+        ("anything else like", "same category as my"),
+    ),
+    Intent(
+        "cheaper_alternatives",
+        "find products in the same category as {product_name} that cost no more",
+        (
+            "Is there anything like the {product_name} that costs no more?",
+            "What else in the same category as the {product_name} is at its price or below?",
+            "The {product_name} is a bit much. What similar products are no dearer?",
+            "Find me alternatives to the {product_name} in its category, at the same price or less.",
+        ),
+        {"product_name": "name"},
+        (
+            S("search_products", {"name": "{product_name}"}),
+            S("search_products", {"category": "$prev.category", "max_price": "$prev.price"}),
+        ),
+        ("alternatives", "no dearer", "costs no more"),
+    ),
+)
+
+FROM_WHAT_THEY_HAVE_TASKS = (
+    TaskTemplate(
+        "more_like_it",
+        Difficulty.EASY,
+        "You ({email}) liked what you ordered on {order_date} and want to see more of its kind.",
+        # an order of one item, the customer's only one of that date: "what I ordered on ..." names one product
+        "SELECT c.email AS email, o.order_date AS order_date FROM orders o JOIN customers c ON c.id = o.customer_id "
+        "WHERE c.id = :user_id AND o.status != 'cancelled' "
+        "AND (SELECT COUNT(*) FROM order_items i WHERE i.order_id = o.id) = 1 "
+        "AND (SELECT COUNT(*) FROM orders d WHERE d.customer_id = o.customer_id AND d.order_date = o.order_date) = 1",
+        ("more_like_my_order",),
+    ),
+    TaskTemplate(
+        "compare_prices",
+        Difficulty.MEDIUM,
+        "You are looking at {product_name} and want cheaper alternatives in its category, then the details of "
+        "product {product_id}.",
+        "SELECT p.name AS product_name, o.id AS product_id FROM products p JOIN products o "
+        "ON o.category = p.category AND o.price < p.price "
+        "WHERE (SELECT COUNT(*) FROM products n WHERE n.name = p.name) = 1",
+        ("cheaper_alternatives", "product_details"),
+    ),
+)
+
 PACK = DomainPack(
     name="retail",
     title="Retail shop",
     description="An online shop: customers, products, orders and order items.",
     schema_sql=SCHEMA_SQL,
     populate=populate,
-    intents=INTENTS,
-    templates=TEMPLATES,
+    intents=INTENTS + FROM_WHAT_THEY_HAVE,
+    templates=TEMPLATES + FROM_WHAT_THEY_HAVE_TASKS,
 )

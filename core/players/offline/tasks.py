@@ -22,7 +22,9 @@ from turnloom.core.players.offline.calls_made import CallsMade, call_key
 from turnloom.core.players.offline.identity import UserIdentity, draw_identity, shows_others
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import render
+from turnloom.core.players.offline.reply_words import MAX_LISTED
 from turnloom.core.players.offline.shown_records import shown_records
+from turnloom.core.players.offline.transcript_reading import listed_rows
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.tools.environment import ToolEnvironment
 from turnloom.core.tools.sqlenv import SqlEnvironment
@@ -82,6 +84,9 @@ class OfflineTaskGenerator:
         tools = {t.name: t for t in ctx.session.tools}
         # records the conversation shows as they stand: nobody asks to see again what they were just shown
         standing = [r for _, r in shown_records(ctx.session.messages, len(ctx.session.messages), tools)]
+        # ... nor about a record the last answer's list showed ("what's the status of visit 12?" right after it)
+        listed = listed_rows(ctx.session.messages)
+        standing += listed if len(listed) <= MAX_LISTED + 1 else listed[:MAX_LISTED]
         database = self._current(ctx)
         sql = database if isinstance(database, SqlEnvironment) else database.db
 
@@ -129,6 +134,7 @@ class OfflineTaskGenerator:
                     row = self._pick_row(rows, previous, rng)
                     rows = [r for r in rows if r is not row]
                     task = self._task(template, row, person, rng)
+                    task = self._without_listed(task, made, lookup, person)
                     # never ask again for what an earlier task of the dialogue already asked
                     # ... or for what a call the dialogue already made answered ("the items of order 31")
                     fresh = [
@@ -273,6 +279,34 @@ class OfflineTaskGenerator:
         )
         return tool, tuple(values)
 
+    def _without_listed(self, task: Task, made: dict[tuple[str, str], object], lookup, person: UserIdentity) -> Task:
+        """`task` without a look-up of one record that an earlier subtask's list shows ("what's the status of
+        visit 12?" right after "list my visits" showed visit 12 and its status): nobody asks what they were just
+        told. Only records the list's answer names (its first `MAX_LISTED`) count."""
+        kept: list[Subtask] = []
+        listed: list[dict] = []
+        for subtask in task.subtasks:
+            steps = self.knowledge.intent(subtask.intent).steps
+            result = self._chain_result(subtask, made, lookup)
+            if len(steps) == 1 and isinstance(result, dict) and "id" in result and result in listed:
+                continue
+            kept.append(subtask)
+            if isinstance(result, list):
+                listed += result if len(result) <= MAX_LISTED + 1 else result[:MAX_LISTED]
+        return task if len(kept) == len(task.subtasks) or not kept else self._narrowed(task, kept, person)
+
+    def _chain_result(self, subtask: Subtask, made: dict[tuple[str, str], object], lookup) -> object:
+        """What the subtask's chain would end with: the dialogue's results where it made the call, else the
+        database's (None when a step cannot be followed)."""
+        previous: object = None
+        for step in self.knowledge.intent(subtask.intent).steps:
+            arguments = _step_arguments(step.arguments, subtask.slots, previous)
+            if arguments is None:
+                return None
+            key = call_key(step.tool, arguments)
+            previous = made[key] if key in made else lookup(step.tool, arguments)
+        return previous
+
     def _answered(
         self, subtask: Subtask, made: dict[tuple[str, str], object], lookup, standing: list[dict] | None = None
     ) -> bool:
@@ -329,6 +363,26 @@ class OfflineTaskGenerator:
             if related:
                 return rng.choice(related)
         return rng.choice(rows)
+
+
+def _step_arguments(templates: dict[str, str], slots: dict, previous: object) -> dict | None:
+    """A step's arguments from the subtask's slots and the previous step's result (its first row), or None."""
+    row = previous[0] if isinstance(previous, list) and previous else previous
+    arguments: dict = {}
+    for name, template in templates.items():
+        if template.startswith("$prev."):
+            if not isinstance(row, dict) or template[6:] not in row:
+                return None
+            arguments[name] = row[template[6:]]
+        elif template.startswith("{") and template.endswith("}"):
+            if template[1:-1] not in slots:
+                return None
+            arguments[name] = slots[template[1:-1]]
+        elif template.startswith("$"):
+            return None  # a step taking an earlier step's result: not followed here
+        else:
+            arguments[name] = template
+    return arguments
 
 
 def _changed_rows(content: str | None) -> bool:
