@@ -630,38 +630,6 @@ TEMPLATES = (
     ),
 )
 
-# Requests made from what the user has or knows (their own record, a record they name), whose answer takes
-# a chain of look-ups: their plan, then plans that compare with it; the product of their order, then others
-# like it. Each step uses what the one before found.
-FROM_WHAT_THEY_HAVE = (
-    Intent(
-        "flights_from_home",
-        "find the flights leaving from the home city of the passenger with email {email}",
-        (
-            "What flights leave from my home city? I'm {email}.",
-            "Which departures do you have from where I live? My email is {email}.",
-            "I'd like to get away for a few days. What flies out of my home town? I'm registered as {email}.",
-            "List the flights from my home airport, please. The profile is under {email}.",
-        ),
-        {"email": "email"},
-        (
-            S("get_passenger_by_email", {"email": "{email}"}),
-            S("search_flights", {"origin": "$prev.home_city"}),
-        ),
-        ("home city", "home town", "home airport"),
-    ),
-)
-
-FROM_WHAT_THEY_HAVE_TASKS = (
-    TaskTemplate(
-        "get_away",
-        Difficulty.EASY,
-        "You ({email}) want a few days away and ask what flies out of your home city.",
-        "SELECT p.email AS email FROM passengers p WHERE p.id = :user_id "
-        "AND EXISTS (SELECT 1 FROM flights f WHERE f.origin = p.home_city AND f.status = 'scheduled')",
-        ("flights_from_home",),
-    ),
-)
 
 PACK = DomainPack(
     name="airline",
@@ -669,6 +637,6 @@ PACK = DomainPack(
     description="A regional airline: passengers, flights, bookings and checked bags.",
     schema_sql=SCHEMA_SQL,
     populate=populate,
-    intents=INTENTS + FROM_WHAT_THEY_HAVE,
-    templates=TEMPLATES + FROM_WHAT_THEY_HAVE_TASKS,
+    intents=INTENTS,
+    templates=TEMPLATES,
 )

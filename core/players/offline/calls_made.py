@@ -36,7 +36,11 @@ class CallsMade:
     def of(self, messages: list[ChatMessage]) -> dict[CallKey, object]:
         """The calls of `messages` that got a result (a view: do not change it)."""
         seen = self._seen
-        if len(messages) < len(seen) or any(a is not b for a, b in zip(seen, messages, strict=False)):
+        # the transcript read before, grown: its first and last messages read are still in place (an edit, a
+        # fork or a regenerated turn truncates the transcript, so new messages take their place)
+        if seen and (
+            len(messages) < len(seen) or messages[len(seen) - 1] is not seen[-1] or messages[0] is not seen[0]
+        ):
             self._seen, self._calls, self._made = [], {}, {}  # not the transcript read before: start again
             seen = self._seen
         for message in messages[len(seen) :]:
