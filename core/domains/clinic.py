@@ -588,9 +588,40 @@ FROM_WHAT_THEY_HAVE = (
         ),
         ("second opinion", "same field", "same specialty"),
     ),
+    Intent(
+        "prescribed_by",
+        "see what {doctor_name} prescribed the patient with email {email}",
+        (
+            "What did {doctor_name} prescribe me? I'm {email}.",
+            "Which medicines did I get from {doctor_name}? My email is {email}.",
+            "I've lost the note from my visit with {doctor_name}. What was I prescribed? The record is under "
+            "{email}.",
+            "Remind me what {doctor_name} gave me, please. I'm registered as {email}.",
+        ),
+        {"doctor_name": "name", "email": "email"},
+        (
+            S("get_patient_by_email", {"email": "{email}"}),
+            S("search_doctors", {"name": "{doctor_name}"}),
+            S("search_appointments", {"patient_id": "$0.id", "doctor_id": "$1.id", "status": "completed"}),
+            S("get_appointment_prescriptions", {"appointment_id": "$prev.id"}),
+        ),
+        ("lost the note", "gave me"),
+    ),
 )
 
 FROM_WHAT_THEY_HAVE_TASKS = (
+    TaskTemplate(
+        "lost_note",
+        Difficulty.EASY,
+        "You ({email}) lost the note from your visit with {doctor_name} and want to know what you were prescribed.",
+        # the patient's only completed visit with that doctor, with something prescribed
+        "SELECT p.email AS email, d.name AS doctor_name FROM appointments a JOIN patients p ON p.id = a.patient_id "
+        "JOIN doctors d ON d.id = a.doctor_id WHERE p.id = :user_id AND a.status = 'completed' "
+        "AND EXISTS (SELECT 1 FROM prescriptions r WHERE r.appointment_id = a.id) "
+        "AND (SELECT COUNT(*) FROM appointments s WHERE s.patient_id = p.id AND s.doctor_id = a.doctor_id "
+        "AND s.status = 'completed') = 1",
+        ("prescribed_by",),
+    ),
     TaskTemplate(
         "second_look",
         Difficulty.MEDIUM,

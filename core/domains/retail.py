@@ -583,6 +583,25 @@ FROM_WHAT_THEY_HAVE = (
         ),
         ("alternatives", "no dearer", "costs no more"),
     ),
+    Intent(
+        "order_again_stock",
+        "find out whether what the customer with email {email} ordered on {order_date} is in stock again",
+        (
+            "I'd like to buy again what I ordered on {order_date}. Is it in stock? I'm {email}.",
+            "Is the thing I bought on {order_date} still available? My email is {email}.",
+            "Could you check whether you still have what I ordered on {order_date}, and its price now? "
+            "The account is {email}.",
+            "Do you have my purchase of {order_date} in stock at the moment? I'm registered as {email}.",
+        ),
+        {"order_date": "date", "email": "email"},
+        (
+            S("get_customer_by_email", {"email": "{email}"}),
+            S("search_orders", {"customer_id": "$prev.id", "order_date": "{order_date}"}),
+            S("get_order_order_items", {"order_id": "$prev.id"}),
+            S("get_product_by_id", {"id": "$prev.product_id"}),
+        ),
+        ("buy again", "still available"),
+    ),
 )
 
 FROM_WHAT_THEY_HAVE_TASKS = (
@@ -596,6 +615,18 @@ FROM_WHAT_THEY_HAVE_TASKS = (
         "AND (SELECT COUNT(*) FROM order_items i WHERE i.order_id = o.id) = 1 "
         "AND (SELECT COUNT(*) FROM orders d WHERE d.customer_id = o.customer_id AND d.order_date = o.order_date) = 1",
         ("more_like_my_order",),
+    ),
+    TaskTemplate(
+        "buy_it_again",
+        Difficulty.MEDIUM,
+        "You ({email}) want to buy again what you ordered on {order_date}: is it in stock, and what else is there "
+        "like it?",
+        # an order of one item, the customer's only one of that date: "what I ordered on ..." names one product
+        "SELECT c.email AS email, o.order_date AS order_date FROM orders o JOIN customers c ON c.id = o.customer_id "
+        "WHERE c.id = :user_id AND o.status = 'delivered' "
+        "AND (SELECT COUNT(*) FROM order_items i WHERE i.order_id = o.id) = 1 "
+        "AND (SELECT COUNT(*) FROM orders d WHERE d.customer_id = o.customer_id AND d.order_date = o.order_date) = 1",
+        ("order_again_stock", "more_like_my_order"),
     ),
     TaskTemplate(
         "compare_prices",

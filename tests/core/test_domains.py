@@ -377,6 +377,7 @@ def test_template_tasks_run_against_the_forged_tools(pack):
             with sqlenv.SqlEnvironment(image) as env:
                 for name in template.intents:
                     prev = None
+                    earlier: list = []  # each step's result, for a step taking an earlier one's (`$0.id`)
                     for step in pack.intent(name).steps:
                         args = {}
                         for key, value in step.arguments.items():
@@ -384,12 +385,18 @@ def test_template_tasks_run_against_the_forged_tools(pack):
                                 source = prev[0] if isinstance(prev, list) else prev
                                 assert source, f"{template.name}/{name}: nothing before {step.tool}"
                                 args[key] = source[value.removeprefix("$prev.")]
+                            elif match := re.fullmatch(r"\$(\d+)\.(\w+)", value):
+                                source = earlier[int(match.group(1))]
+                                source = source[0] if isinstance(source, list) else source
+                                assert source, f"{template.name}/{name}: nothing at step {match.group(1)}"
+                                args[key] = source[match.group(2)]
                             else:
                                 args[key] = _fill(value, slots)
                         result = env.execute(specs[step.tool], args)
                         where = f"{template.name}/{name}/{step.tool}{args}"
                         assert not result.is_error, f"{where}: {result.content}"
                         prev = json.loads(result.content)
+                        earlier.append(prev)
                         if specs[step.tool].writes:
                             assert prev["rowcount"] == 1, where
                         elif specs[step.tool].returns == "one":
