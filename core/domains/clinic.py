@@ -573,11 +573,10 @@ FROM_WHAT_THEY_HAVE = (
         "second_opinion",
         "find the doctors in the specialty of the doctor the patient with email {email} saw on {seen_on}",
         (
-            "I'd like a second opinion on my visit of {seen_on}. Who practises the same specialty as the doctor "
-            "I saw? I'm {email}.",
+            "For a second opinion on my visit of {seen_on}, who shares that doctor's specialty? I'm {email}.",
             "Which doctors work in the same field as the one I saw on {seen_on}? My email is {email}.",
-            "Who else could I see for what I came in for on {seen_on}? The record is under {email}.",
-            "List the specialists in the same area as my doctor from {seen_on}, please. I'm registered as {email}.",
+            "Who else could I see about my visit of {seen_on}? I'm {email}.",
+            "List the specialists in the same area as my doctor from {seen_on}, please. I'm {email}.",
         ),
         {"seen_on": "date", "email": "email"},
         (
@@ -594,9 +593,8 @@ FROM_WHAT_THEY_HAVE = (
         (
             "What did {doctor_name} prescribe me? I'm {email}.",
             "Which medicines did I get from {doctor_name}? My email is {email}.",
-            "I've lost the note from my visit with {doctor_name}. What was I prescribed? The record is under "
-            "{email}.",
-            "Remind me what {doctor_name} gave me, please. I'm registered as {email}.",
+            "I lost the note: what was I prescribed by {doctor_name}? I'm {email}.",
+            "Remind me what {doctor_name} gave me, please. I'm {email}.",
         ),
         {"doctor_name": "name", "email": "email"},
         (
@@ -605,7 +603,7 @@ FROM_WHAT_THEY_HAVE = (
             S("search_appointments", {"patient_id": "$0.id", "doctor_id": "$1.id", "status": "completed"}),
             S("get_appointment_prescriptions", {"appointment_id": "$prev.id"}),
         ),
-        ("lost the note", "gave me"),
+        ("lost the note", "gave me", "prescribe me"),
     ),
 )
 

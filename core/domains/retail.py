@@ -552,10 +552,10 @@ FROM_WHAT_THEY_HAVE = (
         "more_like_my_order",
         "find products in the same category as what the customer with email {email} ordered on {order_date}",
         (
-            "I was happy with what I ordered on {order_date}. What else do you sell in that category? I'm {email}.",
-            "Do you have anything else like the thing I ordered on {order_date}? My email is {email}.",
-            "What other products are in the same category as my purchase of {order_date}? The account is {email}.",
-            "Show me more of the kind of thing I bought on {order_date}, please. I'm registered as {email}.",
+            "What else do you sell like what I ordered on {order_date}? I'm {email}.",
+            "Do you have anything else like my order of {order_date}? My email is {email}.",
+            "Which products share a category with my purchase of {order_date}? I'm {email}.",
+            "Show me more like what I bought on {order_date}, please. I'm {email}.",
         ),
         {"order_date": "date", "email": "email"},
         (
@@ -565,16 +565,16 @@ FROM_WHAT_THEY_HAVE = (
             S("get_product_by_id", {"id": "$prev.product_id"}),
             S("search_products", {"category": "$prev.category"}),
         ),
-        ("anything else like", "same category as my"),
+        ("anything else like", "share a category"),
     ),
     Intent(
         "cheaper_alternatives",
         "find products in the same category as {product_name} that cost no more",
         (
             "Is there anything like the {product_name} that costs no more?",
-            "What else in the same category as the {product_name} is at its price or below?",
-            "The {product_name} is a bit much. What similar products are no dearer?",
-            "Find me alternatives to the {product_name} in its category, at the same price or less.",
+            "What else like the {product_name} is at its price or below?",
+            "Which products like the {product_name} are no dearer?",
+            "Find me alternatives to the {product_name} at the same price or less.",
         ),
         {"product_name": "name"},
         (
@@ -587,11 +587,10 @@ FROM_WHAT_THEY_HAVE = (
         "order_again_stock",
         "find out whether what the customer with email {email} ordered on {order_date} is in stock again",
         (
-            "I'd like to buy again what I ordered on {order_date}. Is it in stock? I'm {email}.",
-            "Is the thing I bought on {order_date} still available? My email is {email}.",
-            "Could you check whether you still have what I ordered on {order_date}, and its price now? "
-            "The account is {email}.",
-            "Do you have my purchase of {order_date} in stock at the moment? I'm registered as {email}.",
+            "Can I buy again what I ordered on {order_date}? I'm {email}.",
+            "Is what I bought on {order_date} still available? My email is {email}.",
+            "Do you still have what I ordered on {order_date}, and at what price? I'm {email}.",
+            "Is my purchase of {order_date} in stock right now? I'm {email}.",
         ),
         {"order_date": "date", "email": "email"},
         (
@@ -630,13 +629,11 @@ FROM_WHAT_THEY_HAVE_TASKS = (
     ),
     TaskTemplate(
         "compare_prices",
-        Difficulty.MEDIUM,
-        "You are looking at {product_name} and want cheaper alternatives in its category, then the details of "
-        "product {product_id}.",
-        "SELECT p.name AS product_name, o.id AS product_id FROM products p JOIN products o "
-        "ON o.category = p.category AND o.price < p.price "
-        "WHERE (SELECT COUNT(*) FROM products n WHERE n.name = p.name) = 1",
-        ("cheaper_alternatives", "product_details"),
+        Difficulty.EASY,
+        "You are looking at {product_name} and want alternatives in its category that cost no more.",
+        "SELECT p.name AS product_name FROM products p WHERE (SELECT COUNT(*) FROM products n WHERE n.name = p.name) = 1 "
+        "AND EXISTS (SELECT 1 FROM products o WHERE o.category = p.category AND o.price < p.price)",
+        ("cheaper_alternatives",),
     ),
 )
 

@@ -602,10 +602,9 @@ FROM_WHAT_THEY_HAVE = (
         "find {kind} plans with at least as much data as the plan of the subscriber with email {email}",
         (
             "Which {kind} plans give me at least as much data as I have now? I'm {email}.",
-            "I need more data. What {kind} plans match or beat my current allowance? My email is {email}.",
-            "Are there {kind} plans with no less data than my plan? The account is under {email}.",
-            "Could you compare my plan's data with your {kind} plans and list the ones that match or beat it? "
-            "I'm registered as {email}.",
+            "What {kind} plans match or beat my current data allowance? My email is {email}.",
+            "Are there {kind} plans with no less data than my plan? I'm {email}.",
+            "List the {kind} plans with as much data as mine or more, please. I'm {email}.",
         ),
         {"kind": "word", "email": "email"},
         (
@@ -620,9 +619,9 @@ FROM_WHAT_THEY_HAVE = (
         "find {kind} plans that cost no more than the plan of the subscriber with email {email}",
         (
             "Which {kind} plans cost no more than what I pay now? I'm {email}.",
-            "I'd like to pay less. Are there {kind} plans at or below my monthly fee? My email is {email}.",
-            "Is any {kind} plan cheaper than mine, or the same price? The account is under {email}.",
-            "What {kind} plans would not cost me more each month than my current one? I'm registered as {email}.",
+            "Are there {kind} plans at or below my monthly fee? My email is {email}.",
+            "Is any {kind} plan no dearer than mine? I'm {email}.",
+            "What {kind} plans would not cost me more than my current one? I'm {email}.",
         ),
         {"kind": "word", "email": "email"},
         (

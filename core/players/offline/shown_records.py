@@ -3,8 +3,9 @@
 A record one tool call returned (one row, as an object) stands until something is written:
 a chain that passes through it ("change my phone" after the user's file was shown: the
 patient, then the change) takes it from the transcript instead of reading it a second time
-under the same or another key. Only single-record results count (a list may leave fields
-out), only reads of a table the tool's SQL names, and only since the last successful write.
+under the same or another key. Only single-record results count, and a search that found one
+record (a list may leave fields out), only reads of a table the tool's SQL names, and only since
+the last successful write.
 The assistant decides when to use them (`assistant`); this module only finds them.
 """
 
@@ -83,13 +84,18 @@ def shown_records(
                     break  # a change to who knows what: anything shown before may be stale
                 stale.add(written)
             continue
-        if spec.returns != "one" or not content.startswith("{"):
-            continue  # lists leave fields out; errors and empty answers show nothing
+        one = spec.returns == "one" and content.startswith("{")
+        # a search that found one record shows it whole (it selects every column; other lists may leave some out)
+        found_one = spec.name.startswith("search_") and content.startswith("[{") and content.endswith("}]")
+        if not one and not found_one:
+            continue  # errors and empty answers show nothing
         table = table_of(spec)
         try:
             result = json.loads(content)
         except json.JSONDecodeError:
             continue
+        if found_one and isinstance(result, list) and len(result) == 1:
+            result = result[0]
         if table is not None and table not in stale and isinstance(result, dict) and "id" in result:
             found.append((table, result))
     return found
