@@ -99,7 +99,9 @@ def test_a_record_a_search_found_is_not_read_again_by_id():
             calls = _calls(exchange)
             for n, (step, _, tool, arguments, result) in enumerate(calls):
                 # what earlier steps of the same request-turn listed (calls in the same step run side by side)
-                listed = [r for s, _, _, _, earlier in calls[:n] if s < step and isinstance(earlier, list) for r in earlier]
+                listed = [
+                    r for s, _, _, _, earlier in calls[:n] if s < step and isinstance(earlier, list) for r in earlier
+                ]
                 if tool.endswith("_by_id") and isinstance(result, dict) and result in listed:
                     again.append((session.domain, session.config.seed, k, tool, arguments))
     assert not again, again[:5]

@@ -168,7 +168,9 @@ def _digest(*parts: object) -> int:
     return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "big")
 
 
-_LIST_SQL = re.compile(r'^\s*SELECT\s+(.*?)\s+FROM\s+"?(\w+)"?\s+WHERE\s+"?(\w+)"?\s*=\s*:\w+\s+(?:ORDER|LIMIT|$)', re.I | re.S)
+_LIST_SQL = re.compile(
+    r'^\s*SELECT\s+(.*?)\s+FROM\s+"?(\w+)"?\s+WHERE\s+"?(\w+)"?\s*=\s*:\w+\s+(?:ORDER|LIMIT|$)', re.I | re.S
+)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -12,7 +12,6 @@ from functools import cache
 from turnloom.core.domains.base import DomainPack, Intent, ToolStep
 from turnloom.core.errors import TurnloomError
 from turnloom.core.models import Session
-from turnloom.core.tools.schema import singular
 from turnloom.core.players.offline.language import RequestParser
 from turnloom.core.players.offline.naming import (
     owned_tables,
@@ -24,6 +23,7 @@ from turnloom.core.players.offline.naming import (
     with_name_twins,
     with_pair_twins,
 )
+from turnloom.core.tools.schema import singular
 
 
 @dataclass
