@@ -630,7 +630,6 @@ TEMPLATES = (
     ),
 )
 
-
 PACK = DomainPack(
     name="airline",
     title="Airline reservations",

@@ -10,6 +10,7 @@ import random
 import sqlite3
 from datetime import date, timedelta
 
+from turnloom.core.domains import chains
 from turnloom.core.domains.base import DomainPack, Intent, TaskTemplate, ToolStep
 from turnloom.core.models import Difficulty
 
@@ -565,76 +566,6 @@ TEMPLATES = (
     ),
 )
 
-# Requests made from what the user has or knows (their own record, a record they name), whose answer takes
-# a chain of look-ups: their plan, then plans that compare with it; the product of their order, then others
-# like it. Each step uses what the one before found.
-FROM_WHAT_THEY_HAVE = (
-    Intent(
-        "second_opinion",
-        "find the doctors in the specialty of the doctor the patient with email {email} saw on {seen_on}",
-        (
-            "For a second opinion on my visit of {seen_on}, who shares that doctor's specialty? I'm {email}.",
-            "Which doctors work in the same field as the one I saw on {seen_on}? My email is {email}.",
-            "Who else could I see about my visit of {seen_on}? I'm {email}.",
-            "List the specialists in the same area as my doctor from {seen_on}, please. I'm {email}.",
-        ),
-        {"seen_on": "date", "email": "email"},
-        (
-            S("get_patient_by_email", {"email": "{email}"}),
-            S("search_appointments", {"patient_id": "$prev.id", "visit_date": "{seen_on}"}),
-            S("get_doctor_by_id", {"id": "$prev.doctor_id"}),
-            S("search_doctors", {"specialty": "$prev.specialty"}),
-        ),
-        ("second opinion", "same field", "same specialty"),
-    ),
-    Intent(
-        "prescribed_by",
-        "see what {doctor_name} prescribed the patient with email {email}",
-        (
-            "What did {doctor_name} prescribe me? I'm {email}.",
-            "Which medicines did I get from {doctor_name}? My email is {email}.",
-            "I lost the note: what was I prescribed by {doctor_name}? I'm {email}.",
-            "Remind me what {doctor_name} gave me, please. I'm {email}.",
-        ),
-        {"doctor_name": "name", "email": "email"},
-        (
-            S("get_patient_by_email", {"email": "{email}"}),
-            S("search_doctors", {"name": "{doctor_name}"}),
-            S("search_appointments", {"patient_id": "$0.id", "doctor_id": "$1.id", "status": "completed"}),
-            S("get_appointment_prescriptions", {"appointment_id": "$prev.id"}),
-        ),
-        ("lost the note", "gave me", "prescribe me"),
-    ),
-)
-
-FROM_WHAT_THEY_HAVE_TASKS = (
-    TaskTemplate(
-        "lost_note",
-        Difficulty.EASY,
-        "You ({email}) lost the note from your visit with {doctor_name} and want to know what you were prescribed.",
-        # the patient's only completed visit with that doctor, with something prescribed
-        "SELECT p.email AS email, d.name AS doctor_name FROM appointments a JOIN patients p ON p.id = a.patient_id "
-        "JOIN doctors d ON d.id = a.doctor_id WHERE p.id = :user_id AND a.status = 'completed' "
-        "AND EXISTS (SELECT 1 FROM prescriptions r WHERE r.appointment_id = a.id) "
-        "AND (SELECT COUNT(*) FROM appointments s WHERE s.patient_id = p.id AND s.doctor_id = a.doctor_id "
-        "AND s.status = 'completed') = 1",
-        ("prescribed_by",),
-    ),
-    TaskTemplate(
-        "second_look",
-        Difficulty.MEDIUM,
-        "You ({email}, patient {patient_id}) want a second opinion on your visit of {seen_on}: see who practises "
-        "the same specialty and book doctor {doctor_id} on {visit_date} for {reason}.",
-        # a completed visit, the patient's only one that day, and another doctor of its specialty
-        "SELECT p.email AS email, p.id AS patient_id, a.visit_date AS seen_on, o.id AS doctor_id "
-        "FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN doctors d ON d.id = a.doctor_id "
-        "JOIN doctors o ON o.specialty = d.specialty AND o.id != d.id "
-        "WHERE p.id = :user_id AND a.status = 'completed' "
-        "AND (SELECT COUNT(*) FROM appointments s WHERE s.patient_id = p.id AND s.visit_date = a.visit_date) = 1",
-        ("second_opinion", "book_appointment"),
-        {"visit_date": _DATES, "reason": ("a second opinion", "a follow-up on my last visit")},
-    ),
-)
 
 PACK = DomainPack(
     name="clinic",
@@ -642,6 +573,6 @@ PACK = DomainPack(
     description="An outpatient clinic: doctors, patients, appointments and prescriptions.",
     schema_sql=SCHEMA_SQL,
     populate=populate,
-    intents=INTENTS + FROM_WHAT_THEY_HAVE,
-    templates=TEMPLATES + FROM_WHAT_THEY_HAVE_TASKS,
+    intents=INTENTS + chains.CLINIC_INTENTS,
+    templates=TEMPLATES + chains.CLINIC_TASKS,
 )

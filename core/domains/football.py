@@ -11,6 +11,7 @@ import random
 import sqlite3
 from datetime import date, timedelta
 
+from turnloom.core.domains import chains
 from turnloom.core.domains.base import DomainPack, Intent, TaskTemplate, ToolStep
 from turnloom.core.models import Difficulty
 
@@ -548,54 +549,6 @@ TEMPLATES = (
     ),
 )
 
-# Requests made from what the user has or knows (their own record, a record they name), whose answer takes
-# a chain of look-ups: their plan, then plans that compare with it; the product of their order, then others
-# like it. Each step uses what the one before found.
-FROM_WHAT_THEY_HAVE = (
-    Intent(
-        "position_rivals",
-        "find the players at {player_name}'s club who play in the same position",
-        (
-            "Who plays the same position as {player_name} at the same club?",
-            "Which of {player_name}'s teammates play in the same position?",
-            "Who competes with {player_name} for a place in the side, in the same position?",
-            "List the players at {player_name}'s club who share that position.",
-        ),
-        {"player_name": "name"},
-        (
-            S("search_players", {"name": "{player_name}"}),
-            S("search_players", {"club_id": "$prev.club_id", "position": "$prev.position"}),
-        ),
-        ("same position", "place in the side"),
-    ),
-    Intent(
-        "club_value_of_player",
-        "find out what the squad of {player_name}'s club is worth",
-        (
-            "What is the squad of {player_name}'s club worth?",
-            "How much is the roster {player_name} plays in valued at?",
-            "Add up the market values of the squad {player_name} belongs to.",
-            "What's the combined value of {player_name}'s club's players?",
-        ),
-        {"player_name": "name"},
-        (
-            S("search_players", {"name": "{player_name}"}),
-            S("get_club_players_summary", {"club_id": "$prev.club_id"}),
-        ),
-        ("combined value", "belongs to"),
-    ),
-)
-
-FROM_WHAT_THEY_HAVE_TASKS = (
-    TaskTemplate(
-        "depth_chart",
-        Difficulty.EASY,
-        "You follow {player_name} and want to know who competes with them for a place, and what their squad is worth.",
-        "SELECT p.name AS player_name FROM players p WHERE (SELECT COUNT(*) FROM players n WHERE n.name = p.name) = 1 "
-        "AND EXISTS (SELECT 1 FROM players o WHERE o.club_id = p.club_id AND o.position = p.position AND o.id != p.id)",
-        ("position_rivals", "club_value_of_player"),
-    ),
-)
 
 PACK = DomainPack(
     name="football",
@@ -603,6 +556,6 @@ PACK = DomainPack(
     description="A football league office: clubs, players, contracts and match appearances.",
     schema_sql=SCHEMA_SQL,
     populate=populate,
-    intents=INTENTS + FROM_WHAT_THEY_HAVE,
-    templates=TEMPLATES + FROM_WHAT_THEY_HAVE_TASKS,
+    intents=INTENTS + chains.FOOTBALL_INTENTS,
+    templates=TEMPLATES + chains.FOOTBALL_TASKS,
 )

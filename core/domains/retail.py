@@ -10,6 +10,7 @@ import random
 import sqlite3
 from datetime import date, timedelta
 
+from turnloom.core.domains import chains
 from turnloom.core.domains.base import DomainPack, Intent, TaskTemplate, ToolStep
 from turnloom.core.models import Difficulty
 
@@ -544,98 +545,6 @@ TEMPLATES = (
     ),
 )
 
-# Requests made from what the user has or knows (their own record, a record they name), whose answer takes
-# a chain of look-ups: their plan, then plans that compare with it; the product of their order, then others
-# like it. Each step uses what the one before found.
-FROM_WHAT_THEY_HAVE = (
-    Intent(
-        "more_like_my_order",
-        "find products in the same category as what the customer with email {email} ordered on {order_date}",
-        (
-            "What else do you sell like what I ordered on {order_date}? I'm {email}.",
-            "Do you have anything else like my order of {order_date}? My email is {email}.",
-            "Which products share a category with my purchase of {order_date}? I'm {email}.",
-            "Show me more like what I bought on {order_date}, please. I'm {email}.",
-        ),
-        {"order_date": "date", "email": "email"},
-        (
-            S("get_customer_by_email", {"email": "{email}"}),
-            S("search_orders", {"customer_id": "$prev.id", "order_date": "{order_date}"}),
-            S("get_order_order_items", {"order_id": "$prev.id"}),
-            S("get_product_by_id", {"id": "$prev.product_id"}),
-            S("search_products", {"category": "$prev.category"}),
-        ),
-        ("anything else like", "share a category"),
-    ),
-    Intent(
-        "cheaper_alternatives",
-        "find products in the same category as {product_name} that cost no more",
-        (
-            "Is there anything like the {product_name} that costs no more?",
-            "What else like the {product_name} is at its price or below?",
-            "Which products like the {product_name} are no dearer?",
-            "Find me alternatives to the {product_name} at the same price or less.",
-        ),
-        {"product_name": "name"},
-        (
-            S("search_products", {"name": "{product_name}"}),
-            S("search_products", {"category": "$prev.category", "max_price": "$prev.price"}),
-        ),
-        ("alternatives", "no dearer", "costs no more"),
-    ),
-    Intent(
-        "order_again_stock",
-        "find out whether what the customer with email {email} ordered on {order_date} is in stock again",
-        (
-            "Can I buy again what I ordered on {order_date}? I'm {email}.",
-            "Is what I bought on {order_date} still available? My email is {email}.",
-            "Do you still have what I ordered on {order_date}, and at what price? I'm {email}.",
-            "Is my purchase of {order_date} in stock right now? I'm {email}.",
-        ),
-        {"order_date": "date", "email": "email"},
-        (
-            S("get_customer_by_email", {"email": "{email}"}),
-            S("search_orders", {"customer_id": "$prev.id", "order_date": "{order_date}"}),
-            S("get_order_order_items", {"order_id": "$prev.id"}),
-            S("get_product_by_id", {"id": "$prev.product_id"}),
-        ),
-        ("buy again", "still available"),
-    ),
-)
-
-FROM_WHAT_THEY_HAVE_TASKS = (
-    TaskTemplate(
-        "more_like_it",
-        Difficulty.EASY,
-        "You ({email}) liked what you ordered on {order_date} and want to see more of its kind.",
-        # an order of one item, the customer's only one of that date: "what I ordered on ..." names one product
-        "SELECT c.email AS email, o.order_date AS order_date FROM orders o JOIN customers c ON c.id = o.customer_id "
-        "WHERE c.id = :user_id AND o.status != 'cancelled' "
-        "AND (SELECT COUNT(*) FROM order_items i WHERE i.order_id = o.id) = 1 "
-        "AND (SELECT COUNT(*) FROM orders d WHERE d.customer_id = o.customer_id AND d.order_date = o.order_date) = 1",
-        ("more_like_my_order",),
-    ),
-    TaskTemplate(
-        "buy_it_again",
-        Difficulty.MEDIUM,
-        "You ({email}) want to buy again what you ordered on {order_date}: is it in stock, and what else is there "
-        "like it?",
-        # an order of one item, the customer's only one of that date: "what I ordered on ..." names one product
-        "SELECT c.email AS email, o.order_date AS order_date FROM orders o JOIN customers c ON c.id = o.customer_id "
-        "WHERE c.id = :user_id AND o.status = 'delivered' "
-        "AND (SELECT COUNT(*) FROM order_items i WHERE i.order_id = o.id) = 1 "
-        "AND (SELECT COUNT(*) FROM orders d WHERE d.customer_id = o.customer_id AND d.order_date = o.order_date) = 1",
-        ("order_again_stock", "more_like_my_order"),
-    ),
-    TaskTemplate(
-        "compare_prices",
-        Difficulty.EASY,
-        "You are looking at {product_name} and want alternatives in its category that cost no more.",
-        "SELECT p.name AS product_name FROM products p WHERE (SELECT COUNT(*) FROM products n WHERE n.name = p.name) = 1 "
-        "AND EXISTS (SELECT 1 FROM products o WHERE o.category = p.category AND o.price < p.price)",
-        ("cheaper_alternatives",),
-    ),
-)
 
 PACK = DomainPack(
     name="retail",
@@ -643,6 +552,6 @@ PACK = DomainPack(
     description="An online shop: customers, products, orders and order items.",
     schema_sql=SCHEMA_SQL,
     populate=populate,
-    intents=INTENTS + FROM_WHAT_THEY_HAVE,
-    templates=TEMPLATES + FROM_WHAT_THEY_HAVE_TASKS,
+    intents=INTENTS + chains.RETAIL_INTENTS,
+    templates=TEMPLATES + chains.RETAIL_TASKS,
 )

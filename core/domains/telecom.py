@@ -10,6 +10,7 @@ import random
 import sqlite3
 from datetime import date, timedelta
 
+from turnloom.core.domains import chains
 from turnloom.core.domains.base import DomainPack, Intent, TaskTemplate, ToolStep
 from turnloom.core.models import Difficulty
 
@@ -593,67 +594,6 @@ TEMPLATES = (
     ),
 )
 
-# Requests made from what the user has or knows (their own record, a record they name), whose answer takes
-# a chain of look-ups: their plan, then plans that compare with it; the product of their order, then others
-# like it. Each step uses what the one before found.
-FROM_WHAT_THEY_HAVE = (
-    Intent(
-        "more_data_plans",
-        "find {kind} plans with at least as much data as the plan of the subscriber with email {email}",
-        (
-            "Which {kind} plans give me at least as much data as I have now? I'm {email}.",
-            "What {kind} plans match or beat my current data allowance? My email is {email}.",
-            "Are there {kind} plans with no less data than my plan? I'm {email}.",
-            "List the {kind} plans with as much data as mine or more, please. I'm {email}.",
-        ),
-        {"kind": "word", "email": "email"},
-        (
-            S("get_subscriber_by_email", {"email": "{email}"}),
-            S("get_plan_by_id", {"id": "$prev.plan_id"}),
-            S("search_plans", {"kind": "{kind}", "min_data_gb": "$prev.data_gb"}),
-        ),
-        ("at least as much data", "more data"),
-    ),
-    Intent(
-        "cheaper_plans",
-        "find {kind} plans that cost no more than the plan of the subscriber with email {email}",
-        (
-            "Which {kind} plans cost no more than what I pay now? I'm {email}.",
-            "Are there {kind} plans at or below my monthly fee? My email is {email}.",
-            "Is any {kind} plan no dearer than mine? I'm {email}.",
-            "What {kind} plans would not cost me more than my current one? I'm {email}.",
-        ),
-        {"kind": "word", "email": "email"},
-        (
-            S("get_subscriber_by_email", {"email": "{email}"}),
-            S("get_plan_by_id", {"id": "$prev.plan_id"}),
-            S("search_plans", {"kind": "{kind}", "max_monthly_fee": "$prev.monthly_fee"}),
-        ),
-        ("pay less", "cheaper"),
-    ),
-)
-
-FROM_WHAT_THEY_HAVE_TASKS = (
-    TaskTemplate(
-        "cheaper_plan",
-        Difficulty.EASY,
-        "You ({email}) pay too much and want to see the {kind} plans that cost no more than yours.",
-        "SELECT s.email AS email, k.kind AS kind FROM subscribers s JOIN plans p ON p.id = s.plan_id "
-        "JOIN (SELECT DISTINCT kind FROM plans) k WHERE s.id = :user_id "
-        "AND EXISTS (SELECT 1 FROM plans o WHERE o.kind = k.kind AND o.monthly_fee <= p.monthly_fee)",
-        ("cheaper_plans",),
-    ),
-    TaskTemplate(
-        "more_data",
-        Difficulty.MEDIUM,
-        "You ({email}, subscriber {subscriber_id}) run out of data: see which {kind} plans give at least as much "
-        "as yours, and switch to plan {plan_id}.",
-        "SELECT s.email AS email, s.id AS subscriber_id, o.kind AS kind, o.id AS plan_id FROM subscribers s "
-        "JOIN plans p ON p.id = s.plan_id JOIN plans o ON o.data_gb > p.data_gb "
-        "WHERE s.id = :user_id AND s.status = 'active'",
-        ("more_data_plans", "change_plan"),
-    ),
-)
 
 PACK = DomainPack(
     name="telecom",
@@ -661,6 +601,6 @@ PACK = DomainPack(
     description="A mobile operator: plans, subscribers, invoices and support tickets.",
     schema_sql=SCHEMA_SQL,
     populate=populate,
-    intents=INTENTS + FROM_WHAT_THEY_HAVE,
-    templates=TEMPLATES + FROM_WHAT_THEY_HAVE_TASKS,
+    intents=INTENTS + chains.TELECOM_INTENTS,
+    templates=TEMPLATES + chains.TELECOM_TASKS,
 )
