@@ -147,8 +147,8 @@ def _credit(
     """
     known = {i: intent for i, s in enumerate(task.subtasks) if (intent := _known_intent(knowledge, s.intent))}
     fitting = [i for i, intent in known.items() if serves(intent, slots[i], tool, arguments)]
-    found = _parsed(content) if tool.startswith("search_") else None
-    if not fitting and found is not None:
+    found = _parsed(content) if not fitting and tool.startswith("search_") else None
+    if found is not None:
         # a search that found the one record a subtask asks about by id ("my bill from 2025-06-01": invoice 19)
         # showed every field of it: it serves that subtask as reading it by id would
         fitting = [i for i, intent in known.items() if found_by_search(intent, slots[i], tool, found)]

@@ -283,17 +283,23 @@ class OfflineTaskGenerator:
         """`task` without a look-up of one record that an earlier subtask's list shows ("what's the status of
         visit 12?" right after "list my visits" showed visit 12 and its status): nobody asks what they were just
         told. Only records the list's answer names (its first `MAX_LISTED`) count."""
+        if not any(self._reads_one(s) for s in task.subtasks[1:]):
+            return task  # no look-up of one record after another subtask: nothing to run (most tasks)
         kept: list[Subtask] = []
         listed: list[dict] = []
         for subtask in task.subtasks:
-            steps = self.knowledge.intent(subtask.intent).steps
             result = self._chain_result(subtask, made, lookup)
-            if len(steps) == 1 and isinstance(result, dict) and "id" in result and result in listed:
+            if self._reads_one(subtask) and isinstance(result, dict) and "id" in result and result in listed:
                 continue
             kept.append(subtask)
             if isinstance(result, list):
                 listed += result if len(result) <= MAX_LISTED + 1 else result[:MAX_LISTED]
         return task if len(kept) == len(task.subtasks) or not kept else self._narrowed(task, kept, person)
+
+    def _reads_one(self, subtask: Subtask) -> bool:
+        """Whether the subtask is a single look-up of one record by a value it names (`get_order_by_id`)."""
+        steps = self.knowledge.intent(subtask.intent).steps
+        return len(steps) == 1 and steps[0].tool.startswith("get_") and "_by_" in steps[0].tool
 
     def _chain_result(self, subtask: Subtask, made: dict[tuple[str, str], object], lookup) -> object:
         """What the subtask's chain would end with: the dialogue's results where it made the call, else the
