@@ -283,8 +283,9 @@ class OfflineTaskGenerator:
         """`task` without a look-up of one record that an earlier subtask's list shows ("what's the status of
         visit 12?" right after "list my visits" showed visit 12 and its status): nobody asks what they were just
         told. Only records the list's answer names (its first `MAX_LISTED`) count."""
-        if not any(self._reads_one(s) for s in task.subtasks[1:]):
-            return task  # no look-up of one record after another subtask: nothing to run (most tasks)
+        lists = [self._lists(s) for s in task.subtasks]
+        if not any(self._reads_one(s) and any(lists[:k]) for k, s in enumerate(task.subtasks)):
+            return task  # no look-up of one record after a list: nothing to run (most tasks)
         kept: list[Subtask] = []
         listed: list[dict] = []
         for subtask in task.subtasks:
@@ -300,6 +301,11 @@ class OfflineTaskGenerator:
         """Whether the subtask is a single look-up of one record by a value it names (`get_order_by_id`)."""
         steps = self.knowledge.intent(subtask.intent).steps
         return len(steps) == 1 and steps[0].tool.startswith("get_") and "_by_" in steps[0].tool
+
+    def _lists(self, subtask: Subtask) -> bool:
+        """Whether the subtask's chain ends in a list (`search_orders`, `get_customer_orders`)."""
+        tool = self.knowledge.intent(subtask.intent).steps[-1].tool
+        return tool.startswith("search_") or (tool.startswith("get_") and "_by_" not in tool and "summary" not in tool)
 
     def _chain_result(self, subtask: Subtask, made: dict[tuple[str, str], object], lookup) -> object:
         """What the subtask's chain would end with: the dialogue's results where it made the call, else the
@@ -341,7 +347,10 @@ class OfflineTaskGenerator:
             elif n < len(steps) - 1:
                 previous = lookup(step.tool, arguments)
             else:  # the record it would show, the conversation shows as it stands ("my file", just shown)
-                found = lookup(step.tool, arguments) if standing else None
+                shown = {str(v) for record in standing or [] for v in record.values()}
+                if not all(str(v) in shown for v in arguments.values()):
+                    return False  # no record on the page holds what it is looked up by: no need to read it
+                found = lookup(step.tool, arguments)
                 return isinstance(found, dict) and "id" in found and found in (standing or [])
         return True
 
