@@ -10,6 +10,7 @@ import random
 import sqlite3
 from datetime import date, timedelta
 
+from turnloom.core.domains import chains
 from turnloom.core.domains.base import DomainPack, Intent, TaskTemplate, ToolStep
 from turnloom.core.models import Difficulty
 
@@ -265,24 +266,6 @@ INTENTS = (
         {"patient_id": "int"},
         (S("get_patient_appointments", {"patient_id": "{patient_id}"}),),
         ("appointments", "visits", "history"),
-    ),
-    Intent(
-        "doctor_schedule",
-        "see the schedule of doctor {doctor_id}",
-        (
-            "What is doctor {doctor_id} booked for?",
-            "Is doctor {doctor_id} fully booked? Which appointments do they have?",
-            "List the visits on the calendar of doctor {doctor_id}.",
-            "What does the schedule of doctor {doctor_id} look like?",
-            "Which appointments are booked with doctor #{doctor_id}?",
-            "Show me the calendar of doctor number {doctor_id}.",
-            "How busy is doctor {doctor_id}?",
-            "Who has doctor {doctor_id} got booked in?",
-            "Go through the appointments of doctor {doctor_id}.",
-        ),
-        {"doctor_id": "int"},
-        (S("get_doctor_appointments", {"doctor_id": "{doctor_id}"}),),
-        ("schedule", "calendar", "doctor"),
     ),
     Intent(
         "patient_costs",
@@ -602,12 +585,14 @@ TEMPLATES = (
     TaskTemplate(
         "cancel_and_review",
         Difficulty.HARD,
-        "You ({email}) want to review your appointments, check appointment {appointment_id}, "
-        "cancel it, and see doctor {doctor_id}'s schedule to pick another day.",
-        "SELECT p.email AS email, a.id AS appointment_id, a.doctor_id AS doctor_id "
+        "You ({email}) want to review your appointments, find out which doctor appointment {appointment_id} "
+        "is with, cancel it, and book that doctor (doctor {doctor_id}) on {visit_date} for {reason} instead.",
+        # (not the doctor's calendar: it lists other patients' visits)
+        "SELECT p.email AS email, p.id AS patient_id, a.id AS appointment_id, a.doctor_id AS doctor_id "
         "FROM appointments a JOIN patients p ON p.id = a.patient_id "
         "WHERE a.status = 'scheduled' AND p.id = :user_id",
-        ("appointments_by_email", "appointment_details", "cancel_appointment", "doctor_schedule"),
+        ("appointments_by_email", "appointment_doctor", "cancel_appointment", "book_appointment"),
+        {"visit_date": _DATES, "reason": ("a follow-up on my last visit", "recurring headaches", "a second opinion")},
     ),
     TaskTemplate(
         "drop_a_visit",
@@ -628,12 +613,13 @@ TEMPLATES = (
     ),
 )
 
+
 PACK = DomainPack(
     name="clinic",
     title="Outpatient clinic",
     description="An outpatient clinic: doctors, patients, appointments and prescriptions.",
     schema_sql=SCHEMA_SQL,
     populate=populate,
-    intents=INTENTS,
-    templates=TEMPLATES,
+    intents=INTENTS + chains.CLINIC_INTENTS,
+    templates=TEMPLATES + chains.CLINIC_TASKS,
 )

@@ -11,6 +11,7 @@ import random
 import sqlite3
 from datetime import date, timedelta
 
+from turnloom.core.domains import chains
 from turnloom.core.domains.base import DomainPack, Intent, TaskTemplate, ToolStep
 from turnloom.core.models import Difficulty
 
@@ -619,12 +620,13 @@ TEMPLATES = (
     ),
 )
 
+
 PACK = DomainPack(
     name="football",
     title="Football league",
     description="A football league office: clubs, players, contracts and match appearances.",
     schema_sql=SCHEMA_SQL,
     populate=populate,
-    intents=INTENTS,
-    templates=TEMPLATES,
+    intents=INTENTS + chains.FOOTBALL_INTENTS,
+    templates=TEMPLATES + chains.FOOTBALL_TASKS,
 )

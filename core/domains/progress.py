@@ -147,6 +147,13 @@ def _credit(
     """
     known = {i: intent for i, s in enumerate(task.subtasks) if (intent := _known_intent(knowledge, s.intent))}
     fitting = [i for i, intent in known.items() if serves(intent, slots[i], tool, arguments)]
+    found = _parsed(content) if not fitting and tool.startswith("search_") else None
+    if found is not None:
+        # a search that found the one record a subtask asks about by id ("my bill from 2025-06-01": invoice 19)
+        # showed every field of it: it serves that subtask as reading it by id would
+        fitting = [i for i, intent in known.items() if found_by_search(intent, slots[i], tool, found)]
+        if fitting and isinstance(found, list):
+            content = json.dumps(found[0])  # what the subtask asked for: the record, not a list of it
     for i in fitting:
         if known[i].verify is not None:
             states[i].verified = False  # a change made (again) now: only what shows it from here on confirms it
@@ -168,9 +175,35 @@ def _credit(
     for i, intent in known.items():
         if i in fitting or not states[i].done or intent.verify is None or states[i].verified:
             continue
-        if serves(knowledge.intent(intent.verify), slots[i], tool, arguments):
+        check = knowledge.intent(intent.verify)
+        if serves(check, slots[i], tool, arguments) or (
+            found is not None and found_by_search(check, slots[i], tool, found)
+        ):
             states[i].verified = True
     return pending
+
+
+def _parsed(content: str | None) -> object:
+    try:
+        return json.loads(content or "null")
+    except json.JSONDecodeError:
+        return None
+
+
+def found_by_search(intent: Intent, slots: dict, tool: str, result: object) -> bool:
+    """Whether a search's result is the one record an intent reads by its id as its last step (`search_invoices`
+    returning invoice 19 for "read invoice {invoice_id}" with invoice 19): the search showed all of it."""
+    step = intent.steps[-1]
+    template = step.arguments.get("id", "")
+    if set(step.arguments) != {"id"} or not (template.startswith("{") and template.endswith("}")):
+        return False
+    entity = step.tool.removeprefix("get_").removesuffix("_by_id")
+    if not step.tool.endswith("_by_id") or not tool.removeprefix("search_").startswith(entity):
+        return False
+    expected = slots.get(template[1:-1])
+    if expected is None or not isinstance(result, list) or len(result) != 1 or not isinstance(result[0], dict):
+        return False
+    return str(result[0].get("id")) == str(expected)
 
 
 def _writes(intent: Intent) -> bool:

@@ -10,6 +10,7 @@ import random
 import sqlite3
 from datetime import date, timedelta
 
+from turnloom.core.domains import chains
 from turnloom.core.domains.base import DomainPack, Intent, TaskTemplate, ToolStep
 from turnloom.core.models import Difficulty
 
@@ -605,12 +606,13 @@ TEMPLATES = (
     ),
 )
 
+
 PACK = DomainPack(
     name="retail",
     title="Retail shop",
     description="An online shop: customers, products, orders and order items.",
     schema_sql=SCHEMA_SQL,
     populate=populate,
-    intents=INTENTS,
-    templates=TEMPLATES,
+    intents=INTENTS + chains.RETAIL_INTENTS,
+    templates=TEMPLATES + chains.RETAIL_TASKS,
 )

@@ -10,6 +10,7 @@ import random
 import sqlite3
 from datetime import date, timedelta
 
+from turnloom.core.domains import chains
 from turnloom.core.domains.base import DomainPack, Intent, TaskTemplate, ToolStep
 from turnloom.core.models import Difficulty
 
@@ -655,12 +656,13 @@ TEMPLATES = (
     ),
 )
 
+
 PACK = DomainPack(
     name="telecom",
     title="Mobile operator",
     description="A mobile operator: plans, subscribers, invoices and support tickets.",
     schema_sql=SCHEMA_SQL,
     populate=populate,
-    intents=INTENTS,
-    templates=TEMPLATES,
+    intents=INTENTS + chains.TELECOM_INTENTS,
+    templates=TEMPLATES + chains.TELECOM_TASKS,
 )

@@ -27,8 +27,10 @@ def test_paper_rules_make_longer_dialogues_than_none_on_the_same_seeds():
     result = compare_rule_sets(["paper", "none"], ["retail"], list(range(1, 9)))
     paper, none = result["summary"]["paper"], result["summary"]["none"]
     assert paper["dialogues"] == none["dialogues"] == 8
-    # (1.5x once the assistant stopped re-reading records the conversation shows; 1.6x before)
-    assert paper["messages_mean"] > 1.4 * none["messages_mean"]
+    # (1.2x once the assistant stopped reading again a record a search had just found, and a user stopped
+    # asking about what the last list showed; 1.5x once it stopped re-reading records the conversation shows;
+    # 1.6x before: the ratio describes the interaction, it is no target)
+    assert paper["messages_mean"] > 1.15 * none["messages_mean"]
     assert paper["user_turns_mean"] > none["user_turns_mean"]
     assert paper["subtasks_per_user_turn"] < none["subtasks_per_user_turn"]
     assert paper["tasks_done_mean"] == none["tasks_done_mean"] == 3

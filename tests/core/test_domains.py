@@ -95,7 +95,13 @@ def expected_tools(conn: sqlite3.Connection) -> dict[str, set[str]]:
                 info = conn.execute(f"PRAGMA index_info({index[1]})").fetchall()
                 if len(info) == 1:
                     tools[f"get_{entity}_by_{info[0][2]}"] = {info[0][2]}
-        tools[f"search_{table}"] = set(others) | {"limit"}
+        # ranges on numbers and dates that are not links (min_price, max_visit_date)
+        ranged = [
+            c
+            for c, kind in ((r[1], (r[2] or "").upper()) for r in conn.execute(f"PRAGMA table_info({table})"))
+            if c != "id" and not c.endswith("_id") and kind in ("INTEGER", "REAL", "DATE")
+        ]
+        tools[f"search_{table}"] = set(others) | {"limit"} | {f"{m}_{c}" for c in ranged for m in ("min", "max")}
         tools[f"create_{entity}"] = set(others)
         tools[f"delete_{entity}"] = {"id"}
         for col in others:
@@ -165,7 +171,7 @@ def test_intents_are_well_formed(pack):
     assert len(names) == len(set(names))
     keywords = [k for i in pack.intents for k in i.keywords]
     assert len(keywords) == len(set(keywords)), "keywords should point at one intent"
-    assert 10 <= len(names) <= 20
+    assert 10 <= len(names) <= 22
     slot_types: dict[str, str] = {}
     for intent in pack.intents:
         assert intent.steps and 1 <= len(intent.keywords) <= 4
@@ -371,6 +377,7 @@ def test_template_tasks_run_against_the_forged_tools(pack):
             with sqlenv.SqlEnvironment(image) as env:
                 for name in template.intents:
                     prev = None
+                    earlier: list = []  # each step's result, for a step taking an earlier one's (`$0.id`)
                     for step in pack.intent(name).steps:
                         args = {}
                         for key, value in step.arguments.items():
@@ -378,12 +385,18 @@ def test_template_tasks_run_against_the_forged_tools(pack):
                                 source = prev[0] if isinstance(prev, list) else prev
                                 assert source, f"{template.name}/{name}: nothing before {step.tool}"
                                 args[key] = source[value.removeprefix("$prev.")]
+                            elif match := re.fullmatch(r"\$(\d+)\.(\w+)", value):
+                                source = earlier[int(match.group(1))]
+                                source = source[0] if isinstance(source, list) else source
+                                assert source, f"{template.name}/{name}: nothing at step {match.group(1)}"
+                                args[key] = source[match.group(2)]
                             else:
                                 args[key] = _fill(value, slots)
                         result = env.execute(specs[step.tool], args)
                         where = f"{template.name}/{name}/{step.tool}{args}"
                         assert not result.is_error, f"{where}: {result.content}"
                         prev = json.loads(result.content)
+                        earlier.append(prev)
                         if specs[step.tool].writes:
                             assert prev["rowcount"] == 1, where
                         elif specs[step.tool].returns == "one":

@@ -47,7 +47,10 @@ async def test_users_name_records_and_the_assistant_searches_before_it_answers()
                 assert [row["name"] for row in found] == [name]  # a name that is the record's alone
                 end = next((j for j in range(k + 1, len(messages)) if messages[j].role is Role.USER), len(messages))
                 later = [c for m in messages[k + 1 : end] for c in m.tool_calls]
-                assert any(str(found[0]["id"]) in c.arguments for c in later)  # then its id
+                # then its id, or the search was the answer (it found the record whole: nothing to read again)
+                reply = next((m.text for m in messages[k + 1 : end] if m.role is Role.ASSISTANT and m.content), "")
+                answered = name in reply and str(found[0]["id"]) in reply
+                assert answered or any(str(found[0]["id"]) in c.arguments for c in later)
                 searched += 1
     assert searched >= 5
 
@@ -121,8 +124,7 @@ def session_rows(session, table: str, record: int) -> int:
 
 
 async def test_a_change_to_a_record_known_by_its_date_finds_it_first_and_so_does_its_check():
-    """'Cancel my booking from 2025-02-11 under ben@…': the person, their record of that date, the record, then
-    the change; the confirmation the user asks for afterwards names it the same way (they never heard its id)."""
+    """'Cancel my booking from 2025-02-11 under ben@…': the person, their record of that date, then the change; the confirmation the user asks for afterwards names it the same way (they never heard its id)."""
     changes = 0
     for seed in range(40):
         session = create_session("airline", seed=seed, tasks=3)
@@ -132,9 +134,10 @@ async def test_a_change_to_a_record_known_by_its_date_finds_it_first_and_so_does
         for k, end in itertools.pairwise(turns):
             steps = [m for m in messages[k:end] if m.role is Role.ASSISTANT and m.tool_calls]
             chain = [s.tool_calls[0].name for s in steps]
-            if chain[:3] != ["get_passenger_by_email", "search_bookings", "get_booking_by_id"] or len(chain) != 4:
+            # (the search found the booking whole: it is not read again by id before the change)
+            if chain[:2] != ["get_passenger_by_email", "search_bookings"] or len(chain) != 3:
                 continue
-            if not chain[3].startswith(("update_booking_", "create_bag")):
+            if not chain[2].startswith(("update_booking_", "create_bag")):
                 continue
             said = messages[k].text
             assert re.search(r"\d{4}-\d{2}-\d{2}", said)  # the date, and the email now or before

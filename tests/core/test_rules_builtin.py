@@ -62,7 +62,7 @@ async def test_incremental_requests_reveals_at_most_the_limit_and_the_check_catc
     first = user_turns(unruled)[0]
     assert len(first.meta.subtasks) == len(unruled.session.tasks[0].subtasks) >= 2
 
-    engine = await until_user_turns(engine_under(paper(), "retail", 2), 1)
+    engine = await until_user_turns(engine_under(paper(), "retail", 19), 1)  # a first task of four subtasks
     task = engine.session.tasks[0]
     knowledge = knowledge_for(engine.session)
     rng = random.Random(0)

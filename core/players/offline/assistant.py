@@ -22,7 +22,7 @@ from turnloom.core.players.offline.language import Clarification, Request, slot_
 from turnloom.core.players.offline.nouns import lexicon_for
 from turnloom.core.players.offline.replies import answer
 from turnloom.core.players.offline.reply_words import closed_status, status_field_of
-from turnloom.core.players.offline.shown_records import shown_records, table_of
+from turnloom.core.players.offline.shown_records import listed_record, shown_records, table_of
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.tools.schema import singular
 
@@ -201,6 +201,14 @@ class OfflineAssistant:
                 arguments = _arguments(step.arguments, request.slots, previous, results)
                 if arguments is not None:
                     known = executed.get((step.tool, json.dumps(arguments, sort_keys=True)))
+                if known is None and arguments is not None and s < len(steps) - 1 and step.tool in available:
+                    # a record on the way to what was asked that the search just before found with every field
+                    # is taken from it ("Tiago Esteves": the search found him; no second read of player 19)
+                    for n, earlier in enumerate(results):
+                        row = listed_record(earlier, available[step.tool], available.get(steps[n].tool), arguments)
+                        if row is not None:
+                            known = (arguments, row, None)
+                            break
                 if known is None and arguments is not None and s < len(steps) - 1:
                     # a record on the way to what was asked that the conversation shows as it stands
                     # (read, and nothing written to its table since) is not read again: "my file you just showed"

@@ -21,6 +21,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from turnloom.core.domains.base import Intent
+from turnloom.core.models import ToolSpec
+
 PEOPLE = ("customers", "passengers", "patients", "subscribers", "users", "members", "clients", "guests", "students")
 NAME_COLUMNS = ("name", "full_name", "customer_name", "display_name")
 EMAIL_COLUMNS = ("email", "email_address", "mail")
@@ -163,3 +166,34 @@ def _columns(create_sql: str) -> tuple[str, ...]:
 
 def _digest(*parts: object) -> int:
     return int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:8], "big")
+
+
+_LIST_SQL = re.compile(
+    r'^\s*SELECT\s+(.*?)\s+FROM\s+"?(\w+)"?\s+WHERE\s+"?(\w+)"?\s*=\s*:\w+\s+(?:ORDER|LIMIT|$)', re.I | re.S
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def lists_others(sql: str) -> bool:
+    """Whether a list tool's SQL shows other people's records: rows of a people table, or of a table a
+    person owns (`patient_id`), picked by something that is not their owner (a doctor's calendar lists
+    every patient's visits; a plan's subscribers are people). Such a list is not the user's to ask for.
+    """
+    match = _LIST_SQL.match(sql)
+    if match is None:
+        return False
+    columns = {c.strip().strip('"').lower() for c in match.group(1).split(",")}
+    table, key = match.group(2).lower(), match.group(3).lower()
+    owners = {c for c in columns if c.endswith("_id") and c.removesuffix("_id") + "s" in PEOPLE}
+    if table in PEOPLE:
+        owners.add("id")
+    return bool(owners) and key not in owners and key != "id"
+
+
+def shows_others(intent: Intent, tools: dict[str, ToolSpec]) -> bool:
+    """Whether an intent's chain lists other people's records (`lists_others`)."""
+    for step in intent.steps:
+        spec = tools.get(step.tool)
+        if spec is not None and spec.sql and spec.returns == "many" and lists_others(spec.sql):
+            return True
+    return False

@@ -6,10 +6,10 @@ from its tools (`generic`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
-from turnloom.core.domains.base import DomainPack, Intent
+from turnloom.core.domains.base import DomainPack, Intent, ToolStep
 from turnloom.core.errors import TurnloomError
 from turnloom.core.models import Session
 from turnloom.core.players.offline.language import RequestParser
@@ -23,6 +23,7 @@ from turnloom.core.players.offline.naming import (
     with_name_twins,
     with_pair_twins,
 )
+from turnloom.core.tools.schema import singular
 
 
 @dataclass
@@ -53,7 +54,9 @@ def knowledge_for(session: Session, environment=None) -> DomainKnowledge:
         return _builtin_knowledge(session.domain)
     from turnloom.core.players.offline.generic import derive_pack
 
-    return DomainKnowledge(with_name_twins(derive_pack(session, environment), searchable_by_tools(session.tools)))
+    return DomainKnowledge(
+        ending_at_the_search(with_name_twins(derive_pack(session, environment), searchable_by_tools(session.tools)))
+    )
 
 
 def knowledge_or_none(session: Session, environment=None) -> DomainKnowledge | None:
@@ -75,4 +78,29 @@ def _builtin_knowledge(domain: str) -> DomainKnowledge:
     dated = with_date_twins(named, owned_tables(pack.schema_sql))
     people = people_lookups(pack.schema_sql)
     paired = with_pair_twins(dated, searchable_tables(pack.schema_sql), people)
-    return DomainKnowledge(with_email_twins(paired, people))
+    return DomainKnowledge(ending_at_the_search(with_email_twins(paired, people)))
+
+
+def ending_at_the_search(pack: DomainPack) -> DomainPack:
+    """`pack` with each request that finds a record by a search and then only reads that record by id
+    ("my invoice from 2025-07-01": the subscriber, their invoice of that date, then invoice 20) ending at
+    the search: it returned the record, every field of it, so reading it again tells nothing new (the
+    search serves the request: `domains.progress.found_by_search`)."""
+    changed = False
+    intents = []
+    for intent in pack.intents:
+        steps = intent.steps
+        if len(steps) >= 2 and _reads_what_the_search_found(steps[-2], steps[-1]):
+            intent = replace(intent, steps=steps[:-1])
+            changed = True
+        intents.append(intent)
+    return replace(pack, intents=tuple(intents)) if changed else pack
+
+
+def _reads_what_the_search_found(search: ToolStep, lookup: ToolStep) -> bool:
+    table = search.tool.removeprefix("search_")
+    return (
+        search.tool.startswith("search_")
+        and lookup.tool == f"get_{singular(table)}_by_id"
+        and lookup.arguments == {"id": "$prev.id"}
+    )

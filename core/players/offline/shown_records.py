@@ -3,8 +3,9 @@
 A record one tool call returned (one row, as an object) stands until something is written:
 a chain that passes through it ("change my phone" after the user's file was shown: the
 patient, then the change) takes it from the transcript instead of reading it a second time
-under the same or another key. Only single-record results count (a list may leave fields
-out), only reads of a table the tool's SQL names, and only since the last successful write.
+under the same or another key. Only single-record results count, and a search that found one
+record (a list may leave fields out), only reads of a table the tool's SQL names, and only since
+the last successful write.
 The assistant decides when to use them (`assistant`); this module only finds them.
 """
 
@@ -16,6 +17,7 @@ import re
 
 from turnloom.core.models import ChatMessage, Role, ToolSpec
 
+_SELECT = re.compile(r"^\s*SELECT\s+(.*?)\s+FROM\s", re.I | re.S)
 _FROM = re.compile(r"\bFROM\s+[\"`\[]?(\w+)", re.I)
 _WRITTEN = re.compile(r"\b(?:UPDATE|INTO|FROM)\s+[\"`\[]?(\w+)", re.I)
 
@@ -23,6 +25,36 @@ _WRITTEN = re.compile(r"\b(?:UPDATE|INTO|FROM)\s+[\"`\[]?(\w+)", re.I)
 def table_of(spec: ToolSpec) -> str | None:
     """The table a read tool's SQL selects from (None for a tool without SQL)."""
     return _table(spec.sql or "")
+
+
+def columns_of(spec: ToolSpec) -> frozenset[str]:
+    """The columns a read tool's SQL selects as they are (empty for a tool without SQL or with expressions)."""
+    return _columns(spec.sql or "")
+
+
+@functools.lru_cache(maxsize=1024)
+def _columns(sql: str) -> frozenset[str]:
+    match = _SELECT.match(sql)
+    if match is None:
+        return frozenset()
+    names = [c.strip().strip('"`[]') for c in match.group(1).split(",")]
+    return frozenset(n for n in names if re.fullmatch(r"\w+", n))
+
+
+def listed_record(listed: object, tool: ToolSpec, listing: ToolSpec | None, arguments: dict) -> dict | None:
+    """The row of a list that a one-record look-up with `arguments` would return, when the list came from a
+    read of the same table that selects every column the look-up does (a search that found the record:
+    its detail is already in hand), else None."""
+    if listing is None or not isinstance(listed, list) or tool.writes or tool.returns != "one":
+        return None
+    table = table_of(tool)
+    wanted = columns_of(tool)
+    if table is None or table != table_of(listing) or not wanted or not wanted <= columns_of(listing):
+        return None
+    for row in listed:
+        if isinstance(row, dict) and all(k in row and row[k] == v for k, v in arguments.items()):
+            return row
+    return None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -52,13 +84,18 @@ def shown_records(
                     break  # a change to who knows what: anything shown before may be stale
                 stale.add(written)
             continue
-        if spec.returns != "one" or not content.startswith("{"):
-            continue  # lists leave fields out; errors and empty answers show nothing
+        one = spec.returns == "one" and content.startswith("{")
+        # a search that found one record shows it whole (it selects every column; other lists may leave some out)
+        found_one = spec.name.startswith("search_") and content.startswith("[{") and content.endswith("}]")
+        if not one and not found_one:
+            continue  # errors and empty answers show nothing
         table = table_of(spec)
         try:
             result = json.loads(content)
         except json.JSONDecodeError:
             continue
+        if found_one and isinstance(result, list) and len(result) == 1:
+            result = result[0]
         if table is not None and table not in stale and isinstance(result, dict) and "id" in result:
             found.append((table, result))
     return found

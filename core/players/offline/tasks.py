@@ -18,11 +18,13 @@ from collections import Counter
 from turnloom.core.domains.base import Intent
 from turnloom.core.errors import TurnloomError
 from turnloom.core.models import Difficulty, Role, Subtask, Task, ToolCall, ToolExecution, ToolSpec
-from turnloom.core.players.offline.calls_made import call_key, calls_made
-from turnloom.core.players.offline.identity import UserIdentity, draw_identity
+from turnloom.core.players.offline.calls_made import CallsMade, call_key
+from turnloom.core.players.offline.identity import UserIdentity, draw_identity, shows_others
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import render
+from turnloom.core.players.offline.reply_words import MAX_LISTED
 from turnloom.core.players.offline.shown_records import shown_records
+from turnloom.core.players.offline.transcript_reading import listed_rows
 from turnloom.core.players.roles import RoleContext
 from turnloom.core.tools.environment import ToolEnvironment
 from turnloom.core.tools.sqlenv import SqlEnvironment
@@ -55,6 +57,7 @@ class OfflineTaskGenerator:
         self._identity: UserIdentity | None = None
         # in simulated execution: (session id, the database with the dialogue's writes replayed, messages seen)
         self._shadow: tuple[str, SqlEnvironment, int] | None = None
+        self._calls = CallsMade()  # the calls the dialogue made, read as it grows
 
     def identity(self, ctx: RoleContext) -> UserIdentity:
         """The dialogue's person (drawn once; the draw is stable under the dialogue's own writes)."""
@@ -77,10 +80,13 @@ class OfflineTaskGenerator:
         order = rng.choices(difficulties, weights=list(DIFFICULTY_WEIGHTS.values()), k=1)
         order += [d for d in difficulties if d not in order]
         asked = self._asked(ctx.task_list(), person)
-        made = calls_made(ctx.session.messages)
+        made = self._calls.of(ctx.session.messages)
         tools = {t.name: t for t in ctx.session.tools}
         # records the conversation shows as they stand: nobody asks to see again what they were just shown
         standing = [r for _, r in shown_records(ctx.session.messages, len(ctx.session.messages), tools)]
+        # ... nor about a record the last answer's list showed ("what's the status of visit 12?" right after it)
+        listed = listed_rows(ctx.session.messages)
+        standing += listed if len(listed) <= MAX_LISTED + 1 else listed[:MAX_LISTED]
         database = self._current(ctx)
         sql = database if isinstance(database, SqlEnvironment) else database.db
 
@@ -116,6 +122,8 @@ class OfflineTaskGenerator:
                     continue
                 if template.name in used and self._creates(template):
                     continue  # one person opens one new account (or books one new visit) per dialogue
+                if any(shows_others(self.knowledge.intent(name), tools) for name in template.intents):
+                    continue  # a doctor's calendar lists other patients' visits: not the user's to ask for
                 try:
                     rows = database.query(template.sample_sql, params if personal else None)
                 except Exception:  # a template that no longer fits the data is skipped
@@ -126,6 +134,7 @@ class OfflineTaskGenerator:
                     row = self._pick_row(rows, previous, rng)
                     rows = [r for r in rows if r is not row]
                     task = self._task(template, row, person, rng)
+                    task = self._without_listed(task, made, lookup, person)
                     # never ask again for what an earlier task of the dialogue already asked
                     # ... or for what a call the dialogue already made answered ("the items of order 31")
                     fresh = [
@@ -270,6 +279,46 @@ class OfflineTaskGenerator:
         )
         return tool, tuple(values)
 
+    def _without_listed(self, task: Task, made: dict[tuple[str, str], object], lookup, person: UserIdentity) -> Task:
+        """`task` without a look-up of one record that an earlier subtask's list shows ("what's the status of
+        visit 12?" right after "list my visits" showed visit 12 and its status): nobody asks what they were just
+        told. Only records the list's answer names (its first `MAX_LISTED`) count."""
+        lists = [self._lists(s) for s in task.subtasks]
+        if not any(self._reads_one(s) and any(lists[:k]) for k, s in enumerate(task.subtasks)):
+            return task  # no look-up of one record after a list: nothing to run (most tasks)
+        kept: list[Subtask] = []
+        listed: list[dict] = []
+        for subtask in task.subtasks:
+            result = self._chain_result(subtask, made, lookup)
+            if self._reads_one(subtask) and isinstance(result, dict) and "id" in result and result in listed:
+                continue
+            kept.append(subtask)
+            if isinstance(result, list):
+                listed += result if len(result) <= MAX_LISTED + 1 else result[:MAX_LISTED]
+        return task if len(kept) == len(task.subtasks) or not kept else self._narrowed(task, kept, person)
+
+    def _reads_one(self, subtask: Subtask) -> bool:
+        """Whether the subtask is a single look-up of one record by a value it names (`get_order_by_id`)."""
+        steps = self.knowledge.intent(subtask.intent).steps
+        return len(steps) == 1 and steps[0].tool.startswith("get_") and "_by_" in steps[0].tool
+
+    def _lists(self, subtask: Subtask) -> bool:
+        """Whether the subtask's chain ends in a list (`search_orders`, `get_customer_orders`)."""
+        tool = self.knowledge.intent(subtask.intent).steps[-1].tool
+        return tool.startswith("search_") or (tool.startswith("get_") and "_by_" not in tool and "summary" not in tool)
+
+    def _chain_result(self, subtask: Subtask, made: dict[tuple[str, str], object], lookup) -> object:
+        """What the subtask's chain would end with: the dialogue's results where it made the call, else the
+        database's (None when a step cannot be followed)."""
+        previous: object = None
+        for step in self.knowledge.intent(subtask.intent).steps:
+            arguments = _step_arguments(step.arguments, subtask.slots, previous)
+            if arguments is None:
+                return None
+            key = call_key(step.tool, arguments)
+            previous = made[key] if key in made else lookup(step.tool, arguments)
+        return previous
+
     def _answered(
         self, subtask: Subtask, made: dict[tuple[str, str], object], lookup, standing: list[dict] | None = None
     ) -> bool:
@@ -298,7 +347,10 @@ class OfflineTaskGenerator:
             elif n < len(steps) - 1:
                 previous = lookup(step.tool, arguments)
             else:  # the record it would show, the conversation shows as it stands ("my file", just shown)
-                found = lookup(step.tool, arguments) if standing else None
+                shown = {str(v) for record in standing or [] for v in record.values()}
+                if not all(str(v) in shown for v in arguments.values()):
+                    return False  # no record on the page holds what it is looked up by: no need to read it
+                found = lookup(step.tool, arguments)
                 return isinstance(found, dict) and "id" in found and found in (standing or [])
         return True
 
@@ -326,6 +378,26 @@ class OfflineTaskGenerator:
             if related:
                 return rng.choice(related)
         return rng.choice(rows)
+
+
+def _step_arguments(templates: dict[str, str], slots: dict, previous: object) -> dict | None:
+    """A step's arguments from the subtask's slots and the previous step's result (its first row), or None."""
+    row = previous[0] if isinstance(previous, list) and previous else previous
+    arguments: dict = {}
+    for name, template in templates.items():
+        if template.startswith("$prev."):
+            if not isinstance(row, dict) or template[6:] not in row:
+                return None
+            arguments[name] = row[template[6:]]
+        elif template.startswith("{") and template.endswith("}"):
+            if template[1:-1] not in slots:
+                return None
+            arguments[name] = slots[template[1:-1]]
+        elif template.startswith("$"):
+            return None  # a step taking an earlier step's result: not followed here
+        else:
+            arguments[name] = template
+    return arguments
 
 
 def _changed_rows(content: str | None) -> bool:

@@ -14,7 +14,7 @@ import re
 from turnloom.core.domains.base import Intent
 from turnloom.core.domains.progress import format_value
 from turnloom.core.models import ChatMessage, Role, Task
-from turnloom.core.players.offline.calls_made import CallKey, call_key, calls_made
+from turnloom.core.players.offline.calls_made import CallKey, call_key
 from turnloom.core.players.offline.references import said_in, shown
 
 
@@ -133,8 +133,9 @@ def asked_by_id(subtask: int, slots: dict, messages: list[ChatMessage]) -> bool:
     return any(said_in(entity, record, [asked]) for entity, record in ids)
 
 
-def asked_before(intent: Intent, slot: str, record: object, messages: list[ChatMessage]) -> bool:
-    """Whether the dialogue already made the call that answers `intent` about `record`."""
+def asked_before(intent: Intent, slot: str, record: object, made: dict[CallKey, object]) -> bool:
+    """Whether the dialogue already made the call that answers `intent` about `record` (`made`: its calls,
+    `calls_made.CallsMade`)."""
     last = intent.steps[-1]
     arguments = {k: record if v == "{" + slot + "}" else v for k, v in last.arguments.items()}
-    return call_key(last.tool, arguments) in calls_made(messages)
+    return call_key(last.tool, arguments) in made

@@ -29,8 +29,8 @@ import re
 from turnloom.core.domains.base import Intent
 from turnloom.core.domains.progress import SubtaskState, TaskProgress, derive_progress
 from turnloom.core.models import ChatMessage, MessageMeta, Mode, Role, Rule, SimulatorNotes, Task
-from turnloom.core.players.offline.calls_made import calls_made
-from turnloom.core.players.offline.identity import UserIdentity, draw_identity
+from turnloom.core.players.offline.calls_made import CallsMade
+from turnloom.core.players.offline.identity import UserIdentity, draw_identity, shows_others
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import (
     REFERENCE_WORDS,
@@ -94,6 +94,7 @@ class OfflineUserSimulator:
             None  # the dialogue's database, for the names of the records asked about
         )
         self._messages: list[ChatMessage] = []
+        self._calls = CallsMade()  # the calls the dialogue made, read as it grows
 
     async def propose(self, ctx: RoleContext) -> ChatMessage:
         session = ctx.session
@@ -320,7 +321,8 @@ class OfflineUserSimulator:
             for s, state in zip(task.subtasks, progress.states, strict=True)
             if not state.settled
         }
-        called = calls_made(ctx.session.messages)
+        called = self._calls.of(ctx.session.messages)
+        tools = {t.name: t for t in ctx.session.tools}
         for i in progress.last_requested:
             rows = progress.states[i].result
             if not isinstance(rows, list) or len(rows) < 2 or not all(isinstance(r, dict) and "id" in r for r in rows):
@@ -336,6 +338,8 @@ class OfflineUserSimulator:
                 and not any(step.tool.startswith(("create_", "update_", "delete_")) for step in intent.steps)
                 # not the record itself again: the list already showed it ("has order 11 shipped?" after "cancelled")
                 and intent.steps[-1].tool != f"get_{entity}_by_id"
+                # nor other people's records ("what is doctor 4 booked for?": every patient's visits)
+                and not shows_others(intent, tools)
             ]
             # never a question the dialogue has already had answered ("when does booking 15 leave?" twice),
             # and only about a record the answer showed (not one of the "three more" it left out)
@@ -498,7 +502,7 @@ class OfflineUserSimulator:
                 continue
             by_id, slot = found
             row = earliest[1]
-            if asked_before(by_id, slot, row["id"], messages):
+            if asked_before(by_id, slot, row["id"], self._calls.of(messages)):
                 return None, f"{voice.not_that_one(earliest[0])} {voice.already_told()}"
             request = voice.request(by_id, {slot: row["id"]}, later=True, motive=False)
             return i, f"{voice.not_that_one(earliest[0])} {request}"
