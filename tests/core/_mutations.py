@@ -509,6 +509,35 @@ def stale_after_change(session: Session) -> Session | None:
     return None
 
 
+def old_value_reported(session: Session) -> Session | None:
+    """A reply after a read and a change of one record reports the value the change replaced, never the new one."""
+    s = _copy(session)
+    view = SessionView(s)
+    for write in view.calls:
+        if not (write.writes and write.intent and write.intent.kind == "update" and len(write.intent.fields) == 1):
+            continue
+        ((column, new),) = write.intent.fields.items()
+        key = write.record_key()
+        since = max((i for i in range(write.step) if s.messages[i].role is Role.USER), default=0)
+        before = next(
+            (
+                row
+                for c in view.calls
+                if not c.writes and since < c.step < write.step
+                for row in c.records()
+                if key is not None and same_value(row.get(key[0]), key[1]) and column in row
+            ),
+            None,
+        )
+        if before is None or same_value(before[column], new):
+            continue
+        reply = _reply_after(s, write.result_index)
+        text = s.messages[reply].text.replace(shown(new), shown(before[column]))
+        _set_content(s, reply, text + f"\n\nThe {column.replace('_', ' ')} of that record is {shown(before[column])}.")
+        return s
+    return None
+
+
 # what a real model does when a role slips: caught by `in_role`
 
 
@@ -611,6 +640,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("thanks after a failed write", "feedback", thanks_after_failed_write),
     Mutation("request asked again after it was answered", "reask", reasked_request),
     Mutation("stale value after the change", "text_consistent", stale_after_change),
+    Mutation("old value reported beside the change", "text_consistent", old_value_reported),
     Mutation("contradicted status", "text_consistent", contradicted_status),
     Mutation("dropped key field", "text_consistent", dropped_key_field),
     Mutation("swapped email", "identity", swapped_email),

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from turnloom.core.models import ChatMessage, MessageMeta, Role, ToolCall, ToolSpec
+from turnloom.core.players.offline.changes_made import as_changed
 from turnloom.core.players.offline.knowledge import DomainKnowledge
 from turnloom.core.players.offline.language import Clarification, Request, slot_label
 from turnloom.core.players.offline.nouns import lexicon_for
@@ -102,6 +103,8 @@ class OfflineAssistant:
                 tool_calls=calls,
                 meta=MessageMeta(producer="assistant", backend="offline"),
             )
+        # a record is reported as this exchange's changes left it, not as it was read before them
+        outcomes = as_changed(outcomes, messages, user_index, available)
         asks = [o for o in outcomes if o.choices]
         if asks:
             served = [o for o in outcomes if not o.choices]

@@ -6,8 +6,10 @@
   value of that field in the record the statement is about (the record it names by id, by a
   value such as a flight number, or by "that booking"; any record read when it names none).
   A record is what the reads showed, with the writes made after them in the same exchange
-  folded in: a reply may report the value it read and then the change it made, but a value a
-  write replaced, stated after the reply announced the change, is stale and fails;
+  folded in: a reply may report the value it read and then the change it made ("it was on the
+  29th; I've moved it to the 18th"), but a value a write replaced is stale and fails when the
+  reply states it after announcing the change, or never states the new value at all ("visit
+  date 2025-11-29 ... I've updated the visit date");
 - no key field left out: when a reply reports a record the user asked about (a line names the
   record by id, or the reply states several of its values), it states the record's status,
   totals, prices and one of its dates (for each row of a list, its status).
@@ -25,6 +27,7 @@ from turnloom.core.quality.checks.finding import Finding
 from turnloom.core.quality.checks.view import (
     CallView,
     SessionView,
+    contains_value,
     same_value,
     shown,
     singular,
@@ -147,6 +150,8 @@ def _contradictions(index: int, text: str, records: list[_Record]) -> list[Findi
     names = tuple(_human(f) for f in every)
     index_of = _Index(records)
     announced: set[tuple[tuple[str, str], str]] = set()  # (record, field) whose written value the reply already stated
+    # (record, field) -> the value the reply gave that a change of this exchange replaced, before announcing it
+    replaced: dict[tuple[tuple[str, str], str], tuple[str, _Record]] = {}
     for line in text.splitlines():
         statements = _stated_fields(line, fields)
         if not statements:
@@ -187,7 +192,9 @@ def _contradictions(index: int, text: str, records: list[_Record]) -> list[Findi
             r = changed[0]
             if _agrees(stated, r.written[name]):
                 announced.add((_key(r), name))
-            elif (_key(r), name) in announced:
+            elif (_key(r), name) not in announced:
+                replaced.setdefault((_key(r), name), (stated, r))
+            else:
                 findings.append(
                     Finding(
                         "text_consistent",
@@ -196,6 +203,16 @@ def _contradictions(index: int, text: str, records: list[_Record]) -> list[Findi
                         f"{shown(r.written[name])!r}: the value is stale",
                     )
                 )
+    for (key, name), (stated, r) in replaced.items():
+        if (key, name) not in announced and not contains_value(text, shown(r.written[name])):
+            findings.append(
+                Finding(
+                    "text_consistent",
+                    (index, r.call.result_index),
+                    f"message {index} gives {human(name)} {stated!r} for {_name(r)}, the value its change replaced, "
+                    f"and never the new one ({shown(r.written[name])!r})",
+                )
+            )
     return findings
 
 
