@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
+from turnloom.core.export.plain_schemas import PlainSchema, plain_schema
 from turnloom.core.models import ChatMessage, Role, ToolSpec
 from turnloom.core.untrusted import SchemaRefError, check_schema_refs, offline_registry
 
@@ -166,6 +167,9 @@ def _check_arguments(
         raise RecordRejected(f"tool {name!r}: parameters are not a valid JSON Schema ({exc.message})") from None
     except SchemaRefError as exc:
         raise RecordRejected(f"tool {name!r}: parameters {exc}") from None
+    plain = _plain(schema_texts[name])
+    if plain is not None and plain.fits(parsed):  # what jsonschema would say, without its walk (`plain_schemas`)
+        return
     error = jsonschema.exceptions.best_match(validator.iter_errors(parsed))
     if error is not None:
         raise RecordRejected(
@@ -185,6 +189,12 @@ def _validator(schema_text: str) -> Any:
     validator_cls.check_schema(schema)
     check_schema_refs(schema)  # references resolved offline only: nothing fetched, loops refused
     return validator_cls(schema, registry=offline_registry(schema))
+
+
+@lru_cache(maxsize=4096)
+def _plain(schema_text: str) -> PlainSchema | None:
+    """The schema read for `plain_schemas`' quick check, once per distinct schema (None: jsonschema only)."""
+    return plain_schema(json.loads(schema_text))
 
 
 def check_chat_order(messages: list[ChatMessage]) -> None:
