@@ -95,8 +95,10 @@ def plain_schema(schema: Any) -> PlainSchema | None:
     if not isinstance(schema, dict) or not schema.keys() <= _KEYWORDS:
         return None
     types = schema.get("type")
-    type_names = [types] if isinstance(types, str) else types
-    if types is not None and not (isinstance(type_names, list) and all(name in _TYPES for name in type_names)):
+    type_names: list[Any] = [types] if isinstance(types, str) else types if isinstance(types, list) else []
+    if types is not None and not (type_names is types or isinstance(types, str)):
+        return None  # neither a type name nor a list of them
+    if not all(isinstance(name, str) and name in _TYPES for name in type_names):
         return None
     enum = schema.get("enum")
     if enum is not None and not (

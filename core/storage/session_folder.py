@@ -117,7 +117,7 @@ def read_sessions(found: FoundSessions, tool_lists: ToolListCache | None = None)
         journal_only = path in found.journal_only
         try:
             if tool_lists is not None and not journal_only and not journal_path(path).exists():
-                session, warnings = load_session(path, tool_lists), []  # what open_session does without a journal
+                session, warnings = load_session(path, tool_lists), list[str]()  # open_session without a journal
             else:
                 session, warnings = open_session(path)
         except SessionFileError as exc:
