@@ -284,20 +284,17 @@ def check_value_secrets(
         where: what to call it in the reason.
         env_values: from `secret_env_values`.
         known_clean: texts `check_secrets` has passed already (a record's messages and arguments):
-            they are not searched again, nor is a long text found clean on its own before (`_LONG_TEXT`). Each of them holds no secret on its own, so the value's
+            they are not searched again. Each of them holds no secret on its own, so the value's
             verdict is the same: the search of the rest finds whatever a text of the value holds,
             and anything it finds is looked for text by text, paths and all, as without them.
 
     Raises:
         RecordRejected: as `check_secrets`, naming the string's path in `value`.
     """
-    values = tuple(env_values.items())
-    strings = [
-        text
-        for text in _strings_of(value)
-        if text not in known_clean and not (len(text) >= _LONG_TEXT and _long_text_secret_in(text, values) is None)
-    ]
-    if _secret_in(_JOINER.join(strings), values) is not None:
+    strings = _strings_of(value)
+    if known_clean:
+        strings = [text for text in strings if text not in known_clean]
+    if _secret_in(_JOINER.join(strings), tuple(env_values.items())) is not None:
         check_secrets(strings_in(value, where), env_values)
 
 
@@ -338,15 +335,6 @@ def _secret_in(text: str, env_values: tuple[tuple[str, str], ...]) -> str | None
         if value in text:
             return f"the value of ${name}"
     return None
-
-
-# a text this long that records repeat (hermes lists every tool in its system text) is searched once per process
-_LONG_TEXT = 4096
-
-
-@lru_cache(maxsize=64)
-def _long_text_secret_in(text: str, env_values: tuple[tuple[str, str], ...]) -> str | None:
-    return _secret_in(text, env_values)
 
 
 @lru_cache(maxsize=2048)
