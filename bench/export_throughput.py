@@ -4,7 +4,8 @@ Generates offline dialogues across the built-in domains (user-oriented, SQL exec
 then times `export_sessions` on them, every check included, writing a real JSONL file: once
 with the defaults and once with the shaping options (`--parallel-calls sequential
 --tools used+5 --system`). The process is pinned to one core. Reading session files is timed
-separately (`read`), since `turnloom export` pays it too.
+separately (`read`), since `turnloom export` pays it too; on a build that shares tool lists
+between the files a worker reads (`storage.tool_lists`), also that way (`read, shared tools`).
 
     python bench/export_throughput.py --sessions 300 --repeats 5 [--dir FOLDER]
 
@@ -84,6 +85,20 @@ def main() -> None:
         print(f"{len(sessions)} sessions, {messages / len(sessions):.1f} messages each on average; one core, CPU time")
         read = timed(lambda: [load_session(p) for p in paths], args.repeats)
         print(f"{'read':>10}: {len(sessions) / statistics.median(read):8,.0f} sessions/s")
+        try:  # a build with shared tool lists: how `stats` and `export` read (one cache per 48 files)
+            from turnloom.core.storage.tool_lists import ToolListCache
+        except ImportError:
+            pass
+        else:
+
+            def read_shared() -> None:
+                for start in range(0, len(paths), 48):
+                    cache = ToolListCache()
+                    for path in paths[start : start + 48]:
+                        load_session(path, cache)
+
+            shared = timed(read_shared, args.repeats)
+            print(f"{'read, shared tools':>10}: {len(sessions) / statistics.median(shared):8,.0f} sessions/s")
         for label, options in (("defaults", ExportOptions()), ("shaped", SHAPED)):
             for fmt in FORMATS:
                 out = Path(folder) / f"{fmt}.jsonl"

@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 
 from turnloom.core.cli.outputs import add_force_option, checked_output
-from turnloom.core.cli.session_pool import found_sessions, found_subset, map_sessions, readable
+from turnloom.core.cli.session_pool import found_sessions, found_subset, map_sessions, readable, skipped_line
 from turnloom.core.export import EVERY_FORMAT, build_records, jsonl_line, sources_path
 from turnloom.core.export.options import ExportOptions
 from turnloom.core.export.record_checks import RecordRejected, secret_env_values
@@ -172,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
         again = {item.path: item for item in map_sessions(found_subset(found, to_judge), work)}
         results = [again.get(item.path, item) for item in results]
     for path, reason in unreadable:
-        print(f"skipped {path}: {reason}", file=sys.stderr)
+        print(skipped_line(path, reason), file=sys.stderr)
     items = [item.result for item in results if item.result is not None]
     invalid = [(item.session_id, item.invalid) for item in items if item.invalid]
     skipped: list[tuple[str, str]] = []

@@ -19,7 +19,15 @@ from turnloom.core.storage import parallel_read
 from turnloom.core.storage.parallel_read import INLINE_BELOW, SessionResult
 from turnloom.core.storage.session_folder import FoundSessions, find_sessions
 
-__all__ = ["ProgressLine", "SessionResult", "found_sessions", "found_subset", "map_sessions", "readable"]
+__all__ = [
+    "ProgressLine",
+    "SessionResult",
+    "found_sessions",
+    "found_subset",
+    "map_sessions",
+    "readable",
+    "skipped_line",
+]
 
 T = TypeVar("T")
 
@@ -37,8 +45,13 @@ def found_sessions(paths: list[str]) -> FoundSessions:
     if not found.paths:
         raise UsageError(f"no *.session.json or *.session.toml files in {', '.join(paths)}")
     for path, reason in found.skipped:
-        print(f"skipped {path}: {reason}", file=sys.stderr)
+        print(skipped_line(path, reason), file=sys.stderr)
     return found
+
+
+def skipped_line(path: Path | str, reason: str) -> str:
+    """`skipped PATH: REASON`, naming the file once when the reason names it already (a file's read errors do)."""
+    return f"skipped {reason}" if reason.startswith(f"{path}: ") else f"skipped {path}: {reason}"
 
 
 def found_subset(found: FoundSessions, paths: list[Path]) -> FoundSessions:

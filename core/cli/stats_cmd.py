@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from turnloom.core.batch.manifest import load_manifest
-from turnloom.core.cli.session_pool import found_sessions, found_subset, map_sessions, readable
+from turnloom.core.cli.session_pool import found_sessions, found_subset, map_sessions, readable, skipped_line
 from turnloom.core.cli.verdicts import add_judge_option, judge_pending, judge_profile
 from turnloom.core.config import load_config
 from turnloom.core.models import Session
@@ -77,7 +77,7 @@ def load_sessions(paths: list[str]) -> tuple[list[Session], dict[str, float]]:
     walls: dict[str, float] = {}
     for read in read_sessions(found_sessions(paths)):
         if read.session is None:
-            print(f"skipped {read.path}: {read.problem}", file=sys.stderr)
+            print(skipped_line(read.path, read.problem or "cannot be read"), file=sys.stderr)
             continue
         sessions.append(read.session)
         wall = walls_by_file.get(read.path.resolve())
@@ -113,7 +113,7 @@ def collect_paths(args: argparse.Namespace) -> DatasetStats:
         again = {item.path: item for item in map_sessions(found_subset(found, to_judge), work)}
         results = [again.get(item.path, item) if isinstance(item.result, str) else item for item in results]
     for path, reason in skipped:
-        print(f"skipped {path}: {reason}", file=sys.stderr)
+        print(skipped_line(path, reason), file=sys.stderr)
     walls = manifest_wall_times(args.paths)  # measured by the batch: better than the summed latencies
     records = [item.result for item in results if isinstance(item.result, DialogueRecord)]
     for item in results:

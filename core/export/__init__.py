@@ -164,7 +164,9 @@ def build_record(
     check_tool_secrets(((f"tool {tool.name!r}", tool.openai_text) for tool in tools), secrets)
     record = builder(session, messages, tools, options)
     # what the builder added (system prompt, tags, separators); the tools were checked above
-    check_value_secrets({k: v for k, v in record.items() if k != "tools"}, "record", secrets)
+    # the texts of `sources` passed above: only what the builder made of them is searched again
+    clean = {text for _, text in sources}
+    check_value_secrets({k: v for k, v in record.items() if k != "tools"}, "record", secrets, clean)
     return record
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
+from turnloom.core.export.plain_schemas import PlainSchema, plain_schema
 from turnloom.core.models import ChatMessage, Role, ToolSpec
 from turnloom.core.untrusted import SchemaRefError, check_schema_refs, offline_registry
 
@@ -166,6 +167,9 @@ def _check_arguments(
         raise RecordRejected(f"tool {name!r}: parameters are not a valid JSON Schema ({exc.message})") from None
     except SchemaRefError as exc:
         raise RecordRejected(f"tool {name!r}: parameters {exc}") from None
+    plain = _plain(schema_texts[name])
+    if plain is not None and plain.fits(parsed):  # what jsonschema would say, without its walk (`plain_schemas`)
+        return
     error = jsonschema.exceptions.best_match(validator.iter_errors(parsed))
     if error is not None:
         raise RecordRejected(
@@ -185,6 +189,12 @@ def _validator(schema_text: str) -> Any:
     validator_cls.check_schema(schema)
     check_schema_refs(schema)  # references resolved offline only: nothing fetched, loops refused
     return validator_cls(schema, registry=offline_registry(schema))
+
+
+@lru_cache(maxsize=4096)
+def _plain(schema_text: str) -> PlainSchema | None:
+    """The schema read for `plain_schemas`' quick check, once per distinct schema (None: jsonschema only)."""
+    return plain_schema(json.loads(schema_text))
 
 
 def check_chat_order(messages: list[ChatMessage]) -> None:
@@ -264,13 +274,27 @@ def check_secrets(strings: Iterable[tuple[str, str]], env_values: Mapping[str, s
             raise RecordRejected(f"{where} contains {found}")
 
 
-def check_value_secrets(value: Any, where: str, env_values: Mapping[str, str]) -> None:
+def check_value_secrets(
+    value: Any, where: str, env_values: Mapping[str, str], known_clean: Collection[str] = ()
+) -> None:
     """`check_secrets` of every string inside a JSON-like value (`strings_in`), walked once without paths first.
+
+    Args:
+        value: the value.
+        where: what to call it in the reason.
+        env_values: from `secret_env_values`.
+        known_clean: texts `check_secrets` has passed already (a record's messages and arguments):
+            they are not searched again. Each of them holds no secret on its own, so the value's
+            verdict is the same: the search of the rest finds whatever a text of the value holds,
+            and anything it finds is looked for text by text, paths and all, as without them.
 
     Raises:
         RecordRejected: as `check_secrets`, naming the string's path in `value`.
     """
-    if _secret_in(_JOINER.join(_strings_of(value)), tuple(env_values.items())) is not None:
+    strings = _strings_of(value)
+    if known_clean:
+        strings = [text for text in strings if text not in known_clean]
+    if _secret_in(_JOINER.join(strings), tuple(env_values.items())) is not None:
         check_secrets(strings_in(value, where), env_values)
 
 

@@ -19,6 +19,7 @@ from typing import Generic, TypeVar
 
 from turnloom.core.models import Session
 from turnloom.core.storage.session_folder import FoundSessions, read_sessions
+from turnloom.core.storage.tool_lists import ToolListCache
 
 T = TypeVar("T")
 CHUNK = 48  # files per task: big enough to amortise the hand-off, small enough to spread the load
@@ -36,11 +37,15 @@ class SessionResult(Generic[T]):
 
 
 def _work_on_chunk(
-    paths: list[Path], journal_only: set[Path], work: Callable[[Path, Session], T]
+    paths: list[Path],
+    journal_only: set[Path],
+    work: Callable[[Path, Session], T],
+    tool_lists: ToolListCache | None = None,
 ) -> list[SessionResult[T]]:
     found = FoundSessions(paths=list(paths), journal_only=set(journal_only) & set(paths))
     results: list[SessionResult[T]] = []
-    for read in read_sessions(found):
+    # the files of a chunk mostly list one domain's tools: each distinct list is validated once
+    for read in read_sessions(found, tool_lists or ToolListCache()):
         if read.session is None:
             results.append(SessionResult(read.path, problem=read.problem or "cannot be read"))
         else:
@@ -69,8 +74,9 @@ def map_sessions(
     paths = found.paths
     workers = min(os.cpu_count() or 1, max(1, len(paths) // CHUNK))
     if len(paths) < INLINE_BELOW or workers == 1:
+        tool_lists = ToolListCache()
         for path in paths:
-            yield from _work_on_chunk([path], found.journal_only, work)
+            yield from _work_on_chunk([path], found.journal_only, work, tool_lists)
             if advance is not None:
                 advance(1)
         return

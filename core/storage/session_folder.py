@@ -20,7 +20,9 @@ from pathlib import Path
 
 from turnloom.core.errors import SessionFileError
 from turnloom.core.models import Session
-from turnloom.core.storage.journal import open_session
+from turnloom.core.storage.journal import journal_path, open_session
+from turnloom.core.storage.snapshot import load_session
+from turnloom.core.storage.tool_lists import ToolListCache
 
 SNAPSHOT_SUFFIXES = (".session.json", ".session.toml")
 JOURNAL_SUFFIX = ".session.journal"
@@ -103,12 +105,21 @@ def _scan_folder(folder: Path, found: FoundSessions) -> None:
     found.paths += sorted(snapshots)
 
 
-def read_sessions(found: FoundSessions) -> Iterator[SessionRead]:
-    """Open each found session (recovering its journal); a file that cannot be read is yielded with its problem."""
+def read_sessions(found: FoundSessions, tool_lists: ToolListCache | None = None) -> Iterator[SessionRead]:
+    """Open each found session (recovering its journal); a file that cannot be read is yielded with its problem.
+
+    Args:
+        found: the session files (`find_sessions`).
+        tool_lists: validated tool lists to share between the sessions read (`tool_lists`; their
+            `ToolSpec`s are then shared: read them, copy before changing them).
+    """
     for path in found.paths:
         journal_only = path in found.journal_only
         try:
-            session, warnings = open_session(path)
+            if tool_lists is not None and not journal_only and not journal_path(path).exists():
+                session, warnings = load_session(path, tool_lists), list[str]()  # open_session without a journal
+            else:
+                session, warnings = open_session(path)
         except SessionFileError as exc:
             yield SessionRead(path, problem=str(exc), journal_only=journal_only)
             continue

@@ -28,6 +28,7 @@ from turnloom.core.errors import SessionFileError
 from turnloom.core.models import SCHEMA_VERSION, Session, upgrade_meta_1
 from turnloom.core.storage.session_json import dumps_session
 from turnloom.core.storage.toml_codec import from_toml_data, to_toml_text
+from turnloom.core.storage.tool_lists import ToolListCache
 from turnloom.core.untrusted import (
     SchemaRefError,
     check_schema_refs,
@@ -201,7 +202,9 @@ _CURRENT_JSON_START = b'{\n  "schema_version": %d,' % SCHEMA_VERSION
 _SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def loads_json_bytes(data: bytes, source: str | os.PathLike[str] = "<bytes>") -> Session:
+def loads_json_bytes(
+    data: bytes, source: str | os.PathLike[str] = "<bytes>", tool_lists: ToolListCache | None = None
+) -> Session:
     """`loads` of a JSON session's UTF-8 bytes, as the file holds them (the faster way to read one).
 
     A file as this build saves it (current schema version, no lone surrogate escape) is
@@ -213,6 +216,11 @@ def loads_json_bytes(data: bytes, source: str | os.PathLike[str] = "<bytes>") ->
     Raises:
         SessionFileError: as `loads`, and for bytes that are not UTF-8.
     """
+    if tool_lists is not None and data.startswith(_CURRENT_JSON_START):
+        found = tool_lists.validate(data)
+        if found is not None and found[0].schema_version == SCHEMA_VERSION:
+            _refuse_unsafe_parts(found[0], source, found[1])
+            return _db_path_read(found[0], source)
     escape = data.find(b"\\u")  # most files have none: one search answers both questions then
     surrogates = escape >= 0 and _SURROGATE_ESCAPE_BYTES.search(data, escape) is not None
     refs = escape >= 0 or b"$ref" in data
@@ -348,11 +356,12 @@ def save_session(session: Session, path: str | os.PathLike[str], sync_folder: bo
         handle.write(text)
 
 
-def load_session(path: str | os.PathLike[str]) -> Session:
+def load_session(path: str | os.PathLike[str], tool_lists: ToolListCache | None = None) -> Session:
     """Read a session snapshot (ignoring any journal; see `journal.open_session`).
 
     Args:
         path: a `.json` or `.toml` session file.
+        tool_lists: see `loads_json_bytes`.
 
     Returns:
         The session.
@@ -362,7 +371,7 @@ def load_session(path: str | os.PathLike[str]) -> Session:
     """
     fmt = format_for(path)
     if fmt == "json":
-        return loads_json_bytes(read_bytes(path), source=path)
+        return loads_json_bytes(read_bytes(path), source=path, tool_lists=tool_lists)
     return loads(read_text(path), fmt, source=path)
 
 

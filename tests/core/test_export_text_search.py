@@ -93,6 +93,24 @@ def test_a_values_strings_are_checked_with_their_paths(value: Any) -> None:
     assert reason(check_value_secrets, value, "record") == reference(list(strings_in(value, "record")))
 
 
+@settings(max_examples=300, deadline=None)
+@given(json_like, st.lists(texts, max_size=4), st.data())
+def test_texts_already_passed_are_not_searched_again_and_the_reason_is_the_same(
+    value: Any, others: list[str], data: st.DataObject
+) -> None:
+    inside = [text for _, text in strings_in(value, "record")]
+    passed = [text for text in inside + others if reference([("text", text)]) is None]  # what check_secrets passes
+    known = data.draw(st.lists(st.sampled_from(passed), unique=True) if passed else st.just([]))
+    expected = reference(list(strings_in(value, "record")))
+    assert reason(lambda v, w, env: check_value_secrets(v, w, env, frozenset(known)), value, "record") == expected
+
+
+def test_a_secret_the_builder_put_beside_passed_texts_is_still_found() -> None:
+    record = {"messages": [{"content": "hello", "tool_call_id": "call-envsecret-123"}]}
+    found = reason(lambda v, w, env: check_value_secrets(v, w, env, {"hello"}), record, "record")
+    assert found == "record.messages[0].tool_call_id contains the value of $MY_API_KEY"
+
+
 def test_a_token_split_across_two_texts_is_no_secret_in_either() -> None:
     pairs = [("a", "Bearer"), ("b", "abcdefghijklmnopqrstuvwxyz")]
     assert reason(check_secrets, pairs) is None

@@ -79,3 +79,20 @@ def test_export_only_valid_writes_what_reading_each_file_as_text_gives(folder: P
     out = tmp_path / "out.jsonl"
     assert main(["export", str(folder), "--only-valid", "--format", "openai", "--out", str(out)]) == 0
     assert expected and out.read_bytes() == expected
+
+
+def test_a_file_that_cannot_be_read_is_named_once_in_its_skip_line(folder: Path, tmp_path: Path, capsys) -> None:
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    shutil.copy(folder / "seed-0000003.session.json", mixed / "good.session.json")
+    cut = mixed / "cut.session.json"
+    cut.write_bytes((folder / "seed-0000004.session.json").read_bytes()[:3000])
+    reason = "file ends early - it may have been cut off while saving; the journal beside it may hold the rest"
+    for argv in (
+        ["stats", str(mixed)],
+        ["export", str(mixed), "--format", "openai", "--out", str(tmp_path / "o.jsonl")],
+    ):
+        assert main(argv) == 0
+        lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("skipped ")]
+        assert len(lines) == 1 and lines[0].startswith(f"skipped {cut}: line ") and lines[0].endswith(reason)
+        assert lines[0].count(str(cut)) == 1, lines[0]
