@@ -23,7 +23,9 @@ def _finished(domain: str, seed: int):
 def _served_through_an_earlier_task(session) -> list[tuple[int, str, int]]:
     """(message, argument, person id) of the calls of a task of reads about a person by email that never
     looks the email up itself: the person was found by an earlier task. (A change can also be tied to
-    the person through records an earlier task listed; reads about them only through their id.)"""
+    the person through records an earlier task listed; reads about them only through their id. A call
+    that also carries another value the task names (an order's date) or another record's id (a doctor
+    the task found by name) is tied by that too, so it is left out.)"""
     writes = {spec.name for spec in session.tools if spec.writes}
     view = SessionView(session)
     hits = []
@@ -42,9 +44,13 @@ def _served_through_an_earlier_task(session) -> list[tuple[int, str, int]]:
             continue
         if any(e in (c.arguments or "") for c in called for e in found.values()):
             continue
+        named = {v for s in task.subtasks for v in s.slots.values()}
         for offset, message in enumerate(window):
             for call in message.tool_calls:
-                for name, value in call.parsed_arguments().items():
+                arguments = call.parsed_arguments()
+                if any(v in named if not n.endswith("_id") else v not in found for n, v in arguments.items()):
+                    continue  # also tied to the task by another value (an order's date, a doctor it found by name)
+                for name, value in arguments.items():
                     if name.endswith("_id") and value in found:
                         hits.append((start + offset, name, value))
     return hits
