@@ -114,7 +114,7 @@ def main() -> None:
     turns = user_turns(sessions)
     first = openings(sessions)
     print(f"dialogues {len(sessions)}, user turns {len(turns)}")
-    print(f"user-turn distinct-2: {distinct_2(turns):.3f}")
+    print(f"user-turn distinct-2: {distinct_2(turns):.4f}")
     print(f"exact-duplicate user turns (over three words): {duplicate_share(turns):.1%}")
     top = sum(n for _, n in first.most_common(18))
     print(f"distinct first sentences: {len(first)}; the 18 most common open {top} of {len(sessions)} dialogues")
