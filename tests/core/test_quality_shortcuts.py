@@ -20,7 +20,7 @@ from turnloom.core.lifecycle.dialogue import create_session, run_to_end
 from turnloom.core.models import Mode, Role, ToolExecution
 from turnloom.core.quality.checks import text
 from turnloom.core.quality.checks.view import SessionView, shown
-from turnloom.core.quality.grounding import stands_in, ungrounded_values
+from turnloom.core.quality.grounding import stands_in, stated_values, ungrounded_values
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_a_fields_matches_are_masked_as_a_substitution_masks_them(sessions):
     stated = 0
     for line in lines:
         expected = _stated_fields_plainly(line, fields)
-        assert text._stated_fields(line, fields) == expected, line
+        assert list(text._stated_fields(line, fields)) == expected, line
         stated += len(expected)
     assert stated > 50
 
@@ -192,3 +192,50 @@ def test_a_sentence_without_my_has_nothing_the_not_mine_pattern_removes(sessions
         assert identity._not_mine_removed(sentence) == expected, sentence
         removed += expected != sentence
     assert removed >= 3
+
+
+def test_what_the_checks_remember_of_texts_changes_no_finding(sessions):
+    """Texts repeat from dialogue to dialogue (a reply's line, a record's result): the checks read each
+    once per batch. A dialogue judged after the others gives what it gives judged first."""
+    from turnloom.core.quality.checks import forget_texts, run_checks
+
+    first = []
+    for session in sessions:
+        forget_texts()
+        first.append(run_checks(session, live=True))
+    order = list(range(len(sessions))) * 2
+    random.Random(7).shuffle(order)
+    for n in order:
+        assert run_checks(sessions[n], live=True) == first[n]
+    assert sum(len(found) for found in first) > 0
+
+
+def test_each_remembered_reading_of_a_text_is_the_plain_reading(sessions):
+    from turnloom.core.quality.checks import effects, feedback, identity
+    from turnloom.core.quality.grounding import _VALUE
+
+    texts = [m.text for s in sessions for m in s.messages if m.text]
+    texts += ["x@y.co 2025-01-02 and 3.5.", "booking #7 and TL269", "Thanks! That's not what I asked", "My list. My bookings."]
+    for t in texts * 2:  # the second time from the caches
+        assert stated_values(t) == [v.rstrip(".") for v in _VALUE.findall(t)], t
+        for line in t.splitlines():
+            assert text._refs(line) == tuple(
+                ((text.singular(w.lower()), v), v.lower()) for w, v in text._REF_ID.findall(line)
+            ), line
+        first = feedback.opening(t)
+        thanks = bool(feedback.THANKS.search(first)) and not feedback.COMPLAINT.search(t)
+        assert feedback._reaction(t) == (first, thanks, bool(feedback.COMPLAINT.search(first))), t
+        sentences = identity._SENTENCE.split(t)
+        claims = [x for x in sentences if identity._MINE.search(identity._NOT_MINE.sub("", x))]
+        assert identity._claims(t) == (tuple(sentences), tuple(claims)), t
+    values = {v for s in sessions for c in SessionView(s).calls for row in c.records() for v in row.values()}
+    values |= {"12", " 12.004 ", "nan", "Inf", "TL269", "Ana ", "1e3"}
+    for v in [v for v in values if isinstance(v, str)] * 2:
+        try:
+            plain = f"n{round(float(v), 2)}"
+        except ValueError:
+            plain = "s" + v.strip().lower()
+        assert effects._value_key(v) == plain, v
+    for session in sessions:
+        for call in SessionView(session).calls:
+            assert call.shown_values == call._shown_values(), call.name

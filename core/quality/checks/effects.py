@@ -13,6 +13,7 @@ This holds for built-in domains, `--db` databases and LLM-written tasks alike.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from collections.abc import Sequence
@@ -112,6 +113,17 @@ class _EarlierReads:
 
 def _value_key(value: Any) -> str:
     """A key equal for values `same_value` calls equal (numbers to the cent, text without case or edge spaces)."""
+    if type(value) is str:
+        return _text_key(value)
+    try:
+        return f"n{round(float(value), 2)}"
+    except (TypeError, ValueError):
+        return "s" + str(value).strip().lower()
+
+
+@functools.lru_cache(maxsize=8192)
+def _text_key(value: str) -> str:
+    """`_value_key` of a text (results repeat their texts from call to call; most fail the number parse, slowly)."""
     try:
         return f"n{round(float(value), 2)}"
     except (TypeError, ValueError):

@@ -9,6 +9,7 @@ turn that complains ("That's not quite what I asked") must not follow a request 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from turnloom.core.quality.checks.finding import Finding
@@ -47,14 +48,13 @@ def check_feedback(view: SessionView) -> list[Finding]:
     for previous, current in zip(turns, turns[1:], strict=False):
         start, end = view.exchange(previous)
         calls = view.calls_between(start, end)
-        text = view.messages[current].text
-        first = opening(text)
+        first, thanks, complains = _reaction(view.messages[current].text)
         bad = _bad_outcome(calls, unpersisted)
-        if bad and THANKS.search(first) and not COMPLAINT.search(text):
+        if bad and thanks:
             findings.append(
                 Finding("feedback", (bad[0], current), f"message {current} thanks the assistant after {bad[1]}")
             )
-        elif COMPLAINT.search(first) and not bad and _served(view, previous, calls, start, end):
+        elif complains and not bad and _served(view, previous, calls, start, end):
             findings.append(
                 Finding(
                     "feedback",
@@ -63,6 +63,19 @@ def check_feedback(view: SessionView) -> list[Finding]:
                 )
             )
     return findings
+
+
+@functools.lru_cache(maxsize=4096)
+def _reaction(text: str) -> tuple[str, bool, bool]:
+    """A user turn's first sentence, whether it thanks (and complains nowhere), and whether it opens
+    with a complaint (turns repeat from dialogue to dialogue: each is read once)."""
+    first = opening(text)
+    return first, bool(THANKS.search(first)) and not _complains(text), bool(COMPLAINT.search(first))
+
+
+@functools.lru_cache(maxsize=4096)
+def _complains(text: str) -> bool:
+    return COMPLAINT.search(text) is not None
 
 
 def _bad_outcome(calls: list[CallView], broken: set[int]) -> tuple[int, str] | None:
@@ -108,7 +121,7 @@ def check_reask(view: SessionView) -> list[Finding]:
         calls = view.calls_between(start, end)
         reads = [c for c in calls if c.ok and not c.writes]
         earlier = [answered.get(c.signature) for c in reads]
-        complained = number > 0 and bool(COMPLAINT.search(view.messages[turns[number - 1]].text))
+        complained = number > 0 and _complains(view.messages[turns[number - 1]].text)
         if (
             reads
             and not complained

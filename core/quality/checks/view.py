@@ -127,6 +127,16 @@ class CallView:
     @cached_property
     def shown_values(self) -> frozenset[str]:
         """The result's values as a reply would show them (lower case, one character or more than one)."""
+        # a function of the result's text (the value is its JSON), which repeats from dialogue to dialogue
+        # (the same record read again): computed once per text
+        values = _SHOWN.get(self.content)
+        if values is None:
+            values = _SHOWN[self.content] = self._shown_values()
+            if len(_SHOWN) > _SHOWN_KEPT:
+                del _SHOWN[next(iter(_SHOWN))]
+        return values
+
+    def _shown_values(self) -> frozenset[str]:
         rows = self.records()
         if not rows and self.value is not None and not isinstance(self.value, (dict, list)):
             return frozenset({shown(self.value).lower()})
@@ -189,6 +199,11 @@ class CallView:
         if isinstance(self.value, dict) and self.value.get("lastrowid") is not None:
             return ("id", self.value["lastrowid"])
         return None
+
+
+# result text -> `CallView.shown_values` of a call with that result, oldest first
+_SHOWN: dict[str, frozenset[str]] = {}
+_SHOWN_KEPT = 4096
 
 
 @functools.lru_cache(maxsize=4096)
