@@ -215,7 +215,12 @@ def test_each_remembered_reading_of_a_text_is_the_plain_reading(sessions):
     from turnloom.core.quality.grounding import _VALUE
 
     texts = [m.text for s in sessions for m in s.messages if m.text]
-    texts += ["x@y.co 2025-01-02 and 3.5.", "booking #7 and TL269", "Thanks! That's not what I asked", "My list. My bookings."]
+    texts += [
+        "x@y.co 2025-01-02 and 3.5.",
+        "booking #7 and TL269",
+        "Thanks! That's not what I asked",
+        "My list. My bookings.",
+    ]
     for t in texts * 2:  # the second time from the caches
         assert stated_values(t) == [v.rstrip(".") for v in _VALUE.findall(t)], t
         for line in t.splitlines():
