@@ -10,6 +10,7 @@ verdicts byte for byte over 2,372 sessions.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 
@@ -244,3 +245,13 @@ def test_each_remembered_reading_of_a_text_is_the_plain_reading(sessions):
     for session in sessions:
         for call in SessionView(session).calls:
             assert call.shown_values == call._shown_values(), call.name
+            assert call.signature == call.name + json.dumps(call.arguments, sort_keys=True)
+    from turnloom.core.quality.checks import view
+
+    results = [m.text for s in sessions for m in s.messages if m.role is Role.TOOL]
+    for t in [*results, "not json", "", "[1, 2", '{"a": [1, {"b": null}]}'] * 2:
+        try:
+            plain = json.loads(t)
+        except json.JSONDecodeError:
+            plain = view._NOT_JSON
+        assert view._parsed(t) == plain, t

@@ -126,7 +126,9 @@ def forget_texts() -> None:
         text._ids_named,
         text._lowered,
         view._numberless,
+        view._signature,
     ):
         cached.cache_clear()
     text._NEEDLES.clear()
     view._SHOWN.clear()
+    view._PARSED.clear()

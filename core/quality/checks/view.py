@@ -91,6 +91,7 @@ class CallView:
     error: bool = True
     value: Any = None  # the result parsed as JSON (None when it is not JSON)
     _rows: list[dict[str, Any]] | None = field(default=None, repr=False)
+    arguments_text: str | None = field(default=None, repr=False)  # the JSON `arguments` was parsed from
 
     @property
     def writes(self) -> bool:
@@ -101,6 +102,8 @@ class CallView:
     @cached_property
     def signature(self) -> str:
         """The call as a repeat of it would look: its name and arguments."""
+        if self.arguments_text is not None:
+            return _signature(self.name, self.arguments_text)
         return self.name + json.dumps(self.arguments, sort_keys=True)
 
     @property
@@ -201,6 +204,38 @@ class CallView:
         return None
 
 
+_NOT_JSON = object()
+# JSON text (a call's arguments, a result) -> its value, oldest first: dialogues repeat them (the same
+# record read again, the same lookup by email), and the checks only read what the view parsed
+_PARSED: dict[str, Any] = {}
+_PARSED_KEPT = 4096
+_PARSED_LONGEST = 65_536  # a longer text is parsed each time (and not kept)
+
+
+def _parsed(text: str) -> Any:
+    """`json.loads(text)`, or `_NOT_JSON` when it is not JSON; the same object for the same text
+    (never changed by any check)."""
+    value = _PARSED.get(text, _PARSED)
+    if value is not _PARSED:
+        return value
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = _NOT_JSON
+    if len(text) <= _PARSED_LONGEST:
+        _PARSED[text] = value
+        if len(_PARSED) > _PARSED_KEPT:
+            del _PARSED[next(iter(_PARSED))]
+    return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _signature(name: str, arguments_text: str) -> str:
+    """`CallView.signature` of a call made with these arguments (the same lookups recur from dialogue to dialogue)."""
+    arguments = _parsed(arguments_text)
+    return name + json.dumps({} if arguments is _NOT_JSON else arguments, sort_keys=True)
+
+
 # result text -> `CallView.shown_values` of a call with that result, oldest first
 _SHOWN: dict[str, frozenset[str]] = {}
 _SHOWN_KEPT = 4096
@@ -296,11 +331,12 @@ class SessionView:
         for index, message in enumerate(self.session.messages):
             if message.role is Role.ASSISTANT:
                 for call in message.tool_calls:
-                    try:
-                        arguments = json.loads(call.arguments)
-                    except json.JSONDecodeError:
+                    arguments = _parsed(call.arguments)
+                    if arguments is _NOT_JSON:
                         arguments = {}
-                    view = CallView(index, -1, call.id, call.name, arguments, specs.get(call.name))
+                    view = CallView(
+                        index, -1, call.id, call.name, arguments, specs.get(call.name), arguments_text=call.arguments
+                    )
                     by_id[call.id] = view
                     self.calls.append(view)
             elif message.role is Role.TOOL and message.tool_call_id in by_id:
@@ -308,10 +344,8 @@ class SessionView:
                 view.result_index = index
                 view.content = message.text
                 view.error = message.meta.tool_error
-                try:
-                    view.value = json.loads(message.text)
-                except json.JSONDecodeError:
-                    view.value = None
+                value = _parsed(message.text)
+                view.value = None if value is _NOT_JSON else value
                 if isinstance(view.value, dict) and "error" in view.value and len(view.value) <= 3:
                     view.error = True
 
