@@ -255,3 +255,39 @@ def test_each_remembered_reading_of_a_text_is_the_plain_reading(sessions):
         except json.JSONDecodeError:
             plain = view._NOT_JSON
         assert view._parsed(t) == plain, t
+
+
+def test_a_result_holds_text_as_same_value_finds_it_value_by_value(sessions):
+    from turnloom.core.quality.checks import effects
+    from turnloom.core.quality.checks.view import CallView, same_value
+
+    made = '[{"a": true, "b": " X ", "c": null, "d": 1.5, "e": [1]}, {"a": false, "b": "None"}]'
+    calls = [CallView(0, 1, "c1", "get_made", {}, None, content=made, error=False, value=json.loads(made))]
+    calls += [c for s in sessions for c in SessionView(s).calls]
+    texts = {v for c in calls for row in c.records() for v in row.values() if isinstance(v, str)}
+    texts |= {
+        " Confirmed ",
+        "TRUE",
+        "true",
+        " true",
+        "False ",
+        "false",
+        "none",
+        "x ",
+        "",
+        "  ",
+        "nan",
+        "-inf",
+        "12",
+        "ab12",
+    }
+    asked = found = 0
+    for call in calls:
+        rows = call.records()
+        probes = sorted(texts)[:: max(1, len(texts) // 60)] if call.name != "get_made" else sorted(texts)
+        for value in probes + [str(v) for row in rows for v in row.values()]:
+            plain = any(same_value(v, value) for row in rows for v in row.values() if not isinstance(v, (dict, list)))
+            assert effects._in_result(call, value) == plain, (call.name, value)
+            asked += 1
+            found += plain
+    assert asked > 1000 and found > 100

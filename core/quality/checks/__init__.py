@@ -131,4 +131,5 @@ def forget_texts() -> None:
         cached.cache_clear()
     text._NEEDLES.clear()
     view._SHOWN.clear()
+    effects._TEXTS.clear()
     view._PARSED.clear()

@@ -23,7 +23,7 @@ from turnloom.core.errors import TurnloomError
 from turnloom.core.lifecycle.dialogue import base_image
 from turnloom.core.models import Subtask, Task, ToolExecution
 from turnloom.core.quality.checks.finding import Finding
-from turnloom.core.quality.checks.view import CallView, SessionView, same_value, shown, singular
+from turnloom.core.quality.checks.view import CallView, SessionView, _numberless, same_value, shown, singular
 from turnloom.core.tools.sqlenv import SqlEnvironment
 
 _WRITE_WORDS = re.compile(
@@ -211,7 +211,33 @@ def _scalars(arguments: dict[str, Any]) -> list[Any]:
 
 
 def _in_result(call: CallView, value: Any) -> bool:
+    if type(value) is str and _numberless(value):
+        # text that cannot be a number is `same_value` as a value only as text: looked up, not compared one by one
+        texts, flags = _result_texts(call)
+        return value.strip().lower() in texts or value.lower() in flags
     return any(same_value(v, value) for row in call.records() for v in row.values() if not isinstance(v, (dict, list)))
+
+
+def _result_texts(call: CallView) -> tuple[frozenset[str], frozenset[str]]:
+    """The result's values as `same_value` compares them with text that cannot be a number: every value
+    but a boolean as its stripped lower-case text, and the booleans as "true" / "false" (not stripped)."""
+    texts = _TEXTS.get(call.content)
+    if texts is None:
+        values = [
+            v for row in call.records() for v in row.values() if not isinstance(v, (dict, list)) and v is not None
+        ]
+        texts = _TEXTS[call.content] = (
+            frozenset(str(v).strip().lower() for v in values if not isinstance(v, bool)),
+            frozenset(str(v).lower() for v in values if isinstance(v, bool)),
+        )
+        if len(_TEXTS) > _TEXTS_KEPT:
+            del _TEXTS[next(iter(_TEXTS))]
+    return texts
+
+
+# result text -> `_result_texts` of a call with that result (a function of the text), oldest first
+_TEXTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+_TEXTS_KEPT = 4096
 
 
 def _stated(view: SessionView, call: CallView, end: int) -> bool:
