@@ -291,3 +291,38 @@ def test_a_result_holds_text_as_same_value_finds_it_value_by_value(sessions):
             asked += 1
             found += plain
     assert asked > 1000 and found > 100
+
+
+def _about_plainly(records, ref):
+    """`_Index.about` with every text value of every record indexed up front (as it used to be)."""
+    if not re.search(r"\d", ref):
+        return []
+    by_id, by_text = {}, {}
+    for record in records:
+        if "id" in record.row:
+            by_id.setdefault((record.table, shown(record.row["id"])), []).append(record)
+        for k, v in record.row.items():
+            if isinstance(v, str) and k != "id":
+                bucket = by_text.setdefault(v.lower(), [])
+                if not bucket or bucket[-1] is not record:
+                    bucket.append(record)
+    out = []
+    for word, value in text._REF_ID.findall(ref):
+        out += by_id.get((text.singular(word.lower()), value), [])
+        out += [r for r in by_text.get(value.lower(), []) if not any(r is o for o in out)]
+    return out
+
+
+def test_the_records_a_reference_names_are_those_a_full_index_finds(sessions):
+    found = 0
+    for session in sessions:
+        view = SessionView(session)
+        for index in view.replies_between(0, len(session.messages)):
+            calls = [c for c in view.calls_between(0, index) if c.ok and c.result_index < index]
+            records = text._records(calls, {})
+            lines = view.messages[index].text.splitlines() + ["booking 2 and TL269", "the status of order #4 is paid"]
+            for line in lines:
+                about = text._Index(records).about(line)
+                assert [id(r) for r in about] == [id(r) for r in _about_plainly(records, line)], line
+                found += len(about)
+    assert found > 100

@@ -93,7 +93,9 @@ class CallView:
     _rows: list[dict[str, Any]] | None = field(default=None, repr=False)
     arguments_text: str | None = field(default=None, repr=False)  # the JSON `arguments` was parsed from
 
-    @property
+    # `writes`, `ok` and `empty` are asked hundreds of times a dialogue, by every check, and cannot change
+    # once the view has attached the call's result (nothing changes a view after that): each computed once
+    @cached_property
     def writes(self) -> bool:
         if self.spec is not None:
             return self.spec.writes
@@ -106,7 +108,7 @@ class CallView:
             return _signature(self.name, self.arguments_text)
         return self.name + json.dumps(self.arguments, sort_keys=True)
 
-    @property
+    @cached_property
     def ok(self) -> bool:
         return self.result_index >= 0 and not self.error
 
@@ -159,7 +161,7 @@ class CallView:
                     values.update({f"{text} {measure}", f"{text} {measure.removesuffix('s')}"})
         return frozenset(values)
 
-    @property
+    @cached_property
     def empty(self) -> bool:
         """A read that found nothing (null, or an empty array), or a write that changed no row."""
         if self.writes:
@@ -349,7 +351,7 @@ class SessionView:
                 if isinstance(view.value, dict) and "error" in view.value and len(view.value) <= 3:
                     view.error = True
 
-    @property
+    @cached_property
     def messages(self) -> list[ChatMessage]:
         return self.session.messages
 
