@@ -130,7 +130,6 @@ def forget_texts() -> None:
     ):
         cached.cache_clear()
     text._NEEDLES.clear()
-    text._ROW_TEXTS.clear()
     view._SHOWN.clear()
     effects._TEXTS.clear()
     view._PARSED.clear()

@@ -352,12 +352,19 @@ class _Index:
         self.records = records
         self._parts: dict[str, list[Any]] | None = None
         self._by_id: dict[tuple[str, str], list[_Record]] | None = None
+        self._by_text: dict[str, list[_Record]] = {}
 
     def _build(self) -> dict[tuple[str, str], list[_Record]]:
         by_id: dict[tuple[str, str], list[_Record]] = {}
+        by_text = self._by_text
         for record in self.records:
             if "id" in record.row:
                 by_id.setdefault((record.table, shown(record.row["id"])), []).append(record)
+            for k, v in record.row.items():
+                if isinstance(v, str) and k != "id":
+                    bucket = by_text.setdefault(v.lower(), [])
+                    if not bucket or bucket[-1] is not record:
+                        bucket.append(record)
         self._by_id = by_id
         return by_id
 
@@ -369,9 +376,7 @@ class _Index:
         by_id = self._by_id if self._by_id is not None else self._build()
         for key, value in _refs(ref):
             out += by_id.get(key, [])
-            # the records holding the value as text, in order (a reference names a few values; a reply's
-            # records hold many: looked up per value rather than indexed whole)
-            out += [r for r in self.records if value in _row_texts(r.row) and not any(r is o for o in out)]
+            out += [r for r in self._by_text.get(value, []) if not any(r is o for o in out)]
         return out
 
     def aggregates(self, name: str) -> list[Any]:
@@ -516,23 +521,6 @@ def _needles(row: dict, without_id: bool) -> list[str]:
 
 
 _NEEDLES: dict[int, tuple[dict, list[str], list[str]]] = {}
-
-
-def _row_texts(row: dict) -> frozenset[str]:
-    """The row's text values but its id's, lower case (cached per row: rows are parsed once per result text)."""
-    cached = _ROW_TEXTS.get(id(row))
-    if cached is None or cached[0] is not row:
-        cached = _ROW_TEXTS[id(row)] = (
-            row,
-            frozenset(v.lower() for k, v in row.items() if isinstance(v, str) and k != "id"),
-        )
-        if len(_ROW_TEXTS) > 4096:
-            _ROW_TEXTS.clear()
-            _ROW_TEXTS[id(row)] = cached
-    return cached[1]
-
-
-_ROW_TEXTS: dict[int, tuple[dict, frozenset[str]]] = {}
 
 
 def _name(record: _Record) -> str:
