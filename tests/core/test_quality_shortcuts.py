@@ -326,3 +326,16 @@ def test_the_records_a_reference_names_are_those_a_full_index_finds(sessions):
                 assert [id(r) for r in about] == [id(r) for r in _about_plainly(records, line)], line
                 found += len(about)
     assert found > 100
+
+
+def test_a_line_without_a_digit_names_no_record_as_the_patterns_would_find(sessions):
+    lines = [line for s in sessions for m in s.messages for line in m.text.splitlines()]
+    lines += ["order no. seven", "ID x", "booking #", "order ٣", "id ٣ and invoice ٤"]  # Arabic-Indic digits are digits to \d
+    for line in lines * 2:
+        found = text._NAMED.findall(line)
+        pairs = {(w.lower(), n) for w, n in found} | {(text.singular(w.lower()), n) for w, n in found}
+        named, bare = text._ids_named(line)
+        assert named == pairs, line
+        assert bare <= {m[1] for m in text._ID_NAMED.finditer(line)}, line
+        if not re.search(r"\d", line):
+            assert not named and not bare and not text._ID_NAMED.search(line), line
