@@ -330,7 +330,8 @@ def test_the_records_a_reference_names_are_those_a_full_index_finds(sessions):
 
 def test_a_line_without_a_digit_names_no_record_as_the_patterns_would_find(sessions):
     lines = [line for s in sessions for m in s.messages for line in m.text.splitlines()]
-    lines += ["order no. seven", "ID x", "booking #", "order ٣", "id ٣ and invoice ٤"]  # Arabic-Indic digits are digits to \d
+    # Arabic-Indic digits are digits to \d as well
+    lines += ["order no. seven", "ID x", "booking #", "order ٣", "id ٣ and invoice ٤"]
     for line in lines * 2:
         found = text._NAMED.findall(line)
         pairs = {(w.lower(), n) for w, n in found} | {(text.singular(w.lower()), n) for w, n in found}
