@@ -230,7 +230,8 @@ def test_each_remembered_reading_of_a_text_is_the_plain_reading(sessions):
             ), line
         first = feedback.opening(t)
         thanks = bool(feedback.THANKS.search(first)) and not feedback.COMPLAINT.search(t)
-        assert feedback._reaction(t) == (first, thanks, bool(feedback.COMPLAINT.search(first))), t
+        assert (feedback._opening(t), feedback._thanks(t)) == (first, thanks), t
+        assert feedback._opens_with_complaint(t) == bool(feedback.COMPLAINT.search(first)), t
         sentences = identity._SENTENCE.split(t)
         claims = [x for x in sentences if identity._MINE.search(identity._NOT_MINE.sub("", x))]
         assert identity._claims(t) == (tuple(sentences), tuple(claims)), t

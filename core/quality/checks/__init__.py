@@ -115,7 +115,9 @@ def forget_texts() -> None:
     from turnloom.core.quality.checks import effects, feedback, identity, simulated, text, view
 
     for cached in (
-        feedback._reaction,
+        feedback._opening,
+        feedback._thanks,
+        feedback._opens_with_complaint,
         feedback._complains,
         identity._claims,
         grounding._stated_values,

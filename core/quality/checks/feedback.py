@@ -48,13 +48,14 @@ def check_feedback(view: SessionView) -> list[Finding]:
     for previous, current in zip(turns, turns[1:], strict=False):
         start, end = view.exchange(previous)
         calls = view.calls_between(start, end)
-        first, thanks, complains = _reaction(view.messages[current].text)
+        text = view.messages[current].text
         bad = _bad_outcome(calls, unpersisted)
-        if bad and thanks:
+        if bad and _thanks(text):
             findings.append(
                 Finding("feedback", (bad[0], current), f"message {current} thanks the assistant after {bad[1]}")
             )
-        elif complains and not bad and _served(view, previous, calls, start, end):
+        elif not bad and _opens_with_complaint(text) and _served(view, previous, calls, start, end):
+            first = _opening(text)
             findings.append(
                 Finding(
                     "feedback",
@@ -65,12 +66,20 @@ def check_feedback(view: SessionView) -> list[Finding]:
     return findings
 
 
+# a user turn is read for thanks only after a bad outcome and for a complaint only after a good one;
+# turns repeat from dialogue to dialogue: each is read once
+_opening = functools.lru_cache(maxsize=4096)(opening)
+
+
 @functools.lru_cache(maxsize=4096)
-def _reaction(text: str) -> tuple[str, bool, bool]:
-    """A user turn's first sentence, whether it thanks (and complains nowhere), and whether it opens
-    with a complaint (turns repeat from dialogue to dialogue: each is read once)."""
-    first = opening(text)
-    return first, bool(THANKS.search(first)) and not _complains(text), bool(COMPLAINT.search(first))
+def _thanks(text: str) -> bool:
+    """The turn opens with thanks or praise and complains nowhere."""
+    return THANKS.search(_opening(text)) is not None and not _complains(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _opens_with_complaint(text: str) -> bool:
+    return COMPLAINT.search(_opening(text)) is not None
 
 
 @functools.lru_cache(maxsize=4096)
