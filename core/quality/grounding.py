@@ -33,14 +33,17 @@ _NO_EMAIL = re.compile(_VALUE.pattern.split("|", 1)[1])  # the same without the 
 
 def stated_values(text: str) -> list[str]:
     """The checkable values in a piece of text."""
-    return list(_stated_values(text))
+    # texts repeat from dialogue to dialogue (replies, results of the same records): each is scanned once
+    # (a long one each time, and not kept)
+    return list(_stated_values(text) if len(text) <= 8192 else _scan(text))
 
 
-@functools.lru_cache(maxsize=4096)
-def _stated_values(text: str) -> tuple[str, ...]:
-    # texts repeat from dialogue to dialogue (replies, results of the same records): each is scanned once;
-    # the email branch is tried at every character, and a text without an "@" has no email to find
+def _scan(text: str) -> tuple[str, ...]:
+    # the email branch is tried at every character: a text without an "@" has no email to find
     return tuple(value.rstrip(".") for value in (_VALUE if "@" in text else _NO_EMAIL).findall(text))
+
+
+_stated_values = functools.lru_cache(maxsize=4096)(_scan)
 
 
 def ungrounded_values(

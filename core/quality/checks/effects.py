@@ -226,18 +226,21 @@ def _result_texts(call: CallView) -> tuple[frozenset[str], frozenset[str]]:
         values = [
             v for row in call.records() for v in row.values() if not isinstance(v, (dict, list)) and v is not None
         ]
-        texts = _TEXTS[call.content] = (
+        texts = (
             frozenset(str(v).strip().lower() for v in values if not isinstance(v, bool)),
             frozenset(str(v).lower() for v in values if isinstance(v, bool)),
         )
-        if len(_TEXTS) > _TEXTS_KEPT:
-            del _TEXTS[next(iter(_TEXTS))]
+        if len(call.content) <= _TEXTS_LONGEST:
+            _TEXTS[call.content] = texts
+            if len(_TEXTS) > _TEXTS_KEPT:
+                del _TEXTS[next(iter(_TEXTS))]
     return texts
 
 
 # result text -> `_result_texts` of a call with that result (a function of the text), oldest first
 _TEXTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
-_TEXTS_KEPT = 4096
+_TEXTS_KEPT = 2048
+_TEXTS_LONGEST = 8192  # a longer result's texts are found each time and not kept
 
 
 def _stated(view: SessionView, call: CallView, end: int) -> bool:

@@ -136,9 +136,11 @@ class CallView:
         # (the same record read again): computed once per text
         values = _SHOWN.get(self.content)
         if values is None:
-            values = _SHOWN[self.content] = self._shown_values()
-            if len(_SHOWN) > _SHOWN_KEPT:
-                del _SHOWN[next(iter(_SHOWN))]
+            values = self._shown_values()
+            if len(self.content) <= _PARSED_LONGEST:
+                _SHOWN[self.content] = values
+                if len(_SHOWN) > _SHOWN_KEPT:
+                    del _SHOWN[next(iter(_SHOWN))]
         return values
 
     def _shown_values(self) -> frozenset[str]:
@@ -210,8 +212,8 @@ _NOT_JSON = object()
 # JSON text (a call's arguments, a result) -> its value, oldest first: dialogues repeat them (the same
 # record read again, the same lookup by email), and the checks only read what the view parsed
 _PARSED: dict[str, Any] = {}
-_PARSED_KEPT = 4096
-_PARSED_LONGEST = 65_536  # a longer text is parsed each time (and not kept)
+_PARSED_KEPT = 2048
+_PARSED_LONGEST = 8192  # a longer text is parsed each time and not kept: the caches stay a few megabytes
 
 
 def _parsed(text: str) -> Any:
@@ -240,7 +242,7 @@ def _signature(name: str, arguments_text: str) -> str:
 
 # result text -> `CallView.shown_values` of a call with that result, oldest first
 _SHOWN: dict[str, frozenset[str]] = {}
-_SHOWN_KEPT = 4096
+_SHOWN_KEPT = 2048
 
 
 @functools.lru_cache(maxsize=4096)
