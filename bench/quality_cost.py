@@ -12,7 +12,8 @@ Times are this process's CPU seconds (the machine is shared; wall time swings wi
 Reports dialogues per CPU second of each,
 the median of the per-pair cost ratios (1 - without/with time), and the verdict step's own share
 measured directly: the time `verdict.evaluate(live=True)` (the checks and the digest, as `generate`
-runs them) takes over the same sessions, over that plus generate's time without it. `--profile` prints the top of a
+runs them) takes over the same sessions (as dialogues never judged before: the checks' caches of texts
+emptied first), over that plus generate's time without it. `--profile` prints the top of a
 cProfile of the checks alone over the corpus.
 
 `--pass` makes one pass for an instruction count, which the shared machine's load does not move:
@@ -37,7 +38,7 @@ from turnloom.core.batch.executors import AsyncExecutor
 from turnloom.core.batch.manifest import BatchConfig
 from turnloom.core.batch.run import generate
 from turnloom.core.domains import pack_names
-from turnloom.core.quality.checks import run_checks
+from turnloom.core.quality.checks import forget_texts, run_checks
 from turnloom.core.quality.verdict import evaluate
 from turnloom.core.storage.session_folder import find_sessions, read_sessions
 
@@ -105,6 +106,7 @@ def main() -> None:
         without_rates.append(count / without_s)
         ratios.append(1 - without_s / with_s)
         sessions = [read.session for read in read_sessions(find_sessions([str(folder)])) if read.session]
+        forget_texts()  # the "with" pass judged these very dialogues: judge them as unseen
         started = time.process_time()
         for session in sessions:
             evaluate(session, live=True)  # what generate does as each dialogue ends: the checks and the digest

@@ -7,6 +7,7 @@ the assistant's message, or in a user message before it.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -32,8 +33,17 @@ _NO_EMAIL = re.compile(_VALUE.pattern.split("|", 1)[1])  # the same without the 
 
 def stated_values(text: str) -> list[str]:
     """The checkable values in a piece of text."""
-    # the email branch is tried at every character; a text without an "@" has no email to find
-    return [value.rstrip(".") for value in (_VALUE if "@" in text else _NO_EMAIL).findall(text)]
+    # texts repeat from dialogue to dialogue (replies, results of the same records): each is scanned once
+    # (a long one each time, and not kept)
+    return list(_stated_values(text) if len(text) <= 8192 else _scan(text))
+
+
+def _scan(text: str) -> tuple[str, ...]:
+    # the email branch is tried at every character: a text without an "@" has no email to find
+    return tuple(value.rstrip(".") for value in (_VALUE if "@" in text else _NO_EMAIL).findall(text))
+
+
+_stated_values = functools.lru_cache(maxsize=4096)(_scan)
 
 
 def ungrounded_values(

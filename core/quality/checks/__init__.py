@@ -38,7 +38,17 @@ from turnloom.core.quality.checks.text import check_text_consistent
 from turnloom.core.quality.checks.view import SessionView
 from turnloom.core.quality.checks.writes import check_closed_record, check_write_confirmed
 
-__all__ = ["CHECKS", "CHECK_NAMES", "LENGTH_CHECK", "MAX_MESSAGES", "Check", "Finding", "Severity", "run_checks"]
+__all__ = [
+    "CHECKS",
+    "CHECK_NAMES",
+    "LENGTH_CHECK",
+    "MAX_MESSAGES",
+    "Check",
+    "Finding",
+    "Severity",
+    "forget_texts",
+    "run_checks",
+]
 
 
 @dataclass(frozen=True)
@@ -99,3 +109,33 @@ def run_checks(session: Session, *, live: bool = False, max_messages: int = MAX_
         return [finding for check in CHECKS for finding in check.run(view)]
     except RecursionError:  # JSON in a message nested deeper than Python parses: nothing can be checked
         return [Finding(READABLE_CHECK, (), "a message holds JSON nested too deeply to read: not judged")]
+
+
+def forget_texts() -> None:
+    """Empty the caches the checks keep of texts they have read (a reply's line, a result's values,
+    a reference): dialogues repeat them, so a batch judges each once. For measuring the checks on
+    dialogues as if none had been seen before; judging never needs it."""
+    from turnloom.core.quality import grounding
+    from turnloom.core.quality.checks import effects, feedback, identity, simulated, text, view
+
+    for cached in (
+        feedback._opening,
+        feedback._thanks,
+        feedback._opens_with_complaint,
+        feedback._complains,
+        identity._claims,
+        grounding._stated_values,
+        effects._text_key,
+        simulated._is_placeholder,
+        text._statements,
+        text._refs,
+        text._ids_named,
+        text._lowered,
+        view._numberless,
+        view._signature,
+    ):
+        cached.cache_clear()
+    text._NEEDLES.clear()
+    view._SHOWN.clear()
+    effects._TEXTS.clear()
+    view._PARSED.clear()

@@ -13,6 +13,7 @@ This holds for built-in domains, `--db` databases and LLM-written tasks alike.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from turnloom.core.errors import TurnloomError
 from turnloom.core.lifecycle.dialogue import base_image
 from turnloom.core.models import Subtask, Task, ToolExecution
 from turnloom.core.quality.checks.finding import Finding
-from turnloom.core.quality.checks.view import CallView, SessionView, same_value, shown, singular
+from turnloom.core.quality.checks.view import CallView, SessionView, _numberless, same_value, shown, singular
 from turnloom.core.tools.sqlenv import SqlEnvironment
 
 _WRITE_WORDS = re.compile(
@@ -112,6 +113,17 @@ class _EarlierReads:
 
 def _value_key(value: Any) -> str:
     """A key equal for values `same_value` calls equal (numbers to the cent, text without case or edge spaces)."""
+    if type(value) is str:
+        return _text_key(value)
+    try:
+        return f"n{round(float(value), 2)}"
+    except (TypeError, ValueError):
+        return "s" + str(value).strip().lower()
+
+
+@functools.lru_cache(maxsize=8192)
+def _text_key(value: str) -> str:
+    """`_value_key` of a text (results repeat their texts from call to call; most fail the number parse, slowly)."""
     try:
         return f"n{round(float(value), 2)}"
     except (TypeError, ValueError):
@@ -199,7 +211,36 @@ def _scalars(arguments: dict[str, Any]) -> list[Any]:
 
 
 def _in_result(call: CallView, value: Any) -> bool:
+    if type(value) is str and _numberless(value):
+        # text that cannot be a number is `same_value` as a value only as text: looked up, not compared one by one
+        texts, flags = _result_texts(call)
+        return value.strip().lower() in texts or value.lower() in flags
     return any(same_value(v, value) for row in call.records() for v in row.values() if not isinstance(v, (dict, list)))
+
+
+def _result_texts(call: CallView) -> tuple[frozenset[str], frozenset[str]]:
+    """The result's values as `same_value` compares them with text that cannot be a number: every value
+    but a boolean as its stripped lower-case text, and the booleans as "true" / "false" (not stripped)."""
+    texts = _TEXTS.get(call.content)
+    if texts is None:
+        values = [
+            v for row in call.records() for v in row.values() if not isinstance(v, (dict, list)) and v is not None
+        ]
+        texts = (
+            frozenset(str(v).strip().lower() for v in values if not isinstance(v, bool)),
+            frozenset(str(v).lower() for v in values if isinstance(v, bool)),
+        )
+        if len(call.content) <= _TEXTS_LONGEST:
+            _TEXTS[call.content] = texts
+            if len(_TEXTS) > _TEXTS_KEPT:
+                del _TEXTS[next(iter(_TEXTS))]
+    return texts
+
+
+# result text -> `_result_texts` of a call with that result (a function of the text), oldest first
+_TEXTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+_TEXTS_KEPT = 2048
+_TEXTS_LONGEST = 8192  # a longer result's texts are found each time and not kept
 
 
 def _stated(view: SessionView, call: CallView, end: int) -> bool:

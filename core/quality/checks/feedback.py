@@ -9,6 +9,7 @@ turn that complains ("That's not quite what I asked") must not follow a request 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from turnloom.core.quality.checks.finding import Finding
@@ -48,13 +49,13 @@ def check_feedback(view: SessionView) -> list[Finding]:
         start, end = view.exchange(previous)
         calls = view.calls_between(start, end)
         text = view.messages[current].text
-        first = opening(text)
         bad = _bad_outcome(calls, unpersisted)
-        if bad and THANKS.search(first) and not COMPLAINT.search(text):
+        if bad and _thanks(text):
             findings.append(
                 Finding("feedback", (bad[0], current), f"message {current} thanks the assistant after {bad[1]}")
             )
-        elif COMPLAINT.search(first) and not bad and _served(view, previous, calls, start, end):
+        elif not bad and _opens_with_complaint(text) and _served(view, previous, calls, start, end):
+            first = _opening(text)
             findings.append(
                 Finding(
                     "feedback",
@@ -63,6 +64,27 @@ def check_feedback(view: SessionView) -> list[Finding]:
                 )
             )
     return findings
+
+
+# a user turn is read for thanks only after a bad outcome and for a complaint only after a good one;
+# turns repeat from dialogue to dialogue: each is read once
+_opening = functools.lru_cache(maxsize=4096)(opening)
+
+
+@functools.lru_cache(maxsize=4096)
+def _thanks(text: str) -> bool:
+    """The turn opens with thanks or praise and complains nowhere."""
+    return THANKS.search(_opening(text)) is not None and not _complains(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _opens_with_complaint(text: str) -> bool:
+    return COMPLAINT.search(_opening(text)) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _complains(text: str) -> bool:
+    return COMPLAINT.search(text) is not None
 
 
 def _bad_outcome(calls: list[CallView], broken: set[int]) -> tuple[int, str] | None:
@@ -108,7 +130,7 @@ def check_reask(view: SessionView) -> list[Finding]:
         calls = view.calls_between(start, end)
         reads = [c for c in calls if c.ok and not c.writes]
         earlier = [answered.get(c.signature) for c in reads]
-        complained = number > 0 and bool(COMPLAINT.search(view.messages[turns[number - 1]].text))
+        complained = number > 0 and _complains(view.messages[turns[number - 1]].text)
         if (
             reads
             and not complained

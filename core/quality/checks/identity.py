@@ -60,8 +60,7 @@ def check_identity(view: SessionView) -> list[Finding]:
             )
     mine = {table: {shown(v) for v, _ in seen} for table, seen in ids.items()}
     for turn in view.user_turns():
-        sentences = _SENTENCE.split(view.messages[turn].text)
-        claims = [sentence for sentence in sentences if _MINE.search(_not_mine_removed(sentence))]
+        sentences, claims = _claims(view.messages[turn].text)
         if not claims:
             continue
         start, end = view.exchange(turn)
@@ -96,6 +95,14 @@ def check_identity(view: SessionView) -> list[Finding]:
     return findings
 
 
+@functools.lru_cache(maxsize=4096)
+def _claims(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A user turn's sentences, and those that claim something as the user's ("my bookings")
+    (turns repeat from dialogue to dialogue: each is read once)."""
+    sentences = tuple(_SENTENCE.split(text))
+    return sentences, tuple(sentence for sentence in sentences if _MINE.search(_not_mine_removed(sentence)))
+
+
 def _not_mine_removed(sentence: str) -> str:
     """`_NOT_MINE.sub("", sentence)`: an ASCII sentence without "my" in any case has nothing to remove."""
     if sentence.isascii() and "my" not in sentence.lower():
@@ -103,7 +110,7 @@ def _not_mine_removed(sentence: str) -> str:
     return _NOT_MINE.sub("", sentence)
 
 
-def _answers(call: CallView, claims: list[str], others: list[str], derived: set[str]) -> bool:
+def _answers(call: CallView, claims: tuple[str, ...], others: list[str], derived: set[str]) -> bool:
     """Whether the call serves one of the "my ..." sentences: it uses a value the sentence names,
     or a claim names no value and the call is not for a value another sentence names, or found
     through one. In "I've got something to sort out with an account of mine. Which appointments

@@ -292,16 +292,23 @@ def _kind(name: str) -> str:
     return "date" if _DATE_FIELD.search(name) else "other"
 
 
-def _stated_fields(line: str, fields: list[str]) -> list[tuple[str, str, str | None]]:
+def _stated_fields(line: str, fields: list[str]) -> tuple[tuple[str, str, str | None], ...]:
     """(field, stated value, the record reference if any) for each field the line names with a value."""
+    lowered = line.lower()
+    named = tuple(name for name in fields if _human(name) in lowered)
+    return _statements(line, named) if named else ()
+
+
+@functools.lru_cache(maxsize=4096)
+def _statements(line: str, fields: tuple[str, ...]) -> tuple[tuple[str, str, str | None], ...]:
+    """`_stated_fields` of the fields the line names, in order (a line repeats from dialogue to dialogue
+    with the same fields named: it is parsed once)."""
     out: list[tuple[str, str, str | None]] = []
     masked = line
     lowered = line.lower()
     ascii_line = line.isascii()
     for name in fields:
         said = _human(name)
-        if said not in lowered:
-            continue
         spans: list[tuple[int, int]] = []
         pattern = _field_pattern(name)
         for match in _matches_at(pattern, masked, lowered, said) if ascii_line else pattern.finditer(masked):
@@ -319,7 +326,7 @@ def _stated_fields(line: str, fields: list[str]) -> list[tuple[str, str, str | N
                 at = end
             pieces.append(masked[at:])
             masked = "".join(pieces)
-    return out
+    return tuple(out)
 
 
 def _matches_at(pattern: re.Pattern[str], masked: str, lowered: str, said: str) -> Iterator[re.Match[str]]:
@@ -384,9 +391,9 @@ class _Index:
         if not _DIGIT.search(ref):
             return out  # a reference names a record by a number
         by_id = self._by_id if self._by_id is not None else self._build()
-        for word, value in _REF_ID.findall(ref):
-            out += by_id.get((singular(word.lower()), value), [])
-            out += [r for r in self._by_text.get(value.lower(), []) if not any(r is o for o in out)]
+        for key, value in _refs(ref):
+            out += by_id.get(key, [])
+            out += [r for r in self._by_text.get(value, []) if not any(r is o for o in out)]
         return out
 
     def aggregates(self, name: str) -> list[Any]:
@@ -403,6 +410,13 @@ class _Index:
                             if part != f:
                                 self._parts.setdefault(part, []).append(v)
         return self._parts.get(name, [])
+
+
+@functools.lru_cache(maxsize=4096)
+def _refs(ref: str) -> tuple[tuple[tuple[str, str], str], ...]:
+    """The (table, id) keys and the lower-case values a reference names, by `_REF_ID` (replies repeat
+    their lines from dialogue to dialogue: the scan of a line is made once)."""
+    return tuple(((singular(word.lower()), value), value.lower()) for word, value in _REF_ID.findall(ref))
 
 
 def _agrees(stated: str, value: Any) -> bool:
@@ -422,12 +436,15 @@ def _said_forms(text: str) -> tuple[str, ...]:
 
 
 _NAMED = re.compile(r"\b([A-Za-z_]+)\s*(?:no\.\s*|#)?(\d+)\b")
+_NONE_NAMED: tuple[frozenset[tuple[str, str]], frozenset[str]] = (frozenset(), frozenset())
 _ID_NAMED = re.compile(r"\bid:?\s+(\d+)\b", re.IGNORECASE)  # the word before it found by hand: `(\S*)\s*` is quadratic
 
 
 @functools.lru_cache(maxsize=4096)
 def _ids_named(line: str) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
     """(table, id) pairs the line names ("invoice 16", "order #4") and ids it names bare ("ID 16", "with id 4")."""
+    if not _DIGIT.search(line):
+        return _NONE_NAMED  # both patterns end in a number (a third of a reply's lines have none)
     found = _NAMED.findall(line)
     pairs = frozenset((word.lower(), number) for word, number in found) | frozenset(
         (singular(word.lower()), number) for word, number in found

@@ -91,8 +91,11 @@ class CallView:
     error: bool = True
     value: Any = None  # the result parsed as JSON (None when it is not JSON)
     _rows: list[dict[str, Any]] | None = field(default=None, repr=False)
+    arguments_text: str | None = field(default=None, repr=False)  # the JSON `arguments` was parsed from
 
-    @property
+    # `writes`, `ok` and `empty` are asked hundreds of times a dialogue, by every check, and cannot change
+    # once the view has attached the call's result (nothing changes a view after that): each computed once
+    @cached_property
     def writes(self) -> bool:
         if self.spec is not None:
             return self.spec.writes
@@ -101,9 +104,11 @@ class CallView:
     @cached_property
     def signature(self) -> str:
         """The call as a repeat of it would look: its name and arguments."""
+        if self.arguments_text is not None:
+            return _signature(self.name, self.arguments_text)
         return self.name + json.dumps(self.arguments, sort_keys=True)
 
-    @property
+    @cached_property
     def ok(self) -> bool:
         return self.result_index >= 0 and not self.error
 
@@ -127,6 +132,18 @@ class CallView:
     @cached_property
     def shown_values(self) -> frozenset[str]:
         """The result's values as a reply would show them (lower case, one character or more than one)."""
+        # a function of the result's text (the value is its JSON), which repeats from dialogue to dialogue
+        # (the same record read again): computed once per text
+        values = _SHOWN.get(self.content)
+        if values is None:
+            values = self._shown_values()
+            if len(self.content) <= _PARSED_LONGEST:
+                _SHOWN[self.content] = values
+                if len(_SHOWN) > _SHOWN_KEPT:
+                    del _SHOWN[next(iter(_SHOWN))]
+        return values
+
+    def _shown_values(self) -> frozenset[str]:
         rows = self.records()
         if not rows and self.value is not None and not isinstance(self.value, (dict, list)):
             return frozenset({shown(self.value).lower()})
@@ -146,7 +163,7 @@ class CallView:
                     values.update({f"{text} {measure}", f"{text} {measure.removesuffix('s')}"})
         return frozenset(values)
 
-    @property
+    @cached_property
     def empty(self) -> bool:
         """A read that found nothing (null, or an empty array), or a write that changed no row."""
         if self.writes:
@@ -189,6 +206,43 @@ class CallView:
         if isinstance(self.value, dict) and self.value.get("lastrowid") is not None:
             return ("id", self.value["lastrowid"])
         return None
+
+
+_NOT_JSON = object()
+# JSON text (a call's arguments, a result) -> its value, oldest first: dialogues repeat them (the same
+# record read again, the same lookup by email), and the checks only read what the view parsed
+_PARSED: dict[str, Any] = {}
+_PARSED_KEPT = 2048
+_PARSED_LONGEST = 8192  # a longer text is parsed each time and not kept: the caches stay a few megabytes
+
+
+def _parsed(text: str) -> Any:
+    """`json.loads(text)`, or `_NOT_JSON` when it is not JSON; the same object for the same text
+    (never changed by any check)."""
+    value = _PARSED.get(text, _PARSED)
+    if value is not _PARSED:
+        return value
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = _NOT_JSON
+    if len(text) <= _PARSED_LONGEST:
+        _PARSED[text] = value
+        if len(_PARSED) > _PARSED_KEPT:
+            del _PARSED[next(iter(_PARSED))]
+    return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _signature(name: str, arguments_text: str) -> str:
+    """`CallView.signature` of a call made with these arguments (the same lookups recur from dialogue to dialogue)."""
+    arguments = _parsed(arguments_text)
+    return name + json.dumps({} if arguments is _NOT_JSON else arguments, sort_keys=True)
+
+
+# result text -> `CallView.shown_values` of a call with that result, oldest first
+_SHOWN: dict[str, frozenset[str]] = {}
+_SHOWN_KEPT = 2048
 
 
 @functools.lru_cache(maxsize=4096)
@@ -281,11 +335,12 @@ class SessionView:
         for index, message in enumerate(self.session.messages):
             if message.role is Role.ASSISTANT:
                 for call in message.tool_calls:
-                    try:
-                        arguments = json.loads(call.arguments)
-                    except json.JSONDecodeError:
+                    arguments = _parsed(call.arguments)
+                    if arguments is _NOT_JSON:
                         arguments = {}
-                    view = CallView(index, -1, call.id, call.name, arguments, specs.get(call.name))
+                    view = CallView(
+                        index, -1, call.id, call.name, arguments, specs.get(call.name), arguments_text=call.arguments
+                    )
                     by_id[call.id] = view
                     self.calls.append(view)
             elif message.role is Role.TOOL and message.tool_call_id in by_id:
@@ -293,14 +348,12 @@ class SessionView:
                 view.result_index = index
                 view.content = message.text
                 view.error = message.meta.tool_error
-                try:
-                    view.value = json.loads(message.text)
-                except json.JSONDecodeError:
-                    view.value = None
+                value = _parsed(message.text)
+                view.value = None if value is _NOT_JSON else value
                 if isinstance(view.value, dict) and "error" in view.value and len(view.value) <= 3:
                     view.error = True
 
-    @property
+    @cached_property
     def messages(self) -> list[ChatMessage]:
         return self.session.messages
 
