@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from turnloom.core.players.setup import BackendSetup
 
 # bump when a check changes what it accepts: every stored verdict is then judged again
-CHECKS_VERSION = "13.4"
+CHECKS_VERSION = "13.5"
 JUDGE_CHECK = "judge"
 ALL_CHECKS = (*CHECK_NAMES, JUDGE_CHECK)
 
