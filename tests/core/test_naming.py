@@ -47,10 +47,12 @@ async def test_users_name_records_and_the_assistant_searches_before_it_answers()
                 assert [row["name"] for row in found] == [name]  # a name that is the record's alone
                 end = next((j for j in range(k + 1, len(messages)) if messages[j].role is Role.USER), len(messages))
                 later = [c for m in messages[k + 1 : end] for c in m.tool_calls]
-                # then its id, or the search was the answer (it found the record whole: nothing to read again)
+                # then its id or a record it links to (the player's club), or the search was the answer
+                # (it found the record whole: nothing to read again)
                 reply = next((m.text for m in messages[k + 1 : end] if m.role is Role.ASSISTANT and m.content), "")
                 answered = name in reply and str(found[0]["id"]) in reply
-                assert answered or any(str(found[0]["id"]) in c.arguments for c in later)
+                links = {str(v) for f, v in found[0].items() if f == "id" or f.endswith("_id")}
+                assert answered or any(str(v) in links for c in later for v in json.loads(c.arguments).values())
                 searched += 1
     assert searched >= 5
 

@@ -144,6 +144,13 @@ def _owner(outcome: Outcome, lexicon: Lexicon, names: dict[tuple[str, str], str]
     if reached and any(v.startswith("$prev.") for v in steps[-1].arguments.values()):
         # summed over the record the step before found ("the flight of booking 3"), not the one the user named
         return f"that {lexicon.noun(steps[-2].tool).one}"
+    linked = next((v[len("$prev.") :] for v in steps[-1].arguments.values() if v.startswith("$prev.")), "id")
+    link = split_words(linked, lexicon.vocabulary)
+    if len(steps) > 1 and len(link) > 1 and link[-1] == "id":
+        # summed over a record the named one links to ("the squad of Bruno Henriques's team"), not over it
+        other = " ".join(link[:-1])
+        named = next((v for k, v in slots.items() if k.endswith(("_name", "_title")) and isinstance(v, str)), None)
+        return f"{named}'s {other}" if named else f"that {other}"
     for slot, value in slots.items():
         words = split_words(slot, lexicon.vocabulary)
         if not words or value is None:

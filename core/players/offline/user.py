@@ -138,7 +138,7 @@ class OfflineUserSimulator:
                 return self._message(" ".join(parts), progress.task_index, subtasks=[i], notes=notes)
             if retry:
                 lead = voice.rng.choice(("Sure:", "Of course.", "Sure.")) if asked_back else voice.retry()
-                parts.append(f"{lead} {self._requests(task, retry, progress, [], voice, [])}")
+                parts.append(f"{lead} {self._requests(task, retry, progress, [], voice, session.messages)}")
                 return self._message(" ".join(parts), progress.task_index, subtasks=retry, notes=notes)
         elif rule_of_kind(rules, "turn_feedback") and (
             correction := self._correction(task, progress, session.messages, voice)
@@ -385,7 +385,10 @@ class OfflineUserSimulator:
                 continue
             named = None
             ids = [(k.removesuffix("_id"), v) for k, v in subtask.slots.items() if k.endswith("_id")]
-            if progress.states[i].requested == 0 and not any(said_in(e, v, sentences) for e, v in ids):
+            if progress.states[i].requested > 0 and messages:
+                # asked again: a record they named by name is named so again (they never saw its number)
+                named = self._refs().by_name(intent, subtask.slots, voice)
+            elif progress.states[i].requested == 0 and not any(said_in(e, v, sentences) for e, v in ids):
                 # (a record this turn already named by id is named so again, not by its date as well)
                 named = self._refs().by_name(intent, subtask.slots, voice) or self._refs().by_names(
                     intent, subtask.slots, voice
