@@ -478,27 +478,33 @@ def thanks_after_failed_write(session: Session) -> Session | None:
     return s
 
 
-def stale_after_change(session: Session) -> Session | None:
-    """After saying it changed a field, the reply reports the record with the value the write replaced."""
-    s = _copy(session)
-    view = SessionView(s)
+def _changes_of_a_read_record(s: Session, view: SessionView, same_exchange: bool):
+    """(write, column, new value, the row a read before the write showed) for each one-field update whose
+    record a read showed with another value (`same_exchange`: a read since the user's last turn)."""
     for write in view.calls:
         if not (write.writes and write.intent and write.intent.kind == "update" and len(write.intent.fields) == 1):
             continue
         ((column, new),) = write.intent.fields.items()
         key = write.record_key()
+        since = max((i for i in range(write.step) if s.messages[i].role is Role.USER), default=0)
         before = next(
             (
                 row
                 for c in view.calls
-                if not c.writes and c.step < write.step
+                if not c.writes and (since if same_exchange else -1) < c.step < write.step
                 for row in c.records()
-                if row.get("id") == key[1] and column in row
+                if key is not None and same_value(row.get(key[0]), key[1]) and column in row
             ),
             None,
         )
-        if before is None or same_value(before[column], new):
-            continue
+        if before is not None and not same_value(before[column], new):
+            yield write, column, new, before
+
+
+def stale_after_change(session: Session) -> Session | None:
+    """After saying it changed a field, the reply reports the record with the value the write replaced."""
+    s = _copy(session)
+    for write, column, _, before in _changes_of_a_read_record(s, SessionView(s), same_exchange=False):
         reply = _reply_after(s, write.result_index)
         _set_content(
             s,
@@ -512,25 +518,7 @@ def stale_after_change(session: Session) -> Session | None:
 def old_value_reported(session: Session) -> Session | None:
     """A reply after a read and a change of one record reports the value the change replaced, never the new one."""
     s = _copy(session)
-    view = SessionView(s)
-    for write in view.calls:
-        if not (write.writes and write.intent and write.intent.kind == "update" and len(write.intent.fields) == 1):
-            continue
-        ((column, new),) = write.intent.fields.items()
-        key = write.record_key()
-        since = max((i for i in range(write.step) if s.messages[i].role is Role.USER), default=0)
-        before = next(
-            (
-                row
-                for c in view.calls
-                if not c.writes and since < c.step < write.step
-                for row in c.records()
-                if key is not None and same_value(row.get(key[0]), key[1]) and column in row
-            ),
-            None,
-        )
-        if before is None or same_value(before[column], new):
-            continue
+    for write, column, new, before in _changes_of_a_read_record(s, SessionView(s), same_exchange=True):
         reply = _reply_after(s, write.result_index)
         text = s.messages[reply].text.replace(shown(new), shown(before[column]))
         _set_content(s, reply, text + f"\n\nThe {column.replace('_', ' ')} of that record is {shown(before[column])}.")
