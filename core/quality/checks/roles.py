@@ -92,8 +92,21 @@ def _user_turn(index: int, text: str, said: dict[str, int]) -> list[Finding]:
 
 
 # the words every user-slip pattern needs ("<" and "[" for template tokens)
-_MARKERS: tuple[str, ...] = ("user", "task", "assist", "result of", "an ai", "simulat", "hidden goal", "help")
-_MARKERS += ("contact", "i've", "i have", "<", "[")
+_MARKERS = (
+    "user",
+    "task",
+    "assist",
+    "result of",
+    "an ai",
+    "simulat",
+    "hidden goal",
+    "help",
+    "contact",
+    "i've",
+    "i have",
+    "<",
+    "[",
+)
 _REPLY_MARKERS = ("<", "[", '"', "to=functions", "all i", "everything i", "thank")
 
 
